@@ -1,0 +1,91 @@
+"""Comarketing: joint marketing between partner companies.
+
+``create_app`` reads like a table of contents: configuration, extensions, blueprints,
+error handlers, commands.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from apiflask import APIFlask
+from flask import Flask
+
+from comarketing import config as app_config
+from comarketing import security
+from comarketing.extensions import csrf, db, limiter, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = APIFlask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        instance_relative_config=True,
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+        # HTML errors stay HTML; the JSON API (issue 5) documents its own errors.
+        json_errors=False,
+        enable_openapi=False,
+        docs_path=None,
+    )
+    app_config.load(app, test_config)
+    app.debug = False if app.config["ENV_NAME"] == "production" else app.debug
+    register_proxy_fix(app)
+    register_extensions(app)
+    register_blueprints(app)
+    register_errorhandlers(app)
+    register_commands(app)
+    register_template_helpers(app)
+    security.install(app)
+    return app
+
+
+def register_proxy_fix(app: Flask) -> None:
+    hops = int(app.config["PROXY_FIX_X_FOR"])
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        # Trust exactly as many X-Forwarded-For hops as there are proxies; a client cannot
+        # reset its rate limit by sending its own header.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+
+def register_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    limiter.init_app(app)
+    from comarketing.accounts.sessions import configure_login
+
+    configure_login(app, login_manager)
+
+
+def register_blueprints(app: Flask) -> None:
+    from comarketing.accounts.views import bp as accounts_bp
+    from comarketing.dashboard.views import bp as dashboard_bp
+    from comarketing.partners.views import bp as partners_bp
+
+    app.register_blueprint(accounts_bp)
+    app.register_blueprint(partners_bp)
+    app.register_blueprint(dashboard_bp)
+
+
+def register_errorhandlers(app: Flask) -> None:
+    from comarketing.error_pages import install
+
+    install(app)
+
+
+def register_commands(app: Flask) -> None:
+    from comarketing.cli import install
+
+    install(app)
+
+
+def register_template_helpers(app: Flask) -> None:
+    from comarketing.template_helpers import install
+
+    install(app)

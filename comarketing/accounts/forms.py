@@ -1,0 +1,94 @@
+"""Forms bind only the fields they declare: anything else in a POST is ignored."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length
+
+from comarketing.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from comarketing.policy import Role
+
+ROLE_CHOICES = [(role.value, role.label) for role in Role]
+
+
+def _new_password_field(label: str) -> PasswordField:
+    return PasswordField(
+        label,
+        validators=[DataRequired(), Length(min=MIN_LENGTH, max=MAX_LENGTH)],
+        description=f"At least {MIN_LENGTH} characters. Long passphrases welcome.",
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(
+        "Email",
+        validators=[DataRequired(), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = PasswordField(
+        "Password",
+        validators=[DataRequired(), Length(max=MAX_LENGTH)],
+        render_kw={"autocomplete": "current-password"},
+    )
+    remember = BooleanField("Keep me signed in on this device")
+    next = HiddenField()
+
+
+class SignupForm(FlaskForm):
+    organization_name = StringField("Company name", validators=[DataRequired(), Length(max=120)])
+    name = StringField("Your name", validators=[DataRequired(), Length(max=120)])
+    email = EmailField(
+        "Work email",
+        validators=[DataRequired(), Email(), Length(max=254)],
+        render_kw={"autocomplete": "username"},
+    )
+    password = _new_password_field("Password")
+
+
+class JoinForm(FlaskForm):
+    """A colleague accepting an invitation: the email is fixed by the invitation."""
+
+    name = StringField("Your name", validators=[DataRequired(), Length(max=120)])
+    password = _new_password_field("Choose a password")
+
+
+class ChangePasswordForm(FlaskForm):
+    current_password = PasswordField(
+        "Current password",
+        validators=[DataRequired()],
+        render_kw={"autocomplete": "current-password"},
+    )
+    new_password = _new_password_field("New password")
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("new_password", "Passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    password = _new_password_field("New password")
+    confirm = PasswordField(
+        "Repeat new password",
+        validators=[DataRequired(), EqualTo("password", "Passwords differ.")],
+        render_kw={"autocomplete": "new-password"},
+    )
+
+
+class InviteUserForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.ANALYST.value)
+
+
+class ChangeRoleForm(FlaskForm):
+    role = SelectField("Role", choices=ROLE_CHOICES)
+
+
+class ConfirmForm(FlaskForm):
+    """An action button: only the CSRF token travels."""

@@ -1,0 +1,308 @@
+"""Sign-in, sign-up, passwords and the admin's user management pages."""
+
+from __future__ import annotations
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_limiter.util import get_remote_address
+from flask_login import current_user, login_required, login_user, logout_user
+from werkzeug.wrappers import Response
+
+from comarketing.accounts import forms, services
+from comarketing.errors import DomainError, InvalidCredentials, NotFound
+from comarketing.extensions import limiter
+from comarketing.web import abort_for, attach_error, current_actor, current_origin, safe_next_url
+
+bp = Blueprint("accounts", __name__)
+
+_RESET_TOKEN = "password_reset_token"  # noqa: S105 (a session key name)
+_JOIN_TOKEN = "join_token"  # noqa: S105 (a session key name)
+
+
+def _login_failed(response: Response) -> bool:
+    # Only failures count towards the limit; a successful sign-in redirects.
+    return request.method == "POST" and response.status_code != 302
+
+
+def _account_key() -> str:
+    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_IP"],
+    key_func=get_remote_address,
+    methods=["POST"],
+    deduct_when=_login_failed,
+    scope="login-ip",
+)
+@limiter.limit(
+    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
+    key_func=_account_key,
+    methods=["POST"],
+    deduct_when=_login_failed,
+    scope="login-account",
+)
+def login() -> str | Response:
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = forms.LoginForm(next=request.args.get("next", ""))
+    if form.validate_on_submit():
+        try:
+            user = services.authenticate(
+                email=form.email.data or "",
+                password=form.password.data or "",
+                origin=current_origin(),
+            )
+        except InvalidCredentials as exc:
+            form.form_errors.append(exc.message)
+        else:
+            session.clear()  # a fresh session at sign-in: nothing carried over from before
+            login_user(user, remember=bool(form.remember.data))
+            return redirect(safe_next_url(form.next.data))
+    return render_template("accounts/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@login_required
+def logout() -> Response:
+    form = forms.ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    services.sign_out(current_actor())
+    logout_user()
+    session.clear()
+    flash("You are signed out.", "info")
+    return redirect(url_for("accounts.login"))
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup() -> str | Response:
+    if not current_app.config["SIGNUP_ENABLED"]:
+        abort(404)
+    if current_user.is_authenticated:
+        return redirect(url_for("dashboard.index"))
+    form = forms.SignupForm()
+    if form.validate_on_submit():
+        try:
+            user = services.sign_up(
+                organization_name=form.organization_name.data or "",
+                name=form.name.data or "",
+                email=form.email.data or "",
+                password=form.password.data or "",
+                origin=current_origin(),
+            )
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            session.clear()
+            login_user(user)
+            flash(f"Welcome! {user.organization.name} is set up and you are its admin.", "success")
+            return redirect(url_for("dashboard.index"))
+    return render_template("accounts/signup.html", form=form)
+
+
+@bp.route("/account/password", methods=["GET", "POST"])
+@login_required
+def change_password() -> str | Response:
+    form = forms.ChangePasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = services.change_password(
+                current_actor(),
+                current_password=form.current_password.data or "",
+                new_password=form.new_password.data or "",
+            )
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            # Other sessions died with the old token; keep this one by signing in afresh.
+            session.clear()
+            login_user(user)
+            flash("Password changed. Your other sessions were signed out.", "success")
+            return redirect(url_for("dashboard.index"))
+    return render_template("accounts/change_password.html", form=form)
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["PASSWORD_RESET_LIMIT"], methods=["POST"], scope="password-reset"
+)
+def forgot_password() -> str | Response:
+    form = forms.ForgotPasswordForm()
+    if form.validate_on_submit():
+        services.request_password_reset(form.email.data or "", current_origin())
+        flash("If an account exists for that email, a reset link is on its way.", "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/forgot_password.html", form=form)
+
+
+@bp.route("/password/reset/<token>")
+def reset_password_link(token: str) -> Response:
+    # Move the secret out of the address bar (and out of history and referrers) at once.
+    session[_RESET_TOKEN] = token
+    return redirect(url_for("accounts.reset_password"))
+
+
+@bp.route("/password/reset", methods=["GET", "POST"])
+def reset_password() -> str | Response:
+    token = session.get(_RESET_TOKEN, "")
+    try:
+        services.check_reset_token(token)
+    except NotFound as exc:
+        return render_template("accounts/link_invalid.html", message=exc.message), 404
+    form = forms.ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(token, form.password.data or "", current_origin())
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            session.clear()
+            logout_user()
+            flash("Your password was reset. Sign in with the new one.", "success")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/reset_password.html", form=form)
+
+
+@bp.route("/join/<token>")
+def join_link(token: str) -> Response:
+    session[_JOIN_TOKEN] = token
+    return redirect(url_for("accounts.join"))
+
+
+@bp.route("/join", methods=["GET", "POST"])
+def join() -> str | Response:
+    token = session.get(_JOIN_TOKEN, "")
+    try:
+        invitation = services.open_user_invitation(token)
+    except NotFound as exc:
+        return render_template("accounts/link_invalid.html", message=exc.message), 404
+    if current_user.is_authenticated:
+        logout_user()
+    form = forms.JoinForm()
+    if form.validate_on_submit():
+        try:
+            user = services.accept_user_invitation(
+                token,
+                name=form.name.data or "",
+                password=form.password.data or "",
+                origin=current_origin(),
+            )
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            session.clear()
+            login_user(user)
+            flash(f"Welcome to {user.organization.name}!", "success")
+            return redirect(url_for("dashboard.index"))
+    return render_template("accounts/join.html", form=form, invitation=invitation)
+
+
+# ------------------------------------------------------------------------------------------
+# Admin: users and audit log
+
+
+@bp.route("/settings/users", methods=["GET", "POST"])
+@login_required
+def users() -> str | Response:
+    actor = current_actor()
+    form = forms.InviteUserForm()
+    if form.validate_on_submit():
+        try:
+            services.invite_user(actor, email=form.email.data or "", role=form.role.data or "")
+        except DomainError as exc:
+            if exc.status_code in (403, 404):
+                abort_for(exc)
+            attach_error(form, exc)
+        else:
+            flash(f"Invitation sent to {form.email.data}.", "success")
+            return redirect(url_for("accounts.users"))
+    try:
+        people = services.list_users(actor)
+        invitations = services.list_open_invitations(actor)
+    except DomainError as exc:
+        abort_for(exc)
+    return render_template(
+        "accounts/users.html",
+        form=form,
+        people=people,
+        invitations=invitations,
+        role_choices=forms.ROLE_CHOICES,
+        action_form=forms.ConfirmForm(),
+    )
+
+
+def _admin_action(action: str, user_id: int) -> Response:
+    actor = current_actor()
+    try:
+        if action == "role":
+            form = forms.ChangeRoleForm()
+            if not form.validate_on_submit():
+                abort(400)
+            services.change_role(actor, user_id, form.role.data or "")
+            flash("Role changed.", "success")
+        else:
+            if not forms.ConfirmForm().validate_on_submit():
+                abort(400)
+            services.set_active(actor, user_id, active=(action == "reactivate"))
+            flash("User reactivated." if action == "reactivate" else "User deactivated.", "success")
+    except DomainError as exc:
+        if exc.status_code in (403, 404):
+            abort_for(exc)
+        flash(exc.message, "danger")
+    return redirect(url_for("accounts.users"))
+
+
+@bp.route("/settings/users/<int:user_id>/role", methods=["POST"])
+@login_required
+def change_role(user_id: int) -> Response:
+    return _admin_action("role", user_id)
+
+
+@bp.route("/settings/users/<int:user_id>/deactivate", methods=["POST"])
+@login_required
+def deactivate(user_id: int) -> Response:
+    return _admin_action("deactivate", user_id)
+
+
+@bp.route("/settings/users/<int:user_id>/reactivate", methods=["POST"])
+@login_required
+def reactivate(user_id: int) -> Response:
+    return _admin_action("reactivate", user_id)
+
+
+@bp.route("/settings/invitations/<int:invitation_id>/revoke", methods=["POST"])
+@login_required
+def revoke_invitation(invitation_id: int) -> Response:
+    if not forms.ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.revoke_invitation(current_actor(), invitation_id)
+    except DomainError as exc:
+        abort_for(exc)
+    flash("Invitation revoked.", "success")
+    return redirect(url_for("accounts.users"))
+
+
+@bp.route("/settings/audit")
+@login_required
+def audit_log() -> str:
+    page = request.args.get("page", 1, type=int) or 1
+    page = max(page, 1)
+    try:
+        events, has_more = services.audit_log(
+            current_actor(), page=page, per_page=current_app.config["PER_PAGE"]
+        )
+    except DomainError as exc:
+        abort_for(exc)
+    return render_template("accounts/audit_log.html", events=events, page=page, has_more=has_more)

@@ -1,0 +1,82 @@
+"""Operator commands: ``flask seed-demo``, ``flask users ...``, ``flask send-outbox``."""
+
+from __future__ import annotations
+
+import sys
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from comarketing import outbox
+from comarketing.accounts import services as accounts
+from comarketing.errors import DomainError
+from comarketing.policy import Role
+
+users_cli = AppGroup("users", help="Manage user accounts.")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option(
+    "--org",
+    "organization",
+    required=True,
+    help="Organization name or slug; created (with this user) if it does not exist.",
+)
+@click.option(
+    "--role",
+    type=click.Choice([r.value for r in Role]),
+    default=Role.ADMIN.value,
+    show_default=True,
+)
+@click.option("--name", default=None, help="Display name (default: the part before @).")
+def create_user(email: str, organization: str, role: str, name: str | None) -> None:
+    """Create a user. The password is read from a prompt, or from stdin when piped."""
+    if sys.stdin.isatty():
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        user = accounts.create_user_as_operator(
+            email=email,
+            organization_name=organization,
+            role=role,
+            name=name or email.split("@")[0],
+            password=password,
+        )
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.field + ': ' if exc.field else ''}{exc.message}") from exc
+    click.echo(f"Created {user.email} ({user.role}) in {user.organization.name}.")
+
+
+@users_cli.command("list")
+def list_users() -> None:
+    """List every user with organization, role and status."""
+    for user in accounts.all_users_for_operator():
+        status = "active" if user.active else "deactivated"
+        click.echo(f"{user.email}\t{user.organization.name}\t{user.role}\t{status}")
+
+
+@click.command("send-outbox")
+def send_outbox() -> None:
+    """Send queued mail (run from cron; safe to run in several places at once)."""
+    total = 0
+    while sent := outbox.deliver_pending():
+        total += sent
+    click.echo(f"Sent {total} message(s).")
+
+
+@click.command("seed-demo")
+def seed_demo() -> None:
+    """Create the demo companies, users and partnership (safe to run twice)."""
+    from comarketing.demo import seed
+
+    for line in seed():
+        click.echo(line)
+
+
+def install(app: Flask) -> None:
+    app.cli.add_command(users_cli)
+    app.cli.add_command(send_outbox)
+    app.cli.add_command(seed_demo)

@@ -1,0 +1,166 @@
+"""Configuration: defaults here, then ``instance/config.py``, then the environment.
+
+Tests pass a mapping to ``create_app`` which is applied last.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+# Keys that must never run a real deployment: the placeholders people copy from examples.
+KNOWN_DEFAULT_KEYS = frozenset({"dev", "change-me", "changeme", "secret", "development", ""})
+MIN_SECRET_KEY_LENGTH = 32
+
+DEFAULTS: dict[str, Any] = {
+    # "production" unless told otherwise: a forgotten setting must fail safe.
+    "ENV_NAME": "production",
+    "SQLALCHEMY_DATABASE_URI": None,  # filled from DATABASE_URL or instance/comarketing.sqlite
+    "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
+    "SQLALCHEMY_RECORD_QUERIES": False,
+    "DB_CONNECT_TIMEOUT": 3,
+    "SECRET_KEY": None,
+    "PUBLIC_URL": "http://127.0.0.1:5000",
+    "SIGNUP_ENABLED": True,
+    "REDIS_URL": None,
+    "RATELIMIT_STORAGE_URI": "memory://",
+    "RATELIMIT_KEY_PREFIX": "comarketing",
+    "RATELIMIT_HEADERS_ENABLED": True,
+    "RATELIMIT_SWALLOW_ERRORS": False,
+    "LOGIN_LIMIT_PER_IP": "5 per minute",
+    "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
+    "PASSWORD_RESET_LIMIT": "5 per hour",
+    # Hops of trusted reverse proxies in front of the app; 0 trusts no X-Forwarded-For at all.
+    "PROXY_FIX_X_FOR": 0,
+    "PASSWORD_HASH_TIME_COST": 3,
+    "PASSWORD_HASH_MEMORY_COST": 65536,
+    "PASSWORD_HASH_PARALLELISM": 4,
+    "INVITATION_TTL_HOURS": 72,
+    "PASSWORD_RESET_TTL_MINUTES": 60,
+    "PARTNER_INVITATION_TTL_DAYS": 14,
+    "MAIL_SERVER": None,
+    "MAIL_PORT": 25,
+    "MAIL_USE_TLS": False,
+    "MAIL_USE_SSL": False,
+    "MAIL_USERNAME": None,
+    "MAIL_PASSWORD": None,
+    "MAIL_TIMEOUT": 5,
+    "MAIL_DEFAULT_SENDER": "Comarketing <no-reply@comarketing.local>",
+    "MAIL_MESSAGE_ID_DOMAIN": "comarketing.local",
+    "SESSION_COOKIE_HTTPONLY": True,
+    "SESSION_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_HTTPONLY": True,
+    "REMEMBER_COOKIE_SAMESITE": "Lax",
+    "REMEMBER_COOKIE_DURATION": 14 * 24 * 3600,
+    "PERMANENT_SESSION_LIFETIME": 12 * 3600,
+    "WTF_CSRF_TIME_LIMIT": None,  # tied to the session instead; a long form must not expire
+    # Werkzeug reads these: a 1 MB form field or an oversized body is refused with 413.
+    "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+    "MAX_FORM_MEMORY_SIZE": 512 * 1024,
+    "PER_PAGE": 25,
+}
+
+# Environment variables read directly (name -> config key, converter).
+ENVIRONMENT: dict[str, tuple[str, Any]] = {
+    "COMARKETING_ENV": ("ENV_NAME", str),
+    "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "SECRET_KEY": ("SECRET_KEY", str),
+    "PUBLIC_URL": ("PUBLIC_URL", str),
+    "SIGNUP_ENABLED": ("SIGNUP_ENABLED", lambda v: v.lower() in {"1", "true", "yes", "on"}),
+    "REDIS_URL": ("REDIS_URL", str),
+    "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
+    "MAIL_SERVER": ("MAIL_SERVER", str),
+    "MAIL_PORT": ("MAIL_PORT", int),
+    "MAIL_USE_TLS": ("MAIL_USE_TLS", lambda v: v.lower() in {"1", "true", "yes", "on"}),
+    "MAIL_USE_SSL": ("MAIL_USE_SSL", lambda v: v.lower() in {"1", "true", "yes", "on"}),
+    "MAIL_USERNAME": ("MAIL_USERNAME", str),
+    "MAIL_PASSWORD": ("MAIL_PASSWORD", str),
+    "MAIL_DEFAULT_SENDER": ("MAIL_DEFAULT_SENDER", str),
+}
+
+
+def load(app: Flask, test_config: dict[str, Any] | None) -> None:
+    app.config.from_mapping(DEFAULTS)
+    app.config.from_pyfile("config.py", silent=True)
+    for env_name, (key, convert) in ENVIRONMENT.items():
+        if os.environ.get(env_name):
+            app.config[key] = convert(os.environ[env_name])
+    if test_config:
+        app.config.from_mapping(test_config)
+
+    config = app.config
+    if not config["SQLALCHEMY_DATABASE_URI"]:
+        config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + str(
+            Path(app.instance_path) / "comarketing.sqlite"
+        )
+    config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
+    config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(config)
+    if config["REDIS_URL"] and config["RATELIMIT_STORAGE_URI"] == "memory://":
+        config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]
+
+    production = config["ENV_NAME"] == "production" and not config.get("TESTING")
+    # Outside development the session cookie only travels over HTTPS, and the __Host- prefix
+    # pins it to this exact host and path.
+    if production:
+        config.setdefault("SESSION_COOKIE_SECURE", True)
+        config.setdefault("REMEMBER_COOKIE_SECURE", True)
+        if config.get("SESSION_COOKIE_SECURE"):
+            config.setdefault("SESSION_COOKIE_NAME", "__Host-session")
+            config.setdefault("REMEMBER_COOKIE_NAME", "__Host-remember")
+    config.setdefault("SESSION_COOKIE_SECURE", False)
+    config.setdefault("REMEMBER_COOKIE_SECURE", config["SESSION_COOKIE_SECURE"])
+    config["SESSION_COOKIE_PATH"] = "/"
+    config["REMEMBER_COOKIE_PATH"] = "/"
+    config["SESSION_COOKIE_DOMAIN"] = None
+    config["REMEMBER_COOKIE_DOMAIN"] = None
+
+    config["SECRET_KEY"] = _secret_key(app, production)
+
+
+def _normalise_database_url(url: str) -> str:
+    # Hosting platforms hand out postgres:// URLs; SQLAlchemy needs the driver named.
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def _engine_options(config: Any) -> dict[str, Any]:
+    options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
+    options.setdefault("pool_pre_ping", True)
+    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        # Fail fast when the database is down, so pages answer 503 within seconds, not minutes.
+        connect_args = dict(options.get("connect_args", {}))
+        connect_args.setdefault("connect_timeout", config["DB_CONNECT_TIMEOUT"])
+        options["connect_args"] = connect_args
+        options.setdefault("pool_timeout", config["DB_CONNECT_TIMEOUT"])
+    elif config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        connect_args = dict(options.get("connect_args", {}))
+        connect_args.setdefault("timeout", 15)
+        options["connect_args"] = connect_args
+    return options
+
+
+def _secret_key(app: Flask, production: bool) -> str:
+    key = app.config.get("SECRET_KEY")
+    if production:
+        if not key or key in KNOWN_DEFAULT_KEYS or len(key) < MIN_SECRET_KEY_LENGTH:
+            raise RuntimeError(
+                "SECRET_KEY must be set to a random value of at least "
+                f"{MIN_SECRET_KEY_LENGTH} characters in production "
+                '(python -c "import secrets; print(secrets.token_urlsafe(48))").'
+            )
+        return str(key)
+    if key:
+        return str(key)
+    # Development: generate once and keep it in instance/, so sessions survive restarts.
+    path = Path(app.instance_path) / "secret_key"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,164 @@
+"""Demo data: three baking brands that market together. Idempotent: safe to run twice."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from comarketing.accounts import services as accounts
+from comarketing.accounts.models import Organization, User
+from comarketing.db import utcnow
+from comarketing.extensions import db
+from comarketing.partners.models import Partnership, PartnershipStatus, Product
+from comarketing.policy import Role
+
+DEMO_PASSWORD = "bake-together-2026"  # noqa: S105 (published demo sign-in)
+
+COMPANIES = [
+    {
+        "name": "Millstone Flour Co.",
+        "domain": "millstone.example",
+        "products": [
+            ("Millstone All-Purpose Flour", "Flour", "Unbleached all-purpose wheat flour, 2 kg."),
+            ("Millstone Bread Flour", "Flour", "High-protein flour for crusty loaves, 1.5 kg."),
+            ("Millstone Whole Wheat Flour", "Flour", "Stone-ground whole wheat, 1 kg."),
+        ],
+    },
+    {
+        "name": "Goldcrest Shortening",
+        "domain": "goldcrest.example",
+        "products": [
+            ("Goldcrest Baking Shortening", "Fats & oils", "All-vegetable shortening, 1 kg tub."),
+            ("Goldcrest Butter-Flavor Sticks", "Fats & oils", "Pre-measured shortening sticks."),
+        ],
+    },
+    {
+        "name": "ChipCraft Chocolate",
+        "domain": "chipcraft.example",
+        "products": [
+            ("ChipCraft Semi-Sweet Chips", "Chocolate", "Classic 45% cacao baking chips, 350 g."),
+            ("ChipCraft Dark Chunks", "Chocolate", "70% cacao chunks for cookies, 300 g."),
+        ],
+    },
+]
+
+PEOPLE = [
+    ("admin", "Alex Admin", Role.ADMIN),
+    ("partners", "Pat Partner-Manager", Role.PARTNER_MANAGER),
+    ("approvals", "Avery Approver", Role.APPROVER),
+    ("insights", "Ana Analyst", Role.ANALYST),
+]
+
+
+def _email(local: str, domain: str) -> str:
+    return f"{local}@{domain}"
+
+
+def _ensure_company(spec: dict) -> tuple[Organization, bool]:
+    admin_email = _email("admin", spec["domain"])
+    existing = db.session.scalar(sa.select(User).where(User.email == admin_email))
+    if existing is not None:
+        return existing.organization, False
+    admin = accounts.create_organization_with_admin(
+        organization_name=spec["name"],
+        name=f"{PEOPLE[0][1]} ({spec['name'].split()[0]})",
+        email=admin_email,
+        password=DEMO_PASSWORD,
+    )
+    organization = admin.organization
+    from comarketing.accounts.passwords import hash_password
+
+    password_hash = hash_password(DEMO_PASSWORD)
+    for local, name, role in PEOPLE[1:]:
+        db.session.add(
+            User(
+                organization_id=organization.id,
+                email=_email(local, spec["domain"]),
+                name=f"{name} ({spec['name'].split()[0]})",
+                password_hash=password_hash,
+                role=role.value,
+                password_changed_at=utcnow(),
+            )
+        )
+    for name, category, description in spec["products"]:
+        db.session.add(
+            Product(
+                organization_id=organization.id,
+                name=name,
+                category=category,
+                description=description,
+            )
+        )
+    db.session.flush()
+    return organization, True
+
+
+def _ensure_partnership(
+    inviter: Organization,
+    invitee: Organization,
+    invitee_domain: str,
+    status: PartnershipStatus,
+    message: str,
+) -> bool:
+    exists = db.session.scalar(
+        sa.select(Partnership.id).where(
+            sa.or_(
+                sa.and_(
+                    Partnership.inviter_organization_id == inviter.id,
+                    Partnership.invitee_organization_id == invitee.id,
+                ),
+                sa.and_(
+                    Partnership.inviter_organization_id == invitee.id,
+                    Partnership.invitee_organization_id == inviter.id,
+                ),
+            )
+        )
+    )
+    if exists:
+        return False
+    now = utcnow()
+    db.session.add(
+        Partnership(
+            inviter_organization_id=inviter.id,
+            invitee_organization_id=invitee.id,
+            invitee_email=_email("partners", invitee_domain),
+            status=status.value,
+            message=message,
+            created_at=now - timedelta(days=30 if status == PartnershipStatus.ACTIVE else 1),
+            expires_at=now + timedelta(days=13),
+            responded_at=now - timedelta(days=29) if status == PartnershipStatus.ACTIVE else None,
+        )
+    )
+    return True
+
+
+def seed() -> Iterator[str]:
+    organizations = []
+    for spec in COMPANIES:
+        organization, created = _ensure_company(spec)
+        organizations.append(organization)
+        yield f"{'created' if created else 'kept'}: {organization.name}"
+    flour, shortening, chips = organizations
+    if _ensure_partnership(
+        flour,
+        shortening,
+        COMPANIES[1]["domain"],
+        PartnershipStatus.ACTIVE,
+        "Cookie season is coming: one recipe, both packages?",
+    ):
+        yield f"created: active partnership {flour.name} <-> {shortening.name}"
+    if _ensure_partnership(
+        chips,
+        flour,
+        COMPANIES[0]["domain"],
+        PartnershipStatus.PENDING,
+        "Our chips and your flour belong in the same cookie.",
+    ):
+        yield f"created: pending invitation {chips.name} -> {flour.name}"
+    db.session.commit()
+    yield f"Demo sign-ins (password '{DEMO_PASSWORD}'):"
+    for spec in COMPANIES:
+        for local, _, role in PEOPLE:
+            yield f"  {_email(local, spec['domain']):28} {role.label:16} {spec['name']}"

@@ -1,0 +1,115 @@
+"""Error pages without internals, and structured log lines for security-relevant refusals."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, g, render_template, request
+from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import DBAPIError, OperationalError
+from werkzeug.exceptions import HTTPException
+
+security_log = logging.getLogger("comarketing.security")
+log = logging.getLogger("comarketing")
+
+TITLES = {
+    400: "Bad request",
+    401: "Sign-in required",
+    403: "Not allowed",
+    404: "Not found",
+    405: "Method not allowed",
+    409: "Conflict",
+    413: "Too large",
+    422: "Invalid input",
+    429: "Too many attempts",
+    500: "Something went wrong",
+    503: "Temporarily unavailable",
+}
+MESSAGES = {
+    400: "The request could not be understood.",
+    401: "Please sign in.",
+    403: "Your role does not allow this.",
+    404: "There is nothing here — or nothing you can see.",
+    405: "This address does not accept that kind of request.",
+    413: "That upload or form is larger than allowed.",
+    429: "Too many attempts. Please wait a moment and try again.",
+    500: "We hit an unexpected problem. It was logged; please try again.",
+    503: "The service cannot reach its database right now. Please try again in a minute.",
+}
+
+
+def _who() -> tuple[object, object]:
+    # Never load the user here: the database may be the very thing that failed.
+    user = g.get("_login_user")
+    if user is None or not getattr(user, "is_authenticated", False):
+        return None, None
+    return getattr(user, "email", None), getattr(user, "organization_id", None)
+
+
+def _security_event(kind: str, status: int) -> None:
+    email, org = _who()
+    security_log.warning(
+        "security event=%s status=%s user=%s org=%s ip=%s path=%s request_id=%s",
+        kind,
+        status,
+        email,
+        org,
+        request.remote_addr,
+        request.path,
+        g.get("request_id"),
+    )
+
+
+def _render(status: int, message: str | None = None, *, plain: bool = False) -> tuple[str, int]:
+    template = "errors/plain.html" if plain else "errors/error.html"
+    return (
+        render_template(
+            template,
+            status=status,
+            title=TITLES.get(status, "Error"),
+            message=message or MESSAGES.get(status, ""),
+        ),
+        status,
+    )
+
+
+def install(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        _security_event("csrf_failed", 400)
+        return _render(
+            400,
+            "The form expired or was not sent from this site. "
+            "Go back, reload the page and try again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> object:
+        status = error.code or 500
+        if status == 403:
+            _security_event("authorization_denied", 403)
+        if status == 429:
+            _security_event("rate_limited", 429)
+        # Only our own abort() descriptions are shown; werkzeug's defaults are generic anyway.
+        description = error.description if status in (403, 409, 422) else None
+        response = error.get_response()
+        body, _ = _render(status, description, plain=status >= 500)
+        response.set_data(body)
+        response.content_type = "text/html; charset=utf-8"
+        return response
+
+    @app.errorhandler(DBAPIError)
+    def database_error(error: DBAPIError) -> tuple[str, int, dict[str, str]]:
+        if isinstance(error, OperationalError) or error.connection_invalidated:
+            # Down or restarting: say so quickly; pool_pre_ping reconnects once it is back.
+            log.error("database unavailable: %s", type(error.orig).__name__)
+            body, status = _render(503, plain=True)
+            return body, status, {"Retry-After": "30"}
+        log.exception("database error")
+        body, status = _render(500, plain=True)
+        return body, status, {}
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception) -> tuple[str, int]:
+        log.exception("unhandled error")
+        return _render(500, plain=True)

@@ -1,0 +1,106 @@
+"""Who may do what. The one place permissions live.
+
+Two layers:
+
+* **Role permissions** — ``ROLE_PERMISSIONS`` maps each role to the actions it may take.
+  Services call :func:`authorize` with the acting user before they write anything.
+* **Record scope** — which records a user can see at all. Services build every query from
+  the acting user's organization (see :func:`visible_to`), so a record of another
+  organization is simply not found: "not yours" and "does not exist" answer the same 404.
+
+This module sits below every domain package and imports none of them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from enum import StrEnum
+from typing import Protocol
+
+from comarketing.errors import Forbidden
+
+
+class Role(StrEnum):
+    ADMIN = "admin"
+    PARTNER_MANAGER = "partner_manager"
+    APPROVER = "approver"
+    ANALYST = "analyst"
+
+    @property
+    def label(self) -> str:
+        return ROLE_LABELS[self]
+
+
+ROLE_LABELS = {
+    Role.ADMIN: "Admin",
+    Role.PARTNER_MANAGER: "Partner manager",
+    Role.APPROVER: "Approver",
+    Role.ANALYST: "Analyst",
+}
+
+
+class Action(StrEnum):
+    MANAGE_USERS = "users.manage"
+    VIEW_AUDIT_LOG = "audit.view"
+    VIEW_PRODUCTS = "products.view"
+    MANAGE_PRODUCTS = "products.manage"
+    VIEW_PARTNERSHIPS = "partnerships.view"
+    INVITE_PARTNER = "partnerships.invite"
+    RESPOND_TO_PARTNERSHIP = "partnerships.respond"
+    END_PARTNERSHIP = "partnerships.end"
+
+
+_EVERYONE = frozenset(Role)
+
+ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
+    Action.MANAGE_USERS: frozenset({Role.ADMIN}),
+    Action.VIEW_AUDIT_LOG: frozenset({Role.ADMIN}),
+    Action.VIEW_PRODUCTS: _EVERYONE,
+    Action.MANAGE_PRODUCTS: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
+    Action.VIEW_PARTNERSHIPS: _EVERYONE,
+    Action.INVITE_PARTNER: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
+    Action.RESPOND_TO_PARTNERSHIP: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
+    Action.END_PARTNERSHIP: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
+}
+
+
+class Subject(Protocol):
+    """What the policy needs to know about a user."""
+
+    role: str
+    organization_id: int
+
+    @property
+    def is_active(self) -> bool: ...
+
+
+def can(user: Subject | None, action: Action) -> bool:
+    if user is None or not getattr(user, "is_active", False):
+        return False
+    try:
+        role = Role(user.role)
+    except ValueError:
+        return False
+    return role in ROLE_PERMISSIONS[action]
+
+
+def authorize(user: Subject | None, action: Action) -> None:
+    """Raise :class:`Forbidden` unless ``user`` may take ``action``."""
+    if not can(user, action):
+        raise Forbidden(f"Your role does not allow this ({action.value}).")
+
+
+def is_party(user: Subject, organization_ids: Iterable[int | None]) -> bool:
+    """True when the user's organization is one of the parties of a shared record."""
+    return user.organization_id in set(organization_ids)
+
+
+def visible_to(user: Subject, organization_ids: Iterable[int | None]) -> bool:
+    """Scope check for a record already loaded: callers turn False into NotFound, not Forbidden,
+    so that a record of another organization is indistinguishable from a missing one."""
+    return is_party(user, organization_ids)
+
+
+def allowed_actions(user: Subject | None) -> frozenset[Action]:
+    """Everything the user may do; templates use it to show only what will work."""
+    return frozenset(a for a in Action if can(user, a))

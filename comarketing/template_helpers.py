@@ -1,0 +1,30 @@
+"""What every template may use: the user's permissions, labels, dates."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Flask
+from flask_login import current_user
+
+from comarketing.policy import Action, allowed_actions
+
+
+def install(app: Flask) -> None:
+    @app.context_processor
+    def permissions() -> dict[str, Any]:
+        def can_do(action: str) -> bool:
+            if not current_user or not current_user.is_authenticated:
+                return False
+            return Action(action) in allowed_actions(current_user)
+
+        return {"can": can_do, "signup_enabled": app.config["SIGNUP_ENABLED"]}
+
+    @app.template_filter("datetime")
+    def format_datetime(value: datetime | None) -> str:
+        return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
+
+    @app.template_filter("date")
+    def format_date(value: datetime | None) -> str:
+        return value.strftime("%d %b %Y") if value else ""

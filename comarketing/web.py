@@ -1,0 +1,59 @@
+"""Small helpers shared by the HTML views: the acting user, safe redirects, errors -> forms."""
+
+from __future__ import annotations
+
+from typing import Any, NoReturn
+from urllib.parse import urlsplit
+
+from flask import abort, g, request, url_for
+from flask_login import current_user
+from flask_wtf import FlaskForm
+
+from comarketing.context import Actor, Origin
+from comarketing.errors import DomainError, NotFound
+
+
+def current_origin() -> Origin:
+    return Origin(ip=request.remote_addr, request_id=g.get("request_id"))
+
+
+def current_actor() -> Actor:
+    return Actor(user=current_user._get_current_object(), origin=current_origin())
+
+
+def safe_next_url(target: str | None, default_endpoint: str = "dashboard.index") -> str:
+    """Only same-site relative paths: '/x' yes; 'https://evil', '//evil', '/\\evil' no."""
+    if target:
+        cleaned = target.strip().replace("\\", "/")
+        parts = urlsplit(cleaned)
+        if (
+            not parts.scheme
+            and not parts.netloc
+            and cleaned.startswith("/")
+            and not cleaned.startswith("//")
+            and not any(ord(ch) < 32 for ch in cleaned)
+        ):
+            return cleaned
+    return url_for(default_endpoint)
+
+
+def attach_error(form: FlaskForm, error: DomainError, default_field: str | None = None) -> bool:
+    """Put a service's validation error next to the field it names.
+
+    Returns True when it could be shown on the form; False when the view should abort.
+    """
+    field_name = error.field or default_field
+    field: Any = getattr(form, field_name, None) if field_name else None
+    if field is not None:
+        field.errors = [*field.errors, error.message] if field.errors else [error.message]
+        return True
+    form.form_errors.append(error.message)
+    return True
+
+
+def abort_for(error: DomainError) -> NoReturn:
+    """Turn a domain error into the matching HTTP error page."""
+    if isinstance(error, NotFound):
+        abort(404)
+    abort(error.status_code, description=error.message)
+    raise AssertionError("unreachable")  # abort() always raises
