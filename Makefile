@@ -1,0 +1,55 @@
+# The README's two commands are `make demo` and `make test`; each installs what it needs.
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTHON ?= python3
+export FLASK_APP := comarketing
+
+.PHONY: install demo test test-sqlite test-postgresql lint db-check browser-deps bench clean
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+## Start the app with demo data on SQLite in instance/ at http://127.0.0.1:5000
+demo: install
+	COMARKETING_ENV=development $(VENV)/bin/flask db upgrade
+	COMARKETING_ENV=development $(VENV)/bin/flask seed-demo
+	COMARKETING_ENV=development $(VENV)/bin/flask run --host 127.0.0.1 --port 5000
+
+## Run the whole suite: SQLite (with the browser journeys), then PostgreSQL if TEST_DATABASE_URL is set
+test: install browser-deps test-sqlite test-postgresql
+
+test-sqlite: install
+	$(PY) -m pytest
+
+test-postgresql: install
+	@if [ -n "$$TEST_DATABASE_URL" ]; then \
+	  $(PY) -m pytest --backend=postgresql -m "not browser"; \
+	else \
+	  echo "TEST_DATABASE_URL is not set: the PostgreSQL pass was not run."; \
+	fi
+
+browser-deps:
+	@scripts/ensure-chromium.sh
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+## Models and migrations in step: upgrade a scratch database to head, then `flask db check`
+db-check: install
+	@tmp=$$(mktemp -d); \
+	export COMARKETING_ENV=development DATABASE_URL="$${DB_CHECK_URL:-sqlite:///$$tmp/check.sqlite}" SECRET_KEY=$$(head -c 48 /dev/urandom | base64); \
+	$(VENV)/bin/flask db upgrade >/dev/null && $(VENV)/bin/flask db check; status=$$?; rm -rf $$tmp; exit $$status
+
+bench: install
+	@ls bench/*.py >/dev/null 2>&1 && for f in bench/*.py; do $(PY) $$f; done || echo "no benchmarks yet"
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache

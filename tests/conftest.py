@@ -1,0 +1,224 @@
+"""Test fixtures.
+
+The suite runs on SQLite by default and on PostgreSQL with ``--backend=postgresql`` (which
+needs TEST_DATABASE_URL pointing at a server where it may create a database). Each session
+creates its own database, builds the schema through the real migrations, and empties every
+table after each test: no test depends on leftover state.
+
+No app context stays pushed during a test: Flask would reuse it for every client request,
+sharing ``g`` and the database session between "different" requests. Tests that touch the
+database open ``with app.app_context():`` themselves (or use the ``ctx`` fixture).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import secrets
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from comarketing import create_app
+from comarketing.extensions import db
+from tests import factories
+
+TEST_PASSWORD = factories.TEST_PASSWORD
+
+# argon2id with small parameters: same algorithm and format, a fraction of the time.
+FAST_HASHING = {
+    "PASSWORD_HASH_TIME_COST": 1,
+    "PASSWORD_HASH_MEMORY_COST": 1024,
+    "PASSWORD_HASH_PARALLELISM": 1,
+}
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--backend",
+        choices=["sqlite", "postgresql"],
+        default="sqlite",
+        help="database to run the suite on (postgresql needs TEST_DATABASE_URL)",
+    )
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    # PostgreSQL-only behaviour (row locks, concurrent writers) is deselected — not skipped —
+    # on the SQLite pass; the PostgreSQL pass runs it.
+    if config.getoption("--backend") == "postgresql":
+        return
+    selected, deselected = [], []
+    for item in items:
+        (deselected if item.get_closest_marker("pg_only") else selected).append(item)
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = selected
+
+
+@pytest.fixture(scope="session")
+def backend(request: pytest.FixtureRequest) -> str:
+    return str(request.config.getoption("--backend"))
+
+
+@pytest.fixture(scope="session")
+def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.sqlite'}"
+        return
+    server_url = os.environ.get("TEST_DATABASE_URL")
+    if not server_url:
+        pytest.exit("--backend=postgresql needs TEST_DATABASE_URL", returncode=2)
+    with postgres_database(server_url) as url:
+        yield url
+
+
+@contextlib.contextmanager
+def postgres_database(server_url: str) -> Iterator[str]:
+    """Create a throwaway database on the server of ``server_url`` and drop it afterwards."""
+    server_url = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", server_url)
+    name = f"comarketing_test_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+def base_config(database_url: str) -> dict[str, Any]:
+    return {
+        "TESTING": True,
+        "ENV_NAME": "testing",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "WTF_CSRF_ENABLED": False,
+        "PUBLIC_URL": "http://localhost",
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
+        "MAIL_SERVER": None,
+        **FAST_HASHING,
+    }
+
+
+@pytest.fixture(scope="session")
+def migrated(database_url: str) -> str:
+    """Build the schema once per session through the migrations, as production does."""
+    from flask_migrate import upgrade
+
+    app = create_app(base_config(database_url))
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return database_url
+
+
+def empty_all_tables(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in db.metadata.sorted_tables]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for name in reversed(tables):
+                    conn.execute(sa.text(f"DELETE FROM {name}"))
+        db.engine.dispose()
+
+
+@pytest.fixture
+def make_app(migrated: str) -> Iterator[Any]:
+    """Build apps with extra configuration; every table is emptied after the test."""
+    apps: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        app = create_app({**base_config(migrated), **overrides})
+        apps.append(app)
+        return app
+
+    yield build
+    if apps:
+        empty_all_tables(apps[0])
+        for extra in apps[1:]:
+            with extra.app_context():
+                db.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app: Any) -> Flask:
+    return make_app()
+
+
+@pytest.fixture
+def ctx(app: Flask) -> Iterator[Flask]:
+    """An app context for service-level tests that make no HTTP requests."""
+    with app.app_context():
+        yield app
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> Any:
+    return app.test_cli_runner()
+
+
+def login(client: FlaskClient, email: str, password: str = TEST_PASSWORD) -> Any:
+    response = client.post("/login", data={"email": email, "password": password})
+    assert response.status_code == 302, f"sign-in as {email} failed ({response.status_code})"
+    return response
+
+
+@pytest.fixture
+def login_as(client: FlaskClient) -> Any:
+    def _login(email: str, password: str = TEST_PASSWORD) -> FlaskClient:
+        login(client, email, password)
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def world(app: Flask) -> factories.World:
+    """Companies A, B, C with a user of every role each; A-B and B-C are partners.
+
+    Everything of C, and every B-C record, carries the CANARY marker: nothing signed in as A
+    may ever show it.
+    """
+    with app.app_context():
+        return factories.build_world()
+
+
+@contextlib.contextmanager
+def count_queries(app: Flask) -> Iterator[list[str]]:
+    """Collect the SQL statements run inside the block (all threads, this app's engine)."""
+    statements: list[str] = []
+
+    def before(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield statements
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", before)
+
+
+@pytest.fixture
+def query_counter(app: Flask) -> Any:
+    return lambda: count_queries(app)
