@@ -39,6 +39,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
+    register_mail_delivery(app)
     security.install(app)
     return app
 
@@ -83,6 +84,20 @@ def register_commands(app: Flask) -> None:
     from comarketing.cli import install
 
     install(app)
+
+
+def register_mail_delivery(app: Flask) -> None:
+    from flask import Response
+
+    from comarketing import outbox
+
+    @app.after_request
+    def deliver_queued_mail(response: Response) -> Response:
+        # The action's transaction has committed by now; what fails stays queued for
+        # `flask send-outbox`.
+        if outbox.has_queued():
+            outbox.deliver_pending()
+        return response
 
 
 def register_template_helpers(app: Flask) -> None:

@@ -7,6 +7,7 @@ so an action and its audit event commit or roll back together.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -15,12 +16,12 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from comarketing.context import Actor, Origin
 from comarketing.db import UTCDateTime, utcnow
-from comarketing.extensions import db
+from comarketing.extensions import Model, db
 
 security_log = logging.getLogger("comarketing.security")
 
 
-class AuditEvent(db.Model):
+class AuditEvent(Model):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -46,7 +47,7 @@ def record(
     *,
     actor: Actor | None = None,
     origin: Origin | None = None,
-    organization_ids: list[int | None] | tuple[int | None, ...] = (),
+    organization_ids: Sequence[int | None] = (),
     target: Any = None,
     actor_email: str | None = None,
     **details: Any,

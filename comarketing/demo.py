@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import timedelta
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -16,7 +17,7 @@ from comarketing.policy import Role
 
 DEMO_PASSWORD = "bake-together-2026"  # noqa: S105 (published demo sign-in)
 
-COMPANIES = [
+COMPANIES: list[dict[str, Any]] = [
     {
         "name": "Millstone Flour Co.",
         "domain": "millstone.example",
@@ -56,7 +57,7 @@ def _email(local: str, domain: str) -> str:
     return f"{local}@{domain}"
 
 
-def _ensure_company(spec: dict) -> tuple[Organization, bool]:
+def _ensure_company(spec: dict[str, Any]) -> tuple[Organization, bool]:
     admin_email = _email("admin", spec["domain"])
     existing = db.session.scalar(sa.select(User).where(User.email == admin_email))
     if existing is not None:

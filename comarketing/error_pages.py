@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, render_template, request
+from flask import Flask, current_app, g, render_template, request
+from flask.typing import ResponseReturnValue
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
@@ -61,16 +62,16 @@ def _security_event(kind: str, status: int) -> None:
 
 
 def _render(status: int, message: str | None = None, *, plain: bool = False) -> tuple[str, int]:
-    template = "errors/plain.html" if plain else "errors/error.html"
-    return (
-        render_template(
-            template,
-            status=status,
-            title=TITLES.get(status, "Error"),
-            message=message or MESSAGES.get(status, ""),
-        ),
-        status,
-    )
+    values = {
+        "status": status,
+        "title": TITLES.get(status, "Error"),
+        "message": message or MESSAGES.get(status, ""),
+    }
+    if plain:
+        # Straight from the Jinja environment, skipping context processors: Flask-Login's
+        # would load the signed-in user, i.e. query the database that may just have failed.
+        return current_app.jinja_env.get_template("errors/plain.html").render(**values), status
+    return render_template("errors/error.html", **values), status
 
 
 def install(app: Flask) -> None:
@@ -84,7 +85,7 @@ def install(app: Flask) -> None:
         )
 
     @app.errorhandler(HTTPException)
-    def http_error(error: HTTPException) -> object:
+    def http_error(error: HTTPException) -> ResponseReturnValue:
         status = error.code or 500
         if status == 403:
             _security_event("authorization_denied", 403)

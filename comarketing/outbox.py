@@ -18,7 +18,7 @@ from flask import current_app
 from sqlalchemy.orm import Mapped, mapped_column
 
 from comarketing.db import UTCDateTime, utcnow
-from comarketing.extensions import db
+from comarketing.extensions import Model, db
 
 log = logging.getLogger("comarketing.mail")
 
@@ -26,7 +26,7 @@ _QUEUED_FLAG = "outbox_queued"
 MAX_ATTEMPTS = 8
 
 
-class OutboxMessage(db.Model):
+class OutboxMessage(Model):
     __tablename__ = "outbox_messages"
 
     id: Mapped[int] = mapped_column(primary_key=True)

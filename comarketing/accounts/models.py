@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from comarketing.db import UTCDateTime, utcnow
-from comarketing.extensions import db
+from comarketing.extensions import Model
 from comarketing.policy import Role
 
 
@@ -17,7 +17,7 @@ def _new_session_token() -> str:
     return secrets.token_urlsafe(32)
 
 
-class Organization(db.Model):
+class Organization(Model):
     __tablename__ = "organizations"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -31,7 +31,7 @@ class Organization(db.Model):
         return f"<Organization {self.id} {self.slug}>"
 
 
-class User(db.Model):
+class User(Model):
     __tablename__ = "users"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -88,7 +88,7 @@ class User(db.Model):
         return f"<User {self.id} {self.email}>"
 
 
-class UserInvitation(db.Model):
+class UserInvitation(Model):
     """An admin's invitation for a colleague to join the same organization."""
 
     __tablename__ = "user_invitations"
@@ -115,7 +115,7 @@ class UserInvitation(db.Model):
         return self.accepted_at is None and self.revoked_at is None and self.expires_at > utcnow()
 
 
-class PasswordReset(db.Model):
+class PasswordReset(Model):
     __tablename__ = "password_resets"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -13,6 +13,7 @@ from flask import (
     session,
     url_for,
 )
+from flask.typing import ResponseReturnValue
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
@@ -52,7 +53,7 @@ def _account_key() -> str:
     deduct_when=_login_failed,
     scope="login-account",
 )
-def login() -> str | Response:
+def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = forms.LoginForm(next=request.args.get("next", ""))
@@ -86,7 +87,7 @@ def logout() -> Response:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
-def signup() -> str | Response:
+def signup() -> ResponseReturnValue:
     if not current_app.config["SIGNUP_ENABLED"]:
         abort(404)
     if current_user.is_authenticated:
@@ -113,7 +114,7 @@ def signup() -> str | Response:
 
 @bp.route("/account/password", methods=["GET", "POST"])
 @login_required
-def change_password() -> str | Response:
+def change_password() -> ResponseReturnValue:
     form = forms.ChangePasswordForm()
     if form.validate_on_submit():
         try:
@@ -137,7 +138,7 @@ def change_password() -> str | Response:
 @limiter.limit(
     lambda: current_app.config["PASSWORD_RESET_LIMIT"], methods=["POST"], scope="password-reset"
 )
-def forgot_password() -> str | Response:
+def forgot_password() -> ResponseReturnValue:
     form = forms.ForgotPasswordForm()
     if form.validate_on_submit():
         services.request_password_reset(form.email.data or "", current_origin())
@@ -154,7 +155,7 @@ def reset_password_link(token: str) -> Response:
 
 
 @bp.route("/password/reset", methods=["GET", "POST"])
-def reset_password() -> str | Response:
+def reset_password() -> ResponseReturnValue:
     token = session.get(_RESET_TOKEN, "")
     try:
         services.check_reset_token(token)
@@ -181,7 +182,7 @@ def join_link(token: str) -> Response:
 
 
 @bp.route("/join", methods=["GET", "POST"])
-def join() -> str | Response:
+def join() -> ResponseReturnValue:
     token = session.get(_JOIN_TOKEN, "")
     try:
         invitation = services.open_user_invitation(token)
@@ -214,7 +215,7 @@ def join() -> str | Response:
 
 @bp.route("/settings/users", methods=["GET", "POST"])
 @login_required
-def users() -> str | Response:
+def users() -> ResponseReturnValue:
     actor = current_actor()
     form = forms.InviteUserForm()
     if form.validate_on_submit():
@@ -296,7 +297,7 @@ def revoke_invitation(invitation_id: int) -> Response:
 
 @bp.route("/settings/audit")
 @login_required
-def audit_log() -> str:
+def audit_log() -> ResponseReturnValue:
     page = request.args.get("page", 1, type=int) or 1
     page = max(page, 1)
     try:

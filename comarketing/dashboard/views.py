@@ -6,6 +6,7 @@ Sits to the right of every domain package: it only reads through their services.
 from __future__ import annotations
 
 from flask import Blueprint, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
@@ -26,7 +27,7 @@ def home() -> Response:
 
 @bp.route("/dashboard")
 @login_required
-def index() -> str:
+def index() -> ResponseReturnValue:
     actor = current_actor()
     return render_template(
         "dashboard/index.html",

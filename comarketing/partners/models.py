@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from comarketing.db import UTCDateTime, utcnow
-from comarketing.extensions import db
+from comarketing.extensions import Model
 
 
 class PartnershipStatus(StrEnum):
@@ -20,7 +20,7 @@ class PartnershipStatus(StrEnum):
     ENDED = "ended"
 
 
-class Partnership(db.Model):
+class Partnership(Model):
     """An invitation from one organization to another, and — once accepted — their agreement
     to market together. ``invitee_organization_id`` is empty while the invited company is not
     on the platform yet; it is filled when the recipient creates the company's account."""
@@ -76,7 +76,7 @@ class Partnership(db.Model):
         return self.status == PartnershipStatus.PENDING and self.expires_at <= utcnow()
 
 
-class Product(db.Model):
+class Product(Model):
     __tablename__ = "products"
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -46,7 +46,7 @@ STEP_PAST = {"accept": "accepted", "decline": "declined", "cancel": "cancelled",
 # Reading
 
 
-def _visible_partnerships(organization_id: int) -> sa.Select[tuple[Partnership]]:
+def _visible_partnerships(organization_id: int) -> sa.Select[Partnership]:
     return sa.select(Partnership).where(
         sa.or_(
             Partnership.inviter_organization_id == organization_id,

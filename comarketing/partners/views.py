@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response
 
@@ -19,7 +20,7 @@ _JOIN_COMPANY_TOKEN = "join_company_token"  # noqa: S105 (a session key name)
 
 @bp.route("/partners", methods=["GET", "POST"])
 @login_required
-def directory() -> str | Response:
+def directory() -> ResponseReturnValue:
     actor = current_actor()
     form = forms.InvitePartnerForm()
     if request.method == "POST":
@@ -68,7 +69,7 @@ def join_link(token: str) -> Response:
 
 
 @bp.route("/partners/join", methods=["GET", "POST"])
-def join() -> str | Response | tuple[str, int]:
+def join() -> ResponseReturnValue:
     token = session.get(_JOIN_COMPANY_TOKEN, "")
     try:
         partnership, inviter = services.join_invitation_details(token)
@@ -104,7 +105,7 @@ def join() -> str | Response | tuple[str, int]:
 
 @bp.route("/products")
 @login_required
-def products() -> str:
+def products() -> ResponseReturnValue:
     show_archived = request.args.get("archived") == "1"
     items = services.list_products(current_actor(), include_archived=show_archived)
     return render_template(
@@ -117,7 +118,7 @@ def products() -> str:
 
 @bp.route("/products/new", methods=["GET", "POST"])
 @login_required
-def new_product() -> str | Response:
+def new_product() -> ResponseReturnValue:
     if not can(current_user, Action.MANAGE_PRODUCTS):
         abort(403)
     form = forms.ProductForm()
@@ -139,7 +140,7 @@ def new_product() -> str | Response:
 
 @bp.route("/products/<int:product_id>/edit", methods=["GET", "POST"])
 @login_required
-def edit_product(product_id: int) -> str | Response:
+def edit_product(product_id: int) -> ResponseReturnValue:
     actor = current_actor()
     try:
         product = services.get_own_product(actor, product_id)
