@@ -66,11 +66,15 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from comarketing.accounts.views import bp as accounts_bp
+    from comarketing.campaigns.views import bp as campaigns_bp
     from comarketing.dashboard.views import bp as dashboard_bp
+    from comarketing.offers.views import bp as offers_bp
     from comarketing.partners.views import bp as partners_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(partners_bp)
+    app.register_blueprint(campaigns_bp)
+    app.register_blueprint(offers_bp)
     app.register_blueprint(dashboard_bp)
 
 

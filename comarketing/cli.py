@@ -67,6 +67,19 @@ def send_outbox() -> None:
     click.echo(f"Sent {total} message(s).")
 
 
+@click.command("send-reminders")
+def send_reminders() -> None:
+    """Review reminders, overdue notices and offer expiry (run from cron, e.g. hourly)."""
+    from comarketing.offers.services import run_deadlines
+
+    result = run_deadlines()
+    while outbox.deliver_pending():
+        pass
+    click.echo(
+        f"Reminded {result.reminded}, flagged overdue {result.overdue}, expired {result.expired}."
+    )
+
+
 @click.command("seed-demo")
 def seed_demo() -> None:
     """Create the demo companies, users and partnership (safe to run twice)."""
@@ -80,3 +93,4 @@ def install(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(send_outbox)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(send_reminders)

@@ -159,7 +159,91 @@ def seed() -> Iterator[str]:
     ):
         yield f"created: pending invitation {chips.name} -> {flour.name}"
     db.session.commit()
+    yield from _ensure_offers(flour, shortening)
     yield f"Demo sign-ins (password '{DEMO_PASSWORD}'):"
     for spec in COMPANIES:
         for local, _, role in PEOPLE:
             yield f"  {_email(local, spec['domain']):28} {role.label:16} {spec['name']}"
+
+
+def _user(email: str) -> User:
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    assert user is not None, email
+    return user
+
+
+def _products(organization: Organization) -> list[int]:
+    return list(
+        db.session.scalars(
+            sa.select(Product.id)
+            .where(Product.organization_id == organization.id)
+            .order_by(Product.id)
+            .limit(1)
+        )
+    )
+
+
+def _ensure_offers(flour: Organization, shortening: Organization) -> Iterator[str]:
+    """One joint offer approved into a campaign, one awaiting the shortening company."""
+    from comarketing.context import Actor
+    from comarketing.offers import services as offers
+    from comarketing.offers.models import Offer
+    from comarketing.offers.services import PartyTermsInput, PlacementInput, TermsInput
+
+    if db.session.scalar(
+        sa.select(Offer.id).where(Offer.proposer_organization_id == flour.id).limit(1)
+    ):
+        return
+    flour_manager = Actor(_user("partners@millstone.example"))
+    shortening_approver = Actor(_user("approvals@goldcrest.example"))
+    today = utcnow().date()
+
+    def terms(title: str, budget: int, start_in: int, days: int) -> TermsInput:
+        return TermsInput(
+            title=title,
+            value_proposition="One cookie recipe printed on both packages: each brand reaches "
+            "the other's buyers.",
+            audience="Home bakers, 25-55, baking at least monthly",
+            start_date=today + timedelta(days=start_in),
+            end_date=today + timedelta(days=start_in + days),
+            currency="EUR",
+            total_budget_minor=budget,
+            target_reach=400_000,
+            target_leads=6_000,
+            parties=[
+                PartyTermsInput(flour.id, _products(flour), 5000, 5000),
+                PartyTermsInput(shortening.id, _products(shortening), 5000, 5000),
+            ],
+            placements=[
+                PlacementInput("packaging", flour.id, "Recipe on the 2 kg flour bag", budget // 4),
+                PlacementInput(
+                    "packaging", shortening.id, "Recipe on the shortening tub", budget // 4
+                ),
+                PlacementInput(
+                    "social", flour.id, "Recipe video, Instagram and TikTok", budget // 5
+                ),
+                PlacementInput("email", shortening.id, "Goldcrest baking newsletter", budget // 10),
+            ],
+        )
+
+    approved = offers.create_draft(
+        flour_manager,
+        partner_ids=[shortening.id],
+        terms=terms("Holiday cookie recipe swap", 2_400_000, 14, 45),
+    )
+    offers.send(flour_manager, approved.id)
+    offers.decide(
+        shortening_approver,
+        approved.id,
+        revision_number=1,
+        decision="approved",
+        comment="Looks great — let's bake.",
+    )
+    yield "created: approved offer 'Holiday cookie recipe swap' and its joint campaign"
+    pending = offers.create_draft(
+        flour_manager,
+        partner_ids=[shortening.id],
+        terms=terms("Spring baking challenge", 1_500_000, 90, 30),
+    )
+    offers.send(flour_manager, pending.id)
+    yield "created: offer 'Spring baking challenge' awaiting Goldcrest's decision"

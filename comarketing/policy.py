@@ -48,6 +48,12 @@ class Action(StrEnum):
     INVITE_PARTNER = "partnerships.invite"
     RESPOND_TO_PARTNERSHIP = "partnerships.respond"
     END_PARTNERSHIP = "partnerships.end"
+    MANAGE_ORGANIZATION = "organization.manage"
+    VIEW_OFFERS = "offers.view"
+    PROPOSE_OFFER = "offers.propose"
+    DECIDE_OFFER = "offers.decide"
+    COMMENT_ON_OFFER = "offers.comment"
+    VIEW_CAMPAIGNS = "campaigns.view"
 
 
 _EVERYONE = frozenset(Role)
@@ -61,6 +67,14 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.INVITE_PARTNER: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
     Action.RESPOND_TO_PARTNERSHIP: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
     Action.END_PARTNERSHIP: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
+    Action.MANAGE_ORGANIZATION: frozenset({Role.ADMIN}),
+    Action.VIEW_OFFERS: _EVERYONE,
+    # Partner managers write terms (propose, counter-propose, withdraw); approvers decide.
+    # Admins may do both for their own company. Analysts read.
+    Action.PROPOSE_OFFER: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
+    Action.DECIDE_OFFER: frozenset({Role.ADMIN, Role.APPROVER}),
+    Action.COMMENT_ON_OFFER: frozenset({Role.ADMIN, Role.PARTNER_MANAGER, Role.APPROVER}),
+    Action.VIEW_CAMPAIGNS: _EVERYONE,
 }
 
 

@@ -8,6 +8,8 @@ from typing import Any
 from flask import Flask
 from flask_login import current_user
 
+from comarketing import notifications
+from comarketing.money import format_money, format_share
 from comarketing.policy import Action, allowed_actions
 
 
@@ -19,7 +21,18 @@ def install(app: Flask) -> None:
                 return False
             return Action(action) in allowed_actions(current_user)
 
-        return {"can": can_do, "signup_enabled": app.config["SIGNUP_ENABLED"]}
+        def unread() -> int:
+            if not current_user or not current_user.is_authenticated:
+                return 0
+            return notifications.unread_count(current_user.id)
+
+        return {
+            "can": can_do,
+            "signup_enabled": app.config["SIGNUP_ENABLED"],
+            "unread_notifications": unread,
+            "format_money": format_money,
+            "format_share": format_share,
+        }
 
     @app.template_filter("datetime")
     def format_datetime(value: datetime | None) -> str:

@@ -37,15 +37,38 @@ def safe_next_url(target: str | None, default_endpoint: str = "dashboard.index")
     return url_for(default_endpoint)
 
 
+def _find_field(form: Any, name: str) -> Any:
+    """Resolve "title" or a nested WTForms name like "placements-2-planned_cost"."""
+    field = getattr(form, name, None)
+    if field is not None and hasattr(field, "errors"):
+        return field
+    head, _, rest = name.partition("-")
+    container = getattr(form, head, None)
+    index, _, tail = rest.partition("-")
+    if container is None or not index.isdigit() or not hasattr(container, "entries"):
+        return None
+    entries = container.entries
+    if int(index) >= len(entries):
+        return None
+    entry = entries[int(index)]
+    return _find_field(entry.form, tail) if tail and hasattr(entry, "form") else entry
+
+
 def attach_error(form: FlaskForm, error: DomainError, default_field: str | None = None) -> bool:
     """Put a service's validation error next to the field it names.
 
-    Returns True when it could be shown on the form; False when the view should abort.
+    Errors about something that is not one input (shares adding up, placements) go to
+    ``form.extra_errors[name]`` where the form has one, for the template to show in place;
+    anything else is shown above the form.
     """
     field_name = error.field or default_field
-    field: Any = getattr(form, field_name, None) if field_name else None
+    field: Any = _find_field(form, field_name) if field_name else None
     if field is not None:
         field.errors = [*field.errors, error.message] if field.errors else [error.message]
+        return True
+    extra = getattr(form, "extra_errors", None)
+    if field_name and isinstance(extra, dict):
+        extra.setdefault(field_name, []).append(error.message)
         return True
     form.form_errors.append(error.message)
     return True

@@ -5,15 +5,21 @@ Sits to the right of every domain package: it only reads through their services.
 
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from wtforms import SelectChoice
 from werkzeug.wrappers import Response
 
+from comarketing import notifications
 from comarketing.accounts.forms import ConfirmForm
+from comarketing.errors import DomainError
 from comarketing.health import check_database
+from comarketing.offers import services as offers
+from comarketing.offers.forms import MailPreferencesForm, ReviewDaysForm
 from comarketing.partners import services as partners
-from comarketing.web import current_actor
+from comarketing.policy import Action, can
+from comarketing.web import abort_for, attach_error, current_actor, safe_next_url
 
 bp = Blueprint("dashboard", __name__)
 
@@ -32,6 +38,7 @@ def index() -> ResponseReturnValue:
     return render_template(
         "dashboard/index.html",
         invitations=partners.pending_received(actor),
+        awaiting=offers.inbox(actor),
         action_form=ConfirmForm(),
     )
 
@@ -40,3 +47,72 @@ def index() -> ResponseReturnValue:
 def health() -> tuple[dict[str, str], int]:
     check_database()  # an unreachable database answers 503 through the error handler
     return {"status": "ok"}, 200
+
+
+# ------------------------------------------------------------------------------------------
+# Notifications and personal / organization settings
+
+
+@bp.route("/notifications")
+@login_required
+def notifications_page() -> ResponseReturnValue:
+    return render_template(
+        "dashboard/notifications.html",
+        items=notifications.recent(current_user.id),
+        action_form=ConfirmForm(),
+    )
+
+
+@bp.route("/notifications/<int:notification_id>/open", methods=["POST"])
+@login_required
+def open_notification(notification_id: int) -> ResponseReturnValue:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        item = notifications.mark_read(current_user.id, notification_id)
+    except DomainError as exc:
+        abort_for(exc)
+    return redirect(safe_next_url(item.link, "dashboard.notifications_page"))
+
+
+@bp.route("/notifications/read-all", methods=["POST"])
+@login_required
+def read_all_notifications() -> ResponseReturnValue:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    notifications.mark_all_read(current_user.id)
+    return redirect(url_for("dashboard.notifications_page"))
+
+
+@bp.route("/settings/notifications", methods=["GET", "POST"])
+@login_required
+def mail_preferences() -> ResponseReturnValue:
+    form = MailPreferencesForm()
+    form.kinds.choices = [SelectChoice(k, label) for k, label in notifications.KINDS.items()]
+    if form.validate_on_submit():
+        notifications.set_mail_preferences(current_user.id, form.kinds.data or [])
+        flash("Mail preferences saved.", "success")
+        return redirect(url_for("dashboard.mail_preferences"))
+    if request.method == "GET":
+        prefs = notifications.mail_preferences(current_user.id)
+        form.kinds.data = [kind for kind, on in prefs.items() if on]
+    return render_template("dashboard/mail_preferences.html", form=form)
+
+
+@bp.route("/settings/organization", methods=["GET", "POST"])
+@login_required
+def organization_settings() -> ResponseReturnValue:
+    if not can(current_user, Action.MANAGE_ORGANIZATION):
+        abort(403)
+    form = ReviewDaysForm()
+    if form.validate_on_submit():
+        try:
+            offers.set_review_days(current_actor(), int(form.review_days.data or 0))
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            flash("Saved.", "success")
+            return redirect(url_for("dashboard.organization_settings"))
+    if request.method == "GET":
+        form.review_days.data = current_user.organization.review_business_days
+    return render_template("dashboard/organization_settings.html", form=form)

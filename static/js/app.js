@@ -10,3 +10,35 @@ document.addEventListener("submit", function (event) {
     }
   }
 });
+
+// "Add a row" buttons copy the last row of a WTForms FieldList and renumber its fields
+// (placements-2-name -> placements-3-name), so a form can grow without a round trip.
+document.addEventListener("click", function (event) {
+  const button = event.target.closest("[data-add-row]");
+  if (!button) {
+    return;
+  }
+  const body = document.getElementById(button.dataset.addRow);
+  const rows = body ? body.querySelectorAll("tr") : [];
+  if (!rows.length) {
+    return;
+  }
+  const next = rows.length;
+  const copy = rows[rows.length - 1].cloneNode(true);
+  copy.querySelectorAll("input, select, textarea").forEach(function (input) {
+    ["name", "id"].forEach(function (attribute) {
+      const value = input.getAttribute(attribute);
+      if (value) {
+        input.setAttribute(attribute, value.replace(/-\d+-/, "-" + next + "-"));
+      }
+    });
+    if (input.tagName === "SELECT") {
+      input.selectedIndex = 0;
+    } else {
+      input.value = "";
+    }
+    input.classList.remove("is-invalid");
+  });
+  copy.querySelectorAll(".invalid-feedback").forEach(function (el) { el.remove(); });
+  body.appendChild(copy);
+});

@@ -1,0 +1,123 @@
+"""Campaigns (joint or solo), their parties and the placements they run in."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from comarketing.db import UTCDateTime, utcnow
+from comarketing.extensions import Model
+
+
+class CampaignKind(StrEnum):
+    JOINT = "joint"
+    SOLO = "solo"
+
+
+class CampaignStatus(StrEnum):
+    PLANNED = "planned"
+    ACTIVE = "active"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class Channel(StrEnum):
+    EMAIL = "email"
+    SOCIAL = "social"
+    SEARCH = "search"
+    DISPLAY = "display"
+    PACKAGING = "packaging"
+    RETAIL = "retail"
+    EVENT = "event"
+    WEBINAR = "webinar"
+    CONTENT = "content"
+    PARTNER_NEWSLETTER = "partner_newsletter"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+CHANNEL_CHOICES = [(c.value, c.label) for c in Channel]
+
+
+class Campaign(Model):
+    __tablename__ = "campaigns"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(sa.String(8))
+    # Solo: the owner. Joint: the organization that proposed the offer.
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    # The approved offer a joint campaign came from (offers sit to the right: FK by name only).
+    offer_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("offers.id", ondelete="SET NULL"), unique=True
+    )
+    name: Mapped[str] = mapped_column(sa.String(200))
+    description: Mapped[str] = mapped_column(sa.Text, default="")
+    status: Mapped[str] = mapped_column(sa.String(12), default=CampaignStatus.PLANNED.value)
+    start_date: Mapped[date] = mapped_column(sa.Date)
+    end_date: Mapped[date] = mapped_column(sa.Date)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    total_budget_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    target_reach: Mapped[int | None] = mapped_column(sa.BigInteger)
+    target_leads: Mapped[int | None] = mapped_column(sa.BigInteger)
+    target_revenue_minor: Mapped[int | None] = mapped_column(sa.BigInteger)
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('joint', 'solo')", name="kind_known"),
+        sa.CheckConstraint(
+            "status IN ('planned', 'active', 'completed', 'cancelled')", name="status_known"
+        ),
+        sa.CheckConstraint("end_date >= start_date", name="dates_ordered"),
+        sa.CheckConstraint("total_budget_minor >= 0", name="budget_not_negative"),
+    )
+
+
+class CampaignParty(Model):
+    """An organization taking part in a campaign, with its agreed shares (basis points)."""
+
+    __tablename__ = "campaign_parties"
+
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+    budget_share_bp: Mapped[int] = mapped_column(default=10_000)
+    revenue_share_bp: Mapped[int] = mapped_column(default=10_000)
+
+
+class Placement(Model):
+    __tablename__ = "placements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    owner_organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    channel: Mapped[str] = mapped_column(sa.String(24))
+    name: Mapped[str] = mapped_column(sa.String(200))
+    url: Mapped[str] = mapped_column(sa.String(500), default="")
+    start_date: Mapped[date] = mapped_column(sa.Date)
+    end_date: Mapped[date] = mapped_column(sa.Date)
+    planned_cost_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    audience_size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("end_date >= start_date", name="dates_ordered"),
+        sa.CheckConstraint("planned_cost_minor >= 0", name="cost_not_negative"),
+    )

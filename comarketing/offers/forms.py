@@ -1,0 +1,208 @@
+"""Offer forms. They turn typed text into exact values (money via ``comarketing.money``) and
+hand the service plain inputs; the service checks the rules that need the database."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, time
+
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    FieldList,
+    Form,
+    FormField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    SelectChoice,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from comarketing.campaigns.models import CHANNEL_CHOICES
+from comarketing.errors import ValidationFailed
+from comarketing.money import CURRENCY_CHOICES, parse_amount, parse_share
+from comarketing.offers.models import Decision
+from comarketing.offers.services import PartyTermsInput, PlacementInput, TermsInput
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class ChoosePartnersForm(FlaskForm):
+    partners = MultiCheckboxField(
+        "Partners in this offer",
+        coerce=int,
+        validators=[DataRequired("Choose at least one partner.")],
+    )
+
+
+class PartyTermsForm(Form):
+    organization_id = HiddenField()
+    budget_share = StringField("Budget share (%)", validators=[InputRequired()])
+    revenue_share = StringField("Revenue share (%)", validators=[InputRequired()])
+    products = MultiCheckboxField("Products", coerce=int, validate_choice=False)
+
+
+class PlacementForm(Form):
+    channel = SelectField(
+        "Channel",
+        choices=[SelectChoice("", "—"), *(SelectChoice(v, label) for v, label in CHANNEL_CHOICES)],
+        validate_choice=False,
+    )
+    owner = SelectField("Owner", coerce=str, validate_choice=False)
+    name = StringField("Placement", validators=[Length(max=200)])
+    planned_cost = StringField("Planned cost")
+
+    def is_blank(self) -> bool:
+        return not (
+            self.channel.data
+            or (self.name.data or "").strip()
+            or (self.planned_cost.data or "").strip()
+        )
+
+
+class OfferTermsForm(FlaskForm):
+    title = StringField("Title", validators=[DataRequired(), Length(max=200)])
+    value_proposition = TextAreaField(
+        "Value proposition",
+        validators=[Length(max=5000)],
+        description="Why buyers of each brand will care.",
+    )
+    audience = TextAreaField("Target audience", validators=[Length(max=2000)])
+    start_date = DateField("Start date", validators=[InputRequired()])
+    end_date = DateField("End date", validators=[InputRequired()])
+    currency = SelectField(
+        "Currency", choices=[SelectChoice(c) for c in CURRENCY_CHOICES], default="EUR"
+    )
+    total_budget = StringField(
+        "Total budget", validators=[DataRequired()], description="For example 25,000 or 25000.00"
+    )
+    target_reach = IntegerField("Target reach (people)", validators=[Optional(), NumberRange(0)])
+    target_leads = IntegerField("Target leads", validators=[Optional(), NumberRange(0)])
+    target_revenue = StringField("Target revenue", validators=[Optional()])
+    expires_on = DateField("Close as expired if undecided on (optional)", validators=[Optional()])
+    change_note = TextAreaField(
+        "What changed and why (shown to all parties)", validators=[Length(max=2000)]
+    )
+    version = HiddenField()
+    parties = FieldList(FormField(PartyTermsForm))
+    placements = FieldList(FormField(PlacementForm), min_entries=1)
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)
+        # Messages from the service for things that are not one input: shares, placements.
+        self.extra_errors: dict[str, list[str]] = {}
+
+    def to_terms(self) -> TermsInput:
+        """Exact values from the typed text, or ValidationFailed naming the field."""
+        currency = self.currency.data or ""
+        parties = []
+        for index, entry in enumerate(self.parties.entries):
+            sub = entry.form
+            parties.append(
+                PartyTermsInput(
+                    organization_id=int(sub.organization_id.data),
+                    product_ids=list(sub.products.data or []),
+                    budget_share_bp=parse_share(
+                        sub.budget_share.data or "", field=f"parties-{index}-budget_share"
+                    ),
+                    revenue_share_bp=parse_share(
+                        sub.revenue_share.data or "", field=f"parties-{index}-revenue_share"
+                    ),
+                )
+            )
+        placements = []
+        for index, entry in enumerate(self.placements.entries):
+            sub = entry.form
+            if sub.is_blank():
+                continue
+            if not sub.channel.data:
+                raise ValidationFailed("Choose a channel.", field=f"placements-{index}-channel")
+            if not (sub.name.data or "").strip():
+                raise ValidationFailed("Name the placement.", field=f"placements-{index}-name")
+            try:
+                owner = int(sub.owner.data or "")
+            except ValueError as exc:
+                raise ValidationFailed(
+                    "Choose the owning party.", field=f"placements-{index}-owner"
+                ) from exc
+            placements.append(
+                PlacementInput(
+                    channel=sub.channel.data,
+                    owner_organization_id=owner,
+                    name=sub.name.data or "",
+                    planned_cost_minor=parse_amount(
+                        sub.planned_cost.data or "0",
+                        currency,
+                        field=f"placements-{index}-planned_cost",
+                    ),
+                )
+            )
+        return TermsInput(
+            title=self.title.data or "",
+            value_proposition=self.value_proposition.data or "",
+            audience=self.audience.data or "",
+            start_date=self.start_date.data,
+            end_date=self.end_date.data,
+            currency=currency,
+            total_budget_minor=parse_amount(
+                self.total_budget.data or "", currency, field="total_budget"
+            ),
+            target_reach=self.target_reach.data,
+            target_leads=self.target_leads.data,
+            target_revenue_minor=parse_amount(
+                self.target_revenue.data, currency, field="target_revenue"
+            )
+            if (self.target_revenue.data or "").strip()
+            else None,
+            parties=parties,
+            placements=placements,
+            change_note=self.change_note.data or "",
+        )
+
+    def expires_at(self) -> datetime | None:
+        if not self.expires_on.data:
+            return None
+        return datetime.combine(self.expires_on.data, time(23, 59, 59), tzinfo=UTC)
+
+
+class DecisionForm(FlaskForm):
+    revision_number = HiddenField(validators=[DataRequired()])
+    decision = RadioField(
+        "Your decision",
+        choices=[SelectChoice(d.value, d.label) for d in Decision],
+        validators=[DataRequired("Choose a decision.")],
+    )
+    comment = TextAreaField(
+        "Comment",
+        validators=[Length(max=5000)],
+        description="Required when you request changes or reject.",
+    )
+
+
+class CommentForm(FlaskForm):
+    body = TextAreaField("Add to the discussion", validators=[DataRequired(), Length(max=5000)])
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(
+        "Reason (optional, shown to the partners)", validators=[Length(max=2000)]
+    )
+
+
+class ReviewDaysForm(FlaskForm):
+    review_days = IntegerField(
+        "Business days our reviewers get to decide",
+        validators=[InputRequired(), NumberRange(1, 20)],
+    )
+
+
+class MailPreferencesForm(FlaskForm):
+    kinds = MultiCheckboxField("Send me mail for", coerce=str)

@@ -1,0 +1,363 @@
+"""Offer pages: list, inbox, propose, the offer page (terms, diff, decisions, discussion)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from comarketing.accounts.forms import ConfirmForm
+from comarketing.errors import DomainError
+from comarketing.money import format_share, to_decimal_string
+from comarketing.offers import forms, services
+from comarketing.offers.models import OfferStatus
+from comarketing.policy import Action, can
+from comarketing.web import abort_for, attach_error, current_actor
+
+bp = Blueprint("offers", __name__, url_prefix="/offers")
+
+
+def _refuse_or_show(form: object, exc: DomainError) -> None:
+    """403/404 become error pages; validation and conflicts are shown on the form."""
+    if exc.status_code in (403, 404):
+        abort_for(exc)
+    attach_error(form, exc)
+
+
+@bp.route("")
+@login_required
+def index() -> ResponseReturnValue:
+    status = request.args.get("status") or None
+    if status and status not in {s.value for s in OfferStatus}:
+        status = None
+    partner = request.args.get("partner", type=int)
+    actor = current_actor()
+    rows = services.list_offers(actor, status=status, partner_id=partner)
+    choices = services.form_choices(actor)
+    return render_template(
+        "offers/index.html",
+        rows=rows,
+        status=status,
+        partner=partner,
+        statuses=[s.value for s in OfferStatus],
+        partners=choices.partners,
+    )
+
+
+@bp.route("/inbox")
+@login_required
+def inbox() -> ResponseReturnValue:
+    return render_template("offers/inbox.html", rows=services.inbox(current_actor()))
+
+
+@bp.route("/new", methods=["GET", "POST"])
+@login_required
+def new() -> ResponseReturnValue:
+    if not can(current_user, Action.PROPOSE_OFFER):
+        abort(403)
+    choices = services.form_choices(current_actor())
+    form = forms.ChoosePartnersForm()
+    form.partners.choices = [SelectChoice(o.id, o.name) for o in choices.partners]
+    if form.validate_on_submit():
+        return redirect(url_for("offers.new_terms", partner=form.partners.data))
+    return render_template("offers/choose_partners.html", form=form, choices=choices)
+
+
+def _terms_form(
+    actor_org_id: int,
+    party_ids: list[int],
+    choices: services.FormChoices,
+    names: dict[int, str],
+    revision: object = None,
+) -> forms.OfferTermsForm:
+    """The terms form with one row per party and their products to pick from."""
+    form = forms.OfferTermsForm()
+    if request.method == "GET":
+        if revision is not None:
+            _fill_from_revision(form, revision)
+        else:
+            even = 10_000 // len(party_ids)
+            for index, org_id in enumerate(party_ids):
+                share = format_share(even + (10_000 - even * len(party_ids) if index == 0 else 0))
+                form.parties.append_entry(
+                    {
+                        "organization_id": str(org_id),
+                        "budget_share": share.rstrip("%"),
+                        "revenue_share": share.rstrip("%"),
+                        "products": [],
+                    }
+                )
+        while len(form.placements.entries) < 3:
+            form.placements.append_entry()
+    for entry in form.parties.entries:
+        org_id = int(entry.form.organization_id.data or 0)
+        entry.form.products.choices = [
+            SelectChoice(p.id, p.name) for p in choices.products.get(org_id, [])
+        ]
+        entry.label_text = names.get(org_id, "?")
+        entry.is_me = org_id == actor_org_id
+    owners = [SelectChoice(str(o), names.get(o, "?")) for o in party_ids]
+    for entry in form.placements.entries:
+        entry.form.owner.choices = [SelectChoice("", "—"), *owners]
+    return form
+
+
+def _fill_from_revision(form: forms.OfferTermsForm, revision: object) -> None:
+    r = revision
+    form.title.data = r.title  # type: ignore[attr-defined]
+    form.value_proposition.data = r.value_proposition  # type: ignore[attr-defined]
+    form.audience.data = r.audience  # type: ignore[attr-defined]
+    form.start_date.data = r.start_date  # type: ignore[attr-defined]
+    form.end_date.data = r.end_date  # type: ignore[attr-defined]
+    currency = r.currency  # type: ignore[attr-defined]
+    form.currency.data = currency
+    form.total_budget.data = to_decimal_string(r.total_budget_minor, currency)  # type: ignore[attr-defined]
+    form.target_reach.data = r.target_reach  # type: ignore[attr-defined]
+    form.target_leads.data = r.target_leads  # type: ignore[attr-defined]
+    revenue = r.target_revenue_minor  # type: ignore[attr-defined]
+    form.target_revenue.data = to_decimal_string(revenue, currency) if revenue is not None else ""
+    for terms in r.party_terms:  # type: ignore[attr-defined]
+        form.parties.append_entry(
+            {
+                "organization_id": str(terms["organization_id"]),
+                "budget_share": format_share(terms["budget_share_bp"]).rstrip("%"),
+                "revenue_share": format_share(terms["revenue_share_bp"]).rstrip("%"),
+                "products": terms["product_ids"],
+            }
+        )
+    for placement in r.placements:  # type: ignore[attr-defined]
+        form.placements.append_entry(
+            {
+                "channel": placement["channel"],
+                "owner": str(placement["owner_organization_id"]),
+                "name": placement["name"],
+                "planned_cost": to_decimal_string(placement["planned_cost_minor"], currency),
+            }
+        )
+
+
+@bp.route("/new/terms", methods=["GET", "POST"])
+@login_required
+def new_terms() -> ResponseReturnValue:
+    if not can(current_user, Action.PROPOSE_OFFER):
+        abort(403)
+    actor = current_actor()
+    choices = services.form_choices(actor)
+    allowed = {o.id for o in choices.partners}
+    partner_ids = sorted({p for p in request.args.getlist("partner", type=int) if p in allowed})
+    if not partner_ids:
+        flash("Choose at least one active partner first.", "warning")
+        return redirect(url_for("offers.new"))
+    party_ids = sorted([actor.organization_id, *partner_ids])
+    names = {o.id: o.name for o in choices.partners} | {
+        actor.organization_id: actor.user.organization.name
+    }
+    form = _terms_form(actor.organization_id, party_ids, choices, names)
+    if form.validate_on_submit():
+        try:
+            offer = services.create_draft(
+                actor, partner_ids=partner_ids, terms=form.to_terms(), expires_at=form.expires_at()
+            )
+        except DomainError as exc:
+            _refuse_or_show(form, exc)
+        else:
+            flash("Draft saved. Only your company sees it until you send it.", "success")
+            return redirect(url_for("offers.detail", offer_id=offer.id))
+    return render_template("offers/terms_form.html", form=form, mode="new", offer=None, names=names)
+
+
+@bp.route("/<int:offer_id>")
+@login_required
+def detail(offer_id: int) -> ResponseReturnValue:
+    try:
+        view = services.offer_view(current_actor(), offer_id)
+    except DomainError as exc:
+        abort_for(exc)
+    decision_form = forms.DecisionForm(revision_number=str(view.offer.current_revision_number))
+    return render_template(
+        "offers/detail.html",
+        view=view,
+        decision_form=decision_form,
+        comment_form=forms.CommentForm(),
+        withdraw_form=forms.WithdrawForm(),
+        action_form=ConfirmForm(),
+    )
+
+
+@bp.route("/<int:offer_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(offer_id: int) -> ResponseReturnValue:
+    """Edit a draft in place, or propose the next revision of a sent offer."""
+    actor = current_actor()
+    try:
+        view = services.offer_view(actor, offer_id)
+    except DomainError as exc:
+        abort_for(exc)
+    if not can(actor.user, Action.PROPOSE_OFFER):
+        abort(403)
+    offer = view.offer
+    if offer.status not in (OfferStatus.DRAFT.value, OfferStatus.SENT.value):
+        flash(f"This offer is {offer.status}; its terms can no longer change.", "warning")
+        return redirect(url_for("offers.detail", offer_id=offer.id))
+    party_ids = sorted(view.parties)
+    choices = services.form_choices(actor, extra_party_ids=party_ids)
+    names = {oid: org.name for oid, org in view.parties.items()}
+    form = _terms_form(actor.organization_id, party_ids, choices, names, view.current.revision)
+    if request.method == "GET":
+        form.version.data = str(offer.version)
+        if offer.expires_at:
+            form.expires_on.data = offer.expires_at.date()
+    if form.validate_on_submit():
+        expected = int(form.version.data) if (form.version.data or "").isdigit() else None
+        try:
+            if offer.status == OfferStatus.DRAFT.value:
+                services.update_draft(
+                    actor,
+                    offer.id,
+                    partner_ids=party_ids,
+                    terms=form.to_terms(),
+                    expires_at=form.expires_at(),
+                    expected_version=expected,
+                )
+                flash("Draft saved.", "success")
+            else:
+                revision = services.revise(
+                    actor, offer.id, terms=form.to_terms(), expected_version=expected
+                )
+                flash(f"Revision {revision.number} sent to every party.", "success")
+        except DomainError as exc:
+            _refuse_or_show(form, exc)
+        else:
+            return redirect(url_for("offers.detail", offer_id=offer.id))
+    mode = "draft" if offer.status == OfferStatus.DRAFT.value else "revise"
+    return render_template(
+        "offers/terms_form.html", form=form, mode=mode, offer=offer, names=names, view=view
+    )
+
+
+def _post_action(offer_id: int, run: object, success: str) -> ResponseReturnValue:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        run()  # type: ignore[operator]
+    except DomainError as exc:
+        if exc.status_code in (403, 404):
+            abort_for(exc)
+        flash(exc.message, "danger")
+        return redirect(url_for("offers.detail", offer_id=offer_id)), 303
+    flash(success, "success")
+    return redirect(url_for("offers.detail", offer_id=offer_id))
+
+
+@bp.route("/<int:offer_id>/send", methods=["POST"])
+@login_required
+def send(offer_id: int) -> ResponseReturnValue:
+    return _post_action(
+        offer_id,
+        lambda: services.send(current_actor(), offer_id),
+        "Offer sent. Every party has been notified.",
+    )
+
+
+@bp.route("/<int:offer_id>/discard", methods=["POST"])
+@login_required
+def discard(offer_id: int) -> ResponseReturnValue:
+    return _post_action(
+        offer_id, lambda: services.discard_draft(current_actor(), offer_id), "Draft discarded."
+    )
+
+
+@bp.route("/<int:offer_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw(offer_id: int) -> ResponseReturnValue:
+    form = forms.WithdrawForm()
+    if not form.validate_on_submit():
+        abort(400)
+    return _post_action(
+        offer_id,
+        lambda: services.withdraw(current_actor(), offer_id, reason=form.reason.data or ""),
+        "Offer withdrawn.",
+    )
+
+
+@bp.route("/<int:offer_id>/clone", methods=["POST"])
+@login_required
+def clone(offer_id: int) -> ResponseReturnValue:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        offer = services.clone(current_actor(), offer_id)
+    except DomainError as exc:
+        if exc.status_code in (403, 404):
+            abort_for(exc)
+        flash(exc.message, "danger")
+        return redirect(url_for("offers.detail", offer_id=offer_id))
+    flash("A new draft was made from this offer. Adjust it and send it.", "success")
+    return redirect(url_for("offers.edit", offer_id=offer.id))
+
+
+@bp.route("/<int:offer_id>/decide", methods=["POST"])
+@login_required
+def decide(offer_id: int) -> ResponseReturnValue:
+    actor = current_actor()
+    form = forms.DecisionForm()
+    if form.validate_on_submit():
+        try:
+            services.decide(
+                actor,
+                offer_id,
+                revision_number=int(form.revision_number.data),
+                decision=form.decision.data or "",
+                comment=form.comment.data or "",
+            )
+        except DomainError as exc:
+            if exc.status_code in (403, 404):
+                abort_for(exc)
+            if exc.status_code == 409:
+                flash(exc.message, "danger")
+                return redirect(url_for("offers.detail", offer_id=offer_id)), 303
+            attach_error(form, exc)
+        else:
+            flash("Your decision was recorded and every party was told.", "success")
+            return redirect(url_for("offers.detail", offer_id=offer_id))
+    try:
+        view = services.offer_view(actor, offer_id)
+    except DomainError as exc:
+        abort_for(exc)
+    return render_template(
+        "offers/detail.html",
+        view=view,
+        decision_form=form,
+        comment_form=forms.CommentForm(),
+        withdraw_form=forms.WithdrawForm(),
+        action_form=ConfirmForm(),
+    ), 422
+
+
+@bp.route("/<int:offer_id>/comments", methods=["POST"])
+@login_required
+def comment(offer_id: int) -> ResponseReturnValue:
+    actor = current_actor()
+    form = forms.CommentForm()
+    if form.validate_on_submit():
+        try:
+            services.add_comment(actor, offer_id, form.body.data or "")
+        except DomainError as exc:
+            if exc.status_code in (403, 404):
+                abort_for(exc)
+            attach_error(form, exc)
+        else:
+            return redirect(url_for("offers.detail", offer_id=offer_id) + "#discussion")
+    try:
+        view = services.offer_view(actor, offer_id)
+    except DomainError as exc:
+        abort_for(exc)
+    return render_template(
+        "offers/detail.html",
+        view=view,
+        comment_form=form,
+        decision_form=forms.DecisionForm(revision_number=str(view.offer.current_revision_number)),
+        withdraw_form=forms.WithdrawForm(),
+        action_form=ConfirmForm(),
+    ), 422
