@@ -6,7 +6,7 @@ import sys
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from comarketing import outbox
 from comarketing.accounts import services as accounts
@@ -59,6 +59,7 @@ def list_users() -> None:
 
 
 @click.command("send-outbox")
+@with_appcontext
 def send_outbox() -> None:
     """Send queued mail (run from cron; safe to run in several places at once)."""
     total = 0
@@ -81,6 +82,7 @@ def send_reminders() -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Create the demo companies, users and partnership (safe to run twice)."""
     from comarketing.demo import seed

@@ -51,6 +51,12 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_TIMEOUT": 5,
     "MAIL_DEFAULT_SENDER": "Comarketing <no-reply@comarketing.local>",
     "MAIL_MESSAGE_ID_DOMAIN": "comarketing.local",
+    # None: decided in load() by the environment (Secure and __Host- names outside development).
+    # Flask's own defaults ("session", Secure off) must not count as an explicit choice.
+    "SESSION_COOKIE_NAME": None,
+    "SESSION_COOKIE_SECURE": None,
+    "REMEMBER_COOKIE_NAME": None,
+    "REMEMBER_COOKIE_SECURE": None,
     "SESSION_COOKIE_HTTPONLY": True,
     "SESSION_COOKIE_SAMESITE": "Lax",
     "REMEMBER_COOKIE_HTTPONLY": True,
@@ -72,6 +78,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "PUBLIC_URL": ("PUBLIC_URL", str),
     "SIGNUP_ENABLED": ("SIGNUP_ENABLED", lambda v: v.lower() in {"1", "true", "yes", "on"}),
     "REDIS_URL": ("REDIS_URL", str),
+    "RATELIMIT_KEY_PREFIX": ("RATELIMIT_KEY_PREFIX", str),
     "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
     "MAIL_SERVER": ("MAIL_SERVER", str),
     "MAIL_PORT": ("MAIL_PORT", int),
@@ -103,16 +110,23 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]
 
     production = config["ENV_NAME"] == "production" and not config.get("TESTING")
+
+    def default(key: str, value: Any) -> None:
+        if config.get(key) is None:
+            config[key] = value
+
     # Outside development the session cookie only travels over HTTPS, and the __Host- prefix
     # pins it to this exact host and path.
     if production:
-        config.setdefault("SESSION_COOKIE_SECURE", True)
-        config.setdefault("REMEMBER_COOKIE_SECURE", True)
-        if config.get("SESSION_COOKIE_SECURE"):
-            config.setdefault("SESSION_COOKIE_NAME", "__Host-session")
-            config.setdefault("REMEMBER_COOKIE_NAME", "__Host-remember")
-    config.setdefault("SESSION_COOKIE_SECURE", False)
-    config.setdefault("REMEMBER_COOKIE_SECURE", config["SESSION_COOKIE_SECURE"])
+        default("SESSION_COOKIE_SECURE", True)
+        default("REMEMBER_COOKIE_SECURE", True)
+        if config["SESSION_COOKIE_SECURE"]:
+            default("SESSION_COOKIE_NAME", "__Host-session")
+            default("REMEMBER_COOKIE_NAME", "__Host-remember")
+    default("SESSION_COOKIE_SECURE", False)
+    default("SESSION_COOKIE_NAME", "session")
+    default("REMEMBER_COOKIE_SECURE", config["SESSION_COOKIE_SECURE"])
+    default("REMEMBER_COOKIE_NAME", "remember_token")
     config["SESSION_COOKIE_PATH"] = "/"
     config["REMEMBER_COOKIE_PATH"] = "/"
     config["SESSION_COOKIE_DOMAIN"] = None

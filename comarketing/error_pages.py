@@ -6,9 +6,12 @@ import logging
 
 from flask import Flask, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
+
+from comarketing.extensions import db
 
 security_log = logging.getLogger("comarketing.security")
 log = logging.getLogger("comarketing")
@@ -39,16 +42,22 @@ MESSAGES = {
 }
 
 
-def _who() -> tuple[object, object]:
-    # Never load the user here: the database may be the very thing that failed.
+def _who(*, load: bool = False) -> tuple[object, object]:
+    # Never load the user for a 5xx: the database may be the very thing that failed. A CSRF
+    # refusal comes before any view loaded the user, so that one loads it (``load``).
     user = g.get("_login_user")
+    if user is None and load:
+        try:
+            user = current_user._get_current_object()
+        except DBAPIError:
+            db.session.rollback()
     if user is None or not getattr(user, "is_authenticated", False):
         return None, None
     return getattr(user, "email", None), getattr(user, "organization_id", None)
 
 
-def _security_event(kind: str, status: int) -> None:
-    email, org = _who()
+def _security_event(kind: str, status: int, *, load_user: bool = False) -> None:
+    email, org = _who(load=load_user)
     security_log.warning(
         "security event=%s status=%s user=%s org=%s ip=%s path=%s request_id=%s",
         kind,
@@ -77,7 +86,7 @@ def _render(status: int, message: str | None = None, *, plain: bool = False) -> 
 def install(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
-        _security_event("csrf_failed", 400)
+        _security_event("csrf_failed", 400, load_user=True)
         return _render(
             400,
             "The form expired or was not sent from this site. "

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, abort, current_app, g, request
 
 CSP = "; ".join(
     [
@@ -51,6 +52,18 @@ def assign_request_id() -> None:
     g.request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
 
 
+def refuse_oversized_form() -> None:
+    # Werkzeug holds only multipart text fields to MAX_FORM_MEMORY_SIZE; an urlencoded body is
+    # parsed into memory whole, so it gets the same limit (a 1 MB field answers 413).
+    limit = current_app.config.get("MAX_FORM_MEMORY_SIZE")
+    if (
+        limit
+        and request.mimetype == "application/x-www-form-urlencoded"
+        and (request.content_length or 0) > limit
+    ):
+        abort(413)
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         from flask import has_request_context
@@ -60,7 +73,12 @@ class RequestIdFilter(logging.Filter):
 
 
 class SingleLineFormatter(logging.Formatter):
-    """Escape CR/LF so user-supplied text cannot forge extra log lines."""
+    """Escape CR/LF so user-supplied text cannot forge extra log lines. Times are UTC
+    (ISO 8601 with Z), whatever the server's time zone."""
+
+    converter = time.gmtime
+    default_time_format = "%Y-%m-%dT%H:%M:%S"
+    default_msec_format = "%s.%03dZ"
 
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
@@ -83,6 +101,8 @@ def configure_logging(app: Flask) -> None:
 
 
 def install(app: Flask) -> None:
-    app.before_request(assign_request_id)
+    # Ahead of the extensions' hooks (CSRF, rate limits): their refusals carry a request id
+    # too, and an oversized form is refused before anything parses it.
+    app.before_request_funcs.setdefault(None, [])[:0] = [assign_request_id, refuse_oversized_form]
     app.after_request(add_security_headers)
     configure_logging(app)

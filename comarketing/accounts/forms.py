@@ -3,13 +3,23 @@
 from __future__ import annotations
 
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    EmailField,
+    HiddenField,
+    PasswordField,
+    SelectChoice,
+    SelectField,
+    StringField,
+)
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from comarketing.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from comarketing.policy import Role
 
-ROLE_CHOICES = [(role.value, role.label) for role in Role]
+ROLE_CHOICES = [(role.value, role.label) for role in Role]  # (value, label) for templates
+# WTForms 3.3 deprecates (value, label) tuples as SelectField choices (removed in 3.4).
+ROLE_OPTIONS = [SelectChoice(value, label) for value, label in ROLE_CHOICES]
 
 
 def _new_password_field(label: str) -> PasswordField:
@@ -83,11 +93,11 @@ class ResetPasswordForm(FlaskForm):
 
 class InviteUserForm(FlaskForm):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
-    role = SelectField("Role", choices=ROLE_CHOICES, default=Role.ANALYST.value)
+    role = SelectField("Role", choices=ROLE_OPTIONS, default=Role.ANALYST.value)
 
 
 class ChangeRoleForm(FlaskForm):
-    role = SelectField("Role", choices=ROLE_CHOICES)
+    role = SelectField("Role", choices=ROLE_OPTIONS)
 
 
 class ConfirmForm(FlaskForm):

@@ -384,12 +384,22 @@ def revoke_invitation(actor: Actor, invitation_id: int) -> None:
 
 
 def _colleague(actor: Actor, user_id: int) -> User:
-    """A user of the actor's organization — locked, so two admins cannot race past the
-    last-admin rule — or NotFound."""
+    """A user of the actor's organization, or NotFound.
+
+    The organization row is locked first: role changes and deactivations within one
+    organization then run one at a time, so two admins demoting each other at the same moment
+    cannot both pass the last-admin check."""
+    db.session.execute(
+        sa.select(Organization.id)
+        .where(Organization.id == actor.organization_id)
+        .with_for_update()
+    )
     user = db.session.scalar(
         sa.select(User)
         .where(User.id == user_id, User.organization_id == actor.organization_id)
-        .with_for_update()
+        # OF users: the eagerly joined organization sits on the nullable side of an outer
+        # join, which PostgreSQL refuses to lock.
+        .with_for_update(of=User)
     )
     if user is None:
         raise NotFound()

@@ -189,7 +189,13 @@ def join() -> ResponseReturnValue:
     except NotFound as exc:
         return render_template("accounts/link_invalid.html", message=exc.message), 404
     if current_user.is_authenticated:
-        logout_user()
+        # A GET must not sign anyone out: a link from someone else could otherwise end the
+        # session of whoever clicks it.
+        return render_template(
+            "accounts/sign_out_first.html",
+            message=f"This invitation is for creating a new account at "
+            f"{invitation.organization.name}.",
+        )
     form = forms.JoinForm()
     if form.validate_on_submit():
         try:

@@ -76,7 +76,10 @@ def join() -> ResponseReturnValue:
     except NotFound as exc:
         return render_template("accounts/link_invalid.html", message=exc.message), 404
     if current_user.is_authenticated:
-        return render_template("partners/join_signed_in.html", inviter=inviter)
+        return render_template(
+            "accounts/sign_out_first.html",
+            message=f"This invitation from {inviter.name} is for creating a new company account.",
+        )
     form = forms.JoinCompanyForm()
     if form.validate_on_submit():
         try:

@@ -106,6 +106,9 @@ class Browsing:
             self.console_errors.append(f"{message.text} ({message.location.get('url')})")
 
     def _request_failed(self, request: Any) -> None:
+        # A load cut short by the next navigation (the favicon, typically) is no fault.
+        if request.failure == "net::ERR_ABORTED":
+            return
         self.console_errors.append(f"request failed: {request.url} ({request.failure})")
 
     def assert_clean(self) -> None:

@@ -19,8 +19,8 @@ from tests import factories
 
 pytestmark = pytest.mark.browser
 
-PASSPHRASE = "rye sourdough at dawn"  # noqa: S105
-INVITEE_EMAIL = "gwen@goldcrest-shortening.com"
+PASSPHRASE = "rye sourdough at dawn"
+INVITEE_EMAIL = "gwen@goldcrest.example"
 INVITATION_MESSAGE = "Our flour and your shortening: shall we do a pie-crust bundle?"
 
 
@@ -50,7 +50,9 @@ def test_invited_company_joins_by_mailed_link_and_both_sides_see_the_partnership
 ):
     # Millstone signs up and lands on its dashboard as admin.
     millstone = browsing.new_page()
-    sign_up(millstone, company="Millstone Flour Co.", name="Ada Miller", email="ada@millstone.com")
+    sign_up(
+        millstone, company="Millstone Flour Co.", name="Ada Miller", email="ada@millstone.example"
+    )
     expect(millstone).to_have_url(f"{live_server.url}/dashboard")
     expect(millstone.get_by_role("alert")).to_contain_text("Millstone Flour Co. is set up")
 
@@ -112,7 +114,7 @@ def test_wrong_password_is_refused_and_signing_out_from_the_user_menu_ends_the_s
 ):
     with live_server.app.app_context():
         factories.UserFactory(
-            email="ada@millstone.com",
+            email="ada@millstone.example",
             name="Ada Miller",
             organization__name="Millstone Flour Co.",
         )
@@ -120,12 +122,12 @@ def test_wrong_password_is_refused_and_signing_out_from_the_user_menu_ends_the_s
 
     page = browsing.new_page()
     page.goto("/login")
-    page.get_by_label("Email").fill("ada@millstone.com")
+    page.get_by_label("Email").fill("ada@millstone.example")
     page.get_by_label("Password").fill("not the password")
     page.get_by_role("button", name="Sign in").click()
     expect(page.get_by_role("alert")).to_have_text("Email or password is incorrect.")
 
-    page.get_by_label("Email").fill("ada@millstone.com")
+    page.get_by_label("Email").fill("ada@millstone.example")
     page.get_by_label("Password").fill(factories.TEST_PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{live_server.url}/dashboard")
@@ -151,3 +153,26 @@ def test_wrong_password_is_refused_and_signing_out_from_the_user_menu_ends_the_s
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
 
     browsing.assert_clean()
+
+
+def test_the_browser_record_catches_csp_violations_and_requests_elsewhere(live_server, browsing):
+    # The journeys above end with assert_clean(); this proves it is not vacuous.
+    page = browsing.new_page()
+    page.goto("/login")
+    with page.expect_console_message(lambda message: "CSP violation" in message.text):
+        page.evaluate(
+            """() => {
+                const script = document.createElement("script");
+                script.textContent = "window.inlineRan = true";
+                document.body.append(script);
+            }"""
+        )
+    assert page.evaluate("window.inlineRan") is None, "the CSP let an inline script run"
+    with pytest.raises(AssertionError, match="CSP violations"):
+        browsing.assert_clean()
+    assert any("CSP violation: script-src" in error for error in browsing.console_errors)
+
+    browsing.console_errors.clear()
+    page.goto(live_server.url.replace("127.0.0.1", "localhost") + "/login")
+    with pytest.raises(AssertionError, match=r"outside 127\.0\.0\.1"):
+        browsing.assert_clean()

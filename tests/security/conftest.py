@@ -15,10 +15,10 @@ import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
-from comarketing.accounts.models import PasswordReset, User, UserInvitation
+from comarketing.accounts.models import Organization, PasswordReset, User, UserInvitation
 from comarketing.db import utcnow
 from comarketing.extensions import db
-from comarketing.partners.models import Partnership, PartnershipStatus, Product
+from comarketing.partners.models import PartnershipStatus, Product
 from comarketing.tokens import new_token
 from tests import factories
 
@@ -96,7 +96,7 @@ def build_scene() -> Scene:
         message="Sugar and flour?",
     )
     a_sent_pending, a_partner_join_token = _open_token_for_partnership(a.id, "owner@new.example")
-    c_sent_pending, _ = _open_token_for_partnership(c.id, f"owner-{canary.lower()}@new.example")
+    c_sent_pending, _ = _open_token_for_partnership(c.id, f"{canary}@new.example")
 
     a_archived = factories.ProductFactory(
         organization_id=a.id, name="Alpha Old Recipe", archived_at=utcnow()
@@ -105,11 +105,12 @@ def build_scene() -> Scene:
         organization_id=c.id, name=f"Gamma Old {canary}", archived_at=utcnow()
     )
     b_archived_id = db.session.scalar(
-        sa.select(Product.id).where(Product.organization_id == b.id, Product.archived_at.is_not(None))
+        sa.select(Product.id).where(
+            Product.organization_id == b.id, Product.archived_at.is_not(None)
+        )
     )
     a_inactive = factories.UserFactory(
-        organization_id=a.id,
-        organization=db.session.get(factories.Organization, a.id),
+        organization=db.session.get(Organization, a.id),
         email="former@a.example",
         name="Former A",
         role="analyst",
@@ -117,7 +118,7 @@ def build_scene() -> Scene:
     )
     a_invitation, a_invitation_token = _user_invitation(a.id, "newcomer@a.example")
     b_invitation, _ = _user_invitation(b.id, "newcomer@b.example")
-    c_invitation, _ = _user_invitation(c.id, "newcomer@c.example")
+    c_invitation, _ = _user_invitation(c.id, f"{canary}@c.example")
 
     reset_token, reset_hash = new_token()
     db.session.add(
@@ -196,15 +197,8 @@ def client_as(
 def table_digests(app: Flask) -> dict[str, str]:
     """SHA-256 of every table's rows in primary-key order, per table (names a changed table)."""
     digests = {}
-    with app.app_context():
-        with db.engine.connect() as conn:
-            for table in db.metadata.sorted_tables:
-                rows = conn.execute(sa.select(table).order_by(*table.primary_key.columns)).all()
-                digests[table.name] = hashlib.sha256(repr(rows).encode()).hexdigest()
-        db.engine.dispose()
+    with app.app_context(), db.engine.connect() as conn:
+        for table in db.metadata.sorted_tables:
+            rows = conn.execute(sa.select(table).order_by(*table.primary_key.columns)).all()
+            digests[table.name] = hashlib.sha256(repr(rows).encode()).hexdigest()
     return digests
-
-
-@pytest.fixture
-def partnership_model() -> type[Partnership]:
-    return Partnership

@@ -1,0 +1,167 @@
+"""Canary crawl (SECURITY.md item 4): nothing of company C, nor of the B-C partnership, ever
+reaches a page that a user of company A (any role) or a signed-out visitor can open.
+
+Everything of C and the B-C partnership message carry ``world.canary``; so does B's archived
+product, which A, B's partner, must not see either. The crawl follows every same-site link,
+then requests every GET row of the route matrix, again with B's and C's record ids in place of
+A's, and a page that does not exist. Each request uses a fresh signed-in client, so a page
+that signs the visitor out (``/join``) cannot turn the rest of the crawl anonymous.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import deque
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from html.parser import HTMLParser
+from typing import Any
+from urllib.parse import urljoin, urlsplit
+
+import pytest
+from flask import Flask
+from werkzeug.exceptions import HTTPException
+
+from tests.security.conftest import A_ROLES, Scene, client_as, load_matrix
+
+GET_ROWS = [row for row in load_matrix()["routes"] if row["method"] == "GET"]
+A_PLACEHOLDER = re.compile(r"\{a_(\w+)\}")
+
+
+class _Hrefs(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.hrefs: list[str] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.hrefs.extend(value for name, value in attrs if name == "href" and value)
+
+
+def same_site_links(html: str, base: str) -> Iterator[str]:
+    parser = _Hrefs()
+    parser.feed(html)
+    for href in parser.hrefs:
+        parts = urlsplit(urljoin(f"http://localhost{base}", href))
+        if parts.scheme in ("http", "https") and parts.netloc == "localhost":
+            yield parts.path + (f"?{parts.query}" if parts.query else "")
+
+
+@dataclass
+class Crawl:
+    # (url, with a token preloaded in the session) -> status of the first visit
+    statuses: dict[tuple[str, bool], int] = field(default_factory=dict)
+    leaks: list[str] = field(default_factory=list)
+
+    def status(self, url: str, *, with_session: bool = False) -> int:
+        return self.statuses[(url, with_session)]
+
+    def urls(self) -> list[str]:
+        return [url for url, _ in self.statuses]
+
+    def pages_with(self, status: int) -> list[tuple[str, bool]]:
+        return [page for page, got in self.statuses.items() if got == status]
+
+
+def names_records_of_a(row: dict[str, Any]) -> bool:
+    """True when the row's URL names A's records by id. Mailed tokens (``*_token``, in the URL
+    or the session) are capabilities handed to their recipient, not records to swap."""
+    names = A_PLACEHOLDER.findall(row["url"])
+    return bool(names) and not row.get("session") and not any(n.endswith("_token") for n in names)
+
+
+def seed_requests(scene: Scene) -> list[tuple[str, dict[str, str]]]:
+    """Every GET row of the matrix for A's records, the same for B's and C's, and a 404."""
+    seeds = []
+    for row in GET_ROWS:
+        session = {key: scene.fill(value) for key, value in (row.get("session") or {}).items()}
+        seeds.append((scene.fill(row["url"]), session))
+        if names_records_of_a(row):
+            for other in ("b", "c"):
+                seeds.append((scene.fill(A_PLACEHOLDER.sub(rf"{{{other}_\1}}", row["url"])), {}))
+    seeds.append(("/no-such-page", {}))
+    return seeds
+
+
+def crawl(app: Flask, scene: Scene, email: str | None) -> Crawl:
+    result = Crawl()
+    queue: deque[tuple[str, dict[str, str]]] = deque([("/dashboard", {}), *seed_requests(scene)])
+    seen: set[tuple[str, tuple[tuple[str, str], ...]]] = set()
+    while queue:
+        url, session = queue.popleft()
+        key = (url, tuple(sorted(session.items())))
+        if key in seen:
+            continue
+        seen.add(key)
+        response = client_as(app, email, session).get(url)
+        body = response.get_data(as_text=True)
+        response.close()
+        result.statuses.setdefault((url, bool(session)), response.status_code)
+        if scene.world.canary in body or scene.world.canary in str(response.headers):
+            result.leaks.append(f"{url} {session or ''} ({response.status_code})")
+        followups = list(same_site_links(body, url)) if "html" in response.mimetype else []
+        if response.location:
+            followups.append(urlsplit(urljoin(f"http://localhost{url}", response.location)).path)
+        queue.extend((link, {}) for link in followups)
+    return result
+
+
+def endpoints_requested(app: Flask, urls: list[str]) -> set[str]:
+    adapter = app.url_map.bind("localhost")
+    found = set()
+    for url in urls:
+        parts = urlsplit(url)
+        try:
+            endpoint, _ = adapter.match(parts.path, method="GET", query_args=parts.query)
+        except HTTPException:
+            continue
+        found.add(endpoint)
+    return found
+
+
+def get_endpoints(app: Flask) -> set[str]:
+    return {rule.endpoint for rule in app.url_map.iter_rules() if "GET" in (rule.methods or ())}
+
+
+@pytest.mark.parametrize("role", A_ROLES)
+def test_no_page_shows_a_user_of_a_anything_of_c_or_of_b_c(
+    app: Flask, scene: Scene, role: str
+) -> None:
+    result = crawl(app, scene, scene.world.a.email(role))
+
+    assert not result.leaks, f"canary shown to A's {role} on: {result.leaks}"
+    # The crawl must really have walked the site, or "no canary" would prove nothing.
+    assert get_endpoints(app) <= endpoints_requested(app, result.urls())
+    pages = [page for page in result.pages_with(200) if not page[0].startswith("/static/")]
+    assert len(pages) >= 10, f"only {len(pages)} pages answered 200: {pages}"
+    for url in ("/dashboard", "/partners", "/products", "/products?archived=1"):
+        assert result.status(url) == 200, url
+    for url in ("/join", "/partners/join", "/password/reset"):
+        assert result.status(url, with_session=True) == 200, url
+    assert result.status("/no-such-page") == 404
+    assert result.status(f"/products/{scene.placeholders['c_product']}/edit") == 404
+    assert result.status(f"/products/{scene.placeholders['b_archived_product']}/edit") == 404
+
+
+def test_no_page_shows_a_signed_out_visitor_anything_of_c(app: Flask, scene: Scene) -> None:
+    result = crawl(app, scene, None)
+
+    assert not result.leaks, f"canary shown to a signed-out visitor on: {result.leaks}"
+    assert get_endpoints(app) <= endpoints_requested(app, result.urls())
+    for url in ("/login", "/signup", "/password/forgot", "/healthz"):
+        assert result.status(url) == 200, url
+    for url in ("/join", "/partners/join", "/password/reset"):
+        assert result.status(url, with_session=True) == 200, url
+    assert result.status("/dashboard") == 302
+    assert result.status("/no-such-page") == 404
+
+
+def test_the_canary_is_rendered_for_c_itself(app: Flask, scene: Scene) -> None:
+    """Positive control: the marker does reach the pages of its own company, so the crawls
+    above would have seen it had it leaked."""
+    result = crawl(app, scene, scene.world.c.email("admin"))
+
+    leaked_urls = {leak.split()[0] for leak in result.leaks}
+    c_product = scene.placeholders["c_product"]
+    assert {"/products", f"/products/{c_product}/edit", "/partners"} <= leaked_urls, (
+        "C's admin did not see C's own canary: the crawl could not detect a leak"
+    )

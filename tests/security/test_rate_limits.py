@@ -1,0 +1,288 @@
+"""Brute-force limits on sign-in (SECURITY.md 31).
+
+In-process tests pin the rules; the slow test runs the real deployment shape — gunicorn with
+two worker processes sharing Redis — where an in-memory limit would count per worker.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import secrets
+import socket
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+import redis
+import requests
+from flask import Flask
+from limits import parse
+
+from tests.factories import TEST_PASSWORD, World
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+def failed_sign_in(app: Flask, email: str, ip: str = "127.0.0.1", **kwargs: Any) -> Any:
+    return app.test_client().post(
+        "/login",
+        data={"email": email, "password": "not the password"},
+        environ_overrides={"REMOTE_ADDR": ip},
+        **kwargs,
+    )
+
+
+def ip_limit(app: Flask) -> int:
+    return parse(app.config["LOGIN_LIMIT_PER_IP"]).amount
+
+
+def account_limit(app: Flask) -> int:
+    return parse(app.config["LOGIN_LIMIT_PER_ACCOUNT"]).amount
+
+
+def assert_rate_limited(response: Any) -> None:
+    assert response.status_code == 429
+    retry_after = response.headers.get("Retry-After", "")
+    assert retry_after.isdigit() and 0 < int(retry_after) <= 15 * 60, retry_after
+    assert response.content_type.startswith("text/html")
+    assert "Too many attempts" in response.get_data(as_text=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# In-process
+
+
+def test_sixth_failure_from_one_ip_is_refused_with_retry_after(
+    app: Flask, world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="comarketing")
+    assert ip_limit(app) == 5
+    # A different email each time, so only the per-IP limit can be what stops the sixth.
+    for i in range(5):
+        assert failed_sign_in(app, f"guess{i}@a.example").status_code == 200
+    assert_rate_limited(failed_sign_in(app, "guess5@a.example"))
+
+    # Locked out means locked out: the right password from that IP waits too.
+    right = app.test_client().post(
+        "/login", data={"email": world.a.email("analyst"), "password": TEST_PASSWORD}
+    )
+    assert right.status_code == 429
+    # Another address is not affected.
+    assert failed_sign_in(app, "guess6@a.example", ip="192.0.2.77").status_code == 200
+    lockouts = [r.getMessage() for r in caplog.records if "event=rate_limited" in r.getMessage()]
+    assert lockouts and "ip=127.0.0.1" in lockouts[0]
+
+
+def test_successful_sign_ins_do_not_use_up_the_ip_budget(app: Flask, world: World) -> None:
+    for i in range(4):
+        assert failed_sign_in(app, f"guess{i}@a.example").status_code == 200
+    for _ in range(3):
+        ok = app.test_client().post(
+            "/login", data={"email": world.a.email("analyst"), "password": TEST_PASSWORD}
+        )
+        assert ok.status_code == 302
+    assert failed_sign_in(app, "guess4@a.example").status_code == 200
+    assert_rate_limited(failed_sign_in(app, "guess5@a.example"))
+
+
+def test_per_account_limit_applies_across_ips(app: Flask, world: World) -> None:
+    email = world.a.email("analyst")
+    limit = account_limit(app)
+    assert limit < 5 * 255  # one address per attempt below
+    for i in range(limit):
+        assert failed_sign_in(app, email, ip=f"10.1.{i // 250}.{i % 250 + 1}").status_code == 200
+    # A fresh address, and the email spelled differently: still the same account.
+    assert_rate_limited(failed_sign_in(app, f"  {email.upper()} ", ip="10.2.0.1"))
+    # Even the right password waits, or a guesser could probe it with fresh addresses.
+    right = app.test_client().post(
+        "/login",
+        data={"email": email, "password": TEST_PASSWORD},
+        environ_overrides={"REMOTE_ADDR": "10.2.0.2"},
+    )
+    assert right.status_code == 429
+    # Colleagues are not locked out with it.
+    other = app.test_client().post(
+        "/login",
+        data={"email": world.a.email("admin"), "password": TEST_PASSWORD},
+        environ_overrides={"REMOTE_ADDR": "10.2.0.3"},
+    )
+    assert other.status_code == 302
+
+
+def test_spoofed_x_forwarded_for_does_not_reset_the_ip_limit(app: Flask) -> None:
+    assert app.config["PROXY_FIX_X_FOR"] == 0
+    for i in range(5):
+        response = failed_sign_in(
+            app, f"guess{i}@a.example", headers={"X-Forwarded-For": f"203.0.113.{i + 1}"}
+        )
+        assert response.status_code == 200
+    assert_rate_limited(
+        failed_sign_in(app, "guess5@a.example", headers={"X-Forwarded-For": "198.51.100.99"})
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# gunicorn -w 2 with Redis
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def wait_until_serving(base_url: str, process: subprocess.Popen[bytes], log_path: Path) -> None:
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            pytest.fail(f"gunicorn exited ({process.returncode}):\n{log_path.read_text()}")
+        booted = log_path.read_text().count("Booting worker")
+        try:
+            healthy = requests.get(f"{base_url}/healthz", timeout=2).status_code == 200
+        except requests.ConnectionError:
+            healthy = False
+        if healthy and booted >= 2:
+            return
+        time.sleep(0.2)
+    pytest.fail(f"gunicorn did not answer within 60 s:\n{log_path.read_text()}")
+
+
+def attempt_over_new_connection(
+    base_url: str, email: str, spoof: str, barrier: threading.Barrier | None = None
+) -> Any:
+    """One browser-like failed attempt: fetch the form (session cookie + CSRF token) and post it
+    over a new connection, with a forged X-Forwarded-For."""
+    with requests.Session() as browser:
+        page = browser.get(f"{base_url}/login", timeout=10)
+        assert page.status_code == 200
+        token = CSRF_INPUT.search(page.text)
+        assert token, "no CSRF token on the sign-in page"
+        if barrier:
+            barrier.wait(timeout=30)
+        return browser.post(
+            f"{base_url}/login",
+            data={"email": email, "password": "not the password", "csrf_token": token.group(1)},
+            headers={"X-Forwarded-For": spoof, "Connection": "close"},
+            allow_redirects=False,
+            timeout=30,
+        )
+
+
+def attempts_in_parallel(base_url: str, emails: list[str]) -> list[Any]:
+    """Post at the same moment. A sync worker serves one request at a time and a failed
+    sign-in spends a full argon2 verification (~0.1 s here), so while one worker hashes,
+    the other worker must take the next attempt: both workers count failures."""
+    barrier = threading.Barrier(len(emails))
+    results: list[Any] = [None] * len(emails)
+
+    def run(i: int) -> None:
+        try:
+            results[i] = attempt_over_new_connection(
+                base_url, emails[i], spoof=f"203.0.113.{len(emails) * 10 + i}", barrier=barrier
+            )
+        except Exception as exc:  # reported by the assertion below
+            results[i] = exc
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(emails))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return results
+
+
+@pytest.mark.slow
+def test_ip_limit_is_shared_by_two_gunicorn_workers_through_redis(
+    app: Flask, world: World, tmp_path: Path
+) -> None:
+    redis_url = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+    store = redis.Redis.from_url(redis_url, socket_connect_timeout=2)
+    try:
+        store.ping()
+    except redis.RedisError as exc:  # a missing Redis must fail, not silently skip
+        pytest.fail(f"Redis at {redis_url} is required for this test: {exc}")
+
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    prefix = f"test-gunicorn-{uuid.uuid4().hex}"
+    env = {
+        **os.environ,
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "REDIS_URL": redis_url,
+        "COMARKETING_ENV": "development",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "RATELIMIT_KEY_PREFIX": prefix,
+        "PROXY_FIX_X_FOR": "0",
+    }
+    log_path = tmp_path / "gunicorn.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [
+                str(PROJECT_ROOT / ".venv" / "bin" / "gunicorn"),
+                "--workers=2",
+                f"--bind=127.0.0.1:{port}",
+                "--graceful-timeout=5",
+                # The default control socket is one path per user: parallel runs would clash.
+                "--no-control-socket",
+                "--access-logfile=-",
+                "--access-logformat=pid=%(p)s %(m)s %(U)s %(s)s",
+                "comarketing:create_app()",
+            ],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        wait_until_serving(base_url, process, log_path)
+
+        # CSRF is on in a real deployment: a POST without a token is refused.
+        no_token = requests.post(
+            f"{base_url}/signup",
+            data={
+                "organization_name": "X",
+                "name": "Y",
+                "email": "y@x.example",
+                "password": "z" * 12,
+            },
+            timeout=10,
+        )
+        assert no_token.status_code == 400
+
+        # Five failures: two pairs in parallel, one alone (the limit allows exactly five).
+        results = [
+            *attempts_in_parallel(base_url, ["guess0@a.example", "guess1@a.example"]),
+            *attempts_in_parallel(base_url, ["guess2@a.example", "guess3@a.example"]),
+            attempt_over_new_connection(base_url, "guess4@a.example", spoof="203.0.113.77"),
+        ]
+        codes = [getattr(r, "status_code", r) for r in results]
+        assert codes == [200] * 5, codes
+        sixth = attempt_over_new_connection(base_url, "guess5@a.example", spoof="198.51.100.99")
+        access_log = log_path.read_text()
+        assert sixth.status_code == 429, access_log
+        retry_after = sixth.headers.get("Retry-After", "")
+        assert retry_after.isdigit() and 0 < int(retry_after) <= 60, retry_after
+        assert "Too many attempts" in sixth.text
+
+        # The counter lives in Redis under this run's prefix, not in a worker's memory.
+        assert any(store.scan_iter(match=f"*{prefix}*")), "no rate-limit keys in Redis"
+        failing_workers = set(re.findall(r"pid=<?(\d+)>? POST /login 200", access_log))
+        # Without this the test could not tell a shared counter from one worker's memory.
+        assert len(failing_workers) == 2, f"failures not spread over both workers:\n{access_log}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        for key in store.scan_iter(match=f"*{prefix}*"):
+            store.delete(key)
+        store.close()
