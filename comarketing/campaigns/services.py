@@ -117,14 +117,15 @@ def get_campaign(actor: Actor, campaign_id: int) -> CampaignView:
     )
     if campaign is None:
         raise NotFound()
-    parties = list(
-        db.session.execute(
+    parties = [
+        (organization, party)
+        for organization, party in db.session.execute(
             sa.select(Organization, CampaignParty)
             .join(CampaignParty, CampaignParty.organization_id == Organization.id)
             .where(CampaignParty.campaign_id == campaign.id)
             .order_by(Organization.name)
         )
-    )
+    ]
     placements = list(
         db.session.scalars(
             sa.select(Placement).where(Placement.campaign_id == campaign.id).order_by(Placement.id)
