@@ -69,6 +69,7 @@ def send_outbox() -> None:
 
 
 @click.command("send-reminders")
+@with_appcontext
 def send_reminders() -> None:
     """Review reminders, overdue notices and offer expiry (run from cron, e.g. hourly)."""
     from comarketing.offers.services import run_deadlines

@@ -39,6 +39,7 @@ def index() -> ResponseReturnValue:
         "dashboard/index.html",
         invitations=partners.pending_received(actor),
         awaiting=offers.inbox(actor),
+        to_revise=offers.changes_requested_of_me(actor),
         action_form=ConfirmForm(),
     )
 

@@ -64,5 +64,10 @@ def diff(before: Mapping[str, str], after: Mapping[str, str]) -> list[Change]:
         for label, value in after.items()
         if before.get(label, "—") != value
     ]
-    changes += [Change(label, value, "—") for label, value in before.items() if label not in after]
+    # A removed term that was already empty ("—") did not change.
+    changes += [
+        Change(label, value, "—")
+        for label, value in before.items()
+        if label not in after and value != "—"
+    ]
     return changes

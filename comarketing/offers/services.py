@@ -230,11 +230,12 @@ def _validated_terms(terms: TermsInput, party_ids: Sequence[int]) -> dict[str, o
 
 def _visible(organization_id: int) -> sa.Select[Offer]:
     mine = sa.select(OfferParty.offer_id).where(OfferParty.organization_id == organization_id)
-    # Drafts are the proposer's alone until sent.
+    # Drafts are the proposer's alone until sent — and stay so when discarded unsent (status
+    # "withdrawn"): the partners never received them.
     return sa.select(Offer).where(
         Offer.id.in_(mine),
         sa.or_(
-            Offer.status != OfferStatus.DRAFT.value,
+            Offer.sent_at.is_not(None),
             Offer.proposer_organization_id == organization_id,
         ),
     )
@@ -958,6 +959,11 @@ class OfferView:
         return self.current.decisions.get(self.my_organization_id)
 
 
+def offer_status(actor: Actor, offer_id: int) -> str:
+    authorize(actor.user, Action.VIEW_OFFERS)
+    return _load(actor, offer_id).status
+
+
 def offer_view(actor: Actor, offer_id: int) -> OfferView:
     """Everything the offer page shows, in a fixed number of queries."""
     authorize(actor.user, Action.VIEW_OFFERS)
@@ -1147,6 +1153,30 @@ def inbox(actor: Actor) -> list[OfferRow]:
     )
     rows = _rows(actor, query)
     return sorted(rows, key=lambda r: (r.review_due_at is None, r.review_due_at, r.offer.id))
+
+
+def changes_requested_of_me(actor: Actor) -> list[OfferRow]:
+    """Sent offers whose current revision my company wrote and a partner asked to change:
+    the next move (a new revision, or withdrawing) is ours."""
+    authorize(actor.user, Action.VIEW_OFFERS)
+    me = actor.organization_id
+    asked = (
+        sa.select(OfferRevision.offer_id)
+        .join(
+            Offer,
+            sa.and_(
+                Offer.id == OfferRevision.offer_id,
+                Offer.current_revision_number == OfferRevision.number,
+            ),
+        )
+        .join(OfferDecision, OfferDecision.revision_id == OfferRevision.id)
+        .where(
+            OfferRevision.author_organization_id == me,
+            OfferDecision.decision == Decision.CHANGES_REQUESTED.value,
+        )
+    )
+    query = _visible(me).where(Offer.status == OfferStatus.SENT.value, Offer.id.in_(asked))
+    return _rows(actor, query.order_by(Offer.updated_at.desc()))
 
 
 # ---------------------------------------------------------------------------------------------

@@ -319,7 +319,14 @@ def decide(offer_id: int) -> ResponseReturnValue:
                 return redirect(url_for("offers.detail", offer_id=offer_id)), 303
             attach_error(form, exc)
         else:
-            flash("Your decision was recorded and every party was told.", "success")
+            if services.offer_status(actor, offer_id) == OfferStatus.APPROVED.value:
+                flash(
+                    "Every party has approved: the joint campaign is ready and each party's "
+                    "budget commitment is recorded.",
+                    "success",
+                )
+            else:
+                flash("Your decision was recorded and every party was told.", "success")
             return redirect(url_for("offers.detail", offer_id=offer_id))
     try:
         view = services.offer_view(actor, offer_id)

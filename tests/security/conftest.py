@@ -3,9 +3,11 @@ records for every URL placeholder, signed-in clients, and a hash of every table'
 
 from __future__ import annotations
 
+import copy
 import hashlib
+import time
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -15,9 +17,17 @@ import yaml
 from flask import Flask
 from flask.testing import FlaskClient
 
+from comarketing import notifications
 from comarketing.accounts.models import Organization, PasswordReset, User, UserInvitation
+from comarketing.campaigns.models import Campaign
+from comarketing.context import Actor, Origin
 from comarketing.db import utcnow
 from comarketing.extensions import db
+from comarketing.money import SHARE_TOTAL
+from comarketing.notifications import Notification, Recipient
+from comarketing.offers import services as offers
+from comarketing.offers.models import Offer
+from comarketing.offers.services import PartyTermsInput, PlacementInput, TermsInput
 from comarketing.partners.models import PartnershipStatus, Product
 from comarketing.tokens import new_token
 from tests import factories
@@ -80,6 +90,177 @@ def _user_invitation(organization_id: int, email: str) -> tuple[int, str]:
     return invitation.id, token
 
 
+def _actor(email: str) -> Actor:
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    assert user is not None, email
+    return Actor(user, Origin())
+
+
+def offer_terms(
+    title: str,
+    products: dict[int, list[int]],
+    *,
+    value_proposition: str = "Each brand reaches the other's buyers.",
+    total_budget_minor: int = 1_000_000,
+) -> TermsInput:
+    """Terms for the parties in ``products`` (organization id -> its products): even shares
+    (the remainder to the first party) and one newsletter placement of the first party."""
+    party_ids = sorted(products)
+    even = SHARE_TOTAL // len(party_ids)
+    first_extra = SHARE_TOTAL - even * len(party_ids)
+    parties = [
+        PartyTermsInput(
+            organization_id=org_id,
+            product_ids=products[org_id],
+            budget_share_bp=even + (first_extra if index == 0 else 0),
+            revenue_share_bp=even + (first_extra if index == 0 else 0),
+        )
+        for index, org_id in enumerate(party_ids)
+    ]
+    return TermsInput(
+        title=title,
+        value_proposition=value_proposition,
+        audience="Home bakers",
+        start_date=date(2030, 3, 1),
+        end_date=date(2030, 4, 30),
+        currency="EUR",
+        total_budget_minor=total_budget_minor,
+        target_reach=50_000,
+        parties=parties,
+        placements=[PlacementInput("email", party_ids[0], "Spring newsletter", 100_000)],
+    )
+
+
+def _build_offers(world: factories.World) -> dict[str, int]:
+    """The offers, campaigns and notifications of the scene, made through the real services.
+
+    A sees: an A-B offer A sent (awaiting B), A's draft, an approved A-B offer (and its joint
+    campaign), a rejected A-B offer, and the A-B-C offer B sent (A and C still to decide; C's
+    name is legitimately shown to A there, so nothing of C on it carries the canary beyond
+    C's organization name). A never sees: B's draft for A, the B-C offers with their
+    comments, decisions and campaign, and C's notification: all of those carry the canary.
+    """
+    a, b, c = world.a, world.b, world.c
+    canary = world.canary
+    a_pm, b_pm, c_pm = (_actor(x.email("partner_manager")) for x in (a, b, c))
+    b_approver, c_approver = (_actor(x.email("approver")) for x in (b, c))
+    a_product, b_product, c_product = a.product_ids[0], b.product_ids[0], c.product_ids[0]
+
+    ab_sent = offers.create_draft(
+        a_pm,
+        partner_ids=[b.id],
+        terms=offer_terms("Alpha and Beta cookie recipe", {a.id: [a_product], b.id: [b_product]}),
+    )
+    offers.send(a_pm, ab_sent.id)
+    ab_draft = offers.create_draft(
+        a_pm, partner_ids=[b.id], terms=offer_terms("Alpha draft for Beta", {a.id: [], b.id: []})
+    )
+    ba_draft = offers.create_draft(
+        b_pm,
+        partner_ids=[a.id],
+        terms=offer_terms(f"Beta private draft {canary}", {a.id: [], b.id: [b_product]}),
+    )
+    ab_approved = offers.create_draft(
+        a_pm,
+        partner_ids=[b.id],
+        terms=offer_terms("Alpha and Beta spring bake-off", {a.id: [a_product], b.id: []}),
+    )
+    offers.send(a_pm, ab_approved.id)
+    offers.decide(
+        b_approver,
+        ab_approved.id,
+        revision_number=1,
+        decision="approved",
+        comment="Beta approves the spring bake-off",
+    )
+    ab_closed = offers.create_draft(
+        a_pm, partner_ids=[b.id], terms=offer_terms("Alpha and Beta winter", {a.id: [], b.id: []})
+    )
+    offers.send(a_pm, ab_closed.id)
+    offers.decide(
+        b_approver,
+        ab_closed.id,
+        revision_number=1,
+        decision="rejected",
+        comment="Beta cannot fund a winter campaign",
+    )
+    abc_sent = offers.create_draft(
+        b_pm,
+        partner_ids=[a.id, c.id],
+        terms=offer_terms("Three brands, one cookie", {a.id: [], b.id: [b_product], c.id: []}),
+    )
+    offers.send(b_pm, abc_sent.id)
+
+    bc_sent = offers.create_draft(
+        c_pm,
+        partner_ids=[b.id],
+        terms=offer_terms(
+            f"Gamma and Beta chips {canary}",
+            {b.id: [b_product], c.id: [c_product]},
+            value_proposition=f"Chips with shortening {canary}",
+        ),
+    )
+    offers.send(c_pm, bc_sent.id)
+    offers.decide(
+        b_approver,
+        bc_sent.id,
+        revision_number=1,
+        decision="changes_requested",
+        comment=f"Beta wants a bigger budget from Gamma {canary}",
+    )
+    offers.add_comment(c_pm, bc_sent.id, f"Gamma replies in private {canary}")
+    offers.add_comment(b_pm, bc_sent.id, f"Beta answers Gamma {canary}")
+    bc_approved = offers.create_draft(
+        b_pm,
+        partner_ids=[c.id],
+        terms=offer_terms(
+            f"Beta and Gamma summer {canary}",
+            {b.id: [], c.id: [c_product]},
+            value_proposition=f"Summer chips {canary}",
+        ),
+    )
+    offers.send(b_pm, bc_approved.id)
+    offers.decide(c_approver, bc_approved.id, revision_number=1, decision="approved")
+
+    def notify_one(company: factories.Company, role: str, title: str, link: str) -> int:
+        user_id = company.user_ids[role]
+        notifications.notify(
+            [Recipient(user_id, company.email(role))],
+            kind="offer_comment",
+            title=title,
+            body=f"{title}\n\nhttp://localhost{link}\n",
+            link=link,
+        )
+        db.session.flush()
+        return db.session.scalar(sa.select(sa.func.max(Notification.id)))
+
+    placeholders = {
+        "ab_sent_offer": ab_sent.id,
+        "ab_draft_offer": ab_draft.id,
+        "ba_draft_offer": ba_draft.id,
+        "ab_approved_offer": ab_approved.id,
+        "ab_closed_offer": ab_closed.id,
+        "abc_sent_offer": abc_sent.id,
+        "bc_sent_offer": bc_sent.id,
+        "bc_approved_offer": bc_approved.id,
+        "a_analyst_notification": notify_one(
+            a, "analyst", "Three brands want you", f"/offers/{abc_sent.id}"
+        ),
+        "a_admin_notification": notify_one(
+            a, "admin", "Beta approved the bake-off", f"/offers/{ab_approved.id}"
+        ),
+        "c_notification": notify_one(c, "admin", f"Gamma only {canary}", f"/offers/{bc_sent.id}"),
+    }
+    db.session.commit()
+    campaign_of = dict(db.session.execute(sa.select(Campaign.offer_id, Campaign.id)).all())
+    placeholders["ab_campaign"] = campaign_of[ab_approved.id]
+    placeholders["bc_campaign"] = campaign_of[bc_approved.id]
+    # Where a clone lands: ids are handed out in order (PostgreSQL's sequence is reset to
+    # match after a restore, see ``restore_rows``).
+    placeholders["next_offer"] = db.session.scalar(sa.select(sa.func.max(Offer.id))) + 1
+    return placeholders
+
+
 def build_scene() -> Scene:
     world = factories.build_world()
     a, b, c = world.a, world.b, world.c
@@ -129,6 +310,7 @@ def build_scene() -> Scene:
         )
     )
     db.session.commit()
+    offer_placeholders = _build_offers(world)
 
     placeholders: dict[str, Any] = {
         "password": factories.TEST_PASSWORD,
@@ -151,6 +333,10 @@ def build_scene() -> Scene:
         "c_invitation": c_invitation,
         "a_inactive_user_id": a_inactive.id,
         "missing_id": 10_000_000,
+        "a_org": a.id,
+        "b_org": b.id,
+        "c_org": c.id,
+        **offer_placeholders,
     }
     for company in world.companies:
         key = company.key.lower()
@@ -159,10 +345,59 @@ def build_scene() -> Scene:
     return Scene(world=world, placeholders=placeholders)
 
 
+@dataclass
+class _Snapshot:
+    taken: float
+    scene: Scene
+    rows: dict[str, list[dict[str, Any]]]
+
+
+_SNAPSHOTS: dict[str, _Snapshot] = {}
+# Rows carry absolute times (a password reset is valid for 30 minutes): rebuild well before.
+SNAPSHOT_MAX_AGE_SECONDS = 600
+
+
+def dump_rows(app: Flask) -> dict[str, list[dict[str, Any]]]:
+    with app.app_context(), db.engine.connect() as conn:
+        return {
+            table.name: [dict(row) for row in conn.execute(sa.select(table)).mappings()]
+            for table in db.metadata.sorted_tables
+        }
+
+
+def restore_rows(app: Flask, rows: dict[str, list[dict[str, Any]]]) -> None:
+    """Insert a dump into the (empty) tables, parents first, ids and all."""
+    with app.app_context(), db.engine.begin() as conn:
+        for table in db.metadata.sorted_tables:
+            if rows[table.name]:
+                conn.execute(table.insert(), rows[table.name])
+        if conn.dialect.name == "postgresql":
+            # Explicit ids do not move the sequences: put each one past the restored rows.
+            for table in db.metadata.sorted_tables:
+                pk = list(table.primary_key.columns)
+                if len(pk) == 1 and isinstance(pk[0].type, sa.Integer):
+                    conn.execute(
+                        sa.text(
+                            f"SELECT setval(pg_get_serial_sequence('{table.name}', "
+                            f"'{pk[0].name}'), COALESCE((SELECT MAX({pk[0].name}) FROM "
+                            f'"{table.name}"), 0) + 1, false)'
+                        )
+                    )
+
+
 @pytest.fixture
-def scene(app: Flask) -> Scene:
-    with app.app_context():
-        return build_scene()
+def scene(app: Flask, migrated: str) -> Scene:
+    """The scene, built through the real services once per session and then restored row by
+    row into each test's empty database (the same rows, a fraction of the time)."""
+    snapshot = _SNAPSHOTS.get(migrated)
+    if snapshot is None or time.monotonic() - snapshot.taken > SNAPSHOT_MAX_AGE_SECONDS:
+        with app.app_context():
+            built = build_scene()
+            db.session.remove()
+        _SNAPSHOTS[migrated] = _Snapshot(time.monotonic(), built, dump_rows(app))
+        return copy.deepcopy(built)
+    restore_rows(app, snapshot.rows)
+    return copy.deepcopy(snapshot.scene)
 
 
 def session_token_for(app: Flask, email: str) -> str:

@@ -126,6 +126,7 @@ def test_route_answers_as_the_matrix_says(
     response.close()  # static files are streamed from an open file
 
     status, location = parse_expectation(row["expect"][actor])
+    location = scene.fill(location) if location else None
     got_location = urlsplit(response.headers.get("Location", "")).path or None
     assert (response.status_code, got_location if location else None) == (status, location), (
         f"{row['method']} {scene.fill(row['url'])} as {actor}: got {response.status_code} "
