@@ -66,6 +66,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from comarketing.accounts.views import bp as accounts_bp
+    from comarketing.budgets import views as budget_views  # noqa: F401 - adds the campaign page
     from comarketing.campaigns.views import bp as campaigns_bp
     from comarketing.dashboard.views import bp as dashboard_bp
     from comarketing.offers.views import bp as offers_bp

@@ -28,6 +28,7 @@ KINDS: dict[str, str] = {
     "offer_comment": "A new comment on an offer",
     "review_reminder": "A review is due tomorrow",
     "review_overdue": "A review is overdue",
+    "budget_alert": "A campaign has spent 80% or 100% of its commitments",
 }
 
 

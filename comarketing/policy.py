@@ -54,6 +54,9 @@ class Action(StrEnum):
     DECIDE_OFFER = "offers.decide"
     COMMENT_ON_OFFER = "offers.comment"
     VIEW_CAMPAIGNS = "campaigns.view"
+    MANAGE_CAMPAIGNS = "campaigns.manage"
+    POST_LEDGER_ENTRIES = "budgets.post"
+    OVERRIDE_BUDGET = "budgets.override"
 
 
 _EVERYONE = frozenset(Role)
@@ -75,6 +78,12 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.DECIDE_OFFER: frozenset({Role.ADMIN, Role.APPROVER}),
     Action.COMMENT_ON_OFFER: frozenset({Role.ADMIN, Role.PARTNER_MANAGER, Role.APPROVER}),
     Action.VIEW_CAMPAIGNS: _EVERYONE,
+    # Placements, milestones, status and solo campaigns: the people who run campaigns.
+    Action.MANAGE_CAMPAIGNS: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
+    # Partner managers post for their own party; admins may also post for another party of a
+    # joint campaign or past the budget guard, but only with a written reason.
+    Action.POST_LEDGER_ENTRIES: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
+    Action.OVERRIDE_BUDGET: frozenset({Role.ADMIN}),
 }
 
 

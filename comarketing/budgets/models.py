@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from enum import StrEnum
 
 import sqlalchemy as sa
@@ -19,6 +19,9 @@ class EntryKind(StrEnum):
 
 
 class LedgerEntry(Model):
+    """Never updated, never deleted: corrections are reversal entries. PostgreSQL enforces it
+    with a trigger (migration 0003); the ORM refuses it on every backend."""
+
     __tablename__ = "ledger_entries"
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -39,6 +42,10 @@ class LedgerEntry(Model):
         sa.ForeignKey("ledger_entries.id", ondelete="RESTRICT"), unique=True
     )
     note: Mapped[str] = mapped_column(sa.String(500), default="")
+    # The day the money was committed or spent (for burn over time); defaults to the posting day.
+    occurred_on: Mapped[date] = mapped_column(sa.Date)
+    # Set when an admin posted past the budget guard or for another party: why.
+    override_reason: Mapped[str | None] = mapped_column(sa.String(500))
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
@@ -51,3 +58,17 @@ class LedgerEntry(Model):
             "(kind = 'reversal') = (reverses_id IS NOT NULL)", name="reversal_names_entry"
         ),
     )
+
+
+@sa.event.listens_for(LedgerEntry, "before_update")
+def _refuse_update(mapper: object, connection: object, target: LedgerEntry) -> None:
+    raise AppendOnlyViolation("ledger entries cannot be changed; post a reversal instead")
+
+
+@sa.event.listens_for(LedgerEntry, "before_delete")
+def _refuse_delete(mapper: object, connection: object, target: LedgerEntry) -> None:
+    raise AppendOnlyViolation("ledger entries cannot be deleted; post a reversal instead")
+
+
+class AppendOnlyViolation(RuntimeError):
+    """A programming error: something tried to rewrite the ledger."""

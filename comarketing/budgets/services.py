@@ -1,13 +1,45 @@
-"""The budget ledger. Entries are only ever added; balances are sums over them."""
+"""The budget ledger: commitments, expenses and reversals per campaign.
+
+Entries are only ever added; balances, burn and the settlement are sums over them. Posting an
+expense locks the campaign row, so concurrent posts are checked one after another and spend
+never passes the commitments (unless an admin overrides with a reason).
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
+from comarketing import audit, notifications
+from comarketing.accounts.models import Organization, User
 from comarketing.budgets.models import EntryKind, LedgerEntry
+from comarketing.budgets.settlement import Settlement, settle
+from comarketing.campaigns import services as campaigns
+from comarketing.campaigns.models import Campaign, CampaignParty, Placement
+from comarketing.context import Actor
+from comarketing.db import utcnow
+from comarketing.errors import Forbidden, NotFound, ValidationFailed
 from comarketing.extensions import db
+from comarketing.links import absolute_url
+from comarketing.money import format_money
+from comarketing.notifications import Recipient
+from comarketing.policy import Action, Role, authorize, can
+from comarketing.unit_of_work import transactional
+
+ALERT_LEVELS = (80, 100)
+MAX_NOTE = 500
+
+
+class OverBudget(ValidationFailed):
+    """The expense would take spend past the committed budget."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Writing
 
 
 def record_commitments(
@@ -18,7 +50,9 @@ def record_commitments(
     created_by_id: int | None,
     note: str,
 ) -> list[LedgerEntry]:
-    """One commitment per party with a positive amount, in the caller's transaction."""
+    """One commitment per party with a positive amount, in the caller's transaction (used when
+    an offer is approved)."""
+    today = utcnow().date()
     entries = [
         LedgerEntry(
             campaign_id=campaign_id,
@@ -28,6 +62,7 @@ def record_commitments(
             currency=currency,
             created_by_id=created_by_id,
             note=note,
+            occurred_on=today,
         )
         for organization_id, amount in sorted(amounts.items())
         if amount > 0
@@ -35,6 +70,274 @@ def record_commitments(
     db.session.add_all(entries)
     db.session.flush()
     return entries
+
+
+def _party_ids(campaign_id: int) -> list[int]:
+    return sorted(
+        db.session.scalars(
+            sa.select(CampaignParty.organization_id).where(CampaignParty.campaign_id == campaign_id)
+        )
+    )
+
+
+def _check_posting(
+    actor: Actor, campaign: Campaign, party_id: int, override_reason: str | None
+) -> str | None:
+    """Who may post for which party; returns the cleaned override reason."""
+    authorize(actor.user, Action.POST_LEDGER_ENTRIES)
+    reason = (override_reason or "").strip()[:MAX_NOTE] or None
+    if party_id not in _party_ids(campaign.id):
+        raise ValidationFailed(
+            "That company is not a party of this campaign.", field="organization_id"
+        )
+    if party_id != actor.organization_id:
+        if not can(actor.user, Action.OVERRIDE_BUDGET):
+            raise Forbidden("You can only post entries for your own company.")
+        if not reason:
+            raise ValidationFailed(
+                "Posting for another party needs a written reason.", field="override_reason"
+            )
+    return reason
+
+
+def _clean_note(note: str) -> str:
+    note = (note or "").strip()
+    if len(note) > MAX_NOTE:
+        raise ValidationFailed(f"Keep the note under {MAX_NOTE} characters.", field="note")
+    return note
+
+
+def _check_currency(campaign: Campaign, currency: str | None) -> None:
+    if currency is not None and currency.upper() != campaign.currency:
+        raise ValidationFailed(
+            f"This campaign is in {campaign.currency}; entries in {currency} are refused.",
+            field="currency",
+        )
+
+
+def _check_amount(amount_minor: int) -> None:
+    if not isinstance(amount_minor, int) or isinstance(amount_minor, bool) or amount_minor <= 0:
+        raise ValidationFailed("The amount must be greater than zero.", field="amount")
+
+
+@transactional
+def commit_budget(
+    actor: Actor,
+    campaign_id: int,
+    *,
+    organization_id: int,
+    amount_minor: int,
+    note: str = "",
+    occurred_on: date | None = None,
+    currency: str | None = None,
+    override_reason: str | None = None,
+) -> LedgerEntry:
+    campaign = campaigns.get_visible_campaign(actor, campaign_id, lock=True)
+    reason = _check_posting(actor, campaign, organization_id, override_reason)
+    _check_currency(campaign, currency)
+    _check_amount(amount_minor)
+    entry = LedgerEntry(
+        campaign_id=campaign.id,
+        organization_id=organization_id,
+        kind=EntryKind.COMMITMENT.value,
+        amount_minor=amount_minor,
+        currency=campaign.currency,
+        note=_clean_note(note),
+        occurred_on=occurred_on or utcnow().date(),
+        override_reason=reason,
+        created_by_id=actor.user_id,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    audit.record(
+        "ledger.commitment",
+        actor=actor,
+        organization_ids=_party_ids(campaign.id),
+        target=entry,
+        campaign_id=campaign.id,
+        amount_minor=amount_minor,
+        party=organization_id,
+        override_reason=reason,
+    )
+    db.session.commit()
+    return entry
+
+
+@transactional
+def post_expense(
+    actor: Actor,
+    campaign_id: int,
+    *,
+    organization_id: int,
+    placement_id: int,
+    amount_minor: int,
+    note: str = "",
+    occurred_on: date | None = None,
+    currency: str | None = None,
+    override_reason: str | None = None,
+) -> LedgerEntry:
+    """Record money a party spent on a placement.
+
+    Refused when it would take the campaign's spend past its commitments, unless an admin
+    gives a reason. The campaign row is locked first, so simultaneous posts cannot all pass
+    the check against the same old total.
+    """
+    campaign = campaigns.get_visible_campaign(actor, campaign_id, lock=True)
+    reason = _check_posting(actor, campaign, organization_id, override_reason)
+    _check_currency(campaign, currency)
+    _check_amount(amount_minor)
+    placement = db.session.scalar(
+        sa.select(Placement).where(
+            Placement.id == placement_id, Placement.campaign_id == campaign.id
+        )
+    )
+    if placement is None:
+        raise ValidationFailed("Choose a placement of this campaign.", field="placement_id")
+    totals = campaign_totals(campaign.id)
+    over = totals.spent_minor + amount_minor > totals.committed_minor
+    if over:
+        if not can(actor.user, Action.OVERRIDE_BUDGET):
+            raise OverBudget(
+                f"This expense would take spend to "
+                f"{format_money(totals.spent_minor + amount_minor, campaign.currency)}, above "
+                f"the {format_money(totals.committed_minor, campaign.currency)} committed. "
+                "Ask the parties to commit more budget first.",
+                field="amount",
+            )
+        if not reason:
+            raise OverBudget(
+                "Spend above the commitments needs a written override reason.",
+                field="override_reason",
+            )
+    entry = LedgerEntry(
+        campaign_id=campaign.id,
+        organization_id=organization_id,
+        kind=EntryKind.EXPENSE.value,
+        amount_minor=amount_minor,
+        currency=campaign.currency,
+        placement_id=placement.id,
+        note=_clean_note(note),
+        occurred_on=occurred_on or utcnow().date(),
+        override_reason=reason,
+        created_by_id=actor.user_id,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    audit.record(
+        "ledger.expense" + (".override" if over else ""),
+        actor=actor,
+        organization_ids=_party_ids(campaign.id),
+        target=entry,
+        campaign_id=campaign.id,
+        amount_minor=amount_minor,
+        party=organization_id,
+        override_reason=reason,
+    )
+    _announce_spend_level(campaign, totals.committed_minor, totals.spent_minor + amount_minor)
+    db.session.commit()
+    return entry
+
+
+@transactional
+def reverse_entry(
+    actor: Actor,
+    campaign_id: int,
+    entry_id: int,
+    *,
+    reason: str,
+    override_reason: str | None = None,
+) -> LedgerEntry:
+    """Cancel an earlier commitment or expense with a reversal entry (never an edit)."""
+    campaign = campaigns.get_visible_campaign(actor, campaign_id, lock=True)
+    original = db.session.scalar(
+        sa.select(LedgerEntry).where(
+            LedgerEntry.id == entry_id, LedgerEntry.campaign_id == campaign.id
+        )
+    )
+    if original is None:
+        raise NotFound()
+    posted_reason = _check_posting(actor, campaign, original.organization_id, override_reason)
+    if original.kind == EntryKind.REVERSAL.value:
+        raise ValidationFailed(
+            "A reversal cannot itself be reversed; post a new entry.", field="entry_id"
+        )
+    already = db.session.scalar(
+        sa.select(LedgerEntry.id).where(LedgerEntry.reverses_id == original.id)
+    )
+    if already is not None:
+        raise ValidationFailed("This entry was already reversed.", field="entry_id")
+    why = _clean_note(reason)
+    if not why:
+        raise ValidationFailed("Say why the entry is reversed.", field="reason")
+    if original.kind == EntryKind.COMMITMENT.value:
+        totals = campaign_totals(campaign.id)
+        if totals.committed_minor - original.amount_minor < totals.spent_minor and not (
+            can(actor.user, Action.OVERRIDE_BUDGET) and posted_reason
+        ):
+            raise OverBudget(
+                "Withdrawing this commitment would leave more spent than committed.",
+                field="entry_id",
+            )
+    entry = LedgerEntry(
+        campaign_id=campaign.id,
+        organization_id=original.organization_id,
+        kind=EntryKind.REVERSAL.value,
+        amount_minor=original.amount_minor,
+        currency=original.currency,
+        placement_id=original.placement_id,
+        reverses_id=original.id,
+        note=why,
+        occurred_on=utcnow().date(),
+        override_reason=posted_reason,
+        created_by_id=actor.user_id,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    audit.record(
+        "ledger.reversal",
+        actor=actor,
+        organization_ids=_party_ids(campaign.id),
+        target=entry,
+        campaign_id=campaign.id,
+        reverses=original.id,
+        reason=why,
+    )
+    db.session.commit()
+    return entry
+
+
+def _announce_spend_level(campaign: Campaign, committed: int, spent: int) -> None:
+    if committed <= 0:
+        return
+    reached = max((level for level in ALERT_LEVELS if spent * 100 >= committed * level), default=0)
+    if reached <= campaign.spend_alert_level:
+        return
+    campaign.spend_alert_level = reached
+    people = db.session.execute(
+        sa.select(User.id, User.email).where(
+            User.organization_id.in_(_party_ids(campaign.id)),
+            User.active,
+            User.role.in_([Role.ADMIN.value, Role.PARTNER_MANAGER.value]),
+        )
+    ).all()
+    title = (
+        f"Budget fully spent: {campaign.name}"
+        if reached >= 100
+        else f"Budget {reached}% spent: {campaign.name}"
+    )
+    notifications.notify(
+        [Recipient(uid, email) for uid, email in people],
+        kind="budget_alert",
+        title=title,
+        body=f"Hello,\n\n{campaign.name} has spent {format_money(spent, campaign.currency)} of "
+        f"{format_money(committed, campaign.currency)} committed ({reached}%).\n\n"
+        f"{absolute_url('campaigns.detail', campaign_id=campaign.id)}\n",
+        link=f"/campaigns/{campaign.id}#budget",
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Reading
 
 
 @dataclass(frozen=True)
@@ -48,32 +351,113 @@ class PartyBalance:
         return self.committed_minor - self.spent_minor
 
 
-def balances(campaign_id: int) -> dict[int, PartyBalance]:
-    """Committed and spent per party, net of reversals — one SQL aggregate."""
-    original = sa.orm.aliased(LedgerEntry)
-    effective_kind = sa.case(
+@dataclass(frozen=True)
+class Totals:
+    committed_minor: int
+    spent_minor: int
+
+    @property
+    def remaining_minor(self) -> int:
+        return self.committed_minor - self.spent_minor
+
+
+def _effective_sums() -> tuple[sa.ColumnElement[int], sa.ColumnElement[int], Any]:
+    """SUM expressions for committed and spent, net of reversals (a reversal counts against
+    the kind of the entry it reverses)."""
+    original = aliased(LedgerEntry)
+    kind = sa.case(
         (LedgerEntry.kind == EntryKind.REVERSAL.value, original.kind), else_=LedgerEntry.kind
     )
     signed = sa.case(
         (LedgerEntry.kind == EntryKind.REVERSAL.value, -LedgerEntry.amount_minor),
         else_=LedgerEntry.amount_minor,
     )
+    committed = sa.func.coalesce(
+        sa.func.sum(sa.case((kind == EntryKind.COMMITMENT.value, signed), else_=0)), 0
+    )
+    spent = sa.func.coalesce(
+        sa.func.sum(sa.case((kind == EntryKind.EXPENSE.value, signed), else_=0)), 0
+    )
+    return committed, spent, original
+
+
+def balances(campaign_id: int) -> dict[int, PartyBalance]:
+    """Committed and spent per party — one SQL aggregate."""
+    committed, spent, original = _effective_sums()
     rows = db.session.execute(
-        sa.select(
-            LedgerEntry.organization_id,
-            sa.func.coalesce(
-                sa.func.sum(
-                    sa.case((effective_kind == EntryKind.COMMITMENT.value, signed), else_=0)
-                ),
-                0,
-            ),
-            sa.func.coalesce(
-                sa.func.sum(sa.case((effective_kind == EntryKind.EXPENSE.value, signed), else_=0)),
-                0,
-            ),
-        )
+        sa.select(LedgerEntry.organization_id, committed, spent)
         .outerjoin(original, original.id == LedgerEntry.reverses_id)
         .where(LedgerEntry.campaign_id == campaign_id)
         .group_by(LedgerEntry.organization_id)
     ).all()
-    return {org: PartyBalance(org, int(committed), int(spent)) for org, committed, spent in rows}
+    return {org: PartyBalance(org, int(c), int(s)) for org, c, s in rows}
+
+
+def campaign_totals(campaign_id: int) -> Totals:
+    committed, spent, original = _effective_sums()
+    row = db.session.execute(
+        sa.select(committed, spent)
+        .outerjoin(original, original.id == LedgerEntry.reverses_id)
+        .where(LedgerEntry.campaign_id == campaign_id)
+    ).one()
+    return Totals(int(row[0]), int(row[1]))
+
+
+def spend_by_day(campaign_id: int) -> list[tuple[date, int]]:
+    """Net spend per day (expenses minus their reversals), in date order."""
+    _, spent, original = _effective_sums()
+    rows = db.session.execute(
+        sa.select(LedgerEntry.occurred_on, spent)
+        .outerjoin(original, original.id == LedgerEntry.reverses_id)
+        .where(LedgerEntry.campaign_id == campaign_id)
+        .group_by(LedgerEntry.occurred_on)
+        .order_by(LedgerEntry.occurred_on)
+    ).all()
+    return [(day, int(amount)) for day, amount in rows if amount]
+
+
+def settlement(campaign_id: int) -> Settlement:
+    shares = dict(
+        db.session.execute(
+            sa.select(CampaignParty.organization_id, CampaignParty.budget_share_bp).where(
+                CampaignParty.campaign_id == campaign_id
+            )
+        ).all()
+    )
+    paid = {org: b.spent_minor for org, b in balances(campaign_id).items()}
+    return settle(paid, shares)
+
+
+@dataclass
+class EntryRow:
+    entry: LedgerEntry
+    party: str
+    placement: str | None
+    reversed: bool
+    author: str | None
+
+
+def ledger(campaign_id: int, limit: int = 500) -> list[EntryRow]:
+    """The latest entries with their names, in two queries."""
+    reversed_ids = sa.select(LedgerEntry.reverses_id).where(
+        LedgerEntry.campaign_id == campaign_id, LedgerEntry.reverses_id.is_not(None)
+    )
+    rows = db.session.execute(
+        sa.select(
+            LedgerEntry,
+            Organization.name,
+            Placement.name,
+            User.name,
+            LedgerEntry.id.in_(reversed_ids),
+        )
+        .join(Organization, Organization.id == LedgerEntry.organization_id)
+        .outerjoin(Placement, Placement.id == LedgerEntry.placement_id)
+        .outerjoin(User, User.id == LedgerEntry.created_by_id)
+        .where(LedgerEntry.campaign_id == campaign_id)
+        .order_by(LedgerEntry.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        EntryRow(e, party, placement, bool(rev), author)
+        for e, party, placement, author, rev in rows
+    ]

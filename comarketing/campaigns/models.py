@@ -72,6 +72,8 @@ class Campaign(Model):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Which spend threshold (80 or 100 % of commitments) was last announced to the parties.
+    spend_alert_level: Mapped[int] = mapped_column(default=0, server_default="0")
 
     __table_args__ = (
         sa.CheckConstraint("kind IN ('joint', 'solo')", name="kind_known"),
@@ -121,3 +123,47 @@ class Placement(Model):
         sa.CheckConstraint("end_date >= start_date", name="dates_ordered"),
         sa.CheckConstraint("planned_cost_minor >= 0", name="cost_not_negative"),
     )
+
+
+class MilestoneKind(StrEnum):
+    LAUNCH = "launch"
+    CREATIVE_DUE = "creative_due"
+    GO_LIVE = "go_live"
+    WRAP_UP = "wrap_up"
+    REVIEW = "review"
+    OTHER = "other"
+
+    @property
+    def label(self) -> str:
+        return self.value.replace("_", " ").capitalize()
+
+
+class Milestone(Model):
+    __tablename__ = "milestones"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(16), default=MilestoneKind.OTHER.value)
+    title: Mapped[str] = mapped_column(sa.String(200))
+    owner_organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE")
+    )
+    due_on: Mapped[date] = mapped_column(sa.Date, index=True)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    done_by_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class CalendarFeed(Model):
+    """A user's private iCalendar feed. The URL carries a random token (calendar apps cannot
+    send a session); only its hash is stored, and revoking it ends the old URL at once."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -1,34 +1,254 @@
-"""Campaign pages (the campaigns issue extends them with placements, ledger and calendar)."""
+"""Campaign list, solo campaigns, status, placements, milestones and the calendar.
+
+The campaign page itself shows the budget, so it is registered by ``budgets/views.py`` (the
+right-most package whose data it shows) on this same blueprint.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from datetime import date
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
-from flask_login import login_required
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
 
-from comarketing.budgets import services as budgets
-from comarketing.campaigns import services
+from comarketing.accounts.forms import ConfirmForm
+from comarketing.campaigns import forms, services
+from comarketing.campaigns.models import CampaignKind, CampaignStatus
 from comarketing.errors import DomainError
-from comarketing.web import abort_for, current_actor
+from comarketing.links import absolute_url
+from comarketing.money import to_decimal_string
+from comarketing.policy import Action, can
+from comarketing.web import abort_for, attach_error, current_actor
 
-bp = Blueprint("campaigns", __name__, url_prefix="/campaigns")
+bp = Blueprint("campaigns", __name__)
 
 
-@bp.route("")
+def _date_arg(name: str) -> date | None:
+    try:
+        return date.fromisoformat(request.args.get(name, ""))
+    except ValueError:
+        return None
+
+
+@bp.route("/campaigns")
 @login_required
 def index() -> ResponseReturnValue:
+    actor = current_actor()
+    filters = services.CampaignFilters(
+        kind=request.args.get("kind") or None,
+        status=request.args.get("status") or None,
+        partner_id=request.args.get("partner", type=int),
+        starts_after=_date_arg("from"),
+        ends_before=_date_arg("to"),
+    )
+    page = services.list_campaigns(actor, filters, page=request.args.get("page", 1, type=int))
     return render_template(
-        "campaigns/index.html", campaigns=services.list_campaigns(current_actor())
+        "campaigns/index.html",
+        page=page,
+        filters=filters,
+        partners=services.partner_choices(actor),
+        kinds=[k.value for k in CampaignKind],
+        statuses=[s.value for s in CampaignStatus],
     )
 
 
-@bp.route("/<int:campaign_id>")
+@bp.route("/campaigns/new", methods=["GET", "POST"])
 @login_required
-def detail(campaign_id: int) -> ResponseReturnValue:
+def new() -> ResponseReturnValue:
+    if not can(current_user, Action.MANAGE_CAMPAIGNS):
+        abort(403)
+    form = forms.CampaignForm()
+    if form.validate_on_submit():
+        try:
+            campaign = services.create_solo_campaign(current_actor(), form.to_input())
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            flash("Solo campaign created. Only your company sees it.", "success")
+            return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+    return render_template("campaigns/campaign_form.html", form=form, campaign=None)
+
+
+@bp.route("/campaigns/<int:campaign_id>/edit", methods=["GET", "POST"])
+@login_required
+def edit(campaign_id: int) -> ResponseReturnValue:
+    actor = current_actor()
     try:
-        view = services.get_campaign(current_actor(), campaign_id)
+        campaign = services.get_visible_campaign(actor, campaign_id)
     except DomainError as exc:
         abort_for(exc)
+    if not can(actor.user, Action.MANAGE_CAMPAIGNS) or campaign.kind != CampaignKind.SOLO.value:
+        abort(403)
+    form = forms.CampaignForm(obj=campaign)
+    if request.method == "GET":
+        form.total_budget.data = to_decimal_string(campaign.total_budget_minor, campaign.currency)
+        if campaign.target_revenue_minor is not None:
+            form.target_revenue.data = to_decimal_string(
+                campaign.target_revenue_minor, campaign.currency
+            )
+    if form.validate_on_submit():
+        try:
+            services.update_campaign(actor, campaign_id, form.to_input())
+        except DomainError as exc:
+            if exc.status_code in (403, 404):
+                abort_for(exc)
+            attach_error(form, exc)
+        else:
+            flash("Campaign saved.", "success")
+            return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
+    return render_template("campaigns/campaign_form.html", form=form, campaign=campaign)
+
+
+@bp.route("/campaigns/<int:campaign_id>/<any(activate, complete, cancel):step>", methods=["POST"])
+@login_required
+def change_status(campaign_id: int, step: str) -> ResponseReturnValue:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        campaign = services.change_status(current_actor(), campaign_id, step)
+    except DomainError as exc:
+        if exc.status_code in (403, 404):
+            abort_for(exc)
+        flash(exc.message, "danger")
+    else:
+        flash(f"Campaign {campaign.status}.", "success")
+    return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
+
+
+def _party_options(view: services.CampaignView, only: int | None = None) -> list[SelectChoice]:
+    return [
+        SelectChoice(org.id, org.name) for org, _ in view.parties if only is None or org.id == only
+    ]
+
+
+def _placement_page(campaign_id: int, placement_id: int | None) -> ResponseReturnValue:
+    actor = current_actor()
+    try:
+        view = services.get_campaign(actor, campaign_id)
+        placement = (
+            services.get_placement(actor, campaign_id, placement_id) if placement_id else None
+        )
+    except DomainError as exc:
+        abort_for(exc)
+    if not can(actor.user, Action.MANAGE_CAMPAIGNS):
+        abort(403)
+    if placement is not None and placement.owner_organization_id != actor.organization_id:
+        abort(403)
+    form = forms.PlacementForm(obj=placement)
+    # People manage their own company's placements only.
+    form.owner_organization_id.choices = _party_options(view, only=actor.organization_id)
+    campaign = view.campaign
+    if request.method == "GET" and placement is not None:
+        form.planned_cost.data = to_decimal_string(placement.planned_cost_minor, campaign.currency)
+    if form.validate_on_submit():
+        try:
+            data = form.to_input(campaign.currency)
+            if placement is None:
+                services.add_placement(actor, campaign_id, data)
+            else:
+                services.update_placement(actor, campaign_id, placement.id, data)
+        except DomainError as exc:
+            if exc.status_code in (403, 404):
+                abort_for(exc)
+            attach_error(form, exc)
+        else:
+            flash("Placement saved.", "success")
+            return redirect(url_for("campaigns.detail", campaign_id=campaign_id) + "#placements")
     return render_template(
-        "campaigns/detail.html", view=view, balances=budgets.balances(view.campaign.id)
+        "campaigns/placement_form.html", form=form, view=view, placement=placement
+    )
+
+
+@bp.route("/campaigns/<int:campaign_id>/placements/new", methods=["GET", "POST"])
+@login_required
+def new_placement(campaign_id: int) -> ResponseReturnValue:
+    return _placement_page(campaign_id, None)
+
+
+@bp.route(
+    "/campaigns/<int:campaign_id>/placements/<int:placement_id>/edit", methods=["GET", "POST"]
+)
+@login_required
+def edit_placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
+    return _placement_page(campaign_id, placement_id)
+
+
+@bp.route("/campaigns/<int:campaign_id>/milestones/<int:milestone_id>/done", methods=["POST"])
+@login_required
+def complete_milestone(campaign_id: int, milestone_id: int) -> ResponseReturnValue:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        services.complete_milestone(current_actor(), campaign_id, milestone_id)
+    except DomainError as exc:
+        abort_for(exc)
+    return redirect(url_for("campaigns.detail", campaign_id=campaign_id) + "#milestones")
+
+
+# ------------------------------------------------------------------------------------------
+# Calendar
+
+
+@bp.route("/calendar")
+@login_required
+def calendar() -> ResponseReturnValue:
+    today = date.today()
+    month = request.args.get("month", "")
+    try:
+        year, number = (int(part) for part in month.split("-"))
+        date(year, number, 1)
+    except ValueError:
+        year, number = today.year, today.month
+    actor = current_actor()
+    return render_template(
+        "campaigns/calendar.html",
+        view=services.month_view(actor, year, number),
+        today=today,
+        has_feed=services.has_calendar_feed(actor),
+        action_form=ConfirmForm(),
+        feed_url=None,
+    )
+
+
+@bp.route("/calendar/feed", methods=["POST"])
+@login_required
+def create_feed() -> ResponseReturnValue:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    actor = current_actor()
+    token = services.create_calendar_feed(actor)
+    today = date.today()
+    # Shown once, on this response only; the page never shows it again.
+    return render_template(
+        "campaigns/calendar.html",
+        view=services.month_view(actor, today.year, today.month),
+        today=today,
+        has_feed=True,
+        action_form=ConfirmForm(),
+        feed_url=absolute_url("campaigns.feed", token=token),
+    )
+
+
+@bp.route("/calendar/feed/revoke", methods=["POST"])
+@login_required
+def revoke_feed() -> ResponseReturnValue:
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    services.revoke_calendar_feed(current_actor())
+    flash("The calendar feed address was revoked.", "success")
+    return redirect(url_for("campaigns.calendar"))
+
+
+@bp.route("/calendar/feed/<token>.ics")
+def feed(token: str) -> ResponseReturnValue:
+    try:
+        body = services.calendar_feed(token)
+    except DomainError as exc:
+        abort_for(exc)
+    return Response(
+        body,
+        mimetype="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="comarketing.ics"'},
     )

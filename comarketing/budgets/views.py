@@ -1,0 +1,201 @@
+"""The campaign page — overview, budget panel with settlement and burn, placements, milestones,
+ledger — and the forms posted from it. Registered on the campaigns blueprint: this package is
+the right-most one whose data the page shows."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from flask import abort, flash, redirect, render_template, url_for
+from flask.typing import ResponseReturnValue
+from flask_login import current_user, login_required
+from wtforms import SelectChoice
+
+from comarketing.accounts.forms import ConfirmForm
+from comarketing.budgets import services
+from comarketing.campaigns import forms as campaign_forms
+from comarketing.campaigns import services as campaigns
+from comarketing.campaigns.views import bp
+from comarketing.errors import DomainError
+from comarketing.money import exponent, parse_amount
+from comarketing.policy import Action, can
+from comarketing.web import abort_for, attach_error, current_actor
+
+
+def _burn_chart(view: campaigns.CampaignView, committed: int) -> dict[str, Any]:
+    """Cumulative spend per day against an even burn of the commitments over the dates."""
+    campaign = view.campaign
+    spent = dict(services.spend_by_day(campaign.id))
+    days = (campaign.end_date - campaign.start_date).days + 1
+    today = date.today()
+    labels, actual, plan, running = [], [], [], 0
+    before = sum(amount for day, amount in spent.items() if day < campaign.start_date)
+    running = before
+    for index in range(days):
+        day = campaign.start_date + timedelta(days=index)
+        running += spent.get(day, 0)
+        labels.append(day.isoformat())
+        actual.append(running if day <= today else None)
+        plan.append(committed * (index + 1) // days)
+    return {
+        "labels": labels,
+        "actual": actual,
+        "plan": plan,
+        "divisor": 10 ** exponent(campaign.currency),
+        "currency": campaign.currency,
+    }
+
+
+def _render(campaign_id: int, status: int = 200, **forms: Any) -> ResponseReturnValue:
+    actor = current_actor()
+    try:
+        view = campaigns.get_campaign(actor, campaign_id)
+    except DomainError as exc:
+        abort_for(exc)
+    me = actor.organization_id
+    admin = can(actor.user, Action.OVERRIDE_BUDGET)
+    party_options = [
+        SelectChoice(org.id, org.name) for org, _ in view.parties if admin or org.id == me
+    ]
+    commitment = forms.get("commitment") or campaign_forms.CommitmentForm(organization_id=me)
+    expense = forms.get("expense") or campaign_forms.ExpenseForm(organization_id=me)
+    milestone = forms.get("milestone") or campaign_forms.MilestoneForm(owner_organization_id=me)
+    commitment.organization_id.choices = party_options
+    expense.organization_id.choices = party_options
+    expense.placement_id.choices = [SelectChoice(p.id, p.name) for p in view.placements]
+    milestone.owner_organization_id.choices = [
+        SelectChoice(org.id, org.name) for org, _ in view.parties
+    ]
+    totals = services.campaign_totals(campaign_id)
+    body = render_template(
+        "campaigns/detail.html",
+        view=view,
+        balances=services.balances(campaign_id),
+        totals=totals,
+        settlement=services.settlement(campaign_id),
+        ledger=services.ledger(campaign_id),
+        today=date.today(),
+        overdue={m.id for m in view.milestones if campaigns.is_overdue(m)},
+        burn=_burn_chart(view, totals.committed_minor),
+        commitment_form=commitment,
+        expense_form=expense,
+        milestone_form=milestone,
+        reversal_form=forms.get("reversal") or campaign_forms.ReversalForm(),
+        reversal_entry=forms.get("reversal_entry"),
+        action_form=ConfirmForm(),
+        can_post=can(actor.user, Action.POST_LEDGER_ENTRIES) and view.is_party(me),
+        can_manage=can(actor.user, Action.MANAGE_CAMPAIGNS),
+    )
+    return body, status
+
+
+@bp.route("/campaigns/<int:campaign_id>")
+@login_required
+def detail(campaign_id: int) -> ResponseReturnValue:
+    return _render(campaign_id)
+
+
+def _amount(form: Any, campaign_id: int) -> int:
+    campaign = campaigns.get_visible_campaign(current_actor(), campaign_id)
+    return parse_amount(form.amount.data or "", campaign.currency, field="amount", allow_zero=False)
+
+
+def _done(campaign_id: int, message: str, anchor: str = "budget") -> ResponseReturnValue:
+    flash(message, "success")
+    return redirect(url_for("campaigns.detail", campaign_id=campaign_id) + f"#{anchor}")
+
+
+def _refused(form: Any, exc: DomainError) -> None:
+    if exc.status_code in (403, 404):
+        abort_for(exc)
+    attach_error(form, exc)
+
+
+@bp.route("/campaigns/<int:campaign_id>/commitments", methods=["POST"])
+@login_required
+def commit(campaign_id: int) -> ResponseReturnValue:
+    form = campaign_forms.CommitmentForm()
+    form.organization_id.choices = []
+    if form.validate_on_submit():
+        try:
+            services.commit_budget(
+                current_actor(),
+                campaign_id,
+                organization_id=form.organization_id.data,
+                amount_minor=_amount(form, campaign_id),
+                note=form.note.data or "",
+                occurred_on=form.occurred_on.data,
+                override_reason=form.override_reason.data or None,
+            )
+        except DomainError as exc:
+            _refused(form, exc)
+        else:
+            return _done(campaign_id, "Commitment recorded.")
+    return _render(campaign_id, 422, commitment=form)
+
+
+@bp.route("/campaigns/<int:campaign_id>/expenses", methods=["POST"])
+@login_required
+def expense(campaign_id: int) -> ResponseReturnValue:
+    form = campaign_forms.ExpenseForm()
+    if form.validate_on_submit():
+        try:
+            services.post_expense(
+                current_actor(),
+                campaign_id,
+                organization_id=form.organization_id.data,
+                placement_id=form.placement_id.data,
+                amount_minor=_amount(form, campaign_id),
+                note=form.note.data or "",
+                occurred_on=form.occurred_on.data,
+                override_reason=form.override_reason.data or None,
+            )
+        except DomainError as exc:
+            _refused(form, exc)
+        else:
+            return _done(campaign_id, "Expense recorded.")
+    return _render(campaign_id, 422, expense=form)
+
+
+@bp.route("/campaigns/<int:campaign_id>/entries/<int:entry_id>/reverse", methods=["POST"])
+@login_required
+def reverse(campaign_id: int, entry_id: int) -> ResponseReturnValue:
+    form = campaign_forms.ReversalForm()
+    if form.validate_on_submit():
+        try:
+            services.reverse_entry(
+                current_actor(),
+                campaign_id,
+                entry_id,
+                reason=form.reason.data or "",
+                override_reason=form.override_reason.data or None,
+            )
+        except DomainError as exc:
+            _refused(form, exc)
+        else:
+            return _done(campaign_id, "Entry reversed.", "ledger")
+    return _render(campaign_id, 422, reversal=form, reversal_entry=entry_id)
+
+
+@bp.route("/campaigns/<int:campaign_id>/milestones", methods=["POST"])
+@login_required
+def add_milestone(campaign_id: int) -> ResponseReturnValue:
+    if not can(current_user, Action.MANAGE_CAMPAIGNS):
+        abort(403)
+    form = campaign_forms.MilestoneForm()
+    if form.validate_on_submit():
+        try:
+            campaigns.add_milestone(
+                current_actor(),
+                campaign_id,
+                kind=form.kind.data or "",
+                title=form.title.data or "",
+                owner_organization_id=form.owner_organization_id.data,
+                due_on=form.due_on.data,
+            )
+        except DomainError as exc:
+            _refused(form, exc)
+        else:
+            return _done(campaign_id, "Milestone added.", "milestones")
+    return _render(campaign_id, 422, milestone=form)

@@ -1,0 +1,113 @@
+"""Campaign, placement and milestone forms. Money is parsed exactly by ``comarketing.money``."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from comarketing.campaigns.models import CHANNEL_CHOICES, MilestoneKind
+from comarketing.campaigns.services import CampaignInput, PlacementInput
+from comarketing.money import CURRENCY_CHOICES, parse_amount
+
+CHANNEL_OPTIONS = [SelectChoice(value, label) for value, label in CHANNEL_CHOICES]
+
+
+def _money(text: str | None, currency: str, field: str) -> int | None:
+    return parse_amount(text or "", currency, field=field) if (text or "").strip() else None
+
+
+class CampaignForm(FlaskForm):
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    description = TextAreaField("Description", validators=[Length(max=5000)])
+    start_date = DateField("Start date", validators=[InputRequired()])
+    end_date = DateField("End date", validators=[InputRequired()])
+    currency = SelectField(
+        "Currency", choices=[SelectChoice(c) for c in CURRENCY_CHOICES], default="EUR"
+    )
+    total_budget = StringField(
+        "Planned budget",
+        validators=[Optional()],
+        description="Commit the money in the budget panel once created.",
+    )
+    target_reach = IntegerField("Target reach", validators=[Optional(), NumberRange(0)])
+    target_leads = IntegerField("Target leads", validators=[Optional(), NumberRange(0)])
+    target_revenue = StringField("Target revenue", validators=[Optional()])
+
+    def to_input(self) -> CampaignInput:
+        currency = self.currency.data or ""
+        return CampaignInput(
+            name=self.name.data or "",
+            description=self.description.data or "",
+            start_date=self.start_date.data,
+            end_date=self.end_date.data,
+            currency=currency,
+            total_budget_minor=_money(self.total_budget.data, currency, "total_budget") or 0,
+            target_reach=self.target_reach.data,
+            target_leads=self.target_leads.data,
+            target_revenue_minor=_money(self.target_revenue.data, currency, "target_revenue"),
+        )
+
+
+class PlacementForm(FlaskForm):
+    channel = SelectField("Channel", choices=CHANNEL_OPTIONS)
+    owner_organization_id = SelectField("Owning party", coerce=int, validate_choice=False)
+    name = StringField("Name", validators=[DataRequired(), Length(max=200)])
+    url = StringField("Web address (optional)", validators=[Optional(), Length(max=500)])
+    start_date = DateField(
+        "Start date", validators=[Optional()], description="Empty: the campaign's start."
+    )
+    end_date = DateField(
+        "End date", validators=[Optional()], description="Empty: the campaign's end."
+    )
+    planned_cost = StringField("Planned cost", validators=[Optional()])
+    audience_size = IntegerField("Audience size, if known", validators=[Optional(), NumberRange(0)])
+
+    def to_input(self, currency: str) -> PlacementInput:
+        return PlacementInput(
+            channel=self.channel.data or "",
+            owner_organization_id=self.owner_organization_id.data,
+            name=self.name.data or "",
+            url=self.url.data or "",
+            start_date=self.start_date.data,
+            end_date=self.end_date.data,
+            planned_cost_minor=_money(self.planned_cost.data, currency, "planned_cost") or 0,
+            audience_size=self.audience_size.data,
+        )
+
+
+class MilestoneForm(FlaskForm):
+    kind = SelectField("Kind", choices=[SelectChoice(k.value, k.label) for k in MilestoneKind])
+    title = StringField("Title (optional)", validators=[Length(max=200)])
+    owner_organization_id = SelectField("Owner", coerce=int, validate_choice=False)
+    due_on = DateField("Due", validators=[InputRequired()])
+
+
+class CommitmentForm(FlaskForm):
+    organization_id = SelectField("For", coerce=int, validate_choice=False)
+    amount = StringField("Amount", validators=[DataRequired()])
+    occurred_on = DateField("Date", validators=[Optional()])
+    note = StringField("Note", validators=[Length(max=500)])
+    override_reason = StringField(
+        "Admin override reason",
+        validators=[Length(max=500)],
+        description="Only for admins posting for another party.",
+    )
+
+
+class ExpenseForm(FlaskForm):
+    organization_id = SelectField("Paid by", coerce=int, validate_choice=False)
+    placement_id = SelectField("Placement", coerce=int, validate_choice=False)
+    amount = StringField("Amount", validators=[DataRequired()])
+    occurred_on = DateField("Date", validators=[Optional()])
+    note = StringField("Note", validators=[Length(max=500)])
+    override_reason = StringField(
+        "Admin override reason",
+        validators=[Length(max=500)],
+        description="Only for admins: posting past the commitments or for another party.",
+    )
+
+
+class ReversalForm(FlaskForm):
+    reason = StringField("Why", validators=[DataRequired(), Length(max=500)])
+    override_reason = StringField("Admin override reason", validators=[Length(max=500)])
