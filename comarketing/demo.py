@@ -229,7 +229,7 @@ def _ensure_offers(flour: Organization, shortening: Organization) -> Iterator[st
     approved = offers.create_draft(
         flour_manager,
         partner_ids=[shortening.id],
-        terms=terms("Holiday cookie recipe swap", 2_400_000, 14, 45),
+        terms=terms("Holiday cookie recipe swap", 2_400_000, -10, 45),
     )
     offers.send(flour_manager, approved.id)
     offers.decide(
@@ -240,6 +240,7 @@ def _ensure_offers(flour: Organization, shortening: Organization) -> Iterator[st
         comment="Looks great — let's bake.",
     )
     yield "created: approved offer 'Holiday cookie recipe swap' and its joint campaign"
+    yield from _run_campaigns(approved.id, flour, shortening)
     pending = offers.create_draft(
         flour_manager,
         partner_ids=[shortening.id],
@@ -247,3 +248,84 @@ def _ensure_offers(flour: Organization, shortening: Organization) -> Iterator[st
     )
     offers.send(flour_manager, pending.id)
     yield "created: offer 'Spring baking challenge' awaiting Goldcrest's decision"
+
+
+def _run_campaigns(offer_id: int, flour: Organization, shortening: Organization) -> Iterator[str]:
+    """Spend on the joint campaign by both parties, a milestone, and a solo campaign of the
+    flour company that clashes with the joint one on its social channel."""
+    from comarketing.budgets import services as budgets
+    from comarketing.campaigns import services as campaigns
+    from comarketing.campaigns.models import Campaign, Placement
+    from comarketing.context import Actor
+
+    flour_manager = Actor(_user("partners@millstone.example"))
+    shortening_manager = Actor(_user("partners@goldcrest.example"))
+    joint = db.session.scalar(sa.select(Campaign).where(Campaign.offer_id == offer_id))
+    assert joint is not None
+    campaigns.change_status(flour_manager, joint.id, "activate")
+    placements = {
+        p.owner_organization_id: p
+        for p in db.session.scalars(
+            sa.select(Placement).where(Placement.campaign_id == joint.id).order_by(Placement.id)
+        )
+    }
+    today = utcnow().date()
+    budgets.post_expense(
+        flour_manager,
+        joint.id,
+        organization_id=flour.id,
+        placement_id=placements[flour.id].id,
+        amount_minor=820_000,
+        occurred_on=today - timedelta(days=6),
+        note="Bag print run",
+    )
+    budgets.post_expense(
+        shortening_manager,
+        joint.id,
+        organization_id=shortening.id,
+        placement_id=placements[shortening.id].id,
+        amount_minor=310_000,
+        occurred_on=today - timedelta(days=3),
+        note="Tub labels",
+    )
+    campaigns.add_milestone(
+        flour_manager,
+        joint.id,
+        kind="wrap_up",
+        title="Results review",
+        owner_organization_id=flour.id,
+        due_on=joint.end_date,
+    )
+    solo = campaigns.create_solo_campaign(
+        flour_manager,
+        campaigns.CampaignInput(
+            name="Bread flour spring push",
+            description="Our own social push for bread flour.",
+            start_date=today - timedelta(days=5),
+            end_date=today + timedelta(days=25),
+            currency="EUR",
+            total_budget_minor=600_000,
+            target_reach=150_000,
+        ),
+    )
+    campaigns.add_placement(
+        flour_manager,
+        solo.id,
+        campaigns.PlacementInput(
+            channel="social",
+            owner_organization_id=flour.id,
+            name="Bread flour reels",
+            url="",
+            start_date=None,
+            end_date=None,
+            planned_cost_minor=300_000,
+        ),
+    )
+    budgets.commit_budget(
+        flour_manager,
+        solo.id,
+        organization_id=flour.id,
+        amount_minor=600_000,
+        note="Spring marketing budget",
+    )
+    yield "created: spend on the joint campaign, and a solo campaign that clashes on social"
