@@ -63,7 +63,12 @@ def _render(campaign_id: int, status: int = 200, **forms: Any) -> ResponseReturn
     milestone = forms.get("milestone") or campaign_forms.MilestoneForm(owner_organization_id=me)
     commitment.organization_id.choices = party_options
     expense.organization_id.choices = party_options
-    expense.placement_id.choices = [SelectChoice(p.id, p.name) for p in view.placements]
+    # Own placements first: people mostly log what their own company spent.
+    ordered = sorted(view.placements, key=lambda p: (p.owner_organization_id != me, p.id))
+    expense.placement_id.choices = [
+        SelectChoice(p.id, f"{p.name} ({view.party_names.get(p.owner_organization_id, '')})")
+        for p in ordered
+    ]
     milestone.owner_organization_id.choices = [
         SelectChoice(org.id, org.name) for org, _ in view.parties
     ]

@@ -83,28 +83,38 @@ class MilestoneForm(FlaskForm):
     due_on = DateField("Due", validators=[InputRequired()])
 
 
+# The commitment and expense forms share the campaign page and most field names: explicit ids
+# keep each label tied to its own form's input (same names, so the posted data is unchanged).
 class CommitmentForm(FlaskForm):
-    organization_id = SelectField("For", coerce=int, validate_choice=False)
-    amount = StringField("Amount", validators=[DataRequired()])
-    occurred_on = DateField("Date", validators=[Optional()])
-    note = StringField("Note", validators=[Length(max=500)])
+    organization_id = SelectField(
+        "For", coerce=int, validate_choice=False, id="commitment-organization_id"
+    )
+    amount = StringField("Amount", validators=[DataRequired()], id="commitment-amount")
+    occurred_on = DateField("Date", validators=[Optional()], id="commitment-occurred_on")
+    note = StringField("Note", validators=[Length(max=500)], id="commitment-note")
     override_reason = StringField(
         "Admin override reason",
         validators=[Length(max=500)],
         description="Only for admins posting for another party.",
+        id="commitment-override_reason",
     )
 
 
 class ExpenseForm(FlaskForm):
-    organization_id = SelectField("Paid by", coerce=int, validate_choice=False)
-    placement_id = SelectField("Placement", coerce=int, validate_choice=False)
-    amount = StringField("Amount", validators=[DataRequired()])
-    occurred_on = DateField("Date", validators=[Optional()])
-    note = StringField("Note", validators=[Length(max=500)])
+    organization_id = SelectField(
+        "Paid by", coerce=int, validate_choice=False, id="expense-organization_id"
+    )
+    placement_id = SelectField(
+        "Placement", coerce=int, validate_choice=False, id="expense-placement_id"
+    )
+    amount = StringField("Amount", validators=[DataRequired()], id="expense-amount")
+    occurred_on = DateField("Date", validators=[Optional()], id="expense-occurred_on")
+    note = StringField("Note", validators=[Length(max=500)], id="expense-note")
     override_reason = StringField(
         "Admin override reason",
         validators=[Length(max=500)],
         description="Only for admins: posting past the commitments or for another party.",
+        id="expense-override_reason",
     )
 
 

@@ -634,7 +634,8 @@ def clashes(organization_id: int, start: date, end: date) -> list[Clash]:
     """Two campaigns of this organization using its own channel over the same days.
 
     Compares the organization's own placements (not partners'), in campaigns that are not
-    cancelled, pairwise in SQL.
+    cancelled, pairwise in SQL. One clash per distinct overlap: two placement pairs of the same
+    campaigns can overlap on separate days, and one (start, end) cannot describe both.
     """
     p1, p2 = aliased(Placement), aliased(Placement)
     c1, c2 = aliased(Campaign), aliased(Campaign)
@@ -643,6 +644,8 @@ def clashes(organization_id: int, start: date, end: date) -> list[Clash]:
         .where(Campaign.status != CampaignStatus.CANCELLED.value)
         .with_only_columns(Campaign.id)
     )
+    overlap_start = sa.case((p1.start_date > p2.start_date, p1.start_date), else_=p2.start_date)
+    overlap_end = sa.case((p1.end_date < p2.end_date, p1.end_date), else_=p2.end_date)
     rows = db.session.execute(
         sa.select(
             p1.channel,
@@ -650,11 +653,10 @@ def clashes(organization_id: int, start: date, end: date) -> list[Clash]:
             c1.name,
             c2.id,
             c2.name,
-            sa.func.max(
-                sa.case((p1.start_date > p2.start_date, p1.start_date), else_=p2.start_date)
-            ),
-            sa.func.min(sa.case((p1.end_date < p2.end_date, p1.end_date), else_=p2.end_date)),
+            overlap_start,
+            overlap_end,
         )
+        .distinct()
         .join(
             p2,
             sa.and_(
@@ -676,8 +678,7 @@ def clashes(organization_id: int, start: date, end: date) -> list[Clash]:
             p2.start_date <= end,
             p2.end_date >= start,
         )
-        .group_by(p1.channel, c1.id, c1.name, c2.id, c2.name)
-        .order_by(c1.id, c2.id, p1.channel)
+        .order_by(c1.id, c2.id, p1.channel, overlap_start, overlap_end)
     ).all()
     return [Clash(ch, (a, an), (b, bn), s, e) for ch, a, an, b, bn, s, e in rows]
 

@@ -746,7 +746,8 @@ def _approve(offer: Offer, revision: OfferRevision, parties: Sequence[int], acto
         campaign_id=campaign.id,
         currency=revision.currency,
         amounts=commitments,
-        created_by_id=actor.user_id,
+        # Agreed by every party, not posted by the last approver: no single author.
+        created_by_id=None,
         note=f"Agreed share of offer #{offer.id}, revision {revision.number}",
     )
     _event(

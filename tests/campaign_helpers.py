@@ -1,0 +1,300 @@
+"""Builders shared by the campaign and ledger tests, and the ledger invariant check.
+
+The builders run inside an app context (the ``ctx`` fixture or ``with app.app_context()``);
+:func:`assert_ledger_consistent` opens its own, so it can close any test.
+
+The default joint campaign is A+B, EUR, 2027-03-01 to 2027-04-30, budget EUR 1,000.00 split
+60/40, so A has committed EUR 600.00 and B EUR 400.00; it has one placement of each party.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+from flask import Flask
+
+from comarketing.budgets import services as budgets
+from comarketing.budgets.models import EntryKind, LedgerEntry
+from comarketing.budgets.settlement import settle
+from comarketing.campaigns import services as campaigns
+from comarketing.campaigns.models import Campaign, CampaignParty, Placement
+from comarketing.extensions import db
+from comarketing.money import split_by_shares
+from comarketing.offers import services as offers
+from tests import factories
+from tests.offer_helpers import actor, make_terms
+
+START = date(2027, 3, 1)
+END = date(2027, 4, 30)
+BUDGET = 100_000  # EUR 1,000.00
+PM, APPROVER, ADMIN, ANALYST = "partner_manager", "approver", "admin", "analyst"
+
+
+@dataclass(frozen=True)
+class JointCampaign:
+    id: int
+    a_placement: int  # owned by A
+    b_placement: int  # owned by B
+
+
+def joint_campaign(
+    world: factories.World,
+    *,
+    budget_minor: int = BUDGET,
+    a_share_bp: int = 6_000,
+    via_offer: bool = False,
+    name: str = "Spring baking week",
+) -> JointCampaign:
+    """A joint A+B campaign with commitments split by the budget shares.
+
+    ``via_offer``: A proposes, B approves, and the real approval creates the campaign;
+    otherwise the campaign is built directly with the same two functions approval uses.
+    """
+    a, b = world.a.id, world.b.id
+    shares = {a: a_share_bp, b: 10_000 - a_share_bp}
+    placements = [
+        offers.PlacementInput("email", a, "Alpha newsletter", 50_000),
+        offers.PlacementInput("social", b, "Beta social post", 50_000),
+    ]
+    if via_offer:
+        terms = make_terms(
+            [a, b],
+            budget_shares=shares,
+            placements=placements,
+            title=name,
+            total_budget_minor=budget_minor,
+        )
+        proposer = actor(world.a.email(PM))
+        offer = offers.create_draft(proposer, partner_ids=[b], terms=terms)
+        offers.send(proposer, offer.id)
+        offers.decide(
+            actor(world.b.email(APPROVER)), offer.id, revision_number=1, decision="approved"
+        )
+        campaign_id = db.session.scalar(sa.select(Campaign.id).where(Campaign.offer_id == offer.id))
+        assert campaign_id is not None, "approval created no campaign"
+    else:
+        campaign = campaigns.create_joint_campaign(
+            offer_id=None,
+            proposer_organization_id=a,
+            created_by_id=None,
+            name=name,
+            description="Flour and shortening, one recipe card.",
+            start_date=START,
+            end_date=END,
+            currency="EUR",
+            total_budget_minor=budget_minor,
+            target_reach=50_000,
+            target_leads=None,
+            target_revenue_minor=None,
+            parties=[campaigns.PartyShare(org, bp, bp) for org, bp in shares.items()],
+            placements=[
+                campaigns.PlannedPlacement(
+                    p.channel, p.owner_organization_id, p.name, p.planned_cost_minor
+                )
+                for p in placements
+            ],
+        )
+        budgets.record_commitments(
+            campaign_id=campaign.id,
+            currency="EUR",
+            amounts=split_by_shares(budget_minor, shares),
+            created_by_id=None,
+            note="Agreed shares",
+        )
+        campaign_id = campaign.id
+        db.session.commit()
+    owned = dict(
+        db.session.execute(
+            sa.select(Placement.owner_organization_id, Placement.id).where(
+                Placement.campaign_id == campaign_id
+            )
+        ).all()
+    )
+    return JointCampaign(campaign_id, owned[a], owned[b])
+
+
+def solo_campaign(
+    email: str,
+    name: str = "Solo spring",
+    *,
+    start: date = START,
+    end: date = END,
+    currency: str = "EUR",
+    **fields: object,
+) -> int:
+    data = campaigns.CampaignInput(
+        name=name, description="", start_date=start, end_date=end, currency=currency
+    )
+    for key, value in fields.items():
+        setattr(data, key, value)
+    return campaigns.create_solo_campaign(actor(email), data).id
+
+
+def add_placement(
+    email: str,
+    campaign_id: int,
+    owner_id: int,
+    *,
+    channel: str = "email",
+    name: str = "Newsletter",
+    start: date | None = None,
+    end: date | None = None,
+    cost: int = 10_000,
+) -> int:
+    data = campaigns.PlacementInput(
+        channel=channel,
+        owner_organization_id=owner_id,
+        name=name,
+        url="",
+        start_date=start,
+        end_date=end,
+        planned_cost_minor=cost,
+    )
+    return campaigns.add_placement(actor(email), campaign_id, data).id
+
+
+def spend(
+    email: str,
+    campaign_id: int,
+    placement_id: int,
+    amount_minor: int,
+    *,
+    party: int | None = None,
+    **kwargs: object,
+) -> LedgerEntry:
+    """Post an expense paid by ``party`` (default: the poster's own company)."""
+    who = actor(email)
+    return budgets.post_expense(
+        who,
+        campaign_id,
+        organization_id=party if party is not None else who.organization_id,
+        placement_id=placement_id,
+        amount_minor=amount_minor,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def commit(
+    email: str, campaign_id: int, amount_minor: int, *, party: int | None = None, **kwargs: object
+) -> LedgerEntry:
+    who = actor(email)
+    return budgets.commit_budget(
+        who,
+        campaign_id,
+        organization_id=party if party is not None else who.organization_id,
+        amount_minor=amount_minor,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def ledger_rows(campaign_id: int | None = None) -> list[tuple[object, ...]]:
+    """Every ledger row as a plain tuple, in id order (to show a refusal changed nothing)."""
+    query = sa.select(*LedgerEntry.__table__.columns).order_by(LedgerEntry.id)
+    if campaign_id is not None:
+        query = query.where(LedgerEntry.campaign_id == campaign_id)
+    return [tuple(row) for row in db.session.execute(query)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The invariant (SECURITY.md item 17: a balance is the sum of its entries)
+
+
+@dataclass(frozen=True)
+class Sums:
+    committed: int
+    spent: int
+
+
+def sums_from_rows(entries: list[LedgerEntry]) -> tuple[Sums, dict[int, Sums]]:
+    """Committed and spent, for the campaign and per party, summed in Python: a reversal
+    subtracts from the kind of the entry it cancels."""
+    by_id = {e.id: e for e in entries}
+    committed: defaultdict[int, int] = defaultdict(int)
+    spent: defaultdict[int, int] = defaultdict(int)
+    for entry in entries:
+        sign, kind = 1, entry.kind
+        if entry.kind == EntryKind.REVERSAL.value:
+            sign, kind = -1, by_id[entry.reverses_id].kind  # type: ignore[index]
+        target = committed if kind == EntryKind.COMMITMENT.value else spent
+        target[entry.organization_id] += sign * entry.amount_minor
+    parties = set(committed) | set(spent)
+    per_party = {org: Sums(committed[org], spent[org]) for org in parties}
+    return Sums(sum(committed.values()), sum(spent.values())), per_party
+
+
+def assert_ledger_consistent(app: Flask, campaign_ids: Collection[int] | None = None) -> None:
+    """Check every campaign's ledger (or those of ``campaign_ids``) against sums computed here
+    from its raw rows.
+
+    * each reversal cancels one commitment or expense of the same campaign, party, amount,
+      currency and placement, and no entry is reversed twice;
+    * every entry is in its campaign's currency and positive;
+    * ``campaign_totals`` and ``balances`` equal the sums of the rows; the parties' balances
+      add up to the totals; spend never exceeds the commitments unless an entry carries an
+      override reason;
+    * the settlement's shares add up to the spend and its transfers square every party.
+    """
+    with app.app_context():
+        query = sa.select(LedgerEntry).order_by(LedgerEntry.id)
+        if campaign_ids is not None:
+            query = query.where(LedgerEntry.campaign_id.in_(campaign_ids))
+        entries = list(db.session.scalars(query))
+        by_id = {e.id: e for e in entries}
+        currency = dict(db.session.execute(sa.select(Campaign.id, Campaign.currency)).all())
+        reversed_ids = [e.reverses_id for e in entries if e.reverses_id is not None]
+        assert len(reversed_ids) == len(set(reversed_ids)), "an entry was reversed twice"
+        per_campaign: dict[int, list[LedgerEntry]] = defaultdict(list)
+        for entry in entries:
+            per_campaign[entry.campaign_id].append(entry)
+            assert entry.amount_minor > 0
+            assert entry.currency == currency[entry.campaign_id]
+            if entry.kind == EntryKind.REVERSAL.value:
+                original = by_id[entry.reverses_id]  # type: ignore[index]
+                assert original.kind != EntryKind.REVERSAL.value, "a reversal was reversed"
+                assert original.id < entry.id
+                assert (
+                    original.campaign_id,
+                    original.organization_id,
+                    original.amount_minor,
+                    original.currency,
+                    original.placement_id,
+                ) == (
+                    entry.campaign_id,
+                    entry.organization_id,
+                    entry.amount_minor,
+                    entry.currency,
+                    entry.placement_id,
+                )
+            else:
+                assert entry.reverses_id is None
+        for campaign_id, rows in per_campaign.items():
+            total, per_party = sums_from_rows(rows)
+            totals = budgets.campaign_totals(campaign_id)
+            assert (totals.committed_minor, totals.spent_minor) == (total.committed, total.spent)
+            balances = budgets.balances(campaign_id)
+            assert {org: (b.committed_minor, b.spent_minor) for org, b in balances.items()} == {
+                org: (s.committed, s.spent) for org, s in per_party.items()
+            }
+            assert sum(b.committed_minor for b in balances.values()) == totals.committed_minor
+            assert sum(b.spent_minor for b in balances.values()) == totals.spent_minor
+            if not any(e.override_reason for e in rows):
+                assert totals.spent_minor <= totals.committed_minor, f"campaign {campaign_id}"
+            shares = dict(
+                db.session.execute(
+                    sa.select(CampaignParty.organization_id, CampaignParty.budget_share_bp).where(
+                        CampaignParty.campaign_id == campaign_id
+                    )
+                ).all()
+            )
+            result = budgets.settlement(campaign_id)
+            assert result == settle({o: s.spent for o, s in per_party.items()}, shares)
+            assert sum(p.share_minor for p in result.positions) == totals.spent_minor
+            net = {p.organization_id: p.balance_minor for p in result.positions}
+            for transfer in result.transfers:
+                net[transfer.from_organization_id] += transfer.amount_minor
+                net[transfer.to_organization_id] -= transfer.amount_minor
+            assert set(net.values()) <= {0}, "the settlement leaves a party unsquared"
