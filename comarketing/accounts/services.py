@@ -390,9 +390,7 @@ def _colleague(actor: Actor, user_id: int) -> User:
     organization then run one at a time, so two admins demoting each other at the same moment
     cannot both pass the last-admin check."""
     db.session.execute(
-        sa.select(Organization.id)
-        .where(Organization.id == actor.organization_id)
-        .with_for_update()
+        sa.select(Organization.id).where(Organization.id == actor.organization_id).with_for_update()
     )
     user = db.session.scalar(
         sa.select(User)

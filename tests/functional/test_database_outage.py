@@ -82,8 +82,11 @@ def proxied_app(make_app, app):
     url = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
     proxy.start()
-    proxied = make_app(SQLALCHEMY_DATABASE_URI=url.set(host="127.0.0.1", port=proxy.port)
-                       .render_as_string(hide_password=False))
+    proxied = make_app(
+        SQLALCHEMY_DATABASE_URI=url.set(host="127.0.0.1", port=proxy.port).render_as_string(
+            hide_password=False
+        )
+    )
     yield proxied, proxy
     proxy.stop()
 
