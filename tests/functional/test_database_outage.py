@@ -6,6 +6,7 @@ the connection without touching the shared PostgreSQL instance.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -42,17 +43,13 @@ class TcpProxy:
         with self._lock:
             if self._listener is not None:
                 # shutdown() wakes the thread blocked in accept(); close() alone would not.
-                try:
+                with contextlib.suppress(OSError):
                     self._listener.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 self._listener.close()
                 self._listener = None
             for sock in self._sockets:
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 sock.close()
             self._sockets.clear()
 
