@@ -76,7 +76,7 @@ class SingleLineFormatter(logging.Formatter):
     """Escape CR/LF so user-supplied text cannot forge extra log lines. Times are UTC
     (ISO 8601 with Z), whatever the server's time zone."""
 
-    converter = time.gmtime
+    converter = staticmethod(time.gmtime)
     default_time_format = "%Y-%m-%dT%H:%M:%S"
     default_msec_format = "%s.%03dZ"
 

@@ -63,7 +63,9 @@ def attach_error(form: FlaskForm, error: DomainError, default_field: str | None 
     """
     field_name = error.field or default_field
     field: Any = _find_field(form, field_name) if field_name else None
-    if field is not None:
+    # A list of sub-forms ("parties", "placements") is not one input: templates render no
+    # errors on it, so its message goes to extra_errors like the other whole-form ones.
+    if field is not None and not hasattr(field, "entries"):
         field.errors = [*field.errors, error.message] if field.errors else [error.message]
         return True
     extra = getattr(form, "extra_errors", None)

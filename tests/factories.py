@@ -16,7 +16,7 @@ from comarketing.extensions import db
 from comarketing.partners.models import Partnership, PartnershipStatus, Product
 from comarketing.policy import Role
 
-TEST_PASSWORD = "correct horse battery staple"  # noqa: S105
+TEST_PASSWORD = "correct horse battery staple"
 CANARY = "CANARY-7f3a91"
 ROLES = [r.value for r in Role]
 
@@ -133,10 +133,17 @@ def build_world() -> World:
     c = make_company("C", "Gamma Chips", canary=True)
     # B's private data that A must not see even though they are partners.
     ProductFactory(organization_id=b.id, name=f"Beta secret {CANARY}", archived_at=utcnow())
-    ab = PartnershipFactory(inviter_organization_id=a.id, invitee_organization_id=b.id,
-                            invitee_email=b.email("partner_manager"), message="Let's bake.")
-    bc = PartnershipFactory(inviter_organization_id=b.id, invitee_organization_id=c.id,
-                            invitee_email=c.email("partner_manager"),
-                            message=f"B and C private note {CANARY}")
+    ab = PartnershipFactory(
+        inviter_organization_id=a.id,
+        invitee_organization_id=b.id,
+        invitee_email=b.email("partner_manager"),
+        message="Let's bake.",
+    )
+    bc = PartnershipFactory(
+        inviter_organization_id=b.id,
+        invitee_organization_id=c.id,
+        invitee_email=c.email("partner_manager"),
+        message=f"B and C private note {CANARY}",
+    )
     db.session.commit()
     return World(a=a, b=b, c=c, partnership_ab=ab.id, partnership_bc=bc.id)

@@ -168,3 +168,32 @@ def notified(kind: str | None = None) -> list[str]:
     if kind:
         query = query.where(Notification.kind == kind)
     return list(db.session.scalars(query))
+
+
+def terms_form_data(party_ids: Sequence[int], **overrides: Any) -> dict[str, Any]:
+    """What the terms form posts for valid two-party terms (one row per party, by id)."""
+    ids = sorted(party_ids)
+    shares = even_shares(ids)
+    data: dict[str, Any] = {
+        "title": "Spring baking week",
+        "value_proposition": "Flour and shortening, one recipe card.",
+        "audience": "Home bakers",
+        "start_date": START.isoformat(),
+        "end_date": END.isoformat(),
+        "currency": "EUR",
+        "total_budget": "1,000.00",
+        "target_reach": "50000",
+        "target_leads": "800",
+        "target_revenue": "25000",
+        "placements-0-channel": "email",
+        "placements-0-owner": str(ids[0]),
+        "placements-0-name": "Newsletter",
+        "placements-0-planned_cost": "100",
+    }
+    for index, org_id in enumerate(ids):
+        share = f"{shares[org_id] // 100}.{shares[org_id] % 100:02d}"
+        data[f"parties-{index}-organization_id"] = str(org_id)
+        data[f"parties-{index}-budget_share"] = share
+        data[f"parties-{index}-revenue_share"] = share
+    data.update(overrides)
+    return data

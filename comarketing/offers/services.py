@@ -244,7 +244,10 @@ def _visible(organization_id: int) -> sa.Select[Offer]:
 def _load(actor: Actor, offer_id: int, *, lock: bool = False) -> Offer:
     query = _visible(actor.organization_id).where(Offer.id == offer_id)
     if lock:
-        query = query.with_for_update()
+        # populate_existing: the offer may already sit in this session (the edit page loads it
+        # first); the values read under the lock must replace those stale ones, or a version
+        # check passes on old data and the write fails later as an unhandled StaleDataError.
+        query = query.with_for_update().execution_options(populate_existing=True)
     offer = db.session.scalar(query)
     if offer is None:
         raise NotFound()
@@ -552,6 +555,7 @@ def revise(
     _touch(offer, "revise")
     parties = _party_ids(offer.id)
     values = _validated_terms(terms, parties)
+    _refuse_unshared_products(actor, offer, terms)
     previous = _revision(offer)
     unchanged = all(getattr(previous, k) == v for k, v in values.items() if k != "change_note")
     if unchanged:
@@ -601,6 +605,26 @@ def revise(
     with _committing():
         pass
     return revision
+
+
+def _refuse_unshared_products(actor: Actor, offer: Offer, terms: TermsInput) -> None:
+    """A co-party that is not the author's partner shared only the products it named in this
+    offer: naming another of its products (by id) would show that product's name to the
+    author. Refused with the same message as a product of the wrong company."""
+    own_and_partners = partners.active_partner_ids(actor.organization_id) | {actor.organization_id}
+    shared = {
+        product_id
+        for party_terms in db.session.scalars(
+            sa.select(OfferRevision.party_terms).where(OfferRevision.offer_id == offer.id)
+        )
+        for t in party_terms
+        for product_id in t["product_ids"]
+    }
+    for party in terms.parties:
+        if party.organization_id not in own_and_partners and not set(party.product_ids) <= shared:
+            raise ValidationFailed(
+                "Each party can only offer its own, current products.", field="products"
+            )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -1290,10 +1314,16 @@ class FormChoices:
     products: dict[int, list[Product]]  # organization id -> its current products
 
 
-def form_choices(actor: Actor, extra_party_ids: Sequence[int] = ()) -> FormChoices:
+def form_choices(
+    actor: Actor, extra_party_ids: Sequence[int] = (), shared_product_ids: Sequence[int] = ()
+) -> FormChoices:
+    """Partners and products to choose from. A co-party of an offer that is not our partner
+    (``extra_party_ids``) shared only the products it named in that offer
+    (``shared_product_ids``), not its catalogue."""
     authorize(actor.user, Action.VIEW_OFFERS)
     me = actor.organization_id
-    ids = partners.active_partner_ids(me) | set(extra_party_ids) | {me}
+    own_and_partners = partners.active_partner_ids(me) | {me}
+    ids = own_and_partners | set(extra_party_ids)
     organizations = list(
         db.session.scalars(
             sa.select(Organization).where(Organization.id.in_(ids)).order_by(Organization.name)
@@ -1302,7 +1332,13 @@ def form_choices(actor: Actor, extra_party_ids: Sequence[int] = ()) -> FormChoic
     products: dict[int, list[Product]] = {}
     for product in db.session.scalars(
         sa.select(Product)
-        .where(Product.organization_id.in_(ids), Product.archived_at.is_(None))
+        .where(
+            sa.or_(
+                Product.organization_id.in_(own_and_partners),
+                sa.and_(Product.organization_id.in_(ids), Product.id.in_(shared_product_ids)),
+            ),
+            Product.archived_at.is_(None),
+        )
         .order_by(Product.name)
     ):
         products.setdefault(product.organization_id, []).append(product)

@@ -201,13 +201,16 @@ def edit(offer_id: int) -> ResponseReturnValue:
         flash(f"This offer is {offer.status}; its terms can no longer change.", "warning")
         return redirect(url_for("offers.detail", offer_id=offer.id))
     party_ids = sorted(view.parties)
-    choices = services.form_choices(actor, extra_party_ids=party_ids)
+    choices = services.form_choices(
+        actor, extra_party_ids=party_ids, shared_product_ids=list(view.products)
+    )
     names = {oid: org.name for oid, org in view.parties.items()}
     form = _terms_form(actor.organization_id, party_ids, choices, names, view.current.revision)
     if request.method == "GET":
         form.version.data = str(offer.version)
         if offer.expires_at:
             form.expires_on.data = offer.expires_at.date()
+    status = 200
     if form.validate_on_submit():
         expected = int(form.version.data) if (form.version.data or "").isdigit() else None
         try:
@@ -228,12 +231,14 @@ def edit(offer_id: int) -> ResponseReturnValue:
                 flash(f"Revision {revision.number} sent to every party.", "success")
         except DomainError as exc:
             _refuse_or_show(form, exc)
+            # Someone changed the offer since this form was opened: say so in the status too.
+            status = 409 if exc.status_code == 409 else status
         else:
             return redirect(url_for("offers.detail", offer_id=offer.id))
     mode = "draft" if offer.status == OfferStatus.DRAFT.value else "revise"
     return render_template(
         "offers/terms_form.html", form=form, mode=mode, offer=offer, names=names, view=view
-    )
+    ), status
 
 
 def _post_action(offer_id: int, run: object, success: str) -> ResponseReturnValue:

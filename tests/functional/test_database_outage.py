@@ -6,6 +6,7 @@ the connection without touching the shared PostgreSQL instance.
 
 from __future__ import annotations
 
+import contextlib
 import socket
 import threading
 import time
@@ -42,17 +43,13 @@ class TcpProxy:
         with self._lock:
             if self._listener is not None:
                 # shutdown() wakes the thread blocked in accept(); close() alone would not.
-                try:
+                with contextlib.suppress(OSError):
                     self._listener.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 self._listener.close()
                 self._listener = None
             for sock in self._sockets:
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
                 sock.close()
             self._sockets.clear()
 
@@ -82,8 +79,11 @@ def proxied_app(make_app, app):
     url = sa.make_url(app.config["SQLALCHEMY_DATABASE_URI"])
     proxy = TcpProxy((url.host or "127.0.0.1", url.port or 5432))
     proxy.start()
-    proxied = make_app(SQLALCHEMY_DATABASE_URI=url.set(host="127.0.0.1", port=proxy.port)
-                       .render_as_string(hide_password=False))
+    proxied = make_app(
+        SQLALCHEMY_DATABASE_URI=url.set(host="127.0.0.1", port=proxy.port).render_as_string(
+            hide_password=False
+        )
+    )
     yield proxied, proxy
     proxy.stop()
 

@@ -415,5 +415,6 @@ def test_dashboard_and_directory_queries_do_not_grow_with_partners(app, query_co
 
     assert many_dashboard == few_dashboard
     assert many_directory == few_directory
-    assert few_dashboard <= 4
+    # A handful of queries whatever the data; the dashboard grows a section per issue.
+    assert few_dashboard <= 10
     assert few_directory <= 6

@@ -5,12 +5,16 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import re
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import jinja2
+import jinja2.bccache
 import pytest
 import sqlalchemy as sa
 import yaml
@@ -90,7 +94,7 @@ def _user_invitation(organization_id: int, email: str) -> tuple[int, str]:
     return invitation.id, token
 
 
-def _actor(email: str) -> Actor:
+def actor_for(email: str) -> Actor:
     user = db.session.scalar(sa.select(User).where(User.email == email))
     assert user is not None, email
     return Actor(user, Origin())
@@ -142,8 +146,8 @@ def _build_offers(world: factories.World) -> dict[str, int]:
     """
     a, b, c = world.a, world.b, world.c
     canary = world.canary
-    a_pm, b_pm, c_pm = (_actor(x.email("partner_manager")) for x in (a, b, c))
-    b_approver, c_approver = (_actor(x.email("approver")) for x in (b, c))
+    a_pm, b_pm, c_pm = (actor_for(x.email("partner_manager")) for x in (a, b, c))
+    b_approver, c_approver = (actor_for(x.email("approver")) for x in (b, c))
     a_product, b_product, c_product = a.product_ids[0], b.product_ids[0], c.product_ids[0]
 
     ab_sent = offers.create_draft(
@@ -365,30 +369,57 @@ def dump_rows(app: Flask) -> dict[str, list[dict[str, Any]]]:
         }
 
 
-def restore_rows(app: Flask, rows: dict[str, list[dict[str, Any]]]) -> None:
+def restore_rows(engine: sa.Engine, rows: dict[str, list[dict[str, Any]]]) -> None:
     """Insert a dump into the (empty) tables, parents first, ids and all."""
-    with app.app_context(), db.engine.begin() as conn:
+    with engine.begin() as conn:
         for table in db.metadata.sorted_tables:
             if rows[table.name]:
                 conn.execute(table.insert(), rows[table.name])
         if conn.dialect.name == "postgresql":
             # Explicit ids do not move the sequences: put each one past the restored rows.
-            for table in db.metadata.sorted_tables:
-                pk = list(table.primary_key.columns)
-                if len(pk) == 1 and isinstance(pk[0].type, sa.Integer):
-                    conn.execute(
-                        sa.text(
-                            f"SELECT setval(pg_get_serial_sequence('{table.name}', "
-                            f"'{pk[0].name}'), COALESCE((SELECT MAX({pk[0].name}) FROM "
-                            f'"{table.name}"), 0) + 1, false)'
-                        )
-                    )
+            # (setval on a table without a sequence gets NULL and does nothing.)
+            calls = [
+                f"setval(pg_get_serial_sequence('{table.name}', '{pk.name}'), "
+                f'COALESCE((SELECT MAX("{pk.name}") FROM "{table.name}"), 0) + 1, false)'
+                for table in db.metadata.sorted_tables
+                for pk in table.primary_key.columns
+                if len(table.primary_key.columns) == 1 and isinstance(pk.type, sa.Integer)
+            ]
+            conn.execute(sa.text(f"SELECT {', '.join(calls)}"))
+
+
+@pytest.fixture(scope="session")
+def restore_engine(migrated: str) -> Iterator[sa.Engine]:
+    """One engine for every restore: each test's app has its own engine and so its own
+    statement cache, and compiling the INSERTs again would cost more than running them."""
+    engine = sa.create_engine(migrated)
+    yield engine
+    engine.dispose()
+
+
+class _SharedBytecodeCache(jinja2.BytecodeCache):
+    """Compiled templates shared by the hundreds of short-lived apps of this suite, which
+    would otherwise each compile every page again (Jinja checks the source checksum)."""
+
+    def __init__(self) -> None:
+        self.compiled: dict[str, bytes] = {}
+
+    def load_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        if bucket.key in self.compiled:
+            bucket.bytecode_from_string(self.compiled[bucket.key])
+
+    def dump_bytecode(self, bucket: jinja2.bccache.Bucket) -> None:
+        self.compiled[bucket.key] = bucket.bytecode_to_string()
+
+
+_BYTECODE_CACHE = _SharedBytecodeCache()
 
 
 @pytest.fixture
-def scene(app: Flask, migrated: str) -> Scene:
+def scene(app: Flask, migrated: str, restore_engine: sa.Engine) -> Scene:
     """The scene, built through the real services once per session and then restored row by
     row into each test's empty database (the same rows, a fraction of the time)."""
+    app.jinja_env.bytecode_cache = _BYTECODE_CACHE
     snapshot = _SNAPSHOTS.get(migrated)
     if snapshot is None or time.monotonic() - snapshot.taken > SNAPSHOT_MAX_AGE_SECONDS:
         with app.app_context():
@@ -396,7 +427,7 @@ def scene(app: Flask, migrated: str) -> Scene:
             db.session.remove()
         _SNAPSHOTS[migrated] = _Snapshot(time.monotonic(), built, dump_rows(app))
         return copy.deepcopy(built)
-    restore_rows(app, snapshot.rows)
+    restore_rows(restore_engine, snapshot.rows)
     return copy.deepcopy(snapshot.scene)
 
 
@@ -427,6 +458,17 @@ def client_as(
                 session["_fresh"] = True
             session.update(session_values or {})
     return client
+
+
+# The one per-request part of a page: Flask-WTF signs the CSRF token with a timestamp.
+CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*(")')
+PER_REQUEST_HEADERS = {"X-Request-ID"}
+
+
+def normalised(response: Any) -> tuple[int, dict[str, str], str]:
+    """Status, headers and body of a response, with the per-request parts blanked out."""
+    headers = {k: v for k, v in response.headers.items() if k not in PER_REQUEST_HEADERS}
+    return response.status_code, headers, CSRF_VALUE.sub(r"\1-\2", response.get_data(as_text=True))
 
 
 def table_digests(app: Flask) -> dict[str, str]:

@@ -27,6 +27,12 @@ from limits import parse
 from tests.factories import TEST_PASSWORD, World
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
+WORKER_READY = "test-worker-ready"
+# "Booting worker" is logged before the worker has imported the app; this hook runs after.
+GUNICORN_CONFIG = f"""
+def post_worker_init(worker):
+    worker.log.info("{WORKER_READY} pid=%s", worker.pid)
+"""
 CSRF_INPUT = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
 
@@ -143,12 +149,14 @@ def wait_until_serving(base_url: str, process: subprocess.Popen[bytes], log_path
     while time.monotonic() < deadline:
         if process.poll() is not None:
             pytest.fail(f"gunicorn exited ({process.returncode}):\n{log_path.read_text()}")
-        booted = log_path.read_text().count("Booting worker")
+        ready = log_path.read_text().count(WORKER_READY)
         try:
-            healthy = requests.get(f"{base_url}/healthz", timeout=2).status_code == 200
-        except requests.ConnectionError:
+            healthy = requests.get(f"{base_url}/healthz", timeout=5).status_code == 200
+        except requests.RequestException:
+            # Refused before the bind, or held in the listen backlog while the workers
+            # are still importing the app: keep polling until the deadline.
             healthy = False
-        if healthy and booted >= 2:
+        if healthy and ready >= 2:
             return
         time.sleep(0.2)
     pytest.fail(f"gunicorn did not answer within 60 s:\n{log_path.read_text()}")
@@ -222,10 +230,13 @@ def test_ip_limit_is_shared_by_two_gunicorn_workers_through_redis(
         "PROXY_FIX_X_FOR": "0",
     }
     log_path = tmp_path / "gunicorn.log"
+    config_path = tmp_path / "gunicorn_conf.py"
+    config_path.write_text(GUNICORN_CONFIG)
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [
                 str(PROJECT_ROOT / ".venv" / "bin" / "gunicorn"),
+                f"--config={config_path}",
                 "--workers=2",
                 f"--bind=127.0.0.1:{port}",
                 "--graceful-timeout=5",

@@ -7,7 +7,6 @@ who may open it.
 
 from __future__ import annotations
 
-import re
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -22,6 +21,7 @@ from tests.security.conftest import (
     Scene,
     client_as,
     load_matrix,
+    normalised,
     table_digests,
 )
 
@@ -137,10 +137,6 @@ def test_route_answers_as_the_matrix_says(
 # ------------------------------------------------------------------------------------------
 # "Not yours" answers exactly like "does not exist" (SECURITY.md item 2)
 
-# The one per-request part of a page: Flask-WTF signs the CSRF token with a timestamp.
-CSRF_VALUE = re.compile(r'(name="csrf_token"[^>]*value=")[^"]*(")')
-PER_REQUEST_HEADERS = {"X-Request-ID"}
-
 NOT_YOURS = [
     ("GET", "/products/{id}/edit", "c_product", {}),
     (
@@ -155,11 +151,6 @@ NOT_YOURS = [
     ("POST", "/partners/{id}/end", "bc_partnership", {}),
     ("POST", "/partners/{id}/cancel", "c_sent_pending", {}),
 ]
-
-
-def normalised(response: Any) -> tuple[int, dict[str, str], str]:
-    headers = {k: v for k, v in response.headers.items() if k not in PER_REQUEST_HEADERS}
-    return response.status_code, headers, CSRF_VALUE.sub(r"\1-\2", response.get_data(as_text=True))
 
 
 @pytest.mark.parametrize(

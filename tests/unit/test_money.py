@@ -21,8 +21,15 @@ from comarketing.money import (
 
 @pytest.mark.parametrize(
     ("text", "minor"),
-    [("1234.5", 123450), ("1,234.50", 123450), ("€ 1,234.50", 123450), ("0.01", 1), ("7", 700),
-     ("1,000,000", 100_000_000), (".5", 50)],
+    [
+        ("1234.5", 123450),
+        ("1,234.50", 123450),
+        ("€ 1,234.50", 123450),
+        ("0.01", 1),
+        ("7", 700),
+        ("1,000,000", 100_000_000),
+        (".5", 50),
+    ],
 )
 def test_accepts_what_people_type(text, minor):
     assert parse_amount(text, "EUR") == minor
@@ -30,8 +37,24 @@ def test_accepts_what_people_type(text, minor):
 
 @pytest.mark.parametrize(
     "text",
-    ["10.005", "1e3", "NaN", "nan", "Infinity", "-inf", "-5", "", "1,23.00", "12,3456", "1.2.3",
-     "0x10", "١٢٣", "1_000", " ", "12 abc"],
+    [
+        "10.005",
+        "1e3",
+        "NaN",
+        "nan",
+        "Infinity",
+        "-inf",
+        "-5",
+        "",
+        "1,23.00",
+        "12,3456",
+        "1.2.3",
+        "0x10",
+        "١٢٣",
+        "1_000",
+        " ",
+        "12 abc",
+    ],
 )
 def test_refuses_inexact_or_odd_amounts(text):
     with pytest.raises(ValidationFailed) as refused:
@@ -60,8 +83,10 @@ def test_zero_can_be_refused():
         parse_amount("0", "EUR", allow_zero=False)
 
 
-@given(minor=st.integers(min_value=0, max_value=10**15),
-       currency=st.sampled_from(sorted(CURRENCY_EXPONENTS)))
+@given(
+    minor=st.integers(min_value=0, max_value=10**15),
+    currency=st.sampled_from(sorted(CURRENCY_EXPONENTS)),
+)
 def test_parse_is_the_inverse_of_format(minor, currency):
     assert parse_amount(to_decimal_string(minor, currency), currency) == minor
     assert parse_amount(format_money(minor, currency), currency) == minor
@@ -86,8 +111,9 @@ def test_shares_are_basis_points():
 @st.composite
 def shares(draw):
     count = draw(st.integers(min_value=1, max_value=6))
-    cuts = sorted(draw(st.lists(st.integers(0, SHARE_TOTAL), min_size=count - 1,
-                                max_size=count - 1)))
+    cuts = sorted(
+        draw(st.lists(st.integers(0, SHARE_TOTAL), min_size=count - 1, max_size=count - 1))
+    )
     bounds = [0, *cuts, SHARE_TOTAL]
     return {i + 1: bounds[i + 1] - bounds[i] for i in range(count)}
 

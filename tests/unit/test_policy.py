@@ -24,6 +24,12 @@ EXPECTED: dict[str, set[str]] = {
         "partnerships.invite",
         "partnerships.respond",
         "partnerships.end",
+        "organization.manage",
+        "offers.view",
+        "offers.propose",
+        "offers.decide",
+        "offers.comment",
+        "campaigns.view",
     },
     "partner_manager": {
         "products.view",
@@ -32,9 +38,20 @@ EXPECTED: dict[str, set[str]] = {
         "partnerships.invite",
         "partnerships.respond",
         "partnerships.end",
+        "offers.view",
+        "offers.propose",
+        "offers.comment",
+        "campaigns.view",
     },
-    "approver": {"products.view", "partnerships.view"},
-    "analyst": {"products.view", "partnerships.view"},
+    "approver": {
+        "products.view",
+        "partnerships.view",
+        "offers.view",
+        "offers.decide",
+        "offers.comment",
+        "campaigns.view",
+    },
+    "analyst": {"products.view", "partnerships.view", "offers.view", "campaigns.view"},
 }
 ALL_ACTIONS = [
     "users.manage",
@@ -45,6 +62,12 @@ ALL_ACTIONS = [
     "partnerships.invite",
     "partnerships.respond",
     "partnerships.end",
+    "organization.manage",
+    "offers.view",
+    "offers.propose",
+    "offers.decide",
+    "offers.comment",
+    "campaigns.view",
 ]
 TABLE = [
     pytest.param(role, action, action in allowed, id=f"{role}-{action}")
