@@ -155,9 +155,10 @@ def add_placement(
     expect(page.get_by_role("alert")).to_contain_text("Placement saved.")
 
 
-def log_expense(page: Page, *, placement_name: str, amount: str) -> Locator:
+def log_expense(page: Page, *, placement_name: str, owner: str, amount: str) -> Locator:
     form = page.get_by_test_id("expense-form")
-    form.get_by_label("Placement").select_option(label=placement_name)
+    # Options name the owning party too; one's own placements come first.
+    form.get_by_label("Placement").select_option(label=f"{placement_name} ({owner})")
     form.get_by_label("Amount").fill(amount)
     form.get_by_role("button", name="Log expense").click()
     return page.get_by_test_id("expense-form")
@@ -248,16 +249,16 @@ def test_two_partners_spend_a_joint_budget_settle_up_and_see_a_channel_clash(liv
     commitment.get_by_role("button", name="Commit").click()
     expect(sam.get_by_role("alert")).to_contain_text("Commitment recorded.")
     expect(sam.get_by_test_id("committed")).to_have_text("€11,000.00")
-    log_expense(sam, placement_name=REELS, amount="1,234.50")
+    log_expense(sam, placement_name=REELS, owner=SHORTENING, amount="1,234.50")
     expect(sam.get_by_role("alert")).to_contain_text("Expense recorded.")
     expect(sam.get_by_test_id("spent")).to_have_text("€1,234.50")
 
     # 3. Millstone pays the newsletter; one more payment would pass the commitments.
     ada.reload()
-    log_expense(ada, placement_name=NEWSLETTER, amount="7,000")
+    log_expense(ada, placement_name=NEWSLETTER, owner=FLOUR, amount="7,000")
     expect(ada.get_by_role("alert")).to_contain_text("Expense recorded.")
     expect(ada.get_by_test_id("spent")).to_have_text("€8,234.50")
-    form = log_expense(ada, placement_name=NEWSLETTER, amount="3,000")
+    form = log_expense(ada, placement_name=NEWSLETTER, owner=FLOUR, amount="3,000")
     expect(form.locator('[data-field-error="amount"]')).to_have_text(
         "This expense would take spend to €11,234.50, above the €11,000.00 committed. "
         "Ask the parties to commit more budget first."
@@ -265,7 +266,7 @@ def test_two_partners_spend_a_joint_budget_settle_up_and_see_a_channel_clash(liv
     expect(form.get_by_label("Amount")).to_have_attribute("aria-invalid", "true")
     expect(ada.get_by_test_id("spent")).to_have_text("€8,234.50")
     # An odd cent on purpose: 60 % of the total is not a whole number of cents.
-    log_expense(ada, placement_name=NEWSLETTER, amount="1500.01")
+    log_expense(ada, placement_name=NEWSLETTER, owner=FLOUR, amount="1500.01")
     expect(ada.get_by_role("alert")).to_contain_text("Expense recorded.")
     expect(ada).to_have_url(f"{campaign_url}#budget")
 
@@ -290,11 +291,15 @@ def test_two_partners_spend_a_joint_budget_settle_up_and_see_a_channel_clash(liv
                 [
                     name,
                     share,
+                    revenue_share,
                     eur(committed[name]),
                     eur(paid[name]),
                     eur(committed[name] - paid[name]),
                 ]
-                for name, share in ((SHORTENING, "40%"), (FLOUR, "60%"))
+                for name, share, revenue_share in (
+                    (SHORTENING, "40%", "40%"),  # revenue shares default to the budget shares
+                    (FLOUR, "60%", "60%"),
+                )
             ],
         )
         expect_row_cells(

@@ -283,20 +283,23 @@ def test_three_companies_negotiate_a_revision_and_get_one_joint_campaign(live_se
         expect(page.get_by_test_id("campaign-name")).to_have_text(TITLE)
         # Commitments follow the agreed budget shares of €36,000.00 exactly.
         expect_row_cells(
-            page.get_by_test_id("campaign-parties"),
+            page.get_by_test_id("party-balances"),
             [
-                [CHOCOLATE, "30%", "33%", "€10,800.00", "€0.00"],
-                [SHORTENING, "25%", "33%", "€9,000.00", "€0.00"],
-                [FLOUR, "45%", "34%", "€16,200.00", "€0.00"],
+                [CHOCOLATE, "30%", "33%", "€10,800.00", "€0.00", "€10,800.00"],
+                [SHORTENING, "25%", "33%", "€9,000.00", "€0.00", "€9,000.00"],
+                [FLOUR, "45%", "34%", "€16,200.00", "€0.00", "€16,200.00"],
             ],
         )
-        expect_row_cells(
-            page.get_by_test_id("campaign-placements"),
-            [
-                ["In-store pie-crust display", "retail", SHORTENING, "€12,000.00"],
-                ["Holiday baking newsletter", "partner newsletter", CHOCOLATE, "€6,000.00"],
-            ],
-        )
+        placements = page.get_by_test_id("campaign-placements").locator("tbody tr")
+        expect(placements).to_have_count(2)
+        for name, channel, owner, cost in [
+            ("In-store pie-crust display", "retail", SHORTENING, "€12,000.00"),
+            ("Holiday baking newsletter", "partner newsletter", CHOCOLATE, "€6,000.00"),
+        ]:
+            row = placements.filter(has_text=name)
+            expect(row.locator("td").nth(1)).to_have_text(channel)
+            expect(row.locator("td").nth(2)).to_have_text(owner)
+            expect(row.locator("td").nth(4)).to_have_text(cost)
     assert ada.url == gwen.url == cole.url, "the three companies see different campaigns"
 
     browsing.assert_clean()

@@ -98,9 +98,9 @@ def test_the_campaign_page_shows_each_partys_money_and_who_owes_whom(app, world,
             "> Committed €1,000.00 Spent €300.00 Remaining €700.00"
         )
         assert table_rows(page, "party-balances") == [
-            ["Party", "Agreed share", "Committed", "Paid", "Remaining"],
-            ["Alpha Flour", "60%", "€600.00", "€300.00", "€300.00"],
-            ["Beta Shortening", "40%", "€400.00", "€0.00", "€400.00"],
+            ["Party", "Budget share", "Revenue share", "Committed", "Paid", "Remaining"],
+            ["Alpha Flour", "60%", "60%", "€600.00", "€300.00", "€300.00"],
+            ["Beta Shortening", "40%", "40%", "€400.00", "€0.00", "€400.00"],
         ]
         assert table_rows(page, "settlement")[1:] == [
             ["Alpha Flour", "€300.00", "€180.00", "€120.00"],
@@ -197,8 +197,8 @@ def test_commitments_are_posted_for_the_own_party_or_by_an_admin_with_a_reason(a
     page = signed_in(app, world.a.email(ANALYST)).get(f"/campaigns/{joint.id}")
     html = page.get_data(as_text=True)
     assert table_rows(html, "party-balances")[1:] == [
-        ["Alpha Flour", "60%", "€600.00", "€0.00", "€600.00"],
-        ["Beta Shortening", "40%", "€1,400.50", "€0.00", "€1,400.50"],
+        ["Alpha Flour", "60%", "60%", "€600.00", "€0.00", "€600.00"],
+        ["Beta Shortening", "40%", "40%", "€1,400.50", "€0.00", "€1,400.50"],
     ]
     assert 'title="B&#39;s rounding, agreed by phone">override</span>' in html
     assert_ledger_consistent(app)

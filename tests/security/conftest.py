@@ -23,6 +23,8 @@ from flask.testing import FlaskClient
 
 from comarketing import notifications
 from comarketing.accounts.models import Organization, PasswordReset, User, UserInvitation
+from comarketing.budgets import services as budgets
+from comarketing.campaigns import services as campaigns
 from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor, Origin
 from comarketing.db import utcnow
@@ -265,6 +267,109 @@ def _build_offers(world: factories.World) -> dict[str, int]:
     return placeholders
 
 
+def _placement(actor: Actor, campaign_id: int, channel: str, owner: int, name: str) -> int:
+    data = campaigns.PlacementInput(channel, owner, name, "", None, None, 50_000)
+    return campaigns.add_placement(actor, campaign_id, data).id
+
+
+def _solo(actor: Actor, name: str) -> int:
+    data = campaigns.CampaignInput(
+        name, f"About {name}", date(2030, 3, 1), date(2030, 4, 30), "EUR", 300_000
+    )
+    return campaigns.create_solo_campaign(actor, data).id
+
+
+def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]:
+    """Placements, milestones, ledger entries and calendar feeds, through the real services.
+
+    A sees: the A-B campaign (a placement of each party, A's commitment and expense, a
+    milestone) and its solo campaign (an email placement that clashes with the A-B
+    newsletter). A never sees: the solo campaigns of B and C, nor the placement, expense and
+    milestone of the B-C campaign; all of those carry the canary.
+    """
+    a, b, c = world.a, world.b, world.c
+    canary = world.canary
+    a_pm, b_pm, c_pm = (actor_for(x.email("partner_manager")) for x in (a, b, c))
+    ab_placement_a = _placement(a_pm, ab, "social", a.id, "Alpha social push")
+    ab_placement_b = _placement(b_pm, ab, "retail", b.id, "Beta shelf talkers")
+    ab_commitment = budgets.commit_budget(
+        a_pm, ab, organization_id=a.id, amount_minor=100_000, note="Alpha tops up"
+    ).id
+    ab_expense = budgets.post_expense(
+        a_pm,
+        ab,
+        organization_id=a.id,
+        placement_id=ab_placement_a,
+        amount_minor=20_000,
+        note="Alpha paid the boosted posts",
+    ).id
+    ab_milestone = campaigns.add_milestone(
+        a_pm,
+        ab,
+        kind="launch",
+        title="Bake-off launch",
+        owner_organization_id=a.id,
+        due_on=date(2030, 3, 2),
+    ).id
+
+    ids: dict[str, Any] = {
+        "ab_placement_a": ab_placement_a,
+        "ab_placement_b": ab_placement_b,
+        "ab_commitment": ab_commitment,
+        "ab_expense": ab_expense,
+        "ab_milestone": ab_milestone,
+    }
+    for company, actor in ((a, a_pm), (b, b_pm), (c, c_pm)):
+        key = company.key.lower()
+        mark = "" if company is a else f" {canary}"
+        solo = _solo(actor, f"{company.name} solo{mark}")
+        placement = _placement(actor, solo, "email", company.id, f"{company.name} mailing{mark}")
+        ids[f"{key}_solo_campaign"] = solo
+        ids[f"{key}_solo_placement"] = placement
+        if company is not a:
+            budgets.commit_budget(actor, solo, organization_id=company.id, amount_minor=90_000)
+            budgets.post_expense(
+                actor,
+                solo,
+                organization_id=company.id,
+                placement_id=placement,
+                amount_minor=10_000,
+                note=f"Private spend{mark}",
+            )
+            campaigns.add_milestone(
+                actor,
+                solo,
+                kind="go_live",
+                title=f"Solo go-live{mark}",
+                owner_organization_id=company.id,
+                due_on=date(2030, 3, 3),
+            )
+
+    bc_placement = _placement(b_pm, bc, "display", b.id, f"Beta banners {canary}")
+    ids["bc_placement"] = bc_placement
+    ids["bc_expense"] = budgets.post_expense(
+        b_pm,
+        bc,
+        organization_id=b.id,
+        placement_id=bc_placement,
+        amount_minor=30_000,
+        note=f"Beta paid the banners {canary}",
+    ).id
+    ids["bc_milestone"] = campaigns.add_milestone(
+        c_pm,
+        bc,
+        kind="wrap_up",
+        title=f"Gamma wrap-up {canary}",
+        owner_organization_id=c.id,
+        due_on=date(2030, 3, 4),
+    ).id
+    # The feed tokens are shown once; the scene keeps them for the feed URLs.
+    ids["a_feed_token"] = campaigns.create_calendar_feed(actor_for(a.email("admin")))
+    ids["c_feed_token"] = campaigns.create_calendar_feed(actor_for(c.email("admin")))
+    ids["next_campaign"] = db.session.scalar(sa.select(sa.func.max(Campaign.id))) + 1
+    return ids
+
+
 def build_scene() -> Scene:
     world = factories.build_world()
     a, b, c = world.a, world.b, world.c
@@ -315,6 +420,11 @@ def build_scene() -> Scene:
     )
     db.session.commit()
     offer_placeholders = _build_offers(world)
+    offer_placeholders.update(
+        _build_campaigns(
+            world, offer_placeholders["ab_campaign"], offer_placeholders["bc_campaign"]
+        )
+    )
 
     placeholders: dict[str, Any] = {
         "password": factories.TEST_PASSWORD,

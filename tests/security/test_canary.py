@@ -26,6 +26,7 @@ from tests.security.conftest import A_ROLES, Scene, client_as, load_matrix
 
 GET_ROWS = [row for row in load_matrix()["routes"] if row["method"] == "GET"]
 A_PLACEHOLDER = re.compile(r"\{a_(\w+)\}")
+CALENDAR_MONTH = re.compile(r"/calendar\?(.*&)?month=")
 
 
 class _Hrefs(HTMLParser):
@@ -114,7 +115,9 @@ def crawl(app: Flask, scene: Scene, email: str | None, *, a_user: bool = False) 
         followups = list(same_site_links(body, url)) if "html" in response.mimetype else []
         if response.location:
             followups.append(urlsplit(urljoin(f"http://localhost{url}", response.location)).path)
-        queue.extend((link, {}) for link in followups)
+        # The calendar links each month to the next one, without end: visit only the months
+        # the matrix names.
+        queue.extend((link, {}) for link in followups if not CALENDAR_MONTH.match(link))
     return result
 
 
@@ -159,6 +162,14 @@ def test_no_page_shows_a_user_of_a_anything_of_c_or_of_b_c(
     assert result.status(f"/campaigns/{offers['bc_campaign']}") == 404
     for url in (f"/offers/{offers['abc_sent_offer']}", f"/campaigns/{offers['ab_campaign']}"):
         assert result.status(url) == 200, url
+    for key in ("b_solo_campaign", "c_solo_campaign"):
+        assert result.status(f"/campaigns/{offers[key]}") == 404, key
+    for url in (
+        f"/campaigns/{offers['a_solo_campaign']}",
+        "/calendar?month=2030-03",
+        f"/calendar/feed/{offers['a_feed_token']}.ics",
+    ):
+        assert result.status(url) == 200, url
 
 
 def test_no_page_shows_a_signed_out_visitor_anything_of_c(app: Flask, scene: Scene) -> None:
@@ -187,8 +198,14 @@ def test_the_canary_is_rendered_for_c_itself(app: Flask, scene: Scene) -> None:
         "/partners",
         f"/offers/{p['bc_sent_offer']}",
         f"/campaigns/{p['bc_campaign']}",
+        f"/campaigns/{p['c_solo_campaign']}",
+        "/calendar?month=2030-03",
         "/notifications",
     }
     assert expected <= leaked_urls, (
         "C's admin did not see C's own canary: the crawl could not detect a leak"
     )
+    # C's own feed (no matrix row: A's crawl would fetch it too) names C's solo campaign.
+    feed = client_as(app, None).get(f"/calendar/feed/{p['c_feed_token']}.ics")
+    assert feed.status_code == 200
+    assert scene.world.canary in feed.get_data(as_text=True)

@@ -174,7 +174,8 @@ def test_offer_lists_filtered_by_a_partner_show_only_offers_a_is_party_to(
     assert listed(f"/offers?partner={p['missing_id']}") == set()
     # What A must decide: the A-B-C offer only (B decides the offer A sent).
     assert listed("/offers/inbox") == {p["abc_sent_offer"]}
-    assert listed("/campaigns", CAMPAIGN_LINK) == {p["ab_campaign"]}
+    # A's campaigns: the joint one with B and its own solo one; never B-C or B's or C's solo.
+    assert listed("/campaigns", CAMPAIGN_LINK) == {p["ab_campaign"], p["a_solo_campaign"]}
 
 
 # ------------------------------------------------------------------------------------------

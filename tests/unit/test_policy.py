@@ -30,6 +30,9 @@ EXPECTED: dict[str, set[str]] = {
         "offers.decide",
         "offers.comment",
         "campaigns.view",
+        "campaigns.manage",
+        "budgets.post",
+        "budgets.override",
     },
     "partner_manager": {
         "products.view",
@@ -42,6 +45,8 @@ EXPECTED: dict[str, set[str]] = {
         "offers.propose",
         "offers.comment",
         "campaigns.view",
+        "campaigns.manage",
+        "budgets.post",
     },
     "approver": {
         "products.view",
@@ -68,6 +73,9 @@ ALL_ACTIONS = [
     "offers.decide",
     "offers.comment",
     "campaigns.view",
+    "campaigns.manage",
+    "budgets.post",
+    "budgets.override",
 ]
 TABLE = [
     pytest.param(role, action, action in allowed, id=f"{role}-{action}")
