@@ -11,10 +11,12 @@ from comarketing.money import SHARE_TOTAL
 
 def test_two_parties_one_paid_everything():
     result = settle({1: 100_000}, {1: 5000, 2: 5000})
-    assert [(p.organization_id, p.paid_minor, p.share_minor, p.balance_minor)
-            for p in result.positions] == [(1, 100_000, 50_000, 50_000), (2, 0, 50_000, -50_000)]
-    assert [(t.from_organization_id, t.to_organization_id, t.amount_minor)
-            for t in result.transfers] == [(2, 1, 50_000)]
+    assert [
+        (p.organization_id, p.paid_minor, p.share_minor, p.balance_minor) for p in result.positions
+    ] == [(1, 100_000, 50_000, 50_000), (2, 0, 50_000, -50_000)]
+    assert [
+        (t.from_organization_id, t.to_organization_id, t.amount_minor) for t in result.transfers
+    ] == [(2, 1, 50_000)]
 
 
 def test_odd_cents_go_deterministically():
@@ -32,8 +34,9 @@ def test_nobody_spent_anything_means_nothing_to_settle():
 @st.composite
 def scenario(draw):
     count = draw(st.integers(min_value=1, max_value=6))
-    cuts = sorted(draw(st.lists(st.integers(0, SHARE_TOTAL), min_size=count - 1,
-                                max_size=count - 1)))
+    cuts = sorted(
+        draw(st.lists(st.integers(0, SHARE_TOTAL), min_size=count - 1, max_size=count - 1))
+    )
     bounds = [0, *cuts, SHARE_TOTAL]
     shares = {i + 1: bounds[i + 1] - bounds[i] for i in range(count)}
     paid = {i + 1: draw(st.integers(min_value=0, max_value=10**12)) for i in range(count)}
