@@ -413,6 +413,17 @@ def change_status(actor: Actor, campaign_id: int, step: str) -> Campaign:
     return campaign
 
 
+def _audit_for_parties(action: str, actor: Actor, campaign_id: int, target: object) -> None:
+    """A change to a campaign's records shows in the audit log of every party."""
+    audit.record(
+        action,
+        actor=actor,
+        target=target,
+        organization_ids=_party_ids(campaign_id),
+        campaign_id=campaign_id,
+    )
+
+
 def _party_ids(campaign_id: int) -> list[int]:
     return sorted(
         db.session.scalars(
@@ -495,13 +506,7 @@ def add_placement(actor: Actor, campaign_id: int, data: PlacementInput) -> Place
     placement = Placement(campaign_id=campaign.id, **values)
     db.session.add(placement)
     db.session.flush()
-    audit.record(
-        "placement.created",
-        actor=actor,
-        target=placement,
-        organization_ids=_party_ids(campaign.id),
-        campaign_id=campaign.id,
-    )
+    _audit_for_parties("placement.created", actor, campaign.id, placement)
     db.session.commit()
     return placement
 
@@ -530,13 +535,7 @@ def update_placement(
     _check_own_party(actor, data.owner_organization_id)
     for key, value in values.items():
         setattr(placement, key, value)
-    audit.record(
-        "placement.updated",
-        actor=actor,
-        target=placement,
-        organization_ids=_party_ids(campaign.id),
-        campaign_id=campaign.id,
-    )
+    _audit_for_parties("placement.updated", actor, campaign.id, placement)
     db.session.commit()
     return placement
 
@@ -577,13 +576,7 @@ def add_milestone(
     )
     db.session.add(milestone)
     db.session.flush()
-    audit.record(
-        "milestone.created",
-        actor=actor,
-        target=milestone,
-        organization_ids=_party_ids(campaign.id),
-        campaign_id=campaign.id,
-    )
+    _audit_for_parties("milestone.created", actor, campaign.id, milestone)
     db.session.commit()
     return milestone
 
@@ -602,13 +595,7 @@ def complete_milestone(actor: Actor, campaign_id: int, milestone_id: int) -> Mil
     if milestone.done_at is None:
         milestone.done_at = utcnow()
         milestone.done_by_id = actor.user_id
-        audit.record(
-            "milestone.done",
-            actor=actor,
-            target=milestone,
-            organization_ids=_party_ids(campaign.id),
-            campaign_id=campaign.id,
-        )
+        _audit_for_parties("milestone.done", actor, campaign.id, milestone)
     db.session.commit()
     return milestone
 
