@@ -120,6 +120,47 @@ def _check_amount(amount_minor: int) -> None:
         raise ValidationFailed("The amount must be greater than zero.", field="amount")
 
 
+def _append_entry(
+    actor: Actor,
+    campaign: Campaign,
+    kind: EntryKind,
+    action: str,
+    *,
+    organization_id: int,
+    amount_minor: int,
+    note: str,
+    occurred_on: date | None,
+    override_reason: str | None,
+    placement_id: int | None = None,
+) -> LedgerEntry:
+    """Add one commitment or expense and its audit event (seen by every party)."""
+    entry = LedgerEntry(
+        campaign_id=campaign.id,
+        organization_id=organization_id,
+        kind=kind.value,
+        amount_minor=amount_minor,
+        currency=campaign.currency,
+        placement_id=placement_id,
+        note=_clean_note(note),
+        occurred_on=occurred_on or utcnow().date(),
+        override_reason=override_reason,
+        created_by_id=actor.user_id,
+    )
+    db.session.add(entry)
+    db.session.flush()
+    audit.record(
+        action,
+        actor=actor,
+        organization_ids=_party_ids(campaign.id),
+        target=entry,
+        campaign_id=campaign.id,
+        amount_minor=amount_minor,
+        party=organization_id,
+        override_reason=override_reason,
+    )
+    return entry
+
+
 @transactional
 def commit_budget(
     actor: Actor,
@@ -136,27 +177,15 @@ def commit_budget(
     reason = _check_posting(actor, campaign, organization_id, override_reason)
     _check_currency(campaign, currency)
     _check_amount(amount_minor)
-    entry = LedgerEntry(
-        campaign_id=campaign.id,
-        organization_id=organization_id,
-        kind=EntryKind.COMMITMENT.value,
-        amount_minor=amount_minor,
-        currency=campaign.currency,
-        note=_clean_note(note),
-        occurred_on=occurred_on or utcnow().date(),
-        override_reason=reason,
-        created_by_id=actor.user_id,
-    )
-    db.session.add(entry)
-    db.session.flush()
-    audit.record(
+    entry = _append_entry(
+        actor,
+        campaign,
+        EntryKind.COMMITMENT,
         "ledger.commitment",
-        actor=actor,
-        organization_ids=_party_ids(campaign.id),
-        target=entry,
-        campaign_id=campaign.id,
+        organization_id=organization_id,
         amount_minor=amount_minor,
-        party=organization_id,
+        note=note,
+        occurred_on=occurred_on,
         override_reason=reason,
     )
     db.session.commit()
@@ -209,29 +238,17 @@ def post_expense(
                 "Spend above the commitments needs a written override reason.",
                 field="override_reason",
             )
-    entry = LedgerEntry(
-        campaign_id=campaign.id,
-        organization_id=organization_id,
-        kind=EntryKind.EXPENSE.value,
-        amount_minor=amount_minor,
-        currency=campaign.currency,
-        placement_id=placement.id,
-        note=_clean_note(note),
-        occurred_on=occurred_on or utcnow().date(),
-        override_reason=reason,
-        created_by_id=actor.user_id,
-    )
-    db.session.add(entry)
-    db.session.flush()
-    audit.record(
+    entry = _append_entry(
+        actor,
+        campaign,
+        EntryKind.EXPENSE,
         "ledger.expense" + (".override" if over else ""),
-        actor=actor,
-        organization_ids=_party_ids(campaign.id),
-        target=entry,
-        campaign_id=campaign.id,
+        organization_id=organization_id,
         amount_minor=amount_minor,
-        party=organization_id,
+        note=note,
+        occurred_on=occurred_on,
         override_reason=reason,
+        placement_id=placement.id,
     )
     _announce_spend_level(campaign, totals.committed_minor, totals.spent_minor + amount_minor)
     db.session.commit()
