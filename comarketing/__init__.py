@@ -28,7 +28,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         static_folder=str(PROJECT_ROOT / "static"),
         # HTML errors stay HTML; the JSON API (issue 5) documents its own errors.
         json_errors=False,
-        enable_openapi=False,
+        # Only the API blueprint is described; the docs page is our own (no CDN assets).
+        spec_path="/api/v1/openapi.json",
         docs_path=None,
     )
     app_config.load(app, test_config)
@@ -66,9 +67,11 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from comarketing.accounts.views import bp as accounts_bp
+    from comarketing.api import views as api_views
     from comarketing.budgets import views as budget_views  # noqa: F401 - adds the campaign page
     from comarketing.campaigns.views import bp as campaigns_bp
     from comarketing.dashboard.views import bp as dashboard_bp
+    from comarketing.metrics.views import bp as metrics_bp
     from comarketing.offers.views import bp as offers_bp
     from comarketing.partners.views import bp as partners_bp
 
@@ -77,12 +80,17 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(campaigns_bp)
     app.register_blueprint(offers_bp)
     app.register_blueprint(dashboard_bp)
+    app.register_blueprint(metrics_bp)
+    api_views.install(app)
 
 
 def register_errorhandlers(app: Flask) -> None:
+    from comarketing.api.errors import install as install_api_errors
     from comarketing.error_pages import install
 
     install(app)
+    # After the HTML handlers, which it wraps: under /api/v1 every error answers JSON.
+    install_api_errors(app)
 
 
 def register_commands(app: Flask) -> None:

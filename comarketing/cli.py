@@ -1,4 +1,5 @@
-"""Operator commands: ``flask seed-demo``, ``flask users ...``, ``flask send-outbox``."""
+"""Operator commands: ``flask seed-demo``, ``flask users ...``, ``flask tokens ...``,
+``flask metrics run-pending``, ``flask send-outbox``."""
 
 from __future__ import annotations
 
@@ -58,6 +59,45 @@ def list_users() -> None:
         click.echo(f"{user.email}\t{user.organization.name}\t{user.role}\t{status}")
 
 
+tokens_cli = AppGroup("tokens", help="Manage users' API tokens.")
+
+
+@tokens_cli.command("create")
+@click.argument("email")
+@click.option("--name", required=True, help="What will use the token.")
+@click.option("--scope", type=click.Choice(["read", "write"]), required=True)
+@click.option("--days", type=click.IntRange(1, 366), default=90, show_default=True)
+def create_token(email: str, name: str, scope: str, days: int) -> None:
+    """Create an API token for a user and print it (once: only its hash is kept)."""
+    from comarketing.api import services as api_tokens
+
+    try:
+        token, plaintext = api_tokens.create_token_as_operator(
+            email=email, name=name, scope=scope, days=days
+        )
+    except DomainError as exc:
+        raise click.ClickException(f"{exc.field + ': ' if exc.field else ''}{exc.message}") from exc
+    click.echo(
+        f"Created token {token.id} ({token.scope}) for {email}, "
+        f"expires {token.expires_at:%Y-%m-%d %H:%M} UTC. It is not shown again:",
+        err=True,
+    )
+    click.echo(plaintext)
+
+
+@tokens_cli.command("revoke")
+@click.argument("token_id", type=int)
+def revoke_token(token_id: int) -> None:
+    """Revoke an API token by its id; it stops working at once."""
+    from comarketing.api import services as api_tokens
+
+    try:
+        token = api_tokens.revoke_token_as_operator(token_id)
+    except DomainError as exc:
+        raise click.ClickException(exc.message) from exc
+    click.echo(f"Revoked token {token.id} ({token.name}).")
+
+
 @click.command("send-outbox")
 @with_appcontext
 def send_outbox() -> None:
@@ -82,6 +122,26 @@ def send_reminders() -> None:
     )
 
 
+metrics_cli = AppGroup("metrics", help="Results imports.")
+
+
+@metrics_cli.command("run-pending")
+@click.option(
+    "--stalled-after",
+    type=click.IntRange(1),
+    default=60,
+    show_default=True,
+    help="Minutes after which a running import whose worker died is marked failed.",
+)
+def run_pending_imports(stalled_after: int) -> None:
+    """Run confirmed imports still waiting (e.g. after a restart) and close interrupted ones."""
+    from comarketing.metrics import services as metrics
+
+    interrupted = metrics.fail_interrupted(older_than_minutes=stalled_after)
+    ran = [metrics.run_import(import_id).status for import_id in metrics.queued_imports()]
+    click.echo(f"Ran {len(ran)} queued import(s); marked {interrupted} interrupted one(s) failed.")
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
@@ -94,6 +154,8 @@ def seed_demo() -> None:
 
 def install(app: Flask) -> None:
     app.cli.add_command(users_cli)
+    app.cli.add_command(tokens_cli)
+    app.cli.add_command(metrics_cli)
     app.cli.add_command(send_outbox)
     app.cli.add_command(seed_demo)
     app.cli.add_command(send_reminders)

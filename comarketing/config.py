@@ -68,6 +68,14 @@ DEFAULTS: dict[str, Any] = {
     "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
     "MAX_FORM_MEMORY_SIZE": 512 * 1024,
     "PER_PAGE": 25,
+    # Result files: stored under this folder by content hash (None: instance/uploads).
+    "METRICS_UPLOAD_DIR": None,
+    "METRICS_UPLOAD_MAX_BYTES": 50 * 1024 * 1024,
+    # True runs a confirmed import inside the request (tests, the CLI); otherwise a background
+    # thread runs it and the page shows its progress.
+    "METRICS_IMPORT_INLINE": False,
+    # Rows read, checked and written at a time: memory stays flat whatever the file's size.
+    "METRICS_IMPORT_CHUNK_ROWS": 50_000,
 }
 
 # Environment variables read directly (name -> config key, converter).

@@ -250,6 +250,45 @@ def _ensure_offers(flour: Organization, shortening: Organization) -> Iterator[st
     yield "created: offer 'Spring baking challenge' awaiting Goldcrest's decision"
 
 
+def _results(campaign_id: int, managers: dict[int, Any]) -> Iterator[str]:
+    """Daily results of every placement from its start to yesterday, entered by its owner."""
+    import random
+
+    from comarketing.campaigns.models import Placement
+    from comarketing.metrics import services as metrics
+    from comarketing.money import to_decimal_string
+
+    rng = random.Random(2026)  # the same demo every time
+    yesterday = utcnow().date() - timedelta(days=1)
+    placements = db.session.scalars(
+        sa.select(Placement).where(Placement.campaign_id == campaign_id).order_by(Placement.id)
+    ).all()
+    for placement in placements:
+        days = []
+        day = placement.start_date
+        while day <= min(placement.end_date, yesterday):
+            impressions = rng.randint(4_000, 12_000)
+            clicks = int(impressions * rng.uniform(0.01, 0.03))
+            conversions = clicks // 25
+            days.append(
+                {
+                    "day": day.isoformat(),
+                    "impressions": str(impressions),
+                    "reach": str(int(impressions * rng.uniform(0.55, 0.8))),
+                    "clicks": str(clicks),
+                    "leads": str(clicks // 8),
+                    "conversions": str(conversions),
+                    "revenue": to_decimal_string(conversions * rng.randint(1_500, 4_500), "EUR"),
+                    "cost": to_decimal_string(rng.randint(5_000, 15_000), "EUR"),
+                }
+            )
+            day += timedelta(days=1)
+        if days:
+            owner = managers[placement.owner_organization_id]
+            metrics.upsert_days(owner, placement.id, days, source=metrics.ImportSource.FORM)
+    yield f"created: daily results for the {len(placements)} placements of the joint campaign"
+
+
 def _run_campaigns(offer_id: int, flour: Organization, shortening: Organization) -> Iterator[str]:
     """Spend on the joint campaign by both parties, a milestone, and a solo campaign of the
     flour company that clashes with the joint one on its social channel."""
@@ -288,6 +327,7 @@ def _run_campaigns(offer_id: int, flour: Organization, shortening: Organization)
         occurred_on=today - timedelta(days=3),
         note="Tub labels",
     )
+    yield from _results(joint.id, {flour.id: flour_manager, shortening.id: shortening_manager})
     campaigns.add_milestone(
         flour_manager,
         joint.id,

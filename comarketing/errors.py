@@ -46,3 +46,9 @@ class InvalidCredentials(DomainError):
     """Unknown email or wrong password — deliberately indistinguishable."""
 
     status_code = 401
+
+
+class TooLarge(DomainError):
+    """That upload is larger than allowed."""
+
+    status_code = 413

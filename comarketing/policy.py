@@ -57,6 +57,7 @@ class Action(StrEnum):
     MANAGE_CAMPAIGNS = "campaigns.manage"
     POST_LEDGER_ENTRIES = "budgets.post"
     OVERRIDE_BUDGET = "budgets.override"
+    WRITE_METRICS = "metrics.write"
 
 
 _EVERYONE = frozenset(Role)
@@ -84,6 +85,9 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     # joint campaign or past the budget guard, but only with a written reason.
     Action.POST_LEDGER_ENTRIES: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
     Action.OVERRIDE_BUDGET: frozenset({Role.ADMIN}),
+    # Results of a placement are written by its owning party's partner managers (and admins);
+    # every party of the campaign reads them (VIEW_CAMPAIGNS).
+    Action.WRITE_METRICS: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
 }
 
 

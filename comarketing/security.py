@@ -64,6 +64,18 @@ def refuse_oversized_form() -> None:
         abort(413)
 
 
+# Endpoints that take large file uploads, and the setting that holds their limit. Every other
+# request keeps MAX_CONTENT_LENGTH. Set before anything (CSRF included) reads the body.
+LARGE_UPLOADS = {"metrics.imports": "METRICS_UPLOAD_MAX_BYTES"}
+MULTIPART_OVERHEAD = 16 * 1024
+
+
+def allow_large_uploads() -> None:
+    key = LARGE_UPLOADS.get(request.endpoint or "")
+    if key and request.method == "POST":
+        request.max_content_length = int(current_app.config[key]) + MULTIPART_OVERHEAD
+
+
 class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         from flask import has_request_context
@@ -103,6 +115,10 @@ def configure_logging(app: Flask) -> None:
 def install(app: Flask) -> None:
     # Ahead of the extensions' hooks (CSRF, rate limits): their refusals carry a request id
     # too, and an oversized form is refused before anything parses it.
-    app.before_request_funcs.setdefault(None, [])[:0] = [assign_request_id, refuse_oversized_form]
+    app.before_request_funcs.setdefault(None, [])[:0] = [
+        assign_request_id,
+        allow_large_uploads,
+        refuse_oversized_form,
+    ]
     app.after_request(add_security_headers)
     configure_logging(app)

@@ -16,6 +16,7 @@ import contextlib
 import os
 import re
 import secrets
+import tempfile
 import uuid
 from collections.abc import Iterator
 from typing import Any
@@ -30,6 +31,8 @@ from comarketing.extensions import db
 from tests import factories
 
 TEST_PASSWORD = factories.TEST_PASSWORD
+# Uploaded result files go to a folder of this run, not the project's instance/.
+_UPLOADS = tempfile.mkdtemp(prefix="comarketing-uploads-")
 
 # argon2id with small parameters: same algorithm and format, a fraction of the time.
 FAST_HASHING = {
@@ -106,6 +109,8 @@ def base_config(database_url: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         "MAIL_SERVER": None,
+        "METRICS_UPLOAD_DIR": _UPLOADS,
+        "METRICS_IMPORT_INLINE": True,
         **FAST_HASHING,
     }
 

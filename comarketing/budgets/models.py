@@ -50,8 +50,14 @@ class LedgerEntry(Model):
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # 'metrics' for an expense posted from an import's daily cost: at most one live such entry
+    # per placement and day, so loading the day again reverses and re-posts instead of doubling.
+    source: Mapped[str] = mapped_column(sa.String(8), default="manual", server_default="manual")
 
     __table_args__ = (
+        sa.CheckConstraint("source IN ('manual', 'metrics')", name="source_known"),
+        # Finds the live imported-cost entry of a placement and day.
+        sa.Index("ix_ledger_entries_placement_day", "placement_id", "occurred_on"),
         sa.CheckConstraint("kind IN ('commitment', 'expense', 'reversal')", name="kind_known"),
         sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
         sa.CheckConstraint(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import io
 import re
 import time
 from collections.abc import Iterator
@@ -29,6 +30,7 @@ from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor, Origin
 from comarketing.db import utcnow
 from comarketing.extensions import db
+from comarketing.metrics import services as metrics
 from comarketing.money import SHARE_TOTAL
 from comarketing.notifications import Notification, Recipient
 from comarketing.offers import services as offers
@@ -367,7 +369,47 @@ def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]
     ids["a_feed_token"] = campaigns.create_calendar_feed(actor_for(a.email("admin")))
     ids["c_feed_token"] = campaigns.create_calendar_feed(actor_for(c.email("admin")))
     ids["next_campaign"] = db.session.scalar(sa.select(sa.func.max(Campaign.id))) + 1
+    ids.update(_build_metrics(world, ids))
     return ids
+
+
+def _build_metrics(world: factories.World, ids: dict[str, Any]) -> dict[str, Any]:
+    """Results: each company enters a day of its solo placement by form and uploads a file
+    (left at its preview); A and B report a day of their A-B placements, B one of the B-C
+    placement. C's file is named with the canary and names its placement with it."""
+    from comarketing.campaigns.models import Placement
+
+    def first_day(placement_id: int) -> date:
+        placement = db.session.get(Placement, placement_id)
+        assert placement is not None
+        return placement.start_date
+
+    def enter(actor: Actor, placement_id: int, cost: str) -> int:
+        day = {"day": first_day(placement_id), "impressions": "1000", "reach": "600"}
+        day.update(clicks="30", leads="2", conversions="1", revenue="40.00", cost=cost)
+        metrics.upsert_days(actor, placement_id, [day], source=metrics.ImportSource.FORM)
+        day["clicks"] = "31"  # a correction, so the import has a replaced day to show
+        return metrics.upsert_days(actor, placement_id, [day], source=metrics.ImportSource.FORM).id
+
+    out: dict[str, Any] = {}
+    for company in (world.a, world.b, world.c):
+        key = company.key.lower()
+        mark = "" if company is world.a else f" {world.canary}"
+        pm = actor_for(company.email("partner_manager"))
+        placement = ids[f"{key}_solo_placement"]
+        out[f"{key}_form_import"] = enter(pm, placement, "5.00")
+        content = (
+            "date,placement_id,impressions,clicks,cost,note\n"
+            f"{first_day(placement).isoformat()},{placement},900,20,4.50,Results{mark}\n"
+        )
+        upload = metrics.upload(pm, io.BytesIO(content.encode()), f"results{mark}.csv")
+        out[f"{key}_file_import"] = upload.id
+    a_pm = actor_for(world.a.email("partner_manager"))
+    b_pm = actor_for(world.b.email("partner_manager"))
+    enter(a_pm, ids["ab_placement_a"], "3.00")
+    enter(b_pm, ids["ab_placement_b"], "2.00")
+    out["bc_form_import"] = enter(b_pm, ids["bc_placement"], "7.00")
+    return out
 
 
 def build_scene() -> Scene:

@@ -164,6 +164,8 @@ def test_no_page_shows_a_user_of_a_anything_of_c_or_of_b_c(
         assert result.status(url) == 200, url
     for key in ("b_solo_campaign", "c_solo_campaign"):
         assert result.status(f"/campaigns/{offers[key]}") == 404, key
+    for key in ("b_file_import", "c_file_import", "c_form_import"):
+        assert result.status(f"/metrics/imports/{offers[key]}") == 404, key
     for url in (
         f"/campaigns/{offers['a_solo_campaign']}",
         "/calendar?month=2030-03",
@@ -201,6 +203,8 @@ def test_the_canary_is_rendered_for_c_itself(app: Flask, scene: Scene) -> None:
         f"/campaigns/{p['c_solo_campaign']}",
         "/calendar?month=2030-03",
         "/notifications",
+        "/metrics/imports",
+        f"/metrics/imports/{p['c_file_import']}",
     }
     assert expected <= leaked_urls, (
         "C's admin did not see C's own canary: the crawl could not detect a leak"

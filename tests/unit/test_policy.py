@@ -33,6 +33,7 @@ EXPECTED: dict[str, set[str]] = {
         "campaigns.manage",
         "budgets.post",
         "budgets.override",
+        "metrics.write",
     },
     "partner_manager": {
         "products.view",
@@ -47,6 +48,7 @@ EXPECTED: dict[str, set[str]] = {
         "campaigns.view",
         "campaigns.manage",
         "budgets.post",
+        "metrics.write",
     },
     "approver": {
         "products.view",
@@ -76,6 +78,7 @@ ALL_ACTIONS = [
     "campaigns.manage",
     "budgets.post",
     "budgets.override",
+    "metrics.write",
 ]
 TABLE = [
     pytest.param(role, action, action in allowed, id=f"{role}-{action}")

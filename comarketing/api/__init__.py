@@ -1,0 +1,1 @@
+"""Personal access tokens and the JSON API (issue 5)."""

@@ -1,0 +1,203 @@
+"""Request and response schemas of the JSON API (marshmallow, documented through APIFlask).
+
+Integers are strict everywhere: a JSON body's ``2.0`` or ``1e3`` is not an integer. Money is
+one shape everywhere: ``{"amount": "1234.50", "currency": "EUR", "minor": 123450}``. Dates are
+ISO 8601 (``2030-03-01``), timestamps ISO 8601 in UTC.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from apiflask import Schema
+from apiflask.fields import Boolean, Date, DateTime, Integer, List, Nested, String
+from apiflask.validators import OneOf, Range
+
+from comarketing.api.models import TokenScope
+from comarketing.campaigns.models import CampaignKind, CampaignStatus
+from comarketing.money import to_decimal_string
+from comarketing.policy import Role
+
+# Postgres INTEGER ids; Werkzeug refuses larger path values (404) before the database sees them.
+MAX_ID = 2**31 - 1
+MAX_PAGE = 100_000
+MAX_PER_PAGE = 100
+_DIGITS = re.compile(r"^[0-9]{1,10}$", re.ASCII)
+
+
+class QueryInteger(Integer):
+    """A strict integer that may come from the query string, where every value is text: only
+    plain ASCII digits are read ("2"), never " 2", "2.0", "1e3" or "+2"."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, str) and _DIGITS.match(value):
+            value = int(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def money(minor: int | None, currency: str) -> dict[str, Any] | None:
+    if minor is None:
+        return None
+    return {"amount": to_decimal_string(minor, currency), "currency": currency, "minor": minor}
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors
+
+
+class FieldError(Schema):
+    location = String(
+        required=True, metadata={"description": "json, query, path or header", "example": "json"}
+    )
+    field = String(
+        required=True, allow_none=True, metadata={"description": "dotted path of the input"}
+    )
+    message = String(required=True)
+
+
+class ErrorDetail(Schema):
+    status = Integer(strict=True, required=True, metadata={"example": 422})
+    message = String(required=True, metadata={"example": "The input is not valid."})
+    field = String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The offending input, where there is one.", "example": "name"},
+    )
+    errors = List(Nested(FieldError), required=True)
+
+
+class Error(Schema):
+    """Every error under /api/v1 has this shape."""
+
+    error = Nested(ErrorDetail, required=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Shared pieces
+
+
+class Money(Schema):
+    amount = String(required=True, metadata={"example": "1234.50"})
+    currency = String(required=True, metadata={"example": "EUR"})
+    minor = Integer(strict=True, required=True, metadata={"example": 123450})
+
+
+class OrganizationRef(Schema):
+    id = Integer(strict=True, required=True)
+    name = String(required=True)
+
+
+class PageQuery(Schema):
+    page = QueryInteger(
+        load_default=1, validate=Range(min=1, max=MAX_PAGE), metadata={"description": "From 1."}
+    )
+    per_page = QueryInteger(
+        load_default=25,
+        validate=Range(min=1, max=MAX_PER_PAGE),
+        metadata={"description": f"1 to {MAX_PER_PAGE}."},
+    )
+
+
+class CampaignPath(Schema):
+    # Documents the id's range; Werkzeug has already read the digits.
+    campaign_id = QueryInteger(required=True, validate=Range(min=1, max=MAX_ID))
+
+
+# ---------------------------------------------------------------------------------------------
+# /me
+
+
+class MeUser(Schema):
+    id = Integer(strict=True, required=True)
+    email = String(required=True)
+    name = String(required=True)
+    role = String(required=True, validate=OneOf([r.value for r in Role]))
+
+
+class MeToken(Schema):
+    scope = String(required=True, validate=OneOf([s.value for s in TokenScope]))
+
+
+class Me(Schema):
+    user = Nested(MeUser, required=True)
+    organization = Nested(OrganizationRef, required=True)
+    token = Nested(MeToken, required=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Campaigns and placements
+
+
+class Targets(Schema):
+    reach = Integer(strict=True, required=True, allow_none=True)
+    leads = Integer(strict=True, required=True, allow_none=True)
+    revenue = Nested(Money, required=True, allow_none=True)
+
+
+class CampaignSummary(Schema):
+    id = Integer(strict=True, required=True)
+    kind = String(required=True, validate=OneOf([k.value for k in CampaignKind]))
+    name = String(required=True)
+    status = String(required=True, validate=OneOf([s.value for s in CampaignStatus]))
+    start_date = Date(required=True)
+    end_date = Date(required=True)
+    currency = String(required=True)
+    total_budget = Nested(Money, required=True)
+    partners = List(
+        String(),
+        required=True,
+        metadata={"description": "Names of the other parties (empty for a solo campaign)."},
+    )
+
+
+class CampaignPage(Schema):
+    items = List(Nested(CampaignSummary), required=True)
+    page = Integer(strict=True, required=True)
+    per_page = Integer(strict=True, required=True)
+    total = Integer(strict=True, required=True)
+    has_more = Boolean(required=True)
+
+
+class Party(Schema):
+    organization = Nested(OrganizationRef, required=True)
+    budget_share_bp = Integer(
+        strict=True, required=True, metadata={"description": "Basis points: 10000 = 100 %."}
+    )
+    revenue_share_bp = Integer(strict=True, required=True)
+
+
+class CampaignDetail(Schema):
+    id = Integer(strict=True, required=True)
+    kind = String(required=True, validate=OneOf([k.value for k in CampaignKind]))
+    name = String(required=True)
+    description = String(required=True)
+    status = String(required=True, validate=OneOf([s.value for s in CampaignStatus]))
+    start_date = Date(required=True)
+    end_date = Date(required=True)
+    currency = String(required=True)
+    total_budget = Nested(Money, required=True)
+    targets = Nested(Targets, required=True)
+    parties = List(Nested(Party), required=True)
+    offer_id = Integer(strict=True, required=True, allow_none=True)
+    created_at = DateTime(required=True)
+
+
+class Placement(Schema):
+    id = Integer(strict=True, required=True)
+    campaign_id = Integer(strict=True, required=True)
+    owner = Nested(OrganizationRef, required=True)
+    channel = String(required=True)
+    name = String(required=True)
+    url = String(required=True)
+    start_date = Date(required=True)
+    end_date = Date(required=True)
+    planned_cost = Nested(Money, required=True)
+    audience_size = Integer(strict=True, required=True, allow_none=True)
+
+
+class PlacementList(Schema):
+    items = List(Nested(Placement), required=True)

@@ -1,0 +1,47 @@
+"""Upload, mapping and confirmation forms for result files; the grid is read field by field."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField, FileRequired
+from wtforms import BooleanField, SelectChoice, SelectField
+
+from comarketing.metrics.cleaning import DATE_ORDERS, DECIMAL_MARKS
+
+
+class UploadForm(FlaskForm):
+    file = FileField(
+        "Results file",
+        validators=[FileRequired("Choose a CSV or XLSX file.")],
+        description="CSV (comma, semicolon or tab; UTF-8 or UTF-16) or XLSX, up to 50 MB. "
+        "Exports of Meta, Google, LinkedIn and Microsoft ads are read as they are.",
+    )
+
+
+class SettingsForm(FlaskForm):
+    """Per-column selects are named ``column-<position>`` and read by the view."""
+
+    date_order = SelectField(
+        "Dates are written as", choices=[SelectChoice(k, v) for k, v in DATE_ORDERS.items()]
+    )
+    decimal = SelectField(
+        "Numbers are written as", choices=[SelectChoice(k, v) for k, v in DECIMAL_MARKS.items()]
+    )
+    placement_id = SelectField(
+        "Placement",
+        coerce=str,
+        validate_choice=False,
+        description="Take each row's placement from its column, or put the whole file on one.",
+    )
+
+
+class ConfirmImportForm(FlaskForm):
+    post_costs = BooleanField(
+        "Post each day's cost to the budget ledger as an expense paid by us "
+        "(a day loaded again is corrected, never doubled)"
+    )
+    import_again = BooleanField("Import this file again (it was imported before)")
+
+
+class GridForm(FlaskForm):
+    """CSRF only: the grid's cells are named ``<day>-<field>``."""

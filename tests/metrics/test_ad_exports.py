@@ -1,0 +1,138 @@
+"""The exports of Meta, Google, LinkedIn and Microsoft ads (and in-house sheets), read as the
+platforms write them, map themselves and store exactly the expected rows; malformed files are
+refused with the row, column and reason, storing nothing.
+
+The files and what they must give are in tests/fixtures/ad_exports (see its README)."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+import sqlalchemy as sa
+
+from comarketing.errors import ValidationFailed
+from comarketing.extensions import db
+from comarketing.metrics import services
+from comarketing.metrics.models import DailyMetric
+from tests import campaign_helpers as ch
+from tests.fixtures.ad_exports.expected import EXPECTED, FOLDER
+from tests.metrics.conftest import PM
+from tests.offer_helpers import actor
+
+PLATFORM_FILES = sorted(name for name, spec in EXPECTED.items() if spec["platform"])
+MALFORMED_FILES = sorted(name for name, spec in EXPECTED.items() if not spec["platform"])
+
+
+@pytest.fixture
+def spring(app, world):
+    """A's solo EUR campaign with the two placements the exports name."""
+    with app.app_context():
+        email = world.a.email(PM)
+        campaign = ch.solo_campaign(
+            email, "Spring Bake", start=date(2026, 3, 1), end=date(2026, 3, 31)
+        )
+        ids = {
+            name: ch.add_placement(email, campaign, world.a.id, name=name)
+            for name in ("Spring Bake Search", "Spring Bake Social")
+        }
+        db.session.remove()
+    return email, ids
+
+
+def _upload(app, email: str, name: str):
+    with app.app_context(), (FOLDER / name).open("rb") as stream:
+        return services.upload(actor(email), stream, name).id
+
+
+def _stored(app, ids: dict[str, int]) -> list[dict]:
+    names = {pid: name for name, pid in ids.items()}
+    with app.app_context():
+        rows = db.session.scalars(sa.select(DailyMetric)).all()
+        return sorted(
+            (
+                {
+                    "placement": names[r.placement_id],
+                    "day": r.day.isoformat(),
+                    "impressions": r.impressions,
+                    "reach": r.reach,
+                    "clicks": r.clicks,
+                    "leads": r.leads,
+                    "conversions": r.conversions,
+                    "revenue_minor": r.revenue_minor,
+                    "cost_minor": r.cost_minor,
+                }
+                for r in rows
+            ),
+            key=lambda row: (row["day"], row["placement"]),
+        )
+
+
+@pytest.mark.parametrize("name", PLATFORM_FILES)
+def test_platform_exports_map_themselves_and_store_the_expected_rows(app, spring, name):
+    email, ids = spring
+    spec = EXPECTED[name]
+    import_id = _upload(app, email, name)
+    with app.app_context():
+        preview = services.preview(actor(email), import_id)
+        mapping = {
+            header: field
+            for header, field in zip(preview.layout.headers, preview.mapping, strict=True)
+            if field
+        }
+        assert mapping == spec["mapping"]
+        assert preview.layout.header_row + 1 == spec["header_line"]
+        assert preview.problems == []
+        assert preview.errors == []
+        assert preview.skipped_rows == spec["skipped_lines"]
+        services.confirm(actor(email), import_id, post_costs=False)
+        result = services.run_import(import_id)
+        assert result.status == "succeeded", (result.message, result.errors[:5])
+        assert result.rows_skipped == len(spec["skipped_lines"])
+    expected = sorted(
+        ({k: (0 if v is None else v) for k, v in row.items()} for row in spec["rows"]),
+        key=lambda row: (row["day"], row["placement"]),
+    )
+    assert _stored(app, ids) == expected
+
+
+def test_the_same_export_in_csv_and_excel_gives_the_same_rows(app, spring):
+    email, ids = spring
+    results = []
+    for name in ("google_ads.csv", "google_ads_excel.csv"):
+        import_id = _upload(app, email, name)
+        with app.app_context():
+            services.confirm(actor(email), import_id, post_costs=False)
+            assert services.run_import(import_id).status == "succeeded"
+        results.append(_stored(app, ids))
+    assert results[0] == results[1] and len(results[0]) == len(EXPECTED["google_ads.csv"]["rows"])
+
+
+@pytest.mark.parametrize("name", MALFORMED_FILES)
+def test_malformed_files_are_refused_with_row_column_and_reason(app, spring, name):
+    email, ids = spring
+    spec = EXPECTED[name]
+    with app.app_context(), (FOLDER / name).open("rb") as stream:
+        try:
+            import_id = services.upload(actor(email), stream, name).id
+        except ValidationFailed as exc:
+            [error] = spec["errors"]
+            assert error["row"] is None or f"line {error['row']}" in exc.message
+            assert error["reason_contains"].lower() in exc.message.lower()
+            return
+    with app.app_context():
+        preview = services.preview(actor(email), import_id)
+        if preview.problems:
+            [error] = spec["errors"]
+            assert any(error["reason_contains"].lower() in p.lower() for p in preview.problems)
+            return
+        services.confirm(actor(email), import_id, post_costs=False)
+        result = services.run_import(import_id)
+        assert result.status == "failed"
+        got = [(e["row"], e["column"], e["value"]) for e in result.errors]
+        want = [(e["row"], e["column"], e["value"]) for e in spec["errors"]]
+        assert got == want
+        for error, expected in zip(result.errors, spec["errors"], strict=True):
+            assert expected["reason_contains"].lower() in error["reason"].lower()
+        assert result.error_count == len(spec["errors"])
+    assert _stored(app, ids) == []

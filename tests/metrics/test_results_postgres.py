@@ -1,0 +1,81 @@
+"""What only PostgreSQL can show: two uploads of the same placement and days, confirmed at the
+same moment on two connections, leave exactly one row per day (and a replaced-values record
+for the one that ran second), never a duplicate or a lost update of the history."""
+
+from __future__ import annotations
+
+import io
+import threading
+
+import pytest
+import sqlalchemy as sa
+
+from comarketing.extensions import db
+from comarketing.metrics import services
+from comarketing.metrics.models import DailyMetric, ReplacedDay
+from tests.metrics.conftest import PM
+from tests.offer_helpers import actor
+
+pytestmark = pytest.mark.pg_only
+
+DAYS = 30
+
+
+def _file(placement: int, clicks: int) -> bytes:
+    lines = ["date,placement_id,impressions,reach,clicks,cost"]
+    lines += [f"2027-03-{d:02d},{placement},1000,500,{clicks},1.00" for d in range(1, DAYS + 1)]
+    return ("\n".join(lines) + "\n").encode()
+
+
+def test_two_concurrent_uploads_of_the_same_days_leave_one_row_per_day(app, scene):
+    email = scene.world.a.email(PM)
+    with app.app_context():
+        imports = []
+        for clicks in (11, 22):
+            upload = services.upload(
+                actor(email), io.BytesIO(_file(scene.a_placement, clicks)), "r.csv"
+            )
+            services.confirm(actor(email), upload.id, post_costs=True)
+            imports.append(upload.id)
+        db.session.remove()
+    barrier = threading.Barrier(2)
+    outcomes: list[object] = [None, None]
+
+    def run(index: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                outcomes[index] = services.run_import(imports[index]).status
+            except Exception as exc:  # recorded for the assertion message
+                outcomes[index] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert outcomes == ["succeeded", "succeeded"], outcomes
+    with app.app_context():
+        rows = db.session.execute(
+            sa.select(DailyMetric.day, DailyMetric.clicks, DailyMetric.import_id).where(
+                DailyMetric.placement_id == scene.a_placement
+            )
+        ).all()
+        assert len(rows) == DAYS and len({r.day for r in rows}) == DAYS
+        # The import that ran second wrote every day and recorded the first one's values.
+        winner = {r.import_id for r in rows}
+        assert len(winner) == 1
+        [last] = winner
+        first = imports[0] if last == imports[1] else imports[1]
+        replaced = db.session.execute(
+            sa.select(ReplacedDay.previous_import_id, sa.func.count()).group_by(
+                ReplacedDay.previous_import_id
+            )
+        ).all()
+        assert replaced == [(first, DAYS)]
+        # Costs: one live expense per day, 30 x EUR 1.00 in all, whatever the order.
+        from comarketing.budgets import services as budgets
+
+        assert budgets.campaign_totals(scene.campaign_id).spent_minor == DAYS * 100

@@ -1,0 +1,572 @@
+"""Daily metrics through every door: the grid, file uploads and the service the API uses.
+
+One row per placement and day, replacements kept for undo, all or nothing, owners only."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import openpyxl
+import pytest
+import sqlalchemy as sa
+
+from comarketing.budgets.models import LedgerEntry
+from comarketing.errors import Forbidden, NotFound, ValidationFailed
+from comarketing.extensions import db
+from comarketing.metrics import services
+from comarketing.metrics.models import ColumnMapping, DailyMetric, MetricImport, ReplacedDay
+from tests.campaign_helpers import assert_ledger_consistent
+from tests.metrics.conftest import PM, import_id_from, upload
+from tests.offer_helpers import actor
+
+HEADER = "date,placement,impressions,reach,clicks,leads,conversions,revenue,cost\n"
+
+
+def day(d: str, **values: str) -> dict[str, str]:
+    base = {
+        "day": d,
+        "impressions": "1000",
+        "reach": "800",
+        "clicks": "20",
+        "leads": "2",
+        "conversions": "1",
+        "revenue": "50.00",
+        "cost": "10.00",
+    }
+    return {**base, **values}
+
+
+def stored(app, placement_id: int | None = None) -> list[tuple]:
+    with app.app_context():
+        query = sa.select(DailyMetric).order_by(DailyMetric.placement_id, DailyMetric.day)
+        if placement_id is not None:
+            query = query.where(DailyMetric.placement_id == placement_id)
+        return [
+            (
+                m.placement_id,
+                m.day.isoformat(),
+                m.impressions,
+                m.reach,
+                m.clicks,
+                m.leads,
+                m.conversions,
+                m.revenue_minor,
+                m.cost_minor,
+            )
+            for m in db.session.scalars(query)
+        ]
+
+
+def confirm(client, import_id: int, **data: str):
+    response = client.post(f"/metrics/imports/{import_id}/confirm", data=data)
+    assert response.status_code == 302, response.get_data(as_text=True)[:500]
+    with client.application.app_context():
+        return db.session.get(MetricImport, import_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# The service (form grid and API)
+
+
+def test_loading_a_day_again_replaces_it_and_keeps_the_old_values(app, scene):
+    pm = scene.world.a.email(PM)
+    with app.app_context():
+        first = services.upsert_days(actor(pm), scene.a_placement, [day("2027-03-01")])
+        again = services.upsert_days(actor(pm), scene.a_placement, [day("2027-03-01")])
+        changed = services.upsert_days(
+            actor(pm), scene.a_placement, [day("2027-03-01", clicks="25", cost="12.50")]
+        )
+        assert (first.rows_written, again.rows_unchanged, changed.rows_replaced) == (1, 1, 1)
+        history = db.session.scalars(sa.select(ReplacedDay)).all()
+        assert [(h.import_id, h.clicks, h.cost_minor, h.previous_import_id) for h in history] == [
+            (changed.id, 20, 1000, first.id)
+        ]
+    assert stored(app) == [(scene.a_placement, "2027-03-01", 1000, 800, 25, 2, 1, 5000, 1250)]
+
+
+@pytest.mark.parametrize(
+    ("values", "column", "reason"),
+    [
+        ({"clicks": "-1"}, "clicks", "must not be negative"),
+        ({"impressions": "12.5"}, "impressions", "whole number"),
+        ({"impressions": "NaN"}, "impressions", "not a number"),
+        ({"reach": "1001"}, "reach", "reach cannot be above impressions"),
+        ({"cost": "10.005"}, "cost", "more decimals"),
+        ({"revenue": "NaN"}, "revenue", "not an exact amount"),
+        ({"revenue": "1e3"}, "revenue", "not an exact amount"),
+        ({"day": "2027-05-01"}, "day", "outside the placement's dates"),
+        ({"day": "2027-02-30"}, "day", "is not a date"),
+        ({"leads": "١٢"}, "leads", "not a number"),
+    ],
+)
+def test_bad_values_are_refused_with_row_column_and_reason(app, scene, values, column, reason):
+    pm = scene.world.a.email(PM)
+    with app.app_context(), pytest.raises(services.RowsInvalid) as refused:
+        services.upsert_days(
+            actor(pm),
+            scene.a_placement,
+            [day("2027-03-01"), day("2027-03-02", **values)],
+        )
+    [error] = refused.value.errors
+    assert (error["row"], error["column"]) == (1, column)
+    assert reason in error["reason"]
+    assert stored(app) == []  # the good first day was not written either
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(MetricImport.id))) == 0
+
+
+def test_only_the_owning_party_writes_and_every_party_reads(app, scene):
+    days = [day("2027-03-01")]
+    with app.app_context():
+        services.upsert_days(actor(scene.world.b.email(PM)), scene.b_placement, days)
+        with pytest.raises(Forbidden):
+            services.upsert_days(actor(scene.world.a.email(PM)), scene.b_placement, days)
+        with pytest.raises(Forbidden):
+            services.upsert_days(actor(scene.world.a.email("analyst")), scene.a_placement, days)
+        with pytest.raises(Forbidden):
+            services.upsert_days(actor(scene.world.a.email("approver")), scene.a_placement, days)
+        with pytest.raises(NotFound):
+            services.upsert_days(actor(scene.world.c.email(PM)), scene.a_placement, days)
+        with pytest.raises(NotFound):
+            services.placement_days(actor(scene.world.c.email("admin")), scene.b_placement)
+        read = services.placement_days(actor(scene.world.a.email("analyst")), scene.b_placement)
+        assert [m.day for m in read] == [date(2027, 3, 1)]
+
+
+# ---------------------------------------------------------------------------------------------
+# The grid
+
+
+def test_the_grid_saves_days_and_shows_errors_in_their_cells(app, client, login_as, scene):
+    login_as(scene.world.a.email(PM))
+    url = f"/campaigns/{scene.campaign_id}/placements/{scene.a_placement}"
+    page = client.get(url + "?month=2027-03")
+    assert page.status_code == 200
+    assert 'name="2027-03-31-impressions"' in page.get_data(as_text=True)
+    bad = client.post(
+        url,
+        data={
+            "month": "2027-03",
+            "2027-03-02-impressions": "100",
+            "2027-03-02-reach": "200",
+            "2027-03-03-impressions": "50",
+            "2027-03-03-cost": "abc",
+        },
+    )
+    html = bad.get_data(as_text=True)
+    assert bad.status_code == 422
+    assert re.search(r'data-cell-error="2027-03-02-reach">[^<]*reach cannot be above', html)
+    assert re.search(r'data-cell-error="2027-03-03-cost">[^<]*not an exact amount', html)
+    assert 'value="abc"' in html  # what was typed stays for correction
+    assert stored(app) == []
+    good = client.post(
+        url,
+        data={"month": "2027-03", "2027-03-02-impressions": "1,500", "2027-03-02-cost": "9.99"},
+    )
+    assert good.status_code == 302
+    assert stored(app) == [(scene.a_placement, "2027-03-02", 1500, 0, 0, 0, 0, 0, 999)]
+    page = client.get(url + "?month=2027-03").get_data(as_text=True)
+    assert 'data-testid="total-impressions">1,500<' in page
+
+
+def test_a_partner_sees_the_results_read_only(app, client, login_as, scene):
+    with app.app_context():
+        services.upsert_days(actor(scene.world.a.email(PM)), scene.a_placement, [day("2027-03-01")])
+    login_as(scene.world.b.email(PM))
+    url = f"/campaigns/{scene.campaign_id}/placements/{scene.a_placement}"
+    html = client.get(url + "?month=2027-03").get_data(as_text=True)
+    assert 'data-cell="2027-03-01-impressions">1000<' in html
+    assert "<input" not in html.split('data-testid="metrics-grid"')[1].split("</table>")[0]
+    assert client.post(url, data={"2027-03-01-impressions": "5"}).status_code == 403
+
+
+def test_the_placement_page_runs_the_same_queries_for_one_day_or_sixty(
+    app, client, login_as, scene, query_counter
+):
+    pm = scene.world.a.email(PM)
+    with app.app_context():
+        services.upsert_days(actor(pm), scene.a_placement, [day("2027-03-01")])
+        services.upsert_days(
+            actor(scene.world.b.email(PM)),
+            scene.b_placement,
+            [day(f"2027-03-{n:02d}") for n in range(1, 32)]
+            + [day(f"2027-04-{n:02d}") for n in range(1, 30)],
+        )
+    login_as(pm)
+    counts = []
+    for placement in (scene.a_placement, scene.b_placement):
+        with query_counter() as statements:
+            response = client.get(
+                f"/campaigns/{scene.campaign_id}/placements/{placement}?month=2027-03"
+            )
+        assert response.status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1] and counts[0] <= 12, counts
+
+
+# ---------------------------------------------------------------------------------------------
+# Files
+
+
+def test_a_file_with_one_bad_row_stores_nothing_and_lists_the_row(app, client, login_as, scene):
+    login_as(scene.world.a.email(PM))
+    content = (
+        HEADER
+        + "2027-03-01,Alpha newsletter,100,50,5,0,0,0,1.00\n"
+        + "2027-03-02,Alpha newsletter,100,150,5,0,0,0,1.00\n"
+        + "2027-03-03,Alpha newsletter,100,50,5,0,0,0,1.00\n"
+    )
+    import_id = import_id_from(upload(client, content.encode()))
+    preview = client.get(f"/metrics/imports/{import_id}").get_data(as_text=True)
+    assert "<td>3</td><td>reach</td><td><code>150</code></td>" in preview
+    assert 'data-testid="confirm-import" disabled' in preview
+    # Posted anyway (a stale page, a script): the import itself refuses the whole file.
+    result = confirm(client, import_id)
+    assert result.status == "failed"
+    assert result.error_count == 1
+    assert result.errors == [
+        {
+            "row": 3,
+            "column": "reach",
+            "value": "150",
+            "reason": "reach cannot be above impressions",
+        }
+    ]
+    assert stored(app) == []
+    page = client.get(f"/metrics/imports/{import_id}").get_data(as_text=True)
+    assert "1 row has errors; nothing was stored" in page
+
+
+def test_errors_in_a_later_chunk_still_roll_back_the_earlier_ones(make_app, world):
+    from tests import campaign_helpers as ch
+    from tests.conftest import login
+
+    app = make_app(METRICS_IMPORT_CHUNK_ROWS=7)  # many chunks: early ones are written first
+    with app.app_context():
+        joint = ch.joint_campaign(world)
+        db.session.remove()
+    client = app.test_client()
+    login(client, world.a.email(PM))
+    lines = [HEADER.strip()]
+    for n in range(1, 61):
+        d = date(2027, 3, 1).toordinal() + n - 1
+        lines.append(f"{date.fromordinal(d).isoformat()},{joint.a_placement},10,5,1,0,0,0,1.00")
+    lines[-1] = lines[-1].replace(",10,5,", ",10,50,")  # the very last row is wrong
+    import_id = import_id_from(upload(client, ("\n".join(lines) + "\n").encode()))
+    result = confirm(client, import_id)
+    assert (result.status, result.error_count) == ("failed", 1)
+    assert result.errors[0]["row"] == 61
+    assert stored(app) == []
+
+
+def test_the_same_file_again_is_recognised_and_not_doubled(app, client, login_as, scene):
+    login_as(scene.world.a.email(PM))
+    content = (HEADER + "2027-03-01,Alpha newsletter,100,50,5,0,0,0,1.00\n").encode()
+    first = confirm(client, import_id_from(upload(client, content)))
+    assert first.status == "succeeded"
+    second_id = import_id_from(upload(client, content))
+    preview = client.get(f"/metrics/imports/{second_id}").get_data(as_text=True)
+    assert 'data-testid="duplicate-warning"' in preview and f"#{first.id}" in preview
+    second = confirm(client, second_id)
+    assert second.status == "duplicate"
+    assert f"already imported as #{first.id}" in second.message
+    assert len(stored(app)) == 1
+    history = client.get("/metrics/imports").get_data(as_text=True)
+    assert "duplicate" in history and first.file_hash[:12] in history
+
+
+def test_a_replacement_is_undone_by_importing_the_replaced_values(app, client, login_as, scene):
+    login_as(scene.world.a.email(PM))
+    before = HEADER + "2027-03-01,Alpha newsletter,100,50,5,1,0,12.00,1.00\n"
+    after = HEADER + "2027-03-01,Alpha newsletter,999,50,5,1,0,12.00,9.00\n"
+    confirm(client, import_id_from(upload(client, before.encode())))
+    original = stored(app)
+    replacing = confirm(client, import_id_from(upload(client, after.encode())))
+    assert replacing.rows_replaced == 1
+    assert stored(app) != original
+    previous = client.get(f"/metrics/imports/{replacing.id}/replaced.csv")
+    assert previous.status_code == 200
+    assert previous.headers["Content-Disposition"].startswith("attachment;")
+    restored = confirm(client, import_id_from(upload(client, previous.data, "replaced.csv")))
+    assert restored.status == "succeeded"
+    assert stored(app) == original
+
+
+def test_costs_go_to_the_ledger_once_and_are_corrected_not_doubled(app, client, login_as, scene):
+    login_as(scene.world.a.email(PM))
+    day_two = "2027-03-02,Alpha newsletter,100,50,5,0,0,0,5.00\n"
+    v1 = HEADER + "2027-03-01,Alpha newsletter,100,50,5,0,0,0,10.00\n" + day_two
+    v2 = HEADER + "2027-03-01,Alpha newsletter,100,50,5,0,0,0,12.00\n" + day_two
+
+    def live_expenses() -> dict[str, int]:
+        with app.app_context():
+            entries = db.session.scalars(
+                sa.select(LedgerEntry).where(LedgerEntry.source == "metrics")
+            ).all()
+            reversed_ids = {e.reverses_id for e in entries if e.reverses_id}
+            return {
+                e.occurred_on.isoformat(): e.amount_minor
+                for e in entries
+                if e.kind == "expense" and e.id not in reversed_ids
+            }
+
+    confirm(client, import_id_from(upload(client, v1.encode())), post_costs="y")
+    assert live_expenses() == {"2027-03-01": 1000, "2027-03-02": 500}
+    confirm(client, import_id_from(upload(client, v1.encode())), post_costs="y", import_again="y")
+    assert live_expenses() == {"2027-03-01": 1000, "2027-03-02": 500}
+    confirm(client, import_id_from(upload(client, v2.encode())), post_costs="y")
+    assert live_expenses() == {"2027-03-01": 1200, "2027-03-02": 500}
+    with app.app_context():
+        kinds = db.session.scalars(
+            sa.select(LedgerEntry.kind).where(LedgerEntry.source == "metrics")
+        ).all()
+        assert sorted(kinds) == ["expense", "expense", "expense", "reversal"]
+        assert all(
+            e.organization_id == scene.world.a.id and e.placement_id == scene.a_placement
+            for e in db.session.scalars(
+                sa.select(LedgerEntry).where(LedgerEntry.source == "metrics")
+            )
+        )
+    assert_ledger_consistent(app, [scene.campaign_id])
+
+
+def test_costs_past_the_commitments_refuse_the_whole_file(app, client, login_as, scene):
+    login_as(scene.world.a.email(PM))  # EUR 1,000.00 committed in all
+    content = HEADER + '2027-03-01,Alpha newsletter,100,50,5,0,0,0,"1,000.01"\n'
+    result = confirm(client, import_id_from(upload(client, content.encode())), post_costs="y")
+    assert result.status == "failed"
+    assert "above the" in result.message and "committed" in result.message
+    assert stored(app) == []
+    with app.app_context():
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).where(LedgerEntry.source == "metrics"))
+            == 0
+        )
+
+
+def test_a_changed_mapping_is_remembered_for_the_same_export(app, client, login_as, scene):
+    login_as(scene.world.a.email(PM))
+    content = "Day;Where;Views;Spent\n01.03.2027;Alpha newsletter;1.200;1.234,50\n"
+    import_id = import_id_from(upload(client, content.encode("utf-8")))
+    preview = client.get(f"/metrics/imports/{import_id}").get_data(as_text=True)
+    assert "Choose the column that names the placement" in preview
+    response = client.post(
+        f"/metrics/imports/{import_id}/settings",
+        data={
+            "columns": "4",
+            "column-0": "day",
+            "column-1": "placement",
+            "column-2": "impressions",
+            "column-3": "cost",
+            "date_order": "dmy",
+            "decimal": ",",
+            "placement_id": "",
+        },
+    )
+    assert response.status_code == 302
+    assert confirm(client, import_id).status == "succeeded"
+    assert stored(app) == [(scene.a_placement, "2027-03-01", 1200, 0, 0, 0, 0, 0, 123450)]
+    again = "Day;Where;Views;Spent\n02.03.2027;Alpha newsletter;1.000;10,00\n"
+    second = import_id_from(upload(client, again.encode("utf-8")))
+    preview = client.get(f"/metrics/imports/{second}").get_data(as_text=True)
+    assert 'data-testid="mapping-remembered"' in preview
+    assert confirm(client, second).status == "succeeded"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count(ColumnMapping.id))) == 1
+
+
+def test_one_placement_for_the_whole_file(app, client, login_as, scene):
+    login_as(scene.world.a.email(PM))
+    import_id = import_id_from(upload(client, b"date,impressions\n2027-03-05,77\n"))
+    client.post(
+        f"/metrics/imports/{import_id}/settings",
+        data={
+            "columns": "2",
+            "column-0": "day",
+            "column-1": "impressions",
+            "date_order": "iso",
+            "decimal": ".",
+            "placement_id": str(scene.a_placement),
+        },
+    )
+    preview = client.get(f"/metrics/imports/{import_id}").get_data(as_text=True)
+    assert "Alpha newsletter" in preview.split('data-testid="preview-rows"')[1]
+    assert confirm(client, import_id).status == "succeeded"
+    assert stored(app) == [(scene.a_placement, "2027-03-05", 77, 0, 0, 0, 0, 0, 0)]
+
+
+def test_xlsx_utf16_and_semicolons_are_read(app, client, login_as, scene):
+    login_as(scene.world.a.email(PM))
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    sheet.append(["Results export"])
+    sheet.append([])
+    sheet.append(["Date", "Placement", "Impressions", "Cost"])
+    sheet.append([date(2027, 3, 1), "Alpha newsletter", 1500, 12.34])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    assert (
+        confirm(client, import_id_from(upload(client, buffer.getvalue(), "r.xlsx"))).status
+        == "succeeded"
+    )
+    utf16 = "Date\tPlacement\tImpressions\tCost\n2027-03-02\tAlpha newsletter\t10\t1.50\n"
+    assert (
+        confirm(client, import_id_from(upload(client, utf16.encode("utf-16"), "r.csv"))).status
+        == "succeeded"
+    )
+    semicolons = "\ufeffDate;Placement;Impressions;Cost\n2027-03-03;Alpha newsletter;20;2,50\n"
+    assert (
+        confirm(client, import_id_from(upload(client, semicolons.encode(), "r.csv"))).status
+        == "succeeded"
+    )
+    assert [row[1:3] + row[-1:] for row in stored(app)] == [
+        ("2027-03-01", 1500, 1234),
+        ("2027-03-02", 10, 150),
+        ("2027-03-03", 20, 250),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"", "The file is empty"),
+        (b"date,placement,impressions\n", "no rows below"),
+        (
+            b"date,placement,impressions\n2027-03-01,Alpha newsletter,1\n\xe9t\xe9\n",
+            "not valid UTF-8",
+        ),
+        (None, "ZIP archive"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + b"\0" * 100, "old Excel"),
+    ],
+)
+def test_unreadable_files_get_a_clear_message(app, client, login_as, scene, content, message):
+    if content is None:
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w") as archive:
+            archive.writestr("report.csv", "date,impressions\n")
+        content = buffer.getvalue()
+    login_as(scene.world.a.email(PM))
+    response = upload(client, content, "report.csv")
+    if response.status_code == 302:  # readable header: the problem shows on the preview / run
+        import_id = import_id_from(response)
+        preview = client.get(f"/metrics/imports/{import_id}").get_data(as_text=True)
+        if message not in preview:
+            result = confirm(client, import_id)
+            assert message in result.message
+        else:
+            assert 'data-testid="confirm-import" disabled' in preview
+    else:
+        assert response.status_code == 422
+        assert message in response.get_data(as_text=True)
+    assert stored(app) == []
+
+
+def test_oversized_uploads_answer_413_and_nothing_keeps_the_clients_name(make_app, world, tmp_path):
+    app = make_app(METRICS_UPLOAD_MAX_BYTES=1024, METRICS_UPLOAD_DIR=str(tmp_path))
+    from tests import campaign_helpers as ch
+    from tests.conftest import login
+
+    with app.app_context():
+        ch.joint_campaign(world)
+        db.session.remove()
+    client = app.test_client()
+    login(client, world.a.email(PM))
+    big = upload(client, b"date,impressions\n" + b"2027-03-01,1\n" * 200, "../../big.csv")
+    assert big.status_code == 413
+    assert "larger than allowed" in big.get_data(as_text=True)
+    ok = upload(client, b"date,impressions\n2027-03-01,1\n", '../../x"\r\nevil.csv')
+    assert ok.status_code == 302
+    names = [p.name for p in Path(tmp_path).iterdir()]
+    assert len(names) == 1 and re.fullmatch(r"[0-9a-f]{64}\.upload", names[0]), names
+    with app.app_context():
+        shown = db.session.scalar(sa.select(MetricImport.filename))
+        assert shown and not set(shown) & set('/\\"\r\n'), shown
+
+
+def test_only_placement_owners_can_upload(app, client, login_as, scene):
+    login_as(scene.world.a.email("analyst"))
+    assert upload(client, b"date,impressions\n2027-03-01,1\n").status_code == 403
+    with app.app_context(), pytest.raises(ValidationFailed):
+        services.upload(actor(scene.world.c.email(PM)), io.BytesIO(b"date,impressions\n"), "x.csv")
+
+
+def test_files_above_the_form_limit_but_within_the_upload_limit_are_accepted(make_app, world):
+    from tests import campaign_helpers as ch
+    from tests.conftest import login
+
+    app = make_app(MAX_CONTENT_LENGTH=4096, METRICS_UPLOAD_MAX_BYTES=200_000)
+    with app.app_context():
+        ch.joint_campaign(world)
+        db.session.remove()
+    client = app.test_client()
+    login(client, world.a.email(PM))
+    lines = "".join(f"2027-03-{d:02d},Alpha newsletter,{n}\n" for n in range(300) for d in (1,))
+    content = ("date,placement,impressions\n" + lines).encode()
+    assert 4096 < len(content) < 200_000
+    assert upload(client, content).status_code == 302
+    # Every other form keeps the app-wide limit.
+    assert client.post("/metrics/imports/1/settings", data={"x": "y" * 5000}).status_code == 413
+
+
+def test_a_background_import_reports_progress_until_it_has_finished(make_app, world):
+    import time
+
+    from tests import campaign_helpers as ch
+    from tests.conftest import login
+
+    app = make_app(METRICS_IMPORT_INLINE=False, METRICS_IMPORT_CHUNK_ROWS=10)
+    with app.app_context():
+        joint = ch.joint_campaign(world)
+        db.session.remove()
+    client = app.test_client()
+    login(client, world.a.email(PM))
+    lines = [HEADER.strip()]
+    lines += [f"2027-03-{d:02d},{joint.a_placement},10,5,1,0,0,0,1.00" for d in range(1, 31)]
+    import_id = import_id_from(upload(client, ("\n".join(lines) + "\n").encode()))
+    client.post(f"/metrics/imports/{import_id}/confirm", data={})
+    seen = []
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        state = client.get(f"/metrics/imports/{import_id}/progress").get_json()
+        seen.append(state)
+        if state["finished"]:
+            break
+        time.sleep(0.05)
+    assert seen[-1]["finished"] and seen[-1]["status"] == "succeeded", seen[-1]
+    assert seen[-1]["progress"] == 1.0 and seen[-1]["rows"] == 30
+    assert len(stored(app)) == 30
+    page = client.get(f"/metrics/imports/{import_id}").get_data(as_text=True)
+    assert 'data-testid="import-succeeded"' in page
+
+
+def test_the_operator_command_runs_waiting_imports_and_closes_interrupted_ones(
+    app, client, login_as, scene, runner
+):
+    from datetime import timedelta
+
+    from comarketing.db import utcnow
+
+    login_as(scene.world.a.email(PM))
+    waiting = import_id_from(
+        upload(client, (HEADER + "2027-03-01,Alpha newsletter,1,1,0,0,0,0,0\n").encode())
+    )
+    stalled = import_id_from(
+        upload(client, (HEADER + "2027-03-02,Alpha newsletter,1,1,0,0,0,0,0\n").encode())
+    )
+    with app.app_context():
+        for import_id, status in ((waiting, "queued"), (stalled, "running")):
+            record = db.session.get(MetricImport, import_id)
+            record.status = status
+            record.started_at = utcnow() - timedelta(hours=2)
+        db.session.commit()
+    result = runner.invoke(args=["metrics", "run-pending"])
+    assert result.exit_code == 0, result.output
+    assert "Ran 1 queued import(s); marked 1 interrupted one(s) failed." in result.output
+    with app.app_context():
+        assert db.session.get(MetricImport, waiting).status == "succeeded"
+        assert db.session.get(MetricImport, stalled).status == "failed"
+    assert [row[1] for row in stored(app)] == ["2027-03-01"]
