@@ -53,7 +53,32 @@ class DailyMetric(Model):
             name="not_negative",
         ),
         sa.CheckConstraint("reach <= impressions", name="reach_within_impressions"),
+        # Reports read the days at the edges of a period, by campaign.
+        sa.Index("ix_daily_metrics_campaign_day", "campaign_id", "day"),
     )
+
+
+class MetricRollup(Model):
+    """The sums of a placement's daily rows per month, changed in the same transaction as
+    every write of those rows: reports read it instead of scanning the days."""
+
+    __tablename__ = "metric_rollups"
+
+    placement_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("placements.id", ondelete="CASCADE"), primary_key=True
+    )
+    month: Mapped[date] = mapped_column(sa.Date, primary_key=True)  # its first day
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    days: Mapped[int] = mapped_column(default=0)
+    impressions: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    reach: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    clicks: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    leads: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    conversions: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    revenue_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    cost_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+
+    __table_args__ = (sa.Index("ix_metric_rollups_campaign_month", "campaign_id", "month"),)
 
 
 class ImportSource(StrEnum):

@@ -29,7 +29,7 @@ from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.errors import Forbidden, NotFound, TooLarge, ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import cleaning, columns, reading
+from comarketing.metrics import cleaning, columns, reading, rollup
 from comarketing.metrics.cleaning import Options, PlacementInfo
 from comarketing.metrics.models import (
     VALUE_FIELDS,
@@ -210,6 +210,17 @@ def _records(frame: pd.DataFrame, names: Sequence[str]) -> list[dict[str, Any]]:
     ]
 
 
+def _differences(changed: pd.DataFrame) -> pd.DataFrame:
+    """New minus old for each written day (old = 0 for a new day), for the monthly rollup."""
+    delta = changed[["placement_id", "campaign_id", "day"]].copy()
+    delta["days"] = changed["import_id"].isna().astype("int64")
+    for name in VALUE_FIELDS:
+        delta[name] = changed[name].astype("int64") - changed[name + "_old"].fillna(0).astype(
+            "int64"
+        )
+    return delta
+
+
 class _Writer:
     """Writes checked chunks for one import, inside the caller's transaction."""
 
@@ -314,6 +325,7 @@ class _Writer:
             rows["import_id"] = self.metric_import.id
             rows["updated_at"] = now
             db.session.execute(self.upsert, _records(rows, list(rows.columns)))
+            rollup.apply(_differences(changed))
         self.stats.written += len(changed)
         self.stats.replaced += int(replaced.sum())
         self.stats.unchanged += int(same.sum())
@@ -432,6 +444,70 @@ def upsert_days(
         placement_id=placement_id,
         source=source.value,
         days=len(days),
+    )
+    db.session.commit()
+    return metric_import
+
+
+@transactional
+def delete_days(
+    actor: Actor,
+    placement_id: int,
+    days: Sequence[date],
+    *,
+    source: ImportSource = ImportSource.FORM,
+) -> MetricImport:
+    """Remove days of a placement. Their values are kept with this import like replaced ones
+    (importing them back undoes the removal); costs already posted to the ledger stay there
+    until someone reverses them."""
+    view = get_placement(actor, placement_id)
+    authorize(actor.user, Action.WRITE_METRICS)
+    if not view.can_write:
+        raise Forbidden("Only the company that owns this placement enters its results.")
+    if not days:
+        raise ValidationFailed("Choose at least one day.", field="days")
+    metric_import = _new_import(actor, source, settings={"placement_id": placement_id})
+    _Writer(actor, metric_import, post_costs=False).lock([placement_id])
+    old = db.session.scalars(
+        sa.select(DailyMetric).where(
+            DailyMetric.placement_id == placement_id, DailyMetric.day.in_(sorted(set(days)))
+        )
+    ).all()
+    for day in old:
+        db.session.add(
+            ReplacedDay(
+                import_id=metric_import.id,
+                placement_id=placement_id,
+                day=day.day,
+                **{name: getattr(day, name) for name in VALUE_FIELDS},
+                currency=day.currency,
+                previous_import_id=day.import_id,
+            )
+        )
+    rollup.apply(
+        pd.DataFrame(
+            {
+                "placement_id": [d.placement_id for d in old],
+                "campaign_id": [d.campaign_id for d in old],
+                "day": [d.day for d in old],
+                "days": [-1] * len(old),
+                **{name: [-getattr(d, name) for d in old] for name in VALUE_FIELDS},
+            }
+        )
+    )
+    db.session.execute(
+        sa.delete(DailyMetric).where(
+            DailyMetric.placement_id == placement_id, DailyMetric.day.in_([d.day for d in old])
+        )
+    )
+    _finish(metric_import, WriteStats(replaced=len(old)), len(days))
+    audit.record(
+        "metrics.delete",
+        actor=actor,
+        organization_ids=[actor.organization_id],
+        target=metric_import,
+        placement_id=placement_id,
+        days=len(old),
     )
     db.session.commit()
     return metric_import

@@ -1,0 +1,48 @@
+"""The monthly rollup of daily metrics, kept in the same transaction as every write.
+
+Reports read one row per placement and month instead of up to 31 daily rows; the rollup is
+changed by the difference each write makes (new minus old), so it always equals the sum of the
+daily rows it stands for (a property test checks it after any sequence of writes).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from comarketing.extensions import db
+from comarketing.metrics.models import VALUE_FIELDS, MetricRollup
+
+
+def _upsert_increment() -> Any:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    statement: Any = dialect.insert(MetricRollup)
+    table = MetricRollup.__table__
+    return statement.on_conflict_do_update(
+        index_elements=["placement_id", "month"],
+        set_={name: table.c[name] + statement.excluded[name] for name in ("days", *VALUE_FIELDS)},
+    )
+
+
+def apply(changes: pd.DataFrame) -> None:
+    """Add the differences of written days to their months.
+
+    ``changes``: placement_id, campaign_id, day, days (+1 new day, 0 replaced, -1 deleted) and
+    the difference of every figure (new minus old).
+    """
+    if changes.empty:
+        return
+    frame = changes.copy()
+    frame["month"] = pd.to_datetime(frame["day"]).dt.to_period("M").dt.start_time.dt.date
+    grouped = frame.groupby(["placement_id", "campaign_id", "month"], as_index=False)[
+        ["days", *VALUE_FIELDS]
+    ].sum()
+    names = ["placement_id", "campaign_id", "month", "days", *VALUE_FIELDS]
+    records = [
+        dict(zip(names, values, strict=True))
+        for values in zip(*(grouped[n].tolist() for n in names), strict=True)
+    ]
+    db.session.execute(_upsert_increment(), records)

@@ -1,0 +1,142 @@
+"""Property: the monthly rollup always equals the sum of the daily rows it stands for, after
+any sequence of inserts, replacements and deletions, through every write path."""
+
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from comarketing.extensions import db
+from comarketing.metrics import services
+from comarketing.metrics.models import VALUE_FIELDS, DailyMetric, MetricRollup
+from comarketing.money import to_decimal_string
+from tests.metrics.conftest import PM
+from tests.offer_helpers import actor
+
+FIRST = date(2027, 3, 1)  # the scene's placements run 2027-03-01 .. 2027-04-30
+
+values = st.fixed_dictionaries(
+    {
+        "impressions": st.integers(0, 10**9),
+        "clicks": st.integers(0, 10**6),
+        "leads": st.integers(0, 1000),
+        "conversions": st.integers(0, 1000),
+        "revenue": st.integers(0, 10**9),
+        "cost": st.integers(0, 10**9),
+    }
+)
+day_offsets = st.integers(0, 60)
+operation = st.one_of(
+    st.tuples(
+        st.just("upsert"),
+        st.booleans(),
+        st.lists(st.tuples(day_offsets, values), min_size=1, max_size=5),
+    ),
+    st.tuples(
+        st.just("file"),
+        st.booleans(),
+        st.lists(st.tuples(day_offsets, values), min_size=1, max_size=5),
+    ),
+    st.tuples(st.just("delete"), st.booleans(), st.lists(day_offsets, min_size=1, max_size=4)),
+)
+
+
+def _day(offset: int) -> str:
+    return (FIRST + timedelta(days=offset)).isoformat()
+
+
+def _items(entries):
+    unique = dict(entries)  # one value per day in a batch
+    return [
+        {
+            "day": _day(offset),
+            **{k: str(v) for k, v in figures.items() if k not in ("revenue", "cost")},
+            "reach": str(figures["impressions"] // 2),
+            "revenue": to_decimal_string(figures["revenue"], "EUR"),
+            "cost": to_decimal_string(figures["cost"], "EUR"),
+        }
+        for offset, figures in unique.items()
+    ]
+
+
+def _raw_by_month() -> dict:
+    month = sa.func.strftime("%Y-%m", DailyMetric.day)
+    if db.session.get_bind().dialect.name == "postgresql":
+        month = sa.func.to_char(DailyMetric.day, "YYYY-MM")
+    rows = db.session.execute(
+        sa.select(
+            DailyMetric.placement_id,
+            month,
+            sa.func.count(),
+            *(sa.func.sum(getattr(DailyMetric, f)) for f in VALUE_FIELDS),
+        ).group_by(DailyMetric.placement_id, month)
+    ).all()
+    return {(r[0], r[1]): tuple(int(v) for v in r[2:]) for r in rows}
+
+
+def _rollup_by_month() -> dict:
+    rows = db.session.scalars(sa.select(MetricRollup)).all()
+    return {
+        (r.placement_id, r.month.strftime("%Y-%m")): (
+            r.days,
+            *(getattr(r, f) for f in VALUE_FIELDS),
+        )
+        for r in rows
+        if r.days  # a month whose days were all removed keeps a row of zeros
+    }
+
+
+@settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(operations=st.lists(operation, min_size=1, max_size=8))
+def test_the_rollup_always_equals_the_daily_rows(app, scene, operations):
+    email = scene.world.a.email(PM)
+    placements = (scene.a_placement, scene.a_placement)
+    with app.app_context():
+        db.session.execute(sa.delete(DailyMetric))
+        db.session.execute(sa.delete(MetricRollup))
+        db.session.commit()
+        for kind, second, payload in operations:
+            placement = placements[int(second)]
+            if kind == "upsert":
+                services.upsert_days(actor(email), placement, _items(payload))
+            elif kind == "file":
+                lines = [
+                    "date,placement_id,impressions,reach,clicks,leads,conversions,revenue,cost"
+                ]
+                for item in _items(payload):
+                    lines.append(
+                        ",".join(
+                            [item["day"], str(placement)]
+                            + [
+                                item[k]
+                                for k in (
+                                    "impressions",
+                                    "reach",
+                                    "clicks",
+                                    "leads",
+                                    "conversions",
+                                    "revenue",
+                                    "cost",
+                                )
+                            ]
+                        )
+                    )
+                upload = services.upload(
+                    actor(email), io.BytesIO(("\n".join(lines) + "\n").encode()), "r.csv"
+                )
+                services.confirm(actor(email), upload.id, post_costs=False, import_again=True)
+                assert services.run_import(upload.id).status == "succeeded"
+            else:
+                services.delete_days(
+                    actor(email), placement, [FIRST + timedelta(days=o) for o in payload]
+                )
+            assert _rollup_by_month() == _raw_by_month()
