@@ -74,6 +74,7 @@ def register_blueprints(app: Flask) -> None:
     from comarketing.metrics.views import bp as metrics_bp
     from comarketing.offers.views import bp as offers_bp
     from comarketing.partners.views import bp as partners_bp
+    from comarketing.reports.views import bp as reports_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(partners_bp)
@@ -81,6 +82,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(offers_bp)
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(metrics_bp)
+    app.register_blueprint(reports_bp)
     api_views.install(app)
 
 

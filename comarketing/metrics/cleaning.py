@@ -158,7 +158,70 @@ def _remove_grouping(values: pd.Series, decimal: str) -> pd.Series:
     return values.str.replace(grouping, "", regex=True)
 
 
+# Fast paths. A column whose every cell is already in the plain form (our own export, the API,
+# most in-house sheets) converts in a few whole-column steps instead of a dozen per-cell
+# regular expressions: 1,000,000 rows took ~20 s more without them. Each gives exactly what the
+# general code gives for such cells (none of them is empty, grouped, signed or marked, so none
+# can be refused) and returns None for anything else, which then takes the general path.
+# Keep them in step with it.
+
+_PLAIN_COUNT = rf"[0-9]{{1,{MAX_COUNT_DIGITS}}}"
+_PLAIN_AMOUNT = r"[0-9]{1,15}(?:\.[0-9]+)?"
+_PLAIN_DAY = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+
+
+def _plain_cells(raw: pd.Series, cell: str) -> list[str] | None:
+    """The cells, if every one fully matches ``cell``: one pass over the joined column."""
+    values = raw.tolist()
+    try:
+        joined = "\n".join(values)
+    except TypeError:  # a cell that is not text
+        return None
+    if not values or joined.count("\n") != len(values) - 1:  # a cell holding a line break
+        return None
+    if len(re.findall(rf"^{cell}$", joined, flags=re.MULTILINE)) != len(values):
+        return None
+    return values
+
+
+def _plain_counts(raw: pd.Series) -> pd.Series | None:
+    if _plain_cells(raw, _PLAIN_COUNT) is None:
+        return None
+    return raw.astype("int64")
+
+
+def _plain_money(raw: pd.Series, exponents: pd.Series, options: Options) -> pd.Series | None:
+    if not (options.strict or options.decimal == ".") or not exponents.index.equals(raw.index):
+        return None
+    values = _plain_cells(raw, _PLAIN_AMOUNT)
+    if values is None:
+        return None
+    whole, _point, fraction = np.strings.partition(np.array(values, dtype=str), ".")
+    kept = np.strings.rstrip(fraction, "0")
+    significant = np.strings.str_len(kept)
+    exponent = exponents.to_numpy(dtype=np.int64)
+    if (significant > exponent).any():  # more decimals than the currency has: refused below
+        return None
+    cents = np.where(significant > 0, kept, "0").astype(np.int64)
+    minor = whole.astype(np.int64) * 10**exponent + cents * 10 ** (exponent - significant)
+    if (minor >= 2**53).any():  # beyond exact floats: left to the general path, as it was
+        return None
+    return pd.Series(minor, index=raw.index, dtype="int64")
+
+
+def _plain_days(raw: pd.Series) -> pd.Series | None:
+    if _plain_cells(raw, _PLAIN_DAY) is None:
+        return None
+    parsed = pd.to_datetime(raw, format="%Y-%m-%d", errors="coerce")
+    if parsed.isna().any():  # an impossible date (2027-02-30): refused below
+        return None
+    return parsed.rename(None)
+
+
 def parse_counts(raw: pd.Series, field_name: str, options: Options, errors: _Errors) -> pd.Series:
+    plain = _plain_counts(raw)
+    if plain is not None:
+        return plain
     text = _strip(raw)
     empty = _is_empty(text)
     digits = text if options.strict else _remove_grouping(text, options.decimal)
@@ -187,6 +250,9 @@ def parse_money(
     raw: pd.Series, field_name: str, exponents: pd.Series, options: Options, errors: _Errors
 ) -> pd.Series:
     """Exact amounts -> minor units in each row's campaign currency ("1.234,56 €" -> 123456)."""
+    plain_minor = _plain_money(raw, exponents, options)
+    if plain_minor is not None:
+        return plain_minor
     text = _strip(raw)
     empty = _is_empty(text)
     plain = text
@@ -222,6 +288,9 @@ def parse_money(
 
 
 def parse_days(raw: pd.Series, options: Options, errors: _Errors) -> pd.Series:
+    plain = _plain_days(raw)
+    if plain is not None:
+        return plain
     text = _strip(raw)
     year = pd.Series(np.nan, index=raw.index)
     month = year.copy()

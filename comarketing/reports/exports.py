@@ -1,0 +1,113 @@
+"""Tables to CSV and XLSX files: numbers stay numbers, text that a spreadsheet would run as a
+formula is neutralised, and file names are safe.
+
+A :class:`Table` is the one shape every report table takes on its way out (pages render it
+too): named columns with a kind each, so money is written as a number with the currency's
+decimals rather than as text.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from comarketing.money import exponent
+from comarketing.spreadsheets import safe_cell
+
+XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+CSV_MIME = "text/csv"
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: str
+    # text | int | money (minor units, ``currency`` from the row or the table) | ratio | percent
+    kind: str = "text"
+
+
+@dataclass
+class Table:
+    name: str  # used in the file name
+    columns: Sequence[Column]
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    currency: str | None = None  # for money columns when rows carry none
+
+    def value(self, row: dict[str, Any], column: Column) -> Any:
+        """The cell as a spreadsheet should hold it: int, Decimal, str or None."""
+        raw = row.get(column.key)
+        if raw is None:
+            return None
+        if column.kind == "int":
+            return int(raw)
+        if column.kind == "money":
+            currency = row.get("currency") or self.currency or "EUR"
+            places = exponent(currency)
+            amount = Decimal(int(raw)) if not isinstance(raw, Fraction) else _decimal(raw)
+            return (amount / (Decimal(10) ** places)).quantize(Decimal(1).scaleb(-places))
+        if column.kind in ("ratio", "percent"):
+            scale = 100 if column.kind == "percent" else 1
+            return _decimal(Fraction(raw) * scale).quantize(Decimal("0.0001"))
+        if isinstance(raw, date):
+            return raw.isoformat()
+        return str(raw)
+
+
+def _decimal(value: Fraction) -> Decimal:
+    return Decimal(value.numerator) / Decimal(value.denominator)
+
+
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+def file_name(*parts: str, extension: str) -> str:
+    """ASCII letters, digits, dot, dash and underscore only: no path, quote or header break."""
+    text = "-".join(p for p in parts if p)
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = _UNSAFE.sub("-", text).strip("-._")[:100] or "export"
+    return f"{text}.{extension}"
+
+
+def to_csv(table: Table) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    writer.writerow([safe_cell(c.label) for c in table.columns])
+    for row in table.rows:
+        cells = []
+        for column in table.columns:
+            value = table.value(row, column)
+            cells.append("" if value is None else safe_cell(str(value)))
+        writer.writerow(cells)
+    # A BOM so that Excel opens UTF-8 (names with accents) correctly.
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def to_xlsx(table: Table) -> bytes:
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=_sheet_title(table.name))
+    sheet.append([safe_cell(c.label) for c in table.columns])
+    for row in table.rows:
+        cells: list[Any] = []
+        for column in table.columns:
+            value = table.value(row, column)
+            # Decimal and int become number cells; only text can carry a formula.
+            cells.append(safe_cell(value) if isinstance(value, str) else value)
+        sheet.append(cells)
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def _sheet_title(name: str) -> str:
+    cleaned = re.sub(r"[\[\]:*?/\\]", " ", name).strip()[:31]
+    return cleaned or "Report"

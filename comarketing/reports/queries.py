@@ -1,0 +1,220 @@
+"""The SQL aggregates reports need, built with SQLAlchemy and grouped in the database.
+
+Every query starts from the campaigns the organization is a party to, so a report can hold
+nothing else. Daily figures come from the monthly rollup for the months the period covers
+whole, and from the daily rows only for the partial months at its edges; a report therefore
+reads at most two months of daily rows, whatever the data size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import FunctionElement
+
+from comarketing.accounts.models import Organization
+from comarketing.budgets.models import EntryKind, LedgerEntry
+from comarketing.campaigns.models import Campaign, CampaignParty, Placement
+from comarketing.extensions import db
+from comarketing.metrics.models import VALUE_FIELDS, DailyMetric, MetricRollup
+
+
+class month_text(FunctionElement[str]):
+    """'YYYY-MM' of a date column, on every backend."""
+
+    type = sa.String()
+    inherit_cache = True
+
+
+@compiles(month_text)
+def _month_text_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    # SQLite's driver takes "?" parameters: a "%" in the SQL is literal.
+    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
+
+
+@compiles(month_text, "postgresql")
+def _month_text_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
+
+
+@dataclass(frozen=True)
+class Scope:
+    organization_id: int
+    start: date
+    end: date
+    partner_id: int | None = None
+    channel: str | None = None
+    campaign_id: int | None = None
+
+
+def scoped_campaigns(scope: Scope) -> sa.Select[int]:
+    """Ids of the campaigns in the report: the organization is a party; the partner filter
+    keeps joint campaigns with that partner (solo campaigns stay, as the comparison)."""
+    mine = sa.select(CampaignParty.campaign_id).where(
+        CampaignParty.organization_id == scope.organization_id
+    )
+    query = sa.select(Campaign.id).where(Campaign.id.in_(mine))
+    if scope.partner_id is not None:
+        with_partner = sa.select(CampaignParty.campaign_id).where(
+            CampaignParty.organization_id == scope.partner_id
+        )
+        query = query.where(sa.or_(Campaign.kind == "solo", Campaign.id.in_(with_partner)))
+    if scope.campaign_id is not None:
+        query = query.where(Campaign.id == scope.campaign_id)
+    return query
+
+
+def _month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def _next_month(day: date) -> date:
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def whole_months(start: date, end: date) -> tuple[date, date] | None:
+    """First days of the first and last month lying wholly inside [start, end], if any."""
+    first = start if start.day == 1 else _next_month(start)
+    last_whole_end = _next_month(end) - timedelta(days=1) == end
+    last = _month_start(end) if last_whole_end else _month_start(_month_start(end) - timedelta(1))
+    return (first, last) if first <= last else None
+
+
+def metric_cells(scope: Scope) -> pd.DataFrame:
+    """Sums of the daily figures per campaign, channel and month of the period."""
+    sums = [sa.func.sum(getattr(MetricRollup, f)).label(f) for f in VALUE_FIELDS]
+    months = whole_months(scope.start, scope.end)
+    parts = []
+    if months is not None:
+        rollup = (
+            sa.select(
+                MetricRollup.campaign_id,
+                Placement.channel,
+                month_text(MetricRollup.month).label("month"),
+                *sums,
+            )
+            .join(Placement, Placement.id == MetricRollup.placement_id)
+            .where(
+                MetricRollup.campaign_id.in_(scoped_campaigns(scope)),
+                MetricRollup.month.between(months[0], months[1]),
+            )
+            .group_by(MetricRollup.campaign_id, Placement.channel, MetricRollup.month)
+        )
+        if scope.channel:
+            rollup = rollup.where(Placement.channel == scope.channel)
+        parts.append(rollup)
+    edges = _edge_days(scope.start, scope.end, months)
+    if edges:
+        daily_sums = [sa.func.sum(getattr(DailyMetric, f)).label(f) for f in VALUE_FIELDS]
+        month = month_text(DailyMetric.day)
+        daily = (
+            sa.select(DailyMetric.campaign_id, Placement.channel, month.label("month"), *daily_sums)
+            .join(Placement, Placement.id == DailyMetric.placement_id)
+            .where(
+                DailyMetric.campaign_id.in_(scoped_campaigns(scope)),
+                sa.or_(*(DailyMetric.day.between(a, b) for a, b in edges)),
+            )
+            .group_by(DailyMetric.campaign_id, Placement.channel, month)
+        )
+        if scope.channel:
+            daily = daily.where(Placement.channel == scope.channel)
+        parts.append(daily)
+    columns = ["campaign_id", "channel", "month", *VALUE_FIELDS]
+    rows = (
+        db.session.execute(sa.union_all(*parts)).all()
+        if len(parts) > 1
+        else (db.session.execute(parts[0]).all())
+    )
+    frame = pd.DataFrame(rows, columns=columns)
+    for name in VALUE_FIELDS:
+        frame[name] = frame[name].fillna(0).astype("int64")
+    frame = frame.groupby(["campaign_id", "channel", "month"], as_index=False)[
+        list(VALUE_FIELDS)
+    ].sum()
+    return frame
+
+
+def _edge_days(start: date, end: date, months: tuple[date, date] | None) -> list[tuple[date, date]]:
+    if months is None:
+        return [(start, end)]
+    edges = []
+    if start < months[0]:
+        edges.append((start, months[0] - timedelta(days=1)))
+    after = _next_month(months[1])
+    if after <= end:
+        edges.append((after, end))
+    return edges
+
+
+def spend_cells(scope: Scope) -> pd.DataFrame:
+    """Net spend (expenses less their reversals) per campaign, channel and month, by the day
+    the money was spent, from the ledger."""
+    signed = sa.case(
+        (LedgerEntry.kind == EntryKind.REVERSAL.value, -LedgerEntry.amount_minor),
+        else_=LedgerEntry.amount_minor,
+    )
+    original = aliased(LedgerEntry, name="original")
+    is_spend = sa.or_(
+        LedgerEntry.kind == EntryKind.EXPENSE.value,
+        sa.and_(
+            LedgerEntry.kind == EntryKind.REVERSAL.value, original.kind == EntryKind.EXPENSE.value
+        ),
+    )
+    month = month_text(LedgerEntry.occurred_on)
+    query = (
+        sa.select(
+            LedgerEntry.campaign_id,
+            Placement.channel,
+            month.label("month"),
+            sa.func.sum(signed).label("campaign_spend_minor"),
+        )
+        .join(Placement, Placement.id == LedgerEntry.placement_id)
+        .outerjoin(original, original.id == LedgerEntry.reverses_id)
+        .where(
+            LedgerEntry.campaign_id.in_(scoped_campaigns(scope)),
+            LedgerEntry.occurred_on.between(scope.start, scope.end),
+            is_spend,
+        )
+        .group_by(LedgerEntry.campaign_id, Placement.channel, month)
+    )
+    if scope.channel:
+        query = query.where(Placement.channel == scope.channel)
+    frame = pd.DataFrame(
+        db.session.execute(query).all(),
+        columns=["campaign_id", "channel", "month", "campaign_spend_minor"],
+    )
+    frame["campaign_spend_minor"] = frame["campaign_spend_minor"].fillna(0).astype("int64")
+    return frame
+
+
+def campaigns_and_parties(scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The scoped campaigns, and every party of them with its shares and name."""
+    campaigns = pd.DataFrame(
+        db.session.execute(
+            sa.select(
+                Campaign.id, Campaign.kind, Campaign.name, Campaign.currency, Campaign.status
+            ).where(Campaign.id.in_(scoped_campaigns(scope)))
+        ).all(),
+        columns=["campaign_id", "kind", "name", "currency", "status"],
+    )
+    parties = pd.DataFrame(
+        db.session.execute(
+            sa.select(
+                CampaignParty.campaign_id,
+                CampaignParty.organization_id,
+                CampaignParty.budget_share_bp,
+                CampaignParty.revenue_share_bp,
+                Organization.name,
+            )
+            .join(Organization, Organization.id == CampaignParty.organization_id)
+            .where(CampaignParty.campaign_id.in_(scoped_campaigns(scope)))
+        ).all(),
+        columns=["campaign_id", "organization_id", "budget_share_bp", "revenue_share_bp", "name"],
+    )
+    return campaigns, parties

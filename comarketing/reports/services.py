@@ -1,0 +1,175 @@
+"""The ROI dashboard: joint vs solo for one organization and period, in SQL then DataFrames.
+
+A fixed number of queries whatever the number of campaigns: campaigns, parties, metric sums
+(rollup + edge days), ledger spend. Everything else is arithmetic on their results.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import Any
+
+import pandas as pd
+
+from comarketing.context import Actor
+from comarketing.errors import ValidationFailed
+from comarketing.policy import Action, authorize
+from comarketing.reports import frames, queries
+from comarketing.reports.queries import Scope
+
+PRESETS = {
+    "last_30_days": "Last 30 days",
+    "last_90_days": "Last 90 days",
+    "this_month": "This month",
+    "last_month": "Last month",
+    "this_quarter": "This quarter",
+    "this_year": "This year",
+    "last_12_months": "Last 12 months",
+    "custom": "Custom",
+}
+DEFAULT_PRESET = "last_12_months"
+MAX_PERIOD_DAYS = 366 * 5
+
+
+@dataclass(frozen=True)
+class Period:
+    start: date
+    end: date
+    preset: str = "custom"
+
+    @property
+    def label(self) -> str:
+        return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+
+def period_for(
+    preset: str | None,
+    start: date | None = None,
+    end: date | None = None,
+    today: date | None = None,
+) -> Period:
+    today = today or date.today()
+    preset = preset or (("custom") if start or end else DEFAULT_PRESET)
+    if preset == "custom":
+        if start is None or end is None:
+            raise ValidationFailed("Give both the first and the last day.", field="start")
+        if end < start:
+            raise ValidationFailed("The last day is before the first.", field="end")
+        if (end - start).days > MAX_PERIOD_DAYS:
+            raise ValidationFailed("Choose a period of at most five years.", field="end")
+        return Period(start, end, "custom")
+    if preset == "last_30_days":
+        return Period(today - timedelta(days=29), today, preset)
+    if preset == "last_90_days":
+        return Period(today - timedelta(days=89), today, preset)
+    if preset == "this_month":
+        return Period(today.replace(day=1), today, preset)
+    if preset == "last_month":
+        last = today.replace(day=1) - timedelta(days=1)
+        return Period(last.replace(day=1), last, preset)
+    if preset == "this_quarter":
+        first_month = 3 * ((today.month - 1) // 3) + 1
+        return Period(today.replace(month=first_month, day=1), today, preset)
+    if preset == "this_year":
+        return Period(today.replace(month=1, day=1), today, preset)
+    if preset == "last_12_months":
+        start_month = (today.replace(day=1) - timedelta(days=335)).replace(day=1)
+        return Period(start_month, today, preset)
+    raise ValidationFailed("Choose a period.", field="preset")
+
+
+@dataclass(frozen=True)
+class Filters:
+    partner_id: int | None = None
+    channel: str | None = None
+    campaign_id: int | None = None
+
+
+@dataclass
+class Dashboard:
+    organization_id: int
+    period: Period
+    filters: Filters
+    comparisons: list[frames.Comparison]
+    by_channel: pd.DataFrame
+    by_partner: pd.DataFrame
+    by_month: pd.DataFrame
+    campaigns: pd.DataFrame  # campaign_id, kind, name, currency ... (for the filter choices)
+    partners: pd.DataFrame  # partner_id, partner (every partner of a scoped joint campaign)
+    cells: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+
+    @property
+    def currencies(self) -> list[str]:
+        return [c.currency for c in self.comparisons]
+
+    @property
+    def several_currencies(self) -> bool:
+        return len(self.comparisons) > 1
+
+
+def dashboard(actor: Actor, period: Period, filters: Filters | None = None) -> Dashboard:
+    authorize(actor.user, Action.VIEW_CAMPAIGNS)
+    filters = filters or Filters()
+    org = actor.organization_id
+    scope = Scope(
+        organization_id=org,
+        start=period.start,
+        end=period.end,
+        partner_id=filters.partner_id,
+        channel=filters.channel,
+        campaign_id=filters.campaign_id,
+    )
+    campaigns, parties = queries.campaigns_and_parties(scope)
+    metrics = queries.metric_cells(scope)
+    spend = queries.spend_cells(scope)
+    cells = frames.own_cells(metrics, spend, campaigns, parties, org)
+    partners = frames.partners_of(campaigns, parties, org)
+    return Dashboard(
+        organization_id=org,
+        period=period,
+        filters=filters,
+        comparisons=frames.comparisons(cells),
+        by_channel=frames.breakdown(cells, "channel"),
+        by_partner=frames.by_partner(cells, partners),
+        by_month=frames.breakdown(cells, "month"),
+        campaigns=campaigns,
+        partners=partners[["partner_id", "partner"]].drop_duplicates().sort_values("partner"),
+        cells=cells,
+    )
+
+
+def chart_data(board: Dashboard) -> dict[str, Any]:
+    """What the charts draw, per currency: joint vs solo bars by channel and by partner, and
+    lines of reach per unit spent by month."""
+    out: dict[str, Any] = {"currencies": []}
+    for comparison in board.comparisons:
+        currency = comparison.currency
+        channel = board.by_channel[board.by_channel["currency"] == currency]
+        month = board.by_month[board.by_month["currency"] == currency]
+        partner = board.by_partner[board.by_partner["currency"] == currency]
+        out["currencies"].append(
+            {
+                "currency": currency,
+                "channels": _bars(channel, "channel"),
+                "months": _bars(month, "month"),
+                "partners": {
+                    "labels": partner["partner"].tolist(),
+                    "reach": [int(v) for v in partner["reach"]],
+                    "spend_minor": [int(v) for v in partner["spend_minor"]],
+                },
+            }
+        )
+    return out
+
+
+def _bars(table: pd.DataFrame, by: str) -> dict[str, Any]:
+    labels = sorted(table[by].unique().tolist())
+    series: dict[str, Any] = {"labels": labels}
+    for kind in ("joint", "solo"):
+        rows = table[table["kind"] == kind].set_index(by)
+        series[kind] = {
+            name: [int(rows[name].get(label, 0)) if label in rows.index else 0 for label in labels]
+            for name in ("reach", "spend_minor", "revenue_minor", "impressions")
+        }
+    return series

@@ -1,0 +1,158 @@
+"""The dashboard's tables in the one shape pages render and exports write (``exports.Table``)."""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
+from typing import Any
+
+import pandas as pd
+
+from comarketing.money import format_money
+from comarketing.reports import frames
+from comarketing.reports.exports import Column, Table
+from comarketing.reports.services import Dashboard
+
+FIGURE_COLUMNS = [
+    Column("campaigns", "Campaigns", "int"),
+    Column("spend_minor", "Own spend", "money"),
+    Column("impressions", "Impressions", "int"),
+    Column("reach", "Reach", "int"),
+    Column("frequency", "Frequency", "ratio"),
+    Column("clicks", "Clicks", "int"),
+    Column("leads", "Leads", "int"),
+    Column("conversions", "Conversions", "int"),
+    Column("revenue_minor", "Own revenue", "money"),
+    Column("cpm_minor", "CPM", "money"),
+    Column("cost_per_thousand_reached_minor", "Cost per 1,000 reached", "money"),
+    Column("cpl_minor", "CPL", "money"),
+    Column("conversion_rate", "Conversion rate (%)", "percent"),
+    Column("roi", "ROI (%)", "percent"),
+]
+KIND_LABEL = {"joint": "Joint", "solo": "Solo"}
+TABLES = {
+    "headline": "Joint vs solo",
+    "channel": "By channel",
+    "partner": "By partner",
+    "month": "By month",
+}
+
+
+def _figure_row(figures: frames.Figures) -> dict[str, Any]:
+    return figures.as_dict()
+
+
+def headline(board: Dashboard) -> Table:
+    rows = []
+    for comparison in board.comparisons:
+        for kind, figures in (("joint", comparison.joint), ("solo", comparison.solo)):
+            rows.append(
+                {"currency": comparison.currency, "kind": KIND_LABEL[kind], **_figure_row(figures)}
+            )
+        rows.append(
+            {
+                "currency": comparison.currency,
+                "kind": "Reach multiplier (joint / solo)",
+                "multiplier": comparison.reach_multiplier,
+            }
+        )
+    return Table(
+        name="joint-vs-solo",
+        columns=[
+            Column("currency", "Currency"),
+            Column("kind", "Campaigns of kind"),
+            *FIGURE_COLUMNS,
+            Column("multiplier", "Reach multiplier", "ratio"),
+        ],
+        rows=rows,
+    )
+
+
+def _rows_from(frame: pd.DataFrame, label_column: str) -> list[dict[str, Any]]:
+    rows = []
+    for record in frame.to_dict("records"):
+        figures = frames.figures_from(record)
+        row = {"currency": record["currency"], label_column: record[label_column]}
+        if "kind" in record:
+            row["kind"] = KIND_LABEL.get(str(record["kind"]), record["kind"])
+        rows.append({**row, **_figure_row(figures)})
+    return rows
+
+
+def by_channel(board: Dashboard) -> Table:
+    frame = board.by_channel.copy()
+    if not frame.empty:
+        frame["channel"] = frame["channel"].map(lambda c: str(c).replace("_", " ").capitalize())
+    return Table(
+        name="by-channel",
+        columns=[
+            Column("currency", "Currency"),
+            Column("channel", "Channel"),
+            Column("kind", "Kind"),
+            *FIGURE_COLUMNS,
+        ],
+        rows=_rows_from(frame, "channel"),
+    )
+
+
+def by_partner(board: Dashboard) -> Table:
+    return Table(
+        name="by-partner",
+        columns=[
+            Column("currency", "Currency"),
+            Column("partner", "Partner"),
+            Column("campaigns", "Joint campaigns", "int"),
+            Column("spend_minor", "Own spend", "money"),
+            Column("reach", "Reach", "int"),
+            Column("revenue_minor", "Own revenue", "money"),
+            Column("roi", "ROI (%)", "percent"),
+            Column("cost_per_thousand_reached_minor", "Cost per 1,000 reached", "money"),
+        ],
+        rows=_rows_from(board.by_partner, "partner"),
+    )
+
+
+def by_month(board: Dashboard) -> Table:
+    return Table(
+        name="by-month",
+        columns=[
+            Column("currency", "Currency"),
+            Column("month", "Month"),
+            Column("kind", "Kind"),
+            *FIGURE_COLUMNS,
+        ],
+        rows=_rows_from(board.by_month, "month"),
+    )
+
+
+BUILDERS = {"headline": headline, "channel": by_channel, "partner": by_partner, "month": by_month}
+
+
+def all_tables(board: Dashboard) -> dict[str, Table]:
+    return {key: build(board) for key, build in BUILDERS.items()}
+
+
+def display(table: Table, row: dict[str, Any], column: Column) -> str:
+    """A cell as the page shows it ("—" where a ratio has no denominator)."""
+    raw = row.get(column.key)
+    if raw is None:
+        return "—" if column.key in row or column.kind != "text" else ""
+    if column.kind == "int":
+        return f"{int(raw):,}"
+    if column.kind == "money":
+        currency = row.get("currency") or table.currency or "EUR"
+        minor = (
+            int(
+                (Decimal(raw.numerator) / Decimal(raw.denominator)).quantize(
+                    Decimal(1), rounding=ROUND_HALF_EVEN
+                )
+            )
+            if isinstance(raw, Fraction)
+            else int(raw)
+        )
+        return format_money(minor, str(currency))
+    if column.kind == "percent":
+        return f"{float(Fraction(raw) * 100):,.1f} %"
+    if column.kind == "ratio":
+        return f"{float(Fraction(raw)):,.2f}"
+    return str(raw)

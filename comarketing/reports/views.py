@@ -1,0 +1,103 @@
+"""The ROI dashboard page, its chart data and its exports (CSV and XLSX of every table)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from flask import Blueprint, Response, abort, render_template, request
+from flask.typing import ResponseReturnValue
+from flask_login import login_required
+
+from comarketing.campaigns.models import Channel
+from comarketing.errors import DomainError, ValidationFailed
+from comarketing.reports import exports, services, tables
+from comarketing.web import abort_for, current_actor
+
+bp = Blueprint("reports", __name__)
+
+
+def _date(name: str) -> date | None:
+    text = request.args.get(name, "").strip()
+    if not text:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise ValidationFailed("Use a date like 2026-03-31.", field=name) from exc
+
+
+def _int(name: str) -> int | None:
+    text = request.args.get(name, "").strip()
+    return int(text) if text.isdigit() and len(text) < 10 else None
+
+
+def _request() -> tuple[services.Period, services.Filters]:
+    preset = request.args.get("preset") or None
+    if preset not in services.PRESETS:
+        preset = None
+    period = services.period_for(preset, _date("start"), _date("end"))
+    channel = request.args.get("channel") or None
+    filters = services.Filters(
+        partner_id=_int("partner"),
+        channel=channel if channel in {c.value for c in Channel} else None,
+        campaign_id=_int("campaign"),
+    )
+    return period, filters
+
+
+def _board() -> tuple[services.Dashboard | None, str | None]:
+    try:
+        period, filters = _request()
+        return services.dashboard(current_actor(), period, filters), None
+    except ValidationFailed as exc:
+        return None, exc.message
+
+
+@bp.route("/reports")
+@login_required
+def dashboard() -> ResponseReturnValue:
+    try:
+        board, error = _board()
+        if board is None:
+            board = services.dashboard(
+                current_actor(), services.period_for(services.DEFAULT_PRESET)
+            )
+    except DomainError as exc:
+        abort_for(exc)
+    return render_template(
+        "reports/dashboard.html",
+        board=board,
+        error=error,
+        tables=tables.all_tables(board),
+        titles=tables.TABLES,
+        display=tables.display,
+        chart_data=services.chart_data(board),
+        presets=services.PRESETS,
+        channels=list(Channel),
+        query=request.query_string.decode("ascii", "ignore"),
+    ), (422 if error else 200)
+
+
+@bp.route("/reports/<any(headline, channel, partner, month):table>.<any(csv, xlsx):fmt>")
+@login_required
+def export(table: str, fmt: str) -> ResponseReturnValue:
+    try:
+        board, error = _board()
+    except DomainError as exc:
+        abort_for(exc)
+    if board is None:
+        abort(422, description=error)
+    built = tables.BUILDERS[table](board)
+    name = exports.file_name(
+        "comarketing",
+        built.name,
+        board.period.start.isoformat(),
+        board.period.end.isoformat(),
+        extension=fmt,
+    )
+    body: Any = exports.to_csv(built) if fmt == "csv" else exports.to_xlsx(built)
+    mime = exports.CSV_MIME if fmt == "csv" else exports.XLSX_MIME
+    return Response(
+        body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )

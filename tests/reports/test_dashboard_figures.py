@@ -1,0 +1,165 @@
+"""The dashboard's figures equal an independent, straightforward recomputation from the raw
+daily rows and ledger entries — exactly (integers and fractions), for periods that cut months
+(edge days) and periods of whole months (the rollup)."""
+
+from __future__ import annotations
+
+import random
+from collections import defaultdict
+from datetime import date, timedelta
+from fractions import Fraction
+
+import pytest
+import sqlalchemy as sa
+
+from comarketing.budgets import services as budgets
+from comarketing.budgets.models import LedgerEntry
+from comarketing.campaigns.models import Campaign, CampaignParty, Placement
+from comarketing.extensions import db
+from comarketing.metrics import services as metrics
+from comarketing.metrics.models import DailyMetric
+from comarketing.money import split_by_shares, to_decimal_string
+from comarketing.reports import frames, services
+from tests import campaign_helpers as ch
+from tests.offer_helpers import actor
+
+PM = "partner_manager"
+START, END = date(2027, 3, 1), date(2027, 4, 30)
+
+
+def _results(email: str, placement: int, seed: int, first: date = START, last: date = END) -> None:
+    rng = random.Random(seed)
+    days = []
+    day = first
+    while day <= last:
+        if rng.random() < 0.8:
+            impressions = rng.randint(0, 50_000)
+            clicks = rng.randint(0, 900)
+            days.append(
+                {
+                    "day": day.isoformat(),
+                    "impressions": str(impressions),
+                    "reach": str(rng.randint(0, impressions)),
+                    "clicks": str(clicks),
+                    "leads": str(rng.randint(0, 40)),
+                    "conversions": str(rng.randint(0, 15)),
+                    "revenue": to_decimal_string(rng.randint(0, 900_000), "EUR"),
+                    "cost": to_decimal_string(rng.randint(0, 90_000), "EUR"),
+                }
+            )
+        day += timedelta(days=1)
+    metrics.upsert_days(actor(email), placement, days)
+
+
+@pytest.fixture
+def seeded(app, world):
+    a_pm, b_pm, c_pm = (w.email(PM) for w in (world.a, world.b, world.c))
+    with app.app_context():
+        joint = ch.joint_campaign(world, budget_minor=2_000_000, a_share_bp=6_667)
+        extra = ch.add_placement(a_pm, joint.id, world.a.id, channel="event", name="Fair")
+        _results(a_pm, joint.a_placement, 1)
+        _results(b_pm, joint.b_placement, 2)
+        _results(a_pm, extra, 3, date(2027, 3, 20), date(2027, 4, 5))
+        ch.spend(a_pm, joint.id, joint.a_placement, 123_457, occurred_on=date(2027, 3, 5))
+        ch.spend(b_pm, joint.id, joint.b_placement, 77_771, occurred_on=date(2027, 4, 10))
+        wrong = ch.spend(a_pm, joint.id, extra, 5_001, occurred_on=date(2027, 3, 25))
+        budgets.reverse_entry(actor(a_pm), joint.id, wrong.id, reason="Booked twice")
+        ch.spend(a_pm, joint.id, extra, 9_999, occurred_on=date(2027, 4, 1))
+        solo = ch.solo_campaign(a_pm, "Alpha solo")
+        solo_placement = ch.add_placement(a_pm, solo, world.a.id, channel="email")
+        ch.commit(a_pm, solo, 500_000)
+        _results(a_pm, solo_placement, 4)
+        ch.spend(a_pm, solo, solo_placement, 33_333, occurred_on=date(2027, 3, 31))
+        ch.spend(a_pm, solo, solo_placement, 44_444, occurred_on=date(2027, 4, 1))
+        dollars = ch.solo_campaign(a_pm, "Alpha US", currency="USD")
+        dollar_placement = ch.add_placement(a_pm, dollars, world.a.id, channel="search")
+        _results(a_pm, dollar_placement, 5)
+        c_solo = ch.solo_campaign(c_pm, f"Gamma {world.canary}")
+        c_placement = ch.add_placement(c_pm, c_solo, world.c.id)
+        _results(c_pm, c_placement, 6)
+        db.session.remove()
+    return world
+
+
+def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]:
+    """Straight loops over the raw rows: the definition of every figure, written plainly."""
+    campaigns = {c.id: c for c in db.session.scalars(sa.select(Campaign))}
+    parties = defaultdict(dict)
+    for p in db.session.scalars(sa.select(CampaignParty)):
+        parties[p.campaign_id][p.organization_id] = p
+    mine = {cid for cid, ps in parties.items() if org in ps}
+    channel = {p.id: p.channel for p in db.session.scalars(sa.select(Placement))}
+    cells: dict[tuple[int, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+    for m in db.session.scalars(sa.select(DailyMetric)):
+        if m.campaign_id in mine and start <= m.day <= end:
+            cell = cells[(m.campaign_id, channel[m.placement_id], m.day.strftime("%Y-%m"))]
+            for name in ("impressions", "reach", "clicks", "leads", "conversions"):
+                cell[name] += getattr(m, name)
+            cell["revenue"] += m.revenue_minor
+    entries = {e.id: e for e in db.session.scalars(sa.select(LedgerEntry))}
+    for e in entries.values():
+        if e.campaign_id not in mine or not (start <= e.occurred_on <= end):
+            continue
+        kind = entries[e.reverses_id].kind if e.kind == "reversal" else e.kind
+        if kind != "expense":
+            continue
+        sign = -1 if e.kind == "reversal" else 1
+        cells[(e.campaign_id, channel[e.placement_id], e.occurred_on.strftime("%Y-%m"))][
+            "spend"
+        ] += sign * e.amount_minor
+    out: dict[tuple[str, str], dict] = {}
+    for (cid, _channel, _month), cell in cells.items():
+        campaign = campaigns[cid]
+        budget = {o: p.budget_share_bp for o, p in parties[cid].items()}
+        revenue = {o: p.revenue_share_bp for o, p in parties[cid].items()}
+        key = (campaign.currency, campaign.kind)
+        total = out.setdefault(key, defaultdict(int, campaigns=set()))
+        for name in ("impressions", "reach", "clicks", "leads", "conversions"):
+            total[name] += cell[name]
+        total["spend_minor"] += split_by_shares(cell["spend"], budget)[org]
+        total["revenue_minor"] += split_by_shares(cell["revenue"], revenue)[org]
+        total["campaigns"].add(cid)
+    return out
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (date(2027, 3, 10), date(2027, 4, 20)),  # edges only
+        (date(2027, 3, 1), date(2027, 4, 30)),  # two whole months: the rollup
+        (date(2027, 2, 15), date(2027, 4, 2)),  # an edge, a whole month, an edge
+    ],
+)
+def test_the_dashboard_equals_the_straightforward_recomputation(app, seeded, start, end):
+    world = seeded
+    with app.app_context():
+        board = services.dashboard(actor(world.a.email("analyst")), services.Period(start, end))
+        expected = independent(world.a.id, start, end)
+    got = {(c.currency, k): getattr(c, k) for c in board.comparisons for k in ("joint", "solo")}
+    assert {key for key, f in got.items() if f.campaigns} == set(expected)
+    for key, figures in got.items():
+        want = expected.get(key)
+        if want is None:
+            assert figures == frames.figures_from(None)
+            continue
+        assert figures.campaigns == len(want["campaigns"])
+        for name in ("impressions", "reach", "clicks", "leads", "conversions"):
+            assert getattr(figures, name) == want[name], (key, name)
+        assert figures.spend_minor == want["spend_minor"], key
+        assert figures.revenue_minor == want["revenue_minor"], key
+        assert figures.roi == (
+            Fraction(want["revenue_minor"] - want["spend_minor"], want["spend_minor"])
+            if want["spend_minor"]
+            else None
+        )
+    eur = next(c for c in board.comparisons if c.currency == "EUR")
+    joint, solo = expected[("EUR", "joint")], expected[("EUR", "solo")]
+    assert eur.reach_multiplier == Fraction(joint["reach"], joint["spend_minor"]) / Fraction(
+        solo["reach"], solo["spend_minor"]
+    )
+    # Breakdowns add up to the headline, per currency and kind.
+    for table in (board.by_channel, board.by_month):
+        sums = table.groupby(["currency", "kind"])[["spend_minor", "reach"]].sum()
+        for (currency, kind), row in sums.iterrows():
+            assert row["spend_minor"] == got[(currency, kind)].spend_minor
+            assert row["reach"] == got[(currency, kind)].reach
