@@ -10,6 +10,7 @@ import pytest
 
 from comarketing.extensions import db
 from tests import campaign_helpers as ch
+from tests.api.conftest import api_as, make_token  # noqa: F401 - fixtures
 from tests.reports.test_dashboard_figures import PM, _results, seeded  # noqa: F401 - fixture
 
 PERIOD = "?preset=custom&start=2027-03-01&end=2027-04-30"
@@ -105,3 +106,28 @@ def test_the_dashboard_runs_the_same_queries_for_two_campaigns_or_twenty(
             assert client.get("/reports" + PERIOD).status_code == 200
         counts.append(len(statements))
     assert counts[0] == counts[1] and counts[0] <= 12, counts
+
+
+def test_the_api_gives_the_same_figures_as_the_page(app, seeded, api_as):  # noqa: F811
+    from comarketing.reports import services
+    from tests.offer_helpers import actor
+
+    reader = api_as(seeded.a.email("analyst"))
+    response = reader.get("/api/v1/reports/dashboard" + PERIOD)
+    assert response.status_code == 200, response.get_json()
+    body = response.get_json()
+    with app.app_context():
+        board = services.dashboard(
+            actor(seeded.a.email("analyst")),
+            services.Period(date(2027, 3, 1), date(2027, 4, 30)),
+        )
+    eur = next(c for c in body["currencies"] if c["currency"] == "EUR")
+    expected = next(c for c in board.comparisons if c.currency == "EUR")
+    assert eur["joint"]["spend"]["minor"] == expected.joint.spend_minor
+    assert eur["solo"]["reach"] == expected.solo.reach
+    multiplier = expected.reach_multiplier
+    assert eur["reach_multiplier"] == f"{float(multiplier):.4f}"
+    assert [c["currency"] for c in body["currencies"]] == ["EUR", "USD"]
+    assert seeded.canary not in response.get_data(as_text=True)
+    bad = reader.get("/api/v1/reports/dashboard?preset=custom&start=2027-05-01&end=2027-04-01")
+    assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "end"

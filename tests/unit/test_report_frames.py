@@ -1,0 +1,109 @@
+"""The report's DataFrame functions, without a database."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+
+import pandas as pd
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from comarketing.money import split_by_shares
+from comarketing.reports import frames
+
+
+@st.composite
+def shares(draw: st.DrawFn) -> dict[int, int]:
+    parties = draw(st.integers(1, 4))
+    cuts = sorted(
+        draw(st.lists(st.integers(0, 10_000), min_size=parties - 1, max_size=parties - 1))
+    )
+    points = [b - a for a, b in zip([0, *cuts], [*cuts, 10_000], strict=True)]
+    ids = draw(st.lists(st.integers(1, 50), min_size=parties, max_size=parties, unique=True))
+    return dict(zip(ids, points, strict=True))
+
+
+@settings(max_examples=200, derandomize=True)
+@given(cells=st.lists(st.tuples(st.integers(-(10**9), 10**12), shares()), min_size=1, max_size=8))
+def test_share_of_is_split_by_shares_cell_by_cell(cells):
+    amounts = pd.DataFrame(
+        {"campaign_id": range(len(cells)), "amount": [amount for amount, _ in cells]}
+    )
+    parties = pd.DataFrame(
+        [
+            {"campaign_id": i, "organization_id": org, "bp": bp}
+            for i, (_, split) in enumerate(cells)
+            for org, bp in split.items()
+        ]
+    )
+    for org in {org for _, split in cells for org in split}:
+        got = frames.share_of(amounts, "amount", parties, "bp", org).tolist()
+        want = [split_by_shares(amount, split).get(org, 0) for amount, split in cells]
+        assert got == want
+
+
+def _cells(rows):
+    return pd.DataFrame(
+        rows,
+        columns=["campaign_id", "kind", "currency", "channel", "month", *frames.SUMS],
+    )
+
+
+def test_comparisons_keep_currencies_apart_and_compute_the_multiplier():
+    cells = _cells(
+        [
+            (1, "joint", "EUR", "email", "2027-03", 1000, 600, 10, 2, 1, 10_000, 5_000),
+            (2, "solo", "EUR", "email", "2027-03", 500, 200, 5, 1, 0, 10_000, 2_000),
+            (3, "solo", "USD", "search", "2027-03", 900, 300, 9, 0, 0, 4_000, 0),
+        ]
+    )
+    eur, usd = frames.comparisons(cells)
+    assert (eur.currency, usd.currency) == ("EUR", "USD")
+    assert eur.joint.reach == 600 and eur.solo.reach == 200
+    assert eur.reach_multiplier == Fraction(3)
+    assert eur.reading("euro") == (
+        "Joint campaigns reached 3.0x as many people per euro spent as solo campaigns."
+    )
+    assert eur.joint.roi == Fraction(5_000 - 10_000, 10_000)
+    assert usd.reach_multiplier is None
+    assert usd.missing == ["no joint campaign has results or spend in this period"]
+    assert usd.solo.cpl_minor is None  # no leads: no division by zero
+    assert "needs both joint and solo" in usd.reading("dollar")
+
+
+def test_breakdowns_and_partners():
+    cells = _cells(
+        [
+            (1, "joint", "EUR", "email", "2027-03", 1000, 600, 10, 2, 1, 100, 50),
+            (1, "joint", "EUR", "social", "2027-04", 10, 6, 1, 0, 0, 1, 0),
+            (2, "solo", "EUR", "email", "2027-03", 5, 2, 0, 0, 0, 3, 0),
+        ]
+    )
+    by_channel = frames.breakdown(cells, "channel")
+    assert by_channel[["channel", "kind", "reach"]].values.tolist() == [
+        ["email", "joint", 600],
+        ["email", "solo", 2],
+        ["social", "joint", 6],
+    ]
+    campaigns = pd.DataFrame({"campaign_id": [1, 2], "kind": ["joint", "solo"]})
+    parties = pd.DataFrame(
+        {"campaign_id": [1, 1, 2], "organization_id": [7, 8, 7], "name": ["Me", "Them", "Me"]}
+    )
+    partners = frames.partners_of(campaigns, parties, 7)
+    assert partners.values.tolist() == [[1, 8, "Them"]]
+    table = frames.by_partner(cells, partners)
+    assert table[["partner", "campaigns", "reach", "spend_minor"]].values.tolist() == [
+        ["Them", 1, 606, 101]
+    ]
+
+
+def test_a_kind_with_no_spend_says_so():
+    cells = _cells(
+        [
+            (1, "joint", "EUR", "email", "2027-03", 100, 60, 1, 0, 0, 0, 0),
+            (2, "solo", "EUR", "email", "2027-03", 100, 60, 1, 0, 0, 50, 0),
+        ]
+    )
+    [eur] = frames.comparisons(cells)
+    assert eur.reach_multiplier is None
+    assert eur.missing == ["no joint spend is recorded in this period"]
