@@ -11,6 +11,7 @@ from typing import Any
 
 from apiflask import APIFlask
 from flask import Flask
+from werkzeug.routing import IntegerConverter, Map
 
 from comarketing import config as app_config
 from comarketing import security
@@ -35,6 +36,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app_config.load(app, test_config)
     app.debug = False if app.config["ENV_NAME"] == "production" else app.debug
     register_proxy_fix(app)
+    register_url_converters(app)
     register_extensions(app)
     register_blueprints(app)
     register_errorhandlers(app)
@@ -53,6 +55,19 @@ def register_proxy_fix(app: Flask) -> None:
         # Trust exactly as many X-Forwarded-For hops as there are proxies; a client cannot
         # reset its rate limit by sending its own header.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+
+class DatabaseId(IntegerConverter):
+    """``<int:...>`` in every route: ids above a 32-bit integer are no record of ours, so they
+    answer 404 before the database sees them (SQLite would overflow and answer 500)."""
+
+    def __init__(self, url_map: Map, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
+
+
+def register_url_converters(app: Flask) -> None:
+    app.url_map.converters["int"] = DatabaseId
 
 
 def register_extensions(app: Flask) -> None:

@@ -348,3 +348,13 @@ def test_form_just_under_the_limit_is_parsed(app: Flask) -> None:
         "/login", data={"email": "dee@d.example", "password": "x" * (limit - 100)}
     )
     assert response.status_code == 200
+
+
+def test_ids_beyond_any_record_answer_404_not_500(client, login_as, world):
+    login_as(world.a.email("admin"))
+    for path in (
+        "/campaigns/99999999999999999999999",
+        "/offers/2147483648",
+        "/metrics/imports/9223372036854775808",
+    ):
+        assert client.get(path).status_code == 404, path
