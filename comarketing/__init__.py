@@ -83,8 +83,10 @@ def register_extensions(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     from comarketing.accounts.views import bp as accounts_bp
     from comarketing.api import views as api_views
+    from comarketing.audiences.views import bp as audiences_bp
     from comarketing.budgets import views as budget_views  # noqa: F401 - adds the campaign page
     from comarketing.campaigns.views import bp as campaigns_bp
+    from comarketing.collateral.views import bp as collateral_bp
     from comarketing.dashboard.views import bp as dashboard_bp
     from comarketing.metrics.views import bp as metrics_bp
     from comarketing.offers.views import bp as offers_bp
@@ -98,6 +100,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(dashboard_bp)
     app.register_blueprint(metrics_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(audiences_bp)
+    app.register_blueprint(collateral_bp)
     api_views.install(app)
 
 

@@ -112,14 +112,21 @@ def send_outbox() -> None:
 @with_appcontext
 def send_reminders() -> None:
     """Review reminders, overdue notices and offer expiry (run from cron, e.g. hourly)."""
+    from comarketing.collateral.services import run_deadlines as run_collateral_deadlines
     from comarketing.offers.services import run_deadlines
 
     result = run_deadlines()
+    collateral = run_collateral_deadlines()
     while outbox.deliver_pending():
         pass
     click.echo(
         f"Reminded {result.reminded}, flagged overdue {result.overdue}, expired {result.expired}."
     )
+    # A second line only when creative reviews were reminded or flagged.
+    if collateral.reminded or collateral.overdue:
+        click.echo(
+            f"Collateral: reminded {collateral.reminded}, flagged overdue {collateral.overdue}."
+        )
 
 
 metrics_cli = AppGroup("metrics", help="Results imports.")

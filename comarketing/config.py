@@ -76,6 +76,13 @@ DEFAULTS: dict[str, Any] = {
     "METRICS_IMPORT_INLINE": False,
     # Rows read, checked and written at a time: memory stays flat whatever the file's size.
     "METRICS_IMPORT_CHUNK_ROWS": 50_000,
+    # Audience identifier files (issue 7): streamed and sketched, never stored.
+    "AUDIENCE_UPLOAD_MAX_BYTES": 1024 * 1024 * 1024,
+    "AUDIENCE_WORKERS": 2,
+    "AUDIENCE_BLOCK_BYTES": 4 * 1024 * 1024,
+    # Collateral files (issue 8): stored by SHA-256 under this folder (None: instance/collateral).
+    "COLLATERAL_UPLOAD_DIR": None,
+    "COLLATERAL_UPLOAD_MAX_BYTES": 25 * 1024 * 1024,
 }
 
 # Environment variables read directly (name -> config key, converter).

@@ -29,6 +29,9 @@ KINDS: dict[str, str] = {
     "review_reminder": "A review is due tomorrow",
     "review_overdue": "A review is overdue",
     "budget_alert": "A campaign has spent 80% or 100% of its commitments",
+    "collateral_review": "A material is sent for review, decided on, or ready",
+    "collateral_request": "A request for a new material is filed, taken or delivered",
+    "goal_reached": "A campaign reaches its reach, leads or revenue goal",
 }
 
 

@@ -58,6 +58,10 @@ class Action(StrEnum):
     POST_LEDGER_ENTRIES = "budgets.post"
     OVERRIDE_BUDGET = "budgets.override"
     WRITE_METRICS = "metrics.write"
+    VIEW_COLLATERAL = "collateral.view"
+    MANAGE_COLLATERAL = "collateral.manage"
+    REVIEW_COLLATERAL = "collateral.review"
+    REQUEST_COLLATERAL = "collateral.request"
 
 
 _EVERYONE = frozenset(Role)
@@ -88,6 +92,13 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     # Results of a placement are written by its owning party's partner managers (and admins);
     # every party of the campaign reads them (VIEW_CAMPAIGNS).
     Action.WRITE_METRICS: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
+    # Collateral: every party's users read and download it, and anyone (sales included) may
+    # ask for a new material or +1 a request. The marketing side (partner managers, admins)
+    # uploads, versions and takes requests; approvers (and admins) review creative.
+    Action.VIEW_COLLATERAL: _EVERYONE,
+    Action.MANAGE_COLLATERAL: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
+    Action.REVIEW_COLLATERAL: frozenset({Role.ADMIN, Role.APPROVER}),
+    Action.REQUEST_COLLATERAL: _EVERYONE,
 }
 
 

@@ -66,7 +66,15 @@ def refuse_oversized_form() -> None:
 
 # Endpoints that take large file uploads, and the setting that holds their limit. Every other
 # request keeps MAX_CONTENT_LENGTH. Set before anything (CSRF included) reads the body.
-LARGE_UPLOADS = {"metrics.imports": "METRICS_UPLOAD_MAX_BYTES"}
+LARGE_UPLOADS = {
+    "metrics.imports": "METRICS_UPLOAD_MAX_BYTES",
+    "collateral.library": "COLLATERAL_UPLOAD_MAX_BYTES",
+    "collateral.new_version": "COLLATERAL_UPLOAD_MAX_BYTES",
+    "audiences.placement_upload": "AUDIENCE_UPLOAD_MAX_BYTES",
+    "audiences.lists": "AUDIENCE_UPLOAD_MAX_BYTES",
+    "audiences.replace_list": "AUDIENCE_UPLOAD_MAX_BYTES",
+    "api.upload_audience_file": "AUDIENCE_UPLOAD_MAX_BYTES",
+}
 MULTIPART_OVERHEAD = 16 * 1024
 
 

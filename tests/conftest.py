@@ -110,6 +110,7 @@ def base_config(database_url: str) -> dict[str, Any]:
         "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}",
         "MAIL_SERVER": None,
         "METRICS_UPLOAD_DIR": _UPLOADS,
+        "COLLATERAL_UPLOAD_DIR": _UPLOADS,
         "METRICS_IMPORT_INLINE": True,
         **FAST_HASHING,
     }

@@ -153,7 +153,7 @@ def list_placements(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
 
 def install(app: Flask) -> None:
     """Register the API and describe it in the OpenAPI document at /api/v1/openapi.json."""
-    from comarketing.api import dashboard, metrics  # noqa: F401 - they add routes to bp
+    from comarketing.api import audiences, dashboard, metrics, reports  # noqa: F401 - add routes
     from comarketing.api.pages import bp as pages_bp
 
     app.config.update(

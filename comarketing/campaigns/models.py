@@ -68,6 +68,9 @@ class Campaign(Model):
     target_reach: Mapped[int | None] = mapped_column(sa.BigInteger)
     target_leads: Mapped[int | None] = mapped_column(sa.BigInteger)
     target_revenue_minor: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # People the campaign could reach at most (issue 7): the base of the random-duplication
+    # estimate of combined reach where no audience identifiers were given.
+    target_universe: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_by_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("users.id", ondelete="SET NULL")
     )

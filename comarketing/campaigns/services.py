@@ -70,7 +70,7 @@ class PlannedPlacement:
 
 def create_joint_campaign(
     *,
-    offer_id: int,
+    offer_id: int | None,
     proposer_organization_id: int,
     created_by_id: int | None,
     name: str,

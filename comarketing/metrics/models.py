@@ -197,3 +197,26 @@ class ColumnMapping(Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (sa.UniqueConstraint("organization_id", "signature"),)
+
+
+class GoalKind(StrEnum):
+    REACH = "reach"
+    LEADS = "leads"
+    REVENUE = "revenue"
+
+
+class CampaignGoalEvent(Model):
+    """A campaign reached one of its goals (reach, leads or revenue totals at or past the
+    target): recorded once, so the parties are told once however often the days are loaded."""
+
+    __tablename__ = "campaign_goal_events"
+
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="CASCADE"), primary_key=True
+    )
+    goal: Mapped[str] = mapped_column(sa.String(8), primary_key=True)
+    reached_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("goal IN ('reach', 'leads', 'revenue')", name="goal_known"),
+    )

@@ -29,7 +29,7 @@ from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.errors import Forbidden, NotFound, TooLarge, ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import cleaning, columns, reading, rollup
+from comarketing.metrics import cleaning, columns, goals, reading, rollup
 from comarketing.metrics.cleaning import Options, PlacementInfo
 from comarketing.metrics.models import (
     VALUE_FIELDS,
@@ -383,6 +383,7 @@ class _Writer:
     def finish(self) -> None:
         if self.post_costs:
             budgets.check_within_commitments(self.stats.campaigns)
+        goals.announce_reached_goals(self.stats.campaigns)
 
 
 def _new_import(actor: Actor, source: ImportSource, **fields: Any) -> MetricImport:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from comarketing.money import SHARE_TOTAL
@@ -39,23 +40,42 @@ def share_of(
     """Organization ``org``'s part of ``amounts[column]`` in every row, split among the row's
     campaign parties by ``parties[share_column]`` (basis points) with the largest remainder
     (ties to the lower organization id), exactly as ``money.split_by_shares`` does."""
-    if amounts.empty:
+    cells = len(amounts)
+    if not cells:
         return pd.Series(dtype="int64", index=amounts.index)
-    cells = amounts[["campaign_id", column]].copy()
-    cells["cell"] = range(len(cells))
-    long = cells.merge(parties[["campaign_id", "organization_id", share_column]], on="campaign_id")
-    exact = long[column].astype("int64") * long[share_column].astype("int64")
-    long["part"] = exact // SHARE_TOTAL
-    long["remainder"] = exact % SHARE_TOTAL
-    leftover = cells.set_index("cell")[column] - long.groupby("cell")["part"].sum()
-    long = long.sort_values(["cell", "remainder", "organization_id"], ascending=[True, False, True])
-    long["rank"] = long.groupby("cell").cumcount()
-    long["part"] += (long["rank"] < long["cell"].map(leftover)).astype("int64")
-    mine = long[long["organization_id"] == org].set_index("cell")["part"]
-    result = pd.Series(0, index=range(len(cells)), dtype="int64")
-    result.loc[mine.index] = mine.astype("int64")
-    result.index = amounts.index
-    return result
+    # In NumPy rather than merges and sorts: the dashboard splits thousands of cells twice per
+    # page, and each pandas step costs a millisecond or so whatever the size.
+    ordered = parties.sort_values(["campaign_id", "organization_id"])
+    party_campaign = ordered["campaign_id"].to_numpy(dtype="int64")
+    party_org = ordered["organization_id"].to_numpy(dtype="int64")
+    party_share = ordered[share_column].to_numpy(dtype="int64")
+    value = amounts[column].to_numpy(dtype="int64")
+    # Every cell paired with each party of its campaign (a campaign's parties are adjacent).
+    campaign = amounts["campaign_id"].to_numpy(dtype="int64")
+    first = np.searchsorted(party_campaign, campaign, side="left")
+    count = np.searchsorted(party_campaign, campaign, side="right") - first
+    cell = np.repeat(np.arange(cells), count)
+    party = np.repeat(first - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
+    exact = value[cell] * party_share[party]
+    part = exact // SHARE_TOTAL
+    remainder = exact % SHARE_TOTAL
+    parted = np.zeros(cells, dtype="int64")
+    np.add.at(parted, cell, part)
+    leftover = value - parted
+    # The leftover units go one each to the largest remainders, ties to the lower id: the
+    # organization gets one if fewer than ``leftover`` parties of the cell come before it.
+    others = party_org[party]
+    mine = others == org
+    is_party = np.zeros(cells, dtype=bool)
+    is_party[cell[mine]] = True
+    my_remainder = np.zeros(cells, dtype="int64")
+    my_remainder[cell[mine]] = remainder[mine]
+    ahead = (remainder > my_remainder[cell]) | ((remainder == my_remainder[cell]) & (others < org))
+    rank = np.bincount(cell[ahead], minlength=cells)
+    result = np.zeros(cells, dtype="int64")
+    result[cell[mine]] = part[mine]
+    result += (is_party & (rank < leftover)).astype("int64")
+    return pd.Series(result, index=amounts.index)
 
 
 def own_cells(

@@ -34,8 +34,9 @@ class month_text(FunctionElement[str]):
 
 @compiles(month_text)
 def _month_text_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
-    # SQLite's driver takes "?" parameters: a "%" in the SQL is literal.
-    return f"strftime('%Y-%m', {compiler.process(element.clauses, **kw)})"
+    # SQLite stores dates as 'YYYY-MM-DD' text: the first seven characters are the month, and
+    # cutting them costs a third of what strftime's parsing does on every row read.
+    return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
 
 
 @compiles(month_text, "postgresql")
@@ -56,18 +57,37 @@ class Scope:
 def scoped_campaigns(scope: Scope) -> sa.Select[int]:
     """Ids of the campaigns in the report: the organization is a party; the partner filter
     keeps joint campaigns with that partner (solo campaigns stay, as the comparison)."""
-    mine = sa.select(CampaignParty.campaign_id).where(
+    # Read from the organization's party rows alone (an index search), joining the campaigns
+    # only when the partner filter needs their kind.
+    query = sa.select(CampaignParty.campaign_id).where(
         CampaignParty.organization_id == scope.organization_id
     )
-    query = sa.select(Campaign.id).where(Campaign.id.in_(mine))
     if scope.partner_id is not None:
         with_partner = sa.select(CampaignParty.campaign_id).where(
             CampaignParty.organization_id == scope.partner_id
         )
-        query = query.where(sa.or_(Campaign.kind == "solo", Campaign.id.in_(with_partner)))
+        query = query.join(Campaign, Campaign.id == CampaignParty.campaign_id).where(
+            sa.or_(Campaign.kind == "solo", CampaignParty.campaign_id.in_(with_partner))
+        )
     if scope.campaign_id is not None:
-        query = query.where(Campaign.id == scope.campaign_id)
+        query = query.where(CampaignParty.campaign_id == scope.campaign_id)
     return query
+
+
+def _frame(statement: sa.Executable, columns: list[str]) -> pd.DataFrame:
+    """The rows of ``statement`` as a DataFrame, built from plain tuples: pandas takes a
+    SQLAlchemy Row for an unknown kind of sequence and probes every one of them, which costs
+    more than the query itself."""
+    # Core rows, through the session's connection and transaction: plain columns need none of
+    # the ORM's per-row processing.
+    rows = db.session.connection().execute(statement).all()
+    return pd.DataFrame([tuple(row) for row in rows], columns=columns)
+
+
+def _sum(column: Any) -> sa.ColumnElement[int]:
+    """SUM as a 64-bit integer: PostgreSQL sums BIGINT into NUMERIC, which the driver hands over
+    as one Decimal per value, several times slower to read and convert than integers."""
+    return sa.cast(sa.func.sum(column), sa.BigInteger)
 
 
 def _month_start(day: date) -> date:
@@ -88,7 +108,7 @@ def whole_months(start: date, end: date) -> tuple[date, date] | None:
 
 def metric_cells(scope: Scope) -> pd.DataFrame:
     """Sums of the daily figures per campaign, channel and month of the period."""
-    sums = [sa.func.sum(getattr(MetricRollup, f)).label(f) for f in VALUE_FIELDS]
+    sums = [_sum(getattr(MetricRollup, f)).label(f) for f in VALUE_FIELDS]
     months = whole_months(scope.start, scope.end)
     parts = []
     if months is not None:
@@ -109,16 +129,17 @@ def metric_cells(scope: Scope) -> pd.DataFrame:
         if scope.channel:
             rollup = rollup.where(Placement.channel == scope.channel)
         parts.append(rollup)
-    edges = _edge_days(scope.start, scope.end, months)
-    if edges:
-        daily_sums = [sa.func.sum(getattr(DailyMetric, f)).label(f) for f in VALUE_FIELDS]
-        month = month_text(DailyMetric.day)
+    daily_sums = [_sum(getattr(DailyMetric, f)).label(f) for f in VALUE_FIELDS]
+    month = month_text(DailyMetric.day)
+    # One SELECT per edge: with the two ranges OR-ed in one, SQLite stops searching
+    # (campaign_id, day) per campaign of the organization and skip-scans every campaign.
+    for first, last in _edge_days(scope.start, scope.end, months):
         daily = (
             sa.select(DailyMetric.campaign_id, Placement.channel, month.label("month"), *daily_sums)
             .join(Placement, Placement.id == DailyMetric.placement_id)
             .where(
                 DailyMetric.campaign_id.in_(scoped_campaigns(scope)),
-                sa.or_(*(DailyMetric.day.between(a, b) for a, b in edges)),
+                DailyMetric.day.between(first, last),
             )
             .group_by(DailyMetric.campaign_id, Placement.channel, month)
         )
@@ -126,17 +147,10 @@ def metric_cells(scope: Scope) -> pd.DataFrame:
             daily = daily.where(Placement.channel == scope.channel)
         parts.append(daily)
     columns = ["campaign_id", "channel", "month", *VALUE_FIELDS]
-    rows = (
-        db.session.execute(sa.union_all(*parts)).all()
-        if len(parts) > 1
-        else (db.session.execute(parts[0]).all())
-    )
-    frame = pd.DataFrame(rows, columns=columns)
+    # The parts cover different months, so each (campaign, channel, month) comes from one.
+    frame = _frame(sa.union_all(*parts) if len(parts) > 1 else parts[0], columns)
     for name in VALUE_FIELDS:
         frame[name] = frame[name].fillna(0).astype("int64")
-    frame = frame.groupby(["campaign_id", "channel", "month"], as_index=False)[
-        list(VALUE_FIELDS)
-    ].sum()
     return frame
 
 
@@ -172,49 +186,44 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
             LedgerEntry.campaign_id,
             Placement.channel,
             month.label("month"),
-            sa.func.sum(signed).label("campaign_spend_minor"),
+            _sum(signed).label("campaign_spend_minor"),
         )
         .join(Placement, Placement.id == LedgerEntry.placement_id)
         .outerjoin(original, original.id == LedgerEntry.reverses_id)
         .where(
             LedgerEntry.campaign_id.in_(scoped_campaigns(scope)),
             LedgerEntry.occurred_on.between(scope.start, scope.end),
+            # Implied by is_spend; stated so commitments drop before the self-join.
+            LedgerEntry.kind.in_((EntryKind.EXPENSE.value, EntryKind.REVERSAL.value)),
             is_spend,
         )
         .group_by(LedgerEntry.campaign_id, Placement.channel, month)
     )
     if scope.channel:
         query = query.where(Placement.channel == scope.channel)
-    frame = pd.DataFrame(
-        db.session.execute(query).all(),
-        columns=["campaign_id", "channel", "month", "campaign_spend_minor"],
-    )
+    frame = _frame(query, ["campaign_id", "channel", "month", "campaign_spend_minor"])
     frame["campaign_spend_minor"] = frame["campaign_spend_minor"].fillna(0).astype("int64")
     return frame
 
 
 def campaigns_and_parties(scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The scoped campaigns, and every party of them with its shares and name."""
-    campaigns = pd.DataFrame(
-        db.session.execute(
-            sa.select(
-                Campaign.id, Campaign.kind, Campaign.name, Campaign.currency, Campaign.status
-            ).where(Campaign.id.in_(scoped_campaigns(scope)))
-        ).all(),
-        columns=["campaign_id", "kind", "name", "currency", "status"],
+    campaigns = _frame(
+        sa.select(
+            Campaign.id, Campaign.kind, Campaign.name, Campaign.currency, Campaign.status
+        ).where(Campaign.id.in_(scoped_campaigns(scope))),
+        ["campaign_id", "kind", "name", "currency", "status"],
     )
-    parties = pd.DataFrame(
-        db.session.execute(
-            sa.select(
-                CampaignParty.campaign_id,
-                CampaignParty.organization_id,
-                CampaignParty.budget_share_bp,
-                CampaignParty.revenue_share_bp,
-                Organization.name,
-            )
-            .join(Organization, Organization.id == CampaignParty.organization_id)
-            .where(CampaignParty.campaign_id.in_(scoped_campaigns(scope)))
-        ).all(),
-        columns=["campaign_id", "organization_id", "budget_share_bp", "revenue_share_bp", "name"],
+    parties = _frame(
+        sa.select(
+            CampaignParty.campaign_id,
+            CampaignParty.organization_id,
+            CampaignParty.budget_share_bp,
+            CampaignParty.revenue_share_bp,
+            Organization.name,
+        )
+        .join(Organization, Organization.id == CampaignParty.organization_id)
+        .where(CampaignParty.campaign_id.in_(scoped_campaigns(scope))),
+        ["campaign_id", "organization_id", "budget_share_bp", "revenue_share_bp", "name"],
     )
     return campaigns, parties

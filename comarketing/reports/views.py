@@ -9,8 +9,10 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
+from comarketing.audiences.figures import dashboard_figures
 from comarketing.campaigns.models import Channel
 from comarketing.errors import DomainError, ValidationFailed
+from comarketing.reports import campaign as per_campaign
 from comarketing.reports import exports, services, tables
 from comarketing.web import abort_for, current_actor
 
@@ -76,6 +78,7 @@ def dashboard() -> ResponseReturnValue:
         presets=services.PRESETS,
         channels=list(Channel),
         query=request.query_string.decode("ascii", "ignore"),
+        dedup=dashboard_figures(current_actor(), board),
     ), (422 if error else 200)
 
 
@@ -94,6 +97,54 @@ def export(table: str, fmt: str) -> ResponseReturnValue:
         built.name,
         board.period.start.isoformat(),
         board.period.end.isoformat(),
+        extension=fmt,
+    )
+    body: Any = exports.to_csv(built) if fmt == "csv" else exports.to_xlsx(built)
+    mime = exports.CSV_MIME if fmt == "csv" else exports.XLSX_MIME
+    return Response(
+        body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# The campaign report (issue 6): goal pacing, trend, placement rankings, burn-down, settlement,
+# and every table as CSV and XLSX. Another company's campaign answers 404 like a missing one.
+
+CAMPAIGN_TABLES = ", ".join(f'"{key}"' for key in per_campaign.BUILDERS)
+
+
+@bp.route("/campaigns/<int:campaign_id>/report")
+@login_required
+def campaign_report(campaign_id: int) -> ResponseReturnValue:
+    try:
+        report = per_campaign.campaign_report(current_actor(), campaign_id)
+    except DomainError as exc:
+        abort_for(exc)
+    return render_template(
+        "reports/campaign.html",
+        report=report,
+        tables=per_campaign.all_tables(report),
+        titles=per_campaign.TABLES,
+        display=per_campaign.display,
+        chart_data=per_campaign.chart_data(report),
+    )
+
+
+@bp.route(
+    f"/campaigns/<int:campaign_id>/report/<any({CAMPAIGN_TABLES}):table>.<any(csv, xlsx):fmt>"
+)
+@login_required
+def campaign_export(campaign_id: int, table: str, fmt: str) -> ResponseReturnValue:
+    try:
+        report = per_campaign.campaign_report(current_actor(), campaign_id)
+    except DomainError as exc:
+        abort_for(exc)
+    built = per_campaign.BUILDERS[table](report)
+    name = exports.file_name(
+        "comarketing",
+        f"campaign-{report.campaign.id}",
+        report.campaign.name,
+        built.name,
         extension=fmt,
     )
     body: Any = exports.to_csv(built) if fmt == "csv" else exports.to_xlsx(built)

@@ -443,8 +443,12 @@ def test_the_openapi_document_describes_the_api_only(client):
         "/api/v1/campaigns/{campaign_id}",
         "/api/v1/campaigns/{campaign_id}/placements",
         "/api/v1/me",
+        "/api/v1/placements/{placement_id}/audience",
+        "/api/v1/placements/{placement_id}/audience/file",
         "/api/v1/placements/{placement_id}/metrics",
+        "/api/v1/reports/campaigns/{campaign_id}",
         "/api/v1/reports/dashboard",
+        "/api/v1/reports/dedup",
     ]
     bearer = spec["components"]["securitySchemes"]["BearerAuth"]
     assert (bearer["type"], bearer["scheme"]) == ("http", "bearer")

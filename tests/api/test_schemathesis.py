@@ -24,8 +24,10 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from comarketing.extensions import db
+from comarketing.metrics import services as metrics
 from tests import factories
-from tests.campaign_helpers import add_placement, joint_campaign, solo_campaign
+from tests.campaign_helpers import add_placement, commit, joint_campaign, solo_campaign, spend
+from tests.offer_helpers import actor
 
 MAX_EXAMPLES = 40
 CHECKS = [
@@ -42,7 +44,15 @@ def bearer(app: Flask, world: factories.World, make_token: Callable[..., str]) -
     with app.app_context():
         joint_campaign(world)
         solo = solo_campaign(world.a.email("partner_manager"), "Alpha solo", target_leads=3)
-        add_placement(world.a.email("partner_manager"), solo, world.a.id, start=date(2027, 3, 2))
+        placement = add_placement(
+            world.a.email("partner_manager"), solo, world.a.id, start=date(2027, 3, 2)
+        )
+        # Results and spend, so the campaign report answers with every list filled.
+        pm = actor(world.a.email("partner_manager"))
+        day = {"day": "2027-03-02", "impressions": "10", "reach": "5", "leads": "1"}
+        metrics.upsert_days(pm, placement, [{**day, "revenue": "1.50", "cost": "0.50"}])
+        commit(world.a.email("partner_manager"), solo, 10_000)
+        spend(world.a.email("partner_manager"), solo, placement, 500, occurred_on=date(2027, 3, 2))
         solo_campaign(world.c.email("partner_manager"), f"Gamma {world.canary}")
         db.session.remove()
     # A write token: the metrics upsert is exercised too, not only refused as read-only.
@@ -63,7 +73,11 @@ def test_every_operation_keeps_to_the_openapi_document(
         "GET /api/v1/campaigns/{campaign_id}/placements",
         "GET /api/v1/me",
         "GET /api/v1/placements/{placement_id}/metrics",
+        "GET /api/v1/reports/campaigns/{campaign_id}",
         "GET /api/v1/reports/dashboard",
+        "GET /api/v1/reports/dedup",
+        "POST /api/v1/placements/{placement_id}/audience",
+        "POST /api/v1/placements/{placement_id}/audience/file",
         "POST /api/v1/placements/{placement_id}/metrics",
     ]
     statuses: set[int] = set()

@@ -370,7 +370,63 @@ def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]
     ids["c_feed_token"] = campaigns.create_calendar_feed(actor_for(c.email("admin")))
     ids["next_campaign"] = db.session.scalar(sa.select(sa.func.max(Campaign.id))) + 1
     ids.update(_build_metrics(world, ids))
+    from tests.audiences.scene import build_audiences  # issue 7
+
+    ids.update(build_audiences(world, ids))
+    ids.update(_build_collateral(world, ab, bc, ids))
     return ids
+
+
+def _build_collateral(
+    world: factories.World, ab: int, bc: int, ids: dict[str, Any]
+) -> dict[str, Any]:
+    """Collateral (issue 8), through the real services.
+
+    A sees: a link on its solo campaign (ready at once: A is its only party), B's image on the
+    A-B campaign waiting for A's review, and A's analyst's request there. A never sees: the
+    solo assets of B and C, nor Gamma's image on the B-C campaign (approved by B and
+    downloaded by C) or the B-C request; all of those carry the canary.
+    """
+    from comarketing.collateral import services as collateral
+    from tests.collateral import samples
+
+    a, b, c = world.a, world.b, world.c
+    canary = world.canary
+    a_pm, b_pm, c_pm = (actor_for(x.email("partner_manager")) for x in (a, b, c))
+
+    def link(actor: Actor, campaign: int, title: str) -> int:
+        data = collateral.AssetInput(title=title, audience="sales")
+        first = collateral.VersionInput(link="https://example.com/deck")
+        return collateral.create_asset(actor, campaign, data, first).id
+
+    def image(actor: Actor, campaign: int, title: str, parties: list[int], name: str) -> int:
+        data = collateral.AssetInput(title=title, audience="customers", party_ids=parties)
+        first = collateral.VersionInput(stream=io.BytesIO(samples.png()), filename=name)
+        return collateral.create_asset(actor, campaign, data, first).id
+
+    out: dict[str, Any] = {
+        "a_asset": link(a_pm, ids["a_solo_campaign"], "Alpha sales deck"),
+        "b_asset": link(b_pm, ids["b_solo_campaign"], f"Beta private deck {canary}"),
+        "c_asset": link(c_pm, ids["c_solo_campaign"], f"Gamma private deck {canary}"),
+        "ab_asset": image(b_pm, ab, "Beta and Alpha shelf banner", [a.id, b.id], "banner.png"),
+        "bc_asset": image(
+            c_pm, bc, f"Gamma and Beta banner {canary}", [b.id, c.id], f"gamma {canary}.png"
+        ),
+    }
+    collateral.review(
+        actor_for(b.email("approver")), out["bc_asset"], version_number=1, decision="approved"
+    )
+    collateral.fetch(c_pm, out["bc_asset"], action="download")
+    out["ab_request"] = collateral.create_request(
+        actor_for(a.email("analyst")), ab, title="A one-page comparison for retail buyers"
+    ).id
+    out["bc_request"] = collateral.create_request(
+        c_pm, bc, title=f"Gamma wants a flyer {canary}", description=f"Private {canary}"
+    ).id
+    from comarketing.collateral.models import CollateralAsset
+
+    out["next_asset"] = db.session.scalar(sa.select(sa.func.max(CollateralAsset.id))) + 1
+    return out
 
 
 def _build_metrics(world: factories.World, ids: dict[str, Any]) -> dict[str, Any]:

@@ -216,6 +216,8 @@ def test_the_canary_is_rendered_for_c_itself(app: Flask, scene: Scene) -> None:
         "/metrics/imports",
         f"/metrics/imports/{p['c_file_import']}",
         "/reports?preset=custom&start=2030-01-01&end=2030-12-31",
+        f"/campaigns/{p['bc_campaign']}/report",
+        f"/campaigns/{p['c_solo_campaign']}/report",
     }
     assert expected <= leaked_urls, (
         "C's admin did not see C's own canary: the crawl could not detect a leak"

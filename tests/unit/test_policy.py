@@ -34,6 +34,10 @@ EXPECTED: dict[str, set[str]] = {
         "budgets.post",
         "budgets.override",
         "metrics.write",
+        "collateral.view",
+        "collateral.manage",
+        "collateral.review",
+        "collateral.request",
     },
     "partner_manager": {
         "products.view",
@@ -49,6 +53,9 @@ EXPECTED: dict[str, set[str]] = {
         "campaigns.manage",
         "budgets.post",
         "metrics.write",
+        "collateral.view",
+        "collateral.manage",
+        "collateral.request",
     },
     "approver": {
         "products.view",
@@ -57,8 +64,18 @@ EXPECTED: dict[str, set[str]] = {
         "offers.decide",
         "offers.comment",
         "campaigns.view",
+        "collateral.view",
+        "collateral.review",
+        "collateral.request",
     },
-    "analyst": {"products.view", "partnerships.view", "offers.view", "campaigns.view"},
+    "analyst": {
+        "products.view",
+        "partnerships.view",
+        "offers.view",
+        "campaigns.view",
+        "collateral.view",
+        "collateral.request",
+    },
 }
 ALL_ACTIONS = [
     "users.manage",
@@ -79,6 +96,10 @@ ALL_ACTIONS = [
     "budgets.post",
     "budgets.override",
     "metrics.write",
+    "collateral.view",
+    "collateral.manage",
+    "collateral.review",
+    "collateral.request",
 ]
 TABLE = [
     pytest.param(role, action, action in allowed, id=f"{role}-{action}")

@@ -1,0 +1,319 @@
+"""The campaign report's figures over the API: the same service as the report page.
+
+Money keeps the API's one shape; ratios (share of goal, cost per 1,000 reached, cost per lead)
+are decimal strings rounded to 4 places (money ratios in the currency's major units), or null
+where the denominator is zero. Another organization's campaign answers 404 like a missing one.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from apiflask import Schema
+from apiflask.fields import Boolean, Date, DateTime, Integer, List, Nested, String
+from apiflask.validators import OneOf
+
+from comarketing.api import schemas
+from comarketing.api.auth import auth, current_actor
+from comarketing.api.dashboard import _money_ratio, _ratio
+from comarketing.api.views import ERRORS, bp
+from comarketing.campaigns.models import CampaignKind, CampaignStatus
+from comarketing.reports import campaign as per_campaign
+
+RATIO = {"example": "0.4000"}
+COUNTS = ("impressions", "reach", "clicks", "leads", "conversions")
+
+
+def _nullable_ratio(description: str) -> String:
+    return String(required=True, allow_none=True, metadata={"description": description, **RATIO})
+
+
+class CampaignRef(Schema):
+    id = Integer(strict=True, required=True)
+    name = String(required=True)
+    kind = String(required=True, validate=OneOf([k.value for k in CampaignKind]))
+    status = String(required=True, validate=OneOf([s.value for s in CampaignStatus]))
+    currency = String(required=True)
+    start_date = Date(required=True)
+    end_date = Date(required=True)
+
+
+class TimelineOut(Schema):
+    as_of = Date(required=True, metadata={"description": "The day the report is computed for."})
+    phase = String(required=True, validate=OneOf(["not_started", "running", "ended"]))
+    elapsed_days = Integer(
+        strict=True, required=True, metadata={"description": "Days elapsed, today included."}
+    )
+    campaign_days = Integer(strict=True, required=True)
+
+
+class CountGoal(Schema):
+    target = Integer(
+        strict=True,
+        required=True,
+        allow_none=True,
+        metadata={"description": "null: no goal is set (a goal of 0 counts as none)."},
+    )
+    to_date = Integer(strict=True, required=True)
+    share_of_goal = _nullable_ratio("To date over the goal; null without a goal.")
+    projected = Integer(
+        strict=True,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "To date / elapsed days x campaign days, rounded; null before the "
+            "start; the final total after the end."
+        },
+    )
+    on_track = Boolean(required=True, allow_none=True)
+    status = String(
+        required=True, validate=OneOf(["No goal", "Not started", "On track", "Behind", "Reached"])
+    )
+    reached_at = DateTime(required=True, allow_none=True)
+
+
+class MoneyGoal(Schema):
+    target = Nested(schemas.Money, required=True, allow_none=True)
+    to_date = Nested(schemas.Money, required=True)
+    share_of_goal = _nullable_ratio("To date over the goal; null without a goal.")
+    projected = Nested(schemas.Money, required=True, allow_none=True)
+    on_track = Boolean(required=True, allow_none=True)
+    status = String(
+        required=True, validate=OneOf(["No goal", "Not started", "On track", "Behind", "Reached"])
+    )
+    reached_at = DateTime(required=True, allow_none=True)
+
+
+class GoalsOut(Schema):
+    reach = Nested(CountGoal, required=True)
+    leads = Nested(CountGoal, required=True)
+    revenue = Nested(MoneyGoal, required=True)
+
+
+class TrendDay(Schema):
+    day = Date(required=True)
+    impressions = Integer(strict=True, required=True)
+    reach = Integer(strict=True, required=True)
+    clicks = Integer(strict=True, required=True)
+    leads = Integer(strict=True, required=True)
+    conversions = Integer(strict=True, required=True)
+    revenue = Nested(schemas.Money, required=True)
+    cost = Nested(schemas.Money, required=True)
+
+
+class TrendWeek(Schema):
+    week_start = Date(required=True, metadata={"description": "The Monday of the week."})
+    days = Integer(strict=True, required=True, metadata={"description": "Days with figures."})
+    impressions = Integer(strict=True, required=True)
+    reach = Integer(strict=True, required=True)
+    clicks = Integer(strict=True, required=True)
+    leads = Integer(strict=True, required=True)
+    conversions = Integer(strict=True, required=True)
+    revenue = Nested(schemas.Money, required=True)
+    cost = Nested(schemas.Money, required=True)
+
+
+class PlacementFiguresOut(Schema):
+    rank = Integer(strict=True, required=True)
+    id = Integer(strict=True, required=True)
+    name = String(required=True)
+    channel = String(required=True)
+    owner = Nested(schemas.OrganizationRef, required=True)
+    spend = Nested(
+        schemas.Money,
+        required=True,
+        metadata={"description": "Net ledger expenses of the placement."},
+    )
+    impressions = Integer(strict=True, required=True)
+    reach = Integer(strict=True, required=True)
+    clicks = Integer(strict=True, required=True)
+    leads = Integer(strict=True, required=True)
+    cost_per_thousand_reached = _nullable_ratio("Spend per 1,000 reached; null without reach.")
+    cpl = _nullable_ratio("Spend per lead; null without leads.")
+
+
+class BurnDayOut(Schema):
+    day = Date(required=True)
+    committed = Nested(schemas.Money, required=True)
+    spent = Nested(schemas.Money, required=True, metadata={"description": "That day."})
+    spent_to_date = Nested(schemas.Money, required=True)
+    remaining = Nested(schemas.Money, required=True)
+
+
+class SettlementPosition(Schema):
+    organization = Nested(schemas.OrganizationRef, required=True)
+    budget_share_bp = Integer(strict=True, required=True)
+    paid = Nested(schemas.Money, required=True)
+    share = Nested(schemas.Money, required=True)
+    balance = Nested(
+        schemas.Money,
+        required=True,
+        metadata={"description": "Positive: the others owe this party; negative: it owes."},
+    )
+
+
+class Transfer(Schema):
+    from_organization = Nested(schemas.OrganizationRef, required=True)
+    to_organization = Nested(schemas.OrganizationRef, required=True)
+    amount = Nested(schemas.Money, required=True)
+
+
+class SettlementOut(Schema):
+    total_spent = Nested(schemas.Money, required=True)
+    positions = List(Nested(SettlementPosition), required=True)
+    transfers = List(Nested(Transfer), required=True)
+
+
+class CampaignReportOut(Schema):
+    campaign = Nested(CampaignRef, required=True)
+    timeline = Nested(TimelineOut, required=True)
+    goals = Nested(GoalsOut, required=True)
+    daily = List(Nested(TrendDay), required=True)
+    weekly = List(Nested(TrendWeek), required=True)
+    placements_by_cost_per_thousand_reached = List(
+        Nested(PlacementFiguresOut),
+        required=True,
+        metadata={"description": "Cheapest first; placements without reach last."},
+    )
+    placements_by_cpl = List(
+        Nested(PlacementFiguresOut),
+        required=True,
+        metadata={"description": "Cheapest first; placements without leads last."},
+    )
+    burn_down = List(Nested(BurnDayOut), required=True)
+    settlement = Nested(SettlementOut, required=True)
+
+
+def _goal(goal: per_campaign.GoalPacing, currency: str) -> dict[str, Any]:
+    def amount(value: int | None) -> Any:
+        return schemas.money(value, currency) if goal.money else value
+
+    return {
+        "target": amount(goal.target),
+        "to_date": amount(goal.to_date),
+        "share_of_goal": _ratio(goal.share),
+        "projected": amount(goal.projected_rounded),
+        "on_track": goal.on_track,
+        "status": goal.status,
+        "reached_at": goal.reached_at,
+    }
+
+
+def _trend(record: dict[str, Any], currency: str) -> dict[str, Any]:
+    return {
+        **{name: int(record[name]) for name in COUNTS},
+        "revenue": schemas.money(int(record["revenue_minor"]), currency),
+        "cost": schemas.money(int(record["cost_minor"]), currency),
+    }
+
+
+def _placements(
+    placements: list[per_campaign.PlacementFigures], currency: str
+) -> list[dict[str, Any]]:
+    return [
+        {
+            "rank": rank,
+            "id": p.placement_id,
+            "name": p.name,
+            "channel": p.channel,
+            "owner": {"id": p.owner_id, "name": p.owner},
+            "spend": schemas.money(p.spend_minor, currency),
+            "impressions": p.impressions,
+            "reach": p.reach,
+            "clicks": p.clicks,
+            "leads": p.leads,
+            "cost_per_thousand_reached": _money_ratio(p.cost_per_thousand_reached_minor, currency),
+            "cpl": _money_ratio(p.cpl_minor, currency),
+        }
+        for rank, p in enumerate(placements, 1)
+    ]
+
+
+def _settlement(report: per_campaign.CampaignReport) -> dict[str, Any]:
+    currency = report.currency
+    names = report.party_names
+    shares = {p.organization_id: p.budget_share_bp for p in report.parties}
+
+    def org(organization_id: int) -> dict[str, Any]:
+        return {"id": organization_id, "name": names.get(organization_id, "")}
+
+    settlement = report.settlement
+    return {
+        "total_spent": schemas.money(settlement.total_spent_minor, currency),
+        "positions": [
+            {
+                "organization": org(p.organization_id),
+                "budget_share_bp": shares.get(p.organization_id, 0),
+                "paid": schemas.money(p.paid_minor, currency),
+                "share": schemas.money(p.share_minor, currency),
+                "balance": schemas.money(p.balance_minor, currency),
+            }
+            for p in settlement.positions
+        ],
+        "transfers": [
+            {
+                "from_organization": org(t.from_organization_id),
+                "to_organization": org(t.to_organization_id),
+                "amount": schemas.money(t.amount_minor, currency),
+            }
+            for t in settlement.transfers
+        ],
+    }
+
+
+@bp.get("/reports/campaigns/<int:campaign_id>")
+@bp.auth_required(auth)
+@bp.input(schemas.CampaignPath, location="path", arg_name="path")
+@bp.output(CampaignReportOut)
+@bp.doc(operation_id="getCampaignReport", responses=ERRORS)
+def campaign_report(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
+    """A campaign's report
+
+    The same figures as the campaign's report page: goal pacing for reach, leads and revenue
+    (to date, share of the goal, a linear projection to the end date, on track or not), the
+    daily and weekly trend, placements ranked by cost per 1,000 reached and by cost per lead,
+    the budget burn-down from the ledger and the settlement between the parties. Reach is the
+    sum of the daily reach figures.
+    """
+    report = per_campaign.campaign_report(current_actor(), campaign_id)
+    campaign, currency, timeline = report.campaign, report.currency, report.timeline
+    goals = {goal.goal: _goal(goal, currency) for goal in report.goals}
+    return {
+        "campaign": {
+            "id": campaign.id,
+            "name": campaign.name,
+            "kind": campaign.kind,
+            "status": campaign.status,
+            "currency": currency,
+            "start_date": campaign.start_date,
+            "end_date": campaign.end_date,
+        },
+        "timeline": {
+            "as_of": timeline.as_of,
+            "phase": timeline.phase,
+            "elapsed_days": timeline.elapsed_days,
+            "campaign_days": timeline.campaign_days,
+        },
+        "goals": goals,
+        "daily": [
+            {"day": record["day"], **_trend(record, currency)}
+            for record in report.daily.to_dict("records")
+        ],
+        "weekly": [
+            {"week_start": record["week"], "days": int(record["days"]), **_trend(record, currency)}
+            for record in report.weekly.to_dict("records")
+        ],
+        "placements_by_cost_per_thousand_reached": _placements(report.by_reach_cost, currency),
+        "placements_by_cpl": _placements(report.by_cpl, currency),
+        "burn_down": [
+            {
+                "day": b.day,
+                "committed": schemas.money(b.committed_minor, currency),
+                "spent": schemas.money(b.spent_minor, currency),
+                "spent_to_date": schemas.money(b.spent_to_date_minor, currency),
+                "remaining": schemas.money(b.remaining_minor, currency),
+            }
+            for b in report.burn
+        ],
+        "settlement": _settlement(report),
+    }

@@ -1,0 +1,1 @@
+"""Co-branded collateral of joint campaigns (issue 8)."""

@@ -1,0 +1,299 @@
+"""Audience uploads, the deduplicated figures, their pages, exports and API, and privacy.
+
+The world: a joint A+B campaign (A's email placement reached people 0-99, B's social one
+50-199), A's solo campaign (150-179) and A's "customers" list (0-9 and 190-194). So, for A:
+joint reach 200, own only 50, B only 100, both 50; solo 30; incremental 200-15-30 = 155.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+
+from comarketing.audiences import figures, services
+from comarketing.audiences.models import AudienceImport
+from comarketing.extensions import db
+from comarketing.reports import services as reports
+from tests import factories
+from tests.campaign_helpers import PM, add_placement, commit, joint_campaign, solo_campaign, spend
+from tests.offer_helpers import actor
+
+PERIOD = reports.Period(date(2027, 1, 1), date(2027, 12, 31))
+QUERY = "preset=custom&start=2027-01-01&end=2027-12-31"
+SECRET = "rawsecret"  # part of every identifier uploaded here: it must never be stored
+
+
+def people(numbers: range | list[int]) -> io.BytesIO:
+    return io.BytesIO("".join(f"{SECRET}{n}@Example.com\n" for n in numbers).encode())
+
+
+@dataclass
+class Setup:
+    joint: int
+    a_placement: int
+    b_placement: int
+    solo: int
+    solo_placement: int
+    a_list: int
+
+
+@pytest.fixture
+def setup(app: Flask, world: factories.World) -> Setup:
+    with app.app_context():
+        ab = joint_campaign(world)
+        a_pm, b_pm = world.a.email(PM), world.b.email(PM)
+        solo = solo_campaign(a_pm, "Alpha alone")
+        solo_placement = add_placement(a_pm, solo, world.a.id, name="Alpha mailing")
+        commit(a_pm, solo, 50_000)
+        day = {"occurred_on": date(2027, 3, 10)}
+        spend(a_pm, ab.id, ab.a_placement, 30_000, **day)
+        spend(world.b.email(PM), ab.id, ab.b_placement, 20_000, **day)
+        spend(a_pm, solo, solo_placement, 20_000, **day)
+        options = services.Options()
+        services.upload_for_placement(
+            actor(a_pm), ab.a_placement, people(range(100)), "a.txt", options
+        )
+        services.upload_for_placement(
+            actor(b_pm), ab.b_placement, people(range(50, 200)), "b.txt", options
+        )
+        services.upload_for_placement(
+            actor(a_pm), solo_placement, people(range(150, 180)), "solo.txt", options
+        )
+        customers = [*range(10), *range(190, 195)]
+        row = services.create_list(actor(a_pm), "Customers", people(customers), "c.csv", options)
+        out = Setup(ab.id, ab.a_placement, ab.b_placement, solo, solo_placement, row.list_id or 0)
+        db.session.remove()
+    return out
+
+
+def test_campaign_split_for_each_party(app: Flask, world: factories.World, setup: Setup) -> None:
+    with app.app_context():
+        for_a = figures.campaign_reach(actor(world.a.email("analyst")), setup.joint)
+        for_b = figures.campaign_reach(actor(world.b.email("analyst")), setup.joint)
+    assert for_a.reach is not None and for_a.reach.count == 200 and for_a.reach.exact
+    assert for_a.own_only and for_a.own_only.count == 50
+    assert for_a.partners_only and for_a.partners_only.count == 100
+    assert for_a.both and for_a.both.count == 50
+    assert for_b.own_only and for_b.own_only.count == 100
+    assert for_b.partners_only and for_b.partners_only.count == 50
+
+
+def test_dashboard_figures(app: Flask, world: factories.World, setup: Setup) -> None:
+    with app.app_context():
+        a = actor(world.a.email("analyst"))
+        board = reports.dashboard(a, PERIOD)
+        dedup = figures.dashboard_figures(a, board)
+        b = actor(world.b.email("analyst"))
+        for_b = figures.dashboard_figures(b, reports.dashboard(b, PERIOD))
+    assert (dedup.joint.count, dedup.solo.count, dedup.existing.count) == (200, 30, 15)
+    assert dedup.incremental.count == 155 and dedup.incremental.exact
+    (overlap,) = dedup.overlaps
+    assert (overlap.own.count, overlap.theirs.count, overlap.both.count) == (100, 150, 50)
+    assert overlap.share_of_own == 0.5 and overlap.share_of_theirs == pytest.approx(1 / 3)
+    (multiplier,) = dedup.multipliers
+    # A's own spend: 60 % of the joint campaign's 500.00, all of the solo 200.00.
+    assert (multiplier.joint_spend_minor, multiplier.solo_spend_minor) == (30_000, 20_000)
+    assert multiplier.value == pytest.approx((200 / 30_000) / (30 / 20_000))
+    # B has no solo campaign nor lists: A's solo audience and list never count for B.
+    assert (for_b.joint.count, for_b.solo.count, for_b.existing.count) == (200, 0, 0)
+    assert for_b.incremental.count == 200
+
+
+def test_upload_is_all_or_nothing(app: Flask, world: factories.World, setup: Setup) -> None:
+    with app.app_context():
+        a_pm = actor(world.a.email(PM))
+        bad = io.BytesIO(b"".join([people(range(300)).getvalue(), b"not an address\n"]))
+        with pytest.raises(services.AudienceRejected) as refused:
+            services.upload_for_placement(
+                a_pm, setup.a_placement, bad, "bad.txt", services.Options()
+            )
+        assert refused.value.errors == [{"row": 301, "reason": "not an email address"}]
+        current = services.placement_audience(a_pm, setup.a_placement)
+        assert current.current is not None and current.current.distinct_estimate == 100
+        assert [h.status for h in current.history][:2] == ["failed", "succeeded"]
+        bad.seek(0)
+        skipped = services.upload_for_placement(
+            a_pm, setup.a_placement, bad, "bad.txt", services.Options(skip_bad_lines=True)
+        )
+        assert (skipped.distinct_estimate, skipped.bad_lines) == (300, 1)
+        history = services.placement_audience(a_pm, setup.a_placement).history
+        assert [h.current for h in history][:3] == [True, False, False]
+        # The partner may not upload for A's placement; B's analyst may not upload at all.
+        with pytest.raises(services.Forbidden):
+            services.upload_for_placement(
+                actor(world.b.email(PM)), setup.a_placement, people([1]), "", services.Options()
+            )
+        with pytest.raises(services.NotFound):
+            services.upload_for_placement(
+                actor(world.c.email(PM)), setup.a_placement, people([1]), "", services.Options()
+            )
+
+
+def all_rows_text(app: Flask) -> str:
+    with app.app_context(), db.engine.connect() as conn:
+        return repr(
+            [conn.execute(sa.select(table)).all() for table in db.metadata.sorted_tables]
+        ).lower()
+
+
+def test_raw_identifiers_are_never_stored_or_logged(
+    app: Flask,
+    world: factories.World,
+    setup: Setup,
+    client: FlaskClient,
+    login_as: Callable[..., FlaskClient],
+    make_token: Callable[..., str],
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    login_as(world.a.email(PM))
+    page = client.post(
+        f"/placements/{setup.a_placement}/audience",
+        data={"audience-file": (people(range(5)), "p.txt"), "audience-kind": "email"},
+        content_type="multipart/form-data",
+    )
+    assert page.status_code == 302
+    refused = client.post(
+        "/audiences",
+        data={"new-name": "Bad", "new-file": (io.BytesIO(f"{SECRET}@nowhere\n".encode()), "x")},
+        content_type="multipart/form-data",
+    )
+    assert refused.status_code == 422 and SECRET not in refused.get_data(as_text=True)
+    token = make_token(world.a.email(PM), "write")
+    api = client.post(
+        f"/api/v1/placements/{setup.a_placement}/audience",
+        json={"identifiers": [f"{SECRET}x@example.com", f"{SECRET} broken"]},
+        headers={"Authorization": f"Bearer {token}"},
+    )
+    assert api.status_code == 422 and SECRET not in api.get_data(as_text=True)
+    assert api.get_json()["error"]["errors"][0]["field"] == "row.2"
+    stored = all_rows_text(app)
+    assert SECRET not in stored, "a raw identifier reached the database"
+    assert SECRET not in caplog.text, "a raw identifier reached the logs"
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(AudienceImport)) >= 6
+
+
+def test_pages_show_the_figures(
+    world: factories.World, setup: Setup, client: FlaskClient, login_as: Callable[..., Any]
+) -> None:
+    login_as(world.a.email("analyst"))
+    dashboard = client.get(f"/reports?{QUERY}").get_data(as_text=True)
+    assert 'data-testid="dedup-joint">200 (exact)' in dashboard
+    assert 'data-testid="dedup-incremental">155 (exact)' in dashboard
+    assert "Beta" in dashboard and "50.0 %" in dashboard and "33.3 %" in dashboard
+    csv = client.get(f"/reports/dedup.csv?{QUERY}").get_data(as_text=True)
+    assert "Incremental reach of joint campaigns,155,155,155,yes" in csv
+    assert client.get(f"/reports/dedup.xlsx?{QUERY}").status_code == 200
+    report = client.get(f"/campaigns/{setup.joint}/report").get_data(as_text=True)
+    assert "200 (exact) distinct people" in report and "50 (exact)" in report
+    placement = client.get(f"/campaigns/{setup.joint}/placements/{setup.b_placement}")
+    text = placement.get_data(as_text=True)
+    assert "<strong>150</strong> distinct people" in text
+    assert 'data-testid="audience-upload"' not in text  # not A's placement; analyst anyway
+    assert 'data-testid="audience-history"' not in text  # B's uploads are B's
+    lists = client.get("/audiences").get_data(as_text=True)
+    assert "Customers" in lists and "15 (exact)" in lists
+
+
+def test_partner_pages_show_counts_only(
+    world: factories.World, setup: Setup, client: FlaskClient, login_as: Callable[..., Any]
+) -> None:
+    login_as(world.b.email("admin"))
+    for url in ("/audiences", f"/reports?{QUERY}", f"/reports/dedup.csv?{QUERY}"):
+        text = client.get(url).get_data(as_text=True)
+        assert "Customers" not in text and "Alpha alone" not in text, url
+    placement = client.get(f"/campaigns/{setup.joint}/placements/{setup.a_placement}")
+    text = placement.get_data(as_text=True)
+    assert "a.txt" not in text and "<strong>100</strong>" in text
+
+
+def test_target_universe_gives_the_random_duplication_estimate(
+    app: Flask, world: factories.World, client: FlaskClient, login_as: Callable[..., Any]
+) -> None:
+    with app.app_context():
+        solo = solo_campaign(world.a.email(PM), "No identifiers")
+        from comarketing.campaigns import services as campaigns
+
+        for name, size in (("Big", 500), ("Small", 400)):
+            data = campaigns.PlacementInput("email", world.a.id, name, "", None, None, 0, size)
+            campaigns.add_placement(actor(world.a.email(PM)), solo, data)
+        db.session.remove()
+    login_as(world.a.email(PM))
+    before = client.get(f"/campaigns/{solo}/report").get_data(as_text=True)
+    assert "900: reported reach, not deduplicated" in before
+    saved = client.post(f"/campaigns/{solo}/universe", data={"universe": "1000"})
+    assert saved.status_code == 302
+    after = client.get(f"/campaigns/{solo}/report").get_data(as_text=True)
+    assert "≈ 700 (70.0 % of 1,000)" in after and "random duplication" in after
+    assert "≈ 700" in client.get(f"/reports?{QUERY}").get_data(as_text=True)
+
+
+def test_api_upload_and_figures(
+    world: factories.World, setup: Setup, client: FlaskClient, make_token: Callable[..., str]
+) -> None:
+    headers = {"Authorization": f"Bearer {make_token(world.a.email(PM), 'write')}"}
+    answer = client.post(
+        f"/api/v1/placements/{setup.a_placement}/audience",
+        json={"identifiers": ["A@x.de", "a@x.de ", "b@x.de"]},
+        headers=headers,
+    )
+    assert answer.status_code == 200, answer.get_json()
+    assert answer.get_json()["distinct"] == {
+        "value": 2,
+        "lower": 2,
+        "upper": 2,
+        "exact": True,
+        "display": "2 (exact)",
+    }
+    upload = client.post(
+        f"/api/v1/placements/{setup.a_placement}/audience/file",
+        data={"file": (people(range(100)), "a.csv"), "kind": "email"},
+        headers=headers,
+        content_type="multipart/form-data",
+    )
+    assert upload.status_code == 200, upload.get_json()
+    assert upload.get_json()["identifiers"] == 100
+    dedup = client.get(f"/api/v1/reports/dedup?{QUERY}", headers=headers).get_json()
+    assert dedup["incremental"]["value"] == 155
+    assert dedup["overlaps"][0]["share_of_partner"] == pytest.approx(1 / 3)
+    partner = client.post(
+        f"/api/v1/placements/{setup.b_placement}/audience",
+        json={"identifiers": ["a@x.de"]},
+        headers=headers,
+    )
+    assert partner.status_code == 403
+
+
+def test_another_companys_lists_and_counts_never_show(
+    app: Flask, world: factories.World, setup: Setup, make_token: Callable[..., str]
+) -> None:
+    from tests.security.conftest import client_as
+
+    with app.app_context():
+        c_pm = actor(world.c.email(PM))
+        services.create_list(
+            c_pm, f"Gamma buyers {world.canary}", people(range(7777)), "g.txt", services.Options()
+        )
+        db.session.remove()
+    token = make_token(world.a.email("admin"), "read")
+    urls = ["/audiences", f"/reports?{QUERY}", f"/reports/dedup.csv?{QUERY}"]
+    for url in urls:
+        text = client_as(app, world.a.email("admin")).get(url).get_data(as_text=True)
+        assert world.canary not in text and "7,777" not in text and "7777" not in text, url
+    api = client_as(app, None).get(
+        f"/api/v1/reports/dedup?{QUERY}", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert "7777" not in api.get_data(as_text=True)
+    # Positive control: C sees its own list.
+    own = client_as(app, world.c.email("admin")).get("/audiences").get_data(as_text=True)
+    assert world.canary in own and "7,777" in own
