@@ -49,7 +49,7 @@ db-check: install
 	$(VENV)/bin/flask db upgrade >/dev/null && $(VENV)/bin/flask db check; status=$$?; rm -rf $$tmp; exit $$status
 
 bench: install
-	@ls bench/*.py >/dev/null 2>&1 && for f in bench/*.py; do $(PY) $$f; done || echo "no benchmarks yet"
+	@set -e; for f in bench/*.py; do echo "== $$f"; $(PY) $$f; done
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
