@@ -25,12 +25,10 @@ just before the measured work started (interpreter, Flask app and pandas already
 from __future__ import annotations
 
 import argparse
-import contextlib
 import itertools
 import json
 import logging
 import os
-import re
 import resource
 import secrets
 import statistics
@@ -39,7 +37,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
@@ -53,6 +50,7 @@ BASELINE_TABLE = "bench_baseline"
 HEADER = "date,placement,impressions,reach,clicks,leads,conversions,revenue,cost"
 EMAIL = "bench@example.com"
 
+from lib.database import database  # noqa: E402 - bench/ is the script's folder
 
 # ---------------------------------------------------------------------------------------------
 # The database
@@ -79,27 +77,6 @@ def app_config(database_url: str, upload_dir: str) -> dict[str, Any]:
         "PASSWORD_HASH_MEMORY_COST": 1024,
         "PASSWORD_HASH_PARALLELISM": 1,
     }
-
-
-@contextlib.contextmanager
-def database(server_url: str | None, folder: Path) -> Iterator[str]:
-    """A fresh SQLite file in ``folder``, or a throwaway database on the PostgreSQL server of
-    ``server_url`` (created here, dropped afterwards, as tests/conftest.py does)."""
-    if not server_url:
-        yield f"sqlite:///{folder / 'bench.sqlite'}"
-        return
-    server_url = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", server_url)
-    name = f"comarketing_bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def build_schema(database_url: str, upload_dir: str, days: int) -> None:

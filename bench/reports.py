@@ -43,7 +43,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -99,6 +99,7 @@ GROUP BY c.currency, c.kind
 """
 HEADLINE = ("impressions", "reach", "clicks", "leads", "conversions", "revenue")
 
+from lib.database import database  # noqa: E402 - bench/ is the script's folder
 
 # ---------------------------------------------------------------------------------------------
 # The database
@@ -117,27 +118,6 @@ def app_config(database_url: str) -> dict[str, Any]:
         "RATELIMIT_KEY_PREFIX": f"bench-{uuid.uuid4().hex}",
         "MAIL_SERVER": None,
     }
-
-
-@contextlib.contextmanager
-def database(server_url: str | None, folder: Path) -> Iterator[str]:
-    """A fresh SQLite file in ``folder``, or a throwaway database on the PostgreSQL server of
-    ``server_url`` (created here, dropped afterwards, as tests/conftest.py does)."""
-    if not server_url:
-        yield f"sqlite:///{folder / 'bench.sqlite'}"
-        return
-    server_url = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", server_url)
-    name = f"comarketing_bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def migrate(database_url: str) -> None:
