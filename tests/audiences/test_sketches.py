@@ -166,3 +166,48 @@ def test_sainsbury_by_hand() -> None:
     reported = figures.combined_estimate([500, 400], None)
     assert reported.method == "reported" and reported.reach == 900
     assert "not deduplicated" in reported.label
+
+
+def _reference(block: bytes, kind: Kind) -> tuple[list[bytes], list[int]]:
+    """What ``prepare`` must give, the slow way: each line on its own against the pattern."""
+    lines, bad = [], []
+    for row, line in enumerate(block.split(b"\n"), start=1):
+        if kind is Kind.PHONE:
+            line = line.translate(None, b" \t\r().-/")
+            line = b"+" + line[2:] if line.startswith(b"00") else line
+        else:
+            line = line.lower()
+        line = line.strip()
+        if not line:
+            continue
+        if normalize._VALID[kind].fullmatch(line):
+            lines.append(line)
+        else:
+            bad.append(row)
+    return lines, bad
+
+
+@pytest.mark.parametrize(
+    ("kind", "alphabet"),
+    [
+        (Kind.EMAIL, ["a", "B", "@", ".", " ", "\t", "x.y", "@c.de", "\r"]),
+        (Kind.PHONE, ["+", "1", "0", "00", "4930", " ", "-", "(", "\x0b", "9876"]),
+        (Kind.SHA256, ["0123456789abcdef" * 4, "F" * 64, "a" * 32, " ", "\t", "g"]),
+    ],
+)
+def test_the_fast_checks_accept_exactly_what_the_pattern_accepts(
+    kind: Kind, alphabet: list[str]
+) -> None:
+    # Random blocks of short random lines: whole-block checks and the line-by-line pattern
+    # agree on every line (a fixed seed keeps the test deterministic).
+    rng = random.Random(7)
+    for _ in range(5000):
+        lines = [
+            "".join(rng.choice(alphabet) for _ in range(rng.randrange(0, 9)))
+            for _ in range(rng.randrange(1, 5))
+        ]
+        block = "\n".join(lines).encode()
+        expected_lines, expected_bad = _reference(block, kind)
+        prepared = normalize.prepare(block, Layout(kind), 1)
+        assert prepared.lines == expected_lines, lines
+        assert [b.row for b in prepared.bad] == expected_bad, lines
