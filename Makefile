@@ -21,8 +21,11 @@ demo: install
 	COMARKETING_ENV=development $(VENV)/bin/flask seed-demo
 	COMARKETING_ENV=development $(VENV)/bin/flask run --host 127.0.0.1 --port 5000
 
-## Run the whole suite: SQLite (with the browser journeys), then PostgreSQL if TEST_DATABASE_URL is set
-test: install browser-deps test-sqlite test-postgresql
+## Run the whole suite: SQLite (with the browser journeys) and, if TEST_DATABASE_URL is set,
+## PostgreSQL, side by side (one pass per core); each pass prints its report when it ends.
+test: install browser-deps
+	@echo "Running the SQLite and PostgreSQL passes side by side; each prints its report when done."
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgresql
 
 test-sqlite: install
 	$(PY) -m pytest

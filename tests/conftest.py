@@ -134,11 +134,27 @@ def empty_all_tables(app: Flask) -> None:
         tables = [t.name for t in db.metadata.sorted_tables]
         with db.engine.begin() as conn:
             if conn.dialect.name == "postgresql":
-                conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+                _empty_postgresql(conn, tables)
             else:
                 for name in reversed(tables):
                     conn.execute(sa.text(f"DELETE FROM {name}"))
         db.engine.dispose()
+
+
+def _empty_postgresql(conn: sa.Connection, tables: list[str]) -> None:
+    """A TRUNCATE of every table costs half a second per test on PostgreSQL (new files for
+    each); deleting the few rows a test leaves costs a few milliseconds. Deleting needs the
+    append-only ledger's trigger off, which ``session_replication_role`` does for this
+    transaction only — a superuser's right; without it, TRUNCATE."""
+    if not conn.scalar(sa.text("SELECT rolsuper FROM pg_roles WHERE rolname = current_user")):
+        conn.execute(sa.text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        return
+    conn.execute(sa.text("SET LOCAL session_replication_role = replica"))
+    for name in tables:
+        conn.execute(sa.text(f"DELETE FROM {name}"))
+    sequences = conn.scalars(sa.text("SELECT sequence_name FROM information_schema.sequences"))
+    for sequence in sequences.all():
+        conn.execute(sa.text(f"ALTER SEQUENCE {sequence} RESTART"))
 
 
 @pytest.fixture
