@@ -34,6 +34,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LIMIT_PER_IP": "5 per minute",
     "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
     "PASSWORD_RESET_LIMIT": "5 per hour",
+    "API_RATE_LIMIT": "600 per minute",
+    "API_AUTH_FAILURE_LIMIT": "30 per minute",
     # Hops of trusted reverse proxies in front of the app; 0 trusts no X-Forwarded-For at all.
     "PROXY_FIX_X_FOR": 0,
     "PASSWORD_HASH_TIME_COST": 3,

@@ -6,19 +6,45 @@ exempt from CSRF: no cookie ever authenticates a request here.
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from apiflask import APIBlueprint
-from flask import Flask
+from flask import Flask, Response, current_app, request
+from flask_limiter.util import get_remote_address
 
 from comarketing.api import errors, schemas
 from comarketing.api.auth import auth, current_actor, current_caller
 from comarketing.campaigns import services as campaigns
 from comarketing.campaigns.models import Campaign, Placement
-from comarketing.extensions import csrf
+from comarketing.extensions import csrf, limiter
 
 bp = APIBlueprint("api", __name__, url_prefix="/api/v1", tag="API")
 csrf.exempt(bp)
+
+
+def _caller_key() -> str:
+    """Each token has its own allowance, keyed by a digest of the token so that no secret sits
+    in the limiter's storage; a request without a token counts against its address."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and token.strip():
+        return "token:" + hashlib.sha256(token.strip().encode()).hexdigest()[:32]
+    return "ip:" + get_remote_address()
+
+
+def _auth_failed(response: Response) -> bool:
+    return response.status_code == 401
+
+
+# A runaway script slows down alone (per token); guessing tokens is limited per address, as
+# made-up tokens would each get a fresh allowance of their own above.
+limiter.limit(lambda: current_app.config["API_RATE_LIMIT"], key_func=_caller_key, scope="api")(bp)
+limiter.limit(
+    lambda: current_app.config["API_AUTH_FAILURE_LIMIT"],
+    key_func=get_remote_address,
+    deduct_when=_auth_failed,
+    scope="api-auth-failures",
+)(bp)
 
 # The errors every operation may answer, each with the one error schema.
 ERRORS = errors.DOCUMENTED_ERRORS

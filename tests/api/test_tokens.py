@@ -489,3 +489,28 @@ def test_revoking_on_the_page_needs_the_csrf_token(make_app, world, login_as):
 def test_the_user_menu_links_to_the_tokens_page(world, login_as):
     browser = login_as(world.b.email(ANALYST))
     assert 'href="/settings/tokens"' in browser.get("/dashboard").get_data(as_text=True)
+
+
+def test_each_token_has_its_own_request_allowance(
+    make_app: Any, world: factories.World, make_token: MakeToken
+) -> None:
+    app = make_app(API_RATE_LIMIT="3 per minute")
+    first = ApiClient(app.test_client(), make_token(world.a.email(PM)))
+    other = ApiClient(app.test_client(), make_token(world.a.email(ANALYST)))
+    assert [first.get("/api/v1/me").status_code for _ in range(3)] == [200, 200, 200]
+    refused = first.get("/api/v1/me")
+    assert refused.status_code == 429
+    assert error_of(refused)["message"]
+    assert int(refused.headers["Retry-After"]) > 0
+    # Another token of the same company, from the same address, is not slowed down.
+    assert other.get("/api/v1/me").status_code == 200
+
+
+def test_guessing_tokens_is_limited_per_address(make_app: Any, world: factories.World) -> None:
+    app = make_app(API_AUTH_FAILURE_LIMIT="2 per minute")
+    client = app.test_client()
+    statuses = [
+        client.get("/api/v1/me", headers={"Authorization": f"Bearer cmk_guess{n}"}).status_code
+        for n in range(3)
+    ]
+    assert statuses == [401, 401, 429]
