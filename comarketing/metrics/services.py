@@ -485,8 +485,8 @@ def delete_days(
     source: ImportSource = ImportSource.FORM,
 ) -> MetricImport:
     """Remove days of a placement. Their values are kept with this import like replaced ones
-    (importing them back undoes the removal); costs already posted to the ledger stay there
-    until someone reverses them."""
+    (importing them back undoes the removal). A cost a removed day had posted to the ledger is
+    reversed in the same transaction: spend never counts a day that no longer exists."""
     view = get_placement(actor, placement_id)
     authorize(actor.user, Action.WRITE_METRICS)
     if not view.can_write:
@@ -494,7 +494,8 @@ def delete_days(
     if not days:
         raise ValidationFailed("Choose at least one day.", field="days")
     metric_import = _new_import(actor, source, settings={"placement_id": placement_id})
-    _Writer(actor, metric_import, post_costs=False).lock([placement_id])
+    # Campaign first, then placement: the same lock order as an import that posts costs.
+    _Writer(actor, metric_import, post_costs=True).lock([placement_id])
     old = db.session.scalars(
         sa.select(DailyMetric).where(
             DailyMetric.placement_id == placement_id, DailyMetric.day.in_(sorted(set(days)))
@@ -527,7 +528,21 @@ def delete_days(
             DailyMetric.placement_id == placement_id, DailyMetric.day.in_([d.day for d in old])
         )
     )
-    _finish(metric_import, WriteStats(replaced=len(old)), len(days))
+    cost_delta = budgets.sync_metric_costs(
+        actor,
+        [
+            budgets.DailyCost(
+                campaign_id=d.campaign_id,
+                placement_id=d.placement_id,
+                organization_id=actor.organization_id,
+                day=d.day,
+                cost_minor=0,
+            )
+            for d in old
+        ],
+        note=f"Days removed from the results (import #{metric_import.id})",
+    )
+    _finish(metric_import, WriteStats(replaced=len(old), cost_delta=cost_delta), len(days))
     audit.record(
         "metrics.delete",
         actor=actor,

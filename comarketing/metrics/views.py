@@ -140,11 +140,49 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
         fields=GRID_FIELDS,
         labels=columns.FIELD_LABELS,
         form=form,
+        stored_days={d.day.isoformat() for d in stored},
         cell_errors=cell_errors,
         grid_error=grid_error,
         previous=previous if previous >= first.replace(day=1) else None,
         following=following if following <= last else None,
     ), status
+
+
+@bp.route(
+    "/campaigns/<int:campaign_id>/placements/<int:placement_id>/days/remove", methods=["POST"]
+)
+@login_required
+def remove_days(campaign_id: int, placement_id: int) -> ResponseReturnValue:
+    actor = current_actor()
+    if not GridForm().validate_on_submit():
+        abort(400)
+    try:
+        days = [date.fromisoformat(value) for value in request.form.getlist("remove")]
+    except ValueError:
+        abort(400)
+    month = (request.form.get("month") or "")[:7]
+    try:
+        view = services.get_placement(actor, placement_id)
+        if view.campaign.id != campaign_id:
+            abort(404)
+        removed = services.delete_days(actor, placement_id, days)
+    except DomainError as exc:
+        if exc.status_code in (403, 404):
+            abort_for(exc)
+        flash(exc.message, "danger")
+    else:
+        flash(
+            f"Removed {removed.rows_replaced} day(s); their figures stay in the import history.",
+            "success",
+        )
+    return redirect(
+        url_for(
+            "metrics.placement",
+            campaign_id=campaign_id,
+            placement_id=placement_id,
+            month=month or None,
+        )
+    )
 
 
 def _csv_response(rows: list[list[str]], header: list[str], filename: str) -> Response:

@@ -335,6 +335,44 @@ def test_costs_go_to_the_ledger_once_and_are_corrected_not_doubled(app, client, 
     assert_ledger_consistent(app, [scene.campaign_id])
 
 
+def test_removing_days_on_the_grid_keeps_their_values_and_reverses_their_costs(
+    app, client, login_as, scene
+):
+    login_as(scene.world.a.email(PM))
+    content = HEADER + (
+        "2027-03-01,Alpha newsletter,100,50,5,0,0,0,10.00\n"
+        "2027-03-02,Alpha newsletter,200,80,6,0,0,0,5.00\n"
+    )
+    confirm(client, import_id_from(upload(client, content.encode())), post_costs="y")
+    page = f"/campaigns/{scene.campaign_id}/placements/{scene.a_placement}"
+    grid = client.get(f"{page}?month=2027-03").get_data(as_text=True)
+    assert 'name="remove" value="2027-03-01"' in grid
+    assert 'name="remove" value="2027-03-03"' not in grid  # no figures: nothing to remove
+
+    nothing = client.post(f"{page}/days/remove", data={"month": "2027-03"})
+    assert nothing.status_code == 302
+    assert "Choose at least one day" in client.get(nothing.headers["Location"]).get_data(
+        as_text=True
+    )
+    removed = client.post(f"{page}/days/remove", data={"month": "2027-03", "remove": "2027-03-01"})
+    assert removed.status_code == 302 and "month=2027-03" in removed.headers["Location"]
+    assert "Removed 1 day(s)" in client.get(removed.headers["Location"]).get_data(as_text=True)
+
+    assert [row[1] for row in stored(app, scene.a_placement)] == ["2027-03-02"]
+    with app.app_context():
+        kept = db.session.scalars(sa.select(ReplacedDay)).one()
+        assert (kept.day, kept.impressions, kept.cost_minor) == (date(2027, 3, 1), 100, 1000)
+        entries = db.session.scalars(
+            sa.select(LedgerEntry).where(LedgerEntry.source == "metrics").order_by(LedgerEntry.id)
+        ).all()
+        reversal = entries[-1]
+        assert (reversal.kind, reversal.amount_minor) == ("reversal", 1000)
+        assert reversal.reverses_id == next(
+            e.id for e in entries if e.occurred_on == date(2027, 3, 1) and e.kind == "expense"
+        )
+    assert_ledger_consistent(app, [scene.campaign_id])
+
+
 def test_costs_past_the_commitments_refuse_the_whole_file(app, client, login_as, scene):
     login_as(scene.world.a.email(PM))  # EUR 1,000.00 committed in all
     content = HEADER + '2027-03-01,Alpha newsletter,100,50,5,0,0,0,"1,000.01"\n'
