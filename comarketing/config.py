@@ -167,6 +167,9 @@ def _engine_options(config: Any) -> dict[str, Any]:
         # Fail fast when the database is down, so pages answer 503 within seconds, not minutes.
         connect_args = dict(options.get("connect_args", {}))
         connect_args.setdefault("connect_timeout", config["DB_CONNECT_TIMEOUT"])
+        # JIT compiles the reports' aggregates for longer than they take to run (measured by
+        # bench/reports.py: the dashboard 15-35 % slower with it on).
+        connect_args.setdefault("options", "-c jit=off")
         options["connect_args"] = connect_args
         options.setdefault("pool_timeout", config["DB_CONNECT_TIMEOUT"])
     elif config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):

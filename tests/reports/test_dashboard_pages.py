@@ -7,6 +7,7 @@ from datetime import date
 
 import openpyxl
 import pytest
+import sqlalchemy as sa
 
 from comarketing.extensions import db
 from tests import campaign_helpers as ch
@@ -131,3 +132,11 @@ def test_the_api_gives_the_same_figures_as_the_page(app, seeded, api_as):  # noq
     assert seeded.canary not in response.get_data(as_text=True)
     bad = reader.get("/api/v1/reports/dashboard?preset=custom&start=2027-05-01&end=2027-04-01")
     assert bad.status_code == 422 and bad.get_json()["error"]["field"] == "end"
+
+
+@pytest.mark.pg_only
+def test_postgresql_sessions_run_without_jit(app):
+    # JIT compiling made the dashboard's aggregates slower than running them (bench/reports.py).
+    with app.app_context():
+        assert db.session.scalar(sa.text("SHOW jit")) == "off"
+        db.session.remove()
