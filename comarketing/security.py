@@ -69,6 +69,7 @@ def refuse_oversized_form() -> None:
 LARGE_UPLOADS = {
     "metrics.imports": "METRICS_UPLOAD_MAX_BYTES",
     "collateral.library": "COLLATERAL_UPLOAD_MAX_BYTES",
+    "collateral.offer_drafts": "COLLATERAL_UPLOAD_MAX_BYTES",
     "collateral.new_version": "COLLATERAL_UPLOAD_MAX_BYTES",
     "audiences.placement_upload": "AUDIENCE_UPLOAD_MAX_BYTES",
     "audiences.lists": "AUDIENCE_UPLOAD_MAX_BYTES",

@@ -1,5 +1,6 @@
-"""Co-branded collateral: assets of a campaign, their versions, creative reviews, every download
-or open, and requests for new materials."""
+"""Co-branded collateral: assets of a campaign (or drafts on an offer, which join the campaign
+the offer becomes), their versions, creative reviews, every download or open, and requests for
+new materials."""
 
 from __future__ import annotations
 
@@ -65,8 +66,13 @@ class CollateralAsset(Model):
     __tablename__ = "collateral_assets"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    campaign_id: Mapped[int] = mapped_column(
+    # NULL while the asset is a draft on an offer that is not (yet) a campaign.
+    campaign_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
+    )
+    # The offer it was drafted on; kept once the offer's campaign adopted it (provenance).
+    offer_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("offers.id", ondelete="CASCADE"), index=True
     )
     # The organization whose user created the asset.
     organization_id: Mapped[int] = mapped_column(
@@ -94,6 +100,9 @@ class CollateralAsset(Model):
         sa.CheckConstraint("audience IN ('sales', 'customers')", name="audience_known"),
         sa.CheckConstraint(
             "status IN ('in_review', 'changes_requested', 'ready')", name="status_known"
+        ),
+        sa.CheckConstraint(
+            "campaign_id IS NOT NULL OR offer_id IS NOT NULL", name="campaign_or_offer"
         ),
     )
 
@@ -185,8 +194,9 @@ class CollateralUsage(Model):
     version_id: Mapped[int] = mapped_column(
         sa.ForeignKey("collateral_versions.id", ondelete="CASCADE")
     )
-    # Copied from the asset so reports group by campaign without a join per row.
-    campaign_id: Mapped[int] = mapped_column(
+    # Copied from the asset so reports group by campaign without a join per row; NULL for a
+    # draft on an offer until the offer's campaign adopts it (then set on its earlier rows too).
+    campaign_id: Mapped[int | None] = mapped_column(
         sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
     )
     organization_id: Mapped[int] = mapped_column(

@@ -2,7 +2,12 @@
 
 Every public function takes the acting user, checks the policy and the review table
 (``workflow.py``), owns its transaction and raises domain errors. Assets are only ever loaded
-through the campaign's parties, so another company's asset answers NotFound — like a missing one.
+through the campaign's parties — or, for a draft on an offer, through the offer's own visibility
+— so another company's asset answers NotFound, like a missing one.
+
+Drafts on an offer follow the offer through two signals (``comarketing.signals``), received here
+inside the offer's transaction: when the offer is sent their review starts, and when it becomes a
+campaign they join the campaign's library.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from urllib.parse import urlsplit
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
-from comarketing import audit, notifications
+from comarketing import audit, notifications, signals
 from comarketing.accounts.models import Organization, User
 from comarketing.business_days import add_business_days
 from comarketing.campaigns import services as campaigns
@@ -45,6 +50,8 @@ from comarketing.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from comarketing.extensions import db
 from comarketing.links import absolute_url
 from comarketing.notifications import Recipient
+from comarketing.offers import services as offers
+from comarketing.offers.models import Offer, OfferParty, OfferRevision, OfferStatus
 from comarketing.policy import Action, Role, authorize, can
 from comarketing.unit_of_work import transactional
 
@@ -53,6 +60,8 @@ MAX_DESCRIPTION = 5000
 DEFAULT_REVIEW_DAYS = 2
 DECIDERS = (Role.ADMIN, Role.APPROVER)
 MARKETING = (Role.ADMIN, Role.PARTNER_MANAGER)
+# Drafts may be added to, versioned and reviewed while their offer is open.
+OPEN_OFFER = (OfferStatus.DRAFT.value, OfferStatus.SENT.value)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -98,14 +107,24 @@ def _clean_link(link: str) -> str:
 
 
 # ---------------------------------------------------------------------------------------------
-# Loading, always through the campaign's parties
+# Loading, always through the campaign's parties (or, for a draft, the offer's visibility)
 
 
 def _visible_assets(organization_id: int) -> sa.Select[CollateralAsset]:
     mine = sa.select(CampaignParty.campaign_id).where(
         CampaignParty.organization_id == organization_id
     )
-    return sa.select(CollateralAsset).where(CollateralAsset.campaign_id.in_(mine))
+    return sa.select(CollateralAsset).where(
+        sa.or_(
+            CollateralAsset.campaign_id.in_(mine),
+            # A draft is seen by exactly those who see its offer: an unsent offer's drafts are
+            # the proposer's alone.
+            sa.and_(
+                CollateralAsset.campaign_id.is_(None),
+                CollateralAsset.offer_id.in_(offers.visible_offer_ids(organization_id)),
+            ),
+        )
+    )
 
 
 def _load(actor: Actor, asset_id: int, *, lock: bool = False) -> CollateralAsset:
@@ -122,6 +141,71 @@ def _load(actor: Actor, asset_id: int, *, lock: bool = False) -> CollateralAsset
 def visible_campaign(actor: Actor, campaign_id: int) -> Campaign:
     authorize(actor.user, Action.VIEW_COLLATERAL)
     return campaigns.get_visible_campaign(actor, campaign_id)
+
+
+def _visible_offer(actor: Actor, offer_id: int, *, lock: bool = False) -> Offer:
+    """The offer, if the actor's company may see it (NotFound otherwise). ``lock`` takes a
+    shared row lock: sending or approving the offer (which lock it for update) waits for this
+    transaction, and this one sees the status they leave."""
+    authorize(actor.user, Action.VIEW_COLLATERAL)
+    visible = offers.visible_offer_ids(actor.organization_id).correlate(None)
+    query = sa.select(Offer).where(Offer.id == offer_id, Offer.id.in_(visible))
+    if lock:
+        query = query.with_for_update(read=True).execution_options(populate_existing=True)
+    offer = db.session.scalar(query)
+    if offer is None:
+        raise NotFound()
+    return offer
+
+
+def _load_for_change(actor: Actor, asset_id: int) -> tuple[CollateralAsset, Offer | None]:
+    """The asset locked for a change, and for a draft its offer (whose status decides what the
+    change may do). The offer is locked before the asset, in the order sending and approving
+    the offer take them, so concurrent writers wait for each other instead of deadlocking."""
+    asset = _load(actor, asset_id)
+    offer = None
+    if asset.campaign_id is None and asset.offer_id is not None:
+        offer = db.session.scalar(
+            sa.select(Offer)
+            .where(Offer.id == asset.offer_id)
+            .with_for_update(read=True)
+            .execution_options(populate_existing=True)
+        )
+    asset = _load(actor, asset_id, lock=True)
+    if asset.campaign_id is not None:
+        return asset, None  # a campaign asset (adopted meanwhile, perhaps)
+    return asset, offer
+
+
+def _require_open(offer: Offer) -> None:
+    if offer.status not in OPEN_OFFER:
+        raise Conflict(
+            f"This offer is {offer.status}: its draft materials are kept as a record and can "
+            "still be downloaded, but they get no new versions or reviews."
+        )
+
+
+def _is_unsent(offer: Offer | None) -> bool:
+    return offer is not None and offer.status == OfferStatus.DRAFT.value
+
+
+def _offer_party_ids(offer_id: int) -> list[int]:
+    return sorted(
+        db.session.scalars(
+            sa.select(OfferParty.organization_id).where(OfferParty.offer_id == offer_id)
+        )
+    )
+
+
+def _home_party_ids(asset: CollateralAsset, offer: Offer | None = None) -> list[int]:
+    """The companies whose audit log records a change of the asset: its campaign's parties, or
+    its offer's — only the proposer while the offer is unsent (the partners cannot see it)."""
+    if asset.campaign_id is not None:
+        return _campaign_party_ids(asset.campaign_id)
+    if offer is not None and _is_unsent(offer):
+        return [offer.proposer_organization_id]
+    assert asset.offer_id is not None
+    return _offer_party_ids(asset.offer_id)
 
 
 def _campaign_party_ids(campaign_id: int) -> list[int]:
@@ -246,21 +330,28 @@ def _make_version(
     return version
 
 
-def _send_for_review(actor: Actor, asset: CollateralAsset, version: CollateralVersion) -> None:
+def _send_for_review(
+    actor: Actor,
+    asset: CollateralAsset,
+    version: CollateralVersion,
+    *,
+    now: datetime | None = None,
+) -> None:
     """The author's company approves its own version; the other parties review it by the due
-    date. With no other party the asset is ready at once."""
-    now = utcnow()
+    date. With no other party the asset is ready at once. ``actor`` sent it: the version's
+    author, or whoever sent the offer a draft waited for."""
+    now = now or utcnow()
     db.session.add(
         CollateralReview(
             asset_id=asset.id,
             version_id=version.id,
-            organization_id=actor.organization_id,
-            user_id=actor.user_id,
+            organization_id=version.author_organization_id,
+            user_id=version.author_id,
             decision=ReviewDecision.APPROVED.value,
             implicit=True,
         )
     )
-    reviewers = [p for p in _asset_party_ids(asset.id) if p != actor.organization_id]
+    reviewers = [p for p in _asset_party_ids(asset.id) if p != version.author_organization_id]
     if not reviewers:
         asset.status = workflow.next_status(asset.status, "all_approved").value
         asset.ready_at = now
@@ -277,22 +368,28 @@ def _send_for_review(actor: Actor, asset: CollateralAsset, version: CollateralVe
     )
 
 
-@transactional
-def create_asset(
-    actor: Actor, campaign_id: int, data: AssetInput, first: VersionInput
-) -> CollateralAsset:
-    authorize(actor.user, Action.MANAGE_COLLATERAL)
-    campaign = visible_campaign(actor, campaign_id)
+def _new_asset(
+    actor: Actor,
+    data: AssetInput,
+    first: VersionInput,
+    *,
+    home_parties: set[int],
+    campaign_id: int | None = None,
+    offer_id: int | None = None,
+) -> tuple[CollateralAsset, CollateralVersion]:
+    """An asset owned by some of ``home_parties`` (the campaign's or the offer's), always
+    including the creator's company, with its first version; not yet sent for review."""
     title = _text(data.title, "title", 200, required=True)
     description = _text(data.description, "description", MAX_DESCRIPTION)
     if data.audience not in {a.value for a in Audience}:
         raise ValidationFailed("Choose who the material is for.", field="audience")
-    campaign_parties = set(_campaign_party_ids(campaign.id))
     owners = set(data.party_ids) | {actor.organization_id}
-    if not owners <= campaign_parties:
-        raise ValidationFailed("Only parties of this campaign can own its assets.", field="parties")
+    if not owners <= home_parties:
+        where = "campaign" if campaign_id is not None else "offer"
+        raise ValidationFailed(f"Only parties of this {where} can own its assets.", field="parties")
     asset = CollateralAsset(
-        campaign_id=campaign.id,
+        campaign_id=campaign_id,
+        offer_id=offer_id,
         organization_id=actor.organization_id,
         kind=AssetKind.LINK.value if first.link and first.stream is None else AssetKind.FILE.value,
         title=title,
@@ -307,7 +404,19 @@ def create_asset(
     for organization_id in sorted(owners):
         db.session.add(CollateralAssetParty(asset_id=asset.id, organization_id=organization_id))
     db.session.flush()
-    version = _make_version(actor, asset, 1, first)
+    return asset, _make_version(actor, asset, 1, first)
+
+
+@transactional
+def create_asset(
+    actor: Actor, campaign_id: int, data: AssetInput, first: VersionInput
+) -> CollateralAsset:
+    authorize(actor.user, Action.MANAGE_COLLATERAL)
+    campaign = visible_campaign(actor, campaign_id)
+    campaign_parties = set(_campaign_party_ids(campaign.id))
+    asset, version = _new_asset(
+        actor, data, first, home_parties=campaign_parties, campaign_id=campaign.id
+    )
     _send_for_review(actor, asset, version)
     audit.record(
         "collateral.asset_created",
@@ -323,21 +432,56 @@ def create_asset(
 
 
 @transactional
+def create_offer_asset(
+    actor: Actor, offer_id: int, data: AssetInput, first: VersionInput
+) -> CollateralAsset:
+    """A draft material on an open offer. While the offer is unsent nobody else sees it and no
+    review request goes out (the offer's sending starts it); once sent, it is sent for review
+    at once, as on a campaign."""
+    authorize(actor.user, Action.MANAGE_COLLATERAL)
+    offer = _visible_offer(actor, offer_id, lock=True)
+    if offer.status == OfferStatus.APPROVED.value:
+        raise Conflict(
+            "This offer was approved: add materials in the library of its joint campaign."
+        )
+    _require_open(offer)
+    asset, version = _new_asset(
+        actor, data, first, home_parties=set(_offer_party_ids(offer.id)), offer_id=offer.id
+    )
+    if not _is_unsent(offer):
+        _send_for_review(actor, asset, version)
+    audit.record(
+        "collateral.asset_created",
+        actor=actor,
+        organization_ids=_home_party_ids(asset, offer),
+        target=asset,
+        offer_id=offer.id,
+        file_hash=version.file_hash,
+    )
+    with _committing():
+        pass
+    return asset
+
+
+@transactional
 def add_version(actor: Actor, asset_id: int, data: VersionInput) -> CollateralVersion:
     authorize(actor.user, Action.MANAGE_COLLATERAL)
-    asset = _load(actor, asset_id, lock=True)
+    asset, offer = _load_for_change(actor, asset_id)
     if actor.organization_id not in _asset_party_ids(asset.id):
         raise Forbidden("Only the companies this asset belongs to can make a new version.")
+    if offer is not None:
+        _require_open(offer)
     asset.status = workflow.next_status(asset.status, "new_version").value
     asset.ready_at = None
     asset.current_version_number += 1
     asset.updated_at = utcnow()
     version = _make_version(actor, asset, asset.current_version_number, data)
-    _send_for_review(actor, asset, version)
+    if not _is_unsent(offer):  # a draft on an unsent offer waits for the offer to go out
+        _send_for_review(actor, asset, version)
     audit.record(
         "collateral.version_added",
         actor=actor,
-        organization_ids=_campaign_party_ids(asset.campaign_id),
+        organization_ids=_home_party_ids(asset, offer),
         target=asset,
         version=version.number,
         file_hash=version.file_hash,
@@ -353,10 +497,14 @@ def review(
 ) -> CollateralAsset:
     """An approver's decision for their company on the current version."""
     authorize(actor.user, Action.REVIEW_COLLATERAL)
-    asset = _load(actor, asset_id, lock=True)
+    asset, offer = _load_for_change(actor, asset_id)
     parties = _asset_party_ids(asset.id)
     if actor.organization_id not in parties:
         raise Forbidden("Only the companies this asset belongs to review it.")
+    if offer is not None:
+        _require_open(offer)
+        if _is_unsent(offer):
+            raise Conflict("This draft's review starts when its offer is sent to the partners.")
     if version_number != asset.current_version_number:
         raise Conflict(
             f"Version {version_number} is no longer current: review version "
@@ -417,7 +565,7 @@ def review(
     audit.record(
         f"collateral.{choice.value}",
         actor=actor,
-        organization_ids=_campaign_party_ids(asset.campaign_id),
+        organization_ids=_home_party_ids(asset, offer),
         target=asset,
         version=version.number,
     )
@@ -445,10 +593,27 @@ class AssetCard:
     party_names: list[str]
     overdue: bool
     uses: int = 0
+    # For a draft that no campaign adopted yet: its offer's status and title.
+    offer_status: str | None = None
+    offer_title: str = ""
 
     @property
     def status(self) -> ReviewStatus:
         return ReviewStatus(self.asset.status)
+
+    @property
+    def is_draft(self) -> bool:
+        return self.offer_status is not None
+
+    @property
+    def waits_for_offer(self) -> bool:
+        """A draft on an unsent offer: its review starts when the offer is sent."""
+        return self.offer_status == OfferStatus.DRAFT.value
+
+    @property
+    def frozen(self) -> bool:
+        """A draft on a closed offer: kept as a record, no new versions or reviews."""
+        return self.offer_status is not None and self.offer_status not in OPEN_OFFER
 
     @property
     def for_customer_use(self) -> bool:
@@ -462,7 +627,7 @@ class AssetCard:
 @dataclass
 class AssetView:
     card: AssetCard
-    campaign: Campaign
+    campaign: Campaign | None  # None: a draft on an offer (``card.asset.offer_id``)
     versions: list[CollateralVersion]
     reviews: dict[int, list[tuple[CollateralReview, str, str]]]  # version id -> (review, org, who)
     current_reviews: list[ReviewLine]
@@ -476,8 +641,29 @@ def _is_overdue(asset: CollateralAsset, version: CollateralVersion, now: datetim
     return asset.status == ReviewStatus.IN_REVIEW.value and due is not None and now >= due
 
 
+def _draft_offers(assets: Sequence[CollateralAsset]) -> dict[int, tuple[str, str]]:
+    """Status and current title of the offers of the drafts among ``assets``, in one query
+    (none when there is no draft)."""
+    offer_ids = {a.offer_id for a in assets if a.campaign_id is None and a.offer_id is not None}
+    if not offer_ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Offer.id, Offer.status, OfferRevision.title)
+        .join(
+            OfferRevision,
+            sa.and_(
+                OfferRevision.offer_id == Offer.id,
+                OfferRevision.number == Offer.current_revision_number,
+            ),
+        )
+        .where(Offer.id.in_(offer_ids))
+    )
+    return {offer_id: (status, title) for offer_id, status, title in rows}
+
+
 def _cards(assets: Sequence[CollateralAsset]) -> list[AssetCard]:
-    """Current version, party names and use counts of many assets in three queries."""
+    """Current version, party names and use counts of many assets in three queries (and one
+    more for the offers of drafts among them)."""
     if not assets:
         return []
     ids = [a.id for a in assets]
@@ -507,17 +693,26 @@ def _cards(assets: Sequence[CollateralAsset]) -> list[AssetCard]:
             .group_by(CollateralUsage.asset_id)
         ).all()
     )
+    drafts = _draft_offers(assets)
     now = utcnow()
-    return [
-        AssetCard(
+    cards = []
+    for a in assets:
+        offer_status: str | None = None
+        offer_title = ""
+        if a.campaign_id is None and a.offer_id is not None:
+            offer_status, offer_title = drafts[a.offer_id]
+        card = AssetCard(
             asset=a,
             version=versions[a.id],
             party_names=names.get(a.id, []),
             overdue=_is_overdue(a, versions[a.id], now),
             uses=int(uses.get(a.id, 0)),
+            offer_status=offer_status,
+            offer_title=offer_title,
         )
-        for a in assets
-    ]
+        card.overdue = card.overdue and not card.frozen
+        cards.append(card)
+    return cards
 
 
 @dataclass
@@ -540,43 +735,58 @@ class Library:
 
 def library(actor: Actor, campaign_id: int) -> Library:
     campaign = visible_campaign(actor, campaign_id)
-    parties = list(
+    parties = _organizations(
+        CampaignParty.organization_id, CampaignParty.campaign_id == campaign.id
+    )
+    assets = _assets_where(CollateralAsset.campaign_id == campaign.id)
+    return Library(campaign, parties, _cards(assets), _requests(actor, [campaign.id]))
+
+
+def _organizations(
+    party_column: sa.orm.InstrumentedAttribute[int], where: sa.ColumnElement[bool]
+) -> list[Organization]:
+    """The parties (of a campaign or an offer) by name."""
+    return list(
         db.session.scalars(
             sa.select(Organization)
-            .join(CampaignParty, CampaignParty.organization_id == Organization.id)
-            .where(CampaignParty.campaign_id == campaign.id)
+            .join(party_column.class_, party_column == Organization.id)
+            .where(where)
             .order_by(Organization.name)
         )
     )
-    assets = list(
+
+
+def _assets_where(where: sa.ColumnElement[bool]) -> list[CollateralAsset]:
+    """Assets, the latest changed first."""
+    return list(
         db.session.scalars(
             sa.select(CollateralAsset)
-            .where(CollateralAsset.campaign_id == campaign.id)
+            .where(where)
             .order_by(CollateralAsset.updated_at.desc(), CollateralAsset.id.desc())
         )
     )
-    return Library(campaign, parties, _cards(assets), _requests(actor, [campaign.id]))
 
 
 @dataclass
 class Overview:
-    cards: list[tuple[AssetCard, str]]  # (card, campaign name)
+    cards: list[tuple[AssetCard, str]]  # (card, campaign name; "" for a draft on an offer)
     requests: list[tuple[RequestRow, str]]
     to_review: list[AssetCard]
 
 
 def overview(actor: Actor) -> Overview:
-    """Every asset of every campaign the company takes part in, newest first."""
+    """Every asset of every campaign the company takes part in, and the drafts on the offers
+    it sees, newest first."""
     authorize(actor.user, Action.VIEW_COLLATERAL)
     rows = db.session.execute(
         _visible_assets(actor.organization_id)
         .add_columns(Campaign.name)
-        .join(Campaign, Campaign.id == CollateralAsset.campaign_id)
+        .outerjoin(Campaign, Campaign.id == CollateralAsset.campaign_id)
         .order_by(CollateralAsset.updated_at.desc(), CollateralAsset.id.desc())
         .limit(200)
     ).all()
     cards = _cards([asset for asset, _ in rows])
-    campaign_names = {asset.id: name for asset, name in rows}
+    campaign_names = {asset.id: name or "" for asset, name in rows}
     campaign_ids = list(
         db.session.scalars(
             sa.select(CampaignParty.campaign_id).where(
@@ -598,7 +808,7 @@ def overview(actor: Actor) -> Overview:
     return Overview(
         cards=[(card, campaign_names[card.asset.id]) for card in cards],
         requests=requests,
-        to_review=[c for c in cards if c.asset.id in waiting],
+        to_review=[c for c in cards if c.asset.id in waiting and not c.frozen],
     )
 
 
@@ -626,6 +836,8 @@ def _waiting_for(organization_id: int, asset_ids: Sequence[int]) -> set[int]:
                 CollateralAsset.id.in_(asset_ids),
                 CollateralAsset.status == ReviewStatus.IN_REVIEW.value,
                 CollateralAssetParty.organization_id == organization_id,
+                # Sent for review (a draft on an unsent offer is not yet).
+                CollateralVersion.review_due_at.is_not(None),
                 CollateralVersion.id.not_in(decided),
             )
         )
@@ -634,8 +846,10 @@ def _waiting_for(organization_id: int, asset_ids: Sequence[int]) -> set[int]:
 
 def asset_view(actor: Actor, asset_id: int) -> AssetView:
     asset = _load(actor, asset_id)
-    campaign = db.session.get(Campaign, asset.campaign_id)
-    assert campaign is not None
+    campaign = None
+    if asset.campaign_id is not None:
+        campaign = db.session.get(Campaign, asset.campaign_id)
+        assert campaign is not None
     card = _cards([asset])[0]
     versions = list(
         db.session.scalars(
@@ -694,9 +908,47 @@ def asset_view(actor: Actor, asset_id: int) -> AssetView:
         may_review=mine
         and can(actor.user, Action.REVIEW_COLLATERAL)
         and asset.status != ReviewStatus.READY.value
-        and actor.organization_id not in current,
-        may_add_version=mine and can(actor.user, Action.MANAGE_COLLATERAL),
+        and actor.organization_id not in current
+        and not card.waits_for_offer
+        and not card.frozen,
+        may_add_version=mine and can(actor.user, Action.MANAGE_COLLATERAL) and not card.frozen,
     )
+
+
+@dataclass
+class OfferDrafts:
+    """The draft materials of an offer, and what may be done with them now."""
+
+    offer: Offer
+    title: str
+    parties: list[Organization]
+    cards: list[AssetCard]
+    campaign_id: int | None  # the joint campaign an approved offer became
+
+    @property
+    def is_open(self) -> bool:
+        return self.offer.status in OPEN_OFFER
+
+    @property
+    def is_unsent(self) -> bool:
+        return self.offer.status == OfferStatus.DRAFT.value
+
+
+def offer_drafts(actor: Actor, offer_id: int) -> OfferDrafts:
+    """Everything drafted on an offer, adopted ones included, in a fixed number of queries."""
+    offer = _visible_offer(actor, offer_id)
+    title = db.session.scalar(
+        sa.select(OfferRevision.title).where(
+            OfferRevision.offer_id == offer.id,
+            OfferRevision.number == offer.current_revision_number,
+        )
+    )
+    parties = _organizations(OfferParty.organization_id, OfferParty.offer_id == offer.id)
+    assets = _assets_where(CollateralAsset.offer_id == offer.id)
+    campaign_id = None
+    if offer.status == OfferStatus.APPROVED.value:
+        campaign_id = db.session.scalar(sa.select(Campaign.id).where(Campaign.offer_id == offer.id))
+    return OfferDrafts(offer, title or "", parties, _cards(assets), campaign_id)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -966,6 +1218,13 @@ def run_deadlines(now: datetime | None = None) -> ReminderRun:
             CollateralAsset.status == ReviewStatus.IN_REVIEW.value,
             CollateralVersion.review_due_at.is_not(None),
             CollateralVersion.overdue_notice_sent_at.is_(None),
+            # A draft whose offer closed is a record: nobody can review it any more.
+            sa.or_(
+                CollateralAsset.campaign_id.is_not(None),
+                CollateralAsset.offer_id.in_(
+                    sa.select(Offer.id).where(Offer.status.in_(OPEN_OFFER))
+                ),
+            ),
         )
         .with_for_update(of=CollateralVersion, skip_locked=True)
     ).all()
@@ -1007,3 +1266,66 @@ def run_deadlines(now: datetime | None = None) -> ReminderRun:
             result.reminded += 1
     db.session.commit()
     return result
+
+
+# ---------------------------------------------------------------------------------------------
+# Drafts follow their offer (received inside the offer's transaction: change the session, never
+# commit)
+
+
+@signals.offer_sent.connect
+def _send_drafts_for_review(sender: Actor, /, *, offer_id: int, sent_at: datetime) -> None:
+    """The offer went out: each of its drafts not yet sent for review goes now, due by the
+    same business-day rule, as if just uploaded by the offer's sender."""
+    sent_before = sa.exists().where(CollateralReview.version_id == CollateralVersion.id)
+    rows = db.session.execute(
+        sa.select(CollateralAsset, CollateralVersion)
+        .join(
+            CollateralVersion,
+            sa.and_(
+                CollateralVersion.asset_id == CollateralAsset.id,
+                CollateralVersion.number == CollateralAsset.current_version_number,
+            ),
+        )
+        .where(
+            CollateralAsset.offer_id == offer_id,
+            CollateralAsset.campaign_id.is_(None),
+            CollateralVersion.review_due_at.is_(None),
+            ~sent_before,
+        )
+        .order_by(CollateralAsset.id)
+    ).all()
+    if not rows:
+        return
+    # Owners were chosen while the offer was a private draft, whose partners may have changed
+    # since: a company no longer party to the offer owns none of its drafts.
+    db.session.execute(
+        sa.delete(CollateralAssetParty)
+        .where(
+            CollateralAssetParty.asset_id.in_([asset.id for asset, _ in rows]),
+            CollateralAssetParty.organization_id.not_in(_offer_party_ids(offer_id)),
+        )
+        .execution_options(synchronize_session=False)
+    )
+    for asset, version in rows:
+        _send_for_review(sender, asset, version, now=sent_at)
+
+
+@signals.joint_campaign_created.connect
+def _adopt_drafts(sender: Actor, /, *, offer_id: int, campaign_id: int) -> None:
+    """The offer became a campaign: its drafts join the campaign's library, and their earlier
+    downloads count for the campaign. ``offer_id`` stays on them as their provenance."""
+    drafts = sa.select(CollateralAsset.id).where(CollateralAsset.offer_id == offer_id)
+    db.session.execute(
+        sa.update(CollateralUsage)
+        .where(CollateralUsage.asset_id.in_(drafts), CollateralUsage.campaign_id.is_(None))
+        .values(campaign_id=campaign_id)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        sa.update(CollateralAsset)
+        .where(CollateralAsset.offer_id == offer_id, CollateralAsset.campaign_id.is_(None))
+        # Bump the version counter, as every change of an asset does.
+        .values(campaign_id=campaign_id, version=CollateralAsset.version + 1)
+        .execution_options(synchronize_session="fetch")
+    )

@@ -1,9 +1,11 @@
-"""Collateral pages: the library of a campaign, an asset with its versions and reviews,
-downloads (POST: each one is counted, and GET never writes), requests and the reports."""
+"""Collateral pages: the library of a campaign, the drafts on an offer, an asset with its
+versions and reviews, downloads (POST: each one is counted, and GET never writes), requests and
+the reports."""
 
 from __future__ import annotations
 
 import base64
+from collections.abc import Callable, Sequence
 
 from flask import Blueprint, Response, abort, redirect, render_template, request, send_file, url_for
 from flask.typing import ResponseReturnValue
@@ -12,6 +14,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
 from comarketing.accounts.forms import ConfirmForm
+from comarketing.accounts.models import Organization
 from comarketing.collateral import reports, services
 from comarketing.collateral.forms import (
     AssetForm,
@@ -21,6 +24,7 @@ from comarketing.collateral.forms import (
     ReviewForm,
     VersionForm,
 )
+from comarketing.collateral.models import CollateralAsset
 from comarketing.errors import DomainError
 from comarketing.policy import Action, can
 from comarketing.web import abort_for, attach_error, current_actor
@@ -71,6 +75,42 @@ def index() -> ResponseReturnValue:
     return render_template("collateral/index.html", overview=overview)
 
 
+def _asset_form(parties: Sequence[Organization]) -> AssetForm:
+    form = AssetForm()
+    form.parties.choices = [SelectChoice(o.id, o.name) for o in parties]
+    if request.method == "GET":
+        form.parties.data = [o.id for o in parties]
+    return form
+
+
+def _asset_input(form: AssetForm) -> services.AssetInput:
+    return services.AssetInput(
+        title=form.title.data or "",
+        description=form.description.data or "",
+        audience=form.audience.data or "",
+        party_ids=list(form.parties.data or []),
+    )
+
+
+def _create_on_post(
+    form: AssetForm, may_manage: bool, create: Callable[[], CollateralAsset]
+) -> ResponseReturnValue | None:
+    """A posted new asset (on a campaign or an offer): its page, or None to show the form
+    again with the refusal next to its field."""
+    if request.method != "POST":
+        return None
+    if not may_manage:
+        abort(403)
+    if form.validate_on_submit():
+        try:
+            asset = create()
+        except DomainError as exc:
+            _refuse_or_attach(form, exc)
+        else:
+            return redirect(url_for("collateral.asset", asset_id=asset.id), 303)
+    return None
+
+
 @bp.route("/campaigns/<int:campaign_id>/collateral", methods=["GET", "POST"])
 @login_required
 def library(campaign_id: int) -> ResponseReturnValue:
@@ -79,27 +119,15 @@ def library(campaign_id: int) -> ResponseReturnValue:
         view = services.library(actor, campaign_id)
     except DomainError as exc:
         abort_for(exc)
-    form = AssetForm()
-    form.parties.choices = [SelectChoice(o.id, o.name) for o in view.parties]
-    if request.method == "GET":
-        form.parties.data = [o.id for o in view.parties]
+    form = _asset_form(view.parties)
     may_manage = can(actor.user, Action.MANAGE_COLLATERAL)
-    if request.method == "POST":
-        if not may_manage:
-            abort(403)
-        if form.validate_on_submit():
-            data = services.AssetInput(
-                title=form.title.data or "",
-                description=form.description.data or "",
-                audience=form.audience.data or "",
-                party_ids=list(form.parties.data or []),
-            )
-            try:
-                asset = services.create_asset(actor, campaign_id, data, _version_input(form))
-            except DomainError as exc:
-                _refuse_or_attach(form, exc)
-            else:
-                return redirect(url_for("collateral.asset", asset_id=asset.id), 303)
+    created = _create_on_post(
+        form,
+        may_manage,
+        lambda: services.create_asset(actor, campaign_id, _asset_input(form), _version_input(form)),
+    )
+    if created is not None:
+        return created
     return render_template(
         "collateral/library.html",
         view=view,
@@ -110,6 +138,36 @@ def library(campaign_id: int) -> ResponseReturnValue:
         fetch_form=FetchForm(formdata=None),
         may_manage=may_manage,
         may_request=can(actor.user, Action.REQUEST_COLLATERAL),
+    ), (422 if form.errors or form.form_errors else 200)
+
+
+@bp.route("/offers/<int:offer_id>/collateral", methods=["GET", "POST"])
+@login_required
+def offer_drafts(offer_id: int) -> ResponseReturnValue:
+    """Materials drafted on an offer: prepared while the terms are negotiated, reviewed once the
+    offer is sent, and part of the joint campaign's library once it is approved."""
+    actor = current_actor()
+    try:
+        view = services.offer_drafts(actor, offer_id)
+    except DomainError as exc:
+        abort_for(exc)
+    form = _asset_form(view.parties)
+    may_manage = can(actor.user, Action.MANAGE_COLLATERAL)
+    created = _create_on_post(
+        form,
+        may_manage,
+        lambda: services.create_offer_asset(
+            actor, offer_id, _asset_input(form), _version_input(form)
+        ),
+    )
+    if created is not None:
+        return created
+    return render_template(
+        "collateral/offer_drafts.html",
+        view=view,
+        form=form,
+        fetch_form=FetchForm(formdata=None),
+        may_manage=may_manage,
     ), (422 if form.errors or form.form_errors else 200)
 
 

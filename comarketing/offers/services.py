@@ -17,7 +17,7 @@ from datetime import date, datetime
 import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
-from comarketing import audit, notifications
+from comarketing import audit, notifications, signals
 from comarketing.accounts.models import Organization, User
 from comarketing.budgets import services as budgets
 from comarketing.business_days import add_business_days
@@ -228,17 +228,27 @@ def _validated_terms(terms: TermsInput, party_ids: Sequence[int]) -> dict[str, o
 # Loading, always through the parties
 
 
-def _visible(organization_id: int) -> sa.Select[Offer]:
+def _visible_to(organization_id: int) -> sa.ColumnElement[bool]:
     mine = sa.select(OfferParty.offer_id).where(OfferParty.organization_id == organization_id)
     # Drafts are the proposer's alone until sent — and stay so when discarded unsent (status
     # "withdrawn"): the partners never received them.
-    return sa.select(Offer).where(
+    return sa.and_(
         Offer.id.in_(mine),
         sa.or_(
             Offer.sent_at.is_not(None),
             Offer.proposer_organization_id == organization_id,
         ),
     )
+
+
+def _visible(organization_id: int) -> sa.Select[Offer]:
+    return sa.select(Offer).where(_visible_to(organization_id))
+
+
+def visible_offer_ids(organization_id: int) -> sa.Select[int]:
+    """The ids of the offers this organization may see, as a subquery for ``IN``: the packages
+    to the right (collateral drafts) follow exactly the offers' own visibility."""
+    return sa.select(Offer.id).where(_visible_to(organization_id))
 
 
 def _load(actor: Actor, offer_id: int, *, lock: bool = False) -> Offer:
@@ -519,6 +529,8 @@ def send(actor: Actor, offer_id: int, *, expected_version: int | None = None) ->
         roles=WRITERS,
         exclude_user_id=actor.user_id,
     )
+    # In this transaction: what waited for the offer to be sent (draft materials) goes out now.
+    signals.offer_sent.send(actor, offer_id=offer.id, sent_at=now)
     with _committing():
         pass
     return offer
@@ -762,6 +774,8 @@ def _approve(offer: Offer, revision: OfferRevision, parties: Sequence[int], acto
             for p in revision.placements
         ],
     )
+    # In this transaction: what was prepared on the offer (draft materials) joins the campaign.
+    signals.joint_campaign_created.send(actor, offer_id=offer.id, campaign_id=campaign.id)
     commitments = split_by_shares(
         revision.total_budget_minor,
         {t["organization_id"]: t["budget_share_bp"] for t in revision.party_terms},

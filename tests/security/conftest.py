@@ -423,8 +423,48 @@ def _build_collateral(
     out["bc_request"] = collateral.create_request(
         c_pm, bc, title=f"Gamma wants a flyer {canary}", description=f"Private {canary}"
     ).id
-    from comarketing.collateral.models import CollateralAsset
+    return out
 
+
+def _build_offer_drafts(world: factories.World, offer_ids: dict[str, Any]) -> dict[str, Any]:
+    """Draft materials on offers (issue 8), through the real services.
+
+    A sees: its image on the A-B offer it sent (waiting for B's review) and its link on its
+    unsent A-B draft offer (no review yet). A never sees: B's image on B's unsent draft offer
+    for A (A is a party, but the offer is not sent yet), nor Gamma's sheet on the B-C offer
+    (downloaded by C before any campaign); both carry the canary.
+    """
+    from comarketing.collateral import services as collateral
+    from comarketing.collateral.models import CollateralAsset
+    from tests.collateral import samples
+
+    a, b, c = world.a, world.b, world.c
+    canary = world.canary
+    a_pm, b_pm, c_pm = (actor_for(x.email("partner_manager")) for x in (a, b, c))
+
+    def image(actor: Actor, offer: str, title: str, parties: list[int], name: str) -> int:
+        data = collateral.AssetInput(title=title, audience="customers", party_ids=parties)
+        first = collateral.VersionInput(stream=io.BytesIO(samples.png()), filename=name)
+        return collateral.create_offer_asset(actor, offer_ids[offer], data, first).id
+
+    out: dict[str, Any] = {
+        "ab_offer_asset": image(
+            a_pm, "ab_sent_offer", "Alpha and Beta recipe card", [a.id, b.id], "recipe.png"
+        ),
+        "ab_unsent_offer_asset": collateral.create_offer_asset(
+            a_pm,
+            offer_ids["ab_draft_offer"],
+            collateral.AssetInput(title="Alpha draft teaser", audience="sales"),
+            collateral.VersionInput(link="https://example.com/teaser"),
+        ).id,
+        "ba_unsent_offer_asset": image(
+            b_pm, "ba_draft_offer", f"Beta secret teaser {canary}", [a.id, b.id], "teaser.png"
+        ),
+        "bc_offer_asset": image(
+            c_pm, "bc_sent_offer", f"Gamma chips sheet {canary}", [b.id, c.id], f"{canary}.png"
+        ),
+    }
+    collateral.fetch(c_pm, out["bc_offer_asset"], action="download")
     out["next_asset"] = db.session.scalar(sa.select(sa.func.max(CollateralAsset.id))) + 1
     return out
 
@@ -523,6 +563,7 @@ def build_scene() -> Scene:
             world, offer_placeholders["ab_campaign"], offer_placeholders["bc_campaign"]
         )
     )
+    offer_placeholders.update(_build_offer_drafts(world, offer_placeholders))
 
     placeholders: dict[str, Any] = {
         "password": factories.TEST_PASSWORD,

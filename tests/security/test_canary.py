@@ -90,7 +90,8 @@ def shared_with_a(scene: Scene, url: str) -> list[str]:
     (A and C are both parties) is shown — its pages and the lists that name its parties.
     Nothing else of C on those pages may show: C's products, users, other offers."""
     abc = scene.placeholders["abc_sent_offer"]
-    if urlsplit(url).path in {"/offers", "/offers/inbox", f"/offers/{abc}", f"/offers/{abc}/edit"}:
+    shown = {"/offers", "/offers/inbox", f"/offers/{abc}", f"/offers/{abc}/edit"}
+    if urlsplit(url).path in shown | {f"/offers/{abc}/collateral"}:  # its draft materials
         return [scene.world.c.name]
     return []
 
