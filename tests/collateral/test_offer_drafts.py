@@ -8,14 +8,17 @@ from __future__ import annotations
 
 import ast
 import io
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
 import comarketing
+from comarketing.accounts.models import User
 from comarketing.business_days import add_business_days
 from comarketing.campaigns.models import Campaign
 from comarketing.collateral import reports, services
@@ -429,3 +432,58 @@ def test_offers_never_import_collateral_and_signals_import_no_domain_package():
     for path in (package / "offers").glob("*.py"):
         assert not any(m.startswith("comarketing.collateral") for m in imported_modules(path))
     assert not any(m.startswith("comarketing") for m in imported_modules(package / "signals.py"))
+
+
+@pytest.mark.pg_only
+def test_a_draft_added_while_its_offer_is_being_sent_is_still_sent_for_review(app, world):
+    """The offer is sent and a draft added at the same moment. Whichever commits first, the
+    draft goes to B for review exactly once: the draft waits for the offer's row, so it either
+    sees the offer sent (and sends itself) or is there when the sending picks the drafts up."""
+    from tests.functional.test_offer_concurrency import at_once
+
+    a, b = world.a, world.b
+
+    def in_context(email: str, write: Callable[[Any], object]) -> Callable[[Any], object]:
+        def call(barrier: Any) -> object:
+            with app.app_context():
+                try:
+                    who = actor(email)  # loaded before the barrier: only the writes race
+                    barrier.wait()
+                    return write(who)
+                finally:
+                    db.session.remove()
+
+        return call
+
+    for _ in range(4):
+        offer_id = ab_offer(app, world)
+        sent, asset = at_once(
+            [
+                in_context(
+                    a.email(PM),
+                    lambda who, offer_id=offer_id: offer_services.send(who, offer_id).status,
+                ),
+                in_context(
+                    a.email("admin"),
+                    lambda who, offer_id=offer_id: (
+                        services.create_offer_asset(
+                            who,
+                            offer_id,
+                            services.AssetInput(title="Card", party_ids=[a.id, b.id]),
+                            services.VersionInput(link="https://example.com/card"),
+                        ).id
+                    ),
+                ),
+            ]
+        )
+        assert sent == "sent" and isinstance(asset, int), (sent, asset)
+        with app.app_context():
+            version = services._version(db.session.get(CollateralAsset, asset))
+            assert version.review_due_at is not None
+            b_users = set(
+                db.session.scalars(sa.select(User.id).where(User.organization_id == b.id))
+            )
+            db.session.remove()
+        _, bell = review_mail_and_bell(app, asset)
+        # B's reviewers, each asked once.
+        assert bell and set(bell) <= b_users and len(bell) == len(set(bell)), bell
