@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import re
 import secrets
 import tempfile
 import uuid
@@ -29,6 +28,7 @@ from flask.testing import FlaskClient
 from comarketing import create_app
 from comarketing.extensions import db
 from tests import factories
+from tests.databases import throwaway_postgresql
 
 TEST_PASSWORD = factories.TEST_PASSWORD
 # Uploaded result files go to a folder of this run, not the project's instance/.
@@ -77,25 +77,8 @@ def database_url(backend: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
     server_url = os.environ.get("TEST_DATABASE_URL")
     if not server_url:
         pytest.exit("--backend=postgresql needs TEST_DATABASE_URL", returncode=2)
-    with postgres_database(server_url) as url:
+    with throwaway_postgresql(server_url) as url:
         yield url
-
-
-@contextlib.contextmanager
-def postgres_database(server_url: str) -> Iterator[str]:
-    """Create a throwaway database on the server of ``server_url`` and drop it afterwards."""
-    server_url = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", server_url)
-    name = f"comarketing_test_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    try:
-        yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 def base_config(database_url: str) -> dict[str, Any]:

@@ -3,30 +3,22 @@
 from __future__ import annotations
 
 import contextlib
-import re
-import uuid
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
-import sqlalchemy as sa
+# The project root, for the test suite's throwaway-database helper (benches run as scripts).
+sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+
+from tests.databases import throwaway_postgresql
 
 
 @contextlib.contextmanager
 def database(server_url: str | None, folder: Path) -> Iterator[str]:
     """A fresh SQLite file in ``folder``, or a throwaway database on the PostgreSQL server of
-    ``server_url`` (created here, dropped afterwards, as tests/conftest.py does)."""
+    ``server_url`` (created here, dropped afterwards, as for the test suite)."""
     if not server_url:
         yield f"sqlite:///{folder / 'bench.sqlite'}"
         return
-    server_url = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", server_url)
-    name = f"comarketing_bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
-    url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
-    try:
+    with throwaway_postgresql(server_url, prefix="comarketing_bench") as url:
         yield url
-    finally:
-        with admin.connect() as conn:
-            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()

@@ -189,14 +189,6 @@ def _is_unsent(offer: Offer | None) -> bool:
     return offer is not None and offer.status == OfferStatus.DRAFT.value
 
 
-def _offer_party_ids(offer_id: int) -> list[int]:
-    return sorted(
-        db.session.scalars(
-            sa.select(OfferParty.organization_id).where(OfferParty.offer_id == offer_id)
-        )
-    )
-
-
 def _home_party_ids(asset: CollateralAsset, offer: Offer | None = None) -> list[int]:
     """The companies whose audit log records a change of the asset: its campaign's parties, or
     its offer's — only the proposer while the offer is unsent (the partners cannot see it)."""
@@ -205,7 +197,7 @@ def _home_party_ids(asset: CollateralAsset, offer: Offer | None = None) -> list[
     if offer is not None and _is_unsent(offer):
         return [offer.proposer_organization_id]
     assert asset.offer_id is not None
-    return _offer_party_ids(asset.offer_id)
+    return offers.offer_party_ids(asset.offer_id)
 
 
 def _campaign_party_ids(campaign_id: int) -> list[int]:
@@ -446,7 +438,7 @@ def create_offer_asset(
         )
     _require_open(offer)
     asset, version = _new_asset(
-        actor, data, first, home_parties=set(_offer_party_ids(offer.id)), offer_id=offer.id
+        actor, data, first, home_parties=set(offers.offer_party_ids(offer.id)), offer_id=offer.id
     )
     if not _is_unsent(offer):
         _send_for_review(actor, asset, version)
@@ -1303,7 +1295,7 @@ def _send_drafts_for_review(sender: Actor, /, *, offer_id: int, sent_at: datetim
         sa.delete(CollateralAssetParty)
         .where(
             CollateralAssetParty.asset_id.in_([asset.id for asset, _ in rows]),
-            CollateralAssetParty.organization_id.not_in(_offer_party_ids(offer_id)),
+            CollateralAssetParty.organization_id.not_in(offers.offer_party_ids(offer_id)),
         )
         .execution_options(synchronize_session=False)
     )

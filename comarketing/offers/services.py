@@ -264,7 +264,8 @@ def _load(actor: Actor, offer_id: int, *, lock: bool = False) -> Offer:
     return offer
 
 
-def _party_ids(offer_id: int) -> list[int]:
+def offer_party_ids(offer_id: int) -> list[int]:
+    """The organizations taking part in an offer, by id (collateral drafts use it too)."""
     return sorted(
         db.session.scalars(
             sa.select(OfferParty.organization_id).where(OfferParty.offer_id == offer_id)
@@ -504,7 +505,7 @@ def send(actor: Actor, offer_id: int, *, expected_version: int | None = None) ->
     if offer.proposer_organization_id != actor.organization_id:
         raise NotFound()
     _touch(offer, "send")
-    parties = _party_ids(offer.id)
+    parties = offer_party_ids(offer.id)
     # Partnerships can end while a draft waits: check again at the moment of sending.
     partners.require_active_partners(actor.organization_id, parties)
     now = utcnow()
@@ -565,7 +566,7 @@ def revise(
     offer = _load(actor, offer_id, lock=True)
     _check_version(offer, expected_version)
     _touch(offer, "revise")
-    parties = _party_ids(offer.id)
+    parties = offer_party_ids(offer.id)
     values = _validated_terms(terms, parties)
     _refuse_unshared_products(actor, offer, terms)
     previous = _revision(offer)
@@ -698,7 +699,7 @@ def decide(
     )
     db.session.add(record)
     db.session.flush()
-    parties = _party_ids(offer.id)
+    parties = offer_party_ids(offer.id)
     me = actor.user.organization.name
     _event(
         offer,
@@ -831,7 +832,7 @@ def withdraw(actor: Actor, offer_id: int, *, reason: str = "") -> Offer:
     _touch(offer, "withdraw")
     offer.closed_at = utcnow()
     reason = _text(reason, field_name="reason", label="Reason", max_length=2000)
-    parties = _party_ids(offer.id)
+    parties = offer_party_ids(offer.id)
     revision = _revision(offer)
     _event(
         offer,
@@ -864,7 +865,7 @@ def clone(actor: Actor, offer_id: int) -> Offer:
     workflow.next_status(source.status, "clone")
     revision = _revision(source)
     me = actor.organization_id
-    parties = _party_ids(source.id)
+    parties = offer_party_ids(source.id)
     active = partners.active_partner_ids(me)
     partner_ids = [p for p in parties if p != me and p in active]
     if not partner_ids:
@@ -928,7 +929,7 @@ def add_comment(actor: Actor, offer_id: int, body: str) -> OfferComment:
     )
     db.session.add(comment)
     offer.updated_at = utcnow()
-    parties = _party_ids(offer.id)
+    parties = offer_party_ids(offer.id)
     revision = _revision(offer)
     audit.record("offer.commented", actor=actor, target=offer)
     if offer.status != OfferStatus.DRAFT.value:
@@ -1007,7 +1008,7 @@ def offer_view(actor: Actor, offer_id: int) -> OfferView:
     """Everything the offer page shows, in a fixed number of queries."""
     authorize(actor.user, Action.VIEW_OFFERS)
     offer = _load(actor, offer_id)
-    party_ids = _party_ids(offer.id)
+    party_ids = offer_party_ids(offer.id)
     parties = {
         o.id: o
         for o in db.session.scalars(sa.select(Organization).where(Organization.id.in_(party_ids)))
@@ -1248,7 +1249,7 @@ def run_deadlines(now: datetime | None = None) -> ReminderRun:
         .with_for_update(of=OfferRevision, skip_locked=True)
     ).all()
     for offer, revision in sent:
-        parties = _party_ids(offer.id)
+        parties = offer_party_ids(offer.id)
         decided = set(
             db.session.scalars(
                 sa.select(OfferDecision.organization_id).where(

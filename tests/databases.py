@@ -1,0 +1,28 @@
+"""A throwaway PostgreSQL database, for the test suite and the benchmarks (no pytest here)."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+import uuid
+from collections.abc import Iterator
+
+import sqlalchemy as sa
+
+
+@contextlib.contextmanager
+def throwaway_postgresql(server_url: str, prefix: str = "comarketing_test") -> Iterator[str]:
+    """Create a database named ``<prefix>_<random>`` on the server of ``server_url``, yield its
+    URL, and drop it afterwards (connections still open included)."""
+    server_url = re.sub(r"^postgres(ql)?://", "postgresql+psycopg://", server_url)
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(server_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    url = sa.make_url(server_url).set(database=name).render_as_string(hide_password=False)
+    try:
+        yield url
+    finally:
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
