@@ -87,7 +87,7 @@ def build_schema(database_url: str, upload_dir: str, days: int) -> None:
     from comarketing import create_app
     from comarketing.accounts.models import Organization, User
     from comarketing.accounts.passwords import hash_password
-    from comarketing.campaigns import services as campaigns
+    from comarketing.campaigns import lifecycle, placements
     from comarketing.context import Actor
     from comarketing.extensions import db
     from comarketing.policy import Role
@@ -110,9 +110,9 @@ def build_schema(database_url: str, upload_dir: str, days: int) -> None:
         db.session.commit()
         actor = Actor(user)
         end = START + timedelta(days=days - 1)
-        campaign = campaigns.create_solo_campaign(
+        campaign = lifecycle.create_solo_campaign(
             actor,
-            campaigns.CampaignInput(
+            lifecycle.CampaignInput(
                 name="Bench campaign",
                 description="",
                 start_date=START,
@@ -121,10 +121,10 @@ def build_schema(database_url: str, upload_dir: str, days: int) -> None:
             ),
         )
         for number in range(1, PLACEMENTS + 1):
-            campaigns.add_placement(
+            placements.add_placement(
                 actor,
                 campaign.id,
-                campaigns.PlacementInput(
+                placements.PlacementInput(
                     channel="email",
                     owner_organization_id=org.id,
                     name=f"Placement {number:02d}",

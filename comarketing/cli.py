@@ -10,7 +10,7 @@ from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 
 from comarketing import outbox
-from comarketing.accounts import services as accounts
+from comarketing.accounts import registration
 from comarketing.errors import DomainError
 from comarketing.policy import Role
 
@@ -39,7 +39,7 @@ def create_user(email: str, organization: str, role: str, name: str | None) -> N
     else:
         password = sys.stdin.readline().rstrip("\r\n")
     try:
-        user = accounts.create_user_as_operator(
+        user = registration.create_user_as_operator(
             email=email,
             organization_name=organization,
             role=role,
@@ -54,7 +54,7 @@ def create_user(email: str, organization: str, role: str, name: str | None) -> N
 @users_cli.command("list")
 def list_users() -> None:
     """List every user with organization, role and status."""
-    for user in accounts.all_users_for_operator():
+    for user in registration.all_users_for_operator():
         status = "active" if user.active else "deactivated"
         click.echo(f"{user.email}\t{user.organization.name}\t{user.role}\t{status}")
 

@@ -11,10 +11,11 @@ from typing import Any, NamedTuple
 
 import sqlalchemy as sa
 
-from comarketing.accounts import services as accounts
+from comarketing.accounts import registration
 from comarketing.accounts.models import Organization, User
-from comarketing.budgets import services as budget_services
-from comarketing.campaigns import services as campaign_services
+from comarketing.budgets import commitments, expenses
+from comarketing.campaigns import lifecycle, milestones
+from comarketing.campaigns import placements as campaign_placements
 from comarketing.campaigns.models import Campaign, Placement
 from comarketing.context import Actor
 from comarketing.db import utcnow
@@ -74,7 +75,7 @@ def _ensure_company(spec: dict[str, Any]) -> tuple[Organization, bool]:
     existing = db.session.scalar(sa.select(User).where(User.email == admin_email))
     if existing is not None:
         return existing.organization, False
-    admin = accounts.create_organization_with_admin(
+    admin = registration.create_organization_with_admin(
         organization_name=spec["name"],
         name=f"{PEOPLE[0][1]} ({spec['name'].split()[0]})",
         email=admin_email,
@@ -302,8 +303,6 @@ def _results(campaign_id: int, managers: dict[int, Any]) -> Iterator[str]:
 def _run_campaigns(offer_id: int, flour: Organization, shortening: Organization) -> Iterator[str]:
     """Spend on the joint campaign by both parties, a milestone, and a solo campaign of the
     flour company that clashes with the joint one on its social channel."""
-    from comarketing.budgets import services as budgets
-    from comarketing.campaigns import services as campaigns
     from comarketing.campaigns.models import Campaign, Placement
     from comarketing.context import Actor
 
@@ -311,7 +310,7 @@ def _run_campaigns(offer_id: int, flour: Organization, shortening: Organization)
     shortening_manager = Actor(_user("partners@goldcrest.example"))
     joint = db.session.scalar(sa.select(Campaign).where(Campaign.offer_id == offer_id))
     assert joint is not None
-    campaigns.change_status(flour_manager, joint.id, "activate")
+    lifecycle.change_status(flour_manager, joint.id, "activate")
     placements = {
         p.owner_organization_id: p
         for p in db.session.scalars(
@@ -319,7 +318,7 @@ def _run_campaigns(offer_id: int, flour: Organization, shortening: Organization)
         )
     }
     today = utcnow().date()
-    budgets.post_expense(
+    expenses.post_expense(
         flour_manager,
         joint.id,
         organization_id=flour.id,
@@ -328,7 +327,7 @@ def _run_campaigns(offer_id: int, flour: Organization, shortening: Organization)
         occurred_on=today - timedelta(days=6),
         note="Bag print run",
     )
-    budgets.post_expense(
+    expenses.post_expense(
         shortening_manager,
         joint.id,
         organization_id=shortening.id,
@@ -338,7 +337,7 @@ def _run_campaigns(offer_id: int, flour: Organization, shortening: Organization)
         note="Tub labels",
     )
     yield from _results(joint.id, {flour.id: flour_manager, shortening.id: shortening_manager})
-    campaigns.add_milestone(
+    milestones.add_milestone(
         flour_manager,
         joint.id,
         kind="wrap_up",
@@ -346,9 +345,9 @@ def _run_campaigns(offer_id: int, flour: Organization, shortening: Organization)
         owner_organization_id=flour.id,
         due_on=joint.end_date,
     )
-    solo = campaigns.create_solo_campaign(
+    solo = lifecycle.create_solo_campaign(
         flour_manager,
-        campaigns.CampaignInput(
+        lifecycle.CampaignInput(
             name="Bread flour spring push",
             description="Our own social push for bread flour.",
             start_date=today - timedelta(days=5),
@@ -358,10 +357,10 @@ def _run_campaigns(offer_id: int, flour: Organization, shortening: Organization)
             target_reach=150_000,
         ),
     )
-    campaigns.add_placement(
+    campaign_placements.add_placement(
         flour_manager,
         solo.id,
-        campaigns.PlacementInput(
+        campaign_placements.PlacementInput(
             channel="social",
             owner_organization_id=flour.id,
             name="Bread flour reels",
@@ -371,7 +370,7 @@ def _run_campaigns(offer_id: int, flour: Organization, shortening: Organization)
             planned_cost_minor=300_000,
         ),
     )
-    budgets.commit_budget(
+    commitments.commit_budget(
         flour_manager,
         solo.id,
         organization_id=flour.id,
@@ -694,7 +693,7 @@ def _seed_campaign(
     owner = companies[plan.owner]
     manager = _manager(owner)
     if plan.joint:
-        campaign = campaign_services.create_joint_campaign(
+        campaign = lifecycle.create_joint_campaign(
             offer_id=None,
             proposer_organization_id=owner.id,
             created_by_id=manager.user_id,
@@ -708,11 +707,10 @@ def _seed_campaign(
             target_leads=target_leads,
             target_revenue_minor=None,
             parties=[
-                campaign_services.PartyShare(companies[key].id, bp, bp)
-                for key, bp in plan.shares.items()
+                lifecycle.PartyShare(companies[key].id, bp, bp) for key, bp in plan.shares.items()
             ],
             placements=[
-                campaign_services.PlannedPlacement(
+                lifecycle.PlannedPlacement(
                     p.channel, companies[p.owner].id, p.name, p.planned_cost * scale
                 )
                 for p in plan.placements
@@ -722,7 +720,7 @@ def _seed_campaign(
         amounts = split_by_shares(budget, {companies[k].id: bp for k, bp in plan.shares.items()})
         for key in plan.shares:
             company = companies[key]
-            budget_services.commit_budget(
+            commitments.commit_budget(
                 _manager(company),
                 campaign.id,
                 organization_id=company.id,
@@ -731,9 +729,9 @@ def _seed_campaign(
                 note="Agreed share of the joint budget",
             )
     else:
-        campaign = campaign_services.create_solo_campaign(
+        campaign = lifecycle.create_solo_campaign(
             manager,
-            campaign_services.CampaignInput(
+            lifecycle.CampaignInput(
                 name=plan.name,
                 description=plan.description,
                 start_date=start,
@@ -745,10 +743,10 @@ def _seed_campaign(
             ),
         )
         for p in plan.placements:
-            campaign_services.add_placement(
+            campaign_placements.add_placement(
                 manager,
                 campaign.id,
-                campaign_services.PlacementInput(
+                campaign_placements.PlacementInput(
                     channel=p.channel,
                     owner_organization_id=owner.id,
                     name=p.name,
@@ -758,7 +756,7 @@ def _seed_campaign(
                     planned_cost_minor=p.planned_cost * scale,
                 ),
             )
-        budget_services.commit_budget(
+        commitments.commit_budget(
             manager,
             campaign.id,
             organization_id=owner.id,
@@ -767,7 +765,7 @@ def _seed_campaign(
             note="Marketing budget",
         )
     campaign_id = campaign.id
-    campaign_services.change_status(manager, campaign_id, "activate")
+    lifecycle.change_status(manager, campaign_id, "activate")
     placement_ids = dict(
         db.session.execute(
             sa.select(Placement.name, Placement.id).where(Placement.campaign_id == campaign_id)
@@ -788,7 +786,7 @@ def _seed_campaign(
             )
         written += len(days)
         for last_day, amount in _monthly_costs([c for c in run.costs if c[0] <= yesterday]):
-            budget_services.post_expense(
+            expenses.post_expense(
                 payer,
                 campaign_id,
                 organization_id=companies[planned.owner].id,
@@ -798,7 +796,7 @@ def _seed_campaign(
                 note=f"{planned.name}: invoice for {last_day:%B %Y}",
             )
     if end < today:
-        campaign_services.change_status(manager, campaign_id, "complete")
+        lifecycle.change_status(manager, campaign_id, "complete")
     return written
 
 

@@ -17,10 +17,12 @@ from datetime import date
 import sqlalchemy as sa
 from flask import Flask
 
-from comarketing.budgets import services as budgets
+from comarketing.budgets import balances as budget_balances
+from comarketing.budgets import commitments, expenses
 from comarketing.budgets.models import EntryKind, LedgerEntry
 from comarketing.budgets.settlement import settle
-from comarketing.campaigns import services as campaigns
+from comarketing.campaigns import lifecycle
+from comarketing.campaigns import placements as campaign_placements
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
 from comarketing.money import split_by_shares
@@ -77,7 +79,7 @@ def joint_campaign(
         campaign_id = db.session.scalar(sa.select(Campaign.id).where(Campaign.offer_id == offer.id))
         assert campaign_id is not None, "approval created no campaign"
     else:
-        campaign = campaigns.create_joint_campaign(
+        campaign = lifecycle.create_joint_campaign(
             offer_id=None,
             proposer_organization_id=a,
             created_by_id=None,
@@ -90,15 +92,15 @@ def joint_campaign(
             target_reach=50_000,
             target_leads=None,
             target_revenue_minor=None,
-            parties=[campaigns.PartyShare(org, bp, bp) for org, bp in shares.items()],
+            parties=[lifecycle.PartyShare(org, bp, bp) for org, bp in shares.items()],
             placements=[
-                campaigns.PlannedPlacement(
+                lifecycle.PlannedPlacement(
                     p.channel, p.owner_organization_id, p.name, p.planned_cost_minor
                 )
                 for p in placements
             ],
         )
-        budgets.record_commitments(
+        commitments.record_commitments(
             campaign_id=campaign.id,
             currency="EUR",
             amounts=split_by_shares(budget_minor, shares),
@@ -126,12 +128,12 @@ def solo_campaign(
     currency: str = "EUR",
     **fields: object,
 ) -> int:
-    data = campaigns.CampaignInput(
+    data = lifecycle.CampaignInput(
         name=name, description="", start_date=start, end_date=end, currency=currency
     )
     for key, value in fields.items():
         setattr(data, key, value)
-    return campaigns.create_solo_campaign(actor(email), data).id
+    return lifecycle.create_solo_campaign(actor(email), data).id
 
 
 def add_placement(
@@ -145,7 +147,7 @@ def add_placement(
     end: date | None = None,
     cost: int = 10_000,
 ) -> int:
-    data = campaigns.PlacementInput(
+    data = campaign_placements.PlacementInput(
         channel=channel,
         owner_organization_id=owner_id,
         name=name,
@@ -154,7 +156,7 @@ def add_placement(
         end_date=end,
         planned_cost_minor=cost,
     )
-    return campaigns.add_placement(actor(email), campaign_id, data).id
+    return campaign_placements.add_placement(actor(email), campaign_id, data).id
 
 
 def spend(
@@ -168,7 +170,7 @@ def spend(
 ) -> LedgerEntry:
     """Post an expense paid by ``party`` (default: the poster's own company)."""
     who = actor(email)
-    return budgets.post_expense(
+    return expenses.post_expense(
         who,
         campaign_id,
         organization_id=party if party is not None else who.organization_id,
@@ -182,7 +184,7 @@ def commit(
     email: str, campaign_id: int, amount_minor: int, *, party: int | None = None, **kwargs: object
 ) -> LedgerEntry:
     who = actor(email)
-    return budgets.commit_budget(
+    return commitments.commit_budget(
         who,
         campaign_id,
         organization_id=party if party is not None else who.organization_id,
@@ -273,9 +275,9 @@ def assert_ledger_consistent(app: Flask, campaign_ids: Collection[int] | None = 
                 assert entry.reverses_id is None
         for campaign_id, rows in per_campaign.items():
             total, per_party = sums_from_rows(rows)
-            totals = budgets.campaign_totals(campaign_id)
+            totals = budget_balances.campaign_totals(campaign_id)
             assert (totals.committed_minor, totals.spent_minor) == (total.committed, total.spent)
-            balances = budgets.balances(campaign_id)
+            balances = budget_balances.balances(campaign_id)
             assert {org: (b.committed_minor, b.spent_minor) for org, b in balances.items()} == {
                 org: (s.committed, s.spent) for org, s in per_party.items()
             }
@@ -290,7 +292,7 @@ def assert_ledger_consistent(app: Flask, campaign_ids: Collection[int] | None = 
                     )
                 ).all()
             )
-            result = budgets.settlement(campaign_id)
+            result = budget_balances.settlement(campaign_id)
             assert result == settle({o: s.spent for o, s in per_party.items()}, shares)
             assert sum(p.share_minor for p in result.positions) == totals.spent_minor
             net = {p.organization_id: p.balance_minor for p in result.positions}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from flask_login import LoginManager
 
-from comarketing.accounts import services
+from comarketing.accounts import signin
 from comarketing.accounts.models import User
 
 
@@ -20,4 +20,4 @@ def configure_login(app: Flask, login_manager: LoginManager) -> None:
 
     @login_manager.user_loader
     def load_user(session_token: str) -> User | None:
-        return services.load_session_user(session_token)
+        return signin.load_session_user(session_token)

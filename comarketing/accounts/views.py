@@ -18,7 +18,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from comarketing.accounts import forms, services
+from comarketing.accounts import credentials, forms, invitations, members, registration, signin
 from comarketing.errors import DomainError, InvalidCredentials, NotFound
 from comarketing.extensions import limiter
 from comarketing.web import abort_for, attach_error, current_actor, current_origin, safe_next_url
@@ -59,7 +59,7 @@ def login() -> ResponseReturnValue:
     form = forms.LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            user = services.authenticate(
+            user = signin.authenticate(
                 email=form.email.data or "",
                 password=form.password.data or "",
                 origin=current_origin(),
@@ -79,7 +79,7 @@ def logout() -> Response:
     form = forms.ConfirmForm()
     if not form.validate_on_submit():
         abort(400)
-    services.sign_out(current_actor())
+    signin.sign_out(current_actor())
     logout_user()
     session.clear()
     flash("You are signed out.", "info")
@@ -95,7 +95,7 @@ def signup() -> ResponseReturnValue:
     form = forms.SignupForm()
     if form.validate_on_submit():
         try:
-            user = services.sign_up(
+            user = registration.sign_up(
                 organization_name=form.organization_name.data or "",
                 name=form.name.data or "",
                 email=form.email.data or "",
@@ -118,7 +118,7 @@ def change_password() -> ResponseReturnValue:
     form = forms.ChangePasswordForm()
     if form.validate_on_submit():
         try:
-            user = services.change_password(
+            user = credentials.change_password(
                 current_actor(),
                 current_password=form.current_password.data or "",
                 new_password=form.new_password.data or "",
@@ -141,7 +141,7 @@ def change_password() -> ResponseReturnValue:
 def forgot_password() -> ResponseReturnValue:
     form = forms.ForgotPasswordForm()
     if form.validate_on_submit():
-        services.request_password_reset(form.email.data or "", current_origin())
+        credentials.request_password_reset(form.email.data or "", current_origin())
         flash("If an account exists for that email, a reset link is on its way.", "info")
         return redirect(url_for("accounts.login"))
     return render_template("accounts/forgot_password.html", form=form)
@@ -158,13 +158,13 @@ def reset_password_link(token: str) -> Response:
 def reset_password() -> ResponseReturnValue:
     token = session.get(_RESET_TOKEN, "")
     try:
-        services.check_reset_token(token)
+        credentials.check_reset_token(token)
     except NotFound as exc:
         return render_template("accounts/link_invalid.html", message=exc.message), 404
     form = forms.ResetPasswordForm()
     if form.validate_on_submit():
         try:
-            services.reset_password(token, form.password.data or "", current_origin())
+            credentials.reset_password(token, form.password.data or "", current_origin())
         except DomainError as exc:
             attach_error(form, exc)
         else:
@@ -185,7 +185,7 @@ def join_link(token: str) -> Response:
 def join() -> ResponseReturnValue:
     token = session.get(_JOIN_TOKEN, "")
     try:
-        invitation = services.open_user_invitation(token)
+        invitation = invitations.open_user_invitation(token)
     except NotFound as exc:
         return render_template("accounts/link_invalid.html", message=exc.message), 404
     if current_user.is_authenticated:
@@ -199,7 +199,7 @@ def join() -> ResponseReturnValue:
     form = forms.JoinForm()
     if form.validate_on_submit():
         try:
-            user = services.accept_user_invitation(
+            user = invitations.accept_user_invitation(
                 token,
                 name=form.name.data or "",
                 password=form.password.data or "",
@@ -226,7 +226,7 @@ def users() -> ResponseReturnValue:
     form = forms.InviteUserForm()
     if form.validate_on_submit():
         try:
-            services.invite_user(actor, email=form.email.data or "", role=form.role.data or "")
+            invitations.invite_user(actor, email=form.email.data or "", role=form.role.data or "")
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 abort_for(exc)
@@ -235,15 +235,15 @@ def users() -> ResponseReturnValue:
             flash(f"Invitation sent to {form.email.data}.", "success")
             return redirect(url_for("accounts.users"))
     try:
-        people = services.list_users(actor)
-        invitations = services.list_open_invitations(actor)
+        people = members.list_users(actor)
+        open_invitations = invitations.list_open_invitations(actor)
     except DomainError as exc:
         abort_for(exc)
     return render_template(
         "accounts/users.html",
         form=form,
         people=people,
-        invitations=invitations,
+        invitations=open_invitations,
         role_choices=forms.ROLE_CHOICES,
         action_form=forms.ConfirmForm(),
     )
@@ -256,12 +256,12 @@ def _admin_action(action: str, user_id: int) -> Response:
             form = forms.ChangeRoleForm()
             if not form.validate_on_submit():
                 abort(400)
-            services.change_role(actor, user_id, form.role.data or "")
+            members.change_role(actor, user_id, form.role.data or "")
             flash("Role changed.", "success")
         else:
             if not forms.ConfirmForm().validate_on_submit():
                 abort(400)
-            services.set_active(actor, user_id, active=(action == "reactivate"))
+            members.set_active(actor, user_id, active=(action == "reactivate"))
             flash("User reactivated." if action == "reactivate" else "User deactivated.", "success")
     except DomainError as exc:
         if exc.status_code in (403, 404):
@@ -294,7 +294,7 @@ def revoke_invitation(invitation_id: int) -> Response:
     if not forms.ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        services.revoke_invitation(current_actor(), invitation_id)
+        invitations.revoke_invitation(current_actor(), invitation_id)
     except DomainError as exc:
         abort_for(exc)
     flash("Invitation revoked.", "success")
@@ -307,7 +307,7 @@ def audit_log() -> ResponseReturnValue:
     page = request.args.get("page", 1, type=int) or 1
     page = max(page, 1)
     try:
-        events, has_more = services.audit_log(
+        events, has_more = members.audit_log(
             current_actor(), page=page, per_page=current_app.config["PER_PAGE"]
         )
     except DomainError as exc:

@@ -15,7 +15,7 @@ from flask_limiter.util import get_remote_address
 
 from comarketing.api import errors, schemas
 from comarketing.api.auth import auth, current_actor, current_caller
-from comarketing.campaigns import services as campaigns
+from comarketing.campaigns import listing
 from comarketing.campaigns.models import Campaign, Placement
 from comarketing.extensions import csrf, limiter
 
@@ -108,7 +108,7 @@ def list_campaigns(query: dict[str, int]) -> dict[str, Any]:
 
     Campaigns the organization is a party to (joint and solo), newest start first.
     """
-    page = campaigns.list_campaigns(current_actor(), page=query["page"], per_page=query["per_page"])
+    page = listing.list_campaigns(current_actor(), page=query["page"], per_page=query["per_page"])
     return {
         "items": [_campaign_summary(c, page.partners.get(c.id, [])) for c in page.campaigns],
         "page": page.page,
@@ -129,7 +129,7 @@ def get_campaign(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
     One campaign with its parties and their shares. Another organization's campaign answers
     404, exactly like a missing one.
     """
-    view = campaigns.get_campaign(current_actor(), campaign_id)
+    view = listing.get_campaign(current_actor(), campaign_id)
     campaign = view.campaign
     currency = campaign.currency
     return {
@@ -170,7 +170,7 @@ def list_placements(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
 
     Every placement of the campaign, whichever party owns it, by start date.
     """
-    view = campaigns.get_campaign(current_actor(), campaign_id)
+    view = listing.get_campaign(current_actor(), campaign_id)
     names = view.party_names
     return {
         "items": [_placement(p, view.campaign.currency, names) for p in view.placements],

@@ -148,7 +148,7 @@ class CampaignReach:
 
 def campaign_reach(actor: Actor, campaign_id: int) -> CampaignReach:
     """Deduplicated reach of one campaign and its split for the actor's company."""
-    from comarketing.campaigns.services import get_visible_campaign
+    from comarketing.campaigns.access import get_visible_campaign
 
     campaign = get_visible_campaign(actor, campaign_id)
     placements = (

@@ -389,7 +389,7 @@ def history(actor: Actor, *, limit: int = 100) -> list[HistoryRow]:
 def set_target_universe(actor: Actor, campaign_id: int, universe: int | None) -> Campaign:
     """Any party's campaign managers state it: it is an assumption for an estimate, not a
     term of the agreement."""
-    from comarketing.campaigns.services import get_visible_campaign
+    from comarketing.campaigns.access import get_visible_campaign
 
     authorize(actor.user, Action.MANAGE_CAMPAIGNS)
     campaign = get_visible_campaign(actor, campaign_id, lock=True)

@@ -13,9 +13,9 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from comarketing.accounts.forms import ConfirmForm
-from comarketing.budgets import services
+from comarketing.budgets import balances, commitments, expenses, reversals
+from comarketing.campaigns import access, listing, milestones
 from comarketing.campaigns import forms as campaign_forms
-from comarketing.campaigns import services as campaigns
 from comarketing.campaigns.views import bp
 from comarketing.errors import DomainError
 from comarketing.money import exponent, parse_amount
@@ -23,10 +23,10 @@ from comarketing.policy import Action, can
 from comarketing.web import abort_for, attach_error, current_actor
 
 
-def _burn_chart(view: campaigns.CampaignView, committed: int) -> dict[str, Any]:
+def _burn_chart(view: listing.CampaignView, committed: int) -> dict[str, Any]:
     """Cumulative spend per day against an even burn of the commitments over the dates."""
     campaign = view.campaign
-    spent = dict(services.spend_by_day(campaign.id))
+    spent = dict(balances.spend_by_day(campaign.id))
     days = (campaign.end_date - campaign.start_date).days + 1
     today = date.today()
     labels, actual, plan, running = [], [], [], 0
@@ -50,7 +50,7 @@ def _burn_chart(view: campaigns.CampaignView, committed: int) -> dict[str, Any]:
 def _render(campaign_id: int, status: int = 200, **forms: Any) -> ResponseReturnValue:
     actor = current_actor()
     try:
-        view = campaigns.get_campaign(actor, campaign_id)
+        view = listing.get_campaign(actor, campaign_id)
     except DomainError as exc:
         abort_for(exc)
     me = actor.organization_id
@@ -72,16 +72,16 @@ def _render(campaign_id: int, status: int = 200, **forms: Any) -> ResponseReturn
     milestone.owner_organization_id.choices = [
         SelectChoice(org.id, org.name) for org, _ in view.parties
     ]
-    totals = services.campaign_totals(campaign_id)
+    totals = balances.campaign_totals(campaign_id)
     body = render_template(
         "campaigns/detail.html",
         view=view,
-        balances=services.balances(campaign_id),
+        balances=balances.balances(campaign_id),
         totals=totals,
-        settlement=services.settlement(campaign_id),
-        ledger=services.ledger(campaign_id),
+        settlement=balances.settlement(campaign_id),
+        ledger=balances.ledger(campaign_id),
         today=date.today(),
-        overdue={m.id for m in view.milestones if campaigns.is_overdue(m)},
+        overdue={m.id for m in view.milestones if milestones.is_overdue(m)},
         burn=_burn_chart(view, totals.committed_minor),
         commitment_form=commitment,
         expense_form=expense,
@@ -102,7 +102,7 @@ def detail(campaign_id: int) -> ResponseReturnValue:
 
 
 def _amount(form: Any, campaign_id: int) -> int:
-    campaign = campaigns.get_visible_campaign(current_actor(), campaign_id)
+    campaign = access.get_visible_campaign(current_actor(), campaign_id)
     return parse_amount(form.amount.data or "", campaign.currency, field="amount", allow_zero=False)
 
 
@@ -124,7 +124,7 @@ def commit(campaign_id: int) -> ResponseReturnValue:
     form.organization_id.choices = []
     if form.validate_on_submit():
         try:
-            services.commit_budget(
+            commitments.commit_budget(
                 current_actor(),
                 campaign_id,
                 organization_id=form.organization_id.data,
@@ -146,7 +146,7 @@ def expense(campaign_id: int) -> ResponseReturnValue:
     form = campaign_forms.ExpenseForm()
     if form.validate_on_submit():
         try:
-            services.post_expense(
+            expenses.post_expense(
                 current_actor(),
                 campaign_id,
                 organization_id=form.organization_id.data,
@@ -169,7 +169,7 @@ def reverse(campaign_id: int, entry_id: int) -> ResponseReturnValue:
     form = campaign_forms.ReversalForm()
     if form.validate_on_submit():
         try:
-            services.reverse_entry(
+            reversals.reverse_entry(
                 current_actor(),
                 campaign_id,
                 entry_id,
@@ -191,7 +191,7 @@ def add_milestone(campaign_id: int) -> ResponseReturnValue:
     form = campaign_forms.MilestoneForm()
     if form.validate_on_submit():
         try:
-            campaigns.add_milestone(
+            milestones.add_milestone(
                 current_actor(),
                 campaign_id,
                 kind=form.kind.data or "",

@@ -6,8 +6,9 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from comarketing.campaigns.lifecycle import CampaignInput
 from comarketing.campaigns.models import CHANNEL_CHOICES, MilestoneKind
-from comarketing.campaigns.services import CampaignInput, PlacementInput
+from comarketing.campaigns.placements import PlacementInput
 from comarketing.money import CURRENCY_CHOICES, parse_amount
 
 CHANNEL_OPTIONS = [SelectChoice(value, label) for value, label in CHANNEL_CHOICES]

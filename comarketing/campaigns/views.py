@@ -14,7 +14,16 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from comarketing.accounts.forms import ConfirmForm
-from comarketing.campaigns import forms, services
+from comarketing.campaigns import (
+    access,
+    feeds,
+    forms,
+    lifecycle,
+    listing,
+    milestones,
+    placements,
+    schedule,
+)
 from comarketing.campaigns.models import CampaignKind, CampaignStatus
 from comarketing.errors import DomainError
 from comarketing.links import absolute_url
@@ -36,19 +45,19 @@ def _date_arg(name: str) -> date | None:
 @login_required
 def index() -> ResponseReturnValue:
     actor = current_actor()
-    filters = services.CampaignFilters(
+    filters = listing.CampaignFilters(
         kind=request.args.get("kind") or None,
         status=request.args.get("status") or None,
         partner_id=request.args.get("partner", type=int),
         starts_after=_date_arg("from"),
         ends_before=_date_arg("to"),
     )
-    page = services.list_campaigns(actor, filters, page=request.args.get("page", 1, type=int))
+    page = listing.list_campaigns(actor, filters, page=request.args.get("page", 1, type=int))
     return render_template(
         "campaigns/index.html",
         page=page,
         filters=filters,
-        partners=services.partner_choices(actor),
+        partners=listing.partner_choices(actor),
         kinds=[k.value for k in CampaignKind],
         statuses=[s.value for s in CampaignStatus],
     )
@@ -62,7 +71,7 @@ def new() -> ResponseReturnValue:
     form = forms.CampaignForm()
     if form.validate_on_submit():
         try:
-            campaign = services.create_solo_campaign(current_actor(), form.to_input())
+            campaign = lifecycle.create_solo_campaign(current_actor(), form.to_input())
         except DomainError as exc:
             attach_error(form, exc)
         else:
@@ -76,7 +85,7 @@ def new() -> ResponseReturnValue:
 def edit(campaign_id: int) -> ResponseReturnValue:
     actor = current_actor()
     try:
-        campaign = services.get_visible_campaign(actor, campaign_id)
+        campaign = access.get_visible_campaign(actor, campaign_id)
     except DomainError as exc:
         abort_for(exc)
     if not can(actor.user, Action.MANAGE_CAMPAIGNS) or campaign.kind != CampaignKind.SOLO.value:
@@ -90,7 +99,7 @@ def edit(campaign_id: int) -> ResponseReturnValue:
             )
     if form.validate_on_submit():
         try:
-            services.update_campaign(actor, campaign_id, form.to_input())
+            lifecycle.update_campaign(actor, campaign_id, form.to_input())
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 abort_for(exc)
@@ -107,7 +116,7 @@ def change_status(campaign_id: int, step: str) -> ResponseReturnValue:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        campaign = services.change_status(current_actor(), campaign_id, step)
+        campaign = lifecycle.change_status(current_actor(), campaign_id, step)
     except DomainError as exc:
         if exc.status_code in (403, 404):
             abort_for(exc)
@@ -117,7 +126,7 @@ def change_status(campaign_id: int, step: str) -> ResponseReturnValue:
     return redirect(url_for("campaigns.detail", campaign_id=campaign_id))
 
 
-def _party_options(view: services.CampaignView, only: int | None = None) -> list[SelectChoice]:
+def _party_options(view: listing.CampaignView, only: int | None = None) -> list[SelectChoice]:
     return [
         SelectChoice(org.id, org.name) for org, _ in view.parties if only is None or org.id == only
     ]
@@ -126,9 +135,9 @@ def _party_options(view: services.CampaignView, only: int | None = None) -> list
 def _placement_page(campaign_id: int, placement_id: int | None) -> ResponseReturnValue:
     actor = current_actor()
     try:
-        view = services.get_campaign(actor, campaign_id)
+        view = listing.get_campaign(actor, campaign_id)
         placement = (
-            services.get_placement(actor, campaign_id, placement_id) if placement_id else None
+            placements.get_placement(actor, campaign_id, placement_id) if placement_id else None
         )
     except DomainError as exc:
         abort_for(exc)
@@ -146,9 +155,9 @@ def _placement_page(campaign_id: int, placement_id: int | None) -> ResponseRetur
         try:
             data = form.to_input(campaign.currency)
             if placement is None:
-                services.add_placement(actor, campaign_id, data)
+                placements.add_placement(actor, campaign_id, data)
             else:
-                services.update_placement(actor, campaign_id, placement.id, data)
+                placements.update_placement(actor, campaign_id, placement.id, data)
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 abort_for(exc)
@@ -181,7 +190,7 @@ def complete_milestone(campaign_id: int, milestone_id: int) -> ResponseReturnVal
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        services.complete_milestone(current_actor(), campaign_id, milestone_id)
+        milestones.complete_milestone(current_actor(), campaign_id, milestone_id)
     except DomainError as exc:
         abort_for(exc)
     return redirect(url_for("campaigns.detail", campaign_id=campaign_id) + "#milestones")
@@ -204,9 +213,9 @@ def calendar() -> ResponseReturnValue:
     actor = current_actor()
     return render_template(
         "campaigns/calendar.html",
-        view=services.month_view(actor, year, number),
+        view=schedule.month_view(actor, year, number),
         today=today,
-        has_feed=services.has_calendar_feed(actor),
+        has_feed=feeds.has_calendar_feed(actor),
         action_form=ConfirmForm(),
         feed_url=None,
     )
@@ -218,12 +227,12 @@ def create_feed() -> ResponseReturnValue:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     actor = current_actor()
-    token = services.create_calendar_feed(actor)
+    token = feeds.create_calendar_feed(actor)
     today = date.today()
     # Shown once, on this response only; the page never shows it again.
     return render_template(
         "campaigns/calendar.html",
-        view=services.month_view(actor, today.year, today.month),
+        view=schedule.month_view(actor, today.year, today.month),
         today=today,
         has_feed=True,
         action_form=ConfirmForm(),
@@ -236,7 +245,7 @@ def create_feed() -> ResponseReturnValue:
 def revoke_feed() -> ResponseReturnValue:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    services.revoke_calendar_feed(current_actor())
+    feeds.revoke_calendar_feed(current_actor())
     flash("The calendar feed address was revoked.", "success")
     return redirect(url_for("campaigns.calendar"))
 
@@ -244,7 +253,7 @@ def revoke_feed() -> ResponseReturnValue:
 @bp.route("/calendar/feed/<token>.ics")
 def feed(token: str) -> ResponseReturnValue:
     try:
-        body = services.calendar_feed(token)
+        body = feeds.calendar_feed(token)
     except DomainError as exc:
         abort_for(exc)
     return Response(

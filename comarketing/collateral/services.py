@@ -26,7 +26,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from comarketing import audit, notifications, signals
 from comarketing.accounts.models import Organization, User
 from comarketing.business_days import add_business_days
-from comarketing.campaigns import services as campaigns
+from comarketing.campaigns.access import get_visible_campaign
 from comarketing.campaigns.models import Campaign, CampaignParty
 from comarketing.collateral import files, workflow
 from comarketing.collateral.models import (
@@ -140,7 +140,7 @@ def _load(actor: Actor, asset_id: int, *, lock: bool = False) -> CollateralAsset
 
 def visible_campaign(actor: Actor, campaign_id: int) -> Campaign:
     authorize(actor.user, Action.VIEW_COLLATERAL)
-    return campaigns.get_visible_campaign(actor, campaign_id)
+    return get_visible_campaign(actor, campaign_id)
 
 
 def _visible_offer(actor: Actor, offer_id: int, *, lock: bool = False) -> Offer:

@@ -23,7 +23,7 @@ from flask import current_app
 
 from comarketing import audit
 from comarketing.accounts.models import User
-from comarketing.budgets import services as budgets
+from comarketing.budgets import imported_costs
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.context import Actor
 from comarketing.db import utcnow
@@ -358,10 +358,10 @@ class _Writer:
         campaign_ids = {int(c) for c in clean["campaign_id"].unique()}
         self.stats.campaigns |= campaign_ids
         if self.post_costs:
-            self.stats.cost_delta += budgets.sync_metric_costs(
+            self.stats.cost_delta += imported_costs.sync_metric_costs(
                 self.actor,
                 [
-                    budgets.DailyCost(
+                    imported_costs.DailyCost(
                         campaign_id=int(c),
                         placement_id=int(p),
                         organization_id=self.actor.organization_id,
@@ -382,7 +382,7 @@ class _Writer:
 
     def finish(self) -> None:
         if self.post_costs:
-            budgets.check_within_commitments(self.stats.campaigns)
+            imported_costs.check_within_commitments(self.stats.campaigns)
         goals.announce_reached_goals(self.stats.campaigns)
 
 
@@ -528,10 +528,10 @@ def delete_days(
             DailyMetric.placement_id == placement_id, DailyMetric.day.in_([d.day for d in old])
         )
     )
-    cost_delta = budgets.sync_metric_costs(
+    cost_delta = imported_costs.sync_metric_costs(
         actor,
         [
-            budgets.DailyCost(
+            imported_costs.DailyCost(
                 campaign_id=d.campaign_id,
                 placement_id=d.placement_id,
                 organization_id=actor.organization_id,

@@ -19,9 +19,9 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from comarketing import audit, notifications, signals
 from comarketing.accounts.models import Organization, User
-from comarketing.budgets import services as budgets
+from comarketing.budgets.commitments import record_commitments
 from comarketing.business_days import add_business_days
-from comarketing.campaigns import services as campaigns
+from comarketing.campaigns.lifecycle import PartyShare, PlannedPlacement, create_joint_campaign
 from comarketing.campaigns.models import Campaign, Channel
 from comarketing.context import Actor
 from comarketing.db import utcnow
@@ -751,7 +751,7 @@ def _everyone_approved(revision: OfferRevision, parties: Sequence[int]) -> bool:
 def _approve(offer: Offer, revision: OfferRevision, parties: Sequence[int], actor: Actor) -> None:
     offer.status = OfferStatus.APPROVED.value
     offer.closed_at = utcnow()
-    campaign = campaigns.create_joint_campaign(
+    campaign = create_joint_campaign(
         offer_id=offer.id,
         proposer_organization_id=offer.proposer_organization_id,
         created_by_id=actor.user_id,
@@ -765,11 +765,11 @@ def _approve(offer: Offer, revision: OfferRevision, parties: Sequence[int], acto
         target_leads=revision.target_leads,
         target_revenue_minor=revision.target_revenue_minor,
         parties=[
-            campaigns.PartyShare(t["organization_id"], t["budget_share_bp"], t["revenue_share_bp"])
+            PartyShare(t["organization_id"], t["budget_share_bp"], t["revenue_share_bp"])
             for t in revision.party_terms
         ],
         placements=[
-            campaigns.PlannedPlacement(
+            PlannedPlacement(
                 p["channel"], p["owner_organization_id"], p["name"], p["planned_cost_minor"]
             )
             for p in revision.placements
@@ -781,7 +781,7 @@ def _approve(offer: Offer, revision: OfferRevision, parties: Sequence[int], acto
         revision.total_budget_minor,
         {t["organization_id"]: t["budget_share_bp"] for t in revision.party_terms},
     )
-    budgets.record_commitments(
+    record_commitments(
         campaign_id=campaign.id,
         currency=revision.currency,
         amounts=commitments,

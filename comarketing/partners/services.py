@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from flask import current_app
 
 from comarketing import audit, outbox
-from comarketing.accounts import services as accounts
+from comarketing.accounts import registration, validation
 from comarketing.accounts.models import Organization, User
 from comarketing.context import Actor, Origin
 from comarketing.db import utcnow
@@ -176,7 +176,7 @@ def invite_partner(actor: Actor, *, email: str, message: str = "") -> Partnershi
     create the company's account, which then lands on the pending invitation.
     """
     authorize(actor.user, Action.INVITE_PARTNER)
-    email = accounts.normalise_email(email)
+    email = validation.normalise_email(email)
     message = (message or "").strip()
     if len(message) > 2000:
         raise ValidationFailed("Keep the message under 2,000 characters.", field="message")
@@ -314,7 +314,7 @@ def join_as_new_company(
     db.session.execute(
         sa.select(Partnership.id).where(Partnership.id == partnership.id).with_for_update()
     )
-    user = accounts.create_organization_with_admin(
+    user = registration.create_organization_with_admin(
         organization_name=organization_name,
         name=name,
         email=partnership.invitee_email,

@@ -21,10 +21,10 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from comarketing.accounts.models import Organization
-from comarketing.budgets import services as budgets
+from comarketing.budgets import balances
 from comarketing.budgets.models import EntryKind, LedgerEntry
 from comarketing.budgets.settlement import Settlement
-from comarketing.campaigns import services as campaigns
+from comarketing.campaigns.access import get_visible_campaign
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.context import Actor
 from comarketing.extensions import db
@@ -475,7 +475,7 @@ def _reached_at(campaign_id: int) -> dict[str, datetime]:
 
 def campaign_report(actor: Actor, campaign_id: int, today: date | None = None) -> CampaignReport:
     """The report of a campaign the actor's company is party to (others: NotFound)."""
-    campaign = campaigns.get_visible_campaign(actor, campaign_id)
+    campaign = get_visible_campaign(actor, campaign_id)
     timeline = Timeline(campaign.start_date, campaign.end_date, today or date.today())
     daily = _daily(campaign)
     totals = totals_to(daily, timeline.as_of)
@@ -488,7 +488,7 @@ def campaign_report(actor: Actor, campaign_id: int, today: date | None = None) -
         weekly=weekly(daily),
         placements=_placements(campaign.id),
         burn=burn_down(_ledger_days(campaign.id), timeline),
-        settlement=budgets.settlement(campaign.id),
+        settlement=balances.settlement(campaign.id),
         totals=totals,
     )
 

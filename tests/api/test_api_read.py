@@ -13,7 +13,7 @@ from apiflask.fields import Integer, String
 from flask import Flask
 from sqlalchemy.exc import OperationalError
 
-from comarketing.campaigns import services as campaigns
+from comarketing.campaigns import lifecycle
 from comarketing.errors import Conflict, Forbidden, ValidationFailed
 from comarketing.extensions import csrf
 from tests import factories
@@ -57,7 +57,7 @@ def scene(app: Flask, world: factories.World) -> Scene:
         ]
         b_solo = solo_campaign(b_pm, "Beta solo")
         c_solo = solo_campaign(c_pm, f"Gamma solo {world.canary}")
-        bc = campaigns.create_joint_campaign(
+        bc = lifecycle.create_joint_campaign(
             offer_id=None,
             proposer_organization_id=world.b.id,
             created_by_id=None,
@@ -71,10 +71,10 @@ def scene(app: Flask, world: factories.World) -> Scene:
             target_leads=None,
             target_revenue_minor=None,
             parties=[
-                campaigns.PartyShare(world.b.id, 5_000, 5_000),
-                campaigns.PartyShare(world.c.id, 5_000, 5_000),
+                lifecycle.PartyShare(world.b.id, 5_000, 5_000),
+                lifecycle.PartyShare(world.c.id, 5_000, 5_000),
             ],
-            placements=[campaigns.PlannedPlacement("display", world.c.id, world.canary, 5_000)],
+            placements=[lifecycle.PlannedPlacement("display", world.c.id, world.canary, 5_000)],
         ).id
         from comarketing.extensions import db
 

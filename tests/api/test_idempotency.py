@@ -24,7 +24,7 @@ from comarketing.api import idempotency
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.idempotency import idempotent
 from comarketing.api.models import IdempotencyRecord
-from comarketing.campaigns import services as campaigns
+from comarketing.campaigns import lifecycle
 from comarketing.campaigns.models import Campaign
 from comarketing.db import utcnow
 from comarketing.errors import ValidationFailed
@@ -94,9 +94,9 @@ def build_endpoint(app: Flask) -> Endpoint:
             return {"error": "handler says 500"}, 500
         if body["fail"] == "refuse":
             raise ValidationFailed("Budget too small.", field="budget")
-        campaign = campaigns.create_solo_campaign(
+        campaign = lifecycle.create_solo_campaign(
             current_actor(),
-            campaigns.CampaignInput(
+            lifecycle.CampaignInput(
                 name=body["name"],
                 description="",
                 start_date=date(2027, 3, 1),

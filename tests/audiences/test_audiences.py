@@ -222,11 +222,11 @@ def test_target_universe_gives_the_random_duplication_estimate(
 ) -> None:
     with app.app_context():
         solo = solo_campaign(world.a.email(PM), "No identifiers")
-        from comarketing.campaigns import services as campaigns
+        from comarketing.campaigns import placements
 
         for name, size in (("Big", 500), ("Small", 400)):
-            data = campaigns.PlacementInput("email", world.a.id, name, "", None, None, 0, size)
-            campaigns.add_placement(actor(world.a.email(PM)), solo, data)
+            data = placements.PlacementInput("email", world.a.id, name, "", None, None, 0, size)
+            placements.add_placement(actor(world.a.email(PM)), solo, data)
         db.session.remove()
     login_as(world.a.email(PM))
     before = client.get(f"/campaigns/{solo}/report").get_data(as_text=True)

@@ -20,7 +20,7 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Locator, Page, expect
 
-from comarketing.campaigns import services as campaign_services
+from comarketing.campaigns import lifecycle, placements
 from comarketing.campaigns.models import Campaign
 from comarketing.extensions import db
 from comarketing.money import format_money
@@ -98,9 +98,9 @@ def seed(live_server, today: date) -> Seeded:
         assert joint_id is not None, "approving the offer created no campaign"
 
         # Flour's own newsletter also runs in its solo campaign: the same channel, same weeks.
-        solo = campaign_services.create_solo_campaign(
+        solo = lifecycle.create_solo_campaign(
             actor(FLOUR_MANAGER),
-            campaign_services.CampaignInput(
+            lifecycle.CampaignInput(
                 name=SOLO_TITLE,
                 description="",
                 start_date=today - timedelta(days=10),
@@ -108,10 +108,10 @@ def seed(live_server, today: date) -> Seeded:
                 currency="EUR",
             ),
         )
-        campaign_services.add_placement(
+        placements.add_placement(
             actor(FLOUR_MANAGER),
             solo.id,
-            campaign_services.PlacementInput(
+            placements.PlacementInput(
                 channel="email",
                 owner_organization_id=flour.id,
                 name="Millstone monthly newsletter",

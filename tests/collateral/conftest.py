@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from comarketing.accounts.models import User
-from comarketing.campaigns import services as campaigns
+from comarketing.campaigns import lifecycle
 from comarketing.collateral import services as collateral
 from comarketing.context import Actor, Origin
 from comarketing.extensions import db
@@ -27,7 +27,7 @@ def actor(email: str) -> Actor:
 def joint_campaign(world, name: str = "Alpha and Beta spring") -> int:
     """An A-B joint campaign (made directly by the campaigns service, as offer approval does)."""
     half = SHARE_TOTAL // 2
-    campaign = campaigns.create_joint_campaign(
+    campaign = lifecycle.create_joint_campaign(
         name=name,
         description="",
         proposer_organization_id=world.a.id,
@@ -40,8 +40,8 @@ def joint_campaign(world, name: str = "Alpha and Beta spring") -> int:
         target_leads=None,
         target_revenue_minor=None,
         parties=[
-            campaigns.PartyShare(world.a.id, half, half),
-            campaigns.PartyShare(world.b.id, half, half),
+            lifecycle.PartyShare(world.a.id, half, half),
+            lifecycle.PartyShare(world.b.id, half, half),
         ],
         placements=[],
         created_by_id=world.a.user_ids["partner_manager"],

@@ -18,9 +18,9 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 
 from comarketing.audit import AuditEvent
-from comarketing.budgets import services as budgets
+from comarketing.budgets import balances
 from comarketing.budgets.models import LedgerEntry
-from comarketing.campaigns import services as campaigns
+from comarketing.campaigns import lifecycle, milestones
 from comarketing.campaigns.models import Campaign, Milestone, Placement
 from comarketing.extensions import db
 from tests.campaign_helpers import (
@@ -311,7 +311,7 @@ def test_a_reversal_through_the_form_needs_a_reason(app, world, joint):
     assert again.status_code == 422
     assert "This entry was already reversed." in text(again.get_data(as_text=True))
     with app.app_context():
-        assert budgets.campaign_totals(joint.id).spent_minor == 0
+        assert balances.campaign_totals(joint.id).spent_minor == 0
 
 
 def test_a_partner_manager_cannot_reverse_the_partners_entry(app, world, joint):
@@ -489,7 +489,7 @@ def test_the_list_filters_and_pages(app, world, joint):
         active = solo_campaign(
             world.a.email(PM), "Solo active", start=date(2027, 6, 1), end=date(2027, 6, 30)
         )
-        campaigns.change_status(actor(world.a.email(PM)), active, "activate")
+        lifecycle.change_status(actor(world.a.email(PM)), active, "activate")
         solo_campaign(world.b.email(PM), "Beta private plan")
     client = signed_in(app, world.a.email(ANALYST))
 
@@ -590,7 +590,7 @@ def test_the_campaign_page_runs_the_same_number_of_queries_for_2_or_20_entries(
             for i in range(n):
                 placement = add_placement(pm_a, campaign.id, world.a.id, name=f"Spot {i}")
                 spend(pm_a, campaign.id, placement, 100 + i)
-                campaigns.add_milestone(
+                milestones.add_milestone(
                     actor(pm_a),
                     campaign.id,
                     kind="review",

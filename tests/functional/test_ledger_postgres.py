@@ -10,9 +10,9 @@ import psycopg
 import pytest
 import sqlalchemy as sa
 
-from comarketing.budgets import services as budgets
+from comarketing.budgets import balances, expenses, reversals
 from comarketing.budgets.models import AppendOnlyViolation, LedgerEntry
-from comarketing.budgets.services import OverBudget
+from comarketing.budgets.posting import OverBudget
 from comarketing.extensions import db
 from tests.campaign_helpers import (
     PM,
@@ -43,7 +43,7 @@ def test_concurrent_expense_posts_never_take_spend_past_the_commitments(app, wor
                 who = actor(company.email(PM))
                 placement = campaign.a_placement if index % 2 else campaign.b_placement
                 barrier.wait(timeout=30)  # everyone posts at the same moment
-                budgets.post_expense(
+                expenses.post_expense(
                     who,
                     campaign.id,
                     organization_id=company.id,
@@ -67,7 +67,7 @@ def test_concurrent_expense_posts_never_take_spend_past_the_commitments(app, wor
     assert outcomes.count("posted") == 6, outcomes
     assert all(isinstance(o, OverBudget) and o.field == "amount" for o in refused), refused
     with app.app_context():
-        totals = budgets.campaign_totals(campaign.id)
+        totals = balances.campaign_totals(campaign.id)
         assert (totals.committed_minor, totals.spent_minor) == (100_000, 6 * EXPENSE)
         # 90 % spent: the 80 % alert went out once, to the 4 admins and partner managers.
         assert len(notified("budget_alert")) == 4
@@ -80,7 +80,7 @@ def posted(app, world):
     with app.app_context():
         campaign = joint_campaign(world)
         expense = spend(world.a.email(PM), campaign.id, campaign.a_placement, 12_000)
-        budgets.reverse_entry(
+        reversals.reverse_entry(
             actor(world.a.email(PM)), campaign.id, expense.id, reason="Wrong invoice"
         )
         return ledger_rows()

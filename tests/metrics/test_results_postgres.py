@@ -76,6 +76,6 @@ def test_two_concurrent_uploads_of_the_same_days_leave_one_row_per_day(app, scen
         ).all()
         assert replaced == [(first, DAYS)]
         # Costs: one live expense per day, 30 x EUR 1.00 in all, whatever the order.
-        from comarketing.budgets import services as budgets
+        from comarketing.budgets import balances
 
-        assert budgets.campaign_totals(scene.campaign_id).spent_minor == DAYS * 100
+        assert balances.campaign_totals(scene.campaign_id).spent_minor == DAYS * 100

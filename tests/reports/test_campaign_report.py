@@ -17,7 +17,7 @@ import pytest
 import sqlalchemy as sa
 
 from comarketing.accounts.models import Organization, User
-from comarketing.budgets import services as budgets
+from comarketing.budgets import balances, reversals
 from comarketing.errors import NotFound
 from comarketing.extensions import db
 from comarketing.metrics import services as metrics
@@ -241,7 +241,7 @@ def test_placements_are_ranked_by_cost_per_thousand_reached_and_by_cpl(ctx, worl
 def test_a_placements_spend_is_net_of_its_reversals(ctx, world, seeded):
     pm = world.a.email(PM)
     wrong = ch.spend(pm, seeded.campaign, seeded.social, 4_000, occurred_on=date(2027, 3, 3))
-    budgets.reverse_entry(actor(pm), seeded.campaign, wrong.id, reason="Booked twice")
+    reversals.reverse_entry(actor(pm), seeded.campaign, wrong.id, reason="Booked twice")
     result = _report(world, seeded.campaign)
     assert {p.name: p.spend_minor for p in result.placements}["Alpha social"] == 2_000
 
@@ -273,7 +273,7 @@ def test_a_joint_campaign_shows_the_settlement_of_the_budget_ledger(app, client,
     with app.app_context():
         joint = ch.joint_campaign(world)
         ch.spend(world.a.email(PM), joint.id, joint.a_placement, 30_000, occurred_on=START)
-        expected = budgets.settlement(joint.id)
+        expected = balances.settlement(joint.id)
         db.session.remove()
     login_as(world.b.email("analyst"))
     html = client.get(f"/campaigns/{joint.id}/report").get_data(as_text=True)

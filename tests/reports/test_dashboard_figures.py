@@ -12,7 +12,7 @@ from fractions import Fraction
 import pytest
 import sqlalchemy as sa
 
-from comarketing.budgets import services as budgets
+from comarketing.budgets import reversals
 from comarketing.budgets.models import LedgerEntry
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
@@ -63,7 +63,7 @@ def seeded(app, world):
         ch.spend(a_pm, joint.id, joint.a_placement, 123_457, occurred_on=date(2027, 3, 5))
         ch.spend(b_pm, joint.id, joint.b_placement, 77_771, occurred_on=date(2027, 4, 10))
         wrong = ch.spend(a_pm, joint.id, extra, 5_001, occurred_on=date(2027, 3, 25))
-        budgets.reverse_entry(actor(a_pm), joint.id, wrong.id, reason="Booked twice")
+        reversals.reverse_entry(actor(a_pm), joint.id, wrong.id, reason="Booked twice")
         ch.spend(a_pm, joint.id, extra, 9_999, occurred_on=date(2027, 4, 1))
         solo = ch.solo_campaign(a_pm, "Alpha solo")
         solo_placement = ch.add_placement(a_pm, solo, world.a.id, channel="email")

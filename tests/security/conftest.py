@@ -24,8 +24,8 @@ from flask.testing import FlaskClient
 
 from comarketing import notifications
 from comarketing.accounts.models import Organization, PasswordReset, User, UserInvitation
-from comarketing.budgets import services as budgets
-from comarketing.campaigns import services as campaigns
+from comarketing.budgets import commitments, expenses
+from comarketing.campaigns import feeds, lifecycle, milestones, placements
 from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor, Origin
 from comarketing.db import utcnow
@@ -270,15 +270,15 @@ def _build_offers(world: factories.World) -> dict[str, int]:
 
 
 def _placement(actor: Actor, campaign_id: int, channel: str, owner: int, name: str) -> int:
-    data = campaigns.PlacementInput(channel, owner, name, "", None, None, 50_000)
-    return campaigns.add_placement(actor, campaign_id, data).id
+    data = placements.PlacementInput(channel, owner, name, "", None, None, 50_000)
+    return placements.add_placement(actor, campaign_id, data).id
 
 
 def _solo(actor: Actor, name: str) -> int:
-    data = campaigns.CampaignInput(
+    data = lifecycle.CampaignInput(
         name, f"About {name}", date(2030, 3, 1), date(2030, 4, 30), "EUR", 300_000
     )
-    return campaigns.create_solo_campaign(actor, data).id
+    return lifecycle.create_solo_campaign(actor, data).id
 
 
 def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]:
@@ -294,10 +294,10 @@ def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]
     a_pm, b_pm, c_pm = (actor_for(x.email("partner_manager")) for x in (a, b, c))
     ab_placement_a = _placement(a_pm, ab, "social", a.id, "Alpha social push")
     ab_placement_b = _placement(b_pm, ab, "retail", b.id, "Beta shelf talkers")
-    ab_commitment = budgets.commit_budget(
+    ab_commitment = commitments.commit_budget(
         a_pm, ab, organization_id=a.id, amount_minor=100_000, note="Alpha tops up"
     ).id
-    ab_expense = budgets.post_expense(
+    ab_expense = expenses.post_expense(
         a_pm,
         ab,
         organization_id=a.id,
@@ -305,7 +305,7 @@ def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]
         amount_minor=20_000,
         note="Alpha paid the boosted posts",
     ).id
-    ab_milestone = campaigns.add_milestone(
+    ab_milestone = milestones.add_milestone(
         a_pm,
         ab,
         kind="launch",
@@ -329,8 +329,8 @@ def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]
         ids[f"{key}_solo_campaign"] = solo
         ids[f"{key}_solo_placement"] = placement
         if company is not a:
-            budgets.commit_budget(actor, solo, organization_id=company.id, amount_minor=90_000)
-            budgets.post_expense(
+            commitments.commit_budget(actor, solo, organization_id=company.id, amount_minor=90_000)
+            expenses.post_expense(
                 actor,
                 solo,
                 organization_id=company.id,
@@ -338,7 +338,7 @@ def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]
                 amount_minor=10_000,
                 note=f"Private spend{mark}",
             )
-            campaigns.add_milestone(
+            milestones.add_milestone(
                 actor,
                 solo,
                 kind="go_live",
@@ -349,7 +349,7 @@ def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]
 
     bc_placement = _placement(b_pm, bc, "display", b.id, f"Beta banners {canary}")
     ids["bc_placement"] = bc_placement
-    ids["bc_expense"] = budgets.post_expense(
+    ids["bc_expense"] = expenses.post_expense(
         b_pm,
         bc,
         organization_id=b.id,
@@ -357,7 +357,7 @@ def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]
         amount_minor=30_000,
         note=f"Beta paid the banners {canary}",
     ).id
-    ids["bc_milestone"] = campaigns.add_milestone(
+    ids["bc_milestone"] = milestones.add_milestone(
         c_pm,
         bc,
         kind="wrap_up",
@@ -366,8 +366,8 @@ def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]
         due_on=date(2030, 3, 4),
     ).id
     # The feed tokens are shown once; the scene keeps them for the feed URLs.
-    ids["a_feed_token"] = campaigns.create_calendar_feed(actor_for(a.email("admin")))
-    ids["c_feed_token"] = campaigns.create_calendar_feed(actor_for(c.email("admin")))
+    ids["a_feed_token"] = feeds.create_calendar_feed(actor_for(a.email("admin")))
+    ids["c_feed_token"] = feeds.create_calendar_feed(actor_for(c.email("admin")))
     ids["next_campaign"] = db.session.scalar(sa.select(sa.func.max(Campaign.id))) + 1
     ids.update(_build_metrics(world, ids))
     from tests.audiences.scene import build_audiences  # issue 7

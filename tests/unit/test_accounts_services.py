@@ -8,7 +8,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from comarketing.accounts import services
+from comarketing.accounts import invitations, members, registration, signin
 from comarketing.accounts.models import Organization, User, UserInvitation
 from comarketing.audit import AuditEvent
 from comarketing.context import Actor, Origin
@@ -43,7 +43,7 @@ def events(action: str) -> list[AuditEvent]:
 
 
 def invite_and_get_token(inviter: Actor, email: str, role: str) -> tuple[UserInvitation, str]:
-    invitation = services.invite_user(inviter, email=email, role=role)
+    invitation = invitations.invite_user(inviter, email=email, role=role)
     message = db.session.scalar(
         sa.select(OutboxMessage).where(OutboxMessage.recipient == invitation.email)
     )
@@ -58,7 +58,7 @@ def invite_and_get_token(inviter: Actor, email: str, role: str) -> tuple[UserInv
 
 
 def test_sign_up_creates_organization_admin_and_audit_event(ctx):
-    user = services.sign_up(
+    user = registration.sign_up(
         organization_name="  Crumb   Bakery ",
         name="Casey Crumb",
         email="Casey@Crumb.Example",
@@ -79,7 +79,7 @@ def test_sign_up_creates_organization_admin_and_audit_event(ctx):
 
 
 def test_sign_up_refuses_an_email_already_taken_whatever_its_case(ctx):
-    services.sign_up(
+    registration.sign_up(
         organization_name="First",
         name="First Person",
         email="owner@example.com",
@@ -87,7 +87,7 @@ def test_sign_up_refuses_an_email_already_taken_whatever_its_case(ctx):
         origin=ORIGIN,
     )
     with pytest.raises(ValidationFailed) as refused:
-        services.sign_up(
+        registration.sign_up(
             organization_name="Second",
             name="Second Person",
             email="  OWNER@Example.COM ",
@@ -103,7 +103,7 @@ def test_sign_up_refuses_an_email_already_taken_whatever_its_case(ctx):
 def test_sign_up_service_is_not_found_when_sign_up_is_disabled(make_app):
     app = make_app(SIGNUP_ENABLED=False)
     with app.app_context(), pytest.raises(NotFound):
-        services.sign_up(
+        registration.sign_up(
             organization_name="Nope",
             name="No Body",
             email="no@example.com",
@@ -129,7 +129,7 @@ def test_signup_page_is_404_when_sign_up_is_disabled(make_app):
 
 
 def test_authenticate_returns_the_user_and_records_the_sign_in(world, ctx):
-    user = services.authenticate(email=" Admin@A.example ", password=TEST_PASSWORD, origin=ORIGIN)
+    user = signin.authenticate(email=" Admin@A.example ", password=TEST_PASSWORD, origin=ORIGIN)
     assert user.email == "admin@a.example"
     assert user.last_sign_in_at is not None
     (event,) = events("auth.signed_in")
@@ -139,7 +139,7 @@ def test_authenticate_returns_the_user_and_records_the_sign_in(world, ctx):
 
 def test_authenticate_wrong_password_fails_and_is_audited(world, ctx):
     with pytest.raises(InvalidCredentials):
-        services.authenticate(email="admin@a.example", password="not it at all", origin=ORIGIN)
+        signin.authenticate(email="admin@a.example", password="not it at all", origin=ORIGIN)
     (event,) = events("auth.sign_in_failed")
     assert event.organization_id == world.a.id
     assert event.actor_email == "admin@a.example"
@@ -150,7 +150,7 @@ def test_authenticate_wrong_password_fails_and_is_audited(world, ctx):
 
 def test_authenticate_unknown_email_fails_with_the_same_error_and_is_audited(world, ctx):
     with pytest.raises(InvalidCredentials) as refused:
-        services.authenticate(email="nobody@a.example", password=TEST_PASSWORD, origin=ORIGIN)
+        signin.authenticate(email="nobody@a.example", password=TEST_PASSWORD, origin=ORIGIN)
     assert refused.value.message == "Email or password is incorrect."
     (event,) = events("auth.sign_in_failed")
     assert event.organization_id is None
@@ -161,7 +161,7 @@ def test_authenticate_deactivated_user_fails_even_with_the_right_password(world,
     user_by_email("analyst@a.example").active = False
     db.session.commit()
     with pytest.raises(InvalidCredentials):
-        services.authenticate(email="analyst@a.example", password=TEST_PASSWORD, origin=ORIGIN)
+        signin.authenticate(email="analyst@a.example", password=TEST_PASSWORD, origin=ORIGIN)
     (event,) = events("auth.sign_in_failed")
     assert event.details["reason"] == "inactive"
 
@@ -194,20 +194,20 @@ def test_invite_user_queues_a_mail_with_an_absolute_link_and_stores_only_the_tok
 
 def test_invite_user_refuses_an_email_that_already_has_an_account(world, ctx):
     with pytest.raises(ValidationFailed) as refused:
-        services.invite_user(actor("admin@a.example"), email="ANALYST@b.example", role="analyst")
+        invitations.invite_user(actor("admin@a.example"), email="ANALYST@b.example", role="analyst")
     assert refused.value.field == "email"
 
 
 def test_invite_user_refuses_an_unknown_role(world, ctx):
     with pytest.raises(ValidationFailed) as refused:
-        services.invite_user(actor("admin@a.example"), email="x@a.example", role="owner")
+        invitations.invite_user(actor("admin@a.example"), email="x@a.example", role="owner")
     assert refused.value.field == "role"
 
 
 @pytest.mark.parametrize("role", NON_ADMINS)
 def test_only_admins_invite_colleagues(world, ctx, role):
     with pytest.raises(Forbidden):
-        services.invite_user(actor(f"{role}@a.example"), email="x@a.example", role="analyst")
+        invitations.invite_user(actor(f"{role}@a.example"), email="x@a.example", role="analyst")
     assert count(UserInvitation) == 0
     assert count(OutboxMessage) == 0
 
@@ -217,7 +217,7 @@ def test_accepting_an_invitation_creates_the_user_with_the_invited_role(world, c
         actor("admin@a.example"), "joiner@a.example", "partner_manager"
     )
 
-    user = services.accept_user_invitation(
+    user = invitations.accept_user_invitation(
         token, name="Jo Joiner", password=NEW_PASSWORD, origin=ORIGIN
     )
 
@@ -225,7 +225,7 @@ def test_accepting_an_invitation_creates_the_user_with_the_invited_role(world, c
     assert user.role == "partner_manager"
     assert user.email == "joiner@a.example"
     assert db.session.get(UserInvitation, invitation.id).accepted_at is not None
-    assert services.authenticate(email="joiner@a.example", password=NEW_PASSWORD, origin=ORIGIN)
+    assert signin.authenticate(email="joiner@a.example", password=NEW_PASSWORD, origin=ORIGIN)
     assert len(events("user.joined")) == 1
 
 
@@ -235,11 +235,11 @@ def _expire(invitation: UserInvitation, token: str) -> None:
 
 
 def _use(invitation: UserInvitation, token: str) -> None:
-    services.accept_user_invitation(token, name="First", password=NEW_PASSWORD, origin=ORIGIN)
+    invitations.accept_user_invitation(token, name="First", password=NEW_PASSWORD, origin=ORIGIN)
 
 
 def _revoke(invitation: UserInvitation, token: str) -> None:
-    services.revoke_invitation(actor("admin@a.example"), invitation.id)
+    invitations.revoke_invitation(actor("admin@a.example"), invitation.id)
 
 
 @pytest.mark.parametrize("spoil", [_expire, _use, _revoke], ids=["expired", "used", "revoked"])
@@ -249,21 +249,21 @@ def test_a_spent_invitation_is_not_found(world, ctx, spoil):
     users_before = count(User)
 
     with pytest.raises(NotFound):
-        services.open_user_invitation(token)
+        invitations.open_user_invitation(token)
     with pytest.raises(NotFound):
-        services.accept_user_invitation(token, name="Late", password=NEW_PASSWORD, origin=ORIGIN)
+        invitations.accept_user_invitation(token, name="Late", password=NEW_PASSWORD, origin=ORIGIN)
     assert count(User) == users_before
 
 
 def test_an_unknown_invitation_token_is_not_found(world, ctx):
     with pytest.raises(NotFound):
-        services.open_user_invitation("made-up-token")
+        invitations.open_user_invitation("made-up-token")
 
 
 def test_another_organizations_invitation_cannot_be_revoked(world, ctx):
     invitation, _ = invite_and_get_token(actor("admin@a.example"), "mine@a.example", "analyst")
     with pytest.raises(NotFound):
-        services.revoke_invitation(actor("admin@b.example"), invitation.id)
+        invitations.revoke_invitation(actor("admin@b.example"), invitation.id)
     assert db.session.get(UserInvitation, invitation.id).revoked_at is None
 
 
@@ -273,7 +273,7 @@ def test_another_organizations_invitation_cannot_be_revoked(world, ctx):
 
 def test_admin_changes_a_colleagues_role_and_it_is_audited(world, ctx):
     target = world.a.user_ids["analyst"]
-    user = services.change_role(actor("admin@a.example"), target, "approver")
+    user = members.change_role(actor("admin@a.example"), target, "approver")
     assert user.role == "approver"
     (event,) = events("user.role_changed")
     assert event.details == {"old": "analyst", "new": "approver"}
@@ -283,13 +283,13 @@ def test_deactivation_rotates_the_session_token_and_reactivation_restores_access
     target = world.a.user_ids["analyst"]
     old_token = db.session.get(User, target).session_token
 
-    services.set_active(actor("admin@a.example"), target, active=False)
+    members.set_active(actor("admin@a.example"), target, active=False)
     user = db.session.get(User, target)
     assert user.active is False
     assert user.session_token != old_token
-    assert services.load_session_user(user.session_token) is None
+    assert signin.load_session_user(user.session_token) is None
 
-    services.set_active(actor("admin@a.example"), target, active=True)
+    members.set_active(actor("admin@a.example"), target, active=True)
     assert db.session.get(User, target).active is True
     assert [e.action for e in db.session.scalars(sa.select(AuditEvent))] == [
         "user.deactivated",
@@ -302,9 +302,9 @@ def test_non_admins_cannot_change_roles_or_deactivate(world, ctx, role):
     me = actor(f"{role}@a.example")
     target = world.a.user_ids["analyst"]
     with pytest.raises(Forbidden):
-        services.change_role(me, target, "admin")
+        members.change_role(me, target, "admin")
     with pytest.raises(Forbidden):
-        services.set_active(me, target, active=False)
+        members.set_active(me, target, active=False)
     db.session.rollback()
     user = db.session.get(User, target)
     assert (user.role, user.active) == ("analyst", True)
@@ -313,9 +313,9 @@ def test_non_admins_cannot_change_roles_or_deactivate(world, ctx, role):
 def test_the_last_active_admin_cannot_be_demoted_or_deactivated(world, ctx):
     admin = actor("admin@a.example")
     with pytest.raises(Conflict):
-        services.change_role(admin, admin.user_id, "analyst")
+        members.change_role(admin, admin.user_id, "analyst")
     with pytest.raises(Conflict):
-        services.set_active(admin, admin.user_id, active=False)
+        members.set_active(admin, admin.user_id, active=False)
     db.session.rollback()
     user = db.session.get(User, admin.user_id)
     assert (user.role, user.active) == ("admin", True)
@@ -324,30 +324,30 @@ def test_the_last_active_admin_cannot_be_demoted_or_deactivated(world, ctx):
 def test_a_deactivated_second_admin_does_not_count_towards_the_last_admin_rule(world, ctx):
     admin = actor("admin@a.example")
     second = world.a.user_ids["partner_manager"]
-    services.change_role(admin, second, "admin")
+    members.change_role(admin, second, "admin")
     # With two active admins, one may step down...
-    services.change_role(admin, second, "analyst")
-    services.change_role(admin, second, "admin")
-    services.set_active(admin, second, active=False)
+    members.change_role(admin, second, "analyst")
+    members.change_role(admin, second, "admin")
+    members.set_active(admin, second, active=False)
     # ...but a deactivated admin is no admin: the first is the last active one again.
     with pytest.raises(Conflict):
-        services.change_role(admin, admin.user_id, "analyst")
+        members.change_role(admin, admin.user_id, "analyst")
 
 
 def test_another_organizations_user_is_not_found(world, ctx):
     admin = actor("admin@a.example")
     stranger = world.b.user_ids["analyst"]
     with pytest.raises(NotFound):
-        services.change_role(admin, stranger, "admin")
+        members.change_role(admin, stranger, "admin")
     with pytest.raises(NotFound):
-        services.set_active(admin, stranger, active=False)
+        members.set_active(admin, stranger, active=False)
     db.session.rollback()
     user = db.session.get(User, stranger)
     assert (user.role, user.active) == ("analyst", True)
 
 
 def test_list_users_shows_only_the_own_organization(world, ctx):
-    emails = {u.email for u in services.list_users(actor("admin@b.example"))}
+    emails = {u.email for u in members.list_users(actor("admin@b.example"))}
     assert emails == {f"{role}@b.example" for role in ["admin", *NON_ADMINS]}
 
 
@@ -358,11 +358,11 @@ def test_list_users_shows_only_the_own_organization(world, ctx):
 def test_audit_log_pages_through_the_own_organizations_events_only(world, ctx):
     a_admin, b_admin = actor("admin@a.example"), actor("admin@b.example")
     for n in range(5):
-        services.invite_user(a_admin, email=f"a{n}@a.example", role="analyst")
-        services.invite_user(b_admin, email=f"b{n}@b.example", role="analyst")
+        invitations.invite_user(a_admin, email=f"a{n}@a.example", role="analyst")
+        invitations.invite_user(b_admin, email=f"b{n}@b.example", role="analyst")
 
-    first, more_after_first = services.audit_log(a_admin, page=1, per_page=3)
-    second, more_after_second = services.audit_log(a_admin, page=2, per_page=3)
+    first, more_after_first = members.audit_log(a_admin, page=1, per_page=3)
+    second, more_after_second = members.audit_log(a_admin, page=2, per_page=3)
 
     assert more_after_first is True
     assert more_after_second is False
@@ -376,4 +376,4 @@ def test_audit_log_pages_through_the_own_organizations_events_only(world, ctx):
 
 def test_audit_log_is_for_admins_only(world, ctx):
     with pytest.raises(Forbidden):
-        services.audit_log(actor("partner_manager@a.example"), page=1, per_page=10)
+        members.audit_log(actor("partner_manager@a.example"), page=1, per_page=10)

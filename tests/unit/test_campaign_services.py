@@ -10,12 +10,23 @@ from types import SimpleNamespace
 import pytest
 import sqlalchemy as sa
 
-from comarketing.accounts import services as accounts
+from comarketing.accounts import members
 from comarketing.audit import AuditEvent
-from comarketing.campaigns import ical
-from comarketing.campaigns import services as campaigns
+from comarketing.campaigns import (
+    access,
+    feeds,
+    ical,
+    lifecycle,
+    listing,
+    milestones,
+    placements,
+    schedule,
+)
+from comarketing.campaigns.lifecycle import CampaignInput
+from comarketing.campaigns.listing import CampaignFilters
 from comarketing.campaigns.models import Campaign, CampaignParty, Milestone, Placement
-from comarketing.campaigns.services import CampaignFilters, CampaignInput, Clash, PlacementInput
+from comarketing.campaigns.placements import PlacementInput
+from comarketing.campaigns.schedule import Clash
 from comarketing.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from comarketing.extensions import db
 from tests.campaign_helpers import (
@@ -35,7 +46,7 @@ from tests.offer_helpers import actor, count_rows
 CAMPAIGN_TABLES = (Campaign, CampaignParty, Placement, Milestone, AuditEvent)
 
 
-def names(page: campaigns.CampaignPage) -> list[str]:
+def names(page: listing.CampaignPage) -> list[str]:
     return [c.name for c in page.campaigns]
 
 
@@ -60,7 +71,7 @@ def test_a_partner_manager_creates_a_solo_campaign_of_its_company_alone(ctx, wor
         target_leads=300,
         target_revenue_minor=900_000,
     )
-    campaign = campaigns.create_solo_campaign(actor(world.a.email(PM)), data)
+    campaign = lifecycle.create_solo_campaign(actor(world.a.email(PM)), data)
     assert (
         campaign.kind,
         campaign.organization_id,
@@ -123,7 +134,7 @@ VALID = CampaignInput(name="Solo", description="", start_date=START, end_date=EN
 def test_solo_campaign_input_is_refused_by_field(ctx, world, change, field):
     before = count_rows(*CAMPAIGN_TABLES)
     with pytest.raises(ValidationFailed) as refused:
-        campaigns.create_solo_campaign(actor(world.a.email(PM)), replace(VALID, **change))
+        lifecycle.create_solo_campaign(actor(world.a.email(PM)), replace(VALID, **change))
     assert refused.value.field == field
     assert count_rows(*CAMPAIGN_TABLES) == before
 
@@ -134,13 +145,13 @@ def test_approvers_and_analysts_do_not_create_or_run_campaigns(ctx, world, role)
     who = actor(world.a.email(role))
     before = count_rows(*CAMPAIGN_TABLES)
     with pytest.raises(Forbidden):
-        campaigns.create_solo_campaign(who, VALID)
+        lifecycle.create_solo_campaign(who, VALID)
     with pytest.raises(Forbidden):
-        campaigns.change_status(who, campaign_id, "activate")
+        lifecycle.change_status(who, campaign_id, "activate")
     with pytest.raises(Forbidden):
         add_placement(world.a.email(role), campaign_id, world.a.id)
     with pytest.raises(Forbidden):
-        campaigns.add_milestone(
+        milestones.add_milestone(
             who,
             campaign_id,
             kind="launch",
@@ -149,7 +160,7 @@ def test_approvers_and_analysts_do_not_create_or_run_campaigns(ctx, world, role)
             due_on=START,
         )
     assert count_rows(*CAMPAIGN_TABLES) == before
-    assert campaigns.get_campaign(who, campaign_id).campaign.name == "Solo spring"
+    assert listing.get_campaign(who, campaign_id).campaign.name == "Solo spring"
 
 
 def test_a_solo_campaign_is_invisible_to_partners_in_every_form(ctx, world):
@@ -159,24 +170,24 @@ def test_a_solo_campaign_is_invisible_to_partners_in_every_form(ctx, world):
     for role in (ADMIN, PM, APPROVER, ANALYST):
         b = actor(world.b.email(role))
         with pytest.raises(NotFound):
-            campaigns.get_campaign(b, solo)
+            listing.get_campaign(b, solo)
         with pytest.raises(NotFound):
-            campaigns.get_visible_campaign(b, solo)
+            access.get_visible_campaign(b, solo)
         # Not in B's list, not even when B filters by A as the partner.
         for filters in (None, CampaignFilters(partner_id=world.a.id), CampaignFilters("solo")):
-            assert solo not in [c.id for c in campaigns.list_campaigns(b, filters).campaigns]
+            assert solo not in [c.id for c in listing.list_campaigns(b, filters).campaigns]
         assert [
             c.id
-            for c in campaigns.list_campaigns(b, CampaignFilters(partner_id=world.a.id)).campaigns
+            for c in listing.list_campaigns(b, CampaignFilters(partner_id=world.a.id)).campaigns
         ] == [joint.id]
     b_pm = actor(world.b.email(PM))
     with pytest.raises(NotFound):
-        campaigns.change_status(b_pm, solo, "cancel")
+        lifecycle.change_status(b_pm, solo, "cancel")
     with pytest.raises(NotFound):
         add_placement(world.b.email(PM), solo, world.b.id)
     with pytest.raises(NotFound):
-        campaigns.update_campaign(b_pm, solo, VALID)
-    month = campaigns.month_view(b_pm, 2027, 3)
+        lifecycle.update_campaign(b_pm, solo, VALID)
+    month = schedule.month_view(b_pm, 2027, 3)
     assert solo not in {c.id for week in month.weeks for cell in week for c in cell.campaigns}
     assert db.session.get(Campaign, solo).status == "planned"
 
@@ -184,21 +195,21 @@ def test_a_solo_campaign_is_invisible_to_partners_in_every_form(ctx, world):
 def test_a_joint_campaign_keeps_its_agreed_terms_and_a_solo_one_can_be_edited(ctx, world):
     joint = joint_campaign(world)
     with pytest.raises(Forbidden):
-        campaigns.update_campaign(actor(world.a.email(PM)), joint.id, VALID)
+        lifecycle.update_campaign(actor(world.a.email(PM)), joint.id, VALID)
     solo = solo_campaign(world.a.email(PM))
     add_placement(
         world.a.email(PM), solo, world.a.id, start=date(2027, 3, 1), end=date(2027, 3, 31)
     )
     pm_a = actor(world.a.email(PM))
-    edited = campaigns.update_campaign(pm_a, solo, replace(VALID, name="Solo renamed"))
+    edited = lifecycle.update_campaign(pm_a, solo, replace(VALID, name="Solo renamed"))
     assert edited.name == "Solo renamed"
     # The placement runs 1-31 March: the campaign cannot shrink past it.
     with pytest.raises(ValidationFailed) as refused:
-        campaigns.update_campaign(pm_a, solo, replace(VALID, start_date=date(2027, 3, 2)))
+        lifecycle.update_campaign(pm_a, solo, replace(VALID, start_date=date(2027, 3, 2)))
     assert refused.value.field == "start_date"
     commit(world.a.email(PM), solo, 1_000)
     with pytest.raises(ValidationFailed) as refused:
-        campaigns.update_campaign(pm_a, solo, replace(VALID, currency="USD"))
+        lifecycle.update_campaign(pm_a, solo, replace(VALID, currency="USD"))
     assert refused.value.field == "currency"
     assert db.session.get(Campaign, solo).currency == "EUR"
 
@@ -226,7 +237,7 @@ def test_every_status_step_pair_follows_the_lifecycle_table(ctx, world):
             set_status(campaign_id, status)
             expected = ALLOWED.get((status, step))
             try:
-                result = campaigns.change_status(pm, campaign_id, step).status
+                result = lifecycle.change_status(pm, campaign_id, step).status
             except InvalidTransition:
                 result = None
             if result != expected or db.session.get(Campaign, campaign_id).status != (
@@ -244,8 +255,8 @@ def test_every_status_step_pair_follows_the_lifecycle_table(ctx, world):
 
 def test_both_parties_of_a_joint_campaign_move_its_status_and_both_logs_show_it(ctx, world):
     campaign = joint_campaign(world)
-    campaigns.change_status(actor(world.b.email(PM)), campaign.id, "activate")
-    campaigns.change_status(actor(world.a.email(ADMIN)), campaign.id, "complete")
+    lifecycle.change_status(actor(world.b.email(PM)), campaign.id, "activate")
+    lifecycle.change_status(actor(world.a.email(ADMIN)), campaign.id, "complete")
     assert db.session.get(Campaign, campaign.id).status == "completed"
     logged = db.session.execute(
         sa.select(AuditEvent.organization_id, AuditEvent.details).where(
@@ -261,7 +272,7 @@ def test_both_parties_of_a_joint_campaign_move_its_status_and_both_logs_show_it(
         ]
     )
     with pytest.raises(InvalidTransition) as refused:
-        campaigns.change_status(actor(world.a.email(PM)), campaign.id, "cancel")
+        lifecycle.change_status(actor(world.a.email(PM)), campaign.id, "cancel")
     assert "completed" in refused.value.message
 
 
@@ -286,7 +297,7 @@ def placement_input(owner: int, **changes: object) -> PlacementInput:
 
 def test_a_party_adds_its_placement_and_empty_dates_take_the_campaigns(ctx, world):
     campaign = joint_campaign(world)
-    placement = campaigns.add_placement(
+    placement = placements.add_placement(
         actor(world.b.email(PM)), campaign.id, placement_input(world.b.id)
     )
     assert (
@@ -296,7 +307,7 @@ def test_a_party_adds_its_placement_and_empty_dates_take_the_campaigns(ctx, worl
         placement.planned_cost_minor,
         placement.audience_size,
     ) == (world.b.id, "display", "https://example.com/banner", 12_500, 40_000)
-    whole = campaigns.add_placement(
+    whole = placements.add_placement(
         actor(world.a.email(ADMIN)),
         campaign.id,
         placement_input(world.a.id, start_date=None, end_date=None, url="", audience_size=None),
@@ -329,7 +340,7 @@ def test_placement_input_is_refused_by_field(ctx, world, change, field):
     campaign = joint_campaign(world)
     before = count_rows(*CAMPAIGN_TABLES)
     with pytest.raises(ValidationFailed) as refused:
-        campaigns.add_placement(
+        placements.add_placement(
             actor(world.a.email(PM)), campaign.id, placement_input(world.a.id, **change)
         )
     assert refused.value.field == field
@@ -339,7 +350,7 @@ def test_placement_input_is_refused_by_field(ctx, world, change, field):
 def test_the_owner_of_a_placement_must_be_a_party(ctx, world):
     campaign = joint_campaign(world)
     with pytest.raises(ValidationFailed) as refused:
-        campaigns.add_placement(
+        placements.add_placement(
             actor(world.a.email(ADMIN)), campaign.id, placement_input(world.c.id)
         )
     assert refused.value.field == "owner_organization_id"
@@ -350,20 +361,20 @@ def test_a_partner_manager_cannot_add_or_edit_another_partys_placement(ctx, worl
     pm_a, pm_b = actor(world.a.email(PM)), actor(world.b.email(PM))
     before = count_rows(*CAMPAIGN_TABLES)
     with pytest.raises(Forbidden):
-        campaigns.add_placement(pm_a, campaign.id, placement_input(world.b.id))
+        placements.add_placement(pm_a, campaign.id, placement_input(world.b.id))
     with pytest.raises(Forbidden):
-        campaigns.update_placement(
+        placements.update_placement(
             pm_a, campaign.id, campaign.b_placement, placement_input(world.b.id, name="Mine now")
         )
     # Nor hand its own placement over to the partner.
     with pytest.raises(Forbidden):
-        campaigns.update_placement(
+        placements.update_placement(
             pm_a, campaign.id, campaign.a_placement, placement_input(world.b.id)
         )
     assert count_rows(*CAMPAIGN_TABLES) == before
     assert db.session.get(Placement, campaign.b_placement).name == "Beta social post"
 
-    updated = campaigns.update_placement(
+    updated = placements.update_placement(
         pm_b, campaign.id, campaign.b_placement, placement_input(world.b.id, name="Beta reel")
     )
     assert (updated.name, updated.channel, updated.start_date) == (
@@ -374,7 +385,7 @@ def test_a_partner_manager_cannot_add_or_edit_another_partys_placement(ctx, worl
     # A placement of another campaign is not found through this one.
     other = joint_campaign(world, name="Autumn pies")
     with pytest.raises(NotFound):
-        campaigns.update_placement(
+        placements.update_placement(
             pm_b, campaign.id, other.b_placement, placement_input(world.b.id)
         )
 
@@ -386,7 +397,7 @@ def test_a_partner_manager_cannot_add_or_edit_another_partys_placement(ctx, worl
 def test_milestones_have_an_owner_party_and_are_flagged_overdue_until_done(ctx, world):
     campaign = joint_campaign(world)
     pm_a = actor(world.a.email(PM))
-    past = campaigns.add_milestone(
+    past = milestones.add_milestone(
         pm_a,
         campaign.id,
         kind="creative_due",
@@ -394,7 +405,7 @@ def test_milestones_have_an_owner_party_and_are_flagged_overdue_until_done(ctx, 
         owner_organization_id=world.b.id,
         due_on=date(2020, 1, 1),
     )
-    ahead = campaigns.add_milestone(
+    ahead = milestones.add_milestone(
         pm_a,
         campaign.id,
         kind="go_live",
@@ -404,20 +415,20 @@ def test_milestones_have_an_owner_party_and_are_flagged_overdue_until_done(ctx, 
     )
     assert (past.title, past.owner_organization_id) == ("Creative due", world.b.id)
     assert ahead.title == "Go live day"
-    assert campaigns.is_overdue(past) and not campaigns.is_overdue(ahead)
-    assert not campaigns.is_overdue(ahead, today=date(2027, 3, 10))
-    assert campaigns.is_overdue(ahead, today=date(2027, 3, 11))
+    assert milestones.is_overdue(past) and not milestones.is_overdue(ahead)
+    assert not milestones.is_overdue(ahead, today=date(2027, 3, 10))
+    assert milestones.is_overdue(ahead, today=date(2027, 3, 11))
 
-    done = campaigns.complete_milestone(actor(world.b.email(PM)), campaign.id, past.id)
-    assert done.done_by_id == world.b.user_ids[PM] and not campaigns.is_overdue(done)
+    done = milestones.complete_milestone(actor(world.b.email(PM)), campaign.id, past.id)
+    assert done.done_by_id == world.b.user_ids[PM] and not milestones.is_overdue(done)
     first_done_at = done.done_at
-    again = campaigns.complete_milestone(actor(world.a.email(PM)), campaign.id, past.id)
+    again = milestones.complete_milestone(actor(world.a.email(PM)), campaign.id, past.id)
     assert (again.done_at, again.done_by_id) == (first_done_at, world.b.user_ids[PM])
     assert (
         db.session.scalar(sa.select(sa.func.count()).where(AuditEvent.action == "milestone.done"))
         == 2
     )  # one event, in each party's log
-    view = campaigns.get_campaign(pm_a, campaign.id)
+    view = listing.get_campaign(pm_a, campaign.id)
     assert [m.id for m in view.milestones] == [past.id, ahead.id]
 
 
@@ -443,7 +454,7 @@ def test_milestone_input_is_refused_by_field(ctx, world, change, field):
         values["owner_organization_id"] = world.c.id
     before = count_rows(*CAMPAIGN_TABLES)
     with pytest.raises(ValidationFailed) as refused:
-        campaigns.add_milestone(actor(world.a.email(PM)), campaign.id, **values)
+        milestones.add_milestone(actor(world.a.email(PM)), campaign.id, **values)
     assert refused.value.field == field
     assert count_rows(*CAMPAIGN_TABLES) == before
 
@@ -451,7 +462,7 @@ def test_milestone_input_is_refused_by_field(ctx, world, change, field):
 def test_a_milestone_of_another_campaign_cannot_be_completed_through_this_one(ctx, world):
     campaign = joint_campaign(world)
     other = joint_campaign(world, name="Autumn pies")
-    milestone = campaigns.add_milestone(
+    milestone = milestones.add_milestone(
         actor(world.a.email(PM)),
         other.id,
         kind="launch",
@@ -460,7 +471,7 @@ def test_a_milestone_of_another_campaign_cannot_be_completed_through_this_one(ct
         due_on=START,
     )
     with pytest.raises(NotFound):
-        campaigns.complete_milestone(actor(world.a.email(PM)), campaign.id, milestone.id)
+        milestones.complete_milestone(actor(world.a.email(PM)), campaign.id, milestone.id)
     assert db.session.get(Milestone, milestone.id).done_at is None
 
 
@@ -479,8 +490,8 @@ def listed(ctx, world):
     ids["winter"] = solo_campaign(
         pm_a, "Solo winter", start=date(2026, 12, 1), end=date(2026, 12, 31)
     )
-    campaigns.change_status(actor(pm_a), ids["june"], "activate")
-    campaigns.change_status(actor(pm_a), ids["winter"], "cancel")
+    lifecycle.change_status(actor(pm_a), ids["june"], "activate")
+    lifecycle.change_status(actor(pm_a), ids["winter"], "cancel")
     ids["beta"] = solo_campaign(
         world.b.email(PM), "Beta solo", start=date(2027, 3, 1), end=date(2027, 3, 31)
     )
@@ -512,37 +523,37 @@ def listed(ctx, world):
     ],
 )
 def test_the_campaign_list_filters(listed, world, filters, expected):
-    assert names(campaigns.list_campaigns(actor(world.a.email(ANALYST)), filters)) == expected
+    assert names(listing.list_campaigns(actor(world.a.email(ANALYST)), filters)) == expected
 
 
 def test_the_partner_filter_shows_joint_campaigns_with_that_partner_only(listed, world):
     a = actor(world.a.email(ANALYST))
-    page = campaigns.list_campaigns(a, CampaignFilters(partner_id=world.b.id))
+    page = listing.list_campaigns(a, CampaignFilters(partner_id=world.b.id))
     assert names(page) == ["Spring baking week"]
     assert page.partners == {listed["joint"]: ["Beta Shortening"]}
-    assert names(campaigns.list_campaigns(a, CampaignFilters(partner_id=world.c.id))) == []
-    assert [o.name for o in campaigns.partner_choices(a)] == ["Beta Shortening"]
+    assert names(listing.list_campaigns(a, CampaignFilters(partner_id=world.c.id))) == []
+    assert [o.name for o in listing.partner_choices(a)] == ["Beta Shortening"]
     # B sees its own solo campaign and the joint one; never A's solo ones.
     b = actor(world.b.email(ANALYST))
-    assert names(campaigns.list_campaigns(b)) == ["Beta solo", "Spring baking week"]
-    assert names(campaigns.list_campaigns(b, CampaignFilters(partner_id=world.a.id))) == [
+    assert names(listing.list_campaigns(b)) == ["Beta solo", "Spring baking week"]
+    assert names(listing.list_campaigns(b, CampaignFilters(partner_id=world.a.id))) == [
         "Spring baking week"
     ]
 
 
 def test_the_campaign_list_is_paginated(listed, world):
     a = actor(world.a.email(ANALYST))
-    first = campaigns.list_campaigns(a, page=1, per_page=3)
-    second = campaigns.list_campaigns(a, page=2, per_page=3)
+    first = listing.list_campaigns(a, page=1, per_page=3)
+    second = listing.list_campaigns(a, page=2, per_page=3)
     assert (names(first), first.has_more, first.total) == (
         ["Solo June", "Solo March", "Spring baking week"],
         True,
         4,
     )
     assert (names(second), second.has_more, second.total) == (["Solo winter"], False, 4)
-    assert names(campaigns.list_campaigns(a, page=3, per_page=3)) == []
-    assert names(campaigns.list_campaigns(a, page=0, per_page=3)) == names(first)
-    filtered = campaigns.list_campaigns(a, CampaignFilters(kind="solo"), page=2, per_page=2)
+    assert names(listing.list_campaigns(a, page=3, per_page=3)) == []
+    assert names(listing.list_campaigns(a, page=0, per_page=3)) == names(first)
+    filtered = listing.list_campaigns(a, CampaignFilters(kind="solo"), page=2, per_page=2)
     assert (names(filtered), filtered.has_more, filtered.total) == (["Solo winter"], False, 3)
 
 
@@ -568,12 +579,12 @@ def two_solos(world, *, second_channel: str = "email") -> tuple[int, int]:
 
 def test_two_campaigns_on_the_same_own_channel_at_the_same_time_clash(ctx, world):
     x, y = two_solos(world)
-    assert campaigns.clashes(world.a.id, *MARCH) == [
+    assert schedule.clashes(world.a.id, *MARCH) == [
         Clash("email", (x, "Solo X"), (y, "Solo Y"), date(2027, 3, 15), date(2027, 3, 20))
     ]
     # Outside the window asked about: nothing. B never sees A's clash.
-    assert campaigns.clashes(world.a.id, date(2027, 3, 21), date(2027, 4, 30)) == []
-    assert campaigns.clashes(world.b.id, *MARCH) == []
+    assert schedule.clashes(world.a.id, date(2027, 3, 21), date(2027, 4, 30)) == []
+    assert schedule.clashes(world.b.id, *MARCH) == []
 
 
 def test_a_second_overlapping_placement_pair_reports_each_clash_period(ctx, world):
@@ -588,13 +599,13 @@ def test_a_second_overlapping_placement_pair_reports_each_clash_period(ctx, worl
         end=date(2027, 3, 12),
     )
     # Two separate overlaps, each its own clash (one span "15 to 12 March" would say nothing).
-    assert campaigns.clashes(world.a.id, *MARCH) == [
+    assert schedule.clashes(world.a.id, *MARCH) == [
         Clash("email", (x, "Solo X"), (y, "Solo Y"), date(2027, 3, 10), date(2027, 3, 12)),
         Clash("email", (x, "Solo X"), (y, "Solo Y"), date(2027, 3, 15), date(2027, 3, 20)),
     ]
     clash_days = {
         cell.day
-        for week in campaigns.month_view(actor(world.a.email(PM)), 2027, 3).weeks
+        for week in schedule.month_view(actor(world.a.email(PM)), 2027, 3).weeks
         for cell in week
         if cell.clash
     }
@@ -604,7 +615,7 @@ def test_a_second_overlapping_placement_pair_reports_each_clash_period(ctx, worl
 
 def test_no_clash_on_different_channels(ctx, world):
     two_solos(world, second_channel="social")
-    assert campaigns.clashes(world.a.id, *MARCH) == []
+    assert schedule.clashes(world.a.id, *MARCH) == []
 
 
 def test_no_clash_with_a_partners_placement(ctx, world):
@@ -613,8 +624,8 @@ def test_no_clash_with_a_partners_placement(ctx, world):
     pm_a = world.a.email(PM)
     solo = solo_campaign(pm_a, "Solo social", start=date(2027, 3, 1), end=date(2027, 3, 31))
     add_placement(pm_a, solo, world.a.id, channel="social")
-    assert campaigns.clashes(world.a.id, *MARCH) == []
-    assert campaigns.clashes(world.b.id, *MARCH) == []
+    assert schedule.clashes(world.a.id, *MARCH) == []
+    assert schedule.clashes(world.b.id, *MARCH) == []
 
 
 def test_an_own_placement_in_a_joint_campaign_clashes_with_a_solo_one(ctx, world):
@@ -623,7 +634,7 @@ def test_an_own_placement_in_a_joint_campaign_clashes_with_a_solo_one(ctx, world
         world.a.email(PM), "Solo mail", start=date(2027, 3, 1), end=date(2027, 3, 31)
     )
     add_placement(world.a.email(PM), solo, world.a.id, start=date(2027, 3, 5), end=date(2027, 3, 6))
-    assert campaigns.clashes(world.a.id, *MARCH) == [
+    assert schedule.clashes(world.a.id, *MARCH) == [
         Clash(
             "email",
             (joint.id, "Spring baking week"),
@@ -636,14 +647,14 @@ def test_an_own_placement_in_a_joint_campaign_clashes_with_a_solo_one(ctx, world
 
 def test_a_cancelled_campaign_clashes_with_nothing(ctx, world):
     x, _ = two_solos(world)
-    campaigns.change_status(actor(world.a.email(PM)), x, "cancel")
-    assert campaigns.clashes(world.a.id, *MARCH) == []
+    lifecycle.change_status(actor(world.a.email(PM)), x, "cancel")
+    assert schedule.clashes(world.a.id, *MARCH) == []
 
 
 def test_the_month_view_places_campaigns_milestones_and_clash_days(ctx, world):
     x, y = two_solos(world)
     pm_a = actor(world.a.email(PM))
-    milestone = campaigns.add_milestone(
+    milestone = milestones.add_milestone(
         pm_a,
         y,
         kind="launch",
@@ -654,10 +665,10 @@ def test_the_month_view_places_campaigns_milestones_and_clash_days(ctx, world):
     cancelled = solo_campaign(
         world.a.email(PM), "Called off", start=date(2027, 3, 1), end=date(2027, 3, 31)
     )
-    campaigns.change_status(pm_a, cancelled, "cancel")
+    lifecycle.change_status(pm_a, cancelled, "cancel")
     solo_campaign(world.b.email(PM), "Beta solo", start=date(2027, 3, 1), end=date(2027, 3, 31))
 
-    view = campaigns.month_view(pm_a, 2027, 3)
+    view = schedule.month_view(pm_a, 2027, 3)
     cells = {cell.day: cell for week in view.weeks for cell in week}
     assert all(len(week) == 7 and week[0].day.weekday() == 0 for week in view.weeks)
     assert min(cells) == date(2027, 3, 1) and max(cells) == date(2027, 4, 4)
@@ -672,7 +683,7 @@ def test_the_month_view_places_campaigns_milestones_and_clash_days(ctx, world):
     assert clash_days == [date(2027, 3, d) for d in range(15, 21)]
     assert len(view.clashes) == 1
     assert (view.previous, view.next) == (date(2027, 2, 1), date(2027, 4, 1))
-    december = campaigns.month_view(pm_a, 2027, 12)
+    december = schedule.month_view(pm_a, 2027, 12)
     assert (december.previous, december.next) == (date(2027, 11, 1), date(2028, 1, 1))
 
 
@@ -687,7 +698,7 @@ def unfold(text: str) -> list[str]:
 def test_the_feed_lists_the_companys_campaigns_and_milestones(ctx, world):
     joint = joint_campaign(world)
     solo = solo_campaign(world.a.email(PM), "Solo spring")
-    campaigns.add_milestone(
+    milestones.add_milestone(
         actor(world.a.email(PM)),
         joint.id,
         kind="go_live",
@@ -696,11 +707,11 @@ def test_the_feed_lists_the_companys_campaigns_and_milestones(ctx, world):
         due_on=date(2027, 3, 10),
     )
     cancelled = solo_campaign(world.a.email(PM), "Called off")
-    campaigns.change_status(actor(world.a.email(PM)), cancelled, "cancel")
+    lifecycle.change_status(actor(world.a.email(PM)), cancelled, "cancel")
     solo_campaign(world.b.email(PM), "Beta private plan")
-    token = campaigns.create_calendar_feed(actor(world.a.email(ANALYST)))
+    token = feeds.create_calendar_feed(actor(world.a.email(ANALYST)))
 
-    text = campaigns.calendar_feed(token)
+    text = feeds.calendar_feed(token)
     lines = unfold(text)
     assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
     assert lines.count("BEGIN:VEVENT") == 3
@@ -713,7 +724,7 @@ def test_the_feed_lists_the_companys_campaigns_and_milestones(ctx, world):
     assert "DTSTART;VALUE=DATE:20270310" in lines and "DTEND;VALUE=DATE:20270311" in lines
     assert "Called off" not in text and "Beta private plan" not in text
     # B's feed shows the joint campaign but never A's solo one.
-    b_text = campaigns.calendar_feed(campaigns.create_calendar_feed(actor(world.b.email(PM))))
+    b_text = feeds.calendar_feed(feeds.create_calendar_feed(actor(world.b.email(PM))))
     assert "Spring baking week" in b_text and "Beta private plan" in b_text
     assert "Solo spring" not in b_text
     # Only the token's hash is stored.
@@ -723,34 +734,32 @@ def test_the_feed_lists_the_companys_campaigns_and_milestones(ctx, world):
 def test_a_rotated_or_revoked_feed_token_is_not_found(ctx, world):
     solo_campaign(world.a.email(PM))
     who = actor(world.a.email(PM))
-    first = campaigns.create_calendar_feed(who)
-    second = campaigns.create_calendar_feed(who)
+    first = feeds.create_calendar_feed(who)
+    second = feeds.create_calendar_feed(who)
     with pytest.raises(NotFound):
-        campaigns.calendar_feed(first)
-    assert "Solo spring" in campaigns.calendar_feed(second)
-    assert campaigns.has_calendar_feed(who)
-    campaigns.revoke_calendar_feed(who)
-    assert not campaigns.has_calendar_feed(who)
+        feeds.calendar_feed(first)
+    assert "Solo spring" in feeds.calendar_feed(second)
+    assert feeds.has_calendar_feed(who)
+    feeds.revoke_calendar_feed(who)
+    assert not feeds.has_calendar_feed(who)
     for token in (second, "", "not-a-token"):
         with pytest.raises(NotFound):
-            campaigns.calendar_feed(token)
+            feeds.calendar_feed(token)
 
 
 def test_a_deactivated_users_feed_is_not_found(ctx, world):
     solo_campaign(world.a.email(PM))
-    token = campaigns.create_calendar_feed(actor(world.a.email(ANALYST)))
-    assert "Solo spring" in campaigns.calendar_feed(token)
-    accounts.set_active(actor(world.a.email(ADMIN)), world.a.user_ids[ANALYST], active=False)
+    token = feeds.create_calendar_feed(actor(world.a.email(ANALYST)))
+    assert "Solo spring" in feeds.calendar_feed(token)
+    members.set_active(actor(world.a.email(ADMIN)), world.a.user_ids[ANALYST], active=False)
     with pytest.raises(NotFound):
-        campaigns.calendar_feed(token)
+        feeds.calendar_feed(token)
 
 
 def test_the_feed_escapes_text_and_folds_long_lines(ctx, world):
     campaign_id = solo_campaign(world.a.email(PM), "Flour, sugar; butter \\ eggs")
-    token = campaigns.create_calendar_feed(actor(world.a.email(PM)))
-    assert "SUMMARY:Flour\\, sugar\\; butter \\\\ eggs (solo)" in unfold(
-        campaigns.calendar_feed(token)
-    )
+    token = feeds.create_calendar_feed(actor(world.a.email(PM)))
+    assert "SUMMARY:Flour\\, sugar\\; butter \\\\ eggs (solo)" in unfold(feeds.calendar_feed(token))
     assert campaign_id
 
     long_name = "Crème brûlée week: " + "é" * 40 + ", with a very long tail of words " * 3

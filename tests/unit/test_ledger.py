@@ -19,9 +19,10 @@ from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 
 from comarketing.audit import AuditEvent
-from comarketing.budgets import services as budgets
+from comarketing.budgets import balances, reversals
+from comarketing.budgets.balances import PartyBalance, Totals
 from comarketing.budgets.models import AppendOnlyViolation, EntryKind, LedgerEntry
-from comarketing.budgets.services import OverBudget, PartyBalance, Totals
+from comarketing.budgets.posting import OverBudget
 from comarketing.errors import Forbidden, NotFound, ValidationFailed
 from comarketing.extensions import db
 from comarketing.notifications import Notification
@@ -71,7 +72,7 @@ def audit_of(entry_id: int) -> list[tuple[str, int | None, dict[str, Any]]]:
 
 
 def totals(campaign_id: int) -> tuple[int, int]:
-    found = budgets.campaign_totals(campaign_id)
+    found = balances.campaign_totals(campaign_id)
     return found.committed_minor, found.spent_minor
 
 
@@ -129,7 +130,7 @@ def test_a_solo_campaign_takes_entries_from_its_own_company(app, ctx, world):
     commit(world.a.email(PM), campaign_id, 20_000)
     spend(world.a.email(ADMIN), campaign_id, placement_id, 15_000)
     assert totals(campaign_id) == (20_000, 15_000)
-    assert budgets.settlement(campaign_id).transfers == []
+    assert balances.settlement(campaign_id).transfers == []
     assert_ledger_consistent(app)
 
 
@@ -144,10 +145,10 @@ def test_approvers_and_analysts_read_but_cannot_post_or_reverse(ctx, world, role
     with pytest.raises(Forbidden):
         spend(who, campaign.id, campaign.a_placement, 1_000)
     with pytest.raises(Forbidden):
-        budgets.reverse_entry(actor(who), campaign.id, own_commitment, reason="Wrong amount")
+        reversals.reverse_entry(actor(who), campaign.id, own_commitment, reason="Wrong amount")
     assert count_rows(*POSTING_TABLES) == before
     # Reading is theirs.
-    assert budgets.campaign_totals(campaign.id) == Totals(100_000, 0)
+    assert balances.campaign_totals(campaign.id) == Totals(100_000, 0)
 
 
 def test_a_partner_manager_cannot_post_for_another_party_even_with_a_reason(ctx, world):
@@ -167,7 +168,7 @@ def test_a_partner_manager_cannot_post_for_another_party_even_with_a_reason(ctx,
             override_reason="B asked me",
         )
     with pytest.raises(Forbidden):
-        budgets.reverse_entry(
+        reversals.reverse_entry(
             actor(pm_a), campaign.id, b_commitment, reason="Too much", override_reason="B asked me"
         )
     assert count_rows(*POSTING_TABLES) == before
@@ -358,7 +359,7 @@ def test_reversals_cancel_commitments_and_expenses_and_say_why(app, ctx, world):
     expense = spend(pm_a, campaign.id, campaign.a_placement, 30_000)
     assert totals(campaign.id) == (120_000, 30_000)
 
-    undo_expense = budgets.reverse_entry(
+    undo_expense = reversals.reverse_entry(
         actor(pm_a), campaign.id, expense.id, reason="  Invoice was cancelled  "
     )
     assert (
@@ -370,14 +371,14 @@ def test_reversals_cancel_commitments_and_expenses_and_say_why(app, ctx, world):
         undo_expense.note,
     ) == ("reversal", expense.id, world.a.id, 30_000, campaign.a_placement, "Invoice was cancelled")
     assert totals(campaign.id) == (120_000, 0)
-    undo_top_up = budgets.reverse_entry(actor(pm_a), campaign.id, top_up.id, reason="Board cut")
+    undo_top_up = reversals.reverse_entry(actor(pm_a), campaign.id, top_up.id, reason="Board cut")
     assert totals(campaign.id) == (100_000, 0)
     assert [(a, org, d["reverses"], d["reason"]) for a, org, d in audit_of(undo_top_up.id)] == [
         ("ledger.reversal", world.a.id, top_up.id, "Board cut"),
         ("ledger.reversal", world.b.id, top_up.id, "Board cut"),
     ]
     # The originals stay, marked reversed; nothing was edited.
-    rows = {row.entry.id: row for row in budgets.ledger(campaign.id)}
+    rows = {row.entry.id: row for row in balances.ledger(campaign.id)}
     assert rows[expense.id].reversed and rows[top_up.id].reversed
     assert not rows[undo_expense.id].reversed
     assert rows[expense.id].entry.amount_minor == 30_000
@@ -391,17 +392,17 @@ def test_a_reversal_needs_a_reason_and_cannot_be_reversed_or_repeated(app, ctx, 
     before = count_rows(*POSTING_TABLES)
     for reason in ("", "   "):
         with pytest.raises(ValidationFailed) as refused:
-            budgets.reverse_entry(actor(pm_a), campaign.id, expense.id, reason=reason)
+            reversals.reverse_entry(actor(pm_a), campaign.id, expense.id, reason=reason)
         assert refused.value.field == "reason"
     assert count_rows(*POSTING_TABLES) == before
 
-    reversal = budgets.reverse_entry(actor(pm_a), campaign.id, expense.id, reason="Duplicate")
+    reversal = reversals.reverse_entry(actor(pm_a), campaign.id, expense.id, reason="Duplicate")
     before = count_rows(*POSTING_TABLES)
     with pytest.raises(ValidationFailed) as refused:
-        budgets.reverse_entry(actor(pm_a), campaign.id, expense.id, reason="Again")
+        reversals.reverse_entry(actor(pm_a), campaign.id, expense.id, reason="Again")
     assert refused.value.field == "entry_id"
     with pytest.raises(ValidationFailed) as refused:
-        budgets.reverse_entry(actor(pm_a), campaign.id, reversal.id, reason="Undo the undo")
+        reversals.reverse_entry(actor(pm_a), campaign.id, reversal.id, reason="Undo the undo")
     assert refused.value.field == "entry_id"
     assert count_rows(*POSTING_TABLES) == before
     assert totals(campaign.id) == (100_000, 0)
@@ -413,9 +414,9 @@ def test_reversing_an_entry_of_another_campaign_is_not_found(ctx, world):
     other = joint_campaign(world, name="Autumn pies")
     foreign = entry_of(other.id, world.a.id).id
     with pytest.raises(NotFound):
-        budgets.reverse_entry(actor(world.a.email(PM)), campaign.id, foreign, reason="x")
+        reversals.reverse_entry(actor(world.a.email(PM)), campaign.id, foreign, reason="x")
     with pytest.raises(NotFound):
-        budgets.reverse_entry(actor(world.a.email(PM)), campaign.id, 10_000_000, reason="x")
+        reversals.reverse_entry(actor(world.a.email(PM)), campaign.id, 10_000_000, reason="x")
 
 
 def test_withdrawing_a_commitment_below_the_spend_is_refused_unless_an_admin_says_why(
@@ -427,18 +428,20 @@ def test_withdrawing_a_commitment_below_the_spend_is_refused_unless_an_admin_say
     a_commitment = entry_of(campaign.id, world.a.id).id
     before = count_rows(*POSTING_TABLES)
     with pytest.raises(OverBudget) as refused:
-        budgets.reverse_entry(actor(world.b.email(PM)), campaign.id, b_commitment, reason="Cut")
+        reversals.reverse_entry(actor(world.b.email(PM)), campaign.id, b_commitment, reason="Cut")
     assert refused.value.field == "entry_id"
     with pytest.raises(OverBudget):
-        budgets.reverse_entry(actor(world.a.email(ADMIN)), campaign.id, a_commitment, reason="Cut")
+        reversals.reverse_entry(
+            actor(world.a.email(ADMIN)), campaign.id, a_commitment, reason="Cut"
+        )
     assert count_rows(*POSTING_TABLES) == before
     assert totals(campaign.id) == (100_000, 90_000)
 
     # Withdrawing what leaves enough is fine: commit more, then withdraw a part.
     extra = commit(world.b.email(PM), campaign.id, 15_000)
-    budgets.reverse_entry(actor(world.b.email(PM)), campaign.id, extra.id, reason="Not needed")
+    reversals.reverse_entry(actor(world.b.email(PM)), campaign.id, extra.id, reason="Not needed")
     # An admin with a written reason may leave the campaign overspent; it stays on record.
-    budgets.reverse_entry(
+    reversals.reverse_entry(
         actor(world.a.email(ADMIN)),
         campaign.id,
         a_commitment,
@@ -463,17 +466,17 @@ def test_balances_totals_and_spend_by_day_are_exact_sums_of_the_entries(app, ctx
     spend(pm_a, campaign.id, campaign.b_placement, 5_005, occurred_on=date(2027, 3, 9))
     commit(pm_b, campaign.id, 7_777, occurred_on=date(2027, 3, 1))
     mistake = spend(pm_b, campaign.id, campaign.b_placement, 40)  # today: 2027-03-15
-    budgets.reverse_entry(actor(pm_b), campaign.id, mistake.id, reason="Typo")
+    reversals.reverse_entry(actor(pm_b), campaign.id, mistake.id, reason="Typo")
 
-    assert budgets.balances(campaign.id) == {
+    assert balances.balances(campaign.id) == {
         a: PartyBalance(a, 60_000, 15_006),
         b: PartyBalance(b, 47_777, 20_002),
     }
-    assert budgets.balances(campaign.id)[b].remaining_minor == 27_775
-    assert budgets.campaign_totals(campaign.id) == Totals(107_777, 35_008)
-    assert budgets.campaign_totals(campaign.id).remaining_minor == 72_769
+    assert balances.balances(campaign.id)[b].remaining_minor == 27_775
+    assert balances.campaign_totals(campaign.id) == Totals(107_777, 35_008)
+    assert balances.campaign_totals(campaign.id).remaining_minor == 72_769
     # Commitments are not spend; a day whose expenses were all reversed drops out.
-    assert budgets.spend_by_day(campaign.id) == [
+    assert balances.spend_by_day(campaign.id) == [
         (date(2027, 3, 2), 30_003),
         (date(2027, 3, 9), 5_005),
     ]
@@ -485,8 +488,8 @@ def test_a_reversal_counts_against_spend_on_the_day_it_is_posted(ctx, world):
     pm_a = world.a.email(PM)
     expense = spend(pm_a, campaign.id, campaign.a_placement, 9_000, occurred_on=date(2027, 3, 2))
     with freeze_time("2027-03-20 09:00:00"):
-        budgets.reverse_entry(actor(pm_a), campaign.id, expense.id, reason="Refunded")
-    assert budgets.spend_by_day(campaign.id) == [
+        reversals.reverse_entry(actor(pm_a), campaign.id, expense.id, reason="Refunded")
+    assert balances.spend_by_day(campaign.id) == [
         (date(2027, 3, 2), 9_000),
         (date(2027, 3, 20), -9_000),
     ]
@@ -495,7 +498,7 @@ def test_a_reversal_counts_against_spend_on_the_day_it_is_posted(ctx, world):
 def test_the_settlement_squares_what_each_party_paid_against_its_share(ctx, world):
     campaign = joint_campaign(world)  # A 60 %, B 40 %
     spend(world.a.email(PM), campaign.id, campaign.a_placement, 30_000)
-    result = budgets.settlement(campaign.id)
+    result = balances.settlement(campaign.id)
     assert [(p.organization_id, p.paid_minor, p.share_minor) for p in result.positions] == [
         (world.a.id, 30_000, 18_000),
         (world.b.id, 0, 12_000),
@@ -505,7 +508,7 @@ def test_the_settlement_squares_what_each_party_paid_against_its_share(ctx, worl
     ] == [(world.b.id, world.a.id, 12_000)]
 
     spend(world.b.email(PM), campaign.id, campaign.b_placement, 20_001)
-    result = budgets.settlement(campaign.id)
+    result = balances.settlement(campaign.id)
     # 50,001 spent: A bears 30,000.60 -> 30,001 (largest remainder), B 20,000.
     assert [p.share_minor for p in result.positions] == [30_001, 20_000]
     assert [
@@ -516,10 +519,10 @@ def test_the_settlement_squares_what_each_party_paid_against_its_share(ctx, worl
 def test_the_ledger_lists_entries_newest_first_with_names(ctx, world):
     campaign = joint_campaign(world)
     expense = spend(world.b.email(PM), campaign.id, campaign.b_placement, 1_500)
-    reversal = budgets.reverse_entry(
+    reversal = reversals.reverse_entry(
         actor(world.b.email(PM)), campaign.id, expense.id, reason="Wrong campaign"
     )
-    rows = budgets.ledger(campaign.id)
+    rows = balances.ledger(campaign.id)
     assert [
         (r.entry.id, r.entry.kind, r.party, r.placement, r.reversed, r.author) for r in rows[:2]
     ] == [
@@ -582,7 +585,7 @@ def test_spend_alerts_go_out_once_at_80_and_once_at_100_percent(ctx, world):
 
     # Going further below 100 %, dipping under 80 % and back: no second 80 % alert.
     extra = spend(pm_b, campaign.id, campaign.b_placement, 15_000)
-    budgets.reverse_entry(actor(pm_b), campaign.id, extra.id, reason="Wrong invoice")
+    reversals.reverse_entry(actor(pm_b), campaign.id, extra.id, reason="Wrong invoice")
     spend(pm_b, campaign.id, campaign.b_placement, 10_000)
     assert notified("budget_alert") == told
 
@@ -680,7 +683,7 @@ def test_random_postings_keep_the_ledger_consistent(
             target_id, target_kind, owner, amount, was_reversed = target
             kind = f"reverse {target_kind}"
             call = partial(
-                budgets.reverse_entry,
+                reversals.reverse_entry,
                 actor(pm[owner]),
                 campaign.id,
                 target_id,

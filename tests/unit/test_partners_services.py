@@ -11,7 +11,7 @@ from datetime import timedelta
 import pytest
 import sqlalchemy as sa
 
-from comarketing.accounts import services as accounts
+from comarketing.accounts import registration
 from comarketing.accounts.models import Organization, User
 from comarketing.audit import AuditEvent
 from comarketing.context import Actor, Origin
@@ -138,7 +138,7 @@ def test_joining_with_an_email_meanwhile_taken_is_refused_and_nothing_is_created
     services.invite_partner(actor("admin@a.example"), email="late@newco.example")
     token = join_token_from_outbox("late@newco.example")
     # Someone signs the address up by another route before the link is used.
-    accounts.sign_up(
+    registration.sign_up(
         organization_name="Early",
         name="Early Bird",
         email="late@newco.example",

@@ -1,0 +1,64 @@
+"""Signing in and out, and finding the user behind a session cookie's token."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from comarketing import audit
+from comarketing.accounts import passwords
+from comarketing.accounts.models import User
+from comarketing.accounts.validation import normalise_email
+from comarketing.context import Actor, Origin
+from comarketing.db import utcnow
+from comarketing.errors import InvalidCredentials, ValidationFailed
+from comarketing.extensions import db
+
+
+def authenticate(*, email: str, password: str, origin: Origin) -> User:
+    """Return the user for these credentials or raise InvalidCredentials.
+
+    Unknown email, wrong password and deactivated account all raise the same error after
+    the same amount of hashing work.
+    """
+    try:
+        normalised = normalise_email(email)
+    except ValidationFailed:
+        normalised = (email or "").strip().lower()[:254]
+    user = db.session.scalar(sa.select(User).where(User.email == normalised))
+    if user is None:
+        passwords.verify_against_dummy(password)
+        ok = False
+    else:
+        ok = passwords.verify_password(user.password_hash, password)
+    if not ok or user is None or not user.active:
+        audit.record(
+            "auth.sign_in_failed",
+            origin=origin,
+            organization_ids=[user.organization_id] if user else [None],
+            actor_email=normalised,
+            reason="inactive" if (ok and user and not user.active) else "bad_credentials",
+        )
+        db.session.commit()
+        raise InvalidCredentials("Email or password is incorrect.")
+    if passwords.needs_rehash(user.password_hash):
+        user.password_hash = passwords.hash_password(password)
+    user.last_sign_in_at = utcnow()
+    audit.record("auth.signed_in", actor=Actor(user, origin), target=user)
+    db.session.commit()
+    return user
+
+
+def sign_out(actor: Actor) -> None:
+    # A new token invalidates every copy of the old session and remember-me cookies.
+    actor.user.rotate_session_token()
+    audit.record("auth.signed_out", actor=actor, target=actor.user)
+    db.session.commit()
+
+
+def load_session_user(session_token: str) -> User | None:
+    if not session_token:
+        return None
+    user = db.session.scalar(sa.select(User).where(User.session_token == session_token))
+    if user is None or not user.active:
+        return None
+    return user

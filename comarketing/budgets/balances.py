@@ -1,0 +1,140 @@
+"""What the ledger sums to: committed and spent per party and per campaign (net of
+reversals), spend per day, the settlement between the parties, and the entry list."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from comarketing.accounts.models import Organization, User
+from comarketing.budgets.models import EntryKind, LedgerEntry
+from comarketing.budgets.settlement import Settlement, settle
+from comarketing.campaigns.models import CampaignParty, Placement
+from comarketing.extensions import db
+
+
+@dataclass(frozen=True)
+class PartyBalance:
+    organization_id: int
+    committed_minor: int
+    spent_minor: int
+
+    @property
+    def remaining_minor(self) -> int:
+        return self.committed_minor - self.spent_minor
+
+
+@dataclass(frozen=True)
+class Totals:
+    committed_minor: int
+    spent_minor: int
+
+    @property
+    def remaining_minor(self) -> int:
+        return self.committed_minor - self.spent_minor
+
+
+def _effective_sums() -> tuple[sa.ColumnElement[int], sa.ColumnElement[int], Any]:
+    """SUM expressions for committed and spent, net of reversals (a reversal counts against
+    the kind of the entry it reverses)."""
+    original = aliased(LedgerEntry)
+    kind = sa.case(
+        (LedgerEntry.kind == EntryKind.REVERSAL.value, original.kind), else_=LedgerEntry.kind
+    )
+    signed = sa.case(
+        (LedgerEntry.kind == EntryKind.REVERSAL.value, -LedgerEntry.amount_minor),
+        else_=LedgerEntry.amount_minor,
+    )
+    committed = sa.func.coalesce(
+        sa.func.sum(sa.case((kind == EntryKind.COMMITMENT.value, signed), else_=0)), 0
+    )
+    spent = sa.func.coalesce(
+        sa.func.sum(sa.case((kind == EntryKind.EXPENSE.value, signed), else_=0)), 0
+    )
+    return committed, spent, original
+
+
+def balances(campaign_id: int) -> dict[int, PartyBalance]:
+    """Committed and spent per party — one SQL aggregate."""
+    committed, spent, original = _effective_sums()
+    rows = db.session.execute(
+        sa.select(LedgerEntry.organization_id, committed, spent)
+        .outerjoin(original, original.id == LedgerEntry.reverses_id)
+        .where(LedgerEntry.campaign_id == campaign_id)
+        .group_by(LedgerEntry.organization_id)
+    ).all()
+    return {org: PartyBalance(org, int(c), int(s)) for org, c, s in rows}
+
+
+def campaign_totals(campaign_id: int) -> Totals:
+    committed, spent, original = _effective_sums()
+    row = db.session.execute(
+        sa.select(committed, spent)
+        .outerjoin(original, original.id == LedgerEntry.reverses_id)
+        .where(LedgerEntry.campaign_id == campaign_id)
+    ).one()
+    return Totals(int(row[0]), int(row[1]))
+
+
+def spend_by_day(campaign_id: int) -> list[tuple[date, int]]:
+    """Net spend per day (expenses minus their reversals), in date order."""
+    _, spent, original = _effective_sums()
+    rows = db.session.execute(
+        sa.select(LedgerEntry.occurred_on, spent)
+        .outerjoin(original, original.id == LedgerEntry.reverses_id)
+        .where(LedgerEntry.campaign_id == campaign_id)
+        .group_by(LedgerEntry.occurred_on)
+        .order_by(LedgerEntry.occurred_on)
+    ).all()
+    return [(day, int(amount)) for day, amount in rows if amount]
+
+
+def settlement(campaign_id: int) -> Settlement:
+    shares = dict(
+        db.session.execute(
+            sa.select(CampaignParty.organization_id, CampaignParty.budget_share_bp).where(
+                CampaignParty.campaign_id == campaign_id
+            )
+        ).all()
+    )
+    paid = {org: b.spent_minor for org, b in balances(campaign_id).items()}
+    return settle(paid, shares)
+
+
+@dataclass
+class EntryRow:
+    entry: LedgerEntry
+    party: str
+    placement: str | None
+    reversed: bool
+    author: str | None
+
+
+def ledger(campaign_id: int, limit: int = 500) -> list[EntryRow]:
+    """The latest entries with their names, in two queries."""
+    reversed_ids = sa.select(LedgerEntry.reverses_id).where(
+        LedgerEntry.campaign_id == campaign_id, LedgerEntry.reverses_id.is_not(None)
+    )
+    rows = db.session.execute(
+        sa.select(
+            LedgerEntry,
+            Organization.name,
+            Placement.name,
+            User.name,
+            LedgerEntry.id.in_(reversed_ids),
+        )
+        .join(Organization, Organization.id == LedgerEntry.organization_id)
+        .outerjoin(Placement, Placement.id == LedgerEntry.placement_id)
+        .outerjoin(User, User.id == LedgerEntry.created_by_id)
+        .where(LedgerEntry.campaign_id == campaign_id)
+        .order_by(LedgerEntry.id.desc())
+        .limit(limit)
+    ).all()
+    return [
+        EntryRow(e, party, placement, bool(rev), author)
+        for e, party, placement, author, rev in rows
+    ]
