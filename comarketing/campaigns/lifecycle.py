@@ -212,11 +212,13 @@ def update_campaign(actor: Actor, campaign_id: int, data: CampaignInput) -> Camp
     return campaign
 
 
-def _has_ledger(campaign_id: int) -> bool:
-    from comarketing.budgets.models import LedgerEntry
+# The budgets package sits to the right of campaigns: its table is named, not imported.
+_LEDGER = sa.table("ledger_entries", sa.column("campaign_id"))
 
+
+def _has_ledger(campaign_id: int) -> bool:
     return (
-        db.session.scalar(sa.select(sa.exists().where(LedgerEntry.campaign_id == campaign_id)))
+        db.session.scalar(sa.select(sa.exists().where(_LEDGER.c.campaign_id == campaign_id)))
         or False
     )
 
