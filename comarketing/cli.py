@@ -113,7 +113,7 @@ def send_outbox() -> None:
 def send_reminders() -> None:
     """Review reminders, overdue notices and offer expiry (run from cron, e.g. hourly)."""
     from comarketing.collateral.services import run_deadlines as run_collateral_deadlines
-    from comarketing.offers.services import run_deadlines
+    from comarketing.offers.deadlines import run_deadlines
 
     result = run_deadlines()
     collateral = run_collateral_deadlines()

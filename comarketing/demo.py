@@ -211,9 +211,9 @@ def _products(organization: Organization) -> list[int]:
 def _ensure_offers(flour: Organization, shortening: Organization) -> Iterator[str]:
     """One joint offer approved into a campaign, one awaiting the shortening company."""
     from comarketing.context import Actor
-    from comarketing.offers import services as offers
+    from comarketing.offers import proposals, reviews
     from comarketing.offers.models import Offer
-    from comarketing.offers.services import PartyTermsInput, PlacementInput, TermsInput
+    from comarketing.offers.terms import PartyTermsInput, PlacementInput, TermsInput
 
     if db.session.scalar(
         sa.select(Offer.id).where(Offer.proposer_organization_id == flour.id).limit(1)
@@ -251,13 +251,13 @@ def _ensure_offers(flour: Organization, shortening: Organization) -> Iterator[st
             ],
         )
 
-    approved = offers.create_draft(
+    approved = proposals.create_draft(
         flour_manager,
         partner_ids=[shortening.id],
         terms=terms("Holiday cookie recipe swap", 2_400_000, -10, 45),
     )
-    offers.send(flour_manager, approved.id)
-    offers.decide(
+    proposals.send(flour_manager, approved.id)
+    reviews.decide(
         shortening_approver,
         approved.id,
         revision_number=1,
@@ -266,12 +266,12 @@ def _ensure_offers(flour: Organization, shortening: Organization) -> Iterator[st
     )
     yield "created: approved offer 'Holiday cookie recipe swap' and its joint campaign"
     yield from _run_campaigns(approved.id, flour, shortening)
-    pending = offers.create_draft(
+    pending = proposals.create_draft(
         flour_manager,
         partner_ids=[shortening.id],
         terms=terms("Spring baking challenge", 1_500_000, 90, 30),
     )
-    offers.send(flour_manager, pending.id)
+    proposals.send(flour_manager, pending.id)
     yield "created: offer 'Spring baking challenge' awaiting Goldcrest's decision"
 
 

@@ -26,7 +26,8 @@ from comarketing.campaigns import placements as campaign_placements
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
 from comarketing.money import split_by_shares
-from comarketing.offers import services as offers
+from comarketing.offers import proposals, reviews
+from comarketing.offers.terms import PlacementInput
 from tests import factories
 from tests.offer_helpers import actor, make_terms
 
@@ -59,8 +60,8 @@ def joint_campaign(
     a, b = world.a.id, world.b.id
     shares = {a: a_share_bp, b: 10_000 - a_share_bp}
     placements = [
-        offers.PlacementInput("email", a, "Alpha newsletter", 50_000),
-        offers.PlacementInput("social", b, "Beta social post", 50_000),
+        PlacementInput("email", a, "Alpha newsletter", 50_000),
+        PlacementInput("social", b, "Beta social post", 50_000),
     ]
     if via_offer:
         terms = make_terms(
@@ -71,9 +72,9 @@ def joint_campaign(
             total_budget_minor=budget_minor,
         )
         proposer = actor(world.a.email(PM))
-        offer = offers.create_draft(proposer, partner_ids=[b], terms=terms)
-        offers.send(proposer, offer.id)
-        offers.decide(
+        offer = proposals.create_draft(proposer, partner_ids=[b], terms=terms)
+        proposals.send(proposer, offer.id)
+        reviews.decide(
             actor(world.b.email(APPROVER)), offer.id, revision_number=1, decision="approved"
         )
         campaign_id = db.session.scalar(sa.select(Campaign.id).where(Campaign.offer_id == offer.id))

@@ -16,7 +16,7 @@ from comarketing.audit import AuditEvent
 from comarketing.context import Actor
 from comarketing.extensions import db
 from comarketing.notifications import Notification
-from comarketing.offers import services
+from comarketing.offers import proposals
 from comarketing.offers.models import (
     Offer,
     OfferComment,
@@ -25,7 +25,7 @@ from comarketing.offers.models import (
     OfferParty,
     OfferRevision,
 )
-from comarketing.offers.services import PartyTermsInput, PlacementInput, TermsInput
+from comarketing.offers.terms import PartyTermsInput, PlacementInput, TermsInput
 from comarketing.outbox import OutboxMessage
 
 START = date(2027, 3, 1)
@@ -128,7 +128,7 @@ def propose(proposer_email: str, party_ids: Sequence[int], terms: TermsInput | N
     """A draft by ``proposer_email`` with the other ``party_ids``; returns the offer id."""
     proposer = actor(proposer_email)
     partners = [p for p in party_ids if p != proposer.organization_id]
-    offer = services.create_draft(
+    offer = proposals.create_draft(
         proposer, partner_ids=partners, terms=terms or make_terms(party_ids)
     )
     return offer.id
@@ -138,7 +138,7 @@ def propose_and_send(
     proposer_email: str, party_ids: Sequence[int], terms: TermsInput | None = None
 ) -> int:
     offer_id = propose(proposer_email, party_ids, terms)
-    services.send(actor(proposer_email), offer_id)
+    proposals.send(actor(proposer_email), offer_id)
     return offer_id
 
 

@@ -50,7 +50,7 @@ from comarketing.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from comarketing.extensions import db
 from comarketing.links import absolute_url
 from comarketing.notifications import Recipient
-from comarketing.offers import services as offers
+from comarketing.offers import access as offer_access
 from comarketing.offers.models import Offer, OfferParty, OfferRevision, OfferStatus
 from comarketing.policy import Action, Role, authorize, can
 from comarketing.unit_of_work import transactional
@@ -121,7 +121,7 @@ def _visible_assets(organization_id: int) -> sa.Select[CollateralAsset]:
             # the proposer's alone.
             sa.and_(
                 CollateralAsset.campaign_id.is_(None),
-                CollateralAsset.offer_id.in_(offers.visible_offer_ids(organization_id)),
+                CollateralAsset.offer_id.in_(offer_access.visible_offer_ids(organization_id)),
             ),
         )
     )
@@ -148,7 +148,7 @@ def _visible_offer(actor: Actor, offer_id: int, *, lock: bool = False) -> Offer:
     shared row lock: sending or approving the offer (which lock it for update) waits for this
     transaction, and this one sees the status they leave."""
     authorize(actor.user, Action.VIEW_COLLATERAL)
-    visible = offers.visible_offer_ids(actor.organization_id).correlate(None)
+    visible = offer_access.visible_offer_ids(actor.organization_id).correlate(None)
     query = sa.select(Offer).where(Offer.id == offer_id, Offer.id.in_(visible))
     if lock:
         query = query.with_for_update(read=True).execution_options(populate_existing=True)
@@ -197,7 +197,7 @@ def _home_party_ids(asset: CollateralAsset, offer: Offer | None = None) -> list[
     if offer is not None and _is_unsent(offer):
         return [offer.proposer_organization_id]
     assert asset.offer_id is not None
-    return offers.offer_party_ids(asset.offer_id)
+    return offer_access.offer_party_ids(asset.offer_id)
 
 
 def _campaign_party_ids(campaign_id: int) -> list[int]:
@@ -438,7 +438,11 @@ def create_offer_asset(
         )
     _require_open(offer)
     asset, version = _new_asset(
-        actor, data, first, home_parties=set(offers.offer_party_ids(offer.id)), offer_id=offer.id
+        actor,
+        data,
+        first,
+        home_parties=set(offer_access.offer_party_ids(offer.id)),
+        offer_id=offer.id,
     )
     if not _is_unsent(offer):
         _send_for_review(actor, asset, version)
@@ -1295,7 +1299,7 @@ def _send_drafts_for_review(sender: Actor, /, *, offer_id: int, sent_at: datetim
         sa.delete(CollateralAssetParty)
         .where(
             CollateralAssetParty.asset_id.in_([asset.id for asset, _ in rows]),
-            CollateralAssetParty.organization_id.not_in(offers.offer_party_ids(offer_id)),
+            CollateralAssetParty.organization_id.not_in(offer_access.offer_party_ids(offer_id)),
         )
         .execution_options(synchronize_session=False)
     )

@@ -15,7 +15,8 @@ from comarketing import notifications
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.errors import DomainError
 from comarketing.health import check_database
-from comarketing.offers import services as offers
+from comarketing.offers import deadlines as offer_deadlines
+from comarketing.offers import lists as offer_lists
 from comarketing.offers.forms import MailPreferencesForm, ReviewDaysForm
 from comarketing.partners import services as partners
 from comarketing.policy import Action, can
@@ -38,8 +39,8 @@ def index() -> ResponseReturnValue:
     return render_template(
         "dashboard/index.html",
         invitations=partners.pending_received(actor),
-        awaiting=offers.inbox(actor),
-        to_revise=offers.changes_requested_of_me(actor),
+        awaiting=offer_lists.inbox(actor),
+        to_revise=offer_lists.changes_requested_of_me(actor),
         action_form=ConfirmForm(),
     )
 
@@ -108,7 +109,7 @@ def organization_settings() -> ResponseReturnValue:
     form = ReviewDaysForm()
     if form.validate_on_submit():
         try:
-            offers.set_review_days(current_actor(), int(form.review_days.data or 0))
+            offer_deadlines.set_review_days(current_actor(), int(form.review_days.data or 0))
         except DomainError as exc:
             attach_error(form, exc)
         else:

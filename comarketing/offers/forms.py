@@ -27,7 +27,7 @@ from comarketing.campaigns.models import CHANNEL_CHOICES
 from comarketing.errors import ValidationFailed
 from comarketing.money import CURRENCY_CHOICES, parse_amount, parse_share
 from comarketing.offers.models import Decision
-from comarketing.offers.services import PartyTermsInput, PlacementInput, TermsInput
+from comarketing.offers.terms import PartyTermsInput, PlacementInput, TermsInput
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -10,7 +10,7 @@ from wtforms import SelectChoice
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.errors import DomainError
 from comarketing.money import format_share, to_decimal_string
-from comarketing.offers import forms, services
+from comarketing.offers import discussion, forms, lists, offer_page, proposals, reviews, terms
 from comarketing.offers.models import OfferStatus
 from comarketing.policy import Action, can
 from comarketing.web import abort_for, attach_error, current_actor
@@ -33,8 +33,8 @@ def index() -> ResponseReturnValue:
         status = None
     partner = request.args.get("partner", type=int)
     actor = current_actor()
-    rows = services.list_offers(actor, status=status, partner_id=partner)
-    choices = services.form_choices(actor)
+    rows = lists.list_offers(actor, status=status, partner_id=partner)
+    choices = terms.form_choices(actor)
     return render_template(
         "offers/index.html",
         rows=rows,
@@ -48,7 +48,7 @@ def index() -> ResponseReturnValue:
 @bp.route("/inbox")
 @login_required
 def inbox() -> ResponseReturnValue:
-    return render_template("offers/inbox.html", rows=services.inbox(current_actor()))
+    return render_template("offers/inbox.html", rows=lists.inbox(current_actor()))
 
 
 @bp.route("/new", methods=["GET", "POST"])
@@ -56,7 +56,7 @@ def inbox() -> ResponseReturnValue:
 def new() -> ResponseReturnValue:
     if not can(current_user, Action.PROPOSE_OFFER):
         abort(403)
-    choices = services.form_choices(current_actor())
+    choices = terms.form_choices(current_actor())
     form = forms.ChoosePartnersForm()
     form.partners.choices = [SelectChoice(o.id, o.name) for o in choices.partners]
     if form.validate_on_submit():
@@ -67,7 +67,7 @@ def new() -> ResponseReturnValue:
 def _terms_form(
     actor_org_id: int,
     party_ids: list[int],
-    choices: services.FormChoices,
+    choices: terms.FormChoices,
     names: dict[int, str],
     revision: object = None,
 ) -> forms.OfferTermsForm:
@@ -117,13 +117,13 @@ def _fill_from_revision(form: forms.OfferTermsForm, revision: object) -> None:
     form.target_leads.data = r.target_leads  # type: ignore[attr-defined]
     revenue = r.target_revenue_minor  # type: ignore[attr-defined]
     form.target_revenue.data = to_decimal_string(revenue, currency) if revenue is not None else ""
-    for terms in r.party_terms:  # type: ignore[attr-defined]
+    for party in r.party_terms:  # type: ignore[attr-defined]
         form.parties.append_entry(
             {
-                "organization_id": str(terms["organization_id"]),
-                "budget_share": format_share(terms["budget_share_bp"]).rstrip("%"),
-                "revenue_share": format_share(terms["revenue_share_bp"]).rstrip("%"),
-                "products": terms["product_ids"],
+                "organization_id": str(party["organization_id"]),
+                "budget_share": format_share(party["budget_share_bp"]).rstrip("%"),
+                "revenue_share": format_share(party["revenue_share_bp"]).rstrip("%"),
+                "products": party["product_ids"],
             }
         )
     for placement in r.placements:  # type: ignore[attr-defined]
@@ -143,7 +143,7 @@ def new_terms() -> ResponseReturnValue:
     if not can(current_user, Action.PROPOSE_OFFER):
         abort(403)
     actor = current_actor()
-    choices = services.form_choices(actor)
+    choices = terms.form_choices(actor)
     allowed = {o.id for o in choices.partners}
     partner_ids = sorted({p for p in request.args.getlist("partner", type=int) if p in allowed})
     if not partner_ids:
@@ -156,7 +156,7 @@ def new_terms() -> ResponseReturnValue:
     form = _terms_form(actor.organization_id, party_ids, choices, names)
     if form.validate_on_submit():
         try:
-            offer = services.create_draft(
+            offer = proposals.create_draft(
                 actor, partner_ids=partner_ids, terms=form.to_terms(), expires_at=form.expires_at()
             )
         except DomainError as exc:
@@ -171,7 +171,7 @@ def new_terms() -> ResponseReturnValue:
 @login_required
 def detail(offer_id: int) -> ResponseReturnValue:
     try:
-        view = services.offer_view(current_actor(), offer_id)
+        view = offer_page.offer_view(current_actor(), offer_id)
     except DomainError as exc:
         abort_for(exc)
     decision_form = forms.DecisionForm(revision_number=str(view.offer.current_revision_number))
@@ -191,7 +191,7 @@ def edit(offer_id: int) -> ResponseReturnValue:
     """Edit a draft in place, or propose the next revision of a sent offer."""
     actor = current_actor()
     try:
-        view = services.offer_view(actor, offer_id)
+        view = offer_page.offer_view(actor, offer_id)
     except DomainError as exc:
         abort_for(exc)
     if not can(actor.user, Action.PROPOSE_OFFER):
@@ -201,7 +201,7 @@ def edit(offer_id: int) -> ResponseReturnValue:
         flash(f"This offer is {offer.status}; its terms can no longer change.", "warning")
         return redirect(url_for("offers.detail", offer_id=offer.id))
     party_ids = sorted(view.parties)
-    choices = services.form_choices(
+    choices = terms.form_choices(
         actor, extra_party_ids=party_ids, shared_product_ids=list(view.products)
     )
     names = {oid: org.name for oid, org in view.parties.items()}
@@ -215,7 +215,7 @@ def edit(offer_id: int) -> ResponseReturnValue:
         expected = int(form.version.data) if (form.version.data or "").isdigit() else None
         try:
             if offer.status == OfferStatus.DRAFT.value:
-                services.update_draft(
+                proposals.update_draft(
                     actor,
                     offer.id,
                     partner_ids=party_ids,
@@ -225,7 +225,7 @@ def edit(offer_id: int) -> ResponseReturnValue:
                 )
                 flash("Draft saved.", "success")
             else:
-                revision = services.revise(
+                revision = proposals.revise(
                     actor, offer.id, terms=form.to_terms(), expected_version=expected
                 )
                 flash(f"Revision {revision.number} sent to every party.", "success")
@@ -260,7 +260,7 @@ def _post_action(offer_id: int, run: object, success: str) -> ResponseReturnValu
 def send(offer_id: int) -> ResponseReturnValue:
     return _post_action(
         offer_id,
-        lambda: services.send(current_actor(), offer_id),
+        lambda: proposals.send(current_actor(), offer_id),
         "Offer sent. Every party has been notified.",
     )
 
@@ -269,7 +269,7 @@ def send(offer_id: int) -> ResponseReturnValue:
 @login_required
 def discard(offer_id: int) -> ResponseReturnValue:
     return _post_action(
-        offer_id, lambda: services.discard_draft(current_actor(), offer_id), "Draft discarded."
+        offer_id, lambda: proposals.discard_draft(current_actor(), offer_id), "Draft discarded."
     )
 
 
@@ -281,7 +281,7 @@ def withdraw(offer_id: int) -> ResponseReturnValue:
         abort(400)
     return _post_action(
         offer_id,
-        lambda: services.withdraw(current_actor(), offer_id, reason=form.reason.data or ""),
+        lambda: proposals.withdraw(current_actor(), offer_id, reason=form.reason.data or ""),
         "Offer withdrawn.",
     )
 
@@ -292,7 +292,7 @@ def clone(offer_id: int) -> ResponseReturnValue:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        offer = services.clone(current_actor(), offer_id)
+        offer = proposals.clone(current_actor(), offer_id)
     except DomainError as exc:
         if exc.status_code in (403, 404):
             abort_for(exc)
@@ -309,7 +309,7 @@ def decide(offer_id: int) -> ResponseReturnValue:
     form = forms.DecisionForm()
     if form.validate_on_submit():
         try:
-            services.decide(
+            reviews.decide(
                 actor,
                 offer_id,
                 revision_number=int(form.revision_number.data),
@@ -324,7 +324,7 @@ def decide(offer_id: int) -> ResponseReturnValue:
                 return redirect(url_for("offers.detail", offer_id=offer_id)), 303
             attach_error(form, exc)
         else:
-            if services.offer_status(actor, offer_id) == OfferStatus.APPROVED.value:
+            if offer_page.offer_status(actor, offer_id) == OfferStatus.APPROVED.value:
                 flash(
                     "Every party has approved: the joint campaign is ready and each party's "
                     "budget commitment is recorded.",
@@ -334,7 +334,7 @@ def decide(offer_id: int) -> ResponseReturnValue:
                 flash("Your decision was recorded and every party was told.", "success")
             return redirect(url_for("offers.detail", offer_id=offer_id))
     try:
-        view = services.offer_view(actor, offer_id)
+        view = offer_page.offer_view(actor, offer_id)
     except DomainError as exc:
         abort_for(exc)
     return render_template(
@@ -354,7 +354,7 @@ def comment(offer_id: int) -> ResponseReturnValue:
     form = forms.CommentForm()
     if form.validate_on_submit():
         try:
-            services.add_comment(actor, offer_id, form.body.data or "")
+            discussion.add_comment(actor, offer_id, form.body.data or "")
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 abort_for(exc)
@@ -362,7 +362,7 @@ def comment(offer_id: int) -> ResponseReturnValue:
         else:
             return redirect(url_for("offers.detail", offer_id=offer_id) + "#discussion")
     try:
-        view = services.offer_view(actor, offer_id)
+        view = offer_page.offer_view(actor, offer_id)
     except DomainError as exc:
         abort_for(exc)
     return render_template(

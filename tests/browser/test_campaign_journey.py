@@ -24,7 +24,7 @@ from comarketing.campaigns import lifecycle, placements
 from comarketing.campaigns.models import Campaign
 from comarketing.extensions import db
 from comarketing.money import format_money
-from comarketing.offers import services as offer_services
+from comarketing.offers import reviews
 from comarketing.policy import Role
 from tests import factories
 from tests.offer_helpers import actor, make_terms, placement, propose_and_send
@@ -91,9 +91,7 @@ def seed(live_server, today: date) -> Seeded:
             total_budget_minor=1_000_000,
         )
         offer_id = propose_and_send(FLOUR_MANAGER, parties, terms)
-        offer_services.decide(
-            actor(SHORTENING_APPROVER), offer_id, revision_number=1, decision="approved"
-        )
+        reviews.decide(actor(SHORTENING_APPROVER), offer_id, revision_number=1, decision="approved")
         joint_id = db.session.scalar(sa.select(Campaign.id).where(Campaign.offer_id == offer_id))
         assert joint_id is not None, "approving the offer created no campaign"
 

@@ -32,7 +32,7 @@ from comarketing.collateral.models import (
 from comarketing.errors import Conflict
 from comarketing.extensions import db
 from comarketing.notifications import Notification
-from comarketing.offers import services as offer_services
+from comarketing.offers import proposals
 from comarketing.offers.models import Offer, OfferRevision
 from comarketing.outbox import OutboxMessage
 from tests import factories
@@ -55,7 +55,7 @@ def ab_offer(app, world, *, sent: bool = False) -> int:
     with app.app_context():
         offer_id = propose(world.a.email(PM), [world.a.id, world.b.id])
         if sent:
-            offer_services.send(actor(world.a.email(PM)), offer_id)
+            proposals.send(actor(world.a.email(PM)), offer_id)
         db.session.remove()
     return offer_id
 
@@ -294,10 +294,10 @@ def test_review_deadlines_cover_drafts_and_skip_those_of_closed_offers(app, worl
             data = services.AssetInput(title=f"Card {offer_id}", party_ids=[a.id, b.id])
             first = services.VersionInput(stream=io.BytesIO(samples.png()), filename="c.png")
             ids.append(services.create_offer_asset(a_pm, offer_id, data, first).id)
-            offer_services.send(a_pm, offer_id)
+            proposals.send(a_pm, offer_id)
         version = services._version(db.session.get(CollateralAsset, ids[0]))
         assert version.review_due_at == datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
-        offer_services.withdraw(a_pm, closing, reason="Too late in the year")
+        proposals.withdraw(a_pm, closing, reason="Too late in the year")
         db.session.remove()
     with freeze_time("2026-12-02 10:00:00"):
         result = runner.invoke(args=["send-reminders"])
@@ -323,8 +323,8 @@ def test_owners_dropped_from_the_draft_offer_are_dropped_from_its_drafts(ctx, wo
     data = services.AssetInput(title="Three-brand card", party_ids=[a.id, b.id, c.id])
     first = services.VersionInput(link="https://example.com/card")
     asset = services.create_offer_asset(b_pm, offer_id, data, first)
-    offer_services.update_draft(b_pm, offer_id, partner_ids=[a.id], terms=make_terms([a.id, b.id]))
-    offer_services.send(b_pm, offer_id)
+    proposals.update_draft(b_pm, offer_id, partner_ids=[a.id], terms=make_terms([a.id, b.id]))
+    proposals.send(b_pm, offer_id)
     owners = set(
         db.session.scalars(
             sa.select(CollateralAssetParty.organization_id).where(
@@ -362,7 +362,7 @@ def test_no_review_of_a_draft_before_its_offer_is_sent(ctx, world):
         )
         == 0
     )
-    offer_services.send(actor(a.email(PM)), offer_id)
+    proposals.send(actor(a.email(PM)), offer_id)
     # Only the current version goes for review.
     due = dict(
         db.session.execute(
@@ -461,7 +461,7 @@ def test_a_draft_added_while_its_offer_is_being_sent_is_still_sent_for_review(ap
             [
                 in_context(
                     a.email(PM),
-                    lambda who, offer_id=offer_id: offer_services.send(who, offer_id).status,
+                    lambda who, offer_id=offer_id: proposals.send(who, offer_id).status,
                 ),
                 in_context(
                     a.email("admin"),

@@ -19,7 +19,7 @@ from comarketing.budgets.models import LedgerEntry
 from comarketing.campaigns.models import Campaign
 from comarketing.errors import Conflict, DomainError
 from comarketing.extensions import db
-from comarketing.offers import services
+from comarketing.offers import offer_page, proposals, reviews
 from comarketing.offers.models import Offer, OfferDecision, OfferRevision, OfferStatus
 from tests import factories
 from tests.offer_helpers import BUDGET, actor, make_terms, propose_and_send, terms_form_data
@@ -63,7 +63,7 @@ def deciding(app, email: str, offer_id: int, number: int = 1) -> Callable[[threa
             try:
                 who = actor(email)  # loaded before the barrier: only the write races
                 barrier.wait()
-                services.decide(who, offer_id, revision_number=number, decision="approved")
+                reviews.decide(who, offer_id, revision_number=number, decision="approved")
                 return "ok"
             finally:
                 db.session.remove()
@@ -185,10 +185,10 @@ def counter_proposing_by_service(
         with app.app_context():
             try:
                 who = actor(email)
-                party_ids = services.offer_view(who, offer_id).parties
+                party_ids = offer_page.offer_view(who, offer_id).parties
                 terms = make_terms(sorted(party_ids), title="Gamma's terms")
                 barrier.wait()
-                services.revise(who, offer_id, terms=terms, expected_version=version)
+                proposals.revise(who, offer_id, terms=terms, expected_version=version)
                 return "ok"
             finally:
                 db.session.remove()
@@ -202,7 +202,7 @@ def test_an_approval_racing_a_counter_proposal_leaves_one_consistent_outcome(app
     for _ in range(ROUNDS):
         offer_id = three_party_offer(app, world)
         with app.app_context():
-            services.decide(
+            reviews.decide(
                 actor(world.a.email(APPROVER)), offer_id, revision_number=1, decision="approved"
             )
             version = db.session.scalar(sa.select(Offer.version).where(Offer.id == offer_id))

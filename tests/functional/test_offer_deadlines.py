@@ -17,7 +17,7 @@ from freezegun import freeze_time
 
 from comarketing.errors import InvalidTransition
 from comarketing.extensions import db
-from comarketing.offers import services
+from comarketing.offers import proposals, reviews
 from comarketing.offers.models import Offer, OfferEvent, OfferStatus
 from tests import factories
 from tests.offer_helpers import actor, mail_to, make_terms, notified, propose_and_send
@@ -92,7 +92,7 @@ def test_parties_that_already_decided_get_no_reminder(app, world, runner):
         app, "2026-11-30 10:00:00", world.b.email(PM), [world.a.id, world.b.id, world.c.id]
     )
     with freeze_time("2026-11-30 11:00:00"), app.app_context():
-        services.decide(
+        reviews.decide(
             actor(world.a.email(APPROVER)), offer_id, revision_number=1, decision="approved"
         )
 
@@ -105,14 +105,14 @@ def test_a_revision_every_party_answered_is_neither_reminded_nor_overdue(app, wo
         app, "2026-11-30 10:00:00", world.b.email(PM), [world.a.id, world.b.id, world.c.id]
     )
     with freeze_time("2026-11-30 11:00:00"), app.app_context():
-        services.decide(
+        reviews.decide(
             actor(world.a.email(APPROVER)),
             offer_id,
             revision_number=1,
             decision="changes_requested",
             comment="Smaller.",
         )
-        services.decide(
+        reviews.decide(
             actor(world.c.email(APPROVER)), offer_id, revision_number=1, decision="approved"
         )
     assert run_cron(runner, "2026-12-01 10:00:00") == NOTHING
@@ -124,7 +124,7 @@ def test_a_new_revision_gets_its_own_reminder(app, world, runner):
     offer_id = sent_at(app, "2026-11-30 10:00:00", world.a.email(PM), [a, b])
     assert run_cron(runner, "2026-12-01 10:00:00") == "Reminded 1, flagged overdue 0, expired 0."
     with freeze_time("2026-12-01 12:00:00"), app.app_context():  # B counters: due Thursday
-        services.revise(actor(world.b.email(PM)), offer_id, terms=make_terms([a, b], title="B"))
+        proposals.revise(actor(world.b.email(PM)), offer_id, terms=make_terms([a, b], title="B"))
     assert run_cron(runner, "2026-12-02 10:00:00") == NOTHING  # revision 1 no longer counts
     assert run_cron(runner, "2026-12-02 12:00:00") == "Reminded 1, flagged overdue 0, expired 0."
     assert people(app, "review_reminder") == sorted(deciders(world.a) + deciders(world.b))
@@ -132,13 +132,13 @@ def test_a_new_revision_gets_its_own_reminder(app, world, runner):
 
 def test_an_offer_past_its_expiry_closes_as_expired_and_every_party_is_told(app, world, runner):
     with freeze_time("2026-11-30 10:00:00"), app.app_context():
-        offer_id = services.create_draft(
+        offer_id = proposals.create_draft(
             actor(world.a.email(PM)),
             partner_ids=[world.b.id],
             terms=make_terms([world.a.id, world.b.id]),
             expires_at=datetime(2026, 12, 1, 23, 59, 59, tzinfo=UTC),
         ).id
-        services.send(actor(world.a.email(PM)), offer_id)
+        proposals.send(actor(world.a.email(PM)), offer_id)
 
     assert run_cron(runner, "2026-12-01 23:59:00") == "Reminded 1, flagged overdue 0, expired 0."
     assert run_cron(runner, "2026-12-02 00:00:00") == "Reminded 0, flagged overdue 0, expired 1."
@@ -151,7 +151,7 @@ def test_an_offer_past_its_expiry_closes_as_expired_and_every_party_is_told(app,
         assert offer.closed_at == datetime(2026, 12, 2, tzinfo=UTC)
         assert notified("offer_closed") == sorted(writers(world.a) + writers(world.b))
         with pytest.raises(InvalidTransition):
-            services.decide(
+            reviews.decide(
                 actor(world.b.email(APPROVER)), offer_id, revision_number=1, decision="approved"
             )
 
@@ -172,7 +172,7 @@ def test_the_inbox_lists_soonest_due_first_and_flags_overdue_reviews(app, world)
     decided = sent_at(app, "2026-11-30 09:00:00", a_pm, [a, b], title="Decided")
     own = sent_at(app, "2026-11-30 09:00:00", world.b.email(PM), [b, c], title="B's own")
     with app.app_context():
-        services.decide(
+        reviews.decide(
             actor(world.b.email(APPROVER)), decided, revision_number=1, decision="approved"
         )
 

@@ -19,7 +19,8 @@ from comarketing import notifications
 from comarketing.accounts.models import Organization
 from comarketing.extensions import db
 from comarketing.notifications import Notification
-from comarketing.offers import services
+from comarketing.offers import discussion as offer_discussion
+from comarketing.offers import proposals, reviews
 from comarketing.offers.models import Offer, OfferDecision, OfferRevision
 from comarketing.outbox import OutboxMessage
 from tests import factories
@@ -149,14 +150,14 @@ def test_the_offer_page_shows_terms_what_changed_decisions_and_the_discussion(ap
     a, b, c = world.a.id, world.b.id, world.c.id
     offer_id = sent_offer(app, world, three=True)
     with app.app_context():
-        services.decide(
+        reviews.decide(
             actor(world.a.email(APPROVER)),
             offer_id,
             revision_number=1,
             decision="changes_requested",
             comment="More for Alpha, please.",
         )
-        services.revise(
+        proposals.revise(
             actor(world.a.email(PM)),
             offer_id,
             terms=make_terms(
@@ -167,7 +168,7 @@ def test_the_offer_page_shows_terms_what_changed_decisions_and_the_discussion(ap
                 change_note="Alpha takes half.",
             ),
         )
-        services.add_comment(
+        offer_discussion.add_comment(
             actor(world.c.email(PM)),
             offer_id,
             "<script>alert('x')</script> The brief: https://example.com/brief",
@@ -231,7 +232,7 @@ def test_the_decision_form_is_for_deciders_of_a_party_that_has_not_decided(app, 
 def test_a_decision_on_a_replaced_revision_is_refused_through_the_page(app, world):
     offer_id = sent_offer(app, world)
     with app.app_context():
-        services.revise(
+        proposals.revise(
             actor(world.b.email(PM)),
             offer_id,
             terms=make_terms([world.a.id, world.b.id], title="B's version"),
@@ -254,7 +255,7 @@ def test_a_counter_proposal_from_a_stale_form_answers_409_and_writes_nothing(app
     version = re.search(r'name="version" type="hidden" value="(\d+)"', form)
     assert version is not None
     with app.app_context():  # meanwhile A approves: the offer moved on
-        services.decide(
+        reviews.decide(
             actor(world.a.email(APPROVER)), offer_id, revision_number=1, decision="approved"
         )
     before = rows(app)
@@ -409,7 +410,7 @@ def test_sending_an_offer_mails_the_partners_writers_through_smtp(make_app, smtp
     app = make_app(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
     with app.app_context():
         world: Any = factories.build_world()
-        offer_id = services.create_draft(
+        offer_id = proposals.create_draft(
             actor(world.a.email(PM)),
             partner_ids=[world.b.id],
             terms=make_terms([world.a.id, world.b.id]),

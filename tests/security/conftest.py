@@ -33,9 +33,9 @@ from comarketing.extensions import db
 from comarketing.metrics import services as metrics
 from comarketing.money import SHARE_TOTAL
 from comarketing.notifications import Notification, Recipient
-from comarketing.offers import services as offers
+from comarketing.offers import discussion, proposals, reviews
 from comarketing.offers.models import Offer
-from comarketing.offers.services import PartyTermsInput, PlacementInput, TermsInput
+from comarketing.offers.terms import PartyTermsInput, PlacementInput, TermsInput
 from comarketing.partners.models import PartnershipStatus, Product
 from comarketing.tokens import new_token
 from tests import factories
@@ -154,52 +154,52 @@ def _build_offers(world: factories.World) -> dict[str, int]:
     b_approver, c_approver = (actor_for(x.email("approver")) for x in (b, c))
     a_product, b_product, c_product = a.product_ids[0], b.product_ids[0], c.product_ids[0]
 
-    ab_sent = offers.create_draft(
+    ab_sent = proposals.create_draft(
         a_pm,
         partner_ids=[b.id],
         terms=offer_terms("Alpha and Beta cookie recipe", {a.id: [a_product], b.id: [b_product]}),
     )
-    offers.send(a_pm, ab_sent.id)
-    ab_draft = offers.create_draft(
+    proposals.send(a_pm, ab_sent.id)
+    ab_draft = proposals.create_draft(
         a_pm, partner_ids=[b.id], terms=offer_terms("Alpha draft for Beta", {a.id: [], b.id: []})
     )
-    ba_draft = offers.create_draft(
+    ba_draft = proposals.create_draft(
         b_pm,
         partner_ids=[a.id],
         terms=offer_terms(f"Beta private draft {canary}", {a.id: [], b.id: [b_product]}),
     )
-    ab_approved = offers.create_draft(
+    ab_approved = proposals.create_draft(
         a_pm,
         partner_ids=[b.id],
         terms=offer_terms("Alpha and Beta spring bake-off", {a.id: [a_product], b.id: []}),
     )
-    offers.send(a_pm, ab_approved.id)
-    offers.decide(
+    proposals.send(a_pm, ab_approved.id)
+    reviews.decide(
         b_approver,
         ab_approved.id,
         revision_number=1,
         decision="approved",
         comment="Beta approves the spring bake-off",
     )
-    ab_closed = offers.create_draft(
+    ab_closed = proposals.create_draft(
         a_pm, partner_ids=[b.id], terms=offer_terms("Alpha and Beta winter", {a.id: [], b.id: []})
     )
-    offers.send(a_pm, ab_closed.id)
-    offers.decide(
+    proposals.send(a_pm, ab_closed.id)
+    reviews.decide(
         b_approver,
         ab_closed.id,
         revision_number=1,
         decision="rejected",
         comment="Beta cannot fund a winter campaign",
     )
-    abc_sent = offers.create_draft(
+    abc_sent = proposals.create_draft(
         b_pm,
         partner_ids=[a.id, c.id],
         terms=offer_terms("Three brands, one cookie", {a.id: [], b.id: [b_product], c.id: []}),
     )
-    offers.send(b_pm, abc_sent.id)
+    proposals.send(b_pm, abc_sent.id)
 
-    bc_sent = offers.create_draft(
+    bc_sent = proposals.create_draft(
         c_pm,
         partner_ids=[b.id],
         terms=offer_terms(
@@ -208,17 +208,17 @@ def _build_offers(world: factories.World) -> dict[str, int]:
             value_proposition=f"Chips with shortening {canary}",
         ),
     )
-    offers.send(c_pm, bc_sent.id)
-    offers.decide(
+    proposals.send(c_pm, bc_sent.id)
+    reviews.decide(
         b_approver,
         bc_sent.id,
         revision_number=1,
         decision="changes_requested",
         comment=f"Beta wants a bigger budget from Gamma {canary}",
     )
-    offers.add_comment(c_pm, bc_sent.id, f"Gamma replies in private {canary}")
-    offers.add_comment(b_pm, bc_sent.id, f"Beta answers Gamma {canary}")
-    bc_approved = offers.create_draft(
+    discussion.add_comment(c_pm, bc_sent.id, f"Gamma replies in private {canary}")
+    discussion.add_comment(b_pm, bc_sent.id, f"Beta answers Gamma {canary}")
+    bc_approved = proposals.create_draft(
         b_pm,
         partner_ids=[c.id],
         terms=offer_terms(
@@ -227,8 +227,8 @@ def _build_offers(world: factories.World) -> dict[str, int]:
             value_proposition=f"Summer chips {canary}",
         ),
     )
-    offers.send(b_pm, bc_approved.id)
-    offers.decide(c_approver, bc_approved.id, revision_number=1, decision="approved")
+    proposals.send(b_pm, bc_approved.id)
+    reviews.decide(c_approver, bc_approved.id, revision_number=1, decision="approved")
 
     def notify_one(company: factories.Company, role: str, title: str, link: str) -> int:
         user_id = company.user_ids[role]

@@ -20,7 +20,7 @@ from flask import Flask
 
 from comarketing.errors import Conflict, Forbidden, ValidationFailed
 from comarketing.extensions import db
-from comarketing.offers import services as offers
+from comarketing.offers import discussion, proposals, reviews
 from comarketing.offers.models import Offer, OfferDecision, OfferParty, OfferRevision
 from tests import factories
 from tests.security.conftest import (
@@ -305,7 +305,7 @@ def test_naming_a_company_that_is_not_as_partner_as_a_party_is_refused_and_nothi
             a_pm = actor_for(scene.world.a.email("partner_manager"))
             c, a = scene.world.c, scene.world.a
             with pytest.raises(ValidationFailed):
-                offers.create_draft(
+                proposals.create_draft(
                     a_pm, partner_ids=[c.id], terms=offer_terms("Hi C", {a.id: [], c.id: []})
                 )
             db.session.remove()
@@ -530,7 +530,7 @@ def test_the_proposing_company_cannot_approve_its_own_revision(
             assert response.status_code == 403
     with app.app_context():
         with pytest.raises(Forbidden):
-            offers.decide(
+            reviews.decide(
                 actor_for(a.email(role)), p["ab_sent_offer"], revision_number=1, decision="approved"
             )
         db.session.remove()
@@ -566,7 +566,7 @@ def test_a_decision_on_a_replaced_revision_is_refused_and_writes_nothing(
     p, a, b = scene.placeholders, scene.world.a, scene.world.b
     offer_id = p["abc_sent_offer"]
     with app.app_context():
-        offers.revise(
+        proposals.revise(
             actor_for(b.email("partner_manager")),
             offer_id,
             terms=offer_terms(
@@ -590,7 +590,7 @@ def test_a_decision_on_a_replaced_revision_is_refused_and_writes_nothing(
     assert "Revision 1 is no longer current" in page
     with app.app_context():
         with pytest.raises(Conflict) as refused:
-            offers.decide(
+            reviews.decide(
                 actor_for(a.email("approver")), offer_id, revision_number=1, decision="approved"
             )
         assert refused.value.status_code == 409
@@ -636,8 +636,8 @@ def send_offers_from_b_to_a(world: factories.World, count: int) -> list[int]:
     ids = []
     for number in range(count):
         terms = offer_terms(f"Offer {number}", {a.id: [a.product_ids[0]], b.id: []})
-        offer = offers.create_draft(proposer, partner_ids=[a.id], terms=terms)
-        offers.send(proposer, offer.id)
+        offer = proposals.create_draft(proposer, partner_ids=[a.id], terms=terms)
+        proposals.send(proposer, offer.id)
         ids.append(offer.id)
     return ids
 
@@ -651,22 +651,22 @@ def test_the_offer_page_runs_as_many_queries_for_six_revisions_as_for_one(
         a_approver, a_pm = actor_for(a.email("approver")), actor_for(a.email("partner_manager"))
         b_pm = actor_for(b.email("partner_manager"))
         for number in range(2, 7):
-            offers.decide(
+            reviews.decide(
                 a_approver,
                 long,
                 revision_number=number - 1,
                 decision="changes_requested",
                 comment=f"Round {number}: more budget please",
             )
-            offers.add_comment(a_pm, long, f"A's note {number}")
-            offers.add_comment(b_pm, long, f"B's note {number}")
+            discussion.add_comment(a_pm, long, f"A's note {number}")
+            discussion.add_comment(b_pm, long, f"B's note {number}")
             budget = 1_000_000 + number * 100_000
             terms = offer_terms(
                 f"Offer 1, take {number}",
                 {a.id: [a.product_ids[0]], b.id: []},
                 total_budget_minor=budget,
             )
-            offers.revise(b_pm, long, terms=terms)
+            proposals.revise(b_pm, long, terms=terms)
         db.session.remove()
 
     email = a.email("approver")

@@ -43,7 +43,7 @@ from comarketing.errors import (
     ValidationFailed,
 )
 from comarketing.extensions import db
-from comarketing.offers import services
+from comarketing.offers import deadlines, proposals, reviews
 from comarketing.offers.models import Offer, OfferDecision, OfferRevision
 from tests import factories
 from tests.offer_helpers import OFFER_TABLES, count_rows, make_terms
@@ -191,7 +191,7 @@ class OfferMachine(RuleBasedStateMachine):
             expected = None
         offer = self.attempt(
             expected,
-            lambda: services.create_draft(
+            lambda: proposals.create_draft(
                 self.actor(who),
                 partner_ids=[self.org[k] for k in others],
                 terms=self.terms(parties, variant, valid),
@@ -216,7 +216,7 @@ class OfferMachine(RuleBasedStateMachine):
             expected = InvalidTransition
         else:
             expected = None
-        if self.attempt(expected, lambda: services.send(self.actor(who), o.id)):
+        if self.attempt(expected, lambda: proposals.send(self.actor(who), o.id)):
             o.status, o.sent = "sent", True
             o.decided[1] = {me: "approved"}
 
@@ -247,7 +247,7 @@ class OfferMachine(RuleBasedStateMachine):
         assert version is not None
         revision = self.attempt(
             expected,
-            lambda: services.revise(
+            lambda: proposals.revise(
                 self.actor(who),
                 o.id,
                 terms=self.terms(o.parties, variant, valid),
@@ -291,7 +291,7 @@ class OfferMachine(RuleBasedStateMachine):
         number = o.current if not stale else (o.current - 1 if o.current > 1 else o.current + 1)
         record = self.attempt(
             expected,
-            lambda: services.decide(
+            lambda: reviews.decide(
                 self.actor(who),
                 o.id,
                 revision_number=number,
@@ -330,7 +330,7 @@ class OfferMachine(RuleBasedStateMachine):
             expected = InvalidTransition
         else:
             expected = None
-        step = services.discard_draft if discard else services.withdraw
+        step = proposals.discard_draft if discard else proposals.withdraw
         if self.attempt(expected, lambda: step(self.actor(who), o.id)):
             o.status = "withdrawn"
 
@@ -351,7 +351,7 @@ class OfferMachine(RuleBasedStateMachine):
             expected = Conflict  # none of the other parties is this company's partner
         else:
             expected = None
-        copy = self.attempt(expected, lambda: services.clone(self.actor(who), o.id))
+        copy = self.attempt(expected, lambda: proposals.clone(self.actor(who), o.id))
         if copy is not None:
             same_parties = kept == o.parties - {me}
             self.model[copy.id] = ModelOffer(
@@ -376,7 +376,7 @@ class OfferMachine(RuleBasedStateMachine):
             )
             db.session.commit()
             o.status = "expired"
-        services.run_deadlines()  # reminders and overdue notices never change a status
+        deadlines.run_deadlines()  # reminders and overdue notices never change a status
 
     # -- invariants --------------------------------------------------------------------------
 

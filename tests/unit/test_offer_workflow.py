@@ -26,7 +26,7 @@ from comarketing.errors import (
     ValidationFailed,
 )
 from comarketing.extensions import db
-from comarketing.offers import services
+from comarketing.offers import deadlines, discussion, lists, offer_page, proposals, reviews
 from comarketing.offers.models import (
     Offer,
     OfferDecision,
@@ -90,7 +90,7 @@ def two_party(world: Any, **terms: Any) -> int:
 
 
 def approve(company: Any, offer_id: int, number: int = 1, role: str = APPROVER) -> None:
-    services.decide(
+    reviews.decide(
         actor(email(company, role)), offer_id, revision_number=number, decision="approved"
     )
 
@@ -103,23 +103,23 @@ def test_a_draft_is_invisible_to_the_other_parties_until_it_is_sent(ctx, world):
     offer_id = propose(email(world.a, PM), [world.a.id, world.b.id])
 
     assert offer(offer_id).status == OfferStatus.DRAFT
-    assert services.offer_view(actor(email(world.a, ANALYST)), offer_id).title
+    assert offer_page.offer_view(actor(email(world.a, ANALYST)), offer_id).title
     b_admin = actor(email(world.b, ADMIN))
     with pytest.raises(NotFound):
-        services.offer_view(b_admin, offer_id)
+        offer_page.offer_view(b_admin, offer_id)
     with pytest.raises(NotFound):
-        services.decide(
+        reviews.decide(
             actor(email(world.b, APPROVER)), offer_id, revision_number=1, decision="approved"
         )
     with pytest.raises(NotFound):
-        services.revise(actor(email(world.b, PM)), offer_id, terms=make_terms([1]))
-    assert services.list_offers(b_admin) == []
-    assert services.inbox(b_admin) == []
+        proposals.revise(actor(email(world.b, PM)), offer_id, terms=make_terms([1]))
+    assert lists.list_offers(b_admin) == []
+    assert lists.inbox(b_admin) == []
 
-    services.send(actor(email(world.a, PM)), offer_id)
+    proposals.send(actor(email(world.a, PM)), offer_id)
 
-    assert services.offer_view(b_admin, offer_id).offer.status == OfferStatus.SENT
-    assert [row.offer.id for row in services.inbox(b_admin)] == [offer_id]
+    assert offer_page.offer_view(b_admin, offer_id).offer.status == OfferStatus.SENT
+    assert [row.offer.id for row in lists.inbox(b_admin)] == [offer_id]
 
 
 def test_a_three_party_offer_reaches_every_party_and_counts_the_senders_approval(ctx, world):
@@ -127,7 +127,7 @@ def test_a_three_party_offer_reaches_every_party_and_counts_the_senders_approval
 
     assert offer(offer_id).status == OfferStatus.SENT
     for company in (world.a, world.b, world.c):
-        view = services.offer_view(actor(email(company, ANALYST)), offer_id)
+        view = offer_page.offer_view(actor(email(company, ANALYST)), offer_id)
         assert set(view.parties) == {world.a.id, world.b.id, world.c.id}
     (implicit,) = db.session.scalars(sa.select(OfferDecision))
     assert (implicit.organization_id, implicit.decision, implicit.implicit) == (
@@ -137,40 +137,40 @@ def test_a_three_party_offer_reaches_every_party_and_counts_the_senders_approval
     )
     assert implicit.user_id == world.b.user_ids[PM]
     # Everyone but the sender's company now has it waiting for a decision.
-    assert [row.offer.id for row in services.inbox(actor(email(world.a, APPROVER)))] == [offer_id]
-    assert services.inbox(actor(email(world.b, APPROVER))) == []
+    assert [row.offer.id for row in lists.inbox(actor(email(world.a, APPROVER)))] == [offer_id]
+    assert lists.inbox(actor(email(world.b, APPROVER))) == []
 
 
 def test_a_company_outside_the_offer_cannot_tell_it_exists(ctx, world):
     offer_id = two_party(world)
     c = world.c
     with pytest.raises(NotFound):
-        services.offer_view(actor(email(c, ADMIN)), offer_id)
+        offer_page.offer_view(actor(email(c, ADMIN)), offer_id)
     with pytest.raises(NotFound):
-        services.decide(actor(email(c, APPROVER)), offer_id, revision_number=1, decision="approved")
+        reviews.decide(actor(email(c, APPROVER)), offer_id, revision_number=1, decision="approved")
     with pytest.raises(NotFound):
-        services.add_comment(actor(email(c, PM)), offer_id, "hello")
+        discussion.add_comment(actor(email(c, PM)), offer_id, "hello")
     with pytest.raises(NotFound):
-        services.withdraw(actor(email(c, ADMIN)), offer_id)
-    assert services.list_offers(actor(email(c, ADMIN))) == []
+        proposals.withdraw(actor(email(c, ADMIN)), offer_id)
+    assert lists.list_offers(actor(email(c, ADMIN))) == []
 
 
 def test_sending_twice_is_an_invalid_transition(ctx, world):
     offer_id = two_party(world)
     with pytest.raises(InvalidTransition):
-        services.send(actor(email(world.a, ADMIN)), offer_id)
+        proposals.send(actor(email(world.a, ADMIN)), offer_id)
 
 
 def test_a_discarded_draft_is_closed_as_withdrawn_and_stays_private(ctx, world):
     offer_id = propose(email(world.a, PM), [world.a.id, world.b.id])
-    services.discard_draft(actor(email(world.a, ADMIN)), offer_id)
+    proposals.discard_draft(actor(email(world.a, ADMIN)), offer_id)
     assert offer(offer_id).status == OfferStatus.WITHDRAWN
     # It was never sent: the partner must not learn of it now that it is closed.
     with pytest.raises(NotFound):
-        services.offer_view(actor(email(world.b, ADMIN)), offer_id)
-    assert services.list_offers(actor(email(world.b, ADMIN))) == []
+        offer_page.offer_view(actor(email(world.b, ADMIN)), offer_id)
+    assert lists.list_offers(actor(email(world.b, ADMIN))) == []
     with pytest.raises(InvalidTransition):
-        services.send(actor(email(world.a, PM)), offer_id)
+        proposals.send(actor(email(world.a, PM)), offer_id)
 
 
 @pytest.mark.parametrize(
@@ -194,7 +194,7 @@ def test_a_sent_revision_is_due_two_business_days_later(ctx, world, sent_at, due
 
 
 def set_review_days(company: Any, days: int) -> None:
-    services.set_review_days(actor(email(company, ADMIN)), days)
+    deadlines.set_review_days(actor(email(company, ADMIN)), days)
 
 
 def test_the_longest_review_window_of_the_deciding_parties_sets_the_due_date(ctx, world):
@@ -207,7 +207,7 @@ def test_the_longest_review_window_of_the_deciding_parties_sets_the_due_date(ctx
 
     # A counters on Wednesday: now B (10 days) and C (3 days) decide.
     with freeze_time("2026-12-02 09:00:00"):
-        services.revise(
+        proposals.revise(
             actor(email(world.a, PM)),
             offer_id,
             terms=make_terms([world.a.id, world.b.id, world.c.id], title="Longer window"),
@@ -217,7 +217,7 @@ def test_the_longest_review_window_of_the_deciding_parties_sets_the_due_date(ctx
 
 def test_review_days_are_an_admin_setting_between_1_and_20(ctx, world):
     with pytest.raises(Forbidden):
-        services.set_review_days(actor(email(world.a, PM)), 5)
+        deadlines.set_review_days(actor(email(world.a, PM)), 5)
     for bad in (0, 21):
         with pytest.raises(ValidationFailed) as refused:
             set_review_days(world.a, bad)
@@ -232,7 +232,7 @@ def test_review_days_are_an_admin_setting_between_1_and_20(ctx, world):
 
 def test_a_counter_proposal_is_the_next_revision_with_only_its_authors_approval(ctx, world):
     offer_id = three_party(world)
-    services.decide(
+    reviews.decide(
         actor(email(world.a, APPROVER)),
         offer_id,
         revision_number=1,
@@ -242,7 +242,7 @@ def test_a_counter_proposal_is_the_next_revision_with_only_its_authors_approval(
     approve(world.c, offer_id)
     before = offer(offer_id).version
 
-    new = services.revise(
+    new = proposals.revise(
         actor(email(world.a, PM)),
         offer_id,
         terms=make_terms(
@@ -264,8 +264,8 @@ def test_a_counter_proposal_is_the_next_revision_with_only_its_authors_approval(
         (2, world.a.id, "approved"),
     }
     # Earlier decisions no longer count: B and C must decide again.
-    assert [r.offer.id for r in services.inbox(actor(email(world.c, APPROVER)))] == [offer_id]
-    assert services.inbox(actor(email(world.a, APPROVER))) == []
+    assert [r.offer.id for r in lists.inbox(actor(email(world.c, APPROVER)))] == [offer_id]
+    assert lists.inbox(actor(email(world.a, APPROVER))) == []
 
 
 def test_a_counter_proposal_with_a_version_someone_else_moved_on_is_refused(ctx, world):
@@ -274,7 +274,7 @@ def test_a_counter_proposal_with_a_version_someone_else_moved_on_is_refused(ctx,
     approve(world.a, offer_id)  # bumps the version; the offer stays open (C has not decided)
     before = count_rows()
     with pytest.raises(Conflict) as refused:
-        services.revise(
+        proposals.revise(
             actor(email(world.c, PM)),
             offer_id,
             terms=make_terms([world.a.id, world.b.id, world.c.id], title="Stale"),
@@ -290,7 +290,7 @@ def test_identical_terms_are_not_a_new_revision(ctx, world):
     before = count_rows()
     for terms in (make_terms(parties), make_terms(parties, change_note="Only a note")):
         with pytest.raises(ValidationFailed):
-            services.revise(actor(email(world.b, PM)), offer_id, terms=terms)
+            proposals.revise(actor(email(world.b, PM)), offer_id, terms=terms)
     assert count_rows() == before
     assert offer(offer_id).current_revision_number == 1
 
@@ -312,7 +312,7 @@ def test_a_decision_needs_its_comment_and_a_known_choice(ctx, world, decision, c
     offer_id = two_party(world)
     before = count_rows()
     with pytest.raises(ValidationFailed) as refused:
-        services.decide(
+        reviews.decide(
             actor(email(world.b, APPROVER)),
             offer_id,
             revision_number=1,
@@ -325,7 +325,7 @@ def test_a_decision_needs_its_comment_and_a_known_choice(ctx, world, decision, c
 
 def test_a_decision_on_a_replaced_revision_is_a_conflict_and_writes_nothing(ctx, world):
     offer_id = three_party(world)
-    services.revise(
+    proposals.revise(
         actor(email(world.a, PM)),
         offer_id,
         terms=make_terms([world.a.id, world.b.id, world.c.id], title="Revision two"),
@@ -345,7 +345,7 @@ def test_the_authoring_party_does_not_decide_on_its_own_revision(ctx, world):
 
 def test_a_party_decides_once_per_revision(ctx, world):
     offer_id = three_party(world)
-    services.decide(
+    reviews.decide(
         actor(email(world.a, APPROVER)),
         offer_id,
         revision_number=1,
@@ -360,7 +360,7 @@ def test_a_party_decides_once_per_revision(ctx, world):
 
 def test_rejecting_closes_the_offer(ctx, world):
     offer_id = three_party(world)
-    services.decide(
+    reviews.decide(
         actor(email(world.c, ADMIN)),
         offer_id,
         revision_number=1,
@@ -373,7 +373,7 @@ def test_rejecting_closes_the_offer(ctx, world):
     with pytest.raises(InvalidTransition):
         approve(world.a, offer_id)
     with pytest.raises(InvalidTransition):
-        services.revise(
+        proposals.revise(
             actor(email(world.a, PM)),
             offer_id,
             terms=make_terms([world.a.id, world.b.id, world.c.id], title="Please reconsider"),
@@ -451,7 +451,7 @@ def test_the_last_approval_creates_the_campaign_and_commitments_summing_to_the_b
     }
     assert ledger == dict(zip((a, b, c), expected, strict=True))
     assert sum(ledger.values()) == total
-    view = services.offer_view(actor(email(world.c, ANALYST)), offer_id)
+    view = offer_page.offer_view(actor(email(world.c, ANALYST)), offer_id)
     assert view.campaign_id == campaign.id
 
 
@@ -473,25 +473,25 @@ def test_only_the_proposer_withdraws(ctx, world):
     offer_id = three_party(world)
     for who in (email(world.a, PM), email(world.c, ADMIN)):
         with pytest.raises(Forbidden):
-            services.withdraw(actor(who), offer_id)
+            proposals.withdraw(actor(who), offer_id)
     with pytest.raises(Forbidden):  # approvers do not write terms at all
-        services.withdraw(actor(email(world.b, APPROVER)), offer_id)
+        proposals.withdraw(actor(email(world.b, APPROVER)), offer_id)
     assert offer(offer_id).status == OfferStatus.SENT
 
-    services.withdraw(actor(email(world.b, PM)), offer_id, reason="Budget frozen.")
+    proposals.withdraw(actor(email(world.b, PM)), offer_id, reason="Budget frozen.")
 
     assert offer(offer_id).status == OfferStatus.WITHDRAWN
     with pytest.raises(InvalidTransition):
         approve(world.a, offer_id)
     with pytest.raises(InvalidTransition):
-        services.withdraw(actor(email(world.b, PM)), offer_id)
+        proposals.withdraw(actor(email(world.b, PM)), offer_id)
 
 
 def test_an_approved_offer_cannot_be_withdrawn(ctx, world):
     offer_id = two_party(world)
     approve(world.b, offer_id)
     with pytest.raises(InvalidTransition):
-        services.withdraw(actor(email(world.a, PM)), offer_id)
+        proposals.withdraw(actor(email(world.a, PM)), offer_id)
 
 
 def terms_of(rev: OfferRevision) -> tuple[Any, ...]:
@@ -516,7 +516,7 @@ def test_a_closed_offer_clones_into_a_new_draft_with_the_same_terms(ctx, world, 
     a, b = world.a.id, world.b.id
     offer_id = two_party(world, products={a: world.a.product_ids}, total_budget_minor=77_700)
     if closing == "rejected":
-        services.decide(
+        reviews.decide(
             actor(email(world.b, APPROVER)),
             offer_id,
             revision_number=1,
@@ -524,9 +524,9 @@ def test_a_closed_offer_clones_into_a_new_draft_with_the_same_terms(ctx, world, 
             comment="No.",
         )
     else:
-        services.withdraw(actor(email(world.a, PM)), offer_id)
+        proposals.withdraw(actor(email(world.a, PM)), offer_id)
 
-    copy = services.clone(actor(email(world.a, PM)), offer_id)
+    copy = proposals.clone(actor(email(world.a, PM)), offer_id)
 
     assert (copy.status, copy.cloned_from_id, copy.proposer_organization_id) == (
         OfferStatus.DRAFT,
@@ -536,7 +536,7 @@ def test_a_closed_offer_clones_into_a_new_draft_with_the_same_terms(ctx, world, 
     assert terms_of(revision(copy.id, 1)) == terms_of(revision(offer_id, 1))
     assert offer(offer_id).status == closing  # the old offer stays closed
     with pytest.raises(NotFound):  # a draft again: private to A
-        services.offer_view(actor(email(world.b, ADMIN)), copy.id)
+        offer_page.offer_view(actor(email(world.b, ADMIN)), copy.id)
     assert sorted(
         db.session.scalars(
             sa.select(OfferParty.organization_id).where(OfferParty.offer_id == copy.id)
@@ -547,15 +547,15 @@ def test_a_closed_offer_clones_into_a_new_draft_with_the_same_terms(ctx, world, 
 def test_an_open_offer_cannot_be_cloned(ctx, world):
     offer_id = two_party(world)
     with pytest.raises(InvalidTransition):
-        services.clone(actor(email(world.a, PM)), offer_id)
+        proposals.clone(actor(email(world.a, PM)), offer_id)
 
 
 def test_a_non_proposing_party_clones_without_the_parties_it_is_not_partnered_with(ctx, world):
     a, b, c = world.a.id, world.b.id, world.c.id
     offer_id = three_party(world, budget_shares={a: 2000, b: 3000, c: 5000})
-    services.withdraw(actor(email(world.b, PM)), offer_id)
+    proposals.withdraw(actor(email(world.b, PM)), offer_id)
 
-    copy = services.clone(actor(email(world.c, PM)), offer_id)  # C is not A's partner
+    copy = proposals.clone(actor(email(world.c, PM)), offer_id)  # C is not A's partner
 
     assert copy.proposer_organization_id == c
     shares = {t["organization_id"]: t["budget_share_bp"] for t in revision(copy.id, 1).party_terms}
@@ -568,10 +568,10 @@ def test_a_non_proposing_party_clones_without_the_parties_it_is_not_partnered_wi
 
 def test_comments_join_the_timeline_in_order_and_notify_everyone_but_their_author(ctx, world):
     offer_id = two_party(world)
-    services.add_comment(actor(email(world.b, APPROVER)), offer_id, "  Which stores?  ")
-    services.add_comment(actor(email(world.a, PM)), offer_id, "All of them.")
+    discussion.add_comment(actor(email(world.b, APPROVER)), offer_id, "  Which stores?  ")
+    discussion.add_comment(actor(email(world.a, PM)), offer_id, "All of them.")
 
-    view = services.offer_view(actor(email(world.a, ANALYST)), offer_id)
+    view = offer_page.offer_view(actor(email(world.a, ANALYST)), offer_id)
     comments = [(i.organization, i.text) for i in view.timeline if i.kind == "comment"]
     assert comments == [(world.b.name, "Which stores?"), (world.a.name, "All of them.")]
     assert notified("offer_comment").count(email(world.a, PM)) == 1  # B's comment only
@@ -582,10 +582,10 @@ def test_comments_join_the_timeline_in_order_and_notify_everyone_but_their_autho
 def test_empty_comments_and_analyst_comments_are_refused(ctx, world):
     offer_id = two_party(world)
     with pytest.raises(ValidationFailed) as refused:
-        services.add_comment(actor(email(world.a, PM)), offer_id, "   ")
+        discussion.add_comment(actor(email(world.a, PM)), offer_id, "   ")
     assert refused.value.field == "body"
     with pytest.raises(Forbidden):
-        services.add_comment(actor(email(world.b, ANALYST)), offer_id, "Looks good")
+        discussion.add_comment(actor(email(world.b, ANALYST)), offer_id, "Looks good")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -670,7 +670,7 @@ def test_invalid_terms_are_refused_with_the_field_and_nothing_is_written(ctx, wo
     partner_ids, terms = build(world, world.a.id, world.b.id)
     before = count_rows()
     with pytest.raises(ValidationFailed) as refused:
-        services.create_draft(actor(email(world.a, PM)), partner_ids=partner_ids, terms=terms)
+        proposals.create_draft(actor(email(world.a, PM)), partner_ids=partner_ids, terms=terms)
     assert refused.value.field == field
     assert count_rows() == before
     assert before["offers"] == before["offer_revisions"] == before["offer_parties"] == 0
@@ -681,7 +681,7 @@ def test_invalid_counter_proposals_are_refused_and_nothing_is_written(ctx, world
     offer_id = two_party(world)
     before = count_rows()
     with pytest.raises(ValidationFailed) as refused:
-        services.revise(
+        proposals.revise(
             actor(email(world.b, PM)),
             offer_id,
             terms=make_terms([a, b], budget_shares={a: 5000, b: 5001}),
@@ -693,7 +693,7 @@ def test_invalid_counter_proposals_are_refused_and_nothing_is_written(ctx, world
 
 def test_an_expiry_in_the_past_is_refused(ctx, world):
     with pytest.raises(ValidationFailed) as refused:
-        services.create_draft(
+        proposals.create_draft(
             actor(email(world.a, PM)),
             partner_ids=[world.b.id],
             terms=make_terms([world.a.id, world.b.id]),
@@ -711,13 +711,13 @@ def test_an_expiry_in_the_past_is_refused(ctx, world):
 def test_only_admins_and_partner_managers_propose_or_counter_propose(ctx, world, role):
     parties = [world.a.id, world.b.id]
     with pytest.raises(Forbidden):
-        services.create_draft(
+        proposals.create_draft(
             actor(email(world.a, role)), partner_ids=[world.b.id], terms=make_terms(parties)
         )
     offer_id = two_party(world)
     before = count_rows()
     with pytest.raises(Forbidden):
-        services.revise(
+        proposals.revise(
             actor(email(world.b, role)), offer_id, terms=make_terms(parties, title="Other")
         )
     assert count_rows() == before
@@ -728,7 +728,7 @@ def test_only_admins_and_approvers_decide(ctx, world, role):
     offer_id = two_party(world)
     before = count_rows()
     with pytest.raises(Forbidden):
-        services.decide(
+        reviews.decide(
             actor(email(world.b, role)), offer_id, revision_number=1, decision="approved"
         )
     assert count_rows() == before
@@ -759,7 +759,7 @@ def test_notifications_and_mail_reach_the_right_people(ctx, world):
     assert notified("offer_received") == sorted(writers(b))
     assert mail_to("offer_received") == sorted([email(b, ADMIN), email(b, PM)])
 
-    services.decide(
+    reviews.decide(
         actor(email(b, APPROVER)),
         offer_id,
         revision_number=1,
@@ -770,7 +770,7 @@ def test_notifications_and_mail_reach_the_right_people(ctx, world):
     assert notified("offer_decision") == sorted(writers(a))
     assert mail_to("offer_decision") == sorted(writers(a))
 
-    services.revise(
+    proposals.revise(
         actor(email(a, PM)), offer_id, terms=make_terms([a.id, b.id], title="With packaging")
     )
     assert notified("offer_revised") == sorted(writers(b))
@@ -797,15 +797,15 @@ def audit_trail(offer_id: int) -> list[tuple[str, int | None]]:
 def test_every_step_is_audited_and_shown_on_the_offers_timeline(ctx, world):
     a, b = world.a.id, world.b.id
     offer_id = propose(email(world.a, PM), [a, b])
-    services.send(actor(email(world.a, PM)), offer_id)
-    services.decide(
+    proposals.send(actor(email(world.a, PM)), offer_id)
+    reviews.decide(
         actor(email(world.b, APPROVER)),
         offer_id,
         revision_number=1,
         decision="changes_requested",
         comment="Shorter run.",
     )
-    services.revise(
+    proposals.revise(
         actor(email(world.a, PM)),
         offer_id,
         terms=make_terms([a, b], end_date=date(2027, 3, 31), change_note="Shorter"),
@@ -839,7 +839,8 @@ def test_every_step_is_audited_and_shown_on_the_offers_timeline(ctx, world):
         ("approved_by_all", 2),
     ]
     timeline = [
-        item.text for item in services.offer_view(actor(email(world.b, ANALYST)), offer_id).timeline
+        item.text
+        for item in offer_page.offer_view(actor(email(world.b, ANALYST)), offer_id).timeline
     ]
     assert timeline[2] == f"{world.b.name}: Changes requested \u2014 Shorter run."
     assert timeline[3] == "Revision 2 proposed: Shorter"

@@ -1,0 +1,50 @@
+"""The discussion on an offer: comments from any party, mailed to the others once sent.
+
+Comments on a draft stay with the proposer; once the offer is sent, every party's people hear
+of a new comment. Comments and timeline events are shown together by ``offer_page.offer_view``.
+"""
+
+from __future__ import annotations
+
+from comarketing import audit
+from comarketing.context import Actor
+from comarketing.db import utcnow
+from comarketing.extensions import db
+from comarketing.offers import workflow
+from comarketing.offers.access import current_revision, load, offer_party_ids
+from comarketing.offers.models import OfferComment, OfferStatus
+from comarketing.offers.records import WRITERS, committing, notify
+from comarketing.offers.terms import MAX_COMMENT, clean_text
+from comarketing.policy import Action, authorize
+from comarketing.unit_of_work import transactional
+
+
+@transactional
+def add_comment(actor: Actor, offer_id: int, body: str) -> OfferComment:
+    authorize(actor.user, Action.COMMENT_ON_OFFER)
+    offer = load(actor, offer_id, lock=True)
+    workflow.next_status(offer.status, "comment")
+    body = clean_text(
+        body, field_name="body", label="Comment", max_length=MAX_COMMENT, required=True
+    )
+    comment = OfferComment(
+        offer_id=offer.id, organization_id=actor.organization_id, author_id=actor.user_id, body=body
+    )
+    db.session.add(comment)
+    offer.updated_at = utcnow()
+    parties = offer_party_ids(offer.id)
+    revision = current_revision(offer)
+    audit.record("offer.commented", actor=actor, target=offer)
+    if offer.status != OfferStatus.DRAFT.value:
+        notify(
+            offer,
+            kind="offer_comment",
+            title=f"New comment on \u201c{revision.title}\u201d",
+            text=f"{actor.user.name} of {actor.user.organization.name} wrote:\n\n{body}",
+            organization_ids=parties,
+            roles=WRITERS,
+            exclude_user_id=actor.user_id,
+        )
+    with committing():
+        pass
+    return comment

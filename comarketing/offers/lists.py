@@ -1,0 +1,157 @@
+"""Lists of offers: the offers page, the inbox of reviews waiting for my company, and the
+offers a partner asked my company to change (the dashboard shows the last two).
+
+One row per offer with its current title, parties and due date, in a fixed number of queries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from comarketing.accounts.models import Organization
+from comarketing.context import Actor
+from comarketing.db import utcnow
+from comarketing.extensions import db
+from comarketing.offers.access import visible
+from comarketing.offers.models import (
+    Decision,
+    Offer,
+    OfferDecision,
+    OfferParty,
+    OfferRevision,
+    OfferStatus,
+)
+from comarketing.policy import Action, authorize
+
+
+@dataclass
+class OfferRow:
+    offer: Offer
+    title: str
+    parties: list[str]
+    review_due_at: datetime | None
+    awaiting_me: bool
+    overdue: bool
+
+
+def _rows(actor: Actor, query: sa.Select[Offer]) -> list[OfferRow]:
+    offers = list(db.session.scalars(query))
+    if not offers:
+        return []
+    ids = [o.id for o in offers]
+    current = {
+        (r.offer_id): r
+        for r in db.session.scalars(
+            sa.select(OfferRevision)
+            .join(
+                Offer,
+                sa.and_(
+                    Offer.id == OfferRevision.offer_id,
+                    Offer.current_revision_number == OfferRevision.number,
+                ),
+            )
+            .where(Offer.id.in_(ids))
+        )
+    }
+    names: dict[int, list[str]] = {}
+    for offer_id, name in db.session.execute(
+        sa.select(OfferParty.offer_id, Organization.name)
+        .join(Organization, Organization.id == OfferParty.organization_id)
+        .where(OfferParty.offer_id.in_(ids))
+        .order_by(Organization.name)
+    ):
+        names.setdefault(offer_id, []).append(name)
+    decided = set(
+        db.session.scalars(
+            sa.select(OfferDecision.revision_id).where(
+                OfferDecision.offer_id.in_(ids),
+                OfferDecision.organization_id == actor.organization_id,
+            )
+        )
+    )
+    now = utcnow()
+    rows = []
+    for offer in offers:
+        revision = current[offer.id]
+        pending = offer.status == OfferStatus.SENT.value and revision.id not in decided
+        rows.append(
+            OfferRow(
+                offer,
+                revision.title,
+                names.get(offer.id, []),
+                revision.review_due_at,
+                pending,
+                bool(
+                    offer.status == OfferStatus.SENT.value
+                    and revision.review_due_at
+                    and revision.review_due_at < now
+                ),
+            )
+        )
+    return rows
+
+
+def list_offers(
+    actor: Actor, *, status: str | None = None, partner_id: int | None = None
+) -> list[OfferRow]:
+    authorize(actor.user, Action.VIEW_OFFERS)
+    query = visible(actor.organization_id)
+    if status:
+        query = query.where(Offer.status == status)
+    if partner_id:
+        query = query.where(
+            Offer.id.in_(
+                sa.select(OfferParty.offer_id).where(OfferParty.organization_id == partner_id)
+            )
+        )
+    return _rows(actor, query.order_by(Offer.updated_at.desc()).limit(200))
+
+
+def inbox(actor: Actor) -> list[OfferRow]:
+    """Sent offers whose current revision my company has not decided yet, soonest due first."""
+    authorize(actor.user, Action.VIEW_OFFERS)
+    me = actor.organization_id
+    decided_current = (
+        sa.select(OfferDecision.offer_id)
+        .join(OfferRevision, OfferRevision.id == OfferDecision.revision_id)
+        .join(
+            Offer,
+            sa.and_(
+                Offer.id == OfferRevision.offer_id,
+                Offer.current_revision_number == OfferRevision.number,
+            ),
+        )
+        .where(OfferDecision.organization_id == me)
+    )
+    query = visible(me).where(
+        Offer.status == OfferStatus.SENT.value, Offer.id.not_in(decided_current)
+    )
+    rows = _rows(actor, query)
+    return sorted(rows, key=lambda r: (r.review_due_at is None, r.review_due_at, r.offer.id))
+
+
+def changes_requested_of_me(actor: Actor) -> list[OfferRow]:
+    """Sent offers whose current revision my company wrote and a partner asked to change:
+    the next move (a new revision, or withdrawing) is ours."""
+    authorize(actor.user, Action.VIEW_OFFERS)
+    me = actor.organization_id
+    asked = (
+        sa.select(OfferRevision.offer_id)
+        .join(
+            Offer,
+            sa.and_(
+                Offer.id == OfferRevision.offer_id,
+                Offer.current_revision_number == OfferRevision.number,
+            ),
+        )
+        .join(OfferDecision, OfferDecision.revision_id == OfferRevision.id)
+        .where(
+            OfferRevision.author_organization_id == me,
+            OfferDecision.decision == Decision.CHANGES_REQUESTED.value,
+        )
+    )
+    query = visible(me).where(Offer.status == OfferStatus.SENT.value, Offer.id.in_(asked))
+    return _rows(actor, query.order_by(Offer.updated_at.desc()))
