@@ -15,8 +15,7 @@ from apiflask.validators import OneOf
 
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
-from comarketing.api.dashboard import _money_ratio, _ratio
-from comarketing.api.views import ERRORS, bp
+from comarketing.api.blueprint import ERRORS, bp
 from comarketing.campaigns.models import CampaignKind, CampaignStatus
 from comarketing.reports import campaign_service
 from comarketing.reports.campaign_frames import CampaignReport, PlacementFigures
@@ -193,7 +192,7 @@ def _goal(goal: GoalPacing, currency: str) -> dict[str, Any]:
     return {
         "target": amount(goal.target),
         "to_date": amount(goal.to_date),
-        "share_of_goal": _ratio(goal.share),
+        "share_of_goal": schemas.ratio(goal.share),
         "projected": amount(goal.projected_rounded),
         "on_track": goal.on_track,
         "status": goal.status,
@@ -222,8 +221,10 @@ def _placements(placements: list[PlacementFigures], currency: str) -> list[dict[
             "reach": p.reach,
             "clicks": p.clicks,
             "leads": p.leads,
-            "cost_per_thousand_reached": _money_ratio(p.cost_per_thousand_reached_minor, currency),
-            "cpl": _money_ratio(p.cpl_minor, currency),
+            "cost_per_thousand_reached": schemas.money_ratio(
+                p.cost_per_thousand_reached_minor, currency
+            ),
+            "cpl": schemas.money_ratio(p.cpl_minor, currency),
         }
         for rank, p in enumerate(placements, 1)
     ]
