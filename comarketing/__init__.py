@@ -81,7 +81,7 @@ def register_extensions(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     from comarketing.accounts.views import bp as accounts_bp
-    from comarketing.api import views as api_views
+    from comarketing.api import registry as api_registry
     from comarketing.audiences.views import bp as audiences_bp
     from comarketing.budgets import views as budget_views  # noqa: F401 - adds the campaign page
     from comarketing.campaigns.views import bp as campaigns_bp
@@ -101,7 +101,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(audiences_bp)
     app.register_blueprint(collateral_bp)
-    api_views.install(app)
+    api_registry.install(app)
 
 
 def register_errorhandlers(app: Flask) -> None:

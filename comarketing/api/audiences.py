@@ -9,12 +9,11 @@ from apiflask import Schema
 from apiflask.fields import Boolean, File, Float, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf
 
+from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor, require_write
-from comarketing.api.dashboard import DashboardQuery
+from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.errors import error_response
 from comarketing.api.idempotency import idempotent
-from comarketing.api.metrics import PlacementPath
-from comarketing.api.views import ERRORS, bp
 from comarketing.audiences import figures, services
 from comarketing.audiences.normalize import Kind
 from comarketing.audiences.sketches import Estimate
@@ -91,7 +90,7 @@ def _rejected(exc: services.AudienceRejected) -> Any:
 @bp.auth_required(auth)
 @require_write
 @idempotent
-@bp.input(PlacementPath, location="path", arg_name="path")
+@bp.input(schemas.PlacementPath, location="path", arg_name="path")
 @bp.input(AudienceIn, location="json", arg_name="body")
 @bp.output(AudienceOut)
 @bp.doc(operation_id="uploadAudience", responses=ERRORS)
@@ -116,7 +115,7 @@ def upload_audience(placement_id: int, path: dict[str, int], body: dict[str, Any
 @bp.post("/placements/<int:placement_id>/audience/file")
 @bp.auth_required(auth)
 @require_write
-@bp.input(PlacementPath, location="path", arg_name="path")
+@bp.input(schemas.PlacementPath, location="path", arg_name="path")
 @bp.input(AudienceFileIn, location="form_and_files", arg_name="form")
 @bp.output(AudienceOut)
 @bp.doc(operation_id="uploadAudienceFile", responses=ERRORS)
@@ -175,7 +174,7 @@ class DedupOut(Schema):
 
 @bp.get("/reports/dedup")
 @bp.auth_required(auth)
-@bp.input(DashboardQuery, location="query", arg_name="query")
+@bp.input(schemas.DashboardQuery, location="query", arg_name="query")
 @bp.output(DedupOut)
 @bp.doc(operation_id="getDeduplicatedReach", responses=ERRORS)
 def dedup(query: dict[str, Any]) -> dict[str, Any]:

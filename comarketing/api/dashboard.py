@@ -6,34 +6,16 @@ decimal strings rounded to 4 places, or null where the denominator is zero.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
-from fractions import Fraction
 from typing import Any
 
 from apiflask import Schema
 from apiflask.fields import Date, Dict, Integer, List, Nested, String
-from apiflask.validators import OneOf, Range
 
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
-from comarketing.api.views import ERRORS, bp
-from comarketing.campaigns.models import Channel
+from comarketing.api.blueprint import ERRORS, bp
 from comarketing.reports import frames, services, tables
 from comarketing.reports.exports import Table
-
-
-class DashboardQuery(Schema):
-    preset = String(
-        load_default=None,
-        validate=OneOf(list(services.PRESETS)),
-        metadata={"description": "A preset period; 'custom' needs start and end."},
-    )
-    start = Date(load_default=None)
-    end = Date(load_default=None)
-    partner = schemas.QueryInteger(load_default=None, validate=Range(min=1, max=schemas.MAX_ID))
-    channel = String(load_default=None, validate=OneOf([c.value for c in Channel]))
-    campaign = schemas.QueryInteger(load_default=None, validate=Range(min=1, max=schemas.MAX_ID))
-
 
 RATIO = String(allow_none=True, required=True, metadata={"example": "2.4000"})
 
@@ -77,40 +59,24 @@ class DashboardOut(Schema):
     by_month = List(Dict(), required=True)
 
 
-def _ratio(value: Fraction | None, scale: int = 1) -> str | None:
-    if value is None:
-        return None
-    exact = Decimal(value.numerator * scale) / Decimal(value.denominator)
-    return str(exact.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN))
-
-
-def _money_ratio(value: Fraction | None, currency: str) -> str | None:
-    """Money per unit (CPM, CPL ...) in major units of the currency, 4 decimals."""
-    if value is None:
-        return None
-    from comarketing.money import exponent
-
-    return _ratio(value / (10 ** exponent(currency)))
-
-
 def _figures(figures: frames.Figures, currency: str) -> dict[str, Any]:
     return {
         "campaigns": figures.campaigns,
         "spend": schemas.money(figures.spend_minor, currency),
         "impressions": figures.impressions,
         "reach": figures.reach,
-        "frequency": _ratio(figures.frequency),
+        "frequency": schemas.ratio(figures.frequency),
         "clicks": figures.clicks,
         "leads": figures.leads,
         "conversions": figures.conversions,
         "revenue": schemas.money(figures.revenue_minor, currency),
-        "cpm": _money_ratio(figures.cpm_minor, currency),
-        "cost_per_thousand_reached": _money_ratio(
+        "cpm": schemas.money_ratio(figures.cpm_minor, currency),
+        "cost_per_thousand_reached": schemas.money_ratio(
             figures.cost_per_thousand_reached_minor, currency
         ),
-        "cpl": _money_ratio(figures.cpl_minor, currency),
-        "conversion_rate": _ratio(figures.conversion_rate),
-        "roi": _ratio(figures.roi),
+        "cpl": schemas.money_ratio(figures.cpl_minor, currency),
+        "conversion_rate": schemas.ratio(figures.conversion_rate),
+        "roi": schemas.ratio(figures.roi),
     }
 
 
@@ -126,10 +92,10 @@ def _rows(table: Table) -> list[dict[str, Any]]:
                 item[column.key.removesuffix("_minor")] = (
                     schemas.money(int(value), currency)
                     if isinstance(value, int)
-                    else _money_ratio(value, currency)
+                    else schemas.money_ratio(value, currency)
                 )
             elif column.kind in ("ratio", "percent"):
-                item[column.key] = _ratio(value)
+                item[column.key] = schemas.ratio(value)
             elif column.kind == "int":
                 item[column.key] = None if value is None else int(value)
             else:
@@ -140,7 +106,7 @@ def _rows(table: Table) -> list[dict[str, Any]]:
 
 @bp.get("/reports/dashboard")
 @bp.auth_required(auth)
-@bp.input(DashboardQuery, location="query", arg_name="query")
+@bp.input(schemas.DashboardQuery, location="query", arg_name="query")
 @bp.output(DashboardOut)
 @bp.doc(operation_id="getDashboard", responses=ERRORS)
 def dashboard(query: dict[str, Any]) -> dict[str, Any]:
@@ -164,7 +130,7 @@ def dashboard(query: dict[str, Any]) -> dict[str, Any]:
                 "currency": c.currency,
                 "joint": _figures(c.joint, c.currency),
                 "solo": _figures(c.solo, c.currency),
-                "reach_multiplier": _ratio(c.reach_multiplier),
+                "reach_multiplier": schemas.ratio(c.reach_multiplier),
                 "reading": c.reading(c.currency),
                 "missing": c.missing,
             }

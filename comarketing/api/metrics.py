@@ -16,18 +16,14 @@ from apiflask.validators import Length, Range, Regexp
 
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor, require_write
+from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.errors import error_response
 from comarketing.api.idempotency import idempotent
-from comarketing.api.views import ERRORS, bp
 from comarketing.metrics import services as metrics
 from comarketing.metrics.columns import COUNT_COLUMNS
 
 MAX_COUNT = 10**15
 AMOUNT = r"^[0-9]{1,15}(\.[0-9]{1,3})?$"
-
-
-class PlacementPath(Schema):
-    placement_id = schemas.QueryInteger(required=True, validate=Range(min=1, max=schemas.MAX_ID))
 
 
 class DaysQuery(Schema):
@@ -105,7 +101,7 @@ class UpsertResult(Schema):
 
 @bp.get("/placements/<int:placement_id>/metrics")
 @bp.auth_required(auth)
-@bp.input(PlacementPath, location="path", arg_name="path")
+@bp.input(schemas.PlacementPath, location="path", arg_name="path")
 @bp.input(DaysQuery, location="query", arg_name="query")
 @bp.output(DaysOut)
 @bp.doc(operation_id="listPlacementMetrics", responses=ERRORS)
@@ -137,7 +133,7 @@ def list_metrics(placement_id: int, path: dict[str, int], query: dict[str, date]
 @bp.auth_required(auth)
 @require_write
 @idempotent
-@bp.input(PlacementPath, location="path", arg_name="path")
+@bp.input(schemas.PlacementPath, location="path", arg_name="path")
 @bp.input(DaysIn, location="json", arg_name="body")
 @bp.output(UpsertResult)
 @bp.doc(operation_id="upsertPlacementMetrics", responses=ERRORS)

@@ -15,10 +15,11 @@ from apiflask.validators import OneOf
 
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
-from comarketing.api.dashboard import _money_ratio, _ratio
-from comarketing.api.views import ERRORS, bp
+from comarketing.api.blueprint import ERRORS, bp
 from comarketing.campaigns.models import CampaignKind, CampaignStatus
-from comarketing.reports import campaign as per_campaign
+from comarketing.reports import campaign_service
+from comarketing.reports.campaign_frames import CampaignReport, PlacementFigures
+from comarketing.reports.campaign_pacing import GoalPacing
 
 RATIO = {"example": "0.4000"}
 COUNTS = ("impressions", "reach", "clicks", "leads", "conversions")
@@ -184,14 +185,14 @@ class CampaignReportOut(Schema):
     settlement = Nested(SettlementOut, required=True)
 
 
-def _goal(goal: per_campaign.GoalPacing, currency: str) -> dict[str, Any]:
+def _goal(goal: GoalPacing, currency: str) -> dict[str, Any]:
     def amount(value: int | None) -> Any:
         return schemas.money(value, currency) if goal.money else value
 
     return {
         "target": amount(goal.target),
         "to_date": amount(goal.to_date),
-        "share_of_goal": _ratio(goal.share),
+        "share_of_goal": schemas.ratio(goal.share),
         "projected": amount(goal.projected_rounded),
         "on_track": goal.on_track,
         "status": goal.status,
@@ -207,9 +208,7 @@ def _trend(record: dict[str, Any], currency: str) -> dict[str, Any]:
     }
 
 
-def _placements(
-    placements: list[per_campaign.PlacementFigures], currency: str
-) -> list[dict[str, Any]]:
+def _placements(placements: list[PlacementFigures], currency: str) -> list[dict[str, Any]]:
     return [
         {
             "rank": rank,
@@ -222,14 +221,16 @@ def _placements(
             "reach": p.reach,
             "clicks": p.clicks,
             "leads": p.leads,
-            "cost_per_thousand_reached": _money_ratio(p.cost_per_thousand_reached_minor, currency),
-            "cpl": _money_ratio(p.cpl_minor, currency),
+            "cost_per_thousand_reached": schemas.money_ratio(
+                p.cost_per_thousand_reached_minor, currency
+            ),
+            "cpl": schemas.money_ratio(p.cpl_minor, currency),
         }
         for rank, p in enumerate(placements, 1)
     ]
 
 
-def _settlement(report: per_campaign.CampaignReport) -> dict[str, Any]:
+def _settlement(report: CampaignReport) -> dict[str, Any]:
     currency = report.currency
     names = report.party_names
     shares = {p.organization_id: p.budget_share_bp for p in report.parties}
@@ -275,7 +276,7 @@ def campaign_report(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
     the budget burn-down from the ledger and the settlement between the parties. Reach is the
     sum of the daily reach figures.
     """
-    report = per_campaign.campaign_report(current_actor(), campaign_id)
+    report = campaign_service.campaign_report(current_actor(), campaign_id)
     campaign, currency, timeline = report.campaign, report.currency, report.timeline
     goals = {goal.goal: _goal(goal, currency) for goal in report.goals}
     return {

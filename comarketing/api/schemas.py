@@ -1,13 +1,19 @@
 """Request and response schemas of the JSON API (marshmallow, documented through APIFlask).
 
 Integers are strict everywhere: a JSON body's ``2.0`` or ``1e3`` is not an integer. Money is
-one shape everywhere: ``{"amount": "1234.50", "currency": "EUR", "minor": 123450}``. Dates are
-ISO 8601 (``2030-03-01``), timestamps ISO 8601 in UTC.
+one shape everywhere: ``{"amount": "1234.50", "currency": "EUR", "minor": 123450}``. Ratios are
+decimal strings rounded to 4 places (money ratios in the currency's major units), or null where
+the denominator is zero. Dates are ISO 8601 (``2030-03-01``), timestamps ISO 8601 in UTC.
+
+The schemas and serialisers here are shared by the route modules; a schema used by one route
+module only lives in that module.
 """
 
 from __future__ import annotations
 
 import re
+from decimal import ROUND_HALF_EVEN, Decimal
+from fractions import Fraction
 from typing import Any
 
 from apiflask import Schema
@@ -15,9 +21,10 @@ from apiflask.fields import Boolean, Date, DateTime, Integer, List, Nested, Stri
 from apiflask.validators import OneOf, Range
 
 from comarketing.api.models import TokenScope
-from comarketing.campaigns.models import CampaignKind, CampaignStatus
-from comarketing.money import to_decimal_string
+from comarketing.campaigns.models import CampaignKind, CampaignStatus, Channel
+from comarketing.money import exponent, to_decimal_string
 from comarketing.policy import Role
+from comarketing.reports.services import PRESETS
 
 # Postgres INTEGER ids; Werkzeug refuses larger path values (404) before the database sees them.
 MAX_ID = 2**31 - 1
@@ -43,6 +50,20 @@ def money(minor: int | None, currency: str) -> dict[str, Any] | None:
     if minor is None:
         return None
     return {"amount": to_decimal_string(minor, currency), "currency": currency, "minor": minor}
+
+
+def ratio(value: Fraction | None, scale: int = 1) -> str | None:
+    if value is None:
+        return None
+    exact = Decimal(value.numerator * scale) / Decimal(value.denominator)
+    return str(exact.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN))
+
+
+def money_ratio(value: Fraction | None, currency: str) -> str | None:
+    """Money per unit (CPM, CPL ...) in major units of the currency, 4 decimals."""
+    if value is None:
+        return None
+    return ratio(value / (10 ** exponent(currency)))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -105,6 +126,25 @@ class PageQuery(Schema):
 class CampaignPath(Schema):
     # Documents the id's range; Werkzeug has already read the digits.
     campaign_id = QueryInteger(required=True, validate=Range(min=1, max=MAX_ID))
+
+
+class PlacementPath(Schema):
+    placement_id = QueryInteger(required=True, validate=Range(min=1, max=MAX_ID))
+
+
+class DashboardQuery(Schema):
+    """The dashboard's period and filters (the ROI figures and the deduplicated reach)."""
+
+    preset = String(
+        load_default=None,
+        validate=OneOf(list(PRESETS)),
+        metadata={"description": "A preset period; 'custom' needs start and end."},
+    )
+    start = Date(load_default=None)
+    end = Date(load_default=None)
+    partner = QueryInteger(load_default=None, validate=Range(min=1, max=MAX_ID))
+    channel = String(load_default=None, validate=OneOf([c.value for c in Channel]))
+    campaign = QueryInteger(load_default=None, validate=Range(min=1, max=MAX_ID))
 
 
 # ---------------------------------------------------------------------------------------------

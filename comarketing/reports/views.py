@@ -12,8 +12,14 @@ from flask_login import login_required
 from comarketing.audiences.figures import dashboard_figures
 from comarketing.campaigns.models import Channel
 from comarketing.errors import DomainError, ValidationFailed
-from comarketing.reports import campaign as per_campaign
-from comarketing.reports import exports, services, tables
+from comarketing.reports import (
+    campaign_charts,
+    campaign_service,
+    campaign_tables,
+    exports,
+    services,
+    tables,
+)
 from comarketing.web import abort_for, current_actor
 
 bp = Blueprint("reports", __name__)
@@ -110,23 +116,23 @@ def export(table: str, fmt: str) -> ResponseReturnValue:
 # The campaign report (issue 6): goal pacing, trend, placement rankings, burn-down, settlement,
 # and every table as CSV and XLSX. Another company's campaign answers 404 like a missing one.
 
-CAMPAIGN_TABLES = ", ".join(f'"{key}"' for key in per_campaign.BUILDERS)
+CAMPAIGN_TABLES = ", ".join(f'"{key}"' for key in campaign_tables.BUILDERS)
 
 
 @bp.route("/campaigns/<int:campaign_id>/report")
 @login_required
 def campaign_report(campaign_id: int) -> ResponseReturnValue:
     try:
-        report = per_campaign.campaign_report(current_actor(), campaign_id)
+        report = campaign_service.campaign_report(current_actor(), campaign_id)
     except DomainError as exc:
         abort_for(exc)
     return render_template(
         "reports/campaign.html",
         report=report,
-        tables=per_campaign.all_tables(report),
-        titles=per_campaign.TABLES,
-        display=per_campaign.display,
-        chart_data=per_campaign.chart_data(report),
+        tables=campaign_tables.all_tables(report),
+        titles=campaign_tables.TABLES,
+        display=campaign_tables.display,
+        chart_data=campaign_charts.chart_data(report),
     )
 
 
@@ -136,10 +142,10 @@ def campaign_report(campaign_id: int) -> ResponseReturnValue:
 @login_required
 def campaign_export(campaign_id: int, table: str, fmt: str) -> ResponseReturnValue:
     try:
-        report = per_campaign.campaign_report(current_actor(), campaign_id)
+        report = campaign_service.campaign_report(current_actor(), campaign_id)
     except DomainError as exc:
         abort_for(exc)
-    built = per_campaign.BUILDERS[table](report)
+    built = campaign_tables.BUILDERS[table](report)
     name = exports.file_name(
         "comarketing",
         f"campaign-{report.campaign.id}",

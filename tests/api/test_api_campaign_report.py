@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date
 
 from comarketing.extensions import db
-from comarketing.reports import campaign as report
+from comarketing.reports import campaign_service
 from tests import campaign_helpers as ch
 from tests.api.conftest import error_of
 from tests.offer_helpers import actor
@@ -18,7 +18,9 @@ def test_the_api_gives_the_figures_of_the_report(app, world, seeded: Seeded, api
     assert response.status_code == 200, response.get_json()
     body = response.get_json()
     with app.app_context():
-        expected = report.campaign_report(actor(world.a.email("analyst")), seeded.campaign)
+        expected = campaign_service.campaign_report(
+            actor(world.a.email("analyst")), seeded.campaign
+        )
         db.session.remove()
 
     assert body["campaign"]["name"] == "Pacing test" and body["campaign"]["currency"] == "EUR"

@@ -24,7 +24,13 @@ from comarketing.metrics import services as metrics
 from comarketing.metrics.models import CampaignGoalEvent
 from comarketing.notifications import MailOptOut, Notification
 from comarketing.outbox import OutboxMessage
-from comarketing.reports import campaign as report
+from comarketing.reports import (
+    campaign_charts,
+    campaign_frames,
+    campaign_pacing,
+    campaign_service,
+    campaign_tables,
+)
 from tests import campaign_helpers as ch
 from tests import factories
 from tests.metrics.conftest import import_id_from, upload
@@ -100,7 +106,7 @@ def seeded(app, world) -> Seeded:
 
 
 def _report(world, campaign_id: int, today: date = TODAY, role: str = "analyst"):
-    return report.campaign_report(actor(world.a.email(role)), campaign_id, today=today)
+    return campaign_service.campaign_report(actor(world.a.email(role)), campaign_id, today=today)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -162,34 +168,34 @@ def test_a_goal_of_zero_is_no_goal_and_a_campaign_without_data_divides_by_nothin
     assert page.status_code == 200, html[:2000]
     assert "No goal set for this campaign" in html
     assert "—" in html and "No results yet." in html
-    for key in report.BUILDERS:
+    for key in campaign_tables.BUILDERS:
         for fmt in ("csv", "xlsx"):
             assert client.get(f"/campaigns/{empty}/report/{key}.{fmt}").status_code == 200
 
 
 def test_the_arithmetic_alone_without_a_database():
-    one_day = report.Timeline(START, START, as_of=START)
+    one_day = campaign_pacing.Timeline(START, START, as_of=START)
     assert (one_day.elapsed_days, one_day.campaign_days, one_day.label) == (1, 1, "Day 1 of 1")
-    assert report.projection(7, one_day) == 7
-    ten = report.Timeline(START, END, as_of=date(2027, 3, 3))
-    assert report.projection(10, ten) == Fraction(100, 3)
-    assert report.projection(0, ten) == 0
+    assert campaign_pacing.projection(7, one_day) == 7
+    ten = campaign_pacing.Timeline(START, END, as_of=date(2027, 3, 3))
+    assert campaign_pacing.projection(10, ten) == Fraction(100, 3)
+    assert campaign_pacing.projection(0, ten) == 0
     # Entries before the start count on the first day; one dated years after the end lands
     # on the last day shown, so a mistyped year cannot make the burn-down endless.
     ledger = pd.DataFrame(
         [(date(2027, 2, 1), 500, 0), (date(2027, 3, 2), 0, 100), (date(2031, 1, 1), 0, 7)],
         columns=["day", "committed_minor", "spent_minor"],
     )
-    burn = report.burn_down(ledger, ten)
-    assert burn[0] == report.BurnDay(START, 500, 0, 0)
-    assert len(burn) == 10 + report.BURN_DAYS_AFTER_END
+    burn = campaign_frames.burn_down(ledger, ten)
+    assert burn[0] == campaign_frames.BurnDay(START, 500, 0, 0)
+    assert len(burn) == 10 + campaign_frames.BURN_DAYS_AFTER_END
     assert (burn[-1].spent_minor, burn[-1].spent_to_date_minor, burn[-1].remaining_minor) == (
         7,
         107,
         393,
     )
-    assert report.burn_down(ledger.iloc[:0], ten)[-1].day == date(2027, 3, 3)
-    assert report.weekly(report.empty_daily()).empty
+    assert campaign_frames.burn_down(ledger.iloc[:0], ten)[-1].day == date(2027, 3, 3)
+    assert campaign_frames.weekly(campaign_frames.empty_daily()).empty
 
 
 # ---------------------------------------------------------------------------------------------
@@ -230,8 +236,8 @@ def test_placements_are_ranked_by_cost_per_thousand_reached_and_by_cpl(ctx, worl
         ("Alpha social", 400),
         ("Alpha banner", None),
     ]
-    table = report.reach_cost_table(result)
-    assert [report.display(table, r, table.columns[-1]) for r in table.rows] == [
+    table = campaign_tables.reach_cost_table(result)
+    assert [campaign_tables.display(table, r, table.columns[-1]) for r in table.rows] == [
         "€33.33",
         "€96.77",
         "—",
@@ -262,7 +268,7 @@ def test_the_burn_down_follows_the_ledger_day_by_day(ctx, world, seeded):
         (5, 10_000, 0, 3_500, 6_500),
         (6, 10_000, 2_000, 5_500, 4_500),
     ]
-    burn = report.chart_data(result)["burn"]
+    burn = campaign_charts.chart_data(result)["burn"]
     assert len(burn["labels"]) == 10 and burn["spent"][5] == 5_500 and burn["spent"][6] is None
     assert burn["plan"][0] == 1_000 and burn["plan"][-1] == burn["committed"][-1] == 10_000
     position = result.settlement.positions[0]
@@ -310,7 +316,7 @@ def test_the_campaign_page_links_to_the_report_which_draws_from_json(
     page = client.get(f"/campaigns/{seeded.campaign}/report")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    for key in report.BUILDERS:
+    for key in campaign_tables.BUILDERS:
         if key not in ("settlement", "transfers"):  # a solo campaign has nothing to settle
             assert f'data-testid="table-{key}"' in html, key
     assert 'data-testid="solo-settlement"' in html
@@ -318,7 +324,7 @@ def test_the_campaign_page_links_to_the_report_which_draws_from_json(
     assert "<script>" not in html  # charts come from a file, data from inert JSON
 
 
-@pytest.mark.parametrize("key", list(report.BUILDERS))
+@pytest.mark.parametrize("key", list(campaign_tables.BUILDERS))
 def test_every_table_exports_with_numbers_as_numbers_and_a_safe_name(
     app, client, login_as, world, seeded, key
 ):
@@ -390,7 +396,7 @@ def test_another_companys_campaign_answers_404_like_a_missing_one(app, client, l
         joint = ch.joint_campaign(world)
         db.session.remove()
         with pytest.raises(NotFound):
-            report.campaign_report(actor(world.a.email("admin")), gamma)
+            campaign_service.campaign_report(actor(world.a.email("admin")), gamma)
         db.session.remove()
     login_as(world.a.email("admin"))
     for campaign_id in (gamma, 10_000_000):

@@ -1,0 +1,183 @@
+"""The campaign report's pure parts and the record they make up: the daily and weekly trend,
+placements ranked by cost per 1,000 reached and by cost per lead, the budget burn-down, and
+``CampaignReport`` itself. Functions over small frames and integers, tested without a database;
+money stays integer minor units, ratios exact fractions (None where the denominator is zero).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from fractions import Fraction
+
+import pandas as pd
+
+from comarketing.budgets.settlement import Settlement
+from comarketing.campaigns.models import Campaign
+from comarketing.metrics.models import VALUE_FIELDS
+from comarketing.reports.campaign_pacing import GoalPacing, Timeline
+from comarketing.reports.frames import ratio
+
+# Entries dated this long after the campaign's end still get a day of their own in the
+# burn-down; anything later is shown on its last day (a mistyped year cannot make it endless).
+BURN_DAYS_AFTER_END = 366
+
+# ---------------------------------------------------------------------------------------------
+# Trend
+
+# Every figure a day carries: impressions, reach, clicks, leads, conversions, revenue, cost.
+TREND_COLUMNS = list(VALUE_FIELDS)
+
+
+def empty_daily() -> pd.DataFrame:
+    return pd.DataFrame(
+        {"day": pd.Series(dtype="object"), **{n: pd.Series(dtype="int64") for n in TREND_COLUMNS}}
+    )
+
+
+def totals_to(daily: pd.DataFrame, as_of: date) -> dict[str, int]:
+    """Sums of the days up to ``as_of`` (days recorded ahead of it are not counted yet)."""
+    upto = daily[daily["day"] <= as_of] if not daily.empty else daily
+    return {name: int(upto[name].sum()) if not upto.empty else 0 for name in TREND_COLUMNS}
+
+
+def weekly(daily: pd.DataFrame) -> pd.DataFrame:
+    """The daily sums by week (Monday to Sunday), with the number of days that have figures."""
+    if daily.empty:
+        return pd.DataFrame(columns=["week", "days", *TREND_COLUMNS])
+    frame = daily.copy()
+    frame["week"] = [d - timedelta(days=d.weekday()) for d in frame["day"]]
+    grouped = frame.groupby("week", as_index=False)
+    out = grouped[TREND_COLUMNS].sum()
+    out["days"] = grouped["day"].count()["day"].astype("int64")
+    return out.sort_values("week").reset_index(drop=True)
+
+
+# ---------------------------------------------------------------------------------------------
+# Placements
+
+
+@dataclass(frozen=True)
+class PlacementFigures:
+    placement_id: int
+    name: str
+    channel: str
+    owner_id: int
+    owner: str
+    spend_minor: int  # net ledger expenses of the placement
+    impressions: int
+    reach: int
+    clicks: int
+    leads: int
+
+    @property
+    def cost_per_thousand_reached_minor(self) -> Fraction | None:
+        return ratio(self.spend_minor * 1000, self.reach)
+
+    @property
+    def cpl_minor(self) -> Fraction | None:
+        return ratio(self.spend_minor, self.leads)
+
+
+def ranked(placements: list[PlacementFigures], by: str) -> list[PlacementFigures]:
+    """Cheapest first by ``by`` (a ratio property); placements without a denominator last."""
+
+    def key(p: PlacementFigures) -> tuple[bool, Fraction, str, int]:
+        value = getattr(p, by)
+        return (value is None, value if value is not None else Fraction(0), p.name, p.placement_id)
+
+    return sorted(placements, key=key)
+
+
+# ---------------------------------------------------------------------------------------------
+# Burn-down
+
+
+@dataclass(frozen=True)
+class BurnDay:
+    day: date
+    committed_minor: int  # commitments so far, net of reversals
+    spent_minor: int  # net expenses of the day
+    spent_to_date_minor: int
+
+    @property
+    def remaining_minor(self) -> int:
+        return self.committed_minor - self.spent_to_date_minor
+
+
+def burn_down(ledger_days: pd.DataFrame, timeline: Timeline) -> list[BurnDay]:
+    """Cumulative commitments and spend per day from the start to the last day that has
+    happened or has entries. Entries dated before the start count on the first day.
+
+    ``ledger_days``: day, committed_minor, spent_minor (net amounts of entries that day)."""
+    start, end = timeline.start, timeline.end
+    last = min(max(timeline.as_of, start), end)
+    if not ledger_days.empty:
+        last = max(last, max(ledger_days["day"]))
+    last = min(last, end + timedelta(days=BURN_DAYS_AFTER_END))
+    by_day: dict[date, tuple[int, int]] = {}
+    for day, committed, spent in zip(
+        ledger_days["day"], ledger_days["committed_minor"], ledger_days["spent_minor"], strict=True
+    ):
+        clipped = min(max(day, start), last)
+        old = by_day.get(clipped, (0, 0))
+        by_day[clipped] = (old[0] + int(committed), old[1] + int(spent))
+    out = []
+    committed_so_far = spent_so_far = 0
+    for index in range((last - start).days + 1):
+        day = start + timedelta(days=index)
+        committed, spent = by_day.get(day, (0, 0))
+        committed_so_far += committed
+        spent_so_far += spent
+        out.append(BurnDay(day, committed_so_far, spent, spent_so_far))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The report record
+
+
+@dataclass(frozen=True)
+class Party:
+    organization_id: int
+    name: str
+    budget_share_bp: int
+    revenue_share_bp: int
+
+
+@dataclass
+class CampaignReport:
+    campaign: Campaign
+    timeline: Timeline
+    parties: list[Party]
+    goals: list[GoalPacing]
+    daily: pd.DataFrame  # day + TREND_COLUMNS, days with figures, in order
+    weekly: pd.DataFrame  # week, days + TREND_COLUMNS
+    placements: list[PlacementFigures]
+    burn: list[BurnDay]
+    settlement: Settlement
+    totals: dict[str, int] = field(default_factory=dict)  # to date
+
+    @property
+    def currency(self) -> str:
+        return self.campaign.currency
+
+    @property
+    def party_names(self) -> dict[int, str]:
+        return {p.organization_id: p.name for p in self.parties}
+
+    @property
+    def by_reach_cost(self) -> list[PlacementFigures]:
+        return ranked(self.placements, "cost_per_thousand_reached_minor")
+
+    @property
+    def by_cpl(self) -> list[PlacementFigures]:
+        return ranked(self.placements, "cpl_minor")
+
+    @property
+    def committed_minor(self) -> int:
+        return self.burn[-1].committed_minor if self.burn else 0
+
+    @property
+    def spent_minor(self) -> int:
+        return self.burn[-1].spent_to_date_minor if self.burn else 0

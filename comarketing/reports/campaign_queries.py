@@ -1,0 +1,170 @@
+"""The campaign report's SQL: a fixed number of aggregate queries whatever the number of
+placements or days -- its parties, its placements with their metric and spend sums, its daily
+sums, its ledger sums per day and the goals already reached. Ledger sums are net: a reversal
+counts against the kind of entry it reverses.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+from sqlalchemy.orm import aliased
+
+from comarketing.accounts.models import Organization
+from comarketing.budgets.models import EntryKind, LedgerEntry
+from comarketing.campaigns.models import Campaign, CampaignParty, Placement
+from comarketing.extensions import db
+from comarketing.metrics.models import CampaignGoalEvent, DailyMetric, MetricRollup
+from comarketing.reports.campaign_frames import (
+    TREND_COLUMNS,
+    Party,
+    PlacementFigures,
+    empty_daily,
+)
+
+
+def _signed_ledger() -> tuple[Any, Any, Any]:
+    """(entry kind with a reversal counted as the kind it reverses, signed amount, the
+    aliased original entry to outer-join on ``reverses_id``)."""
+    original = aliased(LedgerEntry, name="original")
+    kind = sa.case(
+        (LedgerEntry.kind == EntryKind.REVERSAL.value, original.kind), else_=LedgerEntry.kind
+    )
+    signed = sa.case(
+        (LedgerEntry.kind == EntryKind.REVERSAL.value, -LedgerEntry.amount_minor),
+        else_=LedgerEntry.amount_minor,
+    )
+    return kind, signed, original
+
+
+def _sum_of(kind: Any, signed: Any, wanted: EntryKind) -> Any:
+    return sa.func.coalesce(sa.func.sum(sa.case((kind == wanted.value, signed), else_=0)), 0)
+
+
+def placement_figures(campaign_id: int) -> list[PlacementFigures]:
+    """Each placement with its owner, its metric sums and its net ledger expenses."""
+    figures = ("impressions", "reach", "clicks", "leads")
+    metric_sums = (
+        sa.select(
+            MetricRollup.placement_id.label("placement_id"),
+            *(sa.func.sum(getattr(MetricRollup, f)).label(f) for f in figures),
+        )
+        .where(MetricRollup.campaign_id == campaign_id)
+        .group_by(MetricRollup.placement_id)
+        .subquery()
+    )
+    kind, signed, original = _signed_ledger()
+    spend = (
+        sa.select(
+            LedgerEntry.placement_id.label("placement_id"),
+            _sum_of(kind, signed, EntryKind.EXPENSE).label("spend_minor"),
+        )
+        .outerjoin(original, original.id == LedgerEntry.reverses_id)
+        .where(LedgerEntry.campaign_id == campaign_id, LedgerEntry.placement_id.is_not(None))
+        .group_by(LedgerEntry.placement_id)
+        .subquery()
+    )
+    rows = db.session.execute(
+        sa.select(
+            Placement.id,
+            Placement.name,
+            Placement.channel,
+            Placement.owner_organization_id,
+            Organization.name,
+            spend.c.spend_minor,
+            *(metric_sums.c[f] for f in figures),
+        )
+        .join(Organization, Organization.id == Placement.owner_organization_id)
+        .outerjoin(metric_sums, metric_sums.c.placement_id == Placement.id)
+        .outerjoin(spend, spend.c.placement_id == Placement.id)
+        .where(Placement.campaign_id == campaign_id)
+        .order_by(Placement.id)
+    ).all()
+    return [
+        PlacementFigures(
+            placement_id=int(pid),
+            name=str(name),
+            channel=str(channel),
+            owner_id=int(owner_id),
+            owner=str(owner),
+            spend_minor=int(spent or 0),
+            impressions=int(impressions or 0),
+            reach=int(reach or 0),
+            clicks=int(clicks or 0),
+            leads=int(leads or 0),
+        )
+        for pid, name, channel, owner_id, owner, spent, impressions, reach, clicks, leads in rows
+    ]
+
+
+def daily_sums(campaign: Campaign) -> pd.DataFrame:
+    """One GROUP BY over the campaign's daily rows within its dates."""
+    rows = db.session.execute(
+        sa.select(
+            DailyMetric.day,
+            *(sa.func.sum(getattr(DailyMetric, f)).label(f) for f in TREND_COLUMNS),
+        )
+        .where(
+            DailyMetric.campaign_id == campaign.id,
+            DailyMetric.day.between(campaign.start_date, campaign.end_date),
+        )
+        .group_by(DailyMetric.day)
+        .order_by(DailyMetric.day)
+    ).all()
+    if not rows:
+        return empty_daily()
+    frame = pd.DataFrame(rows, columns=["day", *TREND_COLUMNS])
+    for name in TREND_COLUMNS:
+        frame[name] = frame[name].fillna(0).astype("int64")
+    return frame
+
+
+def ledger_days(campaign_id: int) -> pd.DataFrame:
+    """Net commitments and expenses per day: day, committed_minor, spent_minor."""
+    kind, signed, original = _signed_ledger()
+    rows = db.session.execute(
+        sa.select(
+            LedgerEntry.occurred_on,
+            _sum_of(kind, signed, EntryKind.COMMITMENT),
+            _sum_of(kind, signed, EntryKind.EXPENSE),
+        )
+        .outerjoin(original, original.id == LedgerEntry.reverses_id)
+        .where(LedgerEntry.campaign_id == campaign_id)
+        .group_by(LedgerEntry.occurred_on)
+        .order_by(LedgerEntry.occurred_on)
+    ).all()
+    return pd.DataFrame(
+        [(day, int(c), int(s)) for day, c, s in rows],
+        columns=["day", "committed_minor", "spent_minor"],
+    )
+
+
+def parties(campaign_id: int) -> list[Party]:
+    """The campaign's parties with their shares, by name."""
+    rows = db.session.execute(
+        sa.select(
+            CampaignParty.organization_id,
+            Organization.name,
+            CampaignParty.budget_share_bp,
+            CampaignParty.revenue_share_bp,
+        )
+        .join(Organization, Organization.id == CampaignParty.organization_id)
+        .where(CampaignParty.campaign_id == campaign_id)
+        .order_by(Organization.name, CampaignParty.organization_id)
+    ).all()
+    return [Party(int(o), str(n), int(b), int(r)) for o, n, b, r in rows]
+
+
+def goals_reached_at(campaign_id: int) -> dict[str, datetime]:
+    """When each goal already reached was reached, by goal kind."""
+    return {
+        str(goal): at
+        for goal, at in db.session.execute(
+            sa.select(CampaignGoalEvent.goal, CampaignGoalEvent.reached_at).where(
+                CampaignGoalEvent.campaign_id == campaign_id
+            )
+        ).all()
+    }

@@ -1,0 +1,243 @@
+"""The campaign report's tables: what the page renders and the exports write
+(``exports.Table``), one builder per table key -- goal pacing, daily and weekly trend, the two
+placement rankings, the burn-down, the settlement and the transfers that square it."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from comarketing.money import SHARE_TOTAL
+from comarketing.reports import tables
+from comarketing.reports.campaign_frames import CampaignReport, PlacementFigures
+from comarketing.reports.exports import Column, Table
+
+TABLES = {
+    "pacing": "Goal pacing",
+    "daily": "Daily trend",
+    "weekly": "Weekly trend",
+    "reach-cost": "Placements by cost per 1,000 reached",
+    "lead-cost": "Placements by cost per lead",
+    "burndown": "Budget burn-down",
+    "settlement": "Settlement",
+    "transfers": "Transfers that square the settlement",
+}
+TREND_TABLE_COLUMNS = [
+    Column("impressions", "Impressions", "int"),
+    Column("reach", "Reach", "int"),
+    Column("clicks", "Clicks", "int"),
+    Column("leads", "Leads", "int"),
+    Column("conversions", "Conversions", "int"),
+    Column("revenue_minor", "Revenue", "money"),
+    Column("cost_minor", "Cost", "money"),
+]
+
+
+class MeasureTable(Table):
+    """A table whose ``measure`` columns hold money on rows marked ``money`` and whole
+    numbers elsewhere (the pacing table: reach and leads are counts, revenue is money)."""
+
+    def column_for(self, row: dict[str, Any], column: Column) -> Column:
+        if column.kind != "measure":
+            return column
+        return Column(column.key, column.label, "money" if row.get("money") else "int")
+
+    def value(self, row: dict[str, Any], column: Column) -> Any:
+        return super().value(row, self.column_for(row, column))
+
+
+def display(table: Table, row: dict[str, Any], column: Column) -> str:
+    """A cell as the page shows it ("—" where a ratio has no denominator)."""
+    if isinstance(table, MeasureTable):
+        column = table.column_for(row, column)
+    return tables.display(table, row, column)
+
+
+def pacing_table(report: CampaignReport) -> Table:
+    rows = []
+    for goal in report.goals:
+        rows.append(
+            {
+                "goal": goal.label,
+                "money": goal.money,
+                "to_date": goal.to_date,
+                "target": goal.target,
+                "share": goal.share,
+                "projected": goal.projected_rounded,
+                "status": goal.status,
+                "reached_on": goal.reached_at.date() if goal.reached_at else None,
+            }
+        )
+    return MeasureTable(
+        name="goal-pacing",
+        columns=[
+            Column("goal", "Goal"),
+            Column("to_date", "To date", "measure"),
+            Column("target", "Target", "measure"),
+            Column("share", "Share of goal (%)", "percent"),
+            Column("projected", "Projected", "measure"),
+            Column("status", "Status"),
+            Column("reached_on", "Reached on"),
+        ],
+        rows=rows,
+        currency=report.currency,
+    )
+
+
+def daily_table(report: CampaignReport) -> Table:
+    return Table(
+        name="daily-trend",
+        columns=[Column("day", "Day"), *TREND_TABLE_COLUMNS],
+        rows=report.daily.to_dict("records"),
+        currency=report.currency,
+    )
+
+
+def weekly_table(report: CampaignReport) -> Table:
+    return Table(
+        name="weekly-trend",
+        columns=[
+            Column("week", "Week starting"),
+            Column("days", "Days with figures", "int"),
+            *TREND_TABLE_COLUMNS,
+        ],
+        rows=report.weekly.to_dict("records"),
+        currency=report.currency,
+    )
+
+
+def _placement_row(rank: int, p: PlacementFigures) -> dict[str, Any]:
+    return {
+        "rank": rank,
+        "placement": p.name,
+        "channel": p.channel.replace("_", " ").capitalize(),
+        "owner": p.owner,
+        "spend_minor": p.spend_minor,
+        "reach": p.reach,
+        "leads": p.leads,
+        "cost_per_thousand_reached_minor": p.cost_per_thousand_reached_minor,
+        "cpl_minor": p.cpl_minor,
+    }
+
+
+def _placement_columns(last: list[Column]) -> list[Column]:
+    return [
+        Column("rank", "Rank", "int"),
+        Column("placement", "Placement"),
+        Column("channel", "Channel"),
+        Column("owner", "Owner"),
+        Column("spend_minor", "Spend", "money"),
+        *last,
+    ]
+
+
+def reach_cost_table(report: CampaignReport) -> Table:
+    return Table(
+        name="placements-by-cost-per-1000-reached",
+        columns=_placement_columns(
+            [
+                Column("reach", "Reach", "int"),
+                Column("cost_per_thousand_reached_minor", "Cost per 1,000 reached", "money"),
+            ]
+        ),
+        rows=[_placement_row(i, p) for i, p in enumerate(report.by_reach_cost, 1)],
+        currency=report.currency,
+    )
+
+
+def lead_cost_table(report: CampaignReport) -> Table:
+    return Table(
+        name="placements-by-cost-per-lead",
+        columns=_placement_columns(
+            [Column("leads", "Leads", "int"), Column("cpl_minor", "Cost per lead", "money")]
+        ),
+        rows=[_placement_row(i, p) for i, p in enumerate(report.by_cpl, 1)],
+        currency=report.currency,
+    )
+
+
+def burndown_table(report: CampaignReport) -> Table:
+    return Table(
+        name="budget-burn-down",
+        columns=[
+            Column("day", "Day"),
+            Column("committed_minor", "Committed", "money"),
+            Column("spent_minor", "Spent that day", "money"),
+            Column("spent_to_date_minor", "Spent to date", "money"),
+            Column("remaining_minor", "Remaining", "money"),
+        ],
+        rows=[
+            {
+                "day": b.day,
+                "committed_minor": b.committed_minor,
+                "spent_minor": b.spent_minor,
+                "spent_to_date_minor": b.spent_to_date_minor,
+                "remaining_minor": b.remaining_minor,
+            }
+            for b in report.burn
+        ],
+        currency=report.currency,
+    )
+
+
+def settlement_table(report: CampaignReport) -> Table:
+    shares = {p.organization_id: p.budget_share_bp for p in report.parties}
+    names = report.party_names
+    return Table(
+        name="settlement",
+        columns=[
+            Column("party", "Party"),
+            Column("budget_share", "Budget share (%)", "percent"),
+            Column("paid_minor", "Paid", "money"),
+            Column("share_minor", "Share of spend", "money"),
+            Column("balance_minor", "Balance", "money"),
+        ],
+        rows=[
+            {
+                "party": names.get(p.organization_id, ""),
+                "budget_share": Fraction(shares.get(p.organization_id, 0), SHARE_TOTAL),
+                "paid_minor": p.paid_minor,
+                "share_minor": p.share_minor,
+                "balance_minor": p.balance_minor,
+            }
+            for p in report.settlement.positions
+        ],
+        currency=report.currency,
+    )
+
+
+def transfers_table(report: CampaignReport) -> Table:
+    names = report.party_names
+    return Table(
+        name="settlement-transfers",
+        columns=[
+            Column("from", "Who pays"),
+            Column("to", "To whom"),
+            Column("amount_minor", "Amount", "money"),
+        ],
+        rows=[
+            {
+                "from": names.get(t.from_organization_id, ""),
+                "to": names.get(t.to_organization_id, ""),
+                "amount_minor": t.amount_minor,
+            }
+            for t in report.settlement.transfers
+        ],
+        currency=report.currency,
+    )
+
+
+BUILDERS = {
+    "pacing": pacing_table,
+    "daily": daily_table,
+    "weekly": weekly_table,
+    "reach-cost": reach_cost_table,
+    "lead-cost": lead_cost_table,
+    "burndown": burndown_table,
+    "settlement": settlement_table,
+    "transfers": transfers_table,
+}
+
+
+def all_tables(report: CampaignReport) -> dict[str, Table]:
+    return {key: build(report) for key, build in BUILDERS.items()}
