@@ -19,7 +19,7 @@ from comarketing import audit
 from comarketing.context import Actor
 from comarketing.errors import TooLarge, ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import cleaning, columns, reading
+from comarketing.metrics import columns, reading
 from comarketing.metrics.models import ColumnMapping, ImportSource, ImportStatus, MetricImport
 from comarketing.metrics.placements import writable_placements
 from comarketing.policy import Action, authorize
@@ -126,8 +126,8 @@ def _initial_settings(actor: Actor, path: Path, layout: reading.Layout) -> dict[
     return {
         "layout": layout.as_dict(),
         "mapping": mapping,
-        "date_order": cleaning.guess_date_order(day_values),
-        "decimal": cleaning.guess_decimal(pd.concat(money)) if money else ".",
+        "date_order": reading.guess_date_order(day_values),
+        "decimal": reading.guess_decimal(pd.concat(money)) if money else ".",
         "placement_id": None,
         "mapping_source": "detected",
     }
