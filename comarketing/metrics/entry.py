@@ -62,10 +62,7 @@ def upsert_days(
     Each item maps ``day`` (ISO date), the counts and the amounts ``revenue``/``cost`` (exact
     decimal text in the campaign's currency) to values. Errors name the item's 0-based index.
     """
-    view = get_placement(actor, placement_id)
-    authorize(actor.user, Action.WRITE_METRICS)
-    if not view.can_write:
-        raise Forbidden("Only the company that owns this placement enters its results.")
+    _check_owner(actor, placement_id)
     if not days:
         raise ValidationFailed("Give at least one day.", field="days")
     if len(days) > MAX_BATCH:
@@ -121,15 +118,52 @@ def delete_days(
     """Remove days of a placement. Their values are kept with this import like replaced ones
     (importing them back undoes the removal). A cost a removed day had posted to the ledger is
     reversed in the same transaction: spend never counts a day that no longer exists."""
-    view = get_placement(actor, placement_id)
-    authorize(actor.user, Action.WRITE_METRICS)
-    if not view.can_write:
-        raise Forbidden("Only the company that owns this placement enters its results.")
+    _check_owner(actor, placement_id)
     if not days:
         raise ValidationFailed("Choose at least one day.", field="days")
     metric_import = new_import(actor, source, settings={"placement_id": placement_id})
     # Campaign first, then placement: the same lock order as an import that posts costs.
     Writer(actor, metric_import, post_costs=True).lock([placement_id])
+    old = _remove_stored_days(metric_import, placement_id, days)
+    cost_delta = budgets.sync_metric_costs(
+        actor,
+        [
+            budgets.DailyCost(
+                campaign_id=d.campaign_id,
+                placement_id=d.placement_id,
+                organization_id=actor.organization_id,
+                day=d.day,
+                cost_minor=0,
+            )
+            for d in old
+        ],
+        note=f"Days removed from the results (import #{metric_import.id})",
+    )
+    finish_import(metric_import, WriteStats(replaced=len(old), cost_delta=cost_delta), len(days))
+    audit.record(
+        "metrics.delete",
+        actor=actor,
+        organization_ids=[actor.organization_id],
+        target=metric_import,
+        placement_id=placement_id,
+        days=len(old),
+    )
+    db.session.commit()
+    return metric_import
+
+
+def _check_owner(actor: Actor, placement_id: int) -> None:
+    view = get_placement(actor, placement_id)
+    authorize(actor.user, Action.WRITE_METRICS)
+    if not view.can_write:
+        raise Forbidden("Only the company that owns this placement enters its results.")
+
+
+def _remove_stored_days(
+    metric_import: MetricImport, placement_id: int, days: Sequence[date]
+) -> Sequence[DailyMetric]:
+    """Delete the stored ``days`` of the placement, keeping their values with the import and
+    taking them out of the monthly rollup; returns the days that were stored."""
     old = db.session.scalars(
         sa.select(DailyMetric).where(
             DailyMetric.placement_id == placement_id, DailyMetric.day.in_(sorted(set(days)))
@@ -162,31 +196,7 @@ def delete_days(
             DailyMetric.placement_id == placement_id, DailyMetric.day.in_([d.day for d in old])
         )
     )
-    cost_delta = budgets.sync_metric_costs(
-        actor,
-        [
-            budgets.DailyCost(
-                campaign_id=d.campaign_id,
-                placement_id=d.placement_id,
-                organization_id=actor.organization_id,
-                day=d.day,
-                cost_minor=0,
-            )
-            for d in old
-        ],
-        note=f"Days removed from the results (import #{metric_import.id})",
-    )
-    finish_import(metric_import, WriteStats(replaced=len(old), cost_delta=cost_delta), len(days))
-    audit.record(
-        "metrics.delete",
-        actor=actor,
-        organization_ids=[actor.organization_id],
-        target=metric_import,
-        placement_id=placement_id,
-        days=len(old),
-    )
-    db.session.commit()
-    return metric_import
+    return old
 
 
 def _as_text(value: Any) -> str:
