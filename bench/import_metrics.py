@@ -7,7 +7,7 @@ PostgreSQL server of ``--database-url``), one company with a partner manager, a 
 and 20 placements, and a CSV in our own format with ``--rows`` unique (placement, day) rows.
 Then, each in its own process so that the peak memory belongs to one measurement:
 
-* import: ``services.upload`` + ``services.confirm`` + ``services.run_import`` into the
+* import: ``uploads.upload`` + ``imports.confirm`` + ``runs.run_import`` into the
   empty daily_metrics table;
 * baseline: ``pandas.read_csv`` of the same file and one bulk insert (an executemany in one
   transaction) of all its rows into an empty table of the same columns, no index.
@@ -243,7 +243,8 @@ def measure_import(database_url: str, upload_dir: str, path: Path) -> dict[str, 
     from comarketing.accounts.models import User
     from comarketing.context import Actor
     from comarketing.extensions import db
-    from comarketing.metrics import services
+    from comarketing.metrics import imports as metric_imports
+    from comarketing.metrics import runs, uploads
     from comarketing.metrics.models import ImportStatus
 
     app = create_app(app_config(database_url, upload_dir))
@@ -255,11 +256,11 @@ def measure_import(database_url: str, upload_dir: str, path: Path) -> dict[str, 
         start_rss = _rss_kib()
         started = time.perf_counter()
         with path.open("rb") as stream:
-            uploaded = services.upload(actor, stream, path.name)
-        confirmed = services.confirm(actor, uploaded.id, post_costs=False)
+            uploaded = uploads.upload(actor, stream, path.name)
+        confirmed = metric_imports.confirm(actor, uploaded.id, post_costs=False)
         if confirmed.status != ImportStatus.QUEUED.value:
             raise SystemExit(f"confirm left the import {confirmed.status}: {confirmed.message}")
-        done = services.run_import(uploaded.id)
+        done = runs.run_import(uploaded.id)
         seconds = time.perf_counter() - started
         if done.status != ImportStatus.SUCCEEDED.value:
             raise SystemExit(f"import {done.status}: {done.message} {done.errors[:3]}")

@@ -142,10 +142,10 @@ metrics_cli = AppGroup("metrics", help="Results imports.")
 )
 def run_pending_imports(stalled_after: int) -> None:
     """Run confirmed imports still waiting (e.g. after a restart) and close interrupted ones."""
-    from comarketing.metrics import services as metrics
+    from comarketing.metrics import runs
 
-    interrupted = metrics.fail_interrupted(older_than_minutes=stalled_after)
-    ran = [metrics.run_import(import_id).status for import_id in metrics.queued_imports()]
+    interrupted = runs.fail_interrupted(older_than_minutes=stalled_after)
+    ran = [runs.run_import(import_id).status for import_id in runs.queued_imports()]
     click.echo(f"Ran {len(ran)} queued import(s); marked {interrupted} interrupted one(s) failed.")
 
 

@@ -20,7 +20,7 @@ from comarketing.campaigns.models import Campaign, Placement
 from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.extensions import db
-from comarketing.metrics import services as metric_services
+from comarketing.metrics import entry as metric_entry
 from comarketing.metrics.models import ImportSource
 from comarketing.money import exponent as money_exponent
 from comarketing.money import split_by_shares, to_decimal_string
@@ -296,7 +296,7 @@ def _results(campaign_id: int, managers: dict[int, Any]) -> Iterator[str]:
         ).days
         if days:
             owner = managers[placement.owner_organization_id]
-            metric_services.upsert_days(owner, placement.id, days, source=ImportSource.FORM)
+            metric_entry.upsert_days(owner, placement.id, days, source=ImportSource.FORM)
     yield f"created: daily results for the {len(placements)} placements of the joint campaign"
 
 
@@ -777,11 +777,11 @@ def _seed_campaign(
         payer = _manager(companies[planned.owner])
         placement_id = placement_ids[planned.name]
         days = [d for d in run.days if date.fromisoformat(d["day"]) <= yesterday]
-        for first in range(0, len(days), metric_services.MAX_BATCH):
-            metric_services.upsert_days(
+        for first in range(0, len(days), metric_entry.MAX_BATCH):
+            metric_entry.upsert_days(
                 payer,
                 placement_id,
-                days[first : first + metric_services.MAX_BATCH],
+                days[first : first + metric_entry.MAX_BATCH],
                 source=ImportSource.FORM,
             )
         written += len(days)

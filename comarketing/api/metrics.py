@@ -1,6 +1,6 @@
 """Daily metrics over the API: read a placement's days, upsert a batch of them.
 
-The same service as the grid and the file import writes them (``metrics.services``): all or
+The same service as the grid and the file import writes them (``metrics.entry``): all or
 nothing, owners only, every party reads. Amounts are decimal strings in the campaign's
 currency ("1234.50"); a JSON number for money is refused, so a float never becomes money.
 """
@@ -19,8 +19,9 @@ from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.errors import error_response
 from comarketing.api.idempotency import idempotent
-from comarketing.metrics import services as metrics
+from comarketing.metrics import entry, placements
 from comarketing.metrics.columns import COUNT_COLUMNS
+from comarketing.metrics.models import ImportSource
 
 MAX_COUNT = 10**15
 AMOUNT = r"^[0-9]{1,15}(\.[0-9]{1,3})?$"
@@ -63,8 +64,8 @@ class DaysIn(Schema):
     days = List(
         Nested(DayIn),
         required=True,
-        validate=Length(min=1, max=metrics.MAX_BATCH),
-        metadata={"description": f"1 to {metrics.MAX_BATCH} days; each day at most once."},
+        validate=Length(min=1, max=entry.MAX_BATCH),
+        metadata={"description": f"1 to {entry.MAX_BATCH} days; each day at most once."},
     )
     post_costs = Boolean(
         load_default=False,
@@ -111,8 +112,8 @@ def list_metrics(placement_id: int, path: dict[str, int], query: dict[str, date]
     Every party of the placement's campaign may read them.
     """
     actor = current_actor()
-    view = metrics.get_placement(actor, placement_id)
-    days = metrics.placement_days(actor, placement_id, query.get("start"), query.get("end"))
+    view = placements.get_placement(actor, placement_id)
+    days = placements.placement_days(actor, placement_id, query.get("start"), query.get("end"))
     currency = view.campaign.currency
     return {
         "placement_id": placement_id,
@@ -147,15 +148,15 @@ def upsert_metrics(placement_id: int, path: dict[str, int], body: dict[str, Any]
     """
     days = [{**item, "day": item["day"].isoformat()} for item in body["days"]]
     try:
-        result = metrics.upsert_days(
+        result = entry.upsert_days(
             current_actor(),
             placement_id,
             days,
-            source=metrics.ImportSource.API,
+            source=ImportSource.API,
             post_costs=body["post_costs"],
             strict=True,
         )
-    except metrics.RowsInvalid as exc:
+    except entry.RowsInvalid as exc:
         errors = [
             {
                 "location": "json",

@@ -25,7 +25,7 @@ from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.errors import Forbidden, NotFound, TooLarge, ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import services as metrics
+from comarketing.metrics import placements, uploads
 from comarketing.policy import Action, authorize, can
 from comarketing.unit_of_work import transactional
 
@@ -92,7 +92,7 @@ def _record(
         source=source,
         kind=options.kind.value,
         status="failed" if rejected else "succeeded",
-        filename=metrics.display_name(filename) if filename else "",
+        filename=uploads.display_name(filename) if filename else "",
         file_sha256=loaded.file_sha256,
         file_size=loaded.size,
         column=(options.column or "")[:100],
@@ -154,7 +154,7 @@ def _store(row: AudienceImport, actor: Actor, target: Any, action: str) -> Audie
 
 
 def _writable_placement(actor: Actor, placement_id: int) -> Placement:
-    view = metrics.get_placement(actor, placement_id)
+    view = placements.get_placement(actor, placement_id)
     authorize(actor.user, Action.WRITE_METRICS)
     if not view.can_write:
         raise Forbidden("Only the company that owns this placement uploads its audience.")
@@ -207,7 +207,7 @@ class PlacementAudience:
 def placement_audience(actor: Actor, placement_id: int) -> PlacementAudience:
     """The placement's current audience figures for any party of its campaign; its upload
     history for its owner only."""
-    view = metrics.get_placement(actor, placement_id)
+    view = placements.get_placement(actor, placement_id)
     owned = view.placement.owner_organization_id == actor.organization_id
     current = db.session.scalar(
         sa.select(AudienceImport).where(

@@ -17,6 +17,7 @@ from comarketing.accounts.forms import ConfirmForm
 from comarketing.audiences import figures, services
 from comarketing.audiences.forms import AudienceUploadForm, NewListForm, UniverseForm
 from comarketing.errors import DomainError
+from comarketing.metrics import placements
 from comarketing.policy import Action, can
 from comarketing.reports import exports
 from comarketing.web import abort_for, current_actor
@@ -62,7 +63,7 @@ def placement_upload(placement_id: int) -> ResponseReturnValue:
     actor = current_actor()
     form = AudienceUploadForm(prefix="audience")
     try:
-        view = services.metrics.get_placement(actor, placement_id)
+        view = placements.get_placement(actor, placement_id)
     except DomainError as exc:
         abort_for(exc)
     back = url_for("metrics.placement", campaign_id=view.campaign.id, placement_id=placement_id)

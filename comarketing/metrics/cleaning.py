@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from comarketing.metrics.columns import COUNT_COLUMNS, FIELD_LABELS, MONEY_COLUMNS
+from comarketing.metrics.summary_rows import summary_rows
 
 DATE_ORDERS = {
     "iso": "year-month-day (2026-03-02)",
@@ -47,7 +48,6 @@ _MONTHS = {
     )
     for name in names
 }
-_SUMMARY_START = re.compile(r"^\s*(total|totals|gesamt|summe|©|\(c\)|copyright)", re.IGNORECASE)
 _CURRENCY_MARKS = re.compile(r"[€$£¥₹]|\b[A-Za-z]{3}\b|US\$")
 
 
@@ -105,40 +105,6 @@ class _Errors:
             self.items.append(
                 {"row": int(row), "column": column, "value": str(value)[:100], "reason": reason}
             )
-
-
-# ---------------------------------------------------------------------------------------------
-# Detection helpers (used on the preview sample)
-
-
-def guess_date_order(values: pd.Series) -> str:
-    text = values.astype(str).str.strip()
-    text = text[text != ""]
-    if text.empty or text.str.match(r"^[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}").all():
-        return "iso"
-    parts = text.str.extract(r"^([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-][0-9]{4}")
-    parts = parts.dropna()
-    if parts.empty:
-        return "iso"
-    first, second = parts[0].astype(int), parts[1].astype(int)
-    if (first > 12).any():
-        return "dmy"
-    if (second > 12).any():
-        return "mdy"
-    # Ambiguous (every day <= 12): dots are European, slashes American (the platforms' default).
-    return "dmy" if text.str.contains(r"^[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}").any() else "mdy"
-
-
-def guess_decimal(values: pd.Series) -> str:
-    text = values.astype(str).str.strip()
-    comma = text.str.contains(r"[0-9],[0-9]{1,2}(?:\D*)$") & ~text.str.contains(
-        r"\.[0-9]{1,2}(?:\D*)$"
-    )
-    thousands_dot = text.str.contains(r"[0-9]\.[0-9]{3},")
-    point = text.str.contains(r"[0-9]\.[0-9]{1,2}(?:\D*)$") | text.str.contains(r"[0-9],[0-9]{3}\.")
-    if (comma | thousands_dot).sum() > point.sum():
-        return ","
-    return "."
 
 
 # ---------------------------------------------------------------------------------------------
@@ -332,23 +298,6 @@ def parse_days(raw: pd.Series, options: Options, errors: _Errors) -> pd.Series:
     return parsed
 
 
-def is_summary_row(frame: pd.DataFrame, day_position: int | None) -> pd.Series:
-    """Totals rows ("Total: Account", "Totals"), footers ("©2026 Microsoft Corporation...") and
-    blank lines: skipped and counted, never stored or refused."""
-    text = frame.astype(str).apply(lambda column: column.str.strip())
-    filled = (text != "").sum(axis=1)
-    # The first non-empty cell of each row, column by column: bfill(axis=1) works row by row
-    # on text and took most of a large import's time.
-    first = pd.Series("", index=text.index, dtype=object)
-    for position in reversed(text.columns):
-        first = text[position].where(text[position] != "", first)
-    starts_like_total = first.str.match(_SUMMARY_START)
-    lone_cell = filled == 1
-    if day_position is not None:
-        lone_cell &= text[day_position] == ""
-    return (filled == 0) | lone_cell | starts_like_total
-
-
 # ---------------------------------------------------------------------------------------------
 # A chunk
 
@@ -388,62 +337,33 @@ def clean_chunk(frame: pd.DataFrame, rows: pd.Series, options: Options) -> Clean
     """Check and convert one chunk of text cells (columns = positions in the file)."""
     frame = frame.reset_index(drop=True)
     rows = rows.reset_index(drop=True)
-    summary = (
-        is_summary_row(frame, options.mapping.get("day"))
-        if not options.strict
-        else pd.Series(False, index=rows.index)
+    summary = summary_rows(
+        frame, rows.index, options.mapping, period_end=options.period_end, strict=options.strict
     )
-    day_position, placement_position = options.mapping.get("day"), options.mapping.get("placement")
-    if day_position is not None and placement_position is not None and not options.strict:
-        # Neither a date nor a placement: a totals row (Meta's summary row on line 2).
-        summary |= (_strip(frame[day_position]) == "") & (_strip(frame[placement_position]) == "")
-    if options.period_end is not None and "day" in options.mapping:
-        # A row covering several days is a summary of the period (Meta's account totals on
-        # line 2 have no campaign name); with a placement it is a real row of the wrong kind.
-        starts = _strip(frame[options.mapping["day"]])
-        ends = _strip(frame[options.period_end])
-        several_days = (ends != "") & (ends != starts)
-        placement_position = options.mapping.get("placement")
-        if placement_position is not None:
-            summary |= several_days & (_strip(frame[placement_position]) == "")
     skipped = [int(r) for r in rows[summary]]
     keep = ~summary
     frame, rows = frame[keep].reset_index(drop=True), rows[keep].reset_index(drop=True)
     errors = _Errors(options, rows)
-    empty_text = pd.Series("", index=rows.index)
-
-    def column_at(position: int) -> pd.Series:
-        return frame[position] if position in frame.columns else empty_text
-
-    def column(field_name: str) -> pd.Series:
-        position = options.mapping.get(field_name)
-        return frame[position] if position is not None else empty_text
-
+    cells = _Cells(frame, options, pd.Series("", index=rows.index))
     if options.placement_id is not None:
         placement_ids = pd.Series(options.placement_id, index=rows.index, dtype="float64")
     else:
-        placement_ids = resolve_placements(column("placement"), options, errors)
-    known = placement_ids.notna()
-    ids = placement_ids.fillna(-1).astype("int64")
-    infos = options.placements
+        placement_ids = resolve_placements(cells.of("placement"), options, errors)
+    placements = _Placements(
+        placement_ids.fillna(-1).astype("int64"), placement_ids.notna(), options.placements
+    )
+    exponents = placements.attribute("exponent", 2).astype("int64")
+    currency = placements.attribute("currency", "")
+    days = parse_days(cells.of("day"), options, errors)
 
-    def per_placement(attribute: str, default: Any) -> pd.Series:
-        values = {pid: getattr(info, attribute) for pid, info in infos.items()}
-        return ids.map(values).where(known, default)
-
-    exponents = per_placement("exponent", 2).astype("int64")
-    currency = per_placement("currency", "")
-    days = parse_days(column("day"), options, errors)
-
-    out = pd.DataFrame({"row": rows, "placement_id": ids})
-    out["campaign_id"] = per_placement("campaign_id", -1).astype("int64")
+    out = pd.DataFrame({"row": rows, "placement_id": placements.ids})
+    out["campaign_id"] = placements.attribute("campaign_id", -1).astype("int64")
     out["currency"] = currency
     out["day"] = days
     for name in COUNT_COLUMNS:
-        out[name] = parse_counts(column(name), name, options, errors)
+        out[name] = parse_counts(cells.of(name), name, options, errors)
     for name in MONEY_COLUMNS:
-        out[name + "_minor"] = parse_money(column(name), name, exponents, options, errors)
-
+        out[name + "_minor"] = parse_money(cells.of(name), name, exponents, options, errors)
     # Only where both figures were read: a refused impressions cell must not also blame reach.
     errors.add(
         ~errors.bad & (out["reach"] > out["impressions"]),
@@ -451,21 +371,71 @@ def clean_chunk(frame: pd.DataFrame, rows: pd.Series, options: Options) -> Clean
         out["reach"],
         "reach cannot be above impressions",
     )
-    starts = pd.to_datetime(per_placement("start_date", pd.NaT))
-    ends = pd.to_datetime(per_placement("end_date", pd.NaT))
-    outside = known & days.notna() & ((days < starts) | (days > ends))
+    _check_placement_dates(out, days, cells, placements, errors)
+    _check_currencies(out, currency, cells, placements, errors)
+    _check_repeats(out, days, cells, placements, errors)
+
+    good = ~errors.bad & placements.known & days.notna()
+    clean = out[good].copy()
+    clean["day"] = clean["day"].dt.date
+    errors.items.sort(key=lambda item: item["row"])
+    return Cleaned(frame=clean.reset_index(drop=True), errors=errors.items, skipped_rows=skipped)
+
+
+@dataclass
+class _Cells:
+    """The kept text cells of a chunk, by position or by field (absent: empty text)."""
+
+    frame: pd.DataFrame
+    options: Options
+    empty: pd.Series
+
+    def at(self, position: int) -> pd.Series:
+        return self.frame[position] if position in self.frame.columns else self.empty
+
+    def of(self, field_name: str) -> pd.Series:
+        position = self.options.mapping.get(field_name)
+        return self.frame[position] if position is not None else self.empty
+
+
+@dataclass
+class _Placements:
+    """Each kept row's placement: its id (-1 when unknown) and what we know of it."""
+
+    ids: pd.Series
+    known: pd.Series
+    infos: dict[int, PlacementInfo]
+
+    def attribute(self, name: str, default: Any) -> pd.Series:
+        values = {pid: getattr(info, name) for pid, info in self.infos.items()}
+        return self.ids.map(values).where(self.known, default)
+
+
+def _check_placement_dates(
+    out: pd.DataFrame, days: pd.Series, cells: _Cells, placements: _Placements, errors: _Errors
+) -> None:
+    starts = pd.to_datetime(placements.attribute("start_date", pd.NaT))
+    ends = pd.to_datetime(placements.attribute("end_date", pd.NaT))
+    outside = placements.known & days.notna() & ((days < starts) | (days > ends))
     if outside.any():
         for index in out.index[outside]:
-            info = infos[int(ids[index])]
+            info = placements.infos[int(placements.ids[index])]
             errors.add(
                 pd.Series(out.index == index, index=out.index),
                 "day",
-                column("day"),
+                cells.of("day"),
                 f"is outside the placement's dates ({info.start_date.isoformat()} to "
                 f"{info.end_date.isoformat()})",
             )
+
+
+def _check_currencies(
+    out: pd.DataFrame, currency: pd.Series, cells: _Cells, placements: _Placements, errors: _Errors
+) -> None:
+    """A currency column, or a currency in a money column's header, must be the campaign's."""
+    options, known = cells.options, placements.known
     if "currency" in options.mapping:
-        given = _strip(column("currency")).str.upper()
+        given = _strip(cells.of("currency")).str.upper()
         errors.add(
             known & (given != "") & (given != currency),
             "currency",
@@ -480,24 +450,26 @@ def clean_chunk(frame: pd.DataFrame, rows: pd.Series, options: Options) -> Clean
             pd.Series(options.column_name(field_name), index=out.index),
             "the column's currency is not the campaign's currency",
         )
-    repeated = out.duplicated(["placement_id", "day"], keep="first") & known & days.notna()
+
+
+def _check_repeats(
+    out: pd.DataFrame, days: pd.Series, cells: _Cells, placements: _Placements, errors: _Errors
+) -> None:
+    """A placement and day given twice, and a row covering several days."""
+    repeated = out.duplicated(["placement_id", "day"], keep="first") & placements.known
     errors.add(
-        repeated,
+        repeated & days.notna(),
         "day",
-        column("day"),
+        cells.of("day"),
         "repeats a placement and day given in an earlier row",
     )
-    if options.period_end is not None:
-        ends = _strip(column_at(options.period_end))
-        starts = _strip(column("day"))
+    period_end = cells.options.period_end
+    if period_end is not None:
+        ends = _strip(cells.at(period_end))
+        starts = _strip(cells.of("day"))
         errors.add(
             (ends != "") & (ends != starts) & days.notna(),
             "day",
             starts + " to " + ends,
             "covers several days: export the report with a daily breakdown",
         )
-    good = ~errors.bad & known & days.notna()
-    clean = out[good].copy()
-    clean["day"] = clean["day"].dt.date
-    errors.items.sort(key=lambda item: item["row"])
-    return Cleaned(frame=clean.reset_index(drop=True), errors=errors.items, skipped_rows=skipped)

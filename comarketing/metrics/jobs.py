@@ -59,12 +59,12 @@ def get_progress(import_id: int) -> dict[str, Any] | None:
 
 
 def _run(app: Flask, import_id: int) -> None:
-    from comarketing.metrics import services
+    from comarketing.metrics import runs
 
     with app.app_context():
         try:
             set_progress(import_id, 0.0, 0)
-            services.run_import(
+            runs.run_import(
                 import_id, progress=lambda share, rows: set_progress(import_id, share, rows)
             )
         except Exception:
@@ -78,9 +78,9 @@ def submit(import_id: int) -> None:
     (tests, CLI), else on the background worker."""
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     if app.config["METRICS_IMPORT_INLINE"]:
-        from comarketing.metrics import services
+        from comarketing.metrics import runs
 
-        services.run_import(import_id)
+        runs.run_import(import_id)
         return
     global _executor
     with _executor_lock:

@@ -1,5 +1,6 @@
-"""Reading uploaded result files: what kind of file it is, where its header is, and its rows in
-chunks of text cells (so a million-row file never sits in memory at once).
+"""Reading uploaded result files: what kind of file it is, where its header is, how its dates
+and amounts are written, and its rows in chunks of text cells (so a million-row file never sits
+in memory at once).
 
 Nothing here touches the database; errors are :class:`UnreadableFile` with a message for the
 person who uploaded the file.
@@ -250,6 +251,40 @@ def detect_layout(path: Path) -> Layout:
     if not any(layout.headers):
         raise UnreadableFile("No header row found: the file has no row with column names.")
     return layout
+
+
+# ---------------------------------------------------------------------------------------------
+# How dates and amounts are written (guessed on the preview sample)
+
+
+def guess_date_order(values: pd.Series) -> str:
+    text = values.astype(str).str.strip()
+    text = text[text != ""]
+    if text.empty or text.str.match(r"^[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}").all():
+        return "iso"
+    parts = text.str.extract(r"^([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-][0-9]{4}")
+    parts = parts.dropna()
+    if parts.empty:
+        return "iso"
+    first, second = parts[0].astype(int), parts[1].astype(int)
+    if (first > 12).any():
+        return "dmy"
+    if (second > 12).any():
+        return "mdy"
+    # Ambiguous (every day <= 12): dots are European, slashes American (the platforms' default).
+    return "dmy" if text.str.contains(r"^[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}").any() else "mdy"
+
+
+def guess_decimal(values: pd.Series) -> str:
+    text = values.astype(str).str.strip()
+    comma = text.str.contains(r"[0-9],[0-9]{1,2}(?:\D*)$") & ~text.str.contains(
+        r"\.[0-9]{1,2}(?:\D*)$"
+    )
+    thousands_dot = text.str.contains(r"[0-9]\.[0-9]{3},")
+    point = text.str.contains(r"[0-9]\.[0-9]{1,2}(?:\D*)$") | text.str.contains(r"[0-9],[0-9]{3}\.")
+    if (comma | thousands_dot).sum() > point.sum():
+        return ","
+    return "."
 
 
 # ---------------------------------------------------------------------------------------------

@@ -24,10 +24,11 @@ from wtforms import SelectChoice
 
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.errors import DomainError
-from comarketing.metrics import columns, jobs, services
+from comarketing.metrics import columns, entry, exports, history, jobs, placements, uploads
+from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.cleaning import DATE_ORDERS
 from comarketing.metrics.forms import ConfirmImportForm, GridForm, SettingsForm, UploadForm
-from comarketing.metrics.models import ImportStatus
+from comarketing.metrics.models import ImportSource, ImportStatus
 from comarketing.money import to_decimal_string
 from comarketing.policy import Action, can
 from comarketing.spreadsheets import safe_cell
@@ -76,7 +77,7 @@ def _grid_values(days: list[Any], currency: str) -> dict[str, dict[str, str]]:
 def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
     actor = current_actor()
     try:
-        view = services.get_placement(actor, placement_id)
+        view = placements.get_placement(actor, placement_id)
     except DomainError as exc:
         abort_for(exc)
     if view.campaign.id != campaign_id:
@@ -87,7 +88,7 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
     form = GridForm()
     cell_errors: dict[tuple[str, str], str] = {}
     grid_error = None
-    stored = services.placement_days(actor, placement_id, days[0], days[-1]) if days else []
+    stored = placements.placement_days(actor, placement_id, days[0], days[-1]) if days else []
     values = _grid_values(stored, view.campaign.currency)
     if request.method == "POST":
         if not view.can_write:
@@ -105,10 +106,8 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
             grid_error = "Enter at least one day's figures."
         else:
             try:
-                services.upsert_days(
-                    actor, placement_id, entered, source=services.ImportSource.FORM
-                )
-            except services.RowsInvalid as exc:
+                entry.upsert_days(actor, placement_id, entered, source=ImportSource.FORM)
+            except entry.RowsInvalid as exc:
                 for item in exc.errors:
                     day_key = entered[item["row"]]["day"]
                     cell_errors[(day_key, item["column"])] = f"{item['value']} {item['reason']}"
@@ -133,7 +132,7 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
     return render_template(
         "metrics/placement.html",
         view=view,
-        totals=services.placement_totals(placement_id),
+        totals=placements.placement_totals(placement_id),
         month=month,
         days=days,
         values=values,
@@ -162,10 +161,10 @@ def remove_days(campaign_id: int, placement_id: int) -> ResponseReturnValue:
         abort(400)
     month = (request.form.get("month") or "")[:7]
     try:
-        view = services.get_placement(actor, placement_id)
+        view = placements.get_placement(actor, placement_id)
         if view.campaign.id != campaign_id:
             abort(404)
-        removed = services.delete_days(actor, placement_id, days)
+        removed = entry.delete_days(actor, placement_id, days)
     except DomainError as exc:
         if exc.status_code in (403, 404):
             abort_for(exc)
@@ -202,12 +201,12 @@ def _csv_response(rows: list[list[str]], header: list[str], filename: str) -> Re
 @login_required
 def placement_csv(campaign_id: int, placement_id: int) -> ResponseReturnValue:
     try:
-        placement, rows = services.placement_export(current_actor(), placement_id)
+        placement, rows = exports.placement_export(current_actor(), placement_id)
     except DomainError as exc:
         abort_for(exc)
     if placement.campaign_id != campaign_id:
         abort(404)
-    return _csv_response(rows, services.EXPORT_HEADER, f"placement-{placement.id}-results.csv")
+    return _csv_response(rows, exports.EXPORT_HEADER, f"placement-{placement.id}-results.csv")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -226,7 +225,7 @@ def imports() -> ResponseReturnValue:
         if form.validate_on_submit():
             upload = form.file.data
             try:
-                metric_import = services.upload(actor, upload.stream, upload.filename)
+                metric_import = uploads.upload(actor, upload.stream, upload.filename)
             except DomainError as exc:
                 if exc.status_code in (403, 404, 413):
                     abort_for(exc)
@@ -238,12 +237,12 @@ def imports() -> ResponseReturnValue:
         "metrics/imports.html",
         form=form,
         may_write=may_write,
-        history=services.history(actor),
+        history=history.history(actor),
         action_form=ConfirmForm(),
     ), status
 
 
-def _settings_form(preview: services.Preview) -> SettingsForm:
+def _settings_form(preview: metric_imports.Preview) -> SettingsForm:
     settings = preview.metric_import.settings
     form = SettingsForm(
         date_order=settings.get("date_order", "iso"),
@@ -262,9 +261,9 @@ def _settings_form(preview: services.Preview) -> SettingsForm:
 def show_import(import_id: int) -> ResponseReturnValue:
     actor = current_actor()
     try:
-        metric_import = services.get_import(actor, import_id)
+        metric_import = history.get_import(actor, import_id)
         if metric_import.status == ImportStatus.PREVIEW.value:
-            preview = services.preview(actor, import_id)
+            preview = metric_imports.preview(actor, import_id)
             return render_template(
                 "metrics/preview.html",
                 preview=preview,
@@ -288,7 +287,7 @@ def show_import(import_id: int) -> ResponseReturnValue:
 @login_required
 def import_progress(import_id: int) -> ResponseReturnValue:
     try:
-        metric_import = services.get_import(current_actor(), import_id)
+        metric_import = history.get_import(current_actor(), import_id)
     except DomainError as exc:
         abort_for(exc)
     progress = jobs.get_progress(import_id) or {}
@@ -312,7 +311,7 @@ def import_settings(import_id: int) -> ResponseReturnValue:
     mapping = [request.form.get(f"column-{i}", "") for i in range(min(headers_count, 500))]
     placement = form.placement_id.data or ""
     try:
-        services.change_settings(
+        metric_imports.change_settings(
             actor,
             import_id,
             mapping=mapping,
@@ -335,7 +334,7 @@ def confirm_import(import_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     try:
-        metric_import = services.confirm(
+        metric_import = metric_imports.confirm(
             actor,
             import_id,
             post_costs=bool(form.post_costs.data),
@@ -357,7 +356,7 @@ def discard_import(import_id: int) -> ResponseReturnValue:
     if not ConfirmForm().validate_on_submit():
         abort(400)
     try:
-        services.discard(current_actor(), import_id)
+        metric_imports.discard(current_actor(), import_id)
     except DomainError as exc:
         abort_for(exc)
     flash("Upload discarded; nothing was imported.", "info")
@@ -368,9 +367,9 @@ def discard_import(import_id: int) -> ResponseReturnValue:
 @login_required
 def replaced_csv(import_id: int) -> ResponseReturnValue:
     try:
-        metric_import, rows = services.replaced_days(current_actor(), import_id)
+        metric_import, rows = exports.replaced_days(current_actor(), import_id)
     except DomainError as exc:
         abort_for(exc)
     return _csv_response(
-        rows, services.EXPORT_HEADER, f"import-{metric_import.id}-replaced-values.csv"
+        rows, exports.EXPORT_HEADER, f"import-{metric_import.id}-replaced-values.csv"
     )

@@ -24,7 +24,7 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from comarketing.extensions import db
-from comarketing.metrics import services as metrics
+from comarketing.metrics import entry
 from tests import factories
 from tests.campaign_helpers import add_placement, commit, joint_campaign, solo_campaign, spend
 from tests.offer_helpers import actor
@@ -50,7 +50,7 @@ def bearer(app: Flask, world: factories.World, make_token: Callable[..., str]) -
         # Results and spend, so the campaign report answers with every list filled.
         pm = actor(world.a.email("partner_manager"))
         day = {"day": "2027-03-02", "impressions": "10", "reach": "5", "leads": "1"}
-        metrics.upsert_days(pm, placement, [{**day, "revenue": "1.50", "cost": "0.50"}])
+        entry.upsert_days(pm, placement, [{**day, "revenue": "1.50", "cost": "0.50"}])
         commit(world.a.email("partner_manager"), solo, 10_000)
         spend(world.a.email("partner_manager"), solo, placement, 500, occurred_on=date(2027, 3, 2))
         solo_campaign(world.c.email("partner_manager"), f"Gamma {world.canary}")

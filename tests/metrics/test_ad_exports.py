@@ -13,7 +13,8 @@ import sqlalchemy as sa
 
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import services
+from comarketing.metrics import imports as metric_imports
+from comarketing.metrics import runs, uploads
 from comarketing.metrics.models import DailyMetric
 from tests import campaign_helpers as ch
 from tests.fixtures.ad_exports.expected import EXPECTED, FOLDER
@@ -42,7 +43,7 @@ def spring(app, world):
 
 def _upload(app, email: str, name: str):
     with app.app_context(), (FOLDER / name).open("rb") as stream:
-        return services.upload(actor(email), stream, name).id
+        return uploads.upload(actor(email), stream, name).id
 
 
 def _stored(app, ids: dict[str, int]) -> list[dict]:
@@ -74,7 +75,7 @@ def test_platform_exports_map_themselves_and_store_the_expected_rows(app, spring
     spec = EXPECTED[name]
     import_id = _upload(app, email, name)
     with app.app_context():
-        preview = services.preview(actor(email), import_id)
+        preview = metric_imports.preview(actor(email), import_id)
         mapping = {
             header: field
             for header, field in zip(preview.layout.headers, preview.mapping, strict=True)
@@ -85,8 +86,8 @@ def test_platform_exports_map_themselves_and_store_the_expected_rows(app, spring
         assert preview.problems == []
         assert preview.errors == []
         assert preview.skipped_rows == spec["skipped_lines"]
-        services.confirm(actor(email), import_id, post_costs=False)
-        result = services.run_import(import_id)
+        metric_imports.confirm(actor(email), import_id, post_costs=False)
+        result = runs.run_import(import_id)
         assert result.status == "succeeded", (result.message, result.errors[:5])
         assert result.rows_skipped == len(spec["skipped_lines"])
     expected = sorted(
@@ -102,8 +103,8 @@ def test_the_same_export_in_csv_and_excel_gives_the_same_rows(app, spring):
     for name in ("google_ads.csv", "google_ads_excel.csv"):
         import_id = _upload(app, email, name)
         with app.app_context():
-            services.confirm(actor(email), import_id, post_costs=False)
-            assert services.run_import(import_id).status == "succeeded"
+            metric_imports.confirm(actor(email), import_id, post_costs=False)
+            assert runs.run_import(import_id).status == "succeeded"
         results.append(_stored(app, ids))
     assert results[0] == results[1] and len(results[0]) == len(EXPECTED["google_ads.csv"]["rows"])
 
@@ -114,20 +115,20 @@ def test_malformed_files_are_refused_with_row_column_and_reason(app, spring, nam
     spec = EXPECTED[name]
     with app.app_context(), (FOLDER / name).open("rb") as stream:
         try:
-            import_id = services.upload(actor(email), stream, name).id
+            import_id = uploads.upload(actor(email), stream, name).id
         except ValidationFailed as exc:
             [error] = spec["errors"]
             assert error["row"] is None or f"line {error['row']}" in exc.message
             assert error["reason_contains"].lower() in exc.message.lower()
             return
     with app.app_context():
-        preview = services.preview(actor(email), import_id)
+        preview = metric_imports.preview(actor(email), import_id)
         if preview.problems:
             [error] = spec["errors"]
             assert any(error["reason_contains"].lower() in p.lower() for p in preview.problems)
             return
-        services.confirm(actor(email), import_id, post_costs=False)
-        result = services.run_import(import_id)
+        metric_imports.confirm(actor(email), import_id, post_costs=False)
+        result = runs.run_import(import_id)
         assert result.status == "failed"
         got = [(e["row"], e["column"], e["value"]) for e in result.errors]
         want = [(e["row"], e["column"], e["value"]) for e in spec["errors"]]

@@ -11,7 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from comarketing.extensions import db
-from comarketing.metrics import services
+from comarketing.metrics import imports as metric_imports
+from comarketing.metrics import runs, uploads
 from comarketing.metrics.models import DailyMetric, ReplacedDay
 from tests.metrics.conftest import PM
 from tests.offer_helpers import actor
@@ -32,10 +33,10 @@ def test_two_concurrent_uploads_of_the_same_days_leave_one_row_per_day(app, scen
     with app.app_context():
         imports = []
         for clicks in (11, 22):
-            upload = services.upload(
+            upload = uploads.upload(
                 actor(email), io.BytesIO(_file(scene.a_placement, clicks)), "r.csv"
             )
-            services.confirm(actor(email), upload.id, post_costs=True)
+            metric_imports.confirm(actor(email), upload.id, post_costs=True)
             imports.append(upload.id)
         db.session.remove()
     barrier = threading.Barrier(2)
@@ -45,7 +46,7 @@ def test_two_concurrent_uploads_of_the_same_days_leave_one_row_per_day(app, scen
         with app.app_context():
             barrier.wait()
             try:
-                outcomes[index] = services.run_import(imports[index]).status
+                outcomes[index] = runs.run_import(imports[index]).status
             except Exception as exc:  # recorded for the assertion message
                 outcomes[index] = exc
             finally:

@@ -11,7 +11,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from comarketing.extensions import db
-from comarketing.metrics import services
+from comarketing.metrics import entry, runs, uploads
+from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.models import VALUE_FIELDS, DailyMetric, MetricRollup
 from comarketing.money import to_decimal_string
 from tests.metrics.conftest import PM
@@ -107,7 +108,7 @@ def test_the_rollup_always_equals_the_daily_rows(app, scene, operations):
         for kind, second, payload in operations:
             placement = placements[int(second)]
             if kind == "upsert":
-                services.upsert_days(actor(email), placement, _items(payload))
+                entry.upsert_days(actor(email), placement, _items(payload))
             elif kind == "file":
                 lines = [
                     "date,placement_id,impressions,reach,clicks,leads,conversions,revenue,cost"
@@ -130,13 +131,13 @@ def test_the_rollup_always_equals_the_daily_rows(app, scene, operations):
                             ]
                         )
                     )
-                upload = services.upload(
+                upload = uploads.upload(
                     actor(email), io.BytesIO(("\n".join(lines) + "\n").encode()), "r.csv"
                 )
-                services.confirm(actor(email), upload.id, post_costs=False, import_again=True)
-                assert services.run_import(upload.id).status == "succeeded"
+                metric_imports.confirm(actor(email), upload.id, post_costs=False, import_again=True)
+                assert runs.run_import(upload.id).status == "succeeded"
             else:
-                services.delete_days(
+                entry.delete_days(
                     actor(email), placement, [FIRST + timedelta(days=o) for o in payload]
                 )
             assert _rollup_by_month() == _raw_by_month()

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from comarketing.campaigns.models import Placement
 from comarketing.extensions import db
-from comarketing.metrics import services
+from comarketing.metrics import entry
 from comarketing.metrics.models import DailyMetric
 from comarketing.money import to_decimal_string
 from tests.metrics.conftest import PM, import_id_from, upload
@@ -57,7 +57,7 @@ def test_an_exported_csv_imports_back_unchanged(app, client, login_as, scene, da
         db.session.get(Placement, scene.a_placement).name = name
         db.session.commit()
         items = [{"day": (FIRST + timedelta(days=n)).isoformat(), **v} for n, v in days.items()]
-        services.upsert_days(actor(email), scene.a_placement, items)
+        entry.upsert_days(actor(email), scene.a_placement, items)
         before = _rows(scene.a_placement)
     url = f"/campaigns/{scene.campaign_id}/placements/{scene.a_placement}/metrics.csv"
     exported = client.get(url).data

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from comarketing.budgets.models import LedgerEntry
 from comarketing.errors import Forbidden, NotFound, ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import services
+from comarketing.metrics import entry, placements, uploads
 from comarketing.metrics.models import ColumnMapping, DailyMetric, MetricImport, ReplacedDay
 from tests.campaign_helpers import assert_ledger_consistent
 from tests.metrics.conftest import PM, import_id_from, upload
@@ -75,9 +75,9 @@ def confirm(client, import_id: int, **data: str):
 def test_loading_a_day_again_replaces_it_and_keeps_the_old_values(app, scene):
     pm = scene.world.a.email(PM)
     with app.app_context():
-        first = services.upsert_days(actor(pm), scene.a_placement, [day("2027-03-01")])
-        again = services.upsert_days(actor(pm), scene.a_placement, [day("2027-03-01")])
-        changed = services.upsert_days(
+        first = entry.upsert_days(actor(pm), scene.a_placement, [day("2027-03-01")])
+        again = entry.upsert_days(actor(pm), scene.a_placement, [day("2027-03-01")])
+        changed = entry.upsert_days(
             actor(pm), scene.a_placement, [day("2027-03-01", clicks="25", cost="12.50")]
         )
         assert (first.rows_written, again.rows_unchanged, changed.rows_replaced) == (1, 1, 1)
@@ -105,8 +105,8 @@ def test_loading_a_day_again_replaces_it_and_keeps_the_old_values(app, scene):
 )
 def test_bad_values_are_refused_with_row_column_and_reason(app, scene, values, column, reason):
     pm = scene.world.a.email(PM)
-    with app.app_context(), pytest.raises(services.RowsInvalid) as refused:
-        services.upsert_days(
+    with app.app_context(), pytest.raises(entry.RowsInvalid) as refused:
+        entry.upsert_days(
             actor(pm),
             scene.a_placement,
             [day("2027-03-01"), day("2027-03-02", **values)],
@@ -122,18 +122,18 @@ def test_bad_values_are_refused_with_row_column_and_reason(app, scene, values, c
 def test_only_the_owning_party_writes_and_every_party_reads(app, scene):
     days = [day("2027-03-01")]
     with app.app_context():
-        services.upsert_days(actor(scene.world.b.email(PM)), scene.b_placement, days)
+        entry.upsert_days(actor(scene.world.b.email(PM)), scene.b_placement, days)
         with pytest.raises(Forbidden):
-            services.upsert_days(actor(scene.world.a.email(PM)), scene.b_placement, days)
+            entry.upsert_days(actor(scene.world.a.email(PM)), scene.b_placement, days)
         with pytest.raises(Forbidden):
-            services.upsert_days(actor(scene.world.a.email("analyst")), scene.a_placement, days)
+            entry.upsert_days(actor(scene.world.a.email("analyst")), scene.a_placement, days)
         with pytest.raises(Forbidden):
-            services.upsert_days(actor(scene.world.a.email("approver")), scene.a_placement, days)
+            entry.upsert_days(actor(scene.world.a.email("approver")), scene.a_placement, days)
         with pytest.raises(NotFound):
-            services.upsert_days(actor(scene.world.c.email(PM)), scene.a_placement, days)
+            entry.upsert_days(actor(scene.world.c.email(PM)), scene.a_placement, days)
         with pytest.raises(NotFound):
-            services.placement_days(actor(scene.world.c.email("admin")), scene.b_placement)
-        read = services.placement_days(actor(scene.world.a.email("analyst")), scene.b_placement)
+            placements.placement_days(actor(scene.world.c.email("admin")), scene.b_placement)
+        read = placements.placement_days(actor(scene.world.a.email("analyst")), scene.b_placement)
         assert [m.day for m in read] == [date(2027, 3, 1)]
 
 
@@ -175,7 +175,7 @@ def test_the_grid_saves_days_and_shows_errors_in_their_cells(app, client, login_
 
 def test_a_partner_sees_the_results_read_only(app, client, login_as, scene):
     with app.app_context():
-        services.upsert_days(actor(scene.world.a.email(PM)), scene.a_placement, [day("2027-03-01")])
+        entry.upsert_days(actor(scene.world.a.email(PM)), scene.a_placement, [day("2027-03-01")])
     login_as(scene.world.b.email(PM))
     url = f"/campaigns/{scene.campaign_id}/placements/{scene.a_placement}"
     html = client.get(url + "?month=2027-03").get_data(as_text=True)
@@ -189,8 +189,8 @@ def test_the_placement_page_runs_the_same_queries_for_one_day_or_sixty(
 ):
     pm = scene.world.a.email(PM)
     with app.app_context():
-        services.upsert_days(actor(pm), scene.a_placement, [day("2027-03-01")])
-        services.upsert_days(
+        entry.upsert_days(actor(pm), scene.a_placement, [day("2027-03-01")])
+        entry.upsert_days(
             actor(scene.world.b.email(PM)),
             scene.b_placement,
             [day(f"2027-03-{n:02d}") for n in range(1, 32)]
@@ -530,7 +530,7 @@ def test_only_placement_owners_can_upload(app, client, login_as, scene):
     login_as(scene.world.a.email("analyst"))
     assert upload(client, b"date,impressions\n2027-03-01,1\n").status_code == 403
     with app.app_context(), pytest.raises(ValidationFailed):
-        services.upload(actor(scene.world.c.email(PM)), io.BytesIO(b"date,impressions\n"), "x.csv")
+        uploads.upload(actor(scene.world.c.email(PM)), io.BytesIO(b"date,impressions\n"), "x.csv")
 
 
 def test_files_above_the_form_limit_but_within_the_upload_limit_are_accepted(make_app, world):

@@ -20,7 +20,7 @@ from comarketing.accounts.models import Organization, User
 from comarketing.budgets import balances, reversals
 from comarketing.errors import NotFound
 from comarketing.extensions import db
-from comarketing.metrics import services as metrics
+from comarketing.metrics import entry
 from comarketing.metrics.models import CampaignGoalEvent
 from comarketing.notifications import MailOptOut, Notification
 from comarketing.outbox import OutboxMessage
@@ -82,7 +82,7 @@ def seeded(app, world) -> Seeded:
         email = ch.add_placement(pm, campaign, world.a.id, channel="email", name="Alpha mail")
         social = ch.add_placement(pm, campaign, world.a.id, channel="social", name="Alpha social")
         banner = ch.add_placement(pm, campaign, world.a.id, channel="display", name="Alpha banner")
-        metrics.upsert_days(
+        entry.upsert_days(
             actor(pm),
             email,
             [
@@ -92,7 +92,7 @@ def seeded(app, world) -> Seeded:
                 _day("2027-03-08", 10),
             ],
         )
-        metrics.upsert_days(
+        entry.upsert_days(
             actor(pm),
             social,
             [_day("2027-03-02", 100, 5, revenue="5.50"), _day("2027-03-05", 500)],
@@ -331,7 +331,7 @@ def test_every_table_exports_with_numbers_as_numbers_and_a_safe_name(
     with app.app_context():
         joint = ch.joint_campaign(world, name='Été "launch" / ../../etc')
         ch.spend(world.a.email(PM), joint.id, joint.a_placement, 30_000, occurred_on=START)
-        metrics.upsert_days(actor(world.a.email(PM)), joint.a_placement, [_day("2027-03-02", 90)])
+        entry.upsert_days(actor(world.a.email(PM)), joint.a_placement, [_day("2027-03-02", 90)])
         db.session.remove()
     login_as(world.a.email("analyst"))
     for fmt in ("csv", "xlsx"):
@@ -434,7 +434,7 @@ def test_the_report_runs_the_same_queries_for_two_placements_or_twelve(
             ch.commit(pm, campaign, 1_000_000, occurred_on=START)
             for i in range(n):
                 placement = ch.add_placement(pm, campaign, world.a.id, name=f"P{i}")
-                metrics.upsert_days(
+                entry.upsert_days(
                     actor(pm), placement, [_day("2027-03-02", 10 + i, i), _day("2027-03-09", 5)]
                 )
                 ch.spend(pm, campaign, placement, 100 + i, occurred_on=date(2027, 3, 2))
@@ -484,12 +484,12 @@ def test_reaching_a_goal_tells_every_party_once_even_when_the_day_is_loaded_agai
         )
         db.session.add(MailOptOut(user_id=world.b.user_ids["analyst"], kind="goal_reached"))
         db.session.commit()
-        metrics.upsert_days(actor(a_pm), joint.a_placement, [_day("2027-03-01", 30_000)])
+        entry.upsert_days(actor(a_pm), joint.a_placement, [_day("2027-03-01", 30_000)])
         db.session.remove()
     assert _goal_notifications(app, joint.id) == []
 
     with app.app_context():
-        metrics.upsert_days(actor(b_pm), joint.b_placement, [_day("2027-03-02", 20_000)])
+        entry.upsert_days(actor(b_pm), joint.b_placement, [_day("2027-03-02", 20_000)])
         db.session.remove()
     told = _goal_notifications(app, joint.id)
     expected = _party_users(app, world.a.id, world.b.id)
@@ -507,10 +507,10 @@ def test_reaching_a_goal_tells_every_party_once_even_when_the_day_is_loaded_agai
         assert [(e.campaign_id, e.goal) for e in events] == [(joint.id, "reach")]
         # The same day again, a changed day, a day taken below and back above the goal:
         # nobody is told twice.
-        metrics.upsert_days(actor(b_pm), joint.b_placement, [_day("2027-03-02", 20_000)])
-        metrics.upsert_days(actor(b_pm), joint.b_placement, [_day("2027-03-02", 25_000)])
-        metrics.upsert_days(actor(b_pm), joint.b_placement, [_day("2027-03-02", 1)])
-        metrics.upsert_days(actor(b_pm), joint.b_placement, [_day("2027-03-02", 40_000)])
+        entry.upsert_days(actor(b_pm), joint.b_placement, [_day("2027-03-02", 20_000)])
+        entry.upsert_days(actor(b_pm), joint.b_placement, [_day("2027-03-02", 25_000)])
+        entry.upsert_days(actor(b_pm), joint.b_placement, [_day("2027-03-02", 1)])
+        entry.upsert_days(actor(b_pm), joint.b_placement, [_day("2027-03-02", 40_000)])
         db.session.remove()
     assert _goal_notifications(app, joint.id) == told
     assert not set(_party_users(app, world.c.id)) & {u for u, _ in told}
@@ -529,9 +529,9 @@ def test_each_goal_is_celebrated_on_its_own(app, world):
             target_revenue_minor=5_000,
         )
         placement = ch.add_placement(pm, campaign, world.a.id)
-        metrics.upsert_days(actor(pm), placement, [_day("2027-03-01", 100, 9, revenue="49.99")])
-        metrics.upsert_days(actor(pm), placement, [_day("2027-03-02", 1, 1)])
-        metrics.upsert_days(actor(pm), placement, [_day("2027-03-03", 1, 0, revenue="0.01")])
+        entry.upsert_days(actor(pm), placement, [_day("2027-03-01", 100, 9, revenue="49.99")])
+        entry.upsert_days(actor(pm), placement, [_day("2027-03-02", 1, 1)])
+        entry.upsert_days(actor(pm), placement, [_day("2027-03-03", 1, 0, revenue="0.01")])
         db.session.remove()
     titles = [t for _, t in _goal_notifications(app, campaign)]
     per_user = len(_party_users(app, world.a.id))
@@ -589,9 +589,7 @@ def test_two_parties_reaching_the_goal_at_the_same_moment_tell_everyone_once(app
 
     with app.app_context():
         joint = ch.joint_campaign(world)  # reach goal 50,000
-        metrics.upsert_days(
-            actor(world.a.email(PM)), joint.a_placement, [_day("2027-03-01", 40_000)]
-        )
+        entry.upsert_days(actor(world.a.email(PM)), joint.a_placement, [_day("2027-03-01", 40_000)])
         db.session.remove()
     barrier = threading.Barrier(2)
     outcomes: list[object] = [None, None]
@@ -605,7 +603,7 @@ def test_two_parties_reaching_the_goal_at_the_same_moment_tell_everyone_once(app
         with app.app_context():
             barrier.wait()
             try:
-                outcomes[index] = metrics.upsert_days(
+                outcomes[index] = entry.upsert_days(
                     actor(email), placement, [_day(day, 20_000)]
                 ).status
             except Exception as exc:  # recorded for the assertion message

@@ -16,7 +16,7 @@ from comarketing.budgets import reversals
 from comarketing.budgets.models import LedgerEntry
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
-from comarketing.metrics import services as metrics
+from comarketing.metrics import entry
 from comarketing.metrics.models import DailyMetric
 from comarketing.money import split_by_shares, to_decimal_string
 from comarketing.reports import frames, services
@@ -48,7 +48,7 @@ def _results(email: str, placement: int, seed: int, first: date = START, last: d
                 }
             )
         day += timedelta(days=1)
-    metrics.upsert_days(actor(email), placement, days)
+    entry.upsert_days(actor(email), placement, days)
 
 
 @pytest.fixture

@@ -30,7 +30,8 @@ from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor, Origin
 from comarketing.db import utcnow
 from comarketing.extensions import db
-from comarketing.metrics import services as metrics
+from comarketing.metrics import entry, uploads
+from comarketing.metrics.models import ImportSource
 from comarketing.money import SHARE_TOTAL
 from comarketing.notifications import Notification, Recipient
 from comarketing.offers import discussion, proposals, reviews
@@ -483,9 +484,9 @@ def _build_metrics(world: factories.World, ids: dict[str, Any]) -> dict[str, Any
     def enter(actor: Actor, placement_id: int, cost: str) -> int:
         day = {"day": first_day(placement_id), "impressions": "1000", "reach": "600"}
         day.update(clicks="30", leads="2", conversions="1", revenue="40.00", cost=cost)
-        metrics.upsert_days(actor, placement_id, [day], source=metrics.ImportSource.FORM)
+        entry.upsert_days(actor, placement_id, [day], source=ImportSource.FORM)
         day["clicks"] = "31"  # a correction, so the import has a replaced day to show
-        return metrics.upsert_days(actor, placement_id, [day], source=metrics.ImportSource.FORM).id
+        return entry.upsert_days(actor, placement_id, [day], source=ImportSource.FORM).id
 
     out: dict[str, Any] = {}
     for company in (world.a, world.b, world.c):
@@ -498,7 +499,7 @@ def _build_metrics(world: factories.World, ids: dict[str, Any]) -> dict[str, Any
             "date,placement_id,impressions,clicks,cost,note\n"
             f"{first_day(placement).isoformat()},{placement},900,20,4.50,Results{mark}\n"
         )
-        upload = metrics.upload(pm, io.BytesIO(content.encode()), f"results{mark}.csv")
+        upload = uploads.upload(pm, io.BytesIO(content.encode()), f"results{mark}.csv")
         out[f"{key}_file_import"] = upload.id
     a_pm = actor_for(world.a.email("partner_manager"))
     b_pm = actor_for(world.b.email("partner_manager"))

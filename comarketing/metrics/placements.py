@@ -1,0 +1,133 @@
+"""Placements as the metrics pages see them: which ones a company may write, one placement
+with its campaign and owner, its stored days and its totals.
+
+Every query is built from the actor's company (campaigns it is party to), so a placement of
+someone else's campaign is NotFound, never Forbidden.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+
+import sqlalchemy as sa
+
+from comarketing.campaigns.models import Campaign, CampaignParty, Placement
+from comarketing.context import Actor
+from comarketing.errors import NotFound
+from comarketing.extensions import db
+from comarketing.metrics.cleaning import PlacementInfo
+from comarketing.metrics.models import VALUE_FIELDS, DailyMetric
+from comarketing.money import exponent as currency_exponent
+from comarketing.policy import Action, authorize
+
+
+def _exponent(currency: str) -> int:
+    return currency_exponent(currency)
+
+
+def _party_campaigns(organization_id: int) -> sa.Select[int]:
+    return sa.select(CampaignParty.campaign_id).where(
+        CampaignParty.organization_id == organization_id
+    )
+
+
+def writable_placements(actor: Actor, ids: Iterable[int] | None = None) -> dict[int, PlacementInfo]:
+    """The placements the actor's company owns, in campaigns it is party to."""
+    authorize(actor.user, Action.WRITE_METRICS)
+    return owned_placements(actor.organization_id, ids)
+
+
+def owned_placements(
+    organization_id: int, ids: Iterable[int] | None = None
+) -> dict[int, PlacementInfo]:
+    query = (
+        sa.select(Placement, Campaign.currency)
+        .join(Campaign, Campaign.id == Placement.campaign_id)
+        .where(
+            Placement.owner_organization_id == organization_id,
+            Placement.campaign_id.in_(_party_campaigns(organization_id)),
+        )
+        .order_by(Placement.id)
+    )
+    if ids is not None:
+        query = query.where(Placement.id.in_(list(ids)))
+    return {
+        placement.id: PlacementInfo(
+            id=placement.id,
+            campaign_id=placement.campaign_id,
+            name=placement.name,
+            start_date=placement.start_date,
+            end_date=placement.end_date,
+            currency=currency,
+            exponent=_exponent(currency),
+        )
+        for placement, currency in db.session.execute(query).all()
+    }
+
+
+@dataclass
+class PlacementView:
+    placement: Placement
+    campaign: Campaign
+    owner_name: str
+    can_write: bool
+
+
+def get_placement(actor: Actor, placement_id: int) -> PlacementView:
+    """A placement of a campaign the actor's company is party to (others: NotFound)."""
+    authorize(actor.user, Action.VIEW_CAMPAIGNS)
+    from comarketing.accounts.models import Organization
+
+    row = db.session.execute(
+        sa.select(Placement, Campaign, Organization.name)
+        .join(Campaign, Campaign.id == Placement.campaign_id)
+        .join(Organization, Organization.id == Placement.owner_organization_id)
+        .where(
+            Placement.id == placement_id,
+            Placement.campaign_id.in_(_party_campaigns(actor.organization_id)),
+        )
+    ).one_or_none()
+    if row is None:
+        raise NotFound()
+    placement, campaign, owner = row
+    from comarketing.policy import can
+
+    can_write = (
+        can(actor.user, Action.WRITE_METRICS)
+        and placement.owner_organization_id == actor.organization_id
+    )
+    return PlacementView(placement, campaign, owner, can_write)
+
+
+def placement_days(
+    actor: Actor, placement_id: int, start: date | None = None, end: date | None = None
+) -> list[DailyMetric]:
+    get_placement(actor, placement_id)
+    query = sa.select(DailyMetric).where(DailyMetric.placement_id == placement_id)
+    if start:
+        query = query.where(DailyMetric.day >= start)
+    if end:
+        query = query.where(DailyMetric.day <= end)
+    return list(db.session.scalars(query.order_by(DailyMetric.day)))
+
+
+@dataclass(frozen=True)
+class Totals:
+    days: int
+    impressions: int
+    reach: int
+    clicks: int
+    leads: int
+    conversions: int
+    revenue_minor: int
+    cost_minor: int
+
+
+def placement_totals(placement_id: int) -> Totals:
+    sums = [sa.func.coalesce(sa.func.sum(getattr(DailyMetric, f)), 0) for f in VALUE_FIELDS]
+    row = db.session.execute(
+        sa.select(sa.func.count(), *sums).where(DailyMetric.placement_id == placement_id)
+    ).one()
+    return Totals(*(int(v) for v in row))

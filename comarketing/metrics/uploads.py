@@ -1,0 +1,146 @@
+"""Receiving a results file: storing it under its SHA-256, working out how to read it (layout,
+a saved or detected column mapping, date order, decimal mark) and opening an import in preview.
+Nothing is imported here; :mod:`comarketing.metrics.imports` shows the preview and confirms it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import secrets
+from pathlib import Path
+from typing import IO, Any
+
+import pandas as pd
+import sqlalchemy as sa
+from flask import current_app
+
+from comarketing import audit
+from comarketing.context import Actor
+from comarketing.errors import TooLarge, ValidationFailed
+from comarketing.extensions import db
+from comarketing.metrics import columns, reading
+from comarketing.metrics.models import ColumnMapping, ImportSource, ImportStatus, MetricImport
+from comarketing.metrics.placements import writable_placements
+from comarketing.policy import Action, authorize
+from comarketing.unit_of_work import transactional
+
+
+def upload_dir() -> Path:
+    configured = current_app.config.get("METRICS_UPLOAD_DIR")
+    path = Path(configured) if configured else Path(current_app.instance_path) / "uploads"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def stored_path(file_hash: str) -> Path:
+    return upload_dir() / f"{file_hash}.upload"
+
+
+def _store(stream: IO[bytes], limit: int) -> tuple[str, int]:
+    """Copy the upload to a file named by its SHA-256 (never by the name the client sent)."""
+    folder = upload_dir()
+    partial = folder / f"partial-{secrets.token_hex(8)}"
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with partial.open("wb") as out:
+            while block := stream.read(1024 * 1024):
+                size += len(block)
+                if size > limit:
+                    raise TooLarge(f"The file is larger than {limit // (1024 * 1024)} MB.")
+                digest.update(block)
+                out.write(block)
+        file_hash = digest.hexdigest()
+        os.replace(partial, stored_path(file_hash))
+    finally:
+        partial.unlink(missing_ok=True)
+    return file_hash, size
+
+
+def display_name(filename: str | None) -> str:
+    """The client's file name, for display only: no path, no control characters."""
+    name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1]
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>')
+    return name.strip()[:200] or "upload"
+
+
+@transactional
+def upload(actor: Actor, stream: IO[bytes], filename: str | None) -> MetricImport:
+    """Store an uploaded file and work out how to read it; nothing is imported yet."""
+    authorize(actor.user, Action.WRITE_METRICS)
+    if not writable_placements(actor):
+        raise ValidationFailed(
+            "Your company owns no placements yet: add one to a campaign first.", field="file"
+        )
+    limit = int(current_app.config["METRICS_UPLOAD_MAX_BYTES"])
+    file_hash, size = _store(stream, limit)
+    path = stored_path(file_hash)
+    try:
+        layout = reading.detect_layout(path)
+    except reading.UnreadableFile as exc:
+        raise ValidationFailed(str(exc), field="file") from exc
+    settings = _initial_settings(actor, path, layout)
+    metric_import = MetricImport(
+        organization_id=actor.organization_id,
+        created_by_id=actor.user_id,
+        source=ImportSource.FILE.value,
+        status=ImportStatus.PREVIEW.value,
+        filename=display_name(filename),
+        file_hash=file_hash,
+        file_size=size,
+        file_format=layout.file_format,
+        settings=settings,
+    )
+    db.session.add(metric_import)
+    db.session.flush()
+    audit.record(
+        "metrics.upload",
+        actor=actor,
+        organization_ids=[actor.organization_id],
+        target=metric_import,
+        file_hash=file_hash,
+        size=size,
+    )
+    db.session.commit()
+    return metric_import
+
+
+def _initial_settings(actor: Actor, path: Path, layout: reading.Layout) -> dict[str, Any]:
+    saved = db.session.scalar(
+        sa.select(ColumnMapping).where(
+            ColumnMapping.organization_id == actor.organization_id,
+            ColumnMapping.signature == layout_signature(layout),
+        )
+    )
+    if saved is not None:
+        settings = dict(saved.mapping)
+        settings["layout"] = layout.as_dict()
+        settings["mapping_source"] = "saved"
+        settings["mapping_saved_at"] = saved.updated_at.date().isoformat()
+        return settings
+    mapping = columns.auto_mapping(layout.headers)
+    sample = _sample(path, layout, mapping)
+    day_values = sample[mapping.index("day")] if "day" in mapping else pd.Series([], dtype=str)
+    money = [sample[i] for i, f in enumerate(mapping) if f in columns.MONEY_COLUMNS]
+    return {
+        "layout": layout.as_dict(),
+        "mapping": mapping,
+        "date_order": reading.guess_date_order(day_values),
+        "decimal": reading.guess_decimal(pd.concat(money)) if money else ".",
+        "placement_id": None,
+        "mapping_source": "detected",
+    }
+
+
+def layout_signature(layout: reading.Layout) -> str:
+    """What a saved column mapping is remembered by: the headers (and a CSV's delimiter)."""
+    delimiter = layout.delimiter if layout.file_format == "csv" else ""
+    return columns.signature(layout.headers, delimiter)
+
+
+def _sample(path: Path, layout: reading.Layout, mapping: list[str]) -> pd.DataFrame:
+    wanted = list(range(len(layout.headers)))
+    for chunk in reading.read_chunks(path, layout, wanted, chunk_rows=500):
+        return chunk.frame
+    return pd.DataFrame(columns=wanted, dtype=str)

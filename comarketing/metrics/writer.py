@@ -1,0 +1,283 @@
+"""The one write path every source goes through (form grid, API, file import): checked chunks
+become daily rows, the values they replace are kept with the import, the monthly rollup moves
+by the difference, and costs go to the ledger when asked — all inside the caller's transaction.
+
+Also the bookkeeping of an import's own row: opening it for a write and recording its counts.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, cast
+
+import pandas as pd
+import sqlalchemy as sa
+
+from comarketing.budgets import imported_costs
+from comarketing.campaigns.models import Campaign, Placement
+from comarketing.context import Actor
+from comarketing.db import utcnow
+from comarketing.extensions import db
+from comarketing.metrics import goals, rollup
+from comarketing.metrics.models import (
+    VALUE_FIELDS,
+    DailyMetric,
+    ImportSource,
+    ImportStatus,
+    MetricImport,
+    ReplacedDay,
+)
+
+
+@dataclass
+class WriteStats:
+    """What a writer did, for the import's row and the audit log."""
+
+    written: int = 0
+    replaced: int = 0
+    unchanged: int = 0
+    cost_delta: int = 0
+    campaigns: set[int] = field(default_factory=set)
+
+
+def _upsert_statement() -> Any:
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+    # The Core table, not the mapped class: an ORM bulk insert builds a command per row.
+    statement: Any = dialect.insert(DailyMetric.__table__)
+    updated = (*VALUE_FIELDS, "campaign_id", "currency", "import_id", "updated_at")
+    return statement.on_conflict_do_update(
+        index_elements=["placement_id", "day"],
+        set_={name: statement.excluded[name] for name in updated},
+    )
+
+
+def _records(frame: pd.DataFrame, names: Sequence[str]) -> list[dict[str, Any]]:
+    # tolist() gives Python ints and dates: database drivers do not take numpy scalars.
+    return [
+        dict(zip(names, values, strict=True))
+        for values in zip(*(frame[n].tolist() for n in names), strict=True)
+    ]
+
+
+def _execute_many(statement: Any, frame: pd.DataFrame, **constants: Any) -> None:
+    """One executemany of the frame's rows (plus ``constants`` on every row) straight on the
+    driver, each value converted by its column's type once per distinct value: SQLAlchemy's
+    per-row parameter handling cost several times the database's own work on a large file."""
+    connection = db.session.connection()
+    dialect = connection.dialect
+    table = statement.table
+    names = [*frame.columns, *constants]
+    compiled = statement.compile(dialect=dialect, column_keys=names)
+
+    def converted(name: str, values: list[Any]) -> list[Any]:
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is None:
+            return values
+        done: dict[Any, Any] = {}
+        return [done[v] if v in done else done.setdefault(v, process(v)) for v in values]
+
+    columns = [converted(n, frame[n].tolist()) for n in frame.columns]
+    columns += [converted(n, [value]) * len(frame) for n, value in constants.items()]
+    if compiled.positional:
+        order = [names.index(n) for n in compiled.positiontup]
+        params: list[Any] = list(zip(*(columns[i] for i in order), strict=True))
+    else:
+        keys = [compiled.escaped_bind_names.get(n, n) for n in names]
+        params = [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
+    connection.exec_driver_sql(compiled.string, params)
+
+
+def _differences(changed: pd.DataFrame) -> pd.DataFrame:
+    """New minus old for each written day (old = 0 for a new day), for the monthly rollup."""
+    delta = changed[["placement_id", "campaign_id", "day"]].copy()
+    delta["days"] = changed["import_id"].isna().astype("int64")
+    for name in VALUE_FIELDS:
+        delta[name] = changed[name].astype("int64") - changed[name + "_old"].fillna(0).astype(
+            "int64"
+        )
+    return delta
+
+
+def _stored_days(clean: pd.DataFrame, placement_ids: set[int]) -> pd.DataFrame:
+    """The stored values of the chunk's placements over the chunk's dates (to compare)."""
+    old_names = ["placement_id", "day", *VALUE_FIELDS, "currency", "import_id"]
+    return pd.DataFrame(
+        db.session.execute(
+            sa.select(*(getattr(DailyMetric, n) for n in old_names)).where(
+                DailyMetric.placement_id.in_(sorted(placement_ids)),
+                DailyMetric.day.between(min(clean["day"]), max(clean["day"])),
+            )
+        ).all(),
+        columns=old_names,
+    )
+
+
+class Writer:
+    """Writes checked chunks for one import, inside the caller's transaction."""
+
+    def __init__(self, actor: Actor, metric_import: MetricImport, *, post_costs: bool) -> None:
+        self.actor = actor
+        self.metric_import = metric_import
+        self.post_costs = post_costs
+        self.locked: set[int] = set()
+        self.stats = WriteStats()
+        self.upsert = _upsert_statement()
+
+    def lock(self, placement_ids: Iterable[int]) -> None:
+        """Lock, before any day is read, every placement the import may write (and, when costs
+        go to the ledger, their campaigns first), each kind in id order. Imports touching the
+        same placements then run one after the other, the replaced values recorded are the
+        ones really replaced, and no two imports can wait on each other in a cycle (a manual
+        expense locks only its campaign)."""
+        wanted = sorted(set(placement_ids) - self.locked)
+        if not wanted:
+            return
+        if self.post_costs:
+            db.session.execute(
+                sa.select(Campaign.id)
+                .where(
+                    Campaign.id.in_(
+                        sa.select(Placement.campaign_id).where(Placement.id.in_(wanted))
+                    )
+                )
+                .order_by(Campaign.id)
+                .with_for_update()
+            ).all()
+        db.session.execute(
+            sa.select(Placement.id)
+            .where(Placement.id.in_(wanted))
+            .order_by(Placement.id)
+            .with_for_update()
+        ).all()
+        self.locked.update(wanted)
+
+    def _lock(self, placement_ids: set[int]) -> None:
+        # Callers lock everything up front; this only guards a placement they did not name.
+        self.lock(placement_ids)
+
+    def write(self, clean: pd.DataFrame) -> list[dict[str, Any]]:
+        """Write one checked chunk; returns rows refused because an earlier chunk of the same
+        import already gave their placement and day."""
+        if clean.empty:
+            return []
+        placement_ids = {int(p) for p in clean["placement_id"].unique()}
+        self._lock(placement_ids)
+        merged = clean.merge(
+            _stored_days(clean, placement_ids),
+            on=["placement_id", "day"],
+            how="left",
+            suffixes=("", "_old"),
+        )
+        had = merged["import_id"].notna()
+        refused = self._repeated_rows(merged, had)
+        if refused:
+            return refused
+        same = had.copy()
+        for name in VALUE_FIELDS:
+            same &= merged[name] == merged[name + "_old"]
+        replaced = had & ~same
+        changed = merged[~same]
+        now = utcnow()
+        if replaced.any():
+            self._keep_replaced(merged[replaced])
+        if not changed.empty:
+            rows = changed[["placement_id", "day", "campaign_id", *VALUE_FIELDS, "currency"]]
+            _execute_many(self.upsert, rows, import_id=self.metric_import.id, updated_at=now)
+            rollup.apply(_differences(changed))
+        self.stats.written += len(changed)
+        self.stats.replaced += int(replaced.sum())
+        self.stats.unchanged += int(same.sum())
+        campaign_ids = {int(c) for c in clean["campaign_id"].unique()}
+        self.stats.campaigns |= campaign_ids
+        if self.post_costs:
+            self.stats.cost_delta += self._post_costs(clean)
+        return []
+
+    def _repeated_rows(self, merged: pd.DataFrame, had: pd.Series) -> list[dict[str, Any]]:
+        """Rows whose placement and day this import already wrote in an earlier chunk."""
+        repeated = had & (merged["import_id"] == self.metric_import.id)
+        return [
+            {
+                "row": int(row),
+                "column": "day",
+                "value": day.isoformat(),
+                "reason": "repeats a placement and day given in an earlier row",
+            }
+            for row, day in zip(merged["row"][repeated], merged["day"][repeated], strict=True)
+        ]
+
+    def _keep_replaced(self, old: pd.DataFrame) -> None:
+        """Keep the values the chunk replaces with this import (importing them back undoes it)."""
+        old = old.copy()
+        history = pd.DataFrame(
+            {
+                "import_id": self.metric_import.id,
+                "placement_id": old["placement_id"],
+                "day": old["day"],
+                **{n: old[n + "_old"].astype("int64") for n in VALUE_FIELDS},
+                "currency": old["currency_old"],
+                "previous_import_id": old["import_id"].astype("int64"),
+            }
+        )
+        db.session.execute(
+            # The table, not the class: a plain executemany, no ORM bulk bookkeeping.
+            sa.insert(cast(sa.Table, ReplacedDay.__table__)),
+            _records(history, list(history.columns)),
+        )
+
+    def _post_costs(self, clean: pd.DataFrame) -> int:
+        """Each written day's cost to the ledger; returns the change in posted costs."""
+        return imported_costs.sync_metric_costs(
+            self.actor,
+            [
+                imported_costs.DailyCost(
+                    campaign_id=int(c),
+                    placement_id=int(p),
+                    organization_id=self.actor.organization_id,
+                    day=d,
+                    cost_minor=int(cost),
+                )
+                for c, p, d, cost in zip(
+                    clean["campaign_id"].tolist(),
+                    clean["placement_id"].tolist(),
+                    clean["day"].tolist(),
+                    clean["cost_minor"].tolist(),
+                    strict=True,
+                )
+            ],
+            note=f"Daily cost from results import #{self.metric_import.id}",
+        )
+
+    def finish(self) -> None:
+        if self.post_costs:
+            imported_costs.check_within_commitments(self.stats.campaigns)
+        goals.announce_reached_goals(self.stats.campaigns)
+
+
+def new_import(actor: Actor, source: ImportSource, **fields: Any) -> MetricImport:
+    """A running import of the actor's company for a write from the grid or the API."""
+    metric_import = MetricImport(
+        organization_id=actor.organization_id,
+        created_by_id=actor.user_id,
+        source=source.value,
+        status=ImportStatus.RUNNING.value,
+        started_at=utcnow(),
+        **fields,
+    )
+    db.session.add(metric_import)
+    db.session.flush()
+    return metric_import
+
+
+def finish_import(metric_import: MetricImport, stats: WriteStats, rows_read: int) -> None:
+    """Mark the import succeeded with what its writer did."""
+    metric_import.status = ImportStatus.SUCCEEDED.value
+    metric_import.rows_read = rows_read
+    metric_import.rows_written = stats.written
+    metric_import.rows_replaced = stats.replaced
+    metric_import.rows_unchanged = stats.unchanged
+    metric_import.costs_posted_minor = stats.cost_delta
+    metric_import.finished_at = utcnow()
