@@ -19,7 +19,8 @@ from playwright.sync_api import Page, expect
 from comarketing.accounts.models import User
 from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor
-from comarketing.demo import DEMO_PASSWORD, seed
+from comarketing.demo import seed
+from comarketing.demo.companies import DEMO_PASSWORD
 from comarketing.extensions import db
 from comarketing.reports import services as reports
 

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from comarketing.accounts.models import Organization, User
 from comarketing.accounts.passwords import verify_password
 from comarketing.audit import AuditEvent
-from comarketing.demo import DEMO_PASSWORD
+from comarketing.demo.companies import DEMO_PASSWORD
 from comarketing.extensions import db
 from comarketing.partners.models import Partnership, Product
 

@@ -13,7 +13,8 @@ from comarketing.budgets.models import EntryKind, LedgerEntry
 from comarketing.campaigns.models import Campaign, Placement
 from comarketing.context import Actor
 from comarketing.db import utcnow
-from comarketing.demo import DEMO_PASSWORD, HISTORY
+from comarketing.demo.companies import DEMO_PASSWORD
+from comarketing.demo.history import HISTORY
 from comarketing.extensions import db
 from comarketing.metrics.models import VALUE_FIELDS, DailyMetric, MetricRollup
 from comarketing.reports import services as reports
