@@ -14,10 +14,11 @@ from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.errors import error_response
 from comarketing.api.idempotency import idempotent
-from comarketing.audiences import figures, services
+from comarketing.audiences import services
 from comarketing.audiences.normalize import Kind
 from comarketing.audiences.sketches import Estimate
 from comarketing.reports import services as reports
+from comarketing.reports.dedup import dashboard_figures
 
 KINDS = [k.value for k in Kind]
 
@@ -191,7 +192,7 @@ def dedup(query: dict[str, Any]) -> dict[str, Any]:
     )
     actor = current_actor()
     board = reports.dashboard(actor, period, filters)
-    result = figures.dashboard_figures(actor, board)
+    result = dashboard_figures(actor, board)
     return {
         "joint": _estimate(result.joint),
         "solo": _estimate(result.solo),

@@ -1,5 +1,5 @@
 """Pages: a placement's audience upload, the organization's existing-audience lists and the
-upload history, a campaign's target universe, and the dashboard's deduplicated-reach export.
+upload history, and a campaign's target universe.
 
 The placement, campaign and dashboard pages show these through small includes; their figures
 come from the template helpers registered here (``audience_panel``, ``campaign_audience``).
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -19,7 +19,6 @@ from comarketing.audiences.forms import AudienceUploadForm, NewListForm, Univers
 from comarketing.errors import DomainError
 from comarketing.metrics import placements
 from comarketing.policy import Action, can
-from comarketing.reports import exports
 from comarketing.web import abort_for, current_actor
 
 bp = Blueprint("audiences", __name__)
@@ -177,29 +176,3 @@ def set_universe(campaign_id: int) -> ResponseReturnValue:
         else:
             flash("Target universe saved.", "success")
     return redirect(url_for("reports.campaign_report", campaign_id=campaign_id) + "#reach")
-
-
-@bp.route("/reports/dedup.<any(csv, xlsx):fmt>")
-@login_required
-def export_dedup(fmt: str) -> ResponseReturnValue:
-    from comarketing.reports import views as report_views
-
-    try:
-        board, error = report_views._board()
-        if board is None:
-            abort(422, description=error)
-        table = figures.table(figures.dashboard_figures(current_actor(), board))
-    except DomainError as exc:
-        abort_for(exc)
-    name = exports.file_name(
-        "comarketing",
-        table.name,
-        board.period.start.isoformat(),
-        board.period.end.isoformat(),
-        extension=fmt,
-    )
-    body: Any = exports.to_csv(table) if fmt == "csv" else exports.to_xlsx(table)
-    mime = exports.CSV_MIME if fmt == "csv" else exports.XLSX_MIME
-    return Response(
-        body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'}
-    )

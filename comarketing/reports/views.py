@@ -9,17 +9,18 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from comarketing.audiences.figures import dashboard_figures
 from comarketing.campaigns.models import Channel
 from comarketing.errors import DomainError, ValidationFailed
 from comarketing.reports import (
     campaign_charts,
     campaign_service,
     campaign_tables,
+    dedup,
     exports,
     services,
     tables,
 )
+from comarketing.reports.exports import Table
 from comarketing.web import abort_for, current_actor
 
 bp = Blueprint("reports", __name__)
@@ -84,20 +85,28 @@ def dashboard() -> ResponseReturnValue:
         presets=services.PRESETS,
         channels=list(Channel),
         query=request.query_string.decode("ascii", "ignore"),
-        dedup=dashboard_figures(current_actor(), board),
+        dedup=dedup.dashboard_figures(current_actor(), board),
     ), (422 if error else 200)
 
 
-@bp.route("/reports/<any(headline, channel, partner, month):table>.<any(csv, xlsx):fmt>")
+def _dedup_table(board: services.Dashboard) -> Table:
+    return dedup.table(dedup.dashboard_figures(current_actor(), board))
+
+
+# The dashboard's tables, and its deduplicated-reach figures, as files.
+EXPORTS = {**tables.BUILDERS, "dedup": _dedup_table}
+
+
+@bp.route("/reports/<any(headline, channel, partner, month, dedup):table>.<any(csv, xlsx):fmt>")
 @login_required
 def export(table: str, fmt: str) -> ResponseReturnValue:
     try:
         board, error = _board()
+        if board is None:
+            abort(422, description=error)
+        built = EXPORTS[table](board)
     except DomainError as exc:
         abort_for(exc)
-    if board is None:
-        abort(422, description=error)
-    built = tables.BUILDERS[table](board)
     name = exports.file_name(
         "comarketing",
         built.name,

@@ -23,6 +23,7 @@ from comarketing.audiences import figures, services
 from comarketing.audiences.models import AudienceImport
 from comarketing.extensions import db
 from comarketing.reports import services as reports
+from comarketing.reports.dedup import dashboard_figures
 from tests import factories
 from tests.campaign_helpers import PM, add_placement, commit, joint_campaign, solo_campaign, spend
 from tests.offer_helpers import actor
@@ -91,9 +92,9 @@ def test_dashboard_figures(app: Flask, world: factories.World, setup: Setup) -> 
     with app.app_context():
         a = actor(world.a.email("analyst"))
         board = reports.dashboard(a, PERIOD)
-        dedup = figures.dashboard_figures(a, board)
+        dedup = dashboard_figures(a, board)
         b = actor(world.b.email("analyst"))
-        for_b = figures.dashboard_figures(b, reports.dashboard(b, PERIOD))
+        for_b = dashboard_figures(b, reports.dashboard(b, PERIOD))
     assert (dedup.joint.count, dedup.solo.count, dedup.existing.count) == (200, 30, 15)
     assert dedup.incremental.count == 155 and dedup.incremental.exact
     (overlap,) = dedup.overlaps

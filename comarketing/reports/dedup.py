@@ -1,0 +1,333 @@
+"""The dashboard's deduplicated reach, from the stored sketches: per organization and period,
+joint and solo, incremental reach, reach multipliers, overlaps with partners, and an estimate
+for the campaigns without audience data; the table its page, export and API share.
+
+Only counts leave this module, as in ``audiences.figures``: a party's figures combine its own
+sketches with the sketches of the joint campaigns it is a party to.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import pandas as pd
+import sqlalchemy as sa
+
+from comarketing.accounts.models import Organization
+from comarketing.audiences import figures as audience_figures
+from comarketing.audiences import sketches
+from comarketing.audiences.services import list_sketches
+from comarketing.audiences.sketches import Estimate
+from comarketing.campaigns.models import Campaign, CampaignParty
+from comarketing.context import Actor
+from comarketing.extensions import db
+from comarketing.policy import Action, authorize
+from comarketing.reports import queries
+from comarketing.reports.exports import Column, Table
+from comarketing.reports.services import Dashboard
+
+# ---------------------------------------------------------------------------------------------
+# Per organization and period (the dashboard)
+
+
+@dataclass(frozen=True)
+class Multiplier:
+    currency: str
+    joint_reach: Estimate
+    joint_spend_minor: int
+    solo_reach: Estimate
+    solo_spend_minor: int
+
+    @property
+    def value(self) -> Fraction | None:
+        if not (self.joint_spend_minor and self.solo_spend_minor and self.solo_reach.value):
+            return None
+        joint = Fraction(self.joint_reach.value) / self.joint_spend_minor
+        solo = Fraction(self.solo_reach.value) / self.solo_spend_minor
+        return joint / solo
+
+
+@dataclass(frozen=True)
+class Overlap:
+    partner_id: int
+    partner: str
+    campaigns: int
+    own: Estimate
+    theirs: Estimate
+    both: Estimate
+
+    @property
+    def share_of_own(self) -> float | None:
+        return self.both.value / self.own.value if self.own.value else None
+
+    @property
+    def share_of_theirs(self) -> float | None:
+        return self.both.value / self.theirs.value if self.theirs.value else None
+
+
+@dataclass(frozen=True)
+class Unsketched:
+    campaign_id: int
+    name: str
+    kind: str
+    estimate: audience_figures.CombinedEstimate
+
+
+@dataclass
+class DedupFigures:
+    joint: Estimate = sketches.ZERO
+    solo: Estimate = sketches.ZERO
+    incremental: Estimate = sketches.ZERO
+    existing: Estimate = sketches.ZERO
+    lists: int = 0
+    joint_campaigns: int = 0  # with at least one sketch
+    solo_campaigns: int = 0
+    placements_with_audience: int = 0
+    multipliers: list[Multiplier] = field(default_factory=list)
+    overlaps: list[Overlap] = field(default_factory=list)
+    unsketched: list[Unsketched] = field(default_factory=list)
+
+    @property
+    def any(self) -> bool:
+        return bool(self.placements_with_audience or self.unsketched or self.lists)
+
+
+def dashboard_figures(actor: Actor, board: Dashboard) -> DedupFigures:
+    """The deduplicated figures for the dashboard's organization, period and filters."""
+    authorize(actor.user, Action.VIEW_CAMPAIGNS)
+    org = actor.organization_id
+    period, filters = board.period, board.filters
+    scope = queries.Scope(
+        organization_id=org,
+        start=period.start,
+        end=period.end,
+        partner_id=filters.partner_id,
+        channel=filters.channel,
+        campaign_id=filters.campaign_id,
+    )
+    campaigns = board.campaigns.set_index("campaign_id") if not board.campaigns.empty else None
+    kind_of = {} if campaigns is None else campaigns["kind"].to_dict()
+    currency_of = {} if campaigns is None else campaigns["currency"].to_dict()
+    rows = [
+        r
+        for r in audience_figures.current_sketches(queries.scoped_campaigns(scope))
+        if r[4] <= period.end
+        and r[5] >= period.start
+        and (filters.channel is None or r[3] == filters.channel)
+        and r[1] in kind_of
+    ]
+    figures = DedupFigures(placements_with_audience=len(rows))
+    parsed = [(r[0], r[1], r[2], sketches.deserialize(r[6])) for r in rows]
+    joint = [s for _, c, _, s in parsed if kind_of[c] == "joint"]
+    solo = [s for _, c, _, s in parsed if kind_of[c] == "solo"]
+    joint_union, solo_union = sketches.union(joint), sketches.union(solo)
+    own_lists = [sketches.deserialize(data) for data in list_sketches(org)]
+    existing = sketches.union(own_lists)
+    figures.lists = len(own_lists)
+    figures.joint = sketches.estimate(joint_union)
+    figures.solo = sketches.estimate(solo_union)
+    figures.existing = sketches.estimate(existing)
+    figures.incremental = sketches.estimate(
+        sketches.a_not_b(joint_union, sketches.union([existing, solo_union]))
+    )
+    sketched = {c for _, c, _, _ in parsed}
+    figures.joint_campaigns = sum(1 for c in sketched if kind_of[c] == "joint")
+    figures.solo_campaigns = len(sketched) - figures.joint_campaigns
+    figures.multipliers = _multipliers(board.cells, parsed, kind_of, currency_of, sketched)
+    figures.overlaps = _overlaps(org, parsed, kind_of)
+    figures.unsketched = _unsketched(board.campaigns, sketched)
+    return figures
+
+
+def _multipliers(
+    cells: pd.DataFrame,
+    parsed: list[tuple[int, int, int, Any]],
+    kind_of: dict[int, str],
+    currency_of: dict[int, str],
+    sketched: set[int],
+) -> list[Multiplier]:
+    """Reach per unit of own spend, joint over solo, on deduplicated reach: the campaigns with
+    audience data only, spend from the dashboard's own figures."""
+    spend: dict[tuple[str, str], int] = defaultdict(int)
+    if not cells.empty:
+        mine = cells[cells["campaign_id"].isin(sketched)]
+        for (currency, kind), total in (
+            mine.groupby(["currency", "kind"])["spend_minor"].sum().items()
+        ):
+            spend[(str(currency), str(kind))] = int(total)
+    out = []
+    for currency in sorted({currency_of[c] for c in sketched}):
+        by_kind = {
+            kind: sketches.estimate(
+                sketches.union(
+                    [
+                        s
+                        for _, c, _, s in parsed
+                        if kind_of[c] == kind and currency_of[c] == currency
+                    ]
+                )
+            )
+            for kind in ("joint", "solo")
+        }
+        out.append(
+            Multiplier(
+                currency,
+                by_kind["joint"],
+                spend[(currency, "joint")],
+                by_kind["solo"],
+                spend[(currency, "solo")],
+            )
+        )
+    return out
+
+
+def _overlaps(
+    org: int, parsed: list[tuple[int, int, int, Any]], kind_of: dict[int, str]
+) -> list[Overlap]:
+    joint_ids = sorted({c for _, c, _, _ in parsed if kind_of[c] == "joint"})
+    if not joint_ids:
+        return []
+    partners = db.session.execute(
+        sa.select(CampaignParty.campaign_id, Organization.id, Organization.name)
+        .join(Organization, Organization.id == CampaignParty.organization_id)
+        .where(CampaignParty.campaign_id.in_(joint_ids), CampaignParty.organization_id != org)
+    ).all()
+    names: dict[int, str] = {}
+    campaigns_of: dict[int, set[int]] = defaultdict(set)
+    for campaign_id, partner_id, name in partners:
+        names[partner_id] = name
+        campaigns_of[partner_id].add(campaign_id)
+    out = []
+    for partner_id, campaign_ids in campaigns_of.items():
+        own = sketches.union([s for _, c, o, s in parsed if c in campaign_ids and o == org])
+        theirs = sketches.union(
+            [s for _, c, o, s in parsed if c in campaign_ids and o == partner_id]
+        )
+        out.append(
+            Overlap(
+                partner_id,
+                names[partner_id],
+                len(campaign_ids),
+                sketches.estimate(own),
+                sketches.estimate(theirs),
+                sketches.estimate(sketches.intersection(own, theirs)),
+            )
+        )
+    return sorted(out, key=lambda o: o.partner)
+
+
+def _unsketched(campaigns: pd.DataFrame, sketched: set[int]) -> list[Unsketched]:
+    if campaigns.empty:
+        return []
+    rest = campaigns[~campaigns["campaign_id"].isin(sketched)]
+    ids = [int(c) for c in rest["campaign_id"]]
+    if not ids:
+        return []
+    universes = dict(
+        db.session.execute(
+            sa.select(Campaign.id, Campaign.target_universe).where(Campaign.id.in_(ids))
+        ).all()
+    )
+    reaches = audience_figures.placement_reaches(ids)
+    return [
+        Unsketched(
+            int(record["campaign_id"]),
+            str(record["name"]),
+            str(record["kind"]),
+            audience_figures.combined_estimate(
+                reaches.get(int(record["campaign_id"]), []),
+                universes.get(int(record["campaign_id"])),
+            ),
+        )
+        for record in rest.sort_values("name").to_dict("records")
+    ]
+
+
+# ---------------------------------------------------------------------------------------------
+# The table pages and exports share
+
+
+def _estimate_row(figure: str, value: Estimate, note: str = "") -> dict[str, Any]:
+    return {
+        "figure": figure,
+        "value": value.count,
+        "lower": round(value.lower),
+        "upper": round(value.upper),
+        "exact": "yes" if value.exact else "no",
+        "shown": str(value),
+        "note": note,
+    }
+
+
+def table(figures: DedupFigures) -> Table:
+    rows = [
+        _estimate_row(
+            "Deduplicated joint reach",
+            figures.joint,
+            f"{figures.joint_campaigns} joint campaign(s) with audience data",
+        ),
+        _estimate_row(
+            "Deduplicated solo reach",
+            figures.solo,
+            f"{figures.solo_campaigns} solo campaign(s) with audience data",
+        ),
+        _estimate_row(
+            "Incremental reach of joint campaigns",
+            figures.incremental,
+            "reached jointly, in none of your lists nor your solo campaigns' audiences",
+        ),
+        _estimate_row("Your existing audience", figures.existing, f"{figures.lists} list(s)"),
+    ]
+    for m in figures.multipliers:
+        value = m.value
+        rows.append(
+            {
+                "figure": f"Reach multiplier on deduplicated reach ({m.currency})",
+                "ratio": value,
+                "shown": "—" if value is None else f"{float(value):.2f}",
+                "note": "reach per unit of your own spend, joint / solo; estimate"
+                if not (m.joint_reach.exact and m.solo_reach.exact)
+                else "reach per unit of your own spend, joint / solo",
+            }
+        )
+    for o in figures.overlaps:
+        rows.append(
+            {
+                **_estimate_row(f"Audience overlap with {o.partner}", o.both),
+                "note": (
+                    f"{_share(o.share_of_own)} of your reach in {o.campaigns} joint "
+                    f"campaign(s), {_share(o.share_of_theirs)} of theirs"
+                ),
+            }
+        )
+    for u in figures.unsketched:
+        rows.append(
+            {
+                "figure": f"Combined reach of {u.name} ({u.kind})",
+                "value": u.estimate.reach,
+                "exact": "no",
+                "shown": u.estimate.label,
+                "note": "no audience data",
+            }
+        )
+    return Table(
+        name="deduplicated-reach",
+        columns=[
+            Column("figure", "Figure"),
+            Column("value", "Value", "int"),
+            Column("lower", "Lower bound (95 %)", "int"),
+            Column("upper", "Upper bound (95 %)", "int"),
+            Column("exact", "Exact"),
+            Column("ratio", "Ratio", "ratio"),
+            Column("shown", "As shown"),
+            Column("note", "Note"),
+        ],
+        rows=rows,
+    )
+
+
+def _share(value: float | None) -> str:
+    return "—" if value is None else f"{value * 100:.1f} %"
