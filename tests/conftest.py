@@ -111,7 +111,7 @@ def migrated(database_url: str) -> str:
     return database_url
 
 
-def empty_all_tables(app: Flask) -> None:
+def empty_all_tables(app: Flask, dispose: bool = True) -> None:
     with app.app_context():
         db.session.remove()
         tables = [t.name for t in db.metadata.sorted_tables]
@@ -121,7 +121,8 @@ def empty_all_tables(app: Flask) -> None:
             else:
                 for name in reversed(tables):
                     conn.execute(sa.text(f"DELETE FROM {name}"))
-        db.engine.dispose()
+        if dispose:
+            db.engine.dispose()
 
 
 _SUPERUSER: dict[str, bool] = {}
@@ -148,22 +149,54 @@ def _empty_postgresql(conn: sa.Connection, tables: list[str]) -> None:
     )
 
 
-@pytest.fixture
-def make_app(migrated: str) -> Iterator[Any]:
-    """Build apps with extra configuration; every table is emptied after the test."""
-    apps: list[Flask] = []
+@pytest.fixture(scope="session")
+def shared_app(migrated: str) -> Iterator[Flask]:
+    """The app of every test that asks for no configuration of its own.
 
-    def build(**overrides: Any) -> Flask:
+    Building an app compiles ~110 URL rules (a quarter of a second); built once, the suite
+    spends that time on tests. What a test may leave on it is put back after the test: its
+    configuration, its rate-limit counters and the rows in every table.
+    """
+    app = create_app(base_config(migrated))
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+def reset_shared_app(app: Flask, config: dict[str, Any]) -> None:
+    from comarketing.extensions import limiter
+
+    app.config.clear()
+    app.config.update(config)
+    # A fresh store for the rate-limit counters (init_app does not add the hooks twice), as a
+    # new app would have; it also undoes an app of the test that re-bound the limiter.
+    limiter.init_app(app)
+
+
+@pytest.fixture
+def make_app(migrated: str, shared_app: Flask) -> Iterator[Any]:
+    """Build apps with extra configuration; without any, the shared app, unless the test adds
+    routes of its own (``own=True``). Every table is emptied after the test."""
+    apps: list[Flask] = []
+    config = dict(shared_app.config)
+
+    def build(own: bool = False, **overrides: Any) -> Flask:
+        if not (own or overrides):
+            if shared_app not in apps:
+                apps.insert(0, shared_app)
+            return shared_app
         app = create_app({**base_config(migrated), **overrides})
         apps.append(app)
         return app
 
     yield build
     if apps:
-        empty_all_tables(apps[0])
+        empty_all_tables(apps[0], dispose=apps[0] is not shared_app)
         for extra in apps[1:]:
             with extra.app_context():
                 db.engine.dispose()
+    if shared_app in apps:
+        reset_shared_app(shared_app, config)
 
 
 @pytest.fixture

@@ -292,7 +292,7 @@ class Body(Schema):
 
 def error_app(make_app: Any, **config: Any) -> Flask:
     """The real app plus a throwaway API blueprint whose endpoints raise each kind of error."""
-    app = make_app(**config)
+    app = make_app(own=True, **config)
     bp = APIBlueprint("api_errors_test", __name__, url_prefix="/api/v1/test-errors")
     csrf.exempt(bp)
 
@@ -403,7 +403,7 @@ def test_a_read_token_may_not_write(make_app, world, make_token):
     """``require_write``: 403 JSON for a read token, the handler for a write token."""
     from comarketing.api.auth import auth, require_write
 
-    app = make_app()
+    app = make_app(own=True)
     bp = APIBlueprint("api_write_test", __name__, url_prefix="/api/v1/test-write")
     csrf.exempt(bp)
     calls: list[str] = []

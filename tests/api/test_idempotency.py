@@ -71,6 +71,12 @@ class Endpoint:
         return rows
 
 
+@pytest.fixture
+def app(make_app: Any) -> Flask:
+    """These tests add an API endpoint of their own, so they have an app of their own."""
+    return make_app(own=True)
+
+
 def build_endpoint(app: Flask) -> Endpoint:
     endpoint = Endpoint(app)
     bp = APIBlueprint("idempotency_test", __name__, url_prefix="/api/v1/test-idempotency")

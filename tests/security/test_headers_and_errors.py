@@ -55,7 +55,7 @@ def assert_security_headers(response: Any, *, static: bool = False) -> None:
 
 
 def app_with_failing_route(make_app: Any) -> Flask:
-    app = make_app()
+    app = make_app(own=True)
 
     def boom() -> str:
         raise RuntimeError(BOOM)
