@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from comarketing.accounts.models import Organization
 from comarketing.campaigns.models import Campaign, CampaignParty
+from comarketing.collateral.access import visible_campaign
 from comarketing.collateral.models import CollateralAsset, CollateralUsage, ReviewStatus
-from comarketing.collateral.services import visible_campaign
 from comarketing.context import Actor
 from comarketing.extensions import db
 from comarketing.policy import Action, authorize
