@@ -21,14 +21,24 @@ from comarketing.policy import Action, authorize
 # Drafts may be added to, versioned and reviewed while their offer is open.
 OPEN_OFFER = (OfferStatus.DRAFT.value, OfferStatus.SENT.value)
 
+#: Joins an asset to its current version.
+IS_CURRENT_VERSION = sa.and_(
+    CollateralVersion.asset_id == CollateralAsset.id,
+    CollateralVersion.number == CollateralAsset.current_version_number,
+)
 
-def visible_assets(organization_id: int) -> sa.Select[CollateralAsset]:
-    mine = sa.select(CampaignParty.campaign_id).where(
+
+def campaign_ids_of(organization_id: int) -> sa.Select[int]:
+    """The campaigns the company takes part in, as a subquery to build visibility from."""
+    return sa.select(CampaignParty.campaign_id).where(
         CampaignParty.organization_id == organization_id
     )
+
+
+def visible_assets(organization_id: int) -> sa.Select[CollateralAsset]:
     return sa.select(CollateralAsset).where(
         sa.or_(
-            CollateralAsset.campaign_id.in_(mine),
+            CollateralAsset.campaign_id.in_(campaign_ids_of(organization_id)),
             # A draft is seen by exactly those who see its offer: an unsent offer's drafts are
             # the proposer's alone.
             sa.and_(

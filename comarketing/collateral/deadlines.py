@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 from comarketing.business_days import add_business_days
 from comarketing.collateral import reviews
-from comarketing.collateral.access import OPEN_OFFER, asset_party_ids
+from comarketing.collateral.access import IS_CURRENT_VERSION, OPEN_OFFER, asset_party_ids
 from comarketing.collateral.common import DECIDERS, MARKETING, notify_asset, people
 from comarketing.collateral.models import (
     CollateralAsset,
@@ -47,10 +47,27 @@ def run_deadlines(now: datetime | None = None) -> ReminderRun:
         if not waiting:
             continue
         if now >= due:
-            _flag_overdue(asset, version, waiting, now=now, due=due)
+            version.overdue_notice_sent_at = now
+            version.reminder_sent_at = version.reminder_sent_at or now
+            notify_asset(
+                asset,
+                people(waiting, DECIDERS) + people([version.author_organization_id], MARKETING),
+                kind="review_overdue",
+                title=f"Overdue review: {asset.title}",
+                text=f"The creative review of \u201c{asset.title}\u201d (version "
+                f"{version.number}) was due {due:%A %d %B %Y, %H:%M} UTC and is now overdue.",
+            )
             result.overdue += 1
         elif version.reminder_sent_at is None and add_business_days(now, 1) >= due:
-            _remind(asset, version, waiting, now=now, due=due)
+            version.reminder_sent_at = now
+            notify_asset(
+                asset,
+                people(waiting, DECIDERS),
+                kind="review_reminder",
+                title=f"Review due soon: {asset.title}",
+                text=f"Your creative review of \u201c{asset.title}\u201d (version "
+                f"{version.number}) is due {due:%A %d %B %Y, %H:%M} UTC.",
+            )
             result.reminded += 1
     db.session.commit()
     return result
@@ -61,13 +78,7 @@ def _versions_in_review() -> Sequence[sa.Row[CollateralAsset, CollateralVersion]
     run holds)."""
     return db.session.execute(
         sa.select(CollateralAsset, CollateralVersion)
-        .join(
-            CollateralVersion,
-            sa.and_(
-                CollateralVersion.asset_id == CollateralAsset.id,
-                CollateralVersion.number == CollateralAsset.current_version_number,
-            ),
-        )
+        .join(CollateralVersion, IS_CURRENT_VERSION)
         .where(
             CollateralAsset.status == ReviewStatus.IN_REVIEW.value,
             CollateralVersion.review_due_at.is_not(None),
@@ -82,42 +93,3 @@ def _versions_in_review() -> Sequence[sa.Row[CollateralAsset, CollateralVersion]
         )
         .with_for_update(of=CollateralVersion, skip_locked=True)
     ).all()
-
-
-def _flag_overdue(
-    asset: CollateralAsset,
-    version: CollateralVersion,
-    waiting: list[int],
-    *,
-    now: datetime,
-    due: datetime,
-) -> None:
-    version.overdue_notice_sent_at = now
-    version.reminder_sent_at = version.reminder_sent_at or now
-    notify_asset(
-        asset,
-        people(waiting, DECIDERS) + people([version.author_organization_id], MARKETING),
-        kind="review_overdue",
-        title=f"Overdue review: {asset.title}",
-        text=f"The creative review of \u201c{asset.title}\u201d (version "
-        f"{version.number}) was due {due:%A %d %B %Y, %H:%M} UTC and is now overdue.",
-    )
-
-
-def _remind(
-    asset: CollateralAsset,
-    version: CollateralVersion,
-    waiting: list[int],
-    *,
-    now: datetime,
-    due: datetime,
-) -> None:
-    version.reminder_sent_at = now
-    notify_asset(
-        asset,
-        people(waiting, DECIDERS),
-        kind="review_reminder",
-        title=f"Review due soon: {asset.title}",
-        text=f"Your creative review of \u201c{asset.title}\u201d (version "
-        f"{version.number}) is due {due:%A %d %B %Y, %H:%M} UTC.",
-    )

@@ -14,7 +14,13 @@ import sqlalchemy as sa
 
 from comarketing import audit, signals
 from comarketing.collateral import assets, reviews
-from comarketing.collateral.access import home_party_ids, is_unsent, require_open, visible_offer
+from comarketing.collateral.access import (
+    IS_CURRENT_VERSION,
+    home_party_ids,
+    is_unsent,
+    require_open,
+    visible_offer,
+)
 from comarketing.collateral.common import committing
 from comarketing.collateral.models import (
     CollateralAsset,
@@ -75,13 +81,7 @@ def _send_drafts_for_review(sender: Actor, /, *, offer_id: int, sent_at: datetim
     sent_before = sa.exists().where(CollateralReview.version_id == CollateralVersion.id)
     rows = db.session.execute(
         sa.select(CollateralAsset, CollateralVersion)
-        .join(
-            CollateralVersion,
-            sa.and_(
-                CollateralVersion.asset_id == CollateralAsset.id,
-                CollateralVersion.number == CollateralAsset.current_version_number,
-            ),
-        )
+        .join(CollateralVersion, IS_CURRENT_VERSION)
         .where(
             CollateralAsset.offer_id == offer_id,
             CollateralAsset.campaign_id.is_(None),

@@ -16,7 +16,9 @@ from comarketing.accounts.models import Organization, User
 from comarketing.campaigns.models import Campaign, CampaignParty
 from comarketing.collateral import files, workflow
 from comarketing.collateral.access import (
+    IS_CURRENT_VERSION,
     OPEN_OFFER,
+    campaign_ids_of,
     load_asset,
     visible_assets,
     visible_campaign,
@@ -238,13 +240,7 @@ def overview(actor: Actor) -> Overview:
     ).all()
     cards = _cards([asset for asset, _ in rows])
     campaign_names = {asset.id: name or "" for asset, name in rows}
-    campaign_ids = list(
-        db.session.scalars(
-            sa.select(CampaignParty.campaign_id).where(
-                CampaignParty.organization_id == actor.organization_id
-            )
-        )
-    )
+    campaign_ids = list(db.session.scalars(campaign_ids_of(actor.organization_id)))
     names = dict(
         db.session.execute(
             sa.select(Campaign.id, Campaign.name).where(Campaign.id.in_(campaign_ids))
@@ -276,13 +272,7 @@ def _waiting_for(organization_id: int, asset_ids: Sequence[int]) -> set[int]:
         db.session.scalars(
             sa.select(CollateralAsset.id)
             .join(CollateralAssetParty, CollateralAssetParty.asset_id == CollateralAsset.id)
-            .join(
-                CollateralVersion,
-                sa.and_(
-                    CollateralVersion.asset_id == CollateralAsset.id,
-                    CollateralVersion.number == CollateralAsset.current_version_number,
-                ),
-            )
+            .join(CollateralVersion, IS_CURRENT_VERSION)
             .where(
                 CollateralAsset.id.in_(asset_ids),
                 CollateralAsset.status == ReviewStatus.IN_REVIEW.value,

@@ -10,9 +10,13 @@ import sqlalchemy as sa
 
 from comarketing import audit, notifications
 from comarketing.accounts.models import Organization, User
-from comarketing.campaigns.models import CampaignParty
 from comarketing.collateral import workflow
-from comarketing.collateral.access import campaign_party_ids, load_asset, visible_campaign
+from comarketing.collateral.access import (
+    campaign_ids_of,
+    campaign_party_ids,
+    load_asset,
+    visible_campaign,
+)
 from comarketing.collateral.common import MARKETING, MAX_DESCRIPTION, clean_text, people
 from comarketing.collateral.models import (
     CollateralAsset,
@@ -76,9 +80,7 @@ def request_rows(actor: Actor, campaign_ids: Sequence[int]) -> list[RequestRow]:
 
 def _load_request(actor: Actor, request_id: int, *, lock: bool = False) -> CollateralRequest:
     authorize(actor.user, Action.VIEW_COLLATERAL)
-    mine = sa.select(CampaignParty.campaign_id).where(
-        CampaignParty.organization_id == actor.organization_id
-    )
+    mine = campaign_ids_of(actor.organization_id)
     query = sa.select(CollateralRequest).where(
         CollateralRequest.id == request_id, CollateralRequest.campaign_id.in_(mine)
     )
