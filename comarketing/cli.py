@@ -112,7 +112,7 @@ def send_outbox() -> None:
 @with_appcontext
 def send_reminders() -> None:
     """Review reminders, overdue notices and offer expiry (run from cron, e.g. hourly)."""
-    from comarketing.collateral.services import run_deadlines as run_collateral_deadlines
+    from comarketing.collateral.deadlines import run_deadlines as run_collateral_deadlines
     from comarketing.offers.deadlines import run_deadlines
 
     result = run_deadlines()

@@ -12,8 +12,8 @@ import sqlalchemy as sa
 
 from comarketing.accounts.models import Organization
 from comarketing.campaigns.models import Campaign, CampaignParty
+from comarketing.collateral.access import campaign_ids_of, visible_campaign
 from comarketing.collateral.models import CollateralAsset, CollateralUsage, ReviewStatus
-from comarketing.collateral.services import visible_campaign
 from comarketing.context import Actor
 from comarketing.extensions import db
 from comarketing.policy import Action, authorize
@@ -156,7 +156,5 @@ def campaign_report(actor: Actor, campaign_id: int) -> CollateralReport:
 def organization_report(actor: Actor) -> CollateralReport:
     """Every campaign the company takes part in; partners' downloads of shared assets count."""
     authorize(actor.user, Action.VIEW_COLLATERAL)
-    mine = sa.select(CampaignParty.campaign_id).where(
-        CampaignParty.organization_id == actor.organization_id
-    )
+    mine = campaign_ids_of(actor.organization_id)
     return _report(actor.user.organization.name, mine)

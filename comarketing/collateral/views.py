@@ -15,7 +15,16 @@ from wtforms import SelectChoice
 
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.accounts.models import Organization
-from comarketing.collateral import reports, services
+from comarketing.collateral import (
+    access,
+    assets,
+    downloads,
+    drafts,
+    queries,
+    reports,
+    requests,
+    reviews,
+)
 from comarketing.collateral.forms import (
     AssetForm,
     DeliverForm,
@@ -46,10 +55,10 @@ def collateral_thumbnail(data: bytes | None) -> str | None:
     return thumbnail_url(data)
 
 
-def _version_input(form: AssetForm | VersionForm) -> services.VersionInput:
+def _version_input(form: AssetForm | VersionForm) -> assets.VersionInput:
     upload = form.file.data
     has_file = upload is not None and bool(getattr(upload, "filename", ""))
-    return services.VersionInput(
+    return assets.VersionInput(
         stream=upload.stream if has_file else None,
         filename=upload.filename if has_file else None,
         link=form.link.data or "",
@@ -69,7 +78,7 @@ def _refuse_or_attach(form: FlaskForm, exc: DomainError) -> None:
 def index() -> ResponseReturnValue:
     actor = current_actor()
     try:
-        overview = services.overview(actor)
+        overview = queries.overview(actor)
     except DomainError as exc:
         abort_for(exc)
     return render_template("collateral/index.html", overview=overview)
@@ -83,8 +92,8 @@ def _asset_form(parties: Sequence[Organization]) -> AssetForm:
     return form
 
 
-def _asset_input(form: AssetForm) -> services.AssetInput:
-    return services.AssetInput(
+def _asset_input(form: AssetForm) -> assets.AssetInput:
+    return assets.AssetInput(
         title=form.title.data or "",
         description=form.description.data or "",
         audience=form.audience.data or "",
@@ -116,7 +125,7 @@ def _create_on_post(
 def library(campaign_id: int) -> ResponseReturnValue:
     actor = current_actor()
     try:
-        view = services.library(actor, campaign_id)
+        view = queries.library(actor, campaign_id)
     except DomainError as exc:
         abort_for(exc)
     form = _asset_form(view.parties)
@@ -124,7 +133,7 @@ def library(campaign_id: int) -> ResponseReturnValue:
     created = _create_on_post(
         form,
         may_manage,
-        lambda: services.create_asset(actor, campaign_id, _asset_input(form), _version_input(form)),
+        lambda: assets.create_asset(actor, campaign_id, _asset_input(form), _version_input(form)),
     )
     if created is not None:
         return created
@@ -148,7 +157,7 @@ def offer_drafts(offer_id: int) -> ResponseReturnValue:
     offer is sent, and part of the joint campaign's library once it is approved."""
     actor = current_actor()
     try:
-        view = services.offer_drafts(actor, offer_id)
+        view = queries.offer_drafts(actor, offer_id)
     except DomainError as exc:
         abort_for(exc)
     form = _asset_form(view.parties)
@@ -156,7 +165,7 @@ def offer_drafts(offer_id: int) -> ResponseReturnValue:
     created = _create_on_post(
         form,
         may_manage,
-        lambda: services.create_offer_asset(
+        lambda: drafts.create_offer_asset(
             actor, offer_id, _asset_input(form), _version_input(form)
         ),
     )
@@ -186,7 +195,7 @@ def _asset_page(
 ) -> ResponseReturnValue:
     actor = current_actor()
     try:
-        view = services.asset_view(actor, asset_id)
+        view = queries.asset_view(actor, asset_id)
     except DomainError as exc:
         abort_for(exc)
     if review_form is None:
@@ -207,7 +216,7 @@ def new_version(asset_id: int) -> ResponseReturnValue:
     form = VersionForm()
     if form.validate_on_submit():
         try:
-            services.add_version(actor, asset_id, _version_input(form))
+            assets.add_version(actor, asset_id, _version_input(form))
         except DomainError as exc:
             _refuse_or_attach(form, exc)
         else:
@@ -222,7 +231,7 @@ def review(asset_id: int) -> ResponseReturnValue:
     form = ReviewForm()
     if form.validate_on_submit():
         try:
-            services.review(
+            reviews.review(
                 actor,
                 asset_id,
                 version_number=form.version.data or 0,
@@ -245,7 +254,7 @@ def _fetch(asset_id: int, action: str) -> Response:
     version = form.version.data or ""
     number = int(version) if version.isdigit() and 0 < int(version) < 2**31 else None
     try:
-        served = services.fetch(current_actor(), asset_id, action=action, version_number=number)
+        served = downloads.fetch(current_actor(), asset_id, action=action, version_number=number)
     except DomainError as exc:
         abort_for(exc)
     if served.link:
@@ -289,7 +298,7 @@ def new_request(campaign_id: int) -> ResponseReturnValue:
     form = RequestForm()
     if form.validate_on_submit():
         try:
-            services.create_request(
+            requests.create_request(
                 actor,
                 campaign_id,
                 title=form.title.data or "",
@@ -299,7 +308,7 @@ def new_request(campaign_id: int) -> ResponseReturnValue:
             abort_for(exc)
         return redirect(url_for("collateral.library", campaign_id=campaign_id) + "#requests", 303)
     try:
-        services.visible_campaign(actor, campaign_id)
+        access.visible_campaign(actor, campaign_id)
     except DomainError as exc:
         abort_for(exc)
     abort(422, description="Say what material you need.")
@@ -311,9 +320,9 @@ def _request_step(request_id: int, step: str) -> ResponseReturnValue:
         abort(400)
     try:
         if step == "vote":
-            found = services.vote(actor, request_id)
+            found = requests.vote(actor, request_id)
         else:
-            found = services.take_request(actor, request_id)
+            found = requests.take_request(actor, request_id)
     except DomainError as exc:
         abort_for(exc)
     return redirect(url_for("collateral.library", campaign_id=found.campaign_id) + "#requests", 303)
@@ -339,7 +348,7 @@ def deliver(request_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit() or not form.asset_id.data:
         abort(422, description="Choose the asset that answers the request.")
     try:
-        found = services.deliver_request(actor, request_id, form.asset_id.data)
+        found = requests.deliver_request(actor, request_id, form.asset_id.data)
     except DomainError as exc:
         abort_for(exc)
     return redirect(url_for("collateral.library", campaign_id=found.campaign_id) + "#requests", 303)

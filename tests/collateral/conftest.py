@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 from comarketing.accounts.models import User
 from comarketing.campaigns import lifecycle
-from comarketing.collateral import services as collateral
+from comarketing.collateral import assets
 from comarketing.context import Actor, Origin
 from comarketing.extensions import db
 from comarketing.money import SHARE_TOTAL
@@ -51,11 +51,9 @@ def joint_campaign(world, name: str = "Alpha and Beta spring") -> int:
 
 
 def upload_image(world, campaign_id: int, *, title: str = "Shelf banner", by: str | None = None):
-    data = collateral.AssetInput(
-        title=title, audience="customers", party_ids=[world.a.id, world.b.id]
-    )
-    first = collateral.VersionInput(stream=io.BytesIO(samples.png()), filename="banner.png")
-    return collateral.create_asset(
+    data = assets.AssetInput(title=title, audience="customers", party_ids=[world.a.id, world.b.id])
+    first = assets.VersionInput(stream=io.BytesIO(samples.png()), filename="banner.png")
+    return assets.create_asset(
         actor(by or world.a.email("partner_manager")), campaign_id, data, first
     )
 

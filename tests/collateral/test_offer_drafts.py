@@ -21,7 +21,7 @@ import comarketing
 from comarketing.accounts.models import User
 from comarketing.business_days import add_business_days
 from comarketing.campaigns.models import Campaign
-from comarketing.collateral import reports, services
+from comarketing.collateral import access, assets, drafts, reports, reviews
 from comarketing.collateral.models import (
     CollateralAsset,
     CollateralAssetParty,
@@ -132,7 +132,7 @@ def test_a_draft_follows_its_offer_from_unsent_to_the_campaign_library(app, worl
     with app.app_context():
         asset = db.session.get(CollateralAsset, asset_id)
         assert (asset.offer_id, asset.campaign_id, asset.status) == (offer_id, None, "in_review")
-        version = services._version(asset)
+        version = access.asset_version(asset)
         assert version.review_due_at is None
         assert db.session.scalars(sa.select(CollateralReview)).all() == []
         db.session.remove()
@@ -160,7 +160,7 @@ def test_a_draft_follows_its_offer_from_unsent_to_the_campaign_library(app, worl
     with app.app_context():
         offer = db.session.get(Offer, offer_id)
         assert offer.sent_at is not None
-        version = services._version(db.session.get(CollateralAsset, asset_id))
+        version = access.asset_version(db.session.get(CollateralAsset, asset_id))
         assert version.review_due_at == add_business_days(offer.sent_at, 2)
         revision = db.session.scalar(
             sa.select(OfferRevision).where(OfferRevision.offer_id == offer_id)
@@ -182,7 +182,7 @@ def test_a_draft_follows_its_offer_from_unsent_to_the_campaign_library(app, worl
     with app.app_context():
         asset = db.session.get(CollateralAsset, asset_id)
         assert (asset.status, asset.current_version_number) == ("in_review", 2)
-        assert services._version(asset).review_due_at is not None
+        assert access.asset_version(asset).review_due_at is not None
         db.session.remove()
     assert review(b_approver, asset_id, 2, "approved").status_code == 303
     with app.app_context():
@@ -238,7 +238,7 @@ def test_a_draft_on_a_sent_offer_goes_for_review_at_once(app, world):
     mail, _ = review_mail_and_bell(app, asset_id)
     assert mail == sorted([a.email(APPROVER), a.email("admin")])
     with app.app_context():
-        assert services._version(db.session.get(CollateralAsset, asset_id)).review_due_at
+        assert access.asset_version(db.session.get(CollateralAsset, asset_id)).review_due_at
         db.session.remove()
     # Only the offer's parties may own its drafts.
     refused = post_draft(b_pm, offer_id, [b.id, world.c.id])
@@ -291,11 +291,11 @@ def test_review_deadlines_cover_drafts_and_skip_those_of_closed_offers(app, worl
         closing = propose(a.email(PM), [a.id, b.id], make_terms([a.id, b.id], title="Winter"))
         ids = []
         for offer_id in (open_offer, closing):
-            data = services.AssetInput(title=f"Card {offer_id}", party_ids=[a.id, b.id])
-            first = services.VersionInput(stream=io.BytesIO(samples.png()), filename="c.png")
-            ids.append(services.create_offer_asset(a_pm, offer_id, data, first).id)
+            data = assets.AssetInput(title=f"Card {offer_id}", party_ids=[a.id, b.id])
+            first = assets.VersionInput(stream=io.BytesIO(samples.png()), filename="c.png")
+            ids.append(drafts.create_offer_asset(a_pm, offer_id, data, first).id)
             proposals.send(a_pm, offer_id)
-        version = services._version(db.session.get(CollateralAsset, ids[0]))
+        version = access.asset_version(db.session.get(CollateralAsset, ids[0]))
         assert version.review_due_at == datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
         proposals.withdraw(a_pm, closing, reason="Too late in the year")
         db.session.remove()
@@ -320,9 +320,9 @@ def test_owners_dropped_from_the_draft_offer_are_dropped_from_its_drafts(ctx, wo
     a, b, c = world.a, world.b, world.c
     b_pm = actor(b.email(PM))
     offer_id = propose(b.email(PM), [a.id, b.id, c.id])
-    data = services.AssetInput(title="Three-brand card", party_ids=[a.id, b.id, c.id])
-    first = services.VersionInput(link="https://example.com/card")
-    asset = services.create_offer_asset(b_pm, offer_id, data, first)
+    data = assets.AssetInput(title="Three-brand card", party_ids=[a.id, b.id, c.id])
+    first = assets.VersionInput(link="https://example.com/card")
+    asset = drafts.create_offer_asset(b_pm, offer_id, data, first)
     proposals.update_draft(b_pm, offer_id, partner_ids=[a.id], terms=make_terms([a.id, b.id]))
     proposals.send(b_pm, offer_id)
     owners = set(
@@ -344,14 +344,14 @@ def test_owners_dropped_from_the_draft_offer_are_dropped_from_its_drafts(ctx, wo
 def test_no_review_of_a_draft_before_its_offer_is_sent(ctx, world):
     a, b = world.a, world.b
     offer_id = propose(a.email(PM), [a.id, b.id])
-    data = services.AssetInput(title="Teaser", party_ids=[a.id, b.id])
-    asset = services.create_offer_asset(
-        actor(a.email(PM)), offer_id, data, services.VersionInput(link="https://example.com/t")
+    data = assets.AssetInput(title="Teaser", party_ids=[a.id, b.id])
+    asset = drafts.create_offer_asset(
+        actor(a.email(PM)), offer_id, data, assets.VersionInput(link="https://example.com/t")
     )
     with pytest.raises(Conflict):
-        services.review(actor(a.email(APPROVER)), asset.id, version_number=1, decision="approved")
-    services.add_version(
-        actor(a.email(PM)), asset.id, services.VersionInput(link="https://example.com/t2")
+        reviews.review(actor(a.email(APPROVER)), asset.id, version_number=1, decision="approved")
+    assets.add_version(
+        actor(a.email(PM)), asset.id, assets.VersionInput(link="https://example.com/t2")
     )
     assert db.session.scalar(sa.select(sa.func.count()).select_from(CollateralReview)) == 0
     assert (
@@ -466,11 +466,11 @@ def test_a_draft_added_while_its_offer_is_being_sent_is_still_sent_for_review(ap
                 in_context(
                     a.email("admin"),
                     lambda who, offer_id=offer_id: (
-                        services.create_offer_asset(
+                        drafts.create_offer_asset(
                             who,
                             offer_id,
-                            services.AssetInput(title="Card", party_ids=[a.id, b.id]),
-                            services.VersionInput(link="https://example.com/card"),
+                            assets.AssetInput(title="Card", party_ids=[a.id, b.id]),
+                            assets.VersionInput(link="https://example.com/card"),
                         ).id
                     ),
                 ),
@@ -478,7 +478,7 @@ def test_a_draft_added_while_its_offer_is_being_sent_is_still_sent_for_review(ap
         )
         assert sent == "sent" and isinstance(asset, int), (sent, asset)
         with app.app_context():
-            version = services._version(db.session.get(CollateralAsset, asset))
+            version = access.asset_version(db.session.get(CollateralAsset, asset))
             assert version.review_due_at is not None
             b_users = set(
                 db.session.scalars(sa.select(User.id).where(User.organization_id == b.id))

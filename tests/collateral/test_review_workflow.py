@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
-from comarketing.collateral import services, workflow
+from comarketing.collateral import access, assets, queries, reviews, workflow
 from comarketing.collateral.models import CollateralAsset, ReviewStatus
 from comarketing.errors import Conflict, Forbidden, InvalidTransition, ValidationFailed
 from comarketing.extensions import db
@@ -40,37 +40,37 @@ def test_the_table_allows_only_its_steps():
 def test_changes_requested_then_a_new_version_then_approval_makes_it_ready(ctx, world, ab_campaign):
     with freeze_time("2026-11-30 10:00:00"):
         asset = upload_image(world, ab_campaign)
-        version = services._version(asset)
+        version = access.asset_version(asset)
         # Two business days, the same rule as offers.
         assert version.review_due_at == datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
     assert asset.status == "in_review"
     b_approver = actor(world.b.email(APPROVER))
     with pytest.raises(ValidationFailed):
-        services.review(b_approver, asset.id, version_number=1, decision="changes_requested")
-    services.review(
+        reviews.review(b_approver, asset.id, version_number=1, decision="changes_requested")
+    reviews.review(
         b_approver, asset.id, version_number=1, decision="changes_requested", comment="Bigger logo"
     )
     assert db.session.get(CollateralAsset, asset.id).status == "changes_requested"
 
     with freeze_time("2026-12-04 16:00:00"):  # a Friday: due the next Tuesday
-        version = services.add_version(
+        version = assets.add_version(
             actor(world.a.email(PM)),
             asset.id,
-            services.VersionInput(
+            assets.VersionInput(
                 stream=io.BytesIO(samples.png("green")), filename="v2.png", note="Logo"
             ),
         )
     assert version.review_due_at == datetime(2026, 12, 8, 16, 0, tzinfo=UTC)
     # A decision on the old version no longer counts, nor can it be made now.
     with pytest.raises(Conflict):
-        services.review(b_approver, asset.id, version_number=1, decision="approved")
+        reviews.review(b_approver, asset.id, version_number=1, decision="approved")
     with pytest.raises(Forbidden):
-        services.review(actor(world.b.email(PM)), asset.id, version_number=2, decision="approved")
+        reviews.review(actor(world.b.email(PM)), asset.id, version_number=2, decision="approved")
     with pytest.raises(Conflict):  # A's own version counts as A's approval
-        services.review(
+        reviews.review(
             actor(world.a.email(APPROVER)), asset.id, version_number=2, decision="approved"
         )
-    services.review(b_approver, asset.id, version_number=2, decision="approved")
+    reviews.review(b_approver, asset.id, version_number=2, decision="approved")
     ready = db.session.get(CollateralAsset, asset.id)
     assert ready.status == "ready" and ready.ready_at is not None
     assert ready.current_version_number == 2
@@ -83,11 +83,11 @@ def test_a_company_outside_the_campaign_cannot_see_or_review(ctx, world, ab_camp
     from comarketing.errors import NotFound
 
     with pytest.raises(NotFound):
-        services.review(
+        reviews.review(
             actor(world.c.email("admin")), asset.id, version_number=1, decision="approved"
         )
     with pytest.raises(NotFound):
-        services.asset_view(actor(world.c.email("admin")), asset.id)
+        queries.asset_view(actor(world.c.email("admin")), asset.id)
 
 
 def run_cron(runner, at: str) -> str:

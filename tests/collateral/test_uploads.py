@@ -158,13 +158,13 @@ def test_a_crlf_and_quote_name_cannot_split_or_break_the_download_header(
     from tests.collateral.conftest import actor
 
     with app.app_context():
-        from comarketing.collateral import services
+        from comarketing.collateral import assets
 
-        data = services.AssetInput(title="Banner", audience="sales")
-        first = services.VersionInput(
+        data = assets.AssetInput(title="Banner", audience="sales")
+        first = assets.VersionInput(
             stream=io.BytesIO(samples.png()), filename='a"b\r\nX-Evil: 1;\\c.png'
         )
-        asset_id = services.create_asset(actor(world.a.email(PM)), ab_campaign, data, first).id
+        asset_id = assets.create_asset(actor(world.a.email(PM)), ab_campaign, data, first).id
         db.session.remove()
     login_as(world.a.email(PM))
     response = client.post(f"/collateral/assets/{asset_id}/download")

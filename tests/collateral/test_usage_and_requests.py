@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from freezegun import freeze_time
 
-from comarketing.collateral import reports, services
+from comarketing.collateral import downloads, reports, requests, reviews
 from comarketing.collateral.models import CollateralRequestVote, CollateralUsage
 from comarketing.extensions import db
 from comarketing.notifications import Notification
@@ -22,16 +22,16 @@ def test_report_counts_downloads_per_party_unused_share_and_time_to_ready(ctx, w
         unused = upload_image(world, ab_campaign, title="Unused banner")
         pending = upload_image(world, ab_campaign, title="Pending banner")
     with freeze_time("2026-11-30 16:00:00"):  # six hours to ready
-        services.review(b_approver, used.id, version_number=1, decision="approved")
+        reviews.review(b_approver, used.id, version_number=1, decision="approved")
     with freeze_time("2026-12-01 10:00:00"):  # a day to ready
-        services.review(b_approver, unused.id, version_number=1, decision="approved")
+        reviews.review(b_approver, unused.id, version_number=1, decision="approved")
     with freeze_time("2026-11-30 12:00:00"):  # before it was ready: not "since ready"
-        services.fetch(a_pm, unused.id, action="download")
+        downloads.fetch(a_pm, unused.id, action="download")
     with freeze_time("2026-12-02 09:00:00"):
-        services.fetch(a_pm, used.id, action="download")
-        services.fetch(a_pm, used.id, action="open")
-        services.fetch(actor(world.b.email(ANALYST)), used.id, action="download")
-        services.fetch(actor(world.a.email(ANALYST)), pending.id, action="download")
+        downloads.fetch(a_pm, used.id, action="download")
+        downloads.fetch(a_pm, used.id, action="open")
+        downloads.fetch(actor(world.b.email(ANALYST)), used.id, action="download")
+        downloads.fetch(actor(world.a.email(ANALYST)), pending.id, action="download")
 
     usage = db.session.execute(
         sa.select(CollateralUsage.user_id, CollateralUsage.organization_id, CollateralUsage.action)
@@ -81,7 +81,7 @@ def test_the_report_runs_a_fixed_number_of_queries(app, world, ab_campaign, quer
     with app.app_context():
         for n in range(6):
             asset = upload_image(world, ab_campaign, title=f"Banner {n}")
-            services.fetch(actor(world.b.email(ANALYST)), asset.id, action="download")
+            downloads.fetch(actor(world.b.email(ANALYST)), asset.id, action="download")
         db.session.remove()
     assert count() == few
 
@@ -89,7 +89,7 @@ def test_the_report_runs_a_fixed_number_of_queries(app, world, ab_campaign, quer
 def test_the_report_page_shows_downloads(app, client, login_as, world, ab_campaign):
     with app.app_context():
         asset = upload_image(world, ab_campaign, title="Counted banner")
-        services.fetch(actor(world.b.email(PM)), asset.id, action="download")
+        downloads.fetch(actor(world.b.email(PM)), asset.id, action="download")
         db.session.remove()
     login_as(world.a.email(ANALYST))
     page = client.get(f"/campaigns/{ab_campaign}/collateral/report").get_data(as_text=True)
@@ -101,19 +101,19 @@ def test_a_request_is_voted_once_per_user_taken_and_delivered_to_the_requester(
     ctx, world, ab_campaign
 ):
     requester = actor(world.b.email(ANALYST))
-    request = services.create_request(
+    request = requests.create_request(
         requester, ab_campaign, title="A one-page comparison for retail buyers"
     )
     for email in (world.a.email(ANALYST), world.a.email(ANALYST), world.b.email(PM)):
-        services.vote(actor(email), request.id)
+        requests.vote(actor(email), request.id)
     votes = db.session.scalar(
         sa.select(sa.func.count()).where(CollateralRequestVote.request_id == request.id)
     )
     assert votes == 2
     a_pm = actor(world.a.email(PM))
-    services.take_request(a_pm, request.id)
+    requests.take_request(a_pm, request.id)
     asset = upload_image(world, ab_campaign, title="Retail comparison")
-    delivered = services.deliver_request(a_pm, request.id, asset.id)
+    delivered = requests.deliver_request(a_pm, request.id, asset.id)
     assert delivered.status == "delivered" and delivered.asset_id == asset.id
     told = list(
         db.session.scalars(
@@ -132,6 +132,6 @@ def test_a_request_is_voted_once_per_user_taken_and_delivered_to_the_requester(
     from comarketing.errors import Forbidden, InvalidTransition
 
     with pytest.raises(InvalidTransition):
-        services.take_request(a_pm, request.id)
+        requests.take_request(a_pm, request.id)
     with pytest.raises(Forbidden):
-        services.take_request(actor(world.a.email(ANALYST)), request.id)
+        requests.take_request(actor(world.a.email(ANALYST)), request.id)

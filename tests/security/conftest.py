@@ -388,7 +388,7 @@ def _build_collateral(
     solo assets of B and C, nor Gamma's image on the B-C campaign (approved by B and
     downloaded by C) or the B-C request; all of those carry the canary.
     """
-    from comarketing.collateral import services as collateral
+    from comarketing.collateral import assets, downloads, requests, reviews
     from tests.collateral import samples
 
     a, b, c = world.a, world.b, world.c
@@ -396,14 +396,14 @@ def _build_collateral(
     a_pm, b_pm, c_pm = (actor_for(x.email("partner_manager")) for x in (a, b, c))
 
     def link(actor: Actor, campaign: int, title: str) -> int:
-        data = collateral.AssetInput(title=title, audience="sales")
-        first = collateral.VersionInput(link="https://example.com/deck")
-        return collateral.create_asset(actor, campaign, data, first).id
+        data = assets.AssetInput(title=title, audience="sales")
+        first = assets.VersionInput(link="https://example.com/deck")
+        return assets.create_asset(actor, campaign, data, first).id
 
     def image(actor: Actor, campaign: int, title: str, parties: list[int], name: str) -> int:
-        data = collateral.AssetInput(title=title, audience="customers", party_ids=parties)
-        first = collateral.VersionInput(stream=io.BytesIO(samples.png()), filename=name)
-        return collateral.create_asset(actor, campaign, data, first).id
+        data = assets.AssetInput(title=title, audience="customers", party_ids=parties)
+        first = assets.VersionInput(stream=io.BytesIO(samples.png()), filename=name)
+        return assets.create_asset(actor, campaign, data, first).id
 
     out: dict[str, Any] = {
         "a_asset": link(a_pm, ids["a_solo_campaign"], "Alpha sales deck"),
@@ -414,14 +414,14 @@ def _build_collateral(
             c_pm, bc, f"Gamma and Beta banner {canary}", [b.id, c.id], f"gamma {canary}.png"
         ),
     }
-    collateral.review(
+    reviews.review(
         actor_for(b.email("approver")), out["bc_asset"], version_number=1, decision="approved"
     )
-    collateral.fetch(c_pm, out["bc_asset"], action="download")
-    out["ab_request"] = collateral.create_request(
+    downloads.fetch(c_pm, out["bc_asset"], action="download")
+    out["ab_request"] = requests.create_request(
         actor_for(a.email("analyst")), ab, title="A one-page comparison for retail buyers"
     ).id
-    out["bc_request"] = collateral.create_request(
+    out["bc_request"] = requests.create_request(
         c_pm, bc, title=f"Gamma wants a flyer {canary}", description=f"Private {canary}"
     ).id
     return out
@@ -435,7 +435,7 @@ def _build_offer_drafts(world: factories.World, offer_ids: dict[str, Any]) -> di
     for A (A is a party, but the offer is not sent yet), nor Gamma's sheet on the B-C offer
     (downloaded by C before any campaign); both carry the canary.
     """
-    from comarketing.collateral import services as collateral
+    from comarketing.collateral import assets, downloads, drafts
     from comarketing.collateral.models import CollateralAsset
     from tests.collateral import samples
 
@@ -444,19 +444,19 @@ def _build_offer_drafts(world: factories.World, offer_ids: dict[str, Any]) -> di
     a_pm, b_pm, c_pm = (actor_for(x.email("partner_manager")) for x in (a, b, c))
 
     def image(actor: Actor, offer: str, title: str, parties: list[int], name: str) -> int:
-        data = collateral.AssetInput(title=title, audience="customers", party_ids=parties)
-        first = collateral.VersionInput(stream=io.BytesIO(samples.png()), filename=name)
-        return collateral.create_offer_asset(actor, offer_ids[offer], data, first).id
+        data = assets.AssetInput(title=title, audience="customers", party_ids=parties)
+        first = assets.VersionInput(stream=io.BytesIO(samples.png()), filename=name)
+        return drafts.create_offer_asset(actor, offer_ids[offer], data, first).id
 
     out: dict[str, Any] = {
         "ab_offer_asset": image(
             a_pm, "ab_sent_offer", "Alpha and Beta recipe card", [a.id, b.id], "recipe.png"
         ),
-        "ab_unsent_offer_asset": collateral.create_offer_asset(
+        "ab_unsent_offer_asset": drafts.create_offer_asset(
             a_pm,
             offer_ids["ab_draft_offer"],
-            collateral.AssetInput(title="Alpha draft teaser", audience="sales"),
-            collateral.VersionInput(link="https://example.com/teaser"),
+            assets.AssetInput(title="Alpha draft teaser", audience="sales"),
+            assets.VersionInput(link="https://example.com/teaser"),
         ).id,
         "ba_unsent_offer_asset": image(
             b_pm, "ba_draft_offer", f"Beta secret teaser {canary}", [a.id, b.id], "teaser.png"
@@ -465,7 +465,7 @@ def _build_offer_drafts(world: factories.World, offer_ids: dict[str, Any]) -> di
             c_pm, "bc_sent_offer", f"Gamma chips sheet {canary}", [b.id, c.id], f"{canary}.png"
         ),
     }
-    collateral.fetch(c_pm, out["bc_offer_asset"], action="download")
+    downloads.fetch(c_pm, out["bc_offer_asset"], action="download")
     out["next_asset"] = db.session.scalar(sa.select(sa.func.max(CollateralAsset.id))) + 1
     return out
 

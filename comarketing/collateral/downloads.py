@@ -1,0 +1,62 @@
+"""Downloads and opens of an asset's versions: every one is recorded (who, which company,
+which version) before the file or link is handed back; the usage reports count them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from comarketing.collateral import files
+from comarketing.collateral.access import asset_version, load_asset
+from comarketing.collateral.models import CollateralUsage, UsageAction
+from comarketing.context import Actor
+from comarketing.errors import NotFound
+from comarketing.extensions import db
+from comarketing.unit_of_work import transactional
+
+
+@dataclass(frozen=True)
+class Served:
+    """What to send back: a stored file (``path``) or a link to follow (``link``)."""
+
+    path: Path | None
+    file_type: files.FileType | None
+    download_name: str
+    inline: bool
+    link: str | None = None
+
+
+@transactional
+def fetch(actor: Actor, asset_id: int, *, action: str, version_number: int | None = None) -> Served:
+    """Record who downloaded or opened which version, then say what to send."""
+    asset = load_asset(actor, asset_id)
+    try:
+        usage_action = UsageAction(action)
+    except ValueError as exc:  # pragma: no cover - the views pass one of the two
+        raise NotFound() from exc
+    version = asset_version(asset, version_number)
+    db.session.add(
+        CollateralUsage(
+            asset_id=asset.id,
+            version_id=version.id,
+            campaign_id=asset.campaign_id,
+            organization_id=actor.organization_id,
+            user_id=actor.user_id,
+            action=usage_action.value,
+        )
+    )
+    db.session.commit()
+    if version.link_url:
+        return Served(None, None, "", inline=False, link=version.link_url)
+    file_type = files.KNOWN_TYPES.get(version.media_type or "")
+    if file_type is None or not version.file_hash:  # pragma: no cover - stored ones are known
+        raise NotFound()
+    path = files.stored_path(version.file_hash)
+    if not path.exists():
+        raise NotFound()
+    return Served(
+        path=path,
+        file_type=file_type,
+        download_name=files.download_name(version.filename, file_type),
+        inline=usage_action is UsageAction.OPEN and file_type.previews_inline,
+    )
