@@ -28,11 +28,13 @@ test: install browser-deps
 	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgresql
 
 test-sqlite: install
-	$(PY) -m pytest
+	@start=$$(date +%s); $(PY) -m pytest; status=$$?; \
+	echo "SQLite pass: $$(( $$(date +%s) - start )) s wall"; exit $$status
 
 test-postgresql: install
 	@if [ -n "$$TEST_DATABASE_URL" ]; then \
-	  $(PY) -m pytest --backend=postgresql -m "not browser"; \
+	  start=$$(date +%s); $(PY) -m pytest --backend=postgresql -m "not browser"; status=$$?; \
+	  echo "PostgreSQL pass: $$(( $$(date +%s) - start )) s wall"; exit $$status; \
 	else \
 	  echo "TEST_DATABASE_URL is not set: the PostgreSQL pass was not run."; \
 	fi

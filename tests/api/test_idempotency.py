@@ -303,7 +303,7 @@ def test_fingerprints_separate_method_path_query_and_body():
 @pytest.mark.pg_only
 def test_two_concurrent_requests_with_one_key_run_the_handler_once(make_app, world, make_token):
     """Both requests are in flight at once; the database's unique key lets only one claim."""
-    app = make_app()
+    app = make_app(own=True)
     endpoint = build_endpoint(app)
     endpoint.delay = 0.2
     token = make_token(world.a.email(PM), "write")

@@ -291,7 +291,9 @@ def test_deactivation_rotates_the_session_token_and_reactivation_restores_access
 
     members.set_active(actor("admin@a.example"), target, active=True)
     assert db.session.get(User, target).active is True
-    assert [e.action for e in db.session.scalars(sa.select(AuditEvent))] == [
+    assert [
+        e.action for e in db.session.scalars(sa.select(AuditEvent).order_by(AuditEvent.id))
+    ] == [
         "user.deactivated",
         "user.reactivated",
     ]
