@@ -14,6 +14,7 @@ import re
 from datetime import date
 
 import pytest
+from freezegun import freeze_time
 import sqlalchemy as sa
 from flask.testing import FlaskClient
 
@@ -158,6 +159,7 @@ def test_outsiders_get_404_for_a_campaign_and_its_forms(app, world, joint):
 # Posting through the forms
 
 
+@freeze_time("2027-03-15 12:00:00")  # expenses are booked once spent, within the campaign
 def test_an_expense_form_posts_and_the_page_shows_it(app, world, joint):
     client = signed_in(app, world.a.email(PM))
     response = client.post(
@@ -204,6 +206,7 @@ def test_commitments_are_posted_for_the_own_party_or_by_an_admin_with_a_reason(a
     assert_ledger_consistent(app)
 
 
+@freeze_time("2027-03-15 12:00:00")  # expenses are booked once spent, within the campaign
 def test_an_expense_over_the_commitments_is_refused_next_to_the_amount(app, world, joint):
     client = signed_in(app, world.a.email(PM))
     before = ledger_snapshot(app)
@@ -248,6 +251,7 @@ def test_a_partner_manager_posting_for_the_partner_is_forbidden(app, world, join
     assert ledger_snapshot(app) == before
 
 
+@freeze_time("2027-03-15 12:00:00")  # expenses are booked once spent, within the campaign
 def test_an_admin_overrides_the_guard_through_the_form_with_a_reason(app, world, joint):
     client = signed_in(app, world.a.email(ADMIN))
     before = ledger_snapshot(app)
