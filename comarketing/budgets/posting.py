@@ -75,8 +75,7 @@ def check_money_date(value: date | None, field: str) -> None:
         return
     if not EARLIEST_MONEY_DATE <= value <= LATEST_MONEY_DATE:
         raise ValidationFailed(
-            f"Use a date between {EARLIEST_MONEY_DATE:%d %B %Y} and "
-            f"{LATEST_MONEY_DATE:%d %B %Y}.",
+            f"Use a date between {EARLIEST_MONEY_DATE:%d %B %Y} and {LATEST_MONEY_DATE:%d %B %Y}.",
             field=field,
         )
     latest = latest_money_date()
