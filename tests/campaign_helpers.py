@@ -172,8 +172,8 @@ def spend(
     **kwargs: object,
 ) -> LedgerEntry:
     """Post an expense paid by ``party`` (default: the poster's own company), dated
-    ``occurred_on`` (default: today, moved into the campaign's dates) and posted at noon UTC of that day:
-    an expense is booked once it has happened, within the campaign's dates."""
+    ``occurred_on`` (default: today, moved into the campaign's dates) and posted at noon UTC
+    of that day: an expense is booked once it has happened, within the campaign's dates."""
     who = actor(email)
     campaign = db.session.get(Campaign, campaign_id)
     today = date.today()
