@@ -72,21 +72,58 @@ class PlacementFigures:
 
     @property
     def cost_per_thousand_reached_minor(self) -> Fraction | None:
-        return ratio(self.spend_minor * 1000, self.reach)
+        """None without spend or without reach: no spend is not a cost of 0."""
+        return ratio(self.spend_minor * 1000, self.reach) if self.spend_minor > 0 else None
 
     @property
     def cpl_minor(self) -> Fraction | None:
-        return ratio(self.spend_minor, self.leads)
+        """None without spend or without leads."""
+        return ratio(self.spend_minor, self.leads) if self.spend_minor > 0 else None
 
 
-def ranked(placements: list[PlacementFigures], by: str) -> list[PlacementFigures]:
-    """Cheapest first by ``by`` (a ratio property); placements without a denominator last."""
+NO_SPEND = "no spend recorded"
+# What a ranking divides by, and what is said of a placement that has none of it.
+NOT_REPORTED = {
+    "cost_per_thousand_reached_minor": "no reach reported",
+    "cpl_minor": "no leads reported",
+}
 
-    def key(p: PlacementFigures) -> tuple[bool, Fraction, str, int]:
-        value = getattr(p, by)
-        return (value is None, value if value is not None else Fraction(0), p.name, p.placement_id)
 
-    return sorted(placements, key=key)
+@dataclass(frozen=True)
+class RankedPlacement:
+    """A placement's place in a ranking: ``rank`` from 1, or None with why it is not ranked."""
+
+    rank: int | None
+    placement: PlacementFigures
+    unranked_reason: str | None = None
+
+
+def unranked_reason(placement: PlacementFigures, by: str) -> str | None:
+    """Why ``placement`` has no cost by ``by`` ("no spend recorded", "no reach reported", or
+    both), or None when it has one."""
+    reasons = []
+    if placement.spend_minor <= 0:
+        reasons.append(NO_SPEND)
+    denominator = placement.reach if by == "cost_per_thousand_reached_minor" else placement.leads
+    if denominator <= 0:
+        reasons.append(NOT_REPORTED[by])
+    return ", ".join(reasons) or None
+
+
+def ranked(placements: list[PlacementFigures], by: str) -> list[RankedPlacement]:
+    """Cheapest first by ``by`` (a ratio property: cost per 1,000 reached or per lead). A
+    placement with no spend recorded, or without reach / leads, has no such cost: it is listed
+    after the ranked ones, by name, with the reason -- never ranked first at a cost of 0."""
+    with_cost: list[tuple[PlacementFigures, str | None]] = []
+    without: list[tuple[PlacementFigures, str | None]] = []
+    for p in placements:
+        reason = unranked_reason(p, by)
+        (without if reason else with_cost).append((p, reason))
+    with_cost.sort(key=lambda pr: (getattr(pr[0], by), pr[0].name, pr[0].placement_id))
+    without.sort(key=lambda pr: (pr[0].name, pr[0].placement_id))
+    return [RankedPlacement(rank, p) for rank, (p, _) in enumerate(with_cost, 1)] + [
+        RankedPlacement(None, p, reason) for p, reason in without
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,11 +204,11 @@ class CampaignReport:
         return {p.organization_id: p.name for p in self.parties}
 
     @property
-    def by_reach_cost(self) -> list[PlacementFigures]:
+    def by_reach_cost(self) -> list[RankedPlacement]:
         return ranked(self.placements, "cost_per_thousand_reached_minor")
 
     @property
-    def by_cpl(self) -> list[PlacementFigures]:
+    def by_cpl(self) -> list[RankedPlacement]:
         return ranked(self.placements, "cpl_minor")
 
     @property

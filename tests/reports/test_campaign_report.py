@@ -223,25 +223,82 @@ def test_placements_are_ranked_by_cost_per_thousand_reached_and_by_cpl(ctx, worl
     result = _report(world, seeded.campaign)
     spend = {p.name: p.spend_minor for p in result.placements}
     assert spend == {"Alpha mail": 3_000, "Alpha social": 2_000, "Alpha banner": 500}
-    # Social: 2,000 x 1000 / 600 reached; mail: 3,000 x 1000 / 310; banner reached nobody.
+    # Social: 2,000 x 1000 / 600 reached; mail: 3,000 x 1000 / 310; banner reached nobody:
+    # not ranked, listed after the ranked ones with the reason.
     by_reach = result.by_reach_cost
-    assert [p.name for p in by_reach] == ["Alpha social", "Alpha mail", "Alpha banner"]
-    assert by_reach[0].cost_per_thousand_reached_minor == Fraction(10_000, 3)
-    assert by_reach[1].cost_per_thousand_reached_minor == Fraction(300_000, 31)
-    assert by_reach[2].cost_per_thousand_reached_minor is None
+    assert [(r.rank, r.placement.name, r.unranked_reason) for r in by_reach] == [
+        (1, "Alpha social", None),
+        (2, "Alpha mail", None),
+        (None, "Alpha banner", "no reach reported"),
+    ]
+    assert by_reach[0].placement.cost_per_thousand_reached_minor == Fraction(10_000, 3)
+    assert by_reach[1].placement.cost_per_thousand_reached_minor == Fraction(300_000, 31)
+    assert by_reach[2].placement.cost_per_thousand_reached_minor is None
     # Mail: 3,000 / 10 leads = 300; social: 2,000 / 5 = 400; banner: no leads.
     by_cpl = result.by_cpl
-    assert [(p.name, p.cpl_minor) for p in by_cpl] == [
-        ("Alpha mail", 300),
-        ("Alpha social", 400),
-        ("Alpha banner", None),
+    assert [
+        (r.rank, r.placement.name, r.placement.cpl_minor, r.unranked_reason) for r in by_cpl
+    ] == [
+        (1, "Alpha mail", 300, None),
+        (2, "Alpha social", 400, None),
+        (None, "Alpha banner", None, "no leads reported"),
     ]
     table = campaign_tables.reach_cost_table(result)
     assert [campaign_tables.display(table, r, table.columns[-1]) for r in table.rows] == [
         "€33.33",
         "€96.77",
+        "no reach reported",
+    ]
+    assert [campaign_tables.display(table, r, table.columns[0]) for r in table.rows] == [
+        "1",
+        "2",
         "—",
     ]
+
+
+def test_a_placement_with_reach_but_no_spend_comes_after_the_ranked_ones(
+    app, client, login_as, world, seeded
+):
+    """Issue 14: no booked spend is not a cost of €0.00 ranked first."""
+    pm = world.a.email(PM)
+    with app.app_context():
+        free = ch.add_placement(pm, seeded.campaign, world.a.id, channel="content", name="Aa blog")
+        entry.upsert_days(actor(pm), free, [_day("2027-03-02", 5_000, 50)])
+        db.session.remove()
+        result = _report(world, seeded.campaign)
+    by_reach = [(r.rank, r.placement.name, r.unranked_reason) for r in result.by_reach_cost]
+    assert by_reach == [
+        (1, "Alpha social", None),
+        (2, "Alpha mail", None),
+        (None, "Aa blog", "no spend recorded"),
+        (None, "Alpha banner", "no reach reported"),
+    ]
+    by_cpl = [(r.rank, r.placement.name, r.unranked_reason) for r in result.by_cpl]
+    assert by_cpl[:2] == [(1, "Alpha mail", None), (2, "Alpha social", None)]
+    assert by_cpl[2:] == [
+        (None, "Aa blog", "no spend recorded"),
+        (None, "Alpha banner", "no leads reported"),
+    ]
+    login_as(pm)
+    page = client.get(f"/campaigns/{seeded.campaign}/report").get_data(as_text=True)
+    ranking = page[page.index('data-testid="table-reach-cost"') :]
+    ranking = ranking[: ranking.index("</table>")]
+    blog_row = ranking[ranking.index("Aa blog") :]
+    blog_row = blog_row[: blog_row.index("</tr>")]
+    # Its spend is €0.00; its cost per 1,000 reached is not: it has none.
+    assert blog_row.endswith('<td class="text-end text-nowrap">no spend recorded</td>')
+    assert (
+        ranking.index("Alpha mail") < ranking.index("Aa blog") < ranking.index("no spend recorded")
+    )
+    csv_text = client.get(f"/campaigns/{seeded.campaign}/report/lead-cost.csv").get_data(
+        as_text=True
+    )
+    rows = [line.split(",") for line in csv_text.strip().splitlines()]
+    assert rows[3][0] == "" and rows[3][1] == "Aa blog" and rows[3][-1] == "no spend recorded"
+    assert rows[1][0] == "1"
+    body = client.get(f"/api/v1/reports/campaigns/{seeded.campaign}")
+    # The API needs a token; its output is checked in tests/api (ranks and reasons).
+    assert body.status_code == 401
 
 
 def test_a_placements_spend_is_net_of_its_reversals(ctx, world, seeded):
