@@ -65,7 +65,7 @@ def ledger_change(delta_minor: int, currency: str) -> str:
     """ " The budget ledger changed by +€2.00." (nothing when it did not change)."""
     if not delta_minor:
         return ""
-    sign = "+" if delta_minor > 0 else "−"
+    sign = "+" if delta_minor > 0 else "\u2212"
     return f" The budget ledger changed by {sign}{format_money(abs(delta_minor), currency)}."
 
 
