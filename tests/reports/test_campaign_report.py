@@ -15,6 +15,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from freezegun import freeze_time
 
 from comarketing.accounts.models import Organization, User
 from comarketing.budgets import balances, reversals
@@ -676,3 +677,25 @@ def test_two_parties_reaching_the_goal_at_the_same_moment_tell_everyone_once(app
     assert outcomes == ["succeeded", "succeeded"], outcomes
     told = _goal_notifications(app, joint.id)
     assert [u for u, _ in told] == _party_users(app, world.a.id, world.b.id)
+
+
+def test_a_reversal_counts_on_the_day_of_the_entry_it_reverses(ctx, world, seeded):
+    """Issue 14: a correction posted later never shows as negative spend on its own day."""
+    pm = world.a.email(PM)
+    wrong = ch.spend(pm, seeded.campaign, seeded.social, 4_000, occurred_on=date(2027, 3, 3))
+    with freeze_time("2027-03-09 12:00:00"):
+        reversal = reversals.reverse_entry(actor(pm), seeded.campaign, wrong.id, reason="Twice")
+    assert reversal.occurred_on == date(2027, 3, 9)  # posted then; counted on 03-03
+    result = _report(world, seeded.campaign)
+    spent = {b.day: b.spent_minor for b in result.burn}
+    assert spent[date(2027, 3, 3)] == 0
+    assert spent.get(date(2027, 3, 9), 0) == 0
+    assert all(b.spent_minor >= 0 for b in result.burn)
+    # The dashboard: the month of the correction shows no negative spend either.
+    from comarketing.reports import services
+
+    board = services.dashboard(
+        actor(world.a.email("analyst")), services.Period(date(2027, 3, 9), date(2027, 3, 31))
+    )
+    # (Before issue 14 this period showed the solo campaign at -EUR 40.00.)
+    assert [c.solo.spend_minor for c in board.comparisons] in ([], [0])
