@@ -99,7 +99,11 @@ class TrendDay(Schema):
     leads = Integer(strict=True, required=True)
     conversions = Integer(strict=True, required=True)
     revenue = Nested(schemas.Money, required=True)
-    cost = Nested(schemas.Money, required=True)
+    cost = Nested(
+        schemas.Money,
+        required=True,
+        metadata={"description": "Reported cost: what the platforms reported with the results."},
+    )
 
 
 class TrendWeek(Schema):
@@ -111,7 +115,24 @@ class TrendWeek(Schema):
     leads = Integer(strict=True, required=True)
     conversions = Integer(strict=True, required=True)
     revenue = Nested(schemas.Money, required=True)
-    cost = Nested(schemas.Money, required=True)
+    cost = Nested(
+        schemas.Money,
+        required=True,
+        metadata={"description": "Reported cost: what the platforms reported with the results."},
+    )
+    spend = Nested(
+        schemas.Money,
+        required=True,
+        metadata={
+            "description": "Spend: the ledger's expenses that week, net of reversals (a "
+            "reversal counts in the week of the entry it reverses)."
+        },
+    )
+    cost_difference = Nested(
+        schemas.Money,
+        required=True,
+        metadata={"description": "Reported cost minus spend."},
+    )
 
 
 class PlacementFiguresOut(Schema):
@@ -328,7 +349,13 @@ def campaign_report(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
             for record in report.daily.to_dict("records")
         ],
         "weekly": [
-            {"week_start": record["week"], "days": int(record["days"]), **_trend(record, currency)}
+            {
+                "week_start": record["week"],
+                "days": int(record["days"]),
+                **_trend(record, currency),
+                "spend": schemas.money(int(record["spend_minor"]), currency),
+                "cost_difference": schemas.money(int(record["difference_minor"]), currency),
+            }
             for record in report.weekly.to_dict("records")
         ],
         "placements_by_cost_per_thousand_reached": _placements(report.by_reach_cost, currency),

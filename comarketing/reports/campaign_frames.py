@@ -41,16 +41,43 @@ def totals_to(daily: pd.DataFrame, as_of: date) -> dict[str, int]:
     return {name: int(upto[name].sum()) if not upto.empty else 0 for name in TREND_COLUMNS}
 
 
-def weekly(daily: pd.DataFrame) -> pd.DataFrame:
-    """The daily sums by week (Monday to Sunday), with the number of days that have figures."""
-    if daily.empty:
-        return pd.DataFrame(columns=["week", "days", *TREND_COLUMNS])
-    frame = daily.copy()
-    frame["week"] = [d - timedelta(days=d.weekday()) for d in frame["day"]]
-    grouped = frame.groupby("week", as_index=False)
-    out = grouped[TREND_COLUMNS].sum()
-    out["days"] = grouped["day"].count()["day"].astype("int64")
-    return out.sort_values("week").reset_index(drop=True)
+WEEKLY_MONEY = ["spend_minor", "difference_minor"]
+
+
+def _week(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def weekly(daily: pd.DataFrame, ledger_days: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The daily sums by week (Monday to Sunday), with the number of days that have figures,
+    beside the week's **spend** from the ledger (``ledger_days``: day, spent_minor, net of
+    reversals) and the difference *reported cost - spend*. Two costs, never mixed: the
+    results' ``cost_minor`` is what the platforms reported."""
+    columns = ["week", "days", *TREND_COLUMNS, *WEEKLY_MONEY]
+    spent = pd.DataFrame(columns=["week", "spend_minor"])
+    if ledger_days is not None and not ledger_days.empty:
+        spent = pd.DataFrame(
+            {
+                "week": [_week(d) for d in ledger_days["day"]],
+                "spend_minor": ledger_days["spent_minor"].astype("int64"),
+            }
+        )
+        spent = spent.groupby("week", as_index=False)["spend_minor"].sum()
+        spent = spent[spent["spend_minor"] != 0]
+    if daily.empty and spent.empty:
+        return pd.DataFrame(columns=columns)
+    out = pd.DataFrame(columns=["week", "days", *TREND_COLUMNS])
+    if not daily.empty:
+        frame = daily.copy()
+        frame["week"] = [_week(d) for d in frame["day"]]
+        grouped = frame.groupby("week", as_index=False)
+        out = grouped[TREND_COLUMNS].sum()
+        out["days"] = grouped["day"].count()["day"].astype("int64")
+    out = out.merge(spent, on="week", how="outer")
+    for name in ("days", *TREND_COLUMNS, "spend_minor"):
+        out[name] = out[name].fillna(0).astype("int64")
+    out["difference_minor"] = out["cost_minor"] - out["spend_minor"]
+    return out[columns].sort_values("week").reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ TREND_TABLE_COLUMNS = [
     Column("leads", "Leads", "int"),
     Column("conversions", "Conversions", "int"),
     Column("revenue_minor", "Revenue", "money"),
-    Column("cost_minor", "Cost", "money"),
+    Column("cost_minor", "Reported cost", "money"),
 ]
 
 
@@ -115,6 +115,8 @@ def weekly_table(report: CampaignReport) -> Table:
             Column("week", "Week starting"),
             Column("days", "Days with figures", "int"),
             *TREND_TABLE_COLUMNS,
+            Column("spend_minor", "Spend (ledger)", "money"),
+            Column("difference_minor", "Reported cost minus spend", "money"),
         ],
         rows=report.weekly.to_dict("records"),
         currency=report.currency,

@@ -47,6 +47,11 @@ def test_the_api_gives_the_figures_of_the_report(app, world, seeded: Seeded, api
         ("2027-03-01", 4, 900),
         ("2027-03-08", 1, 10),
     ]
+    assert [w["spend"]["minor"] for w in body["weekly"]] == [5_500, 0]
+    assert all(
+        w["cost_difference"]["minor"] == w["cost"]["minor"] - w["spend"]["minor"]
+        for w in body["weekly"]
+    )
     by_reach = body["placements_by_cost_per_thousand_reached"]
     ranking = [
         (p["rank"], p["name"], p["cost_per_thousand_reached"], p["unranked"]) for p in by_reach

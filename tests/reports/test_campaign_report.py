@@ -218,6 +218,9 @@ def test_the_trend_sums_each_day_and_each_week(ctx, world, seeded):
     )
     assert weekly.loc[date(2027, 3, 8), "reach"] == 10
     assert weekly["impressions"].sum() == 2 * 910
+    # Issue 14: the week's spend (ledger: 30.00 + 5.00 + 20.00) beside the reported cost.
+    assert list(weekly["spend_minor"]) == [5_500, 0]
+    assert list(weekly["difference_minor"]) == list(weekly["cost_minor"] - weekly["spend_minor"])
 
 
 def test_placements_are_ranked_by_cost_per_thousand_reached_and_by_cpl(ctx, world, seeded):
