@@ -151,6 +151,7 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
         "metrics/placement.html",
         view=view,
         totals=placements.placement_totals(placement_id),
+        spend_minor=placements.placement_spend(placement_id),
         month=month,
         days=days,
         values=values,

@@ -216,3 +216,19 @@ def test_two_unticked_reloads_of_a_posted_day_at_once_leave_one_live_expense(app
         )
     assert reversals == 4  # each run reversed both days once: nothing lost, nothing doubled
     assert_ledger_consistent(app, [scene.campaign_id])
+
+
+def test_the_placement_page_names_spend_and_reported_cost_and_their_difference(
+    app, client, login_as, scene
+):
+    login_as(scene.world.a.email(PM))
+    content = HEADER + row("2027-03-01", "10.00") + row("2027-03-02", "5.00")
+    confirm(client, import_id_from(upload(client, content.encode())), post_costs="y")
+    again = HEADER + row("2027-03-03", "2.50")  # reported, not posted
+    confirm(client, import_id_from(upload(client, again.encode())))
+    page = client.get(f"/campaigns/{scene.campaign_id}/placements/{scene.a_placement}")
+    html = " ".join(page.get_data(as_text=True).split())
+    assert 'data-testid="total-cost">€17.50<' in html
+    assert "Reported cost" in html
+    assert 'data-testid="total-spend">€15.00<' in html
+    assert 'data-testid="cost-difference">reported cost exceeds spend by €2.50<' in html
