@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
+from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from flask import Flask
+from freezegun import freeze_time
 
 from comarketing.budgets import balances as budget_balances
 from comarketing.budgets import commitments, expenses
@@ -169,29 +171,42 @@ def spend(
     party: int | None = None,
     **kwargs: object,
 ) -> LedgerEntry:
-    """Post an expense paid by ``party`` (default: the poster's own company)."""
+    """Post an expense paid by ``party`` (default: the poster's own company), dated
+    ``occurred_on`` (default: today, moved into the campaign's dates) and posted at noon UTC
+    of that day: an expense is booked once it has happened, within the campaign's dates."""
     who = actor(email)
-    return expenses.post_expense(
-        who,
-        campaign_id,
-        organization_id=party if party is not None else who.organization_id,
-        placement_id=placement_id,
-        amount_minor=amount_minor,
-        **kwargs,  # type: ignore[arg-type]
-    )
+    campaign = db.session.get(Campaign, campaign_id)
+    today = date.today()
+    first, last = (campaign.start_date, campaign.end_date) if campaign else (START, END)
+    day = kwargs.pop("occurred_on", None) or min(max(today, first), last)
+    assert isinstance(day, date)
+    with freeze_time(datetime.combine(day, time(12))):
+        return expenses.post_expense(
+            who,
+            campaign_id,
+            organization_id=party if party is not None else who.organization_id,
+            placement_id=placement_id,
+            amount_minor=amount_minor,
+            occurred_on=day,
+            **kwargs,  # type: ignore[arg-type]
+        )
 
 
 def commit(
     email: str, campaign_id: int, amount_minor: int, *, party: int | None = None, **kwargs: object
 ) -> LedgerEntry:
+    """Commit budget for ``party``; one dated ``occurred_on`` is posted at noon UTC of that day
+    (a commitment is booked once it was made)."""
     who = actor(email)
-    return commitments.commit_budget(
-        who,
-        campaign_id,
-        organization_id=party if party is not None else who.organization_id,
-        amount_minor=amount_minor,
-        **kwargs,  # type: ignore[arg-type]
-    )
+    day = kwargs.get("occurred_on")
+    with freeze_time(datetime.combine(day, time(12))) if isinstance(day, date) else nullcontext():
+        return commitments.commit_budget(
+            who,
+            campaign_id,
+            organization_id=party if party is not None else who.organization_id,
+            amount_minor=amount_minor,
+            **kwargs,  # type: ignore[arg-type]
+        )
 
 
 def ledger_rows(campaign_id: int | None = None) -> list[tuple[object, ...]]:

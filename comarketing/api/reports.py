@@ -18,7 +18,7 @@ from comarketing.api.auth import auth, current_actor
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.campaigns.models import CampaignKind, CampaignStatus
 from comarketing.reports import campaign_service
-from comarketing.reports.campaign_frames import CampaignReport, PlacementFigures
+from comarketing.reports.campaign_frames import CampaignReport, RankedPlacement
 from comarketing.reports.campaign_pacing import GoalPacing
 
 RATIO = {"example": "0.4000"}
@@ -99,7 +99,11 @@ class TrendDay(Schema):
     leads = Integer(strict=True, required=True)
     conversions = Integer(strict=True, required=True)
     revenue = Nested(schemas.Money, required=True)
-    cost = Nested(schemas.Money, required=True)
+    cost = Nested(
+        schemas.Money,
+        required=True,
+        metadata={"description": "Reported cost: what the platforms reported with the results."},
+    )
 
 
 class TrendWeek(Schema):
@@ -111,11 +115,42 @@ class TrendWeek(Schema):
     leads = Integer(strict=True, required=True)
     conversions = Integer(strict=True, required=True)
     revenue = Nested(schemas.Money, required=True)
-    cost = Nested(schemas.Money, required=True)
+    cost = Nested(
+        schemas.Money,
+        required=True,
+        metadata={"description": "Reported cost: what the platforms reported with the results."},
+    )
+    spend = Nested(
+        schemas.Money,
+        required=True,
+        metadata={
+            "description": "Spend: the ledger's expenses that week, net of reversals (a "
+            "reversal counts in the week of the entry it reverses)."
+        },
+    )
+    cost_difference = Nested(
+        schemas.Money,
+        required=True,
+        metadata={"description": "Reported cost minus spend."},
+    )
 
 
 class PlacementFiguresOut(Schema):
-    rank = Integer(strict=True, required=True)
+    rank = Integer(
+        strict=True,
+        required=True,
+        allow_none=True,
+        metadata={"description": "From 1, cheapest first; null: not ranked (see unranked)."},
+    )
+    unranked = String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Why the placement is not ranked: 'no spend recorded', 'no reach "
+            "reported' or 'no leads reported' (comma-separated when several); null when ranked.",
+            "example": "no spend recorded",
+        },
+    )
     id = Integer(strict=True, required=True)
     name = String(required=True)
     channel = String(required=True)
@@ -123,14 +158,19 @@ class PlacementFiguresOut(Schema):
     spend = Nested(
         schemas.Money,
         required=True,
-        metadata={"description": "Net ledger expenses of the placement."},
+        metadata={
+            "description": "Spend: net ledger expenses of the placement (expenses less their "
+            "reversals), not the platform-reported cost of its results."
+        },
     )
     impressions = Integer(strict=True, required=True)
     reach = Integer(strict=True, required=True)
     clicks = Integer(strict=True, required=True)
     leads = Integer(strict=True, required=True)
-    cost_per_thousand_reached = _nullable_ratio("Spend per 1,000 reached; null without reach.")
-    cpl = _nullable_ratio("Spend per lead; null without leads.")
+    cost_per_thousand_reached = _nullable_ratio(
+        "Spend per 1,000 reached; null without spend or without reach."
+    )
+    cpl = _nullable_ratio("Spend per lead; null without spend or without leads.")
 
 
 class BurnDayOut(Schema):
@@ -174,12 +214,18 @@ class CampaignReportOut(Schema):
     placements_by_cost_per_thousand_reached = List(
         Nested(PlacementFiguresOut),
         required=True,
-        metadata={"description": "Cheapest first; placements without reach last."},
+        metadata={
+            "description": "Cheapest first; then, unranked, placements with no spend recorded "
+            "or no reach reported."
+        },
     )
     placements_by_cpl = List(
         Nested(PlacementFiguresOut),
         required=True,
-        metadata={"description": "Cheapest first; placements without leads last."},
+        metadata={
+            "description": "Cheapest first; then, unranked, placements with no spend recorded "
+            "or no leads reported."
+        },
     )
     burn_down = List(Nested(BurnDayOut), required=True)
     settlement = Nested(SettlementOut, required=True)
@@ -208,10 +254,11 @@ def _trend(record: dict[str, Any], currency: str) -> dict[str, Any]:
     }
 
 
-def _placements(placements: list[PlacementFigures], currency: str) -> list[dict[str, Any]]:
+def _placements(placements: list[RankedPlacement], currency: str) -> list[dict[str, Any]]:
     return [
         {
-            "rank": rank,
+            "rank": ranked.rank,
+            "unranked": ranked.unranked_reason,
             "id": p.placement_id,
             "name": p.name,
             "channel": p.channel,
@@ -226,7 +273,8 @@ def _placements(placements: list[PlacementFigures], currency: str) -> list[dict[
             ),
             "cpl": schemas.money_ratio(p.cpl_minor, currency),
         }
-        for rank, p in enumerate(placements, 1)
+        for ranked in placements
+        for p in (ranked.placement,)
     ]
 
 
@@ -301,7 +349,13 @@ def campaign_report(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
             for record in report.daily.to_dict("records")
         ],
         "weekly": [
-            {"week_start": record["week"], "days": int(record["days"]), **_trend(record, currency)}
+            {
+                "week_start": record["week"],
+                "days": int(record["days"]),
+                **_trend(record, currency),
+                "spend": schemas.money(int(record["spend_minor"]), currency),
+                "cost_difference": schemas.money(int(record["difference_minor"]), currency),
+            }
             for record in report.weekly.to_dict("records")
         ],
         "placements_by_cost_per_thousand_reached": _placements(report.by_reach_cost, currency),

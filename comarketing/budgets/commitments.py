@@ -6,7 +6,13 @@ from __future__ import annotations
 from datetime import date
 
 from comarketing.budgets.models import EntryKind, LedgerEntry
-from comarketing.budgets.posting import append_entry, check_amount, check_currency, check_posting
+from comarketing.budgets.posting import (
+    append_entry,
+    check_amount,
+    check_currency,
+    check_money_date,
+    check_posting,
+)
 from comarketing.campaigns.access import get_visible_campaign
 from comarketing.context import Actor
 from comarketing.db import utcnow
@@ -60,6 +66,7 @@ def commit_budget(
     reason = check_posting(actor, campaign, organization_id, override_reason)
     check_currency(campaign, currency)
     check_amount(amount_minor)
+    check_money_date(occurred_on, "occurred_on")
     entry = append_entry(
         actor,
         campaign,

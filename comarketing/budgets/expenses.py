@@ -18,11 +18,14 @@ from comarketing.budgets.posting import (
     append_entry,
     check_amount,
     check_currency,
+    check_money_date,
     check_posting,
+    check_within_campaign,
 )
 from comarketing.campaigns.access import get_visible_campaign
 from comarketing.campaigns.models import Campaign, Placement
 from comarketing.context import Actor
+from comarketing.db import utcnow
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
 from comarketing.money import format_money
@@ -60,6 +63,9 @@ def post_expense(
     )
     if placement is None:
         raise ValidationFailed("Choose a placement of this campaign.", field="placement_id")
+    check_money_date(occurred_on, "occurred_on")
+    occurred_on = occurred_on or utcnow().date()
+    check_within_campaign(campaign, occurred_on, "occurred_on")
     totals = campaign_totals(campaign.id)
     over = totals.spent_minor + amount_minor > totals.committed_minor
     if over:

@@ -4,7 +4,7 @@ event. Entries are only ever added, never edited."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 from comarketing import audit
 from comarketing.budgets.models import EntryKind, LedgerEntry
@@ -17,6 +17,11 @@ from comarketing.extensions import db
 from comarketing.policy import Action, authorize, can
 
 MAX_NOTE = 500
+# Money is booked on real days: nothing before 2000 or after 2100 (a mistyped year), and
+# nothing after today anywhere on Earth -- the last time zone to reach a date is UTC+14.
+EARLIEST_MONEY_DATE = date(2000, 1, 1)
+LATEST_MONEY_DATE = date(2100, 12, 31)
+LATEST_OFFSET = timedelta(hours=14)
 
 
 class OverBudget(ValidationFailed):
@@ -55,6 +60,40 @@ def check_currency(campaign: Campaign, currency: str | None) -> None:
         raise ValidationFailed(
             f"This campaign is in {campaign.currency}; entries in {currency} are refused.",
             field="currency",
+        )
+
+
+def latest_money_date() -> date:
+    """Today where it is already latest (UTC+14): a later date has happened nowhere yet."""
+    return (utcnow() + LATEST_OFFSET).date()
+
+
+def check_money_date(value: date | None, field: str) -> None:
+    """Refuse a commitment or expense date outside 2000-01-01 to 2100-12-31 or in the future,
+    naming ``field`` so forms show the message next to it. ``None`` (today) passes."""
+    if value is None:
+        return
+    if not EARLIEST_MONEY_DATE <= value <= LATEST_MONEY_DATE:
+        raise ValidationFailed(
+            f"Use a date between {EARLIEST_MONEY_DATE:%d %B %Y} and {LATEST_MONEY_DATE:%d %B %Y}.",
+            field=field,
+        )
+    latest = latest_money_date()
+    if value > latest:
+        raise ValidationFailed(
+            f"{value.isoformat()} has not happened yet: money can be booked up to "
+            f"{latest.isoformat()}.",
+            field=field,
+        )
+
+
+def check_within_campaign(campaign: Campaign, value: date, field: str) -> None:
+    """An expense pays for the campaign: its date lies within the campaign's dates."""
+    if not campaign.start_date <= value <= campaign.end_date:
+        raise ValidationFailed(
+            f"The campaign runs from {campaign.start_date.isoformat()} to "
+            f"{campaign.end_date.isoformat()}; date the expense within it.",
+            field=field,
         )
 
 

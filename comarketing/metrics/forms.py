@@ -35,13 +35,23 @@ class SettingsForm(FlaskForm):
     )
 
 
+POST_COSTS_LABEL = (
+    "Post each day's cost to the budget ledger as an expense paid by us "
+    "(a day loaded again is corrected, never doubled)"
+)
+POST_COSTS_HELP = (
+    "A day whose cost was posted before is re-posted with its new cost even when this is not "
+    "ticked: the ledger never drifts from the results."
+)
+
+
 class ConfirmImportForm(FlaskForm):
-    post_costs = BooleanField(
-        "Post each day's cost to the budget ledger as an expense paid by us "
-        "(a day loaded again is corrected, never doubled)"
-    )
+    post_costs = BooleanField(POST_COSTS_LABEL, description=POST_COSTS_HELP)
     import_again = BooleanField("Import this file again (it was imported before)")
 
 
 class GridForm(FlaskForm):
-    """CSRF only: the grid's cells are named ``<day>-<field>``."""
+    """The grid's cells are named ``<day>-<field>`` and read by the view; the box is the same
+    choice as a file's and the API's (unticked by default)."""
+
+    post_costs = BooleanField(POST_COSTS_LABEL, description=POST_COSTS_HELP)

@@ -5,11 +5,12 @@ confirming (remembering the mapping for the next file of the same layout) and di
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import sqlalchemy as sa
 
+from comarketing.budgets import imported_costs
 from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.errors import ValidationFailed
@@ -20,6 +21,7 @@ from comarketing.metrics.history import get_import
 from comarketing.metrics.models import ColumnMapping, ImportStatus, MetricImport
 from comarketing.metrics.placements import owned_placements, writable_placements
 from comarketing.metrics.uploads import layout_signature, stored_path
+from comarketing.metrics.writer import daily_costs
 from comarketing.policy import Action, authorize
 from comarketing.unit_of_work import transactional
 
@@ -75,6 +77,8 @@ class Preview:
     placements: dict[int, PlacementInfo]
     duplicate_of: MetricImport | None
     problems: list[str]  # settings that must change before the file can be imported
+    # What loading the checked rows will do to the budget ledger, per currency.
+    ledger: list[imported_costs.LedgerEffect] = field(default_factory=list)
 
 
 def preview(actor: Actor, import_id: int) -> Preview:
@@ -87,6 +91,7 @@ def preview(actor: Actor, import_id: int) -> Preview:
     problems = settings_problems(settings, options)
     raw_rows: list[list[str]] = []
     stored: list[dict[str, Any]] = []
+    costs: list[imported_costs.DailyCost] = []
     errors: list[dict[str, Any]] = []
     skipped: list[int] = []
     checked = 0
@@ -100,6 +105,7 @@ def preview(actor: Actor, import_id: int) -> Preview:
                     cleaned = cleaning.clean_chunk(chunk.frame, chunk.rows, options)
                     errors.extend(cleaned.errors)
                     skipped.extend(cleaned.skipped_rows)
+                    costs.extend(daily_costs(actor, cleaned.frame))
                     checked += len(chunk.frame)
                     if len(stored) < PREVIEW_ROWS:
                         stored.extend(
@@ -131,6 +137,7 @@ def preview(actor: Actor, import_id: int) -> Preview:
         placements=options.placements,
         duplicate_of=_earlier_success(metric_import),
         problems=problems,
+        ledger=imported_costs.ledger_effect(costs) if "cost" in mapping else [],
     )
 
 

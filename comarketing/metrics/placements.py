@@ -12,7 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
+from comarketing.budgets.models import EntryKind, LedgerEntry
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.context import Actor
 from comarketing.errors import NotFound
@@ -123,6 +125,26 @@ class Totals:
     conversions: int
     revenue_minor: int
     cost_minor: int
+
+
+def placement_spend(placement_id: int) -> int:
+    """The placement's spend: its ledger expenses net of their reversals (every source)."""
+    original = aliased(LedgerEntry)
+    signed = sa.case(
+        (LedgerEntry.kind == EntryKind.REVERSAL.value, -LedgerEntry.amount_minor),
+        else_=LedgerEntry.amount_minor,
+    )
+    is_spend = sa.or_(
+        LedgerEntry.kind == EntryKind.EXPENSE.value, original.kind == EntryKind.EXPENSE.value
+    )
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.coalesce(sa.func.sum(signed), 0))
+            .outerjoin(original, original.id == LedgerEntry.reverses_id)
+            .where(LedgerEntry.placement_id == placement_id, is_spend)
+        )
+        or 0
+    )
 
 
 def placement_totals(placement_id: int) -> Totals:

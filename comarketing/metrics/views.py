@@ -29,7 +29,7 @@ from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.cleaning import DATE_ORDERS
 from comarketing.metrics.forms import ConfirmImportForm, GridForm, SettingsForm, UploadForm
 from comarketing.metrics.models import ImportSource, ImportStatus
-from comarketing.money import to_decimal_string
+from comarketing.money import format_money, to_decimal_string
 from comarketing.policy import Action, can
 from comarketing.spreadsheets import safe_cell
 from comarketing.web import abort_for, current_actor
@@ -59,6 +59,14 @@ def _month_days(month: date, first: date, last: date) -> list[date]:
         for n in range((following - month).days)
         if first <= month + timedelta(days=n) <= last
     ]
+
+
+def ledger_change(delta_minor: int, currency: str) -> str:
+    """ " The budget ledger changed by +€2.00." (nothing when it did not change)."""
+    if not delta_minor:
+        return ""
+    sign = "+" if delta_minor > 0 else "\u2212"
+    return f" The budget ledger changed by {sign}{format_money(abs(delta_minor), currency)}."
 
 
 def _grid_values(days: list[Any], currency: str) -> dict[str, dict[str, str]]:
@@ -106,7 +114,13 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
             grid_error = "Enter at least one day's figures."
         else:
             try:
-                entry.upsert_days(actor, placement_id, entered, source=ImportSource.FORM)
+                saved = entry.upsert_days(
+                    actor,
+                    placement_id,
+                    entered,
+                    source=ImportSource.FORM,
+                    post_costs=bool(form.post_costs.data),
+                )
             except entry.RowsInvalid as exc:
                 for item in exc.errors:
                     day_key = entered[item["row"]]["day"]
@@ -117,7 +131,11 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
                     abort_for(exc)
                 grid_error = exc.message
             else:
-                flash(f"Saved {len(entered)} day(s).", "success")
+                flash(
+                    f"Saved {len(entered)} day(s)."
+                    + ledger_change(saved.costs_posted_minor, view.campaign.currency),
+                    "success",
+                )
                 return redirect(
                     url_for(
                         "metrics.placement",
@@ -133,6 +151,7 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
         "metrics/placement.html",
         view=view,
         totals=placements.placement_totals(placement_id),
+        spend_minor=placements.placement_spend(placement_id),
         month=month,
         days=days,
         values=values,

@@ -39,6 +39,7 @@ class WriteStats:
     unchanged: int = 0
     cost_delta: int = 0
     campaigns: set[int] = field(default_factory=set)
+    cost_campaigns: set[int] = field(default_factory=set)  # whose ledger the costs changed
 
 
 def _upsert_statement() -> Any:
@@ -127,25 +128,23 @@ class Writer:
         self.upsert = _upsert_statement()
 
     def lock(self, placement_ids: Iterable[int]) -> None:
-        """Lock, before any day is read, every placement the import may write (and, when costs
-        go to the ledger, their campaigns first), each kind in id order. Imports touching the
-        same placements then run one after the other, the replaced values recorded are the
-        ones really replaced, and no two imports can wait on each other in a cycle (a manual
-        expense locks only its campaign)."""
+        """Lock, before any day is read, every placement the import may write and, first,
+        their campaigns (a day whose cost was posted before is re-posted even when costs are
+        not asked for), each kind in id order. Imports touching the same placements then run
+        one after the other, the replaced values recorded are the ones really replaced, the
+        budget guard sees every posting in turn, and no two imports can wait on each other in
+        a cycle (a manual expense locks only its campaign)."""
         wanted = sorted(set(placement_ids) - self.locked)
         if not wanted:
             return
-        if self.post_costs:
-            db.session.execute(
-                sa.select(Campaign.id)
-                .where(
-                    Campaign.id.in_(
-                        sa.select(Placement.campaign_id).where(Placement.id.in_(wanted))
-                    )
-                )
-                .order_by(Campaign.id)
-                .with_for_update()
-            ).all()
+        db.session.execute(
+            sa.select(Campaign.id)
+            .where(
+                Campaign.id.in_(sa.select(Placement.campaign_id).where(Placement.id.in_(wanted)))
+            )
+            .order_by(Campaign.id)
+            .with_for_update()
+        ).all()
         db.session.execute(
             sa.select(Placement.id)
             .where(Placement.id.in_(wanted))
@@ -192,8 +191,7 @@ class Writer:
         self.stats.unchanged += int(same.sum())
         campaign_ids = {int(c) for c in clean["campaign_id"].unique()}
         self.stats.campaigns |= campaign_ids
-        if self.post_costs:
-            self.stats.cost_delta += self._post_costs(clean)
+        self._sync_costs(clean)
         return []
 
     def _repeated_rows(self, merged: pd.DataFrame, had: pd.Series) -> list[dict[str, Any]]:
@@ -228,33 +226,45 @@ class Writer:
             _records(history, list(history.columns)),
         )
 
-    def _post_costs(self, clean: pd.DataFrame) -> int:
-        """Each written day's cost to the ledger; returns the change in posted costs."""
-        return imported_costs.sync_metric_costs(
+    def _sync_costs(self, clean: pd.DataFrame) -> None:
+        """Each day's cost to the ledger when costs are posted; otherwise only the days whose
+        cost was posted before, so the ledger never drifts from the results."""
+        synced = imported_costs.sync_costs(
             self.actor,
-            [
-                imported_costs.DailyCost(
-                    campaign_id=int(c),
-                    placement_id=int(p),
-                    organization_id=self.actor.organization_id,
-                    day=d,
-                    cost_minor=int(cost),
-                )
-                for c, p, d, cost in zip(
-                    clean["campaign_id"].tolist(),
-                    clean["placement_id"].tolist(),
-                    clean["day"].tolist(),
-                    clean["cost_minor"].tolist(),
-                    strict=True,
-                )
-            ],
+            daily_costs(self.actor, clean),
             note=f"Daily cost from results import #{self.metric_import.id}",
+            posted_only=not self.post_costs,
         )
+        self.stats.cost_delta += synced.delta_minor
+        self.stats.cost_campaigns |= synced.campaign_ids
 
     def finish(self) -> None:
-        if self.post_costs:
-            imported_costs.check_within_commitments(self.stats.campaigns)
+        checked = self.stats.campaigns if self.post_costs else self.stats.cost_campaigns
+        imported_costs.check_within_commitments(checked, ticked=self.post_costs)
         goals.announce_reached_goals(self.stats.campaigns)
+
+
+def daily_costs(actor: Actor, clean: pd.DataFrame) -> list[imported_costs.DailyCost]:
+    """The checked rows' daily costs as the ledger takes them: paid by the actor's company,
+    which owns the placements it writes."""
+    if clean.empty:
+        return []
+    return [
+        imported_costs.DailyCost(
+            campaign_id=int(c),
+            placement_id=int(p),
+            organization_id=actor.organization_id,
+            day=d,
+            cost_minor=int(cost),
+        )
+        for c, p, d, cost in zip(
+            clean["campaign_id"].tolist(),
+            clean["placement_id"].tolist(),
+            clean["day"].tolist(),
+            clean["cost_minor"].tolist(),
+            strict=True,
+        )
+    ]
 
 
 def new_import(actor: Actor, source: ImportSource, **fields: Any) -> MetricImport:

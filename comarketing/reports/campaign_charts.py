@@ -1,5 +1,6 @@
 """The campaign report's chart data, drawn by static/js/campaign-report.js from JSON in the
-page: the daily and weekly trend and the budget burn-down against an even burn."""
+page: the daily trend, the weekly revenue, spend (ledger) and reported cost, and the budget
+burn-down against an even burn."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from comarketing.money import exponent
-from comarketing.reports.campaign_frames import TREND_COLUMNS, CampaignReport
+from comarketing.reports.campaign_frames import TREND_COLUMNS, WEEKLY_MONEY, CampaignReport
 
 
 def chart_data(report: CampaignReport) -> dict[str, Any]:
@@ -32,7 +33,7 @@ def chart_data(report: CampaignReport) -> dict[str, Any]:
             "labels": [w.isoformat() for w in week["week"]] if not week.empty else [],
             **{
                 name: [int(v) for v in week[name]] if not week.empty else []
-                for name in TREND_COLUMNS
+                for name in (*TREND_COLUMNS, *WEEKLY_MONEY)
             },
         },
         "burn": _burn_chart(report),

@@ -41,16 +41,43 @@ def totals_to(daily: pd.DataFrame, as_of: date) -> dict[str, int]:
     return {name: int(upto[name].sum()) if not upto.empty else 0 for name in TREND_COLUMNS}
 
 
-def weekly(daily: pd.DataFrame) -> pd.DataFrame:
-    """The daily sums by week (Monday to Sunday), with the number of days that have figures."""
-    if daily.empty:
-        return pd.DataFrame(columns=["week", "days", *TREND_COLUMNS])
-    frame = daily.copy()
-    frame["week"] = [d - timedelta(days=d.weekday()) for d in frame["day"]]
-    grouped = frame.groupby("week", as_index=False)
-    out = grouped[TREND_COLUMNS].sum()
-    out["days"] = grouped["day"].count()["day"].astype("int64")
-    return out.sort_values("week").reset_index(drop=True)
+WEEKLY_MONEY = ["spend_minor", "difference_minor"]
+
+
+def _week(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def weekly(daily: pd.DataFrame, ledger_days: pd.DataFrame | None = None) -> pd.DataFrame:
+    """The daily sums by week (Monday to Sunday), with the number of days that have figures,
+    beside the week's **spend** from the ledger (``ledger_days``: day, spent_minor, net of
+    reversals) and the difference *reported cost - spend*. Two costs, never mixed: the
+    results' ``cost_minor`` is what the platforms reported."""
+    columns = ["week", "days", *TREND_COLUMNS, *WEEKLY_MONEY]
+    spent = pd.DataFrame(columns=["week", "spend_minor"])
+    if ledger_days is not None and not ledger_days.empty:
+        spent = pd.DataFrame(
+            {
+                "week": [_week(d) for d in ledger_days["day"]],
+                "spend_minor": ledger_days["spent_minor"].astype("int64"),
+            }
+        )
+        spent = spent.groupby("week", as_index=False)["spend_minor"].sum()
+        spent = spent[spent["spend_minor"] != 0]
+    if daily.empty and spent.empty:
+        return pd.DataFrame(columns=columns)
+    out = pd.DataFrame(columns=["week", "days", *TREND_COLUMNS])
+    if not daily.empty:
+        frame = daily.copy()
+        frame["week"] = [_week(d) for d in frame["day"]]
+        grouped = frame.groupby("week", as_index=False)
+        out = grouped[TREND_COLUMNS].sum()
+        out["days"] = grouped["day"].count()["day"].astype("int64")
+    out = out.merge(spent, on="week", how="outer")
+    for name in ("days", *TREND_COLUMNS, "spend_minor"):
+        out[name] = out[name].fillna(0).astype("int64")
+    out["difference_minor"] = out["cost_minor"] - out["spend_minor"]
+    return out[columns].sort_values("week").reset_index(drop=True)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -72,21 +99,58 @@ class PlacementFigures:
 
     @property
     def cost_per_thousand_reached_minor(self) -> Fraction | None:
-        return ratio(self.spend_minor * 1000, self.reach)
+        """None without spend or without reach: no spend is not a cost of 0."""
+        return ratio(self.spend_minor * 1000, self.reach) if self.spend_minor > 0 else None
 
     @property
     def cpl_minor(self) -> Fraction | None:
-        return ratio(self.spend_minor, self.leads)
+        """None without spend or without leads."""
+        return ratio(self.spend_minor, self.leads) if self.spend_minor > 0 else None
 
 
-def ranked(placements: list[PlacementFigures], by: str) -> list[PlacementFigures]:
-    """Cheapest first by ``by`` (a ratio property); placements without a denominator last."""
+NO_SPEND = "no spend recorded"
+# What a ranking divides by, and what is said of a placement that has none of it.
+NOT_REPORTED = {
+    "cost_per_thousand_reached_minor": "no reach reported",
+    "cpl_minor": "no leads reported",
+}
 
-    def key(p: PlacementFigures) -> tuple[bool, Fraction, str, int]:
-        value = getattr(p, by)
-        return (value is None, value if value is not None else Fraction(0), p.name, p.placement_id)
 
-    return sorted(placements, key=key)
+@dataclass(frozen=True)
+class RankedPlacement:
+    """A placement's place in a ranking: ``rank`` from 1, or None with why it is not ranked."""
+
+    rank: int | None
+    placement: PlacementFigures
+    unranked_reason: str | None = None
+
+
+def unranked_reason(placement: PlacementFigures, by: str) -> str | None:
+    """Why ``placement`` has no cost by ``by`` ("no spend recorded", "no reach reported", or
+    both), or None when it has one."""
+    reasons = []
+    if placement.spend_minor <= 0:
+        reasons.append(NO_SPEND)
+    denominator = placement.reach if by == "cost_per_thousand_reached_minor" else placement.leads
+    if denominator <= 0:
+        reasons.append(NOT_REPORTED[by])
+    return ", ".join(reasons) or None
+
+
+def ranked(placements: list[PlacementFigures], by: str) -> list[RankedPlacement]:
+    """Cheapest first by ``by`` (a ratio property: cost per 1,000 reached or per lead). A
+    placement with no spend recorded, or without reach / leads, has no such cost: it is listed
+    after the ranked ones, by name, with the reason -- never ranked first at a cost of 0."""
+    with_cost: list[tuple[PlacementFigures, str | None]] = []
+    without: list[tuple[PlacementFigures, str | None]] = []
+    for p in placements:
+        reason = unranked_reason(p, by)
+        (without if reason else with_cost).append((p, reason))
+    with_cost.sort(key=lambda pr: (getattr(pr[0], by), pr[0].name, pr[0].placement_id))
+    without.sort(key=lambda pr: (pr[0].name, pr[0].placement_id))
+    return [RankedPlacement(rank, p) for rank, (p, _) in enumerate(with_cost, 1)] + [
+        RankedPlacement(None, p, reason) for p, reason in without
+    ]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,11 +231,11 @@ class CampaignReport:
         return {p.organization_id: p.name for p in self.parties}
 
     @property
-    def by_reach_cost(self) -> list[PlacementFigures]:
+    def by_reach_cost(self) -> list[RankedPlacement]:
         return ranked(self.placements, "cost_per_thousand_reached_minor")
 
     @property
-    def by_cpl(self) -> list[PlacementFigures]:
+    def by_cpl(self) -> list[RankedPlacement]:
         return ranked(self.placements, "cpl_minor")
 
     @property

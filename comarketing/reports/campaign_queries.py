@@ -123,18 +123,20 @@ def daily_sums(campaign: Campaign) -> pd.DataFrame:
 
 
 def ledger_days(campaign_id: int) -> pd.DataFrame:
-    """Net commitments and expenses per day: day, committed_minor, spent_minor."""
+    """Net commitments and expenses per day: day, committed_minor, spent_minor. A reversal
+    counts on the day of the entry it reverses (its occurred_on), not the day it was posted."""
     kind, signed, original = _signed_ledger()
+    day = sa.func.coalesce(original.occurred_on, LedgerEntry.occurred_on).label("day")
     rows = db.session.execute(
         sa.select(
-            LedgerEntry.occurred_on,
+            day,
             _sum_of(kind, signed, EntryKind.COMMITMENT),
             _sum_of(kind, signed, EntryKind.EXPENSE),
         )
         .outerjoin(original, original.id == LedgerEntry.reverses_id)
         .where(LedgerEntry.campaign_id == campaign_id)
-        .group_by(LedgerEntry.occurred_on)
-        .order_by(LedgerEntry.occurred_on)
+        .group_by(day)
+        .order_by(day)
     ).all()
     return pd.DataFrame(
         [(day, int(c), int(s)) for day, c, s in rows],

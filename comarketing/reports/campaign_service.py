@@ -23,6 +23,7 @@ def campaign_report(actor: Actor, campaign_id: int, today: date | None = None) -
     campaign = get_visible_campaign(actor, campaign_id)
     timeline = Timeline(campaign.start_date, campaign.end_date, today or date.today())
     daily = campaign_queries.daily_sums(campaign)
+    ledger_days = campaign_queries.ledger_days(campaign.id)
     totals = totals_to(daily, timeline.as_of)
     return CampaignReport(
         campaign=campaign,
@@ -30,9 +31,9 @@ def campaign_report(actor: Actor, campaign_id: int, today: date | None = None) -
         parties=campaign_queries.parties(campaign.id),
         goals=pacing(campaign, totals, timeline, campaign_queries.goals_reached_at(campaign.id)),
         daily=daily,
-        weekly=weekly(daily),
+        weekly=weekly(daily, ledger_days),
         placements=campaign_queries.placement_figures(campaign.id),
-        burn=burn_down(campaign_queries.ledger_days(campaign.id), timeline),
+        burn=burn_down(ledger_days, timeline),
         settlement=balances.settlement(campaign.id),
         totals=totals,
     )

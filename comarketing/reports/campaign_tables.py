@@ -9,7 +9,7 @@ from typing import Any
 
 from comarketing.money import SHARE_TOTAL
 from comarketing.reports import tables
-from comarketing.reports.campaign_frames import CampaignReport, PlacementFigures
+from comarketing.reports.campaign_frames import CampaignReport, RankedPlacement
 from comarketing.reports.exports import Column, Table
 
 TABLES = {
@@ -29,7 +29,7 @@ TREND_TABLE_COLUMNS = [
     Column("leads", "Leads", "int"),
     Column("conversions", "Conversions", "int"),
     Column("revenue_minor", "Revenue", "money"),
-    Column("cost_minor", "Cost", "money"),
+    Column("cost_minor", "Reported cost", "money"),
 ]
 
 
@@ -46,10 +46,25 @@ class MeasureTable(Table):
         return super().value(row, self.column_for(row, column))
 
 
+class RankingTable(Table):
+    """A placement ranking: an unranked placement's cost cell says why it has no cost ("no
+    spend recorded", "no reach reported" ...) instead of a number, on the page and in files."""
+
+    def value(self, row: dict[str, Any], column: Column) -> Any:
+        if row.get("unranked") and column.key in RANKED_BY:
+            return row["unranked"]
+        return super().value(row, column)
+
+
+RANKED_BY = ("cost_per_thousand_reached_minor", "cpl_minor")
+
+
 def display(table: Table, row: dict[str, Any], column: Column) -> str:
     """A cell as the page shows it ("—" where a ratio has no denominator)."""
     if isinstance(table, MeasureTable):
         column = table.column_for(row, column)
+    if isinstance(table, RankingTable) and row.get("unranked") and column.key in RANKED_BY:
+        return str(row["unranked"])
     return tables.display(table, row, column)
 
 
@@ -100,15 +115,18 @@ def weekly_table(report: CampaignReport) -> Table:
             Column("week", "Week starting"),
             Column("days", "Days with figures", "int"),
             *TREND_TABLE_COLUMNS,
+            Column("spend_minor", "Spend (ledger)", "money"),
+            Column("difference_minor", "Reported cost minus spend", "money"),
         ],
         rows=report.weekly.to_dict("records"),
         currency=report.currency,
     )
 
 
-def _placement_row(rank: int, p: PlacementFigures) -> dict[str, Any]:
+def _placement_row(ranked: RankedPlacement) -> dict[str, Any]:
+    p = ranked.placement
     return {
-        "rank": rank,
+        "rank": ranked.rank,
         "placement": p.name,
         "channel": p.channel.replace("_", " ").capitalize(),
         "owner": p.owner,
@@ -117,6 +135,7 @@ def _placement_row(rank: int, p: PlacementFigures) -> dict[str, Any]:
         "leads": p.leads,
         "cost_per_thousand_reached_minor": p.cost_per_thousand_reached_minor,
         "cpl_minor": p.cpl_minor,
+        "unranked": ranked.unranked_reason,
     }
 
 
@@ -126,13 +145,13 @@ def _placement_columns(last: list[Column]) -> list[Column]:
         Column("placement", "Placement"),
         Column("channel", "Channel"),
         Column("owner", "Owner"),
-        Column("spend_minor", "Spend", "money"),
+        Column("spend_minor", "Spend (ledger)", "money"),
         *last,
     ]
 
 
 def reach_cost_table(report: CampaignReport) -> Table:
-    return Table(
+    return RankingTable(
         name="placements-by-cost-per-1000-reached",
         columns=_placement_columns(
             [
@@ -140,18 +159,18 @@ def reach_cost_table(report: CampaignReport) -> Table:
                 Column("cost_per_thousand_reached_minor", "Cost per 1,000 reached", "money"),
             ]
         ),
-        rows=[_placement_row(i, p) for i, p in enumerate(report.by_reach_cost, 1)],
+        rows=[_placement_row(p) for p in report.by_reach_cost],
         currency=report.currency,
     )
 
 
 def lead_cost_table(report: CampaignReport) -> Table:
-    return Table(
+    return RankingTable(
         name="placements-by-cost-per-lead",
         columns=_placement_columns(
             [Column("leads", "Leads", "int"), Column("cpl_minor", "Cost per lead", "money")]
         ),
-        rows=[_placement_row(i, p) for i, p in enumerate(report.by_cpl, 1)],
+        rows=[_placement_row(p) for p in report.by_cpl],
         currency=report.currency,
     )
 

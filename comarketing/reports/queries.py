@@ -168,7 +168,8 @@ def _edge_days(start: date, end: date, months: tuple[date, date] | None) -> list
 
 def spend_cells(scope: Scope) -> pd.DataFrame:
     """Net spend (expenses less their reversals) per campaign, channel and month, by the day
-    the money was spent, from the ledger."""
+    the money was spent, from the ledger. A reversal counts on the day of the entry it
+    reverses, not the day it was posted: a correction never shows as negative spend later."""
     signed = sa.case(
         (LedgerEntry.kind == EntryKind.REVERSAL.value, -LedgerEntry.amount_minor),
         else_=LedgerEntry.amount_minor,
@@ -180,7 +181,9 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
             LedgerEntry.kind == EntryKind.REVERSAL.value, original.kind == EntryKind.EXPENSE.value
         ),
     )
-    month = month_text(LedgerEntry.occurred_on)
+    # ``original`` is outer-joined on reverses_id: set for a reversal, NULL for an expense.
+    spent_on = sa.func.coalesce(original.occurred_on, LedgerEntry.occurred_on)
+    month = month_text(spent_on)
     query = (
         sa.select(
             LedgerEntry.campaign_id,
@@ -192,7 +195,7 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
         .outerjoin(original, original.id == LedgerEntry.reverses_id)
         .where(
             LedgerEntry.campaign_id.in_(scoped_campaigns(scope)),
-            LedgerEntry.occurred_on.between(scope.start, scope.end),
+            spent_on.between(scope.start, scope.end),
             # Implied by is_spend; stated so commitments drop before the self-join.
             LedgerEntry.kind.in_((EntryKind.EXPENSE.value, EntryKind.REVERSAL.value)),
             is_spend,

@@ -15,7 +15,7 @@ from comarketing.reports.services import Dashboard
 
 FIGURE_COLUMNS = [
     Column("campaigns", "Campaigns", "int"),
-    Column("spend_minor", "Own spend", "money"),
+    Column("spend_minor", "Own spend (ledger)", "money"),
     Column("impressions", "Impressions", "int"),
     Column("reach", "Reach", "int"),
     Column("frequency", "Frequency", "ratio"),
@@ -102,7 +102,7 @@ def by_partner(board: Dashboard) -> Table:
             Column("currency", "Currency"),
             Column("partner", "Partner"),
             Column("campaigns", "Joint campaigns", "int"),
-            Column("spend_minor", "Own spend", "money"),
+            Column("spend_minor", "Own spend (ledger)", "money"),
             Column("reach", "Reach", "int"),
             Column("revenue_minor", "Own revenue", "money"),
             Column("roi", "ROI (%)", "percent"),

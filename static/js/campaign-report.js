@@ -1,5 +1,6 @@
-// The campaign report's charts (daily trend, weekly revenue and cost, budget burn-down), drawn
-// from the JSON the page carries in #campaign-report-data: the CSP allows no inline script.
+// The campaign report's charts (daily trend, weekly revenue, spend and reported cost, budget
+// burn-down), drawn from the JSON the page carries in #campaign-report-data: the CSP allows no
+// inline script.
 "use strict";
 
 (function () {
@@ -46,8 +47,10 @@
         data: { labels: w.labels, datasets: [
           { label: "Revenue (" + data.currency + ")", data: toMajor(w.revenue_minor),
             backgroundColor: colours.green },
-          { label: "Cost (" + data.currency + ")", data: toMajor(w.cost_minor),
-            backgroundColor: colours.grey } ] },
+          { label: "Spend, ledger (" + data.currency + ")", data: toMajor(w.spend_minor),
+            backgroundColor: colours.blue },
+          { label: "Reported cost, results (" + data.currency + ")",
+            data: toMajor(w.cost_minor), backgroundColor: colours.grey } ] },
         options: { scales: { y: { beginAtZero: true } } },
       };
     },

@@ -47,16 +47,24 @@ def test_the_api_gives_the_figures_of_the_report(app, world, seeded: Seeded, api
         ("2027-03-01", 4, 900),
         ("2027-03-08", 1, 10),
     ]
+    assert [w["spend"]["minor"] for w in body["weekly"]] == [5_500, 0]
+    assert all(
+        w["cost_difference"]["minor"] == w["cost"]["minor"] - w["spend"]["minor"]
+        for w in body["weekly"]
+    )
     by_reach = body["placements_by_cost_per_thousand_reached"]
-    assert [(p["rank"], p["name"], p["cost_per_thousand_reached"]) for p in by_reach] == [
-        (1, "Alpha social", "33.3333"),
-        (2, "Alpha mail", "96.7742"),
-        (3, "Alpha banner", None),
+    ranking = [
+        (p["rank"], p["name"], p["cost_per_thousand_reached"], p["unranked"]) for p in by_reach
     ]
-    assert [(p["name"], p["cpl"]) for p in body["placements_by_cpl"]] == [
-        ("Alpha mail", "3.0000"),
-        ("Alpha social", "4.0000"),
-        ("Alpha banner", None),
+    assert ranking == [
+        (1, "Alpha social", "33.3333", None),
+        (2, "Alpha mail", "96.7742", None),
+        (None, "Alpha banner", None, "no reach reported"),
+    ]
+    assert [(p["rank"], p["name"], p["cpl"], p["unranked"]) for p in body["placements_by_cpl"]] == [
+        (1, "Alpha mail", "3.0000", None),
+        (2, "Alpha social", "4.0000", None),
+        (None, "Alpha banner", None, "no leads reported"),
     ]
     assert by_reach[0]["spend"] == {"amount": "20.00", "currency": "EUR", "minor": 2000}
     assert by_reach[0]["owner"] == {"id": world.a.id, "name": world.a.name}

@@ -115,7 +115,10 @@ def test_read_joint_vs_solo_change_the_period_and_download_the_figures(
     expect_charts_drawn(page, currencies=1)
     quarter = headline(page)
     assert ("USD", "Solo") not in quarter
-    assert quarter[("EUR", "Joint")]["Own spend"] != year[("EUR", "Joint")]["Own spend"]
+    assert (
+        quarter[("EUR", "Joint")]["Own spend (ledger)"]
+        != year[("EUR", "Joint")]["Own spend (ledger)"]
+    )
     assert quarter[("EUR", "Solo")]["Reach"] != year[("EUR", "Solo")]["Reach"]
 
     # Custom dates: exactly the weeks of the dollar campaign.

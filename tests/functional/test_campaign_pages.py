@@ -16,6 +16,7 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 from flask.testing import FlaskClient
+from freezegun import freeze_time
 
 from comarketing.audit import AuditEvent
 from comarketing.budgets import balances
@@ -158,6 +159,7 @@ def test_outsiders_get_404_for_a_campaign_and_its_forms(app, world, joint):
 # Posting through the forms
 
 
+@freeze_time("2027-03-15 12:00:00")  # expenses are booked once spent, within the campaign
 def test_an_expense_form_posts_and_the_page_shows_it(app, world, joint):
     client = signed_in(app, world.a.email(PM))
     response = client.post(
@@ -204,6 +206,7 @@ def test_commitments_are_posted_for_the_own_party_or_by_an_admin_with_a_reason(a
     assert_ledger_consistent(app)
 
 
+@freeze_time("2027-03-15 12:00:00")  # expenses are booked once spent, within the campaign
 def test_an_expense_over_the_commitments_is_refused_next_to_the_amount(app, world, joint):
     client = signed_in(app, world.a.email(PM))
     before = ledger_snapshot(app)
@@ -248,6 +251,7 @@ def test_a_partner_manager_posting_for_the_partner_is_forbidden(app, world, join
     assert ledger_snapshot(app) == before
 
 
+@freeze_time("2027-03-15 12:00:00")  # expenses are booked once spent, within the campaign
 def test_an_admin_overrides_the_guard_through_the_form_with_a_reason(app, world, joint):
     client = signed_in(app, world.a.email(ADMIN))
     before = ledger_snapshot(app)
@@ -609,3 +613,40 @@ def test_the_campaign_page_runs_the_same_number_of_queries_for_2_or_20_entries(
         counts[campaign.id] = len(statements)
     assert counts[small.id] == counts[large.id], counts
     assert counts[small.id] <= 25, counts
+
+
+@freeze_time("2027-03-15 12:00:00")
+@pytest.mark.parametrize("day", ["0001-01-01", "9999-12-31", "2027-03-20"])
+def test_a_date_out_of_range_or_in_the_future_is_refused_next_to_the_date(app, world, joint, day):
+    client = signed_in(app, world.a.email(PM))
+    before = ledger_snapshot(app)
+    for form, extra in (("expenses", {"placement_id": joint.a_placement}), ("commitments", {})):
+        response = client.post(
+            f"/campaigns/{joint.id}/{form}",
+            data={"organization_id": world.a.id, "amount": "10", "occurred_on": day, **extra},
+        )
+        assert response.status_code == 422, (form, day)
+        [message] = field_errors(response.get_data(as_text=True), "occurred_on")
+        assert "2100" in message or "has not happened yet" in message
+    assert ledger_snapshot(app) == before
+
+
+@freeze_time("2027-06-15 12:00:00")
+def test_an_expense_dated_outside_the_campaign_is_refused_next_to_the_date(app, world, joint):
+    client = signed_in(app, world.a.email(PM))
+    before = ledger_snapshot(app)
+    response = client.post(
+        f"/campaigns/{joint.id}/expenses",
+        data={
+            "organization_id": world.a.id,
+            "placement_id": joint.a_placement,
+            "amount": "10",
+            "occurred_on": "2027-05-02",
+        },
+    )
+    assert response.status_code == 422
+    [message] = field_errors(response.get_data(as_text=True), "occurred_on")
+    assert message == (
+        "The campaign runs from 2027-03-01 to 2027-04-30; date the expense within it."
+    )
+    assert ledger_snapshot(app) == before

@@ -9,6 +9,7 @@ import threading
 import psycopg
 import pytest
 import sqlalchemy as sa
+from freezegun import freeze_time
 
 from comarketing.budgets import balances, expenses, reversals
 from comarketing.budgets.models import AppendOnlyViolation, LedgerEntry
@@ -29,6 +30,7 @@ POSTERS = 10
 EXPENSE = 15_000  # EUR 150.00 each, against EUR 1,000.00 committed: 6 fit, 4 do not
 
 
+@freeze_time("2027-03-15 12:00:00")  # expenses are booked once spent, within the campaign
 def test_concurrent_expense_posts_never_take_spend_past_the_commitments(app, world):
     with app.app_context():
         campaign = joint_campaign(world)  # EUR 1,000.00 committed

@@ -15,6 +15,7 @@ import openpyxl
 import pandas as pd
 import pytest
 import sqlalchemy as sa
+from freezegun import freeze_time
 
 from comarketing.accounts.models import Organization, User
 from comarketing.budgets import balances, reversals
@@ -217,31 +218,91 @@ def test_the_trend_sums_each_day_and_each_week(ctx, world, seeded):
     )
     assert weekly.loc[date(2027, 3, 8), "reach"] == 10
     assert weekly["impressions"].sum() == 2 * 910
+    # Issue 14: the week's spend (ledger: 30.00 + 5.00 + 20.00) beside the reported cost.
+    assert list(weekly["spend_minor"]) == [5_500, 0]
+    assert list(weekly["difference_minor"]) == list(weekly["cost_minor"] - weekly["spend_minor"])
 
 
 def test_placements_are_ranked_by_cost_per_thousand_reached_and_by_cpl(ctx, world, seeded):
     result = _report(world, seeded.campaign)
     spend = {p.name: p.spend_minor for p in result.placements}
     assert spend == {"Alpha mail": 3_000, "Alpha social": 2_000, "Alpha banner": 500}
-    # Social: 2,000 x 1000 / 600 reached; mail: 3,000 x 1000 / 310; banner reached nobody.
+    # Social: 2,000 x 1000 / 600 reached; mail: 3,000 x 1000 / 310; banner reached nobody:
+    # not ranked, listed after the ranked ones with the reason.
     by_reach = result.by_reach_cost
-    assert [p.name for p in by_reach] == ["Alpha social", "Alpha mail", "Alpha banner"]
-    assert by_reach[0].cost_per_thousand_reached_minor == Fraction(10_000, 3)
-    assert by_reach[1].cost_per_thousand_reached_minor == Fraction(300_000, 31)
-    assert by_reach[2].cost_per_thousand_reached_minor is None
+    assert [(r.rank, r.placement.name, r.unranked_reason) for r in by_reach] == [
+        (1, "Alpha social", None),
+        (2, "Alpha mail", None),
+        (None, "Alpha banner", "no reach reported"),
+    ]
+    assert by_reach[0].placement.cost_per_thousand_reached_minor == Fraction(10_000, 3)
+    assert by_reach[1].placement.cost_per_thousand_reached_minor == Fraction(300_000, 31)
+    assert by_reach[2].placement.cost_per_thousand_reached_minor is None
     # Mail: 3,000 / 10 leads = 300; social: 2,000 / 5 = 400; banner: no leads.
     by_cpl = result.by_cpl
-    assert [(p.name, p.cpl_minor) for p in by_cpl] == [
-        ("Alpha mail", 300),
-        ("Alpha social", 400),
-        ("Alpha banner", None),
+    assert [
+        (r.rank, r.placement.name, r.placement.cpl_minor, r.unranked_reason) for r in by_cpl
+    ] == [
+        (1, "Alpha mail", 300, None),
+        (2, "Alpha social", 400, None),
+        (None, "Alpha banner", None, "no leads reported"),
     ]
     table = campaign_tables.reach_cost_table(result)
     assert [campaign_tables.display(table, r, table.columns[-1]) for r in table.rows] == [
         "€33.33",
         "€96.77",
+        "no reach reported",
+    ]
+    assert [campaign_tables.display(table, r, table.columns[0]) for r in table.rows] == [
+        "1",
+        "2",
         "—",
     ]
+
+
+def test_a_placement_with_reach_but_no_spend_comes_after_the_ranked_ones(
+    app, client, login_as, world, seeded
+):
+    """Issue 14: no booked spend is not a cost of €0.00 ranked first."""
+    pm = world.a.email(PM)
+    with app.app_context():
+        free = ch.add_placement(pm, seeded.campaign, world.a.id, channel="content", name="Aa blog")
+        entry.upsert_days(actor(pm), free, [_day("2027-03-02", 5_000, 50)])
+        db.session.remove()
+        result = _report(world, seeded.campaign)
+    by_reach = [(r.rank, r.placement.name, r.unranked_reason) for r in result.by_reach_cost]
+    assert by_reach == [
+        (1, "Alpha social", None),
+        (2, "Alpha mail", None),
+        (None, "Aa blog", "no spend recorded"),
+        (None, "Alpha banner", "no reach reported"),
+    ]
+    by_cpl = [(r.rank, r.placement.name, r.unranked_reason) for r in result.by_cpl]
+    assert by_cpl[:2] == [(1, "Alpha mail", None), (2, "Alpha social", None)]
+    assert by_cpl[2:] == [
+        (None, "Aa blog", "no spend recorded"),
+        (None, "Alpha banner", "no leads reported"),
+    ]
+    login_as(pm)
+    page = client.get(f"/campaigns/{seeded.campaign}/report").get_data(as_text=True)
+    ranking = page[page.index('data-testid="table-reach-cost"') :]
+    ranking = ranking[: ranking.index("</table>")]
+    blog_row = ranking[ranking.index("Aa blog") :]
+    blog_row = blog_row[: blog_row.index("</tr>")]
+    # Its spend is €0.00; its cost per 1,000 reached is not: it has none.
+    assert blog_row.endswith('<td class="text-end text-nowrap">no spend recorded</td>')
+    assert (
+        ranking.index("Alpha mail") < ranking.index("Aa blog") < ranking.index("no spend recorded")
+    )
+    csv_text = client.get(f"/campaigns/{seeded.campaign}/report/lead-cost.csv").get_data(
+        as_text=True
+    )
+    rows = [line.split(",") for line in csv_text.strip().splitlines()]
+    assert rows[3][0] == "" and rows[3][1] == "Aa blog" and rows[3][-1] == "no spend recorded"
+    assert rows[1][0] == "1"
+    body = client.get(f"/api/v1/reports/campaigns/{seeded.campaign}")
+    # The API needs a token; its output is checked in tests/api (ranks and reasons).
+    assert body.status_code == 401
 
 
 def test_a_placements_spend_is_net_of_its_reversals(ctx, world, seeded):
@@ -619,3 +680,25 @@ def test_two_parties_reaching_the_goal_at_the_same_moment_tell_everyone_once(app
     assert outcomes == ["succeeded", "succeeded"], outcomes
     told = _goal_notifications(app, joint.id)
     assert [u for u, _ in told] == _party_users(app, world.a.id, world.b.id)
+
+
+def test_a_reversal_counts_on_the_day_of_the_entry_it_reverses(ctx, world, seeded):
+    """Issue 14: a correction posted later never shows as negative spend on its own day."""
+    pm = world.a.email(PM)
+    wrong = ch.spend(pm, seeded.campaign, seeded.social, 4_000, occurred_on=date(2027, 3, 3))
+    with freeze_time("2027-03-09 12:00:00"):
+        reversal = reversals.reverse_entry(actor(pm), seeded.campaign, wrong.id, reason="Twice")
+    assert reversal.occurred_on == date(2027, 3, 9)  # posted then; counted on 03-03
+    result = _report(world, seeded.campaign)
+    spent = {b.day: b.spent_minor for b in result.burn}
+    assert spent[date(2027, 3, 3)] == 0
+    assert spent.get(date(2027, 3, 9), 0) == 0
+    assert all(b.spent_minor >= 0 for b in result.burn)
+    # The dashboard: the month of the correction shows no negative spend either.
+    from comarketing.reports import services
+
+    board = services.dashboard(
+        actor(world.a.email("analyst")), services.Period(date(2027, 3, 9), date(2027, 3, 31))
+    )
+    # (Before issue 14 this period showed the solo campaign at -EUR 40.00.)
+    assert [c.solo.spend_minor for c in board.comparisons] in ([], [0])

@@ -98,15 +98,17 @@ def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]
             cell["revenue"] += m.revenue_minor
     entries = {e.id: e for e in db.session.scalars(sa.select(LedgerEntry))}
     for e in entries.values():
-        if e.campaign_id not in mine or not (start <= e.occurred_on <= end):
+        # Issue 14: a reversal counts on the day of the entry it reverses.
+        original = entries[e.reverses_id] if e.kind == "reversal" else e
+        spent_on = original.occurred_on
+        if e.campaign_id not in mine or not (start <= spent_on <= end):
             continue
-        kind = entries[e.reverses_id].kind if e.kind == "reversal" else e.kind
-        if kind != "expense":
+        if original.kind != "expense":
             continue
         sign = -1 if e.kind == "reversal" else 1
-        cells[(e.campaign_id, channel[e.placement_id], e.occurred_on.strftime("%Y-%m"))][
-            "spend"
-        ] += sign * e.amount_minor
+        cells[(e.campaign_id, channel[e.placement_id], spent_on.strftime("%Y-%m"))]["spend"] += (
+            sign * e.amount_minor
+        )
     out: dict[tuple[str, str], dict] = {}
     for (cid, _channel, _month), cell in cells.items():
         campaign = campaigns[cid]

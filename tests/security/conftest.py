@@ -21,6 +21,7 @@ import sqlalchemy as sa
 import yaml
 from flask import Flask
 from flask.testing import FlaskClient
+from freezegun import freeze_time
 
 from comarketing import notifications
 from comarketing.accounts.models import Organization, PasswordReset, User, UserInvitation
@@ -282,6 +283,16 @@ def _solo(actor: Actor, name: str) -> int:
     return lifecycle.create_solo_campaign(actor, data).id
 
 
+SPENT_ON = date(2030, 3, 5)
+
+
+def _expense(*args: Any, **kwargs: Any) -> Any:
+    """An expense of the 2030 campaigns, posted on the day it was spent (money is booked
+    once it has happened, within the campaign's dates)."""
+    with freeze_time(f"{SPENT_ON.isoformat()} 12:00:00"):
+        return expenses.post_expense(*args, occurred_on=SPENT_ON, **kwargs)
+
+
 def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]:
     """Placements, milestones, ledger entries and calendar feeds, through the real services.
 
@@ -298,7 +309,7 @@ def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]
     ab_commitment = commitments.commit_budget(
         a_pm, ab, organization_id=a.id, amount_minor=100_000, note="Alpha tops up"
     ).id
-    ab_expense = expenses.post_expense(
+    ab_expense = _expense(
         a_pm,
         ab,
         organization_id=a.id,
@@ -331,7 +342,7 @@ def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]
         ids[f"{key}_solo_placement"] = placement
         if company is not a:
             commitments.commit_budget(actor, solo, organization_id=company.id, amount_minor=90_000)
-            expenses.post_expense(
+            _expense(
                 actor,
                 solo,
                 organization_id=company.id,
@@ -350,7 +361,7 @@ def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]
 
     bc_placement = _placement(b_pm, bc, "display", b.id, f"Beta banners {canary}")
     ids["bc_placement"] = bc_placement
-    ids["bc_expense"] = expenses.post_expense(
+    ids["bc_expense"] = _expense(
         b_pm,
         bc,
         organization_id=b.id,

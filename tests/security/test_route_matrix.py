@@ -7,11 +7,13 @@ who may open it.
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
+from freezegun import freeze_time
 from werkzeug.routing.converters import AnyConverter
 
 from tests.security.conftest import (
@@ -119,9 +121,11 @@ def test_route_answers_as_the_matrix_says(
     app: Flask, scene: Scene, row: dict[str, Any], actor: str
 ) -> None:
     session = {key: scene.fill(value) for key, value in (row.get("session") or {}).items()}
-    client = client_as(app, scene.actor_email(actor), session)
-    body = {key: scene.fill(str(value)) for key, value in (row.get("body") or {}).items()}
-    response = client.open(scene.fill(row["url"]), method=row["method"], data=body)
+    # ``at``: the moment the row is played (money is booked only once it was spent).
+    with freeze_time(row["at"]) if row.get("at") else nullcontext():
+        client = client_as(app, scene.actor_email(actor), session)
+        body = {key: scene.fill(str(value)) for key, value in (row.get("body") or {}).items()}
+        response = client.open(scene.fill(row["url"]), method=row["method"], data=body)
     text = response.get_data().decode("utf-8", "replace")  # an XLSX export is binary
     response.close()  # static files are streamed from an open file
 

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from comarketing.money import split_by_shares
 from comarketing.reports import frames
+from comarketing.reports.campaign_frames import PlacementFigures, ranked
 
 
 @st.composite
@@ -107,3 +108,37 @@ def test_a_kind_with_no_spend_says_so():
     [eur] = frames.comparisons(cells)
     assert eur.reach_multiplier is None
     assert eur.missing == ["no joint spend is recorded in this period"]
+
+
+def test_a_ranking_lists_placements_without_spend_or_denominator_after_the_ranked_ones():
+
+    def placement(pid: int, name: str, spend: int, reach: int, leads: int) -> PlacementFigures:
+        return PlacementFigures(pid, name, "email", 1, "A", spend, 0, reach, 0, leads)
+
+    placements = [
+        placement(1, "free reach", 0, 1_000, 10),  # would be €0.00 per 1,000: first, wrongly
+        placement(2, "dear", 5_000, 1_000, 1),
+        placement(3, "cheap", 1_000, 1_000, 0),
+        placement(4, "nothing", 0, 0, 0),
+    ]
+    by_reach = [
+        (r.rank, r.placement.name, r.unranked_reason)
+        for r in ranked(placements, "cost_per_thousand_reached_minor")
+    ]
+    assert by_reach == [
+        (1, "cheap", None),
+        (2, "dear", None),
+        (None, "free reach", "no spend recorded"),
+        (None, "nothing", "no spend recorded, no reach reported"),
+    ]
+    by_lead = [
+        (r.rank, r.placement.name, r.unranked_reason) for r in ranked(placements, "cpl_minor")
+    ]
+    assert by_lead == [
+        (1, "dear", None),
+        (None, "cheap", "no leads reported"),
+        (None, "free reach", "no spend recorded"),
+        (None, "nothing", "no spend recorded, no leads reported"),
+    ]
+    assert placements[0].cost_per_thousand_reached_minor is None
+    assert placements[0].cpl_minor is None
