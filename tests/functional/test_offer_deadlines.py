@@ -126,9 +126,7 @@ def test_a_new_revision_gets_its_own_reminder(app, world, runner):
     offer_id = sent_at(app, "2026-11-30 10:00:00", world.a.email(ADMIN), [a, b])
     assert run_cron(runner, "2026-12-01 10:00:00") == "Reminded 1, flagged overdue 0, expired 0."
     with freeze_time("2026-12-01 12:00:00"), app.app_context():  # B counters: due Thursday
-        proposals.revise(
-            actor(world.b.email(ADMIN)), offer_id, terms=make_terms([a, b], title="B")
-        )
+        proposals.revise(actor(world.b.email(ADMIN)), offer_id, terms=make_terms([a, b], title="B"))
     assert run_cron(runner, "2026-12-02 10:00:00") == NOTHING  # revision 1 no longer counts
     assert run_cron(runner, "2026-12-02 12:00:00") == "Reminded 1, flagged overdue 0, expired 0."
     assert people(app, "review_reminder") == sorted(deciders(world.a) + deciders(world.b))
