@@ -56,7 +56,8 @@ def joint_campaign(
 ) -> JointCampaign:
     """A joint A+B campaign with commitments split by the budget shares.
 
-    ``via_offer``: A proposes, B approves, and the real approval creates the campaign;
+    ``via_offer``: A's partner manager proposes, A's and B's approvers approve, and the real
+    approval creates the campaign;
     otherwise the campaign is built directly with the same two functions approval uses.
     """
     a, b = world.a.id, world.b.id
@@ -76,9 +77,9 @@ def joint_campaign(
         proposer = actor(world.a.email(PM))
         offer = proposals.create_draft(proposer, partner_ids=[b], terms=terms)
         proposals.send(proposer, offer.id)
-        reviews.decide(
-            actor(world.b.email(APPROVER)), offer.id, revision_number=1, decision="approved"
-        )
+        # A partner manager's proposal needs its own company's approver too.
+        for approver in (world.a.email(APPROVER), world.b.email(APPROVER)):
+            reviews.decide(actor(approver), offer.id, revision_number=1, decision="approved")
         campaign_id = db.session.scalar(sa.select(Campaign.id).where(Campaign.offer_id == offer.id))
         assert campaign_id is not None, "approval created no campaign"
     else:

@@ -25,6 +25,9 @@ class Organization(Model):
     slug: Mapped[str] = mapped_column(sa.String(140), unique=True)
     # How many business days this organization's reviewers get to decide on an offer revision.
     review_business_days: Mapped[int] = mapped_column(default=2, server_default="2")
+    # "Four eyes": even an approver's or admin's own offer proposal needs a second approver of
+    # this organization before it counts as the organization's approval.
+    four_eyes: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organization", lazy="raise")

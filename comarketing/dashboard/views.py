@@ -15,6 +15,7 @@ from comarketing import notifications
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.errors import DomainError
 from comarketing.health import check_database
+from comarketing.offers import approvals as offer_approvals
 from comarketing.offers import deadlines as offer_deadlines
 from comarketing.offers import lists as offer_lists
 from comarketing.offers.forms import MailPreferencesForm, ReviewDaysForm
@@ -110,6 +111,7 @@ def organization_settings() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             offer_deadlines.set_review_days(current_actor(), int(form.review_days.data or 0))
+            offer_approvals.set_four_eyes(current_actor(), bool(form.four_eyes.data))
         except DomainError as exc:
             attach_error(form, exc)
         else:
@@ -117,4 +119,5 @@ def organization_settings() -> ResponseReturnValue:
             return redirect(url_for("dashboard.organization_settings"))
     if request.method == "GET":
         form.review_days.data = current_user.organization.review_business_days
+        form.four_eyes.data = current_user.organization.four_eyes
     return render_template("dashboard/organization_settings.html", form=form)

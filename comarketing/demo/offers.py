@@ -1,5 +1,7 @@
 """The demo's offers between the flour and shortening companies: one sent and approved, which
-becomes the running joint campaign (see ``campaigns``), and one awaiting Goldcrest's decision."""
+becomes the running joint campaign (see ``campaigns``), and one awaiting both companies'
+approvers (Millstone's partner manager sent it: it counts as Millstone's approval only once a
+Millstone approver approves it)."""
 
 from __future__ import annotations
 
@@ -32,12 +34,14 @@ def _products(organization: Organization) -> list[int]:
 
 
 def ensure_offers(flour: Organization, shortening: Organization) -> Iterator[str]:
-    """One joint offer approved into a campaign, one awaiting the shortening company."""
+    """One joint offer approved into a campaign by both companies' approvers, one awaiting
+    them."""
     if db.session.scalar(
         sa.select(Offer.id).where(Offer.proposer_organization_id == flour.id).limit(1)
     ):
         return
     flour_manager = Actor(user_by_email("partners@millstone.example"))
+    flour_approver = Actor(user_by_email("approvals@millstone.example"))
     shortening_approver = Actor(user_by_email("approvals@goldcrest.example"))
     today = utcnow().date()
 
@@ -76,6 +80,13 @@ def ensure_offers(flour: Organization, shortening: Organization) -> Iterator[str
     )
     proposals.send(flour_manager, approved.id)
     reviews.decide(
+        flour_approver,
+        approved.id,
+        revision_number=1,
+        decision="approved",
+        comment="Budget checked with finance.",
+    )
+    reviews.decide(
         shortening_approver,
         approved.id,
         revision_number=1,
@@ -90,4 +101,4 @@ def ensure_offers(flour: Organization, shortening: Organization) -> Iterator[str
         terms=terms("Spring baking challenge", 1_500_000, 90, 30),
     )
     proposals.send(flour_manager, pending.id)
-    yield "created: offer 'Spring baking challenge' awaiting Goldcrest's decision"
+    yield "created: offer 'Spring baking challenge' awaiting Millstone's and Goldcrest's approvers"

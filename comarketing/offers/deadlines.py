@@ -1,9 +1,10 @@
 """The review window and what happens when it runs out.
 
 Each company chooses how many business days it gives itself to review (``set_review_days``);
-a sent revision is due after the longest window among the parties that decide
-(``review_due``). The cron run (``run_deadlines``, ``flask send-reminders``) reminds one
-business day before, flags a review once it is overdue, and expires offers past their expiry.
+a sent revision is due after the longest window among the parties that decide — the author's
+own company among them when its proposer's approval does not count alone (``review_due``).
+The cron run (``run_deadlines``, ``flask send-reminders``) reminds one business day before,
+flags a review once it is overdue, and expires offers past their expiry.
 """
 
 from __future__ import annotations
@@ -21,9 +22,9 @@ from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
-from comarketing.offers import workflow
+from comarketing.offers import approvals, workflow
 from comarketing.offers.access import offer_party_ids
-from comarketing.offers.models import Offer, OfferDecision, OfferRevision, OfferStatus
+from comarketing.offers.models import Offer, OfferRevision, OfferStatus
 from comarketing.offers.records import DECIDERS, WRITERS, add_event, notify
 from comarketing.policy import Action, authorize
 from comarketing.unit_of_work import transactional
@@ -107,13 +108,13 @@ def _sent_offers_locked() -> Sequence[sa.Row[Offer, OfferRevision]]:
 
 
 def _waiting_for(revision: OfferRevision, parties: Sequence[int]) -> list[int]:
-    """The parties that have not decided on the revision yet."""
-    decided = set(
-        db.session.scalars(
-            sa.select(OfferDecision.organization_id).where(OfferDecision.revision_id == revision.id)
-        )
-    )
-    return [p for p in parties if p not in decided]
+    """The parties whose answer on the revision is still missing (the author's company too,
+    when its proposer could not approve by proposing or four eyes asks for a second)."""
+    return [
+        party
+        for party, state in approvals.approvals_on(revision, parties).items()
+        if state.outcome is None
+    ]
 
 
 def _expire(offer: Offer, revision: OfferRevision, parties: Sequence[int], now: datetime) -> None:
@@ -170,5 +171,6 @@ def _remind(
         f"{revision.number}) is due {due:%A %d %B %Y, %H:%M} UTC.",
         organization_ids=waiting,
         roles=DECIDERS,
-        exclude_user_id=None,
+        # The proposer never decides on their own revision (four eyes waits for another).
+        exclude_user_id=revision.author_id,
     )

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, time
 
 from flask_wtf import FlaskForm
 from wtforms import (
+    BooleanField,
     DateField,
     FieldList,
     Form,
@@ -201,6 +202,11 @@ class ReviewDaysForm(FlaskForm):
     review_days = IntegerField(
         "Business days our reviewers get to decide",
         validators=[InputRequired(), NumberRange(1, 20)],
+    )
+    four_eyes = BooleanField(
+        "Four eyes: our approvers' and admins' own proposals need a second approver",
+        description="When on, an offer or counter-proposal sent by one of our approvers or "
+        "admins counts as our approval only once another approver or admin of ours approves it.",
     )
 
 

@@ -16,6 +16,7 @@ from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.extensions import db
 from comarketing.offers.access import visible
+from comarketing.offers.approvals import party_approvals, waiting_for
 from comarketing.offers.models import (
     Decision,
     Offer,
@@ -64,9 +65,9 @@ def _rows(actor: Actor, query: sa.Select[Offer]) -> list[OfferRow]:
         .order_by(Organization.name)
     ):
         names.setdefault(offer_id, []).append(name)
-    decided = set(
+    mine = list(
         db.session.scalars(
-            sa.select(OfferDecision.revision_id).where(
+            sa.select(OfferDecision).where(
                 OfferDecision.offer_id.in_(ids),
                 OfferDecision.organization_id == actor.organization_id,
             )
@@ -76,7 +77,8 @@ def _rows(actor: Actor, query: sa.Select[Offer]) -> list[OfferRow]:
     rows = []
     for offer in offers:
         revision = current[offer.id]
-        pending = offer.status == OfferStatus.SENT.value and revision.id not in decided
+        state = party_approvals(revision, [actor.organization_id], mine)[actor.organization_id]
+        pending = offer.status == OfferStatus.SENT.value and state.outcome is None
         rows.append(
             OfferRow(
                 offer,
@@ -111,23 +113,20 @@ def list_offers(
 
 
 def inbox(actor: Actor) -> list[OfferRow]:
-    """Sent offers whose current revision my company has not decided yet, soonest due first."""
+    """Sent offers whose current revision still waits for my company's answer (my own
+    company's proposals included, when they need its approvers), soonest due first."""
     authorize(actor.user, Action.VIEW_OFFERS)
     me = actor.organization_id
-    decided_current = (
-        sa.select(OfferDecision.offer_id)
-        .join(OfferRevision, OfferRevision.id == OfferDecision.revision_id)
+    query = (
+        visible(me)
         .join(
-            Offer,
+            OfferRevision,
             sa.and_(
-                Offer.id == OfferRevision.offer_id,
-                Offer.current_revision_number == OfferRevision.number,
+                OfferRevision.offer_id == Offer.id,
+                OfferRevision.number == Offer.current_revision_number,
             ),
         )
-        .where(OfferDecision.organization_id == me)
-    )
-    query = visible(me).where(
-        Offer.status == OfferStatus.SENT.value, Offer.id.not_in(decided_current)
+        .where(Offer.status == OfferStatus.SENT.value, waiting_for(me))
     )
     rows = _rows(actor, query)
     return sorted(rows, key=lambda r: (r.review_due_at is None, r.review_due_at, r.offer.id))

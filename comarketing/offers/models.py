@@ -11,6 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from comarketing.db import UTCDateTime, utcnow
 from comarketing.extensions import Model
+from comarketing.policy import Role
 
 
 class OfferStatus(StrEnum):
@@ -34,6 +35,16 @@ class Decision(StrEnum):
             "changes_requested": "Changes requested",
             "rejected": "Rejected",
         }[self.value]
+
+
+def role_label(role: str | None) -> str:
+    """How a decider's recorded role reads ("role not recorded" for decisions before 0012)."""
+    if role is None:
+        return "role not recorded"
+    try:
+        return Role(role).label.lower()
+    except ValueError:  # pragma: no cover - the database constrains the column
+        return role
 
 
 class Offer(Model):
@@ -113,6 +124,10 @@ class OfferRevision(Model):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     review_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The author company's "four eyes" setting when this revision was sent: its proposer's own
+    # approval then needs a second approver of that company (``approvals.py``). Kept with the
+    # revision so changing the setting later never strands or completes a pending review.
+    four_eyes: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
     overdue_notice_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
@@ -123,7 +138,11 @@ class OfferRevision(Model):
 
 
 class OfferDecision(Model):
-    """One party's decision on one revision. A new revision starts with none."""
+    """A decision for one party on one revision, by one of its deciders (``approvals.py``).
+
+    Per party and revision: at most one implicit approval (an approver or admin who proposed
+    the revision) and at most one explicit decision (approve, request changes, reject). A new
+    revision starts with none."""
 
     __tablename__ = "offer_decisions"
 
@@ -142,15 +161,30 @@ class OfferDecision(Model):
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     # True when sending or counter-proposing counted as the author's approval.
     implicit: Mapped[bool] = mapped_column(default=False)
+    # The decider's role when deciding (admin or approver); NULL for decisions recorded before
+    # roles were (migration 0012): shown as "role not recorded", never guessed.
+    decider_role: Mapped[str | None] = mapped_column(sa.String(20))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def role_label(self) -> str:
+        return role_label(self.decider_role)
 
     __table_args__ = (
         sa.UniqueConstraint(
-            "revision_id", "organization_id", name="uq_offer_decisions_revision_party"
+            "revision_id",
+            "organization_id",
+            "implicit",
+            name="uq_offer_decisions_revision_party_kind",
         ),
         sa.CheckConstraint(
             "decision IN ('approved', 'changes_requested', 'rejected')", name="decision_known"
         ),
+        sa.CheckConstraint(
+            "decider_role IS NULL OR decider_role IN ('admin', 'approver')",
+            name="decider_role_known",
+        ),
+        sa.CheckConstraint("NOT implicit OR decision = 'approved'", name="implicit_is_approval"),
     )
 
 

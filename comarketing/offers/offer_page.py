@@ -1,8 +1,8 @@
 """The offer page: everything it shows about one offer, read in a fixed number of queries.
 
-Its parties, every revision with what changed since the one before and each party's decision,
-and one timeline of events and comments. Read-only; loaded through the parties like every
-offer (``access.load``).
+Its parties, every revision with what changed since the one before and, per party, who approved
+it in what role (``approvals.py``), and one timeline of events and comments. Read-only; loaded
+through the parties like every offer (``access.load``).
 """
 
 from __future__ import annotations
@@ -16,11 +16,12 @@ from comarketing.accounts.models import Organization, User
 from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor
 from comarketing.db import utcnow
+from comarketing.errors import DomainError
 from comarketing.extensions import db
 from comarketing.offers.access import load, offer_party_ids
+from comarketing.offers.approvals import PartyApproval, check_may_decide, party_approvals
 from comarketing.offers.diff import Change, diff, terms_snapshot
 from comarketing.offers.models import (
-    Decision,
     Offer,
     OfferComment,
     OfferDecision,
@@ -30,7 +31,7 @@ from comarketing.offers.models import (
     OfferStatus,
 )
 from comarketing.partners.models import Product
-from comarketing.policy import Action, authorize
+from comarketing.policy import Action, authorize, can
 
 
 @dataclass
@@ -38,7 +39,8 @@ class RevisionView:
     revision: OfferRevision
     snapshot: dict[str, str]
     changes: list[Change]
-    decisions: dict[int, OfferDecision]
+    # Per party: who approved (implicitly by proposing, or explicitly) and what it amounts to.
+    decisions: dict[int, PartyApproval]
 
 
 @dataclass
@@ -61,6 +63,10 @@ class OfferView:
     campaign_id: int | None
     my_organization_id: int
     overdue: bool
+    # user id -> name, for "approved by ... (role)"; users of the parties only.
+    people: dict[int, str]
+    # The acting user may record their company's decision on the current revision now.
+    can_decide: bool
 
     @property
     def title(self) -> str:
@@ -73,11 +79,11 @@ class OfferView:
         return [
             org
             for oid, org in sorted(self.parties.items(), key=lambda kv: kv[1].name)
-            if oid not in decided or decided[oid].decision != Decision.APPROVED.value
+            if oid not in decided or not decided[oid].approved
         ]
 
     @property
-    def my_decision(self) -> OfferDecision | None:
+    def my_decision(self) -> PartyApproval | None:
         return self.current.decisions.get(self.my_organization_id)
 
 
@@ -96,8 +102,9 @@ def offer_view(actor: Actor, offer_id: int) -> OfferView:
         for o in db.session.scalars(sa.select(Organization).where(Organization.id.in_(party_ids)))
     }
     names = {oid: org.name for oid, org in parties.items()}
-    views, products = _revision_views(offer, names)
-    timeline = _timeline(offer, names)
+    views, products = _revision_views(offer, names, party_ids)
+    people = _people(offer)
+    timeline = _timeline(offer, names, people)
     campaign_id = db.session.scalar(sa.select(Campaign.id).where(Campaign.offer_id == offer.id))
     current = (
         views[-1]
@@ -106,6 +113,7 @@ def offer_view(actor: Actor, offer_id: int) -> OfferView:
     )
     due = current.revision.review_due_at
     overdue = bool(offer.status == OfferStatus.SENT.value and due and due < utcnow())
+    can_decide = _can_decide(actor, offer, current)
     return OfferView(
         offer,
         parties,
@@ -116,11 +124,24 @@ def offer_view(actor: Actor, offer_id: int) -> OfferView:
         campaign_id,
         actor.organization_id,
         overdue,
+        people,
+        can_decide,
     )
 
 
+def _can_decide(actor: Actor, offer: Offer, current: RevisionView) -> bool:
+    """Whether the decision form is for this user: the same checks ``reviews.decide`` makes."""
+    if offer.status != OfferStatus.SENT.value or not can(actor.user, Action.DECIDE_OFFER):
+        return False
+    try:
+        check_may_decide(actor, current.revision, current.decisions[actor.organization_id])
+    except DomainError:
+        return False
+    return True
+
+
 def _revision_views(
-    offer: Offer, names: dict[int, str]
+    offer: Offer, names: dict[int, str], party_ids: list[int]
 ) -> tuple[list[RevisionView], dict[int, str]]:
     """Every revision, oldest first, with its changes and decisions; and the products' names."""
     revisions = list(
@@ -143,7 +164,7 @@ def _revision_views(
     previous: dict[str, str] = {}
     for revision in revisions:
         snapshot = terms_snapshot(revision, names, products)
-        by_party = {d.organization_id: d for d in decisions if d.revision_id == revision.id}
+        by_party = party_approvals(revision, party_ids, decisions)
         views.append(
             RevisionView(revision, snapshot, diff(previous, snapshot) if previous else [], by_party)
         )
@@ -151,15 +172,19 @@ def _revision_views(
     return views, products
 
 
-def _timeline(offer: Offer, names: dict[int, str]) -> list[TimelineItem]:
-    """The offer's events and comments together, oldest first."""
-    users = dict(
+def _people(offer: Offer) -> dict[int, str]:
+    """The names of the parties' users (authors and deciders), by id."""
+    return dict(
         db.session.execute(
             sa.select(User.id, User.name)
             .join(OfferParty, OfferParty.organization_id == User.organization_id)
             .where(OfferParty.offer_id == offer.id)
         ).all()
     )
+
+
+def _timeline(offer: Offer, names: dict[int, str], users: dict[int, str]) -> list[TimelineItem]:
+    """The offer's events and comments together, oldest first."""
     timeline = [
         TimelineItem(
             e.created_at,

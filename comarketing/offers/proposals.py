@@ -1,10 +1,12 @@
 """Proposing an offer: drafting, sending, counter-proposals, withdrawing and cloning.
 
-A draft is private to its proposer until sent; sending starts the review of revision 1 with
-the proposer's approval already counted. Any party may propose changed terms (the next
-revision); the proposer may withdraw an open offer, and anyone may start a new draft from a
-closed one. Every public function takes the acting user, checks the policy and the lifecycle
-table (``workflow.py``), owns its transaction, and raises domain errors.
+A draft is private to its proposer until sent; sending starts the review of revision 1. An
+approver or admin who sends approves for their company by proposing; a partner manager's
+proposal goes to their own company's approvers too (``approvals.py``). Any party may propose
+changed terms (the next revision); the proposer may withdraw an open offer, and anyone may
+start a new draft from a closed one. Every public function takes the acting user, checks the
+policy and the lifecycle table (``workflow.py``), owns its transaction, and raises domain
+errors.
 """
 
 from __future__ import annotations
@@ -20,18 +22,25 @@ from comarketing.db import utcnow
 from comarketing.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from comarketing.extensions import db
 from comarketing.money import SHARE_TOTAL
-from comarketing.offers import workflow
+from comarketing.offers import approvals, workflow
 from comarketing.offers.access import current_revision, load, offer_party_ids
 from comarketing.offers.deadlines import review_due
 from comarketing.offers.models import (
-    Decision,
     Offer,
-    OfferDecision,
     OfferParty,
     OfferRevision,
     OfferStatus,
+    role_label,
 )
-from comarketing.offers.records import WRITERS, add_event, check_version, committing, notify, touch
+from comarketing.offers.records import (
+    DECIDERS,
+    WRITERS,
+    add_event,
+    check_version,
+    committing,
+    notify,
+    touch,
+)
 from comarketing.offers.terms import TermsInput, clean_text, validated_terms
 from comarketing.partners import services as partners
 from comarketing.policy import Action, authorize
@@ -130,16 +139,22 @@ def update_draft(
     return offer
 
 
-def _author_approves(offer: Offer, revision: OfferRevision, actor: Actor) -> None:
-    db.session.add(
-        OfferDecision(
-            offer_id=offer.id,
-            revision_id=revision.id,
-            organization_id=actor.organization_id,
-            user_id=actor.user_id,
-            decision=Decision.APPROVED.value,
-            implicit=True,
-        )
+def _ask_own_approvers(offer: Offer, revision: OfferRevision, actor: Actor, kind: str) -> None:
+    """A proposal that carries no complete approval of the author's company goes to that
+    company's own approvers and admins, like every other party's."""
+    me = actor.user.organization.name
+    second = " as the second approver (four eyes)" if revision.four_eyes else ""
+    notify(
+        offer,
+        kind=kind,
+        title=f"{me}'s approval needed: {revision.title}",
+        text=f"{actor.user.name} proposed revision {revision.number} of "
+        f"\u201c{revision.title}\u201d on behalf of {me}. It counts as {me}'s approval only "
+        f"once an approver of {me} approves it{second}; please review by "
+        f"{revision.review_due_at:%A %d %B %Y, %H:%M} UTC.",
+        organization_ids=[actor.organization_id],
+        roles=DECIDERS,
+        exclude_user_id=actor.user_id,
     )
 
 
@@ -157,11 +172,19 @@ def send(actor: Actor, offer_id: int, *, expected_version: int | None = None) ->
     now = utcnow()
     revision = current_revision(offer)
     others = [p for p in parties if p != actor.organization_id]
+    author_approved = approvals.approve_by_proposing(actor, offer.id, revision)
     revision.sent_at = now
-    revision.review_due_at = review_due(now, others)
+    revision.review_due_at = review_due(
+        now, approvals.deciding_parties(actor, parties, author_approved)
+    )
     offer.sent_at = now
-    _author_approves(offer, revision, actor)
-    add_event(offer, actor, "sent", "Offer sent to all parties", revision.number)
+    add_event(
+        offer,
+        actor,
+        "sent",
+        "Offer sent to all parties" + _approval_note(actor, revision, author_approved),
+        revision.number,
+    )
     audit.record(
         "offer.sent", actor=actor, organization_ids=parties, target=offer, revision=revision.number
     )
@@ -176,6 +199,8 @@ def send(actor: Actor, offer_id: int, *, expected_version: int | None = None) ->
         roles=WRITERS,
         exclude_user_id=actor.user_id,
     )
+    if not author_approved:
+        _ask_own_approvers(offer, revision, actor, "offer_received")
     # In this transaction: what waited for the offer to be sent (draft materials) goes out now.
     signals.offer_sent.send(actor, offer_id=offer.id, sent_at=now)
     with committing():
@@ -206,8 +231,9 @@ def discard_draft(actor: Actor, offer_id: int) -> Offer:
 def revise(
     actor: Actor, offer_id: int, *, terms: TermsInput, expected_version: int | None = None
 ) -> OfferRevision:
-    """Any party's partner manager proposes changed terms: the next revision. Earlier decisions
-    stay on their revision; the new one starts with only its author's approval."""
+    """Any party's partner manager (or admin) proposes changed terms: the next revision.
+    Earlier decisions stay on their revision; the new one starts with at most its author's
+    approval by proposing (``approvals.approve_by_proposing``)."""
     authorize(actor.user, Action.PROPOSE_OFFER)
     offer = load(actor, offer_id, lock=True)
     check_version(offer, expected_version)
@@ -227,19 +253,22 @@ def revise(
         author_id=actor.user_id,
         author_organization_id=actor.organization_id,
         sent_at=now,
-        review_due_at=review_due(now, others),
         **values,
     )
     db.session.add(revision)
     offer.current_revision_number = revision.number
     db.session.flush()
-    _author_approves(offer, revision, actor)
+    author_approved = approvals.approve_by_proposing(actor, offer.id, revision)
+    revision.review_due_at = review_due(
+        now, approvals.deciding_parties(actor, parties, author_approved)
+    )
     add_event(
         offer,
         actor,
         "revised",
         f"Revision {revision.number} proposed"
-        + (f": {revision.change_note}" if revision.change_note else ""),
+        + (f": {revision.change_note}" if revision.change_note else "")
+        + _approval_note(actor, revision, author_approved),
         revision.number,
     )
     audit.record(
@@ -261,9 +290,22 @@ def revise(
         roles=WRITERS,
         exclude_user_id=actor.user_id,
     )
+    if not author_approved:
+        _ask_own_approvers(offer, revision, actor, "offer_revised")
     with committing():
         pass
     return revision
+
+
+def _approval_note(actor: Actor, revision: OfferRevision, author_approved: bool) -> str:
+    """What proposing meant for the author company's approval, for the timeline."""
+    me = actor.user.organization.name
+    if author_approved:
+        role = role_label(actor.user.role)
+        return f"; approved for {me} by proposing ({actor.user.name}, {role})"
+    if revision.four_eyes:
+        return f"; {me} asks for four eyes: a second approver of {me} decides"
+    return f"; awaiting the approval of {me}'s approvers"
 
 
 def _refuse_unshared_products(actor: Actor, offer: Offer, terms: TermsInput) -> None:

@@ -1,6 +1,8 @@
 """Reviewing an offer: each party's decision on the current revision, and the approval rule.
 
-A revision is approved once every party approved it (its author's approval is implicit); that
+A revision is approved once every party approved it through its own approvers or admins (who
+counts, and when a party's approval is complete, is ``approvals.py``: a partner manager's
+proposal waits for their own company's approvers, four eyes asks for a second one); that
 closes the offer, creates the joint campaign and records each party's budget commitment, all
 in the same transaction. A rejection closes the offer; a request for changes leaves it open for
 the next revision (``proposals.revise``).
@@ -10,21 +12,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import sqlalchemy as sa
-
 from comarketing import audit, signals
 from comarketing.budgets.commitments import record_commitments
 from comarketing.campaigns.lifecycle import PartyShare, PlannedPlacement, create_joint_campaign
 from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor
 from comarketing.db import utcnow
-from comarketing.errors import Conflict, Forbidden, ValidationFailed
+from comarketing.errors import Conflict, ValidationFailed
 from comarketing.extensions import db
 from comarketing.links import absolute_url
 from comarketing.money import format_money, split_by_shares
-from comarketing.offers import workflow
+from comarketing.offers import approvals, workflow
 from comarketing.offers.access import current_revision, load, offer_party_ids
-from comarketing.offers.models import Decision, Offer, OfferDecision, OfferRevision, OfferStatus
+from comarketing.offers.models import (
+    Decision,
+    Offer,
+    OfferDecision,
+    OfferRevision,
+    OfferStatus,
+    role_label,
+)
 from comarketing.offers.records import WRITERS, add_event, committing, notify, touch
 from comarketing.offers.terms import MAX_COMMENT, clean_text
 from comarketing.policy import Action, authorize
@@ -45,7 +52,8 @@ def decide(
     offer = load(actor, offer_id, lock=True)
     choice, comment = _checked_decision(decision, comment)
     workflow.next_status(offer.status, STEP_FOR[choice])
-    revision = _revision_to_decide(actor, offer, revision_number)
+    parties = offer_party_ids(offer.id)
+    revision = _revision_to_decide(actor, offer, revision_number, parties)
     touch(offer, STEP_FOR[choice])
     record = OfferDecision(
         offer_id=offer.id,
@@ -54,10 +62,10 @@ def decide(
         user_id=actor.user_id,
         decision=choice.value,
         comment=comment,
+        decider_role=actor.user.role,
     )
     db.session.add(record)
     db.session.flush()
-    parties = offer_party_ids(offer.id)
     _announce_decision(offer, revision, actor, choice, comment, parties)
     if choice == Decision.REJECTED:
         offer.closed_at = utcnow()
@@ -87,7 +95,9 @@ def _checked_decision(decision: str, comment: str) -> tuple[Decision, str]:
     return choice, comment
 
 
-def _revision_to_decide(actor: Actor, offer: Offer, revision_number: int) -> OfferRevision:
+def _revision_to_decide(
+    actor: Actor, offer: Offer, revision_number: int, parties: Sequence[int]
+) -> OfferRevision:
     """The current revision, if it is the one the actor reviewed and theirs to decide, once."""
     if revision_number != offer.current_revision_number:
         raise Conflict(
@@ -95,16 +105,8 @@ def _revision_to_decide(actor: Actor, offer: Offer, revision_number: int) -> Off
             f"{offer.current_revision_number} replaced it. Review that one."
         )
     revision = current_revision(offer)
-    if revision.author_organization_id == actor.organization_id:
-        raise Forbidden("Your company proposed this revision; its approval is already counted.")
-    already = db.session.scalar(
-        sa.select(OfferDecision.id).where(
-            OfferDecision.revision_id == revision.id,
-            OfferDecision.organization_id == actor.organization_id,
-        )
-    )
-    if already is not None:
-        raise Conflict("Your company has already decided on this revision.")
+    state = approvals.approvals_on(revision, parties)[actor.organization_id]
+    approvals.check_may_decide(actor, revision, state)
     return revision
 
 
@@ -118,11 +120,13 @@ def _announce_decision(
 ) -> None:
     """The decision on the timeline, in the audit log, and mailed to the other parties."""
     me = actor.user.organization.name
+    role = role_label(actor.user.role)
     add_event(
         offer,
         actor,
         choice.value,
-        f"{me}: {choice.label}" + (f" \u2014 {comment}" if comment else ""),
+        f"{me}: {choice.label} by {actor.user.name} ({role})"
+        + (f" \u2014 {comment}" if comment else ""),
         revision.number,
     )
     audit.record(
@@ -132,30 +136,25 @@ def _announce_decision(
         target=offer,
         revision=revision.number,
     )
-    others = [p for p in parties if p != actor.organization_id]
+    # The author's own company hears of its approvers' answer too (its proposal awaited it).
+    told = [
+        p for p in parties if p != actor.organization_id or p == revision.author_organization_id
+    ]
     notify(
         offer,
         kind="offer_decision",
         title=f"{me}: {choice.label.lower()} \u2014 {revision.title}",
-        text=f"{actor.user.name} of {me} decided on revision {revision.number} of "
+        text=f"{actor.user.name} ({role}) of {me} decided on revision {revision.number} of "
         f"\u201c{revision.title}\u201d: {choice.label.lower()}."
         + (f"\n\nComment:\n{comment}" if comment else ""),
-        organization_ids=others,
+        organization_ids=told,
         roles=WRITERS,
         exclude_user_id=actor.user_id,
     )
 
 
 def _everyone_approved(revision: OfferRevision, parties: Sequence[int]) -> bool:
-    approved = set(
-        db.session.scalars(
-            sa.select(OfferDecision.organization_id).where(
-                OfferDecision.revision_id == revision.id,
-                OfferDecision.decision == Decision.APPROVED.value,
-            )
-        )
-    )
-    return approved >= set(parties)
+    return all(state.approved for state in approvals.approvals_on(revision, parties).values())
 
 
 def _approve(offer: Offer, revision: OfferRevision, parties: Sequence[int], actor: Actor) -> None:

@@ -37,6 +37,7 @@ FLOUR = "Millstone Flour Co."
 FLOUR_MANAGER = "ada@millstone.example"
 SHORTENING_MANAGER = "sam@goldcrest.example"
 SHORTENING_APPROVER = "gwen@goldcrest.example"
+FLOUR_APPROVER = "mia@millstone.example"
 
 TITLE = "Winter pie-crust bundle"
 SOLO_TITLE = "Millstone bread-flour week"
@@ -68,6 +69,7 @@ def seed(live_server, today: date) -> Seeded:
         shortening = factories.OrganizationFactory(name=SHORTENING, slug="goldcrest")
         for org, email, name, role in (
             (flour, FLOUR_MANAGER, "Ada Miller", Role.PARTNER_MANAGER),
+            (flour, FLOUR_APPROVER, "Mia Miller", Role.APPROVER),
             (shortening, SHORTENING_MANAGER, "Sam Gold", Role.PARTNER_MANAGER),
             (shortening, SHORTENING_APPROVER, "Gwen Gold", Role.APPROVER),
         ):
@@ -91,7 +93,9 @@ def seed(live_server, today: date) -> Seeded:
             total_budget_minor=1_000_000,
         )
         offer_id = propose_and_send(FLOUR_MANAGER, parties, terms)
-        reviews.decide(actor(SHORTENING_APPROVER), offer_id, revision_number=1, decision="approved")
+        # Ada is a partner manager: her own company's approver approves too.
+        for approver in (FLOUR_APPROVER, SHORTENING_APPROVER):
+            reviews.decide(actor(approver), offer_id, revision_number=1, decision="approved")
         joint_id = db.session.scalar(sa.select(Campaign.id).where(Campaign.offer_id == offer_id))
         assert joint_id is not None, "approving the offer created no campaign"
 

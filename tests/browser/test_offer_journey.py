@@ -1,8 +1,9 @@
 """Issue 3 journey in a real browser: a three-party joint offer from proposal to campaign.
 
 A flour company proposes an offer to two partners; the shortening company requests changes;
-the proposer sends revision 2; the offer page shows what changed; both partners approve; the
-joint campaign exists for all three companies. Each person has their own browser context,
+the proposer sends revision 2; the offer page shows what changed; both partners and the
+proposer's own approver (a partner manager's proposal needs one) approve; the joint campaign
+exists for all three companies. Each person has their own browser context,
 and the journey ends with ``browsing.assert_clean()`` for all of them.
 """
 
@@ -39,6 +40,7 @@ SCREENSHOTS = "/tmp"
 @dataclass(frozen=True)
 class Cast:
     flour_manager: str = "ada@millstone.example"
+    flour_approver: str = "mia@millstone.example"
     shortening_approver: str = "gwen@goldcrest.example"
     chocolate_approver: str = "cole@cocoa.example"
 
@@ -52,6 +54,7 @@ def seed_three_companies(live_server) -> Cast:
         chocolate = factories.OrganizationFactory(name=CHOCOLATE, slug="cocoa")
         for org, email, name, role in (
             (flour, cast.flour_manager, "Ada Miller", Role.PARTNER_MANAGER),
+            (flour, cast.flour_approver, "Mia Miller", Role.APPROVER),
             (shortening, cast.shortening_approver, "Gwen Gold", Role.APPROVER),
             (chocolate, cast.chocolate_approver, "Cole Cocoa", Role.APPROVER),
         ):
@@ -221,9 +224,10 @@ def test_three_companies_negotiate_a_revision_and_get_one_joint_campaign(live_se
     inbox.get_by_role("link", name=TITLE).click()
     expect(gwen.get_by_test_id("revision-number")).to_have_text("1")
     decide(gwen, "Changes requested", CHANGES_WANTED)
-    expect(gwen.get_by_test_id("decisions")).to_contain_text(
-        f"{SHORTENING}: changes requested {CHANGES_WANTED}"
-    )
+    gwen_decision = gwen.get_by_test_id("decisions")
+    expect(gwen_decision).to_contain_text(f"{SHORTENING}: changes requested")
+    expect(gwen_decision).to_contain_text("changes requested by Gwen Gold (approver)")
+    expect(gwen_decision).to_contain_text(CHANGES_WANTED)
 
     # 3. Ada sees the decision on her dashboard and through the bell, and proposes changes.
     ada.goto("/dashboard")
@@ -265,6 +269,13 @@ def test_three_companies_negotiate_a_revision_and_get_one_joint_campaign(live_se
     expect(gwen.get_by_test_id("revision-number")).to_have_text("2")
     expect(gwen.get_by_test_id("decisions")).to_contain_text(f"{SHORTENING}: waiting")
     decide(gwen, "Approved")
+
+    # Ada is a partner manager: her revision counts for Millstone once its approver approves.
+    mia = browsing.new_page()
+    sign_in(mia, cast.flour_approver)
+    mia.get_by_test_id("awaiting-offers").get_by_role("link", name=TITLE).click()
+    expect(mia.get_by_test_id("revision-number")).to_have_text("2")
+    decide(mia, "Approved")
 
     cole = browsing.new_page()
     sign_in(cole, cast.chocolate_approver)

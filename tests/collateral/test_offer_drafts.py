@@ -196,7 +196,12 @@ def test_a_draft_follows_its_offer_from_unsent_to_the_campaign_library(app, worl
         assert organization.rows == []  # a draft is no campaign's yet
         db.session.remove()
 
-    # 4. B approves the offer: the draft joins the campaign's library with its downloads.
+    # 4. A's approver (A's partner manager proposed) and then B approve the offer: the draft
+    # joins the campaign's library with its downloads.
+    own = a_approver.post(
+        f"/offers/{offer_id}/decide", data={"revision_number": "1", "decision": "approved"}
+    )
+    assert own.status_code in (302, 303)
     decided = b_approver.post(
         f"/offers/{offer_id}/decide", data={"revision_number": "1", "decision": "approved"}
     )

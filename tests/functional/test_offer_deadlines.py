@@ -57,7 +57,9 @@ def writers(company: Any) -> list[str]:
 
 
 def test_one_reminder_the_business_day_before_and_one_overdue_notice_after(app, world, runner):
-    sent_at(app, "2026-11-30 10:00:00", world.a.email(PM), [world.a.id, world.b.id])  # due Wed
+    # A's admin sends, approving for A by it: only B decides (a partner manager's proposal
+    # would wait for A's approvers too, see tests/unit/test_offer_approvers.py).
+    sent_at(app, "2026-11-30 10:00:00", world.a.email(ADMIN), [world.a.id, world.b.id])  # due Wed
 
     assert run_cron(runner, "2026-11-30 15:00:00") == NOTHING
     assert run_cron(runner, "2026-12-01 09:59:00") == NOTHING  # more than a business day left
@@ -89,7 +91,7 @@ def test_the_weekend_does_not_bring_the_reminder_forward(app, world, runner):
 
 def test_parties_that_already_decided_get_no_reminder(app, world, runner):
     offer_id = sent_at(
-        app, "2026-11-30 10:00:00", world.b.email(PM), [world.a.id, world.b.id, world.c.id]
+        app, "2026-11-30 10:00:00", world.b.email(ADMIN), [world.a.id, world.b.id, world.c.id]
     )
     with freeze_time("2026-11-30 11:00:00"), app.app_context():
         reviews.decide(
@@ -102,7 +104,7 @@ def test_parties_that_already_decided_get_no_reminder(app, world, runner):
 
 def test_a_revision_every_party_answered_is_neither_reminded_nor_overdue(app, world, runner):
     offer_id = sent_at(
-        app, "2026-11-30 10:00:00", world.b.email(PM), [world.a.id, world.b.id, world.c.id]
+        app, "2026-11-30 10:00:00", world.b.email(ADMIN), [world.a.id, world.b.id, world.c.id]
     )
     with freeze_time("2026-11-30 11:00:00"), app.app_context():
         reviews.decide(
@@ -121,10 +123,10 @@ def test_a_revision_every_party_answered_is_neither_reminded_nor_overdue(app, wo
 
 def test_a_new_revision_gets_its_own_reminder(app, world, runner):
     a, b = world.a.id, world.b.id
-    offer_id = sent_at(app, "2026-11-30 10:00:00", world.a.email(PM), [a, b])
+    offer_id = sent_at(app, "2026-11-30 10:00:00", world.a.email(ADMIN), [a, b])
     assert run_cron(runner, "2026-12-01 10:00:00") == "Reminded 1, flagged overdue 0, expired 0."
     with freeze_time("2026-12-01 12:00:00"), app.app_context():  # B counters: due Thursday
-        proposals.revise(actor(world.b.email(PM)), offer_id, terms=make_terms([a, b], title="B"))
+        proposals.revise(actor(world.b.email(ADMIN)), offer_id, terms=make_terms([a, b], title="B"))
     assert run_cron(runner, "2026-12-02 10:00:00") == NOTHING  # revision 1 no longer counts
     assert run_cron(runner, "2026-12-02 12:00:00") == "Reminded 1, flagged overdue 0, expired 0."
     assert people(app, "review_reminder") == sorted(deciders(world.a) + deciders(world.b))
@@ -165,12 +167,12 @@ def signed_in(app, email: str):
 
 def test_the_inbox_lists_soonest_due_first_and_flags_overdue_reviews(app, world):
     a, b, c = world.a.id, world.b.id, world.c.id
-    a_pm = world.a.email(PM)
+    a_pm = world.a.email(ADMIN)  # approves for A by proposing: the reviews are B's
     monday = sent_at(app, "2026-11-30 10:00:00", a_pm, [a, b], title="Monday's")  # due Wed 10:00
     friday = sent_at(app, "2026-11-27 10:00:00", a_pm, [a, b], title="Friday's")  # due Tue 10:00
     tuesday = sent_at(app, "2026-12-01 09:00:00", a_pm, [a, b], title="Tuesday's")  # due Thu
     decided = sent_at(app, "2026-11-30 09:00:00", a_pm, [a, b], title="Decided")
-    own = sent_at(app, "2026-11-30 09:00:00", world.b.email(PM), [b, c], title="B's own")
+    own = sent_at(app, "2026-11-30 09:00:00", world.b.email(ADMIN), [b, c], title="B's own")
     with app.app_context():
         reviews.decide(
             actor(world.b.email(APPROVER)), decided, revision_number=1, decision="approved"

@@ -52,13 +52,14 @@ def rows(app) -> dict[str, int]:
         return count_rows(*OFFER_TABLES)
 
 
-def sent_offer(app, world, *, three: bool = False) -> int:
-    """A sends to B; or, with ``three``, B sends to A and C."""
+def sent_offer(app, world, *, three: bool = False, proposer: str = PM) -> int:
+    """A sends to B; or, with ``three``, B sends to A and C (their partner managers unless told
+    otherwise: then the sender's own approvers decide too)."""
     with app.app_context():
         if three:
             parties = [world.a.id, world.b.id, world.c.id]
-            return propose_and_send(world.b.email(PM), parties)
-        return propose_and_send(world.a.email(PM), [world.a.id, world.b.id])
+            return propose_and_send(world.b.email(proposer), parties)
+        return propose_and_send(world.a.email(proposer), [world.a.id, world.b.id])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -190,7 +191,8 @@ def test_the_offer_page_shows_terms_what_changed_decisions_and_the_discussion(ap
     assert "€1,000.00" in changed and "€1,500.00" in changed
     assert 'data-testid="diff-1"' not in html  # the first proposal has nothing to compare
     decided = html.split('data-testid="decisions"', 1)[1].split("</ul>", 1)[0]
-    assert decided.count("waiting") == 2  # B and C, on revision 2; A approved by proposing
+    # A's partner manager proposed revision 2: A's approvers decide on it like B's and C's.
+    assert decided.count("waiting for an approver") == 3
     discussion = html.split('data-testid="discussion"', 1)[1]
     assert "More for Alpha, please." in discussion
     assert "Revision 2 proposed: Alpha takes half." in discussion
@@ -210,7 +212,13 @@ def test_the_decision_form_is_for_deciders_of_a_party_that_has_not_decided(app, 
     assert decision_form_shown(app, world.b.email(ADMIN), offer_id)
     assert not decision_form_shown(app, world.b.email(PM), offer_id)
     assert not decision_form_shown(app, world.b.email(ANALYST), offer_id)
-    assert not decision_form_shown(app, world.a.email(APPROVER), offer_id)  # A proposed it
+    # A's partner manager proposed it: A's own approvers decide on it too.
+    assert decision_form_shown(app, world.a.email(APPROVER), offer_id)
+    assert not decision_form_shown(app, world.a.email(PM), offer_id)
+    # A's admin proposed this one, approving for A by it: nothing left for A to decide.
+    by_admin = sent_offer(app, world, proposer=ADMIN)
+    assert not decision_form_shown(app, world.a.email(APPROVER), by_admin)
+    assert not decision_form_shown(app, world.a.email(ADMIN), by_admin)
 
     client = signed_in(app, world.b.email(APPROVER))
     refused = client.post(
@@ -219,7 +227,7 @@ def test_the_decision_form_is_for_deciders_of_a_party_that_has_not_decided(app, 
     )
     assert refused.status_code == 422
     assert 'data-field-error="comment"' in page(refused)
-    assert rows(app)["offer_decisions"] == 1  # only A's approval by sending
+    assert rows(app)["offer_decisions"] == 1  # only A's admin's approval by sending
 
     done = client.post(
         f"/offers/{offer_id}/decide",
@@ -299,6 +307,10 @@ def test_the_last_approval_through_the_page_links_the_joint_campaign_for_the_par
     app, world
 ):
     offer_id = sent_offer(app, world)
+    own = signed_in(app, world.a.email(APPROVER)).post(
+        f"/offers/{offer_id}/decide", data={"revision_number": "1", "decision": "approved"}
+    )
+    assert own.status_code == 302  # A's partner manager proposed: A's approver approves first
     approver = signed_in(app, world.b.email(APPROVER))
     response = approver.post(
         f"/offers/{offer_id}/decide", data={"revision_number": "1", "decision": "approved"}
@@ -420,13 +432,23 @@ def test_sending_an_offer_mails_the_partners_writers_through_smtp(make_app, smtp
     assert client.post(f"/offers/{offer_id}/send").status_code == 302
 
     received = sorted(smtp_server.received, key=lambda m: m.recipients)
-    assert [m.recipients for m in received] == [
-        [world.b.email(ADMIN)],
-        [world.b.email(APPROVER)],
-        [world.b.email(PM)],
-    ]
+    # B's writers, and A's own deciders: a partner manager's proposal needs them too.
+    assert [m.recipients for m in received] == sorted(
+        [
+            [world.a.email(ADMIN)],
+            [world.a.email(APPROVER)],
+            [world.b.email(ADMIN)],
+            [world.b.email(APPROVER)],
+            [world.b.email(PM)],
+        ]
+    )
     for mail in received:
-        assert mail.message["Subject"] == "Alpha Flour proposes: Spring baking week"
+        own = mail.recipients[0].endswith("@a.example")
+        assert mail.message["Subject"] == (
+            "Alpha Flour's approval needed: Spring baking week"
+            if own
+            else "Alpha Flour proposes: Spring baking week"
+        )
         assert f"http://localhost/offers/{offer_id}\n" in mail.body
     with app.app_context():
         unsent = db.session.scalar(
@@ -435,4 +457,5 @@ def test_sending_an_offer_mails_the_partners_writers_through_smtp(make_app, smtp
             .where(OutboxMessage.sent_at.is_(None))
         )
         assert unsent == 0
-        assert db.session.scalar(sa.select(sa.func.count()).select_from(OfferDecision)) == 1
+        # A partner manager's proposal carries no approval: A's approvers decide on it.
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OfferDecision)) == 0

@@ -144,8 +144,10 @@ def offer_terms(
 def _build_offers(world: factories.World) -> dict[str, int]:
     """The offers, campaigns and notifications of the scene, made through the real services.
 
-    A sees: an A-B offer A sent (awaiting B), A's draft, an approved A-B offer (and its joint
-    campaign), a rejected A-B offer, and the A-B-C offer B sent (A and C still to decide; C's
+    A sees: an A-B offer A's admin sent (approving for A by proposing; awaiting B), A's draft,
+    an approved A-B offer (A's partner manager proposed, A's and B's approvers approved; its
+    joint campaign), a rejected A-B offer, and the A-B-C offer B's partner manager sent (A, B's
+    own approvers and C still to decide; C's
     name is legitimately shown to A there, so nothing of C on it carries the canary beyond
     C's organization name). A never sees: B's draft for A, the B-C offers with their
     comments, decisions and campaign, and C's notification: all of those carry the canary.
@@ -153,15 +155,16 @@ def _build_offers(world: factories.World) -> dict[str, int]:
     a, b, c = world.a, world.b, world.c
     canary = world.canary
     a_pm, b_pm, c_pm = (actor_for(x.email("partner_manager")) for x in (a, b, c))
-    b_approver, c_approver = (actor_for(x.email("approver")) for x in (b, c))
+    a_admin = actor_for(a.email("admin"))
+    a_approver, b_approver, c_approver = (actor_for(x.email("approver")) for x in (a, b, c))
     a_product, b_product, c_product = a.product_ids[0], b.product_ids[0], c.product_ids[0]
 
     ab_sent = proposals.create_draft(
-        a_pm,
+        a_admin,
         partner_ids=[b.id],
         terms=offer_terms("Alpha and Beta cookie recipe", {a.id: [a_product], b.id: [b_product]}),
     )
-    proposals.send(a_pm, ab_sent.id)
+    proposals.send(a_admin, ab_sent.id)
     ab_draft = proposals.create_draft(
         a_pm, partner_ids=[b.id], terms=offer_terms("Alpha draft for Beta", {a.id: [], b.id: []})
     )
@@ -176,6 +179,7 @@ def _build_offers(world: factories.World) -> dict[str, int]:
         terms=offer_terms("Alpha and Beta spring bake-off", {a.id: [a_product], b.id: []}),
     )
     proposals.send(a_pm, ab_approved.id)
+    reviews.decide(a_approver, ab_approved.id, revision_number=1, decision="approved")
     reviews.decide(
         b_approver,
         ab_approved.id,
@@ -230,6 +234,7 @@ def _build_offers(world: factories.World) -> dict[str, int]:
         ),
     )
     proposals.send(b_pm, bc_approved.id)
+    reviews.decide(b_approver, bc_approved.id, revision_number=1, decision="approved")
     reviews.decide(c_approver, bc_approved.id, revision_number=1, decision="approved")
 
     def notify_one(company: factories.Company, role: str, title: str, link: str) -> int:

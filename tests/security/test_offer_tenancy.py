@@ -413,9 +413,9 @@ def test_extra_fields_on_a_counter_proposal_are_ignored(app: Flask, scene: Scene
         a.id,
         a.user_ids["partner_manager"],
     )
-    # The only decision on revision 2 is A's own, by proposing it; no campaign appeared.
-    [decision] = added["offer_decisions"]
-    assert (decision["organization_id"], decision["implicit"]) == (a.id, True)
+    # A partner manager's proposal carries no approval (A's approvers decide on it too), and
+    # the posted "implicit" / "user_id" fields change nothing: no decision, no campaign.
+    assert added["offer_decisions"] == []
     assert added["offer_parties"] == added["offers"] == added["campaigns"] == []
 
 
@@ -538,10 +538,14 @@ def test_the_proposing_company_cannot_approve_its_own_revision(
 
 
 def test_a_counter_proposal_is_decided_by_the_other_parties_only(app: Flask, scene: Scene) -> None:
+    """A's admin counter-proposes, approving for A by it: A's approver does not decide again.
+    (A partner manager's counter-proposal goes to A's approvers: test_offer_approvers.py.)"""
     p, a, b = scene.placeholders, scene.world.a, scene.world.b
     offer_id = p["abc_sent_offer"]
-    a_pm = client_as(app, a.email("partner_manager"))
-    assert a_pm.post(f"/offers/{offer_id}/edit", data=body(scene, "abc_terms")).status_code == 302
+    a_admin = client_as(app, a.email("admin"))
+    assert (
+        a_admin.post(f"/offers/{offer_id}/edit", data=body(scene, "abc_terms")).status_code == 302
+    )
 
     with database_unchanged(app):
         own = client_as(app, a.email("approver")).post(

@@ -6,6 +6,11 @@ test), so rows of earlier examples never matter: every check is scoped to this e
 offers. Partnerships: P-Q, P-R, R-O. So P proposes two- and three-party offers, Q and R only
 to P (or R to O), and a clone by Q or R of a three-party offer drops the party it is not
 partnered with.
+
+Approvals follow the approver rule: a partner manager's proposal carries no approval (their
+own company's approvers decide on it too); an approver or admin who proposes approves by
+proposing, except at R, which asks for four eyes: there a second decider (another user) must
+approve as well.
 """
 
 from __future__ import annotations
@@ -57,6 +62,7 @@ ROLE = {"approver2": "approver"}
 
 PROPOSERS = {"admin", "partner_manager"}
 DECIDERS = {"admin", "approver"}
+FOUR_EYES = {"R"}
 CLOSED_CLONEABLE = {"rejected", "withdrawn", "expired"}
 # Approving is the common path: listed twice, it is drawn half of the time.
 DECISIONS = ("approved", "approved", "changes_requested", "rejected")
@@ -75,11 +81,28 @@ class ModelOffer:
     status: str = "draft"
     sent: bool = False
     current: int = 1
-    authors: dict[int, str] = field(default_factory=dict)
+    # Per revision: who wrote it (company, login); which company approved it by proposing;
+    # and each party's explicit decision.
+    authors: dict[int, tuple[str, str]] = field(default_factory=dict)
+    implicit: dict[int, set[str]] = field(default_factory=dict)
     decided: dict[int, dict[str, str]] = field(default_factory=dict)
 
     def visible_to(self, company: str) -> bool:
         return company in self.parties and (self.sent or company == self.proposer)
+
+    def proposed(self, number: int, who: tuple[str, str]) -> None:
+        """Revision ``number`` sent by ``who``: an approval by proposing if they may decide."""
+        self.authors[number] = who
+        self.decided[number] = {}
+        self.implicit[number] = {who[0]} if ROLE.get(who[1], who[1]) in DECIDERS else set()
+
+    def outcome(self, company: str) -> str | None:
+        """The company's answer on the current revision; None while it still waits."""
+        if company in self.decided.get(self.current, {}):
+            return self.decided[self.current][company]
+        if company in self.implicit.get(self.current, set()) and company not in FOUR_EYES:
+            return "approved"
+        return None
 
 
 class OfferMachine(RuleBasedStateMachine):
@@ -106,6 +129,7 @@ class OfferMachine(RuleBasedStateMachine):
                     role=ROLE.get(login, login),
                 )
                 self.user_ids[(key, login)] = person.id
+            org.four_eyes = key in FOUR_EYES
         for a, b in (("P", "Q"), ("P", "R"), ("R", "O")):
             factories.PartnershipFactory(
                 inviter_organization_id=self.org[a], invitee_organization_id=self.org[b]
@@ -199,7 +223,7 @@ class OfferMachine(RuleBasedStateMachine):
         )
         if offer is not None:
             self.model[offer.id] = ModelOffer(
-                offer.id, me, parties, variant, authors={1: me}, decided={1: {}}
+                offer.id, me, parties, variant, authors={1: who}, decided={1: {}}
             )
 
     @precondition(lambda self: self.exists("draft"))
@@ -218,7 +242,7 @@ class OfferMachine(RuleBasedStateMachine):
             expected = None
         if self.attempt(expected, lambda: proposals.send(self.actor(who), o.id)):
             o.status, o.sent = "sent", True
-            o.decided[1] = {me: "approved"}
+            o.proposed(1, who)
 
     @precondition(lambda self: self.exists("sent"))
     @rule(
@@ -257,8 +281,7 @@ class OfferMachine(RuleBasedStateMachine):
         if revision is not None:
             o.current += 1
             o.variant = variant
-            o.authors[o.current] = me
-            o.decided[o.current] = {me: "approved"}
+            o.proposed(o.current, who)
 
     @precondition(lambda self: self.exists("sent"))
     @rule(
@@ -269,7 +292,7 @@ class OfferMachine(RuleBasedStateMachine):
     )
     def decide(self, data: st.DataObject, choice: str, with_comment: bool, stale: bool) -> None:
         o = self.choose(data, {"sent"})
-        undecided = o.parties - set(o.decided[o.current])
+        undecided = {c for c in o.parties if o.outcome(c) is None}
         who = self.pick(data, frozenset(undecided or o.parties), DECIDERS)
         me, login = who
         if ROLE.get(login, login) not in DECIDERS:
@@ -282,10 +305,12 @@ class OfferMachine(RuleBasedStateMachine):
             expected = InvalidTransition
         elif stale:
             expected = Conflict  # a replaced revision, or one that does not exist yet
-        elif o.authors[o.current] == me:
-            expected = Forbidden
         elif me in o.decided[o.current]:
-            expected = Conflict
+            expected = Conflict  # the company's answer is given
+        elif me in o.implicit.get(o.current, set()) and me not in FOUR_EYES:
+            expected = Forbidden  # approved by proposing
+        elif o.authors[o.current] == who:
+            expected = Forbidden  # nobody decides on their own proposal (four eyes: another)
         else:
             expected = None
         number = o.current if not stale else (o.current - 1 if o.current > 1 else o.current + 1)
@@ -304,10 +329,9 @@ class OfferMachine(RuleBasedStateMachine):
 
     def record_decision(self, o: ModelOffer, company: str, choice: str) -> None:
         o.decided[o.current][company] = choice
-        approvals = {c for c, d in o.decided[o.current].items() if d == "approved"}
         if choice == "rejected":
             o.status = "rejected"
-        elif approvals == o.parties:
+        elif all(o.outcome(c) == "approved" for c in o.parties):
             o.status = "approved"
 
     @precondition(lambda self: self.exists("draft", "sent"))
@@ -359,7 +383,7 @@ class OfferMachine(RuleBasedStateMachine):
                 me,
                 kept | {me},
                 o.variant if same_parties else None,  # a dropped party's share moved
-                authors={1: me},
+                authors={1: who},
                 decided={1: {}},
             )
 
@@ -404,19 +428,28 @@ class OfferMachine(RuleBasedStateMachine):
                 OfferRevision.number,
                 OfferDecision.organization_id,
                 OfferDecision.decision,
+                OfferDecision.implicit,
+                OfferDecision.decider_role,
             )
             .join(OfferRevision, OfferRevision.id == OfferDecision.revision_id)
             .where(OfferDecision.offer_id.in_(self.model))
         ).all()
-        found = [(r[0], r[1], self.company_of[r[2]], r[3]) for r in rows]
-        # At most one decision per (revision, party) ...
-        assert len(found) == len({f[:3] for f in found})
+        found = [(r[0], r[1], self.company_of[r[2]], r[3], bool(r[4])) for r in rows]
+        # At most one approval by proposing and one explicit decision per (revision, party) ...
+        assert len(found) == len({(f[0], f[1], f[2], f[4]) for f in found})
+        # ... only ever by a decider, with the role recorded ...
+        assert {r.decider_role for r in rows} <= DECIDERS
         # ... and exactly the ones the rules allowed.
         assert set(found) == {
-            (o.id, number, company, decision)
+            (o.id, number, company, decision, False)
             for o in self.model.values()
             for number, by_party in o.decided.items()
             for company, decision in by_party.items()
+        } | {
+            (o.id, number, company, "approved", True)
+            for o in self.model.values()
+            for number, companies in o.implicit.items()
+            for company in companies
         }
 
     @invariant()

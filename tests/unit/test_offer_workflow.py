@@ -77,16 +77,17 @@ def revision(offer_id: int, number: int) -> OfferRevision:
     return found
 
 
-def three_party(world: Any, **terms: Any) -> int:
-    """B proposes to A and C and sends."""
+def three_party(world: Any, proposer: str = PM, **terms: Any) -> int:
+    """B proposes to A and C and sends (B's partner manager unless told otherwise: then B's
+    own approvers decide too)."""
     parties = [world.a.id, world.b.id, world.c.id]
-    return propose_and_send(email(world.b, PM), parties, make_terms(parties, **terms))
+    return propose_and_send(email(world.b, proposer), parties, make_terms(parties, **terms))
 
 
-def two_party(world: Any, **terms: Any) -> int:
+def two_party(world: Any, proposer: str = PM, **terms: Any) -> int:
     """A proposes to B and sends."""
     parties = [world.a.id, world.b.id]
-    return propose_and_send(email(world.a, PM), parties, make_terms(parties, **terms))
+    return propose_and_send(email(world.a, proposer), parties, make_terms(parties, **terms))
 
 
 def approve(company: Any, offer_id: int, number: int = 1, role: str = APPROVER) -> None:
@@ -123,7 +124,7 @@ def test_a_draft_is_invisible_to_the_other_parties_until_it_is_sent(ctx, world):
 
 
 def test_a_three_party_offer_reaches_every_party_and_counts_the_senders_approval(ctx, world):
-    offer_id = three_party(world)
+    offer_id = three_party(world, proposer=ADMIN)
 
     assert offer(offer_id).status == OfferStatus.SENT
     for company in (world.a, world.b, world.c):
@@ -135,8 +136,8 @@ def test_a_three_party_offer_reaches_every_party_and_counts_the_senders_approval
         "approved",
         True,
     )
-    assert implicit.user_id == world.b.user_ids[PM]
-    # Everyone but the sender's company now has it waiting for a decision.
+    assert (implicit.user_id, implicit.decider_role) == (world.b.user_ids[ADMIN], ADMIN)
+    # Everyone but the sender's company (its admin approved by proposing) has it waiting.
     assert [row.offer.id for row in lists.inbox(actor(email(world.a, APPROVER)))] == [offer_id]
     assert lists.inbox(actor(email(world.b, APPROVER))) == []
 
@@ -200,12 +201,13 @@ def set_review_days(company: Any, days: int) -> None:
 def test_the_longest_review_window_of_the_deciding_parties_sets_the_due_date(ctx, world):
     set_review_days(world.a, 4)
     set_review_days(world.c, 3)
-    set_review_days(world.b, 10)  # B proposes: its own setting does not count
+    set_review_days(world.b, 10)  # B's admin proposes, approving by it: B's setting does not count
     with freeze_time("2026-11-30 10:00:00"):  # Monday
-        offer_id = three_party(world)
+        offer_id = three_party(world, proposer=ADMIN)
     assert revision(offer_id, 1).review_due_at == datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
 
-    # A counters on Wednesday: now B (10 days) and C (3 days) decide.
+    # A's partner manager counters on Wednesday: now A (4 days, its own approvers), B (10 days)
+    # and C (3 days) decide.
     with freeze_time("2026-12-02 09:00:00"):
         proposals.revise(
             actor(email(world.a, PM)),
@@ -231,7 +233,9 @@ def test_review_days_are_an_admin_setting_between_1_and_20(ctx, world):
 
 
 def test_a_counter_proposal_is_the_next_revision_with_only_its_authors_approval(ctx, world):
-    offer_id = three_party(world)
+    # Admins propose here: they approve by proposing (a partner manager's proposal carries no
+    # approval at all, see test_offer_approvers.py).
+    offer_id = three_party(world, proposer=ADMIN)
     reviews.decide(
         actor(email(world.a, APPROVER)),
         offer_id,
@@ -243,7 +247,7 @@ def test_a_counter_proposal_is_the_next_revision_with_only_its_authors_approval(
     before = offer(offer_id).version
 
     new = proposals.revise(
-        actor(email(world.a, PM)),
+        actor(email(world.a, ADMIN)),
         offer_id,
         terms=make_terms(
             [world.a.id, world.b.id, world.c.id],
@@ -338,7 +342,8 @@ def test_a_decision_on_a_replaced_revision_is_a_conflict_and_writes_nothing(ctx,
 
 
 def test_the_authoring_party_does_not_decide_on_its_own_revision(ctx, world):
-    offer_id = two_party(world)
+    # Its admin approved by proposing (without four eyes): that is the company's answer.
+    offer_id = two_party(world, proposer=ADMIN)
     with pytest.raises(Forbidden):
         approve(world.a, offer_id)
 
@@ -413,6 +418,7 @@ def test_the_last_approval_creates_the_campaign_and_commitments_summing_to_the_b
         ],
     )
     approve(world.a, offer_id)
+    approve(world.b, offer_id)  # B's partner manager proposed: B's approver approves too
     assert offer(offer_id).status == OfferStatus.SENT
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Campaign)) == 0
 
@@ -458,6 +464,7 @@ def test_the_last_approval_creates_the_campaign_and_commitments_summing_to_the_b
 def test_a_party_with_a_zero_budget_share_gets_no_commitment_row(ctx, world):
     a, b = world.a.id, world.b.id
     offer_id = two_party(world, budget_shares={a: 10_000, b: 0})
+    approve(world.a, offer_id)
     approve(world.b, offer_id)
     ledger = [
         (e.organization_id, e.amount_minor) for e in db.session.scalars(sa.select(LedgerEntry))
@@ -489,6 +496,7 @@ def test_only_the_proposer_withdraws(ctx, world):
 
 def test_an_approved_offer_cannot_be_withdrawn(ctx, world):
     offer_id = two_party(world)
+    approve(world.a, offer_id)
     approve(world.b, offer_id)
     with pytest.raises(InvalidTransition):
         proposals.withdraw(actor(email(world.a, PM)), offer_id)
@@ -748,6 +756,10 @@ def writers(company: Any) -> list[str]:
     return [email(company, r) for r in (ADMIN, APPROVER, PM)]
 
 
+def deciders(company: Any) -> list[str]:
+    return [email(company, r) for r in (ADMIN, APPROVER)]
+
+
 def test_notifications_and_mail_reach_the_right_people(ctx, world):
     a, b = world.a, world.b
     # B's approver wants offers in the bell only, not by mail.
@@ -756,8 +768,9 @@ def test_notifications_and_mail_reach_the_right_people(ctx, world):
     )
 
     offer_id = two_party(world)
-    assert notified("offer_received") == sorted(writers(b))
-    assert mail_to("offer_received") == sorted([email(b, ADMIN), email(b, PM)])
+    # The partner's writers, and A's own deciders: A's partner manager proposed.
+    assert notified("offer_received") == sorted(writers(b) + deciders(a))
+    assert mail_to("offer_received") == sorted([email(b, ADMIN), email(b, PM), *deciders(a)])
 
     reviews.decide(
         actor(email(b, APPROVER)),
@@ -773,8 +786,9 @@ def test_notifications_and_mail_reach_the_right_people(ctx, world):
     proposals.revise(
         actor(email(a, PM)), offer_id, terms=make_terms([a.id, b.id], title="With packaging")
     )
-    assert notified("offer_revised") == sorted(writers(b))
+    assert notified("offer_revised") == sorted(writers(b) + deciders(a))
 
+    approve(a, offer_id, number=2)
     approve(b, offer_id, number=2)
     # Approval by all concerns every party's writers (analysts never get offer mail).
     assert notified("offer_approved") == sorted(writers(a) + writers(b))
@@ -810,6 +824,7 @@ def test_every_step_is_audited_and_shown_on_the_offers_timeline(ctx, world):
         offer_id,
         terms=make_terms([a, b], end_date=date(2027, 3, 31), change_note="Shorter"),
     )
+    approve(world.a, offer_id, number=2)  # A's partner manager proposed: A's approver decides
     approve(world.b, offer_id, number=2)
 
     assert audit_trail(offer_id) == [
@@ -820,6 +835,8 @@ def test_every_step_is_audited_and_shown_on_the_offers_timeline(ctx, world):
         ("offer.changes_requested", b),
         ("offer.revised", a),
         ("offer.revised", b),
+        ("offer.approved", a),
+        ("offer.approved", b),
         ("offer.approved", a),
         ("offer.approved", b),
         ("offer.approved_by_all", a),
@@ -836,12 +853,20 @@ def test_every_step_is_audited_and_shown_on_the_offers_timeline(ctx, world):
         ("changes_requested", 1),
         ("revised", 2),
         ("approved", 2),
+        ("approved", 2),
         ("approved_by_all", 2),
     ]
     timeline = [
         item.text
         for item in offer_page.offer_view(actor(email(world.b, ANALYST)), offer_id).timeline
     ]
-    assert timeline[2] == f"{world.b.name}: Changes requested \u2014 Shorter run."
-    assert timeline[3] == "Revision 2 proposed: Shorter"
+    b_approver = user(email(world.b, APPROVER)).name
+    assert timeline[2] == (
+        f"{world.b.name}: Changes requested by {b_approver} (approver) \u2014 Shorter run."
+    )
+    assert timeline[3] == (
+        f"Revision 2 proposed: Shorter; awaiting the approval of {world.a.name}'s approvers"
+    )
+    a_approver = user(email(world.a, APPROVER)).name
+    assert timeline[4] == f"{world.a.name}: Approved by {a_approver} (approver)"
     assert timeline[-1].startswith("Approved by every party; campaign")
