@@ -25,6 +25,9 @@ class Organization(Model):
     slug: Mapped[str] = mapped_column(sa.String(140), unique=True)
     # How many business days this organization's reviewers get to decide on an offer revision.
     review_business_days: Mapped[int] = mapped_column(default=2, server_default="2")
+    # How many business days this organization takes to confirm or dispute an expense claim of
+    # a partner before it counts as confirmed (the longest of a campaign's parties applies).
+    claim_confirmation_business_days: Mapped[int] = mapped_column(default=5, server_default="5")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organization", lazy="raise")

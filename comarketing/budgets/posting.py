@@ -4,7 +4,7 @@ event. Entries are only ever added, never edited."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta, timezone
 
 from comarketing import audit
 from comarketing.budgets.models import EntryKind, LedgerEntry
@@ -17,6 +17,10 @@ from comarketing.extensions import db
 from comarketing.policy import Action, authorize, can
 
 MAX_NOTE = 500
+FIRST_MONEY_DAY = date(2000, 1, 1)
+LAST_MONEY_DAY = date(2100, 12, 31)
+# The last time zone to start a day: a date that is today anywhere on Earth is not "future".
+_LATEST_ZONE = timezone(timedelta(hours=14))
 
 
 class OverBudget(ValidationFailed):
@@ -41,6 +45,22 @@ def check_posting(
                 "Posting for another party needs a written reason.", field="override_reason"
             )
     return reason
+
+
+def check_money_date(value: date, field: str) -> date:
+    """Money is booked on a real, past or present day: not after today in UTC+14 (the last zone
+    to start a day), and within 2000-01-01 to 2100-12-31."""
+    if not isinstance(value, date):
+        raise ValidationFailed("Give a date.", field=field)
+    if not FIRST_MONEY_DAY <= value <= LAST_MONEY_DAY:
+        raise ValidationFailed(
+            f"Give a date between {FIRST_MONEY_DAY:%d %B %Y} and {LAST_MONEY_DAY:%d %B %Y}.",
+            field=field,
+        )
+    today = utcnow().astimezone(_LATEST_ZONE).date()
+    if value > today:
+        raise ValidationFailed("That date is in the future.", field=field)
+    return value
 
 
 def clean_note(note: str) -> str:
