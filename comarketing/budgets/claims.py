@@ -204,7 +204,6 @@ def _entry(version: ClaimVersion) -> LedgerEntry:
 def _checked_terms(campaign: Campaign, terms: ClaimTerms) -> ClaimTerms:
     check_amount(terms.amount_minor)
     check_money_date(terms.paid_on, "paid_on")
-    check_money_date(terms.service_from, "service_from")
     if terms.service_to < terms.service_from:
         raise ValidationFailed("The service period ends before it starts.", field="service_to")
     for value, field in ((terms.service_from, "service_from"), (terms.service_to, "service_to")):

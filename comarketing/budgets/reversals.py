@@ -1,7 +1,7 @@
 """Reversals: an earlier commitment or expense is cancelled by a new entry that points at it,
-never by an edit. A reversal is never reversed itself, and an entry is reversed once. The entry
-of an expense claim is reversed through the claim (revise, withdraw), which uses
-:func:`append_reversal`."""
+never by an edit. A reversal is never reversed itself, and an entry is reversed once. Reversing
+the entry of an expense claim withdraws the claim (its state is derived from the entry); the
+claim's own revise and withdraw steps use :func:`append_reversal` too."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import sqlalchemy as sa
 
 from comarketing import audit
 from comarketing.budgets.balances import campaign_totals
-from comarketing.budgets.models import ClaimVersion, EntryKind, LedgerEntry
+from comarketing.budgets.models import EntryKind, LedgerEntry
 from comarketing.budgets.posting import OverBudget, check_posting, clean_note
 from comarketing.campaigns.access import get_visible_campaign, party_ids
 from comarketing.campaigns.models import Campaign
@@ -98,14 +98,6 @@ def _check_reversible(original: LedgerEntry) -> None:
     )
     if already is not None:
         raise ValidationFailed("This entry was already reversed.", field="entry_id")
-    claimed = db.session.scalar(
-        sa.select(ClaimVersion.id).where(ClaimVersion.ledger_entry_id == original.id)
-    )
-    if claimed is not None:
-        raise ValidationFailed(
-            "This entry is an expense claim: revise or withdraw the claim instead.",
-            field="entry_id",
-        )
 
 
 def _check_commitment_can_go(
