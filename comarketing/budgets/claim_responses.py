@@ -50,10 +50,7 @@ def dispute_claim(
 ) -> ClaimStatus:
     """Your company disputes the claim's current version; it counts for nobody's settlement
     until its author revises or withdraws it."""
-    why = clean_note(reason)
-    if not why:
-        raise ValidationFailed("Say why you dispute this claim.", field="reason")
-    return _answer(actor, campaign_id, claim_id, "dispute", why, version_number)
+    return _answer(actor, campaign_id, claim_id, "dispute", reason, version_number)
 
 
 def _answer(
@@ -64,8 +61,11 @@ def _answer(
     reason: str,
     version_number: int | None,
 ) -> ClaimStatus:
-    authorize(actor.user, Action.CONFIRM_MONEY)
     campaign = get_visible_campaign(actor, campaign_id, lock=True)
+    authorize(actor.user, Action.CONFIRM_MONEY)
+    reason = clean_note(reason)
+    if step == "dispute" and not reason:
+        raise ValidationFailed("Say why you dispute this claim.", field="reason")
     status = claim_status(campaign.id, claim_id)
     if status is None:
         raise NotFound()

@@ -96,17 +96,17 @@ def reject_payment(
     actor: Actor, campaign_id: int, payment_id: int, *, reason: str
 ) -> PaymentStatus:
     """Your company did not receive it (as recorded): say why."""
-    why = clean_note(reason)
-    if not why:
-        raise ValidationFailed("Say why you reject this payment.", field="reason")
-    return _answer(actor, campaign_id, payment_id, "reject", why)
+    return _answer(actor, campaign_id, payment_id, "reject", reason)
 
 
 def _answer(
     actor: Actor, campaign_id: int, payment_id: int, step: str, reason: str
 ) -> PaymentStatus:
-    authorize(actor.user, Action.CONFIRM_MONEY)
     campaign = get_visible_campaign(actor, campaign_id, lock=True)
+    authorize(actor.user, Action.CONFIRM_MONEY)
+    reason = clean_note(reason)
+    if step == "reject" and not reason:
+        raise ValidationFailed("Say why you reject this payment.", field="reason")
     found = payment_statuses(campaign.id, [payment_id])
     if not found:
         raise NotFound()
