@@ -62,13 +62,13 @@ def _answer(
     version_number: int | None,
 ) -> ClaimStatus:
     campaign = get_visible_campaign(actor, campaign_id, lock=True)
+    status = claim_status(campaign.id, claim_id)
+    if status is None:
+        raise NotFound()
     authorize(actor.user, Action.CONFIRM_MONEY)
     reason = clean_note(reason)
     if step == "dispute" and not reason:
         raise ValidationFailed("Say why you dispute this claim.", field="reason")
-    status = claim_status(campaign.id, claim_id)
-    if status is None:
-        raise NotFound()
     me = actor.organization_id
     if me == status.claim.organization_id:
         raise Forbidden("Your company made this claim; the other parties confirm it.")

@@ -103,13 +103,13 @@ def _answer(
     actor: Actor, campaign_id: int, payment_id: int, step: str, reason: str
 ) -> PaymentStatus:
     campaign = get_visible_campaign(actor, campaign_id, lock=True)
+    found = payment_statuses(campaign.id, [payment_id])
+    if not found:
+        raise NotFound()
     authorize(actor.user, Action.CONFIRM_MONEY)
     reason = clean_note(reason)
     if step == "reject" and not reason:
         raise ValidationFailed("Say why you reject this payment.", field="reason")
-    found = payment_statuses(campaign.id, [payment_id])
-    if not found:
-        raise NotFound()
     status = found[0]
     if status.payment.to_organization_id != actor.organization_id:
         raise Forbidden("Only the company that received a payment confirms or rejects it.")
