@@ -11,11 +11,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection
+from contextlib import nullcontext
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, time
 
 import sqlalchemy as sa
 from flask import Flask
+from freezegun import freeze_time
 
 from comarketing.budgets import balances as budget_balances
 from comarketing.budgets import claim_responses, claims, commitments
@@ -25,6 +27,7 @@ from comarketing.budgets.settlement import settle
 from comarketing.campaigns import lifecycle
 from comarketing.campaigns import placements as campaign_placements
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
+from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.extensions import db
 from comarketing.money import split_by_shares
@@ -181,7 +184,44 @@ def spend(
     campaign = db.session.get(Campaign, campaign_id)
     first = campaign.start_date if campaign is not None else START
     service_from, service_to = service or (first, first)
-    status = claims.create_claim(
+    paid_on = occurred_on or utcnow().date()
+    # A claim is never paid in the future: one dated later than today is posted on its day.
+    posted_at = (
+        freeze_time(datetime.combine(paid_on, time(12)))
+        if paid_on > utcnow().date()
+        else nullcontext()
+    )
+    with posted_at:
+        status = _claim(
+            who,
+            campaign_id,
+            party,
+            placement_id,
+            amount_minor,
+            service_from,
+            service_to,
+            paid_on,
+            note,
+            kwargs,
+        )
+    entry = db.session.get(LedgerEntry, status.version.ledger_entry_id)
+    assert entry is not None
+    return entry
+
+
+def _claim(
+    who: Actor,
+    campaign_id: int,
+    party: int | None,
+    placement_id: int,
+    amount_minor: int,
+    service_from: date,
+    service_to: date,
+    paid_on: date,
+    note: str,
+    kwargs: dict[str, object],
+) -> claims.ClaimStatus:
+    return claims.create_claim(
         who,
         campaign_id,
         organization_id=party if party is not None else who.organization_id,
@@ -190,14 +230,11 @@ def spend(
             amount_minor=amount_minor,
             service_from=service_from,
             service_to=service_to,
-            paid_on=occurred_on or utcnow().date(),
+            paid_on=paid_on,
             note=note,
         ),
         **kwargs,  # type: ignore[arg-type]
     )
-    entry = db.session.get(LedgerEntry, status.version.ledger_entry_id)
-    assert entry is not None
-    return entry
 
 
 def confirm_entry(email: str, campaign_id: int, entry_id: int) -> None:

@@ -16,6 +16,7 @@ from sqlalchemy.orm import aliased
 
 from comarketing.accounts.models import Organization, User
 from comarketing.budgets.claim_states import (
+    ClaimStatus,
     ClaimSums,
     claim_statuses,
     claim_sums,
@@ -69,9 +70,11 @@ def _effective_sums() -> tuple[sa.ColumnElement[int], sa.ColumnElement[int], Any
     return committed, spent, original
 
 
-def balances(campaign_id: int) -> dict[int, PartyBalance]:
+def balances(
+    campaign_id: int, statuses: list[ClaimStatus] | None = None
+) -> dict[int, PartyBalance]:
     """Committed, confirmed, pending and disputed per party: one SQL aggregate over the
-    ledger, and the claims' states."""
+    ledger, and the claims' states (``statuses`` when the caller has them already)."""
     committed, spent, original = _effective_sums()
     rows = db.session.execute(
         sa.select(LedgerEntry.organization_id, committed, spent)
@@ -79,7 +82,7 @@ def balances(campaign_id: int) -> dict[int, PartyBalance]:
         .where(LedgerEntry.campaign_id == campaign_id)
         .group_by(LedgerEntry.organization_id)
     ).all()
-    sums = claim_sums(claim_statuses(campaign_id))
+    sums = claim_sums(claim_statuses(campaign_id) if statuses is None else statuses)
     result = {}
     for org, committed_minor, live_expenses in rows:
         claimed = sums.get(org, ClaimSums())
@@ -94,7 +97,11 @@ def balances(campaign_id: int) -> dict[int, PartyBalance]:
 
 
 def campaign_totals(campaign_id: int) -> Totals:
-    parties = balances(campaign_id).values()
+    return totals_of(balances(campaign_id))
+
+
+def totals_of(party_balances: dict[int, PartyBalance]) -> Totals:
+    parties = party_balances.values()
     return Totals(
         committed_minor=sum(p.committed_minor for p in parties),
         confirmed_minor=sum(p.confirmed_minor for p in parties),
@@ -116,7 +123,9 @@ def spend_by_day(campaign_id: int) -> list[tuple[date, int]]:
     return [(day, int(amount)) for day, amount in rows if amount]
 
 
-def settlement(campaign_id: int) -> Settlement:
+def settlement(
+    campaign_id: int, party_balances: dict[int, PartyBalance] | None = None
+) -> Settlement:
     shares = dict(
         db.session.execute(
             sa.select(CampaignParty.organization_id, CampaignParty.budget_share_bp).where(
@@ -124,7 +133,9 @@ def settlement(campaign_id: int) -> Settlement:
             )
         ).all()
     )
-    paid = {org: b.confirmed_minor for org, b in balances(campaign_id).items()}
+    if party_balances is None:
+        party_balances = balances(campaign_id)
+    paid = {org: b.confirmed_minor for org, b in party_balances.items()}
     return settle(paid, shares, confirmed_payments(campaign_id))
 
 

@@ -51,30 +51,32 @@ class ClaimStatus:
 def claim_statuses(campaign_id: int, claim_ids: Iterable[int] | None = None) -> list[ClaimStatus]:
     """Every claim of the campaign (or the given ones) with its current version and state,
     newest first."""
-    query = sa.select(Claim).where(Claim.campaign_id == campaign_id).order_by(Claim.id.desc())
-    if claim_ids is not None:
-        query = query.where(Claim.id.in_(list(claim_ids)))
-    claims = list(db.session.scalars(query))
-    if not claims:
-        return []
     latest = (
         sa.select(ClaimVersion.claim_id, sa.func.max(ClaimVersion.number).label("number"))
-        .where(ClaimVersion.claim_id.in_([c.id for c in claims]))
+        .join(Claim, Claim.id == ClaimVersion.claim_id)
+        .where(Claim.campaign_id == campaign_id)
         .group_by(ClaimVersion.claim_id)
         .subquery()
     )
-    versions = {
-        v.claim_id: v
-        for v in db.session.scalars(
-            sa.select(ClaimVersion).join(
-                latest,
-                sa.and_(
-                    latest.c.claim_id == ClaimVersion.claim_id,
-                    latest.c.number == ClaimVersion.number,
-                ),
-            )
+    reversed_entry = sa.exists().where(LedgerEntry.reverses_id == ClaimVersion.ledger_entry_id)
+    query = (
+        sa.select(Claim, ClaimVersion, reversed_entry)
+        .join(latest, latest.c.claim_id == Claim.id)
+        .join(
+            ClaimVersion,
+            sa.and_(ClaimVersion.claim_id == Claim.id, ClaimVersion.number == latest.c.number),
         )
-    }
+        .where(Claim.campaign_id == campaign_id)
+        .order_by(Claim.id.desc())
+    )
+    if claim_ids is not None:
+        query = query.where(Claim.id.in_(list(claim_ids)))
+    rows = db.session.execute(query).all()
+    if not rows:
+        return []
+    claims = [claim for claim, _, _ in rows]
+    versions = {claim.id: version for claim, version, _ in rows}
+    reversed_entries = {version.ledger_entry_id for _, version, gone in rows if gone}
     version_ids = [v.id for v in versions.values()]
     answers: dict[int, dict[int, ClaimResponse]] = defaultdict(dict)
     for response in db.session.scalars(
@@ -88,13 +90,6 @@ def claim_statuses(campaign_id: int, claim_ids: Iterable[int] | None = None) -> 
         .order_by(ClaimProof.id)
     ):
         proofs[proof.claim_version_id].append(proof)
-    reversed_entries = set(
-        db.session.scalars(
-            sa.select(LedgerEntry.reverses_id).where(
-                LedgerEntry.reverses_id.in_([v.ledger_entry_id for v in versions.values()])
-            )
-        )
-    )
     parties = party_ids(campaign_id)
     result = []
     for claim in claims:

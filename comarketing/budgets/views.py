@@ -79,14 +79,16 @@ def render_campaign(campaign_id: int, status: int = 200, **forms: Any) -> Respon
     milestone.owner_organization_id.choices = [
         SelectChoice(org.id, org.name) for org, _ in view.parties
     ]
-    totals = balances.campaign_totals(campaign_id)
+    claims = claim_states.claim_statuses(campaign_id)
+    party_balances = balances.balances(campaign_id, claims)
+    totals = balances.totals_of(party_balances)
     body = render_template(
         "campaigns/detail.html",
         view=view,
-        balances=balances.balances(campaign_id),
+        balances=party_balances,
         totals=totals,
-        settlement=balances.settlement(campaign_id),
-        claims=claim_states.claim_statuses(campaign_id),
+        settlement=balances.settlement(campaign_id, party_balances),
+        claims=claims,
         placement_names={p.id: p.name for p in view.placements},
         payments=claim_states.payment_statuses(campaign_id),
         claim_form=claim,
