@@ -16,6 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from comarketing import audit
+from comarketing.accounts.models import Organization
 from comarketing.budgets import claim_notices
 from comarketing.budgets.claim_states import ClaimStatus, claim_status
 from comarketing.budgets.claim_workflow import ClaimState, next_claim_state
@@ -104,6 +105,20 @@ def _answer(
     found = claim_status(campaign.id, claim_id)
     assert found is not None
     return found
+
+
+@transactional
+def set_confirmation_days(actor: Actor, days: int) -> Organization:
+    """How many business days the actor's company takes to answer a partner's claim."""
+    authorize(actor.user, Action.MANAGE_ORGANIZATION)
+    if not 1 <= days <= 20:
+        raise ValidationFailed("Choose between 1 and 20 business days.", field="claim_days")
+    organization = db.session.get(Organization, actor.organization_id)
+    assert organization is not None
+    organization.claim_confirmation_business_days = days
+    audit.record("organization.claim_days_changed", actor=actor, target=organization, days=days)
+    db.session.commit()
+    return organization
 
 
 # ---------------------------------------------------------------------------------------------

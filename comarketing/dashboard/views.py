@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 
 from comarketing import notifications
 from comarketing.accounts.forms import ConfirmForm
+from comarketing.budgets import claim_responses
 from comarketing.errors import DomainError
 from comarketing.health import check_database
 from comarketing.offers import deadlines as offer_deadlines
@@ -110,6 +111,8 @@ def organization_settings() -> ResponseReturnValue:
     if form.validate_on_submit():
         try:
             offer_deadlines.set_review_days(current_actor(), int(form.review_days.data or 0))
+            if form.claim_days.data is not None:
+                claim_responses.set_confirmation_days(current_actor(), int(form.claim_days.data))
         except DomainError as exc:
             attach_error(form, exc)
         else:
@@ -117,4 +120,5 @@ def organization_settings() -> ResponseReturnValue:
             return redirect(url_for("dashboard.organization_settings"))
     if request.method == "GET":
         form.review_days.data = current_user.organization.review_business_days
+        form.claim_days.data = current_user.organization.claim_confirmation_business_days
     return render_template("dashboard/organization_settings.html", form=form)

@@ -202,6 +202,11 @@ class ReviewDaysForm(FlaskForm):
         "Business days our reviewers get to decide",
         validators=[InputRequired(), NumberRange(1, 20)],
     )
+    claim_days = IntegerField(
+        "Business days we take to confirm or dispute a partner's expense claim",
+        validators=[Optional(), NumberRange(1, 20)],
+        description="Without a dispute by then, the claim counts as confirmed.",
+    )
 
 
 class MailPreferencesForm(FlaskForm):

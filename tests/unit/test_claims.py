@@ -302,3 +302,18 @@ def test_claim_rows_are_never_changed(ctx, world):
         db.session.flush()
     db.session.rollback()
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ClaimResponse)) == 0
+
+
+def test_an_admin_sets_the_companys_confirmation_window(app, client, login_as, world):
+    login_as(world.b.email("admin"))
+    page = client.get("/settings/organization").get_data(as_text=True)
+    assert 'name="claim_days"' in page and 'value="5"' in page
+    response = client.post("/settings/organization", data={"review_days": "2", "claim_days": "8"})
+    assert response.status_code == 302
+    with app.app_context():
+        with pytest.raises(ValidationFailed) as refused:
+            claim_responses.set_confirmation_days(actor(world.b.email("admin")), 0)
+        assert refused.value.field == "claim_days"
+        with pytest.raises(Forbidden):
+            claim_responses.set_confirmation_days(actor(world.b.email(PM)), 3)
+        assert db.session.get(Organization, world.b.id).claim_confirmation_business_days == 8
