@@ -83,6 +83,7 @@ def register_blueprints(app: Flask) -> None:
     from comarketing.accounts.views import bp as accounts_bp
     from comarketing.api import registry as api_registry
     from comarketing.audiences.views import bp as audiences_bp
+    from comarketing.budgets import claim_views  # noqa: F401 - claims and payments on it
     from comarketing.budgets import views as budget_views  # noqa: F401 - adds the campaign page
     from comarketing.campaigns.views import bp as campaigns_bp
     from comarketing.collateral.views import bp as collateral_bp

@@ -111,12 +111,15 @@ def send_outbox() -> None:
 @click.command("send-reminders")
 @with_appcontext
 def send_reminders() -> None:
-    """Review reminders, overdue notices and offer expiry (run from cron, e.g. hourly)."""
+    """Review reminders, overdue notices, offer expiry and expense claims confirmed by their
+    window passing (run from cron, e.g. hourly)."""
+    from comarketing.budgets.claim_responses import run_claim_deadlines
     from comarketing.collateral.deadlines import run_deadlines as run_collateral_deadlines
     from comarketing.offers.deadlines import run_deadlines
 
     result = run_deadlines()
     collateral = run_collateral_deadlines()
+    claims = run_claim_deadlines()
     while outbox.deliver_pending():
         pass
     click.echo(
@@ -127,6 +130,8 @@ def send_reminders() -> None:
         click.echo(
             f"Collateral: reminded {collateral.reminded}, flagged overdue {collateral.overdue}."
         )
+    if claims.auto_confirmed:
+        click.echo(f"Expense claims confirmed by their window passing: {claims.auto_confirmed}.")
 
 
 metrics_cli = AppGroup("metrics", help="Results imports.")

@@ -85,6 +85,10 @@ DEFAULTS: dict[str, Any] = {
     # Collateral files (issue 8): stored by SHA-256 under this folder (None: instance/collateral).
     "COLLATERAL_UPLOAD_DIR": None,
     "COLLATERAL_UPLOAD_MAX_BYTES": 25 * 1024 * 1024,
+    # Proof of expense claims (issue 14): PDF or images, stored by SHA-256 under this folder
+    # (None: instance/claim-proofs), each file at most this large.
+    "CLAIM_PROOF_DIR": None,
+    "CLAIM_PROOF_MAX_BYTES": 10 * 1024 * 1024,
 }
 
 # Environment variables read directly (name -> config key, converter).

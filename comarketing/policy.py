@@ -57,6 +57,7 @@ class Action(StrEnum):
     MANAGE_CAMPAIGNS = "campaigns.manage"
     POST_LEDGER_ENTRIES = "budgets.post"
     OVERRIDE_BUDGET = "budgets.override"
+    CONFIRM_MONEY = "budgets.confirm"
     WRITE_METRICS = "metrics.write"
     VIEW_COLLATERAL = "collateral.view"
     MANAGE_COLLATERAL = "collateral.manage"
@@ -89,6 +90,9 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     # joint campaign or past the budget guard, but only with a written reason.
     Action.POST_LEDGER_ENTRIES: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
     Action.OVERRIDE_BUDGET: frozenset({Role.ADMIN}),
+    # Confirming or disputing a partner's expense claim, and confirming or rejecting a payment
+    # received, is done for a company by its approvers, admins and partner managers.
+    Action.CONFIRM_MONEY: frozenset({Role.ADMIN, Role.APPROVER, Role.PARTNER_MANAGER}),
     # Results of a placement are written by its owning party's partner managers (and admins);
     # every party of the campaign reads them (VIEW_CAMPAIGNS).
     Action.WRITE_METRICS: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),

@@ -20,12 +20,15 @@ from flask import Flask
 from freezegun import freeze_time
 
 from comarketing.budgets import balances as budget_balances
-from comarketing.budgets import commitments, expenses
-from comarketing.budgets.models import EntryKind, LedgerEntry
+from comarketing.budgets import claim_responses, claims, commitments
+from comarketing.budgets.claim_states import claim_statuses, confirmed_payments
+from comarketing.budgets.models import ClaimVersion, EntryKind, LedgerEntry
 from comarketing.budgets.settlement import settle
 from comarketing.campaigns import lifecycle
 from comarketing.campaigns import placements as campaign_placements
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
+from comarketing.context import Actor
+from comarketing.db import utcnow
 from comarketing.extensions import db
 from comarketing.money import split_by_shares
 from comarketing.offers import proposals, reviews
@@ -170,27 +173,78 @@ def spend(
     amount_minor: int,
     *,
     party: int | None = None,
+    occurred_on: date | None = None,
+    service: tuple[date, date] | None = None,
+    note: str = "",
     **kwargs: object,
 ) -> LedgerEntry:
-    """Post an expense paid by ``party`` (default: the poster's own company), dated
-    ``occurred_on`` (default: today, moved into the campaign's dates) and posted at noon UTC
-    of that day: an expense is booked once it has happened, within the campaign's dates."""
+    """Claim an expense paid by ``party`` (default: the poster's own company), paid on
+    ``occurred_on`` (default today) for ``service`` (default: the campaign's first day); returns
+    the expense entry the claim posted."""
     who = actor(email)
     campaign = db.session.get(Campaign, campaign_id)
-    today = date.today()
-    first, last = (campaign.start_date, campaign.end_date) if campaign else (START, END)
-    day = kwargs.pop("occurred_on", None) or min(max(today, first), last)
-    assert isinstance(day, date)
-    with freeze_time(datetime.combine(day, time(12))):
-        return expenses.post_expense(
+    first = campaign.start_date if campaign is not None else START
+    service_from, service_to = service or (first, first)
+    paid_on = occurred_on or utcnow().date()
+    # A claim is never paid in the future: one dated later than today is posted on its day.
+    posted_at = (
+        freeze_time(datetime.combine(paid_on, time(12)))
+        if paid_on > utcnow().date()
+        else nullcontext()
+    )
+    with posted_at:
+        status = _claim(
             who,
             campaign_id,
-            organization_id=party if party is not None else who.organization_id,
-            placement_id=placement_id,
-            amount_minor=amount_minor,
-            occurred_on=day,
-            **kwargs,  # type: ignore[arg-type]
+            party,
+            placement_id,
+            amount_minor,
+            service_from,
+            service_to,
+            paid_on,
+            note,
+            kwargs,
         )
+    entry = db.session.get(LedgerEntry, status.version.ledger_entry_id)
+    assert entry is not None
+    return entry
+
+
+def _claim(
+    who: Actor,
+    campaign_id: int,
+    party: int | None,
+    placement_id: int,
+    amount_minor: int,
+    service_from: date,
+    service_to: date,
+    paid_on: date,
+    note: str,
+    kwargs: dict[str, object],
+) -> claims.ClaimStatus:
+    return claims.create_claim(
+        who,
+        campaign_id,
+        organization_id=party if party is not None else who.organization_id,
+        placement_id=placement_id,
+        terms=claims.ClaimTerms(
+            amount_minor=amount_minor,
+            service_from=service_from,
+            service_to=service_to,
+            paid_on=paid_on,
+            note=note,
+        ),
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def confirm_entry(email: str, campaign_id: int, entry_id: int) -> None:
+    """The company of ``email`` confirms the claim that posted expense ``entry_id``."""
+    claim_id = db.session.scalar(
+        sa.select(ClaimVersion.claim_id).where(ClaimVersion.ledger_entry_id == entry_id)
+    )
+    assert claim_id is not None
+    claim_responses.confirm_claim(actor(email), campaign_id, claim_id)
 
 
 def commit(
@@ -293,11 +347,21 @@ def assert_ledger_consistent(app: Flask, campaign_ids: Collection[int] | None = 
         for campaign_id, rows in per_campaign.items():
             total, per_party = sums_from_rows(rows)
             totals = budget_balances.campaign_totals(campaign_id)
-            assert (totals.committed_minor, totals.spent_minor) == (total.committed, total.spent)
+            # Live expenses are the claims confirmed, pending and disputed (issue 14).
+            assert (totals.committed_minor, totals.spent_minor + totals.disputed_minor) == (
+                total.committed,
+                total.spent,
+            )
             balances = budget_balances.balances(campaign_id)
-            assert {org: (b.committed_minor, b.spent_minor) for org, b in balances.items()} == {
-                org: (s.committed, s.spent) for org, s in per_party.items()
-            }
+            assert {
+                org: (b.committed_minor, b.spent_minor + b.disputed_minor)
+                for org, b in balances.items()
+            } == {org: (s.committed, s.spent) for org, s in per_party.items()}
+            assert all(
+                min(b.confirmed_minor, b.pending_minor, b.disputed_minor) >= 0
+                for b in balances.values()
+            )
+            _assert_claims_counted_once(campaign_id, rows)
             assert sum(b.committed_minor for b in balances.values()) == totals.committed_minor
             assert sum(b.spent_minor for b in balances.values()) == totals.spent_minor
             if not any(e.override_reason for e in rows):
@@ -310,10 +374,36 @@ def assert_ledger_consistent(app: Flask, campaign_ids: Collection[int] | None = 
                 ).all()
             )
             result = budget_balances.settlement(campaign_id)
-            assert result == settle({o: s.spent for o, s in per_party.items()}, shares)
-            assert sum(p.share_minor for p in result.positions) == totals.spent_minor
+            confirmed = {o: b.confirmed_minor for o, b in balances.items()}
+            assert result == settle(confirmed, shares, confirmed_payments(campaign_id))
+            assert sum(p.share_minor for p in result.positions) == totals.confirmed_minor
+            assert sum(p.balance_minor for p in result.positions) == 0
             net = {p.organization_id: p.balance_minor for p in result.positions}
             for transfer in result.transfers:
                 net[transfer.from_organization_id] += transfer.amount_minor
                 net[transfer.to_organization_id] -= transfer.amount_minor
             assert set(net.values()) <= {0}, "the settlement leaves a party unsquared"
+
+
+def _assert_claims_counted_once(campaign_id: int, rows: list[LedgerEntry]) -> None:
+    """Every claim version posted its own expense entry; a claim has at most one live entry
+    (its current version's, unless withdrawn), and amounts match: nothing counts twice."""
+    reversed_ids = {e.reverses_id for e in rows if e.reverses_id is not None}
+    by_id = {e.id: e for e in rows}
+    for status in claim_statuses(campaign_id):
+        versions = list(
+            db.session.scalars(
+                sa.select(ClaimVersion).where(ClaimVersion.claim_id == status.claim.id)
+            )
+        )
+        live = [v for v in versions if v.ledger_entry_id not in reversed_ids]
+        assert len(live) <= 1, f"claim {status.claim.id} counts more than once"
+        for version in versions:
+            entry = by_id[version.ledger_entry_id]
+            assert entry.kind == EntryKind.EXPENSE.value
+            assert entry.amount_minor == version.amount_minor
+            assert entry.organization_id == status.claim.organization_id
+        if live:
+            assert live[0].id == status.version.id
+        else:
+            assert status.state.value == "withdrawn"

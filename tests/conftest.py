@@ -94,6 +94,7 @@ def base_config(database_url: str) -> dict[str, Any]:
         "MAIL_SERVER": None,
         "METRICS_UPLOAD_DIR": _UPLOADS,
         "COLLATERAL_UPLOAD_DIR": _UPLOADS,
+        "CLAIM_PROOF_DIR": _UPLOADS,
         "METRICS_IMPORT_INLINE": True,
         **FAST_HASHING,
     }

@@ -28,6 +28,9 @@ class Organization(Model):
     # "Four eyes": even an approver's or admin's own offer proposal needs a second approver of
     # this organization before it counts as the organization's approval.
     four_eyes: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    # How many business days this organization takes to confirm or dispute an expense claim of
+    # a partner before it counts as confirmed (the longest of a campaign's parties applies).
+    claim_confirmation_business_days: Mapped[int] = mapped_column(default=5, server_default="5")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     users: Mapped[list[User]] = relationship(back_populates="organization", lazy="raise")

@@ -1,5 +1,9 @@
-"""What the ledger sums to: committed and spent per party and per campaign (net of
-reversals), spend per day, the settlement between the parties, and the entry list."""
+"""What the ledger sums to: committed per party and per campaign, and its claims as confirmed,
+pending and disputed (net of reversals); spend per day, the settlement between the parties
+(confirmed claims and confirmed payments only), and the entry list.
+
+*Spent* means confirmed + pending claims: what counts against the commitments. A live expense
+entry that belongs to no claim (costs posted from imported results) counts as pending."""
 
 from __future__ import annotations
 
@@ -11,6 +15,13 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from comarketing.accounts.models import Organization, User
+from comarketing.budgets.claim_states import (
+    ClaimStatus,
+    ClaimSums,
+    claim_statuses,
+    claim_sums,
+    confirmed_payments,
+)
 from comarketing.budgets.models import EntryKind, LedgerEntry
 from comarketing.budgets.settlement import Settlement, settle
 from comarketing.campaigns.models import CampaignParty, Placement
@@ -18,10 +29,16 @@ from comarketing.extensions import db
 
 
 @dataclass(frozen=True)
-class PartyBalance:
-    organization_id: int
+class Totals:
     committed_minor: int
-    spent_minor: int
+    confirmed_minor: int = 0
+    pending_minor: int = 0
+    disputed_minor: int = 0
+
+    @property
+    def spent_minor(self) -> int:
+        """Confirmed + pending: what counts against the commitments."""
+        return self.confirmed_minor + self.pending_minor
 
     @property
     def remaining_minor(self) -> int:
@@ -29,13 +46,8 @@ class PartyBalance:
 
 
 @dataclass(frozen=True)
-class Totals:
-    committed_minor: int
-    spent_minor: int
-
-    @property
-    def remaining_minor(self) -> int:
-        return self.committed_minor - self.spent_minor
+class PartyBalance(Totals):
+    organization_id: int = 0
 
 
 def _effective_sums() -> tuple[sa.ColumnElement[int], sa.ColumnElement[int], Any]:
@@ -58,8 +70,11 @@ def _effective_sums() -> tuple[sa.ColumnElement[int], sa.ColumnElement[int], Any
     return committed, spent, original
 
 
-def balances(campaign_id: int) -> dict[int, PartyBalance]:
-    """Committed and spent per party — one SQL aggregate."""
+def balances(
+    campaign_id: int, statuses: list[ClaimStatus] | None = None
+) -> dict[int, PartyBalance]:
+    """Committed, confirmed, pending and disputed per party: one SQL aggregate over the
+    ledger, and the claims' states (``statuses`` when the caller has them already)."""
     committed, spent, original = _effective_sums()
     rows = db.session.execute(
         sa.select(LedgerEntry.organization_id, committed, spent)
@@ -67,17 +82,32 @@ def balances(campaign_id: int) -> dict[int, PartyBalance]:
         .where(LedgerEntry.campaign_id == campaign_id)
         .group_by(LedgerEntry.organization_id)
     ).all()
-    return {org: PartyBalance(org, int(c), int(s)) for org, c, s in rows}
+    sums = claim_sums(claim_statuses(campaign_id) if statuses is None else statuses)
+    result = {}
+    for org, committed_minor, live_expenses in rows:
+        claimed = sums.get(org, ClaimSums())
+        result[org] = PartyBalance(
+            committed_minor=int(committed_minor),
+            confirmed_minor=claimed.confirmed_minor,
+            pending_minor=int(live_expenses) - claimed.confirmed_minor - claimed.disputed_minor,
+            disputed_minor=claimed.disputed_minor,
+            organization_id=org,
+        )
+    return result
 
 
 def campaign_totals(campaign_id: int) -> Totals:
-    committed, spent, original = _effective_sums()
-    row = db.session.execute(
-        sa.select(committed, spent)
-        .outerjoin(original, original.id == LedgerEntry.reverses_id)
-        .where(LedgerEntry.campaign_id == campaign_id)
-    ).one()
-    return Totals(int(row[0]), int(row[1]))
+    return totals_of(balances(campaign_id))
+
+
+def totals_of(party_balances: dict[int, PartyBalance]) -> Totals:
+    parties = party_balances.values()
+    return Totals(
+        committed_minor=sum(p.committed_minor for p in parties),
+        confirmed_minor=sum(p.confirmed_minor for p in parties),
+        pending_minor=sum(p.pending_minor for p in parties),
+        disputed_minor=sum(p.disputed_minor for p in parties),
+    )
 
 
 def spend_by_day(campaign_id: int) -> list[tuple[date, int]]:
@@ -93,7 +123,9 @@ def spend_by_day(campaign_id: int) -> list[tuple[date, int]]:
     return [(day, int(amount)) for day, amount in rows if amount]
 
 
-def settlement(campaign_id: int) -> Settlement:
+def settlement(
+    campaign_id: int, party_balances: dict[int, PartyBalance] | None = None
+) -> Settlement:
     shares = dict(
         db.session.execute(
             sa.select(CampaignParty.organization_id, CampaignParty.budget_share_bp).where(
@@ -101,8 +133,10 @@ def settlement(campaign_id: int) -> Settlement:
             )
         ).all()
     )
-    paid = {org: b.spent_minor for org, b in balances(campaign_id).items()}
-    return settle(paid, shares)
+    if party_balances is None:
+        party_balances = balances(campaign_id)
+    paid = {org: b.confirmed_minor for org, b in party_balances.items()}
+    return settle(paid, shares, confirmed_payments(campaign_id))
 
 
 @dataclass

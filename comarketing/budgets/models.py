@@ -78,3 +78,184 @@ def _refuse_delete(mapper: object, connection: object, target: LedgerEntry) -> N
 
 class AppendOnlyViolation(RuntimeError):
     """A programming error: something tried to rewrite the ledger."""
+
+
+# ---------------------------------------------------------------------------------------------
+# Claims and payments (issue 14). Every row below is written once and never changed: a claim's
+# state is derived from its versions, their responses and whether their entries were reversed.
+
+
+class ClaimSource(StrEnum):
+    MANUAL = "manual"
+    METRICS = "metrics"
+
+
+class Claim(Model):
+    """An expense one party paid and asks the others to share; its terms live in versions."""
+
+    __tablename__ = "claims"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="RESTRICT"), index=True
+    )
+    # The claimant: the party that paid.
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="RESTRICT")
+    )
+    placement_id: Mapped[int] = mapped_column(sa.ForeignKey("placements.id", ondelete="RESTRICT"))
+    source: Mapped[str] = mapped_column(sa.String(8), default="manual", server_default="manual")
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (sa.CheckConstraint("source IN ('manual', 'metrics')", name="source_known"),)
+
+
+class ClaimVersion(Model):
+    """One set of terms of a claim. Each version posted its own expense entry; a newer version
+    or a withdrawal reversed it. Confirmations belong to one version."""
+
+    __tablename__ = "claim_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(sa.ForeignKey("claims.id", ondelete="RESTRICT"))
+    number: Mapped[int]
+    amount_minor: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    service_from: Mapped[date] = mapped_column(sa.Date)
+    service_to: Mapped[date] = mapped_column(sa.Date)
+    paid_on: Mapped[date] = mapped_column(sa.Date)
+    note: Mapped[str] = mapped_column(sa.String(500), default="")
+    ledger_entry_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("ledger_entries.id", ondelete="RESTRICT"), unique=True
+    )
+    # When the other parties' silence counts as confirmation (the longest window of the
+    # parties, in business days from the version's creation); None on a solo campaign.
+    confirm_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("claim_id", "number"),
+        sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+        sa.CheckConstraint("service_from <= service_to", name="service_period_ordered"),
+    )
+
+
+class ClaimProof(Model):
+    """A file (invoice, receipt) behind one version, stored by its SHA-256."""
+
+    __tablename__ = "claim_proofs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("claim_versions.id", ondelete="RESTRICT"), index=True
+    )
+    sha256: Mapped[str] = mapped_column(sa.String(64))
+    filename: Mapped[str] = mapped_column(sa.String(200))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column(sa.BigInteger)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ResponseKind(StrEnum):
+    CONFIRMED = "confirmed"
+    DISPUTED = "disputed"
+    AUTO_CONFIRMED = "auto_confirmed"
+
+
+class ClaimResponse(Model):
+    """One party's answer to one version: confirmed, disputed (with a reason), or confirmed by
+    its silence once the window passed (written by the deadlines run, ``user_id`` empty)."""
+
+    __tablename__ = "claim_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("claim_versions.id", ondelete="RESTRICT")
+    )
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="RESTRICT")
+    )
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    kind: Mapped[str] = mapped_column(sa.String(16))
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        sa.UniqueConstraint("claim_version_id", "organization_id"),
+        sa.CheckConstraint(
+            "kind IN ('confirmed', 'disputed', 'auto_confirmed')", name="kind_known"
+        ),
+        sa.CheckConstraint("kind != 'disputed' OR reason != ''", name="dispute_has_reason"),
+    )
+
+
+class Payment(Model):
+    """Money one party says it paid another to square a campaign; counts once the receiver
+    confirmed it."""
+
+    __tablename__ = "payments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="RESTRICT"), index=True
+    )
+    from_organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="RESTRICT")
+    )
+    to_organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="RESTRICT")
+    )
+    amount_minor: Mapped[int] = mapped_column(sa.BigInteger)
+    currency: Mapped[str] = mapped_column(sa.String(3))
+    paid_on: Mapped[date] = mapped_column(sa.Date)
+    reference: Mapped[str] = mapped_column(sa.String(200), default="")
+    proof_sha256: Mapped[str | None] = mapped_column(sa.String(64))
+    proof_filename: Mapped[str | None] = mapped_column(sa.String(200))
+    proof_content_type: Mapped[str | None] = mapped_column(sa.String(100))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("amount_minor > 0", name="amount_positive"),
+        sa.CheckConstraint("from_organization_id != to_organization_id", name="two_parties"),
+    )
+
+
+class PaymentResponse(Model):
+    """The receiver's answer: received (confirmed) or not (rejected, with a reason)."""
+
+    __tablename__ = "payment_responses"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    payment_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("payments.id", ondelete="RESTRICT"), unique=True
+    )
+    kind: Mapped[str] = mapped_column(sa.String(10))
+    reason: Mapped[str] = mapped_column(sa.String(500), default="")
+    user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (
+        sa.CheckConstraint("kind IN ('confirmed', 'rejected')", name="kind_known"),
+        sa.CheckConstraint("kind != 'rejected' OR reason != ''", name="rejection_has_reason"),
+    )
+
+
+APPEND_ONLY_MODELS = (Claim, ClaimVersion, ClaimProof, ClaimResponse, Payment, PaymentResponse)
+
+
+def _refuse_change(mapper: object, connection: object, target: object) -> None:
+    raise AppendOnlyViolation(f"{type(target).__name__} rows are written once, never changed")
+
+
+for _model in APPEND_ONLY_MODELS:
+    sa.event.listen(_model, "before_update", _refuse_change)
+    sa.event.listen(_model, "before_delete", _refuse_change)

@@ -68,11 +68,14 @@ def latest_money_date() -> date:
     return (utcnow() + LATEST_OFFSET).date()
 
 
-def check_money_date(value: date | None, field: str) -> None:
-    """Refuse a commitment or expense date outside 2000-01-01 to 2100-12-31 or in the future,
-    naming ``field`` so forms show the message next to it. ``None`` (today) passes."""
+def check_money_date(value: date | None, field: str) -> date | None:
+    """A commitment, claim or payment date: a real day, past or present, within 2000-01-01 to
+    2100-12-31, naming ``field`` so forms show the message next to it. ``None`` (today)
+    passes; the checked date is returned."""
     if value is None:
-        return
+        return None
+    if not isinstance(value, date):
+        raise ValidationFailed("Give a date.", field=field)
     if not EARLIEST_MONEY_DATE <= value <= LATEST_MONEY_DATE:
         raise ValidationFailed(
             f"Use a date between {EARLIEST_MONEY_DATE:%d %B %Y} and {LATEST_MONEY_DATE:%d %B %Y}.",
@@ -85,16 +88,7 @@ def check_money_date(value: date | None, field: str) -> None:
             f"{latest.isoformat()}.",
             field=field,
         )
-
-
-def check_within_campaign(campaign: Campaign, value: date, field: str) -> None:
-    """An expense pays for the campaign: its date lies within the campaign's dates."""
-    if not campaign.start_date <= value <= campaign.end_date:
-        raise ValidationFailed(
-            f"The campaign runs from {campaign.start_date.isoformat()} to "
-            f"{campaign.end_date.isoformat()}; date the expense within it.",
-            field=field,
-        )
+    return value
 
 
 def check_amount(amount_minor: int) -> None:

@@ -1,5 +1,7 @@
 """Reversals: an earlier commitment or expense is cancelled by a new entry that points at it,
-never by an edit. A reversal is never reversed itself, and an entry is reversed once."""
+never by an edit. A reversal is never reversed itself, and an entry is reversed once. Reversing
+the entry of an expense claim withdraws the claim (its state is derived from the entry); the
+claim's own revise and withdraw steps use :func:`append_reversal` too."""
 
 from __future__ import annotations
 
@@ -44,6 +46,21 @@ def reverse_entry(
         raise ValidationFailed("Say why the entry is reversed.", field="reason")
     if original.kind == EntryKind.COMMITMENT.value:
         _check_commitment_can_go(actor, campaign, original, posted_reason)
+    entry = append_reversal(actor, campaign, original, note=why, override_reason=posted_reason)
+    db.session.commit()
+    return entry
+
+
+def append_reversal(
+    actor: Actor,
+    campaign: Campaign,
+    original: LedgerEntry,
+    *,
+    note: str,
+    override_reason: str | None,
+) -> LedgerEntry:
+    """Add the entry that cancels ``original``, and its audit event, in the caller's
+    transaction (the caller checked it may)."""
     entry = LedgerEntry(
         campaign_id=campaign.id,
         organization_id=original.organization_id,
@@ -52,9 +69,9 @@ def reverse_entry(
         currency=original.currency,
         placement_id=original.placement_id,
         reverses_id=original.id,
-        note=why,
+        note=note,
         occurred_on=utcnow().date(),
-        override_reason=posted_reason,
+        override_reason=override_reason,
         created_by_id=actor.user_id,
     )
     db.session.add(entry)
@@ -66,9 +83,8 @@ def reverse_entry(
         target=entry,
         campaign_id=campaign.id,
         reverses=original.id,
-        reason=why,
+        reason=note,
     )
-    db.session.commit()
     return entry
 
 

@@ -1,10 +1,13 @@
-"""Who owes whom: square each party's payments with its agreed share of the spend.
+"""Who owes whom: square what each party paid (its confirmed claims) with its agreed share of
+the spend, after the payments between the parties that their receivers confirmed.
 
 Pure functions over integers (minor units), so the arithmetic is exact and testable alone.
 """
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from comarketing.money import split_by_shares
@@ -13,13 +16,15 @@ from comarketing.money import split_by_shares
 @dataclass(frozen=True)
 class PartyPosition:
     organization_id: int
-    paid_minor: int
-    share_minor: int  # its agreed share of everything spent so far
+    paid_minor: int  # its confirmed claims
+    share_minor: int  # its agreed share of everything spent (claimed and confirmed) so far
+    sent_minor: int = 0  # confirmed payments it made to other parties
+    received_minor: int = 0  # confirmed payments it received from them
 
     @property
     def balance_minor(self) -> int:
         """Positive: the others owe this party. Negative: it owes them."""
-        return self.paid_minor - self.share_minor
+        return self.paid_minor - self.share_minor + self.sent_minor - self.received_minor
 
 
 @dataclass(frozen=True)
@@ -38,12 +43,22 @@ class Settlement:
     def total_spent_minor(self) -> int:
         return sum(p.paid_minor for p in self.positions)
 
+    @property
+    def square(self) -> bool:
+        """Everyone is square only when every balance is zero."""
+        return all(p.balance_minor == 0 for p in self.positions)
 
-def settle(paid: dict[int, int], budget_shares_bp: dict[int, int]) -> Settlement:
+
+def settle(
+    paid: dict[int, int],
+    budget_shares_bp: dict[int, int],
+    payments: Iterable[tuple[int, int, int]] = (),
+) -> Settlement:
     """Positions and the transfers that square them.
 
-    ``paid``: minor units each party paid (expenses net of reversals); parties that paid
-    nothing may be absent. ``budget_shares_bp``: the agreed shares, summing to 10000.
+    ``paid``: minor units each party paid (confirmed claims); parties that paid nothing may be
+    absent. ``budget_shares_bp``: the agreed shares, summing to 10000. ``payments``: confirmed
+    payments (from, to, amount) between parties; a payment to or from a non-party is ignored.
     The total spent is split by share with the largest-remainder rule (so the shares sum to the
     total exactly and the split is deterministic); debtors then pay creditors, largest first,
     ties broken by organization id — at most (parties - 1) transfers.
@@ -51,7 +66,13 @@ def settle(paid: dict[int, int], budget_shares_bp: dict[int, int]) -> Settlement
     parties = sorted(budget_shares_bp)
     total = sum(paid.get(p, 0) for p in parties)
     shares = split_by_shares(total, budget_shares_bp)
-    positions = [PartyPosition(p, paid.get(p, 0), shares[p]) for p in parties]
+    sent: dict[int, int] = defaultdict(int)
+    received: dict[int, int] = defaultdict(int)
+    for payer, payee, amount in payments:
+        if payer in budget_shares_bp and payee in budget_shares_bp:
+            sent[payer] += amount
+            received[payee] += amount
+    positions = [PartyPosition(p, paid.get(p, 0), shares[p], sent[p], received[p]) for p in parties]
 
     creditors = sorted(
         ([p.organization_id, p.balance_minor] for p in positions if p.balance_minor > 0),

@@ -1,6 +1,7 @@
-"""The campaign page — overview, budget panel with settlement and burn, placements, milestones,
-ledger — and the forms posted from it. Registered on the campaigns blueprint: this package is
-the right-most one whose data the page shows."""
+"""The campaign page — overview, budget panel with settlement and burn, claims and payments,
+placements, milestones, ledger — and the forms posted from it (claims and payments have theirs
+in ``claim_views``). Registered on the campaigns blueprint: this package is the right-most one
+whose data the page shows."""
 
 from __future__ import annotations
 
@@ -13,7 +14,8 @@ from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
 from comarketing.accounts.forms import ConfirmForm
-from comarketing.budgets import balances, commitments, expenses, reversals
+from comarketing.budgets import balances, claim_states, commitments, reversals
+from comarketing.budgets import forms as budget_forms
 from comarketing.campaigns import access, listing, milestones
 from comarketing.campaigns import forms as campaign_forms
 from comarketing.campaigns.views import bp
@@ -47,7 +49,8 @@ def _burn_chart(view: listing.CampaignView, committed: int) -> dict[str, Any]:
     }
 
 
-def _render(campaign_id: int, status: int = 200, **forms: Any) -> ResponseReturnValue:
+def render_campaign(campaign_id: int, status: int = 200, **forms: Any) -> ResponseReturnValue:
+    """The campaign page; ``forms`` carries a refused form back with its errors."""
     actor = current_actor()
     try:
         view = listing.get_campaign(actor, campaign_id)
@@ -59,37 +62,53 @@ def _render(campaign_id: int, status: int = 200, **forms: Any) -> ResponseReturn
         SelectChoice(org.id, org.name) for org, _ in view.parties if admin or org.id == me
     ]
     commitment = forms.get("commitment") or campaign_forms.CommitmentForm(organization_id=me)
-    expense = forms.get("expense") or campaign_forms.ExpenseForm(organization_id=me)
+    claim = forms.get("claim") or budget_forms.ClaimForm(organization_id=me)
+    payment = forms.get("payment") or budget_forms.PaymentForm()
     milestone = forms.get("milestone") or campaign_forms.MilestoneForm(owner_organization_id=me)
     commitment.organization_id.choices = party_options
-    expense.organization_id.choices = party_options
-    # Own placements first: people mostly log what their own company spent.
+    claim.organization_id.choices = party_options
+    payment.to_organization_id.choices = [
+        SelectChoice(org.id, org.name) for org, _ in view.parties if org.id != me
+    ]
+    # Own placements first: people mostly claim what their own company spent.
     ordered = sorted(view.placements, key=lambda p: (p.owner_organization_id != me, p.id))
-    expense.placement_id.choices = [
+    claim.placement_id.choices = [
         SelectChoice(p.id, f"{p.name} ({view.party_names.get(p.owner_organization_id, '')})")
         for p in ordered
     ]
     milestone.owner_organization_id.choices = [
         SelectChoice(org.id, org.name) for org, _ in view.parties
     ]
-    totals = balances.campaign_totals(campaign_id)
+    claims = claim_states.claim_statuses(campaign_id)
+    party_balances = balances.balances(campaign_id, claims)
+    totals = balances.totals_of(party_balances)
     body = render_template(
         "campaigns/detail.html",
         view=view,
-        balances=balances.balances(campaign_id),
+        balances=party_balances,
         totals=totals,
-        settlement=balances.settlement(campaign_id),
+        settlement=balances.settlement(campaign_id, party_balances),
+        claims=claims,
+        placement_names={p.id: p.name for p in view.placements},
+        payments=claim_states.payment_statuses(campaign_id),
+        claim_form=claim,
+        payment_form=payment,
+        revise_form=budget_forms.ReviseForm(),
+        reason_form=budget_forms.ReasonForm(),
+        refused_claim=forms.get("refused_claim"),
+        refused_payment=forms.get("refused_payment"),
+        refused_messages=forms.get("refused_messages", []),
         ledger=balances.ledger(campaign_id),
         today=date.today(),
         overdue={m.id for m in view.milestones if milestones.is_overdue(m)},
         burn=_burn_chart(view, totals.committed_minor),
         commitment_form=commitment,
-        expense_form=expense,
         milestone_form=milestone,
         reversal_form=forms.get("reversal") or campaign_forms.ReversalForm(),
         reversal_entry=forms.get("reversal_entry"),
         action_form=ConfirmForm(),
         can_post=can(actor.user, Action.POST_LEDGER_ENTRIES) and view.is_party(me),
+        can_confirm=can(actor.user, Action.CONFIRM_MONEY) and view.is_party(me),
         can_manage=can(actor.user, Action.MANAGE_CAMPAIGNS),
     )
     return body, status
@@ -98,20 +117,20 @@ def _render(campaign_id: int, status: int = 200, **forms: Any) -> ResponseReturn
 @bp.route("/campaigns/<int:campaign_id>")
 @login_required
 def detail(campaign_id: int) -> ResponseReturnValue:
-    return _render(campaign_id)
+    return render_campaign(campaign_id)
 
 
-def _amount(form: Any, campaign_id: int) -> int:
+def amount_of(form: Any, campaign_id: int) -> int:
     campaign = access.get_visible_campaign(current_actor(), campaign_id)
     return parse_amount(form.amount.data or "", campaign.currency, field="amount", allow_zero=False)
 
 
-def _done(campaign_id: int, message: str, anchor: str = "budget") -> ResponseReturnValue:
+def done(campaign_id: int, message: str, anchor: str = "budget") -> ResponseReturnValue:
     flash(message, "success")
     return redirect(url_for("campaigns.detail", campaign_id=campaign_id) + f"#{anchor}")
 
 
-def _refused(form: Any, exc: DomainError) -> None:
+def refused(form: Any, exc: DomainError) -> None:
     if exc.status_code in (403, 404):
         abort_for(exc)
     attach_error(form, exc)
@@ -128,39 +147,16 @@ def commit(campaign_id: int) -> ResponseReturnValue:
                 current_actor(),
                 campaign_id,
                 organization_id=form.organization_id.data,
-                amount_minor=_amount(form, campaign_id),
+                amount_minor=amount_of(form, campaign_id),
                 note=form.note.data or "",
                 occurred_on=form.occurred_on.data,
                 override_reason=form.override_reason.data or None,
             )
         except DomainError as exc:
-            _refused(form, exc)
+            refused(form, exc)
         else:
-            return _done(campaign_id, "Commitment recorded.")
-    return _render(campaign_id, 422, commitment=form)
-
-
-@bp.route("/campaigns/<int:campaign_id>/expenses", methods=["POST"])
-@login_required
-def expense(campaign_id: int) -> ResponseReturnValue:
-    form = campaign_forms.ExpenseForm()
-    if form.validate_on_submit():
-        try:
-            expenses.post_expense(
-                current_actor(),
-                campaign_id,
-                organization_id=form.organization_id.data,
-                placement_id=form.placement_id.data,
-                amount_minor=_amount(form, campaign_id),
-                note=form.note.data or "",
-                occurred_on=form.occurred_on.data,
-                override_reason=form.override_reason.data or None,
-            )
-        except DomainError as exc:
-            _refused(form, exc)
-        else:
-            return _done(campaign_id, "Expense recorded.")
-    return _render(campaign_id, 422, expense=form)
+            return done(campaign_id, "Commitment recorded.")
+    return render_campaign(campaign_id, 422, commitment=form)
 
 
 @bp.route("/campaigns/<int:campaign_id>/entries/<int:entry_id>/reverse", methods=["POST"])
@@ -177,10 +173,10 @@ def reverse(campaign_id: int, entry_id: int) -> ResponseReturnValue:
                 override_reason=form.override_reason.data or None,
             )
         except DomainError as exc:
-            _refused(form, exc)
+            refused(form, exc)
         else:
-            return _done(campaign_id, "Entry reversed.", "ledger")
-    return _render(campaign_id, 422, reversal=form, reversal_entry=entry_id)
+            return done(campaign_id, "Entry reversed.", "ledger")
+    return render_campaign(campaign_id, 422, reversal=form, reversal_entry=entry_id)
 
 
 @bp.route("/campaigns/<int:campaign_id>/milestones", methods=["POST"])
@@ -200,7 +196,7 @@ def add_milestone(campaign_id: int) -> ResponseReturnValue:
                 due_on=form.due_on.data,
             )
         except DomainError as exc:
-            _refused(form, exc)
+            refused(form, exc)
         else:
-            return _done(campaign_id, "Milestone added.", "milestones")
-    return _render(campaign_id, 422, milestone=form)
+            return done(campaign_id, "Milestone added.", "milestones")
+    return render_campaign(campaign_id, 422, milestone=form)

@@ -101,24 +101,6 @@ class CommitmentForm(FlaskForm):
     )
 
 
-class ExpenseForm(FlaskForm):
-    organization_id = SelectField(
-        "Paid by", coerce=int, validate_choice=False, id="expense-organization_id"
-    )
-    placement_id = SelectField(
-        "Placement", coerce=int, validate_choice=False, id="expense-placement_id"
-    )
-    amount = StringField("Amount", validators=[DataRequired()], id="expense-amount")
-    occurred_on = DateField("Date", validators=[Optional()], id="expense-occurred_on")
-    note = StringField("Note", validators=[Length(max=500)], id="expense-note")
-    override_reason = StringField(
-        "Admin override reason",
-        validators=[Length(max=500)],
-        description="Only for admins: posting past the commitments or for another party.",
-        id="expense-override_reason",
-    )
-
-
 class ReversalForm(FlaskForm):
     reason = StringField("Why", validators=[DataRequired(), Length(max=500)])
     override_reason = StringField("Admin override reason", validators=[Length(max=500)])

@@ -13,6 +13,7 @@ from wtforms import SelectChoice
 
 from comarketing import notifications
 from comarketing.accounts.forms import ConfirmForm
+from comarketing.budgets import claim_responses
 from comarketing.errors import DomainError
 from comarketing.health import check_database
 from comarketing.offers import approvals as offer_approvals
@@ -112,6 +113,8 @@ def organization_settings() -> ResponseReturnValue:
         try:
             offer_deadlines.set_review_days(current_actor(), int(form.review_days.data or 0))
             offer_approvals.set_four_eyes(current_actor(), bool(form.four_eyes.data))
+            if form.claim_days.data is not None:
+                claim_responses.set_confirmation_days(current_actor(), int(form.claim_days.data))
         except DomainError as exc:
             attach_error(form, exc)
         else:
@@ -120,4 +123,5 @@ def organization_settings() -> ResponseReturnValue:
     if request.method == "GET":
         form.review_days.data = current_user.organization.review_business_days
         form.four_eyes.data = current_user.organization.four_eyes
+        form.claim_days.data = current_user.organization.claim_confirmation_business_days
     return render_template("dashboard/organization_settings.html", form=form)

@@ -73,6 +73,12 @@ def manager_of(company: Organization) -> Actor:
     return Actor(user_by_email(email_address("partners", domain)))
 
 
+def approver_of(company: Organization) -> Actor:
+    """The company's approver, who confirms its partners' expense claims in the demo."""
+    domain = next(c["domain"] for c in COMPANIES if c["name"] == company.name)
+    return Actor(user_by_email(email_address("approvals", domain)))
+
+
 def ensure_company(spec: dict[str, Any]) -> tuple[Organization, bool]:
     admin_email = email_address("admin", spec["domain"])
     existing = db.session.scalar(sa.select(User).where(User.email == admin_email))

@@ -11,13 +11,13 @@ from typing import NamedTuple
 import sqlalchemy as sa
 
 from comarketing.accounts.models import Organization
-from comarketing.budgets import commitments, expenses
+from comarketing.budgets import claim_responses, claims, commitments
 from comarketing.campaigns import lifecycle
 from comarketing.campaigns import placements as campaign_placements
 from comarketing.campaigns.models import Campaign, Placement
 from comarketing.context import Actor
 from comarketing.db import utcnow
-from comarketing.demo.companies import manager_of
+from comarketing.demo.companies import approver_of, manager_of
 from comarketing.demo.figures import DemoDays, monthly_costs, placement_days
 from comarketing.demo.history import HISTORY, PlannedDemoCampaign
 from comarketing.extensions import db
@@ -219,13 +219,45 @@ def _enter_results(
             )
         written += len(days)
         for last_day, amount in monthly_costs([c for c in run.costs if c[0] <= yesterday]):
-            expenses.post_expense(
-                payer,
+            _claim_month(
+                companies,
                 campaign_id,
-                organization_id=companies[planned.owner].id,
-                placement_id=placement_id,
-                amount_minor=amount,
-                occurred_on=last_day,
+                planned.owner,
+                placement_id,
+                last_day,
+                amount,
                 note=f"{planned.name}: invoice for {last_day:%B %Y}",
             )
     return written
+
+
+def _claim_month(
+    companies: dict[str, Organization],
+    campaign_id: int,
+    owner: str,
+    placement_id: int,
+    last_day: date,
+    amount: int,
+    *,
+    note: str,
+) -> None:
+    """A month's invoice claimed by the placement's owner for the days of that month the
+    campaign ran, and confirmed by the partner's approver on a joint campaign."""
+    campaign = db.session.get(Campaign, campaign_id)
+    assert campaign is not None
+    status = claims.create_claim(
+        manager_of(companies[owner]),
+        campaign_id,
+        organization_id=companies[owner].id,
+        placement_id=placement_id,
+        terms=claims.ClaimTerms(
+            amount_minor=amount,
+            service_from=max(last_day.replace(day=1), campaign.start_date),
+            service_to=last_day,
+            paid_on=last_day,
+            note=note,
+        ),
+    )
+    for org in status.others:
+        partner = next(c for c in companies.values() if c.id == org)
+        claim_responses.confirm_claim(approver_of(partner), campaign_id, status.claim.id)

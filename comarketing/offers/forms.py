@@ -208,6 +208,11 @@ class ReviewDaysForm(FlaskForm):
         description="When on, an offer or counter-proposal sent by one of our approvers or "
         "admins counts as our approval only once another approver or admin of ours approves it.",
     )
+    claim_days = IntegerField(
+        "Business days we take to confirm or dispute a partner's expense claim",
+        validators=[Optional(), NumberRange(1, 20)],
+        description="Without a dispute by then, the claim counts as confirmed.",
+    )
 
 
 class MailPreferencesForm(FlaskForm):

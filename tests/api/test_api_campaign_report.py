@@ -79,7 +79,11 @@ def test_the_api_gives_the_figures_of_the_report(app, world, seeded: Seeded, api
 def test_a_joint_campaigns_settlement_names_who_pays_whom(app, world, api_as):
     with app.app_context():
         joint = ch.joint_campaign(world)
-        ch.spend(world.a.email(PM), joint.id, joint.a_placement, 30_000, occurred_on=ch.START)
+        claimed = ch.spend(
+            world.a.email(PM), joint.id, joint.a_placement, 30_000, occurred_on=ch.START
+        )
+        # Settlement counts confirmed claims only (issue 14): B confirms A's.
+        ch.confirm_entry(world.b.email("approver"), joint.id, claimed.id)
         db.session.remove()
     body = api_as(world.b.email("analyst")).get(f"/api/v1/reports/campaigns/{joint.id}").get_json()
     assert body["settlement"]["transfers"] == [

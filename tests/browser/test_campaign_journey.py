@@ -158,12 +158,24 @@ def add_placement(
 
 
 def log_expense(page: Page, *, placement_name: str, owner: str, amount: str) -> Locator:
-    form = page.get_by_test_id("expense-form")
+    """Claim an expense paid today for today's service (issue 14: expenses are claims)."""
+    form = page.get_by_test_id("claim-form")
     # Options name the owning party too; one's own placements come first.
     form.get_by_label("Placement").select_option(label=f"{placement_name} ({owner})")
     form.get_by_label("Amount").fill(amount)
-    form.get_by_role("button", name="Log expense").click()
-    return page.get_by_test_id("expense-form")
+    today = date.today().isoformat()
+    for label in ("Service from", "Service to", "Paid on"):
+        form.get_by_label(label).fill(today)
+    form.get_by_role("button", name="Claim expense").click()
+    return page.get_by_test_id("claim-form")
+
+
+def confirm_partner_claims(page: Page) -> None:
+    """Confirm, for the page's company, every claim of the partner that awaits it."""
+    buttons = page.get_by_test_id("claims").get_by_role("button", name="Confirm", exact=True)
+    while buttons.count():
+        buttons.first.click()
+        expect(page.get_by_role("alert")).to_contain_text("Claim confirmed.")
 
 
 def expect_row_cells(table: Locator, cells: list[list[str]]) -> None:
@@ -252,25 +264,29 @@ def test_two_partners_spend_a_joint_budget_settle_up_and_see_a_channel_clash(liv
     expect(sam.get_by_role("alert")).to_contain_text("Commitment recorded.")
     expect(sam.get_by_test_id("committed")).to_have_text("€11,000.00")
     log_expense(sam, placement_name=REELS, owner=SHORTENING, amount="1,234.50")
-    expect(sam.get_by_role("alert")).to_contain_text("Expense recorded.")
+    expect(sam.get_by_role("alert")).to_contain_text("Expense claimed.")
     expect(sam.get_by_test_id("spent")).to_have_text("€1,234.50")
 
     # 3. Millstone pays the newsletter; one more payment would pass the commitments.
     ada.reload()
     log_expense(ada, placement_name=NEWSLETTER, owner=FLOUR, amount="7,000")
-    expect(ada.get_by_role("alert")).to_contain_text("Expense recorded.")
+    expect(ada.get_by_role("alert")).to_contain_text("Expense claimed.")
     expect(ada.get_by_test_id("spent")).to_have_text("€8,234.50")
     form = log_expense(ada, placement_name=NEWSLETTER, owner=FLOUR, amount="3,000")
     expect(form.locator('[data-field-error="amount"]')).to_have_text(
-        "This expense would take spend to €11,234.50, above the €11,000.00 committed. "
+        "This claim would take spend to €11,234.50, above the €11,000.00 committed. "
         "Ask the parties to commit more budget first."
     )
     expect(form.get_by_label("Amount")).to_have_attribute("aria-invalid", "true")
     expect(ada.get_by_test_id("spent")).to_have_text("€8,234.50")
     # An odd cent on purpose: 60 % of the total is not a whole number of cents.
     log_expense(ada, placement_name=NEWSLETTER, owner=FLOUR, amount="1500.01")
-    expect(ada.get_by_role("alert")).to_contain_text("Expense recorded.")
-    expect(ada).to_have_url(f"{campaign_url}#budget")
+    expect(ada.get_by_role("alert")).to_contain_text("Expense claimed.")
+    expect(ada).to_have_url(f"{campaign_url}#claims")
+    # Each company confirms the other's claims: only confirmed claims settle.
+    confirm_partner_claims(ada)
+    sam.goto(campaign_url)
+    confirm_partner_claims(sam)
 
     # 4. Both companies see the same budget panel and settlement, computed here from the
     # agreed shares: the largest remainder (flour's 0.6 of a cent) takes the odd cent, so
@@ -296,6 +312,8 @@ def test_two_partners_spend_a_joint_budget_settle_up_and_see_a_channel_clash(liv
                     revenue_share,
                     eur(committed[name]),
                     eur(paid[name]),
+                    eur(0),
+                    eur(0),
                     eur(committed[name] - paid[name]),
                 ]
                 for name, share, revenue_share in (
@@ -307,8 +325,15 @@ def test_two_partners_spend_a_joint_budget_settle_up_and_see_a_channel_clash(liv
         expect_row_cells(
             page.get_by_test_id("settlement"),
             [
-                [FLOUR, eur(paid[FLOUR]), eur(flour_share), eur(owed)],
-                [SHORTENING, eur(paid[SHORTENING]), eur(shortening_share), eur(-owed)],
+                [FLOUR, eur(paid[FLOUR]), eur(flour_share), eur(0), eur(0), eur(owed)],
+                [
+                    SHORTENING,
+                    eur(paid[SHORTENING]),
+                    eur(shortening_share),
+                    eur(0),
+                    eur(0),
+                    eur(-owed),
+                ],
             ],
         )
         expect(page.get_by_test_id("transfers").get_by_role("listitem")).to_have_text(
@@ -368,6 +393,6 @@ def test_two_partners_spend_a_joint_budget_settle_up_and_see_a_channel_clash(liv
     # The refused expense came back as 422 with the form, which Chromium logs as a failed
     # load: that one entry is expected; anything else is still an error.
     refused = [e for e in browsing.console_errors if "status of 422" in e]
-    assert len(refused) == 1 and f"/campaigns/{seeded.joint_id}/expenses" in refused[0]
+    assert len(refused) == 1 and f"/campaigns/{seeded.joint_id}/claims" in refused[0]
     browsing.console_errors.remove(refused[0])
     browsing.assert_clean()

@@ -27,10 +27,13 @@ from comarketing.extensions import db
 from tests.campaign_helpers import (
     ADMIN,
     ANALYST,
+    APPROVER,
     PM,
     START,
     add_placement,
     assert_ledger_consistent,
+    commit,
+    confirm_entry,
     joint_campaign,
     solo_campaign,
     spend,
@@ -74,6 +77,10 @@ def ledger_snapshot(app) -> list[tuple[object, ...]]:
         return [tuple(row) for row in db.session.execute(query)]
 
 
+# A claim's dates: paid on a past day, for the first days of the campaign (March 2027).
+CLAIM_DATES = {"service_from": "2027-03-01", "service_to": "2027-03-02", "paid_on": "2026-11-30"}
+
+
 @pytest.fixture
 def joint(app, world):
     """The A+B campaign from a real offer approval: EUR 1,000.00 committed, A 600, B 400."""
@@ -87,7 +94,8 @@ def joint(app, world):
 
 def test_the_campaign_page_shows_each_partys_money_and_who_owes_whom(app, world, joint):
     with app.app_context():
-        spend(world.a.email(PM), joint.id, joint.a_placement, 30_000)
+        claimed = spend(world.a.email(PM), joint.id, joint.a_placement, 30_000)
+        confirm_entry(world.b.email(APPROVER), joint.id, claimed.id)
 
     for email in (world.a.email(ANALYST), world.b.email(PM)):
         page = signed_in(app, email).get(f"/campaigns/{joint.id}").get_data(as_text=True)
@@ -96,16 +104,26 @@ def test_the_campaign_page_shows_each_partys_money_and_who_owes_whom(app, world,
             r'data-testid="budget-totals"(.*?)</div>\s*</div>\s*</div>', page, re.DOTALL
         )
         assert totals and text(totals.group(1)) == (
-            "> Committed €1,000.00 Spent €300.00 Remaining €700.00"
+            "> Committed €1,000.00 Spent (confirmed + pending claims) €300.00 Confirmed €300.00"
+            " Pending €0.00 Disputed €0.00 Remaining €700.00"
         )
         assert table_rows(page, "party-balances") == [
-            ["Party", "Budget share", "Revenue share", "Committed", "Paid", "Remaining"],
-            ["Alpha Flour", "60%", "60%", "€600.00", "€300.00", "€300.00"],
-            ["Beta Shortening", "40%", "40%", "€400.00", "€0.00", "€400.00"],
+            [
+                "Party",
+                "Budget share",
+                "Revenue share",
+                "Committed",
+                "Confirmed",
+                "Pending",
+                "Disputed",
+                "Remaining",
+            ],
+            ["Alpha Flour", "60%", "60%", "€600.00", "€300.00", "€0.00", "€0.00", "€300.00"],
+            ["Beta Shortening", "40%", "40%", "€400.00", "€0.00", "€0.00", "€0.00", "€400.00"],
         ]
         assert table_rows(page, "settlement")[1:] == [
-            ["Alpha Flour", "€300.00", "€180.00", "€120.00"],
-            ["Beta Shortening", "€0.00", "€120.00", "-€120.00"],
+            ["Alpha Flour", "€300.00", "€180.00", "€0.00", "€0.00", "€120.00"],
+            ["Beta Shortening", "€0.00", "€120.00", "€0.00", "€0.00", "-€120.00"],
         ]
         transfers = re.search(r'data-testid="transfers">(.*?)</ul>', page, re.DOTALL)
         assert transfers and text(transfers.group(1)) == (
@@ -139,8 +157,13 @@ def test_outsiders_get_404_for_a_campaign_and_its_forms(app, world, joint):
     outsider = signed_in(app, world.c.email(ADMIN))
     assert outsider.get(f"/campaigns/{joint.id}").status_code == 404
     response = outsider.post(
-        f"/campaigns/{joint.id}/expenses",
-        data={"organization_id": world.c.id, "placement_id": joint.a_placement, "amount": "5"},
+        f"/campaigns/{joint.id}/claims",
+        data={
+            "organization_id": world.c.id,
+            "placement_id": joint.a_placement,
+            "amount": "5",
+            **CLAIM_DATES,
+        },
     )
     assert response.status_code == 404
     # A partner of A does not see A's solo campaign either.
@@ -159,26 +182,36 @@ def test_outsiders_get_404_for_a_campaign_and_its_forms(app, world, joint):
 # Posting through the forms
 
 
-@freeze_time("2027-03-15 12:00:00")  # expenses are booked once spent, within the campaign
-def test_an_expense_form_posts_and_the_page_shows_it(app, world, joint):
+def test_a_claim_form_posts_and_the_page_shows_it(app, world, joint):
     client = signed_in(app, world.a.email(PM))
     response = client.post(
-        f"/campaigns/{joint.id}/expenses",
+        f"/campaigns/{joint.id}/claims",
         data={
             "organization_id": world.a.id,
             "placement_id": joint.a_placement,
             "amount": "€ 234.5",
-            "occurred_on": "2027-03-04",
+            "service_from": "2027-03-01",
+            "service_to": "2027-03-31",
+            "paid_on": "2026-11-04",
             "note": "Print run",
         },
     )
     assert response.status_code == 302
-    assert response.headers["Location"].endswith(f"/campaigns/{joint.id}#budget")
+    assert response.headers["Location"].endswith(f"/campaigns/{joint.id}#claims")
     page = client.get(f"/campaigns/{joint.id}").get_data(as_text=True)
     ledger = table_rows(page, "ledger")
-    assert ledger[1][:5] == ["2027-03-04", "expense", "Alpha Flour", "Alpha newsletter", "€234.50"]
+    assert ledger[1][:5] == ["2026-11-04", "expense", "Alpha Flour", "Alpha newsletter", "€234.50"]
     assert "Print run" in ledger[1][5]
-    assert "Expense recorded." in text(page)
+    assert "Expense claimed." in text(page)
+    [claim] = table_rows(page, "claims")[1:]
+    assert claim[1:6] == [
+        "Alpha Flour",
+        "Alpha newsletter",
+        "2027-03-01 \u2013 2027-03-31",
+        "2026-11-04",
+        "€234.50",
+    ]
+    assert claim[6].startswith("pending")
 
 
 def test_commitments_are_posted_for_the_own_party_or_by_an_admin_with_a_reason(app, world, joint):
@@ -199,8 +232,8 @@ def test_commitments_are_posted_for_the_own_party_or_by_an_admin_with_a_reason(a
     page = signed_in(app, world.a.email(ANALYST)).get(f"/campaigns/{joint.id}")
     html = page.get_data(as_text=True)
     assert table_rows(html, "party-balances")[1:] == [
-        ["Alpha Flour", "60%", "60%", "€600.00", "€0.00", "€600.00"],
-        ["Beta Shortening", "40%", "40%", "€1,400.50", "€0.00", "€1,400.50"],
+        ["Alpha Flour", "60%", "60%", "€600.00", "€0.00", "€0.00", "€0.00", "€600.00"],
+        ["Beta Shortening", "40%", "40%", "€1,400.50", "€0.00", "€0.00", "€0.00", "€1,400.50"],
     ]
     assert 'title="B&#39;s rounding, agreed by phone">override</span>' in html
     assert_ledger_consistent(app)
@@ -211,11 +244,12 @@ def test_an_expense_over_the_commitments_is_refused_next_to_the_amount(app, worl
     client = signed_in(app, world.a.email(PM))
     before = ledger_snapshot(app)
     response = client.post(
-        f"/campaigns/{joint.id}/expenses",
+        f"/campaigns/{joint.id}/claims",
         data={
             "organization_id": world.a.id,
             "placement_id": joint.a_placement,
             "amount": "1,000.01",
+            **CLAIM_DATES,
         },
     )
     page = response.get_data(as_text=True)
@@ -230,7 +264,8 @@ def test_an_expense_over_the_commitments_is_refused_next_to_the_amount(app, worl
 def test_an_amount_that_is_not_exact_money_is_refused_next_to_the_field(app, world, joint, amount):
     client = signed_in(app, world.a.email(PM))
     before = ledger_snapshot(app)
-    for form, extra in (("expenses", {"placement_id": joint.a_placement}), ("commitments", {})):
+    claim = {"placement_id": joint.a_placement, **CLAIM_DATES}
+    for form, extra in (("claims", claim), ("commitments", {})):
         response = client.post(
             f"/campaigns/{joint.id}/{form}",
             data={"organization_id": world.a.id, "amount": amount, **extra},
@@ -255,8 +290,13 @@ def test_a_partner_manager_posting_for_the_partner_is_forbidden(app, world, join
 def test_an_admin_overrides_the_guard_through_the_form_with_a_reason(app, world, joint):
     client = signed_in(app, world.a.email(ADMIN))
     before = ledger_snapshot(app)
-    over = {"organization_id": world.a.id, "placement_id": joint.a_placement, "amount": "1,100.00"}
-    response = client.post(f"/campaigns/{joint.id}/expenses", data=over)
+    over = {
+        "organization_id": world.a.id,
+        "placement_id": joint.a_placement,
+        "amount": "1,100.00",
+        **CLAIM_DATES,
+    }
+    response = client.post(f"/campaigns/{joint.id}/claims", data=over)
     assert response.status_code == 422
     page = response.get_data(as_text=True)
     assert field_errors(page, "override_reason") == [
@@ -271,13 +311,13 @@ def test_an_admin_overrides_the_guard_through_the_form_with_a_reason(app, world,
     assert ledger_snapshot(app) == before
 
     response = client.post(
-        f"/campaigns/{joint.id}/expenses",
+        f"/campaigns/{joint.id}/claims",
         data={**over, "override_reason": "Reprint after the typo; B agreed by mail"},
     )
     assert response.status_code == 302
     page = client.get(f"/campaigns/{joint.id}").get_data(as_text=True)
     assert 'title="Reprint after the typo; B agreed by mail">override</span>' in page
-    assert text(page).count("Spent €1,100.00") == 1
+    assert text(page).count("Spent (confirmed + pending claims) €1,100.00") == 1
     with app.app_context():
         actions = db.session.scalars(
             sa.select(AuditEvent.action).where(AuditEvent.action.like("ledger.%"))
@@ -288,7 +328,7 @@ def test_an_admin_overrides_the_guard_through_the_form_with_a_reason(app, world,
 
 def test_a_reversal_through_the_form_needs_a_reason(app, world, joint):
     with app.app_context():
-        entry = spend(world.a.email(PM), joint.id, joint.a_placement, 25_000).id
+        entry = commit(world.a.email(PM), joint.id, 25_000).id
     client = signed_in(app, world.a.email(PM))
     page = client.get(f"/campaigns/{joint.id}").get_data(as_text=True)
     assert f"/campaigns/{joint.id}/entries/{entry}/reverse" in page
@@ -306,8 +346,8 @@ def test_a_reversal_through_the_form_needs_a_reason(app, world, joint):
     assert response.headers["Location"].endswith("#ledger")
     page = client.get(f"/campaigns/{joint.id}").get_data(as_text=True)
     ledger = table_rows(page, "ledger")
-    assert ledger[1][1:5] == ["reversal", "Alpha Flour", "Alpha newsletter", "-€250.00"]
-    assert ledger[2][1] == "expense reversed"
+    assert ledger[1][1:5] == ["reversal", "Alpha Flour", "", "-€250.00"]
+    assert ledger[2][1] == "commitment reversed"
     assert f"/entries/{entry}/reverse" not in page  # no second reversal offered
 
     # A stale page posting the same reversal again is told why, not silently refused.
@@ -315,7 +355,7 @@ def test_a_reversal_through_the_form_needs_a_reason(app, world, joint):
     assert again.status_code == 422
     assert "This entry was already reversed." in text(again.get_data(as_text=True))
     with app.app_context():
-        assert balances.campaign_totals(joint.id).spent_minor == 0
+        assert balances.campaign_totals(joint.id).committed_minor == 100_000
 
 
 def test_a_partner_manager_cannot_reverse_the_partners_entry(app, world, joint):
@@ -620,33 +660,37 @@ def test_the_campaign_page_runs_the_same_number_of_queries_for_2_or_20_entries(
 def test_a_date_out_of_range_or_in_the_future_is_refused_next_to_the_date(app, world, joint, day):
     client = signed_in(app, world.a.email(PM))
     before = ledger_snapshot(app)
-    for form, extra in (("expenses", {"placement_id": joint.a_placement}), ("commitments", {})):
+    claim = {"placement_id": joint.a_placement, **CLAIM_DATES, "paid_on": day}
+    for form, extra, field in (
+        ("claims", claim, "paid_on"),
+        ("commitments", {"occurred_on": day}, "occurred_on"),
+    ):
         response = client.post(
             f"/campaigns/{joint.id}/{form}",
-            data={"organization_id": world.a.id, "amount": "10", "occurred_on": day, **extra},
+            data={"organization_id": world.a.id, "amount": "10", **extra},
         )
         assert response.status_code == 422, (form, day)
-        [message] = field_errors(response.get_data(as_text=True), "occurred_on")
+        [message] = field_errors(response.get_data(as_text=True), field)
         assert "2100" in message or "has not happened yet" in message
     assert ledger_snapshot(app) == before
 
 
-@freeze_time("2027-06-15 12:00:00")
-def test_an_expense_dated_outside_the_campaign_is_refused_next_to_the_date(app, world, joint):
+def test_a_service_period_outside_the_campaign_is_refused_next_to_the_date(app, world, joint):
     client = signed_in(app, world.a.email(PM))
     before = ledger_snapshot(app)
     response = client.post(
-        f"/campaigns/{joint.id}/expenses",
+        f"/campaigns/{joint.id}/claims",
         data={
             "organization_id": world.a.id,
             "placement_id": joint.a_placement,
             "amount": "10",
-            "occurred_on": "2027-05-02",
+            **CLAIM_DATES,
+            "service_from": "2027-02-27",
         },
     )
     assert response.status_code == 422
-    [message] = field_errors(response.get_data(as_text=True), "occurred_on")
+    [message] = field_errors(response.get_data(as_text=True), "service_from")
     assert message == (
-        "The campaign runs from 2027-03-01 to 2027-04-30; date the expense within it."
+        "The service period lies within the campaign's dates (01 Mar 2027 to 30 Apr 2027)."
     )
     assert ledger_snapshot(app) == before

@@ -11,7 +11,7 @@ import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
-from comarketing.budgets import balances, expenses, reversals
+from comarketing.budgets import balances, reversals
 from comarketing.budgets.models import AppendOnlyViolation, LedgerEntry
 from comarketing.budgets.posting import OverBudget
 from comarketing.extensions import db
@@ -42,16 +42,9 @@ def test_concurrent_expense_posts_never_take_spend_past_the_commitments(app, wor
         with app.app_context():
             try:
                 company = world.a if index % 2 else world.b
-                who = actor(company.email(PM))
                 placement = campaign.a_placement if index % 2 else campaign.b_placement
-                barrier.wait(timeout=30)  # everyone posts at the same moment
-                expenses.post_expense(
-                    who,
-                    campaign.id,
-                    organization_id=company.id,
-                    placement_id=placement,
-                    amount_minor=EXPENSE,
-                )
+                barrier.wait(timeout=30)  # everyone claims at the same moment
+                spend(company.email(PM), campaign.id, placement, EXPENSE)
                 outcomes[index] = "posted"
             except Exception as exc:  # recorded, and checked below
                 outcomes[index] = exc

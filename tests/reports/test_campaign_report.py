@@ -339,7 +339,11 @@ def test_the_burn_down_follows_the_ledger_day_by_day(ctx, world, seeded):
 def test_a_joint_campaign_shows_the_settlement_of_the_budget_ledger(app, client, login_as, world):
     with app.app_context():
         joint = ch.joint_campaign(world)
-        ch.spend(world.a.email(PM), joint.id, joint.a_placement, 30_000, occurred_on=START)
+        claimed = ch.spend(
+            world.a.email(PM), joint.id, joint.a_placement, 30_000, occurred_on=START
+        )
+        # Settlement counts confirmed claims only (issue 14): B confirms A's.
+        ch.confirm_entry(world.b.email("approver"), joint.id, claimed.id)
         expected = balances.settlement(joint.id)
         db.session.remove()
     login_as(world.b.email("analyst"))
@@ -391,7 +395,11 @@ def test_every_table_exports_with_numbers_as_numbers_and_a_safe_name(
 ):
     with app.app_context():
         joint = ch.joint_campaign(world, name='Été "launch" / ../../etc')
-        ch.spend(world.a.email(PM), joint.id, joint.a_placement, 30_000, occurred_on=START)
+        claimed = ch.spend(
+            world.a.email(PM), joint.id, joint.a_placement, 30_000, occurred_on=START
+        )
+        # Confirmed, so the transfers table has a row (issue 14: pending claims do not settle).
+        ch.confirm_entry(world.b.email("approver"), joint.id, claimed.id)
         entry.upsert_days(actor(world.a.email(PM)), joint.a_placement, [_day("2027-03-02", 90)])
         db.session.remove()
     login_as(world.a.email("analyst"))

@@ -21,11 +21,11 @@ import sqlalchemy as sa
 import yaml
 from flask import Flask
 from flask.testing import FlaskClient
-from freezegun import freeze_time
 
 from comarketing import notifications
 from comarketing.accounts.models import Organization, PasswordReset, User, UserInvitation
-from comarketing.budgets import commitments, expenses
+from comarketing.budgets import claims, commitments, payments
+from comarketing.budgets.proofs import ProofUpload
 from comarketing.campaigns import feeds, lifecycle, milestones, placements
 from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor, Origin
@@ -41,6 +41,7 @@ from comarketing.offers.terms import PartyTermsInput, PlacementInput, TermsInput
 from comarketing.partners.models import PartnershipStatus, Product
 from comarketing.tokens import new_token
 from tests import factories
+from tests.collateral import samples
 
 MATRIX_PATH = Path(__file__).with_name("route_matrix.yaml")
 
@@ -288,14 +289,28 @@ def _solo(actor: Actor, name: str) -> int:
     return lifecycle.create_solo_campaign(actor, data).id
 
 
-SPENT_ON = date(2030, 3, 5)
-
-
-def _expense(*args: Any, **kwargs: Any) -> Any:
-    """An expense of the 2030 campaigns, posted on the day it was spent (money is booked
-    once it has happened, within the campaign's dates)."""
-    with freeze_time(f"{SPENT_ON.isoformat()} 12:00:00"):
-        return expenses.post_expense(*args, occurred_on=SPENT_ON, **kwargs)
+def _claim(
+    actor: Actor,
+    campaign_id: int,
+    organization_id: int,
+    placement_id: int,
+    amount: int,
+    note: str,
+    proof_name: str | None = None,
+) -> claims.ClaimStatus:
+    """A claim for the campaign's first day, paid today, with a PDF proof when named."""
+    campaign = db.session.get(Campaign, campaign_id)
+    assert campaign is not None
+    return claims.create_claim(
+        actor,
+        campaign_id,
+        organization_id=organization_id,
+        placement_id=placement_id,
+        terms=claims.ClaimTerms(
+            amount, campaign.start_date, campaign.start_date, utcnow().date(), note
+        ),
+        proofs=[ProofUpload(io.BytesIO(samples.pdf(note)), proof_name)] if proof_name else [],
+    )
 
 
 def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]:
@@ -314,14 +329,9 @@ def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]
     ab_commitment = commitments.commit_budget(
         a_pm, ab, organization_id=a.id, amount_minor=100_000, note="Alpha tops up"
     ).id
-    ab_expense = _expense(
-        a_pm,
-        ab,
-        organization_id=a.id,
-        placement_id=ab_placement_a,
-        amount_minor=20_000,
-        note="Alpha paid the boosted posts",
-    ).id
+    ab_claim = _claim(
+        a_pm, ab, a.id, ab_placement_a, 20_000, "Alpha paid the boosted posts", "alpha.pdf"
+    )
     ab_milestone = milestones.add_milestone(
         a_pm,
         ab,
@@ -335,7 +345,19 @@ def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]
         "ab_placement_a": ab_placement_a,
         "ab_placement_b": ab_placement_b,
         "ab_commitment": ab_commitment,
-        "ab_expense": ab_expense,
+        "ab_expense": ab_claim.version.ledger_entry_id,
+        "ab_claim": ab_claim.claim.id,
+        "ab_proof": ab_claim.proofs[0].id,
+        "ab_b_claim": _claim(b_pm, ab, b.id, ab_placement_b, 5_000, "Beta shelf talkers").claim.id,
+        "ab_payment": payments.record_payment(
+            b_pm,
+            ab,
+            to_organization_id=a.id,
+            amount_minor=1_000,
+            paid_on=utcnow().date(),
+            reference="Beta pays Alpha",
+            proof=ProofUpload(io.BytesIO(samples.pdf("Beta transfer")), "transfer.pdf"),
+        ).payment.id,
         "ab_milestone": ab_milestone,
     }
     for company, actor in ((a, a_pm), (b, b_pm), (c, c_pm)):
@@ -347,14 +369,7 @@ def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]
         ids[f"{key}_solo_placement"] = placement
         if company is not a:
             commitments.commit_budget(actor, solo, organization_id=company.id, amount_minor=90_000)
-            _expense(
-                actor,
-                solo,
-                organization_id=company.id,
-                placement_id=placement,
-                amount_minor=10_000,
-                note=f"Private spend{mark}",
-            )
+            _claim(actor, solo, company.id, placement, 10_000, f"Private spend{mark}")
             milestones.add_milestone(
                 actor,
                 solo,
@@ -366,14 +381,21 @@ def _build_campaigns(world: factories.World, ab: int, bc: int) -> dict[str, Any]
 
     bc_placement = _placement(b_pm, bc, "display", b.id, f"Beta banners {canary}")
     ids["bc_placement"] = bc_placement
-    ids["bc_expense"] = _expense(
-        b_pm,
+    bc_claim = _claim(
+        b_pm, bc, b.id, bc_placement, 30_000, f"Beta paid the banners {canary}", f"{canary}.pdf"
+    )
+    ids["bc_expense"] = bc_claim.version.ledger_entry_id
+    ids["bc_claim"] = bc_claim.claim.id
+    ids["bc_proof"] = bc_claim.proofs[0].id
+    ids["bc_payment"] = payments.record_payment(
+        c_pm,
         bc,
-        organization_id=b.id,
-        placement_id=bc_placement,
-        amount_minor=30_000,
-        note=f"Beta paid the banners {canary}",
-    ).id
+        to_organization_id=b.id,
+        amount_minor=3_000,
+        paid_on=utcnow().date(),
+        reference=f"Gamma pays Beta {canary}",
+        proof=ProofUpload(io.BytesIO(samples.pdf(canary)), f"{canary}.pdf"),
+    ).payment.id
     ids["bc_milestone"] = milestones.add_milestone(
         c_pm,
         bc,

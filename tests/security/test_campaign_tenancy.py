@@ -19,7 +19,7 @@ def listed_campaigns(html: str) -> set[int]:
     return {int(found) for found in CAMPAIGN_LINK.findall(html)}
 
 
-def test_an_expense_naming_a_placement_of_b_c_is_refused_and_writes_nothing(
+def test_a_claim_naming_a_placement_of_b_c_is_refused_and_writes_nothing(
     app: Flask, scene: Scene
 ) -> None:
     p = scene.placeholders
@@ -29,11 +29,14 @@ def test_an_expense_naming_a_placement_of_b_c_is_refused_and_writes_nothing(
     before = table_digests(app)
 
     response = client.post(
-        f"/campaigns/{p['ab_campaign']}/expenses",
+        f"/campaigns/{p['ab_campaign']}/claims",
         data={
             "organization_id": str(p["a_org"]),
             "placement_id": str(p["bc_placement"]),
             "amount": "10.00",
+            "service_from": "2030-03-01",
+            "service_to": "2030-03-01",
+            "paid_on": "2026-01-15",
             # Even with an admin's override reason the placement must be the campaign's own.
             "override_reason": "Trying another campaign's placement",
         },
@@ -43,13 +46,13 @@ def test_an_expense_naming_a_placement_of_b_c_is_refused_and_writes_nothing(
     body = response.get_data(as_text=True)
     assert "Choose a placement of this campaign." in body
     assert scene.world.canary not in body
-    assert table_digests(app) == before, "a refused expense changed the database"
+    assert table_digests(app) == before, "a refused claim changed the database"
     with app.app_context():
         named = db.session.scalar(
             sa.select(sa.func.count()).where(LedgerEntry.placement_id == p["bc_placement"])
         )
         db.session.remove()
-    assert named == 1  # B's own expense on the B-C campaign, nothing more
+    assert named == 1  # B's own claim on the B-C campaign, nothing more
 
 
 def test_filtering_the_campaign_list_by_c_shows_nothing_of_b_c(app: Flask, scene: Scene) -> None:

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from freezegun import freeze_time
 
-from comarketing.budgets import expenses
+from comarketing.budgets import claims
 from comarketing.budgets.posting import check_money_date
 from comarketing.errors import ValidationFailed
 from tests.campaign_helpers import (
@@ -19,7 +19,6 @@ from tests.campaign_helpers import (
     commit,
     joint_campaign,
     ledger_rows,
-    spend,
 )
 from tests.offer_helpers import actor
 
@@ -58,8 +57,20 @@ def test_the_future_starts_after_today_in_utc_plus_14(now, latest):
     assert "has not happened yet" in refused.value.message
 
 
+def _claim(world, campaign, **dates):
+    """A claim straight through the service (``spend`` posts on the day it was paid)."""
+    terms = {"service_from": START, "service_to": START, "paid_on": date(2027, 3, 15), **dates}
+    return claims.create_claim(
+        actor(world.a.email(PM)),
+        campaign.id,
+        organization_id=world.a.id,
+        placement_id=campaign.a_placement,
+        terms=claims.ClaimTerms(amount_minor=1_000, note="", **terms),
+    )
+
+
 @freeze_time("2027-03-15 12:00:00")
-def test_commitments_and_expenses_in_the_future_are_refused_and_write_nothing(app, ctx, world):
+def test_commitments_and_claims_in_the_future_are_refused_and_write_nothing(app, ctx, world):
     campaign = joint_campaign(world)
     pm = world.a.email(PM)
     before = ledger_rows(campaign.id)
@@ -67,41 +78,28 @@ def test_commitments_and_expenses_in_the_future_are_refused_and_write_nothing(ap
         commit(pm, campaign.id, 1_000, occurred_on=date(9999, 12, 31))
     assert refused.value.field == "occurred_on"
     with pytest.raises(ValidationFailed) as refused:
-        expenses.post_expense(  # not through ``spend``, which posts on the day itself
-            actor(pm),
-            campaign.id,
-            organization_id=world.a.id,
-            placement_id=campaign.a_placement,
-            amount_minor=1_000,
-            occurred_on=date(2027, 4, 1),
-        )
-    assert refused.value.field == "occurred_on"
+        _claim(world, campaign, paid_on=date(2027, 4, 1))
+    assert refused.value.field == "paid_on"
     assert ledger_rows(campaign.id) == before
-    # The same expense once the day has come is booked.
-    assert spend(pm, campaign.id, campaign.a_placement, 1_000, occurred_on=date(2027, 3, 15))
+    # The same claim paid today is booked.
+    assert _claim(world, campaign, paid_on=date(2027, 3, 15))
     assert_ledger_consistent(app)
 
 
-def test_an_expense_outside_the_campaigns_dates_is_refused(app, ctx, world):
+def test_a_service_period_outside_the_campaigns_dates_is_refused(app, ctx, world):
     campaign = joint_campaign(world)  # 2027-03-01 to 2027-04-30
-    pm = world.a.email(PM)
     before = ledger_rows(campaign.id)
     with freeze_time("2027-06-01 12:00:00"):
-        for day in (date(2027, 2, 28), date(2027, 5, 1)):
+        for dates, field in (
+            ({"service_from": date(2027, 2, 28)}, "service_from"),
+            ({"service_to": date(2027, 5, 1)}, "service_to"),
+        ):
             with pytest.raises(ValidationFailed) as refused:
-                spend(pm, campaign.id, campaign.a_placement, 1_000, occurred_on=day)
-            assert refused.value.field == "occurred_on"
-            assert "2027-03-01 to 2027-04-30" in refused.value.message
-        # Without a date the expense is dated today, after the campaign: refused as well.
-        with pytest.raises(ValidationFailed):
-            expenses.post_expense(
-                actor(pm),
-                campaign.id,
-                organization_id=world.a.id,
-                placement_id=campaign.a_placement,
-                amount_minor=1_000,
-            )
-    assert ledger_rows(campaign.id) == before
+                _claim(world, campaign, **dates)
+            assert refused.value.field == field
+            assert "01 Mar 2027 to 30 Apr 2027" in refused.value.message
+        assert ledger_rows(campaign.id) == before
+        # Paid after the campaign ended, for a service within it: booked.
+        assert _claim(world, campaign, paid_on=date(2027, 5, 20))
     # A commitment may be dated before the campaign starts (budgets are agreed ahead).
-    assert commit(pm, campaign.id, 1_000, occurred_on=date(2027, 2, 1))
-    assert spend(pm, campaign.id, campaign.a_placement, 1_000, occurred_on=START)
+    assert commit(world.a.email(PM), campaign.id, 1_000, occurred_on=date(2027, 2, 1))

@@ -1,0 +1,126 @@
+"""Who hears about claims and payments, and what they are told (in-app and mail): a claim
+awaits your confirmation (with its due date), was disputed, was auto-confirmed, was revised; a
+payment awaits your confirmation, or was answered."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from comarketing import notifications
+from comarketing.accounts.models import User
+from comarketing.budgets.models import Claim, ClaimVersion, Payment
+from comarketing.campaigns.models import Campaign
+from comarketing.extensions import db
+from comarketing.links import absolute_url
+from comarketing.money import format_money
+from comarketing.notifications import Recipient
+from comarketing.policy import Role
+
+CONFIRMERS = (Role.ADMIN, Role.APPROVER, Role.PARTNER_MANAGER)
+CLAIMANTS = (Role.ADMIN, Role.PARTNER_MANAGER)
+
+
+def people(organization_ids: Sequence[int], roles: Sequence[Role]) -> list[Recipient]:
+    if not organization_ids:
+        return []
+    rows = db.session.execute(
+        sa.select(User.id, User.email).where(
+            User.organization_id.in_(list(organization_ids)),
+            User.active,
+            User.role.in_([r.value for r in roles]),
+        )
+    )
+    return [Recipient(uid, email) for uid, email in rows]
+
+
+def _send(
+    campaign: Campaign, recipients: list[Recipient], *, kind: str, title: str, text: str
+) -> None:
+    link = absolute_url("campaigns.detail", campaign_id=campaign.id) + "#claims"
+    notifications.notify(
+        recipients,
+        kind=kind,
+        title=title,
+        body=f"Hello,\n\n{text}\n\n{link}\n",
+        link=f"/campaigns/{campaign.id}#claims",
+    )
+
+
+def _describe(campaign: Campaign, version: ClaimVersion) -> str:
+    return (
+        f"{format_money(version.amount_minor, version.currency)} for "
+        f"{version.service_from:%d %b %Y} to {version.service_to:%d %b %Y} in {campaign.name}"
+    )
+
+
+def _due(due: datetime | None) -> str:
+    return f" by {due:%A %d %B %Y, %H:%M} UTC" if due else ""
+
+
+def claim_to_confirm(
+    campaign: Campaign, claim: Claim, version: ClaimVersion, others: Sequence[int]
+) -> None:
+    revised = version.number > 1
+    _send(
+        campaign,
+        people(others, CONFIRMERS),
+        kind="claim_revised" if revised else "claim_to_confirm",
+        title=f"{'Revised expense claim' if revised else 'Expense claim'} to confirm: "
+        f"{campaign.name}",
+        text=f"A partner claims {_describe(campaign, version)}"
+        f"{' (revised: earlier answers no longer count)' if revised else ''}. Confirm or "
+        f"dispute it{_due(version.confirm_due_at)}; without a dispute it then counts as "
+        "confirmed.",
+    )
+
+
+def claim_disputed(campaign: Campaign, claim: Claim, version: ClaimVersion, reason: str) -> None:
+    _send(
+        campaign,
+        people([claim.organization_id], CLAIMANTS),
+        kind="claim_disputed",
+        title=f"Expense claim disputed: {campaign.name}",
+        text=f"Your claim of {_describe(campaign, version)} was disputed: {reason}\n"
+        "It counts for nobody's settlement until you revise or withdraw it.",
+    )
+
+
+def claim_auto_confirmed(
+    campaign: Campaign, claim: Claim, version: ClaimVersion, silent: Sequence[int]
+) -> None:
+    _send(
+        campaign,
+        people([claim.organization_id], CLAIMANTS) + people(silent, CONFIRMERS),
+        kind="claim_auto_confirmed",
+        title=f"Expense claim confirmed by its window passing: {campaign.name}",
+        text=f"The claim of {_describe(campaign, version)} was not disputed within its "
+        "confirmation window and now counts as confirmed.",
+    )
+
+
+def payment_to_confirm(campaign: Campaign, payment: Payment) -> None:
+    _send(
+        campaign,
+        people([payment.to_organization_id], CONFIRMERS),
+        kind="payment_to_confirm",
+        title=f"Payment to confirm: {campaign.name}",
+        text=f"A partner says it paid your company "
+        f"{format_money(payment.amount_minor, payment.currency)} on {payment.paid_on:%d %b %Y}"
+        f" for {campaign.name} (reference: {payment.reference or 'none'}). Confirm that you "
+        "received it, or reject it with a reason.",
+    )
+
+
+def payment_answered(campaign: Campaign, payment: Payment, kind: str, reason: str) -> None:
+    answer = "confirmed as received" if kind == "confirmed" else f"rejected: {reason}"
+    _send(
+        campaign,
+        people([payment.from_organization_id], CLAIMANTS),
+        kind="payment_answered",
+        title=f"Payment {'confirmed' if kind == 'confirmed' else 'rejected'}: {campaign.name}",
+        text=f"Your payment of {format_money(payment.amount_minor, payment.currency)} on "
+        f"{payment.paid_on:%d %b %Y} was {answer}.",
+    )
