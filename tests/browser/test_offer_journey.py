@@ -296,9 +296,9 @@ def test_three_companies_negotiate_a_revision_and_get_one_joint_campaign(live_se
         expect_row_cells(
             page.get_by_test_id("party-balances"),
             [
-                [CHOCOLATE, "30%", "33%", "€10,800.00", "€0.00", "€10,800.00"],
-                [SHORTENING, "25%", "33%", "€9,000.00", "€0.00", "€9,000.00"],
-                [FLOUR, "45%", "34%", "€16,200.00", "€0.00", "€16,200.00"],
+                [CHOCOLATE, "30%", "33%", "€10,800.00", "€0.00", "€0.00", "€0.00", "€10,800.00"],
+                [SHORTENING, "25%", "33%", "€9,000.00", "€0.00", "€0.00", "€0.00", "€9,000.00"],
+                [FLOUR, "45%", "34%", "€16,200.00", "€0.00", "€0.00", "€0.00", "€16,200.00"],
             ],
         )
         placements = page.get_by_test_id("campaign-placements").locator("tbody tr")
