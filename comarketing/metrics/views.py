@@ -103,13 +103,7 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
             abort(403)
         if not form.validate_on_submit():
             abort(400)
-        entered = []
-        for day in days:
-            key = day.isoformat()
-            cells = {f: request.form.get(f"{key}-{f}", "").strip() for f in GRID_FIELDS}
-            values[key] = cells
-            if any(cells.values()):
-                entered.append({"day": key, **cells})
+        entered = _entered_days(days, values)
         if not entered:
             grid_error = "Enter at least one day's figures."
         else:
@@ -164,6 +158,18 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
         previous=previous if previous >= first.replace(day=1) else None,
         following=following if following <= last else None,
     ), status
+
+
+def _entered_days(days: list[date], values: dict[str, dict[str, str]]) -> list[dict[str, str]]:
+    """The grid's typed cells, kept in ``values`` to show again; the days with any figure."""
+    entered = []
+    for day in days:
+        key = day.isoformat()
+        cells = {f: request.form.get(f"{key}-{f}", "").strip() for f in GRID_FIELDS}
+        values[key] = cells
+        if any(cells.values()):
+            entered.append({"day": key, **cells})
+    return entered
 
 
 @bp.route(
