@@ -198,7 +198,9 @@ class ClaimVersionOut(Schema):
 class ClaimOut(Schema):
     id = Integer(strict=True, required=True)
     campaign_id = Integer(strict=True, required=True)
-    organization = Nested(schemas.OrganizationRef, required=True, metadata={"description": "The claimant."})
+    organization = Nested(
+        schemas.OrganizationRef, required=True, metadata={"description": "The claimant."}
+    )
     placement = Nested(PlacementRef, required=True)
     source = String(required=True, validate=OneOf(["manual", "metrics"]))
     state = String(required=True, validate=OneOf([s.value for s in ClaimState]))
@@ -207,7 +209,9 @@ class ClaimOut(Schema):
     waiting_for = List(Nested(schemas.OrganizationRef), required=True)
     confirm_due_at = DateTime(required=True, allow_none=True)
     created_at = DateTime(required=True)
-    versions = List(Nested(ClaimVersionOut), required=True, metadata={"description": "Oldest first."})
+    versions = List(
+        Nested(ClaimVersionOut), required=True, metadata={"description": "Oldest first."}
+    )
 
 
 class PaymentOut(Schema):

@@ -81,7 +81,7 @@ class LedgerView:
     payments: list[PaymentStatus]
 
 
-def _visible_campaign_ids(actor: Actor) -> sa.Select[tuple[int]]:
+def _visible_campaign_ids(actor: Actor) -> sa.Select[int]:
     authorize(actor.user, Action.VIEW_CAMPAIGNS)
     return sa.select(CampaignParty.campaign_id).where(
         CampaignParty.organization_id == actor.organization_id
