@@ -598,3 +598,45 @@ def test_paying_yourself_and_rejecting_without_reason(app, world, scene, api_as)
     assert rejected.get_json()["state"] == "rejected"
     assert rejected.get_json()["reason"] == "Not on our statement"
     assert a_admin.post(f"/api/v1/payments/{payment['id']}/confirm").status_code == 409
+
+
+# ---------------------------------------------------------------------------------------------
+# The OpenAPI document
+
+
+def test_the_document_describes_the_ledger_operations(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    operations = {
+        (method.upper(), path): operation
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if "/claims" in path or "/payments" in path or path.endswith(("/ledger", "/settlement"))
+    }
+    assert {op["operationId"] for op in operations.values()} == {
+        "getCampaignLedger",
+        "getCampaignSettlement",
+        "getClaim",
+        "createClaim",
+        "confirmClaim",
+        "disputeClaim",
+        "reviseClaim",
+        "withdrawClaim",
+        "recordPayment",
+        "confirmPayment",
+        "rejectPayment",
+    }
+    for key, operation in operations.items():
+        for status in ("401", "403", "404", "409", "422"):
+            assert status in operation["responses"], (key, status)
+    create = operations[("POST", "/api/v1/campaigns/{campaign_id}/claims")]
+    assert "201" in create["responses"] and "415" in create["responses"]
+    content = create["requestBody"]["content"]
+    assert content["application/json"]["schema"] == {"$ref": "#/components/schemas/ClaimIn"}
+    form = content["multipart/form-data"]["schema"]
+    assert form["properties"]["proof"]["items"] == {"type": "string", "format": "binary"}
+    assert "amount_minor" in form["required"]
+    amount = spec["components"]["schemas"]["ClaimIn"]["properties"]["amount_minor"]
+    assert amount["type"] == "integer" and amount["minimum"] == 1
+    payment = operations[("POST", "/api/v1/campaigns/{campaign_id}/payments")]
+    proof = payment["requestBody"]["content"]["multipart/form-data"]["schema"]["properties"]
+    assert proof["proof"]["format"] == "binary"
