@@ -155,6 +155,17 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
+def _body_bytes() -> bytes:
+    """The body as sent, with a multipart body's boundary made neutral: clients pick a fresh
+    random boundary for every request, so a retry of the same form and files would otherwise
+    look like a different request."""
+    body = request.get_data()
+    boundary = request.mimetype_params.get("boundary")
+    if request.mimetype == "multipart/form-data" and boundary:
+        body = body.replace(b"--" + boundary.encode("latin-1", "replace"), b"--boundary")
+    return body
+
+
 def idempotent(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
     """Honour ``Idempotency-Key`` on a write endpoint. Put it under ``auth_required`` (it
     keys records by the token's user) and above ``input`` (a refused body is an answer too)."""
@@ -167,7 +178,7 @@ def idempotent(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseRe
         if not _KEY.match(key):
             return _key_error(422, "Use 1 to 200 visible ASCII characters (a UUID, say).")
         request_fingerprint = fingerprint(
-            request.method, request.path, request.query_string, request.get_data()
+            request.method, request.path, request.query_string, _body_bytes()
         )
         outcome = claim(
             current_caller().user.id, key, request.method, request.path, request_fingerprint

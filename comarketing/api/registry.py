@@ -21,6 +21,7 @@ from comarketing.api import dashboard  # noqa: F401
 from comarketing.api import metrics  # noqa: F401
 from comarketing.api import audiences  # noqa: F401
 from comarketing.api import reports  # noqa: F401
+from comarketing.api import ledger
 # isort: on
 
 
@@ -41,5 +42,6 @@ def install(app: Flask) -> None:
     )
     app.title = "Comarketing API"  # type: ignore[attr-defined]
     app.version = "1"  # type: ignore[attr-defined]
+    app.spec_processor(ledger.document_uploads)  # type: ignore[attr-defined]
     app.register_blueprint(bp)
     app.register_blueprint(pages_bp)

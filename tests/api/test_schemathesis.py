@@ -23,6 +23,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from comarketing.budgets import payments
+from comarketing.db import utcnow
 from comarketing.extensions import db
 from comarketing.metrics import entry
 from tests import factories
@@ -42,7 +44,17 @@ CHECKS = [
 def bearer(app: Flask, world: factories.World, make_token: Callable[..., str]) -> str:
     """A token of A's partner manager, with campaigns for the generated ids to find."""
     with app.app_context():
-        joint_campaign(world)
+        joint = joint_campaign(world)
+        # A claim and a payment of B's for A to answer (ids 1 and 1: generated ids find them).
+        b_pm = world.b.email("partner_manager")
+        spend(b_pm, joint.id, joint.b_placement, 1_000)
+        payments.record_payment(
+            actor(b_pm),
+            joint.id,
+            to_organization_id=world.a.id,
+            amount_minor=100,
+            paid_on=utcnow().date(),
+        )
         solo = solo_campaign(world.a.email("partner_manager"), "Alpha solo", target_leads=3)
         placement = add_placement(
             world.a.email("partner_manager"), solo, world.a.id, start=date(2027, 3, 2)
@@ -70,12 +82,23 @@ def test_every_operation_keeps_to_the_openapi_document(
     assert sorted(op.label for op in operations) == [
         "GET /api/v1/campaigns",
         "GET /api/v1/campaigns/{campaign_id}",
+        "GET /api/v1/campaigns/{campaign_id}/ledger",
         "GET /api/v1/campaigns/{campaign_id}/placements",
+        "GET /api/v1/campaigns/{campaign_id}/settlement",
+        "GET /api/v1/claims/{claim_id}",
         "GET /api/v1/me",
         "GET /api/v1/placements/{placement_id}/metrics",
         "GET /api/v1/reports/campaigns/{campaign_id}",
         "GET /api/v1/reports/dashboard",
         "GET /api/v1/reports/dedup",
+        "POST /api/v1/campaigns/{campaign_id}/claims",
+        "POST /api/v1/campaigns/{campaign_id}/payments",
+        "POST /api/v1/claims/{claim_id}/confirm",
+        "POST /api/v1/claims/{claim_id}/dispute",
+        "POST /api/v1/claims/{claim_id}/revise",
+        "POST /api/v1/claims/{claim_id}/withdraw",
+        "POST /api/v1/payments/{payment_id}/confirm",
+        "POST /api/v1/payments/{payment_id}/reject",
         "POST /api/v1/placements/{placement_id}/audience",
         "POST /api/v1/placements/{placement_id}/audience/file",
         "POST /api/v1/placements/{placement_id}/metrics",
