@@ -1,9 +1,10 @@
 """What the ledger sums to: committed per party and per campaign, and its claims as confirmed,
-pending and disputed (net of reversals); spend per day, the settlement between the parties
+pending and disputed (net of reversals); spend per service day, the settlement between the parties
 (confirmed claims and confirmed payments only), and the entry list.
 
-*Spent* means confirmed + pending claims: what counts against the commitments. A live expense
-entry that belongs to no claim (costs posted from imported results) counts as pending."""
+*Spent* means confirmed + pending claims: what counts against the commitments. Costs posted
+from imported results are claims too (source 'metrics'); a live expense entry that belongs to
+no claim (none is written any more; migration 0013 left placement-less ones) counts as pending."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from comarketing.accounts.models import Organization, User
+from comarketing.budgets import spend
 from comarketing.budgets.claim_states import (
     ClaimStatus,
     ClaimSums,
@@ -111,16 +113,9 @@ def totals_of(party_balances: dict[int, PartyBalance]) -> Totals:
 
 
 def spend_by_day(campaign_id: int) -> list[tuple[date, int]]:
-    """Net spend per day (expenses minus their reversals), in date order."""
-    _, spent, original = _effective_sums()
-    rows = db.session.execute(
-        sa.select(LedgerEntry.occurred_on, spent)
-        .outerjoin(original, original.id == LedgerEntry.reverses_id)
-        .where(LedgerEntry.campaign_id == campaign_id)
-        .group_by(LedgerEntry.occurred_on)
-        .order_by(LedgerEntry.occurred_on)
-    ).all()
-    return [(day, int(amount)) for day, amount in rows if amount]
+    """Spend per service day (confirmed + pending claims spread over their service periods),
+    in date order: see ``budgets.spend``."""
+    return spend.spend_by_day(campaign_id)
 
 
 def settlement(

@@ -77,6 +77,26 @@ def claim_to_confirm(
     )
 
 
+def costs_to_confirm(
+    campaign: Campaign, versions: Sequence[ClaimVersion], others: Sequence[int]
+) -> None:
+    """One notice for the daily costs one load posted to a campaign (one claim a day)."""
+    total = sum(v.amount_minor for v in versions)
+    first = min(v.service_from for v in versions)
+    last = max(v.service_to for v in versions)
+    _send(
+        campaign,
+        people(others, CONFIRMERS),
+        kind="claim_to_confirm",
+        title=f"Costs from results to confirm: {campaign.name}",
+        text=f"A partner posted the cost of {len(versions)} day(s) from its results, "
+        f"{format_money(total, campaign.currency)} for {first:%d %b %Y} to {last:%d %b %Y} "
+        f"in {campaign.name} (a claim a day; a day revised earlier starts over). Confirm or "
+        f"dispute them{_due(versions[0].confirm_due_at)}; without a dispute they then count "
+        "as confirmed.",
+    )
+
+
 def claim_disputed(campaign: Campaign, claim: Claim, version: ClaimVersion, reason: str) -> None:
     _send(
         campaign,

@@ -131,6 +131,12 @@ class ClaimVersion(Model):
     ledger_entry_id: Mapped[int] = mapped_column(
         sa.ForeignKey("ledger_entries.id", ondelete="RESTRICT"), unique=True
     )
+    # For a cost posted from results (claim source 'metrics'): the metric import that carried
+    # this version's cost -- its proof. Empty for manual claims, and for the imported costs
+    # migration 0013 turned into claims (migration 0014 assumes nothing about them).
+    metric_import_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("metric_imports.id", ondelete="RESTRICT")
+    )
     # When the other parties' silence counts as confirmation (the longest window of the
     # parties, in business days from the version's creation); None on a solo campaign.
     confirm_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -138,6 +138,7 @@ def delete_days(
             for d in old
         ],
         note=f"Days removed from the results (import #{metric_import.id})",
+        metric_import_id=metric_import.id,
     )
     finish_import(metric_import, WriteStats(replaced=len(old), cost_delta=cost_delta), len(days))
     audit.record(

@@ -234,6 +234,7 @@ class Writer:
             daily_costs(self.actor, clean),
             note=f"Daily cost from results import #{self.metric_import.id}",
             posted_only=not self.post_costs,
+            metric_import_id=self.metric_import.id,
         )
         self.stats.cost_delta += synced.delta_minor
         self.stats.cost_campaigns |= synced.campaign_ids

@@ -1,7 +1,8 @@
 """The campaign report's SQL: a fixed number of aggregate queries whatever the number of
 placements or days -- its parties, its placements with their metric and spend sums, its daily
-sums, its ledger sums per day and the goals already reached. Ledger sums are net: a reversal
-counts against the kind of entry it reverses.
+sums, its commitments and spend per day and the goals already reached. Commitments are net: a
+reversal counts against the kind of entry it reverses. Spend is confirmed + pending claims by
+service period (``budgets.spend``).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
 from comarketing.accounts.models import Organization
+from comarketing.budgets import spend
 from comarketing.budgets.models import EntryKind, LedgerEntry
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
@@ -45,7 +47,8 @@ def _sum_of(kind: Any, signed: Any, wanted: EntryKind) -> Any:
 
 
 def placement_figures(campaign_id: int) -> list[PlacementFigures]:
-    """Each placement with its owner, its metric sums and its net ledger expenses."""
+    """Each placement with its owner, its metric sums and its spend (confirmed + pending
+    claims)."""
     figures = ("impressions", "reach", "clicks", "leads")
     metric_sums = (
         sa.select(
@@ -56,17 +59,7 @@ def placement_figures(campaign_id: int) -> list[PlacementFigures]:
         .group_by(MetricRollup.placement_id)
         .subquery()
     )
-    kind, signed, original = _signed_ledger()
-    spend = (
-        sa.select(
-            LedgerEntry.placement_id.label("placement_id"),
-            _sum_of(kind, signed, EntryKind.EXPENSE).label("spend_minor"),
-        )
-        .outerjoin(original, original.id == LedgerEntry.reverses_id)
-        .where(LedgerEntry.campaign_id == campaign_id, LedgerEntry.placement_id.is_not(None))
-        .group_by(LedgerEntry.placement_id)
-        .subquery()
-    )
+    spent = spend.spend_by_placement(campaign_id)
     rows = db.session.execute(
         sa.select(
             Placement.id,
@@ -74,12 +67,12 @@ def placement_figures(campaign_id: int) -> list[PlacementFigures]:
             Placement.channel,
             Placement.owner_organization_id,
             Organization.name,
-            spend.c.spend_minor,
+            spent.c.spend_minor,
             *(metric_sums.c[f] for f in figures),
         )
         .join(Organization, Organization.id == Placement.owner_organization_id)
         .outerjoin(metric_sums, metric_sums.c.placement_id == Placement.id)
-        .outerjoin(spend, spend.c.placement_id == Placement.id)
+        .outerjoin(spent, spent.c.placement_id == Placement.id)
         .where(Placement.campaign_id == campaign_id)
         .order_by(Placement.id)
     ).all()
@@ -90,13 +83,15 @@ def placement_figures(campaign_id: int) -> list[PlacementFigures]:
             channel=str(channel),
             owner_id=int(owner_id),
             owner=str(owner),
-            spend_minor=int(spent or 0),
+            spend_minor=int(spend_minor or 0),
             impressions=int(impressions or 0),
             reach=int(reach or 0),
             clicks=int(clicks or 0),
             leads=int(leads or 0),
         )
-        for pid, name, channel, owner_id, owner, spent, impressions, reach, clicks, leads in rows
+        for pid, name, channel, owner_id, owner, spend_minor, impressions, reach, clicks, leads in (
+            rows
+        )
     ]
 
 
@@ -123,23 +118,28 @@ def daily_sums(campaign: Campaign) -> pd.DataFrame:
 
 
 def ledger_days(campaign_id: int) -> pd.DataFrame:
-    """Net commitments and expenses per day: day, committed_minor, spent_minor. A reversal
-    counts on the day of the entry it reverses (its occurred_on), not the day it was posted."""
+    """Per day: day, committed_minor (net commitments; a reversal counts on the day of the
+    entry it reverses) and spent_minor (confirmed + pending claims spread over their service
+    periods, ``budgets.spend``)."""
     kind, signed, original = _signed_ledger()
     day = sa.func.coalesce(original.occurred_on, LedgerEntry.occurred_on).label("day")
-    rows = db.session.execute(
-        sa.select(
-            day,
-            _sum_of(kind, signed, EntryKind.COMMITMENT),
-            _sum_of(kind, signed, EntryKind.EXPENSE),
-        )
+    committed = db.session.execute(
+        sa.select(day, _sum_of(kind, signed, EntryKind.COMMITMENT))
         .outerjoin(original, original.id == LedgerEntry.reverses_id)
-        .where(LedgerEntry.campaign_id == campaign_id)
+        .where(
+            LedgerEntry.campaign_id == campaign_id,
+            sa.or_(
+                LedgerEntry.kind == EntryKind.COMMITMENT.value,
+                original.kind == EntryKind.COMMITMENT.value,
+            ),
+        )
         .group_by(day)
-        .order_by(day)
     ).all()
+    days: dict[Any, list[int]] = {d: [int(c), 0] for d, c in committed}
+    for d, spent in spend.spend_by_day(campaign_id):
+        days.setdefault(d, [0, 0])[1] += spent
     return pd.DataFrame(
-        [(day, int(c), int(s)) for day, c, s in rows],
+        [(d, c, s) for d, (c, s) in sorted(days.items()) if c or s],
         columns=["day", "committed_minor", "spent_minor"],
     )
 

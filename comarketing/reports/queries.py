@@ -15,11 +15,11 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import FunctionElement
 
 from comarketing.accounts.models import Organization
-from comarketing.budgets.models import EntryKind, LedgerEntry
+from comarketing.budgets import spend
+from comarketing.budgets.models import Claim, ClaimVersion
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
 from comarketing.metrics.models import VALUE_FIELDS, DailyMetric, MetricRollup
@@ -166,47 +166,63 @@ def _edge_days(start: date, end: date, months: tuple[date, date] | None) -> list
     return edges
 
 
+def _month_end(day: date) -> date:
+    return _next_month(day) - timedelta(days=1)
+
+
 def spend_cells(scope: Scope) -> pd.DataFrame:
-    """Net spend (expenses less their reversals) per campaign, channel and month, by the day
-    the money was spent, from the ledger. A reversal counts on the day of the entry it
-    reverses, not the day it was posted: a correction never shows as negative spend later."""
-    signed = sa.case(
-        (LedgerEntry.kind == EntryKind.REVERSAL.value, -LedgerEntry.amount_minor),
-        else_=LedgerEntry.amount_minor,
-    )
-    original = aliased(LedgerEntry, name="original")
-    is_spend = sa.or_(
-        LedgerEntry.kind == EntryKind.EXPENSE.value,
-        sa.and_(
-            LedgerEntry.kind == EntryKind.REVERSAL.value, original.kind == EntryKind.EXPENSE.value
-        ),
-    )
-    # ``original`` is outer-joined on reverses_id: set for a reversal, NULL for an expense.
-    spent_on = sa.func.coalesce(original.occurred_on, LedgerEntry.occurred_on)
-    month = month_text(spent_on)
-    query = (
-        sa.select(
-            LedgerEntry.campaign_id,
-            Placement.channel,
-            month.label("month"),
-            _sum(signed).label("campaign_spend_minor"),
-        )
-        .join(Placement, Placement.id == LedgerEntry.placement_id)
-        .outerjoin(original, original.id == LedgerEntry.reverses_id)
+    """Spend (confirmed + pending claims) per campaign, channel and month, by service period:
+    a claim counts pro rata by day over the days it pays for (``budgets.spend``), so one for
+    1-31 March counts in March whenever it was entered, and a reversed (revised, withdrawn)
+    or disputed version counts nowhere. Claims lying within one month of the period are
+    summed in SQL; the few crossing a month or the period's edge are split exactly here."""
+    base = (
+        sa.select()
+        .select_from(ClaimVersion)
+        .join(Claim, Claim.id == ClaimVersion.claim_id)
+        .join(Placement, Placement.id == Claim.placement_id)
         .where(
-            LedgerEntry.campaign_id.in_(scoped_campaigns(scope)),
-            spent_on.between(scope.start, scope.end),
-            # Implied by is_spend; stated so commitments drop before the self-join.
-            LedgerEntry.kind.in_((EntryKind.EXPENSE.value, EntryKind.REVERSAL.value)),
-            is_spend,
+            Claim.campaign_id.in_(scoped_campaigns(scope)),
+            ClaimVersion.service_from <= scope.end,
+            ClaimVersion.service_to >= scope.start,
+            spend.counts_as_spend(),
         )
-        .group_by(LedgerEntry.campaign_id, Placement.channel, month)
     )
     if scope.channel:
-        query = query.where(Placement.channel == scope.channel)
-    frame = _frame(query, ["campaign_id", "channel", "month", "campaign_spend_minor"])
+        base = base.where(Placement.channel == scope.channel)
+    inside = sa.and_(
+        ClaimVersion.service_from >= scope.start,
+        ClaimVersion.service_to <= scope.end,
+        month_text(ClaimVersion.service_from) == month_text(ClaimVersion.service_to),
+    )
+    month = month_text(ClaimVersion.service_from)
+    whole = base.add_columns(
+        Claim.campaign_id, Placement.channel, month.label("month"), _sum(ClaimVersion.amount_minor)
+    ).where(inside)
+    rows = [
+        tuple(row)
+        for row in db.session.connection()
+        .execute(whole.group_by(Claim.campaign_id, Placement.channel, month))
+        .all()
+    ]
+    crossing = base.add_columns(
+        Claim.campaign_id,
+        Placement.channel,
+        ClaimVersion.amount_minor,
+        ClaimVersion.service_from,
+        ClaimVersion.service_to,
+    ).where(~inside)
+    for campaign_id, channel, amount, start, end in db.session.execute(crossing).all():
+        first = max(start, scope.start)
+        last = min(end, scope.end)
+        while first <= last:
+            share = spend.portion(int(amount), start, end, first, min(_month_end(first), last))
+            rows.append((campaign_id, channel, first.strftime("%Y-%m"), share))
+            first = _next_month(first)
+    columns = ["campaign_id", "channel", "month", "campaign_spend_minor"]
+    frame = pd.DataFrame(rows, columns=columns)
     frame["campaign_spend_minor"] = frame["campaign_spend_minor"].fillna(0).astype("int64")
-    return frame
+    return frame.groupby(columns[:3], as_index=False, sort=False)["campaign_spend_minor"].sum()
 
 
 def campaigns_and_parties(scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import io
 import threading
+from datetime import date
 
 import pytest
 import sqlalchemy as sa
 
-from comarketing.budgets.models import LedgerEntry
+from comarketing.budgets import balances, claim_responses
+from comarketing.budgets.claim_states import ClaimStatus, claim_statuses
+from comarketing.budgets.claim_workflow import ClaimState
+from comarketing.budgets.models import Claim, LedgerEntry
 from comarketing.extensions import db
 from comarketing.metrics import entry, runs, uploads
 from comarketing.metrics import imports as metric_imports
@@ -232,3 +236,68 @@ def test_the_placement_page_names_spend_and_reported_cost_and_their_difference(
     assert "Reported cost" in html
     assert 'data-testid="total-spend">€15.00<' in html
     assert 'data-testid="cost-difference">reported cost exceeds spend by €2.50<' in html
+
+
+def _metric_claims(app) -> dict[str, ClaimStatus]:
+    """Day -> the status of the imported-cost claim serving it (withdrawn ones included)."""
+    with app.app_context():
+        statuses = {
+            s.version.service_from.isoformat(): s
+            for s in claim_statuses(
+                db.session.scalar(sa.select(Claim.campaign_id).where(Claim.source == "metrics"))
+            )
+            if s.claim.source == "metrics" and s.state is not ClaimState.WITHDRAWN
+        }
+        db.session.expunge_all()
+        return statuses
+
+
+def test_posted_costs_are_claims_the_partner_confirms_disputes_and_reposts_revise(
+    app, client, login_as, scene
+):
+    """Issue 14: a day's imported cost is a claim (source 'metrics', the import its proof,
+    serving that day), pending until the partner answers; a re-post revises the day's claim
+    (answers start over), a day removed withdraws it; a disputed day counts as no spend."""
+    login_as(scene.world.a.email(PM))
+    first = HEADER + row("2027-03-01", "10.00") + row("2027-03-02", "5.00")
+    import_id = import_id_from(upload(client, first.encode()))
+    confirm(client, import_id, post_costs="y")
+    claims = _metric_claims(app)
+    assert sorted(claims) == ["2027-03-01", "2027-03-02"]
+    day1, day2 = claims["2027-03-01"], claims["2027-03-02"]
+    assert day1.state is ClaimState.PENDING and day1.waiting_for == [scene.world.b.id]
+    assert (day1.version.service_from, day1.version.service_to) == (date(2027, 3, 1),) * 2
+    assert day1.version.metric_import_id == import_id and day1.version.amount_minor == 1000
+    assert day1.claim.organization_id == scene.world.a.id
+    with app.app_context():
+        b_approver = actor(scene.world.b.email("approver"))
+        claim_responses.confirm_claim(b_approver, scene.campaign_id, day1.claim.id)
+        claim_responses.dispute_claim(
+            b_approver, scene.campaign_id, day2.claim.id, reason="Cost not in the invoice"
+        )
+        totals = balances.campaign_totals(scene.campaign_id)
+        assert (totals.confirmed_minor, totals.pending_minor, totals.disputed_minor) == (
+            1000,
+            0,
+            500,
+        )
+        assert balances.spend_by_day(scene.campaign_id) == [(date(2027, 3, 1), 1000)]
+        db.session.remove()
+    # Loaded again, unticked: both posted days follow the results -- as new versions.
+    again = HEADER + row("2027-03-01", "12.00") + row("2027-03-02", "6.00")
+    again_id = import_id_from(upload(client, again.encode()))
+    confirm(client, again_id)
+    claims = _metric_claims(app)
+    for day, amount in (("2027-03-01", 1200), ("2027-03-02", 600)):
+        status = claims[day]
+        assert status.version.number == 2 and status.version.amount_minor == amount
+        assert status.version.metric_import_id == again_id
+        assert status.state is ClaimState.PENDING and not status.answers  # answers start over
+    assert claims["2027-03-01"].claim.id == day1.claim.id
+    # A day removed from the results withdraws its claim.
+    with app.app_context():
+        entry.delete_days(actor(scene.world.a.email(PM)), scene.a_placement, [date(2027, 3, 2)])
+        db.session.remove()
+    assert sorted(_metric_claims(app)) == ["2027-03-01"]
+    assert live_costs(app) == {"2027-03-01": 1200}
+    assert_ledger_consistent(app, [scene.campaign_id])

@@ -99,9 +99,25 @@ def seeded(app, world) -> Seeded:
             [_day("2027-03-02", 100, 5, revenue="5.50"), _day("2027-03-05", 500)],
         )
         ch.commit(pm, campaign, 10_000, occurred_on=date(2027, 2, 25))
-        ch.spend(pm, campaign, email, 3_000, occurred_on=date(2027, 3, 2))
-        ch.spend(pm, campaign, banner, 500, occurred_on=date(2027, 3, 4))
-        ch.spend(pm, campaign, social, 2_000, occurred_on=date(2027, 3, 6))
+        ch.spend(
+            pm,
+            campaign,
+            email,
+            3_000,
+            occurred_on=date(2027, 3, 2),
+            service=(date(2027, 3, 2),) * 2,
+        )
+        ch.spend(
+            pm, campaign, banner, 500, occurred_on=date(2027, 3, 4), service=(date(2027, 3, 4),) * 2
+        )
+        ch.spend(
+            pm,
+            campaign,
+            social,
+            2_000,
+            occurred_on=date(2027, 3, 6),
+            service=(date(2027, 3, 6),) * 2,
+        )
         db.session.remove()
     return Seeded(campaign, email, social, banner)
 
@@ -515,7 +531,8 @@ def test_the_report_runs_the_same_queries_for_two_placements_or_twelve(
         with query_counter() as statements:
             assert client.get(f"/campaigns/{campaign}/report/reach-cost.xlsx").status_code == 200
         counts.append(len(statements))
-    assert counts[0] == counts[2] and counts[1] == counts[3] and counts[0] <= 20, counts
+    # 21: spend by service period is one aggregate of its own beside the commitments (issue 14).
+    assert counts[0] == counts[2] and counts[1] == counts[3] and counts[0] <= 21, counts
 
 
 # ---------------------------------------------------------------------------------------------

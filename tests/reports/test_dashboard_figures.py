@@ -1,6 +1,6 @@
 """The dashboard's figures equal an independent, straightforward recomputation from the raw
-daily rows and ledger entries — exactly (integers and fractions), for periods that cut months
-(edge days) and periods of whole months (the rollup)."""
+daily rows and claims (spend by service period, issue 14) — exactly (integers and
+fractions), for periods that cut months (edge days) and periods of whole months (the rollup)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from fractions import Fraction
 import pytest
 import sqlalchemy as sa
 
-from comarketing.budgets import reversals
-from comarketing.budgets.models import LedgerEntry
+from comarketing.budgets import claim_responses, claims, reversals
+from comarketing.budgets.models import Claim, ClaimResponse, ClaimVersion, LedgerEntry
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
 from comarketing.metrics import entry
@@ -25,6 +25,13 @@ from tests.offer_helpers import actor
 
 PM = "partner_manager"
 START, END = date(2027, 3, 1), date(2027, 4, 30)
+MAR25, APR1 = date(2027, 3, 25), date(2027, 4, 1)
+
+
+def _claim_of(expense: LedgerEntry) -> int:
+    return db.session.scalar(
+        sa.select(ClaimVersion.claim_id).where(ClaimVersion.ledger_entry_id == expense.id)
+    )
 
 
 def _results(email: str, placement: int, seed: int, first: date = START, last: date = END) -> None:
@@ -60,17 +67,45 @@ def seeded(app, world):
         _results(a_pm, joint.a_placement, 1)
         _results(b_pm, joint.b_placement, 2)
         _results(a_pm, extra, 3, date(2027, 3, 20), date(2027, 4, 5))
-        ch.spend(a_pm, joint.id, joint.a_placement, 123_457, occurred_on=date(2027, 3, 5))
-        ch.spend(b_pm, joint.id, joint.b_placement, 77_771, occurred_on=date(2027, 4, 10))
-        wrong = ch.spend(a_pm, joint.id, extra, 5_001, occurred_on=date(2027, 3, 25))
+        # Service periods across months and the periods' edges, split pro rata by day.
+        ch.spend(
+            a_pm,
+            joint.id,
+            joint.a_placement,
+            123_457,
+            occurred_on=date(2027, 3, 5),
+            service=(date(2027, 3, 5), date(2027, 4, 13)),
+        )
+        ch.spend(
+            b_pm,
+            joint.id,
+            joint.b_placement,
+            77_771,
+            occurred_on=date(2027, 4, 10),
+            service=(date(2027, 4, 10), date(2027, 4, 10)),
+        )
+        wrong = ch.spend(
+            a_pm, joint.id, extra, 5_001, occurred_on=date(2027, 3, 25), service=(MAR25,) * 2
+        )
         reversals.reverse_entry(actor(a_pm), joint.id, wrong.id, reason="Booked twice")
-        ch.spend(a_pm, joint.id, extra, 9_999, occurred_on=date(2027, 4, 1))
+        ch.spend(a_pm, joint.id, extra, 9_999, occurred_on=date(2027, 4, 1), service=(APR1,) * 2)
+        # Disputed by B: counts nowhere. Revised: only the new version counts.
+        disputed = ch.spend(
+            a_pm, joint.id, extra, 7_003, service=(date(2027, 3, 14), date(2027, 4, 2))
+        )
+        claim_responses.dispute_claim(
+            actor(b_pm), joint.id, _claim_of(disputed), reason="No invoice"
+        )
+        revised = ch.spend(b_pm, joint.id, joint.b_placement, 3_333, service=(MAR25, APR1))
+        claims.revise_claim(
+            actor(b_pm), joint.id, _claim_of(revised), amount_minor=4_447, service_to=APR1
+        )
         solo = ch.solo_campaign(a_pm, "Alpha solo")
         solo_placement = ch.add_placement(a_pm, solo, world.a.id, channel="email")
         ch.commit(a_pm, solo, 500_000)
         _results(a_pm, solo_placement, 4)
-        ch.spend(a_pm, solo, solo_placement, 33_333, occurred_on=date(2027, 3, 31))
-        ch.spend(a_pm, solo, solo_placement, 44_444, occurred_on=date(2027, 4, 1))
+        ch.spend(a_pm, solo, solo_placement, 33_333, service=(date(2027, 3, 31),) * 2)
+        ch.spend(a_pm, solo, solo_placement, 44_444, service=(APR1, date(2027, 4, 30)))
         dollars = ch.solo_campaign(a_pm, "Alpha US", currency="USD")
         dollar_placement = ch.add_placement(a_pm, dollars, world.a.id, channel="search")
         _results(a_pm, dollar_placement, 5)
@@ -96,19 +131,33 @@ def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]
             for name in ("impressions", "reach", "clicks", "leads", "conversions"):
                 cell[name] += getattr(m, name)
             cell["revenue"] += m.revenue_minor
-    entries = {e.id: e for e in db.session.scalars(sa.select(LedgerEntry))}
-    for e in entries.values():
-        # Issue 14: a reversal counts on the day of the entry it reverses.
-        original = entries[e.reverses_id] if e.kind == "reversal" else e
-        spent_on = original.occurred_on
-        if e.campaign_id not in mine or not (start <= spent_on <= end):
-            continue
-        if original.kind != "expense":
-            continue
-        sign = -1 if e.kind == "reversal" else 1
-        cells[(e.campaign_id, channel[e.placement_id], spent_on.strftime("%Y-%m"))]["spend"] += (
-            sign * e.amount_minor
+    # Issue 14: spend is the confirmed + pending claims, by service period. A claim counts
+    # through its live version (entry not reversed: a revised claim's new version only, a
+    # withdrawn claim nothing) unless a party disputed that version; its amount is spread
+    # over its service days, a day each of amount // days, one more on the first
+    # amount % days days.
+    reversed_ids = set(
+        db.session.scalars(sa.select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id > 0))
+    )
+    disputed = set(
+        db.session.scalars(
+            sa.select(ClaimResponse.claim_version_id).where(ClaimResponse.kind == "disputed")
         )
+    )
+    for claim, version in db.session.execute(
+        sa.select(Claim, ClaimVersion).join(ClaimVersion, ClaimVersion.claim_id == Claim.id)
+    ):
+        if claim.campaign_id not in mine or version.ledger_entry_id in reversed_ids:
+            continue
+        if version.id in disputed:
+            continue
+        days = (version.service_to - version.service_from).days + 1
+        for i in range(days):
+            day = version.service_from + timedelta(days=i)
+            share = version.amount_minor // days + (1 if i < version.amount_minor % days else 0)
+            if start <= day <= end:
+                key = (claim.campaign_id, channel[claim.placement_id], day.strftime("%Y-%m"))
+                cells[key]["spend"] += share
     out: dict[tuple[str, str], dict] = {}
     for (cid, _channel, _month), cell in cells.items():
         campaign = campaigns[cid]

@@ -476,27 +476,29 @@ def test_balances_totals_and_spend_by_day_are_exact_sums_of_the_entries(app, ctx
     assert balances.balances(campaign.id)[b].remaining_minor == 27_775
     assert balances.campaign_totals(campaign.id) == Totals(107_777, pending_minor=35_008)
     assert balances.campaign_totals(campaign.id).remaining_minor == 72_769
-    # Commitments are not spend; a day whose expenses were all reversed drops out.
-    assert balances.spend_by_day(campaign.id) == [
-        (date(2027, 3, 2), 30_003),
-        (date(2027, 3, 9), 5_005),
-    ]
+    # Commitments are not spend; spend counts on the service days (here the campaign's first
+    # day, the default), not the day paid; a reversed claim drops out.
+    assert balances.spend_by_day(campaign.id) == [(date(2027, 3, 1), 35_008)]
     assert_ledger_consistent(app)
 
 
-def test_a_reversal_counts_against_spend_on_the_day_it_is_posted(ctx, world):
+def test_a_reversal_counts_against_the_period_of_what_it_reverses(ctx, world):
+    """Issue 14: a correction never shows as negative spend on the day it is posted."""
     campaign = joint_campaign(world)
     pm_a = world.a.email(PM)
     with freeze_time("2027-03-02 09:00:00"):
         expense = spend(
-            pm_a, campaign.id, campaign.a_placement, 9_000, occurred_on=date(2027, 3, 2)
+            pm_a,
+            campaign.id,
+            campaign.a_placement,
+            9_000,
+            occurred_on=date(2027, 3, 2),
+            service=(date(2027, 3, 2),) * 2,
         )
+    assert balances.spend_by_day(campaign.id) == [(date(2027, 3, 2), 9_000)]
     with freeze_time("2027-03-20 09:00:00"):
         reversals.reverse_entry(actor(pm_a), campaign.id, expense.id, reason="Refunded")
-    assert balances.spend_by_day(campaign.id) == [
-        (date(2027, 3, 2), 9_000),
-        (date(2027, 3, 20), -9_000),
-    ]
+    assert balances.spend_by_day(campaign.id) == []
 
 
 def test_the_settlement_squares_what_each_party_paid_against_its_share(ctx, world):
