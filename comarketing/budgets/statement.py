@@ -11,6 +11,7 @@ company: any other organization answers "not found", like one that does not exis
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
@@ -63,21 +64,19 @@ def _partner_name(me: int, partner_id: int) -> str:
     return name
 
 
-def _joint_campaigns(me: int, partner_id: int) -> list[sa.Row[Any]]:
+def _joint_campaigns(me: int, partner_id: int) -> Sequence[Any]:
     def parties_of(org: int) -> sa.Select[Any]:
         return sa.select(CampaignParty.campaign_id).where(CampaignParty.organization_id == org)
 
-    return list(
-        db.session.execute(
-            sa.select(Campaign.id, Campaign.name, Campaign.currency, Campaign.status)
-            .where(
-                Campaign.kind == CampaignKind.JOINT.value,
-                Campaign.id.in_(parties_of(me)),
-                Campaign.id.in_(parties_of(partner_id)),
-            )
-            .order_by(Campaign.start_date.desc(), Campaign.id.desc())
-        ).all()
-    )
+    return db.session.execute(
+        sa.select(Campaign.id, Campaign.name, Campaign.currency, Campaign.status)
+        .where(
+            Campaign.kind == CampaignKind.JOINT.value,
+            Campaign.id.in_(parties_of(me)),
+            Campaign.id.in_(parties_of(partner_id)),
+        )
+        .order_by(Campaign.start_date.desc(), Campaign.id.desc())
+    ).all()
 
 
 def _shares(ids: list[int]) -> dict[int, dict[int, int]]:
