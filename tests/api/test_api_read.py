@@ -448,6 +448,7 @@ def test_the_openapi_document_describes_the_api_only(client):
         "/api/v1/campaigns/{campaign_id}",
         "/api/v1/campaigns/{campaign_id}/placements",
         "/api/v1/me",
+        "/api/v1/partners/{organization_id}/statement",
         "/api/v1/placements/{placement_id}/audience",
         "/api/v1/placements/{placement_id}/audience/file",
         "/api/v1/placements/{placement_id}/metrics",
