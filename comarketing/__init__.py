@@ -91,6 +91,7 @@ def register_blueprints(app: Flask) -> None:
     from comarketing.metrics.views import bp as metrics_bp
     from comarketing.offers.views import bp as offers_bp
     from comarketing.partners.views import bp as partners_bp
+    from comarketing.reports import statement_views  # noqa: F401 - the partner statement
     from comarketing.reports.views import bp as reports_bp
 
     app.register_blueprint(accounts_bp)

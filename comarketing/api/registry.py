@@ -22,6 +22,7 @@ from comarketing.api import metrics  # noqa: F401
 from comarketing.api import audiences  # noqa: F401
 from comarketing.api import reports  # noqa: F401
 from comarketing.api import ledger
+from comarketing.api import statements  # noqa: F401
 # isort: on
 
 

@@ -52,7 +52,7 @@ class PartyBalance(Totals):
     organization_id: int = 0
 
 
-def _effective_sums() -> tuple[sa.ColumnElement[int], sa.ColumnElement[int], Any]:
+def effective_sums() -> tuple[sa.ColumnElement[int], sa.ColumnElement[int], Any]:
     """SUM expressions for committed and spent, net of reversals (a reversal counts against
     the kind of the entry it reverses)."""
     original = aliased(LedgerEntry)
@@ -77,7 +77,7 @@ def balances(
 ) -> dict[int, PartyBalance]:
     """Committed, confirmed, pending and disputed per party: one SQL aggregate over the
     ledger, and the claims' states (``statuses`` when the caller has them already)."""
-    committed, spent, original = _effective_sums()
+    committed, spent, original = effective_sums()
     rows = db.session.execute(
         sa.select(LedgerEntry.organization_id, committed, spent)
         .outerjoin(original, original.id == LedgerEntry.reverses_id)

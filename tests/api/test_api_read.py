@@ -459,6 +459,7 @@ def test_the_openapi_document_describes_the_api_only(client):
         "/api/v1/me",
         "/api/v1/payments/{payment_id}/confirm",
         "/api/v1/payments/{payment_id}/reject",
+        "/api/v1/partners/{organization_id}/statement",
         "/api/v1/placements/{placement_id}/audience",
         "/api/v1/placements/{placement_id}/audience/file",
         "/api/v1/placements/{placement_id}/metrics",

@@ -87,6 +87,7 @@ def test_every_operation_keeps_to_the_openapi_document(
         "GET /api/v1/campaigns/{campaign_id}/settlement",
         "GET /api/v1/claims/{claim_id}",
         "GET /api/v1/me",
+        "GET /api/v1/partners/{organization_id}/statement",
         "GET /api/v1/placements/{placement_id}/metrics",
         "GET /api/v1/reports/campaigns/{campaign_id}",
         "GET /api/v1/reports/dashboard",
