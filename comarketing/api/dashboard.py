@@ -22,7 +22,17 @@ RATIO = String(allow_none=True, required=True, metadata={"example": "2.4000"})
 
 class FiguresOut(Schema):
     campaigns = Integer(strict=True, required=True)
-    spend = Nested(schemas.Money, required=True)
+    spend = Nested(
+        schemas.Money,
+        required=True,
+        metadata={"description": "Own share of confirmed + pending claims, by service period"},
+    )
+    reported_cost = Nested(
+        schemas.Money,
+        required=True,
+        metadata={"description": "Own share of the platform-reported cost (results)"},
+    )
+    reported_cost_minus_spend = Nested(schemas.Money, required=True)
     impressions = Integer(strict=True, required=True)
     reach = Integer(strict=True, required=True)
     frequency = String(allow_none=True, required=True)
@@ -63,6 +73,8 @@ def _figures(figures: frames.Figures, currency: str) -> dict[str, Any]:
     return {
         "campaigns": figures.campaigns,
         "spend": schemas.money(figures.spend_minor, currency),
+        "reported_cost": schemas.money(figures.reported_cost_minor, currency),
+        "reported_cost_minus_spend": schemas.money(figures.cost_difference_minor, currency),
         "impressions": figures.impressions,
         "reach": figures.reach,
         "frequency": schemas.ratio(figures.frequency),

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import date
 
 import sqlalchemy as sa
-from sqlalchemy.orm import aliased
 
-from comarketing.budgets.models import EntryKind, LedgerEntry
+from comarketing.budgets import spend
+from comarketing.budgets.models import Claim, ClaimVersion
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.context import Actor
 from comarketing.errors import NotFound
@@ -128,20 +128,13 @@ class Totals:
 
 
 def placement_spend(placement_id: int) -> int:
-    """The placement's spend: its ledger expenses net of their reversals (every source)."""
-    original = aliased(LedgerEntry)
-    signed = sa.case(
-        (LedgerEntry.kind == EntryKind.REVERSAL.value, -LedgerEntry.amount_minor),
-        else_=LedgerEntry.amount_minor,
-    )
-    is_spend = sa.or_(
-        LedgerEntry.kind == EntryKind.EXPENSE.value, original.kind == EntryKind.EXPENSE.value
-    )
+    """The placement's spend: its confirmed and pending claims (each claim's live version,
+    unless disputed), over every service period -- what spend means everywhere (budgets.spend)."""
     return int(
         db.session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(signed), 0))
-            .outerjoin(original, original.id == LedgerEntry.reverses_id)
-            .where(LedgerEntry.placement_id == placement_id, is_spend)
+            sa.select(sa.func.coalesce(sa.func.sum(ClaimVersion.amount_minor), 0))
+            .join(Claim, Claim.id == ClaimVersion.claim_id)
+            .where(Claim.placement_id == placement_id, spend.counts_as_spend())
         )
         or 0
     )

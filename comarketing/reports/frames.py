@@ -19,7 +19,7 @@ import pandas as pd
 from comarketing.money import SHARE_TOTAL
 
 COUNTS = ("impressions", "reach", "clicks", "leads", "conversions")
-SUMS = (*COUNTS, "spend_minor", "revenue_minor")
+SUMS = (*COUNTS, "spend_minor", "revenue_minor", "reported_cost_minor")
 KEYS = ["campaign_id", "channel", "month"]
 
 
@@ -94,6 +94,8 @@ def own_cells(
         cells[name] = cells[name].fillna(0).astype("int64")
     cells = cells.merge(campaigns[["campaign_id", "kind", "currency"]], on="campaign_id")
     cells["spend_minor"] = share_of(cells, "campaign_spend_minor", parties, "budget_share_bp", org)
+    # What the platforms reported it cost, by the same share: shown beside spend, never in it.
+    cells["reported_cost_minor"] = share_of(cells, "cost_minor", parties, "budget_share_bp", org)
     cells["campaign_revenue_minor"] = cells["revenue_minor"]
     cells["revenue_minor"] = share_of(
         cells, "campaign_revenue_minor", parties, "revenue_share_bp", org
@@ -132,6 +134,13 @@ class Figures:
     leads: int
     conversions: int
     revenue_minor: int
+    # The organization's share of the platform-reported cost (results), beside spend (ledger).
+    reported_cost_minor: int = 0
+
+    @property
+    def cost_difference_minor(self) -> int:
+        """Reported cost minus spend: what the platforms say it cost beyond the claims."""
+        return self.reported_cost_minor - self.spend_minor
 
     @property
     def frequency(self) -> Fraction | None:
@@ -168,6 +177,8 @@ class Figures:
 FIGURE_NAMES = (
     "campaigns",
     "spend_minor",
+    "reported_cost_minor",
+    "cost_difference_minor",
     "impressions",
     "reach",
     "frequency",
@@ -195,6 +206,7 @@ def figures_from(row: pd.Series | dict[str, Any] | None) -> Figures:
         leads=int(row["leads"]),
         conversions=int(row["conversions"]),
         revenue_minor=int(row["revenue_minor"]),
+        reported_cost_minor=int(row["reported_cost_minor"]),
     )
 
 

@@ -16,6 +16,8 @@ from comarketing.reports.services import Dashboard
 FIGURE_COLUMNS = [
     Column("campaigns", "Campaigns", "int"),
     Column("spend_minor", "Own spend (ledger)", "money"),
+    Column("reported_cost_minor", "Own share of reported cost (results)", "money"),
+    Column("cost_difference_minor", "Reported cost minus spend", "money"),
     Column("impressions", "Impressions", "int"),
     Column("reach", "Reach", "int"),
     Column("frequency", "Frequency", "ratio"),

@@ -238,6 +238,23 @@ def test_the_placement_page_names_spend_and_reported_cost_and_their_difference(
     assert 'data-testid="cost-difference">reported cost exceeds spend by €2.50<' in html
 
 
+def test_a_disputed_cost_leaves_the_placement_pages_spend(app, client, login_as, scene):
+    """Spend on the placement page is the confirmed and pending claims: disputed is none."""
+    login_as(scene.world.a.email(PM))
+    content = HEADER + row("2027-03-01", "10.00") + row("2027-03-02", "5.00")
+    confirm(client, import_id_from(upload(client, content.encode())), post_costs="y")
+    url = f"/campaigns/{scene.campaign_id}/placements/{scene.a_placement}"
+    assert 'data-testid="total-spend">€15.00<' in " ".join(client.get(url).get_data(True).split())
+    day_one = _metric_claims(app)["2027-03-01"].claim.id
+    with app.app_context():
+        claim_responses.dispute_claim(
+            actor(scene.world.b.email(PM)), scene.campaign_id, day_one, reason="Not ours"
+        )
+    html = " ".join(client.get(url).get_data(as_text=True).split())
+    assert 'data-testid="total-spend">€5.00<' in html
+    assert 'data-testid="total-cost">€15.00<' in html
+
+
 def _metric_claims(app) -> dict[str, ClaimStatus]:
     """Day -> the status of the imported-cost claim serving it (withdrawn ones included)."""
     with app.app_context():

@@ -43,11 +43,29 @@ def test_share_of_is_split_by_shares_cell_by_cell(cells):
         assert got == want
 
 
-def _cells(rows):
-    return pd.DataFrame(
-        rows,
-        columns=["campaign_id", "kind", "currency", "channel", "month", *frames.SUMS],
+def _cells(rows, reported_cost=None):
+    """Cells from rows of the figures before the reported cost, which is 0 unless given."""
+    sums = [name for name in frames.SUMS if name != "reported_cost_minor"]
+    cells = pd.DataFrame(
+        rows, columns=["campaign_id", "kind", "currency", "channel", "month", *sums]
     )
+    cells["reported_cost_minor"] = reported_cost or [0] * len(rows)
+    return cells
+
+
+def test_reported_cost_is_shown_beside_spend_never_in_it():
+    cells = _cells(
+        [
+            (1, "joint", "EUR", "email", "2027-03", 1000, 600, 10, 2, 1, 10_000, 5_000),
+            (2, "joint", "EUR", "social", "2027-03", 0, 0, 0, 0, 0, 0, 0),
+        ],
+        reported_cost=[12_500, 700],
+    )
+    (eur,) = frames.comparisons(cells)
+    assert eur.joint.spend_minor == 10_000
+    assert eur.joint.reported_cost_minor == 13_200
+    assert eur.joint.cost_difference_minor == 3_200
+    assert eur.joint.roi == Fraction(5_000 - 10_000, 10_000)  # on spend, not on reported cost
 
 
 def test_comparisons_keep_currencies_apart_and_compute_the_multiplier():
