@@ -603,7 +603,9 @@ def test_spend_alerts_go_out_once_at_80_and_once_at_100_percent(ctx, world):
     assert notified("budget_alert") == sorted(told * 2)
     assert mail_to("budget_alert") == sorted(told * 2)
     last = db.session.scalars(
-        sa.select(OutboxMessage).where(OutboxMessage.kind == "budget_alert")
+        sa.select(OutboxMessage)
+        .where(OutboxMessage.kind == "budget_alert")
+        .order_by(OutboxMessage.id)
     ).all()[-1]
     assert last.subject == "Budget fully spent: Spring baking week"
     assert "€1,000.00 of €1,000.00 committed (100%)" in last.body
