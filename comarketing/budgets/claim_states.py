@@ -83,13 +83,7 @@ def claim_statuses(campaign_id: int, claim_ids: Iterable[int] | None = None) -> 
         sa.select(ClaimResponse).where(ClaimResponse.claim_version_id.in_(version_ids))
     ):
         answers[response.claim_version_id][response.organization_id] = response
-    proofs: dict[int, list[ClaimProof]] = defaultdict(list)
-    for proof in db.session.scalars(
-        sa.select(ClaimProof)
-        .where(ClaimProof.claim_version_id.in_(version_ids))
-        .order_by(ClaimProof.id)
-    ):
-        proofs[proof.claim_version_id].append(proof)
+    proofs = proofs_by_version(version_ids)
     parties = party_ids(campaign_id)
     result = []
     for claim in claims:
@@ -105,6 +99,18 @@ def claim_statuses(campaign_id: int, claim_ids: Iterable[int] | None = None) -> 
             ClaimStatus(claim, version, state, others, answers[version.id], proofs[version.id])
         )
     return result
+
+
+def proofs_by_version(version_ids: list[int]) -> dict[int, list[ClaimProof]]:
+    """The proof files of these claim versions, in the order they were added (one query)."""
+    proofs: dict[int, list[ClaimProof]] = defaultdict(list)
+    for proof in db.session.scalars(
+        sa.select(ClaimProof)
+        .where(ClaimProof.claim_version_id.in_(version_ids))
+        .order_by(ClaimProof.id)
+    ):
+        proofs[proof.claim_version_id].append(proof)
+    return proofs
 
 
 def claim_status(campaign_id: int, claim_id: int) -> ClaimStatus | None:

@@ -22,6 +22,7 @@ from comarketing.budgets.claim_states import (
     PaymentStatus,
     claim_statuses,
     payment_statuses,
+    proofs_by_version,
 )
 from comarketing.budgets.models import (
     Claim,
@@ -183,13 +184,7 @@ def _records(campaign_id: int, statuses: list[ClaimStatus]) -> list[ClaimRecord]
         .order_by(ClaimResponse.id)
     ):
         answers[response.claim_version_id].append(response)
-    proofs: dict[int, list[ClaimProof]] = defaultdict(list)
-    for proof in db.session.scalars(
-        sa.select(ClaimProof)
-        .where(ClaimProof.claim_version_id.in_(version_ids))
-        .order_by(ClaimProof.id)
-    ):
-        proofs[proof.claim_version_id].append(proof)
+    proofs = proofs_by_version(version_ids)
     versions: dict[int, list[VersionRecord]] = defaultdict(list)
     for version, gone in rows:
         versions[version.claim_id].append(

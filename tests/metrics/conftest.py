@@ -4,6 +4,7 @@ with one placement each; A also has a solo campaign."""
 from __future__ import annotations
 
 import io
+import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,3 +46,29 @@ def upload(client: FlaskClient, content: bytes, name: str = "results.csv") -> An
 def import_id_from(response: Any) -> int:
     assert response.status_code == 302, response.get_data(as_text=True)[:2000]
     return int(response.headers["Location"].rstrip("/").rsplit("/", 1)[-1])
+
+
+def run_imports_at_once(app: Flask, import_ids: list[int]) -> list[object]:
+    """Run confirmed imports in threads released together; each one's status, or the
+    exception it raised (kept for the assertion message)."""
+    from comarketing.metrics import runs
+
+    barrier = threading.Barrier(len(import_ids))
+    outcomes: list[object] = [None] * len(import_ids)
+
+    def run(index: int) -> None:
+        with app.app_context():
+            barrier.wait()
+            try:
+                outcomes[index] = runs.run_import(import_ids[index]).status
+            except Exception as exc:
+                outcomes[index] = exc
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(import_ids))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes

@@ -6,7 +6,6 @@ grid offers the same choice as files (unticked by default). Nothing is half-writ
 from __future__ import annotations
 
 import io
-import threading
 from datetime import date
 
 import pytest
@@ -21,7 +20,7 @@ from comarketing.metrics import entry, runs, uploads
 from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.models import DailyMetric, ImportSource
 from tests.campaign_helpers import assert_ledger_consistent
-from tests.metrics.conftest import PM, import_id_from, upload
+from tests.metrics.conftest import PM, import_id_from, run_imports_at_once, upload
 from tests.offer_helpers import actor
 
 HEADER = "date,placement,impressions,reach,clicks,leads,conversions,revenue,cost\n"
@@ -190,24 +189,7 @@ def test_two_unticked_reloads_of_a_posted_day_at_once_leave_one_live_expense(app
         runs.run_import(upload_file("1.00", True))
         imports = [upload_file("2.00", False), upload_file("3.00", False)]
         db.session.remove()
-    barrier = threading.Barrier(2)
-    outcomes: list[object] = [None, None]
-
-    def run(index: int) -> None:
-        with app.app_context():
-            barrier.wait()
-            try:
-                outcomes[index] = runs.run_import(imports[index]).status
-            except Exception as exc:  # recorded for the assertion message
-                outcomes[index] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = run_imports_at_once(app, imports)
     assert outcomes == ["succeeded", "succeeded"], outcomes
     stored = stored_costs(app, scene.a_placement)
     assert set(stored.values()) in ({200}, {300})

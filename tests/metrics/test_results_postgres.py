@@ -5,16 +5,15 @@ for the one that ran second), never a duplicate or a lost update of the history.
 from __future__ import annotations
 
 import io
-import threading
 
 import pytest
 import sqlalchemy as sa
 
 from comarketing.extensions import db
 from comarketing.metrics import imports as metric_imports
-from comarketing.metrics import runs, uploads
+from comarketing.metrics import uploads
 from comarketing.metrics.models import DailyMetric, ReplacedDay
-from tests.metrics.conftest import PM
+from tests.metrics.conftest import PM, run_imports_at_once
 from tests.offer_helpers import actor
 
 pytestmark = pytest.mark.pg_only
@@ -39,24 +38,7 @@ def test_two_concurrent_uploads_of_the_same_days_leave_one_row_per_day(app, scen
             metric_imports.confirm(actor(email), upload.id, post_costs=True)
             imports.append(upload.id)
         db.session.remove()
-    barrier = threading.Barrier(2)
-    outcomes: list[object] = [None, None]
-
-    def run(index: int) -> None:
-        with app.app_context():
-            barrier.wait()
-            try:
-                outcomes[index] = runs.run_import(imports[index]).status
-            except Exception as exc:  # recorded for the assertion message
-                outcomes[index] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = run_imports_at_once(app, imports)
     assert outcomes == ["succeeded", "succeeded"], outcomes
     with app.app_context():
         rows = db.session.execute(
