@@ -10,13 +10,20 @@ from datetime import date
 
 import psycopg
 import pytest
+import sqlalchemy as sa
 
-from comarketing.budgets import balances, claim_responses, claim_states, payments
+from comarketing.budgets import balances, claim_responses, claim_states, commitments, payments
 from comarketing.budgets.claim_workflow import ClaimState
+from comarketing.campaigns import lifecycle
+from comarketing.campaigns.models import Placement
 from comarketing.extensions import db
+from comarketing.money import split_by_shares
 from tests.campaign_helpers import (
     APPROVER,
+    BUDGET,
+    END,
     PM,
+    START,
     assert_ledger_consistent,
     confirm_entry,
     joint_campaign,
@@ -146,3 +153,79 @@ def test_raw_sql_cannot_rewrite_claims_or_payments(app, world, statement):
         with pytest.raises(psycopg.errors.RestrictViolation) as refused:
             conn.execute(statement)
         assert "is append-only" in str(refused.value)
+
+
+def three_party_campaign(world) -> tuple[int, int]:
+    """A joint A+B+C campaign (C's data carries the canary; it is a party here), with the
+    commitments split by shares; returns the campaign and A's placement."""
+    shares = {world.a.id: 4_000, world.b.id: 3_000, world.c.id: 3_000}
+    campaign = lifecycle.create_joint_campaign(
+        offer_id=None,
+        proposer_organization_id=world.a.id,
+        created_by_id=None,
+        name="Three brands, one recipe",
+        description="",
+        start_date=START,
+        end_date=END,
+        currency="EUR",
+        total_budget_minor=BUDGET,
+        target_reach=None,
+        target_leads=None,
+        target_revenue_minor=None,
+        parties=[lifecycle.PartyShare(org, bp, bp) for org, bp in shares.items()],
+        placements=[lifecycle.PlannedPlacement("email", world.a.id, "Alpha newsletter", 10_000)],
+    )
+    commitments.record_commitments(
+        campaign_id=campaign.id,
+        currency="EUR",
+        amounts=split_by_shares(BUDGET, shares),
+        created_by_id=None,
+        note="Agreed shares",
+    )
+    placement = db.session.scalar(
+        sa.select(Placement.id).where(Placement.campaign_id == campaign.id)
+    )
+    db.session.commit()
+    return campaign.id, placement
+
+
+@pytest.mark.parametrize(
+    ("c_answer", "state"), [("dispute", ClaimState.DISPUTED), ("confirm", ClaimState.CONFIRMED)]
+)
+def test_two_parties_answering_at_once_both_count(app, world, c_answer, state):
+    """B confirms while C confirms or disputes, at the same moment: both answers are kept (one
+    after the other under the campaign's lock), and a dispute is never lost to a confirmation
+    that completed the claim."""
+    with app.app_context():
+        campaign_id, placement = three_party_campaign(world)
+        spend(world.a.email(PM), campaign_id, placement, 30_000)
+        [status] = claim_states.claim_statuses(campaign_id)
+        claim_id = status.claim.id
+        db.session.remove()
+    c_approver = world.c.email(APPROVER)
+    if c_answer == "dispute":
+        c_call = lambda: claim_responses.dispute_claim(  # noqa: E731
+            actor(c_approver), campaign_id, claim_id, reason="Not ours"
+        )
+    else:
+        c_call = lambda: claim_responses.confirm_claim(  # noqa: E731
+            actor(c_approver), campaign_id, claim_id
+        )
+    outcomes = at_once(
+        app,
+        [
+            lambda: claim_responses.confirm_claim(
+                actor(world.b.email(APPROVER)), campaign_id, claim_id
+            ),
+            c_call,
+        ],
+    )
+    assert not any(isinstance(outcome, Exception) for outcome in outcomes), outcomes
+    with app.app_context():
+        [status] = claim_states.claim_statuses(campaign_id)
+        assert status.state is state
+        assert {org: r.kind for org, r in status.answers.items()} == {
+            world.b.id: "confirmed",
+            world.c.id: "disputed" if c_answer == "dispute" else "confirmed",
+        }
+        assert_ledger_consistent(app)
