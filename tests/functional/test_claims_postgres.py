@@ -4,8 +4,6 @@ and the append-only trigger of migration 0013 refuses UPDATE and DELETE of their
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import date
 
 import psycopg
@@ -30,33 +28,10 @@ from tests.campaign_helpers import (
     joint_campaign,
     spend,
 )
+from tests.concurrency import at_once
 from tests.offer_helpers import actor
 
 pytestmark = pytest.mark.pg_only
-
-
-def at_once(app, calls: list[Callable[[], object]]) -> list[object]:
-    """Run the calls in threads released together; each gets its own session."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def run(index: int) -> None:
-        with app.app_context():
-            try:
-                barrier.wait(timeout=30)
-                outcomes[index] = calls[index]()
-            except Exception as exc:
-                outcomes[index] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(calls))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 def test_two_people_of_a_party_confirming_and_disputing_at_once_give_one_answer(app, world):

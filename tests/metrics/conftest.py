@@ -4,7 +4,6 @@ with one placement each; A also has a solo campaign."""
 from __future__ import annotations
 
 import io
-import threading
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +14,7 @@ from flask.testing import FlaskClient
 from comarketing.extensions import db
 from tests import campaign_helpers as ch
 from tests import factories
+from tests.concurrency import at_once
 
 PM = "partner_manager"
 
@@ -49,26 +49,8 @@ def import_id_from(response: Any) -> int:
 
 
 def run_imports_at_once(app: Flask, import_ids: list[int]) -> list[object]:
-    """Run confirmed imports in threads released together; each one's status, or the
-    exception it raised (kept for the assertion message)."""
+    """Run confirmed imports released together; each one's status, or the exception it raised
+    (kept for the assertion message)."""
     from comarketing.metrics import runs
 
-    barrier = threading.Barrier(len(import_ids))
-    outcomes: list[object] = [None] * len(import_ids)
-
-    def run(index: int) -> None:
-        with app.app_context():
-            barrier.wait()
-            try:
-                outcomes[index] = runs.run_import(import_ids[index]).status
-            except Exception as exc:
-                outcomes[index] = exc
-            finally:
-                db.session.remove()
-
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(import_ids))]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return outcomes
+    return at_once(app, [lambda i=i: runs.run_import(i).status for i in import_ids])
