@@ -17,10 +17,11 @@ from comarketing.extensions import db
 from comarketing.links import absolute_url
 from comarketing.money import format_money
 from comarketing.notifications import Recipient
-from comarketing.policy import Role
+from comarketing.policy import ROLE_PERMISSIONS, Action, Role
 
-CONFIRMERS = (Role.ADMIN, Role.APPROVER, Role.PARTNER_MANAGER)
-CLAIMANTS = (Role.ADMIN, Role.PARTNER_MANAGER)
+# Who is told: the people whose role may act on what the notice is about (the policy decides).
+CONFIRMERS = sorted(ROLE_PERMISSIONS[Action.CONFIRM_MONEY])
+CLAIMANTS = sorted(ROLE_PERMISSIONS[Action.POST_LEDGER_ENTRIES])
 
 
 def people(organization_ids: Sequence[int], roles: Sequence[Role]) -> list[Recipient]:
