@@ -79,6 +79,14 @@ class Preview:
     problems: list[str]  # settings that must change before the file can be imported
     # What loading the checked rows will do to the budget ledger, per currency.
     ledger: list[imported_costs.LedgerEffect] = field(default_factory=list)
+    # Set when the file is read with the fallback encoding (Windows-1252): the page says so
+    # prominently, with a line as it will be read, before anything is stored.
+    encoding_fallback: bool = False
+    encoding_sample: reading.EncodingSample | None = None
+
+    @property
+    def encoding_label(self) -> str:
+        return reading.encoding_label(self.layout.encoding)
 
 
 def preview(actor: Actor, import_id: int) -> Preview:
@@ -95,11 +103,13 @@ def preview(actor: Actor, import_id: int) -> Preview:
     errors: list[dict[str, Any]] = []
     skipped: list[int] = []
     checked = 0
+    sample: reading.EncodingSample | None = None
     if not path.exists():
         problems.append("The uploaded file is no longer kept; upload it again.")
     else:
         try:
             raw_rows = reading.preview_rows(path, layout, PREVIEW_ROWS)
+            sample = reading.encoding_sample(path, layout.encoding)
             if not problems:
                 for chunk in reading.read_chunks(path, layout, wanted, chunk_rows=1000):
                     cleaned = cleaning.clean_chunk(chunk.frame, chunk.rows, options)
@@ -138,6 +148,9 @@ def preview(actor: Actor, import_id: int) -> Preview:
         duplicate_of=_earlier_success(metric_import),
         problems=problems,
         ledger=imported_costs.ledger_effect(costs) if "cost" in mapping else [],
+        encoding_fallback=layout.file_format == "csv"
+        and layout.encoding == reading.FALLBACK_ENCODING,
+        encoding_sample=sample,
     )
 
 

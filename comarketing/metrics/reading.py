@@ -25,6 +25,16 @@ SAMPLE_BYTES = 256 * 1024
 HEADER_SEARCH_ROWS = 40
 DELIMITERS = (",", ";", "\t", "|")
 CHUNK_ROWS = 50_000
+# Text that is neither UTF-8 nor UTF-16 is read as Windows-1252 when it decodes cleanly.
+FALLBACK_ENCODING = "cp1252"
+ENCODING_LABELS = {
+    "utf-8": "UTF-8",
+    "utf-8-sig": "UTF-8 (with BOM)",
+    "utf-16": "UTF-16",
+    "utf-16-le": "UTF-16 LE",
+    "utf-16-be": "UTF-16 BE",
+    FALLBACK_ENCODING: "Windows-1252",
+}
 
 
 class UnreadableFile(ValueError):
@@ -108,15 +118,22 @@ def _decode_sample(sample: bytes, encoding: str) -> str:
         # final=False: a character cut in half at the end of the sample is not an error.
         return decoder.decode(sample, final=False)
     except UnicodeDecodeError as exc:
-        raise UnreadableFile(_encoding_message(exc, 1 + _lines_before(exc))) from exc
+        raise UnreadableFile(_encoding_message(exc, 1 + _lines_before(exc), encoding)) from exc
 
 
 def _lines_before(exc: UnicodeDecodeError) -> int:
     return exc.object[: exc.start].decode(exc.encoding, errors="ignore").count("\n")
 
 
-def _encoding_message(exc: UnicodeDecodeError, line: int) -> str:
-    name = "UTF-16" if "16" in exc.encoding else "UTF-8"
+def _encoding_message(exc: UnicodeDecodeError, line: int, encoding: str) -> str:
+    # ``encoding`` is the one the file was read with (cp1252 errors name "charmap").
+    if encoding == FALLBACK_ENCODING:
+        return (
+            f"The file is not valid UTF-8 or Windows-1252 text: line {line} holds the byte "
+            f"0x{exc.object[exc.start]:02X}, which neither allows. Export it again as UTF-8 or "
+            "UTF-16 CSV, or as XLSX."
+        )
+    name = "UTF-16" if "16" in encoding else "UTF-8"
     return (
         f"The file is not valid {name} text: line {line} holds the byte "
         f"0x{exc.object[exc.start]:02X}, which {name} does not allow. Export it again as "
@@ -136,10 +153,48 @@ def check_encoding(path: Path, encoding: str) -> None:
                 lines += decoder.decode(block, final=not block).count("\n")
             except UnicodeDecodeError as exc:
                 raise UnreadableFile(
-                    _encoding_message(exc, lines + 1 + _lines_before(exc))
+                    _encoding_message(exc, lines + 1 + _lines_before(exc), encoding)
                 ) from exc
             if not block:
                 return
+
+
+def _utf8_or_cp1252(path: Path) -> str:
+    """UTF-8 when the whole file decodes as UTF-8, else Windows-1252 (what European Excel
+    saves) when the whole file decodes as that; else the file is refused. Windows-1252 leaves
+    five bytes undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D): a file holding one is not guessed at."""
+    try:
+        check_encoding(path, "utf-8")
+        return "utf-8"
+    except UnreadableFile:
+        check_encoding(path, FALLBACK_ENCODING)
+        return FALLBACK_ENCODING
+
+
+@dataclass(frozen=True)
+class EncodingSample:
+    """A line of the file holding non-ASCII characters, as decoded with the file's encoding."""
+
+    line: int  # 1-based line number in the file
+    text: str
+
+
+def encoding_label(encoding: str) -> str:
+    return ENCODING_LABELS.get(encoding, encoding.upper())
+
+
+def encoding_sample(path: Path, encoding: str, max_chars: int = 200) -> EncodingSample | None:
+    """The first line with non-ASCII characters, read as the import will read it (so the user
+    sees before anything is stored whether "Café" comes out as "Café"); None when the file
+    has none."""
+    if encoding != FALLBACK_ENCODING:
+        return None  # only the fallback encoding is shown with a sample
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
+            if not raw.isascii():
+                text = raw.decode(encoding, errors="replace").rstrip("\r\n")
+                return EncodingSample(line=number, text=text[:max_chars])
+    return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -167,8 +222,11 @@ def detect_csv_layout(path: Path) -> Layout:
     with path.open("rb") as fh:
         sample = fh.read(SAMPLE_BYTES)
     encoding = detect_encoding(sample)
+    if encoding == "utf-8":
+        encoding = _utf8_or_cp1252(path)
+    else:
+        check_encoding(path, encoding)
     text = _decode_sample(sample, encoding)
-    check_encoding(path, encoding)
     if not text.strip():
         raise UnreadableFile("The file is empty.")
     lines = text.splitlines()
@@ -336,7 +394,7 @@ def _csv_chunks(path: Path, layout: Layout, wanted: list[int], chunk_rows: int) 
                 frame = frame.reset_index(drop=True)
                 yield Chunk(frame=frame, rows=rows, progress=min(fh.tell() / size, 1.0))
         except UnicodeDecodeError as exc:  # checked on upload; kept for files changed since
-            raise UnreadableFile(_encoding_message(exc, 0)) from exc
+            raise UnreadableFile(_encoding_message(exc, 0, layout.encoding)) from exc
         except pd.errors.ParserError as exc:
             raise UnreadableFile(
                 f"The file could not be read as {layout.delimiter!r}-separated text: {exc}. "
