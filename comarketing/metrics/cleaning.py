@@ -17,6 +17,7 @@ import pandas as pd
 
 from comarketing.metrics.columns import COUNT_COLUMNS, FIELD_LABELS, MONEY_COLUMNS
 from comarketing.metrics.summary_rows import summary_rows
+from comarketing.money import CURRENCY_EXPONENTS
 
 DATE_ORDERS = {
     "iso": "year-month-day (2026-03-02)",
@@ -48,7 +49,33 @@ _MONTHS = {
     )
     for name in names
 }
-_CURRENCY_MARKS = re.compile(r"[€$£¥₹]|\b[A-Za-z]{3}\b|US\$")
+# A currency mark in a money cell: a symbol (with a country prefix for dollars: "US$", "C$")
+# or an ISO 4217 code we know. It is checked against the campaign's currency, never stripped
+# on trust. A three-letter word that is no currency ("abc 12") is not a mark: the cell is refused.
+_CURRENCY_MARKS = re.compile(
+    r"(?:US|CA|AU|NZ|HK|SG|[CANRS])\$|[€$£¥₹]|\b(?:"
+    + "|".join(sorted(CURRENCY_EXPONENTS))
+    + r")\b",
+    flags=re.IGNORECASE,
+)
+_SYMBOL_CURRENCIES: dict[str, tuple[str, ...]] = {
+    "€": ("EUR",),
+    "£": ("GBP",),
+    "₹": ("INR",),
+    "¥": ("JPY", "CNY"),  # yen or yuan: only the campaign's own currency tells
+    "US$": ("USD",),
+    "CA$": ("CAD",),
+    "C$": ("CAD",),
+    "AU$": ("AUD",),
+    "A$": ("AUD",),
+    "NZ$": ("NZD",),
+    "N$": (),  # Namibian dollar: not a currency campaigns use
+    "HK$": ("HKD",),
+    "SG$": ("SGD",),
+    "S$": ("SGD",),
+    "R$": ("BRL",),
+}
+_DOLLAR_CURRENCIES = ("AUD", "CAD", "HKD", "NZD", "SGD", "TWD", "MXN")
 
 
 @dataclass(frozen=True)
@@ -94,6 +121,7 @@ class _Errors:
         self.rows = rows
         self.items: list[dict[str, Any]] = []
         self.bad = pd.Series(False, index=rows.index)
+        self.currency = pd.Series("", index=rows.index)  # each row's campaign currency
 
     def add(self, mask: pd.Series, field_name: str, values: pd.Series, reason: str) -> None:
         mask = mask.fillna(False).astype(bool)
@@ -222,7 +250,9 @@ def parse_money(
     text = _strip(raw)
     empty = _is_empty(text)
     plain = text
-    if not options.strict:
+    if not options.strict:  # the API takes plain digits only: its schema refuses any mark
+        marked = _check_marks(text, field_name, errors)
+        plain = plain.where(~marked, "0")  # refused above by name, never stored
         plain = plain.str.replace(_CURRENCY_MARKS, "", regex=True).str.strip()
         plain = _remove_grouping(plain, options.decimal)
         if options.decimal == ",":
@@ -251,6 +281,49 @@ def parse_money(
         cents = cents.replace("", "0").astype("int64") if exponent else 0
         result[rows] = whole[rows] * scale + cents
     return result
+
+
+def _mark_reason(marks: list[str], campaign: str) -> str | None:
+    """Why the currency marks of one cell do not fit the campaign's currency (None: they do)."""
+    for mark in marks:
+        code = mark.upper()
+        if code in CURRENCY_EXPONENTS:
+            if code != campaign:
+                return f"is in {code}; this campaign is in {campaign}"
+        elif code == "$":
+            if campaign in _DOLLAR_CURRENCIES:
+                return (
+                    f"has a bare $, which could be USD or {campaign}: "
+                    f"write the ISO code (12.00 {campaign})"
+                )
+            if campaign != "USD":
+                return f"is in dollars; this campaign is in {campaign}"
+        elif campaign not in _SYMBOL_CURRENCIES.get(code, ()):
+            named = _SYMBOL_CURRENCIES.get(code, ())
+            currency = " or ".join(named) if named else "another currency"
+            return f"is in {currency}; this campaign is in {campaign}"
+    return None
+
+
+def _check_marks(text: pd.Series, field_name: str, errors: _Errors) -> pd.Series:
+    """Refuse money cells whose currency mark is not the row's campaign's currency. Judged once
+    per distinct (marks, currency) pair: a million "$12.00" cells cost one check, not a million."""
+    refused = pd.Series(False, index=text.index)
+    has_mark = text.str.contains(_CURRENCY_MARKS)
+    if not has_mark.any():
+        return refused
+    currency = errors.currency.reindex(text.index).fillna("")
+    checked = has_mark & currency.ne("")
+    marks = text[checked].str.findall(_CURRENCY_MARKS).str.join(" ")
+    pairs = pd.DataFrame({"marks": marks, "currency": currency[checked]})
+    for key, group in pairs.groupby(["marks", "currency"], sort=False):
+        marks_text, campaign = str(key[0]), str(key[1])
+        reason = _mark_reason(marks_text.split(" "), campaign)
+        if reason is not None:
+            rows = text.index.isin(group.index)
+            errors.add(pd.Series(rows, index=text.index), field_name, text, reason)
+            refused |= rows
+    return refused
 
 
 def parse_days(raw: pd.Series, options: Options, errors: _Errors) -> pd.Series:
@@ -354,6 +427,7 @@ def clean_chunk(frame: pd.DataFrame, rows: pd.Series, options: Options) -> Clean
     )
     exponents = placements.attribute("exponent", 2).astype("int64")
     currency = placements.attribute("currency", "")
+    errors.currency = currency
     days = parse_days(cells.of("day"), options, errors)
 
     out = pd.DataFrame({"row": rows, "placement_id": placements.ids})
@@ -436,20 +510,23 @@ def _check_currencies(
     options, known = cells.options, placements.known
     if "currency" in options.mapping:
         given = _strip(cells.of("currency")).str.upper()
-        errors.add(
-            known & (given != "") & (given != currency),
-            "currency",
-            given,
-            "is not the campaign's currency",
-        )
+        wrong = known & (given != "") & (given != currency)
+        for campaign in currency[wrong].unique():
+            errors.add(
+                wrong & (currency == campaign),
+                "currency",
+                given,
+                f"is not this campaign's currency; this campaign is in {campaign}",
+            )
     for field_name, code in options.header_currency.items():
         mismatch = known & (currency != code)
-        errors.add(
-            mismatch,
-            field_name,
-            pd.Series(options.column_name(field_name), index=out.index),
-            "the column's currency is not the campaign's currency",
-        )
+        for campaign in currency[mismatch].unique():
+            errors.add(
+                mismatch & (currency == campaign),
+                field_name,
+                pd.Series(options.column_name(field_name), index=out.index),
+                f"the column is in {code}; this campaign is in {campaign}",
+            )
 
 
 def _check_repeats(

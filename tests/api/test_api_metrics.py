@@ -110,6 +110,28 @@ def test_floats_and_numbers_for_money_are_refused(app, world, api_as):
     assert _count(app, DailyMetric) == 0
 
 
+def test_money_with_a_currency_mark_is_refused_and_nothing_is_stored(app, world, api_as):
+    """The API takes amounts as plain digits in the campaign's currency: a mark, even the
+    campaign's own, is never stripped."""
+    joint = _scene(app, world)  # an EUR campaign
+    writer = api_as(world.a.email(PM), "write")
+    response = writer.post(
+        f"/api/v1/placements/{joint.a_placement}/metrics",
+        json={
+            "days": [
+                _day("2027-03-01"),
+                _day("2027-03-02", cost="$12.50"),
+                _day("2027-03-03", revenue="12.50 USD"),
+                _day("2027-03-04", cost="€12.50"),
+            ]
+        },
+    )
+    assert response.status_code == 422
+    fields = [e["field"] for e in error_of(response)["errors"]]
+    assert fields == ["days.1.cost", "days.2.revenue", "days.3.cost"]
+    assert _count(app, DailyMetric) == 0 and _count(app, MetricImport) == 0
+
+
 def test_only_the_owner_with_a_write_token_writes(app, world, api_as):
     joint = _scene(app, world)
     body = {"days": [_day("2027-03-01")]}
