@@ -15,9 +15,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from comarketing.metrics import currency_marks
 from comarketing.metrics.columns import COUNT_COLUMNS, FIELD_LABELS, MONEY_COLUMNS
 from comarketing.metrics.summary_rows import summary_rows
-from comarketing.money import CURRENCY_EXPONENTS
 
 DATE_ORDERS = {
     "iso": "year-month-day (2026-03-02)",
@@ -49,33 +49,6 @@ _MONTHS = {
     )
     for name in names
 }
-# A currency mark in a money cell: a symbol (with a country prefix for dollars: "US$", "C$")
-# or an ISO 4217 code we know. It is checked against the campaign's currency, never stripped
-# on trust. A three-letter word that is no currency ("abc 12") is not a mark: the cell is refused.
-_CURRENCY_MARKS = re.compile(
-    r"(?:US|CA|AU|NZ|HK|SG|[CANRS])\$|[€$£¥₹]|\b(?:"
-    + "|".join(sorted(CURRENCY_EXPONENTS))
-    + r")\b",
-    flags=re.IGNORECASE,
-)
-_SYMBOL_CURRENCIES: dict[str, tuple[str, ...]] = {
-    "€": ("EUR",),
-    "£": ("GBP",),
-    "₹": ("INR",),
-    "¥": ("JPY", "CNY"),  # yen or yuan: only the campaign's own currency tells
-    "US$": ("USD",),
-    "CA$": ("CAD",),
-    "C$": ("CAD",),
-    "AU$": ("AUD",),
-    "A$": ("AUD",),
-    "NZ$": ("NZD",),
-    "N$": (),  # Namibian dollar: not a currency campaigns use
-    "HK$": ("HKD",),
-    "SG$": ("SGD",),
-    "S$": ("SGD",),
-    "R$": ("BRL",),
-}
-_DOLLAR_CURRENCIES = ("AUD", "CAD", "HKD", "NZD", "SGD", "TWD", "MXN")
 
 
 @dataclass(frozen=True)
@@ -253,7 +226,7 @@ def parse_money(
     if not options.strict:  # the API takes plain digits only: its schema refuses any mark
         marked = _check_marks(text, field_name, errors)
         plain = plain.where(~marked, "0")  # refused above by name, never stored
-        plain = plain.str.replace(_CURRENCY_MARKS, "", regex=True).str.strip()
+        plain = plain.str.replace(currency_marks.MARKS, "", regex=True).str.strip()
         plain = _remove_grouping(plain, options.decimal)
         if options.decimal == ",":
             plain = plain.str.replace(",", ".", regex=False)
@@ -283,46 +256,13 @@ def parse_money(
     return result
 
 
-def _mark_reason(marks: list[str], campaign: str) -> str | None:
-    """Why the currency marks of one cell do not fit the campaign's currency (None: they do)."""
-    for mark in marks:
-        code = mark.upper()
-        if code in CURRENCY_EXPONENTS:
-            if code != campaign:
-                return f"is in {code}; this campaign is in {campaign}"
-        elif code == "$":
-            if campaign in _DOLLAR_CURRENCIES:
-                return (
-                    f"has a bare $, which could be USD or {campaign}: "
-                    f"write the ISO code (12.00 {campaign})"
-                )
-            if campaign != "USD":
-                return f"is in dollars; this campaign is in {campaign}"
-        elif campaign not in _SYMBOL_CURRENCIES.get(code, ()):
-            named = _SYMBOL_CURRENCIES.get(code, ())
-            currency = " or ".join(named) if named else "another currency"
-            return f"is in {currency}; this campaign is in {campaign}"
-    return None
-
-
 def _check_marks(text: pd.Series, field_name: str, errors: _Errors) -> pd.Series:
-    """Refuse money cells whose currency mark is not the row's campaign's currency. Judged once
-    per distinct (marks, currency) pair: a million "$12.00" cells cost one check, not a million."""
+    """Refuse money cells whose currency mark is not the row's campaign's currency."""
     refused = pd.Series(False, index=text.index)
-    has_mark = text.str.contains(_CURRENCY_MARKS)
-    if not has_mark.any():
-        return refused
     currency = errors.currency.reindex(text.index).fillna("")
-    checked = has_mark & currency.ne("")
-    marks = text[checked].str.findall(_CURRENCY_MARKS).str.join(" ")
-    pairs = pd.DataFrame({"marks": marks, "currency": currency[checked]})
-    for key, group in pairs.groupby(["marks", "currency"], sort=False):
-        marks_text, campaign = str(key[0]), str(key[1])
-        reason = _mark_reason(marks_text.split(" "), campaign)
-        if reason is not None:
-            rows = text.index.isin(group.index)
-            errors.add(pd.Series(rows, index=text.index), field_name, text, reason)
-            refused |= rows
+    for rows, reason in currency_marks.refusals(text, currency):
+        errors.add(rows, field_name, text, reason)
+        refused |= rows
     return refused
 
 
