@@ -16,6 +16,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from comarketing import audit
+from comarketing.accounts import company_settings
 from comarketing.accounts.models import Organization
 from comarketing.budgets import claim_notices
 from comarketing.budgets.claim_states import ClaimStatus, claim_status
@@ -110,15 +111,13 @@ def _answer(
 @transactional
 def set_confirmation_days(actor: Actor, days: int) -> Organization:
     """How many business days the actor's company takes to answer a partner's claim."""
-    authorize(actor.user, Action.MANAGE_ORGANIZATION)
-    if not 1 <= days <= 20:
-        raise ValidationFailed("Choose between 1 and 20 business days.", field="claim_days")
-    organization = db.session.get(Organization, actor.organization_id)
-    assert organization is not None
-    organization.claim_confirmation_business_days = days
-    audit.record("organization.claim_days_changed", actor=actor, target=organization, days=days)
-    db.session.commit()
-    return organization
+    return company_settings.set_business_days(
+        actor,
+        "claim_confirmation_business_days",
+        days,
+        field="claim_days",
+        event="organization.claim_days_changed",
+    )
 
 
 # ---------------------------------------------------------------------------------------------

@@ -16,17 +16,16 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from comarketing import audit
+from comarketing.accounts import company_settings
 from comarketing.accounts.models import Organization
 from comarketing.business_days import add_business_days
 from comarketing.context import Actor
 from comarketing.db import utcnow
-from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
 from comarketing.offers import approvals, workflow
 from comarketing.offers.access import offer_party_ids
 from comarketing.offers.models import Offer, OfferRevision, OfferStatus
 from comarketing.offers.records import DECIDERS, WRITERS, add_event, notify
-from comarketing.policy import Action, authorize
 from comarketing.unit_of_work import transactional
 
 
@@ -47,15 +46,13 @@ def review_due(sent_at: datetime, deciding_org_ids: Sequence[int]) -> datetime:
 
 @transactional
 def set_review_days(actor: Actor, days: int) -> Organization:
-    authorize(actor.user, Action.MANAGE_ORGANIZATION)
-    if not 1 <= days <= 20:
-        raise ValidationFailed("Choose between 1 and 20 business days.", field="review_days")
-    organization = db.session.get(Organization, actor.organization_id)
-    assert organization is not None
-    organization.review_business_days = days
-    audit.record("organization.review_days_changed", actor=actor, target=organization, days=days)
-    db.session.commit()
-    return organization
+    return company_settings.set_business_days(
+        actor,
+        "review_business_days",
+        days,
+        field="review_days",
+        event="organization.review_days_changed",
+    )
 
 
 @dataclass
