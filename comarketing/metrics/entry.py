@@ -17,7 +17,7 @@ from comarketing.context import Actor
 from comarketing.errors import Forbidden, ValidationFailed
 from comarketing.extensions import db
 from comarketing.metrics import cleaning, columns, rollup
-from comarketing.metrics.cleaning import Options
+from comarketing.metrics.cells import Options
 from comarketing.metrics.models import (
     VALUE_FIELDS,
     DailyMetric,

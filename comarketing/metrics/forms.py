@@ -6,7 +6,8 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectChoice, SelectField
 
-from comarketing.metrics.cleaning import DATE_ORDERS, DECIMAL_MARKS
+from comarketing.metrics.dates import DATE_ORDERS
+from comarketing.metrics.numbers import DECIMAL_MARKS
 
 
 class UploadForm(FlaskForm):

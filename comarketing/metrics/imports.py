@@ -15,8 +15,8 @@ from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import cleaning, columns, reading
-from comarketing.metrics.cleaning import Options, PlacementInfo
+from comarketing.metrics import cleaning, columns, dates, numbers, reading
+from comarketing.metrics.cells import Options, PlacementInfo
 from comarketing.metrics.history import get_import
 from comarketing.metrics.models import ColumnMapping, ImportStatus, MetricImport
 from comarketing.metrics.placements import owned_placements, writable_placements
@@ -215,9 +215,9 @@ def change_settings(
                 f"{columns.FIELD_LABELS[name]} is mapped to two columns; keep one.",
                 field="mapping",
             )
-    if date_order not in cleaning.DATE_ORDERS:
+    if date_order not in dates.DATE_ORDERS:
         raise ValidationFailed("Choose how dates are written.", field="date_order")
-    if decimal not in cleaning.DECIMAL_MARKS:
+    if decimal not in numbers.DECIMAL_MARKS:
         raise ValidationFailed("Choose the decimal mark.", field="decimal")
     if placement_id is not None and placement_id not in writable_placements(actor, [placement_id]):
         raise ValidationFailed("Choose one of your placements.", field="placement_id")

@@ -19,7 +19,7 @@ from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.context import Actor
 from comarketing.errors import NotFound
 from comarketing.extensions import db
-from comarketing.metrics.cleaning import PlacementInfo
+from comarketing.metrics.cells import PlacementInfo
 from comarketing.metrics.models import VALUE_FIELDS, DailyMetric
 from comarketing.money import exponent as currency_exponent
 from comarketing.policy import Action, authorize

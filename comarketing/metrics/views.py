@@ -26,7 +26,7 @@ from comarketing.accounts.forms import ConfirmForm
 from comarketing.errors import DomainError
 from comarketing.metrics import columns, entry, exports, history, jobs, placements, uploads
 from comarketing.metrics import imports as metric_imports
-from comarketing.metrics.cleaning import DATE_ORDERS
+from comarketing.metrics.dates import DATE_ORDERS
 from comarketing.metrics.forms import ConfirmImportForm, GridForm, SettingsForm, UploadForm
 from comarketing.metrics.models import ImportSource, ImportStatus
 from comarketing.money import format_money, to_decimal_string

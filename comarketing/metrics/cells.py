@@ -1,0 +1,92 @@
+"""What every part of cleaning shares: the options a file is read with, what we know of a
+placement, the errors found so far, and the plain text operations on a column of cells."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pandas as pd
+
+from comarketing.metrics.columns import FIELD_LABELS
+
+EMPTY_MARKERS = ("", "--", "-", "\u2014", "\u2013")
+
+
+@dataclass(frozen=True)
+class PlacementInfo:
+    id: int
+    campaign_id: int
+    name: str
+    start_date: date
+    end_date: date
+    currency: str
+    exponent: int
+
+
+@dataclass
+class Options:
+    mapping: dict[str, int]  # our field -> column position
+    headers: list[str]
+    placements: dict[int, PlacementInfo]
+    date_order: str = "iso"
+    decimal: str = "."
+    placement_id: int | None = None  # one placement for the whole file
+    header_currency: dict[str, str] = field(default_factory=dict)  # field -> "EUR"
+    period_end: int | None = None  # column of the period's last day ("Reporting ends")
+    strict: bool = False  # API: plain digits only, no symbols or separators
+
+    def column_name(self, field_name: str) -> str:
+        position = self.mapping.get(field_name)
+        if position is None or position >= len(self.headers):
+            return FIELD_LABELS.get(field_name, field_name)
+        return self.headers[position]
+
+
+class Errors:
+    def __init__(self, options: Options, rows: pd.Series) -> None:
+        self.options = options
+        self.rows = rows
+        self.items: list[dict[str, Any]] = []
+        self.bad = pd.Series(False, index=rows.index)
+        self.currency = pd.Series("", index=rows.index)  # each row's campaign currency
+
+    def add(self, mask: pd.Series, field_name: str, values: pd.Series, reason: str) -> None:
+        mask = mask.fillna(False).astype(bool)
+        if not mask.any():
+            return
+        self.bad |= mask
+        column = self.options.column_name(field_name)
+        for row, value in zip(self.rows[mask], values[mask], strict=True):
+            self.items.append(
+                {"row": int(row), "column": column, "value": str(value)[:100], "reason": reason}
+            )
+
+
+def strip(values: pd.Series) -> pd.Series:
+    return values.astype(str).str.strip()
+
+
+def is_empty(values: pd.Series) -> pd.Series:
+    return values.isin(EMPTY_MARKERS)
+
+
+def remove_grouping(values: pd.Series, decimal: str) -> pd.Series:
+    grouping = r"[,\s\u00a0\u202f']" if decimal == "." else r"[.\s\u00a0\u202f']"
+    return values.str.replace(grouping, "", regex=True)
+
+
+def plain_cells(raw: pd.Series, cell: str) -> list[str] | None:
+    """The cells, if every one fully matches ``cell``: one pass over the joined column."""
+    values = raw.tolist()
+    try:
+        joined = "\n".join(values)
+    except TypeError:  # a cell that is not text
+        return None
+    if not values or joined.count("\n") != len(values) - 1:  # a cell holding a line break
+        return None
+    if len(re.findall(rf"^{cell}$", joined, flags=re.MULTILINE)) != len(values):
+        return None
+    return values
