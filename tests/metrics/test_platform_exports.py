@@ -194,3 +194,41 @@ def test_the_micro_unit_stays_with_its_column_when_the_mapping_changes(app, spri
         assert runs.run_import(import_id).status == "succeeded"
     [row] = _stored(app, ids)
     assert (row["cost_minor"], row["clicks"]) == (2479, 5)
+
+
+def test_a_report_title_above_and_a_grand_total_below_are_skipped_end_to_end(app, spring):
+    """Reddit's rows under two title lines and a blank line, with a "Grand total" line and a
+    copyright footer at the end: the header is found on line 4, both footers are skipped and
+    counted, and exactly the 14 days are stored."""
+    email, ids = spring
+    spec = EXPECTED_PLATFORMS["reddit_ads.csv"]
+    body = (FOLDER / "reddit_ads.csv").read_bytes()
+    content = (
+        b'Reddit Ads report\n"Mar 2, 2026 - Mar 8, 2026"\n\n'
+        + body
+        + b"Grand total,,,EUR,138530,1680,,,,\xe2\x82\xac1000.00,50,\n"
+        + b"\xc2\xa9 2026 Example Reporting\n"
+    )
+    import_id = _upload(app, email, "reddit_titled.csv", content)
+    with app.app_context():
+        preview = metric_imports.preview(actor(email), import_id)
+        assert preview.layout.header_row + 1 == 4
+        assert preview.errors == [] and preview.problems == []
+        assert preview.skipped_rows == [19, 20]
+        metric_imports.confirm(actor(email), import_id, post_costs=False)
+        result = runs.run_import(import_id)
+        assert (result.status, result.rows_skipped) == ("succeeded", 2)
+    stored = _stored(app, ids)
+    expected = sorted(spec["rows"], key=lambda row: (row["day"], row["placement"]))
+    for got, want in zip(stored, expected, strict=True):
+        _check_row(got, want)
+
+
+def test_the_preview_page_says_which_column_is_in_micro_units(app, client, login_as, spring):
+    email, _ids = spring
+    import_id = _upload(app, email, "x_ads_api.csv")
+    login_as(email)
+    page = client.get(f"/metrics/imports/{import_id}").get_data(as_text=True)
+    assert page.count('data-testid="micro-unit"') == 1
+    marked = page.split('data-testid="micro-unit"')[0].rsplit("<label", 1)[1]
+    assert "billed_charge_local_micro" in marked
