@@ -79,6 +79,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "klicks",
     ),
     "leads": ("leads", "leads (form)", "lead form completions", "on-facebook leads"),
+    # Where a file has both, "Conversions" (the platform's chosen event: TikTok's optimisation
+    # event, LinkedIn's post-click + view-through) wins over "Total conversions" (Pinterest:
+    # every conversion event, checkouts and sign-ups alike), being the narrower figure.
     "conversions": (
         "conversions",
         "conv.",

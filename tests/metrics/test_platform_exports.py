@@ -16,8 +16,8 @@ import pytest
 import sqlalchemy as sa
 
 from comarketing.extensions import db
+from comarketing.metrics import columns, reading, runs, uploads
 from comarketing.metrics import imports as metric_imports
-from comarketing.metrics import reading, runs, uploads
 from comarketing.metrics.models import DailyMetric
 from tests import campaign_helpers as ch
 from tests.fixtures.ad_exports.expected_platforms import EXPECTED_PLATFORMS, FOLDER
@@ -232,3 +232,51 @@ def test_the_preview_page_says_which_column_is_in_micro_units(app, client, login
     assert page.count('data-testid="micro-unit"') == 1
     marked = page.split('data-testid="micro-unit"')[0].rsplit("<label", 1)[1]
     assert "billed_charge_local_micro" in marked
+
+
+@pytest.mark.parametrize(
+    "header",
+    [
+        "Clicks (all)",  # TikTok: likes and profile visits too
+        "Pin clicks",  # Pinterest: close-ups too
+        "Earned impressions",
+        "Earned Impressions",
+        "Conversion rate (CVR)",
+        "Conversion Rate",
+        "7 Day Conversion Rate",
+        "Swipe Up Rate",
+        "Reach rate",
+        "Frequency",
+        "CPM",
+        "eCPM",
+        "eCPSU",
+        "Cost per conversion",
+        "Cost per 1,000 people reached",
+        "Total Advertising Cost of Sales (ACOS)",
+        "Total Return on Advertising Spend (ROAS)",
+        "Cost Per Click (CPC)",
+        "7 Day Advertised SKU Sales",
+        "Billed engagements",
+        "Engagements",
+    ],
+)
+def test_columns_that_look_like_ours_but_mean_something_else_stay_unmapped(header):
+    assert columns.field_for(header) is None
+
+
+def test_a_remembered_mapping_keeps_reading_micro_units(app, spring):
+    """The second export of the same layout takes the saved mapping; its micro column is
+    still read in micro-units."""
+    email, _ids = spring
+    first = _upload(app, email, "x_ads_api.csv")
+    with app.app_context():
+        metric_imports.confirm(actor(email), first, post_costs=False)
+        assert runs.run_import(first).status == "succeeded"
+    content = (FOLDER / "x_ads_api.csv").read_bytes().replace(b"109320000", b"109330000")
+    second = _upload(app, email, "x_ads_api_again.csv", content)
+    with app.app_context():
+        preview = metric_imports.preview(actor(email), second)
+        assert preview.metric_import.settings["mapping_source"] == "saved"
+        assert preview.units[-1] == "micro"
+        assert preview.errors == []
+        assert preview.stored_rows[0]["cost_minor"] == 10933
