@@ -2,7 +2,10 @@
 
 The aliases come from the exports as the platforms write them (see
 tests/fixtures/ad_exports/README.md): Meta Ads Manager, Google Ads, LinkedIn Campaign Manager,
-Microsoft Advertising, and plain or German in-house sheets.
+Microsoft Advertising, TikTok Ads Manager, Pinterest Ads, Amazon Ads (Sponsored Products and
+Brands), Snapchat Ads, X Ads, Reddit Ads, and plain or German in-house sheets. Names that look
+like ours but mean something else stay unmapped: rates ("Conversion rate", "Swipe Up Rate"),
+averages ("CPM", "Frequency", "Cost per conversion") and broader counts ("Clicks (all)").
 """
 
 from __future__ import annotations
@@ -38,6 +41,9 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "start date (in utc)",
         "start date",
         "date (utc)",
+        "by day",  # TikTok Ads Manager's custom reports
+        "stat time day",
+        "stat_time_day",
         "datum",
         "tag",
     ),
@@ -49,19 +55,42 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "placement name",
         "campaign",
         "campaign name",
+        "campaign_name",
         "platzierung",
         "kampagne",
     ),
-    "impressions": ("impressions", "impr.", "impr", "impressionen"),
-    "reach": ("reach", "approximate member reach", "reichweite"),
-    "clicks": ("clicks", "link clicks", "klicks"),
+    # Snapchat's "Paid Impressions" / "Paid Reach" (its "Earned"/"Total" ones include shares).
+    "impressions": ("impressions", "impr.", "impr", "paid impressions", "impressionen"),
+    "reach": ("reach", "approximate member reach", "paid reach", "reichweite"),
+    # Clicks to the advertiser's destination before all clicks: X's "Clicks" and TikTok's
+    # "Clicks (all)" count likes, profile and hashtag clicks too, Pinterest's "Pin clicks"
+    # close-ups; so "Link clicks", "Clicks (destination)", "Outbound clicks" win, and
+    # "Clicks (all)" and "Pin clicks" stay unmapped. Snapchat's click is the swipe up.
+    "clicks": (
+        "link clicks",
+        "clicks (destination)",
+        "outbound clicks",
+        "url_clicks",
+        "url clicks",
+        "swipe ups",
+        "swipe-ups",
+        "swipes",
+        "clicks",
+        "klicks",
+    ),
     "leads": ("leads", "leads (form)", "lead form completions", "on-facebook leads"),
+    # Where a file has both, "Conversions" (the platform's chosen event: TikTok's optimisation
+    # event, LinkedIn's post-click + view-through) wins over "Total conversions" (Pinterest:
+    # every conversion event, checkouts and sign-ups alike), being the narrower figure.
     "conversions": (
         "conversions",
         "conv.",
         "total conversions",
         "purchases",
         "website purchases",
+        # Amazon Ads: Sponsored Products attribute 7 days, Sponsored Brands 14.
+        "7 day total orders (#)",
+        "14 day total orders (#)",
         "konversionen",
     ),
     "revenue": (
@@ -71,14 +100,36 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "total conversion value",
         "purchases conversion value",
         "website purchases conversion value",
+        "purchases value",
+        "7 day total sales",
+        "14 day total sales",
         "umsatz",
     ),
-    "cost": ("cost", "spend", "amount spent", "total spent", "kosten"),
+    "cost": (
+        "cost",
+        "spend",
+        "amount spent",
+        "total spent",
+        "spend in account currency",
+        # In micro-units (millionths), as the APIs write them: see metrics.micros.
+        "cost_micros",
+        "metrics.cost_micros",
+        "cost (micros)",
+        "spend_micro",
+        "spend_micros",
+        "spend (micro)",
+        "spend (micros)",
+        "billed_charge_local_micro",
+        "spend_in_micro_dollar",
+        "kosten",
+    ),
     "currency": ("currency", "currency code", "wahrung", "währung"),
 }
 
 _LOOKUP = {alias: field for field, names in ALIASES.items() for alias in names}
-_CURRENCY_SUFFIX = re.compile(r"\s*\(([A-Za-z]{3})\)\s*$")
+# An ISO code is written in capitals: "Amount spent (EUR)"; TikTok's "Clicks (all)" is no
+# Albanian lek.
+_CURRENCY_SUFFIX = re.compile(r"\s*\(([A-Z]{3})\)\s*$")
 _SPACES = re.compile(r"\s+")
 
 

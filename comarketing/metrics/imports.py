@@ -15,7 +15,7 @@ from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import cleaning, columns, dates, numbers, reading
+from comarketing.metrics import cleaning, columns, dates, micros, numbers, reading
 from comarketing.metrics.cells import Options, PlacementInfo
 from comarketing.metrics.history import get_import
 from comarketing.metrics.models import ColumnMapping, ImportStatus, MetricImport
@@ -43,6 +43,7 @@ def options_from_settings(
         if name in columns.MONEY_COLUMNS
         and (code := columns.normalise(layout.headers[i]).currency) is not None
     }
+    column_units = column_units_of(settings)
     options = Options(
         mapping=positions,
         headers=layout.headers,
@@ -53,6 +54,11 @@ def options_from_settings(
         placement_id=settings.get("placement_id"),
         header_currency=header_currency,
         period_end=columns.period_end_column(layout.headers, mapping),
+        units={
+            name: column_units[i]
+            for name, i in positions.items()
+            if name in columns.MONEY_COLUMNS and column_units[i]
+        },
     )
     if options.placement_id is not None:
         options.mapping.pop("placement", None)
@@ -60,6 +66,14 @@ def options_from_settings(
     if options.period_end is not None:
         wanted.add(options.period_end)
     return layout, options, sorted(wanted)
+
+
+def column_units_of(settings: dict[str, Any]) -> list[str]:
+    """Each column's unit ("micro" or ""), as stored on upload (read from the names before
+    the settings kept them)."""
+    headers = settings["layout"]["headers"]
+    stored = settings.get("units")
+    return list(stored) if stored and len(stored) == len(headers) else micros.units_for(headers)
 
 
 @dataclass
@@ -83,6 +97,7 @@ class Preview:
     # prominently, with a line as it will be read, before anything is stored.
     encoding_fallback: bool = False
     encoding_sample: reading.EncodingSample | None = None
+    units: list[str] = field(default_factory=list)  # each column's unit ("micro" or "")
 
     @property
     def encoding_label(self) -> str:
@@ -151,6 +166,7 @@ def preview(actor: Actor, import_id: int) -> Preview:
         encoding_fallback=layout.file_format == "csv"
         and layout.encoding == reading.FALLBACK_ENCODING,
         encoding_sample=sample,
+        units=column_units_of(settings),
     )
 
 

@@ -7,7 +7,7 @@ import re
 import numpy as np
 import pandas as pd
 
-from comarketing.metrics import currency_marks
+from comarketing.metrics import currency_marks, micros
 from comarketing.metrics.cells import Errors, Options, is_empty, plain_cells, remove_grouping, strip
 
 DECIMAL_MARKS = {".": "1,234.56 (point)", ",": "1.234,56 (comma)"}
@@ -81,6 +81,8 @@ def parse_money(
     raw: pd.Series, field_name: str, exponents: pd.Series, options: Options, errors: Errors
 ) -> pd.Series:
     """Exact amounts -> minor units in each row's campaign currency ("1.234,56 €" -> 123456)."""
+    if options.units.get(field_name) == micros.MICRO:  # "cost_micros": millionths, exact only
+        raw = micros.to_amounts(raw, field_name, exponents, options, errors)
     plain_minor = _plain_money(raw, exponents, options)
     if plain_minor is not None:
         return plain_minor

@@ -10,7 +10,10 @@ from collections.abc import Mapping
 
 import pandas as pd
 
-_SUMMARY_START = re.compile(r"^\s*(total|totals|gesamt|summe|©|\(c\)|copyright)", re.IGNORECASE)
+# "Total: Account" (Google), "Total of 14 results" (TikTok), "Grand total" (pivoted sheets).
+_SUMMARY_START = re.compile(
+    r"^\s*(total|totals|grand total|gesamt|summe|©|\(c\)|copyright)", re.IGNORECASE
+)
 
 
 def _strip(values: pd.Series) -> pd.Series:

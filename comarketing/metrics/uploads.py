@@ -19,7 +19,7 @@ from comarketing import audit
 from comarketing.context import Actor
 from comarketing.errors import TooLarge, ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import columns, reading
+from comarketing.metrics import columns, micros, reading
 from comarketing.metrics.models import ColumnMapping, ImportSource, ImportStatus, MetricImport
 from comarketing.metrics.placements import writable_placements
 from comarketing.policy import Action, authorize
@@ -116,6 +116,7 @@ def _initial_settings(actor: Actor, path: Path, layout: reading.Layout) -> dict[
     if saved is not None:
         settings = dict(saved.mapping)
         settings["layout"] = layout.as_dict()
+        settings["units"] = micros.units_for(layout.headers)
         settings["mapping_source"] = "saved"
         settings["mapping_saved_at"] = saved.updated_at.date().isoformat()
         return settings
@@ -126,6 +127,7 @@ def _initial_settings(actor: Actor, path: Path, layout: reading.Layout) -> dict[
     return {
         "layout": layout.as_dict(),
         "mapping": mapping,
+        "units": micros.units_for(layout.headers),  # per column: "micro" = millionths
         "date_order": reading.guess_date_order(day_values),
         "decimal": reading.guess_decimal(pd.concat(money)) if money else ".",
         "placement_id": None,
