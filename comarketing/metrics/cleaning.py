@@ -16,7 +16,7 @@ import pandas as pd
 
 from comarketing.metrics.cells import Errors, Options, PlacementInfo, strip
 from comarketing.metrics.columns import COUNT_COLUMNS, MONEY_COLUMNS
-from comarketing.metrics.dates import parse_days
+from comarketing.metrics.dates import parse_days, refuse_future
 from comarketing.metrics.matching import resolve_placements
 from comarketing.metrics.numbers import parse_counts, parse_money
 from comarketing.metrics.summary_rows import summary_rows
@@ -52,6 +52,7 @@ def clean_chunk(frame: pd.DataFrame, rows: pd.Series, options: Options) -> Clean
     currency = placements.attribute("currency", "")
     errors.currency = currency
     days = parse_days(cells.of("day"), options, errors)
+    days = refuse_future(days, cells.of("day"), options.latest_day, errors)
 
     out = pd.DataFrame({"row": rows, "placement_id": placements.ids})
     out["campaign_id"] = placements.attribute("campaign_id", -1).astype("int64")

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import numpy as np
 import pandas as pd
+from flask import current_app, has_app_context
 
+from comarketing.budgets.posting import latest_money_date
 from comarketing.metrics.cells import Errors, Options, plain_cells, strip
 
 DATE_ORDERS = {
@@ -89,3 +93,32 @@ def parse_days(raw: pd.Series, options: Options, errors: Errors) -> pd.Series:
     expected = DATE_ORDERS.get(options.date_order, options.date_order)
     errors.add(~empty & parsed.isna(), "day", text, f"is not a date (expected {expected})")
     return parsed
+
+
+def latest_day() -> date:
+    """The last day that has begun anywhere on Earth (today in UTC+14, the latest time zone):
+    results for a later day cannot exist yet. Tests pin it with ``METRICS_LATEST_DAY``."""
+    if has_app_context() and current_app.testing:
+        pinned = current_app.config.get("METRICS_LATEST_DAY")
+        if pinned is not None:
+            return date.fromisoformat(str(pinned))
+    return latest_money_date()
+
+
+def refuse_future(
+    days: pd.Series, raw: pd.Series, latest: date | None, errors: Errors
+) -> pd.Series:
+    """A day after ``latest`` is a row error; returns the days with those taken out, so the
+    same cell is not also blamed for the placement's dates or a repeat."""
+    if latest is None:
+        return days
+    future = days.notna() & (days > pd.Timestamp(latest))
+    if not future.any():
+        return days
+    errors.add(
+        future,
+        "day",
+        strip(raw),
+        f"is in the future: no day after {latest.isoformat()} has begun anywhere yet",
+    )
+    return days.mask(future)

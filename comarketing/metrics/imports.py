@@ -53,6 +53,7 @@ def options_from_settings(
         placement_id=settings.get("placement_id"),
         header_currency=header_currency,
         period_end=columns.period_end_column(layout.headers, mapping),
+        latest_day=dates.latest_day(),
     )
     if options.placement_id is not None:
         options.mapping.pop("placement", None)
