@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import imports as metric_imports
 from comarketing.metrics import choices, runs, uploads
+from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.models import DailyMetric
 from tests import campaign_helpers as ch
 from tests.fixtures.ad_exports.expected import EXPECTED, FOLDER
