@@ -38,6 +38,9 @@ class Options:
     period_end: int | None = None  # column of the period's last day ("Reporting ends")
     strict: bool = False  # API: plain digits only, no symbols or separators
     units: dict[str, str] = field(default_factory=dict)  # money field -> "micro" (metrics.micros)
+    latest_day: date | None = None  # a later day is refused as in the future (None: no check)
+    # Meta "Result indicator" -> "leads" / "conversions" / "" as the user answered.
+    result_indicators: dict[str, str] = field(default_factory=dict)
 
     def column_name(self, field_name: str) -> str:
         position = self.mapping.get(field_name)

@@ -9,14 +9,15 @@ The cells themselves are read by ``numbers`` (counts, money), ``dates`` (days) a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
 
+from comarketing.metrics import results
 from comarketing.metrics.cells import Errors, Options, PlacementInfo, strip
 from comarketing.metrics.columns import COUNT_COLUMNS, MONEY_COLUMNS
-from comarketing.metrics.dates import parse_days
+from comarketing.metrics.dates import parse_days, refuse_future
 from comarketing.metrics.matching import resolve_placements
 from comarketing.metrics.numbers import parse_counts, parse_money
 from comarketing.metrics.summary_rows import summary_rows
@@ -52,11 +53,16 @@ def clean_chunk(frame: pd.DataFrame, rows: pd.Series, options: Options) -> Clean
     currency = placements.attribute("currency", "")
     errors.currency = currency
     days = parse_days(cells.of("day"), options, errors)
+    days = refuse_future(days, cells.of("day"), options.latest_day, errors)
 
     out = pd.DataFrame({"row": rows, "placement_id": placements.ids})
     out["campaign_id"] = placements.attribute("campaign_id", -1).astype("int64")
     out["currency"] = currency
     out["day"] = days
+    if "results" in options.mapping:
+        cells.overrides.update(
+            results.route(cells.of("results"), cells.of("result_indicator"), options, errors)
+        )
     for name in COUNT_COLUMNS:
         out[name] = parse_counts(cells.of(name), name, options, errors)
     for name in MONEY_COLUMNS:
@@ -86,11 +92,14 @@ class _Cells:
     frame: pd.DataFrame
     options: Options
     empty: pd.Series
+    overrides: dict[str, pd.Series] = field(default_factory=dict)  # e.g. leads from Results
 
     def at(self, position: int) -> pd.Series:
         return self.frame[position] if position in self.frame.columns else self.empty
 
     def of(self, field_name: str) -> pd.Series:
+        if field_name in self.overrides:
+            return self.overrides[field_name]
         position = self.options.mapping.get(field_name)
         return self.frame[position] if position is not None else self.empty
 

@@ -25,6 +25,9 @@ FIELDS = {
     "revenue": "Revenue",
     "cost": "Cost",
     "currency": "Currency",
+    # Meta: one count whose meaning each row's indicator names (see metrics/results.py).
+    "results": "Results (by result indicator)",
+    "result_indicator": "Result indicator",
 }
 FIELD_LABELS = FIELDS
 COUNT_COLUMNS = ("impressions", "reach", "clicks", "leads", "conversions")
@@ -124,6 +127,8 @@ ALIASES: dict[str, tuple[str, ...]] = {
         "kosten",
     ),
     "currency": ("currency", "currency code", "wahrung", "währung"),
+    "results": ("results",),
+    "result_indicator": ("result indicator",),
 }
 
 _LOOKUP = {alias: field for field, names in ALIASES.items() for alias in names}
@@ -176,6 +181,8 @@ def auto_mapping(headers: list[str]) -> list[str]:
         field = field_for(name)
         if field and (field not in best or _rank(name) < _rank(headers[best[field]])):
             best[field] = position
+    if "results" in best and "result_indicator" not in best:
+        del best["results"]  # a count without its meaning is not read (it stays Ignore)
     mapping = [""] * len(headers)
     for field, position in best.items():
         mapping[position] = field

@@ -16,7 +16,7 @@ from comarketing.budgets import imported_costs
 from comarketing.context import Actor
 from comarketing.errors import Forbidden, ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import cleaning, columns, rollup
+from comarketing.metrics import cleaning, columns, dates, rollup
 from comarketing.metrics.cells import Options
 from comarketing.metrics.models import (
     VALUE_FIELDS,
@@ -80,6 +80,7 @@ def upsert_days(
         date_order="iso",
         placement_id=placement_id,
         strict=strict,
+        latest_day=dates.latest_day(),
     )
     cleaned = cleaning.clean_chunk(frame, pd.Series(range(len(days))), options)
     if cleaned.errors:

@@ -23,7 +23,11 @@ class SettingsForm(FlaskForm):
     """Per-column selects are named ``column-<position>`` and read by the view."""
 
     date_order = SelectField(
-        "Dates are written as", choices=[SelectChoice(k, v) for k, v in DATE_ORDERS.items()]
+        "Dates are written as",
+        choices=[
+            SelectChoice("", "Not chosen yet"),
+            *(SelectChoice(k, v) for k, v in DATE_ORDERS.items()),
+        ],
     )
     decimal = SelectField(
         "Numbers are written as", choices=[SelectChoice(k, v) for k, v in DECIMAL_MARKS.items()]

@@ -15,7 +15,7 @@ from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import cleaning, columns, dates, micros, numbers, reading
+from comarketing.metrics import choices, cleaning, columns, dates, micros, numbers, reading
 from comarketing.metrics.cells import Options, PlacementInfo
 from comarketing.metrics.history import get_import
 from comarketing.metrics.models import ColumnMapping, ImportStatus, MetricImport
@@ -49,7 +49,7 @@ def options_from_settings(
         headers=layout.headers,
         # Reading a preview needs no write permission; confirming and changing it do.
         placements=owned_placements(actor.organization_id),
-        date_order=settings.get("date_order", "iso"),
+        date_order=settings.get("date_order") or "iso",  # None: asked, import blocked
         decimal=settings.get("decimal", "."),
         placement_id=settings.get("placement_id"),
         header_currency=header_currency,
@@ -59,6 +59,8 @@ def options_from_settings(
             for name, i in positions.items()
             if name in columns.MONEY_COLUMNS and column_units[i]
         },
+        latest_day=dates.latest_day(),
+        result_indicators=choices.cleaning_answers(settings),
     )
     if options.placement_id is not None:
         options.mapping.pop("placement", None)
@@ -98,6 +100,12 @@ class Preview:
     encoding_fallback: bool = False
     encoding_sample: reading.EncodingSample | None = None
     units: list[str] = field(default_factory=list)  # each column's unit ("micro" or "")
+    # The file cannot tell whether its dates are day or month first: the user must choose
+    # (an unresolved choice: ``problems`` says so and the import cannot be confirmed).
+    date_order_needed: bool = False
+    date_order_samples: list[dates.DateOrderSample] = field(default_factory=list)
+    # Meta "Result indicator" values we do not know -> the user's answer (None: still open).
+    result_indicators: dict[str, str | None] = field(default_factory=dict)
 
     @property
     def encoding_label(self) -> str:
@@ -143,10 +151,11 @@ def preview(actor: Actor, import_id: int) -> Preview:
         if not raw_rows and not problems:
             problems.append("The file has a header but no rows below it.")
     mapping = settings["mapping"]
+    from_results = ("leads", "conversions") if "results" in mapping else ()
     missing = [
         columns.FIELD_LABELS[f]
         for f in (*columns.COUNT_COLUMNS, *columns.MONEY_COLUMNS)
-        if f not in mapping
+        if f not in mapping and f not in from_results
     ]
     return Preview(
         metric_import=metric_import,
@@ -167,6 +176,11 @@ def preview(actor: Actor, import_id: int) -> Preview:
         and layout.encoding == reading.FALLBACK_ENCODING,
         encoding_sample=sample,
         units=column_units_of(settings),
+        date_order_needed=choices.date_order_needed(settings),
+        date_order_samples=dates.samples(settings.get("date_order_samples") or []),
+        result_indicators=dict(settings.get("result_indicators") or {})
+        if "results" in mapping
+        else {},
     )
 
 
@@ -179,8 +193,9 @@ def settings_problems(settings: dict[str, Any], options: Options) -> list[str]:
         problems.append(
             "Choose the column that names the placement, or one placement for the whole file."
         )
-    if not any(f in mapping for f in (*columns.COUNT_COLUMNS, *columns.MONEY_COLUMNS)):
+    if not any(f in mapping for f in (*columns.COUNT_COLUMNS, *columns.MONEY_COLUMNS, "results")):
         problems.append("Map at least one figure (impressions, clicks, cost ...).")
+    problems.extend(choices.unresolved(settings))
     return problems
 
 
@@ -214,7 +229,7 @@ def change_settings(
     import_id: int,
     *,
     mapping: list[str],
-    date_order: str,
+    date_order: str | None,
     decimal: str,
     placement_id: int | None,
 ) -> MetricImport:
@@ -231,13 +246,17 @@ def change_settings(
                 f"{columns.FIELD_LABELS[name]} is mapped to two columns; keep one.",
                 field="mapping",
             )
-    if date_order not in dates.DATE_ORDERS:
+    if date_order is not None and date_order not in dates.DATE_ORDERS:
         raise ValidationFailed("Choose how dates are written.", field="date_order")
     if decimal not in numbers.DECIMAL_MARKS:
         raise ValidationFailed("Choose the decimal mark.", field="decimal")
     if placement_id is not None and placement_id not in writable_placements(actor, [placement_id]):
         raise ValidationFailed("Choose one of your placements.", field="placement_id")
     settings = dict(metric_import.settings)
+    if date_order is None:  # not chosen (yet): an open question stays open
+        date_order = settings.get("date_order")
+    elif date_order != settings.get("date_order"):
+        settings.update(date_order_basis="chosen", date_order_samples=[])
     settings.update(
         mapping=mapping,
         date_order=date_order,
@@ -284,9 +303,8 @@ def confirm(
 def _remember_mapping(actor: Actor, settings: dict[str, Any]) -> None:
     layout = reading.Layout.from_dict(settings["layout"])
     signature = layout_signature(layout)
-    remembered = {
-        key: settings.get(key) for key in ("mapping", "date_order", "decimal", "placement_id")
-    }
+    remembered = {key: settings.get(key) for key in ("mapping", "decimal", "placement_id")}
+    remembered.update(choices.remembered_choices(settings))
     saved = db.session.scalar(
         sa.select(ColumnMapping).where(
             ColumnMapping.organization_id == actor.organization_id,

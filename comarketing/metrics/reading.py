@@ -312,25 +312,8 @@ def detect_layout(path: Path) -> Layout:
 
 
 # ---------------------------------------------------------------------------------------------
-# How dates and amounts are written (guessed on the preview sample)
-
-
-def guess_date_order(values: pd.Series) -> str:
-    text = values.astype(str).str.strip()
-    text = text[text != ""]
-    if text.empty or text.str.match(r"^[0-9]{4}[-/.][0-9]{1,2}[-/.][0-9]{1,2}").all():
-        return "iso"
-    parts = text.str.extract(r"^([0-9]{1,2})[/.\-]([0-9]{1,2})[/.\-][0-9]{4}")
-    parts = parts.dropna()
-    if parts.empty:
-        return "iso"
-    first, second = parts[0].astype(int), parts[1].astype(int)
-    if (first > 12).any():
-        return "dmy"
-    if (second > 12).any():
-        return "mdy"
-    # Ambiguous (every day <= 12): dots are European, slashes American (the platforms' default).
-    return "dmy" if text.str.contains(r"^[0-9]{1,2}\.[0-9]{1,2}\.[0-9]{4}").any() else "mdy"
+# How amounts are written (guessed on the preview sample; the date order is never guessed:
+# metrics/choices.py reads it from the file or asks)
 
 
 def guess_decimal(values: pd.Series) -> str:

@@ -19,7 +19,7 @@ from comarketing import audit
 from comarketing.context import Actor
 from comarketing.errors import TooLarge, ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import columns, micros, reading
+from comarketing.metrics import choices, columns, micros, reading
 from comarketing.metrics.models import ColumnMapping, ImportSource, ImportStatus, MetricImport
 from comarketing.metrics.placements import writable_placements
 from comarketing.policy import Action, authorize
@@ -119,16 +119,18 @@ def _initial_settings(actor: Actor, path: Path, layout: reading.Layout) -> dict[
         settings["units"] = micros.units_for(layout.headers)
         settings["mapping_source"] = "saved"
         settings["mapping_saved_at"] = saved.updated_at.date().isoformat()
+        # The date order and result meanings are read from this file, the saved answers
+        # filling only what it leaves open.
+        settings.update(choices.scan(path, layout, settings["mapping"], dict(saved.mapping)))
         return settings
     mapping = columns.auto_mapping(layout.headers)
     sample = _sample(path, layout, mapping)
-    day_values = sample[mapping.index("day")] if "day" in mapping else pd.Series([], dtype=str)
     money = [sample[i] for i, f in enumerate(mapping) if f in columns.MONEY_COLUMNS]
     return {
         "layout": layout.as_dict(),
         "mapping": mapping,
         "units": micros.units_for(layout.headers),  # per column: "micro" = millionths
-        "date_order": reading.guess_date_order(day_values),
+        **choices.scan(path, layout, mapping, {}),
         "decimal": reading.guess_decimal(pd.concat(money)) if money else ".",
         "placement_id": None,
         "mapping_source": "detected",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import date, timedelta
 from typing import Any
 
@@ -24,7 +25,17 @@ from wtforms import SelectChoice
 
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.errors import DomainError
-from comarketing.metrics import columns, entry, exports, history, jobs, placements, uploads
+from comarketing.metrics import (
+    choices,
+    columns,
+    entry,
+    exports,
+    history,
+    jobs,
+    placements,
+    results,
+    uploads,
+)
 from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.dates import DATE_ORDERS
 from comarketing.metrics.forms import ConfirmImportForm, GridForm, SettingsForm, UploadForm
@@ -270,7 +281,7 @@ def imports() -> ResponseReturnValue:
 def _settings_form(preview: metric_imports.Preview) -> SettingsForm:
     settings = preview.metric_import.settings
     form = SettingsForm(
-        date_order=settings.get("date_order", "iso"),
+        date_order=settings.get("date_order", "iso") or "",
         decimal=settings.get("decimal", "."),
         placement_id=str(settings.get("placement_id") or ""),
     )
@@ -297,6 +308,7 @@ def show_import(import_id: int) -> ResponseReturnValue:
                 action_form=ConfirmForm(),
                 fields=columns.FIELD_LABELS,
                 date_orders=DATE_ORDERS,
+                result_answers=results.ANSWERS,
                 may_write=can(actor.user, Action.WRITE_METRICS),
             )
     except DomainError as exc:
@@ -340,9 +352,36 @@ def import_settings(import_id: int) -> ResponseReturnValue:
             actor,
             import_id,
             mapping=mapping,
-            date_order=form.date_order.data or "iso",
+            date_order=form.date_order.data or None,
             decimal=form.decimal.data or ".",
             placement_id=int(placement) if placement.isdigit() else None,
+        )
+    except DomainError as exc:
+        if exc.status_code in (403, 404, 409):
+            abort_for(exc)
+        flash(exc.message, "danger")
+    return redirect(url_for("metrics.show_import", import_id=import_id))
+
+
+@bp.route("/metrics/imports/<int:import_id>/choices", methods=["POST"])
+@login_required
+def import_choices(import_id: int) -> ResponseReturnValue:
+    """The preview's questions: the date order, what unknown result indicators count."""
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    given = request.form.get("indicators", "")
+    count = min(int(given), 200) if re.fullmatch("[0-9]{1,4}", given) else 0
+    indicators = {
+        request.form.get(f"indicator-{i}", ""): request.form.get(f"meaning-{i}", "")
+        for i in range(count)
+        if f"meaning-{i}" in request.form
+    }
+    try:
+        choices.choose(
+            current_actor(),
+            import_id,
+            date_order=request.form.get("date_order") or None,
+            indicators=indicators,
         )
     except DomainError as exc:
         if exc.status_code in (403, 404, 409):

@@ -13,8 +13,8 @@ import sqlalchemy as sa
 
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
+from comarketing.metrics import choices, runs, uploads
 from comarketing.metrics import imports as metric_imports
-from comarketing.metrics import runs, uploads
 from comarketing.metrics.models import DailyMetric
 from tests import campaign_helpers as ch
 from tests.fixtures.ad_exports.expected import EXPECTED, FOLDER
@@ -69,6 +69,17 @@ def _stored(app, ids: dict[str, int]) -> list[dict]:
         )
 
 
+_NUMERIC_ORDERS = {"%m/%d/%Y": "mdy", "%d/%m/%Y": "dmy", "%d.%m.%Y": "dmy"}
+
+
+def _asked_order(spec: dict) -> str | None:
+    """The order the preview must ask for: numeric dates whose days are all 12 or below."""
+    order = _NUMERIC_ORDERS.get(spec["day_format"])
+    if order is None or any(int(row["day"][8:]) > 12 for row in spec["rows"]):
+        return None
+    return order
+
+
 @pytest.mark.parametrize("name", PLATFORM_FILES)
 def test_platform_exports_map_themselves_and_store_the_expected_rows(app, spring, name):
     email, ids = spring
@@ -83,6 +94,12 @@ def test_platform_exports_map_themselves_and_store_the_expected_rows(app, spring
         }
         assert mapping == spec["mapping"]
         assert preview.layout.header_row + 1 == spec["header_line"]
+        asked = _asked_order(spec)
+        assert preview.date_order_needed == (asked is not None)
+        if asked is not None:  # every day <= 12: the file cannot tell, the user answers
+            assert len(preview.date_order_samples) == 2
+            choices.choose(actor(email), import_id, date_order=asked)
+            preview = metric_imports.preview(actor(email), import_id)
         assert preview.problems == []
         assert preview.errors == []
         assert preview.skipped_rows == spec["skipped_lines"]

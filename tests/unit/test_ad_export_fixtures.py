@@ -79,6 +79,10 @@ def stored_rows(name: str, lines: list[list[Any]]) -> list[dict[str, Any]]:
         for field in COUNTS:
             cell = cells[where[field]] if field in where else None
             row[field] = whole(amount(cell, spec["decimal"])) if field in where else None
+        if "results" in where:  # Meta: Results count as the row's Result indicator says
+            meaning = spec.get("result_meanings", {}).get(cells[where["result_indicator"]])
+            if meaning and meaning not in where:  # the file's own column would win
+                row[meaning] = whole(amount(cells[where["results"]], spec["decimal"]))
         for field in ("revenue", "cost"):
             cell = cells[where[field]] if field in where else None
             minor = whole(amount(cell, spec["decimal"]) * 100) if field in where else None
