@@ -37,6 +37,8 @@ class Options:
     header_currency: dict[str, str] = field(default_factory=dict)  # field -> "EUR"
     period_end: int | None = None  # column of the period's last day ("Reporting ends")
     strict: bool = False  # API: plain digits only, no symbols or separators
+    # Platform names remembered for the placements: folded name -> (placement id, name).
+    names: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def column_name(self, field_name: str) -> str:
         position = self.mapping.get(field_name)

@@ -23,11 +23,19 @@ from flask_login import login_required
 from wtforms import SelectChoice
 
 from comarketing.accounts.forms import ConfirmForm
+from comarketing.campaigns import platform_names
 from comarketing.errors import DomainError
 from comarketing.metrics import columns, entry, exports, history, jobs, placements, uploads
 from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.dates import DATE_ORDERS
-from comarketing.metrics.forms import ConfirmImportForm, GridForm, SettingsForm, UploadForm
+from comarketing.metrics.forms import (
+    ConfirmImportForm,
+    GridForm,
+    PlatformNameForm,
+    RememberNameForm,
+    SettingsForm,
+    UploadForm,
+)
 from comarketing.metrics.models import ImportSource, ImportStatus
 from comarketing.money import format_money, to_decimal_string
 from comarketing.policy import Action, can
@@ -157,6 +165,9 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
         grid_error=grid_error,
         previous=previous if previous >= first.replace(day=1) else None,
         following=following if following <= last else None,
+        platform_names=platform_names.names_of([placement_id]).get(placement_id, []),
+        name_form=PlatformNameForm(),
+        action_form=ConfirmForm(),
     ), status
 
 
@@ -244,17 +255,26 @@ def imports() -> ResponseReturnValue:
     actor = current_actor()
     form = UploadForm()
     may_write = can(actor.user, Action.WRITE_METRICS)
+    form.campaign_id.choices = [
+        SelectChoice(c.id, f"{c.name} ({c.start_date} to {c.end_date})")
+        for c in (placements.upload_campaigns(actor) if may_write else [])
+    ]
+    if request.method == "GET" and request.args.get("campaign_id", "").isdigit():
+        form.campaign_id.data = int(request.args["campaign_id"][:12])
     if request.method == "POST":
         if not may_write:
             abort(403)
         if form.validate_on_submit():
             upload = form.file.data
             try:
-                metric_import = uploads.upload(actor, upload.stream, upload.filename)
+                metric_import = uploads.upload(
+                    actor, upload.stream, upload.filename, campaign_id=form.campaign_id.data
+                )
             except DomainError as exc:
                 if exc.status_code in (403, 404, 413):
                     abort_for(exc)
-                form.file.errors = [exc.message]
+                wrong = form.campaign_id if exc.field == "campaign_id" else form.file
+                wrong.errors = [exc.message]
             else:
                 return redirect(url_for("metrics.show_import", import_id=metric_import.id))
     status = 422 if form.errors else 200
@@ -281,6 +301,15 @@ def _settings_form(preview: metric_imports.Preview) -> SettingsForm:
     return form
 
 
+def _remember_form(preview: metric_imports.Preview) -> RememberNameForm:
+    form = RememberNameForm()
+    form.placement_id.choices = [
+        SelectChoice(str(info.id), f"{info.name} (#{info.id})")
+        for info in preview.placements.values()
+    ]
+    return form
+
+
 @bp.route("/metrics/imports/<int:import_id>")
 @login_required
 def show_import(import_id: int) -> ResponseReturnValue:
@@ -298,6 +327,7 @@ def show_import(import_id: int) -> ResponseReturnValue:
                 fields=columns.FIELD_LABELS,
                 date_orders=DATE_ORDERS,
                 may_write=can(actor.user, Action.WRITE_METRICS),
+                name_form=_remember_form(preview),
             )
     except DomainError as exc:
         abort_for(exc)

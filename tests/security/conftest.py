@@ -537,7 +537,10 @@ def _build_metrics(world: factories.World, ids: dict[str, Any]) -> dict[str, Any
             "date,placement_id,impressions,clicks,cost,note\n"
             f"{first_day(placement).isoformat()},{placement},900,20,4.50,Results{mark}\n"
         )
-        upload = uploads.upload(pm, io.BytesIO(content.encode()), f"results{mark}.csv")
+        campaign_id = db.session.get(Placement, placement).campaign_id  # type: ignore[union-attr]
+        upload = uploads.upload(
+            pm, io.BytesIO(content.encode()), f"results{mark}.csv", campaign_id=campaign_id
+        )
         out[f"{key}_file_import"] = upload.id
     a_pm = actor_for(world.a.email("partner_manager"))
     b_pm = actor_for(world.b.email("partner_manager"))
