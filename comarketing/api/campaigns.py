@@ -9,8 +9,8 @@ from typing import Any
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
 from comarketing.api.blueprint import ERRORS, bp
-from comarketing.campaigns import listing
-from comarketing.campaigns.models import Campaign, Placement
+from comarketing.campaigns import listing, platform_names
+from comarketing.campaigns.models import Campaign, Placement, PlacementName
 
 
 def _campaign_summary(campaign: Campaign, partners: list[str]) -> dict[str, Any]:
@@ -27,7 +27,12 @@ def _campaign_summary(campaign: Campaign, partners: list[str]) -> dict[str, Any]
     }
 
 
-def _placement(placement: Placement, currency: str, names: dict[int, str]) -> dict[str, Any]:
+def _placement(
+    placement: Placement,
+    currency: str,
+    names: dict[int, str],
+    platform: dict[int, list[PlacementName]],
+) -> dict[str, Any]:
     owner = placement.owner_organization_id
     return {
         "id": placement.id,
@@ -40,6 +45,10 @@ def _placement(placement: Placement, currency: str, names: dict[int, str]) -> di
         "end_date": placement.end_date,
         "planned_cost": schemas.money(placement.planned_cost_minor, currency),
         "audience_size": placement.audience_size,
+        "platform_names": [
+            {"id": n.id, "platform": n.platform, "name": n.name}
+            for n in platform.get(placement.id, [])
+        ],
     }
 
 
@@ -117,6 +126,7 @@ def list_placements(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
     """
     view = listing.get_campaign(current_actor(), campaign_id)
     names = view.party_names
+    platform = platform_names.names_of(p.id for p in view.placements)
     return {
-        "items": [_placement(p, view.campaign.currency, names) for p in view.placements],
+        "items": [_placement(p, view.campaign.currency, names, platform) for p in view.placements],
     }

@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
+from wtforms.validators import InputRequired
 
 from comarketing.metrics.dates import DATE_ORDERS
 from comarketing.metrics.numbers import DECIMAL_MARKS
@@ -14,7 +15,9 @@ class UploadForm(FlaskForm):
     # Choices: the campaigns the company owns placements in (set by the view).
     campaign_id = SelectField(
         "Campaign",
-        coerce=int,
+        coerce=str,
+        validate_choice=False,  # the service decides: another company's campaign is NotFound
+        validators=[InputRequired("Choose the campaign these results are for.")],
         description="The file's rows are matched to this campaign's placements only.",
     )
     file = FileField(

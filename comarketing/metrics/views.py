@@ -256,19 +256,20 @@ def imports() -> ResponseReturnValue:
     form = UploadForm()
     may_write = can(actor.user, Action.WRITE_METRICS)
     form.campaign_id.choices = [
-        SelectChoice(c.id, f"{c.name} ({c.start_date} to {c.end_date})")
+        SelectChoice(str(c.id), f"{c.name} ({c.start_date} to {c.end_date})")
         for c in (placements.upload_campaigns(actor) if may_write else [])
     ]
     if request.method == "GET" and request.args.get("campaign_id", "").isdigit():
-        form.campaign_id.data = int(request.args["campaign_id"][:12])
+        form.campaign_id.data = request.args["campaign_id"][:12]
     if request.method == "POST":
         if not may_write:
             abort(403)
-        if form.validate_on_submit():
+        chosen = _chosen_campaign(form) if form.validate_on_submit() else None
+        if chosen is not None:
             upload = form.file.data
             try:
                 metric_import = uploads.upload(
-                    actor, upload.stream, upload.filename, campaign_id=form.campaign_id.data
+                    actor, upload.stream, upload.filename, campaign_id=chosen
                 )
             except DomainError as exc:
                 if exc.status_code in (403, 404, 413):
@@ -285,6 +286,16 @@ def imports() -> ResponseReturnValue:
         history=history.history(actor),
         action_form=ConfirmForm(),
     ), status
+
+
+def _chosen_campaign(form: UploadForm) -> int | None:
+    """The campaign id typed in the form (any id: the service answers 404 for one that is not
+    the company's); None, with the field's message, when it is no id at all."""
+    value = form.campaign_id.data or ""
+    if value.isdigit() and len(value) <= 12:
+        return int(value)
+    form.campaign_id.errors = ["Choose one of the campaigns listed."]
+    return None
 
 
 def _settings_form(preview: metric_imports.Preview) -> SettingsForm:

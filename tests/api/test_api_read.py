@@ -241,6 +241,7 @@ def test_placements_of_a_campaign(world, scene, api_as):
         "end_date": "2027-05-31",
         "planned_cost": {"amount": "123.45", "currency": "EUR", "minor": 12_345},
         "audience_size": None,
+        "platform_names": [],
     }
 
 
