@@ -14,8 +14,12 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from comarketing.campaigns.access import audit_for_parties, get_visible_campaign
-from comarketing.campaigns.models import Placement, PlacementName
+from comarketing.campaigns.access import (
+    audit_for_parties,
+    get_visible_campaign,
+    visible_campaigns,
+)
+from comarketing.campaigns.models import Campaign, Placement, PlacementName
 from comarketing.context import Actor
 from comarketing.errors import Forbidden, NotFound, ValidationFailed
 from comarketing.extensions import db
@@ -92,6 +96,22 @@ def campaign_names(campaign_ids: Iterable[int]) -> dict[int, dict[str, tuple[int
     return found
 
 
+def campaign_of(actor: Actor, placement_id: int) -> int:
+    """The campaign of a placement the actor's company sees (others: NotFound)."""
+    authorize(actor.user, Action.VIEW_CAMPAIGNS)
+    campaign_id = db.session.scalar(
+        sa.select(Placement.campaign_id).where(
+            Placement.id == placement_id,
+            Placement.campaign_id.in_(
+                visible_campaigns(actor.organization_id).with_only_columns(Campaign.id)
+            ),
+        )
+    )
+    if campaign_id is None:
+        raise NotFound()
+    return campaign_id
+
+
 def _own_placement(actor: Actor, campaign_id: int, placement_id: int) -> Placement:
     """The actor's company's placement (another party's: Forbidden; not visible: NotFound)."""
     authorize(actor.user, Action.WRITE_METRICS)
@@ -118,6 +138,8 @@ def add_name(
     name = _clean(name, "name", MAX_NAME, required=True)
     platform = _clean(platform, "platform", MAX_PLATFORM, required=False)
     folded = fold_name(name)
+    if len(folded) > 2 * MAX_NAME:  # NFKC spells a few characters out at length ("ﷺ")
+        raise ValidationFailed("Spelled out, the name is too long; shorten it.", field="name")
     _check_free(placement, name, folded)
     count = db.session.scalar(
         sa.select(sa.func.count()).where(PlacementName.placement_id == placement.id)
@@ -172,7 +194,8 @@ def _check_free(placement: Placement, name: str, folded: str) -> None:
 
 
 @transactional
-def remove_name(actor: Actor, campaign_id: int, placement_id: int, name_id: int) -> None:
+def remove_name(actor: Actor, campaign_id: int, placement_id: int, name_id: int) -> PlacementName:
+    """Forget a platform name; the row removed (detached) is returned."""
     placement = _own_placement(actor, campaign_id, placement_id)
     row = db.session.scalar(
         sa.select(PlacementName).where(
@@ -184,3 +207,4 @@ def remove_name(actor: Actor, campaign_id: int, placement_id: int, name_id: int)
     audit_for_parties("placement.name_removed", actor, placement.campaign_id, row)
     db.session.delete(row)
     db.session.commit()
+    return row
