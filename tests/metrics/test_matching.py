@@ -453,3 +453,45 @@ def test_the_preview_shows_where_a_name_differs_only_by_form_or_spaces(
     unmatched = re.search(r'data-testid="unmatched-names">(.*?)</table>', page, re.S)
     assert unmatched is not None
     assert "⟨U+200B⟩" in unmatched.group(1) and "U+200B ZERO WIDTH SPACE" in unmatched.group(1)
+
+
+def test_a_whole_file_placement_remembered_for_another_campaign_is_not_carried_over(
+    app, world, months
+):
+    email = world.a.email(PM)
+    content = "date,impressions,clicks\n2026-04-02,10,1\n"
+    with app.app_context():
+        who = actor(email)
+        first = uploads.upload(who, io.BytesIO(content.encode()), "r.csv", campaign_id=months.april)
+        settings = first.settings
+        metric_imports.change_settings(
+            who,
+            first.id,
+            mapping=settings["mapping"],
+            date_order="iso",
+            decimal=".",
+            placement_id=months.april_social,
+        )
+        metric_imports.confirm(who, first.id, post_costs=False)
+        # The same layout again, for April: the whole-file placement is remembered.
+        later = content.encode() + b"2026-04-03,5,1\n"
+        again = uploads.upload(who, io.BytesIO(later), "r.csv", campaign_id=months.april)
+        assert again.settings["placement_id"] == months.april_social
+        # For March it would be a placement of another campaign: not carried over.
+        march = uploads.upload(
+            who,
+            io.BytesIO(b"date,impressions,clicks\n2026-03-02,5,1\n"),
+            "r.csv",
+            campaign_id=months.march,
+        )
+        assert march.settings["placement_id"] is None
+        with pytest.raises(ValidationFailed, match="Choose one of your placements"):
+            metric_imports.change_settings(
+                who,
+                march.id,
+                mapping=settings["mapping"],
+                date_order="iso",
+                decimal=".",
+                placement_id=months.april_social,
+            )
+        db.session.remove()
