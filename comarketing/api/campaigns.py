@@ -6,11 +6,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from apiflask import Schema
+from apiflask.fields import String
+from apiflask.validators import Length, Range
+
 from comarketing.api import schemas
-from comarketing.api.auth import auth, current_actor
+from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
-from comarketing.campaigns import listing
-from comarketing.campaigns.models import Campaign, Placement
+from comarketing.api.idempotency import idempotent
+from comarketing.campaigns import listing, platform_names
+from comarketing.campaigns.models import Campaign, Placement, PlacementName
 
 
 def _campaign_summary(campaign: Campaign, partners: list[str]) -> dict[str, Any]:
@@ -27,7 +32,12 @@ def _campaign_summary(campaign: Campaign, partners: list[str]) -> dict[str, Any]
     }
 
 
-def _placement(placement: Placement, currency: str, names: dict[int, str]) -> dict[str, Any]:
+def _placement(
+    placement: Placement,
+    currency: str,
+    names: dict[int, str],
+    platform: dict[int, list[PlacementName]],
+) -> dict[str, Any]:
     owner = placement.owner_organization_id
     return {
         "id": placement.id,
@@ -40,6 +50,10 @@ def _placement(placement: Placement, currency: str, names: dict[int, str]) -> di
         "end_date": placement.end_date,
         "planned_cost": schemas.money(placement.planned_cost_minor, currency),
         "audience_size": placement.audience_size,
+        "platform_names": [
+            {"id": n.id, "platform": n.platform, "name": n.name}
+            for n in platform.get(placement.id, [])
+        ],
     }
 
 
@@ -117,6 +131,68 @@ def list_placements(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
     """
     view = listing.get_campaign(current_actor(), campaign_id)
     names = view.party_names
+    platform = platform_names.names_of(p.id for p in view.placements)
     return {
-        "items": [_placement(p, view.campaign.currency, names) for p in view.placements],
+        "items": [_placement(p, view.campaign.currency, names, platform) for p in view.placements],
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# A placement's platform names
+
+
+class PlatformNameIn(Schema):
+    name = String(
+        required=True,
+        validate=Length(min=1, max=platform_names.MAX_NAME),
+        metadata={"description": "The name or id as the platform shows it in its exports."},
+    )
+    platform = String(
+        load_default="",
+        validate=Length(max=platform_names.MAX_PLATFORM),
+        metadata={"description": "Which platform (optional), e.g. Meta."},
+    )
+
+
+class PlatformNamePath(schemas.PlacementPath):
+    name_id = schemas.QueryInteger(required=True, validate=Range(min=1, max=schemas.MAX_ID))
+
+
+@bp.post("/placements/<int:placement_id>/names")
+@bp.auth_required(auth)
+@require_write
+@idempotent
+@bp.input(schemas.PlacementPath, location="path", arg_name="path")
+@bp.input(PlatformNameIn, location="json", arg_name="body")
+@bp.output(schemas.PlatformName, status_code=201)
+@bp.doc(operation_id="addPlacementName", responses=sorted({*ERRORS, 415}))
+def add_placement_name(placement_id: int, path: dict[str, int], body: dict[str, str]) -> Any:
+    """Remember a platform name of a placement
+
+    Rows of results files for the placement's campaign that carry this name or id find the
+    placement (compared after Unicode NFKC, case folding and collapsing spaces). Refused (422,
+    `name`) when it already finds a placement of the campaign or is a placement's own name.
+    The placement's owning company only (partner managers and admins, write token).
+    """
+    actor = current_actor()
+    campaign_id = platform_names.campaign_of(actor, placement_id)
+    row = platform_names.add_name(actor, campaign_id, placement_id, body["name"], body["platform"])
+    return {"id": row.id, "platform": row.platform, "name": row.name}, 201
+
+
+@bp.delete("/placements/<int:placement_id>/names/<int:name_id>")
+@bp.auth_required(auth)
+@require_write
+@bp.input(PlatformNamePath, location="path", arg_name="path")
+@bp.output(schemas.PlatformName)
+@bp.doc(operation_id="removePlacementName", responses=ERRORS)
+def remove_placement_name(placement_id: int, name_id: int, path: dict[str, int]) -> Any:
+    """Forget a platform name of a placement
+
+    Rows carrying it no longer find the placement; the answer is the name removed. The
+    placement's owning company only.
+    """
+    actor = current_actor()
+    campaign_id = platform_names.campaign_of(actor, placement_id)
+    row = platform_names.remove_name(actor, campaign_id, placement_id, name_id)
+    return {"id": row.id, "platform": row.platform, "name": row.name}

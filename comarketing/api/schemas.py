@@ -226,6 +226,12 @@ class CampaignDetail(Schema):
     created_at = DateTime(required=True)
 
 
+class PlatformName(Schema):
+    id = Integer(strict=True, required=True)
+    platform = String(required=True, metadata={"description": "e.g. Meta; may be empty"})
+    name = String(required=True, metadata={"description": "as the platform shows it"})
+
+
 class Placement(Schema):
     id = Integer(strict=True, required=True)
     campaign_id = Integer(strict=True, required=True)
@@ -237,6 +243,14 @@ class Placement(Schema):
     end_date = Date(required=True)
     planned_cost = Nested(Money, required=True)
     audience_size = Integer(strict=True, required=True, allow_none=True)
+    platform_names = List(
+        Nested(PlatformName),
+        required=True,
+        metadata={
+            "description": "Names and ids the placement appears under on ad platforms: rows of "
+            "a results file carrying one of them find this placement."
+        },
+    )
 
 
 class PlacementList(Schema):

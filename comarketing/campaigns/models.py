@@ -170,3 +170,28 @@ class CalendarFeed(Model):
     token_hash: Mapped[str] = mapped_column(sa.String(64), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class PlacementName(Model):
+    """A name or id a platform shows for a placement (a Meta campaign name, a Google campaign
+    id ...): rows of a results file match these first, then the placement's own name. The
+    folded form is unique within the campaign, so a name always means one placement."""
+
+    __tablename__ = "placement_names"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    placement_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("placements.id", ondelete="CASCADE"), index=True
+    )
+    # Copied from the placement: the uniqueness below is per campaign.
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    platform: Mapped[str] = mapped_column(sa.String(40), default="")  # "Meta", optional
+    name: Mapped[str] = mapped_column(sa.String(200))  # as the user gave it
+    # NFKC, case-folded, spaces collapsed (campaigns.platform_names.fold_name).
+    folded: Mapped[str] = mapped_column(sa.String(400))
+    created_by_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("users.id", ondelete="SET NULL")
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (sa.UniqueConstraint("campaign_id", "folded"),)

@@ -41,6 +41,8 @@ class Options:
     latest_day: date | None = None  # a later day is refused as in the future (None: no check)
     # Meta "Result indicator" -> "leads" / "conversions" / "" as the user answered.
     result_indicators: dict[str, str] = field(default_factory=dict)
+    # Platform names remembered for the placements: folded name -> (placement id, name).
+    names: dict[str, tuple[int, str]] = field(default_factory=dict)
 
     def column_name(self, field_name: str) -> str:
         position = self.mapping.get(field_name)

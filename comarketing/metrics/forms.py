@@ -4,13 +4,22 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectChoice, SelectField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField
+from wtforms.validators import InputRequired
 
 from comarketing.metrics.dates import DATE_ORDERS
 from comarketing.metrics.numbers import DECIMAL_MARKS
 
 
 class UploadForm(FlaskForm):
+    # Choices: the campaigns the company owns placements in (set by the view).
+    campaign_id = SelectField(
+        "Campaign",
+        coerce=str,
+        validate_choice=False,  # the service decides: another company's campaign is NotFound
+        validators=[InputRequired("Choose the campaign these results are for.")],
+        description="The file's rows are matched to this campaign's placements only.",
+    )
     file = FileField(
         "Results file",
         validators=[FileRequired("Choose a CSV or XLSX file.")],
@@ -60,3 +69,16 @@ class GridForm(FlaskForm):
     choice as a file's and the API's (unticked by default)."""
 
     post_costs = BooleanField(POST_COSTS_LABEL, description=POST_COSTS_HELP)
+
+
+class PlatformNameForm(FlaskForm):
+    """A name or id a platform shows for a placement (placement page)."""
+
+    name = StringField("Name or id on the platform")
+    platform = StringField("Platform (optional)", description="Meta, Google Ads ...")
+
+
+class RememberNameForm(PlatformNameForm):
+    """From the preview: a name of the file, remembered on the placement the user picks."""
+
+    placement_id = SelectField("Placement", coerce=str, validate_choice=False)

@@ -11,15 +11,26 @@ from typing import Any
 import sqlalchemy as sa
 
 from comarketing.budgets import imported_costs
+from comarketing.campaigns import platform_names
+from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import choices, cleaning, columns, dates, micros, numbers, reading
+from comarketing.metrics import (
+    choices,
+    cleaning,
+    columns,
+    dates,
+    matching,
+    micros,
+    numbers,
+    reading,
+)
 from comarketing.metrics.cells import Options, PlacementInfo
 from comarketing.metrics.history import get_import
 from comarketing.metrics.models import ColumnMapping, ImportStatus, MetricImport
-from comarketing.metrics.placements import owned_placements, writable_placements
+from comarketing.metrics.placements import owned_placements
 from comarketing.metrics.uploads import layout_signature, stored_path
 from comarketing.metrics.writer import daily_costs
 from comarketing.policy import Action, authorize
@@ -31,9 +42,11 @@ PREVIEW_CHECK_ROWS = 5000
 
 
 def options_from_settings(
-    actor: Actor, settings: dict[str, Any]
+    actor: Actor, settings: dict[str, Any], *, campaign_id: int | None = None
 ) -> tuple[reading.Layout, Options, list[int]]:
-    """The file's layout, the cleaning options its settings give, and the columns to read."""
+    """The file's layout, the cleaning options its settings give, and the columns to read.
+    A file uploaded for a campaign matches that campaign's placements and their remembered
+    platform names only (``campaign_id`` None: an import from before uploads had one)."""
     layout = reading.Layout.from_dict(settings["layout"])
     mapping: list[str] = settings["mapping"]
     positions = {name: i for i, name in enumerate(mapping) if name}
@@ -48,7 +61,7 @@ def options_from_settings(
         mapping=positions,
         headers=layout.headers,
         # Reading a preview needs no write permission; confirming and changing it do.
-        placements=owned_placements(actor.organization_id),
+        placements=owned_placements(actor.organization_id, campaign_id=campaign_id),
         date_order=settings.get("date_order") or "iso",  # None: asked, import blocked
         decimal=settings.get("decimal", "."),
         placement_id=settings.get("placement_id"),
@@ -62,6 +75,8 @@ def options_from_settings(
         latest_day=dates.latest_day(),
         result_indicators=choices.cleaning_answers(settings),
     )
+    if campaign_id is not None:
+        options.names = platform_names.campaign_names([campaign_id]).get(campaign_id, {})
     if options.placement_id is not None:
         options.mapping.pop("placement", None)
     wanted = set(options.mapping.values())
@@ -95,6 +110,9 @@ class Preview:
     problems: list[str]  # settings that must change before the file can be imported
     # What loading the checked rows will do to the budget ledger, per currency.
     ledger: list[imported_costs.LedgerEffect] = field(default_factory=list)
+    # The campaign the file was uploaded for, and the placement names its rows carry.
+    campaign_name: str = ""
+    names: matching.NameReport | None = None
     # Set when the file is read with the fallback encoding (Windows-1252): the page says so
     # prominently, with a line as it will be read, before anything is stored.
     encoding_fallback: bool = False
@@ -117,9 +135,13 @@ def preview(actor: Actor, import_id: int) -> Preview:
     error in the rows checked so far (the whole file when it is small)."""
     metric_import = get_import(actor, import_id)
     settings = metric_import.settings
-    layout, options, wanted = options_from_settings(actor, settings)
+    layout, options, wanted = options_from_settings(
+        actor, settings, campaign_id=metric_import.campaign_id
+    )
     path = stored_path(metric_import.file_hash or "")
     problems = settings_problems(settings, options)
+    names = matching.NameReport(options)
+    by_name = options.placement_id is None and "placement" in options.mapping
     raw_rows: list[list[str]] = []
     stored: list[dict[str, Any]] = []
     costs: list[imported_costs.DailyCost] = []
@@ -136,6 +158,9 @@ def preview(actor: Actor, import_id: int) -> Preview:
             if not problems:
                 for chunk in reading.read_chunks(path, layout, wanted, chunk_rows=1000):
                     cleaned = cleaning.clean_chunk(chunk.frame, chunk.rows, options)
+                    if by_name:  # not the summary rows ("Total") the cleaning skipped
+                        kept = ~chunk.rows.isin(cleaned.skipped_rows).to_numpy()
+                        names.add(chunk.frame[options.mapping["placement"]][kept])
                     errors.extend(cleaned.errors)
                     skipped.extend(cleaned.skipped_rows)
                     costs.extend(daily_costs(actor, cleaned.frame))
@@ -181,7 +206,15 @@ def preview(actor: Actor, import_id: int) -> Preview:
         result_indicators=dict(settings.get("result_indicators") or {})
         if "results" in mapping
         else {},
+        campaign_name=_campaign_name(metric_import.campaign_id),
+        names=names if by_name else None,
     )
+
+
+def _campaign_name(campaign_id: int | None) -> str:
+    if campaign_id is None:
+        return ""
+    return db.session.scalar(sa.select(Campaign.name).where(Campaign.id == campaign_id)) or ""
 
 
 def settings_problems(settings: dict[str, Any], options: Options) -> list[str]:
@@ -250,7 +283,9 @@ def change_settings(
         raise ValidationFailed("Choose how dates are written.", field="date_order")
     if decimal not in numbers.DECIMAL_MARKS:
         raise ValidationFailed("Choose the decimal mark.", field="decimal")
-    if placement_id is not None and placement_id not in writable_placements(actor, [placement_id]):
+    if placement_id is not None and placement_id not in owned_placements(
+        actor.organization_id, [placement_id], campaign_id=metric_import.campaign_id
+    ):
         raise ValidationFailed("Choose one of your placements.", field="placement_id")
     settings = dict(metric_import.settings)
     if date_order is None:  # not chosen (yet): an open question stays open
@@ -278,7 +313,7 @@ def confirm(
     the days it had written after a later import replaced them)."""
     metric_import = _preview_import(actor, import_id)
     settings = dict(metric_import.settings)
-    _, options, _ = options_from_settings(actor, settings)
+    _, options, _ = options_from_settings(actor, settings, campaign_id=metric_import.campaign_id)
     problems = settings_problems(settings, options)
     if problems:
         raise ValidationFailed(problems[0], field="mapping")

@@ -125,6 +125,11 @@ class MetricImport(Model):
     file_hash: Mapped[str | None] = mapped_column(sa.String(64), index=True)
     file_size: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     file_format: Mapped[str] = mapped_column(sa.String(8), default="")
+    # The campaign a file was uploaded for: its rows match that campaign's placements only.
+    # Empty for imports made before uploads were per campaign, and for the grid and the API.
+    campaign_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("campaigns.id", ondelete="SET NULL")
+    )
     # The reading settings the user confirmed: header row, delimiter, column mapping, date
     # order, placement, whether to post costs to the ledger.
     settings: Mapped[dict[str, Any]] = mapped_column(sa.JSON, default=dict)

@@ -42,8 +42,9 @@ def writable_placements(actor: Actor, ids: Iterable[int] | None = None) -> dict[
 
 
 def owned_placements(
-    organization_id: int, ids: Iterable[int] | None = None
+    organization_id: int, ids: Iterable[int] | None = None, *, campaign_id: int | None = None
 ) -> dict[int, PlacementInfo]:
+    """The company's placements in campaigns it is party to (of one campaign when given)."""
     query = (
         sa.select(Placement, Campaign.currency)
         .join(Campaign, Campaign.id == Placement.campaign_id)
@@ -55,6 +56,8 @@ def owned_placements(
     )
     if ids is not None:
         query = query.where(Placement.id.in_(list(ids)))
+    if campaign_id is not None:
+        query = query.where(Placement.campaign_id == campaign_id)
     return {
         placement.id: PlacementInfo(
             id=placement.id,
@@ -67,6 +70,25 @@ def owned_placements(
         )
         for placement, currency in db.session.execute(query).all()
     }
+
+
+def upload_campaigns(actor: Actor) -> list[Campaign]:
+    """The campaigns a results file can be uploaded for: those the actor's company is party to
+    and owns a placement in, the latest first."""
+    authorize(actor.user, Action.WRITE_METRICS)
+    owned = sa.select(Placement.campaign_id).where(
+        Placement.owner_organization_id == actor.organization_id
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Campaign)
+            .where(
+                Campaign.id.in_(_party_campaigns(actor.organization_id)),
+                Campaign.id.in_(owned),
+            )
+            .order_by(Campaign.start_date.desc(), Campaign.id.desc())
+        )
+    )
 
 
 @dataclass

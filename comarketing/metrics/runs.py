@@ -110,7 +110,9 @@ def _write_file(
 ) -> Writer:
     """Read, check and (while no row has failed) write the stored file chunk by chunk,
     counting into ``tally``; raises UnreadableFile when there is nothing to import."""
-    layout, options, wanted = options_from_settings(actor, metric_import.settings)
+    layout, options, wanted = options_from_settings(
+        actor, metric_import.settings, campaign_id=metric_import.campaign_id
+    )
     writer = Writer(actor, metric_import, post_costs=post_costs)
     writer.lock([options.placement_id] if options.placement_id else options.placements)
     path = stored_path(metric_import.file_hash or "")

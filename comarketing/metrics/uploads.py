@@ -16,12 +16,13 @@ import sqlalchemy as sa
 from flask import current_app
 
 from comarketing import audit
+from comarketing.campaigns.access import get_visible_campaign
 from comarketing.context import Actor
 from comarketing.errors import TooLarge, ValidationFailed
 from comarketing.extensions import db
 from comarketing.metrics import choices, columns, micros, reading
 from comarketing.metrics.models import ColumnMapping, ImportSource, ImportStatus, MetricImport
-from comarketing.metrics.placements import writable_placements
+from comarketing.metrics.placements import owned_placements
 from comarketing.policy import Action, authorize
 from comarketing.unit_of_work import transactional
 
@@ -66,12 +67,19 @@ def display_name(filename: str | None) -> str:
 
 
 @transactional
-def upload(actor: Actor, stream: IO[bytes], filename: str | None) -> MetricImport:
-    """Store an uploaded file and work out how to read it; nothing is imported yet."""
+def upload(
+    actor: Actor, stream: IO[bytes], filename: str | None, *, campaign_id: int
+) -> MetricImport:
+    """Store a file uploaded for one campaign and work out how to read it; nothing is imported
+    yet. Its rows will match that campaign's placements only. A campaign the actor's company
+    is not party to is NotFound, like one that does not exist."""
     authorize(actor.user, Action.WRITE_METRICS)
-    if not writable_placements(actor):
+    campaign = get_visible_campaign(actor, campaign_id)
+    placements = owned_placements(actor.organization_id, campaign_id=campaign.id)
+    if not placements:
         raise ValidationFailed(
-            "Your company owns no placements yet: add one to a campaign first.", field="file"
+            f"Your company owns no placements in {campaign.name}: add one to it first.",
+            field="campaign_id",
         )
     limit = int(current_app.config["METRICS_UPLOAD_MAX_BYTES"])
     file_hash, size = _store(stream, limit)
@@ -81,8 +89,11 @@ def upload(actor: Actor, stream: IO[bytes], filename: str | None) -> MetricImpor
     except reading.UnreadableFile as exc:
         raise ValidationFailed(str(exc), field="file") from exc
     settings = _initial_settings(actor, path, layout)
+    if settings.get("placement_id") not in placements:  # remembered from another campaign
+        settings["placement_id"] = None
     metric_import = MetricImport(
         organization_id=actor.organization_id,
+        campaign_id=campaign.id,
         created_by_id=actor.user_id,
         source=ImportSource.FILE.value,
         status=ImportStatus.PREVIEW.value,
@@ -101,6 +112,7 @@ def upload(actor: Actor, stream: IO[bytes], filename: str | None) -> MetricImpor
         target=metric_import,
         file_hash=file_hash,
         size=size,
+        campaign_id=campaign.id,
     )
     db.session.commit()
     return metric_import

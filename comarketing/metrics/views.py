@@ -24,6 +24,7 @@ from flask_login import login_required
 from wtforms import SelectChoice
 
 from comarketing.accounts.forms import ConfirmForm
+from comarketing.campaigns import platform_names
 from comarketing.errors import DomainError
 from comarketing.metrics import (
     choices,
@@ -38,7 +39,14 @@ from comarketing.metrics import (
 )
 from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.dates import DATE_ORDERS
-from comarketing.metrics.forms import ConfirmImportForm, GridForm, SettingsForm, UploadForm
+from comarketing.metrics.forms import (
+    ConfirmImportForm,
+    GridForm,
+    PlatformNameForm,
+    RememberNameForm,
+    SettingsForm,
+    UploadForm,
+)
 from comarketing.metrics.models import ImportSource, ImportStatus
 from comarketing.money import format_money, to_decimal_string
 from comarketing.policy import Action, can
@@ -168,6 +176,9 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
         grid_error=grid_error,
         previous=previous if previous >= first.replace(day=1) else None,
         following=following if following <= last else None,
+        platform_names=platform_names.names_of([placement_id]).get(placement_id, []),
+        name_form=PlatformNameForm(),
+        action_form=ConfirmForm(),
     ), status
 
 
@@ -255,17 +266,27 @@ def imports() -> ResponseReturnValue:
     actor = current_actor()
     form = UploadForm()
     may_write = can(actor.user, Action.WRITE_METRICS)
+    form.campaign_id.choices = [
+        SelectChoice(str(c.id), f"{c.name} ({c.start_date} to {c.end_date})")
+        for c in (placements.upload_campaigns(actor) if may_write else [])
+    ]
+    if request.method == "GET" and request.args.get("campaign_id", "").isdigit():
+        form.campaign_id.data = request.args["campaign_id"][:12]
     if request.method == "POST":
         if not may_write:
             abort(403)
-        if form.validate_on_submit():
+        chosen = _chosen_campaign(form) if form.validate_on_submit() else None
+        if chosen is not None:
             upload = form.file.data
             try:
-                metric_import = uploads.upload(actor, upload.stream, upload.filename)
+                metric_import = uploads.upload(
+                    actor, upload.stream, upload.filename, campaign_id=chosen
+                )
             except DomainError as exc:
                 if exc.status_code in (403, 404, 413):
                     abort_for(exc)
-                form.file.errors = [exc.message]
+                wrong = form.campaign_id if exc.field == "campaign_id" else form.file
+                wrong.errors = [exc.message]
             else:
                 return redirect(url_for("metrics.show_import", import_id=metric_import.id))
     status = 422 if form.errors else 200
@@ -278,6 +299,16 @@ def imports() -> ResponseReturnValue:
     ), status
 
 
+def _chosen_campaign(form: UploadForm) -> int | None:
+    """The campaign id typed in the form (any id: the service answers 404 for one that is not
+    the company's); None, with the field's message, when it is no id at all."""
+    value = form.campaign_id.data or ""
+    if value.isdigit() and len(value) <= 12:
+        return int(value)
+    form.campaign_id.errors = ["Choose one of the campaigns listed."]
+    return None
+
+
 def _settings_form(preview: metric_imports.Preview) -> SettingsForm:
     settings = preview.metric_import.settings
     form = SettingsForm(
@@ -286,6 +317,15 @@ def _settings_form(preview: metric_imports.Preview) -> SettingsForm:
         placement_id=str(settings.get("placement_id") or ""),
     )
     form.placement_id.choices = [SelectChoice("", "From the placement column")] + [
+        SelectChoice(str(info.id), f"{info.name} (#{info.id})")
+        for info in preview.placements.values()
+    ]
+    return form
+
+
+def _remember_form(preview: metric_imports.Preview) -> RememberNameForm:
+    form = RememberNameForm()
+    form.placement_id.choices = [
         SelectChoice(str(info.id), f"{info.name} (#{info.id})")
         for info in preview.placements.values()
     ]
@@ -310,6 +350,7 @@ def show_import(import_id: int) -> ResponseReturnValue:
                 date_orders=DATE_ORDERS,
                 result_answers=results.ANSWERS,
                 may_write=can(actor.user, Action.WRITE_METRICS),
+                name_form=_remember_form(preview),
             )
     except DomainError as exc:
         abort_for(exc)

@@ -241,6 +241,7 @@ def test_placements_of_a_campaign(world, scene, api_as):
         "end_date": "2027-05-31",
         "planned_cost": {"amount": "123.45", "currency": "EUR", "minor": 12_345},
         "audience_size": None,
+        "platform_names": [],
     }
 
 
@@ -463,6 +464,8 @@ def test_the_openapi_document_describes_the_api_only(client):
         "/api/v1/placements/{placement_id}/audience",
         "/api/v1/placements/{placement_id}/audience/file",
         "/api/v1/placements/{placement_id}/metrics",
+        "/api/v1/placements/{placement_id}/names",
+        "/api/v1/placements/{placement_id}/names/{name_id}",
         "/api/v1/reports/campaigns/{campaign_id}",
         "/api/v1/reports/dashboard",
         "/api/v1/reports/dedup",

@@ -80,6 +80,7 @@ def test_every_operation_keeps_to_the_openapi_document(
     schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     assert sorted(op.label for op in operations) == [
+        "DELETE /api/v1/placements/{placement_id}/names/{name_id}",
         "GET /api/v1/campaigns",
         "GET /api/v1/campaigns/{campaign_id}",
         "GET /api/v1/campaigns/{campaign_id}/ledger",
@@ -103,6 +104,7 @@ def test_every_operation_keeps_to_the_openapi_document(
         "POST /api/v1/placements/{placement_id}/audience",
         "POST /api/v1/placements/{placement_id}/audience/file",
         "POST /api/v1/placements/{placement_id}/metrics",
+        "POST /api/v1/placements/{placement_id}/names",
     ]
     statuses: set[int] = set()
     headers = {"Authorization": f"Bearer {bearer}"}

@@ -52,6 +52,7 @@ def test_upload_a_google_ads_export_fix_the_mapping_and_see_the_results(live_ser
     ada = browsing.new_page()
     sign_in(ada, MANAGER)
     ada.get_by_role("link", name="Results", exact=True).click()
+    ada.get_by_label("Campaign").select_option(str(ids["campaign"]))
     ada.get_by_label("Results file").set_input_files(str(FOLDER / EXPORT))
     ada.get_by_role("button", name="Upload and preview").click()
 

@@ -4,6 +4,7 @@ with one placement each; A also has a solo campaign."""
 from __future__ import annotations
 
 import io
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,12 +36,32 @@ def scene(app: Flask, world: factories.World) -> Scene:
     return Scene(world, joint.id, joint.a_placement, joint.b_placement)
 
 
-def upload(client: FlaskClient, content: bytes, name: str = "results.csv") -> Any:
+def upload(
+    client: FlaskClient, content: bytes, name: str = "results.csv", campaign_id: int | None = None
+) -> Any:
+    """Upload through the page, for ``campaign_id`` or else for the one campaign the upload
+    page offers (a test whose company could choose among several must say which)."""
+    if campaign_id is None:
+        page = client.get("/metrics/imports").get_data(as_text=True)
+        select = re.search(r'<select[^>]*name="campaign_id"[^>]*>(.*?)</select>', page, re.S)
+        if select is not None:  # (a user who may not upload sees no form)
+            offered = re.findall(r'<option[^>]*value="(\d+)"', select.group(1))
+            assert len(offered) == 1, f"the upload page offers campaigns {offered}: pass one"
+            campaign_id = int(offered[0])
     return client.post(
         "/metrics/imports",
-        data={"file": (io.BytesIO(content), name)},
+        data={"file": (io.BytesIO(content), name), "campaign_id": str(campaign_id or "")},
         content_type="multipart/form-data",
     )
+
+
+def upload_campaign(email: str) -> int:
+    """The one campaign the user's company can upload results for (asserted to be one)."""
+    from comarketing.metrics.placements import upload_campaigns
+    from tests.offer_helpers import actor
+
+    [campaign] = upload_campaigns(actor(email))
+    return campaign.id
 
 
 def import_id_from(response: Any) -> int:

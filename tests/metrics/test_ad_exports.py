@@ -18,7 +18,7 @@ from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.models import DailyMetric
 from tests import campaign_helpers as ch
 from tests.fixtures.ad_exports.expected import EXPECTED, FOLDER
-from tests.metrics.conftest import PM
+from tests.metrics.conftest import PM, upload_campaign
 from tests.offer_helpers import actor
 
 PLATFORM_FILES = sorted(name for name, spec in EXPECTED.items() if spec["platform"])
@@ -43,7 +43,7 @@ def spring(app, world):
 
 def _upload(app, email: str, name: str):
     with app.app_context(), (FOLDER / name).open("rb") as stream:
-        return uploads.upload(actor(email), stream, name).id
+        return uploads.upload(actor(email), stream, name, campaign_id=upload_campaign(email)).id
 
 
 def _stored(app, ids: dict[str, int]) -> list[dict]:
@@ -132,7 +132,8 @@ def test_malformed_files_are_refused_with_row_column_and_reason(app, spring, nam
     spec = EXPECTED[name]
     with app.app_context(), (FOLDER / name).open("rb") as stream:
         try:
-            import_id = uploads.upload(actor(email), stream, name).id
+            campaign_id = upload_campaign(email)
+            import_id = uploads.upload(actor(email), stream, name, campaign_id=campaign_id).id
         except ValidationFailed as exc:
             [error] = spec["errors"]
             assert error["row"] is None or f"line {error['row']}" in exc.message

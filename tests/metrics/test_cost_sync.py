@@ -181,7 +181,12 @@ def test_two_unticked_reloads_of_a_posted_day_at_once_leave_one_live_expense(app
 
     def upload_file(cost: str, post_costs: bool) -> int:
         content = HEADER + row("2027-03-01", cost) + row("2027-03-02", cost)
-        upload = uploads.upload(actor(email), io.BytesIO(content.encode()), f"r{cost}.csv")
+        upload = uploads.upload(
+            actor(email),
+            io.BytesIO(content.encode()),
+            f"r{cost}.csv",
+            campaign_id=scene.campaign_id,
+        )
         metric_imports.confirm(actor(email), upload.id, post_costs=post_costs)
         return upload.id
 

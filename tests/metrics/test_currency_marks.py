@@ -15,7 +15,7 @@ from comarketing.metrics import entry, runs, uploads
 from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.models import DailyMetric, ImportSource, MetricImport
 from tests import campaign_helpers as ch
-from tests.metrics.conftest import PM
+from tests.metrics.conftest import PM, upload_campaign
 from tests.offer_helpers import actor
 
 HEADER = "date,placement,impressions,reach,clicks,leads,conversions,revenue,cost\n"
@@ -36,7 +36,9 @@ def _campaign(app, world, currency: str) -> str:
 def _import(app, email: str, text: str) -> tuple[list[dict], list[dict], int]:
     """The preview's row errors, the run's errors and the rows stored after running it."""
     with app.app_context():
-        import_id = uploads.upload(actor(email), io.BytesIO(text.encode()), "costs.csv").id
+        import_id = uploads.upload(
+            actor(email), io.BytesIO(text.encode()), "costs.csv", campaign_id=upload_campaign(email)
+        ).id
         preview = metric_imports.preview(actor(email), import_id)
         metric_imports.confirm(actor(email), import_id, post_costs=False)
         errors = list(preview.errors)

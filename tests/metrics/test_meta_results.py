@@ -18,7 +18,7 @@ from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.models import DailyMetric, MetricImport
 from tests import campaign_helpers as ch
 from tests.fixtures.ad_exports.expected import FOLDER
-from tests.metrics.conftest import PM
+from tests.metrics.conftest import PM, import_id_from, upload, upload_campaign
 from tests.offer_helpers import actor
 
 HEADER = (
@@ -42,7 +42,9 @@ def spring(app, world):
 
 def _upload(app, email: str, content: bytes, name: str = "meta.csv") -> int:
     with app.app_context():
-        return uploads.upload(actor(email), io.BytesIO(content), name).id
+        return uploads.upload(
+            actor(email), io.BytesIO(content), name, campaign_id=upload_campaign(email)
+        ).id
 
 
 def _run(app, email: str, import_id: int) -> str:
@@ -142,12 +144,7 @@ def test_the_question_is_answered_on_the_preview_page(app, client, login_as, spr
     registration = "actions:offsite_conversion.fb_pixel_complete_registration"
     content = (HEADER + _row(2, "Spring Bake Social", "4", registration)).encode()
     login_as(spring)
-    response = client.post(
-        "/metrics/imports",
-        data={"file": (io.BytesIO(content), "meta.csv")},
-        content_type="multipart/form-data",
-    )
-    import_id = int(response.headers["Location"].rsplit("/", 1)[-1])
+    import_id = import_id_from(upload(client, content, "meta.csv"))
     page = client.get(f"/metrics/imports/{import_id}").get_data(as_text=True)
     assert f'data-indicator="{registration}"' in page
     assert 'data-testid="confirm-import" disabled' in page

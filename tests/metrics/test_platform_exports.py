@@ -21,7 +21,7 @@ from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.models import DailyMetric
 from tests import campaign_helpers as ch
 from tests.fixtures.ad_exports.expected_platforms import EXPECTED_PLATFORMS, FOLDER
-from tests.metrics.conftest import PM
+from tests.metrics.conftest import PM, upload_campaign
 from tests.offer_helpers import actor
 
 FILES = sorted(EXPECTED_PLATFORMS)
@@ -53,7 +53,7 @@ def spring(app, world):
 def _upload(app, email: str, name: str, content: bytes | None = None) -> int:
     stream = io.BytesIO(content if content is not None else (FOLDER / name).read_bytes())
     with app.app_context():
-        return uploads.upload(actor(email), stream, name).id
+        return uploads.upload(actor(email), stream, name, campaign_id=upload_campaign(email)).id
 
 
 def _stored(app, ids: dict[str, int]) -> list[dict[str, Any]]:

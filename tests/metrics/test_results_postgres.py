@@ -33,7 +33,10 @@ def test_two_concurrent_uploads_of_the_same_days_leave_one_row_per_day(app, scen
         imports = []
         for clicks in (11, 22):
             upload = uploads.upload(
-                actor(email), io.BytesIO(_file(scene.a_placement, clicks)), "r.csv"
+                actor(email),
+                io.BytesIO(_file(scene.a_placement, clicks)),
+                "r.csv",
+                campaign_id=scene.campaign_id,
             )
             metric_imports.confirm(actor(email), upload.id, post_costs=True)
             imports.append(upload.id)

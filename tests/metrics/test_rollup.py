@@ -132,7 +132,10 @@ def test_the_rollup_always_equals_the_daily_rows(app, scene, operations):
                         )
                     )
                 upload = uploads.upload(
-                    actor(email), io.BytesIO(("\n".join(lines) + "\n").encode()), "r.csv"
+                    actor(email),
+                    io.BytesIO(("\n".join(lines) + "\n").encode()),
+                    "r.csv",
+                    campaign_id=scene.campaign_id,
                 )
                 metric_imports.confirm(actor(email), upload.id, post_costs=False, import_again=True)
                 assert runs.run_import(upload.id).status == "succeeded"

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from comarketing.budgets.models import LedgerEntry
-from comarketing.errors import Forbidden, NotFound, ValidationFailed
+from comarketing.errors import Forbidden, NotFound
 from comarketing.extensions import db
 from comarketing.metrics import entry, placements, uploads
 from comarketing.metrics.models import ColumnMapping, DailyMetric, MetricImport, ReplacedDay
@@ -529,9 +529,15 @@ def test_oversized_uploads_answer_413_and_nothing_keeps_the_clients_name(make_ap
 
 def test_only_placement_owners_can_upload(app, client, login_as, scene):
     login_as(scene.world.a.email("analyst"))
-    assert upload(client, b"date,impressions\n2027-03-01,1\n").status_code == 403
-    with app.app_context(), pytest.raises(ValidationFailed):
-        uploads.upload(actor(scene.world.c.email(PM)), io.BytesIO(b"date,impressions\n"), "x.csv")
+    content = b"date,impressions\n2027-03-01,1\n"
+    assert upload(client, content, campaign_id=scene.campaign_id).status_code == 403
+    with app.app_context(), pytest.raises(NotFound):  # C is no party of the campaign
+        uploads.upload(
+            actor(scene.world.c.email(PM)),
+            io.BytesIO(b"date,impressions\n"),
+            "x.csv",
+            campaign_id=scene.campaign_id,
+        )
 
 
 def test_files_above_the_form_limit_but_within_the_upload_limit_are_accepted(make_app, world):

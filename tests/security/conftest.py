@@ -26,7 +26,7 @@ from comarketing import notifications
 from comarketing.accounts.models import Organization, PasswordReset, User, UserInvitation
 from comarketing.budgets import claims, commitments, payments
 from comarketing.budgets.proofs import ProofUpload
-from comarketing.campaigns import feeds, lifecycle, milestones, placements
+from comarketing.campaigns import feeds, lifecycle, milestones, placements, platform_names
 from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor, Origin
 from comarketing.db import utcnow
@@ -537,8 +537,14 @@ def _build_metrics(world: factories.World, ids: dict[str, Any]) -> dict[str, Any
             "date,placement_id,impressions,clicks,cost,note\n"
             f"{first_day(placement).isoformat()},{placement},900,20,4.50,Results{mark}\n"
         )
-        upload = uploads.upload(pm, io.BytesIO(content.encode()), f"results{mark}.csv")
+        campaign_id = db.session.get(Placement, placement).campaign_id  # type: ignore[union-attr]
+        upload = uploads.upload(
+            pm, io.BytesIO(content.encode()), f"results{mark}.csv", campaign_id=campaign_id
+        )
         out[f"{key}_file_import"] = upload.id
+        out[f"{key}_platform_name"] = platform_names.add_name(
+            pm, campaign_id, placement, f"Platform name{mark}", "Meta"
+        ).id
     a_pm = actor_for(world.a.email("partner_manager"))
     b_pm = actor_for(world.b.email("partner_manager"))
     enter(a_pm, ids["ab_placement_a"], "3.00")
