@@ -16,6 +16,7 @@ from comarketing.db import utcnow
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
 from comarketing.metrics import cleaning, columns, dates, numbers, reading
+from comarketing.metrics.budget_check import BudgetCheck, budget_checks
 from comarketing.metrics.cells import Options, PlacementInfo
 from comarketing.metrics.history import get_import
 from comarketing.metrics.models import ColumnMapping, ImportStatus, MetricImport
@@ -62,6 +63,29 @@ def options_from_settings(
     return layout, options, sorted(wanted)
 
 
+@dataclass(frozen=True)
+class Choice:
+    """A question the file leaves open (which day/month order its dates use, what an unknown
+    result indicator counts as ...). Nothing can be imported until it is answered: the answer
+    is the setting ``setting`` (a field of the settings form and of ``PATCH
+    /api/v1/imports/{id}``), one of ``options``; ``samples`` show what each answer would
+    store (e.g. two rows read both ways). Whoever detects the question appends it to
+    :attr:`Preview.choices`."""
+
+    setting: str
+    question: str
+    options: list[tuple[str, str]]  # (value, label)
+    samples: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Blocker:
+    """Why the import cannot run yet, and the input (field) that would change it."""
+
+    field: str
+    message: str
+
+
 @dataclass
 class Preview:
     metric_import: MetricImport
@@ -83,15 +107,43 @@ class Preview:
     # prominently, with a line as it will be read, before anything is stored.
     encoding_fallback: bool = False
     encoding_sample: reading.EncodingSample | None = None
+    # Questions the file leaves open; while any is listed the import cannot run.
+    choices: list[Choice] = field(default_factory=list)
+    # Per campaign, the spend against the commitments after the import (ticked / unticked).
+    budget: list[BudgetCheck] = field(default_factory=list)
 
     @property
     def encoding_label(self) -> str:
         return reading.encoding_label(self.layout.encoding)
 
+    def blockers(self, post_costs: bool = False) -> list[Blocker]:
+        """Everything that stops this import from running with "post costs" as given: a
+        setting to change, rows in error, an open question, spend above the commitments.
+        The page disables Import while any is listed (unticked); confirm refuses the same."""
+        found = [Blocker("mapping", problem) for problem in self.problems]
+        if self.error_count:
+            many = self.error_count != 1
+            found.append(
+                Blocker(
+                    "file",
+                    f"{self.error_count:,} {'rows have' if many else 'row has'} errors: fix "
+                    "the file or the mapping.",
+                )
+            )
+        found.extend(Blocker(choice.setting, choice.question) for choice in self.choices)
+        found.extend(
+            Blocker("post_costs", check.message(post_costs))
+            for check in self.budget
+            if check.over(post_costs)
+        )
+        return found
 
-def preview(actor: Actor, import_id: int) -> Preview:
-    """The detected columns and mapping, the first rows as they will be stored, and every
-    error in the rows checked so far (the whole file when it is small)."""
+
+def preview(actor: Actor, import_id: int, *, rows: int | None = PREVIEW_ROWS) -> Preview:
+    """The detected columns and mapping, the first ``rows`` rows as they will be stored (None:
+    every row checked), every error in the rows checked so far (the whole file when it is
+    small), and what their costs would do to each campaign's budget."""
+    keep = PREVIEW_CHECK_ROWS if rows is None else rows
     metric_import = get_import(actor, import_id)
     settings = metric_import.settings
     layout, options, wanted = options_from_settings(actor, settings)
@@ -117,10 +169,8 @@ def preview(actor: Actor, import_id: int) -> Preview:
                     skipped.extend(cleaned.skipped_rows)
                     costs.extend(daily_costs(actor, cleaned.frame))
                     checked += len(chunk.frame)
-                    if len(stored) < PREVIEW_ROWS:
-                        stored.extend(
-                            cleaned.frame.head(PREVIEW_ROWS - len(stored)).to_dict("records")
-                        )
+                    if len(stored) < keep:
+                        stored.extend(cleaned.frame.head(keep - len(stored)).to_dict("records"))
                     if checked >= PREVIEW_CHECK_ROWS:
                         break
         except reading.UnreadableFile as exc:
@@ -151,6 +201,7 @@ def preview(actor: Actor, import_id: int) -> Preview:
         encoding_fallback=layout.file_format == "csv"
         and layout.encoding == reading.FALLBACK_ENCODING,
         encoding_sample=sample,
+        budget=budget_checks(costs) if "cost" in mapping and not errors else [],
     )
 
 
@@ -234,6 +285,32 @@ def change_settings(
     return metric_import
 
 
+SETTINGS = ("mapping", "date_order", "decimal", "placement_id", "post_costs")
+
+
+@transactional
+def update_settings(actor: Actor, import_id: int, changes: dict[str, Any]) -> MetricImport:
+    """Change some settings of an upload in preview (the API's PATCH): the ones named in
+    ``changes`` (keys of :data:`SETTINGS`) change, checked as on the page; the others stay.
+    ``post_costs`` is remembered as the default of confirm."""
+    unknown = sorted(set(changes) - set(SETTINGS))
+    if unknown:
+        raise ValidationFailed(f"Unknown setting {unknown[0]!r}.", field=unknown[0])
+    current = _preview_import(actor, import_id).settings
+    metric_import = change_settings(
+        actor,
+        import_id,
+        mapping=changes.get("mapping", current["mapping"]),
+        date_order=changes.get("date_order", current.get("date_order", "iso")),
+        decimal=changes.get("decimal", current.get("decimal", ".")),
+        placement_id=changes.get("placement_id", current.get("placement_id")),
+    )
+    if "post_costs" in changes:
+        metric_import.settings = {**metric_import.settings, "post_costs": changes["post_costs"]}
+        db.session.commit()
+    return metric_import
+
+
 @transactional
 def confirm(
     actor: Actor, import_id: int, *, post_costs: bool, import_again: bool = False
@@ -242,11 +319,12 @@ def confirm(
     imported before is reported and not run again unless the user asks for it (to restore
     the days it had written after a later import replaced them)."""
     metric_import = _preview_import(actor, import_id)
+    blockers = preview(actor, import_id, rows=0).blockers(bool(post_costs))
+    if blockers:
+        raise ValidationFailed(
+            f"Nothing was imported: {blockers[0].message}", field=blockers[0].field
+        )
     settings = dict(metric_import.settings)
-    _, options, _ = options_from_settings(actor, settings)
-    problems = settings_problems(settings, options)
-    if problems:
-        raise ValidationFailed(problems[0], field="mapping")
     earlier = _earlier_success(metric_import)
     settings["post_costs"] = bool(post_costs)
     metric_import.settings = settings

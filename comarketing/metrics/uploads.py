@@ -17,7 +17,7 @@ from flask import current_app
 
 from comarketing import audit
 from comarketing.context import Actor
-from comarketing.errors import TooLarge, ValidationFailed
+from comarketing.errors import NotFound, TooLarge, ValidationFailed
 from comarketing.extensions import db
 from comarketing.metrics import columns, reading
 from comarketing.metrics.models import ColumnMapping, ImportSource, ImportStatus, MetricImport
@@ -48,7 +48,10 @@ def _store(stream: IO[bytes], limit: int) -> tuple[str, int]:
             while block := stream.read(1024 * 1024):
                 size += len(block)
                 if size > limit:
-                    raise TooLarge(f"The file is larger than {limit // (1024 * 1024)} MB.")
+                    raise TooLarge(
+                        f"The file is larger than allowed: at most {size_label(limit)}.",
+                        field="file",
+                    )
                 digest.update(block)
                 out.write(block)
         file_hash = digest.hexdigest()
@@ -56,6 +59,15 @@ def _store(stream: IO[bytes], limit: int) -> tuple[str, int]:
     finally:
         partial.unlink(missing_ok=True)
     return file_hash, size
+
+
+def size_label(limit: int) -> str:
+    """A size limit as people read it: "50 MB", "1.5 MB", "800 KB", "900 bytes"."""
+    for unit, name in ((1024 * 1024, "MB"), (1024, "KB")):
+        if limit >= unit:
+            whole, rest = divmod(limit * 10 // unit, 10)
+            return f"{whole}.{rest} {name}" if rest else f"{whole} {name}"
+    return f"{limit} bytes"
 
 
 def display_name(filename: str | None) -> str:
@@ -66,10 +78,17 @@ def display_name(filename: str | None) -> str:
 
 
 @transactional
-def upload(actor: Actor, stream: IO[bytes], filename: str | None) -> MetricImport:
-    """Store an uploaded file and work out how to read it; nothing is imported yet."""
+def upload(
+    actor: Actor, stream: IO[bytes], filename: str | None, *, campaign_id: int | None = None
+) -> MetricImport:
+    """Store an uploaded file and work out how to read it; nothing is imported yet. With
+    ``campaign_id`` the upload is for that campaign (kept in the import's settings): one the
+    actor's company owns placements in, else NotFound, as for a campaign it cannot see."""
     authorize(actor.user, Action.WRITE_METRICS)
-    if not writable_placements(actor):
+    owned = writable_placements(actor)
+    if campaign_id is not None and not any(p.campaign_id == campaign_id for p in owned.values()):
+        raise NotFound()
+    if not owned:
         raise ValidationFailed(
             "Your company owns no placements yet: add one to a campaign first.", field="file"
         )
@@ -81,6 +100,8 @@ def upload(actor: Actor, stream: IO[bytes], filename: str | None) -> MetricImpor
     except reading.UnreadableFile as exc:
         raise ValidationFailed(str(exc), field="file") from exc
     settings = _initial_settings(actor, path, layout)
+    if campaign_id is not None:
+        settings["campaign_id"] = campaign_id
     metric_import = MetricImport(
         organization_id=actor.organization_id,
         created_by_id=actor.user_id,

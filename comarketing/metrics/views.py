@@ -11,6 +11,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -20,6 +21,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import SelectChoice
 
 from comarketing.accounts.forms import ConfirmForm
@@ -238,6 +240,29 @@ def placement_csv(campaign_id: int, placement_id: int) -> ResponseReturnValue:
 # Files
 
 
+def _too_large_page() -> ResponseReturnValue:
+    """A results file over the limit: a page that names the limit (not the generic 413)."""
+    limit = uploads.size_label(int(current_app.config["METRICS_UPLOAD_MAX_BYTES"]))
+    message = (
+        f"That file is larger than allowed: a results file may be at most {limit}. "
+        "Export fewer days or columns (or split the file) and upload again."
+    )
+    return render_template("errors/error.html", status=413, title="Too large", message=message), 413
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    # Werkzeug refuses a body over the upload limit before the view runs (CSRF reads the form).
+    if request.endpoint == "metrics.imports":
+        return _too_large_page()
+    return render_template(
+        "errors/error.html",
+        status=413,
+        title="Too large",
+        message="That upload or form is larger than allowed.",
+    ), 413
+
+
 @bp.route("/metrics/imports", methods=["GET", "POST"])
 @login_required
 def imports() -> ResponseReturnValue:
@@ -252,7 +277,9 @@ def imports() -> ResponseReturnValue:
             try:
                 metric_import = uploads.upload(actor, upload.stream, upload.filename)
             except DomainError as exc:
-                if exc.status_code in (403, 404, 413):
+                if exc.status_code == 413:
+                    return _too_large_page()
+                if exc.status_code in (403, 404):
                     abort_for(exc)
                 form.file.errors = [exc.message]
             else:
@@ -297,6 +324,7 @@ def show_import(import_id: int) -> ResponseReturnValue:
                 action_form=ConfirmForm(),
                 fields=columns.FIELD_LABELS,
                 date_orders=DATE_ORDERS,
+                blockers=preview.blockers(post_costs=False),
                 may_write=can(actor.user, Action.WRITE_METRICS),
             )
     except DomainError as exc:

@@ -54,3 +54,15 @@ def run_imports_at_once(app: Flask, import_ids: list[int]) -> list[object]:
     from comarketing.metrics import runs
 
     return at_once(app, [lambda i=i: runs.run_import(i).status for i in import_ids])
+
+
+def queue_unchecked(import_id: int, *, post_costs: bool = False) -> None:
+    """Queue an upload without confirm's checks (in an app context), as a stale page or a file
+    whose bad rows lie past the rows the preview checks would: the run must refuse it alone."""
+    from comarketing.metrics.models import MetricImport
+
+    metric_import = db.session.get(MetricImport, import_id)
+    assert metric_import is not None
+    metric_import.settings = {**metric_import.settings, "post_costs": post_costs}
+    metric_import.status = "queued"
+    db.session.commit()
