@@ -15,12 +15,12 @@ from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import cleaning, columns, dates, numbers, reading
+from comarketing.metrics import cleaning, columns, import_settings, reading
 from comarketing.metrics.budget_check import BudgetCheck, budget_checks
 from comarketing.metrics.cells import Options, PlacementInfo
 from comarketing.metrics.history import get_import
 from comarketing.metrics.models import ColumnMapping, ImportStatus, MetricImport
-from comarketing.metrics.placements import owned_placements, writable_placements
+from comarketing.metrics.placements import owned_placements
 from comarketing.metrics.uploads import layout_signature, stored_path
 from comarketing.metrics.writer import daily_costs
 from comarketing.policy import Action, authorize
@@ -111,6 +111,8 @@ class Preview:
     choices: list[Choice] = field(default_factory=list)
     # Per campaign, the spend against the commitments after the import (ticked / unticked).
     budget: list[BudgetCheck] = field(default_factory=list)
+    # Placement id -> how many of the checked rows go to it.
+    matched: dict[int, int] = field(default_factory=dict)
 
     @property
     def encoding_label(self) -> str:
@@ -154,6 +156,7 @@ def preview(actor: Actor, import_id: int, *, rows: int | None = PREVIEW_ROWS) ->
     costs: list[imported_costs.DailyCost] = []
     errors: list[dict[str, Any]] = []
     skipped: list[int] = []
+    matched: dict[int, int] = {}
     checked = 0
     sample: reading.EncodingSample | None = None
     if not path.exists():
@@ -168,6 +171,8 @@ def preview(actor: Actor, import_id: int, *, rows: int | None = PREVIEW_ROWS) ->
                     errors.extend(cleaned.errors)
                     skipped.extend(cleaned.skipped_rows)
                     costs.extend(daily_costs(actor, cleaned.frame))
+                    for placement_id in cleaned.frame["placement_id"].tolist():
+                        matched[int(placement_id)] = matched.get(int(placement_id), 0) + 1
                     checked += len(chunk.frame)
                     if len(stored) < keep:
                         stored.extend(cleaned.frame.head(keep - len(stored)).to_dict("records"))
@@ -202,6 +207,7 @@ def preview(actor: Actor, import_id: int, *, rows: int | None = PREVIEW_ROWS) ->
         and layout.encoding == reading.FALLBACK_ENCODING,
         encoding_sample=sample,
         budget=budget_checks(costs) if "cost" in mapping and not errors else [],
+        matched=matched,
     )
 
 
@@ -254,60 +260,28 @@ def change_settings(
     placement_id: int | None,
 ) -> MetricImport:
     metric_import = _preview_import(actor, import_id)
-    headers = metric_import.settings["layout"]["headers"]
-    if len(mapping) != len(headers):
-        raise ValidationFailed("Map every column (or ignore it).", field="mapping")
-    chosen = [m for m in mapping if m]
-    for name in chosen:
-        if name not in columns.FIELDS:
-            raise ValidationFailed(f"Unknown field {name!r}.", field="mapping")
-        if chosen.count(name) > 1:
-            raise ValidationFailed(
-                f"{columns.FIELD_LABELS[name]} is mapped to two columns; keep one.",
-                field="mapping",
-            )
-    if date_order not in dates.DATE_ORDERS:
-        raise ValidationFailed("Choose how dates are written.", field="date_order")
-    if decimal not in numbers.DECIMAL_MARKS:
-        raise ValidationFailed("Choose the decimal mark.", field="decimal")
-    if placement_id is not None and placement_id not in writable_placements(actor, [placement_id]):
-        raise ValidationFailed("Choose one of your placements.", field="placement_id")
-    settings = dict(metric_import.settings)
-    settings.update(
-        mapping=mapping,
-        date_order=date_order,
-        decimal=decimal,
-        placement_id=placement_id,
-        mapping_source="changed",
+    metric_import.settings = import_settings.apply(
+        actor,
+        metric_import.settings,
+        {
+            "mapping": mapping,
+            "date_order": date_order,
+            "decimal": decimal,
+            "placement_id": placement_id,
+        },
     )
-    metric_import.settings = settings
     db.session.commit()
     return metric_import
 
 
-SETTINGS = ("mapping", "date_order", "decimal", "placement_id", "post_costs")
-
-
 @transactional
 def update_settings(actor: Actor, import_id: int, changes: dict[str, Any]) -> MetricImport:
-    """Change some settings of an upload in preview (the API's PATCH): the ones named in
-    ``changes`` (keys of :data:`SETTINGS`) change, checked as on the page; the others stay.
-    ``post_costs`` is remembered as the default of confirm."""
-    unknown = sorted(set(changes) - set(SETTINGS))
-    if unknown:
-        raise ValidationFailed(f"Unknown setting {unknown[0]!r}.", field=unknown[0])
-    current = _preview_import(actor, import_id).settings
-    metric_import = change_settings(
-        actor,
-        import_id,
-        mapping=changes.get("mapping", current["mapping"]),
-        date_order=changes.get("date_order", current.get("date_order", "iso")),
-        decimal=changes.get("decimal", current.get("decimal", ".")),
-        placement_id=changes.get("placement_id", current.get("placement_id")),
-    )
-    if "post_costs" in changes:
-        metric_import.settings = {**metric_import.settings, "post_costs": changes["post_costs"]}
-        db.session.commit()
+    """Change some settings of an upload in preview (the API's PATCH): those named in
+    ``changes`` (see :data:`import_settings.SETTINGS`) change, checked as on the page; the
+    others stay. ``post_costs`` is remembered as what confirm does by default."""
+    metric_import = _preview_import(actor, import_id)
+    metric_import.settings = import_settings.apply(actor, metric_import.settings, changes)
+    db.session.commit()
     return metric_import
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -19,7 +20,7 @@ from comarketing import audit
 from comarketing.context import Actor
 from comarketing.errors import NotFound, TooLarge, ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import columns, reading
+from comarketing.metrics import columns, import_settings, reading
 from comarketing.metrics.models import ColumnMapping, ImportSource, ImportStatus, MetricImport
 from comarketing.metrics.placements import writable_placements
 from comarketing.policy import Action, authorize
@@ -79,11 +80,18 @@ def display_name(filename: str | None) -> str:
 
 @transactional
 def upload(
-    actor: Actor, stream: IO[bytes], filename: str | None, *, campaign_id: int | None = None
+    actor: Actor,
+    stream: IO[bytes],
+    filename: str | None,
+    *,
+    campaign_id: int | None = None,
+    changes: Mapping[str, Any] | None = None,
 ) -> MetricImport:
     """Store an uploaded file and work out how to read it; nothing is imported yet. With
     ``campaign_id`` the upload is for that campaign (kept in the import's settings): one the
-    actor's company owns placements in, else NotFound, as for a campaign it cannot see."""
+    actor's company owns placements in, else NotFound, as for a campaign it cannot see.
+    ``changes``: settings given with the file (the API), applied to the detected ones and
+    checked before anything is recorded (see :mod:`comarketing.metrics.import_settings`)."""
     authorize(actor.user, Action.WRITE_METRICS)
     owned = writable_placements(actor)
     if campaign_id is not None and not any(p.campaign_id == campaign_id for p in owned.values()):
@@ -100,6 +108,8 @@ def upload(
     except reading.UnreadableFile as exc:
         raise ValidationFailed(str(exc), field="file") from exc
     settings = _initial_settings(actor, path, layout)
+    if changes:
+        settings = import_settings.apply(actor, settings, changes)
     if campaign_id is not None:
         settings["campaign_id"] = campaign_id
     metric_import = MetricImport(
