@@ -16,8 +16,8 @@ from hypothesis import strategies as st
 
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import runs, uploads
 from comarketing.metrics import imports as metric_imports
+from comarketing.metrics import runs, uploads
 from comarketing.metrics.models import DailyMetric, MetricImport
 from tests.metrics.conftest import PM
 from tests.offer_helpers import actor
