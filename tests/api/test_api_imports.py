@@ -317,3 +317,22 @@ def test_the_windows_1252_fallback_is_announced(app, world, api_as):
     }
     assert any("read as Windows-1252" in w for w in preview["warnings"])
     assert preview["delimiter"] == ";"
+
+
+def test_a_retried_confirm_replays_its_answer_and_runs_once(app, world, api_as):
+    joint = _scene(app, world)
+    writer = api_as(world.a.email(PM), "write")
+    import_id = _post(writer, GOOD, joint.id).get_json()["id"]
+    url = f"/api/v1/imports/{import_id}/confirm"
+    headers = {"Idempotency-Key": "confirm-1"}
+    first = writer.post(url, json={}, headers=headers)
+    second = writer.post(url, json={}, headers=headers)
+    assert first.status_code == second.status_code == 202
+    assert second.headers.get("Idempotent-Replayed") == "true"
+    assert first.get_json() == second.get_json()
+    # Without the key, a second confirm is a conflict: the upload is no longer in preview.
+    again = writer.post(url, json={})
+    assert again.status_code == 409
+    assert _db(app) == (2, 2, 1, ["succeeded"])
+    # The partner company sees the campaign, not A's imports.
+    assert api_as(world.b.email(PM)).get(f"/api/v1/imports/{import_id}").status_code == 404
