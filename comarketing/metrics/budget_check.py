@@ -13,7 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from comarketing.budgets import imported_costs
-from comarketing.budgets.balances import campaign_totals
+from comarketing.budgets.balances import balances, totals_of
+from comarketing.budgets.claim_states import ClaimStatus, claim_statuses
+from comarketing.budgets.claim_workflow import ClaimState
 from comarketing.campaigns.models import Campaign
 from comarketing.extensions import db
 from comarketing.money import format_money
@@ -79,7 +81,9 @@ def budget_checks(costs: list[imported_costs.DailyCost]) -> list[BudgetCheck]:
         for effect in imported_costs.ledger_effect(ours):
             reposted += effect.reposted_delta_minor
             new += effect.new_minor
-        totals = campaign_totals(campaign_id)
+        statuses = claim_statuses(campaign_id)
+        reposted += _disputed_correction(ours, statuses)
+        totals = totals_of(balances(campaign_id, statuses))
         checks.append(
             BudgetCheck(
                 campaign_id=campaign_id,
@@ -92,3 +96,18 @@ def budget_checks(costs: list[imported_costs.DailyCost]) -> list[BudgetCheck]:
             )
         )
     return checks
+
+
+def _disputed_correction(costs: list[imported_costs.DailyCost], statuses: list[ClaimStatus]) -> int:
+    """A disputed day's cost does not count as spent, yet the ledger effect subtracts it when
+    the day is re-posted (its new version is pending, so all of it counts): add it back."""
+    disputed = {
+        (s.claim.placement_id, s.version.service_from): s.version.amount_minor
+        for s in statuses
+        if s.claim.source == "metrics" and s.state == ClaimState.DISPUTED
+    }
+    return sum(
+        disputed[(c.placement_id, c.day)]
+        for c in costs
+        if (c.placement_id, c.day) in disputed and disputed[(c.placement_id, c.day)] != c.cost_minor
+    )

@@ -190,3 +190,57 @@ def test_an_upload_for_a_campaign_is_kept_or_not_found(app, scene):
         with pytest.raises(NotFound):
             uploads.upload(pm, io.BytesIO(b"x"), "r.csv", campaign_id=c_campaign)
         assert db.session.scalar(sa.select(sa.func.count(MetricImport.id))) == 1
+
+
+@pytest.mark.parametrize("ticked", [False, True])
+def test_the_spend_the_preview_predicts_is_the_spend_after_the_run(
+    app, client, login_as, scene, ticked
+):
+    """Days posted before (one of them disputed by the partner, one confirmed), a day whose
+    cost drops to nothing and a new day: the preview's figure is the ledger's after Import."""
+    from comarketing.budgets import balances, claim_responses
+    from comarketing.budgets.models import Claim, ClaimVersion
+
+    login_as(scene.world.a.email(PM))
+    first = HEADER + "".join(
+        row(f"2027-03-0{d}", cost)
+        for d, cost in ((1, "10.00"), (2, "5.00"), (3, "7.00"), (4, "3.00"))
+    )
+    assert confirm_page(client, import_id_from(upload(client, first.encode())), post_costs="y")
+    with app.app_context():
+        claims = {
+            day.isoformat(): claim_id
+            for claim_id, day in db.session.execute(
+                sa.select(Claim.id, ClaimVersion.service_from).join(
+                    ClaimVersion, ClaimVersion.claim_id == Claim.id
+                )
+            )
+        }
+        partner = actor(scene.world.b.email(PM))
+        claim_responses.dispute_claim(
+            partner, scene.campaign_id, claims["2027-03-01"], reason="Not ours"
+        )
+        claim_responses.confirm_claim(partner, scene.campaign_id, claims["2027-03-02"])
+        db.session.remove()
+    again = HEADER + "".join(
+        row(f"2027-03-0{d}", cost)
+        for d, cost in ((1, "12.00"), (2, "6.00"), (3, "0.00"), (4, "3.00"), (5, "4.00"))
+    )
+    import_id = import_id_from(upload(client, again.encode()))
+    with app.app_context():
+        [check] = metric_imports.preview(actor(scene.world.a.email(PM)), import_id).budget
+        before = balances.campaign_totals(scene.campaign_id).spent_minor
+        predicted = check.spent_ticked_minor if ticked else check.spent_unticked_minor
+        db.session.remove()
+    assert before == 500 + 700 + 300  # the disputed day does not count
+    assert predicted == 1200 + 600 + 0 + 300 + (400 if ticked else 0)
+    confirm_page(client, import_id, **({"post_costs": "y"} if ticked else {}))
+    with app.app_context():
+        assert db.session.get(MetricImport, import_id).status == "succeeded"
+        assert balances.campaign_totals(scene.campaign_id).spent_minor == predicted
+
+
+def confirm_page(client, import_id: int, **data: str) -> str:
+    response = client.post(f"/metrics/imports/{import_id}/confirm", data=data)
+    assert response.status_code == 302
+    return page_of(client, import_id)
