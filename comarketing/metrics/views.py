@@ -320,7 +320,10 @@ def show_import(import_id: int) -> ResponseReturnValue:
                 "metrics/preview.html",
                 preview=preview,
                 settings_form=_settings_form(preview),
-                confirm_form=ConfirmImportForm(),
+                # Ticked when "post costs" was set on the upload (the API remembers it).
+                confirm_form=ConfirmImportForm(
+                    post_costs=bool(preview.metric_import.settings.get("post_costs"))
+                ),
                 action_form=ConfirmForm(),
                 fields=columns.FIELD_LABELS,
                 date_orders=DATE_ORDERS,

@@ -244,3 +244,20 @@ def confirm_page(client, import_id: int, **data: str) -> str:
     response = client.post(f"/metrics/imports/{import_id}/confirm", data=data)
     assert response.status_code == 302
     return page_of(client, import_id)
+
+
+def test_post_costs_set_on_the_upload_is_ticked_on_the_page(app, client, login_as, scene):
+    with app.app_context():
+        made = uploads.upload(
+            actor(scene.world.a.email(PM)),
+            io.BytesIO((HEADER + row("2027-03-01", "1.00")).encode()),
+            "r.csv",
+            changes={"post_costs": True},
+        )
+        import_id = made.id
+        db.session.remove()
+    login_as(scene.world.a.email(PM))
+    form = page_of(client, import_id).split('data-testid="confirm-form"')[1]
+    assert re.search(
+        r'<input [^>]*checked[^>]*name="post_costs"|name="post_costs"[^>]*checked', form
+    )
