@@ -75,6 +75,7 @@ LARGE_UPLOADS = {
     "audiences.lists": "AUDIENCE_UPLOAD_MAX_BYTES",
     "audiences.replace_list": "AUDIENCE_UPLOAD_MAX_BYTES",
     "api.upload_audience_file": "AUDIENCE_UPLOAD_MAX_BYTES",
+    "api.create_import": "METRICS_UPLOAD_MAX_BYTES",
 }
 MULTIPART_OVERHEAD = 16 * 1024
 

@@ -19,6 +19,7 @@ from comarketing.api import me  # noqa: F401
 from comarketing.api import campaigns  # noqa: F401
 from comarketing.api import dashboard  # noqa: F401
 from comarketing.api import metrics  # noqa: F401
+from comarketing.api import imports  # noqa: F401
 from comarketing.api import audiences  # noqa: F401
 from comarketing.api import reports  # noqa: F401
 from comarketing.api import ledger

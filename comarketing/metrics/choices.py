@@ -6,6 +6,7 @@ asked in the preview, blocking the import until answered, remembered with the ma
 
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,21 @@ from comarketing.unit_of_work import transactional
 
 SCAN_CHUNK_ROWS = 100_000
 TRUSTED_BASES = ("file", "chosen", "remembered")
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A question the file leaves open (which day/month order its dates use, what an unknown
+    result indicator counts as ...). Nothing can be imported until it is answered: the answer
+    is the setting ``setting`` (a field of the settings form and of ``PATCH
+    /api/v1/imports/{id}``), one of ``options``; ``samples`` show what each answer would
+    store (e.g. two rows read both ways). Whoever detects the question appends it to
+    :attr:`Preview.choices`."""
+
+    setting: str
+    question: str
+    options: list[tuple[str, str]]  # (value, label)
+    samples: list[str] = field(default_factory=list)
 
 
 def scan(
@@ -103,6 +119,34 @@ def unresolved(settings: dict[str, Any]) -> list[str]:
             "conversions or neither."
         )
     return problems
+
+
+def open_choices(settings: dict[str, Any]) -> list[Choice]:
+    """The open questions as :class:`Choice` objects (the API lists them; each blocks Import).
+    Their questions are the sentences :func:`unresolved` gives."""
+    found = []
+    sentences = unresolved(settings)
+    if date_order_needed(settings):
+        shown = dates.samples(settings.get("date_order_samples") or [])
+        found.append(
+            Choice(
+                setting="date_order",
+                question=sentences[0],
+                options=[("dmy", "day first"), ("mdy", "month first")],
+                samples=[f"row {s.row}: {s.describe()}" for s in shown],
+            )
+        )
+    for indicator in open_indicators(settings):
+        question = next(q for q in sentences if repr(indicator) in q)
+        found.append(
+            Choice(
+                setting="result_indicators",
+                question=question,
+                options=[(key, label) for key, label in results.ANSWERS.items()],
+                samples=[indicator],
+            )
+        )
+    return found
 
 
 def cleaning_answers(settings: dict[str, Any]) -> dict[str, str]:

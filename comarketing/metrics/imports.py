@@ -22,12 +22,14 @@ from comarketing.metrics import (
     cleaning,
     columns,
     dates,
+    import_settings,
     matching,
     micros,
-    numbers,
     reading,
 )
+from comarketing.metrics.budget_check import BudgetCheck, budget_checks
 from comarketing.metrics.cells import Options, PlacementInfo
+from comarketing.metrics.choices import Choice
 from comarketing.metrics.history import get_import
 from comarketing.metrics.models import ColumnMapping, ImportStatus, MetricImport
 from comarketing.metrics.placements import owned_placements
@@ -93,6 +95,14 @@ def column_units_of(settings: dict[str, Any]) -> list[str]:
     return list(stored) if stored and len(stored) == len(headers) else micros.units_for(headers)
 
 
+@dataclass(frozen=True)
+class Blocker:
+    """Why the import cannot run yet, and the input (field) that would change it."""
+
+    field: str
+    message: str
+
+
 @dataclass
 class Preview:
     metric_import: MetricImport
@@ -124,15 +134,46 @@ class Preview:
     date_order_samples: list[dates.DateOrderSample] = field(default_factory=list)
     # Meta "Result indicator" values we do not know -> the user's answer (None: still open).
     result_indicators: dict[str, str | None] = field(default_factory=dict)
+    # Questions the file leaves open; while any is listed the import cannot run.
+    choices: list[Choice] = field(default_factory=list)
+    # Per campaign, the spend against the commitments after the import (ticked / unticked).
+    budget: list[BudgetCheck] = field(default_factory=list)
+    # Placement id -> how many of the checked rows go to it.
+    matched: dict[int, int] = field(default_factory=dict)
 
     @property
     def encoding_label(self) -> str:
         return reading.encoding_label(self.layout.encoding)
 
+    def blockers(self, post_costs: bool = False) -> list[Blocker]:
+        """Everything that stops this import from running with "post costs" as given: a
+        setting to change, rows in error, an open question, spend above the commitments.
+        The page disables Import while any is listed (unticked); confirm refuses the same."""
+        asked = {choice.question for choice in self.choices}
+        found = [Blocker("mapping", problem) for problem in self.problems if problem not in asked]
+        if self.error_count:
+            many = self.error_count != 1
+            found.append(
+                Blocker(
+                    "file",
+                    f"{self.error_count:,} {'rows have' if many else 'row has'} errors: fix "
+                    "the file or the mapping.",
+                )
+            )
+        found.extend(Blocker(choice.setting, choice.question) for choice in self.choices)
+        found.extend(
+            Blocker("post_costs", check.message(post_costs))
+            for check in self.budget
+            if check.over(post_costs)
+        )
+        return found
 
-def preview(actor: Actor, import_id: int) -> Preview:
-    """The detected columns and mapping, the first rows as they will be stored, and every
-    error in the rows checked so far (the whole file when it is small)."""
+
+def preview(actor: Actor, import_id: int, *, rows: int | None = PREVIEW_ROWS) -> Preview:
+    """The detected columns and mapping, the first ``rows`` rows as they will be stored (None:
+    every row checked), every error in the rows checked so far (the whole file when it is
+    small), and what their costs would do to each campaign's budget."""
+    keep = PREVIEW_CHECK_ROWS if rows is None else rows
     metric_import = get_import(actor, import_id)
     settings = metric_import.settings
     layout, options, wanted = options_from_settings(
@@ -147,6 +188,7 @@ def preview(actor: Actor, import_id: int) -> Preview:
     costs: list[imported_costs.DailyCost] = []
     errors: list[dict[str, Any]] = []
     skipped: list[int] = []
+    matched: dict[int, int] = {}
     checked = 0
     sample: reading.EncodingSample | None = None
     if not path.exists():
@@ -164,11 +206,11 @@ def preview(actor: Actor, import_id: int) -> Preview:
                     errors.extend(cleaned.errors)
                     skipped.extend(cleaned.skipped_rows)
                     costs.extend(daily_costs(actor, cleaned.frame))
+                    for placement_id in cleaned.frame["placement_id"].tolist():
+                        matched[int(placement_id)] = matched.get(int(placement_id), 0) + 1
                     checked += len(chunk.frame)
-                    if len(stored) < PREVIEW_ROWS:
-                        stored.extend(
-                            cleaned.frame.head(PREVIEW_ROWS - len(stored)).to_dict("records")
-                        )
+                    if len(stored) < keep:
+                        stored.extend(cleaned.frame.head(keep - len(stored)).to_dict("records"))
                     if checked >= PREVIEW_CHECK_ROWS:
                         break
         except reading.UnreadableFile as exc:
@@ -208,6 +250,9 @@ def preview(actor: Actor, import_id: int) -> Preview:
         else {},
         campaign_name=_campaign_name(metric_import.campaign_id),
         names=names if by_name else None,
+        choices=choices.open_choices(settings),
+        budget=budget_checks(costs) if "cost" in mapping and not errors else [],
+        matched=matched,
     )
 
 
@@ -267,39 +312,30 @@ def change_settings(
     placement_id: int | None,
 ) -> MetricImport:
     metric_import = _preview_import(actor, import_id)
-    headers = metric_import.settings["layout"]["headers"]
-    if len(mapping) != len(headers):
-        raise ValidationFailed("Map every column (or ignore it).", field="mapping")
-    chosen = [m for m in mapping if m]
-    for name in chosen:
-        if name not in columns.FIELDS:
-            raise ValidationFailed(f"Unknown field {name!r}.", field="mapping")
-        if chosen.count(name) > 1:
-            raise ValidationFailed(
-                f"{columns.FIELD_LABELS[name]} is mapped to two columns; keep one.",
-                field="mapping",
-            )
-    if date_order is not None and date_order not in dates.DATE_ORDERS:
-        raise ValidationFailed("Choose how dates are written.", field="date_order")
-    if decimal not in numbers.DECIMAL_MARKS:
-        raise ValidationFailed("Choose the decimal mark.", field="decimal")
-    if placement_id is not None and placement_id not in owned_placements(
-        actor.organization_id, [placement_id], campaign_id=metric_import.campaign_id
-    ):
-        raise ValidationFailed("Choose one of your placements.", field="placement_id")
-    settings = dict(metric_import.settings)
-    if date_order is None:  # not chosen (yet): an open question stays open
-        date_order = settings.get("date_order")
-    elif date_order != settings.get("date_order"):
-        settings.update(date_order_basis="chosen", date_order_samples=[])
-    settings.update(
-        mapping=mapping,
-        date_order=date_order,
-        decimal=decimal,
-        placement_id=placement_id,
-        mapping_source="changed",
+    metric_import.settings = import_settings.apply(
+        actor,
+        metric_import.settings,
+        {
+            "mapping": mapping,
+            "date_order": date_order,
+            "decimal": decimal,
+            "placement_id": placement_id,
+        },
+        campaign_id=metric_import.campaign_id,
     )
-    metric_import.settings = settings
+    db.session.commit()
+    return metric_import
+
+
+@transactional
+def update_settings(actor: Actor, import_id: int, changes: dict[str, Any]) -> MetricImport:
+    """Change some settings of an upload in preview (the API's PATCH): those named in
+    ``changes`` (see :data:`import_settings.SETTINGS`) change, checked as on the page; the
+    others stay. ``post_costs`` is remembered as what confirm does by default."""
+    metric_import = _preview_import(actor, import_id)
+    metric_import.settings = import_settings.apply(
+        actor, metric_import.settings, changes, campaign_id=metric_import.campaign_id
+    )
     db.session.commit()
     return metric_import
 
@@ -312,11 +348,12 @@ def confirm(
     imported before is reported and not run again unless the user asks for it (to restore
     the days it had written after a later import replaced them)."""
     metric_import = _preview_import(actor, import_id)
+    blockers = preview(actor, import_id, rows=0).blockers(bool(post_costs))
+    if blockers:
+        raise ValidationFailed(
+            f"Nothing was imported: {blockers[0].message}", field=blockers[0].field
+        )
     settings = dict(metric_import.settings)
-    _, options, _ = options_from_settings(actor, settings, campaign_id=metric_import.campaign_id)
-    problems = settings_problems(settings, options)
-    if problems:
-        raise ValidationFailed(problems[0], field="mapping")
     earlier = _earlier_success(metric_import)
     settings["post_costs"] = bool(post_costs)
     metric_import.settings = settings

@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Any
 
@@ -20,7 +21,7 @@ from comarketing.campaigns.access import get_visible_campaign
 from comarketing.context import Actor
 from comarketing.errors import TooLarge, ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import choices, columns, micros, reading
+from comarketing.metrics import choices, columns, import_settings, micros, reading
 from comarketing.metrics.models import ColumnMapping, ImportSource, ImportStatus, MetricImport
 from comarketing.metrics.placements import owned_placements
 from comarketing.policy import Action, authorize
@@ -49,7 +50,10 @@ def _store(stream: IO[bytes], limit: int) -> tuple[str, int]:
             while block := stream.read(1024 * 1024):
                 size += len(block)
                 if size > limit:
-                    raise TooLarge(f"The file is larger than {limit // (1024 * 1024)} MB.")
+                    raise TooLarge(
+                        f"The file is larger than allowed: at most {size_label(limit)}.",
+                        field="file",
+                    )
                 digest.update(block)
                 out.write(block)
         file_hash = digest.hexdigest()
@@ -57,6 +61,15 @@ def _store(stream: IO[bytes], limit: int) -> tuple[str, int]:
     finally:
         partial.unlink(missing_ok=True)
     return file_hash, size
+
+
+def size_label(limit: int) -> str:
+    """A size limit as people read it: "50 MB", "1.5 MB", "800 KB", "900 bytes"."""
+    for unit, name in ((1024 * 1024, "MB"), (1024, "KB")):
+        if limit >= unit:
+            whole, rest = divmod(limit * 10 // unit, 10)
+            return f"{whole}.{rest} {name}" if rest else f"{whole} {name}"
+    return f"{limit} bytes"
 
 
 def display_name(filename: str | None) -> str:
@@ -68,11 +81,18 @@ def display_name(filename: str | None) -> str:
 
 @transactional
 def upload(
-    actor: Actor, stream: IO[bytes], filename: str | None, *, campaign_id: int
+    actor: Actor,
+    stream: IO[bytes],
+    filename: str | None,
+    *,
+    campaign_id: int,
+    changes: Mapping[str, Any] | None = None,
 ) -> MetricImport:
     """Store a file uploaded for one campaign and work out how to read it; nothing is imported
     yet. Its rows will match that campaign's placements only. A campaign the actor's company
-    is not party to is NotFound, like one that does not exist."""
+    is not party to is NotFound, like one that does not exist. ``changes``: settings given
+    with the file (the API), applied to the detected ones and checked before anything is
+    recorded (see :mod:`comarketing.metrics.import_settings`)."""
     authorize(actor.user, Action.WRITE_METRICS)
     campaign = get_visible_campaign(actor, campaign_id)
     placements = owned_placements(actor.organization_id, campaign_id=campaign.id)
@@ -91,6 +111,9 @@ def upload(
     settings = _initial_settings(actor, path, layout)
     if settings.get("placement_id") not in placements:  # remembered from another campaign
         settings["placement_id"] = None
+    settings["campaign_id"] = campaign.id
+    if changes:
+        settings = import_settings.apply(actor, settings, changes, campaign_id=campaign.id)
     metric_import = MetricImport(
         organization_id=actor.organization_id,
         campaign_id=campaign.id,

@@ -12,6 +12,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     jsonify,
     redirect,
@@ -21,6 +22,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import SelectChoice
 
 from comarketing.accounts.forms import ConfirmForm
@@ -260,6 +262,29 @@ def placement_csv(campaign_id: int, placement_id: int) -> ResponseReturnValue:
 # Files
 
 
+def _too_large_page() -> ResponseReturnValue:
+    """A results file over the limit: a page that names the limit (not the generic 413)."""
+    limit = uploads.size_label(int(current_app.config["METRICS_UPLOAD_MAX_BYTES"]))
+    message = (
+        f"That file is larger than allowed: a results file may be at most {limit}. "
+        "Export fewer days or columns (or split the file) and upload again."
+    )
+    return render_template("errors/error.html", status=413, title="Too large", message=message), 413
+
+
+@bp.errorhandler(RequestEntityTooLarge)
+def too_large(error: RequestEntityTooLarge) -> ResponseReturnValue:
+    # Werkzeug refuses a body over the upload limit before the view runs (CSRF reads the form).
+    if request.endpoint == "metrics.imports":
+        return _too_large_page()
+    return render_template(
+        "errors/error.html",
+        status=413,
+        title="Too large",
+        message="That upload or form is larger than allowed.",
+    ), 413
+
+
 @bp.route("/metrics/imports", methods=["GET", "POST"])
 @login_required
 def imports() -> ResponseReturnValue:
@@ -283,7 +308,9 @@ def imports() -> ResponseReturnValue:
                     actor, upload.stream, upload.filename, campaign_id=chosen
                 )
             except DomainError as exc:
-                if exc.status_code in (403, 404, 413):
+                if exc.status_code == 413:
+                    return _too_large_page()
+                if exc.status_code in (403, 404):
                     abort_for(exc)
                 wrong = form.campaign_id if exc.field == "campaign_id" else form.file
                 wrong.errors = [exc.message]
@@ -344,11 +371,15 @@ def show_import(import_id: int) -> ResponseReturnValue:
                 "metrics/preview.html",
                 preview=preview,
                 settings_form=_settings_form(preview),
-                confirm_form=ConfirmImportForm(),
+                # Ticked when "post costs" was set on the upload (the API remembers it).
+                confirm_form=ConfirmImportForm(
+                    post_costs=bool(preview.metric_import.settings.get("post_costs"))
+                ),
                 action_form=ConfirmForm(),
                 fields=columns.FIELD_LABELS,
                 date_orders=DATE_ORDERS,
                 result_answers=results.ANSWERS,
+                blockers=preview.blockers(post_costs=False),
                 may_write=can(actor.user, Action.WRITE_METRICS),
                 name_form=_remember_form(preview),
             )

@@ -42,6 +42,9 @@ class ApiClient:
     def post(self, path: str, **kwargs: Any) -> TestResponse:
         return self.open(path, "POST", **kwargs)
 
+    def patch(self, path: str, **kwargs: Any) -> TestResponse:
+        return self.open(path, "PATCH", **kwargs)
+
 
 MakeToken = Callable[..., str]
 

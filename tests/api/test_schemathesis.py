@@ -8,6 +8,7 @@ every time.
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from datetime import date
 
@@ -26,7 +27,7 @@ from schemathesis.specs.openapi.checks import (
 from comarketing.budgets import payments
 from comarketing.db import utcnow
 from comarketing.extensions import db
-from comarketing.metrics import entry
+from comarketing.metrics import entry, uploads
 from tests import factories
 from tests.campaign_helpers import add_placement, commit, joint_campaign, solo_campaign, spend
 from tests.offer_helpers import actor
@@ -66,6 +67,13 @@ def bearer(app: Flask, world: factories.World, make_token: Callable[..., str]) -
         commit(world.a.email("partner_manager"), solo, 10_000)
         spend(world.a.email("partner_manager"), solo, placement, 500, occurred_on=date(2027, 3, 2))
         solo_campaign(world.c.email("partner_manager"), f"Gamma {world.canary}")
+        # A results file in preview (id 1), for the imports operations to find.
+        uploads.upload(
+            pm,
+            io.BytesIO(b"date,placement,cost\n2027-03-02,x,1\n"),
+            "r.csv",
+            campaign_id=joint.id,
+        )
         db.session.remove()
     # A write token: the metrics upsert is exercised too, not only refused as read-only.
     return make_token(world.a.email("partner_manager"), "write")
@@ -87,18 +95,22 @@ def test_every_operation_keeps_to_the_openapi_document(
         "GET /api/v1/campaigns/{campaign_id}/placements",
         "GET /api/v1/campaigns/{campaign_id}/settlement",
         "GET /api/v1/claims/{claim_id}",
+        "GET /api/v1/imports/{import_id}",
         "GET /api/v1/me",
         "GET /api/v1/partners/{organization_id}/statement",
         "GET /api/v1/placements/{placement_id}/metrics",
         "GET /api/v1/reports/campaigns/{campaign_id}",
         "GET /api/v1/reports/dashboard",
         "GET /api/v1/reports/dedup",
+        "PATCH /api/v1/imports/{import_id}",
         "POST /api/v1/campaigns/{campaign_id}/claims",
         "POST /api/v1/campaigns/{campaign_id}/payments",
         "POST /api/v1/claims/{claim_id}/confirm",
         "POST /api/v1/claims/{claim_id}/dispute",
         "POST /api/v1/claims/{claim_id}/revise",
         "POST /api/v1/claims/{claim_id}/withdraw",
+        "POST /api/v1/imports",
+        "POST /api/v1/imports/{import_id}/confirm",
         "POST /api/v1/payments/{payment_id}/confirm",
         "POST /api/v1/payments/{payment_id}/reject",
         "POST /api/v1/placements/{placement_id}/audience",

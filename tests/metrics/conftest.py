@@ -75,3 +75,30 @@ def run_imports_at_once(app: Flask, import_ids: list[int]) -> list[object]:
     from comarketing.metrics import runs
 
     return at_once(app, [lambda i=i: runs.run_import(i).status for i in import_ids])
+
+
+def queue_unchecked(import_id: int, *, post_costs: bool = False) -> None:
+    """Queue an upload without confirm's checks (in an app context), as a stale page or a file
+    whose bad rows lie past the rows the preview checks would: the run must refuse it alone."""
+    from comarketing.metrics.models import MetricImport
+
+    metric_import = db.session.get(MetricImport, import_id)
+    assert metric_import is not None
+    metric_import.settings = {**metric_import.settings, "post_costs": post_costs}
+    metric_import.status = "queued"
+    db.session.commit()
+
+
+def refused_then_run(who: Any, import_id: int) -> Any:
+    """For a file with bad rows (in an app context): confirm refuses it ("Nothing was
+    imported: ..."), and the run, queued past confirm's checks as a stale page would, refuses
+    it on its own. The finished import."""
+    import pytest
+
+    from comarketing.errors import ValidationFailed
+    from comarketing.metrics import imports, runs
+
+    with pytest.raises(ValidationFailed, match="Nothing was imported"):
+        imports.confirm(who, import_id, post_costs=False)
+    queue_unchecked(import_id)
+    return runs.run_import(import_id)

@@ -18,7 +18,7 @@ from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.models import DailyMetric
 from tests import campaign_helpers as ch
 from tests.fixtures.ad_exports.expected import EXPECTED, FOLDER
-from tests.metrics.conftest import PM, upload_campaign
+from tests.metrics.conftest import PM, queue_unchecked, upload_campaign
 from tests.offer_helpers import actor
 
 PLATFORM_FILES = sorted(name for name, spec in EXPECTED.items() if spec["platform"])
@@ -145,7 +145,9 @@ def test_malformed_files_are_refused_with_row_column_and_reason(app, spring, nam
             [error] = spec["errors"]
             assert any(error["reason_contains"].lower() in p.lower() for p in preview.problems)
             return
-        metric_imports.confirm(actor(email), import_id, post_costs=False)
+        with pytest.raises(ValidationFailed, match="Nothing was imported"):
+            metric_imports.confirm(actor(email), import_id, post_costs=False)
+        queue_unchecked(import_id)  # queued anyway: the run refuses it too
         result = runs.run_import(import_id)
         assert result.status == "failed"
         got = [(e["row"], e["column"], e["value"]) for e in result.errors]

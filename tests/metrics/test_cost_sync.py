@@ -20,7 +20,13 @@ from comarketing.metrics import entry, runs, uploads
 from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.models import DailyMetric, ImportSource
 from tests.campaign_helpers import assert_ledger_consistent
-from tests.metrics.conftest import PM, import_id_from, run_imports_at_once, upload
+from tests.metrics.conftest import (
+    PM,
+    import_id_from,
+    queue_unchecked,
+    run_imports_at_once,
+    upload,
+)
 from tests.offer_helpers import actor
 
 HEADER = "date,placement,impressions,reach,clicks,leads,conversions,revenue,cost\n"
@@ -119,9 +125,19 @@ def test_a_repost_past_the_commitments_refuses_the_whole_file(app, client, login
     confirm(client, import_id_from(upload(client, first.encode())), post_costs="y")
     before_costs, before_days = live_costs(app), stored_costs(app, scene.a_placement)
     over = HEADER + row("2027-03-02", "2.00") + row("2027-03-01", '"1,000.00"')
-    page = confirm(client, import_id_from(upload(client, over.encode())))
-    assert 'data-testid="import-failed"' in page
-    assert "were posted to the budget before, so the ledger follows them" in page
+    over_id = import_id_from(upload(client, over.encode()))
+    # The preview tells before Import: over the commitments even unticked, Import is disabled
+    # and confirm refuses (a stale page); the run refuses too if it is queued all the same.
+    page = confirm(client, over_id)
+    assert 'data-testid="confirm-import" disabled' in page
+    assert "Nothing was imported: Posting these costs would take the spend" in page
+    assert "re-posted whatever you choose" in page
+    with app.app_context():
+        queue_unchecked(over_id)
+        result = runs.run_import(over_id)
+        assert result.status == "failed"
+        assert "were posted to the budget before, so the ledger follows them" in result.message
+        db.session.remove()
     # Nothing half-written: neither the results nor the ledger moved.
     assert live_costs(app) == before_costs
     assert stored_costs(app, scene.a_placement) == before_days

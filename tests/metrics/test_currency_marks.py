@@ -10,12 +10,13 @@ from datetime import date
 import pytest
 import sqlalchemy as sa
 
+from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
 from comarketing.metrics import entry, runs, uploads
 from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.models import DailyMetric, ImportSource, MetricImport
 from tests import campaign_helpers as ch
-from tests.metrics.conftest import PM, upload_campaign
+from tests.metrics.conftest import PM, queue_unchecked, upload_campaign
 from tests.offer_helpers import actor
 
 HEADER = "date,placement,impressions,reach,clicks,leads,conversions,revenue,cost\n"
@@ -40,8 +41,13 @@ def _import(app, email: str, text: str) -> tuple[list[dict], list[dict], int]:
             actor(email), io.BytesIO(text.encode()), "costs.csv", campaign_id=upload_campaign(email)
         ).id
         preview = metric_imports.preview(actor(email), import_id)
-        metric_imports.confirm(actor(email), import_id, post_costs=False)
         errors = list(preview.errors)
+        if errors:  # refused by confirm; queued anyway, the run refuses it too
+            with pytest.raises(ValidationFailed, match="Nothing was imported"):
+                metric_imports.confirm(actor(email), import_id, post_costs=False)
+            queue_unchecked(import_id)
+        else:
+            metric_imports.confirm(actor(email), import_id, post_costs=False)
         runs.run_import(import_id)
         run_errors = db.session.get(MetricImport, import_id).errors
         stored = db.session.scalar(sa.select(sa.func.count()).select_from(DailyMetric))

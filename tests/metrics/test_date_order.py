@@ -142,12 +142,15 @@ def test_a_remembered_order_never_overrides_a_file_that_proves_the_other(
     app, client, login_as, scene
 ):
     login_as(scene.world.a.email(PM))
-    first = import_id_from(upload(client, _ambiguous_file(1, 3)))
+    # 03/01 .. 03/03: March 1-3 month first (inside the placement's dates), so month first
+    # is chosen, imported and remembered with the mapping.
+    month_first = _ambiguous_file(1, 3).replace(b"01/03/", b"03/01/").replace(b"02/03/", b"03/02/")
+    first = import_id_from(upload(client, month_first))
     client.post(f"/metrics/imports/{first}/choices", data={"date_order": "mdy"})
-    client.post(f"/metrics/imports/{first}/confirm", data={})  # fails (Jan, Feb): not stored
+    client.post(f"/metrics/imports/{first}/confirm", data={})
     with app.app_context():
-        assert db.session.get(MetricImport, first).status == "failed"
-    # A failed import still remembered its answer; a file proving day-first ignores it.
+        assert db.session.get(MetricImport, first).status == "succeeded"
+    # The remembered month-first answer; a file proving day-first ignores it.
     proof = import_id_from(upload(client, _ambiguous_file(10, 13)))
     with app.app_context():
         assert db.session.get(MetricImport, proof).settings["date_order"] == "dmy"

@@ -16,7 +16,7 @@ from freezegun import freeze_time
 from comarketing.extensions import db
 from comarketing.metrics import dates, entry
 from comarketing.metrics.models import DailyMetric, MetricImport
-from tests.metrics.conftest import PM, import_id_from, upload
+from tests.metrics.conftest import PM, import_id_from, refused_then_run, upload
 from tests.offer_helpers import actor
 
 HEADER = "date,placement,impressions,clicks,cost\n"
@@ -61,7 +61,8 @@ def test_a_future_day_in_a_file_is_a_row_error_and_nothing_is_stored(app, client
     response = client.post(f"/metrics/imports/{import_id}/confirm", data={})
     assert response.status_code == 302
     with app.app_context():
-        failed = db.session.get(MetricImport, import_id)
+        assert db.session.get(MetricImport, import_id).status == "preview"
+        failed = refused_then_run(actor(scene.world.a.email(PM)), import_id)
         assert failed.status == "failed"
         assert [(e["row"], e["column"], e["value"]) for e in failed.errors] == [
             (4, "date", "2027-03-05")

@@ -32,7 +32,7 @@ from comarketing.metrics import matching, names, runs, uploads
 from comarketing.metrics.cells import Errors, Options, PlacementInfo
 from comarketing.metrics.models import DailyMetric, MetricImport
 from tests import campaign_helpers as ch
-from tests.metrics.conftest import PM, import_id_from, upload
+from tests.metrics.conftest import PM, import_id_from, refused_then_run, upload
 from tests.offer_helpers import actor
 
 HEADER = "date,placement,impressions,clicks\n"
@@ -114,8 +114,11 @@ def run(app, email: str, campaign_id: int, content: str) -> MetricImport:
         import_id = uploads.upload(
             who, io.BytesIO(content.encode()), "r.csv", campaign_id=campaign_id
         ).id
-        metric_imports.confirm(who, import_id, post_costs=False)
-        result = runs.run_import(import_id)
+        if metric_imports.preview(who, import_id).error_count:
+            result = refused_then_run(who, import_id)
+        else:
+            metric_imports.confirm(who, import_id, post_costs=False)
+            result = runs.run_import(import_id)
         db.session.refresh(result)
         db.session.expunge(result)
         return result

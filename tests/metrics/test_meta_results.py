@@ -18,7 +18,13 @@ from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.models import DailyMetric, MetricImport
 from tests import campaign_helpers as ch
 from tests.fixtures.ad_exports.expected import FOLDER
-from tests.metrics.conftest import PM, import_id_from, upload, upload_campaign
+from tests.metrics.conftest import (
+    PM,
+    import_id_from,
+    refused_then_run,
+    upload,
+    upload_campaign,
+)
 from tests.offer_helpers import actor
 
 HEADER = (
@@ -179,7 +185,8 @@ def test_a_bad_result_row_names_its_cell_and_stores_nothing(
         [error] = metric_imports.preview(actor(spring), import_id).errors
     assert (error["row"], error["column"], error["value"]) == (3, column, value)
     assert reason in error["reason"]
-    assert _run(app, spring, import_id) == "failed"
+    with app.app_context():
+        assert refused_then_run(actor(spring), import_id).status == "failed"
     assert _stored(app) == []
 
 

@@ -21,7 +21,7 @@ from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.models import DailyMetric
 from tests import campaign_helpers as ch
 from tests.fixtures.ad_exports.expected_platforms import EXPECTED_PLATFORMS, FOLDER
-from tests.metrics.conftest import PM, upload_campaign
+from tests.metrics.conftest import PM, refused_then_run, upload_campaign
 from tests.offer_helpers import actor
 
 FILES = sorted(EXPECTED_PLATFORMS)
@@ -161,8 +161,7 @@ def test_micro_amounts_that_are_not_whole_cents_refuse_the_file_and_store_nothin
         for (_, _, _, reason), (*_, part) in zip(got, want, strict=True):
             assert part in reason
         assert "10,000 micro-units" in got[0][3]
-        metric_imports.confirm(actor(email), import_id, post_costs=False)
-        result = runs.run_import(import_id)
+        result = refused_then_run(actor(email), import_id)
         assert result.status == "failed"
         assert [(e["row"], e["value"]) for e in result.errors] == [(w[0], w[2]) for w in want]
     assert _stored(app, ids) == []

@@ -20,7 +20,7 @@ from comarketing.extensions import db
 from comarketing.metrics import entry, placements, uploads
 from comarketing.metrics.models import ColumnMapping, DailyMetric, MetricImport, ReplacedDay
 from tests.campaign_helpers import assert_ledger_consistent
-from tests.metrics.conftest import PM, import_id_from, upload
+from tests.metrics.conftest import PM, import_id_from, queue_unchecked, upload
 from tests.offer_helpers import actor
 
 HEADER = "date,placement,impressions,reach,clicks,leads,conversions,revenue,cost\n"
@@ -225,8 +225,19 @@ def test_a_file_with_one_bad_row_stores_nothing_and_lists_the_row(app, client, l
     preview = client.get(f"/metrics/imports/{import_id}").get_data(as_text=True)
     assert "<td>3</td><td>reach</td><td><code>150</code></td>" in preview
     assert 'data-testid="confirm-import" disabled' in preview
-    # Posted anyway (a stale page, a script): the import itself refuses the whole file.
-    result = confirm(client, import_id)
+    # Posted anyway (a stale page, a script): confirm refuses it, nothing is queued.
+    assert confirm(client, import_id).status == "preview"
+    page = client.get(f"/metrics/imports/{import_id}").get_data(as_text=True)
+    assert "Nothing was imported: 1 row has errors" in page
+    # Queued all the same (behind the service's back): the run itself refuses the whole file.
+    from comarketing.metrics import runs
+
+    with app.app_context():
+        queue_unchecked(import_id)
+        runs.run_import(import_id)
+        db.session.remove()
+    with app.app_context():
+        result = db.session.get(MetricImport, import_id)
     assert result.status == "failed"
     assert result.error_count == 1
     assert result.errors == [
@@ -258,7 +269,15 @@ def test_errors_in_a_later_chunk_still_roll_back_the_earlier_ones(make_app, worl
         lines.append(f"{date.fromordinal(d).isoformat()},{joint.a_placement},10,5,1,0,0,0,1.00")
     lines[-1] = lines[-1].replace(",10,5,", ",10,50,")  # the very last row is wrong
     import_id = import_id_from(upload(client, ("\n".join(lines) + "\n").encode()))
-    result = confirm(client, import_id)
+    assert confirm(client, import_id).status == "preview"  # the preview saw row 61
+    from comarketing.metrics import runs
+
+    with app.app_context():
+        queue_unchecked(import_id)  # queued all the same: the run rolls back its chunks
+        runs.run_import(import_id)
+        db.session.remove()
+    with app.app_context():
+        result = db.session.get(MetricImport, import_id)
     assert (result.status, result.error_count) == ("failed", 1)
     assert result.errors[0]["row"] == 61
     assert stored(app) == []
@@ -376,7 +395,17 @@ def test_removing_days_on_the_grid_keeps_their_values_and_reverses_their_costs(
 def test_costs_past_the_commitments_refuse_the_whole_file(app, client, login_as, scene):
     login_as(scene.world.a.email(PM))  # EUR 1,000.00 committed in all
     content = HEADER + '2027-03-01,Alpha newsletter,100,50,5,0,0,0,"1,000.01"\n'
-    result = confirm(client, import_id_from(upload(client, content.encode())), post_costs="y")
+    import_id = import_id_from(upload(client, content.encode()))
+    # The preview says so, and confirm refuses to post; the run refuses too (a stale check).
+    assert confirm(client, import_id, post_costs="y").status == "preview"
+    from comarketing.metrics import runs
+
+    with app.app_context():
+        queue_unchecked(import_id, post_costs=True)
+        runs.run_import(import_id)
+        db.session.remove()
+    with app.app_context():
+        result = db.session.get(MetricImport, import_id)
     assert result.status == "failed"
     assert "above the" in result.message and "committed" in result.message
     assert stored(app) == []
