@@ -164,8 +164,7 @@ def settings_problems(settings: dict[str, Any], options: Options) -> list[str]:
         problems.append(
             "Choose the column that names the placement, or one placement for the whole file."
         )
-    if not any(f in mapping for f in (*columns.COUNT_COLUMNS, *columns.MONEY_COLUMNS)):
-        problems.append("Map at least one figure (impressions, clicks, cost ...).")
+    # No figure is required (issue 15): a column the file lacks is not reported, not 0.
     return problems
 
 

@@ -21,7 +21,18 @@ def _scene(app, world):
 
 
 def _day(day: str, **values):
-    return {"day": day, "impressions": 1000, "reach": 700, "clicks": 30, "cost": "12.50", **values}
+    """A day naming every figure, as POST needs."""
+    return {
+        "day": day,
+        "impressions": 1000,
+        "reach": 700,
+        "clicks": 30,
+        "leads": 0,
+        "conversions": 0,
+        "revenue": "0.00",
+        "cost": "12.50",
+        **values,
+    }
 
 
 def _count(app, model) -> int:
