@@ -11,6 +11,7 @@ from typing import Any
 from apiflask import Schema
 from apiflask.fields import Date, Dict, Integer, List, Nested, String
 
+from comarketing import hundredths
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
 from comarketing.api.blueprint import ERRORS, bp
@@ -38,7 +39,10 @@ class FiguresOut(Schema):
     frequency = String(allow_none=True, required=True)
     clicks = Integer(strict=True, required=True)
     leads = Integer(strict=True, required=True)
-    conversions = Integer(strict=True, required=True)
+    conversions = String(
+        required=True,
+        metadata={"description": "Conversions, exact to two decimals", "example": "2.47"},
+    )
     revenue = Nested(schemas.Money, required=True)
     cpm = String(allow_none=True, required=True, metadata={"description": "Per 1,000 impressions"})
     cost_per_thousand_reached = String(allow_none=True, required=True)
@@ -80,7 +84,7 @@ def _figures(figures: frames.Figures, currency: str) -> dict[str, Any]:
         "frequency": schemas.ratio(figures.frequency),
         "clicks": figures.clicks,
         "leads": figures.leads,
-        "conversions": figures.conversions,
+        "conversions": hundredths.to_text(figures.conversions_hundredths),
         "revenue": schemas.money(figures.revenue_minor, currency),
         "cpm": schemas.money_ratio(figures.cpm_minor, currency),
         "cost_per_thousand_reached": schemas.money_ratio(
@@ -110,6 +114,8 @@ def _rows(table: Table) -> list[dict[str, Any]]:
                 item[column.key] = schemas.ratio(value)
             elif column.kind == "int":
                 item[column.key] = None if value is None else int(value)
+            elif column.kind == "hundredths":  # conversions: "2.47"
+                item["conversions"] = None if value is None else hundredths.to_text(int(value))
             else:
                 item[column.key] = None if value is None else str(value)
         out.append(item)

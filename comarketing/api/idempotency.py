@@ -5,7 +5,9 @@ transaction, so a concurrent retry sees it at once), runs the handler and stores
 and JSON body. Then, for the same user and key:
 
 * the same request (method, path, query and body) gets the stored answer again, with
-  ``Idempotent-Replayed: true``;
+  ``Idempotent-Replayed: true``; a JSON body counts as the same when it parses to the same
+  value (key order and whitespace do not matter), a multipart body when only its boundary
+  differs;
 * a different request gets 422 naming the ``Idempotency-Key`` field;
 * a retry while the first is still running gets 409;
 * a first attempt that failed with a server error leaves no row, so a retry runs afresh.
@@ -16,6 +18,7 @@ Keys expire after 24 hours: an older record is purged and the key may be used ag
 from __future__ import annotations
 
 import hashlib
+import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -155,11 +158,25 @@ def _replay(record: IdempotencyRecord) -> Response:
     return response
 
 
+def _canonical_json(body: bytes) -> bytes | None:
+    """A JSON body as its parsed value, written one way (sorted keys, no spaces); None when
+    it does not parse (its bytes are compared then)."""
+    try:
+        value = json.loads(body)
+    except (ValueError, RecursionError):  # not JSON, not UTF-8, or nested past any use
+        return None
+    return b"json:" + json.dumps(value, sort_keys=True, separators=(",", ":")).encode()
+
+
 def _body_bytes() -> bytes:
     """The body as sent, with a multipart body's boundary made neutral: clients pick a fresh
     random boundary for every request, so a retry of the same form and files would otherwise
-    look like a different request."""
+    look like a different request. A JSON body is compared by its parsed value."""
     body = request.get_data()
+    if request.is_json:
+        canonical = _canonical_json(body)
+        if canonical is not None:
+            return canonical
     boundary = request.mimetype_params.get("boundary")
     if request.mimetype == "multipart/form-data" and boundary:
         body = body.replace(b"--" + boundary.encode("latin-1", "replace"), b"--boundary")

@@ -11,6 +11,7 @@ from apiflask.fields import Boolean, Date, Dict, File, Integer, List, Nested, St
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError
 
+from comarketing import hundredths
 from comarketing.api import schemas
 from comarketing.metrics import columns, import_settings, results
 from comarketing.metrics.dates import DATE_ORDERS
@@ -210,7 +211,11 @@ class RowOut(Schema):
     reach = Integer(required=True, allow_none=True)
     clicks = Integer(required=True, allow_none=True)
     leads = Integer(required=True, allow_none=True)
-    conversions = Integer(required=True, allow_none=True)
+    conversions = String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Exact to two decimals, as text", "example": "2.47"},
+    )
     revenue = Nested(schemas.Money, required=True, allow_none=True)
     cost = Nested(schemas.Money, required=True, allow_none=True)
 
@@ -301,6 +306,10 @@ def _row(row: dict[str, Any]) -> dict[str, Any]:
     currency = str(row["currency"])
     out = {"row": int(row["row"]), "placement_id": int(row["placement_id"]), "day": row["day"]}
     for name in columns.COUNT_COLUMNS:
+        if name == "conversions":  # stored as exact hundredths, answered as text ("2.47")
+            value = row.get("conversions_hundredths")
+            out[name] = None if value is None or value != value else hundredths.to_text(value)
+            continue
         value = row.get(name)
         out[name] = None if value is None or value != value else int(value)
     for name in columns.MONEY_COLUMNS:

@@ -13,6 +13,7 @@ from apiflask import Schema
 from apiflask.fields import Boolean, Date, DateTime, Integer, List, Nested, String
 from apiflask.validators import OneOf
 
+from comarketing import hundredths
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
 from comarketing.api.blueprint import ERRORS, bp
@@ -22,7 +23,7 @@ from comarketing.reports.campaign_frames import CampaignReport, RankedPlacement
 from comarketing.reports.campaign_pacing import GoalPacing
 
 RATIO = {"example": "0.4000"}
-COUNTS = ("impressions", "reach", "clicks", "leads", "conversions")
+COUNTS = ("impressions", "reach", "clicks", "leads")
 
 
 def _nullable_ratio(description: str) -> String:
@@ -97,7 +98,10 @@ class TrendDay(Schema):
     reach = Integer(strict=True, required=True)
     clicks = Integer(strict=True, required=True)
     leads = Integer(strict=True, required=True)
-    conversions = Integer(strict=True, required=True)
+    conversions = String(
+        required=True,
+        metadata={"description": "Conversions, exact to two decimals", "example": "2.47"},
+    )
     revenue = Nested(schemas.Money, required=True)
     cost = Nested(
         schemas.Money,
@@ -113,7 +117,10 @@ class TrendWeek(Schema):
     reach = Integer(strict=True, required=True)
     clicks = Integer(strict=True, required=True)
     leads = Integer(strict=True, required=True)
-    conversions = Integer(strict=True, required=True)
+    conversions = String(
+        required=True,
+        metadata={"description": "Conversions, exact to two decimals", "example": "2.47"},
+    )
     revenue = Nested(schemas.Money, required=True)
     cost = Nested(
         schemas.Money,
@@ -249,6 +256,7 @@ def _goal(goal: GoalPacing, currency: str) -> dict[str, Any]:
 def _trend(record: dict[str, Any], currency: str) -> dict[str, Any]:
     return {
         **{name: int(record[name]) for name in COUNTS},
+        "conversions": hundredths.to_text(int(record["conversions_hundredths"])),
         "revenue": schemas.money(int(record["revenue_minor"]), currency),
         "cost": schemas.money(int(record["cost_minor"]), currency),
     }

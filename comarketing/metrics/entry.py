@@ -4,6 +4,7 @@ days. All or nothing: one bad day refuses the whole batch and nothing is written
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Mapping, Sequence
 from datetime import date
 from typing import Any
@@ -18,7 +19,9 @@ from comarketing.errors import Forbidden, ValidationFailed
 from comarketing.extensions import db
 from comarketing.metrics import cleaning, columns, dates, rollup
 from comarketing.metrics.cells import Options
+from comarketing.metrics.exports import figure_text, money_text
 from comarketing.metrics.models import (
+    DAYS_FIELDS,
     VALUE_FIELDS,
     DailyMetric,
     ImportSource,
@@ -47,6 +50,48 @@ class RowsInvalid(ValidationFailed):
 DAY_KEYS = ("day", *columns.COUNT_COLUMNS, *columns.MONEY_COLUMNS)
 
 
+def _cleaned(
+    actor: Actor,
+    placement_id: int,
+    days: Sequence[Mapping[str, Any]],
+    rows: Sequence[int],
+    strict: bool,
+) -> cleaning.Cleaned:
+    """The days checked as the grid, the API and files are: a figure missing from an item,
+    None or empty text is not reported (NULL); errors name ``rows`` (each item's index)."""
+    frame = pd.DataFrame(
+        [[_as_text(item.get(key)) for key in DAY_KEYS] for item in days],
+        columns=list(range(len(DAY_KEYS))),
+        dtype=str,
+    )
+    options = Options(
+        mapping={key: position for position, key in enumerate(DAY_KEYS)},
+        headers=list(DAY_KEYS),
+        placements=writable_placements(actor, [placement_id]),
+        date_order="iso",
+        placement_id=placement_id,
+        strict=strict,
+        latest_day=dates.latest_day(),
+    )
+    return cleaning.clean_chunk(frame, pd.Series(list(rows), dtype="int64"), options)
+
+
+def check_days(
+    actor: Actor,
+    placement_id: int,
+    days: Sequence[Mapping[str, Any]],
+    rows: Sequence[int],
+    *,
+    strict: bool = False,
+) -> list[dict[str, Any]]:
+    """The row errors of ``days`` (row = the item's index in ``rows``), writing nothing: the
+    API answers them together with its schema errors."""
+    _check_owner(actor, placement_id)
+    if not days:
+        return []
+    return _cleaned(actor, placement_id, days, rows, strict).errors
+
+
 @transactional
 def upsert_days(
     actor: Actor,
@@ -56,40 +101,31 @@ def upsert_days(
     source: ImportSource = ImportSource.API,
     post_costs: bool = False,
     strict: bool = False,
+    keep_omitted: bool = False,
 ) -> MetricImport:
     """Enter or correct days of one placement (the form grid and the API): all or nothing.
 
     Each item maps ``day`` (ISO date), the counts and the amounts ``revenue``/``cost`` (exact
-    decimal text in the campaign's currency) to values. Errors name the item's 0-based index.
+    decimal text in the campaign's currency) to values; None or empty text is not reported.
+    ``keep_omitted`` (the API's PATCH): a figure the item does not name keeps its stored value
+    (not reported on a day not stored yet). Errors name the item's 0-based index.
     """
     _check_owner(actor, placement_id)
     if not days:
         raise ValidationFailed("Give at least one day.", field="days")
     if len(days) > MAX_BATCH:
         raise ValidationFailed(f"Send at most {MAX_BATCH} days at a time.", field="days")
-    placements = writable_placements(actor, [placement_id])
-    frame = pd.DataFrame(
-        [[_as_text(item.get(key)) for key in DAY_KEYS] for item in days],
-        columns=list(range(len(DAY_KEYS))),
-        dtype=str,
-    )
-    options = Options(
-        mapping={key: position for position, key in enumerate(DAY_KEYS)},
-        headers=list(DAY_KEYS),
-        placements=placements,
-        date_order="iso",
-        placement_id=placement_id,
-        strict=strict,
-        latest_day=dates.latest_day(),
-    )
-    cleaned = cleaning.clean_chunk(frame, pd.Series(range(len(days))), options)
-    if cleaned.errors:
-        raise RowsInvalid(cleaned.errors)
     metric_import = new_import(
         actor, source, settings={"placement_id": placement_id, "post_costs": post_costs}
     )
     writer = Writer(actor, metric_import, post_costs=post_costs)
+    # Locked before the stored days are read: a concurrent write cannot slip in between.
     writer.lock([placement_id])
+    if keep_omitted:
+        days = _with_stored_values(placement_id, days)
+    cleaned = _cleaned(actor, placement_id, days, range(len(days)), strict)
+    if cleaned.errors:
+        raise RowsInvalid(cleaned.errors)
     refused = writer.write(cleaned.frame)
     if refused:  # pragma: no cover - duplicates within one batch are caught by clean_chunk
         raise RowsInvalid(refused)
@@ -189,7 +225,11 @@ def _remove_stored_days(
                 "campaign_id": [d.campaign_id for d in old],
                 "day": [d.day for d in old],
                 "days": [-1] * len(old),
-                **{name: [-getattr(d, name) for d in old] for name in VALUE_FIELDS},
+                **{name: [-(getattr(d, name) or 0) for d in old] for name in VALUE_FIELDS},
+                **{
+                    DAYS_FIELDS[name]: [-int(getattr(d, name) is not None) for d in old]
+                    for name in VALUE_FIELDS
+                },
             }
         )
     )
@@ -199,6 +239,38 @@ def _remove_stored_days(
         )
     )
     return old
+
+
+def _with_stored_values(
+    placement_id: int, days: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """Each item completed with the stored figures it does not name (as text, like input)."""
+    wanted = []
+    for item in days:
+        with contextlib.suppress(TypeError, ValueError):
+            wanted.append(date.fromisoformat(str(item.get("day"))))
+    stored = {
+        d.day.isoformat(): d
+        for d in db.session.scalars(
+            sa.select(DailyMetric).where(
+                DailyMetric.placement_id == placement_id, DailyMetric.day.in_(wanted)
+            )
+        )
+    }
+    completed = []
+    for item in days:
+        day = stored.get(str(item.get("day")))
+        known = _stored_text(day) if day is not None else {}
+        completed.append({**known, **item})
+    return completed
+
+
+def _stored_text(day: DailyMetric) -> dict[str, str]:
+    return {
+        **{name: figure_text(day, name) for name in columns.COUNT_COLUMNS},
+        "revenue": money_text(day.revenue_minor, day.currency),
+        "cost": money_text(day.cost_minor, day.currency),
+    }
 
 
 def _as_text(value: Any) -> str:

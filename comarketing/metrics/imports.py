@@ -210,7 +210,10 @@ def preview(actor: Actor, import_id: int, *, rows: int | None = PREVIEW_ROWS) ->
                         matched[int(placement_id)] = matched.get(int(placement_id), 0) + 1
                     checked += len(chunk.frame)
                     if len(stored) < keep:
-                        stored.extend(cleaned.frame.head(keep - len(stored)).to_dict("records"))
+                        head = cleaned.frame.head(keep - len(stored))
+                        # NA (not reported) as None, for the page and JSON alike.
+                        head = head.astype(object).where(head.notna(), None)
+                        stored.extend(head.to_dict("records"))
                     if checked >= PREVIEW_CHECK_ROWS:
                         break
         except reading.UnreadableFile as exc:
@@ -271,8 +274,7 @@ def settings_problems(settings: dict[str, Any], options: Options) -> list[str]:
         problems.append(
             "Choose the column that names the placement, or one placement for the whole file."
         )
-    if not any(f in mapping for f in (*columns.COUNT_COLUMNS, *columns.MONEY_COLUMNS, "results")):
-        problems.append("Map at least one figure (impressions, clicks, cost ...).")
+    # No figure is required (issue 15): a column the file lacks is not reported, not 0.
     problems.extend(choices.unresolved(settings))
     return problems
 

@@ -30,7 +30,8 @@ CSV_MIME = "text/csv"
 class Column:
     key: str
     label: str
-    # text | int | money (minor units, ``currency`` from the row or the table) | ratio | percent
+    # text | int | hundredths (conversions: 247 -> 2.47) | money (minor units, ``currency``
+    # from the row or the table) | ratio | percent
     kind: str = "text"
 
 
@@ -48,6 +49,8 @@ class Table:
             return None
         if column.kind == "int":
             return int(raw)
+        if column.kind == "hundredths":
+            return Decimal(int(raw)).scaleb(-2)
         if column.kind == "money":
             currency = row.get("currency") or self.currency or "EUR"
             places = exponent(currency)

@@ -10,6 +10,7 @@ integers, turned into floats only for display.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -18,7 +19,8 @@ import pandas as pd
 
 from comarketing.money import SHARE_TOTAL
 
-COUNTS = ("impressions", "reach", "clicks", "leads", "conversions")
+# Conversions are whole hundredths (2.47 attributed conversions = 247).
+COUNTS = ("impressions", "reach", "clicks", "leads", "conversions_hundredths")
 SUMS = (*COUNTS, "spend_minor", "revenue_minor", "reported_cost_minor")
 KEYS = ["campaign_id", "channel", "month"]
 
@@ -132,7 +134,7 @@ class Figures:
     reach: int
     clicks: int
     leads: int
-    conversions: int
+    conversions_hundredths: int
     revenue_minor: int
     # The organization's share of the platform-reported cost (results), beside spend (ledger).
     reported_cost_minor: int = 0
@@ -159,8 +161,13 @@ class Figures:
         return ratio(self.spend_minor, self.leads)
 
     @property
+    def conversions(self) -> Decimal:
+        """Conversions exactly, to two decimals."""
+        return Decimal(self.conversions_hundredths).scaleb(-2)
+
+    @property
     def conversion_rate(self) -> Fraction | None:
-        return ratio(self.conversions, self.clicks)
+        return ratio(self.conversions_hundredths, self.clicks * 100)
 
     @property
     def roi(self) -> Fraction | None:
@@ -184,7 +191,7 @@ FIGURE_NAMES = (
     "frequency",
     "clicks",
     "leads",
-    "conversions",
+    "conversions_hundredths",
     "revenue_minor",
     "cpm_minor",
     "cost_per_thousand_reached_minor",
@@ -204,7 +211,7 @@ def figures_from(row: pd.Series | dict[str, Any] | None) -> Figures:
         reach=int(row["reach"]),
         clicks=int(row["clicks"]),
         leads=int(row["leads"]),
-        conversions=int(row["conversions"]),
+        conversions_hundredths=int(row["conversions_hundredths"]),
         revenue_minor=int(row["revenue_minor"]),
         reported_cost_minor=int(row["reported_cost_minor"]),
     )

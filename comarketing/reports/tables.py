@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from comarketing.hundredths import format_hundredths
 from comarketing.money import format_money
 from comarketing.reports import frames
 from comarketing.reports.exports import Column, Table
@@ -23,7 +24,7 @@ FIGURE_COLUMNS = [
     Column("frequency", "Frequency", "ratio"),
     Column("clicks", "Clicks", "int"),
     Column("leads", "Leads", "int"),
-    Column("conversions", "Conversions", "int"),
+    Column("conversions_hundredths", "Conversions", "hundredths"),
     Column("revenue_minor", "Own revenue", "money"),
     Column("cpm_minor", "CPM", "money"),
     Column("cost_per_thousand_reached_minor", "Cost per 1,000 reached", "money"),
@@ -141,6 +142,8 @@ def display(table: Table, row: dict[str, Any], column: Column) -> str:
         return "—" if column.key in row or column.kind != "text" else ""
     if column.kind == "int":
         return f"{int(raw):,}"
+    if column.kind == "hundredths":
+        return format_hundredths(int(raw))
     if column.kind == "money":
         currency = row.get("currency") or table.currency or "EUR"
         minor = (

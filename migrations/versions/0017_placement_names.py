@@ -2,7 +2,7 @@
 campaign a results file was uploaded for
 
 Revision ID: 0017_placement_names
-Revises: 0014_metric_claims
+Revises: 0015_not_reported
 Create Date: 2026-12-06 07:10:00
 
 Adds placement_names (a placement's names and ids on the ad platforms; the folded name is
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0017_placement_names'
-down_revision = '0014_metric_claims'
+down_revision = '0015_not_reported'
 branch_labels = None
 depends_on = None
 

@@ -102,7 +102,7 @@ def test_upload_preview_confirm_and_follow_the_run(app, world, api_as):
         "reach": 900,
         "clicks": 25,
         "leads": 3,
-        "conversions": 1,
+        "conversions": "1.00",
         "revenue": {"amount": "60.00", "currency": "EUR", "minor": 6000},
         "cost": {"amount": "12.50", "currency": "EUR", "minor": 1250},
     }

@@ -19,7 +19,16 @@ def test_a_future_day_is_refused_by_the_api_and_nothing_is_stored(app, world, ap
         db.session.remove()
     writer = api_as(world.a.email(PM), "write")
     days = [
-        {"day": day, "impressions": 10, "reach": 5, "clicks": 1, "cost": "1.00"}
+        {
+            "day": day,
+            "impressions": 10,
+            "reach": 5,
+            "clicks": 1,
+            "leads": None,
+            "conversions": None,
+            "revenue": None,
+            "cost": "1.00",
+        }
         for day in ("2027-03-04", "2027-03-05")
     ]
     response = writer.post(f"/api/v1/placements/{joint.a_placement}/metrics", json={"days": days})

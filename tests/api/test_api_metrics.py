@@ -21,7 +21,18 @@ def _scene(app, world):
 
 
 def _day(day: str, **values):
-    return {"day": day, "impressions": 1000, "reach": 700, "clicks": 30, "cost": "12.50", **values}
+    """A day naming every figure, as POST needs."""
+    return {
+        "day": day,
+        "impressions": 1000,
+        "reach": 700,
+        "clicks": 30,
+        "leads": 0,
+        "conversions": 0,
+        "revenue": "0.00",
+        "cost": "12.50",
+        **values,
+    }
 
 
 def _count(app, model) -> int:
@@ -56,7 +67,7 @@ def test_the_owner_upserts_and_every_party_reads(app, world, api_as):
                 "reach": 700,
                 "clicks": 31,
                 "leads": 0,
-                "conversions": 0,
+                "conversions": "0.00",
                 "revenue": {"amount": "0.00", "currency": "EUR", "minor": 0},
                 "cost": {"amount": "12.50", "currency": "EUR", "minor": 1250},
             }

@@ -103,6 +103,7 @@ def test_every_operation_keeps_to_the_openapi_document(
         "GET /api/v1/reports/dashboard",
         "GET /api/v1/reports/dedup",
         "PATCH /api/v1/imports/{import_id}",
+        "PATCH /api/v1/placements/{placement_id}/metrics",
         "POST /api/v1/campaigns/{campaign_id}/claims",
         "POST /api/v1/campaigns/{campaign_id}/payments",
         "POST /api/v1/claims/{claim_id}/confirm",

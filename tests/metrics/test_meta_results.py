@@ -62,7 +62,7 @@ def _run(app, email: str, import_id: int) -> str:
 def _stored(app) -> list[tuple[str, str, int, int]]:
     with app.app_context():
         return [
-            (str(m.placement_id), m.day.isoformat(), m.leads, m.conversions)
+            (str(m.placement_id), m.day.isoformat(), m.leads, m.conversions_hundredths)
             for m in db.session.scalars(
                 sa.select(DailyMetric).order_by(DailyMetric.day, DailyMetric.placement_id)
             )
@@ -82,9 +82,11 @@ def test_the_768_leads_of_a_meta_export_are_stored_not_zero(app, spring):
     assert _run(app, spring, import_id) == "succeeded"
     with app.app_context():
         leads, conversions = db.session.execute(
-            sa.select(sa.func.sum(DailyMetric.leads), sa.func.sum(DailyMetric.conversions))
+            sa.select(
+                sa.func.sum(DailyMetric.leads), sa.func.sum(DailyMetric.conversions_hundredths)
+            )
         ).one()
-    assert (leads, conversions) == (768, 39)
+    assert (leads, conversions) == (768, 3900)  # hundredths
 
 
 def test_an_explicit_leads_column_is_not_added_to(app, spring):
@@ -134,10 +136,12 @@ def test_an_unknown_indicator_asks_blocks_the_import_and_is_remembered(app, spri
             db.session.scalars(sa.select(DailyMetric.placement_id).distinct()).all()
         )
     assert _stored(app) == [
-        (str(search), "2026-03-02", 7, 0),
-        (str(social), "2026-03-02", 0, 4),
-        (str(search), "2026-03-03", 0, 0),  # reach and link clicks are not leads or conversions
-        (str(social), "2026-03-03", 0, 0),
+        # A row's Results count for its indicator's figure only; the other is not reported.
+        (str(search), "2026-03-02", 7, None),
+        (str(social), "2026-03-02", None, 400),  # conversions in hundredths
+        # Reach and link clicks are not leads or conversions: neither is reported.
+        (str(search), "2026-03-03", None, None),
+        (str(social), "2026-03-03", None, None),
     ]
     again = _upload(app, spring, content.replace(b",7,", b",8,"))
     with app.app_context():

@@ -37,7 +37,9 @@ def _parse(cells: list[str], exponents: list[int], *, decimal: str = ".") -> tup
     errors = Errors(options, rows)
     raw = pd.Series(cells, dtype=str)
     parsed = parse_money(raw, "cost", pd.Series(exponents, dtype="int64"), options, errors)
-    good = [int(v) for v, bad in zip(parsed, errors.bad, strict=True) if not bad]
+    good = [
+        None if pd.isna(v) else int(v) for v, bad in zip(parsed, errors.bad, strict=True) if not bad
+    ]
     return good, sorted((e["row"], e["value"], e["reason"]) for e in errors.items)
 
 
@@ -69,8 +71,8 @@ def test_micro_amounts_that_would_need_rounding_are_row_errors():
 
 
 def test_empty_micro_cells_are_read_as_any_empty_money_cell():
-    """An empty or "--" cell is whatever an empty plain amount is (helper "nulls" turns that
-    into "not reported"): the micro path passes it on untouched."""
+    """An empty or "--" cell is whatever an empty plain amount is, not reported: the micro path
+    passes it on untouched."""
     micro, micro_errors = _parse(["", "--"], [2, 2])
     options = Options(mapping={"cost": 0}, headers=["cost"], placements={})
     errors = Errors(options, pd.Series([2, 3]))
@@ -78,7 +80,7 @@ def test_empty_micro_cells_are_read_as_any_empty_money_cell():
         pd.Series(["", "--"], dtype=str), "cost", pd.Series([2, 2]), options, errors
     )
     assert micro_errors == [] and errors.items == []
-    assert micro == [int(v) for v in plain]
+    assert micro == [None if pd.isna(v) else int(v) for v in plain] == [None, None]
 
 
 def test_german_grouping_in_micro_cells_is_read_with_the_file_decimal_mark():

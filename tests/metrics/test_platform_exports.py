@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from comarketing import hundredths
 from comarketing.extensions import db
 from comarketing.metrics import columns, reading, runs, uploads
 from comarketing.metrics import imports as metric_imports
@@ -29,9 +30,8 @@ FIGURES = ("impressions", "reach", "clicks", "leads", "conversions", "revenue_mi
 
 
 def not_reported(stored: Any) -> bool:
-    """A figure the export does not report. TODO(helper "nulls"): once NULL storage lands this
-    must be ``stored is None`` only; until then the importer stores 0 for a missing column."""
-    return stored is None or stored == 0
+    """A figure the export does not report: NULL, never 0."""
+    return stored is None
 
 
 @pytest.fixture
@@ -65,7 +65,9 @@ def _stored(app, ids: dict[str, int]) -> list[dict[str, Any]]:
                 {
                     "placement": names[r.placement_id],
                     "day": r.day.isoformat(),
-                    **{field: getattr(r, field) for field in FIGURES},
+                    **{field: getattr(r, field) for field in FIGURES if field != "conversions"},
+                    # Decimal("5.00") == 5: expected conversions are written as plain numbers.
+                    "conversions": hundredths.to_decimal(r.conversions_hundredths),
                 }
                 for r in rows
             ),

@@ -23,7 +23,15 @@ from tests.metrics.conftest import PM
 from tests.offer_helpers import actor
 
 FIRST = date(2027, 3, 1)
-FIELDS = ("impressions", "reach", "clicks", "leads", "conversions", "revenue_minor", "cost_minor")
+FIELDS = (
+    "impressions",
+    "reach",
+    "clicks",
+    "leads",
+    "conversions_hundredths",
+    "revenue_minor",
+    "cost_minor",
+)
 
 
 def _money(minor: int, decimal: str, grouped: bool) -> str:

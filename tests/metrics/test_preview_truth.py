@@ -69,7 +69,7 @@ def test_a_setting_to_change_disables_import(app, client, login_as, scene):
     page = page_of(client, import_id)
     assert 'data-testid="confirm-import" disabled' in page
     assert "Import is not possible yet: Choose the column that holds the date." in page
-    assert "(and 2 more above)" in page
+    assert "(and 1 more above)" in page  # the placement column too
     before = unchanged(app)
     with app.app_context(), pytest.raises(ValidationFailed) as refused:
         metric_imports.confirm(actor(scene.world.a.email(PM)), import_id, post_costs=False)
