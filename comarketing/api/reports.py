@@ -10,12 +10,13 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, DateTime, Integer, List, Nested, String
+from apiflask.fields import Boolean, Date, DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import OneOf
 
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
 from comarketing.api.blueprint import ERRORS, bp
+from comarketing.api.dashboard import API_RATIO_NAMES, CoverageOut, coverage_out
 from comarketing.campaigns.models import CampaignKind, CampaignStatus
 from comarketing.reports import campaign_service
 from comarketing.reports.campaign_frames import CampaignReport, RankedPlacement
@@ -48,6 +49,17 @@ class TimelineOut(Schema):
     campaign_days = Integer(strict=True, required=True)
 
 
+REPORTED_BY = String(
+    required=True,
+    allow_none=True,
+    metadata={
+        "description": "Who reported the figure to date: 'not reported' (no placement did), "
+        "'not reported for 1 of 3 placements' (some did not on all their days), null (all did).",
+        "example": "not reported for 1 of 3 placements",
+    },
+)
+
+
 class CountGoal(Schema):
     target = Integer(
         strict=True,
@@ -55,7 +67,13 @@ class CountGoal(Schema):
         allow_none=True,
         metadata={"description": "null: no goal is set (a goal of 0 counts as none)."},
     )
-    to_date = Integer(strict=True, required=True)
+    to_date = Integer(
+        strict=True,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The sum of what was reported; null: not reported (not 0)."},
+    )
+    reported_by = REPORTED_BY
     share_of_goal = _nullable_ratio("To date over the goal; null without a goal.")
     projected = Integer(
         strict=True,
@@ -68,19 +86,22 @@ class CountGoal(Schema):
     )
     on_track = Boolean(required=True, allow_none=True)
     status = String(
-        required=True, validate=OneOf(["No goal", "Not started", "On track", "Behind", "Reached"])
+        required=True,
+        validate=OneOf(["No goal", "Not reported", "Not started", "On track", "Behind", "Reached"]),
     )
     reached_at = DateTime(required=True, allow_none=True)
 
 
 class MoneyGoal(Schema):
     target = Nested(schemas.Money, required=True, allow_none=True)
-    to_date = Nested(schemas.Money, required=True)
+    to_date = Nested(schemas.Money, required=True, allow_none=True)
+    reported_by = REPORTED_BY
     share_of_goal = _nullable_ratio("To date over the goal; null without a goal.")
     projected = Nested(schemas.Money, required=True, allow_none=True)
     on_track = Boolean(required=True, allow_none=True)
     status = String(
-        required=True, validate=OneOf(["No goal", "Not started", "On track", "Behind", "Reached"])
+        required=True,
+        validate=OneOf(["No goal", "Not reported", "Not started", "On track", "Behind", "Reached"]),
     )
     reached_at = DateTime(required=True, allow_none=True)
 
@@ -135,6 +156,15 @@ class TrendWeek(Schema):
     )
 
 
+def _reported_count() -> Integer:
+    return Integer(
+        strict=True,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Sum of the reported days; null: not reported (not 0)."},
+    )
+
+
 class PlacementFiguresOut(Schema):
     rank = Integer(
         strict=True,
@@ -163,14 +193,24 @@ class PlacementFiguresOut(Schema):
             "reversals), not the platform-reported cost of its results."
         },
     )
-    impressions = Integer(strict=True, required=True)
-    reach = Integer(strict=True, required=True)
-    clicks = Integer(strict=True, required=True)
-    leads = Integer(strict=True, required=True)
+    impressions = _reported_count()
+    reach = _reported_count()
+    clicks = _reported_count()
+    leads = _reported_count()
     cost_per_thousand_reached = _nullable_ratio(
-        "Spend per 1,000 reached; null without spend or without reach."
+        "Spend per 1,000 reached over the months that reported reach on every day with "
+        "results; null without spend there or without reach."
     )
-    cpl = _nullable_ratio("Spend per lead; null without spend or without leads.")
+    cpl = _nullable_ratio(
+        "Spend per lead over the months that reported leads; null without spend there or "
+        "without leads."
+    )
+    coverage = Dict(
+        keys=String(),
+        values=Nested(CoverageOut),
+        required=True,
+        metadata={"description": "For cost_per_thousand_reached and cpl: how much they cover."},
+    )
 
 
 class BurnDayOut(Schema):
@@ -237,7 +277,8 @@ def _goal(goal: GoalPacing, currency: str) -> dict[str, Any]:
 
     return {
         "target": amount(goal.target),
-        "to_date": amount(goal.to_date),
+        "to_date": amount(goal.reported_to_date),
+        "reported_by": goal.reporting.note,
         "share_of_goal": schemas.ratio(goal.share),
         "projected": amount(goal.projected_rounded),
         "on_track": goal.on_track,
@@ -272,6 +313,11 @@ def _placements(placements: list[RankedPlacement], currency: str) -> list[dict[s
                 p.cost_per_thousand_reached_minor, currency
             ),
             "cpl": schemas.money_ratio(p.cpl_minor, currency),
+            "coverage": {
+                API_RATIO_NAMES[name]: coverage_out(cover)
+                for name, cover in p.coverage.items()
+                if name in ("cost_per_thousand_reached_minor", "cpl_minor")
+            },
         }
         for ranked in placements
         for p in (ranked.placement,)

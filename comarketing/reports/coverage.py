@@ -256,7 +256,7 @@ FIGURE_NAMES = (
     "frequency",
     "clicks",
     "leads",
-    "conversions",
+    "conversions_hundredths",
     "revenue_minor",
     "cpm_minor",
     "cost_per_thousand_reached_minor",
@@ -298,14 +298,15 @@ def totals(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
         return pd.DataFrame(columns=columns)
     # First per placement (a placement reports a figure when it did in each of its cells),
     # then per group: two group-bys whatever the number of figures.
-    flags = cells[[*by, "placement_id", "campaign_id", *SUMMED]].copy()
+    keys = by if "placement_id" in by else [*by, "placement_id"]
+    flags = cells[[*keys, "campaign_id", *SUMMED]].copy()
     for name in FLAGS:
         flags[name] = cells[name].astype("int64")
     aggregations = {name: "sum" for name in SUMMED}
     aggregations |= {f"full__{p}": "min" for p in METRIC_PARTS}
     aggregations |= {f"any__{p}": "max" for p in METRIC_PARTS}
     aggregations["campaign_id"] = "first"
-    placements = flags.groupby([*by, "placement_id"], dropna=False).agg(aggregations)
+    placements = flags.groupby(keys, dropna=False).agg(aggregations)
     placements = placements.reset_index()
     for part in METRIC_PARTS:
         placements[f"reported__{part}"] = placements[f"any__{part}"]
@@ -313,7 +314,7 @@ def totals(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     grouped = placements.groupby(by, dropna=False)
     out = grouped[[*SUMMED, *(c for c in columns if "__" in c and c not in SUMMED)]].sum()
     out["campaigns"] = grouped["campaign_id"].nunique()
-    out["placements"] = grouped["placement_id"].size()
+    out["placements"] = grouped["campaign_id"].size()
     return out.reset_index()[columns]
 
 

@@ -32,6 +32,8 @@ class Column:
     label: str
     # text | int | money (minor units, ``currency`` from the row or the table) | ratio | percent
     kind: str = "text"
+    # False: written to files (and the API) only, not shown as a column on the page.
+    page: bool = True
 
 
 @dataclass
@@ -46,6 +48,8 @@ class Table:
         raw = row.get(column.key)
         if raw is None:
             return None
+        if isinstance(raw, str):  # "not reported" where a number would be
+            return raw
         if column.kind == "int":
             return int(raw)
         if column.kind == "money":

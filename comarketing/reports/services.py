@@ -29,6 +29,10 @@ PRESETS = {
     "custom": "Custom",
 }
 DEFAULT_PRESET = "last_12_months"
+COVERED_REACH = {
+    "covered_spend_minor": "cost_per_thousand_reached_minor__a",
+    "covered_reach": "cost_per_thousand_reached_minor__b",
+}
 MAX_PERIOD_DAYS = 366 * 5
 
 
@@ -172,4 +176,9 @@ def _bars(table: pd.DataFrame, by: str) -> dict[str, Any]:
             name: [int(rows[name].get(label, 0)) if label in rows.index else 0 for label in labels]
             for name in ("reach", "spend_minor", "revenue_minor", "impressions")
         }
+        # Reach per unit spent over the placement-months that reported reach (coverage).
+        for name, column in COVERED_REACH.items():
+            series[kind][name] = [
+                int(rows[column].get(label, 0)) if label in rows.index else 0 for label in labels
+            ]
     return series

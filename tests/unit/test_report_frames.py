@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from comarketing.money import split_by_shares
-from comarketing.reports import frames
+from comarketing.reports import coverage, frames
 from comarketing.reports.campaign_frames import PlacementFigures, ranked
 
 
@@ -44,13 +44,21 @@ def test_share_of_is_split_by_shares_cell_by_cell(cells):
 
 
 def _cells(rows, reported_cost=None):
-    """Cells from rows of the figures before the reported cost, which is 0 unless given."""
-    sums = [name for name in frames.SUMS if name != "reported_cost_minor"]
+    """Placement-month cells (one placement each) from rows of campaign, kind, currency,
+    channel, month, impressions, reach, clicks, leads, conversions, spend, revenue: every figure
+    reported on every day; the reported cost is 0 unless given."""
+    names = ["impressions", "reach", "clicks", "leads", "conversions", "spend_minor"]
     cells = pd.DataFrame(
-        rows, columns=["campaign_id", "kind", "currency", "channel", "month", *sums]
+        rows,
+        columns=["campaign_id", "kind", "currency", "channel", "month", *names, "revenue_minor"],
     )
+    cells["placement_id"] = range(1, len(rows) + 1)
+    cells["conversions_hundredths"] = cells.pop("conversions") * 100
     cells["reported_cost_minor"] = reported_cost or [0] * len(rows)
-    return cells
+    for part in coverage.METRIC_PARTS:
+        cells[f"full__{part}"] = True
+        cells[f"any__{part}"] = True
+    return coverage.with_coverage_parts(cells)
 
 
 def test_reported_cost_is_shown_beside_spend_never_in_it():
