@@ -19,7 +19,7 @@ from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.dashboard import API_RATIO_NAMES, CoverageOut, coverage_out
 from comarketing.campaigns.models import CampaignKind, CampaignStatus
 from comarketing.reports import campaign_service
-from comarketing.reports.campaign_frames import CampaignReport, RankedPlacement
+from comarketing.reports.campaign_frames import CampaignReport, RankedPlacement, reported
 from comarketing.reports.campaign_pacing import GoalPacing
 
 RATIO = {"example": "0.4000"}
@@ -112,17 +112,27 @@ class GoalsOut(Schema):
     revenue = Nested(MoneyGoal, required=True)
 
 
+def _reported_count() -> Integer:
+    return Integer(
+        strict=True,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Sum of the reported days; null: not reported (not 0)."},
+    )
+
+
 class TrendDay(Schema):
     day = Date(required=True)
-    impressions = Integer(strict=True, required=True)
-    reach = Integer(strict=True, required=True)
-    clicks = Integer(strict=True, required=True)
-    leads = Integer(strict=True, required=True)
+    impressions = _reported_count()
+    reach = _reported_count()
+    clicks = _reported_count()
+    leads = _reported_count()
     conversions = Integer(strict=True, required=True)
-    revenue = Nested(schemas.Money, required=True)
+    revenue = Nested(schemas.Money, required=True, allow_none=True)
     cost = Nested(
         schemas.Money,
         required=True,
+        allow_none=True,
         metadata={"description": "Reported cost: what the platforms reported with the results."},
     )
 
@@ -130,15 +140,16 @@ class TrendDay(Schema):
 class TrendWeek(Schema):
     week_start = Date(required=True, metadata={"description": "The Monday of the week."})
     days = Integer(strict=True, required=True, metadata={"description": "Days with figures."})
-    impressions = Integer(strict=True, required=True)
-    reach = Integer(strict=True, required=True)
-    clicks = Integer(strict=True, required=True)
-    leads = Integer(strict=True, required=True)
+    impressions = _reported_count()
+    reach = _reported_count()
+    clicks = _reported_count()
+    leads = _reported_count()
     conversions = Integer(strict=True, required=True)
-    revenue = Nested(schemas.Money, required=True)
+    revenue = Nested(schemas.Money, required=True, allow_none=True)
     cost = Nested(
         schemas.Money,
         required=True,
+        allow_none=True,
         metadata={"description": "Reported cost: what the platforms reported with the results."},
     )
     spend = Nested(
@@ -152,16 +163,8 @@ class TrendWeek(Schema):
     cost_difference = Nested(
         schemas.Money,
         required=True,
-        metadata={"description": "Reported cost minus spend."},
-    )
-
-
-def _reported_count() -> Integer:
-    return Integer(
-        strict=True,
-        required=True,
         allow_none=True,
-        metadata={"description": "Sum of the reported days; null: not reported (not 0)."},
+        metadata={"description": "Reported cost minus spend; null when no cost was reported."},
     )
 
 
@@ -288,10 +291,11 @@ def _goal(goal: GoalPacing, currency: str) -> dict[str, Any]:
 
 
 def _trend(record: dict[str, Any], currency: str) -> dict[str, Any]:
+    """Null where no placement reported a figure in the day or week (never 0)."""
     return {
-        **{name: int(record[name]) for name in COUNTS},
-        "revenue": schemas.money(int(record["revenue_minor"]), currency),
-        "cost": schemas.money(int(record["cost_minor"]), currency),
+        **{name: reported(record[name]) for name in COUNTS},
+        "revenue": schemas.money(reported(record["revenue_minor"]), currency),
+        "cost": schemas.money(reported(record["cost_minor"]), currency),
     }
 
 
@@ -400,7 +404,7 @@ def campaign_report(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
                 "days": int(record["days"]),
                 **_trend(record, currency),
                 "spend": schemas.money(int(record["spend_minor"]), currency),
-                "cost_difference": schemas.money(int(record["difference_minor"]), currency),
+                "cost_difference": schemas.money(reported(record["difference_minor"]), currency),
             }
             for record in report.weekly.to_dict("records")
         ],

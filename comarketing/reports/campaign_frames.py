@@ -33,8 +33,24 @@ TREND_COLUMNS = list(VALUE_FIELDS)
 
 def empty_daily() -> pd.DataFrame:
     return pd.DataFrame(
-        {"day": pd.Series(dtype="object"), **{n: pd.Series(dtype="int64") for n in TREND_COLUMNS}}
+        {"day": pd.Series(dtype="object"), **{n: pd.Series(dtype="Int64") for n in TREND_COLUMNS}}
     )
+
+
+def reported(value: object) -> int | None:
+    """A trend figure as an int, or None where it was not reported (NA)."""
+    return None if value is None or pd.isna(value) else int(value)  # type: ignore[call-overload]
+
+
+def with_not_reported(records: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Trend rows for tables: "not reported" where nobody reported a figure."""
+    return [
+        {
+            k: (NOT_REPORTED_TEXT if k in TREND_NULLABLE and reported(v) is None else v)
+            for k, v in record.items()
+        }
+        for record in records
+    ]
 
 
 def totals_to(daily: pd.DataFrame, as_of: date) -> dict[str, int]:
@@ -44,6 +60,8 @@ def totals_to(daily: pd.DataFrame, as_of: date) -> dict[str, int]:
 
 
 WEEKLY_MONEY = ["spend_minor", "difference_minor"]
+TREND_NULLABLE = {*TREND_COLUMNS, "difference_minor"}
+NOT_REPORTED_TEXT = coverage.NOT_REPORTED
 
 
 def _week(day: date) -> date:
@@ -73,11 +91,14 @@ def weekly(daily: pd.DataFrame, ledger_days: pd.DataFrame | None = None) -> pd.D
         frame = daily.copy()
         frame["week"] = [_week(d) for d in frame["day"]]
         grouped = frame.groupby("week", as_index=False)
-        out = grouped[TREND_COLUMNS].sum()
+        # A week nobody reported a figure in keeps NA (not reported), not 0.
+        out = grouped[TREND_COLUMNS].sum(min_count=1)
         out["days"] = grouped["day"].count()["day"].astype("int64")
     out = out.merge(spent, on="week", how="outer")
-    for name in ("days", *TREND_COLUMNS, "spend_minor"):
+    for name in ("days", "spend_minor"):
         out[name] = out[name].fillna(0).astype("int64")
+    for name in TREND_COLUMNS:
+        out[name] = out[name].astype("Int64")
     out["difference_minor"] = out["cost_minor"] - out["spend_minor"]
     return out[columns].sort_values("week").reset_index(drop=True)
 

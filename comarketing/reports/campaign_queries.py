@@ -133,7 +133,8 @@ def _spend_by_placement_month(campaign_id: int) -> pd.DataFrame:
 
 
 def daily_sums(campaign: Campaign) -> pd.DataFrame:
-    """One GROUP BY over the campaign's daily rows within its dates."""
+    """One GROUP BY over the campaign's daily rows within its dates: per day the sums of the
+    reported values, NA where nobody reported a figure that day."""
     rows = db.session.execute(
         sa.select(
             DailyMetric.day,
@@ -148,9 +149,10 @@ def daily_sums(campaign: Campaign) -> pd.DataFrame:
     ).all()
     if not rows:
         return empty_daily()
-    frame = pd.DataFrame(rows, columns=["day", *TREND_COLUMNS])
+    frame = pd.DataFrame([tuple(row) for row in rows], columns=["day", *TREND_COLUMNS])
     for name in TREND_COLUMNS:
-        frame[name] = frame[name].fillna(0).astype("int64")
+        # NA where no placement reported the figure that day: not reported, never 0.
+        frame[name] = frame[name].astype("Int64")
     return frame
 
 

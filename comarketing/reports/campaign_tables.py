@@ -9,7 +9,11 @@ from typing import Any
 
 from comarketing.money import SHARE_TOTAL
 from comarketing.reports import tables
-from comarketing.reports.campaign_frames import CampaignReport, RankedPlacement
+from comarketing.reports.campaign_frames import (
+    CampaignReport,
+    RankedPlacement,
+    with_not_reported,
+)
 from comarketing.reports.coverage import NOT_REPORTED
 from comarketing.reports.exports import Column, Table
 
@@ -106,7 +110,7 @@ def daily_table(report: CampaignReport) -> Table:
     return Table(
         name="daily-trend",
         columns=[Column("day", "Day"), *TREND_TABLE_COLUMNS],
-        rows=report.daily.to_dict("records"),
+        rows=with_not_reported(report.daily.to_dict("records")),
         currency=report.currency,
     )
 
@@ -121,7 +125,7 @@ def weekly_table(report: CampaignReport) -> Table:
             Column("spend_minor", "Spend (ledger)", "money"),
             Column("difference_minor", "Reported cost minus spend", "money"),
         ],
-        rows=report.weekly.to_dict("records"),
+        rows=with_not_reported(report.weekly.to_dict("records")),
         currency=report.currency,
     )
 

@@ -17,7 +17,7 @@ from comarketing.api import services as api_tokens
 from comarketing.budgets import spend as spend_rules
 from comarketing.extensions import db
 from comarketing.metrics import entry
-from comarketing.reports import campaign_service
+from comarketing.reports import campaign_charts, campaign_service, campaign_tables
 from tests import campaign_helpers as ch
 from tests.offer_helpers import actor
 
@@ -151,3 +151,26 @@ def test_pacing_says_who_did_not_report_and_never_counts_missing_as_zero(
     )
     assert social["coverage"]["cost_per_thousand_reached"]["text"].startswith("reach reported")
     assert social["leads"] is None
+    # The trend: a day or week nobody reported revenue or cost in is null, never 0.
+    assert {d["revenue"] for d in api["daily"]} == {None}
+    assert {w["cost"] for w in api["weekly"]} == {None}
+    assert {w["cost_difference"] for w in api["weekly"]} == {None}
+    assert api["daily"][0]["reach"] == 100 + 400
+
+
+def test_the_trend_tables_and_charts_say_not_reported(app, world, seeded):
+    with app.app_context():
+        report = campaign_service.campaign_report(
+            actor(world.a.email("analyst")), seeded["campaign"], today=TODAY
+        )
+        tables = campaign_tables.all_tables(report)
+        data = campaign_charts.chart_data(report)
+    daily = tables["daily"]
+    revenue = next(c for c in daily.columns if c.key == "revenue_minor")
+    assert {daily.value(row, revenue) for row in daily.rows} == {"not reported"}
+    weekly = tables["weekly"]
+    difference = next(c for c in weekly.columns if c.key == "difference_minor")
+    assert {weekly.value(row, difference) for row in weekly.rows} == {"not reported"}
+    assert set(data["daily"]["revenue_minor"]) == {None}
+    april = data["daily"]["labels"].index("2027-04-02")
+    assert data["daily"]["reach"][april] == 100  # social did not report reach that day
