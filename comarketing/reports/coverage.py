@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 # Figures a placement-month may or may not report, as the cells name them (revenue and
@@ -267,55 +268,66 @@ FIGURE_NAMES = (
 
 
 def with_coverage_parts(cells: pd.DataFrame) -> pd.DataFrame:
-    """``cells`` plus, per ratio R, ``R__a`` and ``R__b``: its parts where both are reported."""
-    out = cells.copy()
+    """``cells`` plus, per ratio R, ``R__a`` and ``R__b`` (its parts where both are reported),
+    and per metric part P the integer flags ``notfull__P`` and ``some__P`` that
+    :func:`totals` adds up."""
+    full = {part: cells[f"full__{part}"].to_numpy(dtype=bool) for part in METRIC_PARTS}
+    full["spend_minor"] = np.ones(len(cells), dtype=bool)  # the ledger: always known
+    new: dict[str, np.ndarray] = {}
     for spec in RATIOS:
-        both = _full(out, spec.a) & _full(out, spec.b)
-        out[f"{spec.name}__a"] = out[spec.a].where(both, 0).astype("int64")
-        out[f"{spec.name}__b"] = out[spec.b].where(both, 0).astype("int64")
-    return out
-
-
-def _full(cells: pd.DataFrame, part: str) -> pd.Series:
-    if part == "spend_minor":  # the ledger: always known
-        return pd.Series(True, index=cells.index)
-    return cells[f"full__{part}"].astype(bool)
+        both = full[spec.a] & full[spec.b]
+        new[f"{spec.name}__a"] = np.where(both, cells[spec.a].to_numpy(dtype="int64"), 0)
+        new[f"{spec.name}__b"] = np.where(both, cells[spec.b].to_numpy(dtype="int64"), 0)
+    for part in METRIC_PARTS:
+        new[f"notfull__{part}"] = (~full[part]).astype("int64")
+        new[f"some__{part}"] = cells[f"any__{part}"].to_numpy(dtype=bool).astype("int64")
+    return pd.concat([cells, pd.DataFrame(new, index=cells.index)], axis=1)
 
 
 SUMMED = [*PARTS, *(f"{r.name}__{side}" for r in RATIOS for side in ("a", "b"))]
-FLAGS = [f"{kind}__{part}" for part in METRIC_PARTS for kind in ("full", "any")]
+COUNTED = [f"{kind}__{part}" for part in METRIC_PARTS for kind in ("notfull", "some")]
+PER_PART = [f"{kind}__{p}" for p in METRIC_PARTS for kind in ("reported", "missing")]
 
 
-def totals(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Per group of ``by``: the sums of every part and of the ratios' covered parts, the
-    campaigns and placements, and per metric part how many placements reported it at all
-    (``reported__P``) and how many did not on all their days (``missing__P``).
-
-    ``cells`` carry the coverage parts (:func:`with_coverage_parts`)."""
-    columns = [*by, "campaigns", "placements", *SUMMED]
-    columns += [f"{kind}__{p}" for p in METRIC_PARTS for kind in ("reported", "missing")]
+def per_placement(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """The cells summed per placement (and ``by``, which a placement may span: a month), with
+    per metric part ``reported__P`` (some day reported it) and ``missing__P`` (some day did
+    not): a placement reports a figure when it did in each of its cells. A placement belongs
+    to one campaign, so grouping by both makes no more groups."""
+    keys = [*by, *(k for k in ("campaign_id", "placement_id") if k not in by)]
     if cells.empty:
+        return pd.DataFrame(columns=[*keys, *SUMMED, *PER_PART])
+    placements = (
+        cells.groupby(keys, sort=False, dropna=False)[[*SUMMED, *COUNTED]].sum().reset_index()
+    )
+    # Any day not reported in any cell: the placement misses the figure (COUNTED's order).
+    flags = pd.DataFrame(
+        (placements[COUNTED].to_numpy() > 0).astype("int64"),
+        columns=[
+            c.replace("notfull__", "missing__").replace("some__", "reported__") for c in COUNTED
+        ],
+    )
+    return pd.concat([placements[[*keys, *SUMMED]], flags], axis=1)
+
+
+def group(placements: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """Per group of ``by`` (columns of :func:`per_placement`'s rows): the sums of every part
+    and of the ratios' covered parts, the campaigns and placements, and per metric part how
+    many placements reported it at all (``reported__P``) and how many did not on all their
+    days (``missing__P``)."""
+    columns = [*by, "campaigns", "placements", *SUMMED, *PER_PART]
+    if placements.empty:
         return pd.DataFrame(columns=columns)
-    # First per placement (a placement reports a figure when it did in each of its cells),
-    # then per group: two group-bys whatever the number of figures.
-    keys = by if "placement_id" in by else [*by, "placement_id"]
-    flags = cells[[*keys, "campaign_id", *SUMMED]].copy()
-    for name in FLAGS:
-        flags[name] = cells[name].astype("int64")
-    aggregations = {name: "sum" for name in SUMMED}
-    aggregations |= {f"full__{p}": "min" for p in METRIC_PARTS}
-    aggregations |= {f"any__{p}": "max" for p in METRIC_PARTS}
-    aggregations["campaign_id"] = "first"
-    placements = flags.groupby(keys, dropna=False).agg(aggregations)
-    placements = placements.reset_index()
-    for part in METRIC_PARTS:
-        placements[f"reported__{part}"] = placements[f"any__{part}"]
-        placements[f"missing__{part}"] = 1 - placements[f"full__{part}"]
     grouped = placements.groupby(by, dropna=False)
-    out = grouped[[*SUMMED, *(c for c in columns if "__" in c and c not in SUMMED)]].sum()
+    out = grouped[[*SUMMED, *PER_PART]].sum()
     out["campaigns"] = grouped["campaign_id"].nunique()
     out["placements"] = grouped["campaign_id"].size()
     return out.reset_index()[columns]
+
+
+def totals(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """:func:`group` of the cells (``with_coverage_parts``) by ``by``, through placements."""
+    return group(per_placement(cells, by), by)
 
 
 def figures_from(row: pd.Series | dict[str, Any] | None) -> Figures:

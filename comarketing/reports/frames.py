@@ -88,10 +88,13 @@ def own_cells(
             cells[name] = 0
         cells[name] = cells[name].fillna(0).astype("int64")
     cells = cells.merge(campaigns[["campaign_id", "kind", "currency"]], on="campaign_id")
+    days = cells["days"].to_numpy()
+    flags: dict[str, np.ndarray] = {}
     for name in METRICS:
-        reported_days = cells[DAYS_FIELDS[name]]
-        cells[f"full__{name}"] = (cells["days"] > 0) & (reported_days == cells["days"])
-        cells[f"any__{name}"] = reported_days > 0
+        reported_days = cells[DAYS_FIELDS[name]].to_numpy()
+        flags[f"full__{name}"] = (days > 0) & (reported_days == days)
+        flags[f"any__{name}"] = reported_days > 0
+    cells = pd.concat([cells, pd.DataFrame(flags, index=cells.index)], axis=1)
     cells["spend_minor"] = share_of(cells, "campaign_spend_minor", parties, "budget_share_bp", org)
     # What the platforms reported it cost, by the same share: shown beside spend, never in it.
     cells["reported_cost_minor"] = share_of(cells, "cost_minor", parties, "budget_share_bp", org)
@@ -107,6 +110,16 @@ def own_cells(
 def totals(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """Sums, covered parts and reporting counts by ``by`` (``coverage.totals``)."""
     return coverage.totals(cells, by)
+
+
+# What a placement does not change within a period: groupings by these sum its cells once.
+PLACEMENT_KEYS = ["currency", "kind", "channel"]
+
+
+def placements_of(cells: pd.DataFrame) -> pd.DataFrame:
+    """The cells summed per placement (``coverage.per_placement``), for every breakdown that
+    does not split a placement (kind, channel, partner)."""
+    return coverage.per_placement(cells, PLACEMENT_KEYS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -171,9 +184,10 @@ class Comparison:
         )
 
 
-def comparisons(cells: pd.DataFrame) -> list[Comparison]:
-    """Joint vs solo per currency: figures are never summed across currencies."""
-    by_kind = totals(cells, ["currency", "kind"])
+def comparisons(placements: pd.DataFrame) -> list[Comparison]:
+    """Joint vs solo per currency (``placements``: :func:`placements_of`): figures are never
+    summed across currencies."""
+    by_kind = coverage.group(placements, ["currency", "kind"])
     result = []
     for currency in sorted(by_kind["currency"].unique()) if not by_kind.empty else []:
         rows = by_kind[by_kind["currency"] == currency].set_index("kind")
@@ -184,23 +198,25 @@ def comparisons(cells: pd.DataFrame) -> list[Comparison]:
 
 
 def breakdown(cells: pd.DataFrame, by: str) -> pd.DataFrame:
-    """A table by ``by`` (channel or month) with joint and solo side by side, per currency."""
-    table = totals(cells, ["currency", by, "kind"])
+    """A table by ``by`` with joint and solo side by side, per currency: ``cells`` by month;
+    :func:`placements_of` by channel."""
+    table = coverage.group(
+        cells if by in PLACEMENT_KEYS else coverage.per_placement(cells, ["currency", by, "kind"]),
+        ["currency", by, "kind"],
+    )
     return table.sort_values(["currency", by, "kind"]).reset_index(drop=True)
 
 
-def by_partner(cells: pd.DataFrame, partners: pd.DataFrame) -> pd.DataFrame:
+def by_partner(placements: pd.DataFrame, partners: pd.DataFrame) -> pd.DataFrame:
     """For each partner: the joint campaigns with them, the organization's spend, the campaigns'
-    reach, the organization's revenue. ``partners``: campaign_id, partner_id, partner."""
-    joint = cells[cells["kind"] == "joint"]
+    reach, the organization's revenue. ``placements``: :func:`placements_of`; ``partners``:
+    campaign_id, partner_id, partner."""
+    by = ["currency", "partner_id", "partner"]
+    joint = placements[placements["kind"] == "joint"]
     if joint.empty or partners.empty:
-        return totals(pd.DataFrame(), ["currency", "partner_id", "partner"])
+        return coverage.group(pd.DataFrame(), by)
     long = joint.merge(partners, on="campaign_id")
-    return (
-        totals(long, ["currency", "partner_id", "partner"])
-        .sort_values(["currency", "partner"])
-        .reset_index(drop=True)
-    )
+    return coverage.group(long, by).sort_values(["currency", "partner"]).reset_index(drop=True)
 
 
 def partners_of(campaigns: pd.DataFrame, parties: pd.DataFrame, org: int) -> pd.DataFrame:

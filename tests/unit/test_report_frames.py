@@ -69,7 +69,7 @@ def test_reported_cost_is_shown_beside_spend_never_in_it():
         ],
         reported_cost=[12_500, 700],
     )
-    (eur,) = frames.comparisons(cells)
+    (eur,) = frames.comparisons(frames.placements_of(cells))
     assert eur.joint.spend_minor == 10_000
     assert eur.joint.reported_cost_minor == 13_200
     assert eur.joint.cost_difference_minor == 3_200
@@ -84,7 +84,7 @@ def test_comparisons_keep_currencies_apart_and_compute_the_multiplier():
             (3, "solo", "USD", "search", "2027-03", 900, 300, 9, 0, 0, 4_000, 0),
         ]
     )
-    eur, usd = frames.comparisons(cells)
+    eur, usd = frames.comparisons(frames.placements_of(cells))
     assert (eur.currency, usd.currency) == ("EUR", "USD")
     assert eur.joint.reach == 600 and eur.solo.reach == 200
     assert eur.reach_multiplier == Fraction(3)
@@ -106,7 +106,7 @@ def test_breakdowns_and_partners():
             (2, "solo", "EUR", "email", "2027-03", 5, 2, 0, 0, 0, 3, 0),
         ]
     )
-    by_channel = frames.breakdown(cells, "channel")
+    by_channel = frames.breakdown(frames.placements_of(cells), "channel")
     assert by_channel[["channel", "kind", "reach"]].values.tolist() == [
         ["email", "joint", 600],
         ["email", "solo", 2],
@@ -118,7 +118,7 @@ def test_breakdowns_and_partners():
     )
     partners = frames.partners_of(campaigns, parties, 7)
     assert partners.values.tolist() == [[1, 8, "Them"]]
-    table = frames.by_partner(cells, partners)
+    table = frames.by_partner(frames.placements_of(cells), partners)
     assert table[["partner", "campaigns", "reach", "spend_minor"]].values.tolist() == [
         ["Them", 1, 606, 101]
     ]
@@ -131,7 +131,7 @@ def test_a_kind_with_no_spend_says_so():
             (2, "solo", "EUR", "email", "2027-03", 100, 60, 1, 0, 0, 50, 0),
         ]
     )
-    [eur] = frames.comparisons(cells)
+    [eur] = frames.comparisons(frames.placements_of(cells))
     assert eur.reach_multiplier is None
     assert eur.missing == ["no joint spend is recorded in this period"]
 
