@@ -79,7 +79,7 @@ DAILY_COLUMNS = (
     "reach",
     "clicks",
     "leads",
-    "conversions",
+    "conversions_hundredths",
     "revenue_minor",
     "cost_minor",
     "currency",
@@ -89,7 +89,8 @@ DAILY_COLUMNS = (
 
 BARE_SQL = """
 SELECT c.currency, c.kind,
-       sum(d.impressions), sum(d.reach), sum(d.clicks), sum(d.leads), sum(d.conversions),
+       sum(d.impressions), sum(d.reach), sum(d.clicks), sum(d.leads),
+       sum(d.conversions_hundredths),
        sum(d.revenue_minor)
 FROM daily_metrics AS d
 JOIN campaigns AS c ON c.id = d.campaign_id
@@ -97,7 +98,7 @@ WHERE d.campaign_id IN (SELECT campaign_id FROM campaign_parties WHERE organizat
   AND d.day BETWEEN :start AND :end
 GROUP BY c.currency, c.kind
 """
-HEADLINE = ("impressions", "reach", "clicks", "leads", "conversions", "revenue")
+HEADLINE = ("impressions", "reach", "clicks", "leads", "conversions_hundredths", "revenue")
 
 from lib.database import database  # noqa: E402 - bench/ is the script's folder
 
@@ -414,9 +415,12 @@ def fill_rollup(writer: Writer) -> None:
     month = "date_trunc('month', day)::date" if writer.postgres else "date(day, 'start of month')"
     writer.execute(
         "INSERT INTO metric_rollups (placement_id, month, campaign_id, days, impressions, reach, "
-        "clicks, leads, conversions, revenue_minor, cost_minor) "
+        "clicks, leads, conversions_hundredths, revenue_minor, cost_minor, impressions_days, "
+        "reach_days, clicks_days, leads_days, conversions_days, revenue_days, cost_days) "
         f"SELECT placement_id, {month}, campaign_id, count(*), sum(impressions), sum(reach), "
-        "sum(clicks), sum(leads), sum(conversions), sum(revenue_minor), sum(cost_minor) "
+        "sum(clicks), sum(leads), sum(conversions_hundredths), sum(revenue_minor), "
+        "sum(cost_minor), count(impressions), count(reach), count(clicks), count(leads), "
+        "count(conversions_hundredths), count(revenue_minor), count(cost_minor) "
         f"FROM daily_metrics GROUP BY placement_id, {month}, campaign_id"
     )
 

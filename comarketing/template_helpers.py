@@ -9,8 +9,13 @@ from flask import Flask
 from flask_login import current_user
 
 from comarketing import notifications
+from comarketing.hundredths import NOT_REPORTED, format_count, format_hundredths
 from comarketing.money import format_money, format_share
 from comarketing.policy import Action, allowed_actions
+
+
+def format_reported_money(minor: int | None, currency: str) -> str:
+    return NOT_REPORTED if minor is None else format_money(minor, currency)
 
 
 def install(app: Flask) -> None:
@@ -32,6 +37,10 @@ def install(app: Flask) -> None:
             "unread_notifications": unread,
             "format_money": format_money,
             "format_share": format_share,
+            # Daily figures: "not reported" for NULL, never 0 or blank.
+            "format_count": format_count,
+            "format_hundredths": format_hundredths,
+            "format_reported_money": format_reported_money,
         }
 
     @app.template_filter("datetime")

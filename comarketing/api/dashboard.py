@@ -6,13 +6,13 @@ decimal strings rounded to 4 places, or null where the denominator is zero.
 
 from __future__ import annotations
 
-from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
 from apiflask import Schema
 from apiflask.fields import Boolean, Date, Dict, Integer, List, Nested, String
 
+from comarketing import hundredths
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
 from comarketing.api.blueprint import ERRORS, bp
@@ -167,11 +167,9 @@ def coverage_out(cover: coverage.Coverage) -> dict[str, Any]:
     return out
 
 
-def conversions(value: Fraction | None) -> str | None:
-    """Exact hundredths as a decimal string with two places ("2.47", "5.00")."""
-    if value is None:
-        return None
-    return str((Decimal(value.numerator) / Decimal(value.denominator)).quantize(Decimal("0.01")))
+def conversions(value: int | None) -> str | None:
+    """Hundredths as a decimal string with two places ("2.47", "5.00"); null: not reported."""
+    return None if value is None else hundredths.to_text(value)
 
 
 def _figures(figures: frames.Figures, currency: str) -> dict[str, Any]:
@@ -185,7 +183,7 @@ def _figures(figures: frames.Figures, currency: str) -> dict[str, Any]:
         "frequency": schemas.ratio(figures.frequency),
         "clicks": figures.clicks,
         "leads": figures.leads,
-        "conversions": conversions(figures.conversions),
+        "conversions": conversions(figures.conversions_hundredths),
         "revenue": schemas.money(figures.revenue_minor, currency),
         "cpm": schemas.money_ratio(figures.cpm_minor, currency),
         "cost_per_thousand_reached": schemas.money_ratio(
@@ -215,7 +213,7 @@ def _rows(table: Table) -> list[dict[str, Any]]:
             if isinstance(value, str) and column.kind != "text":
                 value = None  # not reported: null, never 0
             if column.kind == "hundredths":  # conversions: "2.47"
-                item["conversions"] = None if value is None else conversions(Fraction(value, 100))
+                item["conversions"] = conversions(None if value is None else int(value))
             elif column.kind == "money":
                 item[column.key.removesuffix("_minor")] = (
                     schemas.money_ratio(value, currency)

@@ -14,16 +14,17 @@ from apiflask import Schema
 from apiflask.fields import Boolean, Date, Integer, List, Nested, String
 from apiflask.validators import Length, Range, Regexp
 
+from comarketing import hundredths
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.errors import error_response
 from comarketing.api.idempotency import idempotent
 from comarketing.metrics import entry, placements
-from comarketing.metrics.columns import COUNT_COLUMNS
 from comarketing.metrics.models import ImportSource
 
 MAX_COUNT = 10**15
+COUNTS = ("impressions", "reach", "clicks", "leads")
 AMOUNT = r"^[0-9]{1,15}(\.[0-9]{1,3})?$"
 
 
@@ -78,13 +79,17 @@ class DaysIn(Schema):
 
 class DayOut(Schema):
     day = Date(required=True)
-    impressions = Integer(strict=True, required=True)
-    reach = Integer(strict=True, required=True)
-    clicks = Integer(strict=True, required=True)
-    leads = Integer(strict=True, required=True)
-    conversions = Integer(strict=True, required=True)
-    revenue = Nested(schemas.Money, required=True)
-    cost = Nested(schemas.Money, required=True)
+    impressions = Integer(strict=True, required=True, allow_none=True)
+    reach = Integer(strict=True, required=True, allow_none=True)
+    clicks = Integer(strict=True, required=True, allow_none=True)
+    leads = Integer(strict=True, required=True, allow_none=True)
+    conversions = String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Exact to two decimals, as text", "example": "2.47"},
+    )
+    revenue = Nested(schemas.Money, required=True, allow_none=True)
+    cost = Nested(schemas.Money, required=True, allow_none=True)
 
 
 class DaysOut(Schema):
@@ -121,7 +126,8 @@ def list_metrics(placement_id: int, path: dict[str, int], query: dict[str, date]
         "items": [
             {
                 "day": d.day,
-                **{name: getattr(d, name) for name in COUNT_COLUMNS},
+                **{name: getattr(d, name) for name in COUNTS},
+                "conversions": hundredths.to_text(d.conversions_hundredths) or None,
                 "revenue": schemas.money(d.revenue_minor, currency),
                 "cost": schemas.money(d.cost_minor, currency),
             }

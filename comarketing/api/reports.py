@@ -16,14 +16,14 @@ from apiflask.validators import OneOf
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
 from comarketing.api.blueprint import ERRORS, bp
-from comarketing.api.dashboard import API_RATIO_NAMES, CoverageOut, coverage_out
+from comarketing.api.dashboard import API_RATIO_NAMES, CoverageOut, conversions, coverage_out
 from comarketing.campaigns.models import CampaignKind, CampaignStatus
 from comarketing.reports import campaign_service
 from comarketing.reports.campaign_frames import CampaignReport, RankedPlacement, reported
 from comarketing.reports.campaign_pacing import GoalPacing
 
 RATIO = {"example": "0.4000"}
-COUNTS = ("impressions", "reach", "clicks", "leads", "conversions")
+COUNTS = ("impressions", "reach", "clicks", "leads")
 
 
 def _nullable_ratio(description: str) -> String:
@@ -127,7 +127,11 @@ class TrendDay(Schema):
     reach = _reported_count()
     clicks = _reported_count()
     leads = _reported_count()
-    conversions = Integer(strict=True, required=True)
+    conversions = String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Conversions, exact to two decimals", "example": "2.47"},
+    )
     revenue = Nested(schemas.Money, required=True, allow_none=True)
     cost = Nested(
         schemas.Money,
@@ -144,7 +148,11 @@ class TrendWeek(Schema):
     reach = _reported_count()
     clicks = _reported_count()
     leads = _reported_count()
-    conversions = Integer(strict=True, required=True)
+    conversions = String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "Conversions, exact to two decimals", "example": "2.47"},
+    )
     revenue = Nested(schemas.Money, required=True, allow_none=True)
     cost = Nested(
         schemas.Money,
@@ -294,6 +302,7 @@ def _trend(record: dict[str, Any], currency: str) -> dict[str, Any]:
     """Null where no placement reported a figure in the day or week (never 0)."""
     return {
         **{name: reported(record[name]) for name in COUNTS},
+        "conversions": conversions(reported(record["conversions_hundredths"])),
         "revenue": schemas.money(reported(record["revenue_minor"]), currency),
         "cost": schemas.money(reported(record["cost_minor"]), currency),
     }

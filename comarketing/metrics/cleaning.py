@@ -18,13 +18,15 @@ from comarketing.metrics.cells import Errors, Options, PlacementInfo, strip
 from comarketing.metrics.columns import COUNT_COLUMNS, MONEY_COLUMNS
 from comarketing.metrics.dates import parse_days
 from comarketing.metrics.matching import resolve_placements
-from comarketing.metrics.numbers import parse_counts, parse_money
+from comarketing.metrics.numbers import parse_counts, parse_hundredths, parse_money
 from comarketing.metrics.summary_rows import summary_rows
 
 
 @dataclass
 class Cleaned:
-    frame: pd.DataFrame  # row, placement_id, campaign_id, currency, day, counts, *_minor
+    # row, placement_id, campaign_id, currency, day, counts, conversions_hundredths, *_minor;
+    # the figures are nullable Int64 (NA: not reported — an empty cell or an unmapped column)
+    frame: pd.DataFrame
     errors: list[dict[str, Any]]
     skipped_rows: list[int]
 
@@ -58,7 +60,10 @@ def clean_chunk(frame: pd.DataFrame, rows: pd.Series, options: Options) -> Clean
     out["currency"] = currency
     out["day"] = days
     for name in COUNT_COLUMNS:
-        out[name] = parse_counts(cells.of(name), name, options, errors)
+        if name == "conversions":  # exact to two decimals (attribution models): hundredths
+            out["conversions_hundredths"] = parse_hundredths(cells.of(name), name, options, errors)
+        else:
+            out[name] = parse_counts(cells.of(name), name, options, errors)
     for name in MONEY_COLUMNS:
         out[name + "_minor"] = parse_money(cells.of(name), name, exponents, options, errors)
     # Only where both figures were read: a refused impressions cell must not also blame reach.

@@ -19,6 +19,7 @@ from comarketing.extensions import db
 from comarketing.metrics import cleaning, columns, rollup
 from comarketing.metrics.cells import Options
 from comarketing.metrics.models import (
+    DAYS_FIELDS,
     VALUE_FIELDS,
     DailyMetric,
     ImportSource,
@@ -188,7 +189,11 @@ def _remove_stored_days(
                 "campaign_id": [d.campaign_id for d in old],
                 "day": [d.day for d in old],
                 "days": [-1] * len(old),
-                **{name: [-getattr(d, name) for d in old] for name in VALUE_FIELDS},
+                **{name: [-(getattr(d, name) or 0) for d in old] for name in VALUE_FIELDS},
+                **{
+                    DAYS_FIELDS[name]: [-int(getattr(d, name) is not None) for d in old]
+                    for name in VALUE_FIELDS
+                },
             }
         )
     )

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
+from comarketing import hundredths
 from comarketing.campaigns.models import Placement
 from comarketing.context import Actor
 from comarketing.extensions import db
@@ -39,15 +40,28 @@ def replaced_days(actor: Actor, import_id: int) -> tuple[MetricImport, list[list
     return metric_import, [export_row(day, name) for day, name in rows]
 
 
+def figure_text(day: DailyMetric | ReplacedDay, name: str) -> str:
+    """A count as our CSV and the grid write it: conversions to two decimals ("2.47"), and
+    an empty cell for a figure not reported (which reads back as not reported)."""
+    if name == "conversions":
+        return hundredths.to_text(day.conversions_hundredths)
+    value = getattr(day, name)
+    return "" if value is None else str(value)
+
+
+def money_text(minor: int | None, currency: str) -> str:
+    return "" if minor is None else to_decimal_string(minor, currency)
+
+
 def export_row(day: DailyMetric | ReplacedDay, placement_name: str) -> list[str]:
 
     return [
         str(day.placement_id),
         placement_name,
         day.day.isoformat(),
-        *(str(getattr(day, f)) for f in columns.COUNT_COLUMNS),
-        to_decimal_string(day.revenue_minor, day.currency),
-        to_decimal_string(day.cost_minor, day.currency),
+        *(figure_text(day, f) for f in columns.COUNT_COLUMNS),
+        money_text(day.revenue_minor, day.currency),
+        money_text(day.cost_minor, day.currency),
         day.currency,
     ]
 

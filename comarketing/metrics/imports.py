@@ -118,9 +118,10 @@ def preview(actor: Actor, import_id: int) -> Preview:
                     costs.extend(daily_costs(actor, cleaned.frame))
                     checked += len(chunk.frame)
                     if len(stored) < PREVIEW_ROWS:
-                        stored.extend(
-                            cleaned.frame.head(PREVIEW_ROWS - len(stored)).to_dict("records")
-                        )
+                        head = cleaned.frame.head(PREVIEW_ROWS - len(stored))
+                        # NA (not reported) as None, for the page and JSON alike.
+                        head = head.astype(object).where(head.notna(), None)
+                        stored.extend(head.to_dict("records"))
                     if checked >= PREVIEW_CHECK_ROWS:
                         break
         except reading.UnreadableFile as exc:

@@ -12,11 +12,27 @@ from sqlalchemy.orm import Mapped, mapped_column
 from comarketing.db import UTCDateTime, utcnow
 from comarketing.extensions import Model
 
-# The figures a day carries, in storage order. Counts are whole numbers; the *_minor ones are
-# money in the campaign's currency.
-COUNT_FIELDS = ("impressions", "reach", "clicks", "leads", "conversions")
+# The figures a day carries, in storage order. Counts are whole numbers; conversions are
+# stored exactly to two decimals as whole hundredths (attribution models report 2.47); the
+# *_minor ones are money in the campaign's currency. Every figure may be NULL: not reported
+# (a column the export lacks, a blank cell, "--", a JSON null), which is not zero.
+COUNT_FIELDS = ("impressions", "reach", "clicks", "leads")
+HUNDREDTHS_FIELDS = ("conversions_hundredths",)
 MONEY_FIELDS = ("revenue_minor", "cost_minor")
-VALUE_FIELDS = COUNT_FIELDS + MONEY_FIELDS
+VALUE_FIELDS = COUNT_FIELDS + HUNDREDTHS_FIELDS + MONEY_FIELDS
+# The rollup's count of days reporting each figure, named after the figure's stem.
+DAYS_FIELDS = {
+    "impressions": "impressions_days",
+    "reach": "reach_days",
+    "clicks": "clicks_days",
+    "leads": "leads_days",
+    "conversions_hundredths": "conversions_days",
+    "revenue_minor": "revenue_days",
+    "cost_minor": "cost_days",
+}
+
+
+NOT_NEGATIVE = " AND ".join(f"{name} >= 0" for name in VALUE_FIELDS)
 
 
 class DailyMetric(Model):
@@ -32,13 +48,14 @@ class DailyMetric(Model):
     campaign_id: Mapped[int] = mapped_column(
         sa.ForeignKey("campaigns.id", ondelete="CASCADE"), index=True
     )
-    impressions: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    reach: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    clicks: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    leads: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    conversions: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    revenue_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    cost_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # NULL: not reported that day (not zero).
+    impressions: Mapped[int | None] = mapped_column(sa.BigInteger)
+    reach: Mapped[int | None] = mapped_column(sa.BigInteger)
+    clicks: Mapped[int | None] = mapped_column(sa.BigInteger)
+    leads: Mapped[int | None] = mapped_column(sa.BigInteger)
+    conversions_hundredths: Mapped[int | None] = mapped_column(sa.BigInteger)
+    revenue_minor: Mapped[int | None] = mapped_column(sa.BigInteger)
+    cost_minor: Mapped[int | None] = mapped_column(sa.BigInteger)
     currency: Mapped[str] = mapped_column(sa.String(3))
     # The import (form, file or API batch) that last wrote the day.
     import_id: Mapped[int | None] = mapped_column(
@@ -48,10 +65,10 @@ class DailyMetric(Model):
 
     __table_args__ = (
         sa.CheckConstraint(
-            "impressions >= 0 AND reach >= 0 AND clicks >= 0 AND leads >= 0 "
-            "AND conversions >= 0 AND revenue_minor >= 0 AND cost_minor >= 0",
+            NOT_NEGATIVE,
             name="not_negative",
         ),
+        # Only when both are reported (a comparison with NULL does not fail a CHECK).
         sa.CheckConstraint("reach <= impressions", name="reach_within_impressions"),
         # Reports read the days at the edges of a period, by campaign.
         sa.Index("ix_daily_metrics_campaign_day", "campaign_id", "day"),
@@ -69,14 +86,23 @@ class MetricRollup(Model):
     )
     month: Mapped[date] = mapped_column(sa.Date, primary_key=True)  # its first day
     campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
-    days: Mapped[int] = mapped_column(default=0)
+    days: Mapped[int] = mapped_column(default=0)  # daily rows in the month
+    # Sums of the reported values only (a NULL day adds nothing)...
     impressions: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     reach: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     clicks: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     leads: Mapped[int] = mapped_column(sa.BigInteger, default=0)
-    conversions: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    conversions_hundredths: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     revenue_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     cost_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # ...and how many of the month's days reported each figure (DAYS_FIELDS).
+    impressions_days: Mapped[int] = mapped_column(default=0)
+    reach_days: Mapped[int] = mapped_column(default=0)
+    clicks_days: Mapped[int] = mapped_column(default=0)
+    leads_days: Mapped[int] = mapped_column(default=0)
+    conversions_days: Mapped[int] = mapped_column(default=0)
+    revenue_days: Mapped[int] = mapped_column(default=0)
+    cost_days: Mapped[int] = mapped_column(default=0)
 
     __table_args__ = (sa.Index("ix_metric_rollups_campaign_month", "campaign_id", "month"),)
 
@@ -164,13 +190,13 @@ class ReplacedDay(Model):
     )
     placement_id: Mapped[int] = mapped_column(sa.ForeignKey("placements.id", ondelete="CASCADE"))
     day: Mapped[date] = mapped_column(sa.Date)
-    impressions: Mapped[int] = mapped_column(sa.BigInteger)
-    reach: Mapped[int] = mapped_column(sa.BigInteger)
-    clicks: Mapped[int] = mapped_column(sa.BigInteger)
-    leads: Mapped[int] = mapped_column(sa.BigInteger)
-    conversions: Mapped[int] = mapped_column(sa.BigInteger)
-    revenue_minor: Mapped[int] = mapped_column(sa.BigInteger)
-    cost_minor: Mapped[int] = mapped_column(sa.BigInteger)
+    impressions: Mapped[int | None] = mapped_column(sa.BigInteger)
+    reach: Mapped[int | None] = mapped_column(sa.BigInteger)
+    clicks: Mapped[int | None] = mapped_column(sa.BigInteger)
+    leads: Mapped[int | None] = mapped_column(sa.BigInteger)
+    conversions_hundredths: Mapped[int | None] = mapped_column(sa.BigInteger)
+    revenue_minor: Mapped[int | None] = mapped_column(sa.BigInteger)
+    cost_minor: Mapped[int | None] = mapped_column(sa.BigInteger)
     currency: Mapped[str] = mapped_column(sa.String(3))
     # The import that had written the replaced values.
     previous_import_id: Mapped[int | None] = mapped_column(

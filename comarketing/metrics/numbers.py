@@ -1,4 +1,6 @@
-"""Counts and money in text cells -> integers: exact string arithmetic, never a float."""
+"""Counts, conversions and money in text cells -> integers: exact string arithmetic, never a
+float. An empty cell ("", "--", "-", a dash) is NA: not reported, which is not zero; the
+results are pandas' nullable Int64."""
 
 from __future__ import annotations
 
@@ -46,18 +48,26 @@ def _plain_money(raw: pd.Series, exponents: pd.Series, options: Options) -> pd.S
     minor = whole.astype(np.int64) * 10**exponent + cents * 10 ** (exponent - significant)
     if (minor >= 2**53).any():  # beyond exact floats: left to the general path, as it was
         return None
-    return pd.Series(minor, index=raw.index, dtype="int64")
+    return pd.Series(minor, index=raw.index, dtype="Int64")
+
+
+def _not_reported(values: pd.Series, empty: pd.Series) -> pd.Series:
+    """``values`` as nullable Int64 with NA where the cell was empty (not reported)."""
+    result = values.astype("Int64")
+    if empty.any():
+        result = result.mask(empty)
+    return result
 
 
 def parse_counts(raw: pd.Series, field_name: str, options: Options, errors: Errors) -> pd.Series:
     plain = _plain_counts(raw)
     if plain is not None:
-        return plain
+        return plain.astype("Int64")
     text = strip(raw)
     empty = is_empty(text)
     digits = text if options.strict else remove_grouping(text, options.decimal)
     if not options.strict:
-        # Google writes whole conversions as "5.00": a zero fraction is still a whole number.
+        # Some tools write whole counts as "5.00": a zero fraction is still a whole number.
         mark = re.escape(options.decimal)
         digits = digits.str.replace(rf"^([0-9]+){mark}0+$", r"\1", regex=True)
     valid = digits.str.fullmatch(rf"[0-9]{{1,{MAX_COUNT_DIGITS}}}")
@@ -74,7 +84,44 @@ def parse_counts(raw: pd.Series, field_name: str, options: Options, errors: Erro
         other = bad & ~percent & ~negative & ~fraction & ~too_long
         errors.add(other, field_name, text, "is not a number")
     digits = digits.where(valid, "0")
-    return digits.astype("int64")
+    return _not_reported(digits, empty)
+
+
+def parse_hundredths(
+    raw: pd.Series, field_name: str, options: Options, errors: Errors
+) -> pd.Series:
+    """Conversions, exact to two decimals, as whole hundredths ("2.47" -> 247, "5.00" -> 500,
+    "1.234,5" with decimal commas -> 123450). More decimals than two is refused, naming the
+    value: rounding would store a guess."""
+    plain = _plain_counts(raw)
+    if plain is not None:
+        return (plain * 100).astype("Int64")
+    text = strip(raw)
+    empty = is_empty(text)
+    digits = text if options.strict else remove_grouping(text, options.decimal)
+    if not options.strict and options.decimal == ",":
+        digits = digits.str.replace(",", ".", regex=False)
+    parts = digits.str.extract(rf"^([0-9]{{1,{MAX_COUNT_DIGITS - 2}}})(?:\.([0-9]+))?$")
+    valid = parts[0].notna()
+    fraction = parts[1].fillna("").str.rstrip("0")
+    inexact = valid & (fraction.str.len() > 2)
+    bad = ~valid & ~empty
+    if bad.any():
+        percent = text.str.endswith("%")
+        negative = text.str.match(r"^-\s*[0-9]")
+        too_long = digits.str.fullmatch(r"[0-9]{14,}(?:\.[0-9]*)?")
+        errors.add(bad & percent, field_name, text, "is a percentage, not a count")
+        errors.add(bad & ~percent & negative, field_name, text, "must not be negative")
+        errors.add(bad & too_long, field_name, text, "is too large")
+        other = bad & ~percent & ~negative & ~too_long
+        errors.add(other, field_name, text, "is not a number")
+    errors.add(
+        inexact, field_name, text, "has more than two decimals (conversions are kept to 0.01)"
+    )
+    ok = valid & ~inexact
+    whole = parts[0].where(ok, "0").astype("int64")
+    cents = fraction.where(ok, "").str.pad(2, side="right", fillchar="0").astype("int64")
+    return _not_reported(whole * 100 + cents, empty)
 
 
 def parse_money(
@@ -110,6 +157,8 @@ def parse_money(
         )
     whole = parts[0].where(valid & ~inexact, "0").astype("int64")
     result = pd.Series(0, index=raw.index, dtype="int64")
+    if empty.all():
+        return result.astype("Int64").mask(empty)
     for exponent in exponents.unique():
         rows = exponents == exponent
         scale = 10 ** int(exponent)
@@ -117,7 +166,7 @@ def parse_money(
         cents = cents.str[: int(exponent)].where(valid[rows] & ~inexact[rows], "0")
         cents = cents.replace("", "0").astype("int64") if exponent else 0
         result[rows] = whole[rows] * scale + cents
-    return result
+    return _not_reported(result, empty)
 
 
 def _check_marks(text: pd.Series, field_name: str, errors: Errors) -> pd.Series:

@@ -122,7 +122,7 @@ class Totals:
     reach: int
     clicks: int
     leads: int
-    conversions: int
+    conversions_hundredths: int
     revenue_minor: int
     cost_minor: int
 

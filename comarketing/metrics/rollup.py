@@ -2,7 +2,9 @@
 
 Reports read one row per placement and month instead of up to 31 daily rows; the rollup is
 changed by the difference each write makes (new minus old), so it always equals the sum of the
-daily rows it stands for (a property test checks it after any sequence of writes).
+daily rows it stands for (a property test checks it after any sequence of writes). A figure not
+reported (NULL) adds nothing to its sum; each figure's ``<stem>_days`` counts the days of the
+month that reported it, moved by differences too (NULL -> value +1, value -> NULL -1).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import Any
 import pandas as pd
 
 from comarketing.extensions import db
-from comarketing.metrics.models import VALUE_FIELDS, MetricRollup
+from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS, MetricRollup
+
+SUMMED = ("days", *VALUE_FIELDS, *DAYS_FIELDS.values())
 
 
 def _upsert_increment() -> Any:
@@ -23,24 +27,25 @@ def _upsert_increment() -> Any:
     table = MetricRollup.__table__
     return statement.on_conflict_do_update(
         index_elements=["placement_id", "month"],
-        set_={name: table.c[name] + statement.excluded[name] for name in ("days", *VALUE_FIELDS)},
+        set_={name: table.c[name] + statement.excluded[name] for name in SUMMED},
     )
 
 
 def apply(changes: pd.DataFrame) -> None:
     """Add the differences of written days to their months.
 
-    ``changes``: placement_id, campaign_id, day, days (+1 new day, 0 replaced, -1 deleted) and
-    the difference of every figure (new minus old).
+    ``changes``: placement_id, campaign_id, day, days (+1 new day, 0 replaced, -1 deleted),
+    the difference of every figure (new minus old, NULL counted as 0) and of every figure's
+    reported-days count (DAYS_FIELDS: +1 newly reported, -1 no longer reported).
     """
     if changes.empty:
         return
     frame = changes.copy()
     frame["month"] = pd.to_datetime(frame["day"]).dt.to_period("M").dt.start_time.dt.date
     grouped = frame.groupby(["placement_id", "campaign_id", "month"], as_index=False)[
-        ["days", *VALUE_FIELDS]
+        list(SUMMED)
     ].sum()
-    names = ["placement_id", "campaign_id", "month", "days", *VALUE_FIELDS]
+    names = ["placement_id", "campaign_id", "month", *SUMMED]
     records = [
         dict(zip(names, values, strict=True))
         for values in zip(*(grouped[n].tolist() for n in names), strict=True)

@@ -29,7 +29,7 @@ from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.dates import DATE_ORDERS
 from comarketing.metrics.forms import ConfirmImportForm, GridForm, SettingsForm, UploadForm
 from comarketing.metrics.models import ImportSource, ImportStatus
-from comarketing.money import format_money, to_decimal_string
+from comarketing.money import format_money
 from comarketing.policy import Action, can
 from comarketing.spreadsheets import safe_cell
 from comarketing.web import abort_for, current_actor
@@ -73,9 +73,9 @@ def _grid_values(days: list[Any], currency: str) -> dict[str, dict[str, str]]:
     values = {}
     for day in days:
         values[day.day.isoformat()] = {
-            **{f: str(getattr(day, f)) for f in columns.COUNT_COLUMNS},
-            "revenue": to_decimal_string(day.revenue_minor, currency),
-            "cost": to_decimal_string(day.cost_minor, currency),
+            **{f: exports.figure_text(day, f) for f in columns.COUNT_COLUMNS},
+            "revenue": exports.money_text(day.revenue_minor, currency),
+            "cost": exports.money_text(day.cost_minor, currency),
         }
     return values
 

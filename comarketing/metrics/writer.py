@@ -21,6 +21,7 @@ from comarketing.db import utcnow
 from comarketing.extensions import db
 from comarketing.metrics import goals, rollup
 from comarketing.metrics.models import (
+    DAYS_FIELDS,
     VALUE_FIELDS,
     DailyMetric,
     ImportSource,
@@ -55,12 +56,36 @@ def _upsert_statement() -> Any:
     )
 
 
+def _values(column: pd.Series) -> list[Any]:
+    """The column as Python values for a driver: ints and dates (tolist() converts numpy
+    scalars), None for a figure not reported (pandas' NA)."""
+    values = column.tolist()
+    if column.hasnans:
+        return [None if pd.isna(v) else v for v in values]
+    return values
+
+
 def _records(frame: pd.DataFrame, names: Sequence[str]) -> list[dict[str, Any]]:
-    # tolist() gives Python ints and dates: database drivers do not take numpy scalars.
     return [
         dict(zip(names, values, strict=True))
-        for values in zip(*(frame[n].tolist() for n in names), strict=True)
+        for values in zip(*(_values(frame[n]) for n in names), strict=True)
     ]
+
+
+def _reported(frame: pd.DataFrame) -> pd.DataFrame:
+    """The frame with every figure as pandas' nullable Int64 (NA = not reported), whatever
+    the caller built it with."""
+    frame = frame.copy()
+    for name in VALUE_FIELDS:
+        if frame[name].dtype != "Int64":
+            frame[name] = frame[name].astype("Int64")
+    return frame
+
+
+def _same(new: pd.Series, old: pd.Series) -> pd.Series:
+    """Equal values, with NULL = NULL (not reported both times is unchanged)."""
+    both_missing = new.isna() & old.isna()
+    return (new == old).fillna(False).astype(bool) | both_missing
 
 
 def _execute_many(statement: Any, frame: pd.DataFrame, **constants: Any) -> None:
@@ -80,7 +105,7 @@ def _execute_many(statement: Any, frame: pd.DataFrame, **constants: Any) -> None
         done: dict[Any, Any] = {}
         return [done[v] if v in done else done.setdefault(v, process(v)) for v in values]
 
-    columns = [converted(n, frame[n].tolist()) for n in frame.columns]
+    columns = [converted(n, _values(frame[n])) for n in frame.columns]
     columns += [converted(n, [value]) * len(frame) for n, value in constants.items()]
     if compiled.positional:
         order = [names.index(n) for n in compiled.positiontup]
@@ -92,20 +117,21 @@ def _execute_many(statement: Any, frame: pd.DataFrame, **constants: Any) -> None
 
 
 def _differences(changed: pd.DataFrame) -> pd.DataFrame:
-    """New minus old for each written day (old = 0 for a new day), for the monthly rollup."""
+    """New minus old for each written day (old = 0 for a new day; NULL adds nothing), and the
+    change of each figure's reported-days count, for the monthly rollup."""
     delta = changed[["placement_id", "campaign_id", "day"]].copy()
     delta["days"] = changed["import_id"].isna().astype("int64")
     for name in VALUE_FIELDS:
-        delta[name] = changed[name].astype("int64") - changed[name + "_old"].fillna(0).astype(
-            "int64"
-        )
+        new, old = changed[name], changed[name + "_old"]
+        delta[name] = (new.fillna(0) - old.fillna(0)).astype("int64")
+        delta[DAYS_FIELDS[name]] = new.notna().astype("int64") - old.notna().astype("int64")
     return delta
 
 
 def _stored_days(clean: pd.DataFrame, placement_ids: set[int]) -> pd.DataFrame:
     """The stored values of the chunk's placements over the chunk's dates (to compare)."""
     old_names = ["placement_id", "day", *VALUE_FIELDS, "currency", "import_id"]
-    return pd.DataFrame(
+    stored = pd.DataFrame(
         db.session.execute(
             sa.select(*(getattr(DailyMetric, n) for n in old_names)).where(
                 DailyMetric.placement_id.in_(sorted(placement_ids)),
@@ -114,6 +140,7 @@ def _stored_days(clean: pd.DataFrame, placement_ids: set[int]) -> pd.DataFrame:
         ).all(),
         columns=old_names,
     )
+    return _reported(stored)
 
 
 class Writer:
@@ -162,6 +189,7 @@ class Writer:
         import already gave their placement and day."""
         if clean.empty:
             return []
+        clean = _reported(clean)
         placement_ids = {int(p) for p in clean["placement_id"].unique()}
         self._lock(placement_ids)
         merged = clean.merge(
@@ -176,7 +204,7 @@ class Writer:
             return refused
         same = had.copy()
         for name in VALUE_FIELDS:
-            same &= merged[name] == merged[name + "_old"]
+            same &= _same(merged[name], merged[name + "_old"])
         replaced = had & ~same
         changed = merged[~same]
         now = utcnow()
@@ -215,7 +243,7 @@ class Writer:
                 "import_id": self.metric_import.id,
                 "placement_id": old["placement_id"],
                 "day": old["day"],
-                **{n: old[n + "_old"].astype("int64") for n in VALUE_FIELDS},
+                **{n: old[n + "_old"] for n in VALUE_FIELDS},
                 "currency": old["currency_old"],
                 "previous_import_id": old["import_id"].astype("int64"),
             }
@@ -247,7 +275,9 @@ class Writer:
 
 def daily_costs(actor: Actor, clean: pd.DataFrame) -> list[imported_costs.DailyCost]:
     """The checked rows' daily costs as the ledger takes them: paid by the actor's company,
-    which owns the placements it writes."""
+    which owns the placements it writes. A day whose cost is not reported is left out: the
+    ledger is not told a cost nobody gave (a cost posted for it before stays as it was)."""
+    clean = clean[clean["cost_minor"].notna()]
     if clean.empty:
         return []
     return [

@@ -32,7 +32,7 @@ TREND_TABLE_COLUMNS = [
     Column("reach", "Reach", "int"),
     Column("clicks", "Clicks", "int"),
     Column("leads", "Leads", "int"),
-    Column("conversions", "Conversions", "int"),
+    Column("conversions_hundredths", "Conversions", "hundredths"),
     Column("revenue_minor", "Revenue", "money"),
     Column("cost_minor", "Reported cost", "money"),
 ]

@@ -30,7 +30,8 @@ CSV_MIME = "text/csv"
 class Column:
     key: str
     label: str
-    # text | int | money (minor units, ``currency`` from the row or the table) | ratio | percent
+    # text | int | hundredths (conversions: 247 -> 2.47) | money (minor units, ``currency``
+    # from the row or the table) | ratio | percent
     kind: str = "text"
     # False: written to files (and the API) only, not shown as a column on the page.
     page: bool = True
@@ -52,6 +53,8 @@ class Table:
             return raw
         if column.kind == "int":
             return int(raw)
+        if column.kind == "hundredths":
+            return Decimal(int(raw)).scaleb(-2)
         if column.kind == "money":
             currency = row.get("currency") or self.currency or "EUR"
             places = exponent(currency)

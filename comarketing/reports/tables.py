@@ -8,6 +8,7 @@ from typing import Any
 
 import pandas as pd
 
+from comarketing.hundredths import format_hundredths
 from comarketing.money import format_money
 from comarketing.reports import coverage, frames
 from comarketing.reports.exports import Column, Table
@@ -212,6 +213,8 @@ def display(table: Table, row: dict[str, Any], column: Column) -> str:
         return raw
     if column.kind == "int":
         return f"{int(raw):,}"
+    if column.kind == "hundredths":
+        return format_hundredths(int(raw))
     if column.kind == "money":
         currency = row.get("currency") or table.currency or "EUR"
         minor = (

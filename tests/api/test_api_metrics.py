@@ -56,7 +56,7 @@ def test_the_owner_upserts_and_every_party_reads(app, world, api_as):
                 "reach": 700,
                 "clicks": 31,
                 "leads": 0,
-                "conversions": 0,
+                "conversions": "0.00",
                 "revenue": {"amount": "0.00", "currency": "EUR", "minor": 0},
                 "cost": {"amount": "12.50", "currency": "EUR", "minor": 1250},
             }

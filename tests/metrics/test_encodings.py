@@ -68,7 +68,9 @@ def test_a_windows_1252_file_is_read_as_such_and_the_preview_says_so(app, client
         assert settings["layout"]["headers"][3] == "Kosten (€)"
 
     assert confirm(client, import_id).status == "succeeded"
-    assert stored(app) == [(scene.a_placement, "2027-03-01", 1200, 0, 0, 0, 0, 0, 1250)]
+    assert stored(app) == [
+        (scene.a_placement, "2027-03-01", 1200, None, None, None, None, None, 1250)
+    ]
 
 
 def test_a_byte_windows_1252_leaves_undefined_is_refused_with_its_line(
@@ -106,7 +108,9 @@ def test_utf8_and_utf16_files_are_read_as_before_without_a_notice(
         layout = db.session.get(MetricImport, import_id).settings["layout"]
         assert layout["encoding"] == encoding
     assert confirm(client, import_id).status == "succeeded"
-    assert stored(app) == [(scene.a_placement, "2027-03-01", 1200, 0, 0, 0, 0, 0, 1250)]
+    assert stored(app) == [
+        (scene.a_placement, "2027-03-01", 1200, None, None, None, None, None, 1250)
+    ]
 
 
 def test_detection_in_the_reading_module(tmp_path: Path):

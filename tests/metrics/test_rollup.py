@@ -1,5 +1,6 @@
-"""Property: the monthly rollup always equals the sum of the daily rows it stands for, after
-any sequence of inserts, replacements and deletions, through every write path."""
+"""Property: the monthly rollup always equals the sum of the daily rows it stands for, and
+counts for each figure the days that reported it, after any sequence of inserts, replacements
+and deletions, through every write path — with any figure of any day not reported (NULL)."""
 
 from __future__ import annotations
 
@@ -10,24 +11,31 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from comarketing import hundredths
 from comarketing.extensions import db
 from comarketing.metrics import entry, runs, uploads
 from comarketing.metrics import imports as metric_imports
-from comarketing.metrics.models import VALUE_FIELDS, DailyMetric, MetricRollup
+from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS, DailyMetric, MetricRollup
 from comarketing.money import to_decimal_string
 from tests.metrics.conftest import PM
 from tests.offer_helpers import actor
 
 FIRST = date(2027, 3, 1)  # the scene's placements run 2027-03-01 .. 2027-04-30
 
+
+def _maybe(values: st.SearchStrategy[int]) -> st.SearchStrategy[int | None]:
+    return st.one_of(st.none(), values)  # None: not reported
+
+
 values = st.fixed_dictionaries(
     {
-        "impressions": st.integers(0, 10**9),
-        "clicks": st.integers(0, 10**6),
-        "leads": st.integers(0, 1000),
-        "conversions": st.integers(0, 1000),
-        "revenue": st.integers(0, 10**9),
-        "cost": st.integers(0, 10**9),
+        "impressions": _maybe(st.integers(0, 10**9)),
+        "reach_reported": st.booleans(),
+        "clicks": _maybe(st.integers(0, 10**6)),
+        "leads": _maybe(st.integers(0, 1000)),
+        "conversions": _maybe(st.integers(0, 100_000)),  # hundredths: 2.47 and 5.00 alike
+        "revenue": _maybe(st.integers(0, 10**9)),
+        "cost": _maybe(st.integers(0, 10**9)),
     }
 )
 day_offsets = st.integers(0, 60)
@@ -55,13 +63,30 @@ def _items(entries):
     return [
         {
             "day": _day(offset),
-            **{k: str(v) for k, v in figures.items() if k not in ("revenue", "cost")},
-            "reach": str(figures["impressions"] // 2),
-            "revenue": to_decimal_string(figures["revenue"], "EUR"),
-            "cost": to_decimal_string(figures["cost"], "EUR"),
+            **{k: _text(figures[k]) for k in ("impressions", "clicks", "leads")},
+            "reach": _text(_reach(figures)),
+            "conversions": hundredths.to_text(figures["conversions"]),
+            "revenue": _money(figures["revenue"]),
+            "cost": _money(figures["cost"]),
         }
         for offset, figures in unique.items()
     ]
+
+
+def _reach(figures: dict) -> int | None:
+    """At most the impressions when both are reported; any when impressions are not."""
+    if not figures["reach_reported"]:
+        return None
+    impressions = figures["impressions"]
+    return 7 if impressions is None else impressions // 2
+
+
+def _text(value: int | None) -> str:
+    return "" if value is None else str(value)
+
+
+def _money(value: int | None) -> str:
+    return "" if value is None else to_decimal_string(value, "EUR")
 
 
 def _raw_by_month() -> dict:
@@ -73,7 +98,8 @@ def _raw_by_month() -> dict:
             DailyMetric.placement_id,
             month,
             sa.func.count(),
-            *(sa.func.sum(getattr(DailyMetric, f)) for f in VALUE_FIELDS),
+            *(sa.func.coalesce(sa.func.sum(getattr(DailyMetric, f)), 0) for f in VALUE_FIELDS),
+            *(sa.func.count(getattr(DailyMetric, f)) for f in VALUE_FIELDS),
         ).group_by(DailyMetric.placement_id, month)
     ).all()
     return {(r[0], r[1]): tuple(int(v) for v in r[2:]) for r in rows}
@@ -85,6 +111,7 @@ def _rollup_by_month() -> dict:
         (r.placement_id, r.month.strftime("%Y-%m")): (
             r.days,
             *(getattr(r, f) for f in VALUE_FIELDS),
+            *(getattr(r, DAYS_FIELDS[f]) for f in VALUE_FIELDS),
         )
         for r in rows
         if r.days  # a month whose days were all removed keeps a row of zeros

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from comarketing import hundredths
 from comarketing.campaigns.models import Placement
 from comarketing.extensions import db
 from comarketing.metrics import entry
@@ -22,15 +23,19 @@ FIRST = date(2027, 3, 1)
 @st.composite
 def day_figures(draw: st.DrawFn) -> dict[str, str]:
     impressions = draw(st.integers(0, 10**12))
-    return {
+    figures = {
         "impressions": str(impressions),
         "reach": str(draw(st.integers(0, impressions))),
         "clicks": str(draw(st.integers(0, 10**9))),
         "leads": str(draw(st.integers(0, 10**6))),
-        "conversions": str(draw(st.integers(0, 10**6))),
+        # Fractional conversions (attribution models) go out and back exactly.
+        "conversions": hundredths.to_text(draw(st.integers(0, 10**8))),
         "revenue": to_decimal_string(draw(st.integers(0, 10**13)), "EUR"),
         "cost": to_decimal_string(draw(st.integers(0, 10**13)), "EUR"),
     }
+    # Any figure may be not reported: exported as an empty cell, read back as not reported.
+    missing = draw(st.sets(st.sampled_from(sorted(figures))))
+    return {name: "" if name in missing else value for name, value in figures.items()}
 
 
 results = st.dictionaries(st.integers(0, 60), day_figures(), min_size=1, max_size=12)
@@ -86,7 +91,7 @@ def _rows(placement_id: int) -> list[tuple]:
                 DailyMetric.reach,
                 DailyMetric.clicks,
                 DailyMetric.leads,
-                DailyMetric.conversions,
+                DailyMetric.conversions_hundredths,
                 DailyMetric.revenue_minor,
                 DailyMetric.cost_minor,
             )

@@ -14,6 +14,7 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 
+from comarketing import hundredths
 from comarketing.budgets.models import LedgerEntry
 from comarketing.errors import Forbidden, NotFound, ValidationFailed
 from comarketing.extensions import db
@@ -53,7 +54,7 @@ def stored(app, placement_id: int | None = None) -> list[tuple]:
                 m.reach,
                 m.clicks,
                 m.leads,
-                m.conversions,
+                hundredths.to_decimal(m.conversions_hundredths),  # Decimal("1.00") == 1
                 m.revenue_minor,
                 m.cost_minor,
             )
@@ -168,7 +169,9 @@ def test_the_grid_saves_days_and_shows_errors_in_their_cells(app, client, login_
         data={"month": "2027-03", "2027-03-02-impressions": "1,500", "2027-03-02-cost": "9.99"},
     )
     assert good.status_code == 302
-    assert stored(app) == [(scene.a_placement, "2027-03-02", 1500, 0, 0, 0, 0, 0, 999)]
+    assert stored(app) == [
+        (scene.a_placement, "2027-03-02", 1500, None, None, None, None, None, 999)
+    ]
     page = client.get(url + "?month=2027-03").get_data(as_text=True)
     assert 'data-testid="total-impressions">1,500<' in page
 
@@ -408,7 +411,9 @@ def test_a_changed_mapping_is_remembered_for_the_same_export(app, client, login_
     )
     assert response.status_code == 302
     assert confirm(client, import_id).status == "succeeded"
-    assert stored(app) == [(scene.a_placement, "2027-03-01", 1200, 0, 0, 0, 0, 0, 123450)]
+    assert stored(app) == [
+        (scene.a_placement, "2027-03-01", 1200, None, None, None, None, None, 123450)
+    ]
     again = "Day;Where;Views;Spent\n02.03.2027;Alpha newsletter;1.000;10,00\n"
     second = import_id_from(upload(client, again.encode("utf-8")))
     preview = client.get(f"/metrics/imports/{second}").get_data(as_text=True)
@@ -435,7 +440,9 @@ def test_one_placement_for_the_whole_file(app, client, login_as, scene):
     preview = client.get(f"/metrics/imports/{import_id}").get_data(as_text=True)
     assert "Alpha newsletter" in preview.split('data-testid="preview-rows"')[1]
     assert confirm(client, import_id).status == "succeeded"
-    assert stored(app) == [(scene.a_placement, "2027-03-05", 77, 0, 0, 0, 0, 0, 0)]
+    assert stored(app) == [
+        (scene.a_placement, "2027-03-05", 77, None, None, None, None, None, None)
+    ]
 
 
 def test_xlsx_utf16_and_semicolons_are_read(app, client, login_as, scene):

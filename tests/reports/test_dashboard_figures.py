@@ -127,8 +127,8 @@ def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]
     for m in db.session.scalars(sa.select(DailyMetric)):
         if m.campaign_id in mine and start <= m.day <= end:
             cell = cells[(m.campaign_id, m.placement_id, m.day.strftime("%Y-%m"))]
-            for name in ("impressions", "reach", "clicks", "leads", "conversions"):
-                cell[name] += getattr(m, name)
+            for name in ("impressions", "reach", "clicks", "leads", "conversions_hundredths"):
+                cell[name] += getattr(m, name) or 0  # NULL: not reported, adds nothing
             cell["revenue"] += m.revenue_minor
     # Issue 14: spend is the confirmed + pending claims, by service period. A claim counts
     # through its live version (entry not reversed: a revised claim's new version only, a
@@ -165,7 +165,7 @@ def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]
         revenue = {o: p.revenue_share_bp for o, p in parties[cid].items()}
         key = (campaign.currency, campaign.kind)
         total = out.setdefault(key, defaultdict(int, campaigns=set()))
-        for name in ("impressions", "reach", "clicks", "leads", "conversions"):
+        for name in ("impressions", "reach", "clicks", "leads", "conversions_hundredths"):
             total[name] += cell[name]
         total["spend_minor"] += split_by_shares(cell["spend"], budget)[org]
         total["revenue_minor"] += split_by_shares(cell["revenue"], revenue)[org]
@@ -194,7 +194,7 @@ def test_the_dashboard_equals_the_straightforward_recomputation(app, seeded, sta
             assert figures == frames.figures_from(None)
             continue
         assert figures.campaigns == len(want["campaigns"])
-        for name in ("impressions", "reach", "clicks", "leads", "conversions"):
+        for name in ("impressions", "reach", "clicks", "leads", "conversions_hundredths"):
             assert getattr(figures, name) == want[name], (key, name)
         assert figures.spend_minor == want["spend_minor"], key
         assert figures.revenue_minor == want["revenue_minor"], key

@@ -44,20 +44,23 @@ def sheet_lines(name: str) -> list[list[Any]]:
     return [list(row) for row in workbook[EXPECTED[name]["sheet"]].iter_rows(values_only=True)]
 
 
-def amount(cell: Any, decimal: str) -> Decimal:
-    """A cell as written ("1,234.50", "1.234,56 €", " --", 24.79, None) -> Decimal."""
+def amount(cell: Any, decimal: str) -> Decimal | None:
+    """A cell as written ("1,234.50", "1.234,56 €", 24.79) -> Decimal; an empty cell or " --"
+    -> None (not reported)."""
     if cell is None:
-        return Decimal(0)
+        return None
     if isinstance(cell, int | float):
         return Decimal(str(cell))
     text = str(cell).replace("\u00a0", " ").replace("€", "").strip()
     if text in ("", "--"):
-        return Decimal(0)
+        return None
     grouping = "." if decimal == "," else ","
     return Decimal(text.replace(grouping, "").replace(decimal, "."))
 
 
-def whole(value: Decimal) -> int:
+def whole(value: Decimal | None) -> int | None:
+    if value is None:
+        return None
     assert value == value.to_integral_value(), value
     return int(value)
 
@@ -80,7 +83,8 @@ def stored_rows(name: str, lines: list[list[Any]]) -> list[dict[str, Any]]:
             row[field] = whole(amount(cell, spec["decimal"])) if field in where else None
         for field in ("revenue", "cost"):
             cell = cells[where[field]] if field in where else None
-            minor = whole(amount(cell, spec["decimal"]) * 100) if field in where else None
+            value = amount(cell, spec["decimal"]) if field in where else None
+            minor = whole(value * 100) if value is not None else None
             row[f"{field}_minor"] = minor
         rows.append(row)
     return rows
@@ -217,7 +221,8 @@ def test_meta_csv_summary_row_sums_the_days():
     assert summary[:4] == ["2026-03-02", "2026-03-08", "", ""]
     for metric in ("Impressions", "Amount spent (EUR)", "Link clicks", "Leads", "Purchases"):
         at = header.index(metric)
-        assert amount(summary[at], ".") == sum(amount(cells[at], ".") for cells in days), metric
+        total = sum(amount(cells[at], ".") or 0 for cells in days)
+        assert amount(summary[at], ".") == total, metric
     reach = header.index("Reach")
     daily = [int(cells[reach]) for cells in days]
     assert max(daily) < int(summary[reach]) < sum(daily)  # people, not impressions: de-duplicated
