@@ -243,6 +243,12 @@ def dashboard(query: dict[str, Any]) -> dict[str, Any]:
     campaigns' impressions, reach, clicks, leads and conversions, the ratios and the reach
     multiplier, with the by-channel, by-partner and by-month tables. Default period: the last
     12 months.
+
+    Only what was reported counts: a sum no placement reported is null (not 0), and
+    `not_reported` says how many of the `placements` left each figure out. A ratio uses only
+    the placement-months that reported both its parts on every day with results (spend, from
+    the ledger, is always known); its `coverage` says how much of each part that is, with a
+    `notice` when under half.
     """
     period = services.period_for(query["preset"], query["start"], query["end"])
     filters = services.Filters(

@@ -382,6 +382,10 @@ def campaign_report(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
     daily and weekly trend, placements ranked by cost per 1,000 reached and by cost per lead,
     the budget burn-down from the ledger and the settlement between the parties. Reach is the
     sum of the daily reach figures.
+
+    Only what was reported counts: a figure nobody reported is null (not 0), goals say who did
+    not report (`reported_by`), and a placement's cost per 1,000 reached or per lead uses only
+    the months that reported reach or leads on every day, with its `coverage`.
     """
     report = campaign_service.campaign_report(current_actor(), campaign_id)
     campaign, currency, timeline = report.campaign, report.currency, report.timeline

@@ -160,8 +160,13 @@ class Comparison:
         for label, figures in (("Joint", self.joint), ("Solo", self.solo)):
             for spec in coverage.RATIOS:
                 notice = figures.coverage[spec.name].notice
-                if notice and figures.campaigns:
-                    out.append(f"{label} {spec.label.lower()}: {notice}.")
+                # A part nobody reported is said once, as "not reported", not per ratio.
+                unreported = any(
+                    part != "spend_minor" and getattr(figures, part) is None
+                    for part in (spec.a, spec.b)
+                )
+                if notice and figures.campaigns and not unreported:
+                    out.append(f"{label} campaigns, {spec.label}: {notice}.")
         return out
 
     def reading(self, currency_unit: str) -> str:

@@ -63,11 +63,10 @@ def _figure_row(figures: frames.Figures) -> dict[str, Any]:
     row = figures.as_dict()
     notes: dict[str, tuple[str, bool]] = {}
     for part, key in PART_COLUMNS.items():
-        note = figures.note(part)
-        if note:
-            notes[key] = (note, False)
         if getattr(figures, part) is None and figures.placements:
-            row[key] = coverage.NOT_REPORTED
+            row[key] = coverage.NOT_REPORTED  # the cell says it: no note beside it
+        elif note := figures.note(part):
+            notes[key] = (note, False)
     for spec in coverage.RATIOS:
         cover = figures.coverage[spec.name]
         row[f"{spec.name}_coverage"] = cover.share

@@ -286,7 +286,7 @@ def test_search_spend_without_reach_is_left_out_and_the_page_says_under_half(
     assert joint["coverage"]["cost_per_thousand_reached"]["below_half"] is True
     assert joint["not_reported"]["reach"] == 3 and joint["placements"] == 4
     assert any(
-        n.startswith("Joint cost per 1,000 reached: based on under half")
+        n.startswith("Joint campaigns, Cost per 1,000 reached: based on under half")
         for n in (eur_api["notices"])
     )
     usd_api = next(c for c in api.get_json()["currencies"] if c["currency"] == "USD")
@@ -303,6 +303,8 @@ def test_a_figure_nobody_reported_is_not_reported_never_zero(app, seeded, client
     assert usd.solo.impressions is not None
     assert usd.solo.cost_per_thousand_reached_minor is None and usd.solo.roi is None
     assert usd.solo.note("reach") == "not reported"
+    # Said once as "not reported", not again as an under-half notice per ratio.
+    assert usd.notices == [] and "no solo reach is reported in this period" in usd.missing
     login_as(world.a.email("analyst"))
     body = client.get("/reports/headline.csv?preset=custom&start=2027-03-01&end=2027-04-30")
     rows = list(csv.DictReader(io.StringIO(body.get_data(as_text=True).lstrip("\ufeff"))))
