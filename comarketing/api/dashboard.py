@@ -6,19 +6,63 @@ decimal strings rounded to 4 places, or null where the denominator is zero.
 
 from __future__ import annotations
 
+from fractions import Fraction
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Date, Dict, Integer, List, Nested, String
+from apiflask.fields import Boolean, Date, Dict, Integer, List, Nested, String
 
 from comarketing import hundredths
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
 from comarketing.api.blueprint import ERRORS, bp
-from comarketing.reports import frames, services, tables
+from comarketing.reports import coverage, frames, services, tables
 from comarketing.reports.exports import Table
 
 RATIO = String(allow_none=True, required=True, metadata={"example": "2.4000"})
+
+
+class CoverageOut(Schema):
+    parts = List(String(), required=True, metadata={"example": ["spend", "reach"]})
+    share = String(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "The lower of the two shares (0-1, 4 places); null when neither "
+            "part has any amount.",
+            "example": "0.6200",
+        },
+    )
+    shares = Dict(
+        keys=String(),
+        values=String(allow_none=True),
+        required=True,
+        metadata={
+            "description": "Per part: the share of its reported total lying in the "
+            "placement-months that reported the other part too."
+        },
+    )
+    text = String(
+        allow_none=True, required=True, metadata={"example": "reach reported for 62 % of spend"}
+    )
+    below_half = Boolean(required=True)
+    notice = String(
+        allow_none=True,
+        required=True,
+        metadata={
+            "description": "Set when under half of either part is covered.",
+            "example": "based on under half of spend: reach reported for 38 %",
+        },
+    )
+
+
+def _count(description: str) -> Integer:
+    return Integer(
+        strict=True, required=True, allow_none=True, metadata={"description": description}
+    )
+
+
+NOT_REPORTED = "Sum of the reported values; null: no placement reported it (not 0)."
 
 
 class FiguresOut(Schema):
@@ -31,24 +75,51 @@ class FiguresOut(Schema):
     reported_cost = Nested(
         schemas.Money,
         required=True,
+        allow_none=True,
         metadata={"description": "Own share of the platform-reported cost (results)"},
     )
-    reported_cost_minus_spend = Nested(schemas.Money, required=True)
-    impressions = Integer(strict=True, required=True)
-    reach = Integer(strict=True, required=True)
-    frequency = String(allow_none=True, required=True)
-    clicks = Integer(strict=True, required=True)
-    leads = Integer(strict=True, required=True)
-    conversions = String(
+    reported_cost_minus_spend = Nested(
+        schemas.Money,
         required=True,
-        metadata={"description": "Conversions, exact to two decimals", "example": "2.47"},
+        allow_none=True,
+        metadata={"description": "Over the placement-months that reported a cost."},
     )
-    revenue = Nested(schemas.Money, required=True)
+    impressions = _count(NOT_REPORTED)
+    reach = _count(NOT_REPORTED)
+    frequency = String(allow_none=True, required=True)
+    clicks = _count(NOT_REPORTED)
+    leads = _count(NOT_REPORTED)
+    conversions = String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Two decimals (attribution models report fractions)."},
+    )
+    revenue = Nested(schemas.Money, required=True, allow_none=True)
     cpm = String(allow_none=True, required=True, metadata={"description": "Per 1,000 impressions"})
     cost_per_thousand_reached = String(allow_none=True, required=True)
     cpl = String(allow_none=True, required=True)
     conversion_rate = String(allow_none=True, required=True)
     roi = String(allow_none=True, required=True)
+    placements = Integer(strict=True, required=True)
+    not_reported = Dict(
+        keys=String(),
+        values=Integer(),
+        required=True,
+        metadata={
+            "description": "Per figure: the placements that did not report it on all their "
+            "days with results in the period (of ``placements``)."
+        },
+    )
+    coverage = Dict(
+        keys=String(),
+        values=Nested(CoverageOut),
+        required=True,
+        metadata={
+            "description": "Per ratio (frequency, cpm, cost_per_thousand_reached, cpl, "
+            "conversion_rate, roi, reported_cost_minus_spend): only the placement-months "
+            "that reported both its parts count, and this says how much that is."
+        },
+    )
 
 
 class CurrencyOut(Schema):
@@ -58,6 +129,11 @@ class CurrencyOut(Schema):
     reach_multiplier = String(allow_none=True, required=True)
     reading = String(required=True)
     missing = List(String(), required=True)
+    notices = List(
+        String(),
+        required=True,
+        metadata={"description": "Headline ratios based on under half of one of their parts."},
+    )
 
 
 class PeriodOut(Schema):
@@ -73,6 +149,29 @@ class DashboardOut(Schema):
     by_month = List(Dict(), required=True)
 
 
+API_RATIO_NAMES = {
+    "frequency": "frequency",
+    "cpm_minor": "cpm",
+    "cost_per_thousand_reached_minor": "cost_per_thousand_reached",
+    "cpl_minor": "cpl",
+    "conversion_rate": "conversion_rate",
+    "roi": "roi",
+    "cost_difference_minor": "reported_cost_minus_spend",
+}
+
+
+def coverage_out(cover: coverage.Coverage) -> dict[str, Any]:
+    out = cover.as_dict()
+    out["share"] = schemas.ratio(cover.share)
+    out["shares"] = {part: schemas.ratio(share) for part, share in out["shares"].items()}
+    return out
+
+
+def conversions(value: int | None) -> str | None:
+    """Hundredths as a decimal string with two places ("2.47", "5.00"); null: not reported."""
+    return None if value is None else hundredths.to_text(value)
+
+
 def _figures(figures: frames.Figures, currency: str) -> dict[str, Any]:
     return {
         "campaigns": figures.campaigns,
@@ -84,7 +183,7 @@ def _figures(figures: frames.Figures, currency: str) -> dict[str, Any]:
         "frequency": schemas.ratio(figures.frequency),
         "clicks": figures.clicks,
         "leads": figures.leads,
-        "conversions": hundredths.to_text(figures.conversions_hundredths),
+        "conversions": conversions(figures.conversions_hundredths),
         "revenue": schemas.money(figures.revenue_minor, currency),
         "cpm": schemas.money_ratio(figures.cpm_minor, currency),
         "cost_per_thousand_reached": schemas.money_ratio(
@@ -93,6 +192,13 @@ def _figures(figures: frames.Figures, currency: str) -> dict[str, Any]:
         "cpl": schemas.money_ratio(figures.cpl_minor, currency),
         "conversion_rate": schemas.ratio(figures.conversion_rate),
         "roi": schemas.ratio(figures.roi),
+        "placements": figures.placements,
+        "not_reported": {
+            tables.PART_COLUMNS[part]: count for part, count in figures.missing.items()
+        },
+        "coverage": {
+            API_RATIO_NAMES[name]: coverage_out(cover) for name, cover in figures.coverage.items()
+        },
     }
 
 
@@ -104,18 +210,20 @@ def _rows(table: Table) -> list[dict[str, Any]]:
         item: dict[str, Any] = {}
         for column in table.columns:
             value = row.get(column.key)
-            if column.kind == "money":
+            if isinstance(value, str) and column.kind != "text":
+                value = None  # not reported: null, never 0
+            if column.kind == "hundredths":  # conversions: "2.47"
+                item["conversions"] = conversions(None if value is None else int(value))
+            elif column.kind == "money":
                 item[column.key.removesuffix("_minor")] = (
-                    schemas.money(int(value), currency)
-                    if isinstance(value, int)
-                    else schemas.money_ratio(value, currency)
+                    schemas.money_ratio(value, currency)
+                    if isinstance(value, Fraction)
+                    else schemas.money(None if value is None else int(value), currency)
                 )
             elif column.kind in ("ratio", "percent"):
                 item[column.key] = schemas.ratio(value)
             elif column.kind == "int":
                 item[column.key] = None if value is None else int(value)
-            elif column.kind == "hundredths":  # conversions: "2.47"
-                item["conversions"] = None if value is None else hundredths.to_text(int(value))
             else:
                 item[column.key] = None if value is None else str(value)
         out.append(item)
@@ -135,6 +243,12 @@ def dashboard(query: dict[str, Any]) -> dict[str, Any]:
     campaigns' impressions, reach, clicks, leads and conversions, the ratios and the reach
     multiplier, with the by-channel, by-partner and by-month tables. Default period: the last
     12 months.
+
+    Only what was reported counts: a sum no placement reported is null (not 0), and
+    `not_reported` says how many of the `placements` left each figure out. A ratio uses only
+    the placement-months that reported both its parts on every day with results (spend, from
+    the ledger, is always known); its `coverage` says how much of each part that is, with a
+    `notice` when under half.
     """
     period = services.period_for(query["preset"], query["start"], query["end"])
     filters = services.Filters(
@@ -151,6 +265,7 @@ def dashboard(query: dict[str, Any]) -> dict[str, Any]:
                 "reach_multiplier": schemas.ratio(c.reach_multiplier),
                 "reading": c.reading(c.currency),
                 "missing": c.missing,
+                "notices": c.notices,
             }
             for c in board.comparisons
         ],

@@ -10,16 +10,16 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, DateTime, Integer, List, Nested, String
+from apiflask.fields import Boolean, Date, DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import OneOf
 
-from comarketing import hundredths
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
 from comarketing.api.blueprint import ERRORS, bp
+from comarketing.api.dashboard import API_RATIO_NAMES, CoverageOut, conversions, coverage_out
 from comarketing.campaigns.models import CampaignKind, CampaignStatus
 from comarketing.reports import campaign_service
-from comarketing.reports.campaign_frames import CampaignReport, RankedPlacement
+from comarketing.reports.campaign_frames import CampaignReport, RankedPlacement, reported
 from comarketing.reports.campaign_pacing import GoalPacing
 
 RATIO = {"example": "0.4000"}
@@ -49,6 +49,17 @@ class TimelineOut(Schema):
     campaign_days = Integer(strict=True, required=True)
 
 
+REPORTED_BY = String(
+    required=True,
+    allow_none=True,
+    metadata={
+        "description": "Who reported the figure to date: 'not reported' (no placement did), "
+        "'not reported for 1 of 3 placements' (some did not on all their days), null (all did).",
+        "example": "not reported for 1 of 3 placements",
+    },
+)
+
+
 class CountGoal(Schema):
     target = Integer(
         strict=True,
@@ -56,7 +67,13 @@ class CountGoal(Schema):
         allow_none=True,
         metadata={"description": "null: no goal is set (a goal of 0 counts as none)."},
     )
-    to_date = Integer(strict=True, required=True)
+    to_date = Integer(
+        strict=True,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The sum of what was reported; null: not reported (not 0)."},
+    )
+    reported_by = REPORTED_BY
     share_of_goal = _nullable_ratio("To date over the goal; null without a goal.")
     projected = Integer(
         strict=True,
@@ -69,19 +86,22 @@ class CountGoal(Schema):
     )
     on_track = Boolean(required=True, allow_none=True)
     status = String(
-        required=True, validate=OneOf(["No goal", "Not started", "On track", "Behind", "Reached"])
+        required=True,
+        validate=OneOf(["No goal", "Not reported", "Not started", "On track", "Behind", "Reached"]),
     )
     reached_at = DateTime(required=True, allow_none=True)
 
 
 class MoneyGoal(Schema):
     target = Nested(schemas.Money, required=True, allow_none=True)
-    to_date = Nested(schemas.Money, required=True)
+    to_date = Nested(schemas.Money, required=True, allow_none=True)
+    reported_by = REPORTED_BY
     share_of_goal = _nullable_ratio("To date over the goal; null without a goal.")
     projected = Nested(schemas.Money, required=True, allow_none=True)
     on_track = Boolean(required=True, allow_none=True)
     status = String(
-        required=True, validate=OneOf(["No goal", "Not started", "On track", "Behind", "Reached"])
+        required=True,
+        validate=OneOf(["No goal", "Not reported", "Not started", "On track", "Behind", "Reached"]),
     )
     reached_at = DateTime(required=True, allow_none=True)
 
@@ -92,20 +112,31 @@ class GoalsOut(Schema):
     revenue = Nested(MoneyGoal, required=True)
 
 
+def _reported_count() -> Integer:
+    return Integer(
+        strict=True,
+        required=True,
+        allow_none=True,
+        metadata={"description": "Sum of the reported days; null: not reported (not 0)."},
+    )
+
+
 class TrendDay(Schema):
     day = Date(required=True)
-    impressions = Integer(strict=True, required=True)
-    reach = Integer(strict=True, required=True)
-    clicks = Integer(strict=True, required=True)
-    leads = Integer(strict=True, required=True)
+    impressions = _reported_count()
+    reach = _reported_count()
+    clicks = _reported_count()
+    leads = _reported_count()
     conversions = String(
         required=True,
+        allow_none=True,
         metadata={"description": "Conversions, exact to two decimals", "example": "2.47"},
     )
-    revenue = Nested(schemas.Money, required=True)
+    revenue = Nested(schemas.Money, required=True, allow_none=True)
     cost = Nested(
         schemas.Money,
         required=True,
+        allow_none=True,
         metadata={"description": "Reported cost: what the platforms reported with the results."},
     )
 
@@ -113,18 +144,20 @@ class TrendDay(Schema):
 class TrendWeek(Schema):
     week_start = Date(required=True, metadata={"description": "The Monday of the week."})
     days = Integer(strict=True, required=True, metadata={"description": "Days with figures."})
-    impressions = Integer(strict=True, required=True)
-    reach = Integer(strict=True, required=True)
-    clicks = Integer(strict=True, required=True)
-    leads = Integer(strict=True, required=True)
+    impressions = _reported_count()
+    reach = _reported_count()
+    clicks = _reported_count()
+    leads = _reported_count()
     conversions = String(
         required=True,
+        allow_none=True,
         metadata={"description": "Conversions, exact to two decimals", "example": "2.47"},
     )
-    revenue = Nested(schemas.Money, required=True)
+    revenue = Nested(schemas.Money, required=True, allow_none=True)
     cost = Nested(
         schemas.Money,
         required=True,
+        allow_none=True,
         metadata={"description": "Reported cost: what the platforms reported with the results."},
     )
     spend = Nested(
@@ -138,7 +171,8 @@ class TrendWeek(Schema):
     cost_difference = Nested(
         schemas.Money,
         required=True,
-        metadata={"description": "Reported cost minus spend."},
+        allow_none=True,
+        metadata={"description": "Reported cost minus spend; null when no cost was reported."},
     )
 
 
@@ -170,14 +204,24 @@ class PlacementFiguresOut(Schema):
             "reversals), not the platform-reported cost of its results."
         },
     )
-    impressions = Integer(strict=True, required=True)
-    reach = Integer(strict=True, required=True)
-    clicks = Integer(strict=True, required=True)
-    leads = Integer(strict=True, required=True)
+    impressions = _reported_count()
+    reach = _reported_count()
+    clicks = _reported_count()
+    leads = _reported_count()
     cost_per_thousand_reached = _nullable_ratio(
-        "Spend per 1,000 reached; null without spend or without reach."
+        "Spend per 1,000 reached over the months that reported reach on every day with "
+        "results; null without spend there or without reach."
     )
-    cpl = _nullable_ratio("Spend per lead; null without spend or without leads.")
+    cpl = _nullable_ratio(
+        "Spend per lead over the months that reported leads; null without spend there or "
+        "without leads."
+    )
+    coverage = Dict(
+        keys=String(),
+        values=Nested(CoverageOut),
+        required=True,
+        metadata={"description": "For cost_per_thousand_reached and cpl: how much they cover."},
+    )
 
 
 class BurnDayOut(Schema):
@@ -244,7 +288,8 @@ def _goal(goal: GoalPacing, currency: str) -> dict[str, Any]:
 
     return {
         "target": amount(goal.target),
-        "to_date": amount(goal.to_date),
+        "to_date": amount(goal.reported_to_date),
+        "reported_by": goal.reporting.note,
         "share_of_goal": schemas.ratio(goal.share),
         "projected": amount(goal.projected_rounded),
         "on_track": goal.on_track,
@@ -254,11 +299,12 @@ def _goal(goal: GoalPacing, currency: str) -> dict[str, Any]:
 
 
 def _trend(record: dict[str, Any], currency: str) -> dict[str, Any]:
+    """Null where no placement reported a figure in the day or week (never 0)."""
     return {
-        **{name: int(record[name]) for name in COUNTS},
-        "conversions": hundredths.to_text(int(record["conversions_hundredths"])),
-        "revenue": schemas.money(int(record["revenue_minor"]), currency),
-        "cost": schemas.money(int(record["cost_minor"]), currency),
+        **{name: reported(record[name]) for name in COUNTS},
+        "conversions": conversions(reported(record["conversions_hundredths"])),
+        "revenue": schemas.money(reported(record["revenue_minor"]), currency),
+        "cost": schemas.money(reported(record["cost_minor"]), currency),
     }
 
 
@@ -280,6 +326,11 @@ def _placements(placements: list[RankedPlacement], currency: str) -> list[dict[s
                 p.cost_per_thousand_reached_minor, currency
             ),
             "cpl": schemas.money_ratio(p.cpl_minor, currency),
+            "coverage": {
+                API_RATIO_NAMES[name]: coverage_out(cover)
+                for name, cover in p.coverage.items()
+                if name in ("cost_per_thousand_reached_minor", "cpl_minor")
+            },
         }
         for ranked in placements
         for p in (ranked.placement,)
@@ -331,6 +382,10 @@ def campaign_report(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
     daily and weekly trend, placements ranked by cost per 1,000 reached and by cost per lead,
     the budget burn-down from the ledger and the settlement between the parties. Reach is the
     sum of the daily reach figures.
+
+    Only what was reported counts: a figure nobody reported is null (not 0), goals say who did
+    not report (`reported_by`), and a placement's cost per 1,000 reached or per lead uses only
+    the months that reported reach or leads on every day, with its `coverage`.
     """
     report = campaign_service.campaign_report(current_actor(), campaign_id)
     campaign, currency, timeline = report.campaign, report.currency, report.timeline
@@ -362,7 +417,7 @@ def campaign_report(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
                 "days": int(record["days"]),
                 **_trend(record, currency),
                 "spend": schemas.money(int(record["spend_minor"]), currency),
-                "cost_difference": schemas.money(int(record["difference_minor"]), currency),
+                "cost_difference": schemas.money(reported(record["difference_minor"]), currency),
             }
             for record in report.weekly.to_dict("records")
         ],

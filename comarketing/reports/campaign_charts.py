@@ -8,13 +8,18 @@ from datetime import timedelta
 from typing import Any
 
 from comarketing.money import exponent
-from comarketing.reports.campaign_frames import TREND_COLUMNS, WEEKLY_MONEY, CampaignReport
+from comarketing.reports.campaign_frames import (
+    TREND_COLUMNS,
+    WEEKLY_MONEY,
+    CampaignReport,
+    reported,
+)
 
 
 def chart_data(report: CampaignReport) -> dict[str, Any]:
     daily = report.daily
     labels: list[str] = []
-    series: dict[str, list[int]] = {name: [] for name in TREND_COLUMNS}
+    series: dict[str, list[int | None]] = {name: [] for name in TREND_COLUMNS}
     if not daily.empty:
         # Every day from the first to the last with figures, 0 where a day has none.
         indexed = daily.set_index("day")
@@ -23,7 +28,7 @@ def chart_data(report: CampaignReport) -> dict[str, Any]:
             day = first + timedelta(days=index)
             labels.append(day.isoformat())
             for name in TREND_COLUMNS:
-                series[name].append(int(indexed[name].get(day, 0)))
+                series[name].append(reported(indexed[name].get(day, 0)))
     week = report.weekly
     return {
         "currency": report.currency,
@@ -32,7 +37,7 @@ def chart_data(report: CampaignReport) -> dict[str, Any]:
         "weekly": {
             "labels": [w.isoformat() for w in week["week"]] if not week.empty else [],
             **{
-                name: [int(v) for v in week[name]] if not week.empty else []
+                name: [reported(v) for v in week[name]] if not week.empty else []
                 for name in (*TREND_COLUMNS, *WEEKLY_MONEY)
             },
         },

@@ -6,6 +6,7 @@ money stays integer minor units, ratios exact fractions (None where the denomina
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
@@ -14,9 +15,10 @@ import pandas as pd
 
 from comarketing.budgets.settlement import Settlement
 from comarketing.campaigns.models import Campaign
-from comarketing.metrics.models import VALUE_FIELDS
+from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS
+from comarketing.reports import coverage
 from comarketing.reports.campaign_pacing import GoalPacing, Timeline
-from comarketing.reports.frames import ratio
+from comarketing.reports.coverage import Coverage, ratio
 
 # Entries dated this long after the campaign's end still get a day of their own in the
 # burn-down; anything later is shown on its last day (a mistyped year cannot make it endless).
@@ -31,8 +33,24 @@ TREND_COLUMNS = list(VALUE_FIELDS)
 
 def empty_daily() -> pd.DataFrame:
     return pd.DataFrame(
-        {"day": pd.Series(dtype="object"), **{n: pd.Series(dtype="int64") for n in TREND_COLUMNS}}
+        {"day": pd.Series(dtype="object"), **{n: pd.Series(dtype="Int64") for n in TREND_COLUMNS}}
     )
+
+
+def reported(value: object) -> int | None:
+    """A trend figure as an int, or None where it was not reported (NA)."""
+    return None if value is None or pd.isna(value) else int(value)  # type: ignore[call-overload]
+
+
+def with_not_reported(records: list[dict[str, object]]) -> list[dict[str, object]]:
+    """Trend rows for tables: "not reported" where nobody reported a figure."""
+    return [
+        {
+            k: (NOT_REPORTED_TEXT if k in TREND_NULLABLE and reported(v) is None else v)
+            for k, v in record.items()
+        }
+        for record in records
+    ]
 
 
 def totals_to(daily: pd.DataFrame, as_of: date) -> dict[str, int]:
@@ -42,6 +60,8 @@ def totals_to(daily: pd.DataFrame, as_of: date) -> dict[str, int]:
 
 
 WEEKLY_MONEY = ["spend_minor", "difference_minor"]
+TREND_NULLABLE = {*TREND_COLUMNS, "difference_minor"}
+NOT_REPORTED_TEXT = coverage.NOT_REPORTED
 
 
 def _week(day: date) -> date:
@@ -71,11 +91,14 @@ def weekly(daily: pd.DataFrame, ledger_days: pd.DataFrame | None = None) -> pd.D
         frame = daily.copy()
         frame["week"] = [_week(d) for d in frame["day"]]
         grouped = frame.groupby("week", as_index=False)
-        out = grouped[TREND_COLUMNS].sum()
+        # A week nobody reported a figure in keeps NA (not reported), not 0.
+        out = grouped[TREND_COLUMNS].sum(min_count=1)
         out["days"] = grouped["day"].count()["day"].astype("int64")
     out = out.merge(spent, on="week", how="outer")
-    for name in ("days", *TREND_COLUMNS, "spend_minor"):
+    for name in ("days", "spend_minor"):
         out[name] = out[name].fillna(0).astype("int64")
+    for name in TREND_COLUMNS:
+        out[name] = out[name].astype("Int64")
     out["difference_minor"] = out["cost_minor"] - out["spend_minor"]
     return out[columns].sort_values("week").reset_index(drop=True)
 
@@ -92,20 +115,85 @@ class PlacementFigures:
     owner_id: int
     owner: str
     spend_minor: int  # net ledger expenses of the placement
-    impressions: int
-    reach: int
-    clicks: int
-    leads: int
+    impressions: int | None  # None: not reported (sums of what was reported)
+    reach: int | None
+    clicks: int | None
+    leads: int | None
+    # Per ratio, the months that reported both its parts (``reports.coverage``); absent: every
+    # month reported everything.
+    coverage: Mapping[str, Coverage] = field(default_factory=dict)
+
+    def _covered(self, name: str, figure: int | None) -> tuple[int, int]:
+        cover = self.coverage.get(name)
+        if cover is None:
+            return self.spend_minor, figure or 0
+        return cover.covered_a, cover.covered_b
 
     @property
     def cost_per_thousand_reached_minor(self) -> Fraction | None:
-        """None without spend or without reach: no spend is not a cost of 0."""
-        return ratio(self.spend_minor * 1000, self.reach) if self.spend_minor > 0 else None
+        """Over the months that reported reach; None without spend there or without reach:
+        no spend is not a cost of 0."""
+        spend, reach = self._covered("cost_per_thousand_reached_minor", self.reach)
+        return ratio(spend * 1000, reach) if spend > 0 else None
 
     @property
     def cpl_minor(self) -> Fraction | None:
-        """None without spend or without leads."""
-        return ratio(self.spend_minor, self.leads) if self.spend_minor > 0 else None
+        """Over the months that reported leads; None without spend there or without leads."""
+        spend, leads = self._covered("cpl_minor", self.leads)
+        return ratio(spend, leads) if spend > 0 else None
+
+    def coverage_text(self, by: str) -> str | None:
+        """ "reach reported for 40 % of spend" when a ratio leaves some spend out."""
+        cover = self.coverage.get(by)
+        if cover is None or cover.share is None or cover.share >= 1:
+            return None
+        if getattr(self, by) is None:  # not ranked: its reason says why
+            return None
+        return cover.notice or cover.text
+
+
+def placement_figures(
+    placements: pd.DataFrame, months: pd.DataFrame, spend: pd.DataFrame
+) -> list[PlacementFigures]:
+    """Each placement with its sums and ratios' coverage by placement-month.
+
+    ``placements``: placement_id, name, channel, owner_id, owner, spend_minor (whole);
+    ``months``: placement_id, month, days and per figure its sum and ``DAYS_FIELDS`` count;
+    ``spend``: placement_id, month, spend_minor."""
+    cells = months.merge(spend, on=["placement_id", "month"], how="outer")
+    for name in ("days", *VALUE_FIELDS, *DAYS_FIELDS.values(), "spend_minor"):
+        if name not in cells:
+            cells[name] = 0
+        cells[name] = cells[name].fillna(0).astype("int64")
+    for name in VALUE_FIELDS:
+        reported = cells[DAYS_FIELDS[name]]
+        cells[f"full__{name}"] = (cells["days"] > 0) & (reported == cells["days"])
+        cells[f"any__{name}"] = reported > 0
+    cells = cells.rename(columns={"cost_minor": "reported_cost_minor"}).rename(
+        columns=lambda c: c.replace("__cost_minor", "__reported_cost_minor")
+    )
+    cells["campaign_id"] = 0
+    rows = coverage.totals(coverage.with_coverage_parts(cells), ["placement_id"])
+    by_id = {int(r["placement_id"]): coverage.figures_from(r) for r in rows.to_dict("records")}
+    out = []
+    for p in placements.to_dict("records"):
+        figures = by_id.get(int(p["placement_id"]))
+        out.append(
+            PlacementFigures(
+                placement_id=int(p["placement_id"]),
+                name=str(p["name"]),
+                channel=str(p["channel"]),
+                owner_id=int(p["owner_id"]),
+                owner=str(p["owner"]),
+                spend_minor=int(p["spend_minor"]),
+                impressions=figures.impressions if figures else None,
+                reach=figures.reach if figures else None,
+                clicks=figures.clicks if figures else None,
+                leads=figures.leads if figures else None,
+                coverage=dict(figures.coverage) if figures else {},
+            )
+        )
+    return out
 
 
 NO_SPEND = "no spend recorded"
@@ -132,8 +220,12 @@ def unranked_reason(placement: PlacementFigures, by: str) -> str | None:
     if placement.spend_minor <= 0:
         reasons.append(NO_SPEND)
     denominator = placement.reach if by == "cost_per_thousand_reached_minor" else placement.leads
-    if denominator <= 0:
+    if not denominator:
         reasons.append(NOT_REPORTED[by])
+    elif not reasons and getattr(placement, by) is None:
+        # Reported, but in no month that reported it on every day and had spend.
+        cover = placement.coverage.get(by)
+        reasons.append(cover.text if cover and cover.text else NOT_REPORTED[by])
     return ", ".join(reasons) or None
 
 

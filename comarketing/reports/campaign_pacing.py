@@ -58,6 +58,30 @@ def projection(to_date: int, timeline: Timeline) -> Fraction | None:
 
 
 @dataclass(frozen=True)
+class Reporting:
+    """Of the placements with results to date, how many reported a figure on all their days
+    (``full``) and on at least one (``some``)."""
+
+    placements: int = 0
+    full: int = 0
+    some: int = 0
+
+    @property
+    def reported(self) -> bool:
+        """False when placements have results but none reported the figure: not 0."""
+        return self.some > 0 or self.placements == 0
+
+    @property
+    def note(self) -> str | None:
+        if not self.reported:
+            return "not reported"
+        missing = self.placements - self.full
+        if missing > 0:
+            return f"not reported for {missing:,} of {self.placements:,} placements"
+        return None
+
+
+@dataclass(frozen=True)
 class GoalPacing:
     goal: str  # reach | leads | revenue
     label: str
@@ -66,6 +90,12 @@ class GoalPacing:
     to_date: int
     projected: Fraction | None
     reached_at: datetime | None = None
+    reporting: Reporting = Reporting()
+
+    @property
+    def reported_to_date(self) -> int | None:
+        """To date, or None when nobody reported the figure ("not reported", never 0)."""
+        return self.to_date if self.reporting.reported else None
 
     @property
     def has_goal(self) -> bool:
@@ -99,6 +129,8 @@ class GoalPacing:
     def status(self) -> str:
         if not self.has_goal:
             return "No goal"
+        if not self.reporting.reported:
+            return "Not reported"
         if self.reached:
             return "Reached"
         if self.on_track is None:
@@ -118,12 +150,17 @@ def pacing(
     totals: dict[str, int],
     timeline: Timeline,
     reached_at: dict[str, datetime] | None = None,
+    reporting: dict[str, Reporting] | None = None,
 ) -> list[GoalPacing]:
+    """Each goal's pacing; ``reporting`` (per figure) says who reported it to date: a figure
+    nobody reported has no projection and is "not reported"."""
     reached_at = reached_at or {}
+    reporting = reporting or {}
     out = []
     for goal, label, target_name, figure, money in GOALS:
         target = getattr(campaign, target_name)
         to_date = int(totals.get(figure, 0))
+        reported = reporting.get(figure, Reporting())
         out.append(
             GoalPacing(
                 goal=goal.value,
@@ -131,8 +168,9 @@ def pacing(
                 money=money,
                 target=int(target) if target is not None and target > 0 else None,
                 to_date=to_date,
-                projected=projection(to_date, timeline),
+                projected=projection(to_date, timeline) if reported.reported else None,
                 reached_at=reached_at.get(goal.value),
+                reporting=reported,
             )
         )
     return out

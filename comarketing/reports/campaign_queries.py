@@ -7,7 +7,7 @@ service period (``budgets.spend``).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pandas as pd
@@ -16,16 +16,24 @@ from sqlalchemy.orm import aliased
 
 from comarketing.accounts.models import Organization
 from comarketing.budgets import spend
-from comarketing.budgets.models import EntryKind, LedgerEntry
+from comarketing.budgets.models import Claim, ClaimVersion, EntryKind, LedgerEntry
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
-from comarketing.metrics.models import CampaignGoalEvent, DailyMetric, MetricRollup
+from comarketing.metrics.models import (
+    DAYS_FIELDS,
+    VALUE_FIELDS,
+    CampaignGoalEvent,
+    DailyMetric,
+    MetricRollup,
+)
 from comarketing.reports.campaign_frames import (
     TREND_COLUMNS,
     Party,
     PlacementFigures,
     empty_daily,
 )
+from comarketing.reports.campaign_frames import placement_figures as placement_figures_of
+from comarketing.reports.campaign_pacing import Reporting
 
 
 def _signed_ledger() -> tuple[Any, Any, Any]:
@@ -47,56 +55,86 @@ def _sum_of(kind: Any, signed: Any, wanted: EntryKind) -> Any:
 
 
 def placement_figures(campaign_id: int) -> list[PlacementFigures]:
-    """Each placement with its owner, its metric sums and its spend (confirmed + pending
-    claims)."""
-    figures = ("impressions", "reach", "clicks", "leads")
-    metric_sums = (
-        sa.select(
-            MetricRollup.placement_id.label("placement_id"),
-            *(sa.func.sum(getattr(MetricRollup, f)).label(f) for f in figures),
-        )
-        .where(MetricRollup.campaign_id == campaign_id)
-        .group_by(MetricRollup.placement_id)
-        .subquery()
-    )
+    """Each placement with its owner, its spend (confirmed + pending claims), and its metric
+    sums and ratios' coverage judged per placement-month: three queries (placements, their
+    months in the rollup, their claims by service period) whatever the number of placements."""
     spent = spend.spend_by_placement(campaign_id)
+    placements = pd.DataFrame(
+        [
+            tuple(row)
+            for row in db.session.execute(
+                sa.select(
+                    Placement.id,
+                    Placement.name,
+                    Placement.channel,
+                    Placement.owner_organization_id,
+                    Organization.name,
+                    sa.func.coalesce(spent.c.spend_minor, 0),
+                )
+                .join(Organization, Organization.id == Placement.owner_organization_id)
+                .outerjoin(spent, spent.c.placement_id == Placement.id)
+                .where(Placement.campaign_id == campaign_id)
+                .order_by(Placement.id)
+            ).all()
+        ],
+        columns=["placement_id", "name", "channel", "owner_id", "owner", "spend_minor"],
+    )
+    counts = [DAYS_FIELDS[f] for f in VALUE_FIELDS]
+    months = pd.DataFrame(
+        [
+            tuple(row)
+            for row in db.session.execute(
+                sa.select(
+                    MetricRollup.placement_id,
+                    MetricRollup.month,
+                    MetricRollup.days,
+                    *(getattr(MetricRollup, f) for f in VALUE_FIELDS),
+                    *(getattr(MetricRollup, c) for c in counts),
+                ).where(MetricRollup.campaign_id == campaign_id)
+            ).all()
+        ],
+        columns=["placement_id", "month", "days", *VALUE_FIELDS, *counts],
+    )
+    return placement_figures_of(placements, months, _spend_by_placement_month(campaign_id))
+
+
+def _spend_by_placement_month(campaign_id: int) -> pd.DataFrame:
+    """placement_id, month (its first day), spend_minor: each counted claim version split by
+    day over its service period (``budgets.spend``), summed per month."""
     rows = db.session.execute(
         sa.select(
-            Placement.id,
-            Placement.name,
-            Placement.channel,
-            Placement.owner_organization_id,
-            Organization.name,
-            spent.c.spend_minor,
-            *(metric_sums.c[f] for f in figures),
+            Claim.placement_id,
+            ClaimVersion.service_from,
+            ClaimVersion.service_to,
+            ClaimVersion.amount_minor,
+            sa.func.count(),
         )
-        .join(Organization, Organization.id == Placement.owner_organization_id)
-        .outerjoin(metric_sums, metric_sums.c.placement_id == Placement.id)
-        .outerjoin(spent, spent.c.placement_id == Placement.id)
-        .where(Placement.campaign_id == campaign_id)
-        .order_by(Placement.id)
+        .join(Claim, Claim.id == ClaimVersion.claim_id)
+        .where(Claim.campaign_id == campaign_id, spend.counts_as_spend())
+        .group_by(
+            Claim.placement_id,
+            ClaimVersion.service_from,
+            ClaimVersion.service_to,
+            ClaimVersion.amount_minor,
+        )
     ).all()
-    return [
-        PlacementFigures(
-            placement_id=int(pid),
-            name=str(name),
-            channel=str(channel),
-            owner_id=int(owner_id),
-            owner=str(owner),
-            spend_minor=int(spend_minor or 0),
-            impressions=int(impressions or 0),
-            reach=int(reach or 0),
-            clicks=int(clicks or 0),
-            leads=int(leads or 0),
-        )
-        for pid, name, channel, owner_id, owner, spend_minor, impressions, reach, clicks, leads in (
-            rows
-        )
-    ]
+    out: dict[tuple[int, date], int] = {}
+    for placement_id, start, end, amount, count in rows:
+        first = start.replace(day=1)
+        while first <= end:
+            following = (first.replace(day=28) + timedelta(days=4)).replace(day=1)
+            part = spend.portion(int(amount), start, end, first, following - timedelta(days=1))
+            key = (int(placement_id), first)
+            out[key] = out.get(key, 0) + part * int(count)
+            first = following
+    return pd.DataFrame(
+        [(p, m, v) for (p, m), v in out.items()], columns=["placement_id", "month", "spend_minor"]
+    )
 
 
 def daily_sums(campaign: Campaign) -> pd.DataFrame:
-    """One GROUP BY over the campaign's daily rows within its dates."""
+    """One GROUP BY over the campaign's daily rows within its dates: per day the sums of the
+    reported values, NA where nobody reported a figure that day."""
     rows = db.session.execute(
         sa.select(
             DailyMetric.day,
@@ -111,9 +149,10 @@ def daily_sums(campaign: Campaign) -> pd.DataFrame:
     ).all()
     if not rows:
         return empty_daily()
-    frame = pd.DataFrame(rows, columns=["day", *TREND_COLUMNS])
+    frame = pd.DataFrame([tuple(row) for row in rows], columns=["day", *TREND_COLUMNS])
     for name in TREND_COLUMNS:
-        frame[name] = frame[name].fillna(0).astype("int64")
+        # NA where no placement reported the figure that day: not reported, never 0.
+        frame[name] = frame[name].astype("Int64")
     return frame
 
 
@@ -169,4 +208,31 @@ def goals_reached_at(campaign_id: int) -> dict[str, datetime]:
                 CampaignGoalEvent.campaign_id == campaign_id
             )
         ).all()
+    }
+
+
+PACED = ("reach", "leads", "revenue_minor")
+
+
+def reporting_to(campaign: Campaign, as_of: date) -> dict[str, Reporting]:
+    """Per paced figure (reach, leads, revenue): of the placements with daily rows from the
+    start to ``as_of``, how many reported it on all / some of those days. One GROUP BY."""
+    rows = db.session.execute(
+        sa.select(
+            sa.func.count(),
+            *(sa.func.count(getattr(DailyMetric, f)) for f in PACED),
+        )
+        .where(
+            DailyMetric.campaign_id == campaign.id,
+            DailyMetric.day.between(campaign.start_date, min(campaign.end_date, as_of)),
+        )
+        .group_by(DailyMetric.placement_id)
+    ).all()
+    return {
+        figure: Reporting(
+            placements=len(rows),
+            full=sum(1 for row in rows if row[i + 1] == row[0]),
+            some=sum(1 for row in rows if row[i + 1] > 0),
+        )
+        for i, figure in enumerate(PACED)
     }

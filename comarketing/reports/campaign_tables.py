@@ -9,7 +9,12 @@ from typing import Any
 
 from comarketing.money import SHARE_TOTAL
 from comarketing.reports import tables
-from comarketing.reports.campaign_frames import CampaignReport, RankedPlacement
+from comarketing.reports.campaign_frames import (
+    CampaignReport,
+    RankedPlacement,
+    with_not_reported,
+)
+from comarketing.reports.coverage import NOT_REPORTED
 from comarketing.reports.exports import Column, Table
 
 TABLES = {
@@ -75,7 +80,8 @@ def pacing_table(report: CampaignReport) -> Table:
             {
                 "goal": goal.label,
                 "money": goal.money,
-                "to_date": goal.to_date,
+                "to_date": goal.to_date if goal.reporting.reported else NOT_REPORTED,
+                "reporting": goal.reporting.note,
                 "target": goal.target,
                 "share": goal.share,
                 "projected": goal.projected_rounded,
@@ -93,6 +99,7 @@ def pacing_table(report: CampaignReport) -> Table:
             Column("projected", "Projected", "measure"),
             Column("status", "Status"),
             Column("reached_on", "Reached on"),
+            Column("reporting", "Reported by"),
         ],
         rows=rows,
         currency=report.currency,
@@ -103,7 +110,7 @@ def daily_table(report: CampaignReport) -> Table:
     return Table(
         name="daily-trend",
         columns=[Column("day", "Day"), *TREND_TABLE_COLUMNS],
-        rows=report.daily.to_dict("records"),
+        rows=with_not_reported(report.daily.to_dict("records")),
         currency=report.currency,
     )
 
@@ -118,7 +125,7 @@ def weekly_table(report: CampaignReport) -> Table:
             Column("spend_minor", "Spend (ledger)", "money"),
             Column("difference_minor", "Reported cost minus spend", "money"),
         ],
-        rows=report.weekly.to_dict("records"),
+        rows=with_not_reported(report.weekly.to_dict("records")),
         currency=report.currency,
     )
 
@@ -131,23 +138,40 @@ def _placement_row(ranked: RankedPlacement) -> dict[str, Any]:
         "channel": p.channel.replace("_", " ").capitalize(),
         "owner": p.owner,
         "spend_minor": p.spend_minor,
-        "reach": p.reach,
-        "leads": p.leads,
         "cost_per_thousand_reached_minor": p.cost_per_thousand_reached_minor,
         "cpl_minor": p.cpl_minor,
         "unranked": ranked.unranked_reason,
+        "reach": NOT_REPORTED if p.reach is None else p.reach,
+        "leads": NOT_REPORTED if p.leads is None else p.leads,
+        **{
+            f"{by}_coverage": p.coverage[by].share if by in p.coverage else None for by in RANKED_BY
+        },
+        "_notes": {
+            by: (text, p.coverage[by].below_half)
+            for by in RANKED_BY
+            if (text := p.coverage_text(by))
+        },
     }
 
 
 def _placement_columns(last: list[Column]) -> list[Column]:
-    return [
-        Column("rank", "Rank", "int"),
-        Column("placement", "Placement"),
-        Column("channel", "Channel"),
-        Column("owner", "Owner"),
-        Column("spend_minor", "Spend (ledger)", "money"),
-        *last,
-    ]
+    return tables.coverage_columns(
+        [
+            Column("rank", "Rank", "int"),
+            Column("placement", "Placement"),
+            Column("channel", "Channel"),
+            Column("owner", "Owner"),
+            Column("spend_minor", "Spend (ledger)", "money"),
+            *last,
+        ]
+    )
+
+
+def _with_notes(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Each row's coverage notes (a ratio leaving some spend out) as text, for files."""
+    for row in rows:
+        row["notes"] = "; ".join(text for text, _ in row["_notes"].values()) or None
+    return rows
 
 
 def reach_cost_table(report: CampaignReport) -> Table:
@@ -159,7 +183,7 @@ def reach_cost_table(report: CampaignReport) -> Table:
                 Column("cost_per_thousand_reached_minor", "Cost per 1,000 reached", "money"),
             ]
         ),
-        rows=[_placement_row(p) for p in report.by_reach_cost],
+        rows=_with_notes([_placement_row(p) for p in report.by_reach_cost]),
         currency=report.currency,
     )
 
@@ -170,7 +194,7 @@ def lead_cost_table(report: CampaignReport) -> Table:
         columns=_placement_columns(
             [Column("leads", "Leads", "int"), Column("cpl_minor", "Cost per lead", "money")]
         ),
-        rows=[_placement_row(p) for p in report.by_cpl],
+        rows=_with_notes([_placement_row(p) for p in report.by_cpl]),
         currency=report.currency,
     )
 

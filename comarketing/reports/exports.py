@@ -33,6 +33,8 @@ class Column:
     # text | int | hundredths (conversions: 247 -> 2.47) | money (minor units, ``currency``
     # from the row or the table) | ratio | percent
     kind: str = "text"
+    # False: written to files (and the API) only, not shown as a column on the page.
+    page: bool = True
 
 
 @dataclass
@@ -47,6 +49,8 @@ class Table:
         raw = row.get(column.key)
         if raw is None:
             return None
+        if isinstance(raw, str):  # "not reported" where a number would be
+            return raw
         if column.kind == "int":
             return int(raw)
         if column.kind == "hundredths":

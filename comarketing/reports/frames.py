@@ -4,36 +4,28 @@ No database here: every function takes and returns DataFrames or plain values, s
 arithmetic is tested without one. Money stays integer minor units; shares of joint money are
 split with the largest-remainder rule of :func:`comarketing.money.split_by_shares`, cell by
 cell, so the parts of every party always add up to the whole. Ratios are exact fractions of
-integers, turned into floats only for display.
+integers, turned into floats only for display. A cell is one placement in one month of the
+period: what a cell did not report counts for nothing, in sums and in ratios (``coverage``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from decimal import Decimal
 from fractions import Fraction
-from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS
 from comarketing.money import SHARE_TOTAL
+from comarketing.reports import coverage
+from comarketing.reports.coverage import Figures, figures_from, ratio
 
-# Conversions are whole hundredths (2.47 attributed conversions = 247).
-COUNTS = ("impressions", "reach", "clicks", "leads", "conversions_hundredths")
-SUMS = (*COUNTS, "spend_minor", "revenue_minor", "reported_cost_minor")
-KEYS = ["campaign_id", "channel", "month"]
+__all__ = ["Figures", "figures_from", "ratio"]
 
-
-def empty_cells() -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "campaign_id": pd.Series(dtype="int64"),
-            "channel": pd.Series(dtype="str"),
-            "month": pd.Series(dtype="str"),
-            **{name: pd.Series(dtype="int64") for name in (*COUNTS, "revenue_minor", "cost_minor")},
-        }
-    )
+KEYS = ["campaign_id", "placement_id", "channel", "month"]
+# The daily figures of a cell as the queries name them (sums of the reported values).
+METRICS = tuple(VALUE_FIELDS)
 
 
 def share_of(
@@ -87,134 +79,51 @@ def own_cells(
     parties: pd.DataFrame,
     org: int,
 ) -> pd.DataFrame:
-    """One row per campaign, channel and month with the campaign's figures and the
-    organization's own spend and revenue (its shares of the joint money; all of its solo)."""
+    """One row per placement and month with the placement's figures, what it reported
+    (``full__*`` / ``any__*`` flags) and the organization's own spend and revenue (its shares
+    of the joint money; all of its solo), with the ratios' covered parts."""
     cells = metrics.merge(spend, on=KEYS, how="outer")
-    for name in (*COUNTS, "revenue_minor", "cost_minor", "campaign_spend_minor"):
+    for name in ("days", *METRICS, *DAYS_FIELDS.values(), "campaign_spend_minor"):
         if name not in cells:
             cells[name] = 0
         cells[name] = cells[name].fillna(0).astype("int64")
     cells = cells.merge(campaigns[["campaign_id", "kind", "currency"]], on="campaign_id")
+    days = cells["days"].to_numpy()
+    flags: dict[str, np.ndarray] = {}
+    for name in METRICS:
+        reported_days = cells[DAYS_FIELDS[name]].to_numpy()
+        flags[f"full__{name}"] = (days > 0) & (reported_days == days)
+        flags[f"any__{name}"] = reported_days > 0
+    cells = pd.concat([cells, pd.DataFrame(flags, index=cells.index)], axis=1)
     cells["spend_minor"] = share_of(cells, "campaign_spend_minor", parties, "budget_share_bp", org)
     # What the platforms reported it cost, by the same share: shown beside spend, never in it.
     cells["reported_cost_minor"] = share_of(cells, "cost_minor", parties, "budget_share_bp", org)
+    cells["full__reported_cost_minor"] = cells["full__cost_minor"]
+    cells["any__reported_cost_minor"] = cells["any__cost_minor"]
     cells["campaign_revenue_minor"] = cells["revenue_minor"]
     cells["revenue_minor"] = share_of(
         cells, "campaign_revenue_minor", parties, "revenue_share_bp", org
     )
-    return cells.reset_index(drop=True)
+    return coverage.with_coverage_parts(cells.reset_index(drop=True))
 
 
 def totals(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """Sums of every figure by ``by`` plus the number of campaigns with any figure."""
-    if cells.empty:
-        return pd.DataFrame(columns=[*by, "campaigns", *SUMS])
-    grouped = cells.groupby(by, dropna=False)
-    out = grouped[list(SUMS)].sum()
-    out["campaigns"] = grouped["campaign_id"].nunique()
-    return out.reset_index()
+    """Sums, covered parts and reporting counts by ``by`` (``coverage.totals``)."""
+    return coverage.totals(cells, by)
+
+
+# What a placement does not change within a period: groupings by these sum its cells once.
+PLACEMENT_KEYS = ["currency", "kind", "channel"]
+
+
+def placements_of(cells: pd.DataFrame) -> pd.DataFrame:
+    """The cells summed per placement (``coverage.per_placement``), for every breakdown that
+    does not split a placement (kind, channel, partner)."""
+    return coverage.per_placement(cells, PLACEMENT_KEYS)
 
 
 # ---------------------------------------------------------------------------------------------
-# Ratios
-
-
-def ratio(numerator: int, denominator: int) -> Fraction | None:
-    """None where the denominator is zero: division by zero never reaches a page."""
-    return Fraction(int(numerator), int(denominator)) if denominator else None
-
-
-@dataclass(frozen=True)
-class Figures:
-    """The headline figures of one kind (joint or solo) in one currency."""
-
-    campaigns: int
-    spend_minor: int
-    impressions: int
-    reach: int
-    clicks: int
-    leads: int
-    conversions_hundredths: int
-    revenue_minor: int
-    # The organization's share of the platform-reported cost (results), beside spend (ledger).
-    reported_cost_minor: int = 0
-
-    @property
-    def cost_difference_minor(self) -> int:
-        """Reported cost minus spend: what the platforms say it cost beyond the claims."""
-        return self.reported_cost_minor - self.spend_minor
-
-    @property
-    def frequency(self) -> Fraction | None:
-        return ratio(self.impressions, self.reach)
-
-    @property
-    def cpm_minor(self) -> Fraction | None:
-        return ratio(self.spend_minor * 1000, self.impressions)
-
-    @property
-    def cost_per_thousand_reached_minor(self) -> Fraction | None:
-        return ratio(self.spend_minor * 1000, self.reach)
-
-    @property
-    def cpl_minor(self) -> Fraction | None:
-        return ratio(self.spend_minor, self.leads)
-
-    @property
-    def conversions(self) -> Decimal:
-        """Conversions exactly, to two decimals."""
-        return Decimal(self.conversions_hundredths).scaleb(-2)
-
-    @property
-    def conversion_rate(self) -> Fraction | None:
-        return ratio(self.conversions_hundredths, self.clicks * 100)
-
-    @property
-    def roi(self) -> Fraction | None:
-        return ratio(self.revenue_minor - self.spend_minor, self.spend_minor)
-
-    @property
-    def reach_per_spend(self) -> Fraction | None:
-        return ratio(self.reach, self.spend_minor)
-
-    def as_dict(self) -> dict[str, Any]:
-        return {name: getattr(self, name) for name in FIGURE_NAMES}
-
-
-FIGURE_NAMES = (
-    "campaigns",
-    "spend_minor",
-    "reported_cost_minor",
-    "cost_difference_minor",
-    "impressions",
-    "reach",
-    "frequency",
-    "clicks",
-    "leads",
-    "conversions_hundredths",
-    "revenue_minor",
-    "cpm_minor",
-    "cost_per_thousand_reached_minor",
-    "cpl_minor",
-    "conversion_rate",
-    "roi",
-)
-
-
-def figures_from(row: pd.Series | dict[str, Any] | None) -> Figures:
-    if row is None:
-        return Figures(0, 0, 0, 0, 0, 0, 0, 0)
-    return Figures(
-        campaigns=int(row["campaigns"]),
-        spend_minor=int(row["spend_minor"]),
-        impressions=int(row["impressions"]),
-        reach=int(row["reach"]),
-        clicks=int(row["clicks"]),
-        leads=int(row["leads"]),
-        conversions_hundredths=int(row["conversions_hundredths"]),
-        revenue_minor=int(row["revenue_minor"]),
-        reported_cost_minor=int(row["reported_cost_minor"]),
-    )
+# Joint vs solo
 
 
 @dataclass(frozen=True)
@@ -240,9 +149,25 @@ class Comparison:
             else:
                 if figures.spend_minor <= 0:
                     gaps.append(f"no {label} spend is recorded in this period")
-                if figures.reach == 0:
+                if not figures.reach:
                     gaps.append(f"no {label} reach is reported in this period")
         return gaps
+
+    @property
+    def notices(self) -> list[str]:
+        """The headline ratios covering under half of either part, said next to the figures."""
+        out = []
+        for label, figures in (("Joint", self.joint), ("Solo", self.solo)):
+            for spec in coverage.RATIOS:
+                notice = figures.coverage[spec.name].notice
+                # A part nobody reported is said once, as "not reported", not per ratio.
+                unreported = any(
+                    part != "spend_minor" and getattr(figures, part) is None
+                    for part in (spec.a, spec.b)
+                )
+                if notice and figures.campaigns and not unreported:
+                    out.append(f"{label} campaigns, {spec.label}: {notice}.")
+        return out
 
     def reading(self, currency_unit: str) -> str:
         multiplier = self.reach_multiplier
@@ -264,9 +189,10 @@ class Comparison:
         )
 
 
-def comparisons(cells: pd.DataFrame) -> list[Comparison]:
-    """Joint vs solo per currency: figures are never summed across currencies."""
-    by_kind = totals(cells, ["currency", "kind"])
+def comparisons(placements: pd.DataFrame) -> list[Comparison]:
+    """Joint vs solo per currency (``placements``: :func:`placements_of`): figures are never
+    summed across currencies."""
+    by_kind = coverage.group(placements, ["currency", "kind"])
     result = []
     for currency in sorted(by_kind["currency"].unique()) if not by_kind.empty else []:
         rows = by_kind[by_kind["currency"] == currency].set_index("kind")
@@ -277,23 +203,25 @@ def comparisons(cells: pd.DataFrame) -> list[Comparison]:
 
 
 def breakdown(cells: pd.DataFrame, by: str) -> pd.DataFrame:
-    """A table by ``by`` (channel or month) with joint and solo side by side, per currency."""
-    table = totals(cells, ["currency", by, "kind"])
+    """A table by ``by`` with joint and solo side by side, per currency: ``cells`` by month;
+    :func:`placements_of` by channel."""
+    table = coverage.group(
+        cells if by in PLACEMENT_KEYS else coverage.per_placement(cells, ["currency", by, "kind"]),
+        ["currency", by, "kind"],
+    )
     return table.sort_values(["currency", by, "kind"]).reset_index(drop=True)
 
 
-def by_partner(cells: pd.DataFrame, partners: pd.DataFrame) -> pd.DataFrame:
+def by_partner(placements: pd.DataFrame, partners: pd.DataFrame) -> pd.DataFrame:
     """For each partner: the joint campaigns with them, the organization's spend, the campaigns'
-    reach, the organization's revenue. ``partners``: campaign_id, partner_id, partner."""
-    joint = cells[cells["kind"] == "joint"]
+    reach, the organization's revenue. ``placements``: :func:`placements_of`; ``partners``:
+    campaign_id, partner_id, partner."""
+    by = ["currency", "partner_id", "partner"]
+    joint = placements[placements["kind"] == "joint"]
     if joint.empty or partners.empty:
-        return pd.DataFrame(columns=["currency", "partner_id", "partner", "campaigns", *SUMS])
+        return coverage.group(pd.DataFrame(), by)
     long = joint.merge(partners, on="campaign_id")
-    return (
-        totals(long, ["currency", "partner_id", "partner"])
-        .sort_values(["currency", "partner"])
-        .reset_index(drop=True)
-    )
+    return coverage.group(long, by).sort_values(["currency", "partner"]).reset_index(drop=True)
 
 
 def partners_of(campaigns: pd.DataFrame, parties: pd.DataFrame, org: int) -> pd.DataFrame:

@@ -22,7 +22,7 @@ from comarketing.budgets import spend
 from comarketing.budgets.models import Claim, ClaimVersion
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
-from comarketing.metrics.models import VALUE_FIELDS, DailyMetric, MetricRollup
+from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS, DailyMetric, MetricRollup
 
 
 class month_text(FunctionElement[str]):
@@ -107,49 +107,63 @@ def whole_months(start: date, end: date) -> tuple[date, date] | None:
 
 
 def metric_cells(scope: Scope) -> pd.DataFrame:
-    """Sums of the daily figures per campaign, channel and month of the period."""
-    sums = [_sum(getattr(MetricRollup, f)).label(f) for f in VALUE_FIELDS]
+    """Per placement and month of the period: the number of daily rows (``days``), the sums of
+    the reported values of every figure and, per figure, the days that reported it
+    (``DAYS_FIELDS``): coverage is judged per placement-month (``reports.coverage``)."""
+    counts = [DAYS_FIELDS[f] for f in VALUE_FIELDS]
     months = whole_months(scope.start, scope.end)
     parts = []
     if months is not None:
         rollup = (
             sa.select(
                 MetricRollup.campaign_id,
+                MetricRollup.placement_id,
                 Placement.channel,
                 month_text(MetricRollup.month).label("month"),
-                *sums,
+                MetricRollup.days,
+                *(getattr(MetricRollup, f) for f in VALUE_FIELDS),
+                *(getattr(MetricRollup, c) for c in counts),
             )
             .join(Placement, Placement.id == MetricRollup.placement_id)
             .where(
                 MetricRollup.campaign_id.in_(scoped_campaigns(scope)),
                 MetricRollup.month.between(months[0], months[1]),
             )
-            .group_by(MetricRollup.campaign_id, Placement.channel, MetricRollup.month)
         )
         if scope.channel:
             rollup = rollup.where(Placement.channel == scope.channel)
         parts.append(rollup)
-    daily_sums = [_sum(getattr(DailyMetric, f)).label(f) for f in VALUE_FIELDS]
     month = month_text(DailyMetric.day)
     # One SELECT per edge: with the two ranges OR-ed in one, SQLite stops searching
     # (campaign_id, day) per campaign of the organization and skip-scans every campaign.
     for first, last in _edge_days(scope.start, scope.end, months):
         daily = (
-            sa.select(DailyMetric.campaign_id, Placement.channel, month.label("month"), *daily_sums)
+            sa.select(
+                DailyMetric.campaign_id,
+                DailyMetric.placement_id,
+                Placement.channel,
+                month.label("month"),
+                sa.func.count().label("days"),
+                *(_sum(getattr(DailyMetric, f)).label(f) for f in VALUE_FIELDS),
+                *(
+                    sa.func.count(getattr(DailyMetric, f)).label(DAYS_FIELDS[f])
+                    for f in VALUE_FIELDS
+                ),
+            )
             .join(Placement, Placement.id == DailyMetric.placement_id)
             .where(
                 DailyMetric.campaign_id.in_(scoped_campaigns(scope)),
                 DailyMetric.day.between(first, last),
             )
-            .group_by(DailyMetric.campaign_id, Placement.channel, month)
+            .group_by(DailyMetric.campaign_id, DailyMetric.placement_id, Placement.channel, month)
         )
         if scope.channel:
             daily = daily.where(Placement.channel == scope.channel)
         parts.append(daily)
-    columns = ["campaign_id", "channel", "month", *VALUE_FIELDS]
-    # The parts cover different months, so each (campaign, channel, month) comes from one.
+    columns = ["campaign_id", "placement_id", "channel", "month", "days", *VALUE_FIELDS, *counts]
+    # The parts cover different months, so each (placement, month) comes from one.
     frame = _frame(sa.union_all(*parts) if len(parts) > 1 else parts[0], columns)
-    for name in VALUE_FIELDS:
+    for name in ("days", *VALUE_FIELDS, *counts):
         frame[name] = frame[name].fillna(0).astype("int64")
     return frame
 
@@ -171,7 +185,7 @@ def _month_end(day: date) -> date:
 
 
 def spend_cells(scope: Scope) -> pd.DataFrame:
-    """Spend (confirmed + pending claims) per campaign, channel and month, by service period:
+    """Spend (confirmed + pending claims) per placement and month, by service period:
     a claim counts pro rata by day over the days it pays for (``budgets.spend``), so one for
     1-31 March counts in March whenever it was entered, and a reversed (revised, withdrawn)
     or disputed version counts nowhere. Claims lying within one month of the period are
@@ -197,32 +211,39 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
     )
     month = month_text(ClaimVersion.service_from)
     whole = base.add_columns(
-        Claim.campaign_id, Placement.channel, month.label("month"), _sum(ClaimVersion.amount_minor)
+        Claim.campaign_id,
+        Claim.placement_id,
+        Placement.channel,
+        month.label("month"),
+        _sum(ClaimVersion.amount_minor),
     ).where(inside)
     rows = [
         tuple(row)
         for row in db.session.connection()
-        .execute(whole.group_by(Claim.campaign_id, Placement.channel, month))
+        .execute(whole.group_by(Claim.campaign_id, Claim.placement_id, Placement.channel, month))
         .all()
     ]
     crossing = base.add_columns(
         Claim.campaign_id,
+        Claim.placement_id,
         Placement.channel,
         ClaimVersion.amount_minor,
         ClaimVersion.service_from,
         ClaimVersion.service_to,
     ).where(~inside)
-    for campaign_id, channel, amount, start, end in db.session.execute(crossing).all():
+    for campaign_id, placement_id, channel, amount, start, end in db.session.execute(
+        crossing
+    ).all():
         first = max(start, scope.start)
         last = min(end, scope.end)
         while first <= last:
             share = spend.portion(int(amount), start, end, first, min(_month_end(first), last))
-            rows.append((campaign_id, channel, first.strftime("%Y-%m"), share))
+            rows.append((campaign_id, placement_id, channel, first.strftime("%Y-%m"), share))
             first = _next_month(first)
-    columns = ["campaign_id", "channel", "month", "campaign_spend_minor"]
+    columns = ["campaign_id", "placement_id", "channel", "month", "campaign_spend_minor"]
     frame = pd.DataFrame(rows, columns=columns)
     frame["campaign_spend_minor"] = frame["campaign_spend_minor"].fillna(0).astype("int64")
-    return frame.groupby(columns[:3], as_index=False, sort=False)["campaign_spend_minor"].sum()
+    return frame.groupby(columns[:4], as_index=False, sort=False)["campaign_spend_minor"].sum()
 
 
 def campaigns_and_parties(scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:

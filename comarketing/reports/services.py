@@ -29,6 +29,10 @@ PRESETS = {
     "custom": "Custom",
 }
 DEFAULT_PRESET = "last_12_months"
+COVERED_REACH = {
+    "covered_spend_minor": "cost_per_thousand_reached_minor__a",
+    "covered_reach": "cost_per_thousand_reached_minor__b",
+}
 MAX_PERIOD_DAYS = 366 * 5
 
 
@@ -124,14 +128,15 @@ def dashboard(actor: Actor, period: Period, filters: Filters | None = None) -> D
     metrics = queries.metric_cells(scope)
     spend = queries.spend_cells(scope)
     cells = frames.own_cells(metrics, spend, campaigns, parties, org)
+    placements = frames.placements_of(cells)
     partners = frames.partners_of(campaigns, parties, org)
     return Dashboard(
         organization_id=org,
         period=period,
         filters=filters,
-        comparisons=frames.comparisons(cells),
-        by_channel=frames.breakdown(cells, "channel"),
-        by_partner=frames.by_partner(cells, partners),
+        comparisons=frames.comparisons(placements),
+        by_channel=frames.breakdown(placements, "channel"),
+        by_partner=frames.by_partner(placements, partners),
         by_month=frames.breakdown(cells, "month"),
         campaigns=campaigns,
         partners=partners[["partner_id", "partner"]].drop_duplicates().sort_values("partner"),
@@ -172,4 +177,9 @@ def _bars(table: pd.DataFrame, by: str) -> dict[str, Any]:
             name: [int(rows[name].get(label, 0)) if label in rows.index else 0 for label in labels]
             for name in ("reach", "spend_minor", "revenue_minor", "impressions")
         }
+        # Reach per unit spent over the placement-months that reported reach (coverage).
+        for name, column in COVERED_REACH.items():
+            series[kind][name] = [
+                int(rows[column].get(label, 0)) if label in rows.index else 0 for label in labels
+            ]
     return series

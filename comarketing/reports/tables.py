@@ -10,7 +10,7 @@ import pandas as pd
 
 from comarketing.hundredths import format_hundredths
 from comarketing.money import format_money
-from comarketing.reports import frames
+from comarketing.reports import coverage, frames
 from comarketing.reports.exports import Column, Table
 from comarketing.reports.services import Dashboard
 
@@ -41,8 +41,60 @@ TABLES = {
 }
 
 
+# Which column shows each reported part, and the ratios' coverage columns (files and API).
+PART_COLUMNS = {part: part for part in coverage.METRIC_PARTS}
+NOTES = Column("notes", "Coverage notes", page=False)
+
+
+def coverage_columns(columns: list[Column]) -> list[Column]:
+    """Per ratio among ``columns``: the lower of its two coverage shares; then the notes."""
+    keys = {c.key: c.label for c in columns}
+    extra = [
+        Column(f"{spec.name}_coverage", f"{keys[spec.name]}: coverage (%)", "percent", page=False)
+        for spec in coverage.RATIOS
+        if spec.name in keys
+    ]
+    return [*columns, *extra, NOTES]
+
+
 def _figure_row(figures: frames.Figures) -> dict[str, Any]:
-    return figures.as_dict()
+    """The figures, "not reported" where no placement reported one, and what to say beside each
+    figure (``_notes``: column key -> (text, under half)); ``notes`` joins them for files."""
+    row = figures.as_dict()
+    notes: dict[str, tuple[str, bool]] = {}
+    for part, key in PART_COLUMNS.items():
+        if getattr(figures, part) is None and figures.placements:
+            row[key] = coverage.NOT_REPORTED  # the cell says it: no note beside it
+        elif note := figures.note(part):
+            notes[key] = (note, False)
+    for spec in coverage.RATIOS:
+        cover = figures.coverage[spec.name]
+        row[f"{spec.name}_coverage"] = cover.share
+        if cover.share is not None and cover.share < 1:
+            notes[spec.name] = (cover.notice or cover.text or "", cover.below_half)
+    row["_notes"] = notes
+    return row
+
+
+def with_notes(table: Table) -> Table:
+    """``table`` whose rows say in ``notes`` what the page shows beside its figures."""
+    labels = {c.key: c.label for c in table.columns}
+    for row in table.rows:
+        row["notes"] = (
+            "; ".join(
+                f"{labels[key]}: {text}"
+                for key, (text, _) in row.get("_notes", {}).items()
+                if key in labels
+            )
+            or None
+        )
+    return table
+
+
+def note(row: dict[str, Any], column: Column) -> tuple[str, bool] | None:
+    """What the page says beside a cell: (text, whether it covers under half)."""
+    notes: dict[str, tuple[str, bool]] = row.get("_notes", {})
+    return notes.get(column.key)
 
 
 def headline(board: Dashboard) -> Table:
@@ -59,15 +111,19 @@ def headline(board: Dashboard) -> Table:
                 "multiplier": comparison.reach_multiplier,
             }
         )
-    return Table(
-        name="joint-vs-solo",
-        columns=[
-            Column("currency", "Currency"),
-            Column("kind", "Campaigns of kind"),
-            *FIGURE_COLUMNS,
-            Column("multiplier", "Reach multiplier", "ratio"),
-        ],
-        rows=rows,
+    return with_notes(
+        Table(
+            name="joint-vs-solo",
+            columns=coverage_columns(
+                [
+                    Column("currency", "Currency"),
+                    Column("kind", "Campaigns of kind"),
+                    *FIGURE_COLUMNS,
+                    Column("multiplier", "Reach multiplier", "ratio"),
+                ]
+            ),
+            rows=rows,
+        )
     )
 
 
@@ -86,45 +142,57 @@ def by_channel(board: Dashboard) -> Table:
     frame = board.by_channel.copy()
     if not frame.empty:
         frame["channel"] = frame["channel"].map(lambda c: str(c).replace("_", " ").capitalize())
-    return Table(
-        name="by-channel",
-        columns=[
-            Column("currency", "Currency"),
-            Column("channel", "Channel"),
-            Column("kind", "Kind"),
-            *FIGURE_COLUMNS,
-        ],
-        rows=_rows_from(frame, "channel"),
+    return with_notes(
+        Table(
+            name="by-channel",
+            columns=coverage_columns(
+                [
+                    Column("currency", "Currency"),
+                    Column("channel", "Channel"),
+                    Column("kind", "Kind"),
+                    *FIGURE_COLUMNS,
+                ]
+            ),
+            rows=_rows_from(frame, "channel"),
+        )
     )
 
 
 def by_partner(board: Dashboard) -> Table:
-    return Table(
-        name="by-partner",
-        columns=[
-            Column("currency", "Currency"),
-            Column("partner", "Partner"),
-            Column("campaigns", "Joint campaigns", "int"),
-            Column("spend_minor", "Own spend (ledger)", "money"),
-            Column("reach", "Reach", "int"),
-            Column("revenue_minor", "Own revenue", "money"),
-            Column("roi", "ROI (%)", "percent"),
-            Column("cost_per_thousand_reached_minor", "Cost per 1,000 reached", "money"),
-        ],
-        rows=_rows_from(board.by_partner, "partner"),
+    return with_notes(
+        Table(
+            name="by-partner",
+            columns=coverage_columns(
+                [
+                    Column("currency", "Currency"),
+                    Column("partner", "Partner"),
+                    Column("campaigns", "Joint campaigns", "int"),
+                    Column("spend_minor", "Own spend (ledger)", "money"),
+                    Column("reach", "Reach", "int"),
+                    Column("revenue_minor", "Own revenue", "money"),
+                    Column("roi", "ROI (%)", "percent"),
+                    Column("cost_per_thousand_reached_minor", "Cost per 1,000 reached", "money"),
+                ]
+            ),
+            rows=_rows_from(board.by_partner, "partner"),
+        )
     )
 
 
 def by_month(board: Dashboard) -> Table:
-    return Table(
-        name="by-month",
-        columns=[
-            Column("currency", "Currency"),
-            Column("month", "Month"),
-            Column("kind", "Kind"),
-            *FIGURE_COLUMNS,
-        ],
-        rows=_rows_from(board.by_month, "month"),
+    return with_notes(
+        Table(
+            name="by-month",
+            columns=coverage_columns(
+                [
+                    Column("currency", "Currency"),
+                    Column("month", "Month"),
+                    Column("kind", "Kind"),
+                    *FIGURE_COLUMNS,
+                ]
+            ),
+            rows=_rows_from(board.by_month, "month"),
+        )
     )
 
 
@@ -140,6 +208,8 @@ def display(table: Table, row: dict[str, Any], column: Column) -> str:
     raw = row.get(column.key)
     if raw is None:
         return "—" if column.key in row or column.kind != "text" else ""
+    if isinstance(raw, str) and column.kind != "text":  # "not reported"
+        return raw
     if column.kind == "int":
         return f"{int(raw):,}"
     if column.kind == "hundredths":

@@ -81,6 +81,7 @@ def dashboard() -> ResponseReturnValue:
         tables=tables.all_tables(board),
         titles=tables.TABLES,
         display=tables.display,
+        note=tables.note,
         chart_data=services.chart_data(board),
         presets=services.PRESETS,
         channels=list(Channel),
@@ -141,6 +142,7 @@ def campaign_report(campaign_id: int) -> ResponseReturnValue:
         tables=campaign_tables.all_tables(report),
         titles=campaign_tables.TABLES,
         display=campaign_tables.display,
+        note=tables.note,
         chart_data=campaign_charts.chart_data(report),
     )
 

@@ -32,7 +32,7 @@
           line("Reach", d.reach, colours.blue),
           line("Clicks", d.clicks, colours.orange, "y1"),
           line("Leads", d.leads, colours.green, "y1"),
-          line("Conversions", d.conversions_hundredths.map(function (v) { return v / 100; }), colours.purple, "y1") ] },
+          line("Conversions", d.conversions_hundredths.map(function (v) { return v === null ? null : v / 100; }), colours.purple, "y1") ] },
         options: { scales: {
           x: { ticks: { maxTicksLimit: 8 } },
           y: { beginAtZero: true, position: "left", title: { display: true, text: "People" } },

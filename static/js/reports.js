@@ -10,8 +10,8 @@
   const colours = { joint: "#0d6efd", solo: "#adb5bd" };
 
   function perSpend(series) {
-    return series.reach.map(function (reach, i) {
-      const spend = series.spend_minor[i];
+    return series.covered_reach.map(function (reach, i) {
+      const spend = series.covered_spend_minor[i];
       return spend > 0 ? reach / (spend / 100) : null;
     });
   }

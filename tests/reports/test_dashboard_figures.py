@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from comarketing.budgets import claim_responses, claims, reversals
 from comarketing.budgets.models import Claim, ClaimResponse, ClaimVersion, LedgerEntry
-from comarketing.campaigns.models import Campaign, CampaignParty, Placement
+from comarketing.campaigns.models import Campaign, CampaignParty
 from comarketing.extensions import db
 from comarketing.metrics import entry
 from comarketing.metrics.models import DailyMetric
@@ -123,11 +123,10 @@ def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]
     for p in db.session.scalars(sa.select(CampaignParty)):
         parties[p.campaign_id][p.organization_id] = p
     mine = {cid for cid, ps in parties.items() if org in ps}
-    channel = {p.id: p.channel for p in db.session.scalars(sa.select(Placement))}
     cells: dict[tuple[int, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for m in db.session.scalars(sa.select(DailyMetric)):
         if m.campaign_id in mine and start <= m.day <= end:
-            cell = cells[(m.campaign_id, channel[m.placement_id], m.day.strftime("%Y-%m"))]
+            cell = cells[(m.campaign_id, m.placement_id, m.day.strftime("%Y-%m"))]
             for name in ("impressions", "reach", "clicks", "leads", "conversions_hundredths"):
                 cell[name] += getattr(m, name) or 0  # NULL: not reported, adds nothing
             cell["revenue"] += m.revenue_minor
@@ -156,10 +155,11 @@ def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]
             day = version.service_from + timedelta(days=i)
             share = version.amount_minor // days + (1 if i < version.amount_minor % days else 0)
             if start <= day <= end:
-                key = (claim.campaign_id, channel[claim.placement_id], day.strftime("%Y-%m"))
+                key = (claim.campaign_id, claim.placement_id, day.strftime("%Y-%m"))
                 cells[key]["spend"] += share
     out: dict[tuple[str, str], dict] = {}
-    for (cid, _channel, _month), cell in cells.items():
+    # Own shares are split per placement-month (the report's cell, issue 15).
+    for (cid, _placement, _month), cell in cells.items():
         campaign = campaigns[cid]
         budget = {o: p.budget_share_bp for o, p in parties[cid].items()}
         revenue = {o: p.revenue_share_bp for o, p in parties[cid].items()}

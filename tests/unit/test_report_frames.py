@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from comarketing.money import split_by_shares
-from comarketing.reports import frames
+from comarketing.reports import coverage, frames
 from comarketing.reports.campaign_frames import PlacementFigures, ranked
 
 
@@ -44,13 +44,21 @@ def test_share_of_is_split_by_shares_cell_by_cell(cells):
 
 
 def _cells(rows, reported_cost=None):
-    """Cells from rows of the figures before the reported cost, which is 0 unless given."""
-    sums = [name for name in frames.SUMS if name != "reported_cost_minor"]
+    """Placement-month cells (one placement each) from rows of campaign, kind, currency,
+    channel, month, impressions, reach, clicks, leads, conversions, spend, revenue: every figure
+    reported on every day; the reported cost is 0 unless given."""
+    names = ["impressions", "reach", "clicks", "leads", "conversions", "spend_minor"]
     cells = pd.DataFrame(
-        rows, columns=["campaign_id", "kind", "currency", "channel", "month", *sums]
+        rows,
+        columns=["campaign_id", "kind", "currency", "channel", "month", *names, "revenue_minor"],
     )
+    cells["placement_id"] = range(1, len(rows) + 1)
+    cells["conversions_hundredths"] = cells.pop("conversions") * 100
     cells["reported_cost_minor"] = reported_cost or [0] * len(rows)
-    return cells
+    for part in coverage.METRIC_PARTS:
+        cells[f"full__{part}"] = True
+        cells[f"any__{part}"] = True
+    return coverage.with_coverage_parts(cells)
 
 
 def test_reported_cost_is_shown_beside_spend_never_in_it():
@@ -61,7 +69,7 @@ def test_reported_cost_is_shown_beside_spend_never_in_it():
         ],
         reported_cost=[12_500, 700],
     )
-    (eur,) = frames.comparisons(cells)
+    (eur,) = frames.comparisons(frames.placements_of(cells))
     assert eur.joint.spend_minor == 10_000
     assert eur.joint.reported_cost_minor == 13_200
     assert eur.joint.cost_difference_minor == 3_200
@@ -76,7 +84,7 @@ def test_comparisons_keep_currencies_apart_and_compute_the_multiplier():
             (3, "solo", "USD", "search", "2027-03", 900, 300, 9, 0, 0, 4_000, 0),
         ]
     )
-    eur, usd = frames.comparisons(cells)
+    eur, usd = frames.comparisons(frames.placements_of(cells))
     assert (eur.currency, usd.currency) == ("EUR", "USD")
     assert eur.joint.reach == 600 and eur.solo.reach == 200
     assert eur.reach_multiplier == Fraction(3)
@@ -98,7 +106,7 @@ def test_breakdowns_and_partners():
             (2, "solo", "EUR", "email", "2027-03", 5, 2, 0, 0, 0, 3, 0),
         ]
     )
-    by_channel = frames.breakdown(cells, "channel")
+    by_channel = frames.breakdown(frames.placements_of(cells), "channel")
     assert by_channel[["channel", "kind", "reach"]].values.tolist() == [
         ["email", "joint", 600],
         ["email", "solo", 2],
@@ -110,7 +118,7 @@ def test_breakdowns_and_partners():
     )
     partners = frames.partners_of(campaigns, parties, 7)
     assert partners.values.tolist() == [[1, 8, "Them"]]
-    table = frames.by_partner(cells, partners)
+    table = frames.by_partner(frames.placements_of(cells), partners)
     assert table[["partner", "campaigns", "reach", "spend_minor"]].values.tolist() == [
         ["Them", 1, 606, 101]
     ]
@@ -123,7 +131,7 @@ def test_a_kind_with_no_spend_says_so():
             (2, "solo", "EUR", "email", "2027-03", 100, 60, 1, 0, 0, 50, 0),
         ]
     )
-    [eur] = frames.comparisons(cells)
+    [eur] = frames.comparisons(frames.placements_of(cells))
     assert eur.reach_multiplier is None
     assert eur.missing == ["no joint spend is recorded in this period"]
 
