@@ -211,11 +211,7 @@ class RowOut(Schema):
     reach = Integer(required=True, allow_none=True)
     clicks = Integer(required=True, allow_none=True)
     leads = Integer(required=True, allow_none=True)
-    conversions = String(
-        required=True,
-        allow_none=True,
-        metadata={"description": "Exact to two decimals, as text", "example": "2.47"},
-    )
+    conversions = schemas.conversions_out()
     revenue = Nested(schemas.Money, required=True, allow_none=True)
     cost = Nested(schemas.Money, required=True, allow_none=True)
 

@@ -127,11 +127,7 @@ class TrendDay(Schema):
     reach = _reported_count()
     clicks = _reported_count()
     leads = _reported_count()
-    conversions = String(
-        required=True,
-        allow_none=True,
-        metadata={"description": "Conversions, exact to two decimals", "example": "2.47"},
-    )
+    conversions = schemas.conversions_out()
     revenue = Nested(schemas.Money, required=True, allow_none=True)
     cost = Nested(
         schemas.Money,
@@ -148,11 +144,7 @@ class TrendWeek(Schema):
     reach = _reported_count()
     clicks = _reported_count()
     leads = _reported_count()
-    conversions = String(
-        required=True,
-        allow_none=True,
-        metadata={"description": "Conversions, exact to two decimals", "example": "2.47"},
-    )
+    conversions = schemas.conversions_out()
     revenue = Nested(schemas.Money, required=True, allow_none=True)
     cost = Nested(
         schemas.Money,

@@ -101,6 +101,18 @@ class Error(Schema):
 # Shared pieces
 
 
+def conversions_out() -> String:
+    """Conversions as answered: exact to two decimals, as text ("2.47"); null: not reported."""
+    return String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Conversions, exact to two decimals, as text; null: not reported",
+            "example": "2.47",
+        },
+    )
+
+
 class Money(Schema):
     amount = String(required=True, metadata={"example": "1234.50"})
     currency = String(required=True, metadata={"example": "EUR"})

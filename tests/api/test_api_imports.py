@@ -336,3 +336,63 @@ def test_a_retried_confirm_replays_its_answer_and_runs_once(app, world, api_as):
     assert _db(app) == (2, 2, 1, ["succeeded"])
     # The partner company sees the campaign, not A's imports.
     assert api_as(world.b.email(PM)).get(f"/api/v1/imports/{import_id}").status_code == 404
+
+
+AMBIGUOUS = HEADER + (
+    "01/03/2027,Alpha newsletter,1000,800,20,2,1,50.00,10.00\n"
+    "02/03/2027,Alpha newsletter,1200,900,25,3,1,60.00,12.50\n"
+)
+META = (
+    "Day,Campaign name,Results,Result indicator,Impressions,Amount spent (EUR)\n"
+    "2027-03-01,Alpha newsletter,4,actions:offsite_conversion.fb_pixel_complete_registration,"
+    "100,1.00\n"
+    "2027-03-02,Alpha newsletter,3,actions:lead,100,1.00\n"
+)
+
+
+def test_the_date_order_question_is_answered_by_patch(app, world, api_as):
+    joint = _scene(app, world)
+    writer = api_as(world.a.email(PM), "write")
+    preview = _post(writer, AMBIGUOUS, joint.id).get_json()
+    assert preview["date_order"] == {"value": None, "choice_needed": True}
+    [choice] = preview["choices"]
+    assert choice["setting"] == "date_order"
+    assert "day first or month first" in choice["question"]
+    assert [o["value"] for o in choice["options"]] == ["dmy", "mdy"]
+    assert preview["ready"] is False
+    before = _db(app)
+    refused = writer.post(f"/api/v1/imports/{preview['id']}/confirm", json={})
+    assert refused.status_code == 422
+    assert error_of(refused)["field"] == "date_order"
+    assert _db(app) == before
+    answered = writer.patch(f"/api/v1/imports/{preview['id']}", json={"date_order": "dmy"})
+    assert answered.status_code == 200, answered.get_json()
+    body = answered.get_json()
+    assert body["date_order"] == {"value": "dmy", "choice_needed": False}
+    assert (body["choices"], body["ready"]) == ([], True)
+    assert [r["day"] for r in body["rows"]] == ["2027-03-01", "2027-03-02"]
+    confirmed = writer.post(f"/api/v1/imports/{preview['id']}/confirm", json={})
+    assert confirmed.status_code == 202
+
+
+def test_an_unknown_result_indicator_is_answered_by_patch(app, world, api_as):
+    joint = _scene(app, world)
+    writer = api_as(world.a.email(PM), "write")
+    preview = _post(writer, META, joint.id).get_json()
+    indicator = "actions:offsite_conversion.fb_pixel_complete_registration"
+    [choice] = preview["choices"]
+    assert (choice["setting"], choice["samples"]) == ("result_indicators", [indicator])
+    assert preview["ready"] is False
+    before = _db(app)
+    for answer, field in (({indicator: "maybe"}, "result_indicators"), ({"other": "leads"}, None)):
+        bad = writer.patch(f"/api/v1/imports/{preview['id']}", json={"result_indicators": answer})
+        assert bad.status_code == 422
+        assert field is None or field in str(error_of(bad))
+    assert _db(app) == before
+    answered = writer.patch(
+        f"/api/v1/imports/{preview['id']}", json={"result_indicators": {indicator: "conversions"}}
+    )
+    assert answered.status_code == 200, answered.get_json()
+    body = answered.get_json()
+    assert (body["choices"], body["ready"]) == ([], True)
+    assert [(r["leads"], r["conversions"]) for r in body["rows"]] == [(None, "4.00"), (3, None)]

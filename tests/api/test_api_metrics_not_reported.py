@@ -9,27 +9,15 @@ import json
 import sqlalchemy as sa
 
 from comarketing.extensions import db
-from comarketing.metrics.models import DailyMetric, MetricImport, MetricRollup
+from comarketing.metrics.models import MetricImport, MetricRollup
 from tests.api.conftest import error_of
 from tests.api.test_api_metrics import PM, _day, _scene
-
-FIELDS = (
-    "impressions",
-    "reach",
-    "clicks",
-    "leads",
-    "conversions_hundredths",
-    "revenue_minor",
-    "cost_minor",
-)
+from tests.metrics.conftest import stored_days
 
 
 def _stored(app) -> list[tuple]:
     with app.app_context():
-        return [
-            (m.day.isoformat(), *(getattr(m, f) for f in FIELDS))
-            for m in db.session.scalars(sa.select(DailyMetric).order_by(DailyMetric.day))
-        ]
+        return stored_days()
 
 
 def _imports(app) -> int:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 
@@ -102,3 +103,14 @@ def refused_then_run(who: Any, import_id: int) -> Any:
         imports.confirm(who, import_id, post_costs=False)
     queue_unchecked(import_id)
     return runs.run_import(import_id)
+
+
+def stored_days() -> list[tuple[Any, ...]]:
+    """Every stored day as (ISO day, *its seven figures in storage order), by day (in an app
+    context): what a refusal must leave unchanged."""
+    from comarketing.metrics.models import VALUE_FIELDS, DailyMetric
+
+    return [
+        (m.day.isoformat(), *(getattr(m, f) for f in VALUE_FIELDS))
+        for m in db.session.scalars(sa.select(DailyMetric).order_by(DailyMetric.day))
+    ]

@@ -11,27 +11,14 @@ import sqlalchemy as sa
 from comarketing.extensions import db
 from comarketing.metrics import entry
 from comarketing.metrics.models import DailyMetric, MetricImport, MetricRollup
-from tests.metrics.conftest import PM, import_id_from, refused_then_run, upload
+from tests.metrics.conftest import PM, import_id_from, refused_then_run, stored_days, upload
 from tests.metrics.test_write_path import confirm, day
 from tests.offer_helpers import actor
-
-FIELDS = (
-    "impressions",
-    "reach",
-    "clicks",
-    "leads",
-    "conversions_hundredths",
-    "revenue_minor",
-    "cost_minor",
-)
 
 
 def stored(app) -> list[tuple]:
     with app.app_context():
-        return [
-            (m.day.isoformat(), *(getattr(m, f) for f in FIELDS))
-            for m in db.session.scalars(sa.select(DailyMetric).order_by(DailyMetric.day))
-        ]
+        return stored_days()
 
 
 def imports_and_days(app) -> tuple[int, int]:

@@ -18,20 +18,12 @@ from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
 from comarketing.metrics import imports as metric_imports
 from comarketing.metrics import runs, uploads
-from comarketing.metrics.models import DailyMetric, MetricImport
+from comarketing.metrics.models import VALUE_FIELDS, DailyMetric, MetricImport
 from tests.metrics.conftest import PM
 from tests.offer_helpers import actor
 
 FIRST = date(2027, 3, 1)
-FIELDS = (
-    "impressions",
-    "reach",
-    "clicks",
-    "leads",
-    "conversions_hundredths",
-    "revenue_minor",
-    "cost_minor",
-)
+FIELDS = VALUE_FIELDS
 
 
 def _money(minor: int, decimal: str, grouped: bool) -> str:
