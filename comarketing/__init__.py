@@ -88,7 +88,10 @@ def register_blueprints(app: Flask) -> None:
     from comarketing.campaigns.views import bp as campaigns_bp
     from comarketing.collateral.views import bp as collateral_bp
     from comarketing.dashboard.views import bp as dashboard_bp
-    from comarketing.metrics import name_views  # noqa: F401 - platform names of placements
+    from comarketing.metrics import (
+        grid_views,  # noqa: F401 - a placement's results grid
+        name_views,  # noqa: F401 - platform names of placements
+    )
     from comarketing.metrics.views import bp as metrics_bp
     from comarketing.offers.views import bp as offers_bp
     from comarketing.partners.views import bp as partners_bp

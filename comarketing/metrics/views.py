@@ -5,8 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import date, timedelta
-from typing import Any
 
 from flask import (
     Blueprint,
@@ -26,12 +24,10 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import SelectChoice
 
 from comarketing.accounts.forms import ConfirmForm
-from comarketing.campaigns import platform_names
 from comarketing.errors import DomainError
 from comarketing.metrics import (
     choices,
     columns,
-    entry,
     exports,
     history,
     jobs,
@@ -43,197 +39,19 @@ from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.dates import DATE_ORDERS
 from comarketing.metrics.forms import (
     ConfirmImportForm,
-    GridForm,
-    PlatformNameForm,
     RememberNameForm,
     SettingsForm,
     UploadForm,
 )
-from comarketing.metrics.models import ImportSource, ImportStatus
-from comarketing.money import format_money
+from comarketing.metrics.models import ImportStatus
 from comarketing.policy import Action, can
 from comarketing.spreadsheets import safe_cell
 from comarketing.web import abort_for, current_actor
 
 bp = Blueprint("metrics", __name__)
 
-GRID_FIELDS = (*columns.COUNT_COLUMNS, *columns.MONEY_COLUMNS)
 
-
-# ---------------------------------------------------------------------------------------------
-# A placement's results
-
-
-def _month(text: str | None, first: date, last: date) -> date:
-    try:
-        year, month = (int(part) for part in (text or "").split("-"))
-        chosen = date(year, month, 1)
-    except ValueError:
-        chosen = min(max(date.today(), first), last).replace(day=1)
-    return min(max(chosen, first.replace(day=1)), last.replace(day=1))
-
-
-def _month_days(month: date, first: date, last: date) -> list[date]:
-    following = (month + timedelta(days=32)).replace(day=1)
-    return [
-        month + timedelta(days=n)
-        for n in range((following - month).days)
-        if first <= month + timedelta(days=n) <= last
-    ]
-
-
-def ledger_change(delta_minor: int, currency: str) -> str:
-    """ " The budget ledger changed by +€2.00." (nothing when it did not change)."""
-    if not delta_minor:
-        return ""
-    sign = "+" if delta_minor > 0 else "\u2212"
-    return f" The budget ledger changed by {sign}{format_money(abs(delta_minor), currency)}."
-
-
-def _grid_values(days: list[Any], currency: str) -> dict[str, dict[str, str]]:
-    values = {}
-    for day in days:
-        values[day.day.isoformat()] = {
-            **{f: exports.figure_text(day, f) for f in columns.COUNT_COLUMNS},
-            "revenue": exports.money_text(day.revenue_minor, currency),
-            "cost": exports.money_text(day.cost_minor, currency),
-        }
-    return values
-
-
-@bp.route("/campaigns/<int:campaign_id>/placements/<int:placement_id>", methods=["GET", "POST"])
-@login_required
-def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
-    actor = current_actor()
-    try:
-        view = placements.get_placement(actor, placement_id)
-    except DomainError as exc:
-        abort_for(exc)
-    if view.campaign.id != campaign_id:
-        abort(404)
-    first, last = view.placement.start_date, view.placement.end_date
-    month = _month(request.values.get("month"), first, last)
-    days = _month_days(month, first, last)
-    form = GridForm()
-    cell_errors: dict[tuple[str, str], str] = {}
-    grid_error = None
-    stored = placements.placement_days(actor, placement_id, days[0], days[-1]) if days else []
-    values = _grid_values(stored, view.campaign.currency)
-    if request.method == "POST":
-        if not view.can_write:
-            abort(403)
-        if not form.validate_on_submit():
-            abort(400)
-        entered = _entered_days(days, values)
-        if not entered:
-            grid_error = "Enter at least one day's figures."
-        else:
-            try:
-                saved = entry.upsert_days(
-                    actor,
-                    placement_id,
-                    entered,
-                    source=ImportSource.FORM,
-                    post_costs=bool(form.post_costs.data),
-                )
-            except entry.RowsInvalid as exc:
-                for item in exc.errors:
-                    day_key = entered[item["row"]]["day"]
-                    cell_errors[(day_key, item["column"])] = f"{item['value']} {item['reason']}"
-                grid_error = exc.message
-            except DomainError as exc:
-                if exc.status_code in (403, 404):
-                    abort_for(exc)
-                grid_error = exc.message
-            else:
-                flash(
-                    f"Saved {len(entered)} day(s)."
-                    + ledger_change(saved.costs_posted_minor, view.campaign.currency),
-                    "success",
-                )
-                return redirect(
-                    url_for(
-                        "metrics.placement",
-                        campaign_id=campaign_id,
-                        placement_id=placement_id,
-                        month=month.strftime("%Y-%m"),
-                    )
-                )
-    previous = (month - timedelta(days=1)).replace(day=1)
-    following = (month + timedelta(days=32)).replace(day=1)
-    status = 422 if grid_error else 200
-    return render_template(
-        "metrics/placement.html",
-        view=view,
-        totals=placements.placement_totals(placement_id),
-        spend_minor=placements.placement_spend(placement_id),
-        month=month,
-        days=days,
-        values=values,
-        fields=GRID_FIELDS,
-        labels=columns.FIELD_LABELS,
-        form=form,
-        stored_days={d.day.isoformat() for d in stored},
-        cell_errors=cell_errors,
-        grid_error=grid_error,
-        previous=previous if previous >= first.replace(day=1) else None,
-        following=following if following <= last else None,
-        platform_names=platform_names.names_of([placement_id]).get(placement_id, []),
-        name_form=PlatformNameForm(),
-        action_form=ConfirmForm(),
-    ), status
-
-
-def _entered_days(days: list[date], values: dict[str, dict[str, str]]) -> list[dict[str, str]]:
-    """The grid's typed cells, kept in ``values`` to show again; the days with any figure."""
-    entered = []
-    for day in days:
-        key = day.isoformat()
-        cells = {f: request.form.get(f"{key}-{f}", "").strip() for f in GRID_FIELDS}
-        values[key] = cells
-        if any(cells.values()):
-            entered.append({"day": key, **cells})
-    return entered
-
-
-@bp.route(
-    "/campaigns/<int:campaign_id>/placements/<int:placement_id>/days/remove", methods=["POST"]
-)
-@login_required
-def remove_days(campaign_id: int, placement_id: int) -> ResponseReturnValue:
-    actor = current_actor()
-    if not GridForm().validate_on_submit():
-        abort(400)
-    try:
-        days = [date.fromisoformat(value) for value in request.form.getlist("remove")]
-    except ValueError:
-        abort(400)
-    month = (request.form.get("month") or "")[:7]
-    try:
-        view = placements.get_placement(actor, placement_id)
-        if view.campaign.id != campaign_id:
-            abort(404)
-        removed = entry.delete_days(actor, placement_id, days)
-    except DomainError as exc:
-        if exc.status_code in (403, 404):
-            abort_for(exc)
-        flash(exc.message, "danger")
-    else:
-        flash(
-            f"Removed {removed.rows_replaced} day(s); their figures stay in the import history.",
-            "success",
-        )
-    return redirect(
-        url_for(
-            "metrics.placement",
-            campaign_id=campaign_id,
-            placement_id=placement_id,
-            month=month or None,
-        )
-    )
-
-
-def _csv_response(rows: list[list[str]], header: list[str], filename: str) -> Response:
+def csv_response(rows: list[list[str]], header: list[str], filename: str) -> Response:
     buffer = io.StringIO()
     writer = csv.writer(buffer, lineterminator="\r\n")
     writer.writerow(header)
@@ -244,22 +62,6 @@ def _csv_response(rows: list[list[str]], header: list[str], filename: str) -> Re
         mimetype="text/csv",
         headers={"Content-Disposition": f'attachment; filename="{filename}"'},
     )
-
-
-@bp.route("/campaigns/<int:campaign_id>/placements/<int:placement_id>/metrics.csv")
-@login_required
-def placement_csv(campaign_id: int, placement_id: int) -> ResponseReturnValue:
-    try:
-        placement, rows = exports.placement_export(current_actor(), placement_id)
-    except DomainError as exc:
-        abort_for(exc)
-    if placement.campaign_id != campaign_id:
-        abort(404)
-    return _csv_response(rows, exports.EXPORT_HEADER, f"placement-{placement.id}-results.csv")
-
-
-# ---------------------------------------------------------------------------------------------
-# Files
 
 
 def _too_large_page() -> ResponseReturnValue:
@@ -506,6 +308,6 @@ def replaced_csv(import_id: int) -> ResponseReturnValue:
         metric_import, rows = exports.replaced_days(current_actor(), import_id)
     except DomainError as exc:
         abort_for(exc)
-    return _csv_response(
+    return csv_response(
         rows, exports.EXPORT_HEADER, f"import-{metric_import.id}-replaced-values.csv"
     )
