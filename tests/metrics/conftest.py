@@ -6,6 +6,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
 import pytest
@@ -114,3 +115,20 @@ def stored_days() -> list[tuple[Any, ...]]:
         (m.day.isoformat(), *(getattr(m, f) for f in VALUE_FIELDS))
         for m in db.session.scalars(sa.select(DailyMetric).order_by(DailyMetric.day))
     ]
+
+
+@pytest.fixture
+def spring(app: Flask, world: factories.World) -> tuple[str, dict[str, int]]:
+    """A's solo EUR campaign with the two placements the ad-export fixtures name (every day
+    2026-03-02..08 falls in it): the email of A's partner manager and the placements' ids."""
+    with app.app_context():
+        email = world.a.email(PM)
+        campaign = ch.solo_campaign(
+            email, "Spring Bake", start=date(2026, 3, 1), end=date(2026, 3, 31)
+        )
+        ids = {
+            name: ch.add_placement(email, campaign, world.a.id, name=name)
+            for name in ("Spring Bake Search", "Spring Bake Social")
+        }
+        db.session.remove()
+    return email, ids

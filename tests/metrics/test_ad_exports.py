@@ -6,8 +6,6 @@ The files and what they must give are in tests/fixtures/ad_exports (see its READ
 
 from __future__ import annotations
 
-from datetime import date
-
 import pytest
 import sqlalchemy as sa
 
@@ -17,29 +15,12 @@ from comarketing.extensions import db
 from comarketing.metrics import choices, runs, uploads
 from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.models import DailyMetric
-from tests import campaign_helpers as ch
 from tests.fixtures.ad_exports.expected import EXPECTED, FOLDER
-from tests.metrics.conftest import PM, queue_unchecked, upload_campaign
+from tests.metrics.conftest import queue_unchecked, upload_campaign
 from tests.offer_helpers import actor
 
 PLATFORM_FILES = sorted(name for name, spec in EXPECTED.items() if spec["platform"])
 MALFORMED_FILES = sorted(name for name, spec in EXPECTED.items() if not spec["platform"])
-
-
-@pytest.fixture
-def spring(app, world):
-    """A's solo EUR campaign with the two placements the exports name."""
-    with app.app_context():
-        email = world.a.email(PM)
-        campaign = ch.solo_campaign(
-            email, "Spring Bake", start=date(2026, 3, 1), end=date(2026, 3, 31)
-        )
-        ids = {
-            name: ch.add_placement(email, campaign, world.a.id, name=name)
-            for name in ("Spring Bake Search", "Spring Bake Social")
-        }
-        db.session.remove()
-    return email, ids
 
 
 def _upload(app, email: str, name: str):

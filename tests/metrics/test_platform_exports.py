@@ -8,7 +8,6 @@ number of cents, storing nothing."""
 from __future__ import annotations
 
 import io
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -20,9 +19,8 @@ from comarketing.extensions import db
 from comarketing.metrics import columns, reading, runs, uploads
 from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.models import DailyMetric
-from tests import campaign_helpers as ch
 from tests.fixtures.ad_exports.expected_platforms import EXPECTED_PLATFORMS, FOLDER
-from tests.metrics.conftest import PM, refused_then_run, upload_campaign
+from tests.metrics.conftest import refused_then_run, upload_campaign
 from tests.offer_helpers import actor
 
 FILES = sorted(EXPECTED_PLATFORMS)
@@ -32,22 +30,6 @@ FIGURES = ("impressions", "reach", "clicks", "leads", "conversions", "revenue_mi
 def not_reported(stored: Any) -> bool:
     """A figure the export does not report: NULL, never 0."""
     return stored is None
-
-
-@pytest.fixture
-def spring(app, world):
-    """A's solo EUR campaign with the two placements the exports name."""
-    with app.app_context():
-        email = world.a.email(PM)
-        campaign = ch.solo_campaign(
-            email, "Spring Bake", start=date(2026, 3, 1), end=date(2026, 3, 31)
-        )
-        ids = {
-            name: ch.add_placement(email, campaign, world.a.id, name=name)
-            for name in ("Spring Bake Search", "Spring Bake Social")
-        }
-        db.session.remove()
-    return email, ids
 
 
 def _upload(app, email: str, name: str, content: bytes | None = None) -> int:
