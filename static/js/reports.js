@@ -1,6 +1,18 @@
 // The ROI dashboard's charts, drawn from the JSON the page carries (no inline script).
 "use strict";
 
+// Editing From or To switches the Period select to Custom (the server also treats dates that
+// differ from the preset's own as Custom).
+(function () {
+  const preset = document.getElementById("preset");
+  if (!preset) { return; }
+  ["start", "end"].forEach(function (id) {
+    const input = document.getElementById(id);
+    if (!input) { return; }
+    input.addEventListener("change", function () { preset.value = "custom"; });
+  });
+})();
+
 (function () {
   const element = document.getElementById("report-data");
   if (!element || !window.Chart) { return; }
