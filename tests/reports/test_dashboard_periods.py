@@ -10,7 +10,10 @@ import sqlalchemy as sa
 
 from comarketing.campaigns.models import Campaign
 from comarketing.extensions import db
-from tests.reports.test_dashboard_figures import seeded  # noqa: F401 - fixture
+from comarketing.metrics import entry
+from tests import campaign_helpers as ch
+from tests.offer_helpers import actor
+from tests.reports.test_dashboard_figures import PM, START, seeded  # noqa: F401 - fixture
 
 SHOWN = "&shown_start=2025-12-01&shown_end=2026-12-06"  # what the page showed before
 
@@ -113,3 +116,23 @@ def test_the_partner_filter_keeps_the_solo_comparison_without_a_notice(
     assert 'data-testid="filter-notice"' not in html
     headline = html[html.index('data-testid="table-headline"') :]
     assert ">Solo<" in headline and ">Joint<" in headline
+
+
+def test_the_page_rounds_a_ratio_half_up(app, client, login_as, world):
+    """Frequency 9 / 8 = 1.125 exactly: half up shows 1.13 (half even, and Python's float
+    format, showed 1.12)."""
+    pm = world.a.email(PM)
+    with app.app_context():
+        solo = ch.solo_campaign(pm, "Tie solo")
+        placement = ch.add_placement(pm, solo, world.a.id, channel="email")
+        entry.upsert_days(
+            actor(pm),
+            placement,
+            [{"day": START.isoformat(), "impressions": "9", "reach": "8", "cost": "1.00"}],
+        )
+        db.session.remove()
+    login_as(pm)
+    html = client.get(PERIOD).get_data(as_text=True)
+    headline = html[html.index('data-testid="table-headline"') :]
+    headline = headline[: headline.index("</table>")]
+    assert ">1.13<" in headline and ">1.12<" not in headline
