@@ -47,14 +47,64 @@ class Period:
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
 
 
+# The rule the page states next to the period controls.
+PERIOD_RULE = (
+    "Last 30 and last 90 days are counted in days, ending today. The other presets are whole "
+    "calendar months: this month, last month, this quarter and this year start on the first "
+    "of their month; last 12 months is the 12 whole months before this one plus this month to "
+    "date. Editing From or To makes the period Custom."
+)
+
+
+def _months_back(day: date, months: int) -> date:
+    """The first day of the month ``months`` calendar months before ``day``'s month."""
+    index = day.year * 12 + (day.month - 1) - months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def preset_period(preset: str, today: date) -> Period:
+    """A preset's dates on ``today`` (``preset`` one of :data:`PRESETS` but "custom")."""
+    if preset == "last_30_days":
+        return Period(today - timedelta(days=29), today, preset)
+    if preset == "last_90_days":
+        return Period(today - timedelta(days=89), today, preset)
+    if preset == "this_month":
+        return Period(today.replace(day=1), today, preset)
+    if preset == "last_month":
+        first = _months_back(today, 1)
+        return Period(first, today.replace(day=1) - timedelta(days=1), preset)
+    if preset == "this_quarter":
+        return Period(_months_back(today, (today.month - 1) % 3), today, preset)
+    if preset == "this_year":
+        return Period(today.replace(month=1, day=1), today, preset)
+    if preset == "last_12_months":
+        return Period(_months_back(today, 12), today, preset)
+    raise ValidationFailed("Choose a period.", field="preset")
+
+
+def preset_labels(today: date | None = None) -> dict[str, str]:
+    """Each preset's name with its dates on ``today`` (for the Period select)."""
+    today = today or date.today()
+    return {
+        key: label if key == "custom" else f"{label} ({preset_period(key, today).label})"
+        for key, label in PRESETS.items()
+    }
+
+
 def period_for(
     preset: str | None,
     start: date | None = None,
     end: date | None = None,
     today: date | None = None,
 ) -> Period:
+    """The period asked for. Explicit first and last days that differ from the preset's own
+    mean Custom: an edited From/To applies even if the preset was not switched."""
     today = today or date.today()
     preset = preset or (("custom") if start or end else DEFAULT_PRESET)
+    if preset != "custom" and (start is not None or end is not None):
+        chosen = preset_period(preset, today)
+        if (start or chosen.start, end or chosen.end) != (chosen.start, chosen.end):
+            preset, start, end = "custom", start or chosen.start, end or chosen.end
     if preset == "custom":
         if start is None or end is None:
             raise ValidationFailed("Give both the first and the last day.", field="start")
@@ -63,24 +113,7 @@ def period_for(
         if (end - start).days > MAX_PERIOD_DAYS:
             raise ValidationFailed("Choose a period of at most five years.", field="end")
         return Period(start, end, "custom")
-    if preset == "last_30_days":
-        return Period(today - timedelta(days=29), today, preset)
-    if preset == "last_90_days":
-        return Period(today - timedelta(days=89), today, preset)
-    if preset == "this_month":
-        return Period(today.replace(day=1), today, preset)
-    if preset == "last_month":
-        last = today.replace(day=1) - timedelta(days=1)
-        return Period(last.replace(day=1), last, preset)
-    if preset == "this_quarter":
-        first_month = 3 * ((today.month - 1) // 3) + 1
-        return Period(today.replace(month=first_month, day=1), today, preset)
-    if preset == "this_year":
-        return Period(today.replace(month=1, day=1), today, preset)
-    if preset == "last_12_months":
-        start_month = (today.replace(day=1) - timedelta(days=335)).replace(day=1)
-        return Period(start_month, today, preset)
-    raise ValidationFailed("Choose a period.", field="preset")
+    return preset_period(preset, today)
 
 
 @dataclass(frozen=True)
@@ -110,6 +143,27 @@ class Dashboard:
     @property
     def several_currencies(self) -> bool:
         return len(self.comparisons) > 1
+
+    @property
+    def filter_notice(self) -> str | None:
+        """Why one side of the comparison is missing because of a filter (None when the
+        filters keep both sides: the partner and channel filters keep the solo campaigns)."""
+        if self.filters.campaign_id is None:
+            return None
+        chosen = self.campaigns[self.campaigns["campaign_id"] == self.filters.campaign_id]
+        if chosen.empty:
+            return None
+        name, kind = str(chosen["name"].iloc[0]), str(chosen["kind"].iloc[0])
+        if kind == "joint":
+            return (
+                f"The solo comparison is dropped: you chose one joint campaign ({name}), and "
+                "no solo campaign is part of it. Choose “All campaigns” to compare with your "
+                "solo campaigns."
+            )
+        return (
+            f"The joint side is dropped: you chose one solo campaign ({name}). Choose “All "
+            "campaigns” to compare it with your joint campaigns."
+        )
 
 
 def dashboard(actor: Actor, period: Period, filters: Filters | None = None) -> Dashboard:

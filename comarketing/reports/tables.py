@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -219,7 +219,7 @@ def display(table: Table, row: dict[str, Any], column: Column) -> str:
         minor = (
             int(
                 (Decimal(raw.numerator) / Decimal(raw.denominator)).quantize(
-                    Decimal(1), rounding=ROUND_HALF_EVEN
+                    Decimal(1), rounding=ROUND_HALF_UP
                 )
             )
             if isinstance(raw, Fraction)
@@ -227,7 +227,14 @@ def display(table: Table, row: dict[str, Any], column: Column) -> str:
         )
         return format_money(minor, str(currency))
     if column.kind == "percent":
-        return f"{float(Fraction(raw) * 100):,.1f} %"
+        return f"{half_up(Fraction(raw) * 100, 1):,} %"
     if column.kind == "ratio":
-        return f"{float(Fraction(raw)):,.2f}"
+        return f"{half_up(Fraction(raw), 2):,}"
     return str(raw)
+
+
+def half_up(value: Fraction, places: int) -> Decimal:
+    """``value`` rounded half up (away from zero) to ``places`` decimals, from the exact
+    fraction: what the page shows (exports and the API keep full precision)."""
+    exact = Decimal(value.numerator) / Decimal(value.denominator)
+    return exact.quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)

@@ -36,6 +36,14 @@ def _date(name: str) -> date | None:
         raise ValidationFailed("Use a date like 2026-03-31.", field=name) from exc
 
 
+def _shown(name: str) -> date | None:
+    """A date the form carried unedited (a hidden field): unreadable means none."""
+    try:
+        return date.fromisoformat(request.args.get(name, "").strip())
+    except ValueError:
+        return None
+
+
 def _int(name: str) -> int | None:
     text = request.args.get(name, "").strip()
     return int(text) if text.isdigit() and len(text) < 10 else None
@@ -45,7 +53,12 @@ def _request() -> tuple[services.Period, services.Filters]:
     preset = request.args.get("preset") or None
     if preset not in services.PRESETS:
         preset = None
-    period = services.period_for(preset, _date("start"), _date("end"))
+    start, end = _date("start"), _date("end")
+    # The form carries the period it showed: From/To left as shown mean "the preset chosen",
+    # From/To edited mean Custom (services.period_for), whether or not the select was switched.
+    if preset != "custom" and (start, end) == (_shown("shown_start"), _shown("shown_end")):
+        start = end = None
+    period = services.period_for(preset, start, end)
     channel = request.args.get("channel") or None
     filters = services.Filters(
         partner_id=_int("partner"),
@@ -83,7 +96,8 @@ def dashboard() -> ResponseReturnValue:
         display=tables.display,
         note=tables.note,
         chart_data=services.chart_data(board),
-        presets=services.PRESETS,
+        presets=services.preset_labels(),
+        period_rule=services.PERIOD_RULE,
         channels=list(Channel),
         query=request.query_string.decode("ascii", "ignore"),
         dedup=dedup.dashboard_figures(current_actor(), board),

@@ -1,6 +1,22 @@
 // The ROI dashboard's charts, drawn from the JSON the page carries (no inline script).
 "use strict";
 
+// Editing From or To switches the Period select to Custom (the server also treats dates that
+// differ from the preset's own as Custom); choosing a preset empties From and To, so the
+// preset's own dates (listed in the select) apply.
+(function () {
+  const preset = document.getElementById("preset");
+  if (!preset) { return; }
+  const inputs = ["start", "end"].map(function (id) { return document.getElementById(id); })
+    .filter(Boolean);
+  inputs.forEach(function (input) {
+    input.addEventListener("change", function () { preset.value = "custom"; });
+  });
+  preset.addEventListener("change", function () {
+    if (preset.value !== "custom") { inputs.forEach(function (input) { input.value = ""; }); }
+  });
+})();
+
 (function () {
   const element = document.getElementById("report-data");
   if (!element || !window.Chart) { return; }

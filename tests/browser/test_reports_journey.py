@@ -107,6 +107,7 @@ def test_read_joint_vs_solo_change_the_period_and_download_the_figures(
 
     # A preset: the last 90 days hold no dollar campaign, and less of everything in euros.
     page.locator("#preset").select_option("last_90_days")
+    expect(page.locator("#start")).to_have_value("")  # the preset's own dates apply
     show(page)
     expect(page).to_have_url(re.compile(r"preset=last_90_days"))
     expect(page.get_by_test_id("comparison-EUR")).to_be_visible()
@@ -121,11 +122,13 @@ def test_read_joint_vs_solo_change_the_period_and_download_the_figures(
     )
     assert quarter[("EUR", "Solo")]["Reach"] != year[("EUR", "Solo")]["Reach"]
 
-    # Custom dates: exactly the weeks of the dollar campaign.
-    page.locator("#preset").select_option("custom")
+    # Custom dates: exactly the weeks of the dollar campaign. Editing From/To is enough: the
+    # Period select switches itself to Custom (issue 16).
     page.locator("#start").fill(usd_start.isoformat())
     page.locator("#end").fill(usd_end.isoformat())
+    expect(page.locator("#preset")).to_have_value("custom")
     show(page)
+    expect(page.locator("#preset")).to_have_value("custom")
     expect(page).to_have_url(re.compile(rf"start={usd_start.isoformat()}&end={usd_end}"))
     expect(page.get_by_text(f"{usd_start.isoformat()} to {usd_end.isoformat()}")).to_be_visible()
     expect(page.get_by_test_id("comparison-USD")).to_be_visible()
