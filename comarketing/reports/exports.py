@@ -17,10 +17,13 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from comarketing.money import exponent
 from comarketing.spreadsheets import safe_cell
+
+if TYPE_CHECKING:
+    from comarketing.reports.workbooks import About
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv"
@@ -43,6 +46,10 @@ class Table:
     columns: Sequence[Column]
     rows: list[dict[str, Any]] = field(default_factory=list)
     currency: str | None = None  # for money columns when rows carry none
+
+    def column_for(self, row: dict[str, Any], column: Column) -> Column:
+        """The column as it applies to ``row`` (a subclass may pick the kind per row)."""
+        return column
 
     def value(self, row: dict[str, Any], column: Column) -> Any:
         """The cell as a spreadsheet should hold it: int, Decimal, str or None."""
@@ -97,24 +104,8 @@ def to_csv(table: Table) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def to_xlsx(table: Table) -> bytes:
-    from openpyxl import Workbook
+def to_xlsx(table: Table, about: About | None = None) -> bytes:
+    """One formatted sheet (see :mod:`comarketing.reports.workbooks`), after "About" if given."""
+    from comarketing.reports import workbooks
 
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_sheet_title(table.name))
-    sheet.append([safe_cell(c.label) for c in table.columns])
-    for row in table.rows:
-        cells: list[Any] = []
-        for column in table.columns:
-            value = table.value(row, column)
-            # Decimal and int become number cells; only text can carry a formula.
-            cells.append(safe_cell(value) if isinstance(value, str) else value)
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _sheet_title(name: str) -> str:
-    cleaned = re.sub(r"[\[\]:*?/\\]", " ", name).strip()[:31]
-    return cleaned or "Report"
+    return workbooks.workbook([table], about)
