@@ -1,5 +1,5 @@
-"""Tables to CSV and XLSX files: numbers stay numbers, text that a spreadsheet would run as a
-formula is neutralised, and file names are safe.
+"""Tables to CSV files (XLSX: :mod:`comarketing.reports.workbooks`): numbers stay numbers,
+text that a spreadsheet would run as a formula is neutralised, and file names are safe.
 
 A :class:`Table` is the one shape every report table takes on its way out (pages render it
 too): named columns with a kind each, so money is written as a number with the currency's
@@ -17,13 +17,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from comarketing.money import exponent
 from comarketing.spreadsheets import safe_cell
-
-if TYPE_CHECKING:
-    from comarketing.reports.workbooks import About
 
 XLSX_MIME = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CSV_MIME = "text/csv"
@@ -102,10 +99,3 @@ def to_csv(table: Table) -> bytes:
         writer.writerow(cells)
     # A BOM so that Excel opens UTF-8 (names with accents) correctly.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def to_xlsx(table: Table, about: About | None = None) -> bytes:
-    """One formatted sheet (see :mod:`comarketing.reports.workbooks`), after "About" if given."""
-    from comarketing.reports import workbooks
-
-    return workbooks.workbook([table], about)

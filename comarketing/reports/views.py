@@ -118,7 +118,7 @@ def export(table: str, fmt: str) -> ResponseReturnValue:
     if fmt == "csv":
         return _file(exports.to_csv(built), exports.CSV_MIME, name)
     about = workbooks.dashboard_about(board, _company())
-    return _file(exports.to_xlsx(built, about), exports.XLSX_MIME, name)
+    return _file(workbooks.to_xlsx(built, about), exports.XLSX_MIME, name)
 
 
 @bp.route("/reports/all.xlsx")
@@ -202,7 +202,7 @@ def campaign_export(campaign_id: int, table: str, fmt: str) -> ResponseReturnVal
     if fmt == "csv":
         return _file(exports.to_csv(built), exports.CSV_MIME, name)
     about = workbooks.campaign_about(report, _company())
-    return _file(exports.to_xlsx(built, about), exports.XLSX_MIME, name)
+    return _file(workbooks.to_xlsx(built, about), exports.XLSX_MIME, name)
 
 
 @bp.route("/campaigns/<int:campaign_id>/report/all.xlsx")

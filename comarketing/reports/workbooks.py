@@ -162,6 +162,11 @@ def _add_about(workbook: Any, about: About) -> None:
     sheet.column_dimensions["B"].width = MAX_WIDTH + 20
 
 
+def to_xlsx(table: Table, about: About | None = None) -> bytes:
+    """One table's file: "About" first when given, then the formatted sheet."""
+    return workbook([table], about)
+
+
 def workbook(
     tables: Sequence[Table], about: About | None = None, titles: Sequence[str] | None = None
 ) -> bytes:
