@@ -1,5 +1,5 @@
-"""Tables to CSV and XLSX files: numbers stay numbers, text that a spreadsheet would run as a
-formula is neutralised, and file names are safe.
+"""Tables to CSV files (XLSX: :mod:`comarketing.reports.workbooks`): numbers stay numbers,
+text that a spreadsheet would run as a formula is neutralised, and file names are safe.
 
 A :class:`Table` is the one shape every report table takes on its way out (pages render it
 too): named columns with a kind each, so money is written as a number with the currency's
@@ -43,6 +43,10 @@ class Table:
     columns: Sequence[Column]
     rows: list[dict[str, Any]] = field(default_factory=list)
     currency: str | None = None  # for money columns when rows carry none
+
+    def column_for(self, row: dict[str, Any], column: Column) -> Column:
+        """The column as it applies to ``row`` (a subclass may pick the kind per row)."""
+        return column
 
     def value(self, row: dict[str, Any], column: Column) -> Any:
         """The cell as a spreadsheet should hold it: int, Decimal, str or None."""
@@ -95,26 +99,3 @@ def to_csv(table: Table) -> bytes:
         writer.writerow(cells)
     # A BOM so that Excel opens UTF-8 (names with accents) correctly.
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
-
-
-def to_xlsx(table: Table) -> bytes:
-    from openpyxl import Workbook
-
-    workbook = Workbook(write_only=True)
-    sheet = workbook.create_sheet(title=_sheet_title(table.name))
-    sheet.append([safe_cell(c.label) for c in table.columns])
-    for row in table.rows:
-        cells: list[Any] = []
-        for column in table.columns:
-            value = table.value(row, column)
-            # Decimal and int become number cells; only text can carry a formula.
-            cells.append(safe_cell(value) if isinstance(value, str) else value)
-        sheet.append(cells)
-    buffer = io.BytesIO()
-    workbook.save(buffer)
-    return buffer.getvalue()
-
-
-def _sheet_title(name: str) -> str:
-    cleaned = re.sub(r"[\[\]:*?/\\]", " ", name).strip()[:31]
-    return cleaned or "Report"

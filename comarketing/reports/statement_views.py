@@ -13,7 +13,7 @@ from flask_login import login_required
 from comarketing.budgets import statement as partner_statements
 from comarketing.budgets.statement_lines import owed_phrase
 from comarketing.errors import DomainError
-from comarketing.reports import exports
+from comarketing.reports import exports, workbooks
 from comarketing.reports.statement_tables import statement_table
 from comarketing.reports.views import bp
 from comarketing.web import abort_for, current_actor
@@ -39,7 +39,7 @@ def partner_statement_export(organization_id: int, fmt: str) -> ResponseReturnVa
     statement = _statement(organization_id)
     table = statement_table(statement)
     name = exports.file_name("comarketing", "statement", statement.partner_name, extension=fmt)
-    body: Any = exports.to_csv(table) if fmt == "csv" else exports.to_xlsx(table)
+    body: Any = exports.to_csv(table) if fmt == "csv" else workbooks.to_xlsx(table)
     mime = exports.CSV_MIME if fmt == "csv" else exports.XLSX_MIME
     return Response(
         body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'}

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from flask import Blueprint, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
@@ -19,6 +18,7 @@ from comarketing.reports import (
     exports,
     services,
     tables,
+    workbooks,
 )
 from comarketing.reports.exports import Table
 from comarketing.web import abort_for, current_actor
@@ -129,8 +129,43 @@ def export(table: str, fmt: str) -> ResponseReturnValue:
         board.period.end.isoformat(),
         extension=fmt,
     )
-    body: Any = exports.to_csv(built) if fmt == "csv" else exports.to_xlsx(built)
-    mime = exports.CSV_MIME if fmt == "csv" else exports.XLSX_MIME
+    if fmt == "csv":
+        return _file(exports.to_csv(built), exports.CSV_MIME, name)
+    about = workbooks.dashboard_about(board, _company())
+    return _file(workbooks.to_xlsx(built, about), exports.XLSX_MIME, name)
+
+
+@bp.route("/reports/all.xlsx")
+@login_required
+def export_all() -> ResponseReturnValue:
+    """Every table of the dashboard (and deduplicated reach) in one workbook, after "About"."""
+    try:
+        board, error = _board()
+        if board is None:
+            abort(422, description=error)
+        built = [build(board) for build in EXPORTS.values()]
+    except DomainError as exc:
+        abort_for(exc)
+    titles = [TITLES[key] for key in EXPORTS]
+    about = workbooks.dashboard_about(board, _company())
+    name = exports.file_name(
+        "comarketing",
+        "reach-and-roi",
+        board.period.start.isoformat(),
+        board.period.end.isoformat(),
+        extension="xlsx",
+    )
+    return _file(workbooks.workbook(built, about, titles), exports.XLSX_MIME, name)
+
+
+TITLES = {**tables.TABLES, "dedup": "Deduplicated reach"}
+
+
+def _company() -> str:
+    return current_actor().user.organization.name
+
+
+def _file(body: bytes, mime: str, name: str) -> Response:
     return Response(
         body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )
@@ -178,8 +213,24 @@ def campaign_export(campaign_id: int, table: str, fmt: str) -> ResponseReturnVal
         built.name,
         extension=fmt,
     )
-    body: Any = exports.to_csv(built) if fmt == "csv" else exports.to_xlsx(built)
-    mime = exports.CSV_MIME if fmt == "csv" else exports.XLSX_MIME
-    return Response(
-        body, mimetype=mime, headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    if fmt == "csv":
+        return _file(exports.to_csv(built), exports.CSV_MIME, name)
+    about = workbooks.campaign_about(report, _company())
+    return _file(workbooks.to_xlsx(built, about), exports.XLSX_MIME, name)
+
+
+@bp.route("/campaigns/<int:campaign_id>/report/all.xlsx")
+@login_required
+def campaign_export_all(campaign_id: int) -> ResponseReturnValue:
+    """Every table of the campaign report in one workbook, after "About"."""
+    try:
+        report = campaign_service.campaign_report(current_actor(), campaign_id)
+    except DomainError as exc:
+        abort_for(exc)
+    built = [build(report) for build in campaign_tables.BUILDERS.values()]
+    titles = list(campaign_tables.TABLES[key] for key in campaign_tables.BUILDERS)
+    about = workbooks.campaign_about(report, _company())
+    name = exports.file_name(
+        "comarketing", f"campaign-{report.campaign.id}", report.campaign.name, extension="xlsx"
     )
+    return _file(workbooks.workbook(built, about, titles), exports.XLSX_MIME, name)
