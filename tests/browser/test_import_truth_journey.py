@@ -15,14 +15,13 @@ from playwright.sync_api import expect
 
 from comarketing.extensions import db
 from comarketing.metrics.models import DailyMetric
-from comarketing.policy import Role
 from tests import campaign_helpers as ch
-from tests import factories
+from tests.browser import test_results_journey as results_journey
 from tests.browser.test_campaign_journey import sign_in
 
 pytestmark = pytest.mark.browser
 
-MANAGER = "ada@millstone.example"
+MANAGER = results_journey.MANAGER
 HEADER = (
     '"Reporting starts","Reporting ends","Campaign name",Results,"Result indicator",Reach,'
     'Impressions,"Amount spent (EUR)"\n'
@@ -43,21 +42,10 @@ def meta_export() -> bytes:
 
 
 def seed(live_server) -> dict[str, int]:
+    """The results journey's Millstone scene, with a budget committed so costs can be posted."""
+    ids = results_journey.seed(live_server)
     with live_server.app.app_context():
-        flour = factories.OrganizationFactory(name="Millstone Flour Co.", slug="millstone")
-        factories.UserFactory(
-            organization=flour, email=MANAGER, name="Ada", role=Role.PARTNER_MANAGER.value
-        )
-        db.session.commit()
-        campaign = ch.solo_campaign(
-            MANAGER, "Spring Bake", start=date(2026, 3, 1), end=date(2026, 3, 31)
-        )
-        ids = {
-            name: ch.add_placement(MANAGER, campaign, flour.id, name=name)
-            for name in ("Spring Bake Search", "Spring Bake Social")
-        }
-        ch.commit(MANAGER, campaign, 100_000, occurred_on=date(2026, 3, 1))
-        ids["campaign"] = campaign
+        ch.commit(MANAGER, ids["campaign"], 100_000, occurred_on=date(2026, 3, 1))
         db.session.remove()
     return ids
 
