@@ -120,11 +120,15 @@ class Placement(Model):
     end_date: Mapped[date] = mapped_column(sa.Date)
     planned_cost_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
     audience_size: Mapped[int | None] = mapped_column(sa.BigInteger)
+    # The platform's own deduplicated reach over the placement's whole flight (start_date to
+    # end_date): people, not person-days. None: not reported.
+    flight_reach: Mapped[int | None] = mapped_column(sa.BigInteger)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (
         sa.CheckConstraint("end_date >= start_date", name="dates_ordered"),
         sa.CheckConstraint("planned_cost_minor >= 0", name="cost_not_negative"),
+        sa.CheckConstraint("flight_reach >= 0", name="flight_reach_not_negative"),
     )
 
 
