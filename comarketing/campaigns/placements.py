@@ -5,10 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 import sqlalchemy as sa
 
 from comarketing.campaigns.access import audit_for_parties, get_visible_campaign, party_ids
+from comarketing.campaigns.flight_reach import check_value as check_flight_reach
+from comarketing.campaigns.flight_reach import stale_after_date_change
 from comarketing.campaigns.models import Campaign, Channel, Placement
 from comarketing.context import Actor
 from comarketing.errors import Forbidden, NotFound, ValidationFailed
@@ -28,6 +31,8 @@ class PlacementInput:
     end_date: date | None
     planned_cost_minor: int
     audience_size: int | None = None
+    # The platform's own deduplicated reach over the whole flight (None: not reported).
+    flight_reach: int | None = None
 
 
 def _clean_placement(
@@ -61,6 +66,7 @@ def _clean_placement(
         raise ValidationFailed("Enter a planned cost of zero or more.", field="planned_cost")
     if data.audience_size is not None and data.audience_size < 0:
         raise ValidationFailed("The audience size cannot be negative.", field="audience_size")
+    flight_reach = check_flight_reach(data.flight_reach)
     return {
         "channel": data.channel,
         "owner_organization_id": data.owner_organization_id,
@@ -70,6 +76,7 @@ def _clean_placement(
         "end_date": end,
         "planned_cost_minor": data.planned_cost_minor,
         "audience_size": data.audience_size,
+        "flight_reach": flight_reach,
     }
 
 
@@ -115,8 +122,15 @@ def update_placement(
     _check_own_party(actor, placement.owner_organization_id)
     values = _clean_placement(campaign, data, party_ids(campaign.id))
     _check_own_party(actor, data.owner_organization_id)
+    # New dates, same flight reach: it described the old flight, so it goes (the page says so).
+    start, end = cast(date, values["start_date"]), cast(date, values["end_date"])
+    if stale_after_date_change(placement, start, end, data.flight_reach):
+        values["flight_reach"] = None
+    details = {}
+    if placement.flight_reach != values["flight_reach"]:
+        details["flight_reach"] = [placement.flight_reach, values["flight_reach"]]
     for key, value in values.items():
         setattr(placement, key, value)
-    audit_for_parties("placement.updated", actor, campaign.id, placement)
+    audit_for_parties("placement.updated", actor, campaign.id, placement, **details)
     db.session.commit()
     return placement
