@@ -1,10 +1,11 @@
 """A placement's flight reach over the API (issue 16): read with the placement, set or cleared
 with ``PUT /placements/{id}/flight-reach`` by the owning company's write token, refused (422
 naming ``flight_reach``) when it is not a whole number >= 0, idempotent, audited, and 404 for a
-placement of another company's campaign."""
+placement of another company's campaign; the import preview lists a file's flight reaches."""
 
 from __future__ import annotations
 
+import io
 from datetime import date
 
 import sqlalchemy as sa
@@ -14,6 +15,7 @@ from comarketing.campaigns.models import Placement
 from comarketing.extensions import db
 from tests import campaign_helpers as ch
 from tests.api.conftest import error_of
+from tests.metrics.test_flight_reach_import import FIXTURE, NOT_DAYS, SEARCH, SOCIAL, build_spring
 
 PM = "partner_manager"
 
@@ -89,3 +91,35 @@ def test_a_bad_value_or_another_companys_placement_is_refused(app, world, api_as
     for response, status in refused:
         assert response.status_code == status, response.json
     assert _stored(app, placement) == (100, 1)
+
+
+def test_the_api_preview_lists_the_flight_reaches(app, world, api_as):
+    spring = build_spring(app, world)
+    response = api_as(spring["email"], "write").post(
+        "/api/v1/imports",
+        data={
+            "file": (io.BytesIO(FIXTURE.read_bytes()), "meta.csv"),
+            "campaign_id": str(spring["campaign"]),
+        },
+        content_type="multipart/form-data",
+    )
+    assert response.status_code == 201, response.json
+    body = response.json
+    assert body["flight_reach"] == [
+        {
+            "placement_id": spring[SEARCH],
+            "name": SEARCH,
+            "start_date": "2026-03-01",
+            "end_date": "2026-03-31",
+            "flight_reach": 48_210,
+        },
+        {
+            "placement_id": spring[SOCIAL],
+            "name": SOCIAL,
+            "start_date": "2026-03-01",
+            "end_date": "2026-04-15",
+            "flight_reach": 91_466,
+        },
+    ]
+    assert any(NOT_DAYS in warning for warning in body["warnings"])
+    assert body["rows"] == [] and body["ready"] is True
