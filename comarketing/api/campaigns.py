@@ -14,7 +14,7 @@ from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.idempotency import idempotent
-from comarketing.campaigns import flight_reach, listing, platform_names
+from comarketing.campaigns import flight_reach, listing, placements, platform_names
 from comarketing.campaigns.models import Campaign, Placement, PlacementName
 
 
@@ -239,7 +239,9 @@ def set_flight_reach(placement_id: int, path: dict[str, int], body: dict[str, An
     `flight_reach`). The placement's owning company only (partner managers and admins, write
     token); another company's placement answers 404.
     """
-    row = flight_reach.set_flight_reach(current_actor(), placement_id, body["flight_reach"])
+    actor = current_actor()
+    campaign_id = platform_names.campaign_of(actor, placement_id)
+    row = placements.set_flight_reach(actor, campaign_id, placement_id, body["flight_reach"])
     return {
         "id": row.id,
         "start_date": row.start_date,

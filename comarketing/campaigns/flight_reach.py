@@ -5,7 +5,7 @@ Three ways in, one rule: only a figure the platform reported for exactly the fli
 never a guess.
 
 * the placement page, with the placement's other fields (``placements.update_placement``);
-* the API, :func:`set_flight_reach` (``PUT /api/v1/placements/{id}/flight-reach``);
+* the API, ``placements.set_flight_reach`` (``PUT /api/v1/placements/{id}/flight-reach``);
 * a results file's row covering the whole flight (``metrics.flight_rows``), stored by
   :func:`record_from_import` inside the import's transaction (a later file replaces it).
 
@@ -19,16 +19,12 @@ from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-import sqlalchemy as sa
-
 from comarketing import audit
-from comarketing.campaigns.access import get_visible_campaign, party_ids
-from comarketing.campaigns.models import Campaign, Placement
+from comarketing.campaigns.access import party_ids
+from comarketing.campaigns.models import Placement
 from comarketing.context import Actor
-from comarketing.errors import Forbidden, NotFound, ValidationFailed
+from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
-from comarketing.policy import Action, authorize
-from comarketing.unit_of_work import transactional
 
 # As many digits as a count read from a file (metrics.numbers.MAX_COUNT_DIGITS): far above any
 # real audience, far below BIGINT.
@@ -61,7 +57,8 @@ def stale_after_date_change(
     return moved and placement.flight_reach is not None and submitted == placement.flight_reach
 
 
-def _audit(actor: Actor, placement: Placement, before: int | None, **details: Any) -> None:
+def audit_change(actor: Actor, placement: Placement, before: int | None, **details: Any) -> None:
+    """The change shows in the audit log of every party of the campaign."""
     audit.record(
         "placement.flight_reach",
         actor=actor,
@@ -72,42 +69,6 @@ def _audit(actor: Actor, placement: Placement, before: int | None, **details: An
         after=placement.flight_reach,
         **details,
     )
-
-
-def _owned_placement(actor: Actor, placement_id: int) -> Placement:
-    """A placement of a campaign the actor's company is party to (others: NotFound), locked;
-    Forbidden unless the actor's company owns it."""
-    campaign_id = db.session.scalar(
-        sa.select(Placement.campaign_id).where(Placement.id == placement_id)
-    )
-    if campaign_id is None:
-        raise NotFound()
-    campaign: Campaign = get_visible_campaign(actor, campaign_id, lock=True)
-    placement = db.session.scalar(
-        sa.select(Placement)
-        .where(Placement.id == placement_id, Placement.campaign_id == campaign.id)
-        .with_for_update()
-    )
-    if placement is None:
-        raise NotFound()
-    if placement.owner_organization_id != actor.organization_id:
-        raise Forbidden("You can only manage your own company's placements.")
-    return placement
-
-
-@transactional
-def set_flight_reach(actor: Actor, placement_id: int, value: int | None) -> Placement:
-    """Set (or clear, with None) the placement's flight reach. Setting the value it already
-    has changes nothing and records nothing (a repeated request is harmless)."""
-    authorize(actor.user, Action.MANAGE_CAMPAIGNS)
-    placement = _owned_placement(actor, placement_id)
-    value = check_value(value)
-    before = placement.flight_reach
-    if before != value:
-        placement.flight_reach = value
-        _audit(actor, placement, before, source="api")
-    db.session.commit()
-    return placement
 
 
 def record_from_import(actor: Actor, import_id: int, reaches: Mapping[int, int]) -> int:
@@ -123,6 +84,6 @@ def record_from_import(actor: Actor, import_id: int, reaches: Mapping[int, int])
         if before == value:
             continue
         placement.flight_reach = check_value(value)
-        _audit(actor, placement, before, source="import", import_id=import_id)
+        audit_change(actor, placement, before, source="import", import_id=import_id)
         changed += 1
     return changed
