@@ -178,3 +178,13 @@ def test_the_preview_page_says_which_placements_get_a_flight_reach(app, spring):
     assert text(note).startswith("Flight reach for 2 placements: Spring Bake Search 48,210 people")
     assert text(note).endswith(NOT_DAYS)
     assert 'data-testid="confirm-import">Import<' in page
+
+
+def test_start_and_end_date_columns_give_the_flight_reach_too(app, spring):
+    sheet = (
+        b"Placement,Start date,End date,Reach,Impressions\n"
+        b"Spring Bake Social,2026-03-01,2026-04-15,91466,278337\n"
+    )
+    assert _import(app, spring["email"], sheet) == "succeeded"
+    assert _reaches(app, spring) == {SEARCH: None, SOCIAL: 91_466}
+    assert _days(app) == 0
