@@ -7,14 +7,14 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import String
+from apiflask.fields import Date, Integer, String
 from apiflask.validators import Length, Range
 
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.idempotency import idempotent
-from comarketing.campaigns import listing, platform_names
+from comarketing.campaigns import flight_reach, listing, placements, platform_names
 from comarketing.campaigns.models import Campaign, Placement, PlacementName
 
 
@@ -50,6 +50,7 @@ def _placement(
         "end_date": placement.end_date,
         "planned_cost": schemas.money(placement.planned_cost_minor, currency),
         "audience_size": placement.audience_size,
+        "flight_reach": placement.flight_reach,
         "platform_names": [
             {"id": n.id, "platform": n.platform, "name": n.name}
             for n in platform.get(placement.id, [])
@@ -196,3 +197,54 @@ def remove_placement_name(placement_id: int, name_id: int, path: dict[str, int])
     campaign_id = platform_names.campaign_of(actor, placement_id)
     row = platform_names.remove_name(actor, campaign_id, placement_id, name_id)
     return {"id": row.id, "platform": row.platform, "name": row.name}
+
+
+# ---------------------------------------------------------------------------------------------
+# A placement's flight reach
+
+
+class FlightReachIn(Schema):
+    flight_reach = Integer(
+        strict=True,
+        required=True,
+        allow_none=True,
+        validate=Range(min=0, max=flight_reach.MAX_FLIGHT_REACH),
+        metadata={
+            "description": "People: the platform's own deduplicated reach over the placement's "
+            "whole flight (start_date to end_date); null clears it (not reported)."
+        },
+    )
+
+
+class FlightReachOut(Schema):
+    id = Integer(strict=True, required=True)
+    start_date = Date(required=True)
+    end_date = Date(required=True)
+    flight_reach = Integer(strict=True, required=True, allow_none=True)
+
+
+@bp.put("/placements/<int:placement_id>/flight-reach")
+@bp.auth_required(auth)
+@require_write
+@bp.input(schemas.PlacementPath, location="path", arg_name="path")
+@bp.input(FlightReachIn, location="json", arg_name="body")
+@bp.output(FlightReachOut)
+@bp.doc(operation_id="setPlacementFlightReach", responses=sorted({*ERRORS, 415}))
+def set_flight_reach(placement_id: int, path: dict[str, int], body: dict[str, Any]) -> Any:
+    """Set a placement's flight reach
+
+    The platform's own deduplicated reach over the placement's whole flight (people, not
+    person-days), or null when it is not reported. Setting the value it already has changes
+    nothing (PUT is idempotent). A negative or non-integer value is refused (422,
+    `flight_reach`). The placement's owning company only (partner managers and admins, write
+    token); another company's placement answers 404.
+    """
+    actor = current_actor()
+    campaign_id = platform_names.campaign_of(actor, placement_id)
+    row = placements.set_flight_reach(actor, campaign_id, placement_id, body["flight_reach"])
+    return {
+        "id": row.id,
+        "start_date": row.start_date,
+        "end_date": row.end_date,
+        "flight_reach": row.flight_reach,
+    }

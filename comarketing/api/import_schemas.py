@@ -191,6 +191,16 @@ class MatchedPlacement(Schema):
     rows = Integer(required=True, metadata={"description": "Checked rows going to it"})
 
 
+class FlightReachOut(Schema):
+    placement_id = Integer(required=True)
+    name = String(required=True)
+    start_date = Date(required=True)
+    end_date = Date(required=True)
+    flight_reach = Integer(
+        required=True, metadata={"description": "People over the whole flight, as the file gives"}
+    )
+
+
 class RowError(Schema):
     row = Integer(required=True, allow_none=True, metadata={"description": "Line in the file"})
     column = String(required=True, allow_none=True)
@@ -262,6 +272,15 @@ class PreviewOut(Schema):
     mapping = List(Nested(ColumnOut), required=True)
     missing_fields = List(String(), required=True, metadata={"description": "Not in the file"})
     matched_placements = List(Nested(MatchedPlacement), required=True)
+    flight_reach = List(
+        Nested(FlightReachOut),
+        required=True,
+        metadata={
+            "description": "Rows covering a placement's whole flight (start to end): their "
+            "Reach is stored as the placement's flight reach; their other figures are flight "
+            "totals, not days, and are not stored as daily rows (a warning says so)."
+        },
+    )
     rows_checked = Integer(required=True)
     skipped_rows = List(Integer(), required=True, metadata={"description": "Totals, footers"})
     error_count = Integer(required=True)
@@ -328,6 +347,8 @@ def _warnings(preview: Preview) -> list[str]:
         )
     if preview.missing_fields and not preview.problems:
         warnings.append("The file has no column for " + ", ".join(preview.missing_fields) + ".")
+    if preview.flight_reach:
+        warnings.append(preview.flight_reach_note)
     if preview.checked_rows and preview.checked_rows >= 5000:
         warnings.append(
             f"The preview checked the first {preview.checked_rows:,} rows; the import checks "
@@ -410,6 +431,16 @@ def preview_out(preview: Preview) -> dict[str, Any]:
             }
             for pid, count in sorted(preview.matched.items())
             if pid in preview.placements
+        ],
+        "flight_reach": [
+            {
+                "placement_id": pid,
+                "name": preview.placements[pid].name,
+                "start_date": preview.placements[pid].start_date,
+                "end_date": preview.placements[pid].end_date,
+                "flight_reach": people,
+            }
+            for pid, people in sorted(preview.flight_reach.items())
         ],
         "rows_checked": preview.checked_rows,
         "skipped_rows": preview.skipped_rows,

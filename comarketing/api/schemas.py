@@ -255,6 +255,15 @@ class Placement(Schema):
     end_date = Date(required=True)
     planned_cost = Nested(Money, required=True)
     audience_size = Integer(strict=True, required=True, allow_none=True)
+    flight_reach = Integer(
+        strict=True,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "People: the platform's own deduplicated reach over the placement's "
+            "whole flight (start_date to end_date); null: not reported."
+        },
+    )
     platform_names = List(
         Nested(PlatformName),
         required=True,

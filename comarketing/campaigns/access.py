@@ -6,6 +6,8 @@ so another organization's campaign — solo or joint — is "not found", exactly
 
 from __future__ import annotations
 
+from typing import Any
+
 import sqlalchemy as sa
 
 from comarketing import audit
@@ -43,7 +45,9 @@ def party_ids(campaign_id: int) -> list[int]:
     )
 
 
-def audit_for_parties(action: str, actor: Actor, campaign_id: int, target: object) -> None:
+def audit_for_parties(
+    action: str, actor: Actor, campaign_id: int, target: object, **details: Any
+) -> None:
     """A change to a campaign's records shows in the audit log of every party."""
     audit.record(
         action,
@@ -51,4 +55,5 @@ def audit_for_parties(action: str, actor: Actor, campaign_id: int, target: objec
         target=target,
         organization_ids=party_ids(campaign_id),
         campaign_id=campaign_id,
+        **details,
     )

@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import re
+
 from flask_wtf import FlaskForm
 from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
 
 from comarketing.campaigns.lifecycle import CampaignInput
 from comarketing.campaigns.models import CHANNEL_CHOICES, MilestoneKind
@@ -16,6 +25,25 @@ CHANNEL_OPTIONS = [SelectChoice(value, label) for value, label in CHANNEL_CHOICE
 
 def _money(text: str | None, currency: str, field: str) -> int | None:
     return parse_amount(text or "", currency, field=field) if (text or "").strip() else None
+
+
+# Digit grouping people type or paste ("48,210", "48 210"); a dot is a decimal mark somewhere.
+_GROUPING = re.compile(r"[,\s\u00a0\u202f'_]")
+
+
+def _people(text: str | None) -> int | None:
+    """A count of people as typed: empty is None (not reported); else a whole number >= 0."""
+    value = (text or "").strip()
+    if not value:
+        return None
+    digits = _GROUPING.sub("", value)
+    if re.fullmatch(r"-\d+", digits):
+        raise ValidationError("The flight reach cannot be negative.")
+    if not re.fullmatch(r"\d{1,15}", digits):
+        raise ValidationError(
+            "Enter the flight reach as a whole number of people, e.g. 48210, or leave it empty."
+        )
+    return int(digits)
 
 
 class CampaignForm(FlaskForm):
@@ -63,6 +91,16 @@ class PlacementForm(FlaskForm):
     )
     planned_cost = StringField("Planned cost", validators=[Optional()])
     audience_size = IntegerField("Audience size, if known", validators=[Optional(), NumberRange(0)])
+    # Text, read by :func:`_people`: a clear message for "12k" or "-5" next to the field.
+    flight_reach = StringField(
+        "Flight reach (people)",
+        validators=[Optional(), Length(max=40)],
+        description="The platform's own deduplicated reach for the placement's whole flight "
+        "(start to end). Leave empty if not reported.",
+    )
+
+    def validate_flight_reach(self, field: StringField) -> None:
+        _people(field.data)
 
     def to_input(self, currency: str) -> PlacementInput:
         return PlacementInput(
@@ -74,6 +112,7 @@ class PlacementForm(FlaskForm):
             end_date=self.end_date.data,
             planned_cost_minor=_money(self.planned_cost.data, currency, "planned_cost") or 0,
             audience_size=self.audience_size.data,
+            flight_reach=_people(self.flight_reach.data),
         )
 
 

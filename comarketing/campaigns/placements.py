@@ -5,9 +5,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import cast
 
 import sqlalchemy as sa
 
+from comarketing.campaigns import flight_reach
 from comarketing.campaigns.access import audit_for_parties, get_visible_campaign, party_ids
 from comarketing.campaigns.models import Campaign, Channel, Placement
 from comarketing.context import Actor
@@ -28,6 +30,8 @@ class PlacementInput:
     end_date: date | None
     planned_cost_minor: int
     audience_size: int | None = None
+    # The platform's own deduplicated reach over the whole flight (None: not reported).
+    flight_reach: int | None = None
 
 
 def _clean_placement(
@@ -61,6 +65,7 @@ def _clean_placement(
         raise ValidationFailed("Enter a planned cost of zero or more.", field="planned_cost")
     if data.audience_size is not None and data.audience_size < 0:
         raise ValidationFailed("The audience size cannot be negative.", field="audience_size")
+    reach = flight_reach.check_value(data.flight_reach)
     return {
         "channel": data.channel,
         "owner_organization_id": data.owner_organization_id,
@@ -70,6 +75,7 @@ def _clean_placement(
         "end_date": end,
         "planned_cost_minor": data.planned_cost_minor,
         "audience_size": data.audience_size,
+        "flight_reach": reach,
     }
 
 
@@ -115,8 +121,34 @@ def update_placement(
     _check_own_party(actor, placement.owner_organization_id)
     values = _clean_placement(campaign, data, party_ids(campaign.id))
     _check_own_party(actor, data.owner_organization_id)
+    # New dates, same flight reach: it described the old flight, so it goes (the page says so).
+    start, end = cast(date, values["start_date"]), cast(date, values["end_date"])
+    if flight_reach.stale_after_date_change(placement, start, end, data.flight_reach):
+        values["flight_reach"] = None
+    details = {}
+    if placement.flight_reach != values["flight_reach"]:
+        details["flight_reach"] = [placement.flight_reach, values["flight_reach"]]
     for key, value in values.items():
         setattr(placement, key, value)
-    audit_for_parties("placement.updated", actor, campaign.id, placement)
+    audit_for_parties("placement.updated", actor, campaign.id, placement, **details)
+    db.session.commit()
+    return placement
+
+
+@transactional
+def set_flight_reach(
+    actor: Actor, campaign_id: int, placement_id: int, value: int | None
+) -> Placement:
+    """Set (or clear, with None) the placement's flight reach alone (the API). Setting the
+    value it already has changes nothing and records nothing (a repeated request is harmless)."""
+    authorize(actor.user, Action.MANAGE_CAMPAIGNS)
+    campaign = get_visible_campaign(actor, campaign_id, lock=True)
+    placement = get_placement(actor, campaign.id, placement_id)
+    _check_own_party(actor, placement.owner_organization_id)
+    value = flight_reach.check_value(value)
+    before = placement.flight_reach
+    if before != value:
+        placement.flight_reach = value
+        flight_reach.audit_change(actor, placement, before, source="api")
     db.session.commit()
     return placement

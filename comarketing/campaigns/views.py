@@ -155,15 +155,21 @@ def _placement_page(campaign_id: int, placement_id: int | None) -> ResponseRetur
         try:
             data = form.to_input(campaign.currency)
             if placement is None:
-                placements.add_placement(actor, campaign_id, data)
+                saved = placements.add_placement(actor, campaign_id, data)
             else:
-                placements.update_placement(actor, campaign_id, placement.id, data)
+                saved = placements.update_placement(actor, campaign_id, placement.id, data)
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 abort_for(exc)
             attach_error(form, exc)
         else:
             flash("Placement saved.", "success")
+            if data.flight_reach is not None and saved.flight_reach is None:
+                flash(
+                    "The flight reach was cleared: it described the placement's old dates. "
+                    "Enter the platform's reach for the new flight once it is reported.",
+                    "warning",
+                )
             return redirect(url_for("campaigns.detail", campaign_id=campaign_id) + "#placements")
     return render_template(
         "campaigns/placement_form.html", form=form, view=view, placement=placement

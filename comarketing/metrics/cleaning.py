@@ -14,7 +14,7 @@ from typing import Any
 
 import pandas as pd
 
-from comarketing.metrics import results
+from comarketing.metrics import flight_rows, results
 from comarketing.metrics.cells import Errors, Options, PlacementInfo, strip
 from comarketing.metrics.columns import COUNT_COLUMNS, MONEY_COLUMNS
 from comarketing.metrics.dates import parse_days, refuse_future
@@ -30,6 +30,8 @@ class Cleaned:
     frame: pd.DataFrame
     errors: list[dict[str, Any]]
     skipped_rows: list[int]
+    # Rows for a placement's whole flight (metrics.flight_rows): row, placement_id, reach.
+    flights: pd.DataFrame = field(default_factory=flight_rows.empty)
 
 
 def clean_chunk(frame: pd.DataFrame, rows: pd.Series, options: Options) -> Cleaned:
@@ -79,15 +81,42 @@ def clean_chunk(frame: pd.DataFrame, rows: pd.Series, options: Options) -> Clean
         out["reach"],
         "reach cannot be above impressions",
     )
-    _check_placement_dates(out, days, cells, placements, errors)
+    several = _several_days(cells)
+    _check_placement_dates(out, days.where(~several), cells, placements, errors)
     _check_currencies(out, currency, cells, placements, errors)
-    _check_repeats(out, days, cells, placements, errors)
+    _check_repeats(out, days.where(~several), cells, placements, errors)
+    whole = pd.Series(False, index=out.index)
+    if options.period_end is not None:
+        whole = flight_rows.find_flights(
+            out,
+            several,
+            strip(cells.at(options.period_end)),
+            strip(cells.of("day")),
+            placements.infos,
+            placements.known,
+            options,
+            errors,
+        )
 
-    good = ~errors.bad & placements.known & days.notna()
+    # A row for several days is never a day: its figures are totals (a flight's, or refused).
+    good = ~errors.bad & placements.known & days.notna() & ~several
     clean = out[good].copy()
     clean["day"] = clean["day"].dt.date
     errors.items.sort(key=lambda item: item["row"])
-    return Cleaned(frame=clean.reset_index(drop=True), errors=errors.items, skipped_rows=skipped)
+    return Cleaned(
+        frame=clean.reset_index(drop=True),
+        errors=errors.items,
+        skipped_rows=skipped,
+        flights=flight_rows.flights_of(out, whole, errors.bad),
+    )
+
+
+def _several_days(cells: _Cells) -> pd.Series:
+    """Rows whose period ("Reporting starts" .. "Reporting ends") spans several days."""
+    period_end = cells.options.period_end
+    if period_end is None:
+        return pd.Series(False, index=cells.empty.index)
+    return flight_rows.spans_several_days(strip(cells.of("day")), strip(cells.at(period_end)))
 
 
 @dataclass
@@ -169,21 +198,12 @@ def _check_currencies(
 def _check_repeats(
     out: pd.DataFrame, days: pd.Series, cells: _Cells, placements: _Placements, errors: Errors
 ) -> None:
-    """A placement and day given twice, and a row covering several days."""
-    repeated = out.duplicated(["placement_id", "day"], keep="first") & placements.known
+    """A placement and day given twice (``days``: NaT for the rows that are no day)."""
+    daily = days.notna()
+    repeated = out[daily].duplicated(["placement_id", "day"], keep="first")
     errors.add(
-        repeated & days.notna(),
+        repeated.reindex(out.index, fill_value=False) & placements.known,
         "day",
         cells.of("day"),
         "repeats a placement and day given in an earlier row",
     )
-    period_end = cells.options.period_end
-    if period_end is not None:
-        ends = strip(cells.at(period_end))
-        starts = strip(cells.of("day"))
-        errors.add(
-            (ends != "") & (ends != starts) & days.notna(),
-            "day",
-            starts + " to " + ends,
-            "covers several days: export the report with a daily breakdown",
-        )

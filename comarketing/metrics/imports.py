@@ -22,6 +22,7 @@ from comarketing.metrics import (
     cleaning,
     columns,
     dates,
+    flight_rows,
     import_settings,
     matching,
     micros,
@@ -140,6 +141,13 @@ class Preview:
     budget: list[BudgetCheck] = field(default_factory=list)
     # Placement id -> how many of the checked rows go to it.
     matched: dict[int, int] = field(default_factory=dict)
+    # Placement id -> the flight reach a row for its whole flight gives (metrics.flight_rows).
+    flight_reach: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def flight_reach_note(self) -> str:
+        """What the rows for whole flights store (empty: the file has none)."""
+        return flight_rows.summary(self.flight_reach, self.placements)
 
     @property
     def encoding_label(self) -> str:
@@ -189,6 +197,7 @@ def preview(actor: Actor, import_id: int, *, rows: int | None = PREVIEW_ROWS) ->
     errors: list[dict[str, Any]] = []
     skipped: list[int] = []
     matched: dict[int, int] = {}
+    flights = flight_rows.FlightReaches()
     checked = 0
     sample: reading.EncodingSample | None = None
     if not path.exists():
@@ -204,6 +213,7 @@ def preview(actor: Actor, import_id: int, *, rows: int | None = PREVIEW_ROWS) ->
                         kept = ~chunk.rows.isin(cleaned.skipped_rows).to_numpy()
                         names.add(chunk.frame[options.mapping["placement"]][kept])
                     errors.extend(cleaned.errors)
+                    errors.extend(flights.add(cleaned.flights, options))
                     skipped.extend(cleaned.skipped_rows)
                     costs.extend(daily_costs(actor, cleaned.frame))
                     for placement_id in cleaned.frame["placement_id"].tolist():
@@ -256,6 +266,7 @@ def preview(actor: Actor, import_id: int, *, rows: int | None = PREVIEW_ROWS) ->
         choices=choices.open_choices(settings),
         budget=budget_checks(costs) if "cost" in mapping and not errors else [],
         matched=matched,
+        flight_reach=flights.reach,
     )
 
 

@@ -17,11 +17,13 @@ from flask import current_app
 
 from comarketing import audit
 from comarketing.accounts.models import User
+from comarketing.campaigns import flight_reach
 from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.errors import NotFound, ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import cleaning, reading
+from comarketing.metrics import cleaning, flight_rows, reading
+from comarketing.metrics.cells import Options
 from comarketing.metrics.imports import MAX_STORED_ERRORS, options_from_settings
 from comarketing.metrics.models import ImportStatus, MetricImport
 from comarketing.metrics.uploads import stored_path
@@ -38,12 +40,17 @@ class _Tally:
     error_count: int = 0
     rows_read: int = 0
     skipped: int = 0
+    # Rows for a placement's whole flight: stored as its flight reach once the file is good.
+    flights: flight_rows.FlightReaches = field(default_factory=flight_rows.FlightReaches)
+    flights_stored: int = 0
 
-    def add(self, chunk_rows: int, cleaned: cleaning.Cleaned, writer: Writer) -> None:
+    def add(
+        self, chunk_rows: int, cleaned: cleaning.Cleaned, writer: Writer, options: Options
+    ) -> None:
         """Count one cleaned chunk and write it, unless this run has already found errors."""
         self.rows_read += chunk_rows - len(cleaned.skipped_rows)
         self.skipped += len(cleaned.skipped_rows)
-        chunk_errors = cleaned.errors
+        chunk_errors = cleaned.errors + self.flights.add(cleaned.flights, options)
         if not chunk_errors and not self.error_count:
             chunk_errors = writer.write(cleaned.frame)
         self.error_count += len(chunk_errors)
@@ -86,6 +93,8 @@ def run_import(import_id: int, progress: ProgressCallback | None = None) -> Metr
         )
     metric_import.rows_skipped = tally.skipped
     finish_import(metric_import, writer.stats, tally.rows_read)
+    if tally.flights.reach:
+        metric_import.message = _flight_message(len(tally.flights.reach))
     audit.record(
         "metrics.import",
         actor=actor,
@@ -95,6 +104,8 @@ def run_import(import_id: int, progress: ProgressCallback | None = None) -> Metr
         written=writer.stats.written,
         replaced=writer.stats.replaced,
         costs_posted_minor=writer.stats.cost_delta,
+        flight_reaches=len(tally.flights.reach),
+        flight_reaches_changed=tally.flights_stored,
     )
     db.session.commit()
     return metric_import
@@ -121,14 +132,25 @@ def _write_file(
     chunk_rows = int(current_app.config["METRICS_IMPORT_CHUNK_ROWS"])
     for chunk in reading.read_chunks(path, layout, wanted, chunk_rows):
         cleaned = cleaning.clean_chunk(chunk.frame, chunk.rows, options)
-        tally.add(len(chunk.frame), cleaned, writer)
+        tally.add(len(chunk.frame), cleaned, writer, options)
         if progress:
             progress(chunk.progress, tally.rows_read)
     if tally.rows_read == 0 and not tally.error_count:
         raise reading.UnreadableFile("The file has a header but no rows below it.")
     if not tally.error_count:
         writer.finish()
+        tally.flights_stored = flight_reach.record_from_import(
+            actor, metric_import.id, tally.flights.reach
+        )
     return writer
+
+
+def _flight_message(count: int) -> str:
+    placements = "placement" if count == 1 else "placements"
+    return (
+        f"Flight reach stored for {count} {placements}; the rows for whole flights were not "
+        "stored as days."
+    )
 
 
 def _fail_run(import_id: int, tally: _Tally, message: str) -> MetricImport:

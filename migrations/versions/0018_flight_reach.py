@@ -30,5 +30,5 @@ def upgrade():
 
 def downgrade():
     with op.batch_alter_table('placements', schema=None) as batch_op:
-        batch_op.drop_constraint('ck_placements_flight_reach_not_negative', type_='check')
+        batch_op.drop_constraint(batch_op.f('ck_placements_flight_reach_not_negative'), type_='check')
         batch_op.drop_column('flight_reach')

@@ -241,6 +241,7 @@ def test_placements_of_a_campaign(world, scene, api_as):
         "end_date": "2027-05-31",
         "planned_cost": {"amount": "123.45", "currency": "EUR", "minor": 12_345},
         "audience_size": None,
+        "flight_reach": None,
         "platform_names": [],
     }
 
@@ -466,6 +467,7 @@ def test_the_openapi_document_describes_the_api_only(client):
         "/api/v1/payments/{payment_id}/reject",
         "/api/v1/placements/{placement_id}/audience",
         "/api/v1/placements/{placement_id}/audience/file",
+        "/api/v1/placements/{placement_id}/flight-reach",
         "/api/v1/placements/{placement_id}/metrics",
         "/api/v1/placements/{placement_id}/names",
         "/api/v1/placements/{placement_id}/names/{name_id}",

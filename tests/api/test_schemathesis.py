@@ -118,6 +118,7 @@ def test_every_operation_keeps_to_the_openapi_document(
         "POST /api/v1/placements/{placement_id}/audience/file",
         "POST /api/v1/placements/{placement_id}/metrics",
         "POST /api/v1/placements/{placement_id}/names",
+        "PUT /api/v1/placements/{placement_id}/flight-reach",
     ]
     statuses: set[int] = set()
     headers = {"Authorization": f"Bearer {bearer}"}

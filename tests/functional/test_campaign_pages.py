@@ -502,6 +502,7 @@ def test_placements_are_added_and_edited_by_their_owner_only(app, world, joint):
         "2027-03-20 \u2013 2027-03-21",
         "€1,250.50",
         "4,000",
+        "—",  # no flight reach reported
         "Edit",
     ] in table_rows(page, "campaign-placements")
 
