@@ -28,7 +28,8 @@ from comarketing.budgets import statement
 from comarketing.campaigns.models import Campaign
 from comarketing.extensions import db
 from comarketing.metrics.models import DailyMetric
-from comarketing.reports import campaign_service, campaign_tables, services, tables
+from comarketing.reports import campaign_service, campaign_tables, coverage, services, tables
+from comarketing.reports.campaign_frames import TREND_COLUMNS
 from comarketing.reports.exports import Table
 from comarketing.reports.statement_tables import statement_table
 from tests.offer_helpers import actor
@@ -41,18 +42,9 @@ from tests.reports.test_dashboard_figures import (  # noqa: F401 - seeded is a f
     seeded,
 )
 
-# The dashboard's sums; every other numeric column is a ratio or a count of campaigns.
-SUMS = (
-    "spend_minor",
-    "reported_cost_minor",
-    "cost_difference_minor",
-    "impressions",
-    "reach",
-    "clicks",
-    "leads",
-    "conversions_hundredths",
-    "revenue_minor",
-)
+# The dashboard's sums (the parts of ``coverage`` and the reported cost minus spend over the
+# cells reporting a cost); every other numeric column is a ratio or a count of campaigns.
+SUMS = (*coverage.PARTS, "cost_difference_minor")
 # What the raw rows give directly (the rest is checked against the page's own headline).
 RAW = ("impressions", "reach", "clicks", "leads", "conversions_hundredths")
 MONEY_RAW = ("spend_minor", "revenue_minor")
@@ -148,6 +140,7 @@ def test_the_page_api_and_workbook_carry_the_statement(
         _, token = api_tokens.create_token(
             actor(world.a.email("analyst")), name="sums", scope="read", days=30
         )
+        three = db.session.scalar(sa.select(Campaign.id).where(Campaign.name == THREE))
         db.session.remove()
     query = "?preset=custom&start=2027-03-01&end=2027-04-30"
     login_as(world.a.email("analyst"))
@@ -155,6 +148,11 @@ def test_the_page_api_and_workbook_carry_the_statement(
     assert f'data-testid="sums-note-partner">{tables.BY_PARTNER_SUMS}</p>' in page
     assert 'data-testid="sums-note-channel"' not in page
     assert 'data-testid="sums-note-month"' not in page
+    report = client.get(f"/campaigns/{three}/report").get_data(as_text=True)
+    for key in ("pacing", "burndown", "transfers"):
+        assert f'data-testid="sums-note-{key}"' in report, key
+    for key in ("daily", "weekly", "reach-cost", "lead-cost", "settlement"):
+        assert f'data-testid="sums-note-{key}"' not in report, key
     book = openpyxl.load_workbook(io.BytesIO(client.get("/reports/all.xlsx" + query).data))
     facts = {row[0]: row[1] for row in book["About"].values if row[0]}
     assert "What adds up" in facts
@@ -173,15 +171,7 @@ def test_the_page_api_and_workbook_carry_the_statement(
 # ---------------------------------------------------------------------------------------------
 # The campaign report and the partner statement
 
-TREND = (
-    "impressions",
-    "reach",
-    "clicks",
-    "leads",
-    "conversions_hundredths",
-    "revenue_minor",
-    "cost_minor",
-)
+TREND = tuple(TREND_COLUMNS)  # every figure a day carries
 
 
 def raw_campaign(campaign_id: int) -> dict[str, int | None]:
