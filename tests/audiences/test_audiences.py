@@ -219,7 +219,11 @@ def test_partner_pages_show_counts_only(
 
 
 def test_target_universe_gives_the_random_duplication_estimate(
-    app: Flask, world: factories.World, client: FlaskClient, login_as: Callable[..., Any]
+    app: Flask,
+    world: factories.World,
+    client: FlaskClient,
+    login_as: Callable[..., Any],
+    make_token: Callable[..., str],
 ) -> None:
     with app.app_context():
         a_pm = world.a.email(PM)
@@ -246,6 +250,11 @@ def test_target_universe_gives_the_random_duplication_estimate(
     csv = client.get(f"/reports/dedup.csv?{QUERY}").get_data(as_text=True)
     assert "Combined planned audience of No identifiers (solo),700," in csv
     assert "Combined reach" not in csv
+    headers = {"Authorization": f"Bearer {make_token(world.a.email(PM))}"}
+    api = client.get(f"/api/v1/reports/dedup?{QUERY}", headers=headers).get_json()
+    (listed,) = api["without_audience_data"]
+    assert (listed["name"], listed["reach"]) == ("No identifiers", 700)
+    assert listed["basis"] == "planned audience size"
 
 
 def test_api_upload_and_figures(
