@@ -1,7 +1,7 @@
 """The ROI dashboard's figures over the API: the same service and tables as the page.
 
 Money keeps the API's one shape; ratios (frequency, CPM, ROI, the reach multiplier ...) are
-decimal strings rounded to 4 places, or null where the denominator is zero.
+decimal strings rounded half up to 4 places, or null where the denominator is zero.
 """
 
 from __future__ import annotations
