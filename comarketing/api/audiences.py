@@ -159,7 +159,21 @@ class UnsketchedOut(Schema):
     campaign_id = Integer(strict=True, required=True)
     name = String(required=True)
     method = String(required=True, metadata={"description": "sainsbury or reported"})
-    reach = Integer(strict=True, required=True)
+    reach = Integer(
+        strict=True,
+        required=True,
+        metadata={
+            "description": "People, combined from the placements' figures that ``basis`` "
+            "names: a planned audience size is a plan, not reach."
+        },
+    )
+    basis = String(
+        required=True,
+        metadata={
+            "description": "What the figure rests on: planned audience size, reported reach "
+            "(daily reach, summed), or both",
+        },
+    )
     label = String(required=True)
 
 
@@ -203,7 +217,7 @@ def dedup(query: dict[str, Any]) -> dict[str, Any]:
                 "currency": m.currency,
                 "joint_reach": _estimate(m.joint_reach),
                 "solo_reach": _estimate(m.solo_reach),
-                "multiplier": None if m.value is None else f"{float(m.value):.4f}",
+                "multiplier": schemas.ratio(m.value),
             }
             for m in result.multipliers
         ],
@@ -223,6 +237,7 @@ def dedup(query: dict[str, Any]) -> dict[str, Any]:
                 "name": u.name,
                 "method": u.estimate.method,
                 "reach": u.estimate.reach,
+                "basis": u.estimate.basis,
                 "label": u.estimate.label,
             }
             for u in result.unsketched

@@ -1,7 +1,7 @@
 """The ROI dashboard's figures over the API: the same service and tables as the page.
 
 Money keeps the API's one shape; ratios (frequency, CPM, ROI, the reach multiplier ...) are
-decimal strings rounded to 4 places, or null where the denominator is zero.
+decimal strings rounded half up to 4 places, or null where the denominator is zero.
 """
 
 from __future__ import annotations
@@ -147,6 +147,17 @@ class DashboardOut(Schema):
     by_channel = List(Dict(), required=True)
     by_partner = List(Dict(), required=True)
     by_month = List(Dict(), required=True)
+    sums_notes = Dict(
+        keys=String(),
+        values=String(allow_none=True),
+        required=True,
+        metadata={
+            "description": "Per breakdown (by_channel, by_partner, by_month): null when its "
+            "rows' sums add up exactly to the headline per currency and kind; else why not. "
+            "Ratios never add up.",
+            "example": {"by_channel": None, "by_partner": tables.BY_PARTNER_SUMS},
+        },
+    )
 
 
 API_RATIO_NAMES = {
@@ -255,6 +266,11 @@ def dashboard(query: dict[str, Any]) -> dict[str, Any]:
         partner_id=query["partner"], channel=query["channel"], campaign_id=query["campaign"]
     )
     board = services.dashboard(current_actor(), period, filters)
+    breakdowns = {
+        "by_channel": tables.by_channel(board),
+        "by_partner": tables.by_partner(board),
+        "by_month": tables.by_month(board),
+    }
     return {
         "period": {"start": period.start, "end": period.end},
         "currencies": [
@@ -269,7 +285,6 @@ def dashboard(query: dict[str, Any]) -> dict[str, Any]:
             }
             for c in board.comparisons
         ],
-        "by_channel": _rows(tables.by_channel(board)),
-        "by_partner": _rows(tables.by_partner(board)),
-        "by_month": _rows(tables.by_month(board)),
+        **{key: _rows(table) for key, table in breakdowns.items()},
+        "sums_notes": {key: table.sums_note for key, table in breakdowns.items()},
     }

@@ -2,8 +2,8 @@
 
 Integers are strict everywhere: a JSON body's ``2.0`` or ``1e3`` is not an integer. Money is
 one shape everywhere: ``{"amount": "1234.50", "currency": "EUR", "minor": 123450}``. Ratios are
-decimal strings rounded to 4 places (money ratios in the currency's major units), or null where
-the denominator is zero. Dates are ISO 8601 (``2030-03-01``), timestamps ISO 8601 in UTC.
+decimal strings rounded half up to 4 places (money ratios in the currency's major units), or
+null where the denominator is zero. Dates are ISO 8601 (``2030-03-01``), timestamps ISO 8601 in UTC.
 
 The schemas and serialisers here are shared by the route modules; a schema used by one route
 module only lives in that module.
@@ -12,7 +12,7 @@ module only lives in that module.
 from __future__ import annotations
 
 import re
-from decimal import ROUND_HALF_EVEN, Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -56,7 +56,7 @@ def ratio(value: Fraction | None, scale: int = 1) -> str | None:
     if value is None:
         return None
     exact = Decimal(value.numerator * scale) / Decimal(value.denominator)
-    return str(exact.quantize(Decimal("0.0001"), rounding=ROUND_HALF_EVEN))
+    return str(exact.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP))
 
 
 def money_ratio(value: Fraction | None, currency: str) -> str | None:

@@ -5,10 +5,12 @@ Only counts leave this module: a party's figures combine its own sketches with t
 of the joint campaigns it is a party to, never another organization's lists or solo
 campaigns. Every estimated figure carries its 95 % bounds and says whether it is exact.
 
-Where a campaign has no sketches, its combined reach is estimated by random duplication
-(Sainsbury): reach share = 1 - prod(1 - reach_i / universe) over its placements, assuming
-each placement reaches people independently of the others, over the universe the campaign
-states; without a universe only the reported reach (not deduplicated) is shown.
+Where a campaign has no sketches, its combined audience is estimated by random duplication
+(Sainsbury): share = 1 - prod(1 - people_i / universe) over its placements, assuming each
+placement reaches people independently of the others, over the universe the campaign states;
+without a universe the placements' figures are shown added up (not deduplicated). A
+placement's figure is its planned audience size where stated, else its reported reach, and
+the label says which: a planned audience size is never called reach.
 """
 
 from __future__ import annotations
@@ -63,14 +65,47 @@ def current_sketches(campaign_ids: sa.Select[Any] | list[int]) -> list[tuple[Any
 
 
 @dataclass(frozen=True)
+class PlacementAudience:
+    """What random duplication takes for one placement: its *planned* audience size where the
+    campaign stated one (``Placement.audience_size``: a plan, never called reach), else its
+    *reported* reach (daily reach, summed: a person counts once per day, an upper bound)."""
+
+    people: int
+    planned: bool
+
+
+# What a combined figure rests on, by whether its placements' figures are planned sizes.
+BASIS = {
+    frozenset({True}): "planned audience size",
+    frozenset({False}): "reported reach (daily reach, summed)",
+    frozenset({True, False}): "planned audience sizes and reported reach",
+}
+
+
+@dataclass(frozen=True)
 class CombinedEstimate:
-    """A campaign's combined reach without identifiers."""
+    """A campaign's combined audience without identifiers."""
 
     method: str  # "sainsbury" | "reported"
-    reach: int
+    reach: int  # people: an estimate from ``basis``, not deduplicated without a universe
     universe: int | None
     share: Fraction | None
     label: str
+    basis: str = BASIS[frozenset({False})]
+
+    @property
+    def planned(self) -> bool:
+        """Whether it rests on planned audience sizes alone: a plan, not reach."""
+        return self.basis == BASIS[frozenset({True})]
+
+    @property
+    def what(self) -> str:
+        """What the figure is: "planned audience", "reported reach" or both."""
+        if self.planned:
+            return "planned audience"
+        if self.basis == BASIS[frozenset({False})]:
+            return "reported reach"
+        return "planned audience and reported reach"
 
 
 def sainsbury_share(reaches: list[int], universe: int) -> Fraction:
@@ -81,44 +116,61 @@ def sainsbury_share(reaches: list[int], universe: int) -> Fraction:
     return 1 - remaining
 
 
-def combined_estimate(reaches: list[int], universe: int | None) -> CombinedEstimate:
+def combined_estimate(audiences: list[PlacementAudience], universe: int | None) -> CombinedEstimate:
+    """The campaign's combined audience, labelled with what it rests on: "planned audience
+    size" where the placements' figures are plans, "reported reach" only where reported."""
+    basis = BASIS.get(frozenset(a.planned for a in audiences), BASIS[frozenset({False})])
+    people = [a.people for a in audiences]
     if universe:
-        share = sainsbury_share(reaches, universe)
+        share = sainsbury_share(people, universe)
         reach = round(share * universe)
         return CombinedEstimate(
             "sainsbury",
             reach,
             universe,
             share,
-            f"≈ {reach:,} ({float(share) * 100:.1f} % of {universe:,}), an estimate assuming "
-            + SAINSBURY_ASSUMPTION,
+            f"≈ {reach:,} ({float(share) * 100:.1f} % of {universe:,}), an estimate from the "
+            f"placements' {basis}, assuming " + SAINSBURY_ASSUMPTION,
+            basis,
         )
-    total = sum(reaches)
+    total = sum(people)
     return CombinedEstimate(
-        "reported", total, None, None, f"{total:,}: reported reach, not deduplicated"
+        "reported", total, None, None, f"{total:,}: {basis}, not deduplicated", basis
     )
 
 
-def placement_reaches(campaign_ids: list[int]) -> dict[int, list[int]]:
-    """Each placement's reach: its stated audience size, else its reported reach (the sum of
-    its days, an upper bound)."""
+def placement_reaches(
+    campaign_ids: list[int], reported: dict[int, int] | None = None
+) -> dict[int, list[PlacementAudience]]:
+    """Each placement's figure for random duplication (:class:`PlacementAudience`) per
+    campaign. ``reported``: reach per placement id over a period (the dashboard's); only those
+    placements count then. Without it, every placement, with the reach of all its days."""
     if not campaign_ids:
         return {}
-    reported = dict(
-        db.session.execute(
-            sa.select(MetricRollup.placement_id, sa.func.sum(MetricRollup.reach))
-            .where(MetricRollup.campaign_id.in_(campaign_ids))
-            .group_by(MetricRollup.placement_id)
-        ).all()
-    )
-    out: dict[int, list[int]] = defaultdict(list)
+    if reported is None:
+        reported = {
+            int(p): int(r or 0)
+            for p, r in db.session.execute(
+                sa.select(MetricRollup.placement_id, sa.func.sum(MetricRollup.reach))
+                .where(MetricRollup.campaign_id.in_(campaign_ids))
+                .group_by(MetricRollup.placement_id)
+            ).all()
+        }
+        wanted = None
+    else:
+        wanted = set(reported)
+    out: dict[int, list[PlacementAudience]] = defaultdict(list)
     for placement_id, campaign_id, size in db.session.execute(
         sa.select(Placement.id, Placement.campaign_id, Placement.audience_size).where(
             Placement.campaign_id.in_(campaign_ids)
         )
     ):
+        if wanted is not None and placement_id not in wanted:
+            continue
         out[campaign_id].append(
-            int(size if size is not None else reported.get(placement_id, 0) or 0)
+            PlacementAudience(int(size), True)
+            if size is not None
+            else PlacementAudience(reported.get(placement_id, 0), False)
         )
     return out
 

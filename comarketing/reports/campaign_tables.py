@@ -37,6 +37,17 @@ TREND_TABLE_COLUMNS = [
     Column("cost_minor", "Reported cost", "money"),
 ]
 
+# Why a table's sums do not add up to the report's headline (``Table.sums_note``); the other
+# tables' rows add up exactly (reach: daily reach, summed).
+PACING_SUMS = (
+    "One row per goal, each its own measure (reach, leads, revenue): the rows are not added up."
+)
+BURNDOWN_SUMS = (
+    "Committed, spent to date and remaining are running totals, not added up: “Spent that "
+    "day” adds up to the last day's spent to date."
+)
+TRANSFERS_SUMS = "Each transfer settles part of the balances above: the amounts add up to no total."
+
 
 class MeasureTable(Table):
     """A table whose ``measure`` columns hold money on rows marked ``money`` and whole
@@ -103,6 +114,7 @@ def pacing_table(report: CampaignReport) -> Table:
         ],
         rows=rows,
         currency=report.currency,
+        sums_note=PACING_SUMS,
     )
 
 
@@ -220,6 +232,7 @@ def burndown_table(report: CampaignReport) -> Table:
             for b in report.burn
         ],
         currency=report.currency,
+        sums_note=BURNDOWN_SUMS,
     )
 
 
@@ -267,6 +280,7 @@ def transfers_table(report: CampaignReport) -> Table:
             for t in report.settlement.transfers
         ],
         currency=report.currency,
+        sums_note=TRANSFERS_SUMS,
     )
 
 

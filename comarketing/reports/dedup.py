@@ -28,6 +28,7 @@ from comarketing.policy import Action, authorize
 from comarketing.reports import queries
 from comarketing.reports.exports import Column, Table
 from comarketing.reports.services import Dashboard
+from comarketing.reports.tables import half_up
 
 # ---------------------------------------------------------------------------------------------
 # Per organization and period (the dashboard)
@@ -48,6 +49,12 @@ class Multiplier:
         joint = Fraction(self.joint_reach.value) / self.joint_spend_minor
         solo = Fraction(self.solo_reach.value) / self.solo_spend_minor
         return joint / solo
+
+    @property
+    def shown(self) -> str:
+        """Two decimals, rounded half up as every ratio on the page ("—" without a value)."""
+        value = self.value
+        return "—" if value is None else str(half_up(value, 2))
 
 
 @dataclass(frozen=True)
@@ -96,7 +103,12 @@ class DedupFigures:
 
 
 def dashboard_figures(actor: Actor, board: Dashboard) -> DedupFigures:
-    """The deduplicated figures for the dashboard's organization, period and filters."""
+    """The deduplicated figures for the dashboard's organization, period and filters.
+
+    Only placements with results (daily rows) or spend in the period count (the dashboard's
+    own cells), whatever their scheduled dates: a period in which nothing ran reaches nobody.
+    A campaign with results or spend in the period but no current sketch at all is listed as
+    without audience data; one with a sketch never is, whatever its placements' dates."""
     authorize(actor.user, Action.VIEW_CAMPAIGNS)
     org = actor.organization_id
     period, filters = board.period, board.filters
@@ -111,11 +123,13 @@ def dashboard_figures(actor: Actor, board: Dashboard) -> DedupFigures:
     campaigns = board.campaigns.set_index("campaign_id") if not board.campaigns.empty else None
     kind_of = {} if campaigns is None else campaigns["kind"].to_dict()
     currency_of = {} if campaigns is None else campaigns["currency"].to_dict()
+    active = active_placements(board.cells)
+    every = audience_figures.current_sketches(queries.scoped_campaigns(scope))
+    with_audience = {int(r[1]) for r in every}
     rows = [
         r
-        for r in audience_figures.current_sketches(queries.scoped_campaigns(scope))
-        if r[4] <= period.end
-        and r[5] >= period.start
+        for r in every
+        if r[0] in active
         and (filters.channel is None or r[3] == filters.channel)
         and r[1] in kind_of
     ]
@@ -138,8 +152,17 @@ def dashboard_figures(actor: Actor, board: Dashboard) -> DedupFigures:
     figures.solo_campaigns = len(sketched) - figures.joint_campaigns
     figures.multipliers = _multipliers(board.cells, parsed, kind_of, currency_of, sketched)
     figures.overlaps = _overlaps(org, parsed, kind_of)
-    figures.unsketched = _unsketched(board.campaigns, sketched)
+    figures.unsketched = _unsketched(board, active, with_audience)
     return figures
+
+
+def active_placements(cells: pd.DataFrame) -> dict[int, int]:
+    """Placement id -> its reach (daily reach, summed) in the period, for every placement
+    with results (daily rows) or spend (claims counting as spend) in the dashboard's cells."""
+    if cells.empty:
+        return {}
+    ran = cells[(cells["days"] > 0) | (cells["campaign_spend_minor"] != 0)]
+    return {int(p): int(r) for p, r in ran.groupby("placement_id")["reach"].sum().items()}
 
 
 def _multipliers(
@@ -219,10 +242,16 @@ def _overlaps(
     return sorted(out, key=lambda o: o.partner)
 
 
-def _unsketched(campaigns: pd.DataFrame, sketched: set[int]) -> list[Unsketched]:
-    if campaigns.empty:
+def _unsketched(
+    board: Dashboard, active: dict[int, int], with_audience: set[int]
+) -> list[Unsketched]:
+    """The campaigns with results or spend in the period and no audience data at all, each
+    with its combined audience from its placements that ran in the period."""
+    cells = board.cells
+    if board.campaigns.empty or cells.empty:
         return []
-    rest = campaigns[~campaigns["campaign_id"].isin(sketched)]
+    ran = {int(c) for c in cells.loc[cells["placement_id"].isin(list(active)), "campaign_id"]}
+    rest = board.campaigns[board.campaigns["campaign_id"].isin(ran - with_audience)]
     ids = [int(c) for c in rest["campaign_id"]]
     if not ids:
         return []
@@ -231,14 +260,14 @@ def _unsketched(campaigns: pd.DataFrame, sketched: set[int]) -> list[Unsketched]
             sa.select(Campaign.id, Campaign.target_universe).where(Campaign.id.in_(ids))
         ).all()
     )
-    reaches = audience_figures.placement_reaches(ids)
+    audiences = audience_figures.placement_reaches(ids, active)
     return [
         Unsketched(
             int(record["campaign_id"]),
             str(record["name"]),
             str(record["kind"]),
             audience_figures.combined_estimate(
-                reaches.get(int(record["campaign_id"]), []),
+                audiences.get(int(record["campaign_id"]), []),
                 universes.get(int(record["campaign_id"])),
             ),
         )
@@ -260,6 +289,9 @@ def _estimate_row(figure: str, value: Estimate, note: str = "") -> dict[str, Any
         "shown": str(value),
         "note": note,
     }
+
+
+DEDUP_SUMS = "Each row is a figure of its own, people counted once: the rows are not added up."
 
 
 def table(figures: DedupFigures) -> Table:
@@ -287,7 +319,7 @@ def table(figures: DedupFigures) -> Table:
             {
                 "figure": f"Reach multiplier on deduplicated reach ({m.currency})",
                 "ratio": value,
-                "shown": "—" if value is None else f"{float(value):.2f}",
+                "shown": m.shown,
                 "note": "reach per unit of your own spend, joint / solo; estimate"
                 if not (m.joint_reach.exact and m.solo_reach.exact)
                 else "reach per unit of your own spend, joint / solo",
@@ -306,7 +338,7 @@ def table(figures: DedupFigures) -> Table:
     for u in figures.unsketched:
         rows.append(
             {
-                "figure": f"Combined reach of {u.name} ({u.kind})",
+                "figure": f"Combined {u.estimate.what} of {u.name} ({u.kind})",
                 "value": u.estimate.reach,
                 "exact": "no",
                 "shown": u.estimate.label,
@@ -326,6 +358,7 @@ def table(figures: DedupFigures) -> Table:
             Column("note", "Note"),
         ],
         rows=rows,
+        sums_note=DEDUP_SUMS,
     )
 
 

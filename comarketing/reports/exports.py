@@ -15,7 +15,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
-from decimal import Decimal
+from decimal import Decimal, localcontext
 from fractions import Fraction
 from typing import Any
 
@@ -43,13 +43,19 @@ class Table:
     columns: Sequence[Column]
     rows: list[dict[str, Any]] = field(default_factory=list)
     currency: str | None = None  # for money columns when rows carry none
+    # None: every sum in the rows (spend, revenue, impressions, reach ...) adds up exactly to
+    # the headline, per currency and kind; else why it does not, said under the table's title,
+    # in the workbook's About sheet and in the API. Ratios never add up: this is about sums.
+    sums_note: str | None = None
 
     def column_for(self, row: dict[str, Any], column: Column) -> Column:
         """The column as it applies to ``row`` (a subclass may pick the kind per row)."""
         return column
 
     def value(self, row: dict[str, Any], column: Column) -> Any:
-        """The cell as a spreadsheet should hold it: int, Decimal, str or None."""
+        """The cell as a spreadsheet should hold it: int, Decimal, str or None. Ratios and
+        money ratios keep full precision (28 significant digits, exact where the decimal
+        ends): the page rounds for display (``tables.display``), files do not."""
         raw = row.get(column.key)
         if raw is None:
             return None
@@ -62,18 +68,22 @@ class Table:
         if column.kind == "money":
             currency = row.get("currency") or self.currency or "EUR"
             places = exponent(currency)
-            amount = Decimal(int(raw)) if not isinstance(raw, Fraction) else _decimal(raw)
-            return (amount / (Decimal(10) ** places)).quantize(Decimal(1).scaleb(-places))
+            if isinstance(raw, Fraction) and raw.denominator != 1:  # CPM, CPL ...
+                return _decimal(raw / 10**places)
+            return Decimal(int(raw)).scaleb(-places)
         if column.kind in ("ratio", "percent"):
             scale = 100 if column.kind == "percent" else 1
-            return _decimal(Fraction(raw) * scale).quantize(Decimal("0.0001"))
+            return _decimal(Fraction(raw) * scale)
         if isinstance(raw, date):
             return raw.isoformat()
         return str(raw)
 
 
 def _decimal(value: Fraction) -> Decimal:
-    return Decimal(value.numerator) / Decimal(value.denominator)
+    """``value`` to 28 significant digits (exact when its decimal ends: 1/32 is 0.03125)."""
+    with localcontext() as context:
+        context.prec = 28
+        return Decimal(value.numerator) / Decimal(value.denominator)
 
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -41,6 +41,12 @@ TABLES = {
 }
 
 
+# Why a breakdown's sums do not add up to the headline (``Table.sums_note``).
+BY_PARTNER_SUMS = (
+    "A campaign with several partners counts under each of them: the rows do not add up to "
+    "the headline, and there is no total row."
+)
+
 # Which column shows each reported part, and the ratios' coverage columns (files and API).
 PART_COLUMNS = {part: part for part in coverage.METRIC_PARTS}
 NOTES = Column("notes", "Coverage notes", page=False)
@@ -175,6 +181,7 @@ def by_partner(board: Dashboard) -> Table:
                 ]
             ),
             rows=_rows_from(board.by_partner, "partner"),
+            sums_note=BY_PARTNER_SUMS,
         )
     )
 

@@ -49,6 +49,11 @@ DEFINITIONS = [
     ),
     ("Empty or 'not reported'", "The platform did not report the figure; it is never 0."),
 ]
+# Said in "What adds up" of a table whose rows add up (``Table.sums_note`` is None).
+ADDS_UP = (
+    "Its rows add up exactly to the headline in every sum; ratios and campaign counts are "
+    "not added up."
+)
 
 
 @dataclass
@@ -138,7 +143,7 @@ def _add_table(workbook: Any, table: Table, title: str, taken: set[str]) -> None
     sheet.auto_filter.ref = f"A1:{last}{len(table.rows) + 1}"
 
 
-def _add_about(workbook: Any, about: About) -> None:
+def _add_about(workbook: Any, about: About, sums: Sequence[tuple[str, str]] = ()) -> None:
     from openpyxl.styles import Alignment, Font
 
     sheet = workbook.create_sheet(title="About", index=0)
@@ -151,6 +156,7 @@ def _add_about(workbook: Any, about: About) -> None:
         ("", ""),
         ("Definitions", ""),
         *about.definitions,
+        *((("", ""), ("What adds up", ""), *sums) if sums else ()),
     ]
     for label, value in lines:
         sheet.append([safe_cell(label), safe_cell(value)])
@@ -178,10 +184,13 @@ def workbook(
     assert book.active is not None
     book.remove(book.active)
     taken = {"about"} if about is not None else set()
-    for index, table in enumerate(tables):
-        _add_table(book, table, titles[index] if titles else table.name, taken)
+    names = [titles[index] if titles else table.name for index, table in enumerate(tables)]
+    for name, table in zip(names, tables, strict=True):
+        _add_table(book, table, name, taken)
     if about is not None:
-        _add_about(book, about)
+        _add_about(
+            book, about, [(n, t.sums_note or ADDS_UP) for n, t in zip(names, tables, strict=True)]
+        )
     if tables:
         book.active = 1 if about is not None else 0
     buffer = io.BytesIO()

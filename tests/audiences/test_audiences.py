@@ -219,24 +219,42 @@ def test_partner_pages_show_counts_only(
 
 
 def test_target_universe_gives_the_random_duplication_estimate(
-    app: Flask, world: factories.World, client: FlaskClient, login_as: Callable[..., Any]
+    app: Flask,
+    world: factories.World,
+    client: FlaskClient,
+    login_as: Callable[..., Any],
+    make_token: Callable[..., str],
 ) -> None:
     with app.app_context():
-        solo = solo_campaign(world.a.email(PM), "No identifiers")
+        a_pm = world.a.email(PM)
+        solo = solo_campaign(a_pm, "No identifiers")
         from comarketing.campaigns import placements
 
+        commit(a_pm, solo, 50_000)
         for name, size in (("Big", 500), ("Small", 400)):
             data = placements.PlacementInput("email", world.a.id, name, "", None, None, 0, size)
-            placements.add_placement(actor(world.a.email(PM)), solo, data)
+            placement = placements.add_placement(actor(a_pm), solo, data)
+            spend(a_pm, solo, placement.id, 1_000, occurred_on=date(2027, 3, 10))
         db.session.remove()
     login_as(world.a.email(PM))
     before = client.get(f"/campaigns/{solo}/report").get_data(as_text=True)
-    assert "900: reported reach, not deduplicated" in before
+    # The placements' sizes are planned audiences: never called reach.
+    assert "900: planned audience size, not deduplicated" in before
     saved = client.post(f"/campaigns/{solo}/universe", data={"universe": "1000"})
     assert saved.status_code == 302
     after = client.get(f"/campaigns/{solo}/report").get_data(as_text=True)
     assert "≈ 700 (70.0 % of 1,000)" in after and "random duplication" in after
-    assert "≈ 700" in client.get(f"/reports?{QUERY}").get_data(as_text=True)
+    assert "from the placements&#39; planned audience size" in after
+    dashboard = client.get(f"/reports?{QUERY}").get_data(as_text=True)
+    assert "No identifiers (solo): ≈ 700" in dashboard
+    csv = client.get(f"/reports/dedup.csv?{QUERY}").get_data(as_text=True)
+    assert "Combined planned audience of No identifiers (solo),700," in csv
+    assert "Combined reach" not in csv
+    headers = {"Authorization": f"Bearer {make_token(world.a.email(PM))}"}
+    api = client.get(f"/api/v1/reports/dedup?{QUERY}", headers=headers).get_json()
+    (listed,) = api["without_audience_data"]
+    assert (listed["name"], listed["reach"]) == ("No identifiers", 700)
+    assert listed["basis"] == "planned audience size"
 
 
 def test_api_upload_and_figures(

@@ -155,17 +155,27 @@ def test_one_bad_line_refuses_the_file_but_every_bad_line_is_counted() -> None:
 
 
 def test_sainsbury_by_hand() -> None:
-    # Two placements reaching 50 % and 40 % of 1,000 people, independently:
+    # Two placements planned to reach 50 % and 40 % of 1,000 people, independently:
     # 1 - (1 - 0.5)(1 - 0.4) = 0.7 -> 700 people, not the 900 their sum says.
-    estimate = figures.combined_estimate([500, 400], 1000)
+    planned = [figures.PlacementAudience(500, True), figures.PlacementAudience(400, True)]
+    estimate = figures.combined_estimate(planned, 1000)
     assert estimate.share == Fraction(7, 10)
     assert estimate.reach == 700
     assert "estimate" in estimate.label and "random duplication" in estimate.label
-    # A reach above the universe is capped; no universe: reported, not deduplicated.
+    # Planned audience sizes are a plan: never called reach.
+    assert "planned audience size" in estimate.label and "reported reach" not in estimate.label
+    assert estimate.planned and estimate.what == "planned audience"
+    # A reach above the universe is capped; no universe: added up, not deduplicated.
     assert figures.sainsbury_share([5000], 1000) == 1
-    reported = figures.combined_estimate([500, 400], None)
-    assert reported.method == "reported" and reported.reach == 900
-    assert "not deduplicated" in reported.label
+    unplanned = figures.combined_estimate(planned, None)
+    assert unplanned.method == "reported" and unplanned.reach == 900
+    assert unplanned.label == "900: planned audience size, not deduplicated"
+    reported = figures.combined_estimate([figures.PlacementAudience(900, False)], None)
+    assert reported.label == "900: reported reach (daily reach, summed), not deduplicated"
+    assert reported.what == "reported reach" and not reported.planned
+    mixed = figures.combined_estimate([planned[0], figures.PlacementAudience(9, False)], None)
+    assert mixed.label == "509: planned audience sizes and reported reach, not deduplicated"
+    assert mixed.what == "planned audience and reported reach"
 
 
 def _reference(block: bytes, kind: Kind) -> tuple[list[bytes], list[int]]:

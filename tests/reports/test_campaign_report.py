@@ -379,8 +379,8 @@ def test_a_joint_campaign_shows_the_settlement_of_the_budget_ledger(app, client,
     )
     assert rows[0] == ["Party", "Budget share (%)", "Paid", "Share of spend", "Balance"]
     paid = {row[0]: (row[1], row[2], row[4]) for row in rows[1:]}
-    assert paid[world.a.name] == ("60.0000", "300.00", "120.00")
-    assert paid[world.b.name] == ("40.0000", "0.00", "-120.00")
+    assert paid[world.a.name] == ("60", "300.00", "120.00")
+    assert paid[world.b.name] == ("40", "0.00", "-120.00")
     assert sum(p.balance_minor for p in expected.positions) == 0
     transfers = client.get(f"/campaigns/{joint.id}/report/transfers.csv").get_data(as_text=True)
     assert f"{world.b.name},{world.a.name},120.00" in transfers

@@ -312,7 +312,7 @@ def test_a_figure_nobody_reported_is_not_reported_never_zero(app, seeded, client
     assert solo_usd["Reach"] == "not reported"
     assert solo_usd["Own revenue"] == "not reported"
     assert solo_usd["ROI (%)"] == ""
-    assert solo_usd["ROI (%): coverage (%)"] == "0.0000"
+    assert solo_usd["ROI (%): coverage (%)"] == "0"
     assert (
         "ROI (%): based on under half of spend: revenue reported for 0 %"
         in (solo_usd["Coverage notes"])

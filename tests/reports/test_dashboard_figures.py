@@ -1,9 +1,14 @@
 """The dashboard's figures equal an independent, straightforward recomputation from the raw
 daily rows and claims (spend by service period, issue 14) — exactly (integers and
-fractions), for periods that cut months (edge days) and periods of whole months (the rollup)."""
+fractions), for periods that cut months (edge days) and periods of whole months (the rollup).
+
+The world: A+B's joint campaign, a three-party A+B+D campaign (running to June, results and
+spend in March and April only; A's placement has an audience of 60 people and stops in
+March), A's EUR and USD solo campaigns, and C's solo campaign (never A's)."""
 
 from __future__ import annotations
 
+import io
 import random
 from collections import defaultdict
 from datetime import date, timedelta
@@ -12,20 +17,25 @@ from fractions import Fraction
 import pytest
 import sqlalchemy as sa
 
-from comarketing.budgets import claim_responses, claims, reversals
+from comarketing.audiences import services as audiences
+from comarketing.budgets import claim_responses, claims, commitments, reversals
 from comarketing.budgets.models import Claim, ClaimResponse, ClaimVersion, LedgerEntry
-from comarketing.campaigns.models import Campaign, CampaignParty
+from comarketing.campaigns import lifecycle
+from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
 from comarketing.metrics import entry
 from comarketing.metrics.models import DailyMetric
 from comarketing.money import split_by_shares, to_decimal_string
-from comarketing.reports import frames, services
+from comarketing.reports import dedup, frames, services, tables
 from tests import campaign_helpers as ch
+from tests import factories
 from tests.offer_helpers import actor
 
 PM = "partner_manager"
 START, END = date(2027, 3, 1), date(2027, 4, 30)
 MAR25, APR1 = date(2027, 3, 25), date(2027, 4, 1)
+THREE = "Three-way picnic"  # A (33.34 %), B and D (33.33 % each) of the budget
+JUNE = (date(2027, 6, 1), date(2027, 6, 30))  # within the three-party campaign; nothing ran
 
 
 def _claim_of(expense: LedgerEntry) -> int:
@@ -112,24 +122,86 @@ def seeded(app, world):
         c_solo = ch.solo_campaign(c_pm, f"Gamma {world.canary}")
         c_placement = ch.add_placement(c_pm, c_solo, world.c.id)
         _results(c_pm, c_placement, 6)
+        three_party_campaign(world)
         db.session.remove()
     return world
 
 
-def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]:
-    """Straight loops over the raw rows: the definition of every figure, written plainly."""
-    campaigns = {c.id: c for c in db.session.scalars(sa.select(Campaign))}
-    parties = defaultdict(dict)
-    for p in db.session.scalars(sa.select(CampaignParty)):
-        parties[p.campaign_id][p.organization_id] = p
-    mine = {cid for cid, ps in parties.items() if org in ps}
-    cells: dict[tuple[int, str, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
+def three_party_campaign(world: factories.World) -> int:
+    """A+B+D, 1 March to 30 June: results and spend in March and April only; A's placement
+    (results to 20 March, spend to 9 April) carries an audience of 60 people."""
+    d = factories.make_company("D", "Delta Sugar")
+    shares = {world.a.id: (3_334, 5_000), world.b.id: (3_333, 2_500), d.id: (3_333, 2_500)}
+    campaign = lifecycle.create_joint_campaign(
+        offer_id=None,
+        proposer_organization_id=world.a.id,
+        created_by_id=None,
+        name=THREE,
+        description="",
+        start_date=START,
+        end_date=JUNE[1],
+        currency="EUR",
+        total_budget_minor=900_000,
+        target_reach=None,
+        target_leads=None,
+        target_revenue_minor=None,
+        parties=[lifecycle.PartyShare(org, bp, rev) for org, (bp, rev) in shares.items()],
+        placements=[
+            lifecycle.PlannedPlacement("display", world.a.id, "Alpha display", 10_000),
+            lifecycle.PlannedPlacement("social", world.b.id, "Beta social", 10_000),
+            lifecycle.PlannedPlacement("search", d.id, "Delta search", 10_000),
+        ],
+    )
+    commitments.record_commitments(
+        campaign_id=campaign.id,
+        currency="EUR",
+        amounts=split_by_shares(900_000, {o: bp for o, (bp, _) in shares.items()}),
+        created_by_id=None,
+        note="Agreed shares",
+    )
+    db.session.commit()
+    owned = dict(
+        db.session.execute(
+            sa.select(Placement.owner_organization_id, Placement.id).where(
+                Placement.campaign_id == campaign.id
+            )
+        ).all()
+    )
+    pms = {
+        org: company.email(PM)
+        for org, company in ((world.a.id, world.a), (world.b.id, world.b), (d.id, d))
+    }
+    a, b = world.a.id, world.b.id
+    _results(pms[a], owned[a], 7, START, date(2027, 3, 20))
+    _results(pms[b], owned[b], 8)
+    _results(pms[d.id], owned[d.id], 9, date(2027, 3, 10), END)
+    ch.spend(pms[a], campaign.id, owned[a], 60_001, service=(date(2027, 3, 10), date(2027, 4, 9)))
+    ch.spend(pms[b], campaign.id, owned[b], 45_555, service=(START, END))
+    ch.spend(pms[d.id], campaign.id, owned[d.id], 33_333, service=(MAR25, APR1))
+    audiences.upload_for_placement(
+        actor(pms[a]),
+        owned[a],
+        io.BytesIO("".join(f"person{i}@example.com\n" for i in range(60)).encode()),
+        "a.txt",
+        audiences.Options(),
+    )
+    return campaign.id
+
+
+def raw_cells(mine: set[int], start: date, end: date) -> dict[tuple[int, int, str], dict[str, int]]:
+    """Per (campaign, placement, month) of ``mine`` with daily rows or spend in the period:
+    the sums of the daily rows, the days reporting each figure, and the spend."""
+    cells: dict[tuple[int, int, str], dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for m in db.session.scalars(sa.select(DailyMetric)):
         if m.campaign_id in mine and start <= m.day <= end:
             cell = cells[(m.campaign_id, m.placement_id, m.day.strftime("%Y-%m"))]
             for name in ("impressions", "reach", "clicks", "leads", "conversions_hundredths"):
                 cell[name] += getattr(m, name) or 0  # NULL: not reported, adds nothing
-            cell["revenue"] += m.revenue_minor
+            cell["revenue"] += m.revenue_minor or 0
+            # A ratio counts a cell only if it reported both parts on every day (issue 15).
+            cell["days"] += 1
+            cell["days_revenue"] += m.revenue_minor is not None
+            cell["days_reach"] += m.reach is not None
     # Issue 14: spend is the confirmed + pending claims, by service period. A claim counts
     # through its live version (entry not reversed: a revised claim's new version only, a
     # withdrawn claim nothing) unless a party disputed that version; its amount is spread
@@ -157,6 +229,17 @@ def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]
             if start <= day <= end:
                 key = (claim.campaign_id, claim.placement_id, day.strftime("%Y-%m"))
                 cells[key]["spend"] += share
+    return cells
+
+
+def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]:
+    """Straight loops over the raw rows: the definition of every figure, written plainly."""
+    campaigns = {c.id: c for c in db.session.scalars(sa.select(Campaign))}
+    parties = defaultdict(dict)
+    for p in db.session.scalars(sa.select(CampaignParty)):
+        parties[p.campaign_id][p.organization_id] = p
+    mine = {cid for cid, ps in parties.items() if org in ps}
+    cells = raw_cells(mine, start, end)
     out: dict[tuple[str, str], dict] = {}
     # Own shares are split per placement-month (the report's cell, issue 15).
     for (cid, _placement, _month), cell in cells.items():
@@ -167,10 +250,26 @@ def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]
         total = out.setdefault(key, defaultdict(int, campaigns=set()))
         for name in ("impressions", "reach", "clicks", "leads", "conversions_hundredths"):
             total[name] += cell[name]
-        total["spend_minor"] += split_by_shares(cell["spend"], budget)[org]
-        total["revenue_minor"] += split_by_shares(cell["revenue"], revenue)[org]
+        own_spend = split_by_shares(cell["spend"], budget)[org]
+        own_revenue = split_by_shares(cell["revenue"], revenue)[org]
+        total["spend_minor"] += own_spend
+        total["revenue_minor"] += own_revenue
         total["campaigns"].add(cid)
+        for part, own in (("revenue", own_revenue), ("reach", cell["reach"])):
+            if cell["days"] and cell[f"days_{part}"] == cell["days"]:
+                total[f"covered_spend_{part}"] += own_spend
+                total[f"covered_{part}"] += own
     return out
+
+
+def roi(want: dict) -> Fraction | None:
+    """(revenue - spend) / spend over the cells that reported revenue on every day."""
+    spend = want["covered_spend_revenue"]
+    return Fraction(want["covered_revenue"] - spend, spend) if spend else None
+
+
+def reach_per_spend(want: dict) -> Fraction:
+    return Fraction(want["covered_reach"], want["covered_spend_reach"])
 
 
 @pytest.mark.parametrize(
@@ -198,19 +297,76 @@ def test_the_dashboard_equals_the_straightforward_recomputation(app, seeded, sta
             assert getattr(figures, name) == want[name], (key, name)
         assert figures.spend_minor == want["spend_minor"], key
         assert figures.revenue_minor == want["revenue_minor"], key
-        assert figures.roi == (
-            Fraction(want["revenue_minor"] - want["spend_minor"], want["spend_minor"])
-            if want["spend_minor"]
-            else None
-        )
+        assert figures.roi == roi(want), key
     eur = next(c for c in board.comparisons if c.currency == "EUR")
     joint, solo = expected[("EUR", "joint")], expected[("EUR", "solo")]
-    assert eur.reach_multiplier == Fraction(joint["reach"], joint["spend_minor"]) / Fraction(
-        solo["reach"], solo["spend_minor"]
-    )
+    assert eur.reach_multiplier == reach_per_spend(joint) / reach_per_spend(solo)
     # Breakdowns add up to the headline, per currency and kind.
     for table in (board.by_channel, board.by_month):
         sums = table.groupby(["currency", "kind"])[["spend_minor", "reach"]].sum()
         for (currency, kind), row in sums.iterrows():
             assert row["spend_minor"] == got[(currency, kind)].spend_minor
             assert row["reach"] == got[(currency, kind)].reach
+
+
+def test_a_period_in_which_nothing_ran_shows_nothing(app, seeded):
+    """June: the three-party campaign is scheduled, A's placement has an audience, yet nothing
+    ran: no figure, no deduplicated reach, no campaign listed without audience data."""
+    world = seeded
+    with app.app_context():
+        a = actor(world.a.email("analyst"))
+        board = services.dashboard(a, services.Period(*JUNE))
+        assert independent(world.a.id, *JUNE) == {}
+        figures = dedup.dashboard_figures(a, board)
+        built = tables.all_tables(board)
+    assert THREE in set(board.campaigns["name"])  # in scope, scheduled over June
+    assert board.comparisons == [] and board.cells.empty
+    assert all(not table.rows for table in built.values())
+    assert (figures.joint.count, figures.solo.count, figures.incremental.count) == (0, 0, 0)
+    assert figures.placements_with_audience == 0 and figures.joint_campaigns == 0
+    assert figures.multipliers == [] and figures.overlaps == [] and figures.unsketched == []
+
+
+@pytest.mark.parametrize(
+    ("start", "end"),
+    [
+        (START, END),  # A's placement with an audience ran (results to 20 March)
+        (date(2027, 3, 21), date(2027, 4, 9)),  # it has spend only
+        (date(2027, 4, 15), date(2027, 4, 30)),  # it did not run; its campaign did
+    ],
+)
+def test_deduplicated_reach_follows_the_period(app, seeded, start, end):
+    """Only placements with results or spend in the period count; a campaign with audience
+    data is never listed as without it; the others that ran are, with their reported reach
+    in the period (no placement here states a planned audience size)."""
+    world = seeded
+    with app.app_context():
+        a = actor(world.a.email("analyst"))
+        figures = dedup.dashboard_figures(a, services.dashboard(a, services.Period(start, end)))
+        names = {c.id: c.name for c in db.session.scalars(sa.select(Campaign))}
+        mine = set(
+            db.session.scalars(
+                sa.select(CampaignParty.campaign_id).where(
+                    CampaignParty.organization_id == world.a.id
+                )
+            )
+        )
+        cells = raw_cells(mine, start, end)
+        audience = db.session.scalar(
+            sa.select(Placement.id).where(Placement.name == "Alpha display")
+        )
+    ran = {(c, p) for c, p, _ in cells}
+    counted = any(p == audience for _, p in ran)
+    assert figures.placements_with_audience == int(counted)
+    assert (figures.joint.count, figures.joint.exact) == (60 if counted else 0, True)
+    assert figures.joint_campaigns == int(counted) and figures.solo.count == 0
+    reach: dict[int, int] = defaultdict(int)
+    for (campaign, _, _), cell in cells.items():
+        reach[campaign] += cell["reach"]
+    expected = {names[c] for c, _ in ran} - {THREE}
+    assert {u.name for u in figures.unsketched} == expected
+    for u in figures.unsketched:
+        assert u.estimate.reach == reach[u.campaign_id], u.name
+        assert u.estimate.label == (
+            f"{reach[u.campaign_id]:,}: reported reach (daily reach, summed), not deduplicated"
+        )

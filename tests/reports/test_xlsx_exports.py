@@ -100,7 +100,8 @@ def test_the_about_sheet_names_company_period_filters_definitions_and_time():
 def test_csv_stays_plain_text():
     text = to_csv(_table()).decode("utf-8-sig")
     assert text.splitlines()[1] == (
-        '"\'=HYPERLINK(""http://evil"",""x"")",1234567,1234.56,33.3333,2.3333,2.47'
+        '"\'=HYPERLINK(""http://evil"",""x"")",1234567,1234.56,'
+        "33.33333333333333333333333333,2.333333333333333333333333333,2.47"
     )
 
 
