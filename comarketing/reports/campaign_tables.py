@@ -16,20 +16,22 @@ from comarketing.reports.campaign_frames import (
 )
 from comarketing.reports.coverage import NOT_REPORTED
 from comarketing.reports.exports import Column, Table
+from comarketing.reports.people import DAILY_LABEL
 
 TABLES = {
     "pacing": "Goal pacing",
     "daily": "Daily trend",
     "weekly": "Weekly trend",
-    "reach-cost": "Placements by cost per 1,000 reached",
+    "reach-cost": "Placements by cost per 1,000 of daily reach, summed",
     "lead-cost": "Placements by cost per lead",
     "burndown": "Budget burn-down",
     "settlement": "Settlement",
     "transfers": "Transfers that square the settlement",
 }
+COST_PER_REACH = "Cost per 1,000 of daily reach, summed"
 TREND_TABLE_COLUMNS = [
     Column("impressions", "Impressions", "int"),
-    Column("reach", "Reach", "int"),
+    Column("reach", DAILY_LABEL, "int"),
     Column("clicks", "Clicks", "int"),
     Column("leads", "Leads", "int"),
     Column("conversions_hundredths", "Conversions", "hundredths"),
@@ -179,8 +181,8 @@ def reach_cost_table(report: CampaignReport) -> Table:
         name="placements-by-cost-per-1000-reached",
         columns=_placement_columns(
             [
-                Column("reach", "Reach", "int"),
-                Column("cost_per_thousand_reached_minor", "Cost per 1,000 reached", "money"),
+                Column("reach", DAILY_LABEL, "int"),
+                Column("cost_per_thousand_reached_minor", COST_PER_REACH, "money"),
             ]
         ),
         rows=_with_notes([_placement_row(p) for p in report.by_reach_cost]),

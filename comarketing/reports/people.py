@@ -1,0 +1,212 @@
+"""People reached, not person-days (issue 16): which reach a placement's figure rests on.
+
+A platform reports reach per day; added up over days it counts a person once per day it was
+reached (person-days), which platforms say never to do. A placement may also carry its
+**flight reach**: the platform's own deduplicated reach over the placement's whole flight
+(``start_date`` to ``end_date``). Per placement of a report (``frames.placements_of``):
+
+- ``people``: the flight reach when it is known and the period covers the whole flight
+  (period start <= start_date and end_date <= period end); else the summed reported daily
+  reach (``reach``); 0 where neither;
+- ``people_known``: 1 where ``people`` is complete: the flight reach is used, or daily reach
+  was reported on every day with results (``missing__reach == 0`` and ``reported__reach``);
+- ``people_kind``: ``flight`` | ``daily`` (some daily reach reported) | ``none``.
+
+Per side (joint / solo) the headline adds up ``people`` (:class:`PeopleReached`) and says on
+which kind of reach it rests, in shares of own spend. It is called people only when no part of
+it is summed daily reach. Pure functions over small frames: no database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, Protocol
+
+import numpy as np
+import pandas as pd
+
+from comarketing.reports.coverage import percent_text
+
+if TYPE_CHECKING:
+    from comarketing.reports.frames import Comparison
+
+# What the queries add per placement (``queries.metric_cells`` / ``spend_cells``).
+FACTS = ["start_date", "end_date", "flight_reach"]
+UNKNOWN = -1  # flight_reach not reported, inside the frames (integers all the way)
+KINDS = ("flight", "daily", "none")
+API_KINDS = {"flight": "flight", "daily": "daily_summed", "none": "not_reported"}
+KIND_TEXT = {"flight": "flight reach", "daily": "daily reach summed", "none": "not reported"}
+
+FLIGHT_LABEL = "People reached (platforms' flight reach)"
+DAILY_LABEL = "Daily reach, summed (a person counts once per day)"
+# How a breakdown column, a chart or a file names summed daily reach: never "people".
+DAILY_SUMMED = DAILY_LABEL
+EXPLAINED = (
+    "People reached is the platforms' flight reach (each placement's own deduplicated reach "
+    "over its whole flight) for the placements whose whole flight lies in the period. Where "
+    "the period cuts a flight, or no flight reach was reported, the figure is the daily reach, "
+    "summed: a person reached on 30 days counts 30 times, so it is labelled “daily reach, "
+    "summed (a person counts once per day)” and never called people. Frequency (impressions "
+    "per reach) and cost per 1,000 reached stay on daily reach, summed."
+)
+
+
+class Period(Protocol):
+    @property
+    def start(self) -> date: ...
+
+    @property
+    def end(self) -> date: ...
+
+
+def facts_of(*frames: pd.DataFrame) -> pd.DataFrame:
+    """Per placement_id (the index): start_date, end_date and flight_reach (UNKNOWN where not
+    reported) from the query frames that carry them."""
+    carrying = [f[["placement_id", *FACTS]] for f in frames if "flight_reach" in f and len(f)]
+    if not carrying:
+        return pd.DataFrame(columns=FACTS, index=pd.Index([], name="placement_id"))
+    facts = pd.concat(
+        [f.astype({"flight_reach": "float64"}) for f in carrying], ignore_index=True
+    ).drop_duplicates("placement_id")
+    facts["flight_reach"] = facts["flight_reach"].fillna(UNKNOWN).astype("int64")
+    return facts.set_index("placement_id")
+
+
+def without_facts(frame: pd.DataFrame) -> pd.DataFrame:
+    return frame.drop(columns=FACTS, errors="ignore")
+
+
+def carry_facts(target: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
+    """``target`` with each row's placement facts (by placement_id); unchanged without any."""
+    if facts.empty or target.empty:
+        return target
+    out = target.copy()
+    ids = out["placement_id"]
+    out["start_date"] = ids.map(facts["start_date"])
+    out["end_date"] = ids.map(facts["end_date"])
+    out["flight_reach"] = ids.map(facts["flight_reach"]).fillna(UNKNOWN).astype("int64")
+    return out
+
+
+def facts_from_cells(cells: pd.DataFrame) -> pd.DataFrame:
+    """The placement facts the cells carry (see :func:`carry_facts`), one row per placement."""
+    if "flight_reach" not in cells or cells.empty:
+        return facts_of()
+    return cells[["placement_id", *FACTS]].drop_duplicates("placement_id").set_index("placement_id")
+
+
+def with_people(placements: pd.DataFrame, period: Period) -> pd.DataFrame:
+    """``placements`` (``frames.placements_of``) plus ``people``, ``people_known`` and
+    ``people_kind`` (see the module's docstring)."""
+    out = placements.copy()
+    count = len(out)
+    reach = out["reach"].to_numpy(dtype="int64") if count else np.zeros(0, dtype="int64")
+    if "flight_reach" in out and count:
+        flight = out["flight_reach"].to_numpy(dtype="int64")
+        starts = out["start_date"].to_numpy(dtype=object)
+        ends = out["end_date"].to_numpy(dtype=object)
+        # Dates are Python dates (object arrays): compared element by element.
+        known = flight >= 0
+        use_flight = np.zeros(count, dtype=bool)
+        use_flight[known] = (starts[known] >= period.start) & (ends[known] <= period.end)
+    else:
+        flight = np.zeros(count, dtype="int64")
+        use_flight = np.zeros(count, dtype=bool)
+    reported = out["reported__reach"].to_numpy(dtype="int64") > 0 if count else use_flight
+    missing = out["missing__reach"].to_numpy(dtype="int64") > 0 if count else use_flight
+    out["people"] = np.where(use_flight, flight, reach).astype("int64")
+    out["people_known"] = (use_flight | (reported & ~missing)).astype("int64")
+    out["people_kind"] = np.where(use_flight, "flight", np.where(reported, "daily", "none"))
+    return out
+
+
+@dataclass(frozen=True)
+class PeopleReached:
+    """One side's headline people figure and what it rests on."""
+
+    # Sum of ``people``; None when no placement reported any reach (not 0).
+    value: int | None
+    spend_minor: int = 0
+    # Per kind (flight, daily, none): own spend of its placements, and how many placements.
+    spend_by_kind: Mapping[str, int] = field(default_factory=dict)
+    placements_by_kind: Mapping[str, int] = field(default_factory=dict)
+
+    @property
+    def daily_summed(self) -> bool:
+        """Whether any part of the figure is summed daily reach (or nothing backs it)."""
+        return bool(self.placements_by_kind.get("daily")) or not self.placements_by_kind.get(
+            "flight"
+        )
+
+    @property
+    def label(self) -> str:
+        return DAILY_LABEL if self.daily_summed else FLIGHT_LABEL
+
+    @property
+    def shares(self) -> dict[str, Fraction | None]:
+        """Per kind, its share of own spend (None without own spend)."""
+        return {
+            kind: Fraction(self.spend_by_kind.get(kind, 0), self.spend_minor)
+            if self.spend_minor
+            else None
+            for kind in KINDS
+        }
+
+    @property
+    def text(self) -> str | None:
+        """ "flight reach for 40 % of spend, daily reach summed for 55 %, not reported 5 %"."""
+        parts = [
+            (kind, share) for kind, share in self.shares.items() if share is not None and share > 0
+        ]
+        if not parts:
+            return None
+        out = []
+        for i, (kind, share) in enumerate(parts):
+            words = KIND_TEXT[kind] if kind == "none" else f"{KIND_TEXT[kind]} for"
+            out.append(f"{words} {percent_text(share)}{' of spend' if i == 0 else ''}")
+        return ", ".join(out)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "value": self.value,
+            "label": self.label,
+            "kinds": {API_KINDS[kind]: share for kind, share in self.shares.items()},
+            "text": self.text,
+        }
+
+
+NONE_REACHED = PeopleReached(value=None)
+
+
+def reached(placements: pd.DataFrame) -> PeopleReached:
+    """The people figure of one side's placements (rows of :func:`with_people`)."""
+    if placements.empty:
+        return NONE_REACHED
+    kinds = placements["people_kind"]
+    spend = placements["spend_minor"].astype("int64")
+    any_reach = bool((kinds != "none").any())
+    return PeopleReached(
+        value=int(placements["people"].sum()) if any_reach else None,
+        spend_minor=int(spend.sum()),
+        spend_by_kind={kind: int(spend[kinds == kind].sum()) for kind in KINDS},
+        placements_by_kind={kind: int((kinds == kind).sum()) for kind in KINDS},
+    )
+
+
+def attach(comparisons: list[Comparison], placements: pd.DataFrame) -> list[Comparison]:
+    """Each comparison with its sides' :class:`PeopleReached` (``placements``: rows of
+    :func:`with_people`); a side without placements keeps none."""
+    out = []
+    for comparison in comparisons:
+        sides = {}
+        for kind in ("joint", "solo"):
+            rows = placements[
+                (placements["currency"] == comparison.currency) & (placements["kind"] == kind)
+            ]
+            figures = getattr(comparison, kind)
+            sides[kind] = replace(figures, people=reached(rows)) if len(rows) else figures
+        out.append(replace(comparison, **sides))
+    return out
