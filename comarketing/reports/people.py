@@ -101,25 +101,28 @@ def facts_from_cells(cells: pd.DataFrame) -> pd.DataFrame:
 def with_people(placements: pd.DataFrame, period: Period) -> pd.DataFrame:
     """``placements`` (``frames.placements_of``) plus ``people``, ``people_known`` and
     ``people_kind`` (see the module's docstring)."""
+    if placements.empty:
+        return placements.assign(
+            people=pd.Series(dtype="int64"),
+            people_known=pd.Series(dtype="int64"),
+            people_kind=pd.Series(dtype=object),
+        )
     out = placements.copy()
-    count = len(out)
-    reach = out["reach"].to_numpy(dtype="int64") if count else np.zeros(0, dtype="int64")
-    if "flight_reach" in out and count:
+    use_flight = np.zeros(len(out), dtype=bool)
+    flight = np.zeros(len(out), dtype="int64")
+    if "flight_reach" in out:
         flight = out["flight_reach"].to_numpy(dtype="int64")
-        starts = out["start_date"].to_numpy(dtype=object)
-        ends = out["end_date"].to_numpy(dtype=object)
-        # Dates are Python dates (object arrays): compared element by element.
         known = flight >= 0
-        use_flight = np.zeros(count, dtype=bool)
-        use_flight[known] = (starts[known] >= period.start) & (ends[known] <= period.end)
-    else:
-        flight = np.zeros(count, dtype="int64")
-        use_flight = np.zeros(count, dtype=bool)
-    reported = out["reported__reach"].to_numpy(dtype="int64") > 0 if count else use_flight
-    missing = out["missing__reach"].to_numpy(dtype="int64") > 0 if count else use_flight
-    out["people"] = np.where(use_flight, flight, reach).astype("int64")
-    out["people_known"] = (use_flight | (reported & ~missing)).astype("int64")
+        # Dates are Python dates (object arrays): compared element by element.
+        starts = out["start_date"].to_numpy(dtype=object)[known]
+        ends = out["end_date"].to_numpy(dtype=object)[known]
+        use_flight[known] = (starts >= period.start) & (ends <= period.end)
+    reported = out["reported__reach"].to_numpy(dtype="int64") > 0
+    complete = reported & (out["missing__reach"].to_numpy(dtype="int64") == 0)
+    out["people"] = np.where(use_flight, flight, out["reach"].to_numpy(dtype="int64"))
+    out["people_known"] = (use_flight | complete).astype("int64")
     out["people_kind"] = np.where(use_flight, "flight", np.where(reported, "daily", "none"))
+    out["people_kind"] = out["people_kind"].astype(object)
     return out
 
 

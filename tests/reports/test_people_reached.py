@@ -301,3 +301,9 @@ def test_the_api_document_never_calls_summed_daily_reach_people(client):
         if re.search(r"\bpeople\b", text, re.IGNORECASE):
             # One day's reach is people; a flight's too; a sum over days never.
             assert any(w in text for w in ("flight", "not a count of people", "that day")), text
+
+
+def test_no_placements_give_no_people():
+    empty = people.with_people(_placements([]).iloc[0:0], WHOLE)
+    assert list(empty.columns[-3:]) == ["people", "people_known", "people_kind"]
+    assert people.reached(empty) is people.NONE_REACHED
