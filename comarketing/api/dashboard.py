@@ -193,12 +193,17 @@ class PeriodOut(Schema):
     end = Date(required=True)
 
 
+BREAKDOWN_REACH = (
+    f"Rows of the table; `reach` is the {people.DAILY_LABEL.lower()}, never people reached."
+)
+
+
 class DashboardOut(Schema):
     period = Nested(PeriodOut, required=True)
     currencies = List(Nested(CurrencyOut), required=True)
-    by_channel = List(Dict(), required=True)
-    by_partner = List(Dict(), required=True)
-    by_month = List(Dict(), required=True)
+    by_channel = List(Dict(), required=True, metadata={"description": BREAKDOWN_REACH})
+    by_partner = List(Dict(), required=True, metadata={"description": BREAKDOWN_REACH})
+    by_month = List(Dict(), required=True, metadata={"description": BREAKDOWN_REACH})
 
 
 API_RATIO_NAMES = {

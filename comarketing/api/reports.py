@@ -205,6 +205,15 @@ class PlacementFiguresOut(Schema):
     )
     impressions = _reported_count()
     reach = _reported_count(DAILY_REACH)
+    flight_reach = Integer(
+        strict=True,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "People reached: the platform's own deduplicated reach over the "
+            "placement's whole flight; null: not reported (not 0)."
+        },
+    )
     clicks = _reported_count()
     leads = _reported_count()
     cost_per_thousand_reached = _nullable_ratio(
@@ -319,6 +328,7 @@ def _placements(placements: list[RankedPlacement], currency: str) -> list[dict[s
             "spend": schemas.money(p.spend_minor, currency),
             "impressions": p.impressions,
             "reach": p.reach,
+            "flight_reach": p.flight_reach,
             "clicks": p.clicks,
             "leads": p.leads,
             "cost_per_thousand_reached": schemas.money_ratio(

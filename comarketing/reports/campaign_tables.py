@@ -29,6 +29,7 @@ TABLES = {
     "transfers": "Transfers that square the settlement",
 }
 COST_PER_REACH = "Cost per 1,000 of daily reach, summed"
+FLIGHT_REACH = "People reached (platform's flight reach)"
 TREND_TABLE_COLUMNS = [
     Column("impressions", "Impressions", "int"),
     Column("reach", DAILY_LABEL, "int"),
@@ -144,6 +145,7 @@ def _placement_row(ranked: RankedPlacement) -> dict[str, Any]:
         "cpl_minor": p.cpl_minor,
         "unranked": ranked.unranked_reason,
         "reach": NOT_REPORTED if p.reach is None else p.reach,
+        "flight_reach": NOT_REPORTED if p.flight_reach is None else p.flight_reach,
         "leads": NOT_REPORTED if p.leads is None else p.leads,
         **{
             f"{by}_coverage": p.coverage[by].share if by in p.coverage else None for by in RANKED_BY
@@ -181,6 +183,7 @@ def reach_cost_table(report: CampaignReport) -> Table:
         name="placements-by-cost-per-1000-reached",
         columns=_placement_columns(
             [
+                Column("flight_reach", FLIGHT_REACH, "int"),
                 Column("reach", DAILY_LABEL, "int"),
                 Column("cost_per_thousand_reached_minor", COST_PER_REACH, "money"),
             ]

@@ -307,3 +307,40 @@ def test_no_placements_give_no_people():
     empty = people.with_people(_placements([]).iloc[0:0], WHOLE)
     assert list(empty.columns[-3:]) == ["people", "people_known", "people_kind"]
     assert people.reached(empty) is people.NONE_REACHED
+
+
+def _joint_id(app) -> int:
+    import sqlalchemy as sa
+
+    from comarketing.campaigns.models import Campaign
+
+    with app.app_context():
+        return db.session.scalar(sa.select(Campaign.id).where(Campaign.kind == "joint"))
+
+
+def test_the_campaign_report_shows_flight_reach_beside_daily_reach_summed(
+    app,
+    client,
+    login_as,
+    scene,
+    api_as,  # noqa: F811
+):
+    campaign = _joint_id(app)
+    login_as(scene.a.email("analyst"))
+    html = client.get(f"/campaigns/{campaign}/report").get_data(as_text=True)
+    headers = re.findall(r"<th[^>]*>(.*?)</th>", html)
+    assert "People reached (platform&#39;s flight reach)" in headers
+    assert DAILY_LABEL in headers and "Reach (daily reach, summed)" in html
+    assert not _labels_of_summed_daily_reach([h for h in headers if "flight" not in h.lower()])
+    csv = client.get(f"/campaigns/{campaign}/report/reach-cost.csv").get_data(as_text=True)
+    header, *rows = csv.lstrip("\ufeff").splitlines()
+    assert "People reached (platform's flight reach)" in header and DAILY_LABEL in header
+    assert any("Alpha newsletter" in r and "4321" in r for r in rows)
+    assert any("Beta social post" in r and "not reported" in r for r in rows)
+    body = api_as(scene.a.email("analyst")).get(f"/api/v1/reports/campaigns/{campaign}")
+    placements = body.get_json()["placements_by_cost_per_thousand_reached"]
+    assert {p["name"]: p["flight_reach"] for p in placements} == {
+        "Alpha newsletter": 4_321,
+        "Beta social post": None,
+        "Fair": None,
+    }
