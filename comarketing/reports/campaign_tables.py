@@ -28,7 +28,7 @@ TABLES = {
     "settlement": "Settlement",
     "transfers": "Transfers that square the settlement",
 }
-COST_PER_REACH = "Cost per 1,000 of daily reach, summed"
+COST_PER_REACH = tables.COST_PER_REACH
 FLIGHT_REACH = "People reached (platform's flight reach)"
 TREND_TABLE_COLUMNS = [
     Column("impressions", "Impressions", "int"),

@@ -44,6 +44,7 @@ FLIGHT_LABEL = "People reached (platforms' flight reach)"
 DAILY_LABEL = "Daily reach, summed (a person counts once per day)"
 # How a breakdown column, a chart or a file names summed daily reach: never "people".
 DAILY_SUMMED = DAILY_LABEL
+COST_PER_DAILY_REACH = "Cost per 1,000 of daily reach, summed"
 EXPLAINED = (
     "People reached is the platforms' flight reach (each placement's own deduplicated reach "
     "over its whole flight) for the placements whose whole flight lies in the period. Where "

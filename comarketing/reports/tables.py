@@ -14,7 +14,7 @@ from comarketing.reports import coverage, frames, people
 from comarketing.reports.exports import Column, Table
 from comarketing.reports.services import Dashboard
 
-COST_PER_REACH = "Cost per 1,000 of daily reach, summed"
+COST_PER_REACH = people.COST_PER_DAILY_REACH
 FIGURE_COLUMNS = [
     Column("campaigns", "Campaigns", "int"),
     Column("spend_minor", "Own spend (ledger)", "money"),
