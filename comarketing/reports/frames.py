@@ -82,8 +82,8 @@ def own_cells(
     """One row per placement and month with the placement's figures, what it reported
     (``full__*`` / ``any__*`` flags) and the organization's own spend and revenue (its shares
     of the joint money; all of its solo), with the ratios' covered parts."""
-    facts = people.facts_of(metrics, spend)  # per placement: its flight and flight reach
-    cells = people.without_facts(metrics).merge(people.without_facts(spend), on=KEYS, how="outer")
+    # Each placement's flight and flight reach (``people.FACTS``) come with its metric cells.
+    cells = metrics.merge(people.without_facts(spend), on=KEYS, how="outer")
     for name in ("days", *METRICS, *DAYS_FIELDS.values(), "campaign_spend_minor"):
         if name not in cells:
             cells[name] = 0
@@ -105,7 +105,8 @@ def own_cells(
     cells["revenue_minor"] = share_of(
         cells, "campaign_revenue_minor", parties, "revenue_share_bp", org
     )
-    return coverage.with_coverage_parts(people.carry_facts(cells.reset_index(drop=True), facts))
+    cells = people.fill_facts(cells.reset_index(drop=True), spend)
+    return coverage.with_coverage_parts(cells)
 
 
 def totals(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:

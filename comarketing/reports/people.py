@@ -80,6 +80,22 @@ def without_facts(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=FACTS, errors="ignore")
 
 
+def fill_facts(cells: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
+    """``cells`` (the metric cells, with their facts, merged with the spend cells, without)
+    with the facts of the placement-months that only spent taken from ``spend``."""
+    if "flight_reach" not in cells:  # metrics without facts (frames built by hand)
+        return carry_facts(cells, facts_of(spend))
+    lacking = cells["start_date"].isna().to_numpy()
+    if lacking.any():
+        facts = facts_of(spend)
+        ids = cells.loc[lacking, "placement_id"]
+        for name in FACTS:
+            cells[name] = cells[name].astype(object)
+            cells.loc[lacking, name] = ids.map(facts[name]).to_numpy(dtype=object)
+    cells["flight_reach"] = cells["flight_reach"].fillna(UNKNOWN).astype("int64")
+    return cells
+
+
 def carry_facts(target: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
     """``target`` with each row's placement facts (by placement_id); unchanged without any."""
     if facts.empty or target.empty:
@@ -185,32 +201,51 @@ class PeopleReached:
 NONE_REACHED = PeopleReached(value=None)
 
 
+def by_side(placements: pd.DataFrame) -> dict[tuple[str, str], PeopleReached]:
+    """The people figure of each (currency, kind) of ``placements`` (rows of
+    :func:`with_people`), from one grouping."""
+    if placements.empty:
+        return {}
+    sums = (
+        placements.assign(count=1)
+        .groupby(["currency", "kind", "people_kind"])[["people", "spend_minor", "count"]]
+        .sum()
+    )
+    sides: dict[tuple[str, str], dict[str, tuple[int, int, int]]] = {}
+    for (currency, kind, people_kind), row in zip(sums.index, sums.to_numpy(), strict=True):
+        side = sides.setdefault((str(currency), str(kind)), {})
+        side[str(people_kind)] = (int(row[0]), int(row[1]), int(row[2]))
+    return {key: _reached(kinds) for key, kinds in sides.items()}
+
+
+def _reached(kinds: Mapping[str, tuple[int, int, int]]) -> PeopleReached:
+    """From (people, own spend, placements) per kind of reach."""
+    empty = (0, 0, 0)
+    reported = any(kind != "none" for kind in kinds)
+    return PeopleReached(
+        value=sum(v[0] for v in kinds.values()) if reported else None,
+        spend_minor=sum(v[1] for v in kinds.values()),
+        spend_by_kind={kind: kinds.get(kind, empty)[1] for kind in KINDS},
+        placements_by_kind={kind: kinds.get(kind, empty)[2] for kind in KINDS},
+    )
+
+
 def reached(placements: pd.DataFrame) -> PeopleReached:
     """The people figure of one side's placements (rows of :func:`with_people`)."""
-    if placements.empty:
-        return NONE_REACHED
-    kinds = placements["people_kind"]
-    spend = placements["spend_minor"].astype("int64")
-    any_reach = bool((kinds != "none").any())
-    return PeopleReached(
-        value=int(placements["people"].sum()) if any_reach else None,
-        spend_minor=int(spend.sum()),
-        spend_by_kind={kind: int(spend[kinds == kind].sum()) for kind in KINDS},
-        placements_by_kind={kind: int((kinds == kind).sum()) for kind in KINDS},
-    )
+    sides = list(by_side(placements.assign(currency="", kind="")).values())
+    return sides[0] if sides else NONE_REACHED
 
 
 def attach(comparisons: list[Comparison], placements: pd.DataFrame) -> list[Comparison]:
     """Each comparison with its sides' :class:`PeopleReached` (``placements``: rows of
     :func:`with_people`); a side without placements keeps none."""
+    sides = by_side(placements)
     out = []
     for comparison in comparisons:
-        sides = {}
-        for kind in ("joint", "solo"):
-            rows = placements[
-                (placements["currency"] == comparison.currency) & (placements["kind"] == kind)
-            ]
-            figures = getattr(comparison, kind)
-            sides[kind] = replace(figures, people=reached(rows)) if len(rows) else figures
-        out.append(replace(comparison, **sides))
+        figures = {
+            kind: replace(getattr(comparison, kind), people=sides[(comparison.currency, kind)])
+            for kind in ("joint", "solo")
+            if (comparison.currency, kind) in sides
+        }
+        out.append(replace(comparison, **figures))
     return out

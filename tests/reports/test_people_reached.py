@@ -344,3 +344,30 @@ def test_the_campaign_report_shows_flight_reach_beside_daily_reach_summed(
         "Beta social post": None,
         "Fair": None,
     }
+
+
+def test_a_placement_that_only_spent_counts_its_flight_reach(app, world):
+    pm = world.a.email(PM)
+    with app.app_context():
+        solo = ch.solo_campaign(pm, "Alpha solo")
+        ch.commit(pm, solo, 500_000)
+        daily, flight, silent = (
+            ch.add_placement(pm, solo, world.a.id, name=name)
+            for name in ("Daily", "Flight", "Silent")
+        )
+        _days(pm, daily, {MAR12: 300, date(2027, 3, 13): 200})
+        for placement, amount in ((daily, 1_000), (flight, 3_000), (silent, 1_000)):
+            ch.spend(pm, solo, placement, amount, occurred_on=MAR12, service=(MAR12,) * 2)
+        db.session.get(Placement, flight).flight_reach = 900
+        db.session.get(Placement, silent).flight_reach = None
+        db.session.commit()
+        [eur] = services.dashboard(actor(world.a.email("analyst")), WHOLE).comparisons
+        [cut] = services.dashboard(actor(world.a.email("analyst")), CUT).comparisons
+    assert eur.solo.people.value == 500 + 900
+    assert eur.solo.people.shares == {
+        "flight": Fraction(3, 5),
+        "daily": Fraction(1, 5),
+        "none": Fraction(1, 5),
+    }
+    assert eur.solo.reach == 500  # daily reach summed: only what the days reported
+    assert cut.solo.people.value == 500 and cut.solo.people.shares["flight"] == 0
