@@ -122,7 +122,7 @@ def placements_of(cells: pd.DataFrame) -> pd.DataFrame:
     """The cells summed per placement (``coverage.per_placement``), for every breakdown that
     does not split a placement (kind, channel, partner), with its flight (``people.FACTS``)."""
     placements = coverage.per_placement(cells, PLACEMENT_KEYS)
-    return people.carry_facts(placements, people.facts_from_cells(cells))
+    return people.with_facts(placements, cells)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -63,56 +63,34 @@ class Period(Protocol):
     def end(self) -> date: ...
 
 
-def facts_of(*frames: pd.DataFrame) -> pd.DataFrame:
-    """Per placement_id (the index): start_date, end_date and flight_reach (UNKNOWN where not
-    reported) from the query frames that carry them."""
-    carrying = [f[["placement_id", *FACTS]] for f in frames if "flight_reach" in f and len(f)]
-    if not carrying:
-        return pd.DataFrame(columns=FACTS, index=pd.Index([], name="placement_id"))
-    facts = pd.concat(
-        [f.astype({"flight_reach": "float64"}) for f in carrying], ignore_index=True
-    ).drop_duplicates("placement_id")
-    facts["flight_reach"] = facts["flight_reach"].fillna(UNKNOWN).astype("int64")
-    return facts.set_index("placement_id")
-
-
 def without_facts(frame: pd.DataFrame) -> pd.DataFrame:
     return frame.drop(columns=FACTS, errors="ignore")
 
 
 def fill_facts(cells: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
     """``cells`` (the metric cells, with their facts, merged with the spend cells, without)
-    with the facts of the placement-months that only spent taken from ``spend``."""
-    if "flight_reach" not in cells:  # metrics without facts (frames built by hand)
-        return carry_facts(cells, facts_of(spend))
+    with the facts of the placement-months that only spent taken from ``spend``, and
+    flight_reach as integers (UNKNOWN where not reported). Unchanged without facts (frames
+    built by hand)."""
+    if "flight_reach" not in cells:
+        return cells
     lacking = cells["start_date"].isna().to_numpy()
     if lacking.any():
-        facts = facts_of(spend)
-        ids = cells.loc[lacking, "placement_id"]
+        facts = spend[["placement_id", *FACTS]].drop_duplicates("placement_id")
+        picked = facts.set_index("placement_id").reindex(cells.loc[lacking, "placement_id"])
         for name in FACTS:
             cells[name] = cells[name].astype(object)
-            cells.loc[lacking, name] = ids.map(facts[name]).to_numpy(dtype=object)
+            cells.loc[lacking, name] = picked[name].to_numpy(dtype=object)
     cells["flight_reach"] = cells["flight_reach"].fillna(UNKNOWN).astype("int64")
     return cells
 
 
-def carry_facts(target: pd.DataFrame, facts: pd.DataFrame) -> pd.DataFrame:
-    """``target`` with each row's placement facts (by placement_id); unchanged without any."""
-    if facts.empty or target.empty:
-        return target
-    out = target.copy()
-    ids = out["placement_id"]
-    out["start_date"] = ids.map(facts["start_date"])
-    out["end_date"] = ids.map(facts["end_date"])
-    out["flight_reach"] = ids.map(facts["flight_reach"]).fillna(UNKNOWN).astype("int64")
-    return out
-
-
-def facts_from_cells(cells: pd.DataFrame) -> pd.DataFrame:
-    """The placement facts the cells carry (see :func:`carry_facts`), one row per placement."""
+def with_facts(placements: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
+    """``placements`` (one row per placement_id) with the facts the cells carry, if any."""
     if "flight_reach" not in cells or cells.empty:
-        return facts_of()
-    return cells[["placement_id", *FACTS]].drop_duplicates("placement_id").set_index("placement_id")
+        return placements
+    facts = cells[["placement_id", *FACTS]].drop_duplicates("placement_id")
+    return placements.merge(facts, on="placement_id", how="left")
 
 
 def with_people(placements: pd.DataFrame, period: Period) -> pd.DataFrame:
