@@ -41,9 +41,8 @@ API_KINDS = {"flight": "flight", "daily": "daily_summed", "none": "not_reported"
 KIND_TEXT = {"flight": "flight reach", "daily": "daily reach summed", "none": "not reported"}
 
 FLIGHT_LABEL = "People reached (platforms' flight reach)"
+# How every tile, column, chart and file names summed daily reach: never "people".
 DAILY_LABEL = "Daily reach, summed (a person counts once per day)"
-# How a breakdown column, a chart or a file names summed daily reach: never "people".
-DAILY_SUMMED = DAILY_LABEL
 COST_PER_DAILY_REACH = "Cost per 1,000 of daily reach, summed"
 EXPLAINED = (
     "People reached is the platforms' flight reach (each placement's own deduplicated reach "
