@@ -100,6 +100,11 @@ def test_read_joint_vs_solo_change_the_period_and_download_the_figures(
         re.compile(r"Joint campaigns had \d+\.\dx as much daily reach, summed, per euro spent")
     )
     expect(page.get_by_test_id("currencies-note")).to_contain_text("EUR, USD")
+    # No demo placement has a flight reach yet: the figure is daily reach summed, and says so.
+    expect(page.get_by_test_id("people-EUR-joint")).to_contain_text(DAILY)
+    expect(page.get_by_test_id("people-EUR-joint-kinds")).to_contain_text(
+        "Daily reach summed for 100 % of spend"
+    )
     expect(page.get_by_test_id("missing-USD")).to_contain_text("No joint campaign")
     expect_charts_drawn(page, currencies=2)
     year = headline(page)
