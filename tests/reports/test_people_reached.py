@@ -352,18 +352,20 @@ def test_a_placement_that_only_spent_counts_its_flight_reach(app, world):
     with app.app_context():
         solo = ch.solo_campaign(pm, "Alpha solo")
         ch.commit(pm, solo, 500_000)
-        daily, flight, silent = (
-            ch.add_placement(pm, solo, world.a.id, name=name)
-            for name in ("Daily", "Flight", "Silent")
-        )
-        _days(pm, daily, {MAR12: 300, date(2027, 3, 13): 200})
+        daily = ch.add_placement(pm, solo, world.a.id, name="Daily")
+        # A one-day flight without daily rows, and a placement with neither.
+        flight = ch.add_placement(pm, solo, world.a.id, name="Flight", start=MAR12, end=MAR12)
+        silent = ch.add_placement(pm, solo, world.a.id, name="Silent")
+        _days(pm, daily, {date(2027, 3, 20): 300, date(2027, 3, 21): 200})
         for placement, amount in ((daily, 1_000), (flight, 3_000), (silent, 1_000)):
             ch.spend(pm, solo, placement, amount, occurred_on=MAR12, service=(MAR12,) * 2)
         db.session.get(Placement, flight).flight_reach = 900
-        db.session.get(Placement, silent).flight_reach = None
         db.session.commit()
-        [eur] = services.dashboard(actor(world.a.email("analyst")), WHOLE).comparisons
-        [cut] = services.dashboard(actor(world.a.email("analyst")), CUT).comparisons
+        analyst = actor(world.a.email("analyst"))
+        [eur] = services.dashboard(analyst, WHOLE).comparisons
+        [cut] = services.dashboard(analyst, CUT).comparisons
+        # A day with spend and no daily rows at all: the flight still counts.
+        [day] = services.dashboard(analyst, services.Period(MAR12, MAR12)).comparisons
     assert eur.solo.people.value == 500 + 900
     assert eur.solo.people.shares == {
         "flight": Fraction(3, 5),
@@ -371,4 +373,11 @@ def test_a_placement_that_only_spent_counts_its_flight_reach(app, world):
         "none": Fraction(1, 5),
     }
     assert eur.solo.reach == 500  # daily reach summed: only what the days reported
-    assert cut.solo.people.value == 500 and cut.solo.people.shares["flight"] == 0
+    assert cut.solo.people.value == 500 + 900  # 10 March on still covers the 12 March flight
+    assert (day.solo.people.value, day.solo.people.label) == (900, FLIGHT_LABEL)
+    assert day.solo.people.shares == {  # Daily reported nothing that day
+        "flight": Fraction(3, 5),
+        "daily": Fraction(0),
+        "none": Fraction(2, 5),
+    }
+    assert day.solo.reach is None
