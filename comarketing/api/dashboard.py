@@ -16,7 +16,7 @@ from comarketing import hundredths
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
 from comarketing.api.blueprint import ERRORS, bp
-from comarketing.reports import coverage, frames, services, tables
+from comarketing.reports import coverage, frames, people, services, tables
 from comarketing.reports.exports import Table
 
 RATIO = String(allow_none=True, required=True, metadata={"example": "2.4000"})
@@ -63,6 +63,47 @@ def _count(description: str) -> Integer:
 
 
 NOT_REPORTED = "Sum of the reported values; null: no placement reported it (not 0)."
+DAILY_SUMMED = (
+    f"{people.DAILY_LABEL}: each day's reach added up, not a count of people. " + NOT_REPORTED
+)
+
+
+class PeopleKindsOut(Schema):
+    flight = String(allow_none=True, required=True, metadata={"example": "0.4000"})
+    daily_summed = String(allow_none=True, required=True, metadata={"example": "0.5500"})
+    not_reported = String(allow_none=True, required=True, metadata={"example": "0.0500"})
+
+
+class PeopleReachedOut(Schema):
+    value = Integer(
+        strict=True,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "Per placement: the platform's flight reach where the period covers "
+            "the whole flight, else its daily reach summed; added up. Null: no reach reported."
+        },
+    )
+    label = String(
+        required=True,
+        metadata={
+            "description": f"“{people.FLIGHT_LABEL}” when every part is flight reach; else "
+            f"“{people.DAILY_LABEL}”.",
+        },
+    )
+    kinds = Nested(
+        PeopleKindsOut,
+        required=True,
+        metadata={
+            "description": "Shares of own spend (0-1, 4 places; null without own spend) whose "
+            "placements count flight reach, daily reach summed, or report no reach."
+        },
+    )
+    text = String(
+        allow_none=True,
+        required=True,
+        metadata={"example": "flight reach for 40 % of spend, daily reach summed for 55 %"},
+    )
 
 
 class FiguresOut(Schema):
@@ -85,8 +126,13 @@ class FiguresOut(Schema):
         metadata={"description": "Over the placement-months that reported a cost."},
     )
     impressions = _count(NOT_REPORTED)
-    reach = _count(NOT_REPORTED)
-    frequency = String(allow_none=True, required=True)
+    reach = _count(DAILY_SUMMED)
+    people_reached = Nested(PeopleReachedOut, required=True)
+    frequency = String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Impressions per daily reach, summed (not per person)."},
+    )
     clicks = _count(NOT_REPORTED)
     leads = _count(NOT_REPORTED)
     conversions = String(
@@ -96,7 +142,9 @@ class FiguresOut(Schema):
     )
     revenue = Nested(schemas.Money, required=True, allow_none=True)
     cpm = String(allow_none=True, required=True, metadata={"description": "Per 1,000 impressions"})
-    cost_per_thousand_reached = String(allow_none=True, required=True)
+    cost_per_thousand_reached = String(
+        allow_none=True, required=True, metadata={"description": "Per 1,000 of daily reach, summed"}
+    )
     cpl = String(allow_none=True, required=True)
     conversion_rate = String(allow_none=True, required=True)
     roi = String(allow_none=True, required=True)
@@ -126,7 +174,11 @@ class CurrencyOut(Schema):
     currency = String(required=True)
     joint = Nested(FiguresOut, required=True)
     solo = Nested(FiguresOut, required=True)
-    reach_multiplier = String(allow_none=True, required=True)
+    reach_multiplier = String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "On daily reach, summed: per unit of own spend, joint / solo."},
+    )
     reading = String(required=True)
     missing = List(String(), required=True)
     notices = List(
@@ -141,12 +193,17 @@ class PeriodOut(Schema):
     end = Date(required=True)
 
 
+BREAKDOWN_REACH = (
+    f"Rows of the table; `reach` is the {people.DAILY_LABEL.lower()}, never people reached."
+)
+
+
 class DashboardOut(Schema):
     period = Nested(PeriodOut, required=True)
     currencies = List(Nested(CurrencyOut), required=True)
-    by_channel = List(Dict(), required=True)
-    by_partner = List(Dict(), required=True)
-    by_month = List(Dict(), required=True)
+    by_channel = List(Dict(), required=True, metadata={"description": BREAKDOWN_REACH})
+    by_partner = List(Dict(), required=True, metadata={"description": BREAKDOWN_REACH})
+    by_month = List(Dict(), required=True, metadata={"description": BREAKDOWN_REACH})
     sums_notes = Dict(
         keys=String(),
         values=String(allow_none=True),
@@ -178,6 +235,12 @@ def coverage_out(cover: coverage.Coverage) -> dict[str, Any]:
     return out
 
 
+def people_out(figure: people.PeopleReached) -> dict[str, Any]:
+    out = figure.as_dict()
+    out["kinds"] = {kind: schemas.ratio(share) for kind, share in out["kinds"].items()}
+    return out
+
+
 def conversions(value: int | None) -> str | None:
     """Hundredths as a decimal string with two places ("2.47", "5.00"); null: not reported."""
     return None if value is None else hundredths.to_text(value)
@@ -191,6 +254,7 @@ def _figures(figures: frames.Figures, currency: str) -> dict[str, Any]:
         "reported_cost_minus_spend": schemas.money(figures.cost_difference_minor, currency),
         "impressions": figures.impressions,
         "reach": figures.reach,
+        "people_reached": people_out(figures.people or people.NONE_REACHED),
         "frequency": schemas.ratio(figures.frequency),
         "clicks": figures.clicks,
         "leads": figures.leads,
@@ -251,9 +315,13 @@ def dashboard(query: dict[str, Any]) -> dict[str, Any]:
 
     The same figures as the Reach & ROI page, per currency (never summed across currencies):
     the company's own spend (its share of joint spend) and revenue (its revenue share), the
-    campaigns' impressions, reach, clicks, leads and conversions, the ratios and the reach
-    multiplier, with the by-channel, by-partner and by-month tables. Default period: the last
-    12 months.
+    campaigns' impressions, daily reach summed (`reach`: a person counts once per day), clicks,
+    leads and conversions, the ratios and the reach multiplier, with the by-channel, by-partner
+    and by-month tables. Default period: the last 12 months.
+
+    `people_reached` is people only where its `label` says so: per placement the platform's
+    flight reach when the period covers the whole flight, else daily reach summed; `kinds`
+    gives the shares of own spend resting on each.
 
     Only what was reported counts: a sum no placement reported is null (not 0), and
     `not_reported` says how many of the `placements` left each figure out. A ratio uses only

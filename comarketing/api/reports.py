@@ -21,6 +21,7 @@ from comarketing.campaigns.models import CampaignKind, CampaignStatus
 from comarketing.reports import campaign_service
 from comarketing.reports.campaign_frames import CampaignReport, RankedPlacement, reported
 from comarketing.reports.campaign_pacing import GoalPacing
+from comarketing.reports.people import DAILY_LABEL
 
 RATIO = {"example": "0.4000"}
 COUNTS = ("impressions", "reach", "clicks", "leads")
@@ -112,13 +113,19 @@ class GoalsOut(Schema):
     revenue = Nested(MoneyGoal, required=True)
 
 
-def _reported_count() -> Integer:
+def _reported_count(description: str = "") -> Integer:
     return Integer(
         strict=True,
         required=True,
         allow_none=True,
-        metadata={"description": "Sum of the reported days; null: not reported (not 0)."},
+        metadata={
+            "description": description + "Sum of the reported days; null: not reported (not 0)."
+        },
     )
+
+
+# Reach over several days is summed daily reach: never called people (reports.people).
+DAILY_REACH = f"{DAILY_LABEL}. "
 
 
 class TrendDay(Schema):
@@ -141,7 +148,7 @@ class TrendWeek(Schema):
     week_start = Date(required=True, metadata={"description": "The Monday of the week."})
     days = Integer(strict=True, required=True, metadata={"description": "Days with figures."})
     impressions = _reported_count()
-    reach = _reported_count()
+    reach = _reported_count(DAILY_REACH)
     clicks = _reported_count()
     leads = _reported_count()
     conversions = schemas.conversions_out()
@@ -197,12 +204,21 @@ class PlacementFiguresOut(Schema):
         },
     )
     impressions = _reported_count()
-    reach = _reported_count()
+    reach = _reported_count(DAILY_REACH)
+    flight_reach = Integer(
+        strict=True,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "People reached: the platform's own deduplicated reach over the "
+            "placement's whole flight; null: not reported (not 0)."
+        },
+    )
     clicks = _reported_count()
     leads = _reported_count()
     cost_per_thousand_reached = _nullable_ratio(
-        "Spend per 1,000 reached over the months that reported reach on every day with "
-        "results; null without spend there or without reach."
+        "Spend per 1,000 of daily reach, summed, over the months that reported reach on every "
+        "day with results; null without spend there or without reach."
     )
     cpl = _nullable_ratio(
         "Spend per lead over the months that reported leads; null without spend there or "
@@ -312,6 +328,7 @@ def _placements(placements: list[RankedPlacement], currency: str) -> list[dict[s
             "spend": schemas.money(p.spend_minor, currency),
             "impressions": p.impressions,
             "reach": p.reach,
+            "flight_reach": p.flight_reach,
             "clicks": p.clicks,
             "leads": p.leads,
             "cost_per_thousand_reached": schemas.money_ratio(
@@ -372,8 +389,9 @@ def campaign_report(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
     The same figures as the campaign's report page: goal pacing for reach, leads and revenue
     (to date, share of the goal, a linear projection to the end date, on track or not), the
     daily and weekly trend, placements ranked by cost per 1,000 reached and by cost per lead,
-    the budget burn-down from the ledger and the settlement between the parties. Reach is the
-    sum of the daily reach figures.
+    the budget burn-down from the ledger and the settlement between the parties. Reach over
+    more than a day (weeks, placements, the reach goal to date) is the daily reach, summed: a
+    person counts once per day reached.
 
     Only what was reported counts: a figure nobody reported is null (not 0), goals say who did
     not report (`reported_by`), and a placement's cost per 1,000 reached or per lead uses only

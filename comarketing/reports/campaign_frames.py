@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from fractions import Fraction
+from typing import Any
 
 import pandas as pd
 
@@ -122,6 +123,9 @@ class PlacementFigures:
     # Per ratio, the months that reported both its parts (``reports.coverage``); absent: every
     # month reported everything.
     coverage: Mapping[str, Coverage] = field(default_factory=dict)
+    # The platform's deduplicated reach over the placement's whole flight (people); None: not
+    # reported. A campaign's report covers every flight whole (``reports.people``).
+    flight_reach: int | None = None
 
     def _covered(self, name: str, figure: int | None) -> tuple[int, int]:
         cover = self.coverage.get(name)
@@ -191,9 +195,14 @@ def placement_figures(
                 clicks=figures.clicks if figures else None,
                 leads=figures.leads if figures else None,
                 coverage=dict(figures.coverage) if figures else {},
+                flight_reach=_count_or_none(p.get("flight_reach")),
             )
         )
     return out
+
+
+def _count_or_none(value: Any) -> int | None:
+    return None if value is None or pd.isna(value) else int(value)
 
 
 NO_SPEND = "no spend recorded"

@@ -139,7 +139,8 @@ class GoalPacing:
 
 
 GOALS = (
-    (GoalKind.REACH, "Reach", "target_reach", "reach", False),
+    # To date: the daily reach, summed, against the target (reports.people says why).
+    (GoalKind.REACH, "Reach (daily reach, summed)", "target_reach", "reach", False),
     (GoalKind.LEADS, "Leads", "target_leads", "leads", False),
     (GoalKind.REVENUE, "Revenue", "target_revenue_minor", "revenue_minor", True),
 )

@@ -70,6 +70,7 @@ def placement_figures(campaign_id: int) -> list[PlacementFigures]:
                     Placement.owner_organization_id,
                     Organization.name,
                     sa.func.coalesce(spent.c.spend_minor, 0),
+                    Placement.flight_reach,
                 )
                 .join(Organization, Organization.id == Placement.owner_organization_id)
                 .outerjoin(spent, spent.c.placement_id == Placement.id)
@@ -77,7 +78,15 @@ def placement_figures(campaign_id: int) -> list[PlacementFigures]:
                 .order_by(Placement.id)
             ).all()
         ],
-        columns=["placement_id", "name", "channel", "owner_id", "owner", "spend_minor"],
+        columns=[
+            "placement_id",
+            "name",
+            "channel",
+            "owner_id",
+            "owner",
+            "spend_minor",
+            "flight_reach",
+        ],
     )
     counts = [DAYS_FIELDS[f] for f in VALUE_FIELDS]
     months = pd.DataFrame(

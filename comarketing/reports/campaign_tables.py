@@ -16,20 +16,23 @@ from comarketing.reports.campaign_frames import (
 )
 from comarketing.reports.coverage import NOT_REPORTED
 from comarketing.reports.exports import Column, Table
+from comarketing.reports.people import DAILY_LABEL
 
 TABLES = {
     "pacing": "Goal pacing",
     "daily": "Daily trend",
     "weekly": "Weekly trend",
-    "reach-cost": "Placements by cost per 1,000 reached",
+    "reach-cost": "Placements by cost per 1,000 of daily reach, summed",
     "lead-cost": "Placements by cost per lead",
     "burndown": "Budget burn-down",
     "settlement": "Settlement",
     "transfers": "Transfers that square the settlement",
 }
+COST_PER_REACH = tables.COST_PER_REACH
+FLIGHT_REACH = "People reached (platform's flight reach)"
 TREND_TABLE_COLUMNS = [
     Column("impressions", "Impressions", "int"),
-    Column("reach", "Reach", "int"),
+    Column("reach", DAILY_LABEL, "int"),
     Column("clicks", "Clicks", "int"),
     Column("leads", "Leads", "int"),
     Column("conversions_hundredths", "Conversions", "hundredths"),
@@ -154,6 +157,7 @@ def _placement_row(ranked: RankedPlacement) -> dict[str, Any]:
         "cpl_minor": p.cpl_minor,
         "unranked": ranked.unranked_reason,
         "reach": NOT_REPORTED if p.reach is None else p.reach,
+        "flight_reach": NOT_REPORTED if p.flight_reach is None else p.flight_reach,
         "leads": NOT_REPORTED if p.leads is None else p.leads,
         **{
             f"{by}_coverage": p.coverage[by].share if by in p.coverage else None for by in RANKED_BY
@@ -191,8 +195,9 @@ def reach_cost_table(report: CampaignReport) -> Table:
         name="placements-by-cost-per-1000-reached",
         columns=_placement_columns(
             [
-                Column("reach", "Reach", "int"),
-                Column("cost_per_thousand_reached_minor", "Cost per 1,000 reached", "money"),
+                Column("flight_reach", FLIGHT_REACH, "int"),
+                Column("reach", DAILY_LABEL, "int"),
+                Column("cost_per_thousand_reached_minor", COST_PER_REACH, "money"),
             ]
         ),
         rows=_with_notes([_placement_row(p) for p in report.by_reach_cost]),

@@ -21,10 +21,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
+
+if TYPE_CHECKING:
+    from comarketing.reports.people import PeopleReached
 
 # Figures a placement-month may or may not report, as the cells name them (revenue and
 # reported cost are the organization's shares; their flags are those of the campaign's figure).
@@ -180,6 +183,8 @@ class Figures:
     placements: int = 0
     missing: Mapping[str, int] = field(default_factory=dict)
     coverage: Mapping[str, Coverage] = field(default_factory=lambda: EMPTY_COVERAGE)
+    # People reached and the kinds of reach it rests on (``reports.people``), on the headline.
+    people: PeopleReached | None = None
 
     def _covered(self, name: str) -> tuple[int, int]:
         c = self.coverage[name]
@@ -334,7 +339,7 @@ def figures_from(row: pd.Series | dict[str, Any] | None) -> Figures:
     """The figures of one row of :func:`totals` (an empty group without a row)."""
     if row is None:
         return Figures(campaigns=0, spend_minor=0)
-    values = {
+    values: dict[str, Any] = {
         part: int(row[part]) if int(row[f"reported__{part}"]) else None for part in METRIC_PARTS
     }
     coverage = {}

@@ -18,7 +18,7 @@ import pandas as pd
 
 from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS
 from comarketing.money import SHARE_TOTAL
-from comarketing.reports import coverage
+from comarketing.reports import coverage, people
 from comarketing.reports.coverage import Figures, figures_from, ratio
 
 __all__ = ["Figures", "figures_from", "ratio"]
@@ -82,7 +82,8 @@ def own_cells(
     """One row per placement and month with the placement's figures, what it reported
     (``full__*`` / ``any__*`` flags) and the organization's own spend and revenue (its shares
     of the joint money; all of its solo), with the ratios' covered parts."""
-    cells = metrics.merge(spend, on=KEYS, how="outer")
+    # Each placement's flight and flight reach (``people.FACTS``) come with its metric cells.
+    cells = metrics.merge(people.without_facts(spend), on=KEYS, how="outer")
     for name in ("days", *METRICS, *DAYS_FIELDS.values(), "campaign_spend_minor"):
         if name not in cells:
             cells[name] = 0
@@ -104,7 +105,8 @@ def own_cells(
     cells["revenue_minor"] = share_of(
         cells, "campaign_revenue_minor", parties, "revenue_share_bp", org
     )
-    return coverage.with_coverage_parts(cells.reset_index(drop=True))
+    cells = people.fill_facts(cells.reset_index(drop=True), spend)
+    return coverage.with_coverage_parts(cells)
 
 
 def totals(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -118,8 +120,9 @@ PLACEMENT_KEYS = ["currency", "kind", "channel"]
 
 def placements_of(cells: pd.DataFrame) -> pd.DataFrame:
     """The cells summed per placement (``coverage.per_placement``), for every breakdown that
-    does not split a placement (kind, channel, partner)."""
-    return coverage.per_placement(cells, PLACEMENT_KEYS)
+    does not split a placement (kind, channel, partner), with its flight (``people.FACTS``)."""
+    placements = coverage.per_placement(cells, PLACEMENT_KEYS)
+    return people.with_facts(placements, cells)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -180,12 +183,12 @@ class Comparison:
         value = float(multiplier)
         if value >= 1:
             return (
-                f"Joint campaigns reached {value:.1f}x as many people per {currency_unit} "
-                "spent as solo campaigns."
+                f"Joint campaigns had {value:.1f}x as much daily reach, summed, per "
+                f"{currency_unit} spent as solo campaigns."
             )
         return (
-            f"Joint campaigns reached {value:.2f}x the people per {currency_unit} spent "
-            f"as solo campaigns: solo reached {1 / value:.1f}x as many."
+            f"Joint campaigns had {value:.2f}x the daily reach, summed, per {currency_unit} "
+            f"spent as solo campaigns: solo had {1 / value:.1f}x as much."
         )
 
 

@@ -106,6 +106,11 @@ def whole_months(start: date, end: date) -> tuple[date, date] | None:
     return (first, last) if first <= last else None
 
 
+# The placement's flight and flight reach, carried per cell for ``reports.people``.
+FLIGHT = (Placement.start_date, Placement.end_date, Placement.flight_reach)
+FLIGHT_COLUMNS = ["start_date", "end_date", "flight_reach"]
+
+
 def metric_cells(scope: Scope) -> pd.DataFrame:
     """Per placement and month of the period: the number of daily rows (``days``), the sums of
     the reported values of every figure and, per figure, the days that reported it
@@ -123,6 +128,7 @@ def metric_cells(scope: Scope) -> pd.DataFrame:
                 MetricRollup.days,
                 *(getattr(MetricRollup, f) for f in VALUE_FIELDS),
                 *(getattr(MetricRollup, c) for c in counts),
+                *FLIGHT,
             )
             .join(Placement, Placement.id == MetricRollup.placement_id)
             .where(
@@ -149,18 +155,30 @@ def metric_cells(scope: Scope) -> pd.DataFrame:
                     sa.func.count(getattr(DailyMetric, f)).label(DAYS_FIELDS[f])
                     for f in VALUE_FIELDS
                 ),
+                *FLIGHT,
             )
             .join(Placement, Placement.id == DailyMetric.placement_id)
             .where(
                 DailyMetric.campaign_id.in_(scoped_campaigns(scope)),
                 DailyMetric.day.between(first, last),
             )
-            .group_by(DailyMetric.campaign_id, DailyMetric.placement_id, Placement.channel, month)
+            .group_by(
+                DailyMetric.campaign_id, DailyMetric.placement_id, Placement.channel, month, *FLIGHT
+            )
         )
         if scope.channel:
             daily = daily.where(Placement.channel == scope.channel)
         parts.append(daily)
-    columns = ["campaign_id", "placement_id", "channel", "month", "days", *VALUE_FIELDS, *counts]
+    columns = [
+        "campaign_id",
+        "placement_id",
+        "channel",
+        "month",
+        "days",
+        *VALUE_FIELDS,
+        *counts,
+        *FLIGHT_COLUMNS,
+    ]
     # The parts cover different months, so each (placement, month) comes from one.
     frame = _frame(sa.union_all(*parts) if len(parts) > 1 else parts[0], columns)
     for name in ("days", *VALUE_FIELDS, *counts):
@@ -216,11 +234,14 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
         Placement.channel,
         month.label("month"),
         _sum(ClaimVersion.amount_minor),
+        *FLIGHT,
     ).where(inside)
     rows = [
         tuple(row)
         for row in db.session.connection()
-        .execute(whole.group_by(Claim.campaign_id, Claim.placement_id, Placement.channel, month))
+        .execute(
+            whole.group_by(Claim.campaign_id, Claim.placement_id, Placement.channel, month, *FLIGHT)
+        )
         .all()
     ]
     crossing = base.add_columns(
@@ -230,20 +251,33 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
         ClaimVersion.amount_minor,
         ClaimVersion.service_from,
         ClaimVersion.service_to,
+        *FLIGHT,
     ).where(~inside)
-    for campaign_id, placement_id, channel, amount, start, end in db.session.execute(
+    for campaign_id, placement_id, channel, amount, start, end, *flight in db.session.execute(
         crossing
     ).all():
         first = max(start, scope.start)
         last = min(end, scope.end)
         while first <= last:
             share = spend.portion(int(amount), start, end, first, min(_month_end(first), last))
-            rows.append((campaign_id, placement_id, channel, first.strftime("%Y-%m"), share))
+            label = first.strftime("%Y-%m")
+            rows.append((campaign_id, placement_id, channel, label, share, *flight))
             first = _next_month(first)
-    columns = ["campaign_id", "placement_id", "channel", "month", "campaign_spend_minor"]
+    columns = [
+        "campaign_id",
+        "placement_id",
+        "channel",
+        "month",
+        "campaign_spend_minor",
+        *FLIGHT_COLUMNS,
+    ]
     frame = pd.DataFrame(rows, columns=columns)
     frame["campaign_spend_minor"] = frame["campaign_spend_minor"].fillna(0).astype("int64")
-    return frame.groupby(columns[:4], as_index=False, sort=False)["campaign_spend_minor"].sum()
+    # The flight columns belong to the placement: grouping by them makes no more groups.
+    keys = [*columns[:4], *FLIGHT_COLUMNS]
+    return frame.groupby(keys, as_index=False, sort=False, dropna=False)[
+        "campaign_spend_minor"
+    ].sum()
 
 
 def campaigns_and_parties(scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:

@@ -15,7 +15,7 @@ import pandas as pd
 from comarketing.context import Actor
 from comarketing.errors import ValidationFailed
 from comarketing.policy import Action, authorize
-from comarketing.reports import frames, queries
+from comarketing.reports import frames, people, queries
 from comarketing.reports.queries import Scope
 
 PRESETS = {
@@ -182,13 +182,13 @@ def dashboard(actor: Actor, period: Period, filters: Filters | None = None) -> D
     metrics = queries.metric_cells(scope)
     spend = queries.spend_cells(scope)
     cells = frames.own_cells(metrics, spend, campaigns, parties, org)
-    placements = frames.placements_of(cells)
+    placements = people.with_people(frames.placements_of(cells), period)
     partners = frames.partners_of(campaigns, parties, org)
     return Dashboard(
         organization_id=org,
         period=period,
         filters=filters,
-        comparisons=frames.comparisons(placements),
+        comparisons=people.attach(frames.comparisons(placements), placements),
         by_channel=frames.breakdown(placements, "channel"),
         by_partner=frames.by_partner(placements, partners),
         by_month=frames.breakdown(cells, "month"),

@@ -10,24 +10,25 @@ import pandas as pd
 
 from comarketing.hundredths import format_hundredths
 from comarketing.money import format_money
-from comarketing.reports import coverage, frames
+from comarketing.reports import coverage, frames, people
 from comarketing.reports.exports import Column, Table
 from comarketing.reports.services import Dashboard
 
+COST_PER_REACH = people.COST_PER_DAILY_REACH
 FIGURE_COLUMNS = [
     Column("campaigns", "Campaigns", "int"),
     Column("spend_minor", "Own spend (ledger)", "money"),
     Column("reported_cost_minor", "Own share of reported cost (results)", "money"),
     Column("cost_difference_minor", "Reported cost minus spend", "money"),
     Column("impressions", "Impressions", "int"),
-    Column("reach", "Reach", "int"),
-    Column("frequency", "Frequency", "ratio"),
+    Column("reach", people.DAILY_LABEL, "int"),
+    Column("frequency", "Frequency (on daily reach, summed)", "ratio"),
     Column("clicks", "Clicks", "int"),
     Column("leads", "Leads", "int"),
     Column("conversions_hundredths", "Conversions", "hundredths"),
     Column("revenue_minor", "Own revenue", "money"),
     Column("cpm_minor", "CPM", "money"),
-    Column("cost_per_thousand_reached_minor", "Cost per 1,000 reached", "money"),
+    Column("cost_per_thousand_reached_minor", COST_PER_REACH, "money"),
     Column("cpl_minor", "CPL", "money"),
     Column("conversion_rate", "Conversion rate (%)", "percent"),
     Column("roi", "ROI (%)", "percent"),
@@ -103,17 +104,51 @@ def note(row: dict[str, Any], column: Column) -> tuple[str, bool] | None:
     return notes.get(column.key)
 
 
+# The headline's people figure (``reports.people``): what it is, and the kinds it rests on.
+PEOPLE_COLUMNS = [
+    Column("people", "Reach figure", "int"),
+    Column("people_label", "Reach figure is"),
+    Column("people_text", "Reach figure rests on"),
+    *(
+        Column(f"people_{kind}_share", f"{label}: share of own spend (%)", "percent", page=False)
+        for kind, label in (
+            ("flight", "Flight reach"),
+            ("daily", "Daily reach summed"),
+            ("none", "Reach not reported"),
+        )
+    ),
+]
+
+
+def _people_row(figure: people.PeopleReached | None) -> dict[str, Any]:
+    if figure is None:
+        return {}
+    row: dict[str, Any] = {
+        "people": coverage.NOT_REPORTED if figure.value is None else figure.value,
+        "people_label": figure.label,
+        "people_text": figure.text,
+    }
+    for kind, share in figure.shares.items():
+        row[f"people_{kind}_share"] = share
+    return row
+
+
 def headline(board: Dashboard) -> Table:
     rows = []
     for comparison in board.comparisons:
         for kind, figures in (("joint", comparison.joint), ("solo", comparison.solo)):
             rows.append(
-                {"currency": comparison.currency, "kind": KIND_LABEL[kind], **_figure_row(figures)}
+                {
+                    "currency": comparison.currency,
+                    "kind": KIND_LABEL[kind],
+                    **_figure_row(figures),
+                    **_people_row(figures.people),
+                }
             )
         rows.append(
             {
                 "currency": comparison.currency,
-                "kind": "Reach multiplier (joint / solo)",
+                "kind": "Reach multiplier (joint / solo, on daily reach, summed)",
                 "multiplier": comparison.reach_multiplier,
             }
         )
@@ -124,8 +159,9 @@ def headline(board: Dashboard) -> Table:
                 [
                     Column("currency", "Currency"),
                     Column("kind", "Campaigns of kind"),
+                    *PEOPLE_COLUMNS,
                     *FIGURE_COLUMNS,
-                    Column("multiplier", "Reach multiplier", "ratio"),
+                    Column("multiplier", "Reach multiplier (on daily reach, summed)", "ratio"),
                 ]
             ),
             rows=rows,
@@ -174,10 +210,10 @@ def by_partner(board: Dashboard) -> Table:
                     Column("partner", "Partner"),
                     Column("campaigns", "Joint campaigns", "int"),
                     Column("spend_minor", "Own spend (ledger)", "money"),
-                    Column("reach", "Reach", "int"),
+                    Column("reach", people.DAILY_LABEL, "int"),
                     Column("revenue_minor", "Own revenue", "money"),
                     Column("roi", "ROI (%)", "percent"),
-                    Column("cost_per_thousand_reached_minor", "Cost per 1,000 reached", "money"),
+                    Column("cost_per_thousand_reached_minor", COST_PER_REACH, "money"),
                 ]
             ),
             rows=_rows_from(board.by_partner, "partner"),

@@ -41,7 +41,19 @@ DEFINITIONS = [
         "Reported cost",
         "Your share of what the platforms reported; shown beside spend, never mixed into it.",
     ),
-    ("Reach, impressions", "The campaigns' whole audiences, added up day by day."),
+    (
+        "People reached",
+        "The platforms' flight reach (a placement's own deduplicated reach over its whole "
+        "flight) where the period covers the whole flight; else daily reach, summed, and then "
+        "labelled so. The headline says on which kind it rests, in shares of own spend.",
+    ),
+    ("Flight reach", "The platform's deduplicated reach over a placement's whole flight."),
+    (
+        "Daily reach, summed",
+        "Each day's reach added up: a person counts once per day reached, so it is not a "
+        "count of people. Frequency and cost per 1,000 reached are on it.",
+    ),
+    ("Impressions", "The campaigns' whole impressions, added up day by day."),
     (
         "Ratios",
         "Use only the placement-months that reported both their parts; the coverage "

@@ -29,7 +29,7 @@
         type: "line",
         data: { labels: d.labels, datasets: [
           line("Impressions", d.impressions, colours.grey),
-          line("Reach", d.reach, colours.blue),
+          line("Daily reach, summed", d.reach, colours.blue),
           line("Clicks", d.clicks, colours.orange, "y1"),
           line("Leads", d.leads, colours.green, "y1"),
           line("Conversions", d.conversions_hundredths.map(function (v) { return v === null ? null : v / 100; }), colours.purple, "y1") ] },

@@ -39,15 +39,15 @@
     let config;
     if (kind === "channels") {
       config = { type: "bar", data: { labels: c.channels.labels, datasets: [
-        { label: "Joint", data: c.channels.joint.reach, backgroundColor: colours.joint },
-        { label: "Solo", data: c.channels.solo.reach, backgroundColor: colours.solo } ] } };
+        { label: "Joint: daily reach, summed", data: c.channels.joint.reach, backgroundColor: colours.joint },
+        { label: "Solo: daily reach, summed", data: c.channels.solo.reach, backgroundColor: colours.solo } ] } };
     } else if (kind === "months") {
       config = { type: "line", data: { labels: c.months.labels, datasets: [
-        { label: "Joint: reach per unit spent", data: perSpend(c.months.joint), borderColor: colours.joint, spanGaps: true },
-        { label: "Solo: reach per unit spent", data: perSpend(c.months.solo), borderColor: colours.solo, spanGaps: true } ] } };
+        { label: "Joint: daily reach, summed, per unit spent", data: perSpend(c.months.joint), borderColor: colours.joint, spanGaps: true },
+        { label: "Solo: daily reach, summed, per unit spent", data: perSpend(c.months.solo), borderColor: colours.solo, spanGaps: true } ] } };
     } else {
       config = { type: "bar", data: { labels: c.partners.labels, datasets: [
-        { label: "Reach of joint campaigns", data: c.partners.reach, backgroundColor: colours.joint } ] } };
+        { label: "Daily reach, summed, of joint campaigns", data: c.partners.reach, backgroundColor: colours.joint } ] } };
     }
     config.options = { animation: false, plugins: { legend: { position: "bottom" } },
                        scales: { y: { beginAtZero: true } } };

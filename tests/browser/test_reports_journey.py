@@ -23,6 +23,7 @@ from comarketing.demo import seed
 from comarketing.demo.companies import DEMO_PASSWORD
 from comarketing.extensions import db
 from comarketing.reports import services as reports
+from comarketing.reports.people import DAILY_LABEL as DAILY
 
 pytestmark = pytest.mark.browser
 
@@ -96,9 +97,14 @@ def test_read_joint_vs_solo_change_the_period_and_download_the_figures(
     # The last 12 months: the joint campaigns' story in euros, the dollar test on its own.
     expect(page.locator("#preset")).to_have_value("last_12_months")
     expect(page.get_by_test_id("reading-EUR")).to_contain_text(
-        re.compile(r"Joint campaigns reached \d+\.\dx as many people per euro spent")
+        re.compile(r"Joint campaigns had \d+\.\dx as much daily reach, summed, per euro spent")
     )
     expect(page.get_by_test_id("currencies-note")).to_contain_text("EUR, USD")
+    # No demo placement has a flight reach yet: the figure is daily reach summed, and says so.
+    expect(page.get_by_test_id("people-EUR-joint")).to_contain_text(DAILY)
+    expect(page.get_by_test_id("people-EUR-joint-kinds")).to_contain_text(
+        "Daily reach summed for 100 % of spend"
+    )
     expect(page.get_by_test_id("missing-USD")).to_contain_text("No joint campaign")
     expect_charts_drawn(page, currencies=2)
     year = headline(page)
@@ -120,7 +126,7 @@ def test_read_joint_vs_solo_change_the_period_and_download_the_figures(
         quarter[("EUR", "Joint")]["Own spend (ledger)"]
         != year[("EUR", "Joint")]["Own spend (ledger)"]
     )
-    assert quarter[("EUR", "Solo")]["Reach"] != year[("EUR", "Solo")]["Reach"]
+    assert quarter[("EUR", "Solo")][DAILY] != year[("EUR", "Solo")][DAILY]
 
     # Custom dates: exactly the weeks of the dollar campaign. Editing From/To is enough: the
     # Period select switches itself to Custom (issue 16).
@@ -152,9 +158,9 @@ def test_read_joint_vs_solo_change_the_period_and_download_the_figures(
     expected = dashboard_figures(live_server, usd_start, usd_end)
     usd_solo = sheet[("USD", "Solo")]
     # Numbers stay numbers, and they are the dashboard's figures.
-    assert usd_solo["Reach"] == expected["USD"].solo.reach > 0
+    assert usd_solo[DAILY] == expected["USD"].solo.reach > 0
     assert usd_solo["Campaigns"] == 1
-    assert f"{usd_solo['Reach']:,}" == shown[("USD", "Solo")]["Reach"]
+    assert f"{usd_solo[DAILY]:,}" == shown[("USD", "Solo")][DAILY]
     assert sheet[("EUR", "Joint")]["Impressions"] == expected["EUR"].joint.impressions
 
     browsing.assert_clean()

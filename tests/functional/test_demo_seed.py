@@ -108,7 +108,7 @@ def test_the_flour_company_sees_joint_and_solo_in_euros_and_a_dollar_section(app
     assert 'data-testid="comparison-EUR"' in html and 'data-testid="comparison-USD"' in html
     assert "Money is never added across currencies" in html
     reading = re.search(
-        r"Joint campaigns reached (\d+\.\d)x as many people per euro spent as solo", html
+        r"Joint campaigns had (\d+\.\d)x as much daily reach, summed, per euro spent as solo", html
     )
     assert reading is not None, "no joint vs solo reading in euros"
     assert float(reading.group(1)) >= 2.0

@@ -18,6 +18,7 @@ from comarketing.budgets import spend as spend_rules
 from comarketing.extensions import db
 from comarketing.metrics import entry
 from comarketing.reports import campaign_charts, campaign_service, campaign_tables
+from comarketing.reports.people import DAILY_LABEL
 from tests import campaign_helpers as ch
 from tests.offer_helpers import actor
 
@@ -140,9 +141,9 @@ def test_pacing_says_who_did_not_report_and_never_counts_missing_as_zero(
     assert "not reported for 1 of 2 placements" in html
     assert "reach reported for " in html  # beside the social cost per 1,000 reached
     rows = {r["Placement"]: r for r in csv.DictReader(io.StringIO(body.lstrip("\ufeff")))}
-    assert rows["Banner"]["Reach"] == "not reported"
+    assert rows["Banner"][DAILY_LABEL] == "not reported"
     assert rows["Social"]["Coverage notes"].startswith("reach reported for ")
-    assert Fraction(rows["Social"]["Cost per 1,000 reached: coverage (%)"]) < 100
+    assert Fraction(rows["Social"]["Cost per 1,000 of daily reach, summed: coverage (%)"]) < 100
     assert api["goals"]["revenue"]["to_date"] is None
     assert api["goals"]["revenue"]["status"] == "Not reported"
     assert api["goals"]["reach"]["reported_by"] == "not reported for 1 of 2 placements"

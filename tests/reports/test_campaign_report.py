@@ -467,7 +467,9 @@ def test_the_pacing_export_writes_counts_and_money_as_numbers(client, login_as, 
     assert rows[0][:5] == ("Goal", "To date", "Target", "Share of goal (%)", "Projected")
     # The page uses date.today(): only the goal columns are fixed; their types are the point.
     reach, leads, revenue = rows[1:]
-    assert reach[0] == "Reach" and reach[2] == 1000 and isinstance(reach[1], int)
+    assert (
+        reach[0] == "Reach (daily reach, summed)" and reach[2] == 1000 and isinstance(reach[1], int)
+    )
     assert leads[2] == 50
     assert revenue[0] == "Revenue" and revenue[2] is None and isinstance(revenue[1], (int, float))
     assert revenue[5] == "No goal"

@@ -31,13 +31,15 @@ def test_download_all_gives_the_campaign_report_as_one_workbook(client, login_as
     assert facts["Filter: Campaign"] and facts["Made at"].endswith("UTC")
     pacing = book["Goal pacing"]
     assert pacing.freeze_panes == "A2" and pacing.auto_filter.ref.startswith("A1:")
-    reach = next(row for row in pacing.iter_rows(min_row=2) if row[0].value == "Reach")
+    reach = next(
+        row for row in pacing.iter_rows(min_row=2) if row[0].value == "Reach (daily reach, summed)"
+    )
     assert reach[2].value == 1000 and reach[2].number_format == "#,##0"
     # A placement without reach keeps its reason as text, not a number or an empty cell.
     ranking = book[campaign_tables.TABLES["reach-cost"][:31]]
     banner = next(row for row in ranking.values if row[1] == "Alpha banner")
     header = next(ranking.values)
-    cost = banner[header.index("Cost per 1,000 reached")]
+    cost = banner[header.index("Cost per 1,000 of daily reach, summed")]
     assert isinstance(cost, str) and "reach" in cost, banner
 
 

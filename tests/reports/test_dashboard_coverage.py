@@ -25,6 +25,7 @@ from comarketing.metrics import entry
 from comarketing.metrics.models import DailyMetric
 from comarketing.money import split_by_shares, to_decimal_string
 from comarketing.reports import coverage, services
+from comarketing.reports.people import DAILY_LABEL
 from tests import campaign_helpers as ch
 from tests.offer_helpers import actor
 
@@ -309,7 +310,7 @@ def test_a_figure_nobody_reported_is_not_reported_never_zero(app, seeded, client
     body = client.get("/reports/headline.csv?preset=custom&start=2027-03-01&end=2027-04-30")
     rows = list(csv.DictReader(io.StringIO(body.get_data(as_text=True).lstrip("\ufeff"))))
     solo_usd = next(r for r in rows if r["Currency"] == "USD" and r["Campaigns of kind"] == "Solo")
-    assert solo_usd["Reach"] == "not reported"
+    assert solo_usd[DAILY_LABEL] == "not reported"
     assert solo_usd["Own revenue"] == "not reported"
     assert solo_usd["ROI (%)"] == ""
     assert solo_usd["ROI (%): coverage (%)"] == "0"
@@ -320,7 +321,7 @@ def test_a_figure_nobody_reported_is_not_reported_never_zero(app, seeded, client
     joint_eur = next(
         r for r in rows if r["Currency"] == "EUR" and r["Campaigns of kind"] == "Joint"
     )
-    assert Fraction(joint_eur["Cost per 1,000 reached: coverage (%)"]) < 50
+    assert Fraction(joint_eur["Cost per 1,000 of daily reach, summed: coverage (%)"]) < 50
 
 
 def test_the_dashboard_runs_the_same_queries_for_few_placements_or_many(

@@ -36,6 +36,7 @@ START, END = date(2027, 3, 1), date(2027, 4, 30)
 MAR25, APR1 = date(2027, 3, 25), date(2027, 4, 1)
 THREE = "Three-way picnic"  # A (33.34 %), B and D (33.33 % each) of the budget
 JUNE = (date(2027, 6, 1), date(2027, 6, 30))  # within the three-party campaign; nothing ran
+FAIR = (date(2027, 3, 15), date(2027, 4, 10))  # the Fair placement's flight
 
 
 def _claim_of(expense: LedgerEntry) -> int:
@@ -73,7 +74,9 @@ def seeded(app, world):
     a_pm, b_pm, c_pm = (w.email(PM) for w in (world.a, world.b, world.c))
     with app.app_context():
         joint = ch.joint_campaign(world, budget_minor=2_000_000, a_share_bp=6_667)
-        extra = ch.add_placement(a_pm, joint.id, world.a.id, channel="event", name="Fair")
+        extra = ch.add_placement(
+            a_pm, joint.id, world.a.id, channel="event", name="Fair", start=FAIR[0], end=FAIR[1]
+        )
         _results(a_pm, joint.a_placement, 1)
         _results(b_pm, joint.b_placement, 2)
         _results(a_pm, extra, 3, date(2027, 3, 20), date(2027, 4, 5))
@@ -119,6 +122,11 @@ def seeded(app, world):
         dollars = ch.solo_campaign(a_pm, "Alpha US", currency="USD")
         dollar_placement = ch.add_placement(a_pm, dollars, world.a.id, channel="search")
         _results(a_pm, dollar_placement, 5)
+        # Flight reach (issue 16): the platforms' own deduplicated reach over each flight.
+        db.session.get(Placement, joint.a_placement).flight_reach = 31_337
+        db.session.get(Placement, extra).flight_reach = 777
+        db.session.get(Placement, solo_placement).flight_reach = 12_345
+        db.session.commit()
         c_solo = ch.solo_campaign(c_pm, f"Gamma {world.canary}")
         c_placement = ch.add_placement(c_pm, c_solo, world.c.id)
         _results(c_pm, c_placement, 6)
@@ -242,7 +250,7 @@ def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]
     cells = raw_cells(mine, start, end)
     out: dict[tuple[str, str], dict] = {}
     # Own shares are split per placement-month (the report's cell, issue 15).
-    for (cid, _placement, _month), cell in cells.items():
+    for (cid, placement_id, _month), cell in cells.items():
         campaign = campaigns[cid]
         budget = {o: p.budget_share_bp for o, p in parties[cid].items()}
         revenue = {o: p.revenue_share_bp for o, p in parties[cid].items()}
@@ -259,6 +267,28 @@ def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]
             if cell["days"] and cell[f"days_{part}"] == cell["days"]:
                 total[f"covered_spend_{part}"] += own_spend
                 total[f"covered_{part}"] += own
+        placed = total.setdefault("by_placement", defaultdict(lambda: defaultdict(int)))[
+            placement_id
+        ]
+        placed["spend"] += own_spend
+        placed["reach"] += cell["reach"]
+        placed["reach_days"] += cell["days_reach"]
+    # People reached: a placement's flight reach where the period covers its whole flight,
+    # else its daily reach summed (when any day reported it); shares of own spend by kind.
+    for total in out.values():
+        total["people"], total["kinds"] = None, defaultdict(int)
+        for placement_id, own in total.pop("by_placement").items():
+            placement = db.session.get(Placement, placement_id)
+            flight = placement.flight_reach
+            if flight is not None and start <= placement.start_date <= placement.end_date <= end:
+                kind, value = "flight", flight
+            elif own["reach_days"]:
+                kind, value = "daily", own["reach"]
+            else:
+                kind, value = "none", None
+            total["kinds"][kind] += own["spend"]
+            if value is not None:
+                total["people"] = (total["people"] or 0) + value
     return out
 
 
@@ -273,14 +303,14 @@ def reach_per_spend(want: dict) -> Fraction:
 
 
 @pytest.mark.parametrize(
-    ("start", "end"),
+    ("start", "end", "flights"),
     [
-        (date(2027, 3, 10), date(2027, 4, 20)),  # edges only
-        (date(2027, 3, 1), date(2027, 4, 30)),  # two whole months: the rollup
-        (date(2027, 2, 15), date(2027, 4, 2)),  # an edge, a whole month, an edge
+        (date(2027, 3, 10), date(2027, 4, 20), {"Fair"}),  # edges only
+        (date(2027, 3, 1), date(2027, 4, 30), {"Fair", "Newsletter", "Alpha newsletter"}),
+        (date(2027, 2, 15), date(2027, 4, 2), set()),  # an edge, a whole month, an edge
     ],
 )
-def test_the_dashboard_equals_the_straightforward_recomputation(app, seeded, start, end):
+def test_the_dashboard_equals_the_straightforward_recomputation(app, seeded, start, end, flights):
     world = seeded
     with app.app_context():
         board = services.dashboard(actor(world.a.email("analyst")), services.Period(start, end))
@@ -298,7 +328,20 @@ def test_the_dashboard_equals_the_straightforward_recomputation(app, seeded, sta
         assert figures.spend_minor == want["spend_minor"], key
         assert figures.revenue_minor == want["revenue_minor"], key
         assert figures.roi == roi(want), key
+        assert figures.people.value == want["people"], key
+        assert figures.people.spend_by_kind == {
+            kind: want["kinds"][kind] for kind in ("flight", "daily", "none")
+        }, key
     eur = next(c for c in board.comparisons if c.currency == "EUR")
+    # The flights the period covers count their flight reach (names of the placements).
+    with app.app_context():
+        covered = {
+            p.name
+            for p in db.session.scalars(sa.select(Placement))
+            if p.flight_reach is not None and start <= p.start_date and p.end_date <= end
+        }
+    assert covered == flights
+    assert (eur.joint.people.spend_by_kind["flight"] > 0) == bool(flights)
     joint, solo = expected[("EUR", "joint")], expected[("EUR", "solo")]
     assert eur.reach_multiplier == reach_per_spend(joint) / reach_per_spend(solo)
     # Breakdowns add up to the headline, per currency and kind.

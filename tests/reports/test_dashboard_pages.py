@@ -24,7 +24,7 @@ def test_the_dashboard_shows_joint_and_solo_side_by_side(client, login_as, seede
     assert page.status_code == 200, html[:3000]
     assert 'data-testid="comparison-EUR"' in html and 'data-testid="comparison-USD"' in html
     assert "Money is never added across currencies" in html
-    assert "as many people per euro spent" in html or "the people per euro spent" in html
+    assert "as much daily reach, summed, per euro spent" in html
     assert seeded.canary not in html
     for key in ("headline", "channel", "partner", "month"):
         assert f'data-testid="table-{key}"' in html

@@ -89,7 +89,7 @@ def test_comparisons_keep_currencies_apart_and_compute_the_multiplier():
     assert eur.joint.reach == 600 and eur.solo.reach == 200
     assert eur.reach_multiplier == Fraction(3)
     assert eur.reading("euro") == (
-        "Joint campaigns reached 3.0x as many people per euro spent as solo campaigns."
+        "Joint campaigns had 3.0x as much daily reach, summed, per euro spent as solo campaigns."
     )
     assert eur.joint.roi == Fraction(5_000 - 10_000, 10_000)
     assert usd.reach_multiplier is None
