@@ -163,8 +163,9 @@ class UnsketchedOut(Schema):
         strict=True,
         required=True,
         metadata={
-            "description": "People, combined from the placements' figures that ``basis`` "
-            "names: a planned audience size is a plan, not reach."
+            "description": "An estimate combined from the placements' figures that ``basis`` "
+            "names (a planned audience size is a plan, not reach; reported reach is daily "
+            "reach, summed): not a count of people."
         },
     )
     basis = String(
