@@ -1,6 +1,6 @@
 """The ROI dashboard's figures over the API: the same service and tables as the page.
 
-Money keeps the API's one shape; ratios (frequency, CPM, ROI, the reach multiplier ...) are
+Money keeps the API's one shape; ratios (frequency, CPM, ROI, the reach multipliers ...) are
 decimal strings rounded to 4 places, or null where the denominator is zero.
 """
 
@@ -16,7 +16,7 @@ from comarketing import hundredths
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
 from comarketing.api.blueprint import ERRORS, bp
-from comarketing.reports import coverage, frames, services, tables
+from comarketing.reports import coverage, frames, headline, services, tables
 from comarketing.reports.exports import Table
 
 RATIO = String(allow_none=True, required=True, metadata={"example": "2.4000"})
@@ -122,11 +122,69 @@ class FiguresOut(Schema):
     )
 
 
+class SidesOut(Schema):
+    joint = Integer(strict=True, required=True)
+    solo = Integer(strict=True, required=True)
+
+
+class IntervalOut(Schema):
+    low = RATIO
+    high = RATIO
+
+
+class ComparedOut(Schema):
+    value = String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "Exact ratio, 4 places; null where a side has none."},
+    )
+    meaning = String(required=True)
+    campaigns = Nested(
+        SidesOut,
+        required=True,
+        metadata={"description": "The campaigns standing behind the figure on each side."},
+    )
+    interval = Nested(
+        IntervalOut,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "90 % campaign-level bootstrap interval (2,000 resamples, fixed "
+            "seed); null with fewer than 3 campaigns on a side."
+        },
+    )
+    warning = String(
+        allow_none=True,
+        required=True,
+        metadata={"example": "rests on too few campaigns (joint: 2, solo: 1)"},
+    )
+
+
+class MultipliersOut(Schema):
+    on_your_spend = Nested(ComparedOut, required=True)
+    on_whole_spend = Nested(ComparedOut, required=True)
+
+
+class RoiComparisonOut(ComparedOut):
+    joint = RATIO
+    solo = RATIO
+
+
 class CurrencyOut(Schema):
     currency = String(required=True)
     joint = Nested(FiguresOut, required=True)
     solo = Nested(FiguresOut, required=True)
-    reach_multiplier = String(allow_none=True, required=True)
+    multipliers = Nested(MultipliersOut, required=True)
+    roi_comparison = Nested(
+        RoiComparisonOut,
+        required=True,
+        metadata={"description": "Joint ROI minus solo ROI (value), with both ROIs."},
+    )
+    reach_multiplier = String(
+        allow_none=True,
+        required=True,
+        metadata={"description": "The multiplier on your spend (kept for compatibility)."},
+    )
     reading = String(required=True)
     missing = List(String(), required=True)
     notices = List(
@@ -202,6 +260,40 @@ def _figures(figures: frames.Figures, currency: str) -> dict[str, Any]:
     }
 
 
+def _compared(figure: headline.Figure) -> dict[str, Any]:
+    compared = figure.compared
+    joint, solo = compared.campaigns
+    interval = compared.interval
+    return {
+        "value": schemas.ratio(compared.value),
+        "meaning": figure.meaning,
+        "campaigns": {"joint": joint, "solo": solo},
+        "interval": None
+        if interval is None
+        else {"low": schemas.ratio(interval[0]), "high": schemas.ratio(interval[1])},
+        "warning": compared.warning,
+    }
+
+
+def _currency(c: frames.Comparison) -> dict[str, Any]:
+    (own, whole), roi = headline.figures(c)
+    return {
+        "currency": c.currency,
+        "joint": _figures(c.joint, c.currency),
+        "solo": _figures(c.solo, c.currency),
+        "multipliers": {"on_your_spend": _compared(own), "on_whole_spend": _compared(whole)},
+        "roi_comparison": {
+            **_compared(roi),
+            "joint": schemas.ratio(roi.compared.joint),
+            "solo": schemas.ratio(roi.compared.solo),
+        },
+        "reach_multiplier": schemas.ratio(c.reach_multiplier),
+        "reading": headline.reading(c),
+        "missing": c.missing,
+        "notices": c.notices,
+    }
+
+
 def _rows(table: Table) -> list[dict[str, Any]]:
     """A breakdown table's rows with money in the API's shape and ratios as strings."""
     out = []
@@ -240,9 +332,20 @@ def dashboard(query: dict[str, Any]) -> dict[str, Any]:
 
     The same figures as the Reach & ROI page, per currency (never summed across currencies):
     the company's own spend (its share of joint spend) and revenue (its revenue share), the
-    campaigns' impressions, reach, clicks, leads and conversions, the ratios and the reach
-    multiplier, with the by-channel, by-partner and by-month tables. Default period: the last
-    12 months.
+    campaigns' impressions, reach, clicks, leads and conversions, the ratios, with the
+    by-channel, by-partner and by-month tables. Default period: the last 12 months.
+
+    Two reach multipliers, always together (`multipliers`): `on_your_spend` = (people reached
+    per unit of your own spend, joint) / (the same, solo) — what co-marketing promises, partly
+    built in since you pay only your share; `on_whole_spend` = (people per unit of the joint
+    campaigns' whole spend, all parties' shares together) / (solo, where whole spend is your
+    own) — whether the joint campaigns themselves were more efficient. `roi_comparison` is joint
+    ROI minus solo ROI, with both ROIs. Each says how many campaigns stand on each side and
+    gives a 90 % campaign-level bootstrap `interval` (campaigns resampled with replacement
+    within each side, 2,000 times, fixed seed), or, with fewer than 3 campaigns on a side, no
+    interval and a `warning`. People reached here is daily reach, summed (a person counts once
+    per day), over the placements that reported reach on all their days. `reach_multiplier` is
+    `multipliers.on_your_spend.value`, kept for compatibility; `reading` states both.
 
     Only what was reported counts: a sum no placement reported is null (not 0), and
     `not_reported` says how many of the `placements` left each figure out. A ratio uses only
@@ -257,18 +360,7 @@ def dashboard(query: dict[str, Any]) -> dict[str, Any]:
     board = services.dashboard(current_actor(), period, filters)
     return {
         "period": {"start": period.start, "end": period.end},
-        "currencies": [
-            {
-                "currency": c.currency,
-                "joint": _figures(c.joint, c.currency),
-                "solo": _figures(c.solo, c.currency),
-                "reach_multiplier": schemas.ratio(c.reach_multiplier),
-                "reading": c.reading(c.currency),
-                "missing": c.missing,
-                "notices": c.notices,
-            }
-            for c in board.comparisons
-        ],
+        "currencies": [_currency(c) for c in board.comparisons],
         "by_channel": _rows(tables.by_channel(board)),
         "by_partner": _rows(tables.by_partner(board)),
         "by_month": _rows(tables.by_month(board)),

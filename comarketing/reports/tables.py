@@ -97,6 +97,46 @@ def note(row: dict[str, Any], column: Column) -> tuple[str, bool] | None:
     return notes.get(column.key)
 
 
+COMPARED_COLUMNS = [
+    Column("multiplier", "Reach multiplier", "ratio"),
+    Column("interval_low", "Multiplier: 90 % interval, low", "ratio", page=False),
+    Column("interval_high", "Multiplier: 90 % interval, high", "ratio", page=False),
+    Column("roi_interval_low", "ROI difference: 90 % interval, low (%)", "percent", page=False),
+    Column("roi_interval_high", "ROI difference: 90 % interval, high (%)", "percent", page=False),
+    Column("campaigns_joint", "Campaigns behind it: joint", "int", page=False),
+    Column("campaigns_solo", "Campaigns behind it: solo", "int", page=False),
+    Column("sample", "Sample", page=False),
+]
+
+
+def _compared_rows(comparison: frames.Comparison) -> list[dict[str, Any]]:
+    """Both multipliers and the ROI difference (in the ROI column), each with the campaigns
+    behind it and its 90 % bootstrap interval or why there is none (``bootstrap``)."""
+    measured = comparison.measured
+    rows = []
+    for label, compared, value, ends in (
+        ("Reach multiplier on your spend (joint / solo)", measured.on_your_spend,
+         "multiplier", "interval"),
+        ("Reach multiplier on the campaigns' whole spend (joint / solo)",
+         measured.on_whole_spend, "multiplier", "interval"),
+        ("ROI, joint minus solo (percentage points)", measured.roi, "roi", "roi_interval"),
+    ):  # fmt: skip
+        interval = compared.interval or (None, None)
+        rows.append(
+            {
+                "currency": comparison.currency,
+                "kind": label,
+                value: compared.value,
+                f"{ends}_low": interval[0],
+                f"{ends}_high": interval[1],
+                "campaigns_joint": compared.campaigns[0],
+                "campaigns_solo": compared.campaigns[1],
+                "sample": compared.warning or "90 % campaign-level bootstrap interval",
+            }
+        )
+    return rows
+
+
 def headline(board: Dashboard) -> Table:
     rows = []
     for comparison in board.comparisons:
@@ -104,13 +144,7 @@ def headline(board: Dashboard) -> Table:
             rows.append(
                 {"currency": comparison.currency, "kind": KIND_LABEL[kind], **_figure_row(figures)}
             )
-        rows.append(
-            {
-                "currency": comparison.currency,
-                "kind": "Reach multiplier (joint / solo)",
-                "multiplier": comparison.reach_multiplier,
-            }
-        )
+        rows += _compared_rows(comparison)
     return with_notes(
         Table(
             name="joint-vs-solo",
@@ -119,7 +153,7 @@ def headline(board: Dashboard) -> Table:
                     Column("currency", "Currency"),
                     Column("kind", "Campaigns of kind"),
                     *FIGURE_COLUMNS,
-                    Column("multiplier", "Reach multiplier", "ratio"),
+                    *COMPARED_COLUMNS,
                 ]
             ),
             rows=rows,

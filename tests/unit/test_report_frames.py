@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from comarketing.money import split_by_shares
-from comarketing.reports import coverage, frames
+from comarketing.reports import coverage, frames, headline
 from comarketing.reports.campaign_frames import PlacementFigures, ranked
 
 
@@ -88,14 +88,17 @@ def test_comparisons_keep_currencies_apart_and_compute_the_multiplier():
     assert (eur.currency, usd.currency) == ("EUR", "USD")
     assert eur.joint.reach == 600 and eur.solo.reach == 200
     assert eur.reach_multiplier == Fraction(3)
-    assert eur.reading("euro") == (
-        "Joint campaigns reached 3.0x as many people per euro spent as solo campaigns."
+    assert headline.reading(eur) == (
+        "Per euro of your own spend joint campaigns reached 3.0x as many as solo campaigns "
+        "(daily reach, summed); on the campaigns' whole spend 3.0x. The comparison rests on too "
+        "few campaigns "
+        "(joint: 1, solo: 1): read it as an anecdote, not a measurement."
     )
     assert eur.joint.roi == Fraction(5_000 - 10_000, 10_000)
     assert usd.reach_multiplier is None
     assert usd.missing == ["no joint campaign has results or spend in this period"]
     assert usd.solo.cpl_minor is None  # no leads: no division by zero
-    assert "needs both joint and solo" in usd.reading("dollar")
+    assert "need both joint and solo" in headline.reading(usd)
 
 
 def test_breakdowns_and_partners():
