@@ -104,10 +104,15 @@ def tiles(comparison: Comparison, incremental: Estimate | None = None) -> list[T
     joint, solo, measured = comparison.joint, comparison.solo, comparison.measured
     currency = comparison.currency
     own, whole = measured.on_your_spend, measured.on_whole_spend
+    # A side without campaigns has no spend to show, not 0.
+    spend = (
+        joint.spend_minor if joint.campaigns else None,
+        solo.spend_minor if solo.campaigns else None,
+    )
     reach_own = (_per_thousand(own.joint, currency), _per_thousand(own.solo, currency))
     reach_whole = (_per_thousand(whole.joint, currency), _per_thousand(whole.solo, currency))
     out = [
-        Tile("spend", "Own spend", "money", joint.spend_minor, solo.spend_minor, None,
+        Tile("spend", "Own spend", "money", *spend, None,
              "Your share of the campaigns' claims in the period (the ledger)."),
         Tile("people", bootstrap.PEOPLE_LABEL, "int", *measured.people, None,
              "Over the placements that reported reach on all their days."),
@@ -139,11 +144,11 @@ def tiles(comparison: Comparison, incremental: Estimate | None = None) -> list[T
 def figures(comparison: Comparison) -> tuple[list[Figure], Figure]:
     measured, unit = comparison.measured, unit_of(comparison.currency)
     own, whole, roi = measured.on_your_spend, measured.on_whole_spend, measured.roi
-    promise = f"your {unit} reached {times(own.value)} as many" if own.value else "your reach"
+    promise = f" (your {unit} reached {times(own.value)} as many)" if own.value else ""
     return [
         Figure("own", "Multiplier on your spend", "multiplier", own,
                f"Reach per {unit} of your own spend, joint / solo: what co-marketing promises "
-               f"({promise}). Partly built in: you pay only your share of a joint campaign."),
+               f"{promise}. Partly built in: you pay only your share of a joint campaign."),
         Figure("whole", "Multiplier on the campaigns' whole spend", "multiplier", whole,
                f"Reach per {unit} of the joint campaigns' whole spend (all parties), joint / "
                "solo: whether the joint campaigns themselves were more efficient."),
