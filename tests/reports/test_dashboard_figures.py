@@ -168,6 +168,7 @@ def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]
         for name in ("impressions", "reach", "clicks", "leads", "conversions_hundredths"):
             total[name] += cell[name]
         total["spend_minor"] += split_by_shares(cell["spend"], budget)[org]
+        total["whole_spend_minor"] += cell["spend"]  # all parties' shares (issue 16)
         total["revenue_minor"] += split_by_shares(cell["revenue"], revenue)[org]
         total["campaigns"].add(cid)
     return out
@@ -208,6 +209,11 @@ def test_the_dashboard_equals_the_straightforward_recomputation(app, seeded, sta
     assert eur.reach_multiplier == Fraction(joint["reach"], joint["spend_minor"]) / Fraction(
         solo["reach"], solo["spend_minor"]
     )
+    assert eur.measured.on_whole_spend.value == Fraction(
+        joint["reach"], joint["whole_spend_minor"]
+    ) / Fraction(solo["reach"], solo["whole_spend_minor"])
+    assert eur.measured.on_your_spend.campaigns == (1, 1)  # too few for an interval
+    assert eur.measured.on_your_spend.interval is None
     # Breakdowns add up to the headline, per currency and kind.
     for table in (board.by_channel, board.by_month):
         sums = table.groupby(["currency", "kind"])[["spend_minor", "reach"]].sum()
