@@ -159,15 +159,32 @@ def _stat(spec: Spec, joint: np.ndarray, solo: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(value), value, np.nan)
 
 
-def resample_counts(n: int, seed: list[int]) -> np.ndarray:
-    """How often each of ``n`` campaigns is drawn in each resample (RESAMPLES x n), from an
-    index matrix of RESAMPLES draws of n campaigns with replacement."""
+def resample_index(n: int, seed: list[int]) -> np.ndarray:
+    """The campaigns drawn: RESAMPLES rows of n draws of n campaigns with replacement (int32:
+    half the memory of int64; n * RESAMPLES stays far below 2**31 here)."""
+    return np.random.default_rng(seed).integers(0, n, size=(RESAMPLES, n), dtype="int32")
+
+
+# Resamples counted at a time: a block's counts stay in the CPU cache (three times faster at
+# a thousand campaigns than counting all 2,000 resamples at once).
+BLOCK = 50
+
+
+def resampled_sums(index: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per resample (row of ``index``), the sums of ``values``' columns over its campaigns, as
+    floats (to order the resamples; the chosen ones are recomputed exactly)."""
+    resamples, n = index.shape
+    out = np.zeros((resamples, values.shape[1]))
     if not n:
-        return np.zeros((RESAMPLES, 0), dtype="int64")
-    # int32: half the memory of int64, and n * RESAMPLES stays far below 2**31 here.
-    index = np.random.default_rng(seed).integers(0, n, size=(RESAMPLES, n), dtype="int32")
-    index += (np.arange(RESAMPLES, dtype="int32") * n)[:, None]
-    return np.bincount(index.ravel(), minlength=RESAMPLES * n).reshape(RESAMPLES, n)
+        return out
+    columns = values.astype("float64")
+    offsets = (np.arange(BLOCK, dtype="int32") * n)[:, None]
+    for first in range(0, resamples, BLOCK):
+        block = index[first : first + BLOCK]
+        rows = len(block)
+        counts = np.bincount((block + offsets[:rows]).ravel(), minlength=rows * n)
+        out[first : first + rows] = counts.reshape(rows, n) @ columns
+    return out
 
 
 def _ranks(count: int) -> tuple[int, int]:
@@ -182,13 +199,14 @@ def compare(rows: pd.DataFrame) -> Measured:
         kind: rows.loc[rows["kind"] == kind, ROW_PARTS].to_numpy(dtype="int64")
         for kind in ("joint", "solo")
     }
-    # One index matrix per side, shared by the three figures: a resample is a set of campaigns.
+    # One index matrix per side, shared by the three figures: a resample is a set of the side's
+    # campaigns; those not standing behind a figure (no reach known, say) add 0 to its sums.
     # Not drawn at all when a side has too few campaigns for any interval.
-    counts: dict[str, np.ndarray] = {}
+    index: dict[str, np.ndarray] = {}
     sums: dict[str, np.ndarray] = {}
     if min(len(v) for v in values.values()) >= MIN_CAMPAIGNS:
-        counts = {k: resample_counts(len(v), [SEED, i]) for i, (k, v) in enumerate(values.items())}
-        sums = {k: counts[k] @ v.astype("float64") for k, v in values.items()}
+        index = {k: resample_index(len(v), [SEED, i]) for i, (k, v) in enumerate(values.items())}
+        sums = {k: resampled_sums(index[k], v) for k, v in values.items()}
     out = {}
     for spec in SPECS:
         columns = [ROW_PARTS.index(spec.numerator), ROW_PARTS.index(spec.denominator)]
@@ -198,7 +216,7 @@ def compare(rows: pd.DataFrame) -> Measured:
         campaigns = (int(stand["joint"].sum()), int(stand["solo"].sum()))
         interval = None
         if min(campaigns) >= MIN_CAMPAIGNS:
-            interval = _interval(spec, columns, values, counts, sums)
+            interval = _interval(spec, columns, values, index, sums)
         out[spec.name] = Compared(_compare(spec, joint, solo), joint, solo, campaigns, interval)
     known = ROW_PARTS.index("people_known")
     joint_people, solo_people = (
@@ -211,7 +229,7 @@ def _interval(
     spec: Spec,
     columns: list[int],
     values: dict[str, np.ndarray],
-    counts: dict[str, np.ndarray],
+    index: dict[str, np.ndarray],
     sums: dict[str, np.ndarray],
 ) -> tuple[Fraction, Fraction] | None:
     stat = _stat(spec, sums["joint"][:, columns], sums["solo"][:, columns])
@@ -223,7 +241,8 @@ def _interval(
     for rank in _ranks(len(ordered)):
         b = ordered[rank]
         # The chosen resample's figure again, exactly, from its integer sums.
-        rates = (_rate(*(int(x) for x in counts[k][b] @ values[k][:, columns])) for k in values)
+        drawn = {k: np.bincount(index[k][b], minlength=len(v)) for k, v in values.items()}
+        rates = (_rate(*(int(x) for x in drawn[k] @ values[k][:, columns])) for k in values)
         ends.append(_compare(spec, *rates))
     low, high = ends
     return None if low is None or high is None else (low, high)
