@@ -172,6 +172,17 @@ def _losses(comparison: Comparison) -> list[str]:
     return out
 
 
+def _hedge(compared: bootstrap.Compared) -> str:
+    """Said after a multiplier whose 90 % interval holds 1x: the data cannot tell it from 1x."""
+    if compared.interval is None or compared.value is None:
+        return ""
+    low, high = compared.interval
+    if not low <= 1 <= high:
+        return ""
+    side = "above" if compared.value >= 1 else "below"
+    return f" (90 % interval {times(low)} to {times(high)}: not clearly {side} 1x)"
+
+
 def reading(comparison: Comparison) -> str:
     """Both multipliers in one sentence, with where joint lost on ROI or CPL in the same one;
     never more than the figures show."""
@@ -185,10 +196,10 @@ def reading(comparison: Comparison) -> str:
         )
     text = (
         f"Per {unit} of your own spend joint campaigns reached {times(own.value)} as many as "
-        f"solo campaigns ({bootstrap.PEOPLE_SHORT})"
+        f"solo campaigns ({bootstrap.PEOPLE_SHORT}){_hedge(own)}"
     )
     if whole.value is not None:
-        text += f"; on the campaigns' whole spend {times(whole.value)}"
+        text += f"; on the campaigns' whole spend {times(whole.value)}{_hedge(whole)}"
     if losses := _losses(comparison):
         text += " — but " + " and ".join(losses)
     text += "."

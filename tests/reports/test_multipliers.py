@@ -73,6 +73,28 @@ def test_the_reading_says_both_multipliers_and_where_joint_loses_in_the_same_sen
     assert "incremental" not in tiles
 
 
+def test_the_reading_says_when_an_interval_cannot_tell_a_multiplier_from_1x():
+    # Whole spend: joint campaigns as efficient as solo ones give or take; own spend: 2x.
+    rows = [
+        {"campaign_id": i, "kind": "joint", "reach": r, "spend": 1000, "whole": 2000}
+        for i, r in enumerate([150, 250, 180, 220, 200], start=1)
+    ]
+    rows += [
+        {"campaign_id": 10 + i, "kind": "solo", "reach": r, "spend": 2000}
+        for i, r in enumerate([210, 190, 160, 240, 200])
+    ]
+    eur = comparison(rows)
+    whole = eur.measured.on_whole_spend
+    assert eur.measured.on_your_spend.value == 2 and whole.value == 1
+    assert whole.interval is not None and whole.interval[0] < 1 < whole.interval[1]
+    low, high = (headline.times(end) for end in whole.interval)
+    assert headline.reading(eur) == (
+        "Per euro of your own spend joint campaigns reached 2.0x as many as solo campaigns "
+        "(daily reach, summed); on the campaigns' whole spend 1.0x (90 % interval "
+        f"{low} to {high}: not clearly above 1x)."
+    )
+
+
 def test_the_reading_says_when_the_comparison_rests_on_too_few_campaigns():
     eur = comparison(
         [
