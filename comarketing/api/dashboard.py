@@ -16,6 +16,7 @@ from comarketing import hundredths
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
 from comarketing.api.blueprint import ERRORS, bp
+from comarketing.api.multipliers import MultipliersOut, RoiComparisonOut, multiplier_fields
 from comarketing.reports import coverage, frames, headline, services, tables
 from comarketing.reports.exports import Table
 
@@ -122,54 +123,6 @@ class FiguresOut(Schema):
     )
 
 
-class SidesOut(Schema):
-    joint = Integer(strict=True, required=True)
-    solo = Integer(strict=True, required=True)
-
-
-class IntervalOut(Schema):
-    low = RATIO
-    high = RATIO
-
-
-class ComparedOut(Schema):
-    value = String(
-        allow_none=True,
-        required=True,
-        metadata={"description": "Exact ratio, 4 places; null where a side has none."},
-    )
-    meaning = String(required=True)
-    campaigns = Nested(
-        SidesOut,
-        required=True,
-        metadata={"description": "The campaigns standing behind the figure on each side."},
-    )
-    interval = Nested(
-        IntervalOut,
-        required=True,
-        allow_none=True,
-        metadata={
-            "description": "90 % campaign-level bootstrap interval (2,000 resamples, fixed "
-            "seed); null with fewer than 3 campaigns on a side."
-        },
-    )
-    warning = String(
-        allow_none=True,
-        required=True,
-        metadata={"example": "rests on too few campaigns (joint: 2, solo: 1)"},
-    )
-
-
-class MultipliersOut(Schema):
-    on_your_spend = Nested(ComparedOut, required=True)
-    on_whole_spend = Nested(ComparedOut, required=True)
-
-
-class RoiComparisonOut(ComparedOut):
-    joint = RATIO
-    solo = RATIO
-
-
 class CurrencyOut(Schema):
     currency = String(required=True)
     joint = Nested(FiguresOut, required=True)
@@ -260,40 +213,6 @@ def _figures(figures: frames.Figures, currency: str) -> dict[str, Any]:
     }
 
 
-def _compared(figure: headline.Figure) -> dict[str, Any]:
-    compared = figure.compared
-    joint, solo = compared.campaigns
-    interval = compared.interval
-    return {
-        "value": schemas.ratio(compared.value),
-        "meaning": figure.meaning,
-        "campaigns": {"joint": joint, "solo": solo},
-        "interval": None
-        if interval is None
-        else {"low": schemas.ratio(interval[0]), "high": schemas.ratio(interval[1])},
-        "warning": compared.warning,
-    }
-
-
-def _currency(c: frames.Comparison) -> dict[str, Any]:
-    (own, whole), roi = headline.figures(c)
-    return {
-        "currency": c.currency,
-        "joint": _figures(c.joint, c.currency),
-        "solo": _figures(c.solo, c.currency),
-        "multipliers": {"on_your_spend": _compared(own), "on_whole_spend": _compared(whole)},
-        "roi_comparison": {
-            **_compared(roi),
-            "joint": schemas.ratio(roi.compared.joint),
-            "solo": schemas.ratio(roi.compared.solo),
-        },
-        "reach_multiplier": schemas.ratio(c.reach_multiplier),
-        "reading": headline.reading(c),
-        "missing": c.missing,
-        "notices": c.notices,
-    }
-
-
 def _rows(table: Table) -> list[dict[str, Any]]:
     """A breakdown table's rows with money in the API's shape and ratios as strings."""
     out = []
@@ -360,7 +279,19 @@ def dashboard(query: dict[str, Any]) -> dict[str, Any]:
     board = services.dashboard(current_actor(), period, filters)
     return {
         "period": {"start": period.start, "end": period.end},
-        "currencies": [_currency(c) for c in board.comparisons],
+        "currencies": [
+            {
+                "currency": c.currency,
+                "joint": _figures(c.joint, c.currency),
+                "solo": _figures(c.solo, c.currency),
+                **multiplier_fields(c),
+                "reach_multiplier": schemas.ratio(c.reach_multiplier),
+                "reading": headline.reading(c),
+                "missing": c.missing,
+                "notices": c.notices,
+            }
+            for c in board.comparisons
+        ],
         "by_channel": _rows(tables.by_channel(board)),
         "by_partner": _rows(tables.by_partner(board)),
         "by_month": _rows(tables.by_month(board)),
