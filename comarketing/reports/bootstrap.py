@@ -29,6 +29,7 @@ MIN_CAMPAIGNS = 3
 # What ``people`` is, as tiles, tables and the reading call it.
 PEOPLE_LABEL = "Daily reach, summed (a person counts once per day)"
 PEOPLE_SHORT = "daily reach, summed"
+PEOPLE_MEANING = "Over the placements that reported reach on all their days."
 
 
 def daily_people(placements: pd.DataFrame) -> pd.DataFrame:

@@ -115,7 +115,7 @@ def tiles(comparison: Comparison, incremental: Estimate | None = None) -> list[T
         Tile("spend", "Own spend", "money", *spend, None,
              "Your share of the campaigns' claims in the period (the ledger)."),
         Tile("people", bootstrap.PEOPLE_LABEL, "int", *measured.people, None,
-             "Over the placements that reported reach on all their days."),
+             bootstrap.PEOPLE_MEANING),
         Tile("reach-own", f"Reach per 1,000 {currency} of own spend", "ratio", *reach_own,
              _better(*reach_own, HIGHER), "What each 1,000 of your own money reached."),
         Tile("reach-whole", f"Reach per 1,000 {currency} of the campaigns' whole spend",
