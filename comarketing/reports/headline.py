@@ -180,7 +180,7 @@ def _hedge(compared: bootstrap.Compared) -> str:
     if not low <= 1 <= high:
         return ""
     side = "above" if compared.value >= 1 else "below"
-    return f" (90 % interval {times(low)} to {times(high)}: not clearly {side} 1x)"
+    return f" (90 % interval {half_up(low, 2)}x to {half_up(high, 2)}x: not clearly {side} 1x)"
 
 
 def reading(comparison: Comparison) -> str:

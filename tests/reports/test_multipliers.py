@@ -87,7 +87,7 @@ def test_the_reading_says_when_an_interval_cannot_tell_a_multiplier_from_1x():
     whole = eur.measured.on_whole_spend
     assert eur.measured.on_your_spend.value == 2 and whole.value == 1
     assert whole.interval is not None and whole.interval[0] < 1 < whole.interval[1]
-    low, high = (headline.times(end) for end in whole.interval)
+    low, high = (f"{headline.half_up(end, 2)}x" for end in whole.interval)
     assert headline.reading(eur) == (
         "Per euro of your own spend joint campaigns reached 2.0x as many as solo campaigns "
         "(daily reach, summed); on the campaigns' whole spend 1.0x (90 % interval "
