@@ -1,6 +1,6 @@
 """The ROI dashboard's figures over the API: the same service and tables as the page.
 
-Money keeps the API's one shape; ratios (frequency, CPM, ROI, the reach multiplier ...) are
+Money keeps the API's one shape; ratios (frequency, CPM, ROI, the reach multipliers ...) are
 decimal strings rounded half up to 4 places, or null where the denominator is zero.
 """
 
@@ -16,7 +16,8 @@ from comarketing import hundredths
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
 from comarketing.api.blueprint import ERRORS, bp
-from comarketing.reports import coverage, frames, people, services, tables
+from comarketing.api.multipliers import MultipliersOut, RoiComparisonOut, multiplier_fields
+from comarketing.reports import coverage, frames, headline, people, services, tables
 from comarketing.reports.exports import Table
 
 RATIO = String(allow_none=True, required=True, metadata={"example": "2.4000"})
@@ -174,10 +175,16 @@ class CurrencyOut(Schema):
     currency = String(required=True)
     joint = Nested(FiguresOut, required=True)
     solo = Nested(FiguresOut, required=True)
+    multipliers = Nested(MultipliersOut, required=True)
+    roi_comparison = Nested(
+        RoiComparisonOut,
+        required=True,
+        metadata={"description": "Joint ROI minus solo ROI (value), with both ROIs."},
+    )
     reach_multiplier = String(
         allow_none=True,
         required=True,
-        metadata={"description": "On daily reach, summed: per unit of own spend, joint / solo."},
+        metadata={"description": "`multipliers.on_your_spend.value`, kept for compatibility."},
     )
     reading = String(required=True)
     missing = List(String(), required=True)
@@ -323,6 +330,18 @@ def dashboard(query: dict[str, Any]) -> dict[str, Any]:
     flight reach when the period covers the whole flight, else daily reach summed; `kinds`
     gives the shares of own spend resting on each.
 
+    Two reach multipliers, always together (`multipliers`): `on_your_spend` = (people reached
+    per unit of your own spend, joint) / (the same, solo) — what co-marketing promises, partly
+    built in since you pay only your share; `on_whole_spend` = (people per unit of the joint
+    campaigns' whole spend, all parties' shares together) / (solo, where whole spend is your
+    own) — whether the joint campaigns themselves were more efficient. `roi_comparison` is joint
+    ROI minus solo ROI, with both ROIs. Each says how many campaigns stand on each side and
+    gives a 90 % campaign-level bootstrap `interval` (campaigns resampled with replacement
+    within each side, 2,000 times, fixed seed), or, with fewer than 3 campaigns on a side, no
+    interval and a `warning`. The multipliers rest on each side's `people_reached`, over the
+    placements whose reach is known (its `label` says whether that is people). `reach_multiplier` is
+    `multipliers.on_your_spend.value`, kept for compatibility; `reading` states both.
+
     Only what was reported counts: a sum no placement reported is null (not 0), and
     `not_reported` says how many of the `placements` left each figure out. A ratio uses only
     the placement-months that reported both its parts on every day with results (spend, from
@@ -346,8 +365,9 @@ def dashboard(query: dict[str, Any]) -> dict[str, Any]:
                 "currency": c.currency,
                 "joint": _figures(c.joint, c.currency),
                 "solo": _figures(c.solo, c.currency),
+                **multiplier_fields(c),
                 "reach_multiplier": schemas.ratio(c.reach_multiplier),
-                "reading": c.reading(c.currency),
+                "reading": headline.reading(c),
                 "missing": c.missing,
                 "notices": c.notices,
             }

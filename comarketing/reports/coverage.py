@@ -274,11 +274,13 @@ FIGURE_NAMES = (
 
 def with_coverage_parts(cells: pd.DataFrame) -> pd.DataFrame:
     """``cells`` plus, per ratio R, ``R__a`` and ``R__b`` (its parts where both are reported),
-    and per metric part P the integer flags ``notfull__P`` and ``some__P`` that
-    :func:`totals` adds up."""
+    ``campaign_spend_minor`` where missing (= ``spend_minor``), and per metric part P the
+    integer flags ``notfull__P`` and ``some__P`` that :func:`totals` adds up."""
     full = {part: cells[f"full__{part}"].to_numpy(dtype=bool) for part in METRIC_PARTS}
     full["spend_minor"] = np.ones(len(cells), dtype=bool)  # the ledger: always known
     new: dict[str, np.ndarray] = {}
+    if "campaign_spend_minor" not in cells:  # cells whose spend is already the whole (a campaign)
+        new["campaign_spend_minor"] = cells["spend_minor"].to_numpy(dtype="int64")
     for spec in RATIOS:
         both = full[spec.a] & full[spec.b]
         new[f"{spec.name}__a"] = np.where(both, cells[spec.a].to_numpy(dtype="int64"), 0)
@@ -289,7 +291,13 @@ def with_coverage_parts(cells: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([cells, pd.DataFrame(new, index=cells.index)], axis=1)
 
 
-SUMMED = [*PARTS, *(f"{r.name}__{side}" for r in RATIOS for side in ("a", "b"))]
+# The joint campaigns' whole spend (all parties' shares) rides along: the multiplier on whole
+# spend divides by it.
+SUMMED = [
+    *PARTS,
+    "campaign_spend_minor",
+    *(f"{r.name}__{side}" for r in RATIOS for side in ("a", "b")),
+]
 COUNTED = [f"{kind}__{part}" for part in METRIC_PARTS for kind in ("notfull", "some")]
 PER_PART = [f"{kind}__{p}" for p in METRIC_PARTS for kind in ("reported", "missing")]
 

@@ -10,7 +10,7 @@ period: what a cell did not report counts for nothing, in sums and in ratios (``
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from fractions import Fraction
 
 import numpy as np
@@ -18,7 +18,7 @@ import pandas as pd
 
 from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS
 from comarketing.money import SHARE_TOTAL
-from comarketing.reports import coverage, people
+from comarketing.reports import bootstrap, coverage, people
 from comarketing.reports.coverage import Figures, figures_from, ratio
 
 __all__ = ["Figures", "figures_from", "ratio"]
@@ -134,13 +134,13 @@ class Comparison:
     currency: str
     joint: Figures
     solo: Figures
+    # Both reach multipliers and the ROI comparison, with campaigns and intervals (issue 16).
+    measured: bootstrap.Measured = field(default_factory=bootstrap.Measured)
 
     @property
     def reach_multiplier(self) -> Fraction | None:
-        joint, solo = self.joint.reach_per_spend, self.solo.reach_per_spend
-        if joint is None or solo is None or solo == 0:
-            return None
-        return joint / solo
+        """The multiplier on your spend (kept under its old name for the API)."""
+        return self.measured.on_your_spend.value
 
     @property
     def missing(self) -> list[str]:
@@ -172,36 +172,20 @@ class Comparison:
                     out.append(f"{label} campaigns, {spec.label}: {notice}.")
         return out
 
-    def reading(self, currency_unit: str) -> str:
-        multiplier = self.reach_multiplier
-        if multiplier is None:
-            return (
-                "The reach multiplier needs both joint and solo reach and spend: "
-                + ("; ".join(self.missing) or "one side has none")
-                + "."
-            )
-        value = float(multiplier)
-        if value >= 1:
-            return (
-                f"Joint campaigns had {value:.1f}x as much daily reach, summed, per "
-                f"{currency_unit} spent as solo campaigns."
-            )
-        return (
-            f"Joint campaigns had {value:.2f}x the daily reach, summed, per {currency_unit} "
-            f"spent as solo campaigns: solo had {1 / value:.1f}x as much."
-        )
-
 
 def comparisons(placements: pd.DataFrame) -> list[Comparison]:
     """Joint vs solo per currency (``placements``: :func:`placements_of`): figures are never
-    summed across currencies."""
+    summed across currencies. The multipliers and their bootstrap are measured here, from the
+    same placements (``bootstrap.by_currency``)."""
     by_kind = coverage.group(placements, ["currency", "kind"])
+    measured = bootstrap.by_currency(placements)
     result = []
     for currency in sorted(by_kind["currency"].unique()) if not by_kind.empty else []:
         rows = by_kind[by_kind["currency"] == currency].set_index("kind")
         joint = figures_from(rows.loc["joint"]) if "joint" in rows.index else figures_from(None)
         solo = figures_from(rows.loc["solo"]) if "solo" in rows.index else figures_from(None)
-        result.append(Comparison(currency=str(currency), joint=joint, solo=solo))
+        sides = measured.get(str(currency), bootstrap.Measured())
+        result.append(Comparison(str(currency), joint, solo, sides))
     return result
 
 

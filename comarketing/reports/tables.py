@@ -133,6 +133,46 @@ def _people_row(figure: people.PeopleReached | None) -> dict[str, Any]:
     return row
 
 
+COMPARED_COLUMNS = [
+    Column("multiplier", "Reach multiplier", "ratio"),
+    Column("interval_low", "Multiplier: 90 % interval, low", "ratio", page=False),
+    Column("interval_high", "Multiplier: 90 % interval, high", "ratio", page=False),
+    Column("roi_interval_low", "ROI difference: 90 % interval, low (%)", "percent", page=False),
+    Column("roi_interval_high", "ROI difference: 90 % interval, high (%)", "percent", page=False),
+    Column("campaigns_joint", "Campaigns behind it: joint", "int", page=False),
+    Column("campaigns_solo", "Campaigns behind it: solo", "int", page=False),
+    Column("sample", "Sample", page=False),
+]
+
+
+def _compared_rows(comparison: frames.Comparison) -> list[dict[str, Any]]:
+    """Both multipliers and the ROI difference (in the ROI column), each with the campaigns
+    behind it and its 90 % bootstrap interval or why there is none (``bootstrap``)."""
+    measured = comparison.measured
+    rows = []
+    for label, compared, value, ends in (
+        ("Reach multiplier on your spend (joint / solo)", measured.on_your_spend,
+         "multiplier", "interval"),
+        ("Reach multiplier on the campaigns' whole spend (joint / solo)",
+         measured.on_whole_spend, "multiplier", "interval"),
+        ("ROI, joint minus solo (percentage points)", measured.roi, "roi", "roi_interval"),
+    ):  # fmt: skip
+        interval = compared.interval or (None, None)
+        rows.append(
+            {
+                "currency": comparison.currency,
+                "kind": label,
+                value: compared.value,
+                f"{ends}_low": interval[0],
+                f"{ends}_high": interval[1],
+                "campaigns_joint": compared.campaigns[0],
+                "campaigns_solo": compared.campaigns[1],
+                "sample": compared.warning or "90 % campaign-level bootstrap interval",
+            }
+        )
+    return rows
+
+
 def headline(board: Dashboard) -> Table:
     rows = []
     for comparison in board.comparisons:
@@ -145,13 +185,7 @@ def headline(board: Dashboard) -> Table:
                     **_people_row(figures.people),
                 }
             )
-        rows.append(
-            {
-                "currency": comparison.currency,
-                "kind": "Reach multiplier (joint / solo, on daily reach, summed)",
-                "multiplier": comparison.reach_multiplier,
-            }
-        )
+        rows += _compared_rows(comparison)
     return with_notes(
         Table(
             name="joint-vs-solo",
@@ -161,7 +195,7 @@ def headline(board: Dashboard) -> Table:
                     Column("kind", "Campaigns of kind"),
                     *PEOPLE_COLUMNS,
                     *FIGURE_COLUMNS,
-                    Column("multiplier", "Reach multiplier (on daily reach, summed)", "ratio"),
+                    *COMPARED_COLUMNS,
                 ]
             ),
             rows=rows,

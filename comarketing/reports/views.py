@@ -16,6 +16,7 @@ from comarketing.reports import (
     campaign_tables,
     dedup,
     exports,
+    headline,
     people,
     services,
     tables,
@@ -88,9 +89,12 @@ def dashboard() -> ResponseReturnValue:
             )
     except DomainError as exc:
         abort_for(exc)
+    deduplicated = dedup.dashboard_figures(current_actor(), board)
+    incremental = deduplicated.incremental if deduplicated.placements_with_audience else None
     return render_template(
         "reports/dashboard.html",
         board=board,
+        headlines=headline.for_board(board, incremental),
         error=error,
         tables=tables.all_tables(board),
         titles=tables.TABLES,
@@ -102,7 +106,7 @@ def dashboard() -> ResponseReturnValue:
         people_explained=people.EXPLAINED,
         channels=list(Channel),
         query=request.query_string.decode("ascii", "ignore"),
-        dedup=dedup.dashboard_figures(current_actor(), board),
+        dedup=deduplicated,
     ), (422 if error else 200)
 
 

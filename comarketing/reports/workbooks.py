@@ -60,6 +60,12 @@ DEFINITIONS = [
         "columns say how much of each part that is.",
     ),
     ("Empty or 'not reported'", "The platform did not report the figure; it is never 0."),
+    (
+        "Reach multipliers",
+        "On your spend: reach per unit of your own spend, joint / solo. On the campaigns' "
+        "whole spend: reach per unit of all parties' spend together, joint / solo. With a "
+        "90 % campaign-level bootstrap interval, none under 3 campaigns on a side.",
+    ),
 ]
 # Said in "What adds up" of a table whose rows add up (``Table.sums_note`` is None).
 ADDS_UP = (

@@ -191,6 +191,8 @@ def test_pages_show_the_figures(
     dashboard = client.get(f"/reports?{QUERY}").get_data(as_text=True)
     assert 'data-testid="dedup-joint">200 (exact)' in dashboard
     assert 'data-testid="dedup-incremental">155 (exact)' in dashboard
+    # The headline tiles carry it too (one currency: incremental reach is not split by one).
+    assert 'data-testid="tile-incremental-joint-EUR">155 (exact)' in dashboard
     assert "Beta" in dashboard and "50.0 %" in dashboard and "33.3 %" in dashboard
     csv = client.get(f"/reports/dedup.csv?{QUERY}").get_data(as_text=True)
     assert "Incremental reach of joint campaigns,155,155,155,yes" in csv

@@ -104,7 +104,7 @@ def test_upload_a_meta_export_answer_the_date_order_and_see_the_coverage(
         "Solo campaigns, Cost per 1,000 reached: based on under half of spend: reach reported "
         "for 25 %."
     )
-    headline = ada.locator("table").first
+    headline = ada.get_by_test_id("table-headline")
     expect(headline).to_contain_text("not reported for 1 of 2 placements")  # beside the reach
     expect(
         headline.get_by_text("based on under half of spend: reach reported for 25 %")

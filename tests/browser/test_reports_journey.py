@@ -24,6 +24,7 @@ from comarketing.demo.companies import DEMO_PASSWORD
 from comarketing.extensions import db
 from comarketing.reports import services as reports
 from comarketing.reports.people import DAILY_LABEL as DAILY
+from comarketing.reports.tables import half_up
 
 pytestmark = pytest.mark.browser
 
@@ -76,6 +77,11 @@ def show(page: Page) -> None:
     page.get_by_test_id("apply-filters").click()
 
 
+def preset_dates(today: date) -> tuple[date, date]:
+    period = reports.preset_period(reports.DEFAULT_PRESET, today)
+    return period.start, period.end
+
+
 def dashboard_figures(live_server, start: date, end: date) -> Any:
     """The dashboard's own figures for a period, computed in the app (not through the page)."""
     with live_server.app.app_context():
@@ -97,13 +103,31 @@ def test_read_joint_vs_solo_change_the_period_and_download_the_figures(
     # The last 12 months: the joint campaigns' story in euros, the dollar test on its own.
     expect(page.locator("#preset")).to_have_value("last_12_months")
     expect(page.get_by_test_id("reading-EUR")).to_contain_text(
-        re.compile(r"Joint campaigns had \d+\.\dx as much daily reach, summed, per euro spent")
+        re.compile(
+            r"Per euro of your own spend joint campaigns reached \d+\.\dx as many as solo "
+            r"campaigns \(daily reach, summed\); on the campaigns' whole spend \d+\.\dx"
+        )
     )
+    # Both multipliers side by side, each with its campaigns and 90 % interval (issue 16).
+    today = date.today()
+    eur = dashboard_figures(live_server, *preset_dates(today))["EUR"].measured
+    for key, compared in (("own", eur.on_your_spend), ("whole", eur.on_whole_spend)):
+        card = page.get_by_test_id(f"multiplier-{key}-EUR")
+        expect(card.get_by_test_id(f"value-{key}-EUR")).to_have_text(
+            f"{half_up(compared.value, 2)}x"
+        )
+        low, high = (f"{half_up(end, 2)}x" for end in compared.interval)
+        expect(card.get_by_test_id(f"interval-{key}-EUR")).to_contain_text(
+            f"90 % interval: {low} to {high}"
+        )
+        joint, solo = compared.campaigns
+        expect(card).to_contain_text(f"Campaigns: joint {joint}, solo {solo}.")
+    expect(page.get_by_test_id("tile-roi-EUR")).to_be_visible()
     expect(page.get_by_test_id("currencies-note")).to_contain_text("EUR, USD")
     # No demo placement has a flight reach yet: the figure is daily reach summed, and says so.
-    expect(page.get_by_test_id("people-EUR-joint")).to_contain_text(DAILY)
-    expect(page.get_by_test_id("people-EUR-joint-kinds")).to_contain_text(
-        "Daily reach summed for 100 % of spend"
+    expect(page.get_by_test_id("tile-people-EUR")).to_contain_text(DAILY)
+    expect(page.get_by_test_id("tile-people-EUR")).to_contain_text(
+        "Joint: daily reach summed for 100 % of spend"
     )
     expect(page.get_by_test_id("missing-USD")).to_contain_text("No joint campaign")
     expect_charts_drawn(page, currencies=2)
@@ -162,5 +186,23 @@ def test_read_joint_vs_solo_change_the_period_and_download_the_figures(
     assert usd_solo["Campaigns"] == 1
     assert f"{usd_solo[DAILY]:,}" == shown[("USD", "Solo")][DAILY]
     assert sheet[("EUR", "Joint")]["Impressions"] == expected["EUR"].joint.impressions
+
+    # Everything as one workbook: "About", then a sheet per table, the multipliers included.
+    with page.expect_download() as download_info:
+        page.get_by_test_id("export-all-xlsx").click()
+    saved = tmp_path / download_info.value.suggested_filename
+    download_info.value.save_as(saved)
+    book = openpyxl.load_workbook(io.BytesIO(saved.read_bytes()))
+    assert book.sheetnames == [
+        "About",
+        "Joint vs solo",
+        "By channel",
+        "By partner",
+        "By month",
+        "Deduplicated reach",
+    ]
+    kinds = [row[1] for row in book["Joint vs solo"].iter_rows(min_row=2, values_only=True)]
+    assert "Reach multiplier on your spend (joint / solo)" in kinds
+    assert "Reach multiplier on the campaigns' whole spend (joint / solo)" in kinds
 
     browsing.assert_clean()

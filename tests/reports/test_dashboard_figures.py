@@ -261,6 +261,7 @@ def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]
         own_spend = split_by_shares(cell["spend"], budget)[org]
         own_revenue = split_by_shares(cell["revenue"], revenue)[org]
         total["spend_minor"] += own_spend
+        total["whole_spend_minor"] += cell["spend"]  # all parties' shares (issue 16)
         total["revenue_minor"] += own_revenue
         total["campaigns"].add(cid)
         for part, own in (("revenue", own_revenue), ("reach", cell["reach"])):
@@ -273,6 +274,10 @@ def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]
         placed["spend"] += own_spend
         placed["reach"] += cell["reach"]
         placed["reach_days"] += cell["days_reach"]
+        placed["whole"] += cell["spend"]
+        # Reach is known on a cell only if every day of it reported reach (a cell with spend
+        # and no daily row reported nothing).
+        placed["incomplete"] += not (cell["days"] and cell["days_reach"] == cell["days"])
     # People reached: a placement's flight reach where the period covers its whole flight,
     # else its daily reach summed (when any day reported it); shares of own spend by kind.
     for total in out.values():
@@ -289,6 +294,10 @@ def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]
             total["kinds"][kind] += own["spend"]
             if value is not None:
                 total["people"] = (total["people"] or 0) + value
+            if kind == "flight" or (kind == "daily" and not own["incomplete"]):
+                total["known_people"] += value
+                total["known_spend"] += own["spend"]
+                total["known_whole"] += own["whole"]
     return out
 
 
@@ -298,8 +307,10 @@ def roi(want: dict) -> Fraction | None:
     return Fraction(want["covered_revenue"] - spend, spend) if spend else None
 
 
-def reach_per_spend(want: dict) -> Fraction:
-    return Fraction(want["covered_reach"], want["covered_spend_reach"])
+def people_rate(want: dict, spend: str) -> Fraction:
+    """People per unit of own (``spend``) or whole spend, over the placements whose people
+    reached are known: the multipliers' sides."""
+    return Fraction(want["known_people"], want[f"known_{spend}"])
 
 
 @pytest.mark.parametrize(
@@ -343,7 +354,16 @@ def test_the_dashboard_equals_the_straightforward_recomputation(app, seeded, sta
     assert covered == flights
     assert (eur.joint.people.spend_by_kind["flight"] > 0) == bool(flights)
     joint, solo = expected[("EUR", "joint")], expected[("EUR", "solo")]
-    assert eur.reach_multiplier == reach_per_spend(joint) / reach_per_spend(solo)
+    assert eur.reach_multiplier == eur.measured.on_your_spend.value
+    # Both multipliers on people reached, over the placements whose people are known.
+    assert eur.measured.on_your_spend.value == people_rate(joint, "spend") / people_rate(
+        solo, "spend"
+    )
+    assert eur.measured.on_whole_spend.value == people_rate(joint, "whole") / people_rate(
+        solo, "whole"
+    )
+    assert eur.measured.on_your_spend.campaigns == (2, 1)  # too few for an interval
+    assert eur.measured.on_your_spend.interval is None
     # Breakdowns add up to the headline, per currency and kind.
     for table in (board.by_channel, board.by_month):
         sums = table.groupby(["currency", "kind"])[["spend_minor", "reach"]].sum()

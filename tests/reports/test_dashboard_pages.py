@@ -24,7 +24,7 @@ def test_the_dashboard_shows_joint_and_solo_side_by_side(client, login_as, seede
     assert page.status_code == 200, html[:3000]
     assert 'data-testid="comparison-EUR"' in html and 'data-testid="comparison-USD"' in html
     assert "Money is never added across currencies" in html
-    assert "as much daily reach, summed, per euro spent" in html
+    assert "Per euro of your own spend joint campaigns reached" in html
     assert seeded.canary not in html
     for key in ("headline", "channel", "partner", "month"):
         assert f'data-testid="table-{key}"' in html
@@ -38,7 +38,7 @@ def test_missing_solo_data_is_said_not_divided(app, client, login_as, world):
     login_as(world.a.email(PM))
     html = client.get("/reports" + PERIOD).get_data(as_text=True)
     assert "no solo campaign has results or spend in this period" in html.lower()
-    assert "The reach multiplier needs both joint and solo" in html
+    assert "The reach multipliers need both joint and solo" in html
 
 
 def test_a_bad_custom_period_is_explained(client, login_as, seeded):  # noqa: F811

@@ -223,7 +223,7 @@ def test_the_page_labels_the_figures_and_never_calls_summed_daily_reach_people(
 ):
     login_as(scene.a.email("analyst"))
     html = client.get("/reports" + WHOLE_QUERY).get_data(as_text=True)
-    assert 'data-testid="people-EUR-joint"' in html
+    assert 'data-testid="tile-people-EUR"' in html
     assert DAILY_LABEL in html and FLIGHT_LABEL.replace("'", "&#39;") in html
     assert "flight reach for 62 % of spend, daily reach summed for 31 %, not reported 6 %" in html
     assert "Daily reach, summed, by channel" in html

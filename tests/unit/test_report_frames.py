@@ -9,8 +9,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from comarketing.money import split_by_shares
-from comarketing.reports import coverage, frames
+from comarketing.reports import coverage, frames, headline
 from comarketing.reports.campaign_frames import PlacementFigures, ranked
+from tests.reports.report_cells import placements_of
 
 
 @st.composite
@@ -69,7 +70,7 @@ def test_reported_cost_is_shown_beside_spend_never_in_it():
         ],
         reported_cost=[12_500, 700],
     )
-    (eur,) = frames.comparisons(frames.placements_of(cells))
+    (eur,) = frames.comparisons(placements_of(cells))
     assert eur.joint.spend_minor == 10_000
     assert eur.joint.reported_cost_minor == 13_200
     assert eur.joint.cost_difference_minor == 3_200
@@ -84,18 +85,21 @@ def test_comparisons_keep_currencies_apart_and_compute_the_multiplier():
             (3, "solo", "USD", "search", "2027-03", 900, 300, 9, 0, 0, 4_000, 0),
         ]
     )
-    eur, usd = frames.comparisons(frames.placements_of(cells))
+    eur, usd = frames.comparisons(placements_of(cells))
     assert (eur.currency, usd.currency) == ("EUR", "USD")
     assert eur.joint.reach == 600 and eur.solo.reach == 200
     assert eur.reach_multiplier == Fraction(3)
-    assert eur.reading("euro") == (
-        "Joint campaigns had 3.0x as much daily reach, summed, per euro spent as solo campaigns."
+    assert headline.reading(eur) == (
+        "Per euro of your own spend joint campaigns reached 3.0x as many as solo campaigns "
+        "(daily reach, summed); on the campaigns' whole spend 3.0x. The comparison rests on too "
+        "few campaigns "
+        "(joint: 1, solo: 1): read it as an anecdote, not a measurement."
     )
     assert eur.joint.roi == Fraction(5_000 - 10_000, 10_000)
     assert usd.reach_multiplier is None
     assert usd.missing == ["no joint campaign has results or spend in this period"]
     assert usd.solo.cpl_minor is None  # no leads: no division by zero
-    assert "needs both joint and solo" in usd.reading("dollar")
+    assert "need both joint and solo" in headline.reading(usd)
 
 
 def test_breakdowns_and_partners():
@@ -106,7 +110,7 @@ def test_breakdowns_and_partners():
             (2, "solo", "EUR", "email", "2027-03", 5, 2, 0, 0, 0, 3, 0),
         ]
     )
-    by_channel = frames.breakdown(frames.placements_of(cells), "channel")
+    by_channel = frames.breakdown(placements_of(cells), "channel")
     assert by_channel[["channel", "kind", "reach"]].values.tolist() == [
         ["email", "joint", 600],
         ["email", "solo", 2],
@@ -118,7 +122,7 @@ def test_breakdowns_and_partners():
     )
     partners = frames.partners_of(campaigns, parties, 7)
     assert partners.values.tolist() == [[1, 8, "Them"]]
-    table = frames.by_partner(frames.placements_of(cells), partners)
+    table = frames.by_partner(placements_of(cells), partners)
     assert table[["partner", "campaigns", "reach", "spend_minor"]].values.tolist() == [
         ["Them", 1, 606, 101]
     ]
@@ -131,7 +135,7 @@ def test_a_kind_with_no_spend_says_so():
             (2, "solo", "EUR", "email", "2027-03", 100, 60, 1, 0, 0, 50, 0),
         ]
     )
-    [eur] = frames.comparisons(frames.placements_of(cells))
+    [eur] = frames.comparisons(placements_of(cells))
     assert eur.reach_multiplier is None
     assert eur.missing == ["no joint spend is recorded in this period"]
 
