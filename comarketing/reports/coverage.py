@@ -106,9 +106,14 @@ class Coverage:
 
     def _sides(self) -> list[tuple[Fraction, str, str]]:
         """(share, the part it is a share of, the other part), known sides, lowest first."""
-        sides = [(self.share_a, self.a, self.b), (self.share_b, self.b, self.a)]
-        known = [(s, of, other) for s, of, other in sides if s is not None]
-        return sorted(known, key=lambda side: side[0])
+        # Worked out once per coverage and kept on the (frozen) instance: a page asks for it
+        # several times per figure, and every Fraction costs a gcd.
+        cached: list[tuple[Fraction, str, str]] | None = self.__dict__.get("_sides_known")
+        if cached is None:
+            sides = [(self.share_a, self.a, self.b), (self.share_b, self.b, self.a)]
+            known = [(s, of, other) for s, of, other in sides if s is not None]
+            cached = self.__dict__["_sides_known"] = sorted(known, key=lambda side: side[0])
+        return cached
 
     @property
     def share(self) -> Fraction | None:
