@@ -86,7 +86,8 @@ def _frame(statement: sa.Executable, columns: list[str]) -> pd.DataFrame:
     if not rows:
         return pd.DataFrame([], columns=columns)
     data: dict[str, Any] = {}
-    for name, values in zip(columns, zip(*[tuple(row) for row in rows]), strict=True):
+    by_column = zip(*[tuple(row) for row in rows], strict=True)
+    for name, values in zip(columns, by_column, strict=True):
         # A column holds one SQL type: whole numbers (ids, counts, sums) become 64-bit
         # integers, exactly; text, dates, and numbers some rows lack (None) stay as they came.
         column = None
@@ -145,7 +146,7 @@ def metric_cells(scope: Scope) -> pd.DataFrame:
     # (campaign_id, day) per campaign of the organization and skip-scans every campaign.
     for first, last in _edge_days(scope.start, scope.end, months):
         parts.append(
-            sa.select(
+            sa.select(  # type: ignore[arg-type]  # a TypeVarTuple mypy cannot widen
                 DailyMetric.campaign_id,
                 DailyMetric.placement_id,
                 month.label("month"),
