@@ -262,23 +262,29 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
 
 
 def campaigns_and_parties(scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The scoped campaigns, and every party of them with its shares and name."""
-    campaigns = _frame(
-        sa.select(
-            Campaign.id, Campaign.kind, Campaign.name, Campaign.currency, Campaign.status
-        ).where(Campaign.id.in_(scoped_campaigns(scope))),
-        ["campaign_id", "kind", "name", "currency", "status"],
-    )
-    parties = _frame(
+    """The scoped campaigns, and every party of them with its shares and name: one statement,
+    a row per party carrying its campaign's columns."""
+    statement = (
         sa.select(
             CampaignParty.campaign_id,
+            Campaign.kind,
+            Campaign.name,
+            Campaign.currency,
+            Campaign.status,
             CampaignParty.organization_id,
             CampaignParty.budget_share_bp,
             CampaignParty.revenue_share_bp,
             Organization.name,
         )
+        .join(Campaign, Campaign.id == CampaignParty.campaign_id)
         .join(Organization, Organization.id == CampaignParty.organization_id)
-        .where(CampaignParty.campaign_id.in_(scoped_campaigns(scope))),
-        ["campaign_id", "organization_id", "budget_share_bp", "revenue_share_bp", "name"],
+        .where(CampaignParty.campaign_id.in_(scoped_campaigns(scope)))
+        .order_by(CampaignParty.campaign_id, CampaignParty.organization_id)
     )
+    campaign_columns = ["campaign_id", "kind", "name", "currency", "status"]
+    party_columns = ["campaign_id", "organization_id", "budget_share_bp", "revenue_share_bp"]
+    rows = _frame(statement, [*campaign_columns, *party_columns[1:], "party"])
+    first = ~rows["campaign_id"].duplicated().to_numpy()
+    campaigns = rows.loc[first, campaign_columns].reset_index(drop=True)
+    parties = rows[[*party_columns, "party"]].rename(columns={"party": "name"})
     return campaigns, parties
