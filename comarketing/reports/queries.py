@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -59,42 +60,75 @@ class Scope:
 def scoped_campaigns(scope: Scope) -> sa.Select[int]:
     """Ids of the campaigns in the report: the organization is a party; the partner filter
     keeps joint campaigns with that partner (solo campaigns stay, as the comparison)."""
+    return _scoped(_Filters.of(scope)).params(_values(scope))
+
+
+@dataclass(frozen=True)
+class _Filters:
+    """Which filters a scope sets: the shape of its statements, built once per shape with
+    bound parameters (building a statement costs more than running it at report sizes)."""
+
+    partner: bool
+    channel: bool
+    campaign: bool
+
+    @classmethod
+    def of(cls, scope: Scope) -> _Filters:
+        return cls(scope.partner_id is not None, bool(scope.channel), scope.campaign_id is not None)
+
+
+def _values(scope: Scope) -> dict[str, Any]:
+    """The bound parameters of a scope's statements."""
+    return {
+        "org": scope.organization_id,
+        "partner": scope.partner_id,
+        "channel": scope.channel,
+        "campaign": scope.campaign_id,
+        "start": scope.start,
+        "end": scope.end,
+    }
+
+
+@cache
+def _scoped(filters: _Filters) -> sa.Select[int]:
     # Read from the organization's party rows alone (an index search), joining the campaigns
     # only when the partner filter needs their kind.
     query = sa.select(CampaignParty.campaign_id).where(
-        CampaignParty.organization_id == scope.organization_id
+        CampaignParty.organization_id == sa.bindparam("org")
     )
-    if scope.partner_id is not None:
+    if filters.partner:
         with_partner = sa.select(CampaignParty.campaign_id).where(
-            CampaignParty.organization_id == scope.partner_id
+            CampaignParty.organization_id == sa.bindparam("partner")
         )
         query = query.join(Campaign, Campaign.id == CampaignParty.campaign_id).where(
             sa.or_(Campaign.kind == "solo", CampaignParty.campaign_id.in_(with_partner))
         )
-    if scope.campaign_id is not None:
-        query = query.where(CampaignParty.campaign_id == scope.campaign_id)
+    if filters.campaign:
+        query = query.where(CampaignParty.campaign_id == sa.bindparam("campaign"))
     return query
 
 
-def _frame(statement: sa.Executable, columns: list[str]) -> pd.DataFrame:
+def _frame(
+    statement: sa.Executable, columns: list[str], values: dict[str, Any] | None = None
+) -> pd.DataFrame:
     """The rows of ``statement`` as a DataFrame, built column by column: from a list of rows,
     pandas first builds one array of Python objects and then infers every column's type from
     it, which costs several times the query itself."""
     # Core rows, through the session's connection and transaction: plain columns need none of
     # the ORM's per-row processing.
-    rows = db.session.connection().execute(statement).all()
+    rows = db.session.connection().execute(statement, values or {}).all()
     if not rows:
         return pd.DataFrame([], columns=columns)
     data: dict[str, Any] = {}
     by_column = zip(*[tuple(row) for row in rows], strict=True)
-    for name, values in zip(columns, by_column, strict=True):
+    for name, column_values in zip(columns, by_column, strict=True):
         # A column holds one SQL type: whole numbers (ids, counts, sums) become 64-bit
         # integers, exactly; text, dates, and numbers some rows lack (None) stay as they came.
         column = None
-        if type(values[0]) is int:
+        if type(column_values[0]) is int:
             with contextlib.suppress(TypeError, OverflowError):
-                column = np.array(values, dtype=np.int64)
-        data[name] = np.array(values, dtype=object) if column is None else column
+                column = np.array(column_values, dtype=np.int64)
+        data[name] = np.array(column_values, dtype=object) if column is None else column
     return pd.DataFrame(data, copy=False)
 
 
@@ -124,10 +158,40 @@ def metric_cells(scope: Scope) -> pd.DataFrame:
     """Per placement and month of the period: the number of daily rows (``days``), the sums of
     the reported values of every figure and, per figure, the days that reported it
     (``DAYS_FIELDS``): coverage is judged per placement-month (``reports.coverage``)."""
-    counts = [DAYS_FIELDS[f] for f in VALUE_FIELDS]
     months = whole_months(scope.start, scope.end)
-    parts: list[sa.Select[Any]] = []
+    edges = _edge_days(scope.start, scope.end, months)
+    values = _values(scope)
     if months is not None:
+        values.update(month_first=months[0], month_last=months[1])
+    for number, (first, last) in enumerate(edges):
+        values.update({f"edge{number}_first": first, f"edge{number}_last": last})
+    statement = _metric_statement(_Filters.of(scope), months is not None, len(edges))
+    frame = _frame(statement, METRIC_COLUMNS, values)
+    for name in METRIC_COLUMNS[4:]:
+        if frame[name].dtype != "int64":  # some value missing (None), or no rows
+            frame[name] = frame[name].fillna(0).astype("int64")
+    return frame
+
+
+METRIC_COUNTS = [DAYS_FIELDS[f] for f in VALUE_FIELDS]
+METRIC_COLUMNS = [
+    "campaign_id",
+    "placement_id",
+    "channel",
+    "month",
+    "days",
+    *VALUE_FIELDS,
+    *METRIC_COUNTS,
+]
+
+
+@cache
+def _metric_statement(filters: _Filters, rollup: bool, edges: int) -> sa.Select[Any]:
+    """The rollup's rows for the whole months (``rollup``) and the sums of the daily rows of
+    each of the ``edges`` partial months, with each placement's channel."""
+    scoped = _scoped(filters)
+    parts: list[sa.Select[Any]] = []
+    if rollup:
         parts.append(
             sa.select(
                 MetricRollup.campaign_id,
@@ -135,16 +199,16 @@ def metric_cells(scope: Scope) -> pd.DataFrame:
                 month_text(MetricRollup.month).label("month"),
                 MetricRollup.days,
                 *(getattr(MetricRollup, f) for f in VALUE_FIELDS),
-                *(getattr(MetricRollup, c) for c in counts),
+                *(getattr(MetricRollup, c) for c in METRIC_COUNTS),
             ).where(
-                MetricRollup.campaign_id.in_(scoped_campaigns(scope)),
-                MetricRollup.month.between(months[0], months[1]),
+                MetricRollup.campaign_id.in_(scoped),
+                MetricRollup.month.between(sa.bindparam("month_first"), sa.bindparam("month_last")),
             )
         )
     month = month_text(DailyMetric.day)
     # One SELECT per edge: with the two ranges OR-ed in one, SQLite stops searching
     # (campaign_id, day) per campaign of the organization and skip-scans every campaign.
-    for first, last in _edge_days(scope.start, scope.end, months):
+    for number in range(edges):
         parts.append(
             sa.select(  # type: ignore[arg-type]  # a TypeVarTuple mypy cannot widen
                 DailyMetric.campaign_id,
@@ -158,8 +222,10 @@ def metric_cells(scope: Scope) -> pd.DataFrame:
                 ),
             )
             .where(
-                DailyMetric.campaign_id.in_(scoped_campaigns(scope)),
-                DailyMetric.day.between(first, last),
+                DailyMetric.campaign_id.in_(scoped),
+                DailyMetric.day.between(
+                    sa.bindparam(f"edge{number}_first"), sa.bindparam(f"edge{number}_last")
+                ),
             )
             .group_by(DailyMetric.campaign_id, DailyMetric.placement_id, month)
         )
@@ -172,15 +238,11 @@ def metric_cells(scope: Scope) -> pd.DataFrame:
         sums.c.placement_id,
         Placement.channel,
         sums.c.month,
-        *(sums.c[name] for name in ("days", *VALUE_FIELDS, *counts)),
+        *(sums.c[name] for name in METRIC_COLUMNS[4:]),
     ).join(Placement, Placement.id == sums.c.placement_id)
-    if scope.channel:
-        statement = statement.where(Placement.channel == scope.channel)
-    columns = ["campaign_id", "placement_id", "channel", "month", "days", *VALUE_FIELDS, *counts]
-    frame = _frame(statement, columns)
-    for name in ("days", *VALUE_FIELDS, *counts):
-        frame[name] = frame[name].fillna(0).astype("int64")
-    return frame
+    if filters.channel:
+        statement = statement.where(Placement.channel == sa.bindparam("channel"))
+    return statement
 
 
 def _edge_days(start: date, end: date, months: tuple[date, date] | None) -> list[tuple[date, date]]:
@@ -205,49 +267,13 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
     1-31 March counts in March whenever it was entered, and a reversed (revised, withdrawn)
     or disputed version counts nowhere. Claims lying within one month of the period are
     summed in SQL; the few crossing a month or the period's edge are split exactly here."""
-    base = (
-        sa.select()
-        .select_from(ClaimVersion)
-        .join(Claim, Claim.id == ClaimVersion.claim_id)
-        .join(Placement, Placement.id == Claim.placement_id)
-        .where(
-            Claim.campaign_id.in_(scoped_campaigns(scope)),
-            ClaimVersion.service_from <= scope.end,
-            ClaimVersion.service_to >= scope.start,
-            spend.counts_as_spend(),
-        )
-    )
-    if scope.channel:
-        base = base.where(Placement.channel == scope.channel)
-    inside = sa.and_(
-        ClaimVersion.service_from >= scope.start,
-        ClaimVersion.service_to <= scope.end,
-        month_text(ClaimVersion.service_from) == month_text(ClaimVersion.service_to),
-    )
-    month = month_text(ClaimVersion.service_from)
-    whole = base.add_columns(
-        Claim.campaign_id,
-        Claim.placement_id,
-        Placement.channel,
-        month.label("month"),
-        _sum(ClaimVersion.amount_minor),
-    ).where(inside)
-    rows = [
-        tuple(row)
-        for row in db.session.connection()
-        .execute(whole.group_by(Claim.campaign_id, Claim.placement_id, Placement.channel, month))
-        .all()
-    ]
-    crossing = base.add_columns(
-        Claim.campaign_id,
-        Claim.placement_id,
-        Placement.channel,
-        ClaimVersion.amount_minor,
-        ClaimVersion.service_from,
-        ClaimVersion.service_to,
-    ).where(~inside)
-    for campaign_id, placement_id, channel, amount, start, end in db.session.execute(
-        crossing
+    whole, crossing = _spend_statements(_Filters.of(scope))
+    values = _values(scope)
+    connection = db.session.connection()
+    rows = [tuple(row) for row in connection.execute(whole, values).all()]
+    split = len(rows)
+    for campaign_id, placement_id, channel, amount, start, end in connection.execute(
+        crossing, values
     ).all():
         first = max(start, scope.start)
         last = min(end, scope.end)
@@ -257,14 +283,78 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
             first = _next_month(first)
     columns = ["campaign_id", "placement_id", "channel", "month", "campaign_spend_minor"]
     frame = pd.DataFrame(rows, columns=columns)
+    if len(frame) == split:  # no claim crossed a month: one row per cell already
+        frame["campaign_spend_minor"] = frame["campaign_spend_minor"].fillna(0).astype("int64")
+        return frame
     frame["campaign_spend_minor"] = frame["campaign_spend_minor"].fillna(0).astype("int64")
     return frame.groupby(columns[:4], as_index=False, sort=False)["campaign_spend_minor"].sum()
+
+
+@cache
+def _spend_statements(filters: _Filters) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The claims lying within one month of the period, summed per placement and month; and
+    the claims crossing a month or the period's edge, one row each."""
+    start, end = sa.bindparam("start", type_=sa.Date()), sa.bindparam("end", type_=sa.Date())
+    base = (
+        sa.select()
+        .select_from(ClaimVersion)
+        .join(Claim, Claim.id == ClaimVersion.claim_id)
+        .join(Placement, Placement.id == Claim.placement_id)
+        .where(
+            Claim.campaign_id.in_(_scoped(filters)),
+            ClaimVersion.service_from <= end,
+            ClaimVersion.service_to >= start,
+            spend.counts_as_spend(),
+        )
+    )
+    if filters.channel:
+        base = base.where(Placement.channel == sa.bindparam("channel"))
+    inside = sa.and_(
+        ClaimVersion.service_from >= start,
+        ClaimVersion.service_to <= end,
+        month_text(ClaimVersion.service_from) == month_text(ClaimVersion.service_to),
+    )
+    month = month_text(ClaimVersion.service_from)
+    whole = (
+        base.add_columns(
+            Claim.campaign_id,
+            Claim.placement_id,
+            Placement.channel,
+            month.label("month"),
+            _sum(ClaimVersion.amount_minor),
+        )
+        .where(inside)
+        .group_by(Claim.campaign_id, Claim.placement_id, Placement.channel, month)
+    )
+    crossing = base.add_columns(
+        Claim.campaign_id,
+        Claim.placement_id,
+        Placement.channel,
+        ClaimVersion.amount_minor,
+        ClaimVersion.service_from,
+        ClaimVersion.service_to,
+    ).where(~inside)
+    return whole, crossing
 
 
 def campaigns_and_parties(scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The scoped campaigns, and every party of them with its shares and name: one statement,
     a row per party carrying its campaign's columns."""
-    statement = (
+    statement = _parties_statement(_Filters.of(scope))
+    campaign_columns = ["campaign_id", "kind", "name", "currency", "status"]
+    party_columns = ["campaign_id", "organization_id", "budget_share_bp", "revenue_share_bp"]
+    rows = _frame(statement, [*campaign_columns, *party_columns[1:], "party"], _values(scope))
+    first = ~rows["campaign_id"].duplicated().to_numpy()
+    campaigns = rows.loc[first, campaign_columns].reset_index(drop=True)
+    parties = rows[[*party_columns, "party"]].rename(columns={"party": "name"})
+    return campaigns, parties
+
+
+@cache
+def _parties_statement(
+    filters: _Filters,
+) -> sa.Select[int, str, str, str, str, int, int, int, str]:
+    return (
         sa.select(
             CampaignParty.campaign_id,
             Campaign.kind,
@@ -278,13 +368,6 @@ def campaigns_and_parties(scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
         )
         .join(Campaign, Campaign.id == CampaignParty.campaign_id)
         .join(Organization, Organization.id == CampaignParty.organization_id)
-        .where(CampaignParty.campaign_id.in_(scoped_campaigns(scope)))
+        .where(CampaignParty.campaign_id.in_(_scoped(filters)))
         .order_by(CampaignParty.campaign_id, CampaignParty.organization_id)
     )
-    campaign_columns = ["campaign_id", "kind", "name", "currency", "status"]
-    party_columns = ["campaign_id", "organization_id", "budget_share_bp", "revenue_share_bp"]
-    rows = _frame(statement, [*campaign_columns, *party_columns[1:], "party"])
-    first = ~rows["campaign_id"].duplicated().to_numpy()
-    campaigns = rows.loc[first, campaign_columns].reset_index(drop=True)
-    parties = rows[[*party_columns, "party"]].rename(columns={"party": "name"})
-    return campaigns, parties
