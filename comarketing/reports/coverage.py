@@ -26,8 +26,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from comarketing.reports import grouping
-
 # Figures a placement-month may or may not report, as the cells name them (revenue and
 # reported cost are the organization's shares; their flags are those of the campaign's figure).
 METRIC_PARTS = (
@@ -304,9 +302,10 @@ def per_placement(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     keys = [*by, *(k for k in ("campaign_id", "placement_id") if k not in by)]
     if cells.empty:
         return pd.DataFrame(columns=[*keys, *SUMMED, *PER_PART])
-    groups = grouping.groups_of(cells, keys)
-    sums = pd.DataFrame(groups.sums(cells, [*SUMMED, *COUNTED]), columns=[*SUMMED, *COUNTED])
-    return _placement_rows(pd.concat([groups.keys, sums], axis=1), keys)
+    placements = (
+        cells.groupby(keys, sort=False, dropna=False)[[*SUMMED, *COUNTED]].sum().reset_index()
+    )
+    return _placement_rows(placements, keys)
 
 
 def cells_as_placements(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -337,13 +336,11 @@ def group(placements: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     columns = [*by, "campaigns", "placements", *SUMMED, *PER_PART]
     if placements.empty:
         return pd.DataFrame(columns=columns)
-    groups = grouping.groups_of(placements, by)
-    counts = {
-        "campaigns": groups.distinct(placements["campaign_id"].to_numpy()),
-        "placements": groups.size,
-    }
-    sums = pd.DataFrame(groups.sums(placements, [*SUMMED, *PER_PART]), columns=[*SUMMED, *PER_PART])
-    return pd.concat([groups.keys, pd.DataFrame(counts), sums], axis=1)[columns]
+    grouped = placements.groupby(by, dropna=False)
+    out = grouped[[*SUMMED, *PER_PART]].sum()
+    out["campaigns"] = grouped["campaign_id"].nunique()
+    out["placements"] = grouped["campaign_id"].size()
+    return out.reset_index()[columns]
 
 
 def totals(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
