@@ -108,20 +108,43 @@ def _scoped(filters: _Filters) -> sa.Select[int]:
     return query
 
 
-def _frame(
-    statement: sa.Executable, columns: list[str], values: dict[str, Any] | None = None
-) -> pd.DataFrame:
-    """The rows of ``statement`` as a DataFrame, built column by column: from a list of rows,
-    pandas first builds one array of Python objects and then infers every column's type from
-    it, which costs several times the query itself."""
-    # Core rows, through the session's connection and transaction: plain columns need none of
-    # the ORM's per-row processing.
-    rows = db.session.connection().execute(statement, values or {}).all()
+Rows = list[tuple[Any, ...]]
+Query = tuple[Any, dict[str, Any]]  # a statement (sa.Select) and its bound values
+
+
+def _fetch(*queries: Query) -> list[Rows]:
+    """The rows of each query (a statement and its bound values), as plain tuples. On
+    PostgreSQL in one round trip (psycopg's pipeline mode): the server runs each statement
+    while the rows of the one before travel, and the rows skip SQLAlchemy's Row objects (no
+    column of these statements needs a result processor there)."""
+    connection = db.session.connection()
+    if connection.dialect.name != "postgresql":
+        return [[tuple(row) for row in connection.execute(s, v).all()] for s, v in queries]
+    driver: Any = connection.connection.driver_connection
+    cursors = []
+    with driver.pipeline():
+        for statement, values in queries:
+            compiled = _compiled(statement, connection.dialect)
+            cursor = driver.cursor()
+            cursor.execute(str(compiled), compiled.construct_params(values))
+            cursors.append(cursor)
+    return [cursor.fetchall() for cursor in cursors]
+
+
+@cache
+def _compiled(statement: sa.Select[Any], dialect: sa.Dialect) -> sa.Compiled:
+    """``statement`` compiled once (the statements are built once per shape of filters)."""
+    return statement.compile(dialect=dialect)
+
+
+def _frame(rows: Rows, columns: list[str]) -> pd.DataFrame:
+    """``rows`` as a DataFrame, built column by column: from a list of rows, pandas first
+    builds one array of Python objects and then infers every column's type from it, which
+    costs several times the query itself."""
     if not rows:
         return pd.DataFrame([], columns=columns)
     data: dict[str, Any] = {}
-    by_column = zip(*[tuple(row) for row in rows], strict=True)
-    for name, column_values in zip(columns, by_column, strict=True):
+    for name, column_values in zip(columns, zip(*rows, strict=True), strict=True):
         # A column holds one SQL type: whole numbers (ids, counts, sums) become 64-bit
         # integers, exactly; text, dates, and numbers some rows lack (None) stay as they came.
         column = None
@@ -158,6 +181,10 @@ def metric_cells(scope: Scope) -> pd.DataFrame:
     """Per placement and month of the period: the number of daily rows (``days``), the sums of
     the reported values of every figure and, per figure, the days that reported it
     (``DAYS_FIELDS``): coverage is judged per placement-month (``reports.coverage``)."""
+    return _metric_frame(_fetch(_metric_query(scope))[0])
+
+
+def _metric_query(scope: Scope) -> Query:
     months = whole_months(scope.start, scope.end)
     edges = _edge_days(scope.start, scope.end, months)
     values = _values(scope)
@@ -165,8 +192,11 @@ def metric_cells(scope: Scope) -> pd.DataFrame:
         values.update(month_first=months[0], month_last=months[1])
     for number, (first, last) in enumerate(edges):
         values.update({f"edge{number}_first": first, f"edge{number}_last": last})
-    statement = _metric_statement(_Filters.of(scope), months is not None, len(edges))
-    frame = _frame(statement, METRIC_COLUMNS, values)
+    return _metric_statement(_Filters.of(scope), months is not None, len(edges)), values
+
+
+def _metric_frame(rows: Rows) -> pd.DataFrame:
+    frame = _frame(rows, METRIC_COLUMNS)
     for name in METRIC_COLUMNS[4:]:
         if frame[name].dtype != "int64":  # some value missing (None), or no rows
             frame[name] = frame[name].fillna(0).astype("int64")
@@ -267,14 +297,18 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
     1-31 March counts in March whenever it was entered, and a reversed (revised, withdrawn)
     or disputed version counts nowhere. Claims lying within one month of the period are
     summed in SQL; the few crossing a month or the period's edge are split exactly here."""
-    whole, crossing = _spend_statements(_Filters.of(scope))
+    return _spend_frame(scope, *_fetch(*_spend_queries(scope)))
+
+
+def _spend_queries(scope: Scope) -> list[Query]:
     values = _values(scope)
-    connection = db.session.connection()
-    rows = [tuple(row) for row in connection.execute(whole, values).all()]
-    split = len(rows)
-    for campaign_id, placement_id, channel, amount, start, end in connection.execute(
-        crossing, values
-    ).all():
+    return [(statement, values) for statement in _spend_statements(_Filters.of(scope))]
+
+
+def _spend_frame(scope: Scope, whole: Rows, crossing: Rows) -> pd.DataFrame:
+    """The claims within a month as summed, and those crossing one split by month."""
+    rows = list(whole)
+    for campaign_id, placement_id, channel, amount, start, end in crossing:
         first = max(start, scope.start)
         last = min(end, scope.end)
         while first <= last:
@@ -283,10 +317,9 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
             first = _next_month(first)
     columns = ["campaign_id", "placement_id", "channel", "month", "campaign_spend_minor"]
     frame = pd.DataFrame(rows, columns=columns)
-    if len(frame) == split:  # no claim crossed a month: one row per cell already
-        frame["campaign_spend_minor"] = frame["campaign_spend_minor"].fillna(0).astype("int64")
-        return frame
     frame["campaign_spend_minor"] = frame["campaign_spend_minor"].fillna(0).astype("int64")
+    if not crossing:  # no claim crossed a month: one row per cell already
+        return frame
     return frame.groupby(columns[:4], as_index=False, sort=False)["campaign_spend_minor"].sum()
 
 
@@ -340,14 +373,44 @@ def _spend_statements(filters: _Filters) -> tuple[sa.Select[Any], sa.Select[Any]
 def campaigns_and_parties(scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The scoped campaigns, and every party of them with its shares and name: one statement,
     a row per party carrying its campaign's columns."""
-    statement = _parties_statement(_Filters.of(scope))
+    return _campaigns_and_parties(*_fetch(_parties_query(scope)))
+
+
+def _parties_query(scope: Scope) -> Query:
+    return _parties_statement(_Filters.of(scope)), _values(scope)
+
+
+def _campaigns_and_parties(rows: Rows) -> tuple[pd.DataFrame, pd.DataFrame]:
     campaign_columns = ["campaign_id", "kind", "name", "currency", "status"]
     party_columns = ["campaign_id", "organization_id", "budget_share_bp", "revenue_share_bp"]
-    rows = _frame(statement, [*campaign_columns, *party_columns[1:], "party"], _values(scope))
-    first = ~rows["campaign_id"].duplicated().to_numpy()
-    campaigns = rows.loc[first, campaign_columns].reset_index(drop=True)
-    parties = rows[[*party_columns, "party"]].rename(columns={"party": "name"})
+    both = _frame(rows, [*campaign_columns, *party_columns[1:], "party"])
+    first = ~both["campaign_id"].duplicated().to_numpy()
+    campaigns = both.loc[first, campaign_columns].reset_index(drop=True)
+    parties = both[[*party_columns, "party"]].rename(columns={"party": "name"})
     return campaigns, parties
+
+
+@dataclass(frozen=True)
+class ReportFrames:
+    campaigns: pd.DataFrame
+    parties: pd.DataFrame
+    metrics: pd.DataFrame
+    spend: pd.DataFrame
+
+
+def report_frames(scope: Scope) -> ReportFrames:
+    """:func:`campaigns_and_parties`, :func:`metric_cells` and :func:`spend_cells` of one
+    scope, their statements sent together (one round trip on PostgreSQL)."""
+    parties, metrics, whole, crossing = _fetch(
+        _parties_query(scope), _metric_query(scope), *_spend_queries(scope)
+    )
+    campaigns, party_frame = _campaigns_and_parties(parties)
+    return ReportFrames(
+        campaigns=campaigns,
+        parties=party_frame,
+        metrics=_metric_frame(metrics),
+        spend=_spend_frame(scope, whole, crossing),
+    )
 
 
 @cache
