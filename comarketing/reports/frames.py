@@ -102,12 +102,12 @@ def _joined(metrics: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
     else:
         cells = metrics.merge(spend, on=KEYS, how="outer")
     zero = np.zeros(len(cells), dtype="int64")
-    return cells.assign(
-        **{
-            name: zero if name not in cells else cells[name].fillna(0).astype("int64")
-            for name in (*CELL_COUNTS, "campaign_spend_minor")
-        }
-    )
+    missing = {
+        name: zero if name not in cells else cells[name].fillna(0).astype("int64")
+        for name in (*CELL_COUNTS, "campaign_spend_minor")
+        if name not in cells or cells[name].dtype != "int64"
+    }
+    return cells.assign(**missing) if missing else cells
 
 
 def own_cells(
@@ -245,13 +245,16 @@ def comparisons(placements: pd.DataFrame) -> list[Comparison]:
     """Joint vs solo per currency (``placements``: :func:`placements_of`): figures are never
     summed across currencies."""
     by_kind = coverage.group(placements, ["currency", "kind"])
-    result = []
-    for currency in sorted(by_kind["currency"].unique()) if not by_kind.empty else []:
-        rows = by_kind[by_kind["currency"] == currency].set_index("kind")
-        joint = figures_from(rows.loc["joint"]) if "joint" in rows.index else figures_from(None)
-        solo = figures_from(rows.loc["solo"]) if "solo" in rows.index else figures_from(None)
-        result.append(Comparison(currency=str(currency), joint=joint, solo=solo))
-    return result
+    # Plain dicts: reading a figure from a pandas row costs more than working it out.
+    rows = {(row["currency"], row["kind"]): row for row in by_kind.to_dict("records")}
+    return [
+        Comparison(
+            currency=str(currency),
+            joint=figures_from(rows.get((currency, "joint"))),
+            solo=figures_from(rows.get((currency, "solo"))),
+        )
+        for currency in sorted({currency for currency, _ in rows})
+    ]
 
 
 def breakdown(cells: pd.DataFrame, by: str) -> pd.DataFrame:
