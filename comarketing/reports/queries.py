@@ -337,6 +337,11 @@ def _spend_frame(scope: Scope, whole: Rows, crossing: Rows) -> pd.DataFrame:
             rows.append((campaign_id, placement_id, channel, first.strftime("%Y-%m"), share))
             first = _next_month(first)
     columns = ["campaign_id", "placement_id", "channel", "month", "campaign_spend_minor"]
+    if not rows:  # no claim in the period
+        return pd.DataFrame(
+            {c: np.zeros(0, dtype=object) for c in columns[:4]}
+            | {columns[4]: np.zeros(0, dtype="int64")}
+        )
     frame = pd.DataFrame(rows, columns=columns)
     frame["campaign_spend_minor"] = frame["campaign_spend_minor"].fillna(0).astype("int64")
     if not crossing:  # no claim crossed a month: one row per cell already
@@ -405,9 +410,12 @@ def _campaigns_and_parties(rows: Rows) -> tuple[pd.DataFrame, pd.DataFrame]:
     campaign_columns = ["campaign_id", "kind", "name", "currency", "status"]
     party_columns = ["campaign_id", "organization_id", "budget_share_bp", "revenue_share_bp"]
     both = _frame(rows, [*campaign_columns, *party_columns[1:], "party"])
-    first = ~both["campaign_id"].duplicated().to_numpy()
-    campaigns = both.loc[first, campaign_columns].reset_index(drop=True)
-    parties = both[[*party_columns, "party"]].rename(columns={"party": "name"})
+    # A campaign's columns from its first party's row.
+    first = np.unique(both["campaign_id"].to_numpy(), return_index=True)[1]
+    campaigns = pd.DataFrame({c: both[c].to_numpy()[first] for c in campaign_columns})
+    parties = pd.DataFrame(
+        {c: both[c].to_numpy() for c in party_columns} | {"name": both["party"].to_numpy()}
+    )
     return campaigns, parties
 
 
@@ -453,5 +461,4 @@ def _parties_statement(
         .join(Campaign, Campaign.id == CampaignParty.campaign_id)
         .join(Organization, Organization.id == CampaignParty.organization_id)
         .where(CampaignParty.campaign_id.in_(_scoped(filters)))
-        .order_by(CampaignParty.campaign_id, CampaignParty.organization_id)
     )
