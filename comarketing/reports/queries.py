@@ -47,25 +47,24 @@ def _month_text_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
     return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
 
 
-class among(FunctionElement[bool]):
-    """``column IN (subquery)``; on PostgreSQL ``column = ANY(ARRAY(subquery))``, which the
-    planner turns into one index search for all the ids (the IN form joins the ids to a
-    sequential scan of the whole table)."""
+class id_array(FunctionElement[Any]):
+    """``ARRAY(subquery)`` (PostgreSQL): the ids of a subquery as one array."""
 
-    type = sa.Boolean()
     inherit_cache = True
 
 
-@compiles(among)
-def _among(element: Any, compiler: Any, **kw: Any) -> str:
-    column, ids = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"{column} IN {ids}"
+@compiles(id_array, "postgresql")
+def _id_array(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"ARRAY{compiler.process(element.clauses, **kw)}"
 
 
-@compiles(among, "postgresql")
-def _among_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
-    column, ids = (compiler.process(clause, **kw) for clause in element.clauses)
-    return f"{column} = ANY(ARRAY{ids})"
+def _among(column: Any, ids: sa.Select[int], postgresql: bool) -> sa.ColumnElement[bool]:
+    """``column IN (ids)``; on PostgreSQL ``column = ANY(ARRAY(ids))``, which the planner
+    turns into one index search for all the ids where the IN form joins them to a scan of the
+    whole table."""
+    if postgresql:
+        return column == sa.any_(id_array(ids.scalar_subquery()))
+    return column.in_(ids)
 
 
 @dataclass(frozen=True)
@@ -213,7 +212,9 @@ def _metric_query(scope: Scope) -> Query:
         values.update(month_first=months[0], month_last=months[1])
     for number, (first, last) in enumerate(edges):
         values.update({f"edge{number}_first": first, f"edge{number}_last": last})
-    return _metric_statement(_Filters.of(scope), months is not None, len(edges)), values
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    statement = _metric_statement(_Filters.of(scope), months is not None, len(edges), postgresql)
+    return statement, values
 
 
 def _metric_frame(rows: Rows) -> pd.DataFrame:
@@ -237,7 +238,9 @@ METRIC_COLUMNS = [
 
 
 @cache
-def _metric_statement(filters: _Filters, rollup: bool, edges: int) -> sa.Select[Any]:
+def _metric_statement(
+    filters: _Filters, rollup: bool, edges: int, postgresql: bool
+) -> sa.Select[Any]:
     """The rollup's rows for the whole months (``rollup``) and the sums of the daily rows of
     each of the ``edges`` partial months, with each placement's channel."""
     scoped = _scoped(filters)
@@ -252,7 +255,7 @@ def _metric_statement(filters: _Filters, rollup: bool, edges: int) -> sa.Select[
                 *(getattr(MetricRollup, f) for f in VALUE_FIELDS),
                 *(getattr(MetricRollup, c) for c in METRIC_COUNTS),
             ).where(
-                among(MetricRollup.campaign_id, scoped.scalar_subquery()),
+                _among(MetricRollup.campaign_id, scoped, postgresql),
                 MetricRollup.month.between(sa.bindparam("month_first"), sa.bindparam("month_last")),
             )
         )
