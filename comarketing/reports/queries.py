@@ -8,7 +8,6 @@ reads at most two months of daily rows, whatever the data size.
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import date, timedelta
 from functools import cache
@@ -17,8 +16,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import FunctionElement
 
 from comarketing.accounts.models import Organization
 from comarketing.budgets import spend
@@ -26,45 +23,7 @@ from comarketing.budgets.models import Claim, ClaimVersion
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
 from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS, DailyMetric, MetricRollup
-
-
-class month_text(FunctionElement[str]):
-    """'YYYY-MM' of a date column, on every backend."""
-
-    type = sa.String()
-    inherit_cache = True
-
-
-@compiles(month_text)
-def _month_text_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
-    # SQLite stores dates as 'YYYY-MM-DD' text: the first seven characters are the month, and
-    # cutting them costs a third of what strftime's parsing does on every row read.
-    return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
-
-
-@compiles(month_text, "postgresql")
-def _month_text_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
-
-
-class id_array(FunctionElement[Any]):
-    """``ARRAY(subquery)`` (PostgreSQL): the ids of a subquery as one array."""
-
-    inherit_cache = True
-
-
-@compiles(id_array, "postgresql")
-def _id_array(element: Any, compiler: Any, **kw: Any) -> str:
-    return f"ARRAY{compiler.process(element.clauses, **kw)}"
-
-
-def _among(column: Any, ids: sa.Select[int], postgresql: bool) -> sa.ColumnElement[bool]:
-    """``column IN (ids)``; on PostgreSQL ``column = ANY(ARRAY(ids))``, which the planner
-    turns into one index search for all the ids where the IN form joins them to a scan of the
-    whole table."""
-    if postgresql:
-        return column == sa.any_(id_array(ids.scalar_subquery()))
-    return column.in_(ids)
+from comarketing.reports.sql import Query, Rows, among, fetch, frame_of, month_text, sum64
 
 
 @dataclass(frozen=True)
@@ -128,59 +87,6 @@ def _scoped(filters: _Filters) -> sa.Select[int]:
     return query
 
 
-Rows = list[tuple[Any, ...]]
-Query = tuple[Any, dict[str, Any]]  # a statement (sa.Select) and its bound values
-
-
-def _fetch(*queries: Query) -> list[Rows]:
-    """The rows of each query (a statement and its bound values), as plain tuples. On
-    PostgreSQL in one round trip (psycopg's pipeline mode): the server runs each statement
-    while the rows of the one before travel, and the rows skip SQLAlchemy's Row objects (no
-    column of these statements needs a result processor there)."""
-    connection = db.session.connection()
-    if connection.dialect.name != "postgresql":
-        return [[tuple(row) for row in connection.execute(s, v).all()] for s, v in queries]
-    driver: Any = connection.connection.driver_connection
-    cursors = []
-    with driver.pipeline():
-        for statement, values in queries:
-            compiled = _compiled(statement, connection.dialect)
-            cursor = driver.cursor()
-            cursor.execute(str(compiled), compiled.construct_params(values))
-            cursors.append(cursor)
-    return [cursor.fetchall() for cursor in cursors]
-
-
-@cache
-def _compiled(statement: sa.Select[Any], dialect: sa.Dialect) -> sa.Compiled:
-    """``statement`` compiled once (the statements are built once per shape of filters)."""
-    return statement.compile(dialect=dialect)
-
-
-def _frame(rows: Rows, columns: list[str]) -> pd.DataFrame:
-    """``rows`` as a DataFrame, built column by column: from a list of rows, pandas first
-    builds one array of Python objects and then infers every column's type from it, which
-    costs several times the query itself."""
-    if not rows:
-        return pd.DataFrame([], columns=columns)
-    data: dict[str, Any] = {}
-    for name, column_values in zip(columns, zip(*rows, strict=True), strict=True):
-        # A column holds one SQL type: whole numbers (ids, counts, sums) become 64-bit
-        # integers, exactly; text, dates, and numbers some rows lack (None) stay as they came.
-        column = None
-        if type(column_values[0]) is int:
-            with contextlib.suppress(TypeError, OverflowError):
-                column = np.array(column_values, dtype=np.int64)
-        data[name] = np.array(column_values, dtype=object) if column is None else column
-    return pd.DataFrame(data, copy=False)
-
-
-def _sum(column: Any) -> sa.ColumnElement[int]:
-    """SUM as a 64-bit integer: PostgreSQL sums BIGINT into NUMERIC, which the driver hands over
-    as one Decimal per value, several times slower to read and convert than integers."""
-    return sa.cast(sa.func.sum(column), sa.BigInteger)
-
-
 def _month_start(day: date) -> date:
     return day.replace(day=1)
 
@@ -201,7 +107,7 @@ def metric_cells(scope: Scope) -> pd.DataFrame:
     """Per placement and month of the period: the number of daily rows (``days``), the sums of
     the reported values of every figure and, per figure, the days that reported it
     (``DAYS_FIELDS``): coverage is judged per placement-month (``reports.coverage``)."""
-    return _metric_frame(_fetch(_metric_query(scope))[0])
+    return _metricframe_of(fetch(_metric_query(scope))[0])
 
 
 def _metric_query(scope: Scope) -> Query:
@@ -217,24 +123,18 @@ def _metric_query(scope: Scope) -> Query:
     return statement, values
 
 
-def _metric_frame(rows: Rows) -> pd.DataFrame:
-    frame = _frame(rows, METRIC_COLUMNS)
-    for name in METRIC_COLUMNS[4:]:
+def _metricframe_of(rows: Rows) -> pd.DataFrame:
+    frame = frame_of(rows, METRIC_COLUMNS)
+    for name in METRIC_SUMS:
         if frame[name].dtype != "int64":  # some value missing (None), or no rows
             frame[name] = frame[name].fillna(0).astype("int64")
     return frame
 
 
 METRIC_COUNTS = [DAYS_FIELDS[f] for f in VALUE_FIELDS]
-METRIC_COLUMNS = [
-    "campaign_id",
-    "placement_id",
-    "channel",
-    "month",
-    "days",
-    *VALUE_FIELDS,
-    *METRIC_COUNTS,
-]
+# The whole numbers of a metric cell: its days, the sums and, per figure, the days reporting it.
+METRIC_SUMS = ["days", *VALUE_FIELDS, *METRIC_COUNTS]
+METRIC_COLUMNS = ["campaign_id", "placement_id", "channel", "month", *METRIC_SUMS]
 
 
 @cache
@@ -255,7 +155,7 @@ def _metric_statement(
                 *(getattr(MetricRollup, f) for f in VALUE_FIELDS),
                 *(getattr(MetricRollup, c) for c in METRIC_COUNTS),
             ).where(
-                _among(MetricRollup.campaign_id, scoped, postgresql),
+                among(MetricRollup.campaign_id, scoped, postgresql),
                 MetricRollup.month.between(sa.bindparam("month_first"), sa.bindparam("month_last")),
             )
         )
@@ -269,7 +169,7 @@ def _metric_statement(
                 DailyMetric.placement_id,
                 month.label("month"),
                 sa.func.count().label("days"),
-                *(_sum(getattr(DailyMetric, f)).label(f) for f in VALUE_FIELDS),
+                *(sum64(getattr(DailyMetric, f)).label(f) for f in VALUE_FIELDS),
                 *(
                     sa.func.count(getattr(DailyMetric, f)).label(DAYS_FIELDS[f])
                     for f in VALUE_FIELDS
@@ -292,7 +192,7 @@ def _metric_statement(
         sums.c.placement_id,
         Placement.channel,
         sums.c.month,
-        *(sums.c[name] for name in METRIC_COLUMNS[4:]),
+        *(sums.c[name] for name in METRIC_SUMS),
     ).join(Placement, Placement.id == sums.c.placement_id)
     if filters.channel:
         statement = statement.where(Placement.channel == sa.bindparam("channel"))
@@ -321,7 +221,7 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
     1-31 March counts in March whenever it was entered, and a reversed (revised, withdrawn)
     or disputed version counts nowhere. Claims lying within one month of the period are
     summed in SQL; the few crossing a month or the period's edge are split exactly here."""
-    return _spend_frame(scope, *_fetch(*_spend_queries(scope)))
+    return _spendframe_of(scope, *fetch(*_spend_queries(scope)))
 
 
 def _spend_queries(scope: Scope) -> list[Query]:
@@ -329,7 +229,7 @@ def _spend_queries(scope: Scope) -> list[Query]:
     return [(statement, values) for statement in _spend_statements(_Filters.of(scope))]
 
 
-def _spend_frame(scope: Scope, whole: Rows, crossing: Rows) -> pd.DataFrame:
+def _spendframe_of(scope: Scope, whole: Rows, crossing: Rows) -> pd.DataFrame:
     """The claims within a month as summed, and those crossing one split by month."""
     rows = list(whole)
     for campaign_id, placement_id, channel, amount, start, end in crossing:
@@ -383,7 +283,7 @@ def _spend_statements(filters: _Filters) -> tuple[sa.Select[Any], sa.Select[Any]
             Claim.placement_id,
             Placement.channel,
             month.label("month"),
-            _sum(ClaimVersion.amount_minor),
+            sum64(ClaimVersion.amount_minor),
         )
         .where(inside)
         .group_by(Claim.campaign_id, Claim.placement_id, Placement.channel, month)
@@ -402,7 +302,7 @@ def _spend_statements(filters: _Filters) -> tuple[sa.Select[Any], sa.Select[Any]
 def campaigns_and_parties(scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The scoped campaigns, and every party of them with its shares and name: one statement,
     a row per party carrying its campaign's columns."""
-    return _campaigns_and_parties(*_fetch(_parties_query(scope)))
+    return _campaigns_and_parties(*fetch(_parties_query(scope)))
 
 
 def _parties_query(scope: Scope) -> Query:
@@ -412,7 +312,7 @@ def _parties_query(scope: Scope) -> Query:
 def _campaigns_and_parties(rows: Rows) -> tuple[pd.DataFrame, pd.DataFrame]:
     campaign_columns = ["campaign_id", "kind", "name", "currency", "status"]
     party_columns = ["campaign_id", "organization_id", "budget_share_bp", "revenue_share_bp"]
-    both = _frame(rows, [*campaign_columns, *party_columns[1:], "party"])
+    both = frame_of(rows, [*campaign_columns, *party_columns[1:], "party"])
     # A campaign's columns from its first party's row.
     first = np.unique(both["campaign_id"].to_numpy(), return_index=True)[1]
     campaigns = pd.DataFrame({c: both[c].to_numpy()[first] for c in campaign_columns})
@@ -433,15 +333,15 @@ class ReportFrames:
 def report_frames(scope: Scope) -> ReportFrames:
     """:func:`campaigns_and_parties`, :func:`metric_cells` and :func:`spend_cells` of one
     scope, their statements sent together (one round trip on PostgreSQL)."""
-    parties, metrics, whole, crossing = _fetch(
+    parties, metrics, whole, crossing = fetch(
         _parties_query(scope), _metric_query(scope), *_spend_queries(scope)
     )
     campaigns, party_frame = _campaigns_and_parties(parties)
     return ReportFrames(
         campaigns=campaigns,
         parties=party_frame,
-        metrics=_metric_frame(metrics),
-        spend=_spend_frame(scope, whole, crossing),
+        metrics=_metricframe_of(metrics),
+        spend=_spendframe_of(scope, whole, crossing),
     )
 
 
