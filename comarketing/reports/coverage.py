@@ -109,9 +109,14 @@ class Coverage:
 
     def _sides(self) -> list[tuple[Fraction, str, str]]:
         """(share, the part it is a share of, the other part), known sides, lowest first."""
-        sides = [(self.share_a, self.a, self.b), (self.share_b, self.b, self.a)]
-        known = [(s, of, other) for s, of, other in sides if s is not None]
-        return sorted(known, key=lambda side: side[0])
+        # Worked out once per coverage and kept on the (frozen) instance: a page asks for it
+        # several times per figure, and every Fraction costs a gcd.
+        cached: list[tuple[Fraction, str, str]] | None = self.__dict__.get("_sides_known")
+        if cached is None:
+            sides = [(self.share_a, self.a, self.b), (self.share_b, self.b, self.a)]
+            known = [(s, of, other) for s, of, other in sides if s is not None]
+            cached = self.__dict__["_sides_known"] = sorted(known, key=lambda side: side[0])
+        return cached
 
     @property
     def share(self) -> Fraction | None:
@@ -313,6 +318,19 @@ def per_placement(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     placements = (
         cells.groupby(keys, sort=False, dropna=False)[[*SUMMED, *COUNTED]].sum().reset_index()
     )
+    return _placement_rows(placements, keys)
+
+
+def cells_as_placements(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
+    """:func:`per_placement` of cells that are one per placement and group of ``by`` already
+    (placement-months by month): the same rows without summing groups of one."""
+    keys = [*by, *(k for k in ("campaign_id", "placement_id") if k not in by)]
+    if cells.empty:
+        return pd.DataFrame(columns=[*keys, *SUMMED, *PER_PART])
+    return _placement_rows(cells.reset_index(drop=True), keys)
+
+
+def _placement_rows(placements: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     # Any day not reported in any cell: the placement misses the figure (COUNTED's order).
     flags = pd.DataFrame(
         (placements[COUNTED].to_numpy() > 0).astype("int64"),

@@ -18,7 +18,7 @@ import pandas as pd
 
 from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS
 from comarketing.money import SHARE_TOTAL
-from comarketing.reports import bootstrap, coverage, people
+from comarketing.reports import bootstrap, coverage
 from comarketing.reports.coverage import Figures, figures_from, ratio
 
 __all__ = ["Figures", "figures_from", "ratio"]
@@ -34,42 +34,80 @@ def share_of(
     """Organization ``org``'s part of ``amounts[column]`` in every row, split among the row's
     campaign parties by ``parties[share_column]`` (basis points) with the largest remainder
     (ties to the lower organization id), exactly as ``money.split_by_shares`` does."""
-    cells = len(amounts)
-    if not cells:
+    if not len(amounts):
         return pd.Series(dtype="int64", index=amounts.index)
-    # In NumPy rather than merges and sorts: the dashboard splits thousands of cells twice per
-    # page, and each pandas step costs a millisecond or so whatever the size.
-    ordered = parties.sort_values(["campaign_id", "organization_id"])
-    party_campaign = ordered["campaign_id"].to_numpy(dtype="int64")
-    party_org = ordered["organization_id"].to_numpy(dtype="int64")
-    party_share = ordered[share_column].to_numpy(dtype="int64")
-    value = amounts[column].to_numpy(dtype="int64")
-    # Every cell paired with each party of its campaign (a campaign's parties are adjacent).
-    campaign = amounts["campaign_id"].to_numpy(dtype="int64")
-    first = np.searchsorted(party_campaign, campaign, side="left")
-    count = np.searchsorted(party_campaign, campaign, side="right") - first
-    cell = np.repeat(np.arange(cells), count)
-    party = np.repeat(first - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
-    exact = value[cell] * party_share[party]
-    part = exact // SHARE_TOTAL
-    remainder = exact % SHARE_TOTAL
-    parted = np.zeros(cells, dtype="int64")
-    np.add.at(parted, cell, part)
-    leftover = value - parted
-    # The leftover units go one each to the largest remainders, ties to the lower id: the
-    # organization gets one if fewer than ``leftover`` parties of the cell come before it.
-    others = party_org[party]
-    mine = others == org
-    is_party = np.zeros(cells, dtype=bool)
-    is_party[cell[mine]] = True
-    my_remainder = np.zeros(cells, dtype="int64")
-    my_remainder[cell[mine]] = remainder[mine]
-    ahead = (remainder > my_remainder[cell]) | ((remainder == my_remainder[cell]) & (others < org))
-    rank = np.bincount(cell[ahead], minlength=cells)
-    result = np.zeros(cells, dtype="int64")
-    result[cell[mine]] = part[mine]
-    result += (is_party & (rank < leftover)).astype("int64")
-    return pd.Series(result, index=amounts.index)
+    split = _Split(parties, amounts["campaign_id"].to_numpy(dtype="int64"), org)
+    return pd.Series(
+        split.mine(amounts[column].to_numpy(dtype="int64"), share_column), index=amounts.index
+    )
+
+
+class _Split:
+    """Every cell paired with each party of its campaign, worked out once for the several
+    amounts of the same cells. In NumPy rather than merges and sorts: the dashboard splits
+    thousands of cells three times per page, and each pandas step costs a millisecond or so
+    whatever the size."""
+
+    def __init__(self, parties: pd.DataFrame, campaign: np.ndarray, org: int) -> None:
+        ordered = parties.sort_values(["campaign_id", "organization_id"])
+        party_campaign = ordered["campaign_id"].to_numpy(dtype="int64")
+        self.parties = ordered
+        self.org = org
+        self.cells = cells = len(campaign)
+        # A campaign's parties are adjacent.
+        first = np.searchsorted(party_campaign, campaign, side="left")
+        count = np.searchsorted(party_campaign, campaign, side="right") - first
+        self.cell = cell = np.repeat(np.arange(cells), count)
+        self.party = np.repeat(first - (np.cumsum(count) - count), count) + np.arange(
+            int(count.sum())
+        )
+        self.others = others = ordered["organization_id"].to_numpy(dtype="int64")[self.party]
+        self.mine_at = mine = others == org
+        self.is_party = np.zeros(cells, dtype=bool)
+        self.is_party[cell[mine]] = True
+
+    def mine(self, value: np.ndarray, share_column: str) -> np.ndarray:
+        """The organization's part of ``value`` (one per cell) by ``share_column``."""
+        cell, mine, cells = self.cell, self.mine_at, self.cells
+        share = self.parties[share_column].to_numpy(dtype="int64")[self.party]
+        exact = value[cell] * share
+        part = exact // SHARE_TOTAL
+        remainder = exact % SHARE_TOTAL
+        parted = np.zeros(cells, dtype="int64")
+        np.add.at(parted, cell, part)
+        leftover = value - parted
+        # The leftover units go one each to the largest remainders, ties to the lower id: the
+        # organization gets one if fewer than ``leftover`` parties of the cell come before it.
+        my_remainder = np.zeros(cells, dtype="int64")
+        my_remainder[cell[mine]] = remainder[mine]
+        ahead = (remainder > my_remainder[cell]) | (
+            (remainder == my_remainder[cell]) & (self.others < self.org)
+        )
+        rank = np.bincount(cell[ahead], minlength=cells)
+        result = np.zeros(cells, dtype="int64")
+        result[cell[mine]] = part[mine]
+        result += (self.is_party & (rank < leftover)).astype("int64")
+        return result
+
+
+CELL_COUNTS = ("days", *METRICS, *DAYS_FIELDS.values())
+
+
+def _joined(metrics: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
+    """The metric and spend cells side by side (one row per key of either), 0 where one side
+    has no cell."""
+    if spend.empty or metrics.empty:
+        # Nothing to match: the other side's columns are all 0 (no merge, no sort).
+        cells = (spend if metrics.empty else metrics).reset_index(drop=True)
+    else:
+        cells = metrics.merge(spend, on=KEYS, how="outer")
+    zero = np.zeros(len(cells), dtype="int64")
+    missing = {
+        name: zero if name not in cells else cells[name].fillna(0).astype("int64")
+        for name in (*CELL_COUNTS, "campaign_spend_minor")
+        if name not in cells or cells[name].dtype != "int64"
+    }
+    return cells.assign(**missing) if missing else cells
 
 
 def own_cells(
@@ -82,30 +120,42 @@ def own_cells(
     """One row per placement and month with the placement's figures, what it reported
     (``full__*`` / ``any__*`` flags) and the organization's own spend and revenue (its shares
     of the joint money; all of its solo), with the ratios' covered parts."""
-    # Each placement's flight and flight reach (``people.FACTS``) come with its metric cells.
-    cells = metrics.merge(people.without_facts(spend), on=KEYS, how="outer")
-    for name in ("days", *METRICS, *DAYS_FIELDS.values(), "campaign_spend_minor"):
-        if name not in cells:
-            cells[name] = 0
-        cells[name] = cells[name].fillna(0).astype("int64")
-    cells = cells.merge(campaigns[["campaign_id", "kind", "currency"]], on="campaign_id")
+    cells = _joined(metrics, spend)
+    # Each cell's campaign's kind and currency, looked up by id (the cells' campaigns are
+    # among ``campaigns``; a cell of another is dropped, as an inner merge would).
+    ids = campaigns["campaign_id"].to_numpy(dtype="int64")
+    order = np.argsort(ids, kind="stable")
+    campaign = cells["campaign_id"].to_numpy(dtype="int64")
+    at = np.minimum(np.searchsorted(ids[order], campaign), max(len(ids) - 1, 0))
+    known = (ids[order][at] == campaign) if len(ids) else np.zeros(len(cells), dtype=bool)
+    if not known.all():
+        cells, campaign, at = cells[known].reset_index(drop=True), campaign[known], at[known]
+    row = order[at]
+    new: dict[str, np.ndarray] = {
+        "kind": campaigns["kind"].to_numpy()[row],
+        "currency": campaigns["currency"].to_numpy()[row],
+    }
     days = cells["days"].to_numpy()
-    flags: dict[str, np.ndarray] = {}
     for name in METRICS:
         reported_days = cells[DAYS_FIELDS[name]].to_numpy()
-        flags[f"full__{name}"] = (days > 0) & (reported_days == days)
-        flags[f"any__{name}"] = reported_days > 0
-    cells = pd.concat([cells, pd.DataFrame(flags, index=cells.index)], axis=1)
-    cells["spend_minor"] = share_of(cells, "campaign_spend_minor", parties, "budget_share_bp", org)
-    # What the platforms reported it cost, by the same share: shown beside spend, never in it.
-    cells["reported_cost_minor"] = share_of(cells, "cost_minor", parties, "budget_share_bp", org)
-    cells["full__reported_cost_minor"] = cells["full__cost_minor"]
-    cells["any__reported_cost_minor"] = cells["any__cost_minor"]
-    cells["campaign_revenue_minor"] = cells["revenue_minor"]
-    cells["revenue_minor"] = share_of(
-        cells, "campaign_revenue_minor", parties, "revenue_share_bp", org
+        new[f"full__{name}"] = (days > 0) & (reported_days == days)
+        new[f"any__{name}"] = reported_days > 0
+    split = _Split(parties, campaign, org)
+    new["spend_minor"] = split.mine(
+        cells["campaign_spend_minor"].to_numpy(dtype="int64"), "budget_share_bp"
     )
-    cells = people.fill_facts(cells.reset_index(drop=True), spend)
+    # What the platforms reported it cost, by the same share: shown beside spend, never in it.
+    new["reported_cost_minor"] = split.mine(
+        cells["cost_minor"].to_numpy(dtype="int64"), "budget_share_bp"
+    )
+    new["full__reported_cost_minor"] = new["full__cost_minor"]
+    new["any__reported_cost_minor"] = new["any__cost_minor"]
+    revenue = cells["revenue_minor"].to_numpy(dtype="int64")
+    new["campaign_revenue_minor"] = revenue
+    new["revenue_minor"] = split.mine(revenue, "revenue_share_bp")
+    cells = pd.concat(
+        [cells.drop(columns="revenue_minor"), pd.DataFrame(new, index=cells.index)], axis=1
+    )
     return coverage.with_coverage_parts(cells)
 
 
@@ -120,9 +170,8 @@ PLACEMENT_KEYS = ["currency", "kind", "channel"]
 
 def placements_of(cells: pd.DataFrame) -> pd.DataFrame:
     """The cells summed per placement (``coverage.per_placement``), for every breakdown that
-    does not split a placement (kind, channel, partner), with its flight (``people.FACTS``)."""
-    placements = coverage.per_placement(cells, PLACEMENT_KEYS)
-    return people.with_facts(placements, cells)
+    does not split a placement (kind, channel, partner)."""
+    return coverage.per_placement(cells, PLACEMENT_KEYS)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -179,23 +228,30 @@ def comparisons(placements: pd.DataFrame) -> list[Comparison]:
     same placements (``bootstrap.by_currency``)."""
     by_kind = coverage.group(placements, ["currency", "kind"])
     measured = bootstrap.by_currency(placements)
-    result = []
-    for currency in sorted(by_kind["currency"].unique()) if not by_kind.empty else []:
-        rows = by_kind[by_kind["currency"] == currency].set_index("kind")
-        joint = figures_from(rows.loc["joint"]) if "joint" in rows.index else figures_from(None)
-        solo = figures_from(rows.loc["solo"]) if "solo" in rows.index else figures_from(None)
-        sides = measured.get(str(currency), bootstrap.Measured())
-        result.append(Comparison(str(currency), joint, solo, sides))
-    return result
+    # Plain dicts: reading a figure from a pandas row costs more than working it out.
+    rows = {(row["currency"], row["kind"]): row for row in by_kind.to_dict("records")}
+    return [
+        Comparison(
+            currency=str(currency),
+            joint=figures_from(rows.get((currency, "joint"))),
+            solo=figures_from(rows.get((currency, "solo"))),
+            measured=measured.get(str(currency), bootstrap.Measured()),
+        )
+        for currency in sorted({currency for currency, _ in rows})
+    ]
 
 
 def breakdown(cells: pd.DataFrame, by: str) -> pd.DataFrame:
     """A table by ``by`` with joint and solo side by side, per currency: ``cells`` by month;
     :func:`placements_of` by channel."""
-    table = coverage.group(
-        cells if by in PLACEMENT_KEYS else coverage.per_placement(cells, ["currency", by, "kind"]),
-        ["currency", by, "kind"],
-    )
+    keys = ["currency", by, "kind"]
+    if by in PLACEMENT_KEYS:
+        rows = cells
+    elif by == "month":  # the cells are placement-months: each is its placement in its month
+        rows = coverage.cells_as_placements(cells, keys)
+    else:
+        rows = coverage.per_placement(cells, keys)
+    table = coverage.group(rows, keys)
     return table.sort_values(["currency", by, "kind"]).reset_index(drop=True)
 
 

@@ -33,9 +33,6 @@ from comarketing.reports.coverage import percent_text
 if TYPE_CHECKING:
     from comarketing.reports.frames import Comparison
 
-# What the queries add per placement (``queries.metric_cells`` / ``spend_cells``).
-FACTS = ["start_date", "end_date", "flight_reach"]
-UNKNOWN = -1  # flight_reach not reported, inside the frames (integers all the way)
 KINDS = ("flight", "daily", "none")
 API_KINDS = {"flight": "flight", "daily": "daily_summed", "none": "not_reported"}
 KIND_TEXT = {"flight": "flight reach", "daily": "daily reach summed", "none": "not reported"}
@@ -62,39 +59,12 @@ class Period(Protocol):
     def end(self) -> date: ...
 
 
-def without_facts(frame: pd.DataFrame) -> pd.DataFrame:
-    return frame.drop(columns=FACTS, errors="ignore")
-
-
-def fill_facts(cells: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
-    """``cells`` (the metric cells, with their facts, merged with the spend cells, without)
-    with the facts of the placement-months that only spent taken from ``spend``, and
-    flight_reach as integers (UNKNOWN where not reported). Unchanged without facts (frames
-    built by hand)."""
-    if "flight_reach" not in cells:
-        return cells
-    lacking = cells["start_date"].isna().to_numpy()
-    if lacking.any():
-        facts = spend[["placement_id", *FACTS]].drop_duplicates("placement_id")
-        picked = facts.set_index("placement_id").reindex(cells.loc[lacking, "placement_id"])
-        for name in FACTS:
-            cells[name] = cells[name].astype(object)
-            cells.loc[lacking, name] = picked[name].to_numpy(dtype=object)
-    cells["flight_reach"] = cells["flight_reach"].fillna(UNKNOWN).astype("int64")
-    return cells
-
-
-def with_facts(placements: pd.DataFrame, cells: pd.DataFrame) -> pd.DataFrame:
-    """``placements`` (one row per placement_id) with the facts the cells carry, if any."""
-    if "flight_reach" not in cells or cells.empty:
-        return placements
-    facts = cells[["placement_id", *FACTS]].drop_duplicates("placement_id")
-    return placements.merge(facts, on="placement_id", how="left")
-
-
-def with_people(placements: pd.DataFrame, period: Period) -> pd.DataFrame:
+def with_people(
+    placements: pd.DataFrame, period: Period, flights: pd.DataFrame | None = None
+) -> pd.DataFrame:
     """``placements`` (``frames.placements_of``) plus ``people``, ``people_known`` and
-    ``people_kind`` (see the module's docstring)."""
+    ``people_kind`` (see the module's docstring). ``flights``: placement_id, start_date,
+    end_date, flight_reach of the placements with a flight reach (``queries.flights``)."""
     if placements.empty:
         return placements.assign(
             people=pd.Series(dtype="int64"),
@@ -104,13 +74,15 @@ def with_people(placements: pd.DataFrame, period: Period) -> pd.DataFrame:
     out = placements.copy()
     use_flight = np.zeros(len(out), dtype=bool)
     flight = np.zeros(len(out), dtype="int64")
-    if "flight_reach" in out:
-        flight = out["flight_reach"].to_numpy(dtype="int64")
-        known = flight >= 0
-        # Dates are Python dates (object arrays): compared element by element.
-        starts = out["start_date"].to_numpy(dtype=object)[known]
-        ends = out["end_date"].to_numpy(dtype=object)[known]
-        use_flight[known] = (starts >= period.start) & (ends <= period.end)
+    if flights is not None and not flights.empty:
+        covered = flights[
+            flights["start_date"].map(lambda day: day >= period.start)
+            & flights["end_date"].map(lambda day: day <= period.end)
+        ]
+        reach = dict(zip(covered["placement_id"], covered["flight_reach"], strict=True))
+        ids = out["placement_id"].to_numpy()
+        use_flight = np.fromiter((pid in reach for pid in ids), dtype=bool, count=len(ids))
+        flight = np.fromiter((reach.get(pid, 0) for pid in ids), dtype="int64", count=len(ids))
     reported = out["reported__reach"].to_numpy(dtype="int64") > 0
     complete = reported & (out["missing__reach"].to_numpy(dtype="int64") == 0)
     out["people"] = np.where(use_flight, flight, out["reach"].to_numpy(dtype="int64"))

@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
-from sqlalchemy.ext.compiler import compiles
-from sqlalchemy.sql.expression import FunctionElement
 
 from comarketing.accounts.models import Organization
 from comarketing.budgets import spend
@@ -23,25 +23,7 @@ from comarketing.budgets.models import Claim, ClaimVersion
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
 from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS, DailyMetric, MetricRollup
-
-
-class month_text(FunctionElement[str]):
-    """'YYYY-MM' of a date column, on every backend."""
-
-    type = sa.String()
-    inherit_cache = True
-
-
-@compiles(month_text)
-def _month_text_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
-    # SQLite stores dates as 'YYYY-MM-DD' text: the first seven characters are the month, and
-    # cutting them costs a third of what strftime's parsing does on every row read.
-    return f"substr({compiler.process(element.clauses, **kw)}, 1, 7)"
-
-
-@compiles(month_text, "postgresql")
-def _month_text_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
+from comarketing.reports.sql import Query, Rows, among, fetch, frame_of, month_text, sum64
 
 
 @dataclass(frozen=True)
@@ -57,37 +39,52 @@ class Scope:
 def scoped_campaigns(scope: Scope) -> sa.Select[int]:
     """Ids of the campaigns in the report: the organization is a party; the partner filter
     keeps joint campaigns with that partner (solo campaigns stay, as the comparison)."""
+    return _scoped(_Filters.of(scope)).params(_values(scope))
+
+
+@dataclass(frozen=True)
+class _Filters:
+    """Which filters a scope sets: the shape of its statements, built once per shape with
+    bound parameters (building a statement costs more than running it at report sizes)."""
+
+    partner: bool
+    channel: bool
+    campaign: bool
+
+    @classmethod
+    def of(cls, scope: Scope) -> _Filters:
+        return cls(scope.partner_id is not None, bool(scope.channel), scope.campaign_id is not None)
+
+
+def _values(scope: Scope) -> dict[str, Any]:
+    """The bound parameters of a scope's statements."""
+    return {
+        "org": scope.organization_id,
+        "partner": scope.partner_id,
+        "channel": scope.channel,
+        "campaign": scope.campaign_id,
+        "start": scope.start,
+        "end": scope.end,
+    }
+
+
+@cache
+def _scoped(filters: _Filters) -> sa.Select[int]:
     # Read from the organization's party rows alone (an index search), joining the campaigns
     # only when the partner filter needs their kind.
     query = sa.select(CampaignParty.campaign_id).where(
-        CampaignParty.organization_id == scope.organization_id
+        CampaignParty.organization_id == sa.bindparam("org")
     )
-    if scope.partner_id is not None:
+    if filters.partner:
         with_partner = sa.select(CampaignParty.campaign_id).where(
-            CampaignParty.organization_id == scope.partner_id
+            CampaignParty.organization_id == sa.bindparam("partner")
         )
         query = query.join(Campaign, Campaign.id == CampaignParty.campaign_id).where(
             sa.or_(Campaign.kind == "solo", CampaignParty.campaign_id.in_(with_partner))
         )
-    if scope.campaign_id is not None:
-        query = query.where(CampaignParty.campaign_id == scope.campaign_id)
+    if filters.campaign:
+        query = query.where(CampaignParty.campaign_id == sa.bindparam("campaign"))
     return query
-
-
-def _frame(statement: sa.Executable, columns: list[str]) -> pd.DataFrame:
-    """The rows of ``statement`` as a DataFrame, built from plain tuples: pandas takes a
-    SQLAlchemy Row for an unknown kind of sequence and probes every one of them, which costs
-    more than the query itself."""
-    # Core rows, through the session's connection and transaction: plain columns need none of
-    # the ORM's per-row processing.
-    rows = db.session.connection().execute(statement).all()
-    return pd.DataFrame([tuple(row) for row in rows], columns=columns)
-
-
-def _sum(column: Any) -> sa.ColumnElement[int]:
-    """SUM as a 64-bit integer: PostgreSQL sums BIGINT into NUMERIC, which the driver hands over
-    as one Decimal per value, several times slower to read and convert than integers."""
-    return sa.cast(sa.func.sum(column), sa.BigInteger)
 
 
 def _month_start(day: date) -> date:
@@ -106,84 +103,100 @@ def whole_months(start: date, end: date) -> tuple[date, date] | None:
     return (first, last) if first <= last else None
 
 
-# The placement's flight and flight reach, carried per cell for ``reports.people``.
-FLIGHT = (Placement.start_date, Placement.end_date, Placement.flight_reach)
-FLIGHT_COLUMNS = ["start_date", "end_date", "flight_reach"]
-
-
 def metric_cells(scope: Scope) -> pd.DataFrame:
     """Per placement and month of the period: the number of daily rows (``days``), the sums of
     the reported values of every figure and, per figure, the days that reported it
     (``DAYS_FIELDS``): coverage is judged per placement-month (``reports.coverage``)."""
-    counts = [DAYS_FIELDS[f] for f in VALUE_FIELDS]
+    return _metricframe_of(fetch(_metric_query(scope))[0])
+
+
+def _metric_query(scope: Scope) -> Query:
     months = whole_months(scope.start, scope.end)
-    parts = []
+    edges = _edge_days(scope.start, scope.end, months)
+    values = _values(scope)
     if months is not None:
-        rollup = (
+        values.update(month_first=months[0], month_last=months[1])
+    for number, (first, last) in enumerate(edges):
+        values.update({f"edge{number}_first": first, f"edge{number}_last": last})
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    statement = _metric_statement(_Filters.of(scope), months is not None, len(edges), postgresql)
+    return statement, values
+
+
+def _metricframe_of(rows: Rows) -> pd.DataFrame:
+    frame = frame_of(rows, METRIC_COLUMNS)
+    for name in METRIC_SUMS:
+        if frame[name].dtype != "int64":  # some value missing (None), or no rows
+            frame[name] = frame[name].fillna(0).astype("int64")
+    return frame
+
+
+METRIC_COUNTS = [DAYS_FIELDS[f] for f in VALUE_FIELDS]
+# The whole numbers of a metric cell: its days, the sums and, per figure, the days reporting it.
+METRIC_SUMS = ["days", *VALUE_FIELDS, *METRIC_COUNTS]
+METRIC_COLUMNS = ["campaign_id", "placement_id", "channel", "month", *METRIC_SUMS]
+
+
+@cache
+def _metric_statement(
+    filters: _Filters, rollup: bool, edges: int, postgresql: bool
+) -> sa.Select[Any]:
+    """The rollup's rows for the whole months (``rollup``) and the sums of the daily rows of
+    each of the ``edges`` partial months, with each placement's channel."""
+    scoped = _scoped(filters)
+    parts: list[sa.Select[Any]] = []
+    if rollup:
+        parts.append(
             sa.select(
                 MetricRollup.campaign_id,
                 MetricRollup.placement_id,
-                Placement.channel,
                 month_text(MetricRollup.month).label("month"),
                 MetricRollup.days,
                 *(getattr(MetricRollup, f) for f in VALUE_FIELDS),
-                *(getattr(MetricRollup, c) for c in counts),
-                *FLIGHT,
-            )
-            .join(Placement, Placement.id == MetricRollup.placement_id)
-            .where(
-                MetricRollup.campaign_id.in_(scoped_campaigns(scope)),
-                MetricRollup.month.between(months[0], months[1]),
+                *(getattr(MetricRollup, c) for c in METRIC_COUNTS),
+            ).where(
+                among(MetricRollup.campaign_id, scoped, postgresql),
+                MetricRollup.month.between(sa.bindparam("month_first"), sa.bindparam("month_last")),
             )
         )
-        if scope.channel:
-            rollup = rollup.where(Placement.channel == scope.channel)
-        parts.append(rollup)
     month = month_text(DailyMetric.day)
     # One SELECT per edge: with the two ranges OR-ed in one, SQLite stops searching
     # (campaign_id, day) per campaign of the organization and skip-scans every campaign.
-    for first, last in _edge_days(scope.start, scope.end, months):
-        daily = (
-            sa.select(
+    for number in range(edges):
+        parts.append(
+            sa.select(  # type: ignore[arg-type]  # a TypeVarTuple mypy cannot widen
                 DailyMetric.campaign_id,
                 DailyMetric.placement_id,
-                Placement.channel,
                 month.label("month"),
                 sa.func.count().label("days"),
-                *(_sum(getattr(DailyMetric, f)).label(f) for f in VALUE_FIELDS),
+                *(sum64(getattr(DailyMetric, f)).label(f) for f in VALUE_FIELDS),
                 *(
                     sa.func.count(getattr(DailyMetric, f)).label(DAYS_FIELDS[f])
                     for f in VALUE_FIELDS
                 ),
-                *FLIGHT,
             )
-            .join(Placement, Placement.id == DailyMetric.placement_id)
             .where(
-                DailyMetric.campaign_id.in_(scoped_campaigns(scope)),
-                DailyMetric.day.between(first, last),
+                DailyMetric.campaign_id.in_(scoped),
+                DailyMetric.day.between(
+                    sa.bindparam(f"edge{number}_first"), sa.bindparam(f"edge{number}_last")
+                ),
             )
-            .group_by(
-                DailyMetric.campaign_id, DailyMetric.placement_id, Placement.channel, month, *FLIGHT
-            )
+            .group_by(DailyMetric.campaign_id, DailyMetric.placement_id, month)
         )
-        if scope.channel:
-            daily = daily.where(Placement.channel == scope.channel)
-        parts.append(daily)
-    columns = [
-        "campaign_id",
-        "placement_id",
-        "channel",
-        "month",
-        "days",
-        *VALUE_FIELDS,
-        *counts,
-        *FLIGHT_COLUMNS,
-    ]
-    # The parts cover different months, so each (placement, month) comes from one.
-    frame = _frame(sa.union_all(*parts) if len(parts) > 1 else parts[0], columns)
-    for name in ("days", *VALUE_FIELDS, *counts):
-        frame[name] = frame[name].fillna(0).astype("int64")
-    return frame
+    # The parts cover different months, so each (placement, month) comes from one. The
+    # placements are joined once, to the parts' few rows: joined in each part, PostgreSQL
+    # hashes every placement of every company once per part.
+    sums = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("cells")
+    statement = sa.select(
+        sums.c.campaign_id,
+        sums.c.placement_id,
+        Placement.channel,
+        sums.c.month,
+        *(sums.c[name] for name in METRIC_SUMS),
+    ).join(Placement, Placement.id == sums.c.placement_id)
+    if filters.channel:
+        statement = statement.where(Placement.channel == sa.bindparam("channel"))
+    return statement
 
 
 def _edge_days(start: date, end: date, months: tuple[date, date] | None) -> list[tuple[date, date]]:
@@ -208,42 +221,73 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
     1-31 March counts in March whenever it was entered, and a reversed (revised, withdrawn)
     or disputed version counts nowhere. Claims lying within one month of the period are
     summed in SQL; the few crossing a month or the period's edge are split exactly here."""
+    return _spendframe_of(scope, *fetch(*_spend_queries(scope)))
+
+
+def _spend_queries(scope: Scope) -> list[Query]:
+    values = _values(scope)
+    return [(statement, values) for statement in _spend_statements(_Filters.of(scope))]
+
+
+def _spendframe_of(scope: Scope, whole: Rows, crossing: Rows) -> pd.DataFrame:
+    """The claims within a month as summed, and those crossing one split by month."""
+    rows = list(whole)
+    for campaign_id, placement_id, channel, amount, start, end in crossing:
+        first = max(start, scope.start)
+        last = min(end, scope.end)
+        while first <= last:
+            share = spend.portion(int(amount), start, end, first, min(_month_end(first), last))
+            rows.append((campaign_id, placement_id, channel, first.strftime("%Y-%m"), share))
+            first = _next_month(first)
+    columns = ["campaign_id", "placement_id", "channel", "month", "campaign_spend_minor"]
+    if not rows:  # no claim in the period
+        return pd.DataFrame(
+            {c: np.zeros(0, dtype=object) for c in columns[:4]}
+            | {columns[4]: np.zeros(0, dtype="int64")}
+        )
+    frame = pd.DataFrame(rows, columns=columns)
+    frame["campaign_spend_minor"] = frame["campaign_spend_minor"].fillna(0).astype("int64")
+    if not crossing:  # no claim crossed a month: one row per cell already
+        return frame
+    return frame.groupby(columns[:4], as_index=False, sort=False)["campaign_spend_minor"].sum()
+
+
+@cache
+def _spend_statements(filters: _Filters) -> tuple[sa.Select[Any], sa.Select[Any]]:
+    """The claims lying within one month of the period, summed per placement and month; and
+    the claims crossing a month or the period's edge, one row each."""
+    start, end = sa.bindparam("start", type_=sa.Date()), sa.bindparam("end", type_=sa.Date())
     base = (
         sa.select()
         .select_from(ClaimVersion)
         .join(Claim, Claim.id == ClaimVersion.claim_id)
         .join(Placement, Placement.id == Claim.placement_id)
         .where(
-            Claim.campaign_id.in_(scoped_campaigns(scope)),
-            ClaimVersion.service_from <= scope.end,
-            ClaimVersion.service_to >= scope.start,
+            Claim.campaign_id.in_(_scoped(filters)),
+            ClaimVersion.service_from <= end,
+            ClaimVersion.service_to >= start,
             spend.counts_as_spend(),
         )
     )
-    if scope.channel:
-        base = base.where(Placement.channel == scope.channel)
+    if filters.channel:
+        base = base.where(Placement.channel == sa.bindparam("channel"))
     inside = sa.and_(
-        ClaimVersion.service_from >= scope.start,
-        ClaimVersion.service_to <= scope.end,
+        ClaimVersion.service_from >= start,
+        ClaimVersion.service_to <= end,
         month_text(ClaimVersion.service_from) == month_text(ClaimVersion.service_to),
     )
     month = month_text(ClaimVersion.service_from)
-    whole = base.add_columns(
-        Claim.campaign_id,
-        Claim.placement_id,
-        Placement.channel,
-        month.label("month"),
-        _sum(ClaimVersion.amount_minor),
-        *FLIGHT,
-    ).where(inside)
-    rows = [
-        tuple(row)
-        for row in db.session.connection()
-        .execute(
-            whole.group_by(Claim.campaign_id, Claim.placement_id, Placement.channel, month, *FLIGHT)
+    whole = (
+        base.add_columns(
+            Claim.campaign_id,
+            Claim.placement_id,
+            Placement.channel,
+            month.label("month"),
+            sum64(ClaimVersion.amount_minor),
         )
-        .all()
-    ]
+        .where(inside)
+        .group_by(Claim.campaign_id, Claim.placement_id, Placement.channel, month)
+    )
     crossing = base.add_columns(
         Claim.campaign_id,
         Claim.placement_id,
@@ -251,53 +295,98 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
         ClaimVersion.amount_minor,
         ClaimVersion.service_from,
         ClaimVersion.service_to,
-        *FLIGHT,
     ).where(~inside)
-    for campaign_id, placement_id, channel, amount, start, end, *flight in db.session.execute(
-        crossing
-    ).all():
-        first = max(start, scope.start)
-        last = min(end, scope.end)
-        while first <= last:
-            share = spend.portion(int(amount), start, end, first, min(_month_end(first), last))
-            label = first.strftime("%Y-%m")
-            rows.append((campaign_id, placement_id, channel, label, share, *flight))
-            first = _next_month(first)
-    columns = [
-        "campaign_id",
-        "placement_id",
-        "channel",
-        "month",
-        "campaign_spend_minor",
-        *FLIGHT_COLUMNS,
-    ]
-    frame = pd.DataFrame(rows, columns=columns)
-    frame["campaign_spend_minor"] = frame["campaign_spend_minor"].fillna(0).astype("int64")
-    # The flight columns belong to the placement: grouping by them makes no more groups.
-    keys = [*columns[:4], *FLIGHT_COLUMNS]
-    return frame.groupby(keys, as_index=False, sort=False, dropna=False)[
-        "campaign_spend_minor"
-    ].sum()
+    return whole, crossing
 
 
 def campaigns_and_parties(scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The scoped campaigns, and every party of them with its shares and name."""
-    campaigns = _frame(
-        sa.select(
-            Campaign.id, Campaign.kind, Campaign.name, Campaign.currency, Campaign.status
-        ).where(Campaign.id.in_(scoped_campaigns(scope))),
-        ["campaign_id", "kind", "name", "currency", "status"],
+    """The scoped campaigns, and every party of them with its shares and name: one statement,
+    a row per party carrying its campaign's columns."""
+    return _campaigns_and_parties(*fetch(_parties_query(scope)))
+
+
+def _parties_query(scope: Scope) -> Query:
+    return _parties_statement(_Filters.of(scope)), _values(scope)
+
+
+def _campaigns_and_parties(rows: Rows) -> tuple[pd.DataFrame, pd.DataFrame]:
+    campaign_columns = ["campaign_id", "kind", "name", "currency", "status"]
+    party_columns = ["campaign_id", "organization_id", "budget_share_bp", "revenue_share_bp"]
+    both = frame_of(rows, [*campaign_columns, *party_columns[1:], "party"])
+    # A campaign's columns from its first party's row.
+    first = np.unique(both["campaign_id"].to_numpy(), return_index=True)[1]
+    campaigns = pd.DataFrame({c: both[c].to_numpy()[first] for c in campaign_columns})
+    parties = pd.DataFrame(
+        {c: both[c].to_numpy() for c in party_columns} | {"name": both["party"].to_numpy()}
     )
-    parties = _frame(
+    return campaigns, parties
+
+
+@dataclass(frozen=True)
+class ReportFrames:
+    campaigns: pd.DataFrame
+    parties: pd.DataFrame
+    metrics: pd.DataFrame
+    spend: pd.DataFrame
+    flights: pd.DataFrame  # FLIGHT_COLUMNS: the placements with a flight reach
+
+
+def report_frames(scope: Scope) -> ReportFrames:
+    """:func:`campaigns_and_parties`, :func:`metric_cells` and :func:`spend_cells` of one
+    scope, their statements sent together (one round trip on PostgreSQL)."""
+    parties, metrics, whole, crossing, flights = fetch(
+        _parties_query(scope), _metric_query(scope), *_spend_queries(scope), _flights_query(scope)
+    )
+    campaigns, party_frame = _campaigns_and_parties(parties)
+    return ReportFrames(
+        campaigns=campaigns,
+        parties=party_frame,
+        metrics=_metricframe_of(metrics),
+        spend=_spendframe_of(scope, whole, crossing),
+        flights=frame_of(flights, FLIGHT_COLUMNS),
+    )
+
+
+FLIGHT_COLUMNS = ["placement_id", "start_date", "end_date", "flight_reach"]
+
+
+def flights(scope: Scope) -> pd.DataFrame:
+    """The scope's placements that carry a flight reach, with their flights (issue 16):
+    ``people.with_people`` decides which of them the period covers."""
+    return frame_of(fetch(_flights_query(scope))[0], FLIGHT_COLUMNS)
+
+
+def _flights_query(scope: Scope) -> Query:
+    return _flights_statement(_Filters.of(scope)), _values(scope)
+
+
+@cache
+def _flights_statement(filters: _Filters) -> sa.Select[int, date, date, int | None]:
+    statement = sa.select(
+        Placement.id, Placement.start_date, Placement.end_date, Placement.flight_reach
+    ).where(Placement.campaign_id.in_(_scoped(filters)), Placement.flight_reach.is_not(None))
+    if filters.channel:
+        statement = statement.where(Placement.channel == sa.bindparam("channel"))
+    return statement
+
+
+@cache
+def _parties_statement(
+    filters: _Filters,
+) -> sa.Select[int, str, str, str, str, int, int, int, str]:
+    return (
         sa.select(
             CampaignParty.campaign_id,
+            Campaign.kind,
+            Campaign.name,
+            Campaign.currency,
+            Campaign.status,
             CampaignParty.organization_id,
             CampaignParty.budget_share_bp,
             CampaignParty.revenue_share_bp,
             Organization.name,
         )
+        .join(Campaign, Campaign.id == CampaignParty.campaign_id)
         .join(Organization, Organization.id == CampaignParty.organization_id)
-        .where(CampaignParty.campaign_id.in_(scoped_campaigns(scope))),
-        ["campaign_id", "organization_id", "budget_share_bp", "revenue_share_bp", "name"],
+        .where(CampaignParty.campaign_id.in_(_scoped(filters)))
     )
-    return campaigns, parties

@@ -1,7 +1,8 @@
 """The ROI dashboard: joint vs solo for one organization and period, in SQL then DataFrames.
 
-A fixed number of queries whatever the number of campaigns: campaigns, parties, metric sums
-(rollup + edge days), ledger spend. Everything else is arithmetic on their results.
+A fixed number of statements whatever the number of campaigns, sent together (one round trip
+on PostgreSQL): campaigns with their parties, metric sums (rollup + edge days), claimed spend.
+Everything else is arithmetic on their results.
 """
 
 from __future__ import annotations
@@ -178,11 +179,11 @@ def dashboard(actor: Actor, period: Period, filters: Filters | None = None) -> D
         channel=filters.channel,
         campaign_id=filters.campaign_id,
     )
-    campaigns, parties = queries.campaigns_and_parties(scope)
-    metrics = queries.metric_cells(scope)
-    spend = queries.spend_cells(scope)
-    cells = frames.own_cells(metrics, spend, campaigns, parties, org)
-    placements = people.with_people(frames.placements_of(cells), period)
+    # Campaigns and parties, metric cells, spend cells: one round trip (queries.report_frames).
+    fetched = queries.report_frames(scope)
+    campaigns, parties = fetched.campaigns, fetched.parties
+    cells = frames.own_cells(fetched.metrics, fetched.spend, campaigns, parties, org)
+    placements = people.with_people(frames.placements_of(cells), period, fetched.flights)
     partners = frames.partners_of(campaigns, parties, org)
     return Dashboard(
         organization_id=org,

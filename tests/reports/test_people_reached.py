@@ -54,6 +54,16 @@ def _placements(rows: list[tuple[int, int, int, int, int, date, date]]) -> pd.Da
 
 
 MAR1, MAR12, APR30 = date(2027, 3, 1), date(2027, 3, 12), date(2027, 4, 30)
+FACTS = ["start_date", "end_date", "flight_reach"]
+
+
+def _with_people(frame: pd.DataFrame, period) -> pd.DataFrame:
+    """``people.with_people`` with the flights of ``frame``'s rows whose flight reach is
+    known (-1: none), as ``queries.flights`` gives them."""
+    if "flight_reach" not in frame:
+        return people.with_people(frame, period)
+    flights = frame.loc[frame["flight_reach"] >= 0, ["placement_id", *FACTS]]
+    return people.with_people(frame.drop(columns=FACTS), period, flights)
 
 
 def test_the_flight_reach_counts_only_when_the_period_covers_the_whole_flight():
@@ -66,11 +76,11 @@ def test_the_flight_reach_counts_only_when_the_period_covers_the_whole_flight():
             (0, 0, 1, 100, 700, date(2027, 3, 2), APR30),  # no daily rows but a covered flight
         ]
     )
-    got = people.with_people(placements, WHOLE)
+    got = _with_people(placements, WHOLE)
     assert got["people"].tolist() == [1_200, 9_000, 9_000, 0, 700]
     assert got["people_known"].tolist() == [1, 1, 0, 0, 1]
     assert got["people_kind"].tolist() == ["flight", "daily", "daily", "none", "flight"]
-    assert people.with_people(placements, CUT)["people_kind"].tolist() == [
+    assert _with_people(placements, CUT)["people_kind"].tolist() == [
         "daily",
         "daily",
         "daily",
@@ -80,13 +90,13 @@ def test_the_flight_reach_counts_only_when_the_period_covers_the_whole_flight():
 
 
 def test_without_flight_facts_the_daily_reach_is_summed():
-    frame = _placements([(500, 1, 0, 10, -1, MAR1, APR30)]).drop(columns=people.FACTS)
-    got = people.with_people(frame, WHOLE)
+    frame = _placements([(500, 1, 0, 10, -1, MAR1, APR30)]).drop(columns=FACTS)
+    got = _with_people(frame, WHOLE)
     assert got[["people", "people_known", "people_kind"]].values.tolist() == [[500, 1, "daily"]]
 
 
 def test_the_headline_figure_says_what_it_rests_on_in_shares_of_spend():
-    placements = people.with_people(
+    placements = _with_people(
         _placements(
             [
                 (9_000, 1, 0, 40, 1_200, MAR1, APR30),
@@ -305,7 +315,7 @@ def test_the_api_document_never_calls_summed_daily_reach_people(client):
 
 
 def test_no_placements_give_no_people():
-    empty = people.with_people(_placements([]).iloc[0:0], WHOLE)
+    empty = _with_people(_placements([]).iloc[0:0], WHOLE)
     assert list(empty.columns[-3:]) == ["people", "people_known", "people_kind"]
     assert people.reached(empty) is people.NONE_REACHED
 
