@@ -161,14 +161,15 @@ class Split:
 
     @property
     def share_of_own(self) -> Fraction | None:
-        return _share(self.both, self.own)
+        return share(self.both, self.own)
 
     @property
     def share_of_theirs(self) -> Fraction | None:
-        return _share(self.both, self.theirs)
+        return share(self.both, self.theirs)
 
 
-def _share(part: Estimate, whole: Estimate) -> Fraction | None:
+def share(part: Estimate, whole: Estimate) -> Fraction | None:
+    """``part`` over ``whole`` as shown; none when either is suppressed or the whole is 0."""
     if part.suppressed or whole.suppressed or not whole.value:
         return None
     return Fraction(round(part.value)) / Fraction(round(whole.value))

@@ -86,9 +86,8 @@ class Overlap:
 
 
 def _ratio(part: Estimate, whole: Estimate) -> float | None:
-    if part.suppressed or whole.suppressed or not whole.value:
-        return None
-    return part.value / whole.value
+    value = disclosure.share(part, whole)
+    return None if value is None else float(value)
 
 
 @dataclass(frozen=True)

@@ -37,9 +37,8 @@ SECRET = "rawsecret"  # part of every identifier uploaded here: it must never be
 
 def near(figure: Any, truth: int) -> bool:
     """A figure resting on a partner's audience: rounded to its step, within one step."""
-    return bool(
-        figure.rounded and figure.value % figure.step == 0 and abs(figure.value - truth) < figure.step
-    )
+    step = figure.step
+    return bool(figure.rounded and figure.value % step == 0 and abs(figure.value - truth) < step)
 
 
 def people(numbers: range | list[int]) -> io.BytesIO:

@@ -143,16 +143,19 @@ def answers(
     return {"api": body, "report": section.group(0), "a_placement": panel.group(0)}
 
 
-def test_single_email_probe_answers_the_same(
-    app: Flask,
-    world: factories.World,
-    probe: Any,
-    client: FlaskClient,
-    login_as: Callable[..., Any],
-    make_token: Callable[..., str],
-) -> None:
-    token = make_token(world.b.email("analyst"))
+@pytest.fixture
+def b_token(
+    world: factories.World, login_as: Callable[..., Any], make_token: Callable[..., str]
+) -> str:
+    """B's analyst, signed in on the client, and a read token of theirs for the API."""
     login_as(world.b.email("analyst"))
+    return make_token(world.b.email("analyst"))
+
+
+def test_single_email_probe_answers_the_same(
+    app: Flask, world: factories.World, probe: Any, client: FlaskClient, b_token: str
+) -> None:
+    token = b_token
     on_list = answers(app, world, probe, client, token, [5])
     off_list = answers(app, world, probe, client, token, [5000])
     assert on_list == off_list
@@ -163,17 +166,11 @@ def test_single_email_probe_answers_the_same(
 
 
 def test_two_lists_differing_by_one_answer_the_same(
-    app: Flask,
-    world: factories.World,
-    probe: Any,
-    client: FlaskClient,
-    login_as: Callable[..., Any],
-    make_token: Callable[..., str],
+    app: Flask, world: factories.World, probe: Any, client: FlaskClient, b_token: str
 ) -> None:
     """B brings 400 people it knows A has (the minimum is met) and 400 others, plus one person:
     on A's list, or not."""
-    token = make_token(world.b.email("analyst"))
-    login_as(world.b.email("analyst"))
+    token = b_token
     known = [*range(400), *range(10_000, 10_400)]
     on_list = answers(app, world, probe, client, token, [*known, 700])
     off_list = answers(app, world, probe, client, token, [*known, 20_000])
