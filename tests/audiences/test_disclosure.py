@@ -137,10 +137,15 @@ def answers(
     section = re.search(r'<section id="reach".*?</section>', report, re.S)
     placement = client.get(f"/campaigns/{ab.id}/placements/{ab.a_placement}").get_data(as_text=True)
     panel = re.search(r'data-testid="audience-current">.*?</p>', placement, re.S)
-    assert section and panel
-    body = api.get_json()
-    # B's own placement is B's: exact, and it differs by construction. Everything else must not.
-    return {"api": body, "report": section.group(0), "a_placement": panel.group(0)}
+    dashboard = client.get(f"/reports?{QUERY}").get_data(as_text=True)
+    dedup = re.search(r'<section id="dedup".*?</section>', dashboard, re.S)
+    assert section and panel and dedup
+    return {
+        "api": api.get_json(),
+        "dashboard": dedup.group(0),
+        "report": section.group(0),
+        "a_placement": panel.group(0),
+    }
 
 
 @pytest.fixture
@@ -163,6 +168,8 @@ def test_single_email_probe_answers_the_same(
     assert overlap["both"] == {"suppressed": True, "below": 100}
     assert overlap["share_of_own"] is None and overlap["share_of_partner"] is None
     assert "≈ 1,000 (rounded)" in on_list["a_placement"]
+    assert '<td class="text-end">fewer than 100</td>' in on_list["dashboard"]
+    assert "not shown" in on_list["dashboard"]
 
 
 def test_two_lists_differing_by_one_answer_the_same(
