@@ -346,8 +346,11 @@ def table(figures: DedupFigures) -> Table:
             {
                 **_estimate_row(f"Audience overlap with {o.partner}", o.both),
                 "note": (
-                    f"{_share(o.share_of_own)} of your reach in {o.campaigns} joint "
-                    f"campaign(s), {_share(o.share_of_theirs)} of theirs"
+                    f"below the minimum audience count in {o.campaigns} joint campaign(s): "
+                    "the shares are not shown either"
+                    if o.both.suppressed
+                    else f"{_share(o.share_of_own)} of your reach in {o.campaigns} joint "
+                    f"campaign(s), {_share(o.share_of_theirs)} of theirs; rounded, with noise"
                 ),
             }
         )

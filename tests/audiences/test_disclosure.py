@@ -170,6 +170,8 @@ def test_single_email_probe_answers_the_same(
     assert "≈ 1,000 (rounded)" in on_list["a_placement"]
     assert '<td class="text-end">fewer than 100</td>' in on_list["dashboard"]
     assert "not shown" in on_list["dashboard"]
+    csv = client.get(f"/reports/dedup.csv?{QUERY}").get_data(as_text=True)
+    assert "Audience overlap with Alpha" in csv and "shares are not shown either" in csv
 
 
 def test_two_lists_differing_by_one_answer_the_same(
