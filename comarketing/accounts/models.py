@@ -31,7 +31,12 @@ class Organization(Model):
     # How many business days this organization takes to confirm or dispute an expense claim of
     # a partner before it counts as confirmed (the longest of a campaign's parties applies).
     claim_confirmation_business_days: Mapped[int] = mapped_column(default=5, server_default="5")
+    # The smallest count of people a figure about another company's audience may show
+    # (audiences.disclosure): the highest of the parties' applies; never below 50.
+    audience_minimum: Mapped[int] = mapped_column(default=100, server_default="100")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    __table_args__ = (sa.CheckConstraint("audience_minimum >= 50", name="audience_minimum_floor"),)
 
     users: Mapped[list[User]] = relationship(back_populates="organization", lazy="raise")
 

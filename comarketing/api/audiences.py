@@ -49,6 +49,23 @@ class EstimateOut(Schema):
     display = String(required=True, metadata={"example": "1.24 M ± 1.6 %"})
 
 
+class FigureOut(Schema):
+    """A deduplicated figure. One resting on a partner's audience is either suppressed (only
+    ``suppressed`` and ``below``: it rests on fewer people than the minimum audience count) or
+    ``rounded`` (two significant figures, with deterministic noise; bounds one step wide)."""
+
+    value = Integer(strict=True)
+    lower = Integer(strict=True)
+    upper = Integer(strict=True)
+    exact = Boolean()
+    rounded = Boolean()
+    display = String(metadata={"example": "≈ 1,200 (rounded)"})
+    suppressed = Boolean(metadata={"description": "Present (true) only when suppressed."})
+    below = Integer(
+        strict=True, metadata={"description": "The minimum audience count it fell under."}
+    )
+
+
 class AudienceOut(Schema):
     import_id = Integer(strict=True, required=True)
     identifiers = Integer(strict=True, required=True)
@@ -65,6 +82,12 @@ def _estimate(value: Estimate) -> dict[str, Any]:
         "exact": value.exact,
         "display": str(value),
     }
+
+
+def _figure(value: Estimate) -> dict[str, Any]:
+    if value.suppressed:
+        return {"suppressed": True, "below": value.below}
+    return {**_estimate(value), "rounded": value.rounded}
 
 
 def _answer(row: Any) -> dict[str, Any]:
@@ -142,15 +165,15 @@ def upload_audience_file(placement_id: int, path: dict[str, int], form: dict[str
 
 class MultiplierOut(Schema):
     currency = String(required=True)
-    joint_reach = Nested(EstimateOut, required=True)
-    solo_reach = Nested(EstimateOut, required=True)
+    joint_reach = Nested(FigureOut, required=True)
+    solo_reach = Nested(FigureOut, required=True)
     multiplier = String(allow_none=True, required=True)
 
 
 class OverlapOut(Schema):
     partner_id = Integer(strict=True, required=True)
     partner = String(required=True)
-    both = Nested(EstimateOut, required=True)
+    both = Nested(FigureOut, required=True)
     share_of_own = Float(allow_none=True, required=True)
     share_of_partner = Float(allow_none=True, required=True)
 
@@ -179,10 +202,15 @@ class UnsketchedOut(Schema):
 
 
 class DedupOut(Schema):
-    joint = Nested(EstimateOut, required=True)
-    solo = Nested(EstimateOut, required=True)
-    incremental = Nested(EstimateOut, required=True)
-    existing = Nested(EstimateOut, required=True)
+    joint = Nested(FigureOut, required=True)
+    solo = Nested(FigureOut, required=True)
+    incremental = Nested(FigureOut, required=True)
+    existing = Nested(FigureOut, required=True)
+    minimum = Integer(
+        strict=True,
+        required=True,
+        metadata={"description": "The minimum audience count in play (the strictest party's)."},
+    )
     multipliers = List(Nested(MultiplierOut), required=True)
     overlaps = List(Nested(OverlapOut), required=True)
     without_audience_data = List(Nested(UnsketchedOut), required=True)
@@ -200,6 +228,11 @@ def dedup(query: dict[str, Any]) -> dict[str, Any]:
     solo reach counting each person once, the incremental reach of joint campaigns, overlap
     with each partner, the reach multiplier on deduplicated reach, and a random-duplication
     estimate for campaigns without audience data. Each estimate has its 95 % bounds.
+
+    A figure resting on a partner's audience is shown only when every count behind it reaches
+    the minimum audience count (the highest of the companies' settings), rounded to two
+    significant figures with deterministic noise; else `{"suppressed": true, "below": 100}`,
+    and the shares that would give it back are null.
     """
     period = reports.period_for(query["preset"], query["start"], query["end"])
     filters = reports.Filters(
@@ -209,15 +242,16 @@ def dedup(query: dict[str, Any]) -> dict[str, Any]:
     board = reports.dashboard(actor, period, filters)
     result = dashboard_figures(actor, board)
     return {
-        "joint": _estimate(result.joint),
-        "solo": _estimate(result.solo),
-        "incremental": _estimate(result.incremental),
-        "existing": _estimate(result.existing),
+        "joint": _figure(result.joint),
+        "solo": _figure(result.solo),
+        "incremental": _figure(result.incremental),
+        "existing": _figure(result.existing),
+        "minimum": result.minimum,
         "multipliers": [
             {
                 "currency": m.currency,
-                "joint_reach": _estimate(m.joint_reach),
-                "solo_reach": _estimate(m.solo_reach),
+                "joint_reach": _figure(m.joint_reach),
+                "solo_reach": _figure(m.solo_reach),
                 "multiplier": schemas.ratio(m.value),
             }
             for m in result.multipliers
@@ -226,7 +260,7 @@ def dedup(query: dict[str, Any]) -> dict[str, Any]:
             {
                 "partner_id": o.partner_id,
                 "partner": o.partner,
-                "both": _estimate(o.both),
+                "both": _figure(o.both),
                 "share_of_own": o.share_of_own,
                 "share_of_partner": o.share_of_theirs,
             }

@@ -3,7 +3,8 @@ dashboard's figures (``reports.dedup``) share with it.
 
 Only counts leave this module: a party's figures combine its own sketches with the sketches
 of the joint campaigns it is a party to, never another organization's lists or solo
-campaigns. Every estimated figure carries its 95 % bounds and says whether it is exact.
+campaigns. Every estimated figure carries its 95 % bounds and says whether it is exact; one
+that rests on a partner's audience goes through ``disclosure`` (minimum count, rounding, noise).
 
 Where a campaign has no sketches, its combined audience is estimated by random duplication
 (Sainsbury): share = 1 - prod(1 - people_i / universe) over its placements, assuming each
@@ -22,7 +23,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from comarketing.audiences import sketches
+from comarketing.accounts.company_settings import audience_minimums
+from comarketing.audiences import disclosure
 from comarketing.audiences.models import AudienceImport
 from comarketing.audiences.sketches import Estimate
 from comarketing.campaigns.models import Placement
@@ -190,6 +192,7 @@ class CampaignReach:
     both: Estimate | None = None
     estimate: CombinedEstimate | None = None
     universe: int | None = None
+    minimum: int | None = None  # set where the split rests on a partner's audience
 
 
 def campaign_reach(actor: Actor, campaign_id: int) -> CampaignReach:
@@ -211,12 +214,18 @@ def campaign_reach(actor: Actor, campaign_id: int) -> CampaignReach:
         reaches = placement_reaches([campaign.id]).get(campaign.id, [])
         result.estimate = combined_estimate(reaches, campaign.target_universe)
         return result
-    own = [sketches.deserialize(r[6]) for r in rows if r[2] == actor.organization_id]
-    others = [sketches.deserialize(r[6]) for r in rows if r[2] != actor.organization_id]
-    mine, theirs = sketches.union(own), sketches.union(others)
-    result.reach = sketches.estimate(sketches.union([mine, theirs]))
-    if campaign.kind == "joint":
-        result.own_only = sketches.estimate(sketches.a_not_b(mine, theirs))
-        result.partners_only = sketches.estimate(sketches.a_not_b(theirs, mine))
-        result.both = sketches.estimate(sketches.intersection(mine, theirs))
+    org = actor.organization_id
+    audiences = [disclosure.Audience.load(r[2], r[6]) for r in rows]
+    rule = disclosure.Rule(org, audience_minimums([org, *(a.owner for a in audiences)]))
+    own = [a for a in audiences if a.owner == org]
+    others = [a for a in audiences if a.owner != org]
+    result.reach = disclosure.reach(rule, f"campaign {campaign.id}", audiences)
+    if campaign.kind == "joint" and others:
+        split = disclosure.split(rule, f"campaign {campaign.id}", own, others)
+        result.own_only, result.partners_only, result.both = (
+            split.own_only,
+            split.theirs_only,
+            split.both,
+        )
+        result.minimum = rule.minimum(a.owner for a in audiences)
     return result

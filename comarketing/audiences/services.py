@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from flask import current_app
 
 from comarketing import audit
+from comarketing.accounts.company_settings import audience_minimums
 from comarketing.accounts.models import User
-from comarketing.audiences import loading, normalize, sketches
+from comarketing.audiences import disclosure, loading, normalize, sketches
 from comarketing.audiences.models import AudienceImport, AudienceList
 from comarketing.campaigns.models import Campaign, Placement
 from comarketing.context import Actor
@@ -202,6 +203,9 @@ class PlacementAudience:
     history: list[AudienceImport]  # the owner's only
     can_write: bool
     owned: bool
+    # Its distinct people as the actor may see them: exact for the owner; for the other
+    # parties rounded with noise, or suppressed under the minimum audience count.
+    shown: sketches.Estimate | None = None
 
 
 def placement_audience(actor: Actor, placement_id: int) -> PlacementAudience:
@@ -228,7 +232,16 @@ def placement_audience(actor: Actor, placement_id: int) -> PlacementAudience:
         if owned
         else []
     )
-    return PlacementAudience(current, history, view.can_write, owned)
+    return PlacementAudience(current, history, view.can_write, owned, _shown(actor, current))
+
+
+def _shown(actor: Actor, current: AudienceImport | None) -> sketches.Estimate | None:
+    if current is None or current.sketch is None:
+        return None
+    org = actor.organization_id
+    audience = disclosure.Audience.load(current.organization_id, current.sketch)
+    rule = disclosure.Rule(org, audience_minimums([org, audience.owner]))
+    return disclosure.size(rule, f"placement {current.placement_id}", audience)
 
 
 # ---------------------------------------------------------------------------------------------

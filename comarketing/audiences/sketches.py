@@ -86,12 +86,25 @@ def a_not_b(a: theta_sketch, b: theta_sketch) -> compact_theta_sketch:
 
 @dataclass(frozen=True)
 class Estimate:
-    """A count with its bounds at ``CONFIDENCE``; ``exact`` when the sketch holds every item."""
+    """A count with its bounds at ``CONFIDENCE``; ``exact`` when the sketch holds every item.
+
+    A figure about another company's audience (``disclosure``) is either *suppressed* (``below``:
+    the minimum audience count it fell under; no value) or *rounded* to ``step`` with noise."""
 
     value: float
     lower: float
     upper: float
     exact: bool
+    below: int | None = None
+    step: int = 0
+
+    @property
+    def suppressed(self) -> bool:
+        return self.below is not None
+
+    @property
+    def rounded(self) -> bool:
+        return self.step > 0
 
     @property
     def count(self) -> int:
@@ -132,7 +145,11 @@ def format_count(value: float) -> str:
 
 
 def format_estimate(figure: Estimate) -> str:
-    """ "12,345 (exact)" or "1.24 M ± 1.6 %"."""
+    """ "12,345 (exact)", "1.24 M ± 1.6 %", "≈ 1,200 (rounded)" or "fewer than 100"."""
+    if figure.below is not None:
+        return f"fewer than {figure.below:,}"
+    if figure.step:
+        return f"≈ {format_count(figure.value)} (rounded)"
     if figure.exact:
         return f"{round(figure.value):,} (exact)"
     return f"{format_count(figure.value)} ± {figure.relative_error * 100:.1f} %"

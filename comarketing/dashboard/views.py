@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
 from comarketing import notifications
+from comarketing.accounts import company_settings
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.budgets import claim_responses
 from comarketing.errors import DomainError
@@ -115,6 +116,10 @@ def organization_settings() -> ResponseReturnValue:
             offer_approvals.set_four_eyes(current_actor(), bool(form.four_eyes.data))
             if form.claim_days.data is not None:
                 claim_responses.set_confirmation_days(current_actor(), int(form.claim_days.data))
+            if form.audience_minimum.data is not None:
+                company_settings.set_audience_minimum(
+                    current_actor(), int(form.audience_minimum.data)
+                )
         except DomainError as exc:
             attach_error(form, exc)
         else:
@@ -124,4 +129,5 @@ def organization_settings() -> ResponseReturnValue:
         form.review_days.data = current_user.organization.review_business_days
         form.four_eyes.data = current_user.organization.four_eyes
         form.claim_days.data = current_user.organization.claim_confirmation_business_days
+        form.audience_minimum.data = current_user.organization.audience_minimum
     return render_template("dashboard/organization_settings.html", form=form)

@@ -213,6 +213,13 @@ class ReviewDaysForm(FlaskForm):
         validators=[Optional(), NumberRange(1, 20)],
         description="Without a dispute by then, the claim counts as confirmed.",
     )
+    audience_minimum = IntegerField(
+        "Minimum audience count (people)",
+        validators=[Optional()],
+        description="A figure about our audiences that a partner sees (an overlap, a share, a "
+        "joint campaign's reach) is shown only when every count behind it reaches this; the "
+        "highest setting of the companies involved applies. At least 50.",
+    )
 
 
 class MailPreferencesForm(FlaskForm):

@@ -3,7 +3,9 @@ joint and solo, incremental reach, reach multipliers, overlaps with partners, an
 for the campaigns without audience data; the table its page, export and API share.
 
 Only counts leave this module, as in ``audiences.figures``: a party's figures combine its own
-sketches with the sketches of the joint campaigns it is a party to.
+sketches with the sketches of the joint campaigns it is a party to. A figure resting on a
+partner's audience goes through ``audiences.disclosure`` (minimum count, rounding, noise);
+your own audiences against your own placements stay exact.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from comarketing.accounts.company_settings import audience_minimums
 from comarketing.accounts.models import Organization
+from comarketing.audiences import disclosure, sketches
 from comarketing.audiences import figures as audience_figures
-from comarketing.audiences import sketches
 from comarketing.audiences.services import list_sketches
 from comarketing.audiences.sketches import Estimate
 from comarketing.campaigns.models import Campaign, CampaignParty
@@ -44,6 +47,10 @@ class Multiplier:
 
     @property
     def value(self) -> Fraction | None:
+        """From the joint reach as shown (rounded where it rests on a partner's audience), so
+        the ratio never gives back more than the figure itself; none when it is suppressed."""
+        if self.joint_reach.suppressed:
+            return None
         if not (self.joint_spend_minor and self.solo_spend_minor and self.solo_reach.value):
             return None
         joint = Fraction(self.joint_reach.value) / self.joint_spend_minor
@@ -59,6 +66,9 @@ class Multiplier:
 
 @dataclass(frozen=True)
 class Overlap:
+    """Your audience against one partner's in your joint campaigns (``disclosure.Split``):
+    ``own`` exact, the rest rounded with noise or all suppressed."""
+
     partner_id: int
     partner: str
     campaigns: int
@@ -68,11 +78,16 @@ class Overlap:
 
     @property
     def share_of_own(self) -> float | None:
-        return self.both.value / self.own.value if self.own.value else None
+        return _ratio(self.both, self.own)
 
     @property
     def share_of_theirs(self) -> float | None:
-        return self.both.value / self.theirs.value if self.theirs.value else None
+        return _ratio(self.both, self.theirs)
+
+
+def _ratio(part: Estimate, whole: Estimate) -> float | None:
+    value = disclosure.share(part, whole)
+    return None if value is None else float(value)
 
 
 @dataclass(frozen=True)
@@ -90,6 +105,7 @@ class DedupFigures:
     incremental: Estimate = sketches.ZERO
     existing: Estimate = sketches.ZERO
     lists: int = 0
+    minimum: int = disclosure.DEFAULT  # the strictest minimum audience count in play
     joint_campaigns: int = 0  # with at least one sketch
     solo_campaigns: int = 0
     placements_with_audience: int = 0
@@ -134,24 +150,22 @@ def dashboard_figures(actor: Actor, board: Dashboard) -> DedupFigures:
         and r[1] in kind_of
     ]
     figures = DedupFigures(placements_with_audience=len(rows))
-    parsed = [(r[0], r[1], r[2], sketches.deserialize(r[6])) for r in rows]
-    joint = [s for _, c, _, s in parsed if kind_of[c] == "joint"]
-    solo = [s for _, c, _, s in parsed if kind_of[c] == "solo"]
-    joint_union, solo_union = sketches.union(joint), sketches.union(solo)
-    own_lists = [sketches.deserialize(data) for data in list_sketches(org)]
-    existing = sketches.union(own_lists)
+    parsed = [(r[0], r[1], r[2], disclosure.Audience.load(r[2], r[6])) for r in rows]
+    rule = disclosure.Rule(org, audience_minimums([org, *(r[2] for r in rows)]))
+    figures.minimum = rule.minimum(r[2] for r in rows)
+    joint = [a for _, c, _, a in parsed if kind_of[c] == "joint"]
+    solo = [a for _, c, _, a in parsed if kind_of[c] == "solo"]
+    own_lists = [disclosure.Audience.load(org, data) for data in list_sketches(org)]
     figures.lists = len(own_lists)
-    figures.joint = sketches.estimate(joint_union)
-    figures.solo = sketches.estimate(solo_union)
-    figures.existing = sketches.estimate(existing)
-    figures.incremental = sketches.estimate(
-        sketches.a_not_b(joint_union, sketches.union([existing, solo_union]))
-    )
+    figures.joint = disclosure.reach(rule, "joint", joint)
+    figures.solo = disclosure.reach(rule, "solo", solo)
+    figures.existing = disclosure.reach(rule, "existing", own_lists)
+    figures.incremental = disclosure.beyond(rule, "incremental", joint, [*own_lists, *solo])
     sketched = {c for _, c, _, _ in parsed}
     figures.joint_campaigns = sum(1 for c in sketched if kind_of[c] == "joint")
     figures.solo_campaigns = len(sketched) - figures.joint_campaigns
-    figures.multipliers = _multipliers(board.cells, parsed, kind_of, currency_of, sketched)
-    figures.overlaps = _overlaps(org, parsed, kind_of)
+    figures.multipliers = _multipliers(rule, board.cells, parsed, kind_of, currency_of, sketched)
+    figures.overlaps = _overlaps(rule, parsed, kind_of)
     figures.unsketched = _unsketched(board, active, with_audience)
     return figures
 
@@ -166,6 +180,7 @@ def active_placements(cells: pd.DataFrame) -> dict[int, int]:
 
 
 def _multipliers(
+    rule: disclosure.Rule,
     cells: pd.DataFrame,
     parsed: list[tuple[int, int, int, Any]],
     kind_of: dict[int, str],
@@ -184,14 +199,10 @@ def _multipliers(
     out = []
     for currency in sorted({currency_of[c] for c in sketched}):
         by_kind = {
-            kind: sketches.estimate(
-                sketches.union(
-                    [
-                        s
-                        for _, c, _, s in parsed
-                        if kind_of[c] == kind and currency_of[c] == currency
-                    ]
-                )
+            kind: disclosure.reach(
+                rule,
+                f"{kind} {currency}",
+                [a for _, c, _, a in parsed if kind_of[c] == kind and currency_of[c] == currency],
             )
             for kind in ("joint", "solo")
         }
@@ -208,8 +219,9 @@ def _multipliers(
 
 
 def _overlaps(
-    org: int, parsed: list[tuple[int, int, int, Any]], kind_of: dict[int, str]
+    rule: disclosure.Rule, parsed: list[tuple[int, int, int, Any]], kind_of: dict[int, str]
 ) -> list[Overlap]:
+    org = rule.viewer
     joint_ids = sorted({c for _, c, _, _ in parsed if kind_of[c] == "joint"})
     if not joint_ids:
         return []
@@ -225,18 +237,20 @@ def _overlaps(
         campaigns_of[partner_id].add(campaign_id)
     out = []
     for partner_id, campaign_ids in campaigns_of.items():
-        own = sketches.union([s for _, c, o, s in parsed if c in campaign_ids and o == org])
-        theirs = sketches.union(
-            [s for _, c, o, s in parsed if c in campaign_ids and o == partner_id]
+        split = disclosure.split(
+            rule,
+            f"overlap {partner_id}",
+            [a for _, c, o, a in parsed if c in campaign_ids and o == org],
+            [a for _, c, o, a in parsed if c in campaign_ids and o == partner_id],
         )
         out.append(
             Overlap(
                 partner_id,
                 names[partner_id],
                 len(campaign_ids),
-                sketches.estimate(own),
-                sketches.estimate(theirs),
-                sketches.estimate(sketches.intersection(own, theirs)),
+                split.own,
+                split.theirs,
+                split.both,
             )
         )
     return sorted(out, key=lambda o: o.partner)
@@ -280,6 +294,8 @@ def _unsketched(
 
 
 def _estimate_row(figure: str, value: Estimate, note: str = "") -> dict[str, Any]:
+    if value.suppressed:
+        return {"figure": figure, "exact": "no", "shown": str(value), "note": note}
     return {
         "figure": figure,
         "value": value.count,
@@ -330,8 +346,11 @@ def table(figures: DedupFigures) -> Table:
             {
                 **_estimate_row(f"Audience overlap with {o.partner}", o.both),
                 "note": (
-                    f"{_share(o.share_of_own)} of your reach in {o.campaigns} joint "
-                    f"campaign(s), {_share(o.share_of_theirs)} of theirs"
+                    f"below the minimum audience count in {o.campaigns} joint campaign(s): "
+                    "the shares are not shown either"
+                    if o.both.suppressed
+                    else f"{_share(o.share_of_own)} of your reach in {o.campaigns} joint "
+                    f"campaign(s), {_share(o.share_of_theirs)} of theirs; rounded, with noise"
                 ),
             }
         )

@@ -1,8 +1,10 @@
 """Audience uploads, the deduplicated figures, their pages, exports and API, and privacy.
 
-The world: a joint A+B campaign (A's email placement reached people 0-99, B's social one
-50-199), A's solo campaign (150-179) and A's "customers" list (0-9 and 190-194). So, for A:
-joint reach 200, own only 50, B only 100, both 50; solo 30; incremental 200-15-30 = 155.
+The world: a joint A+B campaign (A's email placement reached people 0-999, B's social one
+500-1999), A's solo campaign (1500-1799) and A's "customers" list (0-99 and 1900-1949). So,
+for A: joint reach 2,000, own only 500, B only 1,000, both 500; solo 300; incremental
+2,000-150-300 = 1,550. Figures resting on the partner's audience are rounded with noise
+(``disclosure``): within one step (two significant figures) of these; A's own stay exact.
 """
 
 from __future__ import annotations
@@ -33,6 +35,12 @@ QUERY = "preset=custom&start=2027-01-01&end=2027-12-31"
 SECRET = "rawsecret"  # part of every identifier uploaded here: it must never be stored
 
 
+def near(figure: Any, truth: int) -> bool:
+    """A figure resting on a partner's audience: rounded to its step, within one step."""
+    step = figure.step
+    return bool(figure.rounded and figure.value % step == 0 and abs(figure.value - truth) < step)
+
+
 def people(numbers: range | list[int]) -> io.BytesIO:
     return io.BytesIO("".join(f"{SECRET}{n}@Example.com\n" for n in numbers).encode())
 
@@ -61,15 +69,15 @@ def setup(app: Flask, world: factories.World) -> Setup:
         spend(a_pm, solo, solo_placement, 20_000, **day)
         options = services.Options()
         services.upload_for_placement(
-            actor(a_pm), ab.a_placement, people(range(100)), "a.txt", options
+            actor(a_pm), ab.a_placement, people(range(1000)), "a.txt", options
         )
         services.upload_for_placement(
-            actor(b_pm), ab.b_placement, people(range(50, 200)), "b.txt", options
+            actor(b_pm), ab.b_placement, people(range(500, 2000)), "b.txt", options
         )
         services.upload_for_placement(
-            actor(a_pm), solo_placement, people(range(150, 180)), "solo.txt", options
+            actor(a_pm), solo_placement, people(range(1500, 1800)), "solo.txt", options
         )
-        customers = [*range(10), *range(190, 195)]
+        customers = [*range(100), *range(1900, 1950)]
         row = services.create_list(actor(a_pm), "Customers", people(customers), "c.csv", options)
         out = Setup(ab.id, ab.a_placement, ab.b_placement, solo, solo_placement, row.list_id or 0)
         db.session.remove()
@@ -80,12 +88,12 @@ def test_campaign_split_for_each_party(app: Flask, world: factories.World, setup
     with app.app_context():
         for_a = figures.campaign_reach(actor(world.a.email("analyst")), setup.joint)
         for_b = figures.campaign_reach(actor(world.b.email("analyst")), setup.joint)
-    assert for_a.reach is not None and for_a.reach.count == 200 and for_a.reach.exact
-    assert for_a.own_only and for_a.own_only.count == 50
-    assert for_a.partners_only and for_a.partners_only.count == 100
-    assert for_a.both and for_a.both.count == 50
-    assert for_b.own_only and for_b.own_only.count == 100
-    assert for_b.partners_only and for_b.partners_only.count == 50
+    assert for_a.reach is not None and near(for_a.reach, 2000)
+    assert for_a.own_only and near(for_a.own_only, 500)
+    assert for_a.partners_only and near(for_a.partners_only, 1000)
+    assert for_a.both and near(for_a.both, 500)
+    assert for_b.own_only and near(for_b.own_only, 1000)
+    assert for_b.partners_only and near(for_b.partners_only, 500)
 
 
 def test_dashboard_figures(app: Flask, world: factories.World, setup: Setup) -> None:
@@ -95,37 +103,42 @@ def test_dashboard_figures(app: Flask, world: factories.World, setup: Setup) -> 
         dedup = dashboard_figures(a, board)
         b = actor(world.b.email("analyst"))
         for_b = dashboard_figures(b, reports.dashboard(b, PERIOD))
-    assert (dedup.joint.count, dedup.solo.count, dedup.existing.count) == (200, 30, 15)
-    assert dedup.incremental.count == 155 and dedup.incremental.exact
+    assert near(dedup.joint, 2000) and near(dedup.incremental, 1550)
+    # A's own audiences against A's own placements stay exact.
+    assert (dedup.solo.count, dedup.existing.count) == (300, 150)
+    assert dedup.solo.exact and dedup.existing.exact
     (overlap,) = dedup.overlaps
-    assert (overlap.own.count, overlap.theirs.count, overlap.both.count) == (100, 150, 50)
-    assert overlap.share_of_own == 0.5 and overlap.share_of_theirs == pytest.approx(1 / 3)
+    assert overlap.own.count == 1000 and overlap.own.exact
+    assert near(overlap.theirs, 1500) and near(overlap.both, 500)
+    # Shares come from the figures as shown, never from the exact counts.
+    assert overlap.share_of_own == overlap.both.value / 1000
+    assert overlap.share_of_theirs == overlap.both.value / overlap.theirs.value
     (multiplier,) = dedup.multipliers
     # A's own spend: 60 % of the joint campaign's 500.00, all of the solo 200.00.
     assert (multiplier.joint_spend_minor, multiplier.solo_spend_minor) == (30_000, 20_000)
-    assert multiplier.value == pytest.approx((200 / 30_000) / (30 / 20_000))
+    assert multiplier.value == pytest.approx((dedup.joint.value / 30_000) / (300 / 20_000))
     # B has no solo campaign nor lists: A's solo audience and list never count for B.
-    assert (for_b.joint.count, for_b.solo.count, for_b.existing.count) == (200, 0, 0)
-    assert for_b.incremental.count == 200
+    assert near(for_b.joint, 2000) and (for_b.solo.count, for_b.existing.count) == (0, 0)
+    assert near(for_b.incremental, 2000)
 
 
 def test_upload_is_all_or_nothing(app: Flask, world: factories.World, setup: Setup) -> None:
     with app.app_context():
         a_pm = actor(world.a.email(PM))
-        bad = io.BytesIO(b"".join([people(range(300)).getvalue(), b"not an address\n"]))
+        bad = io.BytesIO(b"".join([people(range(3000)).getvalue(), b"not an address\n"]))
         with pytest.raises(services.AudienceRejected) as refused:
             services.upload_for_placement(
                 a_pm, setup.a_placement, bad, "bad.txt", services.Options()
             )
-        assert refused.value.errors == [{"row": 301, "reason": "not an email address"}]
+        assert refused.value.errors == [{"row": 3001, "reason": "not an email address"}]
         current = services.placement_audience(a_pm, setup.a_placement)
-        assert current.current is not None and current.current.distinct_estimate == 100
+        assert current.current is not None and current.current.distinct_estimate == 1000
         assert [h.status for h in current.history][:2] == ["failed", "succeeded"]
         bad.seek(0)
         skipped = services.upload_for_placement(
             a_pm, setup.a_placement, bad, "bad.txt", services.Options(skip_bad_lines=True)
         )
-        assert (skipped.distinct_estimate, skipped.bad_lines) == (300, 1)
+        assert (skipped.distinct_estimate, skipped.bad_lines) == (3000, 1)
         history = services.placement_audience(a_pm, setup.a_placement).history
         assert [h.current for h in history][:3] == [True, False, False]
         # The partner may not upload for A's placement; B's analyst may not upload at all.
@@ -185,27 +198,39 @@ def test_raw_identifiers_are_never_stored_or_logged(
 
 
 def test_pages_show_the_figures(
-    world: factories.World, setup: Setup, client: FlaskClient, login_as: Callable[..., Any]
+    app: Flask,
+    world: factories.World,
+    setup: Setup,
+    client: FlaskClient,
+    login_as: Callable[..., Any],
 ) -> None:
+    with app.app_context():
+        a = actor(world.a.email("analyst"))
+        dedup = dashboard_figures(a, reports.dashboard(a, PERIOD))
+        (overlap,) = dedup.overlaps
+    incremental = f"{dedup.incremental.value:,.0f}"
     login_as(world.a.email("analyst"))
     dashboard = client.get(f"/reports?{QUERY}").get_data(as_text=True)
-    assert 'data-testid="dedup-joint">200 (exact)' in dashboard
-    assert 'data-testid="dedup-incremental">155 (exact)' in dashboard
+    assert 'data-testid="dedup-joint">≈ 2,000 (rounded)' in dashboard
+    assert 'data-testid="dedup-solo">300 (exact)' in dashboard
+    assert f'data-testid="dedup-incremental">≈ {incremental} (rounded)' in dashboard
     # The headline tiles carry it too (one currency: incremental reach is not split by one).
-    assert 'data-testid="tile-incremental-joint-EUR">155 (exact)' in dashboard
-    assert "Beta" in dashboard and "50.0 %" in dashboard and "33.3 %" in dashboard
+    assert f'data-testid="tile-incremental-joint-EUR">≈ {incremental} (rounded)' in dashboard
+    assert "Beta" in dashboard and f"{overlap.share_of_own * 100:.1f} %" in dashboard
     csv = client.get(f"/reports/dedup.csv?{QUERY}").get_data(as_text=True)
-    assert "Incremental reach of joint campaigns,155,155,155,yes" in csv
+    value, step = int(dedup.incremental.value), dedup.incremental.step
+    assert f"Incremental reach of joint campaigns,{value},{value - step},{value + step},no" in csv
+    assert "Deduplicated solo reach,300,300,300,yes" in csv
     assert client.get(f"/reports/dedup.xlsx?{QUERY}").status_code == 200
     report = client.get(f"/campaigns/{setup.joint}/report").get_data(as_text=True)
-    assert "200 (exact) distinct people" in report and "50 (exact)" in report
+    assert "≈ 2,000 (rounded) distinct people" in report and "(exact)" not in report
     placement = client.get(f"/campaigns/{setup.joint}/placements/{setup.b_placement}")
     text = placement.get_data(as_text=True)
-    assert "<strong>150</strong> distinct people" in text
+    assert "<strong>≈ 1,500 (rounded)</strong> distinct people" in text
     assert 'data-testid="audience-upload"' not in text  # not A's placement; analyst anyway
     assert 'data-testid="audience-history"' not in text  # B's uploads are B's
     lists = client.get("/audiences").get_data(as_text=True)
-    assert "Customers" in lists and "15 (exact)" in lists
+    assert "Customers" in lists and "150 (exact)" in lists
 
 
 def test_partner_pages_show_counts_only(
@@ -217,7 +242,7 @@ def test_partner_pages_show_counts_only(
         assert "Customers" not in text and "Alpha alone" not in text, url
     placement = client.get(f"/campaigns/{setup.joint}/placements/{setup.a_placement}")
     text = placement.get_data(as_text=True)
-    assert "a.txt" not in text and "<strong>100</strong>" in text
+    assert "a.txt" not in text and "<strong>≈ 1,000 (rounded)</strong>" in text
 
 
 def test_target_universe_gives_the_random_duplication_estimate(
@@ -259,6 +284,9 @@ def test_target_universe_gives_the_random_duplication_estimate(
     assert listed["basis"] == "planned audience size"
 
 
+EXACT_300 = {"value": 300, "lower": 300, "upper": 300, "exact": True, "display": "300 (exact)"}
+
+
 def test_api_upload_and_figures(
     world: factories.World, setup: Setup, client: FlaskClient, make_token: Callable[..., str]
 ) -> None:
@@ -278,15 +306,18 @@ def test_api_upload_and_figures(
     }
     upload = client.post(
         f"/api/v1/placements/{setup.a_placement}/audience/file",
-        data={"file": (people(range(100)), "a.csv"), "kind": "email"},
+        data={"file": (people(range(1000)), "a.csv"), "kind": "email"},
         headers=headers,
         content_type="multipart/form-data",
     )
     assert upload.status_code == 200, upload.get_json()
-    assert upload.get_json()["identifiers"] == 100
+    assert upload.get_json()["identifiers"] == 1000
     dedup = client.get(f"/api/v1/reports/dedup?{QUERY}", headers=headers).get_json()
-    assert dedup["incremental"]["value"] == 155
-    assert dedup["overlaps"][0]["share_of_partner"] == pytest.approx(1 / 3)
+    assert dedup["incremental"]["rounded"] and dedup["incremental"]["value"] in (1500, 1600)
+    assert dedup["solo"] == {**EXACT_300, "rounded": False}
+    both = dedup["overlaps"][0]["both"]
+    assert both["rounded"] and both["value"] == 500
+    assert dedup["overlaps"][0]["share_of_partner"] == pytest.approx(500 / 1500)
     partner = client.post(
         f"/api/v1/placements/{setup.b_placement}/audience",
         json={"identifiers": ["a@x.de"]},
