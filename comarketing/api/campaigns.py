@@ -7,9 +7,10 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Date, Integer, String
+from apiflask.fields import Integer, String
 from apiflask.validators import Length, Range
 
+from comarketing.dates_allowed import Date
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp

@@ -10,8 +10,9 @@ from fractions import Fraction
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, Dict, Integer, List, Nested, String
+from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
 
+from comarketing.dates_allowed import Date
 from comarketing import hundredths
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor

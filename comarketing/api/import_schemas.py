@@ -7,10 +7,11 @@ import json
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, Dict, File, Integer, List, Nested, String
+from apiflask.fields import Boolean, Dict, File, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError
 
+from comarketing.dates_allowed import Date
 from comarketing import hundredths
 from comarketing.api import schemas
 from comarketing.metrics import columns, import_settings, results

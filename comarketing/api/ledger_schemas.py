@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, DateTime, File, Integer, List, Nested, String
+from apiflask.fields import Boolean, DateTime, File, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 
+from comarketing.dates_allowed import Date
 from comarketing.api import schemas
 from comarketing.budgets.balances import EntryRow
 from comarketing.budgets.claim_states import PaymentStatus

@@ -15,11 +15,12 @@ from decimal import Decimal
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, Integer, List, Nested, String
+from apiflask.fields import Boolean, Integer, List, Nested, String
 from apiflask.validators import Length, Range, Regexp
 from marshmallow import ValidationError
 from marshmallow import fields as ma_fields
 
+from comarketing.dates_allowed import Date
 from comarketing import hundredths
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor, require_write

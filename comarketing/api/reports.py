@@ -10,9 +10,10 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, DateTime, Dict, Integer, List, Nested, String
+from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import OneOf
 
+from comarketing.dates_allowed import Date
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
 from comarketing.api.blueprint import ERRORS, bp
