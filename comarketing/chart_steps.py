@@ -63,6 +63,9 @@ def thin(labels: list[str], series: dict[str, list[Any]]) -> dict[str, Any]:
     groups = bucket_ends([date.fromisoformat(label) for label in labels], step)
     return {
         "labels": [labels[group[-1]] for group in groups],
-        **{name: [_last_known(values, group) for group in groups] for name, values in series.items()},
+        **{
+            name: [_last_known(values, group) for group in groups]
+            for name, values in series.items()
+        },
         "step": step,
     }

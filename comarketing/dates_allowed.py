@@ -51,8 +51,9 @@ def check_day(day: date | None, field: str) -> None:
         raise ValidationFailed(OUT_OF_RANGE, field=field)
 
 
-def check_period(start: date, end: date, *, start_field: str = "start_date",
-                 end_field: str = "end_date") -> None:
+def check_period(
+    start: date, end: date, *, start_field: str = "start_date", end_field: str = "end_date"
+) -> None:
     """Both ends within the allowed dates and at most :data:`MAX_YEARS` years apart."""
     check_day(start, start_field)
     check_day(end, end_field)
@@ -104,4 +105,6 @@ class Date(api_fields.Date):
         metadata = dict(kwargs.pop("metadata", None) or {})
         metadata.setdefault("x-minimum", EARLIEST.isoformat())
         metadata.setdefault("x-maximum", LATEST.isoformat())
-        super().__init__(*args, validate=[_validate_range, *validators], metadata=metadata, **kwargs)
+        super().__init__(
+            *args, validate=[_validate_range, *validators], metadata=metadata, **kwargs
+        )

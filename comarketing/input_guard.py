@@ -30,8 +30,23 @@ MAX_ID = 2**31 - 1
 MAX_PAGE = 1_000_000
 # Query parameters that name a record (or a page of records).
 ID_PARAMS = frozenset(
-    {"partner", "partner_id", "campaign", "campaign_id", "placement", "placement_id", "offer",
-     "offer_id", "list", "list_id", "audience_id", "asset", "asset_id", "import_id", "claim_id"}
+    {
+        "partner",
+        "partner_id",
+        "campaign",
+        "campaign_id",
+        "placement",
+        "placement_id",
+        "offer",
+        "offer_id",
+        "list",
+        "list_id",
+        "audience_id",
+        "asset",
+        "asset_id",
+        "import_id",
+        "claim_id",
+    }
 )
 PAGE_PARAMS = frozenset({"page", "per_page"})
 _INTEGER = re.compile(r"[+-]?\d+")

@@ -31,7 +31,9 @@ class Limits:
 LIMITS = Limits()
 _SMALL_PART = 1024 * 1024
 _HEAD_BYTES = 64 * 1024
-_DIMENSION = re.compile(rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?\"")
+_DIMENSION = re.compile(
+    rb"<(?:\w+:)?dimension\s+ref=\"([A-Z]{1,3})?(\d+)?(?::([A-Z]{1,3})(\d+))?\""
+)
 _MB = 1024 * 1024
 
 
@@ -62,7 +64,9 @@ def check_archive(archive: zipfile.ZipFile, limits: Limits = LIMITS) -> None:
     total = 0
     for info in infos:
         total += info.file_size
-        if info.file_size > _SMALL_PART and info.file_size > limits.ratio * max(info.compress_size, 1):
+        if info.file_size > _SMALL_PART and info.file_size > limits.ratio * max(
+            info.compress_size, 1
+        ):
             raise WorkbookTooLarge(
                 f"The workbook is compressed more than {limits.ratio}:1 ({info.filename}); "
                 "it would expand too far to read safely. Save it again from your spreadsheet "
@@ -110,4 +114,6 @@ def check(path: Path, limits: Limits = LIMITS) -> None:
 def check_columns(count: int, limits: Limits = LIMITS) -> None:
     """Rows actually read: a sheet without a ``<dimension>`` still may not grow too wide."""
     if count > limits.columns:
-        raise WorkbookTooLarge(f"A row has more than {limits.columns} columns. Remove unused columns.")
+        raise WorkbookTooLarge(
+            f"A row has more than {limits.columns} columns. Remove unused columns."
+        )

@@ -10,13 +10,13 @@ from apiflask import Schema
 from apiflask.fields import Integer, String
 from apiflask.validators import Length, Range
 
-from comarketing.dates_allowed import Date
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.idempotency import idempotent
 from comarketing.campaigns import flight_reach, listing, placements, platform_names
 from comarketing.campaigns.models import Campaign, Placement, PlacementName
+from comarketing.dates_allowed import Date
 
 
 def _campaign_summary(campaign: Campaign, partners: list[str]) -> dict[str, Any]:

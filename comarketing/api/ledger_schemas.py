@@ -14,7 +14,6 @@ from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, File, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 
-from comarketing.dates_allowed import Date
 from comarketing.api import schemas
 from comarketing.budgets.balances import EntryRow
 from comarketing.budgets.claim_states import PaymentStatus
@@ -23,6 +22,7 @@ from comarketing.budgets.ledger_view import ClaimRecord, Money, VersionRecord
 from comarketing.budgets.models import ClaimResponse, EntryKind
 from comarketing.budgets.posting import MAX_NOTE
 from comarketing.budgets.proofs import MAX_FILES
+from comarketing.dates_allowed import Date
 
 # Ten thousand billion in major units: far beyond any campaign, far below BIGINT.
 MAX_AMOUNT_MINOR = 10**15

@@ -20,13 +20,13 @@ from apiflask.validators import Length, Range, Regexp
 from marshmallow import ValidationError
 from marshmallow import fields as ma_fields
 
-from comarketing.dates_allowed import Date
 from comarketing import hundredths
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.errors import _flatten, error_response
 from comarketing.api.idempotency import idempotent
+from comarketing.dates_allowed import Date
 from comarketing.metrics import entry, placements
 from comarketing.metrics.models import ImportSource
 

@@ -13,12 +13,12 @@ from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import OneOf
 
-from comarketing.dates_allowed import Date
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.dashboard import API_RATIO_NAMES, CoverageOut, conversions, coverage_out
 from comarketing.campaigns.models import CampaignKind, CampaignStatus
+from comarketing.dates_allowed import Date
 from comarketing.reports import campaign_service
 from comarketing.reports.campaign_frames import CampaignReport, RankedPlacement, reported
 from comarketing.reports.campaign_pacing import GoalPacing

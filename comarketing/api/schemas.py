@@ -20,9 +20,9 @@ from apiflask import Schema
 from apiflask.fields import Boolean, DateTime, Integer, List, Nested, String
 from apiflask.validators import OneOf, Range
 
-from comarketing.dates_allowed import Date
 from comarketing.api.models import TokenScope
 from comarketing.campaigns.models import CampaignKind, CampaignStatus, Channel
+from comarketing.dates_allowed import Date
 from comarketing.money import exponent, to_decimal_string
 from comarketing.policy import Role
 from comarketing.reports.services import PRESETS

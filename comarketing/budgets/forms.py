@@ -8,8 +8,8 @@ from flask_wtf.file import MultipleFileField
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from comarketing.dates_allowed import DateField
 from comarketing.budgets.proofs import ACCEPTED_DESCRIPTION
+from comarketing.dates_allowed import DateField
 
 PROOF_HELP = f"Invoice or receipt: {ACCEPTED_DESCRIPTION}; recognised by content."
 

@@ -13,11 +13,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from comarketing import chart_steps
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.budgets import balances, claim_states, commitments, reversals
 from comarketing.budgets import forms as budget_forms
 from comarketing.campaigns import access, listing, milestones
-from comarketing import chart_steps
 from comarketing.campaigns import forms as campaign_forms
 from comarketing.campaigns.views import bp
 from comarketing.errors import DomainError

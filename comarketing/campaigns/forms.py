@@ -15,10 +15,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from comarketing.dates_allowed import DateField
 from comarketing.campaigns.lifecycle import CampaignInput
 from comarketing.campaigns.models import CHANNEL_CHOICES, MilestoneKind
 from comarketing.campaigns.placements import PlacementInput
+from comarketing.dates_allowed import DateField
 from comarketing.money import CURRENCY_CHOICES, parse_amount
 
 CHANNEL_OPTIONS = [SelectChoice(value, label) for value, label in CHANNEL_CHOICES]

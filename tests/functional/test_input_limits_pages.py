@@ -84,7 +84,9 @@ def test_a_campaign_ending_on_the_last_allowed_day_renders_everywhere(app, world
         page = client.get(f"/campaigns/{campaign_id}")
         assert page.status_code == 200
         # Five years of days drawn as 60 month-end points.
-        assert re.search(r'&#34;step&#34;: &#34;month&#34;|"step": ?"month"', page.get_data(as_text=True))
+        assert re.search(
+            r'&#34;step&#34;: &#34;month&#34;|"step": ?"month"', page.get_data(as_text=True)
+        )
         for url in (
             f"/campaigns/{campaign_id}/report",
             "/calendar?month=2100-12",

@@ -33,22 +33,69 @@ ROWS: list[dict[str, Any]] = load_matrix()["routes"]
 PUBLIC: set[str] = set(load_matrix()["public"])
 HUGE = str(2**64)
 DATE_FIELDS = [
-    "start_date", "end_date", "due_on", "occurred_on", "service_from", "service_to", "paid_on",
-    "expires_on", "day", "start", "end", "as_of", "week_start",
+    "start_date",
+    "end_date",
+    "due_on",
+    "occurred_on",
+    "service_from",
+    "service_to",
+    "paid_on",
+    "expires_on",
+    "day",
+    "start",
+    "end",
+    "as_of",
+    "week_start",
 ]
-QUERY_NAMES = ["page", "per_page", "partner", "campaign", "campaign_id", "placement_id",
-               "month", "start", "end", "from", "to", "as_of", "preset", "status", "kind",
-               "channel", "next", "q"]
+QUERY_NAMES = [
+    "page",
+    "per_page",
+    "partner",
+    "campaign",
+    "campaign_id",
+    "placement_id",
+    "month",
+    "start",
+    "end",
+    "from",
+    "to",
+    "as_of",
+    "preset",
+    "status",
+    "kind",
+    "channel",
+    "next",
+    "q",
+]
 HOSTILE_QUERIES: list[dict[str, str]] = [
     {"page": "9" * 30, "partner": HUGE, "campaign": HUGE, "campaign_id": HUGE},
     {"page": "2147483648", "partner": "2147483648", "placement_id": str(2**63)},
     {name: "1\x00" for name in QUERY_NAMES},
-    {"page": "-1", "per_page": "0", "partner": "-5", "campaign": "2147483647",
-     "campaign_id": "2147483647", "month": "9999-12", "start": "9999-12-31",
-     "end": "0001-01-01", "from": "9999-12-31", "to": "0001-01-01", "as_of": "10000-01-01",
-     "preset": "\u202e", "status": "x" * 300, "channel": "%"},
-    {"page": "1000000", "month": "2100-12", "start": "2096-01-01", "end": "2100-12-31",
-     "from": "2000-01-01", "to": "2100-12-31", "as_of": "2100-12-31"},
+    {
+        "page": "-1",
+        "per_page": "0",
+        "partner": "-5",
+        "campaign": "2147483647",
+        "campaign_id": "2147483647",
+        "month": "9999-12",
+        "start": "9999-12-31",
+        "end": "0001-01-01",
+        "from": "9999-12-31",
+        "to": "0001-01-01",
+        "as_of": "10000-01-01",
+        "preset": "\u202e",
+        "status": "x" * 300,
+        "channel": "%",
+    },
+    {
+        "page": "1000000",
+        "month": "2100-12",
+        "start": "2096-01-01",
+        "end": "2100-12-31",
+        "from": "2000-01-01",
+        "to": "2100-12-31",
+        "as_of": "2100-12-31",
+    },
     {"month": "2000-01", "start": "2000-01-01", "end": "2000-01-31", "as_of": "2000-01-01"},
 ]
 
@@ -198,7 +245,12 @@ def test_api_hostile_parameters_and_bodies_never_answer_5xx(app: Flask, scene: S
         if method in ("POST", "PUT", "PATCH"):
             deep = "[" * 10_000 + "]" * 10_000
             status = probe.send(
-                client, method, url, "deep JSON", data=deep, headers=headers,
+                client,
+                method,
+                url,
+                "deep JSON",
+                data=deep,
+                headers=headers,
                 content_type="application/json",
             )
             assert status in (400, 404, 405, 415), (url, status)

@@ -142,17 +142,26 @@ def test_zip_bombs_are_refused_by_ratio_total_and_shared_strings(tmp_path: Path)
 
     small = xlsx_limits.Limits(total_uncompressed=1_000_000, shared_strings=10_000)
     strings = b"<sst>" + os.urandom(10_000).hex().encode() + b"</sst>"
-    with zipfile.ZipFile(io.BytesIO(_rewrite(_workbook([]), SHARED, strings))) as archive:
-        with pytest.raises(xlsx_limits.WorkbookTooLarge, match="text table"):
-            xlsx_limits.check_archive(archive, small)
-    with zipfile.ZipFile(io.BytesIO(_workbook([[str(i) * 50] for i in range(30_000)]))) as archive:
-        with pytest.raises(xlsx_limits.WorkbookTooLarge, match="expands to more than"):
-            xlsx_limits.check_archive(archive, xlsx_limits.Limits(total_uncompressed=1_000_000))
+    _assert_refused(_rewrite(_workbook([]), SHARED, strings), small, "text table")
+    wide = _workbook([[str(i) * 50] for i in range(30_000)])
+    _assert_refused(wide, xlsx_limits.Limits(total_uncompressed=1_000_000), "expands to more")
+
+
+def _assert_refused(content: bytes, limits: xlsx_limits.Limits, message: str) -> None:
+    with (
+        zipfile.ZipFile(io.BytesIO(content)) as archive,
+        pytest.raises(xlsx_limits.WorkbookTooLarge, match=message),
+    ):
+        xlsx_limits.check_archive(archive, limits)
 
 
 def test_column_letters() -> None:
     assert [xlsx_limits.column_number(c) for c in ("A", "Z", "AA", "GR", "XFD")] == [
-        1, 26, 27, 200, 16384
+        1,
+        26,
+        27,
+        200,
+        16384,
     ]
 
 
