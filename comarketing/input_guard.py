@@ -122,12 +122,6 @@ def _first_nul() -> tuple[str, str] | None:
     return None
 
 
-def _is_api() -> bool:
-    from comarketing.api.errors import is_api_request
-
-    return is_api_request()
-
-
 def refuse_unusable_input() -> None:
     for name, value in request.args.items(multi=True):
         status = _too_large(name, value)
@@ -137,7 +131,7 @@ def refuse_unusable_input() -> None:
     if found is None:
         return
     location, field = found
-    if _is_api():
+    if request.blueprint == "api":  # the JSON API (its docs page is another blueprint)
         raise HTTPError(422, detail={location: {field: [NUL_MESSAGE]}})
     raise NulInField(location, field)
 
