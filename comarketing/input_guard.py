@@ -106,7 +106,14 @@ def _first_nul() -> tuple[str, str] | None:
                 return location, name
     if request.method in ("GET", "HEAD", "OPTIONS"):
         return None
+    limit = request.max_content_length
+    if limit is not None and (request.content_length or 0) > limit:
+        return None  # too large: whoever reads it answers 413 in its own words
     if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        if request.blueprint == "api":
+            # Kept for the API's idempotency fingerprint, which hashes the raw body; the form
+            # is then parsed from this copy.
+            request.get_data(cache=True, parse_form_data=False)
         for name, value in request.form.items(multi=True):
             if "\x00" in value or "\x00" in name:
                 return "form", name
