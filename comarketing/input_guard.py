@@ -137,7 +137,7 @@ def refuse_unusable_input() -> None:
     found = _first_nul()
     if found is None:
         return
-    location, field = found
+    location, field = found[0], found[1].replace("\x00", "\\0")  # a NUL in the name, shown
     if request.blueprint == "api":  # the JSON API (its docs page is another blueprint)
         raise HTTPError(422, detail={location: {field: [NUL_MESSAGE]}})
     raise NulInField(location, field)
