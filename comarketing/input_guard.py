@@ -8,7 +8,8 @@
   raw bytes before anything parses them.
 - Record ids and page numbers in the query string beyond what the database holds (ids are
   32-bit, like ``<int:...>`` in paths): 404, the answer for a record that does not exist. Any
-  other integer-looking parameter beyond 64 bits: 400 (SQLite cannot even bind it).
+  other integer-looking parameter beyond 64 bits: 400 (SQLite cannot even bind it). The API
+  answers 422 naming the parameter instead, like its own schemas.
 
 HTML requests get the normal error page, API requests the API's JSON error shape (with
 ``field``).
@@ -52,6 +53,7 @@ PAGE_PARAMS = frozenset({"page", "per_page"})
 _INTEGER = re.compile(r"[+-]?\d+")
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")
+OUT_OF_RANGE = "Out of range: no record or page has this number."
 NUL_MESSAGE = "Remove the NUL character (\\0) from this field; text cannot contain it."
 
 
@@ -130,15 +132,19 @@ def _first_nul() -> tuple[str, str] | None:
 
 
 def refuse_unusable_input() -> None:
+    api = request.blueprint == "api"  # the JSON API (its docs page is another blueprint)
     for name, value in request.args.items(multi=True):
         status = _too_large(name, value)
+        if status and api:
+            # The API names the parameter, as its own schemas do for values they refuse.
+            raise HTTPError(422, detail={"query": {name: [OUT_OF_RANGE]}})
         if status:
             abort(status)
     found = _first_nul()
     if found is None:
         return
     location, field = found[0], found[1].replace("\x00", "\\0")  # a NUL in the name, shown
-    if request.blueprint == "api":  # the JSON API (its docs page is another blueprint)
+    if api:
         raise HTTPError(422, detail={location: {field: [NUL_MESSAGE]}})
     raise NulInField(location, field)
 
