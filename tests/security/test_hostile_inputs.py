@@ -46,6 +46,10 @@ DATE_FIELDS = [
     "end",
     "as_of",
     "week_start",
+    "month",
+    "remove",
+    "from",
+    "to",
 ]
 QUERY_NAMES = [
     "page",
