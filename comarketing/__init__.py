@@ -23,7 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from apiflask import APIFlask
 
     from comarketing import config as app_config
-    from comarketing import security
+    from comarketing import input_guard, security
 
     app = APIFlask(
         __name__,
@@ -48,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_template_helpers(app)
     register_mail_delivery(app)
     security.install(app)
+    input_guard.install(app)
     return app
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Date, Integer, String
+from apiflask.fields import Integer, String
 from apiflask.validators import Length, Range
 
 from comarketing.api import schemas
@@ -16,6 +16,7 @@ from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.idempotency import idempotent
 from comarketing.campaigns import flight_reach, listing, placements, platform_names
 from comarketing.campaigns.models import Campaign, Placement, PlacementName
+from comarketing.dates_allowed import Date
 
 
 def _campaign_summary(campaign: Campaign, partners: list[str]) -> dict[str, Any]:

@@ -10,13 +10,14 @@ from fractions import Fraction
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, Dict, Integer, List, Nested, String
+from apiflask.fields import Boolean, Dict, Integer, List, Nested, String
 
 from comarketing import hundredths
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.multipliers import MultipliersOut, RoiComparisonOut, multiplier_fields
+from comarketing.dates_allowed import Date
 from comarketing.reports import coverage, frames, headline, people, services, tables
 from comarketing.reports.exports import Table
 

@@ -7,12 +7,13 @@ import json
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, Dict, File, Integer, List, Nested, String
+from apiflask.fields import Boolean, Dict, File, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
 from marshmallow import ValidationError
 
 from comarketing import hundredths
 from comarketing.api import schemas
+from comarketing.dates_allowed import Date
 from comarketing.metrics import columns, import_settings, results
 from comarketing.metrics.dates import DATE_ORDERS
 from comarketing.metrics.imports import Preview

@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, DateTime, File, Integer, List, Nested, String
+from apiflask.fields import Boolean, DateTime, File, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range, Regexp
 
 from comarketing.api import schemas
@@ -22,6 +22,7 @@ from comarketing.budgets.ledger_view import ClaimRecord, Money, VersionRecord
 from comarketing.budgets.models import ClaimResponse, EntryKind
 from comarketing.budgets.posting import MAX_NOTE
 from comarketing.budgets.proofs import MAX_FILES
+from comarketing.dates_allowed import Date
 
 # Ten thousand billion in major units: far beyond any campaign, far below BIGINT.
 MAX_AMOUNT_MINOR = 10**15

@@ -15,7 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, Integer, List, Nested, String
+from apiflask.fields import Boolean, Integer, List, Nested, String
 from apiflask.validators import Length, Range, Regexp
 from marshmallow import ValidationError
 from marshmallow import fields as ma_fields
@@ -26,6 +26,7 @@ from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.errors import _flatten, error_response
 from comarketing.api.idempotency import idempotent
+from comarketing.dates_allowed import Date
 from comarketing.metrics import entry, placements
 from comarketing.metrics.models import ImportSource
 

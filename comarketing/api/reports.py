@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, DateTime, Dict, Integer, List, Nested, String
+from apiflask.fields import Boolean, DateTime, Dict, Integer, List, Nested, String
 from apiflask.validators import OneOf
 
 from comarketing.api import schemas
@@ -18,6 +18,7 @@ from comarketing.api.auth import auth, current_actor
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.dashboard import API_RATIO_NAMES, CoverageOut, conversions, coverage_out
 from comarketing.campaigns.models import CampaignKind, CampaignStatus
+from comarketing.dates_allowed import Date
 from comarketing.reports import campaign_service
 from comarketing.reports.campaign_frames import CampaignReport, RankedPlacement, reported
 from comarketing.reports.campaign_pacing import GoalPacing

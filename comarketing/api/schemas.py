@@ -17,11 +17,12 @@ from fractions import Fraction
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, Date, DateTime, Integer, List, Nested, String
+from apiflask.fields import Boolean, DateTime, Integer, List, Nested, String
 from apiflask.validators import OneOf, Range
 
 from comarketing.api.models import TokenScope
 from comarketing.campaigns.models import CampaignKind, CampaignStatus, Channel
+from comarketing.dates_allowed import Date
 from comarketing.money import exponent, to_decimal_string
 from comarketing.policy import Role
 from comarketing.reports.services import PRESETS

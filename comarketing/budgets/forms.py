@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
-from wtforms import DateField, SelectField, StringField
+from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from comarketing.budgets.proofs import ACCEPTED_DESCRIPTION
+from comarketing.dates_allowed import DateField
 
 PROOF_HELP = f"Invoice or receipt: {ACCEPTED_DESCRIPTION}; recognised by content."
 

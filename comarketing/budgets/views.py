@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from comarketing import chart_steps
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.budgets import balances, claim_states, commitments, reversals
 from comarketing.budgets import forms as budget_forms
@@ -41,9 +42,8 @@ def _burn_chart(view: listing.CampaignView, committed: int) -> dict[str, Any]:
         actual.append(running if day <= today else None)
         plan.append(committed * (index + 1) // days)
     return {
-        "labels": labels,
-        "actual": actual,
-        "plan": plan,
+        # Long campaigns: one point per week or month (chart_steps).
+        **chart_steps.thin(labels, {"actual": actual, "plan": plan}),
         "divisor": 10 ** exponent(campaign.currency),
         "currency": campaign.currency,
     }

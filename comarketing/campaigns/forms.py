@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, IntegerField, SelectChoice, SelectField, StringField, TextAreaField
+from wtforms import IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
     InputRequired,
@@ -18,6 +18,7 @@ from wtforms.validators import (
 from comarketing.campaigns.lifecycle import CampaignInput
 from comarketing.campaigns.models import CHANNEL_CHOICES, MilestoneKind
 from comarketing.campaigns.placements import PlacementInput
+from comarketing.dates_allowed import DateField
 from comarketing.money import CURRENCY_CHOICES, parse_amount
 
 CHANNEL_OPTIONS = [SelectChoice(value, label) for value, label in CHANNEL_CHOICES]

@@ -17,7 +17,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from comarketing import audit
+from comarketing import audit, dates_allowed
 from comarketing.campaigns.access import get_visible_campaign, party_ids
 from comarketing.campaigns.models import (
     Campaign,
@@ -144,6 +144,7 @@ def _clean_campaign(data: CampaignInput) -> dict[str, object]:
         raise ValidationFailed("End date is required.", field="end_date")
     if data.end_date < data.start_date:
         raise ValidationFailed("The end date must be on or after the start date.", field="end_date")
+    dates_allowed.check_period(data.start_date, data.end_date)
     for name_, value in (
         ("target_reach", data.target_reach),
         ("target_leads", data.target_leads),

@@ -13,6 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from comarketing import dates_allowed
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.campaigns import (
     access,
@@ -35,10 +36,7 @@ bp = Blueprint("campaigns", __name__)
 
 
 def _date_arg(name: str) -> date | None:
-    try:
-        return date.fromisoformat(request.args.get(name, ""))
-    except ValueError:
-        return None
+    return dates_allowed.parse_day(request.args.get(name))
 
 
 @bp.route("/campaigns")
@@ -210,12 +208,8 @@ def complete_milestone(campaign_id: int, milestone_id: int) -> ResponseReturnVal
 @login_required
 def calendar() -> ResponseReturnValue:
     today = date.today()
-    month = request.args.get("month", "")
-    try:
-        year, number = (int(part) for part in month.split("-"))
-        date(year, number, 1)
-    except ValueError:
-        year, number = today.year, today.month
+    first = dates_allowed.parse_month(request.args.get("month")) or today
+    year, number = first.year, first.month
     actor = current_actor()
     return render_template(
         "campaigns/calendar.html",

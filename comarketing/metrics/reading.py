@@ -19,6 +19,7 @@ from typing import Any
 
 import pandas as pd
 
+from comarketing import xlsx_limits
 from comarketing.metrics import columns
 
 SAMPLE_BYTES = 256 * 1024
@@ -75,6 +76,14 @@ class Layout:
 # What kind of file
 
 
+def _check_workbook(path: Path) -> None:
+    """Every workbook is measured before openpyxl opens it (see :mod:`comarketing.xlsx_limits`)."""
+    try:
+        xlsx_limits.check(path)
+    except xlsx_limits.WorkbookTooLarge as exc:
+        raise UnreadableFile(str(exc)) from exc
+
+
 def sniff_format(path: Path) -> str:
     with path.open("rb") as fh:
         head = fh.read(8)
@@ -83,11 +92,11 @@ def sniff_format(path: Path) -> str:
     if head.startswith(b"PK\x03\x04"):
         try:
             with zipfile.ZipFile(path) as archive:
-                names = set(archive.namelist())
+                if "xl/workbook.xml" in archive.namelist():
+                    _check_workbook(path)
+                    return "xlsx"
         except zipfile.BadZipFile as exc:
             raise UnreadableFile("The file looks like a damaged ZIP or Excel file.") from exc
-        if "xl/workbook.xml" in names:
-            return "xlsx"
         raise UnreadableFile(
             "This is a ZIP archive, not a CSV or Excel file. Unpack it and upload the CSV or "
             "XLSX file inside."
@@ -274,6 +283,10 @@ def cell_text(value: Any) -> str:
 def _xlsx_rows(path: Path) -> Iterator[list[str]]:
     import openpyxl
 
+    try:
+        _check_workbook(path)
+    except zipfile.BadZipFile as exc:
+        raise UnreadableFile("The Excel file could not be opened; it may be damaged.") from exc
     with path.open("rb") as fh:
         try:
             # A file object, not the path: files are stored by hash, without an .xlsx suffix.
@@ -283,9 +296,18 @@ def _xlsx_rows(path: Path) -> Iterator[list[str]]:
         try:
             sheet = workbook.worksheets[0]
             for row in sheet.iter_rows(values_only=True):
+                if len(row) > xlsx_limits.LIMITS.columns:
+                    _check_workbook_width(len(row))
                 yield [cell_text(value) for value in row]
         finally:
             workbook.close()
+
+
+def _check_workbook_width(count: int) -> None:
+    try:
+        xlsx_limits.check_columns(count)
+    except xlsx_limits.WorkbookTooLarge as exc:
+        raise UnreadableFile(str(exc)) from exc
 
 
 def detect_xlsx_layout(path: Path) -> Layout:

@@ -8,7 +8,6 @@ from datetime import UTC, datetime, time
 from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
-    DateField,
     FieldList,
     Form,
     FormField,
@@ -25,6 +24,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, NumberRange,
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from comarketing.campaigns.models import CHANNEL_CHOICES
+from comarketing.dates_allowed import DateField
 from comarketing.errors import ValidationFailed
 from comarketing.money import CURRENCY_CHOICES, parse_amount, parse_share
 from comarketing.offers.models import Decision

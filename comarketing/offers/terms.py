@@ -15,6 +15,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from comarketing import dates_allowed
 from comarketing.accounts.models import Organization
 from comarketing.campaigns.models import Channel
 from comarketing.context import Actor
@@ -167,6 +168,7 @@ def _checked_dates_budget_and_goals(terms: TermsInput) -> str:
         raise ValidationFailed("End date is required.", field="end_date")
     if terms.end_date < terms.start_date:
         raise ValidationFailed("The end date must be on or after the start date.", field="end_date")
+    dates_allowed.check_period(terms.start_date, terms.end_date)
     currency = check_currency(terms.currency)
     if terms.total_budget_minor <= 0:
         raise ValidationFailed("The total budget must be greater than zero.", field="total_budget")

@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+from comarketing import chart_steps
 from comarketing.money import exponent
 from comarketing.reports.campaign_frames import (
     TREND_COLUMNS,
@@ -54,10 +55,13 @@ def _burn_chart(report: CampaignReport) -> dict[str, Any]:
     total = report.committed_minor
     days = timeline.campaign_days
     padding: list[int | None] = [None] * (count - len(burn))
-    return {
-        "labels": [(timeline.start + timedelta(days=i)).isoformat() for i in range(count)],
-        # Commitments stand until changed: the line runs on to the end; spend stops at today.
-        "committed": [b.committed_minor for b in burn] + [total] * len(padding),
-        "spent": [b.spent_to_date_minor for b in burn] + padding,
-        "plan": [total * min(i + 1, days) // days for i in range(count)],
-    }
+    # Long campaigns: one point per week or month (chart_steps).
+    return chart_steps.thin(
+        [(timeline.start + timedelta(days=i)).isoformat() for i in range(count)],
+        {
+            # Commitments stand until changed: the line runs on to the end; spend stops at today.
+            "committed": [b.committed_minor for b in burn] + [total] * len(padding),
+            "spent": [b.spent_to_date_minor for b in burn] + padding,
+            "plan": [total * min(i + 1, days) // days for i in range(count)],
+        },
+    )

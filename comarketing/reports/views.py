@@ -8,6 +8,7 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
+from comarketing import dates_allowed
 from comarketing.campaigns.models import Channel
 from comarketing.errors import DomainError, ValidationFailed
 from comarketing.reports import (
@@ -33,17 +34,16 @@ def _date(name: str) -> date | None:
     if not text:
         return None
     try:
-        return date.fromisoformat(text)
+        day = date.fromisoformat(text)
     except ValueError as exc:
         raise ValidationFailed("Use a date like 2026-03-31.", field=name) from exc
+    dates_allowed.check_day(day, name)
+    return day
 
 
 def _shown(name: str) -> date | None:
     """A date the form carried unedited (a hidden field): unreadable means none."""
-    try:
-        return date.fromisoformat(request.args.get(name, "").strip())
-    except ValueError:
-        return None
+    return dates_allowed.parse_day(request.args.get(name))
 
 
 def _int(name: str) -> int | None:

@@ -55,10 +55,15 @@ def test_edited_dates_that_make_no_period_are_explained(client, login_as, seeded
 def test_unreadable_shown_dates_are_no_5xx(client, login_as, seeded):  # noqa: F811
     login_as(seeded.a.email("analyst"))
     response = client.get(
-        "/reports?preset=custom&start=2027-03-01&end=2027-04-30&shown_start=x&shown_end=%00"
+        "/reports?preset=custom&start=2027-03-01&end=2027-04-30&shown_start=x&shown_end=9999-99"
     )
     assert response.status_code == 200
     assert "2027-03-01 to 2027-04-30" in response.get_data(as_text=True)
+    # A NUL character in any parameter is refused before the view (issue 17): the normal
+    # error page, naming the parameter.
+    refused = client.get("/reports?preset=custom&start=2027-03-01&shown_end=%00")
+    assert refused.status_code == 422
+    assert "shown_end" in refused.get_data(as_text=True)
 
 
 def test_the_period_rule_and_preset_dates_are_on_the_page(client, login_as, seeded):  # noqa: F811
