@@ -74,7 +74,7 @@ def request_sign_up(*, organization_name: str, name: str, email: str, origin: Or
             actor_email=owner.email,
         )
     else:
-        token = _serializer().dumps(list(wanted))
+        token = link_token(wanted)
         hours = int(current_app.config["SIGNUP_CONFIRM_TTL_HOURS"])
         outbox.enqueue(
             wanted.email,
@@ -86,6 +86,11 @@ def request_sign_up(*, organization_name: str, name: str, email: str, origin: Or
             kind="sign_up_confirm",
         )
     db.session.commit()
+
+
+def link_token(wanted: SignUpRequest) -> str:
+    """The secret part of the link that finishes ``wanted`` (signed, not stored)."""
+    return str(_serializer().dumps(list(wanted)))
 
 
 def confirmed_request(token: str) -> SignUpRequest:
