@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from comarketing import audit, outbox
 from comarketing.accounts.models import Organization, User
+from comarketing.accounts.validation import clean_name
 from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
@@ -274,14 +275,10 @@ def transition(actor: Actor, partnership_id: int, step: str) -> Partnership:
 
 
 def _clean_product_fields(name: str, category: str, description: str) -> tuple[str, str, str]:
-    name = " ".join((name or "").split())
-    if not name:
-        raise ValidationFailed("Name is required.", field="name")
-    if len(name) > 120:
-        raise ValidationFailed("Name must be at most 120 characters.", field="name")
-    category = " ".join((category or "").split())
-    if len(category) > 80:
-        raise ValidationFailed("Category must be at most 80 characters.", field="category")
+    name = clean_name(name, field="name", label="Name")
+    category = clean_name(
+        category, field="category", label="Category", max_length=80, required=False
+    )
     description = (description or "").strip()
     if len(description) > 5000:
         raise ValidationFailed("Description must be at most 5,000 characters.", field="description")
