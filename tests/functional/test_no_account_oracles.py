@@ -23,14 +23,6 @@ pytestmark = pytest.mark.slow
 SIGNUP = {"organization_name": "Crumb Bakery", "name": "Casey Crumb"}
 
 
-@pytest.fixture
-def mail_app(make_app, smtp_server):
-    app = make_app(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
-    with app.app_context():
-        factories.build_world()
-    return app
-
-
 def signed_in(app, email: str):
     client = app.test_client()
     response = client.post("/login", data={"email": email, "password": factories.TEST_PASSWORD})

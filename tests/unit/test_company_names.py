@@ -4,11 +4,7 @@ migration 0020 backfills the folded names and parts existing look-alikes."""
 
 from __future__ import annotations
 
-import contextlib
-import os
-from collections.abc import Iterator
 from datetime import date
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -25,7 +21,7 @@ from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
 from comarketing.partners import services as partners
 from tests.conftest import base_config
-from tests.databases import throwaway_postgresql
+from tests.databases import empty_database
 
 PASSWORD = "a long and unusual passphrase"
 # Each looks like "Acme Foods" on a page.
@@ -125,17 +121,8 @@ def test_name_and_title_fields_of_other_records_refuse_bidi_overrides(world, ctx
 # Migration 0020 on existing rows
 
 
-@contextlib.contextmanager
-def _database(backend: str, tmp_path: Path) -> Iterator[str]:
-    if backend == "sqlite":
-        yield f"sqlite:///{tmp_path / 'before.sqlite'}"
-        return
-    with throwaway_postgresql(os.environ["TEST_DATABASE_URL"], prefix="comarketing_mig") as url:
-        yield url
-
-
 def test_migration_0020_backfills_folded_names_and_parts_existing_look_alikes(backend, tmp_path):
-    with _database(backend, tmp_path) as url:
+    with empty_database(backend, tmp_path) as url:
         app = create_app(base_config(url))
         with app.app_context():
             upgrade(revision="0018_flight_reach")
