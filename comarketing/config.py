@@ -34,6 +34,11 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_LIMIT_PER_IP": "5 per minute",
     "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
     "PASSWORD_RESET_LIMIT": "5 per hour",
+    # Issue 17: what a form may send per hour, counted in Redis like the sign-in limits.
+    "PARTNER_INVITATION_LIMIT_PER_COMPANY": "20 per hour",
+    "SIGNUP_LIMIT_PER_ADDRESS": "3 per hour",  # per email address typed
+    "SIGNUP_LIMIT_PER_IP": "20 per hour",
+    "USER_INVITATION_LIMIT_PER_ADDRESS": "3 per hour",  # per email address invited
     "API_RATE_LIMIT": "600 per minute",
     "API_AUTH_FAILURE_LIMIT": "30 per minute",
     # Hops of trusted reverse proxies in front of the app; 0 trusts no X-Forwarded-For at all.
@@ -42,6 +47,7 @@ DEFAULTS: dict[str, Any] = {
     "PASSWORD_HASH_MEMORY_COST": 65536,
     "PASSWORD_HASH_PARALLELISM": 4,
     "INVITATION_TTL_HOURS": 72,
+    "SIGNUP_CONFIRM_TTL_HOURS": 24,
     "PASSWORD_RESET_TTL_MINUTES": 60,
     "PARTNER_INVITATION_TTL_DAYS": 14,
     "MAIL_SERVER": None,

@@ -82,3 +82,14 @@ def abort_for(error: DomainError) -> NoReturn:
         abort(404)
     abort(error.status_code, description=error.message)
     raise AssertionError("unreachable")  # abort() always raises
+
+
+def form_went_through(response: Any) -> bool:
+    """For a rate limit's ``deduct_when``: a signed-in user's POST that succeeded (a form
+    that went through redirects; one with errors re-renders, and a signed-out visitor is
+    sent to sign in without counting)."""
+    return (
+        request.method == "POST"
+        and response.status_code == 302
+        and bool(current_user.is_authenticated)
+    )

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import sqlalchemy as sa
 
@@ -26,3 +28,14 @@ def throwaway_postgresql(server_url: str, prefix: str = "comarketing_test") -> I
         with admin.connect() as conn:
             conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
         admin.dispose()
+
+
+@contextlib.contextmanager
+def empty_database(backend: str, folder: Path) -> Iterator[str]:
+    """A fresh, empty database of ``backend`` (SQLite in ``folder``, or a throwaway one on the
+    server of TEST_DATABASE_URL), for tests that run migrations on rows of their own."""
+    if backend == "sqlite":
+        yield f"sqlite:///{folder / 'before.sqlite'}"
+        return
+    with throwaway_postgresql(os.environ["TEST_DATABASE_URL"], prefix="comarketing_mig") as url:
+        yield url

@@ -54,7 +54,12 @@ class SignupForm(FlaskForm):
         validators=[DataRequired(), Email(), Length(max=254)],
         render_kw={"autocomplete": "username"},
     )
-    password = _new_password_field("Password")
+
+
+class FinishSignupForm(FlaskForm):
+    """The second step of sign-up, from the mailed link: company, name and email are fixed."""
+
+    password = _new_password_field("Choose a password")
 
 
 class JoinForm(FlaskForm):

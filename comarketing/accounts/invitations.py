@@ -1,5 +1,9 @@
 """Invitations: an admin invites a colleague by email with a role; the single-use link,
-valid for a limited time, creates their account in the admin's organization."""
+valid for a limited time, creates their account in the admin's organization.
+
+Whether the address has an account with another company is nobody's business but its
+owner's: the admin's answer and list are the same either way, and the owner is told by mail
+that the invitation cannot be used with that address."""
 
 from __future__ import annotations
 
@@ -47,8 +51,9 @@ def invite_user(actor: Actor, *, email: str, role: str) -> UserInvitation:
     authorize(actor.user, Action.MANAGE_USERS)
     email = normalise_email(email)
     chosen_role = parse_role(role)
-    if email_taken(email):
-        raise ValidationFailed("This person already has a Comarketing account.", field="email")
+    existing = db.session.scalar(sa.select(User).where(User.email == email))
+    if existing is not None and existing.organization_id == actor.organization_id:
+        raise ValidationFailed("This person is already your colleague.", field="email")
     token, token_hash = new_token()
     ttl = timedelta(hours=int(current_app.config["INVITATION_TTL_HOURS"]))
     invitation = UserInvitation(
@@ -62,15 +67,28 @@ def invite_user(actor: Actor, *, email: str, role: str) -> UserInvitation:
     db.session.add(invitation)
     db.session.flush()
     organization_name = actor.user.organization.name
-    outbox.enqueue(
-        email,
-        f"{actor.user.name} invited you to {organization_name} on Comarketing",
-        f"Hello,\n\n{actor.user.name} invited you to join {organization_name} on Comarketing "
-        f"as {chosen_role.label.lower()}.\n\nCreate your account within "
-        f"{int(ttl.total_seconds() // 3600)} hours:\n\n"
-        f"{absolute_url('accounts.join_link', token=token)}\n",
-        kind="user_invitation",
-    )
+    inviter = f"{actor.user.name} ({actor.user.email}) of {organization_name}"
+    if existing is not None:
+        # No link: an address belongs to one company. Its owner learns why, the admin nothing.
+        outbox.enqueue(
+            email,
+            f"{actor.user.name} invited you to {organization_name} on Comarketing",
+            f"Hello,\n\n{inviter} invited this address to join their company on Comarketing. "
+            "Your address already has an account with another company, and an address "
+            "belongs to one company only, so the invitation cannot be used with it. If you "
+            "want to join them, ask them to invite another address of yours.\n",
+            kind="user_invitation_existing",
+        )
+    else:
+        outbox.enqueue(
+            email,
+            f"{actor.user.name} invited you to {organization_name} on Comarketing",
+            f"Hello,\n\n{inviter} invited you to join {organization_name} on Comarketing "
+            f"as {chosen_role.label.lower()}.\n\nCreate your account within "
+            f"{int(ttl.total_seconds() // 3600)} hours:\n\n"
+            f"{absolute_url('accounts.join_link', token=token)}\n",
+            kind="user_invitation",
+        )
     audit.record("user.invited", actor=actor, target=invitation, email=email, role=chosen_role)
     db.session.commit()
     return invitation

@@ -6,8 +6,9 @@ import secrets
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, mapped_column, relationship, validates
 
+from comarketing.accounts.names import MAX_FOLDED_LENGTH, fold_name
 from comarketing.db import UTCDateTime, utcnow
 from comarketing.extensions import Model
 from comarketing.policy import Role
@@ -22,6 +23,9 @@ class Organization(Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120))
+    # The name as compared (see names.fold_name), kept in step with ``name``: unique, so no
+    # company can take a look-alike of another's name.
+    name_folded: Mapped[str] = mapped_column(sa.String(MAX_FOLDED_LENGTH), unique=True)
     slug: Mapped[str] = mapped_column(sa.String(140), unique=True)
     # How many business days this organization's reviewers get to decide on an offer revision.
     review_business_days: Mapped[int] = mapped_column(default=2, server_default="2")
@@ -39,6 +43,11 @@ class Organization(Model):
     __table_args__ = (sa.CheckConstraint("audience_minimum >= 50", name="audience_minimum_floor"),)
 
     users: Mapped[list[User]] = relationship(back_populates="organization", lazy="raise")
+
+    @validates("name")
+    def _fold_name(self, _key: str, name: str) -> str:
+        self.name_folded = fold_name(name)
+        return name
 
     def __repr__(self) -> str:
         return f"<Organization {self.id} {self.slug}>"

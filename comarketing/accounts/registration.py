@@ -12,6 +12,7 @@ from flask import current_app
 from comarketing import audit
 from comarketing.accounts import passwords
 from comarketing.accounts.models import Organization, User
+from comarketing.accounts.names import fold_name
 from comarketing.accounts.validation import (
     check_password,
     clean_name,
@@ -48,6 +49,21 @@ def _unique_slug(name: str) -> str:
     return f"{base}-{n}"
 
 
+NAME_TAKEN = "A company with this name, or one that looks the same, is already on Comarketing."
+
+
+def require_company_name_free(organization_name: str, field: str = "organization_name") -> None:
+    """Refuse a company name that folds (NFKC, case, invisible characters) like a taken one.
+
+    Company names are shown to partners as who they deal with, so a look-alike must not be
+    registered; that a name is taken is no secret (it is what uniqueness means)."""
+    taken = db.session.scalar(
+        sa.select(sa.exists().where(Organization.name_folded == fold_name(organization_name)))
+    )
+    if taken:
+        raise ValidationFailed(NAME_TAKEN, field=field)
+
+
 def create_organization_with_admin(
     *, organization_name: str, name: str, email: str, password: str, role: Role = Role.ADMIN
 ) -> User:
@@ -60,9 +76,13 @@ def create_organization_with_admin(
     check_password(password, email)
     if email_taken(email):
         raise ValidationFailed("An account with this email already exists.", field="email")
+    require_company_name_free(organization_name)
     organization = Organization(name=organization_name, slug=_unique_slug(organization_name))
-    db.session.add(organization)
-    db.session.flush()
+    try:
+        with db.session.begin_nested():  # a concurrent sign-up took the name meanwhile
+            db.session.add(organization)
+    except sa.exc.IntegrityError as exc:
+        raise ValidationFailed(NAME_TAKEN, field="organization_name") from exc
     user = User(
         organization_id=organization.id,
         email=email,
@@ -105,7 +125,10 @@ def create_user_as_operator(
     chosen_role = parse_role(role)
     organization = db.session.scalar(
         sa.select(Organization).where(
-            sa.or_(Organization.name == organization_name, Organization.slug == organization_name)
+            sa.or_(
+                Organization.name_folded == fold_name(organization_name),
+                Organization.slug == organization_name,
+            )
         )
     )
     if organization is None:

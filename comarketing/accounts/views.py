@@ -18,15 +18,23 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from comarketing.accounts import credentials, forms, invitations, members, registration, signin
+from comarketing.accounts import credentials, forms, invitations, members, self_signup, signin
 from comarketing.errors import DomainError, InvalidCredentials, NotFound
 from comarketing.extensions import limiter
-from comarketing.web import abort_for, attach_error, current_actor, current_origin, safe_next_url
+from comarketing.web import (
+    abort_for,
+    attach_error,
+    current_actor,
+    current_origin,
+    form_went_through,
+    safe_next_url,
+)
 
 bp = Blueprint("accounts", __name__)
 
 _RESET_TOKEN = "password_reset_token"  # noqa: S105 (a session key name)
 _JOIN_TOKEN = "join_token"  # noqa: S105 (a session key name)
+_SIGNUP_TOKEN = "signup_token"  # noqa: S105 (a session key name)
 
 
 def _login_failed(response: Response) -> bool:
@@ -36,6 +44,20 @@ def _login_failed(response: Response) -> bool:
 
 def _account_key() -> str:
     return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _form_email_key() -> str:
+    # The address typed, as the services normalise it (case and spaces do not make a new one).
+    return "email:" + (request.form.get("email") or "").strip().lower()[:254]
+
+
+def _sign_up_mailed(response: Response) -> bool:
+    # Only a form that went through (and so mailed someone) counts towards its limit.
+    return (
+        request.method == "POST"
+        and response.status_code == 302
+        and not current_user.is_authenticated
+    )
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -87,6 +109,20 @@ def logout() -> Response:
 
 
 @bp.route("/signup", methods=["GET", "POST"])
+@limiter.limit(
+    lambda: current_app.config["SIGNUP_LIMIT_PER_IP"],
+    key_func=get_remote_address,
+    methods=["POST"],
+    deduct_when=_sign_up_mailed,
+    scope="signup-ip",
+)
+@limiter.limit(
+    lambda: current_app.config["SIGNUP_LIMIT_PER_ADDRESS"],
+    key_func=_form_email_key,
+    methods=["POST"],
+    deduct_when=_sign_up_mailed,
+    scope="signup-address",
+)
 def signup() -> ResponseReturnValue:
     if not current_app.config["SIGNUP_ENABLED"]:
         abort(404)
@@ -95,12 +131,46 @@ def signup() -> ResponseReturnValue:
     form = forms.SignupForm()
     if form.validate_on_submit():
         try:
-            user = registration.sign_up(
+            self_signup.request_sign_up(
                 organization_name=form.organization_name.data or "",
                 name=form.name.data or "",
                 email=form.email.data or "",
-                password=form.password.data or "",
                 origin=current_origin(),
+            )
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            # The same words whether or not the address has an account: the mail differs.
+            flash(f"Check your mail: we sent the next step to {form.email.data}.", "info")
+            return redirect(url_for("accounts.login"))
+    return render_template("accounts/signup.html", form=form)
+
+
+@bp.route("/signup/confirm/<token>")
+def signup_confirm_link(token: str) -> Response:
+    session[_SIGNUP_TOKEN] = token
+    return redirect(url_for("accounts.signup_confirm"))
+
+
+@bp.route("/signup/confirm", methods=["GET", "POST"])
+def signup_confirm() -> ResponseReturnValue:
+    token = session.get(_SIGNUP_TOKEN, "")
+    try:
+        wanted = self_signup.confirmed_request(token)
+    except NotFound as exc:
+        if not current_app.config["SIGNUP_ENABLED"]:
+            abort(404)
+        return render_template("accounts/link_invalid.html", message=exc.message), 404
+    if current_user.is_authenticated:
+        return render_template(
+            "accounts/sign_out_first.html",
+            message="This link is for creating a new company account.",
+        )
+    form = forms.FinishSignupForm()
+    if form.validate_on_submit():
+        try:
+            user = self_signup.complete_sign_up(
+                token, password=form.password.data or "", origin=current_origin()
             )
         except DomainError as exc:
             attach_error(form, exc)
@@ -109,7 +179,7 @@ def signup() -> ResponseReturnValue:
             login_user(user)
             flash(f"Welcome! {user.organization.name} is set up and you are its admin.", "success")
             return redirect(url_for("dashboard.index"))
-    return render_template("accounts/signup.html", form=form)
+    return render_template("accounts/signup_confirm.html", form=form, wanted=wanted)
 
 
 @bp.route("/account/password", methods=["GET", "POST"])
@@ -221,6 +291,13 @@ def join() -> ResponseReturnValue:
 
 @bp.route("/settings/users", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    lambda: current_app.config["USER_INVITATION_LIMIT_PER_ADDRESS"],
+    key_func=_form_email_key,
+    methods=["POST"],
+    deduct_when=form_went_through,
+    scope="user-invitation-address",
+)
 def users() -> ResponseReturnValue:
     actor = current_actor()
     form = forms.InviteUserForm()

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 
 from comarketing import audit
 from comarketing.accounts.models import User
+from comarketing.accounts.validation import clean_name
 from comarketing.api.models import ApiToken, TokenScope
 from comarketing.context import Actor
 from comarketing.db import utcnow
@@ -39,12 +40,9 @@ def hash_api_token(plaintext: str) -> str:
 
 
 def _clean_name(name: str) -> str:
-    cleaned = " ".join((name or "").split())
-    if not cleaned:
+    if not (name or "").strip():
         raise ValidationFailed("Name the token (what will use it?).", field="name")
-    if len(cleaned) > 100:
-        raise ValidationFailed("Keep the name under 100 characters.", field="name")
-    return cleaned
+    return clean_name(name, field="name", label="The token's name", max_length=100)
 
 
 def _clean_scope(scope: str) -> str:

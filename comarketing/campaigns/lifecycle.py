@@ -18,6 +18,7 @@ from datetime import date
 import sqlalchemy as sa
 
 from comarketing import audit, dates_allowed
+from comarketing.accounts.validation import clean_name
 from comarketing.campaigns.access import get_visible_campaign, party_ids
 from comarketing.campaigns.models import (
     Campaign,
@@ -133,11 +134,7 @@ class CampaignInput:
 
 
 def _clean_campaign(data: CampaignInput) -> dict[str, object]:
-    name = " ".join((data.name or "").split())
-    if not name:
-        raise ValidationFailed("Name the campaign.", field="name")
-    if len(name) > 200:
-        raise ValidationFailed("Keep the name under 200 characters.", field="name")
+    name = clean_name(data.name, field="name", label="The campaign's name", max_length=200)
     if data.start_date is None:
         raise ValidationFailed("Start date is required.", field="start_date")
     if data.end_date is None:

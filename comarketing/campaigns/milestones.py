@@ -6,6 +6,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
+from comarketing.accounts.validation import clean_name
 from comarketing.campaigns.access import audit_for_parties, get_visible_campaign, party_ids
 from comarketing.campaigns.models import Milestone, MilestoneKind
 from comarketing.context import Actor
@@ -30,9 +31,10 @@ def add_milestone(
     campaign = get_visible_campaign(actor, campaign_id, lock=True)
     if kind not in {k.value for k in MilestoneKind}:
         raise ValidationFailed("Choose a kind from the list.", field="kind")
-    title = " ".join((title or "").split()) or MilestoneKind(kind).label
-    if len(title) > 200:
-        raise ValidationFailed("Keep the title under 200 characters.", field="title")
+    title = (
+        clean_name(title, field="title", label="Title", max_length=200, required=False)
+        or MilestoneKind(kind).label
+    )
     if owner_organization_id not in party_ids(campaign.id):
         raise ValidationFailed(
             "The owner must be a party of the campaign.", field="owner_organization_id"

@@ -9,6 +9,7 @@ from typing import cast
 
 import sqlalchemy as sa
 
+from comarketing.accounts.validation import clean_name
 from comarketing.campaigns import flight_reach
 from comarketing.campaigns.access import audit_for_parties, get_visible_campaign, party_ids
 from comarketing.campaigns.models import Campaign, Channel, Placement
@@ -43,9 +44,7 @@ def _clean_placement(
         raise ValidationFailed(
             "The owner must be a party of the campaign.", field="owner_organization_id"
         )
-    name = " ".join((data.name or "").split())
-    if not name or len(name) > 200:
-        raise ValidationFailed("Name the placement (at most 200 characters).", field="name")
+    name = clean_name(data.name, field="name", label="The placement's name", max_length=200)
     url = (data.url or "").strip()
     if url and not (url.startswith("https://") or url.startswith("http://")):
         raise ValidationFailed("Give a web address starting with https:// or http://.", field="url")

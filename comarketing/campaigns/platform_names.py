@@ -14,6 +14,7 @@ from collections.abc import Iterable
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from comarketing.accounts.names import invisible_character
 from comarketing.campaigns.access import (
     audit_for_parties,
     get_visible_campaign,
@@ -38,21 +39,13 @@ def fold_name(text: str) -> str:
     return " ".join(folded.split())
 
 
-def _refused_character(text: str) -> str | None:
-    """A control, format (zero-width, bidi) or unassigned character, named; else None."""
-    for ch in text:
-        if unicodedata.category(ch) in ("Cc", "Cf", "Cn", "Co", "Cs") and ch not in "\t":
-            return f"U+{ord(ch):04X} {unicodedata.name(ch, 'control character')}"
-    return None
-
-
 def _clean(text: str, field: str, limit: int, *, required: bool) -> str:
     cleaned = " ".join((text or "").split())
     if required and not cleaned:
         raise ValidationFailed("Give the name or id as the platform shows it.", field=field)
     if len(cleaned) > limit:
         raise ValidationFailed(f"Keep it to {limit} characters.", field=field)
-    refused = _refused_character(cleaned)
+    refused = invisible_character(cleaned)
     if refused:
         raise ValidationFailed(
             f"It contains an invisible or control character ({refused}); type it without it.",

@@ -11,6 +11,7 @@ from typing import IO
 from urllib.parse import urlsplit
 
 from comarketing import audit
+from comarketing.accounts.validation import clean_name
 from comarketing.collateral import files, reviews, workflow
 from comarketing.collateral.access import (
     asset_party_ids,
@@ -109,7 +110,7 @@ def new_asset(
 ) -> tuple[CollateralAsset, CollateralVersion]:
     """An asset owned by some of ``home_parties`` (the campaign's or the offer's), always
     including the creator's company, with its first version; not yet sent for review."""
-    title = clean_text(data.title, "title", 200, required=True)
+    title = clean_name(data.title, field="title", label="Title", max_length=200)
     description = clean_text(data.description, "description", MAX_DESCRIPTION)
     if data.audience not in {a.value for a in Audience}:
         raise ValidationFailed("Choose who the material is for.", field="audience")

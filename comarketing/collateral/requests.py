@@ -10,6 +10,7 @@ import sqlalchemy as sa
 
 from comarketing import audit, notifications
 from comarketing.accounts.models import Organization, User
+from comarketing.accounts.validation import clean_name
 from comarketing.collateral import workflow
 from comarketing.collateral.access import (
     campaign_ids_of,
@@ -102,7 +103,7 @@ def create_request(
         campaign_id=campaign.id,
         organization_id=actor.organization_id,
         requested_by_id=actor.user_id,
-        title=clean_text(title, "title", 200, required=True),
+        title=clean_name(title, field="title", label="Title", max_length=200),
         description=clean_text(description, "description", MAX_DESCRIPTION),
     )
     db.session.add(request)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from comarketing import dates_allowed
 from comarketing.accounts.models import Organization
+from comarketing.accounts.validation import clean_name
 from comarketing.campaigns.models import Channel
 from comarketing.context import Actor
 from comarketing.errors import ValidationFailed
@@ -116,9 +117,7 @@ def clean_text(
 
 def validated_terms(terms: TermsInput, party_ids: Sequence[int]) -> dict[str, object]:
     """Check the terms against the offer's parties; return the revision's column values."""
-    title = clean_text(
-        terms.title, field_name="title", label="Title", max_length=200, required=True
-    )
+    title = clean_name(terms.title, field="title", label="Title", max_length=200)
     value_proposition = clean_text(
         terms.value_proposition,
         field_name="value_proposition",

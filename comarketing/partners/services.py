@@ -1,29 +1,28 @@
 """Partnerships (invite -> accept) and products.
 
 Every query is built from the acting user's organization: another organization's partnership
-or product is "not found", exactly like one that does not exist.
+or product is "not found", exactly like one that does not exist. An invitation shows its
+inviter the address they typed, never the invited company, until that company accepts
+(invitations themselves: partners/invitations.py).
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
 
 import sqlalchemy as sa
-from flask import current_app
 
 from comarketing import audit, outbox
-from comarketing.accounts import registration, validation
 from comarketing.accounts.models import Organization, User
-from comarketing.context import Actor, Origin
+from comarketing.accounts.validation import clean_name
+from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from comarketing.extensions import db
 from comarketing.links import absolute_url
 from comarketing.partners.models import Partnership, PartnershipStatus, Product
 from comarketing.policy import Action, Role, authorize
-from comarketing.tokens import hash_token, new_token
 
 S = PartnershipStatus
 
@@ -68,8 +67,26 @@ def _get_partnership(actor: Actor, partnership_id: int, *, lock: bool = False) -
 @dataclass
 class PartnerView:
     partnership: Partnership
+    # The other company, where this side may know it: None on the inviter's side until the
+    # invitation is accepted (the page shows the typed address instead).
     partner: Organization | None
     products: list[Product] = field(default_factory=list)
+    # On the invited side: who sent the invitation, shown beside the company's name.
+    inviter_email: str | None = None
+
+
+def _partner_known(partnership: Partnership, me: int) -> bool:
+    """Whether ``me`` may see who the other party is: the invited side always (the inviter
+    made itself known), the inviting side once the invitation was accepted."""
+    accepted = partnership.status in (S.ACTIVE, S.ENDED)
+    return accepted or partnership.invitee_organization_id == me
+
+
+def _inviter_emails(partnerships: Iterable[Partnership]) -> dict[int, str]:
+    ids = {p.invited_by_id for p in partnerships if p.invited_by_id is not None}
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(User.id, User.email).where(User.id.in_(ids))).all())
 
 
 @dataclass
@@ -87,7 +104,7 @@ def directory(actor: Actor) -> Directory:
     partnerships = list(
         db.session.scalars(_visible_partnerships(me).order_by(Partnership.created_at.desc()))
     )
-    other_ids = {p.other_party_id(me) for p in partnerships} - {None}
+    other_ids = {p.other_party_id(me) for p in partnerships if _partner_known(p, me)} - {None}
     organizations = {
         o.id: o
         for o in db.session.scalars(sa.select(Organization).where(Organization.id.in_(other_ids)))
@@ -101,13 +118,15 @@ def directory(actor: Actor) -> Directory:
     ):
         products_by_org.setdefault(product.organization_id, []).append(product)
 
+    inviter_emails = _inviter_emails(p for p in partnerships if p.invitee_organization_id == me)
     result = Directory(active=[], received=[], sent=[], past=[])
     for p in partnerships:
-        other = p.other_party_id(me)
+        other = p.other_party_id(me) if _partner_known(p, me) else None
         view = PartnerView(
             p,
             organizations.get(other) if other else None,
             products_by_org.get(other, []) if other else [],
+            inviter_emails.get(p.invited_by_id or 0),
         )
         if p.status == S.ACTIVE:
             result.active.append(view)
@@ -132,7 +151,10 @@ def pending_received(actor: Actor) -> list[PartnerView]:
         )
         .order_by(Partnership.created_at)
     ).all()
-    return [PartnerView(p, o) for p, o in rows]
+    inviter_emails = _inviter_emails(p for p, _ in rows)
+    return [
+        PartnerView(p, o, inviter_email=inviter_emails.get(p.invited_by_id or 0)) for p, o in rows
+    ]
 
 
 def active_partner_ids(organization_id: int) -> set[int]:
@@ -158,120 +180,18 @@ def require_active_partners(
 
 
 # ---------------------------------------------------------------------------------------------
-# Inviting
+# Who answers for an organization (inviting itself is in partners/invitations.py)
 
 
-def _between(a: int, b: int) -> sa.ColumnElement[bool]:
+def between(a: int, b: int) -> sa.ColumnElement[bool]:
+    """Partnerships of the two organizations, whichever invited the other."""
     return sa.or_(
         sa.and_(Partnership.inviter_organization_id == a, Partnership.invitee_organization_id == b),
         sa.and_(Partnership.inviter_organization_id == b, Partnership.invitee_organization_id == a),
     )
 
 
-def invite_partner(actor: Actor, *, email: str, message: str = "") -> Partnership:
-    """Invite a company by the email of a person there.
-
-    If that person already has an account, the invitation goes to their organization, whose
-    admins and partner managers accept or decline it. Otherwise the mail carries a link to
-    create the company's account, which then lands on the pending invitation.
-    """
-    authorize(actor.user, Action.INVITE_PARTNER)
-    email = validation.normalise_email(email)
-    message = (message or "").strip()
-    if len(message) > 2000:
-        raise ValidationFailed("Keep the message under 2,000 characters.", field="message")
-    me = actor.organization_id
-    # Serialise invitations from one organization so two clicks cannot create two rows.
-    db.session.execute(sa.select(Organization.id).where(Organization.id == me).with_for_update())
-    existing_user = db.session.scalar(sa.select(User).where(User.email == email))
-    ttl = timedelta(days=int(current_app.config["PARTNER_INVITATION_TTL_DAYS"]))
-    inviter = actor.user.organization
-    partnership = Partnership(
-        inviter_organization_id=me,
-        invitee_email=email,
-        message=message,
-        invited_by_id=actor.user_id,
-        expires_at=utcnow() + ttl,
-    )
-    if existing_user is not None:
-        other = existing_user.organization_id
-        if other == me:
-            raise ValidationFailed("That person works at your own company.", field="email")
-        _refuse_duplicate(me, other)
-        partnership.invitee_organization_id = other
-        db.session.add(partnership)
-        db.session.flush()
-        recipients = _people_who_respond(other) | {existing_user.email}
-        for recipient in sorted(recipients):
-            outbox.enqueue(
-                recipient,
-                f"{inviter.name} invites {existing_user.organization.name} to co-market",
-                f"Hello,\n\n{actor.user.name} of {inviter.name} invites "
-                f"{existing_user.organization.name} to become partners on Comarketing."
-                + (f"\n\nTheir message:\n{message}" if message else "")
-                + f"\n\nAccept or decline here:\n{absolute_url('partners.directory')}\n",
-                kind="partner_invitation",
-            )
-        parties = [me, other]
-    else:
-        _refuse_duplicate_email(me, email)
-        token, partnership.join_token_hash = new_token()
-        db.session.add(partnership)
-        db.session.flush()
-        outbox.enqueue(
-            email,
-            f"{inviter.name} invites your company to co-market on Comarketing",
-            f"Hello,\n\n{actor.user.name} of {inviter.name} would like to market together with "
-            "your company on Comarketing: joint offers, a shared budget, and honest numbers on "
-            "what the partnership brings."
-            + (f"\n\nTheir message:\n{message}" if message else "")
-            + "\n\nCreate your company's account (free) and answer the invitation here, within "
-            f"{ttl.days} days:\n{absolute_url('partners.join_link', token=token)}\n",
-            kind="partner_invitation",
-        )
-        parties = [me]
-    audit.record(
-        "partnership.invited",
-        actor=actor,
-        organization_ids=parties,
-        target=partnership,
-        email=email,
-    )
-    db.session.commit()
-    return partnership
-
-
-def _refuse_duplicate(me: int, other: int) -> None:
-    current = db.session.scalar(
-        _visible_partnerships(me).where(
-            _between(me, other), Partnership.status.in_([S.PENDING, S.ACTIVE])
-        )
-    )
-    if current is None or current.is_expired:
-        return
-    if current.status == S.ACTIVE:
-        raise ValidationFailed("You are already partners with this company.", field="email")
-    if current.inviter_organization_id == other:
-        raise ValidationFailed(
-            "This company has already invited you: accept their invitation below.", field="email"
-        )
-    raise ValidationFailed("An invitation to this company is already pending.", field="email")
-
-
-def _refuse_duplicate_email(me: int, email: str) -> None:
-    pending = db.session.scalar(
-        sa.select(Partnership).where(
-            Partnership.inviter_organization_id == me,
-            Partnership.invitee_email == email,
-            Partnership.status == S.PENDING,
-            Partnership.expires_at > utcnow(),
-        )
-    )
-    if pending is not None:
-        raise ValidationFailed("An invitation to this address is already pending.", field="email")
-
-
-def _people_who_respond(organization_id: int) -> set[str]:
+def responders(organization_id: int) -> set[str]:
     return set(
         db.session.scalars(
             sa.select(User.email).where(
@@ -281,63 +201,6 @@ def _people_who_respond(organization_id: int) -> set[str]:
             )
         )
     )
-
-
-def _open_join_invitation(token: str) -> Partnership:
-    partnership = db.session.scalar(
-        sa.select(Partnership).where(Partnership.join_token_hash == hash_token(token or ""))
-    )
-    if (
-        partnership is None
-        or partnership.status != S.PENDING
-        or partnership.invitee_organization_id is not None
-        or partnership.is_expired
-    ):
-        raise NotFound(
-            "This invitation is invalid, used or expired. Ask your partner for a new one."
-        )
-    return partnership
-
-
-def join_invitation_details(token: str) -> tuple[Partnership, Organization]:
-    partnership = _open_join_invitation(token)
-    inviter = db.session.get(Organization, partnership.inviter_organization_id)
-    assert inviter is not None
-    return partnership, inviter
-
-
-def join_as_new_company(
-    token: str, *, organization_name: str, name: str, password: str, origin: Origin
-) -> User:
-    """The invited person creates their company's account; the invitation then awaits them."""
-    partnership = _open_join_invitation(token)
-    db.session.execute(
-        sa.select(Partnership.id).where(Partnership.id == partnership.id).with_for_update()
-    )
-    user = registration.create_organization_with_admin(
-        organization_name=organization_name,
-        name=name,
-        email=partnership.invitee_email,
-        password=password,
-    )
-    partnership.invitee_organization_id = user.organization_id
-    partnership.join_token_hash = None  # single use
-    new_actor = Actor(user, origin)
-    audit.record(
-        "organization.created",
-        actor=new_actor,
-        target=user.organization,
-        name=user.organization.name,
-        via="partner_invitation",
-    )
-    audit.record(
-        "partnership.invitation_claimed",
-        actor=new_actor,
-        organization_ids=[partnership.inviter_organization_id, user.organization_id],
-        target=partnership,
-    )
-    db.session.commit()
-    return user
 
 
 # ---------------------------------------------------------------------------------------------
@@ -362,6 +225,10 @@ def transition(actor: Actor, partnership_id: int, step: str) -> Partnership:
     my_side = "inviter" if partnership.inviter_organization_id == me else "invitee"
     if side != "either" and side != my_side:
         raise Forbidden(f"Only the {side} can {step} this invitation.")
+    other = partnership.other_party_id(me)
+    if step == "accept" and other and active_partner_ids(me) & {other}:
+        # Two invitations crossed (each company invited the other at the same moment).
+        raise InvalidTransition("You are already partners with this company.")
     partnership.status = new_status.value
     now = utcnow()
     if step in ("accept", "decline"):
@@ -370,21 +237,33 @@ def transition(actor: Actor, partnership_id: int, step: str) -> Partnership:
     if step == "end":
         partnership.ended_at = now
         partnership.ended_by_organization_id = me
-    other = partnership.other_party_id(me)
+    # A decline or a cancel tells the other side nothing about who: the inviter never
+    # learned the company behind the address, the invitee needs no record of a withdrawal.
+    known_to_other = step in ("accept", "end")
     audit.record(
         f"partnership.{STEP_PAST[step]}",
         actor=actor,
-        organization_ids=[me, other] if other else [me],
+        organization_ids=[me, other] if other and known_to_other else [me],
         target=partnership,
     )
-    if other and step in ("accept", "decline", "end"):
+    if other and known_to_other:
         organization_name = actor.user.organization.name
-        for recipient in sorted(_people_who_respond(other)):
+        for recipient in sorted(responders(other)):
             outbox.enqueue(
                 recipient,
                 f"{organization_name} {STEP_PAST[step]} the partnership",
                 f"Hello,\n\n{actor.user.name} of {organization_name} {STEP_PAST[step]} the "
                 f"partnership with your company.\n\n{absolute_url('partners.directory')}\n",
+                kind="partnership_changed",
+            )
+    elif other and step == "decline":
+        for recipient in sorted(responders(other)):
+            outbox.enqueue(
+                recipient,
+                f"Your invitation to {partnership.invitee_email} was declined",
+                f"Hello,\n\nYour invitation to co-market, sent to "
+                f"{partnership.invitee_email}, was declined.\n\n"
+                f"{absolute_url('partners.directory')}\n",
                 kind="partnership_changed",
             )
     db.session.commit()
@@ -396,14 +275,10 @@ def transition(actor: Actor, partnership_id: int, step: str) -> Partnership:
 
 
 def _clean_product_fields(name: str, category: str, description: str) -> tuple[str, str, str]:
-    name = " ".join((name or "").split())
-    if not name:
-        raise ValidationFailed("Name is required.", field="name")
-    if len(name) > 120:
-        raise ValidationFailed("Name must be at most 120 characters.", field="name")
-    category = " ".join((category or "").split())
-    if len(category) > 80:
-        raise ValidationFailed("Category must be at most 80 characters.", field="category")
+    name = clean_name(name, field="name", label="Name")
+    category = clean_name(
+        category, field="category", label="Category", max_length=80, required=False
+    )
     description = (description or "").strip()
     if len(description) > 5000:
         raise ValidationFailed("Description must be at most 5,000 characters.", field="description")

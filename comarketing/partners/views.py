@@ -2,24 +2,52 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, session, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response
 
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.errors import DomainError, NotFound
-from comarketing.partners import forms, services
+from comarketing.extensions import limiter
+from comarketing.partners import forms, invitations, services
 from comarketing.policy import Action, can
-from comarketing.web import abort_for, attach_error, current_actor, current_origin
+from comarketing.web import (
+    abort_for,
+    attach_error,
+    current_actor,
+    current_origin,
+    form_went_through,
+)
 
 bp = Blueprint("partners", __name__)
 
 _JOIN_COMPANY_TOKEN = "join_company_token"  # noqa: S105 (a session key name)
 
 
+def _company_key() -> str:
+    return f"company:{current_user.organization_id if current_user.is_authenticated else 0}"
+
+
 @bp.route("/partners", methods=["GET", "POST"])
 @login_required
+@limiter.limit(
+    lambda: current_app.config["PARTNER_INVITATION_LIMIT_PER_COMPANY"],
+    key_func=_company_key,
+    methods=["POST"],
+    deduct_when=form_went_through,
+    scope="partner-invitation-company",
+)
 def directory() -> ResponseReturnValue:
     actor = current_actor()
     form = forms.InvitePartnerForm()
@@ -28,7 +56,7 @@ def directory() -> ResponseReturnValue:
             abort(403)
         if form.validate_on_submit():
             try:
-                services.invite_partner(
+                invitations.invite_partner(
                     actor, email=form.email.data or "", message=form.message.data or ""
                 )
             except DomainError as exc:
@@ -72,7 +100,7 @@ def join_link(token: str) -> Response:
 def join() -> ResponseReturnValue:
     token = session.get(_JOIN_COMPANY_TOKEN, "")
     try:
-        partnership, inviter = services.join_invitation_details(token)
+        partnership, inviter, inviter_email = invitations.join_invitation_details(token)
     except NotFound as exc:
         return render_template("accounts/link_invalid.html", message=exc.message), 404
     if current_user.is_authenticated:
@@ -83,7 +111,7 @@ def join() -> ResponseReturnValue:
     form = forms.JoinCompanyForm()
     if form.validate_on_submit():
         try:
-            user = services.join_as_new_company(
+            user = invitations.join_as_new_company(
                 token,
                 organization_name=form.organization_name.data or "",
                 name=form.name.data or "",
@@ -98,7 +126,11 @@ def join() -> ResponseReturnValue:
             flash(f"Welcome! {inviter.name} is waiting for your answer below.", "success")
             return redirect(url_for("partners.directory"))
     return render_template(
-        "partners/join.html", form=form, partnership=partnership, inviter=inviter
+        "partners/join.html",
+        form=form,
+        partnership=partnership,
+        inviter=inviter,
+        inviter_email=inviter_email,
     )
 
 

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
+from tests import factories
+
 
 @dataclass
 class ReceivedMail:
@@ -76,3 +78,12 @@ def smtp_server() -> Iterator[SmtpServer]:
     server.start()
     yield server
     server.stop()
+
+
+@pytest.fixture
+def mail_app(make_app: Any, smtp_server: SmtpServer) -> Any:
+    """An app that delivers its outbox to ``smtp_server``, with the world of companies A-C."""
+    app = make_app(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
+    with app.app_context():
+        factories.build_world()
+    return app

@@ -20,14 +20,6 @@ COLLEAGUE = "new.colleague@a.example"
 SUBJECT = "Admin A invited you to Alpha Flour on Comarketing"
 
 
-@pytest.fixture
-def mail_app(make_app, smtp_server):
-    app = make_app(MAIL_SERVER=smtp_server.host, MAIL_PORT=smtp_server.port)
-    with app.app_context():
-        factories.build_world()
-    return app
-
-
 def signed_in_admin(app):
     client = app.test_client()
     response = client.post(

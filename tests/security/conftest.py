@@ -23,6 +23,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from comarketing import notifications
+from comarketing.accounts import self_signup
 from comarketing.accounts.models import Organization, PasswordReset, User, UserInvitation
 from comarketing.budgets import claims, commitments, payments
 from comarketing.budgets.proofs import ProofUpload
@@ -553,6 +554,26 @@ def _build_metrics(world: factories.World, ids: dict[str, Any]) -> dict[str, Any
     return out
 
 
+def _build_invitations_to_c(world: factories.World) -> dict[str, int]:
+    """A's invitations to addresses of C (issue 17), through the real services: one C
+    declined, one A cancelled, one pending. C's name carries the canary, and A typed only
+    addresses: none of A's pages may name C (the invited company stays unknown to the inviter
+    until it accepts)."""
+    from comarketing.partners import invitations, services
+
+    a_pm = actor_for(world.a.email("partner_manager"))
+    declined = invitations.invite_partner(a_pm, email=world.c.email("admin"), message="Chips?")
+    services.transition(actor_for(world.c.email("admin")), declined.id, "decline")
+    cancelled = invitations.invite_partner(a_pm, email=world.c.email("approver"))
+    services.transition(a_pm, cancelled.id, "cancel")
+    pending = invitations.invite_partner(a_pm, email=world.c.email("analyst"))
+    return {
+        "ac_declined_invitation": declined.id,
+        "ac_cancelled_invitation": cancelled.id,
+        "ac_pending_invitation": pending.id,
+    }
+
+
 def build_scene() -> Scene:
     world = factories.build_world()
     a, b, c = world.a, world.b, world.c
@@ -609,6 +630,7 @@ def build_scene() -> Scene:
         )
     )
     offer_placeholders.update(_build_offer_drafts(world, offer_placeholders))
+    offer_placeholders.update(_build_invitations_to_c(world))
 
     placeholders: dict[str, Any] = {
         "password": factories.TEST_PASSWORD,
@@ -620,6 +642,9 @@ def build_scene() -> Scene:
         "a_partner_join_token": a_partner_join_token,
         "a_invitation_token": a_invitation_token,
         "reset_token": reset_token,
+        "signup_token": self_signup.link_token(
+            self_signup.SignUpRequest("Zeta Foods", "Zed Zeta", "zed@z.example")
+        ),
         "a_product": a.product_ids[0],
         "b_product": b.product_ids[0],
         "c_product": c.product_ids[0],

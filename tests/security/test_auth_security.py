@@ -88,15 +88,17 @@ def outbox_body(app: Flask, recipient: str, kind: str) -> str:
 
 
 def signup(client: FlaskClient, email: str, password: str) -> Any:
-    return client.post(
-        "/signup",
-        data={
-            "organization_name": "Delta Sugar",
-            "name": "Dee Delta",
-            "email": email,
-            "password": password,
-        },
+    """Both steps of sign-up (issue 17): the form, then the mailed link where the password is
+    chosen; returns the answer to the password."""
+    started = client.post(
+        "/signup", data={"organization_name": "Delta Sugar", "name": "Dee Delta", "email": email}
     )
+    assert redirect_path(started) == "/login", started.get_data(as_text=True)
+    body = outbox_body(client.application, email, "sign_up_confirm")
+    link = re.search(r"http://localhost(/signup/confirm/\S+)", body)
+    assert link, body
+    client.get(link.group(1))
+    return client.post("/signup/confirm", data={"password": password})
 
 
 def field_error(response: Any, field: str) -> str | None:

@@ -185,6 +185,22 @@ def test_no_page_shows_a_user_of_a_anything_of_c_or_of_b_c(
         assert result.status(url) == 200, url
 
 
+def test_a_sees_its_invitations_to_c_by_the_addresses_typed_only(app: Flask, scene: Scene) -> None:
+    """The crawl above found no canary on /partners; this checks the invitations to C were
+    there to be found: declined, cancelled and pending, each shown by its address (issue 17)."""
+    c = scene.world.c
+    html = client_as(app, scene.world.a.email("partner_manager")).get("/partners")
+    text = html.get_data(as_text=True)
+    assert scene.world.canary not in text
+    sent = re.search(r'data-testid="sent-invitations">(.*?)</section>', text, re.DOTALL)
+    assert sent and c.email("analyst") in sent.group(1)
+    for role, status in (("admin", "declined"), ("approver", "cancelled")):
+        assert re.search(rf"{re.escape(c.email(role))}\s*·\s*{status}", text), role
+    # C itself sees A's invitation with its sender, and C's own name.
+    c_page = client_as(app, c.email("admin")).get("/partners").get_data(as_text=True)
+    assert "Alpha Flour" in c_page and scene.world.a.email("partner_manager") in c_page
+
+
 def test_no_page_shows_a_signed_out_visitor_anything_of_c(app: Flask, scene: Scene) -> None:
     result = crawl(app, scene, None)
 

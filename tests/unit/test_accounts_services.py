@@ -192,9 +192,21 @@ def test_invite_user_queues_a_mail_with_an_absolute_link_and_stores_only_the_tok
     assert event.organization_id == world.a.id
 
 
-def test_invite_user_refuses_an_email_that_already_has_an_account(world, ctx):
-    with pytest.raises(ValidationFailed) as refused:
-        invitations.invite_user(actor("admin@a.example"), email="ANALYST@b.example", role="analyst")
+def test_inviting_someone_with_an_account_elsewhere_is_sent_and_tells_that_person(world, ctx):
+    invitation = invitations.invite_user(
+        actor("admin@a.example"), email="ANALYST@b.example", role="analyst"
+    )
+
+    assert invitation.email == "analyst@b.example" and invitation.is_open
+    mail = db.session.scalars(sa.select(OutboxMessage)).one()
+    assert (mail.recipient, mail.kind) == ("analyst@b.example", "user_invitation_existing")
+    assert "already has an account" in mail.body and "/join/" not in mail.body
+    assert "admin@a.example" in mail.body
+
+
+def test_invite_user_refuses_a_colleague_of_ones_own(world, ctx):
+    with pytest.raises(ValidationFailed, match="already your colleague") as refused:
+        invitations.invite_user(actor("admin@a.example"), email="ANALYST@a.example", role="analyst")
     assert refused.value.field == "email"
 
 

@@ -19,7 +19,7 @@ from comarketing.db import utcnow
 from comarketing.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from comarketing.extensions import db
 from comarketing.outbox import OutboxMessage
-from comarketing.partners import services
+from comarketing.partners import invitations, services
 from comarketing.partners.models import Partnership, Product
 from comarketing.tokens import hash_token
 from tests.factories import PartnershipFactory, ProductFactory
@@ -55,7 +55,7 @@ def join_token_from_outbox(email: str) -> str:
 
 
 def test_inviting_a_platform_users_company_leaves_it_pending_for_that_company(world, ctx):
-    partnership = services.invite_partner(
+    partnership = invitations.invite_partner(
         actor("partner_manager@a.example"), email="Analyst@C.example", message="Cookies?"
     )
 
@@ -77,7 +77,7 @@ def test_inviting_a_platform_users_company_leaves_it_pending_for_that_company(wo
 
 
 def test_inviting_an_unknown_email_sends_a_join_link_and_has_no_invitee_yet(world, ctx):
-    partnership = services.invite_partner(actor("admin@a.example"), email="Boss@NewCo.example")
+    partnership = invitations.invite_partner(actor("admin@a.example"), email="Boss@NewCo.example")
 
     assert partnership.status == "pending"
     assert partnership.invitee_organization_id is None
@@ -89,12 +89,12 @@ def test_inviting_an_unknown_email_sends_a_join_link_and_has_no_invitee_yet(worl
 
 
 def test_joining_as_a_new_company_creates_its_admin_and_keeps_the_invitation_pending(world, ctx):
-    partnership = services.invite_partner(actor("admin@a.example"), email="boss@newco.example")
+    partnership = invitations.invite_partner(actor("admin@a.example"), email="boss@newco.example")
     token = join_token_from_outbox("boss@newco.example")
-    _, inviter = services.join_invitation_details(token)
-    assert inviter.id == world.a.id
+    _, inviter, inviter_email = invitations.join_invitation_details(token)
+    assert (inviter.id, inviter_email) == (world.a.id, "admin@a.example")
 
-    user = services.join_as_new_company(
+    user = invitations.join_as_new_company(
         token, organization_name="NewCo", name="Bo Boss", password=NEW_PASSWORD, origin=ORIGIN
     )
 
@@ -106,9 +106,9 @@ def test_joining_as_a_new_company_creates_its_admin_and_keeps_the_invitation_pen
     assert partnership.join_token_hash is None
     # The link is single use.
     with pytest.raises(NotFound):
-        services.join_invitation_details(token)
+        invitations.join_invitation_details(token)
     with pytest.raises(NotFound):
-        services.join_as_new_company(
+        invitations.join_as_new_company(
             token, organization_name="Again", name="Again", password=NEW_PASSWORD, origin=ORIGIN
         )
     # The new company answers like any invitee.
@@ -117,8 +117,8 @@ def test_joining_as_a_new_company_creates_its_admin_and_keeps_the_invitation_pen
 
 
 def test_join_link_of_a_cancelled_or_expired_invitation_is_not_found(world, ctx):
-    services.invite_partner(actor("admin@a.example"), email="one@newco.example")
-    services.invite_partner(actor("admin@a.example"), email="two@newco.example")
+    invitations.invite_partner(actor("admin@a.example"), email="one@newco.example")
+    invitations.invite_partner(actor("admin@a.example"), email="two@newco.example")
     cancelled = db.session.scalar(
         sa.select(Partnership).where(Partnership.invitee_email == "one@newco.example")
     )
@@ -131,11 +131,11 @@ def test_join_link_of_a_cancelled_or_expired_invitation_is_not_found(world, ctx)
 
     for email in ["one@newco.example", "two@newco.example"]:
         with pytest.raises(NotFound):
-            services.join_invitation_details(join_token_from_outbox(email))
+            invitations.join_invitation_details(join_token_from_outbox(email))
 
 
 def test_joining_with_an_email_meanwhile_taken_is_refused_and_nothing_is_created(world, ctx):
-    services.invite_partner(actor("admin@a.example"), email="late@newco.example")
+    invitations.invite_partner(actor("admin@a.example"), email="late@newco.example")
     token = join_token_from_outbox("late@newco.example")
     # Someone signs the address up by another route before the link is used.
     registration.sign_up(
@@ -148,7 +148,7 @@ def test_joining_with_an_email_meanwhile_taken_is_refused_and_nothing_is_created
     organizations = count(Organization)
 
     with pytest.raises(ValidationFailed) as refused:
-        services.join_as_new_company(
+        invitations.join_as_new_company(
             token, organization_name="Late", name="Late", password=NEW_PASSWORD, origin=ORIGIN
         )
     assert refused.value.field == "email"
@@ -156,55 +156,73 @@ def test_joining_with_an_email_meanwhile_taken_is_refused_and_nothing_is_created
     assert count(Organization) == organizations
 
 
-@pytest.mark.parametrize(
-    ("inviter", "email", "message_part"),
-    [
-        ("partner_manager@a.example", "admin@b.example", "already partners"),
-        ("partner_manager@b.example", "approver@a.example", "already partners"),
-        ("partner_manager@a.example", "approver@a.example", "your own company"),
-    ],
-    ids=["already-partners", "already-partners-other-side", "own-company"],
-)
-def test_pointless_invitations_are_refused_on_the_email_field(
-    world, ctx, inviter, email, message_part
-):
+def test_inviting_ones_own_company_is_refused_on_the_email_field(world, ctx):
     before = count(Partnership)
-    with pytest.raises(ValidationFailed) as refused:
-        services.invite_partner(actor(inviter), email=email)
+    with pytest.raises(ValidationFailed, match="your own company") as refused:
+        invitations.invite_partner(actor("partner_manager@a.example"), email="approver@a.example")
     assert refused.value.field == "email"
-    assert message_part in refused.value.message
     db.session.rollback()
     assert count(Partnership) == before
     assert count(OutboxMessage) == 0
 
 
-def test_a_second_invitation_while_one_is_pending_is_refused_in_either_direction(world, ctx):
-    services.invite_partner(actor("partner_manager@a.example"), email="analyst@c.example")
-    before = count(Partnership)
+@pytest.mark.parametrize(
+    ("inviter", "email"),
+    [
+        ("partner_manager@a.example", "admin@b.example"),
+        ("partner_manager@b.example", "approver@a.example"),
+    ],
+    ids=["already-partners", "already-partners-other-side"],
+)
+def test_inviting_an_existing_partners_address_is_sent_and_offers_nothing_new(
+    world, ctx, inviter, email
+):
+    """Accepted as sent; nothing reaches the partner's lists; only the person is told."""
+    partnership = invitations.invite_partner(actor(inviter), email=email)
 
-    with pytest.raises(ValidationFailed, match="already pending") as same_way:
-        services.invite_partner(actor("admin@a.example"), email="admin@c.example")
-    with pytest.raises(ValidationFailed, match="already invited you") as other_way:
-        services.invite_partner(actor("partner_manager@c.example"), email="analyst@a.example")
-    assert same_way.value.field == other_way.value.field == "email"
-    db.session.rollback()
-    assert count(Partnership) == before
+    assert partnership.status == "pending"
+    assert partnership.invitee_email == email
+    assert partnership.invitee_organization_id is None and partnership.join_token_hash is None
+    assert outbox_recipients() == [email]
+    assert "already their partner" in db.session.scalar(sa.select(OutboxMessage.body))
+    other = actor(email)
+    assert services.directory(other).received == []
+    assert services.active_partner_ids(world.a.id) == {world.b.id}
 
 
-def test_a_second_invitation_to_the_same_unknown_email_is_refused(world, ctx):
-    services.invite_partner(actor("admin@a.example"), email="boss@newco.example")
-    with pytest.raises(ValidationFailed) as refused:
-        services.invite_partner(actor("partner_manager@a.example"), email="BOSS@newco.example")
-    assert refused.value.field == "email"
-    db.session.rollback()
+def test_a_second_invitation_to_a_company_with_one_open_goes_to_no_list(world, ctx):
+    first = invitations.invite_partner(
+        actor("partner_manager@a.example"), email="analyst@c.example"
+    )
+    same_way = invitations.invite_partner(actor("admin@a.example"), email="admin@c.example")
+    other_way = invitations.invite_partner(
+        actor("partner_manager@c.example"), email="analyst@a.example"
+    )
+
+    assert first.invitee_organization_id == world.c.id
+    assert same_way.invitee_organization_id is None
+    assert other_way.invitee_organization_id is None
+    assert [v.partnership.id for v in services.directory(actor("admin@c.example")).received] == [
+        first.id
+    ]
+    assert services.directory(actor("admin@a.example")).received == []
+
+
+def test_the_same_address_typed_again_gives_the_open_invitation_back(world, ctx):
+    first = invitations.invite_partner(actor("admin@a.example"), email="boss@newco.example")
+    again = invitations.invite_partner(
+        actor("partner_manager@a.example"), email="BOSS@newco.example"
+    )
+    assert again.id == first.id
     assert count(Partnership) == 3
+    assert outbox_recipients() == ["boss@newco.example"]
 
 
 def test_an_expired_invitation_does_not_block_a_new_one(world, ctx):
-    old = services.invite_partner(actor("admin@a.example"), email="analyst@c.example")
+    old = invitations.invite_partner(actor("admin@a.example"), email="analyst@c.example")
     old.expires_at = utcnow() - timedelta(seconds=1)
     db.session.commit()
-    new = services.invite_partner(actor("admin@a.example"), email="analyst@c.example")
+    new = invitations.invite_partner(actor("admin@a.example"), email="analyst@c.example")
     assert new.id != old.id
     assert new.status == "pending"
 
@@ -212,7 +230,7 @@ def test_an_expired_invitation_does_not_block_a_new_one(world, ctx):
 @pytest.mark.parametrize("role", ["approver", "analyst"])
 def test_only_admins_and_partner_managers_invite(world, ctx, role):
     with pytest.raises(Forbidden):
-        services.invite_partner(actor(f"{role}@a.example"), email="boss@newco.example")
+        invitations.invite_partner(actor(f"{role}@a.example"), email="boss@newco.example")
     assert count(Partnership) == 2
 
 
