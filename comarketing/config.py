@@ -38,7 +38,10 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_SWALLOW_ERRORS": False,
     "LOGIN_LIMIT_PER_IP": "5 per minute",
-    "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
+    # Failed sign-ins to one account from one address; then a much higher ceiling per account,
+    # past which only addresses without recent failures may try (accounts/login_limits.py).
+    "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS": "10 per 15 minutes",
+    "LOGIN_LIMIT_PER_ACCOUNT": "100 per hour",
     "PASSWORD_RESET_LIMIT": "5 per hour",
     "API_RATE_LIMIT": "600 per minute",
     "API_AUTH_FAILURE_LIMIT": "30 per minute",
