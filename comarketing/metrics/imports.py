@@ -27,6 +27,7 @@ from comarketing.metrics import (
     matching,
     micros,
     reading,
+    retention,
 )
 from comarketing.metrics.budget_check import BudgetCheck, budget_checks
 from comarketing.metrics.cells import Options, PlacementInfo
@@ -378,6 +379,7 @@ def confirm(
             f"{earlier.created_at:%Y-%m-%d}; nothing was imported again."
         )
         db.session.commit()
+        retention.release(metric_import.file_hash)
         return metric_import
     _remember_mapping(actor, settings)
     metric_import.status = ImportStatus.QUEUED.value
@@ -410,3 +412,4 @@ def discard(actor: Actor, import_id: int) -> None:
     metric_import.status = ImportStatus.DISCARDED.value
     metric_import.finished_at = utcnow()
     db.session.commit()
+    retention.release(metric_import.file_hash)

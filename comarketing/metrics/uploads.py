@@ -18,10 +18,12 @@ from flask import current_app
 
 from comarketing import audit
 from comarketing.campaigns.access import get_visible_campaign
+from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor
 from comarketing.errors import TooLarge, ValidationFailed
 from comarketing.extensions import db
 from comarketing.metrics import choices, columns, import_settings, micros, reading
+from comarketing.metrics.cells import PlacementInfo
 from comarketing.metrics.models import ColumnMapping, ImportSource, ImportStatus, MetricImport
 from comarketing.metrics.placements import owned_placements
 from comarketing.policy import Action, authorize
@@ -103,6 +105,26 @@ def upload(
         )
     limit = int(current_app.config["METRICS_UPLOAD_MAX_BYTES"])
     file_hash, size = _store(stream, limit)
+    try:
+        return _open_import(actor, campaign, placements, file_hash, size, filename, changes)
+    except BaseException:
+        # Refused (unreadable, settings that do not fit): the file goes at once.
+        from comarketing.metrics import retention
+
+        db.session.rollback()
+        retention.release(file_hash)
+        raise
+
+
+def _open_import(
+    actor: Actor,
+    campaign: Campaign,
+    placements: dict[int, PlacementInfo],
+    file_hash: str,
+    size: int,
+    filename: str | None,
+    changes: Mapping[str, Any] | None,
+) -> MetricImport:
     path = stored_path(file_hash)
     try:
         layout = reading.detect_layout(path)
