@@ -108,6 +108,30 @@ def _ooxml_type(path: Path) -> FileType | None:
     return None
 
 
+# Tags a browser treats as a web page when it sniffs (the WHATWG sniffing patterns and the
+# ones that run script), followed by what may end a tag name. Images and PDF have no business
+# holding them: a file that does is a polyglot, built to be read as HTML somewhere. Six or more
+# bytes each, so compressed image data matches one by chance about once in 10^5 large files.
+_MARKUP = re.compile(
+    rb"<(?:!doctype\s+html|html|head|body|script|iframe|frameset|object|embed|style)[\s/>]",
+    re.IGNORECASE,
+)
+_SCAN_BLOCK = 1024 * 1024
+_SCAN_OVERLAP = 32  # longer than any pattern: a tag split across two blocks is still found
+
+
+def contains_markup(path: Path) -> bool:
+    """Whether the file holds HTML or script anywhere (a PNG/PDF that is also a web page)."""
+    tail = b""
+    with path.open("rb") as handle:
+        while block := handle.read(_SCAN_BLOCK):
+            window = tail + block
+            if _MARKUP.search(window):
+                return True
+            tail = window[-_SCAN_OVERLAP:]
+    return False
+
+
 # ---------------------------------------------------------------------------------------------
 # Storage
 
@@ -159,6 +183,12 @@ def store(stream: IO[bytes], shelf: Shelf, *, field: str = "file") -> StoredBlob
         if file_type is None or file_type not in shelf.accepted:
             raise ValidationFailed(
                 f"That file type is not accepted: upload {shelf.accepted_description}.",
+                field=field,
+            )
+        if file_type.previews_inline and contains_markup(partial):
+            raise ValidationFailed(
+                f"This {file_type.label} also contains web page code (HTML or script), which "
+                "a browser could run: export it again from the original, without it.",
                 field=field,
             )
         file_hash = digest.hexdigest()
