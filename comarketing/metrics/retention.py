@@ -4,8 +4,10 @@ A file is stored under its SHA-256 when it is uploaded and read again when its i
 After that nothing reads it: the imports' history keeps the digest (which recognises the same
 file uploaded again), the rows and the errors, never the file.
 
-- Refused or discarded: deleted at once (:func:`release`), unless another import waiting for
-  its preview or its run has uploaded the very same file.
+- Refused, failed, discarded or a duplicate of one imported before: deleted at once
+  (:func:`release`), unless another import waiting for its preview or its run has uploaded the
+  very same file. (A duplicate releases the imported one's copy too: it is the same file, and
+  nothing reads either.)
 - Imported: kept for a while (support questions), then removed by
   ``flask uploads purge --older-than 30d`` (:func:`purge`, from cron daily), which also clears
   the half-written copies of uploads that died mid-transfer.
