@@ -5,9 +5,9 @@ After that nothing reads it: the imports' history keeps the digest (which recogn
 file uploaded again), the rows and the errors, never the file.
 
 - Refused, failed, discarded or a duplicate of one imported before: deleted at once
-  (:func:`release`), unless another import waiting for its preview or its run has uploaded the
-  very same file. (A duplicate releases the imported one's copy too: it is the same file, and
-  nothing reads either.)
+  (:func:`comarketing.metrics.uploads.release`), unless another import waiting for its preview
+  or its run has uploaded the very same file. (A duplicate releases the imported one's copy
+  too: it is the same file, and nothing reads either.)
 - Imported: kept for a while (support questions), then removed by
   ``flask uploads purge --older-than 30d`` (:func:`purge`, from cron daily), which also clears
   the half-written copies of uploads that died mid-transfer.
@@ -15,62 +15,18 @@ file uploaded again), the rows and the errors, never the file.
 
 from __future__ import annotations
 
-import logging
 import re
 import time
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
-from sqlalchemy.exc import SQLAlchemyError
+from comarketing.metrics.uploads import needed, upload_dir
 
-from comarketing.extensions import db
-from comarketing.metrics.models import ImportStatus, MetricImport
-from comarketing.metrics.uploads import stored_path, upload_dir
-
-log = logging.getLogger(__name__)
-
-# Imports that will still read their file: the preview, the confirmation and the run.
-NEEDS_FILE = (ImportStatus.PREVIEW.value, ImportStatus.QUEUED.value, ImportStatus.RUNNING.value)
 _STORED = re.compile(r"([0-9a-f]{64})\.upload")
 _AGE = re.compile(r"(\d+)([dhm])")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 _BATCH = 500  # digests per query: well inside every backend's parameter limit
-
-
-def needed(file_hashes: list[str]) -> set[str]:
-    """The digests among these that an unfinished import still has to read."""
-    if not file_hashes:
-        return set()
-    return set(
-        db.session.scalars(
-            sa.select(MetricImport.file_hash)
-            .where(
-                MetricImport.file_hash.in_(file_hashes),
-                MetricImport.status.in_(NEEDS_FILE),
-            )
-            .distinct()
-        )
-    )
-
-
-def release(file_hash: str | None) -> bool:
-    """Delete a refused or discarded upload's file at once, unless another unfinished import
-    has the same file. Called after the import's outcome is committed; if the database cannot
-    say, the file stays for the purge."""
-    if not file_hash:
-        return False
-    try:
-        if needed([file_hash]):
-            return False
-    except SQLAlchemyError:
-        log.warning("upload %s kept for the purge: the database did not answer", file_hash[:12])
-        return False
-    path = stored_path(file_hash)
-    existed = path.exists()
-    path.unlink(missing_ok=True)
-    return existed
 
 
 @dataclass(frozen=True)
