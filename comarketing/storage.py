@@ -6,16 +6,28 @@ each says which types it accepts, where its files live and how large they may be
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import secrets
 import zipfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
-from typing import IO
+from typing import IO, ParamSpec, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from comarketing.errors import TooLarge, ValidationFailed
+from comarketing.extensions import db
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+# The files stored during the current call of a service wrapped in removed_if_refused.
+_STORED_NOW: ContextVar[list[StoredBlob] | None] = ContextVar("stored_now", default=None)
 
 
 @dataclass(frozen=True)
@@ -196,7 +208,51 @@ def store(stream: IO[bytes], shelf: Shelf, *, field: str = "file") -> StoredBlob
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
-    return StoredBlob(file_hash, size, file_type, final)
+    blob = StoredBlob(file_hash, size, file_type, final)
+    if (stored_now := _STORED_NOW.get()) is not None:
+        stored_now.append(blob)
+    return blob
+
+
+def removed_if_refused(
+    referenced: Callable[[list[str]], set[str]],
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """For a service that stores files and may still refuse the request after (a later file
+    refused, a budget check, a closed offer): if it raises, the files it stored are deleted
+    again, unless a stored record (``referenced``: the digests among these that one refers to)
+    has the very same file. The service's transaction is rolled back first."""
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        @wraps(function)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            token = _STORED_NOW.set([])
+            try:
+                return function(*args, **kwargs)
+            except BaseException:
+                _remove_unreferenced(_STORED_NOW.get() or [], referenced)
+                raise
+            finally:
+                _STORED_NOW.reset(token)
+
+        return wrapper
+
+    return decorate
+
+
+def _remove_unreferenced(
+    blobs: list[StoredBlob], referenced: Callable[[list[str]], set[str]]
+) -> None:
+    if not blobs:
+        return
+    db.session.rollback()
+    try:
+        keep = referenced(sorted({b.file_hash for b in blobs}))
+    except SQLAlchemyError:  # the database is gone: the files stay, which is the safe side
+        log.warning("refused upload(s) kept: the database did not answer")
+        return
+    for blob in blobs:
+        if blob.file_hash not in keep:
+            blob.path.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------------------------
