@@ -1,5 +1,5 @@
 """Operator commands: ``flask seed-demo``, ``flask users ...``, ``flask tokens ...``,
-``flask metrics run-pending``, ``flask send-outbox``."""
+``flask metrics run-pending``, ``flask uploads purge``, ``flask send-outbox``."""
 
 from __future__ import annotations
 
@@ -154,6 +154,33 @@ def run_pending_imports(stalled_after: int) -> None:
     click.echo(f"Ran {len(ran)} queued import(s); marked {interrupted} interrupted one(s) failed.")
 
 
+uploads_cli = AppGroup("uploads", help="Stored results files.")
+
+
+@uploads_cli.command("purge")
+@click.option(
+    "--older-than",
+    "older_than",
+    default="30d",
+    show_default=True,
+    help="Remove files last written longer ago than this (30d, 12h, 90m) that no import needs.",
+)
+def purge_uploads(older_than: str) -> None:
+    """Remove stored results files no import needs anymore (run from cron, e.g. daily); the
+    imports' history keeps their digests."""
+    from comarketing.metrics import retention
+
+    try:
+        age = retention.parse_age(older_than)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--older-than") from exc
+    result = retention.purge(age)
+    click.echo(
+        f"Removed {result.removed} file(s), {result.freed_bytes} bytes; "
+        f"kept {result.kept_in_use} still needed by an import."
+    )
+
+
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo() -> None:
@@ -168,6 +195,7 @@ def install(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(metrics_cli)
+    app.cli.add_command(uploads_cli)
     app.cli.add_command(send_outbox)
     app.cli.add_command(seed_demo)
     app.cli.add_command(send_reminders)

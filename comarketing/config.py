@@ -5,12 +5,15 @@ Tests pass a mapping to ``create_app`` which is applied last.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from pathlib import Path
 from typing import Any
 
 from flask import Flask
+
+log = logging.getLogger("comarketing")
 
 # Keys that must never run a real deployment: the placeholders people copy from examples.
 KNOWN_DEFAULT_KEYS = frozenset({"dev", "change-me", "changeme", "secret", "development", ""})
@@ -27,12 +30,18 @@ DEFAULTS: dict[str, Any] = {
     "PUBLIC_URL": "http://127.0.0.1:5000",
     "SIGNUP_ENABLED": True,
     "REDIS_URL": None,
-    "RATELIMIT_STORAGE_URI": "memory://",
+    # None: REDIS_URL; without it, memory outside production, and production refuses to start
+    # (each worker process would count on its own). "memory://" set explicitly is obeyed, with
+    # a warning at every start.
+    "RATELIMIT_STORAGE_URI": None,
     "RATELIMIT_KEY_PREFIX": "comarketing",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_SWALLOW_ERRORS": False,
     "LOGIN_LIMIT_PER_IP": "5 per minute",
-    "LOGIN_LIMIT_PER_ACCOUNT": "10 per 15 minutes",
+    # Failed sign-ins to one account from one address; then a much higher ceiling per account,
+    # past which only addresses without recent failures may try (accounts/login_limits.py).
+    "LOGIN_LIMIT_PER_ACCOUNT_ADDRESS": "10 per 15 minutes",
+    "LOGIN_LIMIT_PER_ACCOUNT": "100 per hour",
     "PASSWORD_RESET_LIMIT": "5 per hour",
     # Issue 17: what a form may send per hour, counted in Redis like the sign-in limits.
     "PARTNER_INVITATION_LIMIT_PER_COMPANY": "20 per hour",
@@ -105,6 +114,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "PUBLIC_URL": ("PUBLIC_URL", str),
     "SIGNUP_ENABLED": ("SIGNUP_ENABLED", lambda v: v.lower() in {"1", "true", "yes", "on"}),
     "REDIS_URL": ("REDIS_URL", str),
+    "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "RATELIMIT_KEY_PREFIX": ("RATELIMIT_KEY_PREFIX", str),
     "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
     "MAIL_SERVER": ("MAIL_SERVER", str),
@@ -133,10 +143,8 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         )
     config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
     config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(config)
-    if config["REDIS_URL"] and config["RATELIMIT_STORAGE_URI"] == "memory://":
-        config["RATELIMIT_STORAGE_URI"] = config["REDIS_URL"]
-
     production = config["ENV_NAME"] == "production" and not config.get("TESTING")
+    config["RATELIMIT_STORAGE_URI"] = _rate_limit_storage(config, production)
 
     def default(key: str, value: Any) -> None:
         if config.get(key) is None:
@@ -160,6 +168,27 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     config["REMEMBER_COOKIE_DOMAIN"] = None
 
     config["SECRET_KEY"] = _secret_key(app, production)
+
+
+def _rate_limit_storage(config: Any, production: bool) -> str:
+    explicit = config.get("RATELIMIT_STORAGE_URI")
+    if explicit:
+        if production and str(explicit).startswith("memory://"):
+            log.warning(
+                "RATELIMIT_STORAGE_URI is memory://: every worker process keeps its own "
+                "sign-in and API limits, so N workers admit N times the configured attempts. "
+                "Set REDIS_URL for a shared count."
+            )
+        return str(explicit)
+    if config["REDIS_URL"]:
+        return str(config["REDIS_URL"])
+    if production:
+        raise RuntimeError(
+            "REDIS_URL must be set in production: rate limits kept in each worker's memory "
+            "let N workers admit N times the configured attempts. To accept that (a single "
+            "process), set RATELIMIT_STORAGE_URI=memory:// explicitly."
+        )
+    return "memory://"
 
 
 def _normalise_database_url(url: str) -> str:

@@ -6,16 +6,28 @@ each says which types it accepts, where its files live and how large they may be
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import re
 import secrets
 import zipfile
-from collections.abc import Collection
+from collections.abc import Callable, Collection
+from contextvars import ContextVar
 from dataclasses import dataclass
+from functools import wraps
 from pathlib import Path
-from typing import IO
+from typing import IO, ParamSpec, TypeVar
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from comarketing.errors import TooLarge, ValidationFailed
+from comarketing.extensions import db
+
+log = logging.getLogger(__name__)
+P = ParamSpec("P")
+R = TypeVar("R")
+# The files stored during the current call of a service wrapped in removed_if_refused.
+_STORED_NOW: ContextVar[list[StoredBlob] | None] = ContextVar("stored_now", default=None)
 
 
 @dataclass(frozen=True)
@@ -108,6 +120,30 @@ def _ooxml_type(path: Path) -> FileType | None:
     return None
 
 
+# Tags a browser treats as a web page when it sniffs (the WHATWG sniffing patterns and the
+# ones that run script), followed by what may end a tag name. Images and PDF have no business
+# holding them: a file that does is a polyglot, built to be read as HTML somewhere. Six or more
+# bytes each, so compressed image data matches one by chance about once in 10^5 large files.
+_MARKUP = re.compile(
+    rb"<(?:!doctype\s+html|html|head|body|script|iframe|frameset|object|embed|style)[\s/>]",
+    re.IGNORECASE,
+)
+_SCAN_BLOCK = 1024 * 1024
+_SCAN_OVERLAP = 32  # longer than any pattern: a tag split across two blocks is still found
+
+
+def contains_markup(path: Path) -> bool:
+    """Whether the file holds HTML or script anywhere (a PNG/PDF that is also a web page)."""
+    tail = b""
+    with path.open("rb") as handle:
+        while block := handle.read(_SCAN_BLOCK):
+            window = tail + block
+            if _MARKUP.search(window):
+                return True
+            tail = window[-_SCAN_OVERLAP:]
+    return False
+
+
 # ---------------------------------------------------------------------------------------------
 # Storage
 
@@ -161,12 +197,62 @@ def store(stream: IO[bytes], shelf: Shelf, *, field: str = "file") -> StoredBlob
                 f"That file type is not accepted: upload {shelf.accepted_description}.",
                 field=field,
             )
+        if file_type.previews_inline and contains_markup(partial):
+            raise ValidationFailed(
+                f"This {file_type.label} also contains web page code (HTML or script), which "
+                "a browser could run: export it again from the original, without it.",
+                field=field,
+            )
         file_hash = digest.hexdigest()
         final = shelf.path(file_hash)
         os.replace(partial, final)
     finally:
         partial.unlink(missing_ok=True)
-    return StoredBlob(file_hash, size, file_type, final)
+    blob = StoredBlob(file_hash, size, file_type, final)
+    if (stored_now := _STORED_NOW.get()) is not None:
+        stored_now.append(blob)
+    return blob
+
+
+def removed_if_refused(
+    referenced: Callable[[list[str]], set[str]],
+) -> Callable[[Callable[P, R]], Callable[P, R]]:
+    """For a service that stores files and may still refuse the request after (a later file
+    refused, a budget check, a closed offer): if it raises, the files it stored are deleted
+    again, unless a stored record (``referenced``: the digests among these that one refers to)
+    has the very same file. The service's transaction is rolled back first."""
+
+    def decorate(function: Callable[P, R]) -> Callable[P, R]:
+        @wraps(function)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+            token = _STORED_NOW.set([])
+            try:
+                return function(*args, **kwargs)
+            except BaseException:
+                _remove_unreferenced(_STORED_NOW.get() or [], referenced)
+                raise
+            finally:
+                _STORED_NOW.reset(token)
+
+        return wrapper
+
+    return decorate
+
+
+def _remove_unreferenced(
+    blobs: list[StoredBlob], referenced: Callable[[list[str]], set[str]]
+) -> None:
+    if not blobs:
+        return
+    db.session.rollback()
+    try:
+        keep = referenced(sorted({b.file_hash for b in blobs}))
+    except SQLAlchemyError:  # the database is gone: the files stay, which is the safe side
+        log.warning("refused upload(s) kept: the database did not answer")
+        return
+    for blob in blobs:
+        if blob.file_hash not in keep:
+            blob.path.unlink(missing_ok=True)
 
 
 # ---------------------------------------------------------------------------------------------

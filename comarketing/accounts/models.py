@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import time
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -98,6 +99,12 @@ class User(Model):
 
     def get_id(self) -> str:
         return self.session_token
+
+    def sign_in_id(self) -> str:
+        """What a new sign-in's session and remember-me cookies carry: the session token and
+        when it was issued, so :mod:`comarketing.accounts.sessions` can refuse a cookie older
+        than its lifetime whatever the browser does with the cookie's own expiry."""
+        return f"{self.session_token}.{int(time.time())}"
 
     def rotate_session_token(self) -> None:
         self.session_token = _new_session_token()

@@ -18,7 +18,15 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
-from comarketing.accounts import credentials, forms, invitations, members, self_signup, signin
+from comarketing.accounts import (
+    credentials,
+    forms,
+    invitations,
+    login_limits,
+    members,
+    self_signup,
+    signin,
+)
 from comarketing.errors import DomainError, InvalidCredentials, NotFound
 from comarketing.extensions import limiter
 from comarketing.web import (
@@ -38,12 +46,9 @@ _SIGNUP_TOKEN = "signup_token"  # noqa: S105 (a session key name)
 
 
 def _login_failed(response: Response) -> bool:
-    # Only failures count towards the limit; a successful sign-in redirects.
-    return request.method == "POST" and response.status_code != 302
-
-
-def _account_key() -> str:
-    return "account:" + (request.form.get("email") or "").strip().lower()[:254]
+    # Only failures count towards the limit: a successful sign-in redirects, and a refusal by
+    # the per-account limits (login_limits) is no new guess.
+    return request.method == "POST" and response.status_code not in (302, 429)
 
 
 def _form_email_key() -> str:
@@ -68,25 +73,19 @@ def _sign_up_mailed(response: Response) -> bool:
     deduct_when=_login_failed,
     scope="login-ip",
 )
-@limiter.limit(
-    lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"],
-    key_func=_account_key,
-    methods=["POST"],
-    deduct_when=_login_failed,
-    scope="login-account",
-)
 def login() -> ResponseReturnValue:
     if current_user.is_authenticated:
         return redirect(url_for("dashboard.index"))
     form = forms.LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
+        email, address = form.email.data or "", get_remote_address()
+        login_limits.check(email, address)
         try:
             user = signin.authenticate(
-                email=form.email.data or "",
-                password=form.password.data or "",
-                origin=current_origin(),
+                email=email, password=form.password.data or "", origin=current_origin()
             )
         except InvalidCredentials as exc:
+            login_limits.record_failure(email, address)
             form.form_errors.append(exc.message)
         else:
             session.clear()  # a fresh session at sign-in: nothing carried over from before

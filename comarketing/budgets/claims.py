@@ -32,7 +32,7 @@ from comarketing.budgets.posting import (
     check_posting,
     clean_note,
 )
-from comarketing.budgets.proofs import ProofUpload, StoredProof, store_proofs
+from comarketing.budgets.proofs import ProofUpload, StoredProof, removed_if_refused, store_proofs
 from comarketing.budgets.reversals import append_reversal
 from comarketing.business_days import add_business_days
 from comarketing.campaigns.access import get_visible_campaign, party_ids
@@ -58,6 +58,7 @@ class ClaimTerms:
 
 
 @transactional
+@removed_if_refused
 def create_claim(
     actor: Actor,
     campaign_id: int,
@@ -103,6 +104,7 @@ def create_claim(
 
 
 @transactional
+@removed_if_refused
 def revise_claim(
     actor: Actor,
     campaign_id: int,

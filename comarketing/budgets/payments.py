@@ -16,7 +16,7 @@ from comarketing.budgets.claim_states import PaymentStatus, payment_statuses
 from comarketing.budgets.claim_workflow import next_payment_state
 from comarketing.budgets.models import Payment, PaymentResponse
 from comarketing.budgets.posting import check_amount, check_currency, check_money_date, clean_note
-from comarketing.budgets.proofs import ProofUpload, store_proofs
+from comarketing.budgets.proofs import ProofUpload, removed_if_refused, store_proofs
 from comarketing.campaigns.access import get_visible_campaign, party_ids
 from comarketing.context import Actor
 from comarketing.errors import Forbidden, NotFound, ValidationFailed
@@ -28,6 +28,7 @@ MAX_REFERENCE = 200
 
 
 @transactional
+@removed_if_refused
 def record_payment(
     actor: Actor,
     campaign_id: int,

@@ -71,6 +71,17 @@ def store_proofs(uploads: Sequence[ProofUpload], *, field: str = "proof") -> lis
     return stored
 
 
+def _referenced(file_hashes: list[str]) -> set[str]:
+    """The digests among these that a stored claim version or payment refers to."""
+    claims = sa.select(ClaimProof.sha256).where(ClaimProof.sha256.in_(file_hashes))
+    payments = sa.select(Payment.proof_sha256).where(Payment.proof_sha256.in_(file_hashes))
+    return {h for h in db.session.scalars(sa.union(claims, payments)) if h}
+
+
+# A claim or payment refused after its proof was stored leaves no file behind.
+removed_if_refused = storage.removed_if_refused(_referenced)
+
+
 @dataclass(frozen=True)
 class ServedProof:
     path: Path

@@ -139,6 +139,7 @@ def new_asset(
 
 
 @transactional
+@files.removed_if_refused
 def create_asset(
     actor: Actor, campaign_id: int, data: AssetInput, first: VersionInput
 ) -> CollateralAsset:
@@ -163,6 +164,7 @@ def create_asset(
 
 
 @transactional
+@files.removed_if_refused
 def add_version(actor: Actor, asset_id: int, data: VersionInput) -> CollateralVersion:
     authorize(actor.user, Action.MANAGE_COLLATERAL)
     asset, offer = load_for_change(actor, asset_id)

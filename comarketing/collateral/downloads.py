@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from comarketing import storage
 from comarketing.collateral import files
 from comarketing.collateral.access import asset_version, load_asset
 from comarketing.collateral.models import CollateralUsage, UsageAction
@@ -58,5 +59,8 @@ def fetch(actor: Actor, asset_id: int, *, action: str, version_number: int | Non
         path=path,
         file_type=file_type,
         download_name=files.download_name(version.filename, file_type),
-        inline=usage_action is UsageAction.OPEN and file_type.previews_inline,
+        # A file stored before polyglots were refused at upload is never opened in the page.
+        inline=usage_action is UsageAction.OPEN
+        and file_type.previews_inline
+        and not storage.contains_markup(path),
     )

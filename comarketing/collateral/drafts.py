@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from comarketing import audit, signals
-from comarketing.collateral import assets, reviews
+from comarketing.collateral import assets, files, reviews
 from comarketing.collateral.access import (
     IS_CURRENT_VERSION,
     home_party_ids,
@@ -39,6 +39,7 @@ from comarketing.unit_of_work import transactional
 
 
 @transactional
+@files.removed_if_refused
 def create_offer_asset(
     actor: Actor, offer_id: int, data: assets.AssetInput, first: assets.VersionInput
 ) -> CollateralAsset:

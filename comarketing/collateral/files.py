@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
+import sqlalchemy as sa
 from flask import current_app
 
 from comarketing import storage
@@ -46,6 +47,7 @@ __all__ = [
     "clean_filename",
     "download_name",
     "make_thumbnail",
+    "removed_if_refused",
     "store",
     "stored_path",
 ]
@@ -82,6 +84,21 @@ def store(stream: IO[bytes]) -> StoredFile:
     blob = storage.store(stream, shelf())
     thumbnail = make_thumbnail(blob.path) if blob.file_type.is_image else None
     return StoredFile(blob.file_hash, blob.size, blob.file_type, thumbnail)
+
+
+def _referenced(file_hashes: list[str]) -> set[str]:
+    """The digests among these that a stored version of an asset refers to."""
+    from comarketing.collateral.models import CollateralVersion
+    from comarketing.extensions import db
+
+    query = sa.select(CollateralVersion.file_hash).where(
+        CollateralVersion.file_hash.in_(file_hashes)
+    )
+    return {h for h in db.session.scalars(query) if h}
+
+
+# An asset or version refused after its file was stored leaves no file behind.
+removed_if_refused = storage.removed_if_refused(_referenced)
 
 
 THUMBNAIL_BOX = (320, 240)

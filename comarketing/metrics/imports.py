@@ -34,7 +34,7 @@ from comarketing.metrics.choices import Choice
 from comarketing.metrics.history import get_import
 from comarketing.metrics.models import ColumnMapping, ImportStatus, MetricImport
 from comarketing.metrics.placements import owned_placements
-from comarketing.metrics.uploads import layout_signature, stored_path
+from comarketing.metrics.uploads import layout_signature, release, stored_path
 from comarketing.metrics.writer import daily_costs
 from comarketing.policy import Action, authorize
 from comarketing.unit_of_work import transactional
@@ -378,6 +378,7 @@ def confirm(
             f"{earlier.created_at:%Y-%m-%d}; nothing was imported again."
         )
         db.session.commit()
+        release(metric_import.file_hash)
         return metric_import
     _remember_mapping(actor, settings)
     metric_import.status = ImportStatus.QUEUED.value
@@ -410,3 +411,4 @@ def discard(actor: Actor, import_id: int) -> None:
     metric_import.status = ImportStatus.DISCARDED.value
     metric_import.finished_at = utcnow()
     db.session.commit()
+    release(metric_import.file_hash)

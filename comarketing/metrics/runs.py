@@ -26,7 +26,7 @@ from comarketing.metrics import cleaning, flight_rows, reading
 from comarketing.metrics.cells import Options
 from comarketing.metrics.imports import MAX_STORED_ERRORS, options_from_settings
 from comarketing.metrics.models import ImportStatus, MetricImport
-from comarketing.metrics.uploads import stored_path
+from comarketing.metrics.uploads import release, stored_path
 from comarketing.metrics.writer import Writer, finish_import
 
 ProgressCallback = Callable[[float, int], None]
@@ -202,4 +202,5 @@ def _fail(
     metric_import.rows_read = rows_read
     metric_import.finished_at = utcnow()
     db.session.commit()
+    release(metric_import.file_hash)  # refused: nothing of the file was stored
     return metric_import

@@ -1,11 +1,14 @@
 """Receiving a results file: storing it under its SHA-256, working out how to read it (layout,
 a saved or detected column mapping, date order, decimal mark) and opening an import in preview.
 Nothing is imported here; :mod:`comarketing.metrics.imports` shows the preview and confirms it.
+A file no import needs anymore is released (deleted) here too; see
+:mod:`comarketing.metrics.retention`.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import os
 import secrets
 from collections.abc import Mapping
@@ -15,17 +18,22 @@ from typing import IO, Any
 import pandas as pd
 import sqlalchemy as sa
 from flask import current_app
+from sqlalchemy.exc import SQLAlchemyError
 
 from comarketing import audit
 from comarketing.campaigns.access import get_visible_campaign
+from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor
 from comarketing.errors import TooLarge, ValidationFailed
 from comarketing.extensions import db
 from comarketing.metrics import choices, columns, import_settings, micros, reading
+from comarketing.metrics.cells import PlacementInfo
 from comarketing.metrics.models import ColumnMapping, ImportSource, ImportStatus, MetricImport
 from comarketing.metrics.placements import owned_placements
 from comarketing.policy import Action, authorize
 from comarketing.unit_of_work import transactional
+
+log = logging.getLogger(__name__)
 
 
 def upload_dir() -> Path:
@@ -61,6 +69,44 @@ def _store(stream: IO[bytes], limit: int) -> tuple[str, int]:
     finally:
         partial.unlink(missing_ok=True)
     return file_hash, size
+
+
+# Imports that will still read their file: the preview, the confirmation and the run.
+NEEDS_FILE = (ImportStatus.PREVIEW.value, ImportStatus.QUEUED.value, ImportStatus.RUNNING.value)
+
+
+def needed(file_hashes: list[str]) -> set[str]:
+    """The digests among these that an unfinished import still has to read."""
+    if not file_hashes:
+        return set()
+    return set(
+        db.session.scalars(
+            sa.select(MetricImport.file_hash)
+            .where(
+                MetricImport.file_hash.in_(file_hashes),
+                MetricImport.status.in_(NEEDS_FILE),
+            )
+            .distinct()
+        )
+    )
+
+
+def release(file_hash: str | None) -> bool:
+    """Delete a refused or discarded upload's file at once, unless another unfinished import
+    has the same file. Called after the import's outcome is committed; if the database cannot
+    say, the file stays for the purge."""
+    if not file_hash:
+        return False
+    try:
+        if needed([file_hash]):
+            return False
+    except SQLAlchemyError:
+        log.warning("upload %s kept for the purge: the database did not answer", file_hash[:12])
+        return False
+    path = stored_path(file_hash)
+    existed = path.exists()
+    path.unlink(missing_ok=True)
+    return existed
 
 
 def size_label(limit: int) -> str:
@@ -103,6 +149,24 @@ def upload(
         )
     limit = int(current_app.config["METRICS_UPLOAD_MAX_BYTES"])
     file_hash, size = _store(stream, limit)
+    try:
+        return _open_import(actor, campaign, placements, file_hash, size, filename, changes)
+    except BaseException:
+        # Refused (unreadable, settings that do not fit): the file goes at once.
+        db.session.rollback()
+        release(file_hash)
+        raise
+
+
+def _open_import(
+    actor: Actor,
+    campaign: Campaign,
+    placements: dict[int, PlacementInfo],
+    file_hash: str,
+    size: int,
+    filename: str | None,
+    changes: Mapping[str, Any] | None,
+) -> MetricImport:
     path = stored_path(file_hash)
     try:
         layout = reading.detect_layout(path)

@@ -773,7 +773,8 @@ def client_as(
     if token or session_values:
         with client.session_transaction() as session:
             if token:
-                session["_user_id"] = token
+                # What User.sign_in_id gives: the token and when it was issued.
+                session["_user_id"] = f"{token}.{int(time.time())}"
                 session["_fresh"] = True
             session.update(session_values or {})
     return client
