@@ -19,6 +19,7 @@ from flask import current_app
 from comarketing import audit
 from comarketing.accounts.company_settings import audience_minimums
 from comarketing.accounts.models import User
+from comarketing.accounts.validation import clean_name
 from comarketing.audiences import disclosure, loading, normalize, sketches
 from comarketing.audiences.models import AudienceImport, AudienceList
 from comarketing.campaigns.models import Campaign, Placement
@@ -289,12 +290,8 @@ def get_list(actor: Actor, list_id: int) -> AudienceList:
 
 
 def _clean_name(name: str) -> str:
-    cleaned = " ".join((name or "").split())
-    if not cleaned:
-        raise ValidationFailed("Give the list a name.", field="name")
-    if len(cleaned) > 100:
-        raise ValidationFailed("Use at most 100 characters.", field="name")
-    return cleaned
+    # The one rule for names (issue 17): no invisible or control characters either.
+    return clean_name(name, field="name", label="The list's name", max_length=100)
 
 
 @transactional

@@ -8,6 +8,7 @@ from datetime import timedelta
 from typing import Any
 
 from comarketing import chart_steps
+from comarketing.chart_steps import DAILY_UP_TO
 from comarketing.money import exponent
 from comarketing.reports.campaign_frames import (
     TREND_COLUMNS,
@@ -30,11 +31,16 @@ def chart_data(report: CampaignReport) -> dict[str, Any]:
             labels.append(day.isoformat())
             for name in TREND_COLUMNS:
                 series[name].append(reported(indexed[name].get(day, 0)))
+    days = len(labels)
+    if days > DAILY_UP_TO:
+        # A long campaign's page shows its last days; the weekly chart covers every week.
+        labels = labels[-DAILY_UP_TO:]
+        series = {name: values[-DAILY_UP_TO:] for name, values in series.items()}
     week = report.weekly
     return {
         "currency": report.currency,
         "divisor": 10 ** exponent(report.currency),
-        "daily": {"labels": labels, **series},
+        "daily": {"labels": labels, **series, "days": days},
         "weekly": {
             "labels": [w.isoformat() for w in week["week"]] if not week.empty else [],
             **{

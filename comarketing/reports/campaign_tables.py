@@ -4,9 +4,11 @@ placement rankings, the burn-down, the settlement and the transfers that square 
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 from typing import Any
 
+from comarketing.chart_steps import DAILY_UP_TO
 from comarketing.money import SHARE_TOTAL
 from comarketing.reports import tables
 from comarketing.reports.campaign_frames import (
@@ -303,3 +305,21 @@ BUILDERS = {
 
 def all_tables(report: CampaignReport) -> dict[str, Table]:
     return {key: build(report) for key, build in BUILDERS.items()}
+
+
+def page_tables(report: CampaignReport) -> dict[str, Table]:
+    """:func:`all_tables` as the page shows them: a long campaign's daily table holds its last
+    ``chart_steps.DAILY_UP_TO`` days (its files keep every day; the weekly table covers every
+    week), so the page's size does not grow with the campaign's length."""
+    out = all_tables(report)
+    daily = out["daily"]
+    if len(daily.rows) > DAILY_UP_TO:
+        out["daily"] = replace(
+            daily,
+            rows=daily.rows[-DAILY_UP_TO:],
+            sums_note=(
+                f"The last {DAILY_UP_TO} of {len(daily.rows):,} days with results: the CSV and "
+                "Excel files hold every day, and the weekly table covers every week."
+            ),
+        )
+    return out

@@ -194,7 +194,7 @@ def campaign_report(campaign_id: int) -> ResponseReturnValue:
     return render_template(
         "reports/campaign.html",
         report=report,
-        tables=campaign_tables.all_tables(report),
+        tables=campaign_tables.page_tables(report),
         titles=campaign_tables.TABLES,
         display=campaign_tables.display,
         note=tables.note,

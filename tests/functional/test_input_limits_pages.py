@@ -5,15 +5,19 @@ feed without overflowing; a workbook too wide for the limits is refused before p
 
 from __future__ import annotations
 
+import html as html_text
 import io
+import json
 import re
-from datetime import date
+from datetime import date, timedelta
 
 import openpyxl
 from freezegun import freeze_time
 
 from comarketing.campaigns import milestones
+from comarketing.chart_steps import DAILY_UP_TO
 from comarketing.extensions import db
+from comarketing.metrics import entry
 from tests.campaign_helpers import PM, add_placement, commit, solo_campaign, spend
 from tests.functional.test_campaign_pages import field_errors, signed_in
 from tests.offer_helpers import actor
@@ -121,3 +125,39 @@ def test_a_workbook_wider_than_200_columns_is_refused_before_parsing(app, world)
     response = upload(client, buffer.getvalue(), "wide.xlsx", campaign_id=campaign_id)
     assert response.status_code == 422
     assert "more than 200 columns" in response.get_data(as_text=True)
+
+
+def test_a_long_campaigns_report_page_shows_its_last_days_and_its_files_every_day(app, world):
+    """The page's size does not grow with the campaign's length: past DAILY_UP_TO days with
+    results, the daily chart and table show the last of them and say so; files keep every day."""
+    first = date(2027, 1, 1)
+    with app.app_context():
+        campaign_id = solo_campaign(
+            world.a.email(PM), "Long run", start=first, end=date(2027, 12, 31)
+        )
+        placement = add_placement(world.a.email(PM), campaign_id, world.a.id)
+        days = [
+            {
+                "day": (first + timedelta(days=i)).isoformat(),
+                **dict.fromkeys(("impressions", "reach", "clicks", "leads", "conversions"), "1"),
+                "revenue": "1.00",
+                "cost": "1.00",
+            }
+            for i in range(DAILY_UP_TO + 30)
+        ]
+        entry.upsert_days(actor(world.a.email(PM)), placement, days)
+        db.session.commit()
+    client = signed_in(app, world.a.email("analyst"))
+    html = client.get(f"/campaigns/{campaign_id}/report").get_data(as_text=True)
+    assert f"the last {DAILY_UP_TO} of {DAILY_UP_TO + 30} days" in html
+    assert f"The last {DAILY_UP_TO} of {DAILY_UP_TO + 30:,} days with results" in html
+    assert f"Day by day ({DAILY_UP_TO} days shown)" in html
+    data = json.loads(
+        html_text.unescape(
+            re.search(r'id="campaign-report-data">(.*?)</script>', html, re.S).group(1)
+        )
+    )
+    assert len(data["daily"]["labels"]) == DAILY_UP_TO
+    assert data["daily"]["labels"][-1] == (first + timedelta(days=DAILY_UP_TO + 29)).isoformat()
+    rows = client.get(f"/campaigns/{campaign_id}/report/daily.csv").get_data(as_text=True)
+    assert len(rows.strip().splitlines()) == 1 + DAILY_UP_TO + 30
