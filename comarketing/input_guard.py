@@ -2,7 +2,8 @@
 
 - A NUL character in a query parameter, a path segment, a form field, an uploaded file's name
   or a JSON string (or key): PostgreSQL cannot store it, and no text we keep needs it. Answered
-  422 naming the field, signed in or out.
+  422 naming the field, signed in or out -- except in an HTML form's field that a form declares
+  (``form_base.declared_names``): that form refuses it next to the field.
 - JSON nested deeper than :data:`MAX_JSON_DEPTH`: no request of ours nests more than a few
   levels, and parsing a deep document costs the recursion limit. Answered 400, measured on the
   raw bytes before anything parses them.
@@ -25,6 +26,8 @@ from typing import Any
 from apiflask import HTTPError
 from flask import Flask, abort, request
 from werkzeug.exceptions import UnprocessableEntity
+
+from comarketing import form_base
 
 MAX_JSON_DEPTH = 32
 MAX_ID = 2**31 - 1
@@ -54,7 +57,7 @@ _INTEGER = re.compile(r"[+-]?\d+")
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")
 OUT_OF_RANGE = "Out of range: no record or page has this number."
-NUL_MESSAGE = "Remove the NUL character (\\0) from this field; text cannot contain it."
+NUL_MESSAGE = form_base.NUL_MESSAGE
 
 
 class NulInField(UnprocessableEntity):
@@ -116,8 +119,9 @@ def _first_nul() -> tuple[str, str] | None:
             # Kept for the API's idempotency fingerprint, which hashes the raw body; the form
             # is then parsed from this copy.
             request.get_data(cache=True, parse_form_data=False)
+        declared = frozenset() if request.blueprint == "api" else form_base.declared_names()
         for name, value in request.form.items(multi=True):
-            if "\x00" in value or "\x00" in name:
+            if "\x00" in name or ("\x00" in value and name not in declared):
                 return "form", name
         for name, upload in request.files.items(multi=True):
             if "\x00" in (upload.filename or ""):

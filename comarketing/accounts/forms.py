@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     EmailField,
@@ -15,6 +14,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
 from comarketing.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from comarketing.form_base import AppForm
 from comarketing.policy import Role
 
 ROLE_CHOICES = [(role.value, role.label) for role in Role]  # (value, label) for templates
@@ -31,7 +31,7 @@ def _new_password_field(label: str) -> PasswordField:
     )
 
 
-class LoginForm(FlaskForm):
+class LoginForm(AppForm):
     email = EmailField(
         "Email",
         validators=[DataRequired(), Length(max=254)],
@@ -46,7 +46,7 @@ class LoginForm(FlaskForm):
     next = HiddenField()
 
 
-class SignupForm(FlaskForm):
+class SignupForm(AppForm):
     organization_name = StringField("Company name", validators=[DataRequired(), Length(max=120)])
     name = StringField("Your name", validators=[DataRequired(), Length(max=120)])
     email = EmailField(
@@ -56,20 +56,20 @@ class SignupForm(FlaskForm):
     )
 
 
-class FinishSignupForm(FlaskForm):
+class FinishSignupForm(AppForm):
     """The second step of sign-up, from the mailed link: company, name and email are fixed."""
 
     password = _new_password_field("Choose a password")
 
 
-class JoinForm(FlaskForm):
+class JoinForm(AppForm):
     """A colleague accepting an invitation: the email is fixed by the invitation."""
 
     name = StringField("Your name", validators=[DataRequired(), Length(max=120)])
     password = _new_password_field("Choose a password")
 
 
-class ChangePasswordForm(FlaskForm):
+class ChangePasswordForm(AppForm):
     current_password = PasswordField(
         "Current password",
         validators=[DataRequired()],
@@ -83,11 +83,11 @@ class ChangePasswordForm(FlaskForm):
     )
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(AppForm):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(AppForm):
     password = _new_password_field("New password")
     confirm = PasswordField(
         "Repeat new password",
@@ -96,14 +96,14 @@ class ResetPasswordForm(FlaskForm):
     )
 
 
-class InviteUserForm(FlaskForm):
+class InviteUserForm(AppForm):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField("Role", choices=ROLE_OPTIONS, default=Role.ANALYST.value)
 
 
-class ChangeRoleForm(FlaskForm):
+class ChangeRoleForm(AppForm):
     role = SelectField("Role", choices=ROLE_OPTIONS)
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(AppForm):
     """An action button: only the CSRF token travels."""

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from comarketing.api.services import EXPIRY_CHOICES
+from comarketing.form_base import AppForm
 
 
-class TokenForm(FlaskForm):
+class TokenForm(AppForm):
     name = StringField(
         "Name",
         validators=[DataRequired("Name the token."), Length(max=100)],

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, IntegerField, SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from comarketing.audiences.normalize import Kind
 from comarketing.audiences.services import Options
+from comarketing.form_base import AppForm
 
 
-class AudienceUploadForm(FlaskForm):
+class AudienceUploadForm(AppForm):
     file = FileField(
         "Identifiers file",
         validators=[FileRequired("Choose a file.")],
@@ -40,7 +40,7 @@ class NewListForm(AudienceUploadForm):
     name = StringField("List name", validators=[DataRequired(), Length(max=100)])
 
 
-class UniverseForm(FlaskForm):
+class UniverseForm(AppForm):
     universe = IntegerField(
         "Target universe (people)",
         validators=[Optional(), NumberRange(1, 10**12)],

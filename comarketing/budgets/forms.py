@@ -3,18 +3,18 @@ withdraw a claim, record a payment, reject a payment."""
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
 from comarketing.budgets.proofs import ACCEPTED_DESCRIPTION
 from comarketing.dates_allowed import DateField
+from comarketing.form_base import AppForm
 
 PROOF_HELP = f"Invoice or receipt: {ACCEPTED_DESCRIPTION}; recognised by content."
 
 
-class ClaimForm(FlaskForm):
+class ClaimForm(AppForm):
     organization_id = SelectField(
         "Paid by", coerce=int, validate_choice=False, id="claim-organization_id"
     )
@@ -35,7 +35,7 @@ class ClaimForm(FlaskForm):
     )
 
 
-class ReviseForm(FlaskForm):
+class ReviseForm(AppForm):
     amount = StringField("Amount", validators=[Optional()], id="revise-amount")
     service_from = DateField("Service from", validators=[Optional()], id="revise-service_from")
     service_to = DateField("Service to", validators=[Optional()], id="revise-service_to")
@@ -47,14 +47,14 @@ class ReviseForm(FlaskForm):
     )
 
 
-class ReasonForm(FlaskForm):
+class ReasonForm(AppForm):
     """Dispute a claim, withdraw it, or reject a payment: why."""
 
     reason = StringField("Why", validators=[Length(max=500)])
     override_reason = StringField("Admin override reason", validators=[Length(max=500)])
 
 
-class PaymentForm(FlaskForm):
+class PaymentForm(AppForm):
     to_organization_id = SelectField(
         "Paid to", coerce=int, validate_choice=False, id="payment-to_organization_id"
     )

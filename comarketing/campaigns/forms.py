@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 
-from flask_wtf import FlaskForm
 from wtforms import IntegerField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import (
     DataRequired,
@@ -19,6 +18,7 @@ from comarketing.campaigns.lifecycle import CampaignInput
 from comarketing.campaigns.models import CHANNEL_CHOICES, MilestoneKind
 from comarketing.campaigns.placements import PlacementInput
 from comarketing.dates_allowed import DateField
+from comarketing.form_base import AppForm
 from comarketing.money import CURRENCY_CHOICES, parse_amount
 
 CHANNEL_OPTIONS = [SelectChoice(value, label) for value, label in CHANNEL_CHOICES]
@@ -47,7 +47,7 @@ def _people(text: str | None) -> int | None:
     return int(digits)
 
 
-class CampaignForm(FlaskForm):
+class CampaignForm(AppForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Length(max=5000)])
     start_date = DateField("Start date", validators=[InputRequired()])
@@ -79,7 +79,7 @@ class CampaignForm(FlaskForm):
         )
 
 
-class PlacementForm(FlaskForm):
+class PlacementForm(AppForm):
     channel = SelectField("Channel", choices=CHANNEL_OPTIONS)
     owner_organization_id = SelectField("Owning party", coerce=int, validate_choice=False)
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
@@ -117,7 +117,7 @@ class PlacementForm(FlaskForm):
         )
 
 
-class MilestoneForm(FlaskForm):
+class MilestoneForm(AppForm):
     kind = SelectField("Kind", choices=[SelectChoice(k.value, k.label) for k in MilestoneKind])
     title = StringField("Title (optional)", validators=[Length(max=200)])
     owner_organization_id = SelectField("Owner", coerce=int, validate_choice=False)
@@ -126,7 +126,7 @@ class MilestoneForm(FlaskForm):
 
 # The commitment and expense forms share the campaign page and most field names: explicit ids
 # keep each label tied to its own form's input (same names, so the posted data is unchanged).
-class CommitmentForm(FlaskForm):
+class CommitmentForm(AppForm):
     organization_id = SelectField(
         "For", coerce=int, validate_choice=False, id="commitment-organization_id"
     )
@@ -141,6 +141,6 @@ class CommitmentForm(FlaskForm):
     )
 
 
-class ReversalForm(FlaskForm):
+class ReversalForm(AppForm):
     reason = StringField("Why", validators=[DataRequired(), Length(max=500)])
     override_reason = StringField("Admin override reason", validators=[Length(max=500)])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     HiddenField,
@@ -18,6 +17,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 
 from comarketing.collateral.files import ALLOWED_DESCRIPTION
 from comarketing.collateral.models import Audience, ReviewDecision
+from comarketing.form_base import AppForm
 
 FILE_HELP = f"{ALLOWED_DESCRIPTION}; recognised by content, not by the name."
 
@@ -27,7 +27,7 @@ class PartiesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class AssetForm(FlaskForm):
+class AssetForm(AppForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Length(max=5000)])
     audience = SelectField(
@@ -45,13 +45,13 @@ class AssetForm(FlaskForm):
     note = TextAreaField("Note for the reviewers", validators=[Length(max=5000)])
 
 
-class VersionForm(FlaskForm):
+class VersionForm(AppForm):
     file = FileField("File", description=FILE_HELP)
     link = StringField("Link", validators=[Optional(), Length(max=1000)])
     note = TextAreaField("What changed", validators=[Length(max=5000)])
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(AppForm):
     version = IntegerField("Version", validators=[DataRequired()])
     decision = SelectField(
         "Decision", choices=[SelectChoice(d.value, d.label) for d in ReviewDecision]
@@ -63,13 +63,13 @@ class ReviewForm(FlaskForm):
     )
 
 
-class FetchForm(FlaskForm):
+class FetchForm(AppForm):
     """A download or open button: the CSRF token and, for an older version, its number."""
 
     version = HiddenField()
 
 
-class RequestForm(FlaskForm):
+class RequestForm(AppForm):
     title = StringField(
         "What do you need?",
         validators=[DataRequired(), Length(max=200)],
@@ -78,5 +78,5 @@ class RequestForm(FlaskForm):
     description = TextAreaField("Details", validators=[Length(max=5000)])
 
 
-class DeliverForm(FlaskForm):
+class DeliverForm(AppForm):
     asset_id = SelectField("Answered by", coerce=int, validate_choice=False)

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import BooleanField, SelectChoice, SelectField, StringField
 from wtforms.validators import InputRequired
 
+from comarketing.form_base import AppForm
 from comarketing.metrics.dates import DATE_ORDERS
 from comarketing.metrics.numbers import DECIMAL_MARKS
 
 
-class UploadForm(FlaskForm):
+class UploadForm(AppForm):
     # Choices: the campaigns the company owns placements in (set by the view).
     campaign_id = SelectField(
         "Campaign",
@@ -28,7 +28,7 @@ class UploadForm(FlaskForm):
     )
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(AppForm):
     """Per-column selects are named ``column-<position>`` and read by the view."""
 
     date_order = SelectField(
@@ -59,19 +59,19 @@ POST_COSTS_HELP = (
 )
 
 
-class ConfirmImportForm(FlaskForm):
+class ConfirmImportForm(AppForm):
     post_costs = BooleanField(POST_COSTS_LABEL, description=POST_COSTS_HELP)
     import_again = BooleanField("Import this file again (it was imported before)")
 
 
-class GridForm(FlaskForm):
+class GridForm(AppForm):
     """The grid's cells are named ``<day>-<field>`` and read by the view; the box is the same
     choice as a file's and the API's (unticked by default)."""
 
     post_costs = BooleanField(POST_COSTS_LABEL, description=POST_COSTS_HELP)
 
 
-class PlatformNameForm(FlaskForm):
+class PlatformNameForm(AppForm):
     """A name or id a platform shows for a placement (placement page)."""
 
     name = StringField("Name or id on the platform")

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, time
 
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     FieldList,
@@ -26,6 +25,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from comarketing.campaigns.models import CHANNEL_CHOICES
 from comarketing.dates_allowed import DateField
 from comarketing.errors import ValidationFailed
+from comarketing.form_base import AppForm
 from comarketing.money import CURRENCY_CHOICES, parse_amount, parse_share
 from comarketing.offers.models import Decision
 from comarketing.offers.terms import PartyTermsInput, PlacementInput, TermsInput
@@ -36,7 +36,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class ChoosePartnersForm(FlaskForm):
+class ChoosePartnersForm(AppForm):
     partners = MultiCheckboxField(
         "Partners in this offer",
         coerce=int,
@@ -69,7 +69,7 @@ class PlacementForm(Form):
         )
 
 
-class OfferTermsForm(FlaskForm):
+class OfferTermsForm(AppForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     value_proposition = TextAreaField(
         "Value proposition",
@@ -174,7 +174,7 @@ class OfferTermsForm(FlaskForm):
         return datetime.combine(self.expires_on.data, time(23, 59, 59), tzinfo=UTC)
 
 
-class DecisionForm(FlaskForm):
+class DecisionForm(AppForm):
     revision_number = HiddenField(validators=[DataRequired()])
     decision = RadioField(
         "Your decision",
@@ -188,17 +188,17 @@ class DecisionForm(FlaskForm):
     )
 
 
-class CommentForm(FlaskForm):
+class CommentForm(AppForm):
     body = TextAreaField("Add to the discussion", validators=[DataRequired(), Length(max=5000)])
 
 
-class WithdrawForm(FlaskForm):
+class WithdrawForm(AppForm):
     reason = TextAreaField(
         "Reason (optional, shown to the partners)", validators=[Length(max=2000)]
     )
 
 
-class ReviewDaysForm(FlaskForm):
+class ReviewDaysForm(AppForm):
     review_days = IntegerField(
         "Business days our reviewers get to decide",
         validators=[InputRequired(), NumberRange(1, 20)],
@@ -222,5 +222,5 @@ class ReviewDaysForm(FlaskForm):
     )
 
 
-class MailPreferencesForm(FlaskForm):
+class MailPreferencesForm(AppForm):
     kinds = MultiCheckboxField("Send me mail for", coerce=str)

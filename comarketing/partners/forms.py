@@ -1,13 +1,13 @@
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length
 
 from comarketing.accounts.passwords import MAX_LENGTH, MIN_LENGTH
+from comarketing.form_base import AppForm
 
 
-class InvitePartnerForm(FlaskForm):
+class InvitePartnerForm(AppForm):
     email = EmailField(
         "Email of your contact there",
         validators=[DataRequired(), Email(), Length(max=254)],
@@ -16,7 +16,7 @@ class InvitePartnerForm(FlaskForm):
     message = TextAreaField("Message (optional)", validators=[Length(max=2000)])
 
 
-class JoinCompanyForm(FlaskForm):
+class JoinCompanyForm(AppForm):
     organization_name = StringField(
         "Your company's name", validators=[DataRequired(), Length(max=120)]
     )
@@ -29,7 +29,7 @@ class JoinCompanyForm(FlaskForm):
     )
 
 
-class ProductForm(FlaskForm):
+class ProductForm(AppForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     category = StringField(
         "Category", validators=[Length(max=80)], description="For example: baking ingredients"

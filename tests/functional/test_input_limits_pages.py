@@ -15,11 +15,13 @@ import openpyxl
 from freezegun import freeze_time
 
 from comarketing.campaigns import milestones
+from comarketing.campaigns.models import Campaign
 from comarketing.chart_steps import DAILY_UP_TO
 from comarketing.extensions import db
+from comarketing.form_base import NUL_MESSAGE
 from comarketing.metrics import entry
 from tests.campaign_helpers import PM, add_placement, commit, solo_campaign, spend
-from tests.functional.test_campaign_pages import field_errors, signed_in
+from tests.functional.test_campaign_pages import count, field_errors, signed_in
 from tests.offer_helpers import actor
 
 VALID = {
@@ -45,6 +47,22 @@ def test_dates_out_of_range_and_campaigns_over_five_years_get_field_errors(app, 
         assert len(errors) == 1 and message in errors[0], (change, errors)
     page = client.get("/campaigns/new").get_data(as_text=True)
     assert 'min="2000-01-01"' in page and 'max="2100-12-31"' in page
+
+
+def test_a_nul_in_a_forms_field_is_refused_next_to_the_field(app, world):
+    """Issue 17: a NUL in a field a form declares is that form's field error, shown next to
+    the field with the form again; nothing is stored. Elsewhere the guard answers 422."""
+    client = signed_in(app, world.a.email(PM))
+    before = count(app, Campaign)
+    response = client.post("/campaigns/new", data={**VALID, "name": "Spring\x00 picnic"})
+    assert response.status_code in (200, 422)
+    errors = field_errors(response.get_data(as_text=True), "name")
+    assert errors == [NUL_MESSAGE]
+    assert count(app, Campaign) == before
+    # A nested or hand-read field keeps the guard's 422 naming it.
+    refused = client.post("/campaigns/new", data={**VALID, "parties-0-x": "a\x00"})
+    assert refused.status_code == 422
+    assert "parties-0-x" in refused.get_data(as_text=True)
 
 
 def test_the_api_refuses_dates_out_of_range_naming_the_field(app, world):

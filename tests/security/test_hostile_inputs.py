@@ -169,7 +169,13 @@ def test_nul_bytes_and_wild_dates_in_forms_never_answer_5xx(app: Flask, scene: S
         for email in actors:
             who = client if email else app.test_client()
             status = probe.send(who, "POST", url, "NUL", data=poisoned)
-            assert status in (302, 400, 403, 404, 405, 409, 422, 429), (url, email, status)
+            # 200: a form refused its own field next to it and is shown again (or the route
+            # reads none of these fields).
+            assert status in (200, 302, 303, 400, 403, 404, 405, 409, 422, 429), (
+                url,
+                email,
+                status,
+            )
         for day in ("9999-12-31", "2100-12-31"):
             dated = {**body, **{name: day for name in DATE_FIELDS}}
             if day == "2100-12-31":
