@@ -261,9 +261,16 @@ def write_setup(writer: Writer, data: DataSet) -> None:
     stamp = writer.timestamp(FIRST_DAY)
     writer.insert(
         "organizations",
-        ("id", "name", "slug", "review_business_days", "created_at"),
+        ("id", "name", "name_folded", "slug", "review_business_days", "created_at"),
         (
-            (n, f"Bench company {n:03d}", f"bench-company-{n:03d}", 2, stamp)
+            (
+                n,
+                f"Bench company {n:03d}",
+                f"bench company {n:03d}",
+                f"bench-company-{n:03d}",
+                2,
+                stamp,
+            )
             for n in range(1, ORGANIZATIONS + 1)
         ),
     )
