@@ -18,7 +18,6 @@ import pytest
 import sqlalchemy as sa
 
 from comarketing.api import services as api_tokens
-from comarketing.budgets.models import Claim, ClaimResponse, ClaimVersion, LedgerEntry
 from comarketing.campaigns.models import Campaign, CampaignParty
 from comarketing.extensions import db
 from comarketing.metrics import entry
@@ -28,6 +27,7 @@ from comarketing.reports import coverage, services
 from comarketing.reports.people import DAILY_LABEL
 from tests import campaign_helpers as ch
 from tests.offer_helpers import actor
+from tests.reports.raw_spend import spend_by_cell
 
 PM = "partner_manager"
 START, END = date(2027, 3, 1), date(2027, 4, 30)
@@ -134,29 +134,8 @@ def independent(org: int, start: date, end: date) -> dict[tuple[str, str], dict]
                 if value is not None:
                     cell[f][0] += value
                     cell[f][1] += 1
-    reversed_ids = set(
-        db.session.scalars(sa.select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id > 0))
-    )
-    disputed = set(
-        db.session.scalars(
-            sa.select(ClaimResponse.claim_version_id).where(ClaimResponse.kind == "disputed")
-        )
-    )
-    for claim, version in db.session.execute(
-        sa.select(Claim, ClaimVersion).join(ClaimVersion, ClaimVersion.claim_id == Claim.id)
-    ):
-        if claim.campaign_id not in mine or version.ledger_entry_id in reversed_ids:
-            continue
-        if version.id in disputed:
-            continue
-        days = (version.service_to - version.service_from).days + 1
-        for i in range(days):
-            day = version.service_from + timedelta(days=i)
-            share = version.amount_minor // days + (1 if i < version.amount_minor % days else 0)
-            if start <= day <= end:
-                cells[(claim.campaign_id, claim.placement_id, day.strftime("%Y-%m"))]["spend"] += (
-                    share
-                )
+    for key, spend in spend_by_cell(mine, start, end).items():
+        cells[key]["spend"] += spend
     out: dict[tuple[str, str], dict] = {}
     for (cid, pid, _month), cell in cells.items():
         campaign = campaigns[cid]

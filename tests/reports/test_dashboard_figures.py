@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from comarketing.audiences import services as audiences
 from comarketing.budgets import claim_responses, claims, commitments, reversals
-from comarketing.budgets.models import Claim, ClaimResponse, ClaimVersion, LedgerEntry
+from comarketing.budgets.models import ClaimVersion, LedgerEntry
 from comarketing.campaigns import lifecycle
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
@@ -30,6 +30,7 @@ from comarketing.reports import dedup, frames, services, tables
 from tests import campaign_helpers as ch
 from tests import factories
 from tests.offer_helpers import actor
+from tests.reports.raw_spend import spend_by_cell
 
 PM = "partner_manager"
 START, END = date(2027, 3, 1), date(2027, 4, 30)
@@ -210,33 +211,8 @@ def raw_cells(mine: set[int], start: date, end: date) -> dict[tuple[int, int, st
             cell["days"] += 1
             cell["days_revenue"] += m.revenue_minor is not None
             cell["days_reach"] += m.reach is not None
-    # Issue 14: spend is the confirmed + pending claims, by service period. A claim counts
-    # through its live version (entry not reversed: a revised claim's new version only, a
-    # withdrawn claim nothing) unless a party disputed that version; its amount is spread
-    # over its service days, a day each of amount // days, one more on the first
-    # amount % days days.
-    reversed_ids = set(
-        db.session.scalars(sa.select(LedgerEntry.reverses_id).where(LedgerEntry.reverses_id > 0))
-    )
-    disputed = set(
-        db.session.scalars(
-            sa.select(ClaimResponse.claim_version_id).where(ClaimResponse.kind == "disputed")
-        )
-    )
-    for claim, version in db.session.execute(
-        sa.select(Claim, ClaimVersion).join(ClaimVersion, ClaimVersion.claim_id == Claim.id)
-    ):
-        if claim.campaign_id not in mine or version.ledger_entry_id in reversed_ids:
-            continue
-        if version.id in disputed:
-            continue
-        days = (version.service_to - version.service_from).days + 1
-        for i in range(days):
-            day = version.service_from + timedelta(days=i)
-            share = version.amount_minor // days + (1 if i < version.amount_minor % days else 0)
-            if start <= day <= end:
-                key = (claim.campaign_id, claim.placement_id, day.strftime("%Y-%m"))
-                cells[key]["spend"] += share
+    for key, spend in spend_by_cell(mine, start, end).items():
+        cells[key]["spend"] += spend
     return cells
 
 
