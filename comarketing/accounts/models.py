@@ -39,6 +39,10 @@ class Organization(Model):
     # The smallest count of people a figure about another company's audience may show
     # (audiences.disclosure): the highest of the parties' applies; never below 50.
     audience_minimum: Mapped[int] = mapped_column(default=100, server_default="100")
+    # Where the company works: its IANA time zone (deadlines end at its midnights, its "today"
+    # bounds results) and its country (ISO 3166 alpha-2, "" for none) for public holidays.
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default="UTC", server_default="UTC")
+    country: Mapped[str] = mapped_column(sa.String(2), default="", server_default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (sa.CheckConstraint("audience_minimum >= 50", name="audience_minimum_floor"),)
@@ -75,6 +79,9 @@ class User(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_sign_in_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The person's own IANA time zone, overriding the company's for what they read (None: the
+    # company's).
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
 
     organization: Mapped[Organization] = relationship(back_populates="users", lazy="joined")
 
