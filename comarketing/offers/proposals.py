@@ -41,7 +41,7 @@ from comarketing.offers.records import (
     notify,
     touch,
 )
-from comarketing.offers.terms import TermsInput, clean_text, validated_terms
+from comarketing.offers.terms import TermsInput, clean_text, same_terms, validated_terms
 from comarketing.partners import services as partners
 from comarketing.policy import Action, authorize
 from comarketing.unit_of_work import transactional
@@ -242,8 +242,7 @@ def revise(
     values = validated_terms(terms, parties)
     _refuse_unshared_products(actor, offer, terms)
     previous = current_revision(offer)
-    unchanged = all(getattr(previous, k) == v for k, v in values.items() if k != "change_note")
-    if unchanged:
+    if same_terms({k: getattr(previous, k) for k in values}, values):
         raise ValidationFailed("These terms are the same as the current revision.", field="title")
     now = utcnow()
     others = [p for p in parties if p != actor.organization_id]

@@ -9,6 +9,8 @@ values of a revision. Also the text limits the other offer modules share.
 
 from __future__ import annotations
 
+import re
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,6 +31,7 @@ from comarketing.policy import Action, authorize
 
 MAX_PLACEMENTS = 30
 MAX_COMMENT = 5000
+_KEY = re.compile(r"^[0-9a-f]{12}$", re.ASCII)
 
 
 @dataclass
@@ -45,6 +48,12 @@ class PlacementInput:
     owner_organization_id: int
     name: str
     planned_cost_minor: int
+    # Optional dates within the offer's; none means the placement runs for the offer's dates.
+    start_date: date | None = None
+    end_date: date | None = None
+    # The placement's identity across revisions (kept by the edit form in a hidden field);
+    # empty or unusable for a new placement, which then gets a fresh key.
+    key: str = ""
 
 
 @dataclass
@@ -225,11 +234,13 @@ def _check_products(terms: TermsInput) -> None:
 
 
 def _validated_placements(terms: TermsInput) -> list[dict[str, object]]:
-    """The planned placements as stored on the revision, within the count and the budget."""
+    """The planned placements as stored on the revision, within the count, the offer's dates
+    and the budget; each with its key (kept, or a fresh one for a new placement)."""
     if len(terms.placements) > MAX_PLACEMENTS:
         raise ValidationFailed(f"At most {MAX_PLACEMENTS} planned placements.", field="placements")
     party_ids = {p.organization_id for p in terms.parties}
     placements: list[dict[str, object]] = []
+    keys: set[str] = set()
     for placement in terms.placements:
         if placement.channel not in {c.value for c in Channel}:
             raise ValidationFailed("Choose a channel from the list.", field="placements")
@@ -246,11 +257,19 @@ def _validated_placements(terms: TermsInput) -> list[dict[str, object]]:
         )
         if placement.planned_cost_minor < 0:
             raise ValidationFailed("Planned costs cannot be negative.", field="placements")
+        _check_placement_dates(placement, name, terms)
+        key = placement.key if _KEY.match(placement.key or "") else ""
+        if not key or key in keys:
+            key = secrets.token_hex(6)
+        keys.add(key)
         placements.append(
             {
+                "key": key,
                 "channel": placement.channel,
                 "owner_organization_id": placement.owner_organization_id,
                 "name": name,
+                "start_date": placement.start_date.isoformat() if placement.start_date else None,
+                "end_date": placement.end_date.isoformat() if placement.end_date else None,
                 "planned_cost_minor": placement.planned_cost_minor,
             }
         )
@@ -259,3 +278,43 @@ def _validated_placements(terms: TermsInput) -> list[dict[str, object]]:
             "The planned placements cost more than the total budget.", field="placements"
         )
     return placements
+
+
+def _check_placement_dates(placement: PlacementInput, name: str, terms: TermsInput) -> None:
+    """Both dates or neither, in order, within the offer's dates."""
+    start, end = placement.start_date, placement.end_date
+    if start is None and end is None:
+        return
+    if start is None or end is None:
+        raise ValidationFailed(
+            f"“{name}”: give both dates, or neither for the offer's dates.", field="placements"
+        )
+    if end < start:
+        raise ValidationFailed(
+            f"“{name}”: the end date must be on or after the start date.", field="placements"
+        )
+    assert terms.start_date is not None and terms.end_date is not None  # checked before
+    if start < terms.start_date or end > terms.end_date:
+        raise ValidationFailed(
+            f"“{name}”: its dates must lie within the offer's dates "
+            f"({terms.start_date.isoformat()} \u2013 {terms.end_date.isoformat()}).",
+            field="placements",
+        )
+
+
+def same_terms(stored: dict[str, object], values: dict[str, object]) -> bool:
+    """Whether validated ``values`` say what a stored revision (``stored``, its columns) says.
+    Placement keys are identity, not terms; revisions stored before keys and dates lack them."""
+
+    def content(placements: object) -> list[dict[str, object]]:
+        assert isinstance(placements, list)
+        return sorted(
+            ({k: v for k, v in p.items() if k != "key" and v is not None} for p in placements),
+            key=repr,
+        )
+
+    return all(
+        content(stored[k]) == content(v) if k == "placements" else stored[k] == v
+        for k, v in values.items()
+        if k != "change_note"
+    )
