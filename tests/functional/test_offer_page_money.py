@@ -356,3 +356,23 @@ def test_the_status_says_what_is_happening_on_the_page_and_in_the_lists(app, wor
         campaign_id = db.session.scalar(sa.select(Campaign.id).where(Campaign.offer_id == offer_id))
     for path in (f"/offers/{offer_id}", "/offers"):
         assert status(path) == f"approved: approved — campaign #{campaign_id}"
+
+
+def test_a_placement_keeps_a_well_formed_key_and_gets_a_fresh_one_otherwise(app, world):
+    a, b = world.a.id, world.b.id
+    kept = "0123456789ab"
+    spots = [
+        replace(placement(a, 1_000, name="Kept"), key=kept),
+        replace(placement(a, 1_000, name="Twin"), key=kept),  # a key is one placement's only
+        replace(placement(b, 1_000, name="Odd"), key="<script>"),
+        placement(b, 1_000, name="New"),
+    ]
+    with app.app_context():
+        offer_id = propose(world.a.email(PM), [a, b], make_terms([a, b], placements=spots))
+        stored = db.session.scalar(
+            sa.select(OfferRevision.placements).where(OfferRevision.offer_id == offer_id)
+        )
+    keys = {p["name"]: p["key"] for p in stored}
+    assert keys["Kept"] == kept
+    assert len(set(keys.values())) == 4
+    assert all(re.fullmatch(r"[0-9a-f]{12}", key) for key in keys.values())
