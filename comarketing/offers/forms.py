@@ -28,7 +28,8 @@ from comarketing.errors import ValidationFailed
 from comarketing.form_base import AppForm
 from comarketing.money import CURRENCY_CHOICES, parse_amount, parse_share
 from comarketing.offers.models import Decision
-from comarketing.offers.terms import MAX_PLACEMENTS, PartyTermsInput, PlacementInput, TermsInput
+from comarketing.offers.placement_terms import MAX_PLACEMENTS
+from comarketing.offers.terms import PartyTermsInput, PlacementInput, TermsInput
 
 
 class MultiCheckboxField(SelectMultipleField):

@@ -32,6 +32,7 @@ from comarketing.offers.models import (
     OfferStatus,
     role_label,
 )
+from comarketing.offers.placement_terms import same_terms
 from comarketing.offers.records import (
     DECIDERS,
     WRITERS,
@@ -41,7 +42,7 @@ from comarketing.offers.records import (
     notify,
     touch,
 )
-from comarketing.offers.terms import TermsInput, clean_text, same_terms, validated_terms
+from comarketing.offers.terms import TermsInput, clean_text, validated_terms
 from comarketing.partners import services as partners
 from comarketing.policy import Action, authorize
 from comarketing.unit_of_work import transactional

@@ -4,13 +4,12 @@ Plain input dataclasses (what forms, the demo and tests hand the services); ``fo
 the partners and products the offer form offers (a co-party of an offer that is not our
 partner shows only the products it named in that offer, never its catalogue); and
 ``validated_terms``, which checks the terms against the offer's parties and returns the column
-values of a revision. Also the text limits the other offer modules share.
+values of a revision (its placements checked by ``placement_terms``). Also the text limits the
+other offer modules share.
 """
 
 from __future__ import annotations
 
-import re
-import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -20,18 +19,16 @@ import sqlalchemy as sa
 from comarketing import dates_allowed
 from comarketing.accounts.models import Organization
 from comarketing.accounts.validation import clean_name
-from comarketing.campaigns.models import Channel
 from comarketing.context import Actor
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
 from comarketing.money import SHARE_TOTAL, check_currency
+from comarketing.offers.placement_terms import validated_placements
 from comarketing.partners import services as partners
 from comarketing.partners.models import Product
 from comarketing.policy import Action, authorize
 
-MAX_PLACEMENTS = 30
 MAX_COMMENT = 5000
-_KEY = re.compile(r"^[0-9a-f]{12}$", re.ASCII)
 
 
 @dataclass
@@ -142,7 +139,7 @@ def validated_terms(terms: TermsInput, party_ids: Sequence[int]) -> dict[str, ob
     currency = _checked_dates_budget_and_goals(terms)
     _check_parties_and_shares(terms, party_ids)
     _check_products(terms)
-    placements = _validated_placements(terms)
+    placements = validated_placements(terms)
     return {
         "title": title,
         "value_proposition": value_proposition,
@@ -231,90 +228,3 @@ def _check_products(terms: TermsInput) -> None:
                 raise ValidationFailed(
                     "Each party can only offer its own, current products.", field="products"
                 )
-
-
-def _validated_placements(terms: TermsInput) -> list[dict[str, object]]:
-    """The planned placements as stored on the revision, within the count, the offer's dates
-    and the budget; each with its key (kept, or a fresh one for a new placement)."""
-    if len(terms.placements) > MAX_PLACEMENTS:
-        raise ValidationFailed(f"At most {MAX_PLACEMENTS} planned placements.", field="placements")
-    party_ids = {p.organization_id for p in terms.parties}
-    placements: list[dict[str, object]] = []
-    keys: set[str] = set()
-    for placement in terms.placements:
-        if placement.channel not in {c.value for c in Channel}:
-            raise ValidationFailed("Choose a channel from the list.", field="placements")
-        if placement.owner_organization_id not in party_ids:
-            raise ValidationFailed(
-                "A placement must belong to one of the parties.", field="placements"
-            )
-        name = clean_text(
-            placement.name,
-            field_name="placements",
-            label="Placement name",
-            max_length=200,
-            required=True,
-        )
-        if placement.planned_cost_minor < 0:
-            raise ValidationFailed("Planned costs cannot be negative.", field="placements")
-        _check_placement_dates(placement, name, terms)
-        key = placement.key if _KEY.match(placement.key or "") else ""
-        if not key or key in keys:
-            key = secrets.token_hex(6)
-        keys.add(key)
-        placements.append(
-            {
-                "key": key,
-                "channel": placement.channel,
-                "owner_organization_id": placement.owner_organization_id,
-                "name": name,
-                "start_date": placement.start_date.isoformat() if placement.start_date else None,
-                "end_date": placement.end_date.isoformat() if placement.end_date else None,
-                "planned_cost_minor": placement.planned_cost_minor,
-            }
-        )
-    if sum(p.planned_cost_minor for p in terms.placements) > terms.total_budget_minor:
-        raise ValidationFailed(
-            "The planned placements cost more than the total budget.", field="placements"
-        )
-    return placements
-
-
-def _check_placement_dates(placement: PlacementInput, name: str, terms: TermsInput) -> None:
-    """Both dates or neither, in order, within the offer's dates."""
-    start, end = placement.start_date, placement.end_date
-    if start is None and end is None:
-        return
-    if start is None or end is None:
-        raise ValidationFailed(
-            f"“{name}”: give both dates, or neither for the offer's dates.", field="placements"
-        )
-    if end < start:
-        raise ValidationFailed(
-            f"“{name}”: the end date must be on or after the start date.", field="placements"
-        )
-    assert terms.start_date is not None and terms.end_date is not None  # checked before
-    if start < terms.start_date or end > terms.end_date:
-        raise ValidationFailed(
-            f"“{name}”: its dates must lie within the offer's dates "
-            f"({terms.start_date.isoformat()} \u2013 {terms.end_date.isoformat()}).",
-            field="placements",
-        )
-
-
-def same_terms(stored: dict[str, object], values: dict[str, object]) -> bool:
-    """Whether validated ``values`` say what a stored revision (``stored``, its columns) says.
-    Placement keys are identity, not terms; revisions stored before keys and dates lack them."""
-
-    def content(placements: object) -> list[dict[str, object]]:
-        assert isinstance(placements, list)
-        return sorted(
-            ({k: v for k, v in p.items() if k != "key" and v is not None} for p in placements),
-            key=repr,
-        )
-
-    return all(
-        content(stored[k]) == content(v) if k == "placements" else stored[k] == v
-        for k, v in values.items()
-        if k != "change_note"
-    )

@@ -14,6 +14,7 @@ from comarketing.errors import DomainError
 from comarketing.money import format_share, to_decimal_string
 from comarketing.offers import discussion, forms, lists, offer_page, proposals, reviews, terms
 from comarketing.offers.models import OfferStatus
+from comarketing.offers.placement_terms import MAX_PLACEMENTS
 from comarketing.policy import Action, can
 from comarketing.web import abort_for, attach_error, current_actor
 
@@ -92,7 +93,7 @@ def _terms_form(
                 )
             # A new offer has no placements to list: one empty row to start with.
             form.placements.append_entry()
-    elif _adding_placement() and len(form.placements.entries) < terms.MAX_PLACEMENTS:
+    elif _adding_placement() and len(form.placements.entries) < MAX_PLACEMENTS:
         form.placements.append_entry()
     for entry in form.parties.entries:
         org_id = int(entry.form.organization_id.data or 0)
