@@ -101,8 +101,10 @@ class OfferTermsForm(AppForm):
     )
     version = HiddenField()
     parties = FieldList(FormField(PartyTermsForm))
-    # Existing placements only; an empty row is added on request ("Add a placement").
-    placements = FieldList(FormField(PlacementForm), max_entries=MAX_PLACEMENTS + 1)
+    # Existing placements only; an empty row is added on request ("Add a placement"). Rows
+    # beyond the cap are not read (blank rows are skipped, so it leaves room for them); the
+    # service refuses more than MAX_PLACEMENTS placements.
+    placements = FieldList(FormField(PlacementForm), max_entries=3 * MAX_PLACEMENTS)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
