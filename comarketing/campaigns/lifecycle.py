@@ -63,6 +63,9 @@ class PlannedPlacement:
     owner_organization_id: int
     name: str
     planned_cost_minor: int
+    # The dates the offer planned for it; none: the campaign's dates.
+    start_date: date | None = None
+    end_date: date | None = None
 
 
 def create_joint_campaign(
@@ -107,9 +110,12 @@ def create_joint_campaign(
         db.session.add(
             Placement(
                 campaign_id=campaign.id,
-                start_date=start_date,
-                end_date=end_date,
-                **planned.__dict__,
+                channel=planned.channel,
+                owner_organization_id=planned.owner_organization_id,
+                name=planned.name,
+                planned_cost_minor=planned.planned_cost_minor,
+                start_date=planned.start_date or start_date,
+                end_date=planned.end_date or end_date,
             )
         )
     db.session.flush()

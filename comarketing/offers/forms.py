@@ -28,6 +28,7 @@ from comarketing.errors import ValidationFailed
 from comarketing.form_base import AppForm
 from comarketing.money import CURRENCY_CHOICES, parse_amount, parse_share
 from comarketing.offers.models import Decision
+from comarketing.offers.placement_terms import MAX_PLACEMENTS
 from comarketing.offers.terms import PartyTermsInput, PlacementInput, TermsInput
 
 
@@ -59,13 +60,19 @@ class PlacementForm(Form):
     )
     owner = SelectField("Owner", coerce=str, validate_choice=False)
     name = StringField("Placement", validators=[Length(max=200)])
+    start_date = DateField("From", validators=[Optional()])
+    end_date = DateField("To", validators=[Optional()])
     planned_cost = StringField("Planned cost")
+    # The placement's identity from revision to revision (``diff.py``); empty for a new row.
+    key = HiddenField()
 
     def is_blank(self) -> bool:
         return not (
             self.channel.data
             or (self.name.data or "").strip()
             or (self.planned_cost.data or "").strip()
+            or self.start_date.data
+            or self.end_date.data
         )
 
 
@@ -94,7 +101,10 @@ class OfferTermsForm(AppForm):
     )
     version = HiddenField()
     parties = FieldList(FormField(PartyTermsForm))
-    placements = FieldList(FormField(PlacementForm), min_entries=1)
+    # Existing placements only; an empty row is added on request ("Add a placement"). Rows
+    # beyond the cap are not read (blank rows are skipped, so it leaves room for them); the
+    # service refuses more than MAX_PLACEMENTS placements.
+    placements = FieldList(FormField(PlacementForm), max_entries=3 * MAX_PLACEMENTS)
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)
@@ -134,6 +144,12 @@ class OfferTermsForm(AppForm):
                 raise ValidationFailed(
                     "Choose the owning party.", field=f"placements-{index}-owner"
                 ) from exc
+            if (sub.start_date.data is None) != (sub.end_date.data is None):
+                empty = "start_date" if sub.start_date.data is None else "end_date"
+                raise ValidationFailed(
+                    "Give both dates, or neither for the offer's dates.",
+                    field=f"placements-{index}-{empty}",
+                )
             placements.append(
                 PlacementInput(
                     channel=sub.channel.data,
@@ -144,6 +160,9 @@ class OfferTermsForm(AppForm):
                         currency,
                         field=f"placements-{index}-planned_cost",
                     ),
+                    start_date=sub.start_date.data,
+                    end_date=sub.end_date.data,
+                    key=sub.key.data or "",
                 )
             )
         return TermsInput(

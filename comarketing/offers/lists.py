@@ -12,6 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from comarketing.accounts.models import Organization
+from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.extensions import db
@@ -25,6 +26,7 @@ from comarketing.offers.models import (
     OfferRevision,
     OfferStatus,
 )
+from comarketing.offers.status_words import StatusWords, status_words
 from comarketing.policy import Action, authorize
 
 
@@ -36,6 +38,7 @@ class OfferRow:
     review_due_at: datetime | None
     awaiting_me: bool
     overdue: bool
+    words: StatusWords
 
 
 def _rows(actor: Actor, query: sa.Select[Offer]) -> list[OfferRow]:
@@ -57,33 +60,48 @@ def _rows(actor: Actor, query: sa.Select[Offer]) -> list[OfferRow]:
             .where(Offer.id.in_(ids))
         )
     }
-    names: dict[int, list[str]] = {}
-    for offer_id, name in db.session.execute(
-        sa.select(OfferParty.offer_id, Organization.name)
+    names: dict[int, dict[int, str]] = {}
+    for offer_id, org_id, name in db.session.execute(
+        sa.select(OfferParty.offer_id, Organization.id, Organization.name)
         .join(Organization, Organization.id == OfferParty.organization_id)
         .where(OfferParty.offer_id.in_(ids))
         .order_by(Organization.name)
     ):
-        names.setdefault(offer_id, []).append(name)
-    mine = list(
+        names.setdefault(offer_id, {})[org_id] = name
+    # Every party's decisions on the current revisions: the status in words needs them all.
+    decided = list(
         db.session.scalars(
-            sa.select(OfferDecision).where(
-                OfferDecision.offer_id.in_(ids),
-                OfferDecision.organization_id == actor.organization_id,
+            sa.select(OfferDecision)
+            .join(OfferRevision, OfferRevision.id == OfferDecision.revision_id)
+            .join(
+                Offer,
+                sa.and_(
+                    Offer.id == OfferRevision.offer_id,
+                    Offer.current_revision_number == OfferRevision.number,
+                ),
             )
+            .where(OfferDecision.offer_id.in_(ids))
         )
+    )
+    campaigns = dict(
+        db.session.execute(
+            sa.select(Campaign.offer_id, Campaign.id).where(Campaign.offer_id.in_(ids))
+        ).all()
     )
     now = utcnow()
     rows = []
     for offer in offers:
         revision = current[offer.id]
-        state = party_approvals(revision, [actor.organization_id], mine)[actor.organization_id]
-        pending = offer.status == OfferStatus.SENT.value and state.outcome is None
+        parties = names.get(offer.id, {})
+        states = party_approvals(revision, [*parties, actor.organization_id], decided)
+        pending = (
+            offer.status == OfferStatus.SENT.value and states[actor.organization_id].outcome is None
+        )
         rows.append(
             OfferRow(
                 offer,
                 revision.title,
-                names.get(offer.id, []),
+                list(parties.values()),
                 revision.review_due_at,
                 pending,
                 bool(
@@ -91,6 +109,7 @@ def _rows(actor: Actor, query: sa.Select[Offer]) -> list[OfferRow]:
                     and revision.review_due_at
                     and revision.review_due_at < now
                 ),
+                status_words(offer.status, parties, states, campaigns.get(offer.id)),
             )
         )
     return rows

@@ -1,7 +1,9 @@
 """The offer page: everything it shows about one offer, read in a fixed number of queries.
 
-Its parties, every revision with what changed since the one before and, per party, who approved
-it in what role (``approvals.py``), and one timeline of events and comments. Read-only; loaded
+Its parties, every revision with its money (shares in money, planned placements against the
+budget, ``plan.py``), what changed since the one before (``diff.py``) and, per party, who
+approved it in what role (``approvals.py``); its status in words (``status_words.py``); and one
+timeline of events and comments. Read-only; loaded
 through the parties like every offer (``access.load``).
 """
 
@@ -20,7 +22,7 @@ from comarketing.errors import DomainError
 from comarketing.extensions import db
 from comarketing.offers.access import load, offer_party_ids
 from comarketing.offers.approvals import PartyApproval, check_may_decide, party_approvals
-from comarketing.offers.diff import Change, diff, terms_snapshot
+from comarketing.offers.diff import Change, diff, diff_placements, terms_snapshot
 from comarketing.offers.models import (
     Offer,
     OfferComment,
@@ -30,6 +32,15 @@ from comarketing.offers.models import (
     OfferRevision,
     OfferStatus,
 )
+from comarketing.offers.plan import (
+    PlannedRow,
+    PlanSummary,
+    ShareLine,
+    placement_rows,
+    plan_summary,
+    share_lines,
+)
+from comarketing.offers.status_words import StatusWords, status_words
 from comarketing.partners.models import Product
 from comarketing.policy import Action, authorize, can
 
@@ -38,9 +49,13 @@ from comarketing.policy import Action, authorize, can
 class RevisionView:
     revision: OfferRevision
     snapshot: dict[str, str]
+    # The plain terms' changes, then the placements' (matched by identity, ``diff.py``).
     changes: list[Change]
     # Per party: who approved (implicitly by proposing, or explicitly) and what it amounts to.
     decisions: dict[int, PartyApproval]
+    placements: list[PlannedRow]
+    shares: list[ShareLine]
+    plan: PlanSummary
 
 
 @dataclass
@@ -67,6 +82,7 @@ class OfferView:
     people: dict[int, str]
     # The acting user may record their company's decision on the current revision now.
     can_decide: bool
+    words: StatusWords
 
     @property
     def title(self) -> str:
@@ -114,6 +130,7 @@ def offer_view(actor: Actor, offer_id: int) -> OfferView:
     due = current.revision.review_due_at
     overdue = bool(offer.status == OfferStatus.SENT.value and due and due < utcnow())
     can_decide = _can_decide(actor, offer, current)
+    words = status_words(offer.status, names, current.decisions, campaign_id)
     return OfferView(
         offer,
         parties,
@@ -126,6 +143,7 @@ def offer_view(actor: Actor, offer_id: int) -> OfferView:
         overdue,
         people,
         can_decide,
+        words,
     )
 
 
@@ -161,14 +179,25 @@ def _revision_views(
         ).all()
     )
     views: list[RevisionView] = []
-    previous: dict[str, str] = {}
     for revision in revisions:
         snapshot = terms_snapshot(revision, names, products)
-        by_party = party_approvals(revision, party_ids, decisions)
-        views.append(
-            RevisionView(revision, snapshot, diff(previous, snapshot) if previous else [], by_party)
+        rows = placement_rows(revision, names)
+        changes = (
+            diff(views[-1].snapshot, snapshot) + diff_placements(views[-1].placements, rows)
+            if views
+            else []
         )
-        previous = snapshot
+        views.append(
+            RevisionView(
+                revision,
+                snapshot,
+                changes,
+                party_approvals(revision, party_ids, decisions),
+                rows,
+                share_lines(revision, names),
+                plan_summary(revision),
+            )
+        )
     return views, products
 
 

@@ -32,6 +32,7 @@ from comarketing.offers.models import (
     OfferStatus,
     role_label,
 )
+from comarketing.offers.placement_terms import same_terms
 from comarketing.offers.records import (
     DECIDERS,
     WRITERS,
@@ -242,8 +243,7 @@ def revise(
     values = validated_terms(terms, parties)
     _refuse_unshared_products(actor, offer, terms)
     previous = current_revision(offer)
-    unchanged = all(getattr(previous, k) == v for k, v in values.items() if k != "change_note")
-    if unchanged:
+    if same_terms({k: getattr(previous, k) for k in values}, values):
         raise ValidationFailed("These terms are the same as the current revision.", field="title")
     now = utcnow()
     others = [p for p in parties if p != actor.organization_id]

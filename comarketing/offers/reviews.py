@@ -11,6 +11,7 @@ the next revision (``proposals.revise``).
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 
 from comarketing import audit, signals
 from comarketing.budgets.commitments import record_commitments
@@ -227,7 +228,12 @@ def _create_campaign(offer: Offer, revision: OfferRevision, actor: Actor) -> Cam
         ],
         placements=[
             PlannedPlacement(
-                p["channel"], p["owner_organization_id"], p["name"], p["planned_cost_minor"]
+                p["channel"],
+                p["owner_organization_id"],
+                p["name"],
+                p["planned_cost_minor"],
+                date.fromisoformat(p["start_date"]) if p.get("start_date") else None,
+                date.fromisoformat(p["end_date"]) if p.get("end_date") else None,
             )
             for p in revision.placements
         ],

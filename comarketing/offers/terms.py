@@ -4,7 +4,8 @@ Plain input dataclasses (what forms, the demo and tests hand the services); ``fo
 the partners and products the offer form offers (a co-party of an offer that is not our
 partner shows only the products it named in that offer, never its catalogue); and
 ``validated_terms``, which checks the terms against the offer's parties and returns the column
-values of a revision. Also the text limits the other offer modules share.
+values of a revision (its placements checked by ``placement_terms``). Also the text limits the
+other offer modules share.
 """
 
 from __future__ import annotations
@@ -18,16 +19,15 @@ import sqlalchemy as sa
 from comarketing import dates_allowed
 from comarketing.accounts.models import Organization
 from comarketing.accounts.validation import clean_name
-from comarketing.campaigns.models import Channel
 from comarketing.context import Actor
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
 from comarketing.money import SHARE_TOTAL, check_currency
+from comarketing.offers.placement_terms import validated_placements
 from comarketing.partners import services as partners
 from comarketing.partners.models import Product
 from comarketing.policy import Action, authorize
 
-MAX_PLACEMENTS = 30
 MAX_COMMENT = 5000
 
 
@@ -45,6 +45,12 @@ class PlacementInput:
     owner_organization_id: int
     name: str
     planned_cost_minor: int
+    # Optional dates within the offer's; none means the placement runs for the offer's dates.
+    start_date: date | None = None
+    end_date: date | None = None
+    # The placement's identity across revisions (kept by the edit form in a hidden field);
+    # empty or unusable for a new placement, which then gets a fresh key.
+    key: str = ""
 
 
 @dataclass
@@ -133,7 +139,7 @@ def validated_terms(terms: TermsInput, party_ids: Sequence[int]) -> dict[str, ob
     currency = _checked_dates_budget_and_goals(terms)
     _check_parties_and_shares(terms, party_ids)
     _check_products(terms)
-    placements = _validated_placements(terms)
+    placements = validated_placements(terms)
     return {
         "title": title,
         "value_proposition": value_proposition,
@@ -222,40 +228,3 @@ def _check_products(terms: TermsInput) -> None:
                 raise ValidationFailed(
                     "Each party can only offer its own, current products.", field="products"
                 )
-
-
-def _validated_placements(terms: TermsInput) -> list[dict[str, object]]:
-    """The planned placements as stored on the revision, within the count and the budget."""
-    if len(terms.placements) > MAX_PLACEMENTS:
-        raise ValidationFailed(f"At most {MAX_PLACEMENTS} planned placements.", field="placements")
-    party_ids = {p.organization_id for p in terms.parties}
-    placements: list[dict[str, object]] = []
-    for placement in terms.placements:
-        if placement.channel not in {c.value for c in Channel}:
-            raise ValidationFailed("Choose a channel from the list.", field="placements")
-        if placement.owner_organization_id not in party_ids:
-            raise ValidationFailed(
-                "A placement must belong to one of the parties.", field="placements"
-            )
-        name = clean_text(
-            placement.name,
-            field_name="placements",
-            label="Placement name",
-            max_length=200,
-            required=True,
-        )
-        if placement.planned_cost_minor < 0:
-            raise ValidationFailed("Planned costs cannot be negative.", field="placements")
-        placements.append(
-            {
-                "channel": placement.channel,
-                "owner_organization_id": placement.owner_organization_id,
-                "name": name,
-                "planned_cost_minor": placement.planned_cost_minor,
-            }
-        )
-    if sum(p.planned_cost_minor for p in terms.placements) > terms.total_budget_minor:
-        raise ValidationFailed(
-            "The planned placements cost more than the total budget.", field="placements"
-        )
-    return placements

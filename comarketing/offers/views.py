@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
@@ -12,6 +14,7 @@ from comarketing.errors import DomainError
 from comarketing.money import format_share, to_decimal_string
 from comarketing.offers import discussion, forms, lists, offer_page, proposals, reviews, terms
 from comarketing.offers.models import OfferStatus
+from comarketing.offers.placement_terms import MAX_PLACEMENTS
 from comarketing.policy import Action, can
 from comarketing.web import abort_for, attach_error, current_actor
 
@@ -88,8 +91,10 @@ def _terms_form(
                         "products": [],
                     }
                 )
-        while len(form.placements.entries) < 3:
+            # A new offer has no placements to list: one empty row to start with.
             form.placements.append_entry()
+    elif _adding_placement() and len(form.placements.entries) < MAX_PLACEMENTS:
+        form.placements.append_entry()
     for entry in form.parties.entries:
         org_id = int(entry.form.organization_id.data or 0)
         entry.form.products.choices = [
@@ -101,6 +106,15 @@ def _terms_form(
     for entry in form.placements.entries:
         entry.form.owner.choices = [SelectChoice("", "—"), *owners]
     return form
+
+
+def _day(value: str | None) -> date | None:
+    return date.fromisoformat(value) if value else None
+
+
+def _adding_placement() -> bool:
+    """The "Add a placement" button: re-render the form with one more, empty row (no save)."""
+    return request.method == "POST" and "add_placement" in request.form
 
 
 def _fill_from_revision(form: forms.OfferTermsForm, revision: object) -> None:
@@ -133,6 +147,9 @@ def _fill_from_revision(form: forms.OfferTermsForm, revision: object) -> None:
                 "owner": str(placement["owner_organization_id"]),
                 "name": placement["name"],
                 "planned_cost": to_decimal_string(placement["planned_cost_minor"], currency),
+                "start_date": _day(placement.get("start_date")),
+                "end_date": _day(placement.get("end_date")),
+                "key": placement.get("key") or "",
             }
         )
 
@@ -154,7 +171,7 @@ def new_terms() -> ResponseReturnValue:
         actor.organization_id: actor.user.organization.name
     }
     form = _terms_form(actor.organization_id, party_ids, choices, names)
-    if form.validate_on_submit():
+    if not _adding_placement() and form.validate_on_submit():
         try:
             offer = proposals.create_draft(
                 actor, partner_ids=partner_ids, terms=form.to_terms(), expires_at=form.expires_at()
@@ -211,7 +228,7 @@ def edit(offer_id: int) -> ResponseReturnValue:
         if offer.expires_at:
             form.expires_on.data = offer.expires_at.date()
     status = 200
-    if form.validate_on_submit():
+    if not _adding_placement() and form.validate_on_submit():
         expected = int(form.version.data) if (form.version.data or "").isdigit() else None
         try:
             if offer.status == OfferStatus.DRAFT.value:

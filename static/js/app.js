@@ -12,7 +12,8 @@ document.addEventListener("submit", function (event) {
 });
 
 // "Add a row" buttons copy the last row of a WTForms FieldList and renumber its fields
-// (placements-2-name -> placements-3-name), so a form can grow without a round trip.
+// (placements-2-name -> placements-3-name), so a form can grow without a round trip. The
+// buttons are submit buttons: with no row to copy (or no JavaScript) the server adds the row.
 document.addEventListener("click", function (event) {
   const button = event.target.closest("[data-add-row]");
   if (!button) {
@@ -23,6 +24,7 @@ document.addEventListener("click", function (event) {
   if (!rows.length) {
     return;
   }
+  event.preventDefault();
   const next = rows.length;
   const copy = rows[rows.length - 1].cloneNode(true);
   copy.querySelectorAll("input, select, textarea").forEach(function (input) {

@@ -72,7 +72,9 @@ def test_a_partner_managers_offer_needs_both_companies_approvers(live_server, br
     sign_in(ada, MANAGER)
     ada.goto(f"/offers/{offer_id}")
     ada.get_by_role("button", name="Send to partners").click()
-    expect(ada.get_by_test_id("offer-status")).to_have_text("sent")
+    expect(ada.get_by_test_id("offer-status")).to_have_text(
+        f"waiting for {SHORTENING}'s and {FLOUR}'s approvers"
+    )
     expect(ada.get_by_test_id(f"decision-{flour}")).to_contain_text("waiting for an approver")
     expect(ada.get_by_test_id(f"decision-{shortening}")).to_contain_text("waiting for an approver")
     expect(ada.get_by_test_id("decision-form")).to_have_count(0)
@@ -90,7 +92,7 @@ def test_a_partner_managers_offer_needs_both_companies_approvers(live_server, br
         "approved by Mia Miller (approver)"
     )
     expect(mia.get_by_test_id(f"decision-{shortening}")).to_contain_text("waiting for an approver")
-    expect(mia.get_by_test_id("offer-status")).to_have_text("sent")
+    expect(mia.get_by_test_id("offer-status")).to_have_text(f"waiting for {SHORTENING}'s approver")
     expect(mia.get_by_role("link", name="Open the joint campaign")).to_have_count(0)
     assert campaigns_of(live_server, offer_id) == 0
 
@@ -105,7 +107,9 @@ def test_a_partner_managers_offer_needs_both_companies_approvers(live_server, br
     # 4. Everyone sees who approved for each company, in what role, on the page and timeline.
     for page in (ada, mia, gwen):
         page.goto(f"/offers/{offer_id}")
-        expect(page.get_by_test_id("offer-status")).to_have_text("approved")
+        expect(page.get_by_test_id("offer-status")).to_have_text(
+            re.compile(r"^approved — campaign #\d+$")
+        )
         expect(page.get_by_test_id(f"decision-{flour}")).to_contain_text(
             "approved by Mia Miller (approver)"
         )

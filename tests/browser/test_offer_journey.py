@@ -174,7 +174,7 @@ def test_three_companies_negotiate_a_revision_and_get_one_joint_campaign(live_se
     fill_party(form, SHORTENING, budget="30", revenue="33", products=["Golden Shortening"])
     fill_party(form, CHOCOLATE, budget="30", revenue="33", products=["Dark Chocolate Chips"])
     rows = form.locator("#placement-rows tr")
-    expect(rows).to_have_count(3)
+    expect(rows).to_have_count(1)  # a new offer: one empty row, more on request
     fill_placement(
         rows.nth(0),
         channel="Retail",
@@ -183,11 +183,11 @@ def test_three_companies_negotiate_a_revision_and_get_one_joint_campaign(live_se
         cost="12,000",
     )
     # The second placement goes into a row added by app.js: it must be renumbered so the
-    # server reads it as a fourth entry, not as a duplicate of the third.
-    form.get_by_role("button", name="Add a placement row").click()
-    expect(rows).to_have_count(4)
-    added = rows.nth(3)
-    expect(added.get_by_label("Placement name")).to_have_attribute("name", "placements-3-name")
+    # server reads it as a second entry, not as a duplicate of the first.
+    form.get_by_role("button", name="Add a placement").click()
+    expect(rows).to_have_count(2)
+    added = rows.nth(1)
+    expect(added.get_by_label("Placement name")).to_have_attribute("name", "placements-1-name")
     fill_placement(
         added,
         channel="Partner newsletter",
@@ -199,15 +199,31 @@ def test_three_companies_negotiate_a_revision_and_get_one_joint_campaign(live_se
     form.get_by_role("button", name="Save draft").click()
 
     expect(ada.get_by_role("alert")).to_contain_text("Draft saved. Only your company sees it")
-    expect(ada.get_by_test_id("offer-status")).to_have_text("draft")
+    expect(ada.get_by_test_id("offer-status")).to_have_text("draft — not sent yet")
     offer_id = offer_id_of(ada)
-    terms = ada.get_by_test_id("current-terms")
-    expect(terms).to_contain_text("€30,000.00")
-    expect(terms).to_contain_text("In-store pie-crust display · retail · Goldcrest Shortening")
-    expect(terms).to_contain_text("Holiday baking newsletter · partner newsletter · Cocoa Chip")
+    expect(ada.get_by_test_id("current-terms")).to_contain_text("€30,000.00")
+    expect(ada.get_by_test_id("money-shares")).to_contain_text(f"{FLOUR} 40% · €12,000.00")
+    expect_row_cells(
+        ada.get_by_test_id("planned-placements"),
+        [  # earliest first, then by name
+            [
+                "Holiday baking newsletter",
+                "partner newsletter",
+                CHOCOLATE,
+                "the offer's dates",
+                "€6,000.00",
+            ],
+            ["In-store pie-crust display", "retail", SHORTENING, "the offer's dates", "€12,000.00"],
+        ],
+    )
+    expect(ada.get_by_test_id("plan-verdict")).to_have_text(
+        "The planned placements fall short of the budget: €12,000.00 is not yet planned."
+    )
     ada.get_by_role("button", name="Send to partners").click()
     expect(ada.get_by_role("alert")).to_contain_text("Offer sent. Every party has been notified.")
-    expect(ada.get_by_test_id("offer-status")).to_have_text("sent")
+    expect(ada.get_by_test_id("offer-status")).to_have_text(
+        f"waiting for {CHOCOLATE}'s, {SHORTENING}'s and {FLOUR}'s approvers"
+    )
 
     # 2. Goldcrest's approver finds it with its due date: two business days after sending.
     first = stored_revision(live_server, offer_id, 1)
@@ -259,8 +275,10 @@ def test_three_companies_negotiate_a_revision_and_get_one_joint_campaign(live_se
         ada.get_by_test_id("diff-2"),
         [
             ["Total budget", "€30,000.00", "€36,000.00"],
-            [f"{SHORTENING}: budget share", "30%", "25%"],
-            [f"{FLOUR}: budget share", "40%", "45%"],
+            # Cocoa Chip keeps 30 %, of a larger budget: it pays more.
+            [f"{CHOCOLATE}: budget share", "30% · €9,000.00", "30% · €10,800.00"],
+            [f"{SHORTENING}: budget share", "30% · €9,000.00", "25% · €9,000.00"],
+            [f"{FLOUR}: budget share", "40% · €12,000.00", "45% · €16,200.00"],
         ],
     )
     ada.screenshot(path=f"{SCREENSHOTS}/offer_revision_diff.png", full_page=True)
@@ -284,11 +302,15 @@ def test_three_companies_negotiate_a_revision_and_get_one_joint_campaign(live_se
     decide(cole, "Approved", last=True)
 
     # 5. Approved by all: each company opens the same joint campaign.
-    expect(cole.get_by_test_id("offer-status")).to_have_text("approved")
+    expect(cole.get_by_test_id("offer-status")).to_have_text(
+        re.compile(r"^approved — campaign #\d+$")
+    )
     for page in (ada, gwen, cole):
         if page is not cole:
             page.reload()
-        expect(page.get_by_test_id("offer-status")).to_have_text("approved")
+        expect(page.get_by_test_id("offer-status")).to_have_text(
+            re.compile(r"^approved — campaign #\d+$")
+        )
         page.get_by_role("link", name="Open the joint campaign").click()
         expect(page).to_have_url(re.compile(r"/campaigns/\d+$"))
         expect(page.get_by_test_id("campaign-name")).to_have_text(TITLE)
