@@ -34,6 +34,8 @@ REQUEST_SECONDS = Histogram(
     ["endpoint", "method", "status"],
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
+
+
 class BacklogCollector(Collector):
     """Counts read from the database when scraped (not kept in any one process)."""
 
