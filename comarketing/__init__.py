@@ -40,6 +40,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app_config.load(app, test_config)
     app.debug = False if app.config["ENV_NAME"] == "production" else app.debug
     register_proxy_fix(app)
+    register_operations(app)
     register_url_converters(app)
     register_extensions(app)
     register_blueprints(app)
@@ -60,6 +61,16 @@ def register_proxy_fix(app: Flask) -> None:
         # Trust exactly as many X-Forwarded-For hops as there are proxies; a client cannot
         # reset its rate limit by sending its own header.
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]
+
+
+def register_operations(app: Flask) -> None:
+    """Log lines in the configured format; request latency measured from the first hook."""
+    from comarketing.ops import logs, prometheus
+    from comarketing.ops.views import bp as ops_bp
+
+    logs.configure(app)
+    prometheus.install(app)
+    app.register_blueprint(ops_bp)
 
 
 def register_url_converters(app: Flask) -> None:

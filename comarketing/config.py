@@ -104,6 +104,11 @@ DEFAULTS: dict[str, Any] = {
     # (None: instance/claim-proofs), each file at most this large.
     "CLAIM_PROOF_DIR": None,
     "CLAIM_PROOF_MAX_BYTES": 10 * 1024 * 1024,
+    # Operations (issue 19): "json" writes one JSON object a log line, with the request id;
+    # anything else keeps Python's plain lines.
+    "LOG_FORMAT": "text",
+    # The bearer token /metrics asks for; None: /metrics answers 404 (not exposed).
+    "METRICS_TOKEN": None,
 }
 
 # Environment variables read directly (name -> config key, converter).
@@ -124,6 +129,8 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "MAIL_USERNAME": ("MAIL_USERNAME", str),
     "MAIL_PASSWORD": ("MAIL_PASSWORD", str),
     "MAIL_DEFAULT_SENDER": ("MAIL_DEFAULT_SENDER", str),
+    "LOG_FORMAT": ("LOG_FORMAT", str),
+    "METRICS_TOKEN": ("METRICS_TOKEN", str),
 }
 
 

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import logging
 import re
-import time
 import uuid
 
 from flask import Flask, Response, abort, current_app, g, request
@@ -86,42 +84,6 @@ def allow_large_uploads() -> None:
         request.max_content_length = int(current_app.config[key]) + MULTIPART_OVERHEAD
 
 
-class RequestIdFilter(logging.Filter):
-    def filter(self, record: logging.LogRecord) -> bool:
-        from flask import has_request_context
-
-        record.request_id = g.get("request_id", "-") if has_request_context() else "-"
-        return True
-
-
-class SingleLineFormatter(logging.Formatter):
-    """Escape CR/LF so user-supplied text cannot forge extra log lines. Times are UTC
-    (ISO 8601 with Z), whatever the server's time zone."""
-
-    converter = staticmethod(time.gmtime)
-    default_time_format = "%Y-%m-%dT%H:%M:%S"
-    default_msec_format = "%s.%03dZ"
-
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
-        return text.replace("\r", "\\r").replace("\n", "\\n")
-
-
-def configure_logging(app: Flask) -> None:
-    handler = logging.StreamHandler()
-    handler.setFormatter(
-        SingleLineFormatter(
-            "%(asctime)s %(levelname)s %(name)s [request_id=%(request_id)s] %(message)s"
-        )
-    )
-    handler.addFilter(RequestIdFilter())
-    root = logging.getLogger("comarketing")
-    if not any(isinstance(h.formatter, SingleLineFormatter) for h in root.handlers):
-        root.addHandler(handler)
-    root.setLevel(logging.INFO)
-    root.propagate = True
-
-
 def install(app: Flask) -> None:
     # Ahead of the extensions' hooks (CSRF, rate limits): their refusals carry a request id
     # too, and an oversized form is refused before anything parses it.
@@ -131,4 +93,3 @@ def install(app: Flask) -> None:
         refuse_oversized_form,
     ]
     app.after_request(add_security_headers)
-    configure_logging(app)

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from flask import Flask
 
-from comarketing.security import RequestIdFilter, SingleLineFormatter
+from comarketing.ops.logs import RequestIdFilter, SingleLineFormatter
 from tests.conftest import login
 from tests.factories import TEST_PASSWORD, World
 
