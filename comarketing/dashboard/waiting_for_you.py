@@ -55,6 +55,7 @@ class Item:
     due_on: date | None = None  # a calendar day (milestones)
     overdue: bool = False
     since: datetime | None = None
+    paid_on: date | None = None  # claims and payments: when the money was paid
     invitation: PartnerView | None = None  # for the accept / decline buttons
 
     @property
@@ -124,7 +125,7 @@ def _money(actor: Actor, now: datetime) -> list[Item]:
     return [
         Item(m.kind, f"{format_money(m.amount_minor, m.currency)} from {m.companies[0]}",
              Link("campaigns.detail", {"campaign_id": m.campaign_id}, f"{m.kind}-{m.id}"),
-             detail=f"{m.campaign} · paid on {m.on.isoformat()}",
+             detail=m.campaign, paid_on=m.on,
              due_at=m.due_at, overdue=bool(m.due_at and m.due_at < now), since=m.since)
         for m in [*money.claims_to_confirm(actor), *money.payments_to_confirm(actor)]
     ]  # fmt: skip

@@ -110,8 +110,17 @@ def to_revise(actor: Actor) -> list[OfferWait]:
 
 def awaiting_partners(actor: Actor) -> list[OfferWait]:
     """Revisions the actor's company sent that other parties have not answered yet, with the
-    parties it waits on."""
+    parties it waits on. The company's own approvers count as others for whoever is not asked
+    to decide it (a partner manager's proposal, or four eyes after a decider's own)."""
     me = actor.organization_id
+    others = OfferParty.organization_id != me
+    if can(actor.user, Action.DECIDE_OFFER):
+        by_me = sa.exists().where(
+            OfferDecision.revision_id == OfferRevision.id, OfferDecision.user_id == actor.user_id
+        )
+        others = sa.or_(others, OfferRevision.author_id == actor.user_id, by_me)
+    else:
+        others = sa.true()
     rows = db.session.execute(
         _sent_current(
             me,
@@ -120,15 +129,18 @@ def awaiting_partners(actor: Actor) -> list[OfferWait]:
             OfferRevision.review_due_at,
             OfferRevision.sent_at,
             Organization.name,
+            Organization.id == me,
         )
-        .join(
-            OfferParty, sa.and_(OfferParty.offer_id == Offer.id, OfferParty.organization_id != me)
-        )
+        .join(OfferParty, OfferParty.offer_id == Offer.id)
         .join(Organization, Organization.id == OfferParty.organization_id)
         .where(
             OfferRevision.author_organization_id == me,
             waiting_for(OfferParty.organization_id),
+            others,
         )
-        .order_by(Offer.id, Organization.name)
+        .order_by(Offer.id, Organization.id != me, Organization.name)
     ).all()
-    return _grouped(rows)
+    return _grouped(
+        (i, title, due, sent, f"{name}'s approvers" if own else name)
+        for i, title, due, sent, name, own in rows
+    )

@@ -169,11 +169,11 @@ def test_a_partner_manager_answers_what_waits_and_sees_what_others_owe_her(live_
     expect(milestone).to_contain_text("Print files to the printer")
     expect(milestone).to_contain_text(TITLE)
 
-    # Waiting for others: the offer Ada sent waits on Goldcrest (her own approver decides
-    # for Millstone; that is not "others").
+    # Waiting for others: the offer Ada sent waits on Goldcrest, and on her own company's
+    # approvers (a partner manager's proposal is theirs to approve).
     others = ada.get_by_test_id("waiting-for-others")
     expect(others.get_by_test_id("waiting-other").filter(has_text="Tart week")).to_contain_text(
-        f"waiting on {SHORTENING}"
+        f"waiting on {FLOUR}'s approvers, {SHORTENING}"
     )
 
     # Accept the invitation right from the home page.

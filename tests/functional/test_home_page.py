@@ -262,11 +262,15 @@ def test_waiting_for_others_names_who_the_company_waits_on(ctx, world):
     ch.spend(world.a.email(PM), campaign.id, campaign.a_placement, 10_000)
     upload_image(world, campaign.id)
     others = waiting_for_others(actor(world.a.email(ANALYST)), utcnow(), date.today())
+    # A partner manager's proposal also waits for A's own approvers: others, for an analyst.
     assert {(w.label, w.waiting_on) for w in others} == {
-        ("Offer sent", world.b.name),
+        ("Offer sent", f"{world.a.name}'s approvers, {world.b.name}"),
         ("Expense claim", world.b.name),
         ("Creative review", world.b.name),
     }
+    # A's approver has the offer to decide: for her it waits on B only.
+    mine = waiting_for_others(actor(world.a.email(APPROVER)), utcnow(), date.today())
+    assert ("Offer sent", world.b.name) in {(w.label, w.waiting_on) for w in mine}
     assert waiting_for_others(actor(world.c.email(ADMIN)), utcnow(), date.today()) == []
 
 
