@@ -82,9 +82,14 @@ class Dated(Protocol):
     def since(self) -> datetime | None: ...
 
 
-def sort_key(item: Dated, actor: Actor) -> tuple[Any, ...]:
+EARLIEST = datetime.min.replace(tzinfo=UTC_ZONE)
+
+
+def sort_key(item: Dated, actor: Actor) -> tuple[bool, datetime, datetime]:
+    """Soonest due first (a day is due at its end in the company's zone); then the undated,
+    oldest first."""
     due = item.due_at or (end_of_day(item.due_on, actor) if item.due_on else None)
-    return (due is None, due or datetime.min.replace(tzinfo=UTC_ZONE), item.since or due)
+    return (due is None, due or EARLIEST, item.since or EARLIEST)
 
 
 def _offers(actor: Actor, now: datetime) -> list[Item]:

@@ -17,10 +17,12 @@ import sqlalchemy as sa
 from comarketing.accounts.models import Organization
 from comarketing.budgets import balances, claim_responses, payments
 from comarketing.budgets.positions import positions
+from comarketing.budgets.settlement import settle
 from comarketing.campaigns import milestones
 from comarketing.campaigns.models import Campaign
 from comarketing.collateral import requests
 from comarketing.collateral import reviews as creative
+from comarketing.dashboard.campaigns_now import owed_words
 from comarketing.dashboard.home import home_page, last_whole_quarter
 from comarketing.dashboard.waiting_for_others import waiting_for_others
 from comarketing.dashboard.waiting_for_you import waiting_for_you
@@ -443,3 +445,19 @@ def test_the_page_runs_a_fixed_number_of_queries_whatever_the_data(
     many, html = count()
     assert html.count('data-testid="campaign-now"') == 4
     assert many == few
+
+
+def test_what_is_owed_reads_from_the_readers_side():
+    # Three parties with equal shares; A paid everything confirmed so far.
+    shares = {1: 3_334, 2: 3_333, 3: 3_333}
+    squared = settle({1: 30_000}, shares)
+    names = {2: "Goldcrest", 3: "Chipcraft"}
+    assert owed_words(squared, 1, names, "EUR") == [
+        "Goldcrest owes you €99.99",
+        "Chipcraft owes you €99.99",
+    ]
+    assert owed_words(squared, 2, {1: "Millstone", 3: "Chipcraft"}, "EUR") == [
+        "You owe Millstone €99.99",
+        "Chipcraft owes Millstone €99.99",
+    ]
+    assert owed_words(settle({}, shares), 1, names, "EUR") == []
