@@ -127,7 +127,9 @@ def test_an_approver_clears_her_reviews_and_claims_from_the_home_page(live_serve
 RESULTS = "date,placement,impressions,reach\n{day},Millstone monthly newsletter,1000,800\n"
 
 
-def test_a_partner_manager_answers_what_waits_and_sees_what_others_owe_her(live_server, browsing):
+def test_a_partner_manager_answers_what_waits_and_sees_what_partners_owe_an_answer_to(
+    live_server, browsing
+):
     today = date.today()
     seeded = seed(live_server, today)
     with live_server.app.app_context():
