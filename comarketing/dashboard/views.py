@@ -15,13 +15,12 @@ from comarketing import notifications
 from comarketing.accounts import company_settings
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.budgets import claim_responses
+from comarketing.dashboard.home import home_page
 from comarketing.errors import DomainError
 from comarketing.health import check_database
 from comarketing.offers import approvals as offer_approvals
 from comarketing.offers import deadlines as offer_deadlines
-from comarketing.offers import lists as offer_lists
 from comarketing.offers.forms import MailPreferencesForm, ReviewDaysForm
-from comarketing.partners import services as partners
 from comarketing.policy import Action, can
 from comarketing.web import abort_for, attach_error, current_actor, safe_next_url
 
@@ -38,13 +37,8 @@ def home() -> Response:
 @bp.route("/dashboard")
 @login_required
 def index() -> ResponseReturnValue:
-    actor = current_actor()
     return render_template(
-        "dashboard/index.html",
-        invitations=partners.pending_received(actor),
-        awaiting=offer_lists.inbox(actor),
-        to_revise=offer_lists.changes_requested_of_me(actor),
-        action_form=ConfirmForm(),
+        "dashboard/index.html", home=home_page(current_actor()), action_form=ConfirmForm()
     )
 
 

@@ -98,8 +98,9 @@ def approvals_on(revision: OfferRevision, parties: Iterable[int]) -> dict[int, P
     return party_approvals(revision, parties, decisions)
 
 
-def waiting_for(organization_id: int) -> sa.ColumnElement[bool]:
-    """SQL: the ``OfferRevision`` in the query still waits for this organization's answer."""
+def waiting_for(organization_id: int | sa.SQLColumnExpression[int]) -> sa.ColumnElement[bool]:
+    """SQL: the ``OfferRevision`` in the query still waits for this organization's answer
+    (an id, or a column of the query: each party's own answer)."""
     mine = sa.and_(
         OfferDecision.revision_id == OfferRevision.id,
         OfferDecision.organization_id == organization_id,

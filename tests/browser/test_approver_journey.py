@@ -85,7 +85,7 @@ def test_a_partner_managers_offer_needs_both_companies_approvers(live_server, br
     # 2. Mia, Millstone's approver, finds it waiting for her company and approves it.
     mia = browsing.new_page()
     sign_in(mia, FLOUR_APPROVER)
-    mia.get_by_test_id("awaiting-offers").get_by_role("link", name=TITLE).click()
+    mia.get_by_test_id("waiting-offer_decision").get_by_role("link", name=TITLE).click()
     expect(mia.get_by_test_id("own-proposal-note")).to_contain_text("Ada Miller proposed")
     decide(mia, "Approved")
     expect(mia.get_by_test_id(f"decision-{flour}")).to_contain_text(
@@ -99,7 +99,7 @@ def test_a_partner_managers_offer_needs_both_companies_approvers(live_server, br
     # 3. Gwen, Goldcrest's approver, approves: the last approval creates the campaign.
     gwen = browsing.new_page()
     sign_in(gwen, SHORTENING_APPROVER)
-    gwen.get_by_test_id("awaiting-offers").get_by_role("link", name=TITLE).click()
+    gwen.get_by_test_id("waiting-offer_decision").get_by_role("link", name=TITLE).click()
     expect(gwen.get_by_test_id("own-proposal-note")).to_have_count(0)
     decide(gwen, "Approved", last=True)
     assert campaigns_of(live_server, offer_id) == 1

@@ -230,7 +230,7 @@ def test_three_companies_negotiate_a_revision_and_get_one_joint_campaign(live_se
     assert first.sent_at is not None and first.review_due_at is not None
     assert first.review_due_at == add_business_days(first.sent_at, 2)
     gwen.reload()
-    awaiting = gwen.get_by_test_id("awaiting-offers")
+    awaiting = gwen.get_by_test_id("waiting-offer_decision")
     expect(awaiting).to_contain_text(TITLE)
     expect(awaiting).to_contain_text(f"due {shown_as(first.review_due_at)}")
     gwen.goto("/offers/inbox")
@@ -247,7 +247,7 @@ def test_three_companies_negotiate_a_revision_and_get_one_joint_campaign(live_se
 
     # 3. Ada sees the decision on her dashboard and through the bell, and proposes changes.
     ada.goto("/dashboard")
-    expect(ada.get_by_test_id("changes-requested")).to_contain_text(TITLE)
+    expect(ada.get_by_test_id("waiting-offer_revision")).to_contain_text(TITLE)
     expect(ada.get_by_test_id("unread-count")).to_have_text("1")
     ada.get_by_test_id("bell").click()
     notification = ada.get_by_test_id("notifications").get_by_role("listitem")
@@ -291,13 +291,13 @@ def test_three_companies_negotiate_a_revision_and_get_one_joint_campaign(live_se
     # Ada is a partner manager: her revision counts for Millstone once its approver approves.
     mia = browsing.new_page()
     sign_in(mia, cast.flour_approver)
-    mia.get_by_test_id("awaiting-offers").get_by_role("link", name=TITLE).click()
+    mia.get_by_test_id("waiting-offer_decision").get_by_role("link", name=TITLE).click()
     expect(mia.get_by_test_id("revision-number")).to_have_text("2")
     decide(mia, "Approved")
 
     cole = browsing.new_page()
     sign_in(cole, cast.chocolate_approver)
-    cole.get_by_test_id("awaiting-offers").get_by_role("link", name=TITLE).click()
+    cole.get_by_test_id("waiting-offer_decision").get_by_role("link", name=TITLE).click()
     expect(cole.get_by_test_id("revision-number")).to_have_text("2")
     decide(cole, "Approved", last=True)
 

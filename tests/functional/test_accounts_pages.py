@@ -283,10 +283,11 @@ def test_dashboard_lists_a_pending_invitation_for_the_invitee_only(app, world):
     assert "Alpha Flour</strong> invites" in responder
     assert f'action="{accept_url}"' in responder
 
-    # An analyst at the invitee sees it but gets no buttons.
+    # An analyst at the invitee cannot answer it: it does not wait for them (issue 18).
     analyst = page(signed_in(app, "analyst@c.example").get("/dashboard"))
-    assert "Alpha Flour</strong> invites" in analyst
+    assert "Alpha Flour</strong> invites" not in analyst
     assert accept_url not in analyst
+    assert "Nothing waits for you right now." in analyst
 
     for email in ["partner_manager@a.example", "partner_manager@b.example"]:
         html = page(signed_in(app, email).get("/dashboard"))

@@ -419,6 +419,7 @@ def test_dashboard_and_directory_queries_do_not_grow_with_partners(app, query_co
 
     assert many_dashboard == few_dashboard
     assert many_directory == few_directory
-    # A handful of queries whatever the data; the dashboard grows a section per issue.
-    assert few_dashboard <= 10
+    # A fixed number of queries whatever the data: the home page (issue 18) reads one or two
+    # per kind of waiting item and per part (tests/functional/test_home_page.py counts them).
+    assert few_dashboard <= 30
     assert few_directory <= 6

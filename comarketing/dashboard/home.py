@@ -1,0 +1,81 @@
+"""One home page per person, built from their role and company (issue 18):
+
+- **Waiting for you** — every item this person can act on, soonest due first
+  (``waiting_for_you``);
+- **Waiting for others** — what the company sent and waits on, with whom
+  (``waiting_for_others``);
+- **Campaigns now** — running and next-30-days campaigns with spend against commitments, goal
+  pacing and what is owed (``campaigns_now``);
+- **Last quarter** — the joint vs solo headline of the last whole quarter (the ROI
+  dashboard's ``headline.for_board``), for every role that may read reports.
+
+Sits to the right of every domain package and only reads through their services. A fixed
+number of queries whatever the amount of data: one or two per part, none per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from comarketing.context import Actor
+from comarketing.dashboard.campaigns_now import CampaignsNow, campaigns_now
+from comarketing.dashboard.waiting_for_others import Waiting, waiting_for_others
+from comarketing.dashboard.waiting_for_you import Item, waiting_for_you
+from comarketing.db import utcnow
+from comarketing.policy import Action, can
+from comarketing.reports import headline, services
+from comarketing.timezones import company_today
+
+
+def last_whole_quarter(today: date) -> services.Period:
+    """The last calendar quarter that has ended by ``today``."""
+    first_month = (today.month - 1) // 3 * 3 + 1  # this quarter's
+    end = date(today.year, first_month, 1).toordinal() - 1
+    last = date.fromordinal(end)
+    start = date(last.year, last.month - 2, 1)
+    return services.Period(start, last, "custom")
+
+
+@dataclass(frozen=True)
+class LastQuarter:
+    board: services.Dashboard
+    headlines: list[headline.Headline]
+
+    @property
+    def period(self) -> services.Period:
+        return self.board.period
+
+    @property
+    def label(self) -> str:
+        start = self.period.start
+        return f"Q{(start.month - 1) // 3 + 1} {start.year}"
+
+
+@dataclass(frozen=True)
+class HomePage:
+    waiting_for_you: list[Item]
+    waiting_for_others: list[Waiting]
+    campaigns: CampaignsNow | None
+    last_quarter: LastQuarter | None
+
+    @property
+    def overdue(self) -> int:
+        return sum(1 for item in self.waiting_for_you if item.overdue)
+
+
+def home_page(actor: Actor, now: datetime | None = None) -> HomePage:
+    now = now or utcnow()
+    today = company_today(actor.user.organization, now)
+    campaigns = None
+    quarter = None
+    if can(actor.user, Action.VIEW_CAMPAIGNS):
+        campaigns = campaigns_now(actor, today)
+        board = services.dashboard(actor, last_whole_quarter(today))
+        quarter = LastQuarter(board, headline.for_board(board))
+    return HomePage(
+        waiting_for_you=waiting_for_you(actor, now, today),
+        waiting_for_others=waiting_for_others(actor, now, today),
+        campaigns=campaigns,
+        last_quarter=quarter,
+    )
