@@ -17,8 +17,8 @@ class NotificationFilterForm(AppForm):
     class Meta:
         csrf = False
 
-    kind = SelectField("Kind", validate_choice=True)
-    subject = SelectField("Campaign or offer", validate_choice=True)
+    kind = SelectField("Kind", default="")
+    subject = SelectField("Campaign or offer", default="")
     unread = BooleanField("Unread only")
     page = IntegerField("Page", validators=[Optional(), NumberRange(min=1, max=100_000)])
 

@@ -23,7 +23,7 @@ from comarketing.notifications import Notification
 UNREAD_PER_PERSON = 5
 
 
-def _people(organizations: Sequence[Organization]) -> sa.Select[tuple[int]]:
+def _people(organizations: Sequence[Organization]) -> sa.Select[int]:
     return sa.select(User.id).where(User.organization_id.in_([o.id for o in organizations]))
 
 
