@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import pytest
 import sqlalchemy as sa
+from flask_migrate import downgrade, upgrade
 
-from comarketing import notification_digests, notification_inbox, notifications, policy
+from comarketing import create_app, notification_digests, notification_inbox, notifications, policy
 from comarketing.budgets import alerts
 from comarketing.campaigns.models import Campaign
 from comarketing.errors import ValidationFailed
@@ -22,6 +23,8 @@ from comarketing.notifications import (
 from comarketing.outbox import OutboxMessage
 from tests import campaign_helpers as ch
 from tests import factories
+from tests.conftest import base_config
+from tests.databases import empty_database
 
 ROLES = ("admin", "partner_manager", "approver", "analyst")
 
@@ -292,3 +295,66 @@ def test_bad_filters_name_their_field():
         InboxFilter(kind="nope")
     assert error.value.field == "kind"
     assert Subject.parse("other:0") == Subject("", 0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Migration 0022 on existing rows
+
+
+def test_migration_0022_keeps_opt_outs_faithfully_and_reads_subjects_from_links(backend, tmp_path):
+    with empty_database(backend, tmp_path) as url:
+        app = create_app(base_config(url))
+        with app.app_context():
+            upgrade(revision="0021_time_zones")
+            a = factories.make_company("A", "Alpha")
+            db.session.commit()
+            pm, approver = a.user_ids["partner_manager"], a.user_ids["approver"]
+            with db.engine.begin() as conn:
+                for user_id, kind in (
+                    (pm, "goal_reached"),  # a partner manager hears of goals: now "app only"
+                    (approver, "offer_received"),  # an approver decides: now "app only"
+                    (approver, "budget_alert"),  # now off by default: no mail either way
+                ):
+                    conn.execute(
+                        sa.text("INSERT INTO mail_opt_outs (user_id, kind) VALUES (:u, :k)"),
+                        {"u": user_id, "k": kind},
+                    )
+                for link in ("/offers/5", "/campaigns/7#budget", "/settings/organization"):
+                    conn.execute(
+                        sa.text(
+                            "INSERT INTO notifications (user_id, kind, title, link, created_at) "
+                            "VALUES (:u, 'offer_comment', 'Old', :link, '2026-01-01 00:00:00')"
+                        ),
+                        {"u": pm, "link": link},
+                    )
+
+            upgrade()
+
+            stored = db.session.execute(
+                sa.text("SELECT user_id, kind, channel FROM notification_preferences ORDER BY 1, 2")
+            ).all()
+            assert sorted(tuple(r) for r in stored) == sorted(
+                [(pm, "goal_reached", "app"), (approver, "offer_received", "app")]
+            )
+            assert notifications.preferences(approver, "approver")["budget_alert"] == "off"
+            subjects = db.session.execute(
+                sa.text(
+                    "SELECT subject_type, subject_id, channel, digest_id FROM notifications "
+                    "ORDER BY id"
+                )
+            ).all()
+            assert [tuple(r) for r in subjects] == [
+                ("offer", 5, "app", None),
+                ("campaign", 7, "app", None),
+                ("", None, "app", None),
+            ]
+            db.session.remove()
+
+            downgrade(revision="0021_time_zones")
+            with db.engine.connect() as conn:
+                kept = conn.execute(sa.text("SELECT user_id, kind FROM mail_opt_outs")).all()
+            assert sorted(tuple(r) for r in kept) == sorted(
+                [(pm, "goal_reached"), (approver, "offer_received")]
+            )
+            upgrade()
+            db.engine.dispose()
