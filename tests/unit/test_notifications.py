@@ -23,6 +23,7 @@ from comarketing.notifications import (
 from comarketing.outbox import OutboxMessage
 from tests import campaign_helpers as ch
 from tests import factories
+from tests.concurrency import at_once
 from tests.conftest import base_config
 from tests.databases import empty_database
 
@@ -358,3 +359,34 @@ def test_migration_0022_keeps_opt_outs_faithfully_and_reads_subjects_from_links(
             )
             upgrade()
             db.engine.dispose()
+
+
+@pytest.mark.pg_only
+def test_two_digest_runs_at_once_never_send_an_item_twice(app, world):
+    """[PG] The items are locked while a digest is made: the second run finds them taken."""
+    with app.app_context():
+        people = []
+        for company in (world.a, world.b):
+            for role in ("admin", "partner_manager"):
+                user_id = company.user_ids[role]
+                notifications.set_preferences(user_id, role, {"goal_reached": "digest"})
+                people.append(Recipient(user_id, company.email(role)))
+        for number in range(5):
+            notifications.notify(
+                people, kind="goal_reached", title=f"Goal {number}", body="", link="/campaigns/1"
+            )
+        db.session.commit()
+
+    outcomes = at_once(app, [notification_digests.send_digests] * 4)
+
+    assert sum(int(str(o)) for o in outcomes) == len(people), outcomes
+    with app.app_context():
+        per_person = db.session.execute(
+            sa.select(
+                NotificationDigest.user_id, sa.func.sum(NotificationDigest.item_count)
+            ).group_by(NotificationDigest.user_id)
+        ).all()
+        assert sorted(per_person) == sorted((p.user_id, 5) for p in people)
+        assert db.session.scalar(
+            sa.select(sa.func.count()).where(OutboxMessage.kind == "digest")
+        ) == len(people)
