@@ -1,5 +1,6 @@
 """Operator commands: ``flask seed-demo``, ``flask users ...``, ``flask tokens ...``,
-``flask metrics run-pending``, ``flask uploads purge``, ``flask send-outbox``."""
+``flask metrics run-pending``, ``flask uploads purge``, ``flask send-outbox``,
+``flask send-digests``."""
 
 from __future__ import annotations
 
@@ -108,6 +109,20 @@ def send_outbox() -> None:
     click.echo(f"Sent {total} message(s).")
 
 
+@click.command("send-digests")
+@with_appcontext
+def send_digests() -> None:
+    """Mail each person one digest of the notifications they get by digest that arrived since
+    their last one (run daily; running it twice sends nothing twice)."""
+    from comarketing.notification_digests import send_digests as queue_digests
+
+    queued = queue_digests()
+    sent = 0
+    while delivered := outbox.deliver_pending():
+        sent += delivered
+    click.echo(f"Queued {queued} digest(s); sent {sent} message(s).")
+
+
 @click.command("send-reminders")
 @with_appcontext
 def send_reminders() -> None:
@@ -199,3 +214,4 @@ def install(app: Flask) -> None:
     app.cli.add_command(send_outbox)
     app.cli.add_command(seed_demo)
     app.cli.add_command(send_reminders)
+    app.cli.add_command(send_digests)

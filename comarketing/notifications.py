@@ -1,22 +1,32 @@
-"""In-app notifications (the bell) and their mail copies, honouring each user's preferences.
+"""In-app notifications (the bell) and their mail copies, honouring each person's role and
+preferences.
 
-Sits below every domain package like the outbox: callers pass the recipients (id and email) and
-the text; this module stores the notification and queues the mail in the caller's transaction.
+Sits below every domain package like the outbox: callers name the people involved (id and email)
+and the text; this module decides who of them hears (``policy.NOTIFICATION_AUDIENCE`` plus each
+person's opt-ins), stores the notification and queues the mail in the caller's transaction.
+
+Each person chooses per kind how it reaches them (``Channel``): in the app only, by mail at once,
+or in a daily digest (``comarketing/notification_digests.py``). What a person's role acts on
+always reaches them at least in the app; other kinds are off until they opt in.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from comarketing import outbox
 from comarketing.db import UTCDateTime, utcnow
-from comarketing.errors import NotFound
+from comarketing.errors import NotFound, ValidationFailed
 from comarketing.extensions import Model, db
+from comarketing.policy import hears_by_default
 
 # Every kind a user can receive, with the label shown on the preferences page.
 KINDS: dict[str, str] = {
@@ -41,6 +51,28 @@ KINDS: dict[str, str] = {
 }
 
 
+class Channel(StrEnum):
+    OFF = "off"
+    APP = "app"
+    MAIL = "mail"
+    DIGEST = "digest"
+
+    @property
+    def label(self) -> str:
+        return CHANNEL_LABELS[self]
+
+
+CHANNEL_LABELS = {
+    Channel.OFF: "Off",
+    Channel.APP: "In the app only",
+    Channel.MAIL: "In the app and by mail at once",
+    Channel.DIGEST: "In the app and in a daily digest mail",
+}
+
+# What a notification is about, for grouping: the offer or the campaign.
+SUBJECT_TYPES = ("offer", "campaign")
+
+
 class Notification(Model):
     __tablename__ = "notifications"
 
@@ -51,19 +83,47 @@ class Notification(Model):
     link: Mapped[str] = mapped_column(sa.String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     read_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The offer or campaign it is about ("" and NULL when it is about neither).
+    subject_type: Mapped[str] = mapped_column(sa.String(12), default="", server_default="")
+    subject_id: Mapped[int | None] = mapped_column()
+    subject_title: Mapped[str] = mapped_column(sa.String(200), default="", server_default="")
+    # How it reached the person when it arrived (app, mail or digest); a digest item names the
+    # digest that carried it once sent.
+    channel: Mapped[str] = mapped_column(sa.String(8), default="app", server_default="app")
+    digest_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("notification_digests.id", ondelete="SET NULL")
+    )
 
-    __table_args__ = (sa.Index("ix_notifications_user_unread", "user_id", "read_at"),)
+    __table_args__ = (
+        sa.Index("ix_notifications_user_unread", "user_id", "read_at"),
+        sa.Index("ix_notifications_user_subject", "user_id", "subject_type", "subject_id"),
+    )
 
 
-class MailOptOut(Model):
-    """A kind of notification the user does not want by mail (in-app stays on)."""
+class NotificationPreference(Model):
+    """How one kind reaches one person, where it differs from their role's default."""
 
-    __tablename__ = "mail_opt_outs"
+    __tablename__ = "notification_preferences"
 
     user_id: Mapped[int] = mapped_column(
         sa.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
     )
     kind: Mapped[str] = mapped_column(sa.String(40), primary_key=True)
+    channel: Mapped[str] = mapped_column(sa.String(8))
+
+
+class NotificationDigest(Model):
+    """One digest mail sent to one person: the outbox row and how many items it carried."""
+
+    __tablename__ = "notification_digests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(sa.ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    outbox_message_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("outbox_messages.id", ondelete="SET NULL")
+    )
+    item_count: Mapped[int] = mapped_column(default=0)
 
 
 @dataclass(frozen=True)
@@ -72,27 +132,114 @@ class Recipient:
     email: str
 
 
-def notify(recipients: Iterable[Recipient], *, kind: str, title: str, body: str, link: str) -> None:
-    """Add a notification for each recipient and queue mail for those who did not opt out.
+@dataclass(frozen=True)
+class About:
+    """The offer or campaign a notification is about (``type`` one of ``SUBJECT_TYPES``)."""
+
+    type: str
+    id: int
+    title: str = ""
+
+
+# A light reference to the users table: this module sits below accounts and imports no model.
+_users = sa.table("users", sa.column("id"), sa.column("role"))
+
+_LINK_SUBJECT = re.compile(r"^/(offers|campaigns)/(\d+)(?:[/#?]|$)")
+_QUIET = "notifications_quiet"
+
+
+def about_from_link(link: str) -> About | None:
+    """The offer or campaign a site-relative link points into (``/campaigns/7#budget``)."""
+    match = _LINK_SUBJECT.match(link or "")
+    if match is None:
+        return None
+    return About("offer" if match.group(1) == "offers" else "campaign", int(match.group(2)))
+
+
+def default_channel(role: str, kind: str) -> Channel:
+    return Channel.MAIL if hears_by_default(role, kind) else Channel.OFF
+
+
+def effective_channel(role: str, kind: str, chosen: str | None) -> Channel:
+    """The channel a person gets ``kind`` by: their choice, else their role's default; what
+    their role acts on cannot be switched off (it stays in the app)."""
+    if chosen not in {c.value for c in Channel}:
+        return default_channel(role, kind)
+    channel = Channel(chosen)
+    if channel is Channel.OFF and hears_by_default(role, kind):
+        return Channel.APP
+    return channel
+
+
+def channel_choices(role: str, kind: str) -> list[Channel]:
+    """What a person in ``role`` may choose for ``kind`` (Off only for what they opt into)."""
+    wanted = [Channel.APP, Channel.MAIL, Channel.DIGEST]
+    return wanted if hears_by_default(role, kind) else [Channel.OFF, *wanted]
+
+
+@contextmanager
+def without_mail() -> Iterator[None]:
+    """Notifications made inside the block reach people in the app only (demo data: its
+    history must not fill the outbox in front of real mail)."""
+    db.session.info[_QUIET] = True
+    try:
+        yield
+    finally:
+        db.session.info.pop(_QUIET, None)
+
+
+def notify(
+    recipients: Iterable[Recipient],
+    *,
+    kind: str,
+    title: str,
+    body: str,
+    link: str,
+    about: About | None = None,
+) -> None:
+    """Add a notification for each involved person whose role or opt-in says they hear of
+    ``kind``, and queue mail for those who want it at once (a digest picks up the rest).
 
     ``link`` is a site-relative path for the bell; the mail carries ``body`` (which should hold
-    the absolute link)."""
+    the absolute link). ``about`` names the offer or campaign (else it is read from ``link``)."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind}")
     people = {r.user_id: r for r in recipients}
     if not people:
         return
-    opted_out = set(
-        db.session.scalars(
-            sa.select(MailOptOut.user_id).where(
-                MailOptOut.user_id.in_(people), MailOptOut.kind == kind
+    about = about or about_from_link(link)
+    rows = db.session.execute(
+        sa.select(_users.c.id, _users.c.role, NotificationPreference.channel)
+        .select_from(_users)
+        .outerjoin(
+            NotificationPreference,
+            sa.and_(
+                NotificationPreference.user_id == _users.c.id, NotificationPreference.kind == kind
+            ),
+        )
+        .where(_users.c.id.in_(people))
+    ).all()
+    quiet = bool(db.session.info.get(_QUIET))
+    for user_id, role, chosen in sorted(rows):
+        channel = effective_channel(role, kind, chosen)
+        if channel is Channel.OFF:
+            continue
+        if quiet:
+            channel = Channel.APP
+        db.session.add(
+            Notification(
+                user_id=user_id,
+                kind=kind,
+                title=title[:200],
+                link=link,
+                subject_type=about.type if about else "",
+                subject_id=about.id if about else None,
+                subject_title=(about.title if about else "")[:200],
+                channel=channel.value,
             )
         )
-    )
-    for user_id, recipient in sorted(people.items()):
-        db.session.add(Notification(user_id=user_id, kind=kind, title=title[:200], link=link))
-        if user_id not in opted_out:
-            outbox.enqueue(recipient.email, title[:200], body, kind=kind)
+        if channel is Channel.MAIL:
+            outbox.enqueue(people[user_id].email, title[:200], body, kind=kind)
 
 
 def unread_count(user_id: int) -> int:
@@ -103,17 +250,6 @@ def unread_count(user_id: int) -> int:
             .where(Notification.user_id == user_id, Notification.read_at.is_(None))
         )
         or 0
-    )
-
-
-def recent(user_id: int, limit: int = 50) -> list[Notification]:
-    return list(
-        db.session.scalars(
-            sa.select(Notification)
-            .where(Notification.user_id == user_id)
-            .order_by(Notification.id.desc())
-            .limit(limit)
-        )
     )
 
 
@@ -131,25 +267,34 @@ def mark_read(user_id: int, notification_id: int) -> Notification:
     return notification
 
 
-def mark_all_read(user_id: int) -> None:
+def preferences(user_id: int, role: str) -> dict[str, Channel]:
+    """Every kind with the channel it reaches this person by."""
+    chosen = dict(
+        db.session.execute(
+            sa.select(NotificationPreference.kind, NotificationPreference.channel).where(
+                NotificationPreference.user_id == user_id
+            )
+        ).all()
+    )
+    return {kind: effective_channel(role, kind, chosen.get(kind)) for kind in KINDS}
+
+
+def set_preferences(user_id: int, role: str, choices: Mapping[str, str]) -> None:
+    """Store the person's choice per kind (kinds not named keep their role's default).
+
+    Raises ValidationFailed naming the kind when a choice is not one it offers."""
+    for kind, value in choices.items():
+        if kind not in KINDS:
+            raise ValidationFailed(f"Unknown kind of notification: {kind}.", field=kind)
+        if value not in {c.value for c in channel_choices(role, kind)}:
+            raise ValidationFailed("Choose one of the options offered.", field=kind)
     db.session.execute(
-        sa.update(Notification)
-        .where(Notification.user_id == user_id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
+        sa.delete(NotificationPreference).where(
+            NotificationPreference.user_id == user_id,
+            NotificationPreference.kind.in_(list(choices)),
+        )
     )
-    db.session.commit()
-
-
-def mail_preferences(user_id: int) -> dict[str, bool]:
-    opted_out = set(
-        db.session.scalars(sa.select(MailOptOut.kind).where(MailOptOut.user_id == user_id))
-    )
-    return {kind: kind not in opted_out for kind in KINDS}
-
-
-def set_mail_preferences(user_id: int, mail_kinds: Iterable[str]) -> None:
-    wanted = set(mail_kinds) & set(KINDS)
-    db.session.execute(sa.delete(MailOptOut).where(MailOptOut.user_id == user_id))
-    for kind in sorted(set(KINDS) - wanted):
-        db.session.add(MailOptOut(user_id=user_id, kind=kind))
+    for kind, value in sorted(choices.items()):
+        if Channel(value) is not default_channel(role, kind):
+            db.session.add(NotificationPreference(user_id=user_id, kind=kind, channel=value))
     db.session.commit()

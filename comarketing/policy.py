@@ -146,3 +146,41 @@ def visible_to(user: Subject, organization_ids: Iterable[int | None]) -> bool:
 def allowed_actions(user: Subject | None) -> frozenset[Action]:
     """Everything the user may do; templates use it to show only what will work."""
     return frozenset(a for a in Action if can(user, a))
+
+
+# Who hears of each kind of notification without asking: the roles that act on it (approvers
+# what they decide, partner managers what they run) and, for goals, the analysts who read
+# results. Callers name the people involved (the parties' active users); anyone among them whose
+# role is not listed hears only after opting in on their preferences page.
+_OFFER_PEOPLE = ROLE_PERMISSIONS[Action.PROPOSE_OFFER] | ROLE_PERMISSIONS[Action.DECIDE_OFFER]
+NOTIFICATION_AUDIENCE: dict[str, frozenset[Role]] = {
+    "offer_received": _OFFER_PEOPLE,
+    "offer_revised": _OFFER_PEOPLE,
+    "offer_decision": _OFFER_PEOPLE,
+    "offer_approved": _OFFER_PEOPLE,
+    "offer_closed": _OFFER_PEOPLE,
+    "offer_comment": ROLE_PERMISSIONS[Action.COMMENT_ON_OFFER],
+    "review_reminder": ROLE_PERMISSIONS[Action.DECIDE_OFFER],
+    "review_overdue": _OFFER_PEOPLE,
+    # Only those who can commit more budget or stop spending can act on a budget alarm.
+    "budget_alert": ROLE_PERMISSIONS[Action.POST_LEDGER_ENTRIES],
+    "claim_to_confirm": ROLE_PERMISSIONS[Action.CONFIRM_MONEY],
+    "claim_disputed": ROLE_PERMISSIONS[Action.POST_LEDGER_ENTRIES],
+    "claim_auto_confirmed": ROLE_PERMISSIONS[Action.CONFIRM_MONEY],
+    "claim_revised": ROLE_PERMISSIONS[Action.CONFIRM_MONEY],
+    "payment_to_confirm": ROLE_PERMISSIONS[Action.CONFIRM_MONEY],
+    "payment_answered": ROLE_PERMISSIONS[Action.POST_LEDGER_ENTRIES],
+    "collateral_review": ROLE_PERMISSIONS[Action.REVIEW_COLLATERAL]
+    | ROLE_PERMISSIONS[Action.MANAGE_COLLATERAL],
+    # Whoever asked for a material hears of it, whatever their role.
+    "collateral_request": ROLE_PERMISSIONS[Action.REQUEST_COLLATERAL],
+    "goal_reached": ROLE_PERMISSIONS[Action.MANAGE_CAMPAIGNS] | frozenset({Role.ANALYST}),
+}
+
+
+def hears_by_default(role: str, kind: str) -> bool:
+    """True when a person in ``role`` receives notifications of ``kind`` without opting in."""
+    try:
+        return Role(role) in NOTIFICATION_AUDIENCE.get(kind, frozenset())
+    except ValueError:
+        return False

@@ -1,5 +1,6 @@
-"""Spend alerts: the parties' admins and partner managers hear once when a campaign's spend
-reaches 80 % and once when it reaches 100 % of its commitments."""
+"""Spend alerts: a campaign's parties hear once when its spend reaches 80 % and once when it
+reaches 100 % of its commitments. Who of their people hears is the policy's notification
+audience (those who can act on the budget) plus whoever opted in (notifications.notify)."""
 
 from __future__ import annotations
 
@@ -12,8 +13,7 @@ from comarketing.campaigns.models import Campaign
 from comarketing.extensions import db
 from comarketing.links import absolute_url
 from comarketing.money import format_money
-from comarketing.notifications import Recipient
-from comarketing.policy import Role
+from comarketing.notifications import About, Recipient
 
 ALERT_LEVELS = (80, 100)
 
@@ -29,7 +29,6 @@ def announce_spend_level(campaign: Campaign, committed: int, spent: int) -> None
         sa.select(User.id, User.email).where(
             User.organization_id.in_(party_ids(campaign.id)),
             User.active,
-            User.role.in_([Role.ADMIN.value, Role.PARTNER_MANAGER.value]),
         )
     ).all()
     title = (
@@ -45,4 +44,5 @@ def announce_spend_level(campaign: Campaign, committed: int, spent: int) -> None
         f"{format_money(committed, campaign.currency)} committed ({reached}%).\n\n"
         f"{absolute_url('campaigns.detail', campaign_id=campaign.id)}\n",
         link=f"/campaigns/{campaign.id}#budget",
+        about=About("campaign", campaign.id, campaign.name),
     )

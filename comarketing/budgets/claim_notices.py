@@ -16,7 +16,7 @@ from comarketing.campaigns.models import Campaign
 from comarketing.extensions import db
 from comarketing.links import absolute_url
 from comarketing.money import format_money
-from comarketing.notifications import Recipient
+from comarketing.notifications import About, Recipient
 from comarketing.policy import ROLE_PERMISSIONS, Action, Role
 
 # Who is told: the people whose role may act on what the notice is about (the policy decides).
@@ -47,6 +47,7 @@ def _send(
         title=title,
         body=f"Hello,\n\n{text}\n\n{link}\n",
         link=f"/campaigns/{campaign.id}#claims",
+        about=About("campaign", campaign.id, campaign.name),
     )
 
 

@@ -11,17 +11,20 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from comarketing import notifications
 from comarketing.accounts.models import User
+from comarketing.campaigns.models import Campaign
 from comarketing.collateral.models import CollateralAsset
 from comarketing.errors import Conflict, ValidationFailed
 from comarketing.extensions import db
 from comarketing.links import absolute_url
-from comarketing.notifications import Recipient
-from comarketing.policy import Role
+from comarketing.notifications import About, Recipient
+from comarketing.offers.models import Offer, OfferRevision
+from comarketing.policy import ROLE_PERMISSIONS, Action, Role
 
 MAX_COMMENT = 5000
 MAX_DESCRIPTION = 5000
-DECIDERS = (Role.ADMIN, Role.APPROVER)
-MARKETING = (Role.ADMIN, Role.PARTNER_MANAGER)
+# Who is told, as the policy says: those who review creative, and those who make it.
+DECIDERS = tuple(sorted(ROLE_PERMISSIONS[Action.REVIEW_COLLATERAL]))
+MARKETING = tuple(sorted(ROLE_PERMISSIONS[Action.MANAGE_COLLATERAL]))
 
 
 def clean_text(value: str, field_name: str, limit: int, *, required: bool = False) -> str:
@@ -74,4 +77,25 @@ def notify_asset(
         title=title,
         body=f"Hello,\n\n{text}\n\n{link}\n",
         link=f"/collateral/assets/{asset.id}",
+        about=about_asset(asset),
     )
+
+
+def about_campaign(campaign_id: int) -> About:
+    """What a notice about a campaign's material is grouped under: the campaign."""
+    name = db.session.scalar(sa.select(Campaign.name).where(Campaign.id == campaign_id))
+    return About("campaign", campaign_id, name or "")
+
+
+def about_asset(asset: CollateralAsset) -> About | None:
+    """A material belongs to a campaign, or (a draft material) to an offer."""
+    if asset.campaign_id is not None:
+        return about_campaign(asset.campaign_id)
+    if asset.offer_id is None:
+        return None
+    title = db.session.scalar(
+        sa.select(OfferRevision.title)
+        .join(Offer, Offer.id == OfferRevision.offer_id)
+        .where(Offer.id == asset.offer_id, OfferRevision.number == Offer.current_revision_number)
+    )
+    return About("offer", asset.offer_id, title or "")

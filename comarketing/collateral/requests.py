@@ -18,7 +18,13 @@ from comarketing.collateral.access import (
     load_asset,
     visible_campaign,
 )
-from comarketing.collateral.common import MARKETING, MAX_DESCRIPTION, clean_text, people
+from comarketing.collateral.common import (
+    MARKETING,
+    MAX_DESCRIPTION,
+    about_campaign,
+    clean_text,
+    people,
+)
 from comarketing.collateral.models import (
     CollateralAsset,
     CollateralRequest,
@@ -30,7 +36,7 @@ from comarketing.db import utcnow
 from comarketing.errors import Conflict, NotFound, ValidationFailed
 from comarketing.extensions import db
 from comarketing.links import absolute_url
-from comarketing.notifications import Recipient
+from comarketing.notifications import About, Recipient
 from comarketing.policy import Action, authorize
 from comarketing.unit_of_work import transactional
 
@@ -117,6 +123,7 @@ def create_request(
         f"material on \u201c{campaign.name}\u201d: {request.title}\n\n"
         f"{absolute_url('collateral.library', campaign_id=campaign.id)}\n",
         link=f"/campaigns/{campaign.id}/collateral#requests",
+        about=About("campaign", campaign.id, campaign.name),
     )
     audit.record("collateral.requested", actor=actor, organization_ids=parties, target=request)
     db.session.commit()
@@ -164,6 +171,7 @@ def _notify_requester(request: CollateralRequest, title: str, text: str) -> None
         body=f"Hello,\n\n{text}\n\n"
         f"{absolute_url('collateral.library', campaign_id=request.campaign_id)}\n",
         link=f"/campaigns/{request.campaign_id}/collateral#requests",
+        about=about_campaign(request.campaign_id),
     )
 
 

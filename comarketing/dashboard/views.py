@@ -9,18 +9,22 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
-from wtforms import SelectChoice
 
-from comarketing import notifications
+from comarketing import notification_inbox, notifications
 from comarketing.accounts import company_settings
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.budgets import claim_responses
+from comarketing.dashboard.forms import (
+    MarkReadForm,
+    NotificationFilterForm,
+    NotificationPreferencesForm,
+)
 from comarketing.dashboard.home import home_page
 from comarketing.errors import DomainError
 from comarketing.health import check_database
 from comarketing.offers import approvals as offer_approvals
 from comarketing.offers import deadlines as offer_deadlines
-from comarketing.offers.forms import MailPreferencesForm, ReviewDaysForm
+from comarketing.offers.forms import ReviewDaysForm
 from comarketing.policy import Action, can
 from comarketing.web import abort_for, attach_error, current_actor, safe_next_url
 
@@ -55,10 +59,26 @@ def health() -> tuple[dict[str, str], int]:
 @bp.route("/notifications")
 @login_required
 def notifications_page() -> ResponseReturnValue:
+    form = NotificationFilterForm(request.args)
+    form.set_choices(notification_inbox.subjects(current_user.id))
+    filters, page = notification_inbox.InboxFilter(), 1
+    if form.validate():
+        filters = notification_inbox.InboxFilter(
+            kind=form.kind.data or None,
+            unread_only=bool(form.unread.data),
+            subject=notification_inbox.Subject.parse(form.subject.data)
+            if form.subject.data
+            else None,
+        )
+        page = form.page.data or 1
+    args = {k: v for k, v in request.args.items() if k in ("kind", "subject", "unread") and v}
     return render_template(
         "dashboard/notifications.html",
-        items=notifications.recent(current_user.id),
+        inbox=notification_inbox.inbox(current_user.id, filters, page),
+        filter_form=form,
+        args=args,
         action_form=ConfirmForm(),
+        read_form=MarkReadForm(),
     )
 
 
@@ -77,24 +97,36 @@ def open_notification(notification_id: int) -> ResponseReturnValue:
 @bp.route("/notifications/read-all", methods=["POST"])
 @login_required
 def read_all_notifications() -> ResponseReturnValue:
-    if not ConfirmForm().validate_on_submit():
+    """Everything, or one group when the form names a kind and/or a subject."""
+    form = MarkReadForm()
+    if not form.validate_on_submit():
         abort(400)
-    notifications.mark_all_read(current_user.id)
+    try:
+        subject = notification_inbox.Subject.parse(form.subject.data) if form.subject.data else None
+        notification_inbox.mark_all_read(
+            current_user.id, kind=form.kind.data or None, subject=subject
+        )
+    except DomainError as exc:
+        abort_for(exc)
     return redirect(url_for("dashboard.notifications_page"))
 
 
 @bp.route("/settings/notifications", methods=["GET", "POST"])
 @login_required
 def mail_preferences() -> ResponseReturnValue:
-    form = MailPreferencesForm()
-    form.kinds.choices = [SelectChoice(k, label) for k, label in notifications.KINDS.items()]
+    form = NotificationPreferencesForm()
+    form.set_choices(current_user.role)
     if form.validate_on_submit():
-        notifications.set_mail_preferences(current_user.id, form.kinds.data or [])
-        flash("Mail preferences saved.", "success")
-        return redirect(url_for("dashboard.mail_preferences"))
+        try:
+            notifications.set_preferences(current_user.id, current_user.role, form.choices())
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            flash("Notification preferences saved.", "success")
+            return redirect(url_for("dashboard.mail_preferences"))
     if request.method == "GET":
-        prefs = notifications.mail_preferences(current_user.id)
-        form.kinds.data = [kind for kind, on in prefs.items() if on]
+        for kind, channel in notifications.preferences(current_user.id, current_user.role).items():
+            form[kind].data = channel.value
     return render_template("dashboard/mail_preferences.html", form=form)
 
 

@@ -4,13 +4,15 @@ results for the ROI dashboard. Idempotent: safe to run twice.
 ``seed`` writes it in this order, through the services where there is one:
 ``companies`` (organizations, people, products, partnerships), ``offers`` (two offers, one
 approved into the running joint campaign of ``campaigns``), then ``results`` (the year planned
-in ``history``, with daily figures from ``figures``)."""
+in ``history``, with daily figures from ``figures``). ``inbox`` keeps the notifications this
+makes believable: no mail, no flood from the history, a handful unread per person."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 
-from comarketing.demo import companies, offers, results
+from comarketing import notifications
+from comarketing.demo import companies, inbox, offers, results
 from comarketing.extensions import db
 
 
@@ -24,6 +26,11 @@ def seed() -> Iterator[str]:
     flour, shortening, chips = organizations
     yield from companies.ensure_partnerships(flour, shortening, chips)
     db.session.commit()
-    yield from offers.ensure_offers(flour, shortening)
-    yield from results.ensure_history({"flour": flour, "shortening": shortening, "chips": chips})
+    with notifications.without_mail():
+        yield from offers.ensure_offers(flour, shortening)
+        with inbox.unannounced(organizations):
+            yield from results.ensure_history(
+                {"flour": flour, "shortening": shortening, "chips": chips}
+            )
+    yield from inbox.keep_a_handful_unread(organizations)
     yield from companies.sign_ins()

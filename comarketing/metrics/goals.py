@@ -1,5 +1,7 @@
 """Celebrate the win: tell every party when a write of daily metrics takes a campaign to one
-of its goals (reach, leads or revenue totals at or past the target).
+of its goals (reach, leads or revenue totals at or past the target). Of each party's people,
+those who run campaigns and the analysts hear of it, and whoever else opted in
+(``policy.NOTIFICATION_AUDIENCE``).
 
 Runs inside the writer's transaction, after its days and the monthly rollup are written: the
 totals come from one aggregate over the rollup, and each goal is recorded in
@@ -22,7 +24,7 @@ from comarketing.extensions import db
 from comarketing.links import absolute_url
 from comarketing.metrics.models import CampaignGoalEvent, GoalKind, MetricRollup
 from comarketing.money import format_money
-from comarketing.notifications import Recipient
+from comarketing.notifications import About, Recipient
 
 # goal -> (the campaign's target column, the summed figure)
 TARGETS = {
@@ -127,4 +129,5 @@ def _announce(
             f"{absolute_url('reports.campaign_report', campaign_id=campaign_id)}\n"
         ),
         link=f"/campaigns/{campaign_id}/report",
+        about=About("campaign", campaign_id, name),
     )

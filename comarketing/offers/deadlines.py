@@ -25,7 +25,7 @@ from comarketing.extensions import db
 from comarketing.offers import approvals, workflow
 from comarketing.offers.access import offer_party_ids
 from comarketing.offers.models import Offer, OfferRevision, OfferStatus
-from comarketing.offers.records import DECIDERS, WRITERS, add_event, notify
+from comarketing.offers.records import DECIDERS, EVERYONE, add_event, notify
 from comarketing.unit_of_work import transactional
 
 
@@ -132,7 +132,7 @@ def _expire(offer: Offer, revision: OfferRevision, parties: Sequence[int], now: 
         title=f"Expired: {revision.title}",
         text=f"\u201c{revision.title}\u201d expired before every party decided.",
         organization_ids=parties,
-        roles=WRITERS,
+        roles=EVERYONE,
         exclude_user_id=None,
     )
 
@@ -151,7 +151,7 @@ def _flag_overdue(
         f"{revision.number}) was due {due:%A %d %B %Y, %H:%M} UTC and is "
         "now overdue.",
         organization_ids=parties,
-        roles=WRITERS,
+        roles=EVERYONE,
         exclude_user_id=None,
     )
 

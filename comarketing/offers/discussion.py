@@ -13,7 +13,7 @@ from comarketing.extensions import db
 from comarketing.offers import workflow
 from comarketing.offers.access import current_revision, load, offer_party_ids
 from comarketing.offers.models import OfferComment, OfferStatus
-from comarketing.offers.records import WRITERS, committing, notify
+from comarketing.offers.records import EVERYONE, committing, notify
 from comarketing.offers.terms import MAX_COMMENT, clean_text
 from comarketing.policy import Action, authorize
 from comarketing.unit_of_work import transactional
@@ -42,7 +42,7 @@ def add_comment(actor: Actor, offer_id: int, body: str) -> OfferComment:
             title=f"New comment on \u201c{revision.title}\u201d",
             text=f"{actor.user.name} of {actor.user.organization.name} wrote:\n\n{body}",
             organization_ids=parties,
-            roles=WRITERS,
+            roles=EVERYONE,
             exclude_user_id=actor.user_id,
         )
     with committing():

@@ -239,7 +239,3 @@ class ReviewDaysForm(AppForm):
         "joint campaign's reach) is shown only when every count behind it reaches this; the "
         "highest setting of the companies involved applies. At least 50.",
     )
-
-
-class MailPreferencesForm(AppForm):
-    kinds = MultiCheckboxField("Send me mail for", coerce=str)

@@ -35,7 +35,7 @@ from comarketing.offers.models import (
 from comarketing.offers.placement_terms import same_terms
 from comarketing.offers.records import (
     DECIDERS,
-    WRITERS,
+    EVERYONE,
     add_event,
     check_version,
     committing,
@@ -197,7 +197,7 @@ def send(actor: Actor, offer_id: int, *, expected_version: int | None = None) ->
         text=f"{actor.user.name} of {proposer} sent a joint offer, \u201c{revision.title}\u201d, "
         f"for your review by {revision.review_due_at:%A %d %B %Y, %H:%M} UTC.",
         organization_ids=others,
-        roles=WRITERS,
+        roles=EVERYONE,
         exclude_user_id=actor.user_id,
     )
     if not author_approved:
@@ -287,7 +287,7 @@ def revise(
         f"\u201c{revision.title}\u201d. Earlier decisions no longer count; please review "
         f"by {revision.review_due_at:%A %d %B %Y, %H:%M} UTC.",
         organization_ids=others,
-        roles=WRITERS,
+        roles=EVERYONE,
         exclude_user_id=actor.user_id,
     )
     if not author_approved:
@@ -358,7 +358,7 @@ def withdraw(actor: Actor, offer_id: int, *, reason: str = "") -> Offer:
         text=f"{actor.user.organization.name} withdrew \u201c{revision.title}\u201d."
         + (f"\n\nReason:\n{reason}" if reason else ""),
         organization_ids=[p for p in parties if p != actor.organization_id],
-        roles=WRITERS,
+        roles=EVERYONE,
         exclude_user_id=actor.user_id,
     )
     with committing():

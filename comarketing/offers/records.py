@@ -22,13 +22,16 @@ from comarketing.db import utcnow
 from comarketing.errors import Conflict
 from comarketing.extensions import db
 from comarketing.links import absolute_url
-from comarketing.notifications import Recipient
+from comarketing.notifications import About, Recipient
 from comarketing.offers import workflow
-from comarketing.offers.models import Offer, OfferEvent
-from comarketing.policy import Role
+from comarketing.offers.models import Offer, OfferEvent, OfferRevision
+from comarketing.policy import ROLE_PERMISSIONS, Action, Role
 
-DECIDERS = (Role.ADMIN, Role.APPROVER)
-WRITERS = (Role.ADMIN, Role.PARTNER_MANAGER, Role.APPROVER)
+# Whom an offer's news concerns. A request to decide: the policy's deciders. News for the
+# company (sent, revised, decided, closed, commented): all its people, of whom the policy's
+# notification audience and each person's opt-ins decide who hears it (notifications.notify).
+DECIDERS = tuple(sorted(ROLE_PERMISSIONS[Action.DECIDE_OFFER]))
+EVERYONE = tuple(Role)
 
 
 @contextmanager
@@ -108,10 +111,17 @@ def notify(
 ) -> None:
     """Tell the active people in these roles of these organizations, linking to the offer."""
     link = absolute_url("offers.detail", offer_id=offer.id)
+    offer_title = db.session.scalar(
+        sa.select(OfferRevision.title).where(
+            OfferRevision.offer_id == offer.id,
+            OfferRevision.number == offer.current_revision_number,
+        )
+    )
     notifications.notify(
         _people(organization_ids, roles, exclude_user_id),
         kind=kind,
         title=title,
         body=f"Hello,\n\n{text}\n\n{link}\n",
         link=f"/offers/{offer.id}",
+        about=About("offer", offer.id, offer_title or ""),
     )

@@ -33,7 +33,7 @@ from comarketing.offers.models import (
     OfferStatus,
     role_label,
 )
-from comarketing.offers.records import WRITERS, add_event, committing, notify, touch
+from comarketing.offers.records import EVERYONE, add_event, committing, notify, touch
 from comarketing.offers.terms import MAX_COMMENT, clean_text
 from comarketing.policy import Action, authorize
 from comarketing.unit_of_work import transactional
@@ -149,7 +149,7 @@ def _announce_decision(
         f"\u201c{revision.title}\u201d: {choice.label.lower()}."
         + (f"\n\nComment:\n{comment}" if comment else ""),
         organization_ids=told,
-        roles=WRITERS,
+        roles=EVERYONE,
         exclude_user_id=actor.user_id,
     )
 
@@ -202,7 +202,7 @@ def _approve(offer: Offer, revision: OfferRevision, parties: Sequence[int], acto
             format_money(amount, revision.currency) for _, amount in sorted(commitments.items())
         ),
         organization_ids=parties,
-        roles=WRITERS,
+        roles=EVERYONE,
         exclude_user_id=None,
     )
 

@@ -13,10 +13,13 @@ from comarketing.budgets.models import EntryKind, LedgerEntry
 from comarketing.campaigns.models import Campaign, Placement
 from comarketing.context import Actor
 from comarketing.db import utcnow
+from comarketing.demo import inbox
 from comarketing.demo.companies import DEMO_PASSWORD
 from comarketing.demo.history import HISTORY
 from comarketing.extensions import db
 from comarketing.metrics.models import VALUE_FIELDS, DailyMetric, MetricRollup
+from comarketing.notifications import Notification
+from comarketing.outbox import OutboxMessage
 from comarketing.reports import services as reports
 
 ANALYST = "insights@millstone.example"
@@ -135,3 +138,33 @@ def test_the_flour_company_sees_joint_and_solo_in_euros_and_a_dollar_section(app
     assert eur_channels["channel"].nunique() >= 6
     assert set(eur_channels["kind"]) == {"joint", "solo"}
     assert board.by_month["month"].nunique() >= 10
+
+
+def test_the_demo_inbox_is_a_handful_per_person_and_queues_no_mail(app, runner):
+    """Issue 18: no flood of history (31 unread alerts sent to all 12 users before), approvers
+    do not get budget alarms, and no demo mail waits in front of a newcomer's invitation."""
+    seed(runner)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(OutboxMessage)) == 0
+        unread = dict(
+            db.session.execute(
+                sa.select(User.email, sa.func.count(Notification.id))
+                .join(Notification, Notification.user_id == User.id)
+                .where(Notification.read_at.is_(None))
+                .group_by(User.email)
+            ).all()
+        )
+        assert unread and max(unread.values()) <= inbox.UNREAD_PER_PERSON
+        assert unread["approvals@goldcrest.example"] >= 1  # the offer awaiting its decision
+        kinds_by_role = db.session.execute(
+            sa.select(User.role, Notification.kind)
+            .join(Notification, Notification.user_id == User.id)
+            .distinct()
+        ).all()
+        assert ("approver", "budget_alert") not in kinds_by_role
+        assert {kind for role, kind in kinds_by_role if role == "analyst"} <= {"goal_reached"}
+        # Everything is grouped under the offer or campaign it is about.
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).where(Notification.subject_type == ""))
+            == 0
+        )

@@ -370,19 +370,23 @@ def test_the_bell_counts_unread_and_opening_a_notification_marks_it_read(app, wo
         assert notifications.unread_count(world.b.user_ids[ADMIN]) == 1
 
 
-def test_mail_preferences_turn_mail_off_per_kind_but_keep_the_bell(app, world):
+def test_preferences_choose_a_channel_per_kind_and_keep_the_bell(app, world):
     client = signed_in(app, world.b.email(PM))
     form = page(client.get("/settings/notifications"))
-    assert form.count("checked") == len(notifications.KINDS)
+    # Every kind is offered; what a partner manager acts on comes by mail unless they choose,
+    # the rest (reminders to decide: approvers decide) is off until they opt in.
+    assert form.count('<option selected value="mail">') == len(notifications.KINDS) - 1
+    assert form.count('<option selected value="off">') == 1
 
-    response = client.post("/settings/notifications", data={"kinds": ["offer_approved"]})
+    choices = {kind: "app" for kind in notifications.KINDS} | {"offer_approved": "mail"}
+    response = client.post("/settings/notifications", data=choices)
     assert response.status_code == 302
-    assert page(client.get("/settings/notifications")).count("checked") == 1
+    assert page(client.get("/settings/notifications")).count('selected value="mail"') == 1
 
     sent_offer(app, world)
     with app.app_context():
-        assert notifications.mail_preferences(world.b.user_ids[PM]) == {
-            kind: kind == "offer_approved" for kind in notifications.KINDS
+        assert notifications.preferences(world.b.user_ids[PM], PM) == {
+            kind: "mail" if kind == "offer_approved" else "app" for kind in notifications.KINDS
         }
         recipients = db.session.scalars(sa.select(OutboxMessage.recipient)).all()
         assert world.b.email(PM) not in recipients

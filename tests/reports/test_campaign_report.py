@@ -23,7 +23,7 @@ from comarketing.errors import NotFound
 from comarketing.extensions import db
 from comarketing.metrics import entry
 from comarketing.metrics.models import CampaignGoalEvent
-from comarketing.notifications import MailOptOut, Notification
+from comarketing.notifications import Notification, NotificationPreference
 from comarketing.outbox import OutboxMessage
 from comarketing.reports import (
     campaign_charts,
@@ -556,11 +556,19 @@ def _goal_notifications(app, campaign_id: int) -> list[tuple[int, str]]:
     return [(int(u), str(t)) for u, t in rows]
 
 
-def _party_users(app, *org_ids: int) -> list[int]:
+# Who hears that a goal was reached (policy.NOTIFICATION_AUDIENCE): not the approvers.
+GOAL_AUDIENCE = ("admin", "partner_manager", "analyst")
+
+
+def _party_users(app, *org_ids: int, roles: tuple[str, ...] = ()) -> list[int]:
     with app.app_context():
         ids = db.session.scalars(
             sa.select(User.id)
-            .where(User.organization_id.in_(org_ids), User.active)
+            .where(
+                User.organization_id.in_(org_ids),
+                User.active,
+                User.role.in_(roles) if roles else sa.true(),
+            )
             .order_by(User.id)
         ).all()
         db.session.remove()
@@ -568,13 +576,19 @@ def _party_users(app, *org_ids: int) -> list[int]:
 
 
 def test_reaching_a_goal_tells_every_party_once_even_when_the_day_is_loaded_again(app, world):
+    """Those who run campaigns and the analysts of every party hear of it; approvers do not
+    (policy.NOTIFICATION_AUDIENCE); an analyst who wants it in the app only gets no mail."""
     a_pm, b_pm = world.a.email(PM), world.b.email(PM)
     with app.app_context():
         joint = ch.joint_campaign(world)  # reach goal 50,000
         factories.UserFactory(
             organization=db.session.get(Organization, world.a.id), role="analyst", active=False
         )
-        db.session.add(MailOptOut(user_id=world.b.user_ids["analyst"], kind="goal_reached"))
+        db.session.add(
+            NotificationPreference(
+                user_id=world.b.user_ids["analyst"], kind="goal_reached", channel="app"
+            )
+        )
         db.session.commit()
         entry.upsert_days(actor(a_pm), joint.a_placement, [_day("2027-03-01", 30_000)])
         db.session.remove()
@@ -584,14 +598,19 @@ def test_reaching_a_goal_tells_every_party_once_even_when_the_day_is_loaded_agai
         entry.upsert_days(actor(b_pm), joint.b_placement, [_day("2027-03-02", 20_000)])
         db.session.remove()
     told = _goal_notifications(app, joint.id)
-    expected = _party_users(app, world.a.id, world.b.id)
-    assert [user for user, _ in told] == expected and len(expected) == 8
+    expected = _party_users(app, world.a.id, world.b.id, roles=GOAL_AUDIENCE)
+    assert [user for user, _ in told] == expected and len(expected) == 6
     assert told[0][1] == "Goal reached: Spring baking week hit its reach goal of 50,000"
     with app.app_context():
         mail = db.session.scalars(
             sa.select(OutboxMessage).where(OutboxMessage.kind == "goal_reached")
         ).all()
-        everyone = [*world.a.users.values(), *world.b.users.values()]
+        everyone = [
+            email
+            for company in (world.a, world.b)
+            for role, email in company.users.items()
+            if role != "approver"
+        ]
         opted_out = world.b.email("analyst")
         assert sorted(m.recipient for m in mail) == sorted(e for e in everyone if e != opted_out)
         assert f"http://localhost/campaigns/{joint.id}/report" in mail[0].body
@@ -626,7 +645,7 @@ def test_each_goal_is_celebrated_on_its_own(app, world):
         entry.upsert_days(actor(pm), placement, [_day("2027-03-03", 1, 0, revenue="0.01")])
         db.session.remove()
     titles = [t for _, t in _goal_notifications(app, campaign)]
-    per_user = len(_party_users(app, world.a.id))
+    per_user = len(_party_users(app, world.a.id, roles=GOAL_AUDIENCE))
     assert len(titles) == 3 * per_user
     assert {t.split(" hit its ")[1] for t in titles} == {
         "reach goal of 100",
@@ -651,7 +670,7 @@ def test_a_file_import_that_reaches_a_goal_tells_the_parties_once(app, client, l
         response = client.post(f"/metrics/imports/{import_id}/confirm", data=again)
         assert response.status_code == 302
     told = _goal_notifications(app, joint.id)
-    assert [u for u, _ in told] == _party_users(app, world.a.id, world.b.id)
+    assert [u for u, _ in told] == _party_users(app, world.a.id, world.b.id, roles=GOAL_AUDIENCE)
 
 
 def test_a_refused_file_celebrates_nothing(app, client, login_as, world):
@@ -710,7 +729,7 @@ def test_two_parties_reaching_the_goal_at_the_same_moment_tell_everyone_once(app
         thread.join(timeout=60)
     assert outcomes == ["succeeded", "succeeded"], outcomes
     told = _goal_notifications(app, joint.id)
-    assert [u for u, _ in told] == _party_users(app, world.a.id, world.b.id)
+    assert [u for u, _ in told] == _party_users(app, world.a.id, world.b.id, roles=GOAL_AUDIENCE)
 
 
 def test_a_reversal_counts_on_the_day_of_the_entry_it_reverses(ctx, world, seeded):

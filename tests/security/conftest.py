@@ -243,7 +243,7 @@ def _build_offers(world: factories.World) -> dict[str, int]:
         user_id = company.user_ids[role]
         notifications.notify(
             [Recipient(user_id, company.email(role))],
-            kind="offer_comment",
+            kind="collateral_request",  # a kind every role hears of
             title=title,
             body=f"{title}\n\nhttp://localhost{link}\n",
             link=link,

@@ -763,9 +763,7 @@ def deciders(company: Any) -> list[str]:
 def test_notifications_and_mail_reach_the_right_people(ctx, world):
     a, b = world.a, world.b
     # B's approver wants offers in the bell only, not by mail.
-    notifications.set_mail_preferences(
-        b.user_ids[APPROVER], [k for k in notifications.KINDS if k != "offer_received"]
-    )
+    notifications.set_preferences(b.user_ids[APPROVER], APPROVER, {"offer_received": "app"})
 
     offer_id = two_party(world)
     # The partner's writers, and A's own deciders: A's partner manager proposed.
