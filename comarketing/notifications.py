@@ -6,9 +6,10 @@ the text; this module stores the notification and queues the mail in the caller'
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -17,6 +18,7 @@ from comarketing import outbox
 from comarketing.db import UTCDateTime, utcnow
 from comarketing.errors import NotFound
 from comarketing.extensions import Model, db
+from comarketing.timezones import zone
 
 # Every kind a user can receive, with the label shown on the preferences page.
 KINDS: dict[str, str] = {
@@ -70,13 +72,21 @@ class MailOptOut(Model):
 class Recipient:
     user_id: int
     email: str
+    # The zone the person reads times in (their own, else their company's); "" reads UTC.
+    time_zone: str = ""
 
 
-def notify(recipients: Iterable[Recipient], *, kind: str, title: str, body: str, link: str) -> None:
+# A mail body with times in it is a function of the reader's zone (dates_format writes them).
+Body = str | Callable[[ZoneInfo], str]
+
+
+def notify(
+    recipients: Iterable[Recipient], *, kind: str, title: str, body: Body, link: str
+) -> None:
     """Add a notification for each recipient and queue mail for those who did not opt out.
 
     ``link`` is a site-relative path for the bell; the mail carries ``body`` (which should hold
-    the absolute link)."""
+    the absolute link), written for each recipient's zone when it is a function."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind}")
     people = {r.user_id: r for r in recipients}
@@ -92,7 +102,8 @@ def notify(recipients: Iterable[Recipient], *, kind: str, title: str, body: str,
     for user_id, recipient in sorted(people.items()):
         db.session.add(Notification(user_id=user_id, kind=kind, title=title[:200], link=link))
         if user_id not in opted_out:
-            outbox.enqueue(recipient.email, title[:200], body, kind=kind)
+            text = body if isinstance(body, str) else body(zone(recipient.time_zone))
+            outbox.enqueue(recipient.email, title[:200], text, kind=kind)
 
 
 def unread_count(user_id: int) -> int:

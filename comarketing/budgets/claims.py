@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from comarketing.accounts.models import Organization
+from comarketing.accounts import work_days
 from comarketing.budgets import claim_notices
 from comarketing.budgets.alerts import announce_spend_level
 from comarketing.budgets.balances import campaign_totals
@@ -34,7 +34,6 @@ from comarketing.budgets.posting import (
 )
 from comarketing.budgets.proofs import ProofUpload, StoredProof, removed_if_refused, store_proofs
 from comarketing.budgets.reversals import append_reversal
-from comarketing.business_days import add_business_days
 from comarketing.campaigns.access import get_visible_campaign, party_ids
 from comarketing.campaigns.models import Campaign, Placement
 from comarketing.context import Actor
@@ -240,17 +239,13 @@ def _guard(
 
 
 def confirm_due(campaign: Campaign, claimant_id: int, now: datetime) -> datetime | None:
-    """When silence counts as confirmation: the longest window of the other parties, in
-    business days from now; None when there is nobody else to ask."""
+    """When silence counts as confirmation: the end of the n-th business day in each other
+    party's zone and holidays (n its window), the latest of them; None when there is nobody
+    else to ask."""
     others = [p for p in party_ids(campaign.id) if p != claimant_id]
     if not others:
         return None
-    days = db.session.scalar(
-        sa.select(sa.func.max(Organization.claim_confirmation_business_days)).where(
-            Organization.id.in_(others)
-        )
-    )
-    return add_business_days(now, int(days or 0))
+    return work_days.deadline(now, others, "claim_confirmation_business_days", default=5)
 
 
 def _post_version(

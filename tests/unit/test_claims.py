@@ -142,8 +142,8 @@ def test_the_window_passing_confirms_a_claim_nobody_disputed(app, ctx, world):
     campaign = joint_campaign(world)
     with freeze_time("2026-12-07 09:00:00"):  # a Monday
         made = claim(world, campaign)
-    # Five business days (B's default): due the next Monday.
-    assert made.version.confirm_due_at == datetime(2026, 12, 14, 9, 0, tzinfo=UTC)
+    # Five business days (B's default): due at the end of the next Monday (B works in UTC).
+    assert made.version.confirm_due_at == datetime(2026, 12, 15, 0, 0, tzinfo=UTC)
     day_before = datetime(2026, 12, 13, 9, tzinfo=UTC)
     assert claim_responses.run_claim_deadlines(day_before).auto_confirmed == 0
     run = claim_responses.run_claim_deadlines(made.version.confirm_due_at)
@@ -163,7 +163,7 @@ def test_the_longest_window_of_the_other_parties_applies(ctx, world):
     campaign = joint_campaign(world)
     with freeze_time("2026-12-07 09:00:00"):
         made = claim(world, campaign)
-    assert made.version.confirm_due_at.date() == date(2026, 12, 21)
+    assert made.version.confirm_due_at == datetime(2026, 12, 22, 0, 0, tzinfo=UTC)  # end of 21st
 
 
 def test_a_solo_campaigns_claim_is_confirmed_at_once(ctx, world):
