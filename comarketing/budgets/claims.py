@@ -37,6 +37,7 @@ from comarketing.budgets.reversals import append_reversal
 from comarketing.campaigns.access import get_visible_campaign, party_ids
 from comarketing.campaigns.models import Campaign, Placement
 from comarketing.context import Actor
+from comarketing.dates_format import format_date
 from comarketing.db import utcnow
 from comarketing.errors import NotFound, ValidationFailed
 from comarketing.extensions import db
@@ -211,7 +212,7 @@ def _checked_terms(campaign: Campaign, terms: ClaimTerms) -> ClaimTerms:
         if not campaign.start_date <= value <= campaign.end_date:
             raise ValidationFailed(
                 f"The service period lies within the campaign's dates "
-                f"({campaign.start_date:%d %b %Y} to {campaign.end_date:%d %b %Y}).",
+                f"({format_date(campaign.start_date)} to {format_date(campaign.end_date)}).",
                 field=field,
             )
     return replace(terms, note=clean_note(terms.note))

@@ -11,6 +11,7 @@ from comarketing.budgets.models import EntryKind, LedgerEntry
 from comarketing.campaigns.access import party_ids
 from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor
+from comarketing.dates_format import format_date
 from comarketing.db import utcnow
 from comarketing.errors import Forbidden, ValidationFailed
 from comarketing.extensions import db
@@ -78,14 +79,15 @@ def check_money_date(value: date | None, field: str) -> date | None:
         raise ValidationFailed("Give a date.", field=field)
     if not EARLIEST_MONEY_DATE <= value <= LATEST_MONEY_DATE:
         raise ValidationFailed(
-            f"Use a date between {EARLIEST_MONEY_DATE:%d %B %Y} and {LATEST_MONEY_DATE:%d %B %Y}.",
+            f"Use a date between {format_date(EARLIEST_MONEY_DATE)} and "
+            f"{format_date(LATEST_MONEY_DATE)}.",
             field=field,
         )
     latest = latest_money_date()
     if value > latest:
         raise ValidationFailed(
-            f"{value.isoformat()} has not happened yet: money can be booked up to "
-            f"{latest.isoformat()}.",
+            f"{format_date(value)} has not happened yet: money can be booked up to "
+            f"{format_date(latest)}.",
             field=field,
         )
     return value

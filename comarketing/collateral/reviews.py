@@ -38,6 +38,7 @@ from comarketing.collateral.models import (
     ReviewDecision,
 )
 from comarketing.context import Actor
+from comarketing.dates_format import format_deadline
 from comarketing.db import utcnow
 from comarketing.errors import Conflict, Forbidden, ValidationFailed
 from comarketing.extensions import db
@@ -87,9 +88,11 @@ def send_for_review(
         people(reviewers, DECIDERS, actor.user_id),
         kind="collateral_review",
         title=f"Please review: {asset.title} (version {version.number})",
-        text=f"{actor.user.name} of {actor.user.organization.name} sent "
-        f"\u201c{asset.title}\u201d (version {version.number}) for your creative review by "
-        f"{version.review_due_at:%A %d %B %Y, %H:%M} UTC.",
+        text=lambda tz: (
+            f"{actor.user.name} of {actor.user.organization.name} sent "
+            f"\u201c{asset.title}\u201d (version {version.number}) for your creative review by "
+            f"{format_deadline(version.review_due_at, tz)}."
+        ),
     )
 
 

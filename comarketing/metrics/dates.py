@@ -11,6 +11,7 @@ import pandas as pd
 from flask import current_app, has_app_context
 
 from comarketing.budgets.posting import latest_money_date
+from comarketing.dates_format import format_date
 from comarketing.metrics.cells import Errors, Options, plain_cells, strip
 
 DATE_ORDERS = {
@@ -199,9 +200,8 @@ class DateOrderSample:
 
     def describe(self) -> str:
         return (
-            f"{self.text} \u2192 {self.day_first.day} {self.day_first:%B %Y} (day first) or "
-            f"{self.month_first:%B} {self.month_first.day}, {self.month_first.year} "
-            "(month first)"
+            f"{self.text} \u2192 {format_date(self.day_first)} (day first) or "
+            f"{format_date(self.month_first)} (month first)"
         )
 
 

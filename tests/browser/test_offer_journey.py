@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from playwright.sync_api import Locator, Page, expect
 
 from comarketing.business_days import WorkCalendar
+from comarketing.dates_format import format_deadline
 from comarketing.extensions import db
 from comarketing.offers.models import OfferRevision
 from comarketing.policy import Role
@@ -101,8 +102,8 @@ def stored_revision(live_server, offer_id: int, number: int) -> OfferRevision:
 
 
 def shown_as(moment: datetime) -> str:
-    """How the pages print a moment (the ``datetime`` template filter)."""
-    return moment.strftime("%d %b %Y, %H:%M UTC")
+    """How the pages print a due moment to readers in UTC (the ``deadline`` template filter)."""
+    return format_deadline(moment)
 
 
 def fill_party(form: Locator, party: str, *, budget: str, revenue: str, products: list[str]):

@@ -692,6 +692,6 @@ def test_a_service_period_outside_the_campaign_is_refused_next_to_the_date(app, 
     assert response.status_code == 422
     [message] = field_errors(response.get_data(as_text=True), "service_from")
     assert message == (
-        "The service period lies within the campaign's dates (01 Mar 2027 to 30 Apr 2027)."
+        "The service period lies within the campaign's dates (1 Mar 2027 to 30 Apr 2027)."
     )
     assert ledger_snapshot(app) == before
