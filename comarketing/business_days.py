@@ -27,7 +27,8 @@ from comarketing.timezones import UTC_ZONE
 
 @lru_cache(maxsize=1)
 def supported_countries() -> frozenset[str]:
-    return frozenset(holidays.list_supported_countries())
+    """The ISO alpha-2 codes whose public holidays are known (the package lists alpha-3 too)."""
+    return frozenset(code for code in holidays.list_supported_countries() if len(code) == 2)
 
 
 @lru_cache(maxsize=512)
