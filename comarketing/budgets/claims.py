@@ -76,7 +76,7 @@ def create_claim(
     campaign = get_visible_campaign(actor, campaign_id, lock=True)
     reason = check_posting(actor, campaign, organization_id, override_reason)
     check_currency(campaign, currency)
-    terms = _checked_terms(campaign, terms)
+    terms = _checked_terms(actor, campaign, terms)
     placement = db.session.scalar(
         sa.select(Placement).where(
             Placement.id == placement_id, Placement.campaign_id == campaign.id
@@ -136,7 +136,7 @@ def revise_claim(
         raise ValidationFailed(
             "Nothing changed: give a new amount, new proof or other terms.", field="amount"
         )
-    changed = _checked_terms(campaign, changed)
+    changed = _checked_terms(actor, campaign, changed)
     stored = [StoredProof(p.sha256, p.filename, p.content_type, p.size) for p in status.proofs]
     stored += store_proofs(proofs)
     totals = campaign_totals(campaign.id)
@@ -203,9 +203,9 @@ def _entry(version: ClaimVersion) -> LedgerEntry:
     return entry
 
 
-def _checked_terms(campaign: Campaign, terms: ClaimTerms) -> ClaimTerms:
+def _checked_terms(actor: Actor, campaign: Campaign, terms: ClaimTerms) -> ClaimTerms:
     check_amount(terms.amount_minor)
-    check_money_date(terms.paid_on, "paid_on")
+    check_money_date(terms.paid_on, "paid_on", actor.user.organization)
     if terms.service_to < terms.service_from:
         raise ValidationFailed("The service period ends before it starts.", field="service_to")
     for value, field in ((terms.service_from, "service_from"), (terms.service_to, "service_to")):

@@ -75,7 +75,7 @@ def options_from_settings(
             for name, i in positions.items()
             if name in columns.MONEY_COLUMNS and column_units[i]
         },
-        latest_day=dates.latest_day(),
+        latest_day=dates.latest_day(actor.user.organization),
         result_indicators=choices.cleaning_answers(settings),
     )
     if campaign_id is not None:
