@@ -12,6 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 
 from comarketing import outbox
 from comarketing.accounts import registration
+from comarketing.dates_format import format_datetime
 from comarketing.errors import DomainError
 from comarketing.policy import Role
 
@@ -80,7 +81,7 @@ def create_token(email: str, name: str, scope: str, days: int) -> None:
         raise click.ClickException(f"{exc.field + ': ' if exc.field else ''}{exc.message}") from exc
     click.echo(
         f"Created token {token.id} ({token.scope}) for {email}, "
-        f"expires {token.expires_at:%Y-%m-%d %H:%M} UTC. It is not shown again:",
+        f"expires {format_datetime(token.expires_at)}. It is not shown again:",
         err=True,
     )
     click.echo(plaintext)

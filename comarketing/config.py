@@ -29,6 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "SECRET_KEY": None,
     "PUBLIC_URL": "http://127.0.0.1:5000",
     "SIGNUP_ENABLED": True,
+    # The Babel locale dates and times are written in (comarketing/dates_format.py).
+    "DATE_LOCALE": "en_GB",
     "REDIS_URL": None,
     # None: REDIS_URL; without it, memory outside production, and production refuses to start
     # (each worker process would count on its own). "memory://" set explicitly is obeyed, with

@@ -21,12 +21,13 @@ import wtforms
 from apiflask import fields as api_fields
 from marshmallow import ValidationError
 
+from comarketing.dates_format import format_date
 from comarketing.errors import ValidationFailed
 
 EARLIEST = date(2000, 1, 1)
 LATEST = date(2100, 12, 31)
 MAX_YEARS = 5
-OUT_OF_RANGE = f"Enter a date between {EARLIEST:%d %b %Y} and {LATEST:%d %b %Y}."
+OUT_OF_RANGE = f"Enter a date between {format_date(EARLIEST)} and {format_date(LATEST)}."
 TOO_LONG = f"A campaign or offer can last at most {MAX_YEARS} years; choose an earlier end date."
 
 

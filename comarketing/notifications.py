@@ -13,11 +13,12 @@ always reaches them at least in the app; other kinds are off until they opt in.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
@@ -27,6 +28,7 @@ from comarketing.db import UTCDateTime, utcnow
 from comarketing.errors import NotFound, ValidationFailed
 from comarketing.extensions import Model, db
 from comarketing.policy import hears_by_default
+from comarketing.timezones import zone
 
 # Every kind a user can receive, with the label shown on the preferences page.
 KINDS: dict[str, str] = {
@@ -130,6 +132,8 @@ class NotificationDigest(Model):
 class Recipient:
     user_id: int
     email: str
+    # The zone the person reads times in (their own, else their company's); "" reads UTC.
+    time_zone: str = ""
 
 
 @dataclass(frozen=True)
@@ -177,6 +181,10 @@ def channel_choices(role: str, kind: str) -> list[Channel]:
     return wanted if hears_by_default(role, kind) else [Channel.OFF, *wanted]
 
 
+# A mail body with times in it is a function of the reader's zone (dates_format writes them).
+Body = str | Callable[[ZoneInfo], str]
+
+
 @contextmanager
 def without_mail() -> Iterator[None]:
     """Notifications made inside the block reach people in the app only (demo data: its
@@ -193,7 +201,7 @@ def notify(
     *,
     kind: str,
     title: str,
-    body: str,
+    body: Body,
     link: str,
     about: About | None = None,
 ) -> None:
@@ -201,7 +209,8 @@ def notify(
     ``kind``, and queue mail for those who want it at once (a digest picks up the rest).
 
     ``link`` is a site-relative path for the bell; the mail carries ``body`` (which should hold
-    the absolute link). ``about`` names the offer or campaign (else it is read from ``link``)."""
+    the absolute link, and is written for each recipient's zone when it is a function of the
+    zone). ``about`` names the offer or campaign (else it is read from ``link``)."""
     if kind not in KINDS:
         raise ValueError(f"unknown notification kind {kind}")
     people = {r.user_id: r for r in recipients}
@@ -239,7 +248,9 @@ def notify(
             )
         )
         if channel is Channel.MAIL:
-            outbox.enqueue(people[user_id].email, title[:200], body, kind=kind)
+            recipient = people[user_id]
+            text = body if isinstance(body, str) else body(zone(recipient.time_zone))
+            outbox.enqueue(recipient.email, title[:200], text, kind=kind)
 
 
 def unread_count(user_id: int) -> int:

@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, g
 from flask_login import current_user
 
-from comarketing import notifications
+from comarketing import dates_format, notifications
 from comarketing.hundredths import NOT_REPORTED, format_count, format_hundredths
 from comarketing.money import format_money, format_share
 from comarketing.policy import Action, allowed_actions
+from comarketing.timezones import UTC_ZONE, reader_zone
 
 
 def format_reported_money(minor: int | None, currency: str) -> str:
     return NOT_REPORTED if minor is None else format_money(minor, currency)
+
+
+def page_zone() -> ZoneInfo:
+    """The zone the signed-in reader reads times in (UTC for anonymous pages), once a request."""
+    if "reader_zone" not in g:
+        signed_in = current_user and current_user.is_authenticated
+        g.reader_zone = reader_zone(current_user) if signed_in else UTC_ZONE
+    zone: ZoneInfo = g.reader_zone
+    return zone
 
 
 def install(app: Flask) -> None:
@@ -43,10 +54,23 @@ def install(app: Flask) -> None:
             "format_reported_money": format_reported_money,
         }
 
+    # The one date format (comarketing/dates_format.py), times in the reader's zone.
     @app.template_filter("datetime")
     def format_datetime(value: datetime | None) -> str:
-        return value.strftime("%d %b %Y, %H:%M UTC") if value else ""
+        return dates_format.format_datetime(value, page_zone())
 
     @app.template_filter("date")
-    def format_date(value: datetime | None) -> str:
-        return value.strftime("%d %b %Y") if value else ""
+    def format_date(value: date | datetime | None) -> str:
+        return dates_format.format_date(value, page_zone())
+
+    @app.template_filter("deadline")
+    def format_deadline(value: datetime | None) -> str:
+        return dates_format.format_deadline(value, page_zone())
+
+    @app.template_filter("month")
+    def format_month(value: date | None) -> str:
+        return dates_format.format_month(value) if value else ""
+
+    @app.template_filter("day")
+    def format_day(value: date | None) -> str:
+        return dates_format.format_short_day(value) if value else ""

@@ -13,6 +13,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from comarketing.accounts.calendars import zone_choices
 from comarketing.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from comarketing.form_base import AppForm
 from comarketing.policy import Role
@@ -107,3 +108,15 @@ class ChangeRoleForm(AppForm):
 
 class ConfirmForm(AppForm):
     """An action button: only the CSRF token travels."""
+
+
+class TimeZoneForm(AppForm):
+    # Checked by the service (accounts.calendars), which names the field in its error.
+    time_zone = SelectField("Show me times in", validate_choice=False)
+
+    def offer(self, company_zone: str) -> None:
+        """The choices: the company's zone (stored as none, so it follows the company) or any."""
+        self.time_zone.choices = [
+            SelectChoice("", f"My company's zone ({company_zone})"),
+            *(SelectChoice(z) for z in zone_choices()),
+        ]

@@ -160,3 +160,14 @@ class PasswordReset(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
     used_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+def reading_zone() -> sa.ColumnElement[str]:
+    """The zone a user reads times in, as SQL over ``users``: their own, else their company's
+    (for mail written in each recipient's zone)."""
+    company = (
+        sa.select(Organization.time_zone)
+        .where(Organization.id == User.organization_id)
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(User.time_zone, company)

@@ -19,6 +19,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
 from comarketing.accounts import (
+    calendars,
     credentials,
     forms,
     invitations,
@@ -201,6 +202,24 @@ def change_password() -> ResponseReturnValue:
             flash("Password changed. Your other sessions were signed out.", "success")
             return redirect(url_for("dashboard.index"))
     return render_template("accounts/change_password.html", form=form)
+
+
+@bp.route("/account/time-zone", methods=["GET", "POST"])
+@login_required
+def time_zone() -> ResponseReturnValue:
+    form = forms.TimeZoneForm()
+    form.offer(current_user.organization.time_zone)
+    if form.validate_on_submit():
+        try:
+            calendars.set_own_time_zone(current_actor(), form.time_zone.data or None)
+        except DomainError as exc:
+            attach_error(form, exc)
+        else:
+            flash("Saved: times are shown in your chosen zone.", "success")
+            return redirect(url_for("accounts.time_zone"))
+    if request.method == "GET":
+        form.time_zone.data = current_user.time_zone or ""
+    return render_template("accounts/time_zone.html", form=form)
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

@@ -19,6 +19,7 @@ from comarketing.audiences.normalize import Kind
 from comarketing.audiences.sketches import Estimate
 from comarketing.reports import services as reports
 from comarketing.reports.dedup import dashboard_figures
+from comarketing.timezones import company_today
 
 KINDS = [k.value for k in Kind]
 
@@ -234,7 +235,8 @@ def dedup(query: dict[str, Any]) -> dict[str, Any]:
     significant figures with deterministic noise; else `{"suppressed": true, "below": 100}`,
     and the shares that would give it back are null.
     """
-    period = reports.period_for(query["preset"], query["start"], query["end"])
+    today = company_today(current_actor().user.organization)
+    period = reports.period_for(query["preset"], query["start"], query["end"], today=today)
     filters = reports.Filters(
         partner_id=query["partner"], channel=query["channel"], campaign_id=query["campaign"]
     )

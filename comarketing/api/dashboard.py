@@ -20,6 +20,7 @@ from comarketing.api.multipliers import MultipliersOut, RoiComparisonOut, multip
 from comarketing.dates_allowed import Date
 from comarketing.reports import coverage, frames, headline, people, services, tables
 from comarketing.reports.exports import Table
+from comarketing.timezones import company_today
 
 RATIO = String(allow_none=True, required=True, metadata={"example": "2.4000"})
 
@@ -349,7 +350,8 @@ def dashboard(query: dict[str, Any]) -> dict[str, Any]:
     the ledger, is always known); its `coverage` says how much of each part that is, with a
     `notice` when under half.
     """
-    period = services.period_for(query["preset"], query["start"], query["end"])
+    today = company_today(current_actor().user.organization)
+    period = services.period_for(query["preset"], query["start"], query["end"], today=today)
     filters = services.Filters(
         partner_id=query["partner"], channel=query["channel"], campaign_id=query["campaign"]
     )

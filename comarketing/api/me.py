@@ -16,12 +16,25 @@ from comarketing.api.blueprint import ERRORS, bp
 def me() -> dict[str, Any]:
     """Who the token acts as
 
-    The token's user, their organization and the token's scope.
+    The token's user, their organization and the token's scope, with the time zones times
+    are read in and the country whose public holidays the organization's deadlines skip.
     """
     caller = current_caller()
     user = caller.user
     return {
-        "user": {"id": user.id, "email": user.email, "name": user.name, "role": user.role},
-        "organization": {"id": user.organization.id, "name": user.organization.name},
+        "user": {
+            "id": user.id,
+            "email": user.email,
+            "name": user.name,
+            "role": user.role,
+            "time_zone": user.time_zone,
+            "reads_in": user.time_zone or user.organization.time_zone,
+        },
+        "organization": {
+            "id": user.organization.id,
+            "name": user.organization.name,
+            "time_zone": user.organization.time_zone,
+            "country": user.organization.country,
+        },
         "token": {"scope": caller.scope},
     }

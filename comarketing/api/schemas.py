@@ -169,6 +169,27 @@ class MeUser(Schema):
     email = String(required=True)
     name = String(required=True)
     role = String(required=True, validate=OneOf([r.value for r in Role]))
+    time_zone = String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The person's own IANA zone; null: the organization's."},
+    )
+    reads_in = String(
+        required=True,
+        metadata={"description": "The IANA zone this person reads times in (own, else company's)."},
+    )
+
+
+class MeOrganization(Schema):
+    id = Integer(strict=True, required=True)
+    name = String(required=True)
+    time_zone = String(
+        required=True, metadata={"description": "IANA zone; deadlines end at its midnights."}
+    )
+    country = String(
+        required=True,
+        metadata={"description": "ISO 3166 alpha-2 code for public holidays; empty for none."},
+    )
 
 
 class MeToken(Schema):
@@ -177,7 +198,7 @@ class MeToken(Schema):
 
 class Me(Schema):
     user = Nested(MeUser, required=True)
-    organization = Nested(OrganizationRef, required=True)
+    organization = Nested(MeOrganization, required=True)
     token = Nested(MeToken, required=True)
 
 

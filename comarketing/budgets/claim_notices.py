@@ -6,17 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
 from comarketing import notifications
-from comarketing.accounts.models import User
+from comarketing.accounts.models import User, reading_zone
 from comarketing.budgets.models import Claim, ClaimVersion, Payment
 from comarketing.campaigns.models import Campaign
+from comarketing.dates_format import format_date, format_deadline
 from comarketing.extensions import db
 from comarketing.links import absolute_url
+from comarketing.mail_text import framed
 from comarketing.money import format_money
-from comarketing.notifications import About, Recipient
+from comarketing.notifications import About, Body, Recipient
 from comarketing.policy import ROLE_PERMISSIONS, Action, Role
 
 # Who is told: the people whose role may act on what the notice is about (the policy decides).
@@ -28,24 +31,24 @@ def people(organization_ids: Sequence[int], roles: Sequence[Role]) -> list[Recip
     if not organization_ids:
         return []
     rows = db.session.execute(
-        sa.select(User.id, User.email).where(
+        sa.select(User.id, User.email, reading_zone()).where(
             User.organization_id.in_(list(organization_ids)),
             User.active,
             User.role.in_([r.value for r in roles]),
         )
     )
-    return [Recipient(uid, email) for uid, email in rows]
+    return [Recipient(uid, email, tz) for uid, email, tz in rows]
 
 
 def _send(
-    campaign: Campaign, recipients: list[Recipient], *, kind: str, title: str, text: str
+    campaign: Campaign, recipients: list[Recipient], *, kind: str, title: str, text: Body
 ) -> None:
     link = absolute_url("campaigns.detail", campaign_id=campaign.id) + "#claims"
     notifications.notify(
         recipients,
         kind=kind,
         title=title,
-        body=f"Hello,\n\n{text}\n\n{link}\n",
+        body=framed(text, link),
         link=f"/campaigns/{campaign.id}#claims",
         about=About("campaign", campaign.id, campaign.name),
     )
@@ -54,12 +57,13 @@ def _send(
 def _describe(campaign: Campaign, version: ClaimVersion) -> str:
     return (
         f"{format_money(version.amount_minor, version.currency)} for "
-        f"{version.service_from:%d %b %Y} to {version.service_to:%d %b %Y} in {campaign.name}"
+        f"{format_date(version.service_from)} to {format_date(version.service_to)} "
+        f"in {campaign.name}"
     )
 
 
-def _due(due: datetime | None) -> str:
-    return f" by {due:%A %d %B %Y, %H:%M} UTC" if due else ""
+def _due(due: datetime | None, tz: ZoneInfo) -> str:
+    return f" by {format_deadline(due, tz)}" if due else ""
 
 
 def claim_to_confirm(
@@ -72,10 +76,12 @@ def claim_to_confirm(
         kind="claim_revised" if revised else "claim_to_confirm",
         title=f"{'Revised expense claim' if revised else 'Expense claim'} to confirm: "
         f"{campaign.name}",
-        text=f"A partner claims {_describe(campaign, version)}"
-        f"{' (revised: earlier answers no longer count)' if revised else ''}. Confirm or "
-        f"dispute it{_due(version.confirm_due_at)}; without a dispute it then counts as "
-        "confirmed.",
+        text=lambda tz: (
+            f"A partner claims {_describe(campaign, version)}"
+            f"{' (revised: earlier answers no longer count)' if revised else ''}. Confirm or "
+            f"dispute it{_due(version.confirm_due_at, tz)}; without a dispute it then counts as "
+            "confirmed."
+        ),
     )
 
 
@@ -91,11 +97,14 @@ def costs_to_confirm(
         people(others, CONFIRMERS),
         kind="claim_to_confirm",
         title=f"Costs from results to confirm: {campaign.name}",
-        text=f"A partner posted the cost of {len(versions)} day(s) from its results, "
-        f"{format_money(total, campaign.currency)} for {first:%d %b %Y} to {last:%d %b %Y} "
-        f"in {campaign.name} (a claim a day; a day revised earlier starts over). Confirm or "
-        f"dispute them{_due(versions[0].confirm_due_at)}; without a dispute they then count "
-        "as confirmed.",
+        text=lambda tz: (
+            f"A partner posted the cost of {len(versions)} day(s) from its results, "
+            f"{format_money(total, campaign.currency)} for {format_date(first)} to "
+            f"{format_date(last)} "
+            f"in {campaign.name} (a claim a day; a day revised earlier starts over). Confirm or "
+            f"dispute them{_due(versions[0].confirm_due_at, tz)}; without a dispute they "
+            "then count as confirmed."
+        ),
     )
 
 
@@ -130,7 +139,7 @@ def payment_to_confirm(campaign: Campaign, payment: Payment) -> None:
         kind="payment_to_confirm",
         title=f"Payment to confirm: {campaign.name}",
         text=f"A partner says it paid your company "
-        f"{format_money(payment.amount_minor, payment.currency)} on {payment.paid_on:%d %b %Y}"
+        f"{format_money(payment.amount_minor, payment.currency)} on {format_date(payment.paid_on)}"
         f" for {campaign.name} (reference: {payment.reference or 'none'}). Confirm that you "
         "received it, or reject it with a reason.",
     )
@@ -144,5 +153,5 @@ def payment_answered(campaign: Campaign, payment: Payment, kind: str, reason: st
         kind="payment_answered",
         title=f"Payment {'confirmed' if kind == 'confirmed' else 'rejected'}: {campaign.name}",
         text=f"Your payment of {format_money(payment.amount_minor, payment.currency)} on "
-        f"{payment.paid_on:%d %b %Y} was {answer}.",
+        f"{format_date(payment.paid_on)} was {answer}.",
     )

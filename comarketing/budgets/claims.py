@@ -16,7 +16,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
-from comarketing.accounts.models import Organization
+from comarketing.accounts import work_days
 from comarketing.budgets import claim_notices
 from comarketing.budgets.alerts import announce_spend_level
 from comarketing.budgets.balances import campaign_totals
@@ -34,10 +34,10 @@ from comarketing.budgets.posting import (
 )
 from comarketing.budgets.proofs import ProofUpload, StoredProof, removed_if_refused, store_proofs
 from comarketing.budgets.reversals import append_reversal
-from comarketing.business_days import add_business_days
 from comarketing.campaigns.access import get_visible_campaign, party_ids
 from comarketing.campaigns.models import Campaign, Placement
 from comarketing.context import Actor
+from comarketing.dates_format import format_date
 from comarketing.db import utcnow
 from comarketing.errors import NotFound, ValidationFailed
 from comarketing.extensions import db
@@ -76,7 +76,7 @@ def create_claim(
     campaign = get_visible_campaign(actor, campaign_id, lock=True)
     reason = check_posting(actor, campaign, organization_id, override_reason)
     check_currency(campaign, currency)
-    terms = _checked_terms(campaign, terms)
+    terms = _checked_terms(actor, campaign, terms)
     placement = db.session.scalar(
         sa.select(Placement).where(
             Placement.id == placement_id, Placement.campaign_id == campaign.id
@@ -136,7 +136,7 @@ def revise_claim(
         raise ValidationFailed(
             "Nothing changed: give a new amount, new proof or other terms.", field="amount"
         )
-    changed = _checked_terms(campaign, changed)
+    changed = _checked_terms(actor, campaign, changed)
     stored = [StoredProof(p.sha256, p.filename, p.content_type, p.size) for p in status.proofs]
     stored += store_proofs(proofs)
     totals = campaign_totals(campaign.id)
@@ -203,16 +203,16 @@ def _entry(version: ClaimVersion) -> LedgerEntry:
     return entry
 
 
-def _checked_terms(campaign: Campaign, terms: ClaimTerms) -> ClaimTerms:
+def _checked_terms(actor: Actor, campaign: Campaign, terms: ClaimTerms) -> ClaimTerms:
     check_amount(terms.amount_minor)
-    check_money_date(terms.paid_on, "paid_on")
+    check_money_date(terms.paid_on, "paid_on", actor.user.organization)
     if terms.service_to < terms.service_from:
         raise ValidationFailed("The service period ends before it starts.", field="service_to")
     for value, field in ((terms.service_from, "service_from"), (terms.service_to, "service_to")):
         if not campaign.start_date <= value <= campaign.end_date:
             raise ValidationFailed(
                 f"The service period lies within the campaign's dates "
-                f"({campaign.start_date:%d %b %Y} to {campaign.end_date:%d %b %Y}).",
+                f"({format_date(campaign.start_date)} to {format_date(campaign.end_date)}).",
                 field=field,
             )
     return replace(terms, note=clean_note(terms.note))
@@ -240,17 +240,13 @@ def _guard(
 
 
 def confirm_due(campaign: Campaign, claimant_id: int, now: datetime) -> datetime | None:
-    """When silence counts as confirmation: the longest window of the other parties, in
-    business days from now; None when there is nobody else to ask."""
+    """When silence counts as confirmation: the end of the n-th business day in each other
+    party's zone and holidays (n its window), the latest of them; None when there is nobody
+    else to ask."""
     others = [p for p in party_ids(campaign.id) if p != claimant_id]
     if not others:
         return None
-    days = db.session.scalar(
-        sa.select(sa.func.max(Organization.claim_confirmation_business_days)).where(
-            Organization.id.in_(others)
-        )
-    )
-    return add_business_days(now, int(days or 0))
+    return work_days.deadline(now, others, "claim_confirmation_business_days", default=5)
 
 
 def _post_version(

@@ -66,7 +66,7 @@ def commit_budget(
     reason = check_posting(actor, campaign, organization_id, override_reason)
     check_currency(campaign, currency)
     check_amount(amount_minor)
-    check_money_date(occurred_on, "occurred_on")
+    check_money_date(occurred_on, "occurred_on", actor.user.organization)
     entry = append_entry(
         actor,
         campaign,

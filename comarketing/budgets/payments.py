@@ -50,7 +50,7 @@ def record_payment(
         )
     check_currency(campaign, currency)
     check_amount(amount_minor)
-    check_money_date(paid_on, "paid_on")
+    check_money_date(paid_on, "paid_on", actor.user.organization)
     reference = (reference or "").strip()
     if len(reference) > MAX_REFERENCE:
         raise ValidationFailed(

@@ -11,10 +11,12 @@ from comarketing.budgets.models import EntryKind, LedgerEntry
 from comarketing.campaigns.access import party_ids
 from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor
+from comarketing.dates_format import format_date
 from comarketing.db import utcnow
 from comarketing.errors import Forbidden, ValidationFailed
 from comarketing.extensions import db
 from comarketing.policy import Action, authorize, can
+from comarketing.timezones import HasZone, company_today
 
 MAX_NOTE = 500
 # Money is booked on real days: nothing before 2000 or after 2100 (a mistyped year), and
@@ -68,24 +70,28 @@ def latest_money_date() -> date:
     return (utcnow() + LATEST_OFFSET).date()
 
 
-def check_money_date(value: date | None, field: str) -> date | None:
+def check_money_date(
+    value: date | None, field: str, organization: HasZone | None = None
+) -> date | None:
     """A commitment, claim or payment date: a real day, past or present, within 2000-01-01 to
-    2100-12-31, naming ``field`` so forms show the message next to it. ``None`` (today)
-    passes; the checked date is returned."""
+    2100-12-31, naming ``field`` so forms show the message next to it. "Present" is the
+    booking ``organization``'s today in its time zone (without one: today anywhere, UTC+14).
+    ``None`` (today) passes; the checked date is returned."""
     if value is None:
         return None
     if not isinstance(value, date):
         raise ValidationFailed("Give a date.", field=field)
     if not EARLIEST_MONEY_DATE <= value <= LATEST_MONEY_DATE:
         raise ValidationFailed(
-            f"Use a date between {EARLIEST_MONEY_DATE:%d %B %Y} and {LATEST_MONEY_DATE:%d %B %Y}.",
+            f"Use a date between {format_date(EARLIEST_MONEY_DATE)} and "
+            f"{format_date(LATEST_MONEY_DATE)}.",
             field=field,
         )
-    latest = latest_money_date()
+    latest = latest_money_date() if organization is None else company_today(organization)
     if value > latest:
         raise ValidationFailed(
-            f"{value.isoformat()} has not happened yet: money can be booked up to "
-            f"{latest.isoformat()}.",
+            f"{format_date(value)} has not happened yet: money can be booked up to "
+            f"{format_date(latest)}.",
             field=field,
         )
     return value

@@ -5,7 +5,7 @@ whose data the page shows."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, url_for
@@ -23,6 +23,7 @@ from comarketing.campaigns.views import bp
 from comarketing.errors import DomainError
 from comarketing.money import exponent, parse_amount
 from comarketing.policy import Action, can
+from comarketing.timezones import company_today
 from comarketing.web import abort_for, attach_error, current_actor
 
 
@@ -31,7 +32,7 @@ def _burn_chart(view: listing.CampaignView, committed: int) -> dict[str, Any]:
     campaign = view.campaign
     spent = dict(balances.spend_by_day(campaign.id))
     days = (campaign.end_date - campaign.start_date).days + 1
-    today = date.today()
+    today = company_today(current_user.organization)
     labels, actual, plan, running = [], [], [], 0
     before = sum(amount for day, amount in spent.items() if day < campaign.start_date)
     running = before
@@ -99,7 +100,7 @@ def render_campaign(campaign_id: int, status: int = 200, **forms: Any) -> Respon
         refused_payment=forms.get("refused_payment"),
         refused_messages=forms.get("refused_messages", []),
         ledger=balances.ledger(campaign_id),
-        today=date.today(),
+        today=company_today(current_user.organization),
         overdue={m.id for m in view.milestones if milestones.is_overdue(m)},
         burn=_burn_chart(view, totals.committed_minor),
         commitment_form=commitment,

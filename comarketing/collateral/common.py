@@ -10,13 +10,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
 from comarketing import notifications
-from comarketing.accounts.models import User
+from comarketing.accounts.models import User, reading_zone
 from comarketing.campaigns.models import Campaign
 from comarketing.collateral.models import CollateralAsset
 from comarketing.errors import Conflict, ValidationFailed
 from comarketing.extensions import db
 from comarketing.links import absolute_url
-from comarketing.notifications import About, Recipient
+from comarketing.mail_text import framed
+from comarketing.notifications import About, Body, Recipient
 from comarketing.offers.models import Offer, OfferRevision
 from comarketing.policy import ROLE_PERMISSIONS, Action, Role
 
@@ -58,24 +59,24 @@ def people(
     if not organization_ids:
         return []
     rows = db.session.execute(
-        sa.select(User.id, User.email).where(
+        sa.select(User.id, User.email, reading_zone()).where(
             User.organization_id.in_(organization_ids),
             User.active,
             User.role.in_([r.value for r in roles]),
         )
     )
-    return [Recipient(uid, email) for uid, email in rows if uid != exclude_user_id]
+    return [Recipient(uid, email, tz) for uid, email, tz in rows if uid != exclude_user_id]
 
 
 def notify_asset(
-    asset: CollateralAsset, recipients: list[Recipient], *, kind: str, title: str, text: str
+    asset: CollateralAsset, recipients: list[Recipient], *, kind: str, title: str, text: Body
 ) -> None:
     link = absolute_url("collateral.asset", asset_id=asset.id)
     notifications.notify(
         recipients,
         kind=kind,
         title=title,
-        body=f"Hello,\n\n{text}\n\n{link}\n",
+        body=framed(text, link),
         link=f"/collateral/assets/{asset.id}",
         about=about_asset(asset),
     )

@@ -10,7 +10,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from comarketing.business_days import add_business_days
+from comarketing.accounts import work_days
 from comarketing.collateral import reviews
 from comarketing.collateral.access import IS_CURRENT_VERSION, OPEN_OFFER, asset_party_ids
 from comarketing.collateral.common import DECIDERS, MARKETING, notify_asset, people
@@ -19,8 +19,10 @@ from comarketing.collateral.models import (
     CollateralVersion,
     ReviewStatus,
 )
+from comarketing.dates_format import format_deadline
 from comarketing.db import utcnow
 from comarketing.extensions import db
+from comarketing.notifications import Body
 from comarketing.offers.models import Offer
 from comarketing.unit_of_work import transactional
 
@@ -54,23 +56,35 @@ def run_deadlines(now: datetime | None = None) -> ReminderRun:
                 people(waiting, DECIDERS) + people([version.author_organization_id], MARKETING),
                 kind="review_overdue",
                 title=f"Overdue review: {asset.title}",
-                text=f"The creative review of \u201c{asset.title}\u201d (version "
-                f"{version.number}) was due {due:%A %d %B %Y, %H:%M} UTC and is now overdue.",
+                text=_overdue_text(asset.title, version.number, due),
             )
             result.overdue += 1
-        elif version.reminder_sent_at is None and add_business_days(now, 1) >= due:
+        elif version.reminder_sent_at is None and work_days.reminder_due(now, due, waiting):
             version.reminder_sent_at = now
             notify_asset(
                 asset,
                 people(waiting, DECIDERS),
                 kind="review_reminder",
                 title=f"Review due soon: {asset.title}",
-                text=f"Your creative review of \u201c{asset.title}\u201d (version "
-                f"{version.number}) is due {due:%A %d %B %Y, %H:%M} UTC.",
+                text=_reminder_text(asset.title, version.number, due),
             )
             result.reminded += 1
     db.session.commit()
     return result
+
+
+def _overdue_text(name: str, number: int, due: datetime) -> Body:
+    return lambda tz: (
+        f"The creative review of \u201c{name}\u201d (version {number}) was due "
+        f"{format_deadline(due, tz)} and is now overdue."
+    )
+
+
+def _reminder_text(name: str, number: int, due: datetime) -> Body:
+    return lambda tz: (
+        f"Your creative review of \u201c{name}\u201d (version {number}) is due "
+        f"{format_deadline(due, tz)}."
+    )
 
 
 def _versions_in_review() -> Sequence[sa.Row[CollateralAsset, CollateralVersion]]:

@@ -12,8 +12,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from comarketing import audit
-from comarketing.accounts.models import Organization
-from comarketing.business_days import add_business_days
+from comarketing.accounts import work_days
 from comarketing.collateral import workflow
 from comarketing.collateral.access import (
     asset_party_ids,
@@ -39,6 +38,7 @@ from comarketing.collateral.models import (
     ReviewDecision,
 )
 from comarketing.context import Actor
+from comarketing.dates_format import format_deadline
 from comarketing.db import utcnow
 from comarketing.errors import Conflict, Forbidden, ValidationFailed
 from comarketing.extensions import db
@@ -50,16 +50,10 @@ DEFAULT_REVIEW_DAYS = 2
 
 
 def _review_due(sent_at: datetime, reviewing_org_ids: Sequence[int]) -> datetime:
-    # The same rule as offers: the longest review window among the parties that decide.
-    days = (
-        db.session.scalar(
-            sa.select(sa.func.max(Organization.review_business_days)).where(
-                Organization.id.in_(reviewing_org_ids)
-            )
-        )
-        or DEFAULT_REVIEW_DAYS
+    # The same rule as offers: the latest of the deciding companies' own deadlines.
+    return work_days.deadline(
+        sent_at, reviewing_org_ids, "review_business_days", default=DEFAULT_REVIEW_DAYS
     )
-    return add_business_days(sent_at, int(days))
 
 
 def send_for_review(
@@ -94,9 +88,11 @@ def send_for_review(
         people(reviewers, DECIDERS, actor.user_id),
         kind="collateral_review",
         title=f"Please review: {asset.title} (version {version.number})",
-        text=f"{actor.user.name} of {actor.user.organization.name} sent "
-        f"\u201c{asset.title}\u201d (version {version.number}) for your creative review by "
-        f"{version.review_due_at:%A %d %B %Y, %H:%M} UTC.",
+        text=lambda tz: (
+            f"{actor.user.name} of {actor.user.organization.name} sent "
+            f"\u201c{asset.title}\u201d (version {version.number}) for your creative review by "
+            f"{format_deadline(version.review_due_at, tz)}."
+        ),
     )
 
 

@@ -11,7 +11,7 @@ from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
 from comarketing import notification_inbox, notifications
-from comarketing.accounts import company_settings
+from comarketing.accounts import calendars, company_settings
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.budgets import claim_responses
 from comarketing.dashboard.forms import (
@@ -138,6 +138,13 @@ def organization_settings() -> ResponseReturnValue:
     form = ReviewDaysForm()
     if form.validate_on_submit():
         try:
+            # First: a zone or country refused leaves every other setting as it was.
+            if form.time_zone.data is not None:
+                calendars.set_company_calendar(
+                    current_actor(),
+                    time_zone=form.time_zone.data,
+                    country=form.country.data or "",
+                )
             offer_deadlines.set_review_days(current_actor(), int(form.review_days.data or 0))
             offer_approvals.set_four_eyes(current_actor(), bool(form.four_eyes.data))
             if form.claim_days.data is not None:
@@ -156,4 +163,6 @@ def organization_settings() -> ResponseReturnValue:
         form.four_eyes.data = current_user.organization.four_eyes
         form.claim_days.data = current_user.organization.claim_confirmation_business_days
         form.audience_minimum.data = current_user.organization.audience_minimum
+        form.time_zone.data = current_user.organization.time_zone
+        form.country.data = current_user.organization.country
     return render_template("dashboard/organization_settings.html", form=form)

@@ -1,5 +1,6 @@
-"""The demo's three baking brands: their organizations, people and products, the partnerships
-between them, and the published sign-ins. Also how the other demo modules find a brand's users."""
+"""The demo's three baking brands: their organizations (in Berlin, London and New York), people
+and products, the partnerships between them, and the published sign-ins. Also how the other
+demo modules find a brand's users."""
 
 from __future__ import annotations
 
@@ -25,6 +26,9 @@ COMPANIES: list[dict[str, Any]] = [
     {
         "name": "Millstone Flour Co.",
         "domain": "millstone.example",
+        # Where it works: its deadlines end at midnight there, skipping that country's holidays.
+        "time_zone": "Europe/Berlin",
+        "country": "DE",
         "products": [
             ("Millstone All-Purpose Flour", "Flour", "Unbleached all-purpose wheat flour, 2 kg."),
             ("Millstone Bread Flour", "Flour", "High-protein flour for crusty loaves, 1.5 kg."),
@@ -34,6 +38,9 @@ COMPANIES: list[dict[str, Any]] = [
     {
         "name": "Goldcrest Shortening",
         "domain": "goldcrest.example",
+        # Where it works: its deadlines end at midnight there, skipping that country's holidays.
+        "time_zone": "Europe/London",
+        "country": "GB",
         "products": [
             ("Goldcrest Baking Shortening", "Fats & oils", "All-vegetable shortening, 1 kg tub."),
             ("Goldcrest Butter-Flavor Sticks", "Fats & oils", "Pre-measured shortening sticks."),
@@ -42,6 +49,9 @@ COMPANIES: list[dict[str, Any]] = [
     {
         "name": "ChipCraft Chocolate",
         "domain": "chipcraft.example",
+        # Where it works: its deadlines end at midnight there, skipping that country's holidays.
+        "time_zone": "America/New_York",
+        "country": "US",
         "products": [
             ("ChipCraft Semi-Sweet Chips", "Chocolate", "Classic 45% cacao baking chips, 350 g."),
             ("ChipCraft Dark Chunks", "Chocolate", "70% cacao chunks for cookies, 300 g."),
@@ -91,6 +101,7 @@ def ensure_company(spec: dict[str, Any]) -> tuple[Organization, bool]:
         password=DEMO_PASSWORD,
     )
     organization = admin.organization
+    organization.time_zone, organization.country = spec["time_zone"], spec["country"]
     password_hash = hash_password(DEMO_PASSWORD)
     for local, name, role in PEOPLE[1:]:
         db.session.add(

@@ -10,8 +10,9 @@ import numpy as np
 import pandas as pd
 from flask import current_app, has_app_context
 
-from comarketing.budgets.posting import latest_money_date
+from comarketing.dates_format import format_date
 from comarketing.metrics.cells import Errors, Options, plain_cells, strip
+from comarketing.timezones import HasZone, company_today
 
 DATE_ORDERS = {
     "iso": "year-month-day (2026-03-02)",
@@ -97,14 +98,14 @@ def parse_days(raw: pd.Series, options: Options, errors: Errors) -> pd.Series:
     return parsed
 
 
-def latest_day() -> date:
-    """The last day that has begun anywhere on Earth (today in UTC+14, the latest time zone):
-    results for a later day cannot exist yet. Tests pin it with ``METRICS_LATEST_DAY``."""
+def latest_day(organization: HasZone) -> date:
+    """The company's today (in its time zone): its results for a later day cannot exist yet.
+    Tests pin it with ``METRICS_LATEST_DAY``."""
     if has_app_context() and current_app.testing:
         pinned = current_app.config.get("METRICS_LATEST_DAY")
         if pinned is not None:
             return date.fromisoformat(str(pinned))
-    return latest_money_date()
+    return company_today(organization)
 
 
 def refuse_future(
@@ -121,7 +122,7 @@ def refuse_future(
         future,
         "day",
         strip(raw),
-        f"is in the future: no day after {latest.isoformat()} has begun anywhere yet",
+        f"is in the future: today is {format_date(latest)} where your company works",
     )
     return days.mask(future)
 
@@ -199,9 +200,8 @@ class DateOrderSample:
 
     def describe(self) -> str:
         return (
-            f"{self.text} \u2192 {self.day_first.day} {self.day_first:%B %Y} (day first) or "
-            f"{self.month_first:%B} {self.month_first.day}, {self.month_first.year} "
-            "(month first)"
+            f"{self.text} \u2192 {format_date(self.day_first)} (day first) or "
+            f"{format_date(self.month_first)} (month first)"
         )
 
 

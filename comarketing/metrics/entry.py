@@ -71,7 +71,7 @@ def _cleaned(
         date_order="iso",
         placement_id=placement_id,
         strict=strict,
-        latest_day=dates.latest_day(),
+        latest_day=dates.latest_day(actor.user.organization),
     )
     return cleaning.clean_chunk(frame, pd.Series(list(rows), dtype="int64"), options)
 

@@ -32,6 +32,7 @@ from comarketing.metrics.forms import (
 from comarketing.metrics.models import ImportSource
 from comarketing.metrics.views import bp, csv_response
 from comarketing.money import format_money
+from comarketing.timezones import company_today
 from comarketing.web import abort_for, current_actor
 
 GRID_FIELDS = (*columns.COUNT_COLUMNS, *columns.MONEY_COLUMNS)
@@ -40,12 +41,12 @@ GRID_FIELDS = (*columns.COUNT_COLUMNS, *columns.MONEY_COLUMNS)
 # A placement's results (the blueprint is metrics.views.bp)
 
 
-def _month(text: str | None, first: date, last: date) -> date:
+def _month(text: str | None, first: date, last: date, today: date) -> date:
     try:
         year, month = (int(part) for part in (text or "").split("-"))
         chosen = date(year, month, 1)
     except ValueError:
-        chosen = min(max(date.today(), first), last).replace(day=1)
+        chosen = min(max(today, first), last).replace(day=1)
     return min(max(chosen, first.replace(day=1)), last.replace(day=1))
 
 
@@ -88,7 +89,9 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
     if view.campaign.id != campaign_id:
         abort(404)
     first, last = view.placement.start_date, view.placement.end_date
-    month = _month(request.values.get("month"), first, last)
+    month = _month(
+        request.values.get("month"), first, last, company_today(current_actor().user.organization)
+    )
     days = _month_days(month, first, last)
     form = GridForm()
     cell_errors: dict[tuple[str, str], str] = {}

@@ -14,6 +14,7 @@ from comarketing.budgets import imported_costs
 from comarketing.campaigns import platform_names
 from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor
+from comarketing.dates_format import format_datetime
 from comarketing.db import utcnow
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
@@ -75,7 +76,7 @@ def options_from_settings(
             for name, i in positions.items()
             if name in columns.MONEY_COLUMNS and column_units[i]
         },
-        latest_day=dates.latest_day(),
+        latest_day=dates.latest_day(actor.user.organization),
         result_indicators=choices.cleaning_answers(settings),
     )
     if campaign_id is not None:
@@ -374,8 +375,9 @@ def confirm(
         metric_import.status = ImportStatus.DUPLICATE.value
         metric_import.finished_at = utcnow()
         metric_import.message = (
+            # Stored text, read by people in any zone: the time says its zone (UTC).
             f"The same file was already imported as #{earlier.id} on "
-            f"{earlier.created_at:%Y-%m-%d}; nothing was imported again."
+            f"{format_datetime(earlier.created_at)}; nothing was imported again."
         )
         db.session.commit()
         release(metric_import.file_hash)

@@ -16,10 +16,10 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from comarketing import audit
-from comarketing.accounts import company_settings
+from comarketing.accounts import company_settings, work_days
 from comarketing.accounts.models import Organization
-from comarketing.business_days import add_business_days
 from comarketing.context import Actor
+from comarketing.dates_format import format_deadline
 from comarketing.db import utcnow
 from comarketing.extensions import db
 from comarketing.offers import approvals, workflow
@@ -30,18 +30,10 @@ from comarketing.unit_of_work import transactional
 
 
 def review_due(sent_at: datetime, deciding_org_ids: Sequence[int]) -> datetime:
-    """When a revision sent now must be decided by these organizations."""
-    # One due date per revision: the longest review window among the parties that decide,
-    # so no company gets less time than it configured.
-    days = (
-        db.session.scalar(
-            sa.select(sa.func.max(Organization.review_business_days)).where(
-                Organization.id.in_(deciding_org_ids)
-            )
-        )
-        or 2
-    )
-    return add_business_days(sent_at, int(days))
+    """When a revision sent now must be decided by these organizations: the end of the n-th
+    business day in each deciding company's zone and holidays, the latest of them."""
+    # One due date per revision, so no company gets less time than it configured.
+    return work_days.deadline(sent_at, deciding_org_ids, "review_business_days", default=2)
 
 
 @transactional
@@ -81,7 +73,11 @@ def run_deadlines(now: datetime | None = None) -> ReminderRun:
         if now >= due and revision.overdue_notice_sent_at is None:
             _flag_overdue(offer, revision, due, parties, now)
             result.overdue += 1
-        elif now < due and revision.reminder_sent_at is None and add_business_days(now, 1) >= due:
+        elif (
+            now < due
+            and revision.reminder_sent_at is None
+            and work_days.reminder_due(now, due, waiting)
+        ):
             _remind(offer, revision, due, waiting, now)
             result.reminded += 1
     db.session.commit()
@@ -147,9 +143,10 @@ def _flag_overdue(
         offer,
         kind="review_overdue",
         title=f"Overdue: {revision.title}",
-        text=f"The review of \u201c{revision.title}\u201d (revision "
-        f"{revision.number}) was due {due:%A %d %B %Y, %H:%M} UTC and is "
-        "now overdue.",
+        text=lambda tz: (
+            f"The review of \u201c{revision.title}\u201d (revision "
+            f"{revision.number}) was due {format_deadline(due, tz)} and is now overdue."
+        ),
         organization_ids=parties,
         roles=EVERYONE,
         exclude_user_id=None,
@@ -164,8 +161,10 @@ def _remind(
         offer,
         kind="review_reminder",
         title=f"Due soon: {revision.title}",
-        text=f"Your decision on \u201c{revision.title}\u201d (revision "
-        f"{revision.number}) is due {due:%A %d %B %Y, %H:%M} UTC.",
+        text=lambda tz: (
+            f"Your decision on \u201c{revision.title}\u201d (revision "
+            f"{revision.number}) is due {format_deadline(due, tz)}."
+        ),
         organization_ids=waiting,
         roles=DECIDERS,
         # The proposer never decides on their own revision (four eyes waits for another).

@@ -14,6 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from comarketing.dates_format import format_date
 from comarketing.money import format_money, format_share
 from comarketing.offers.plan import PlannedRow, share_amounts
 
@@ -43,8 +44,8 @@ def terms_snapshot(
         "Title": revision.title,
         "Value proposition": revision.value_proposition or "—",
         "Target audience": revision.audience or "—",
-        "Start date": revision.start_date.isoformat(),
-        "End date": revision.end_date.isoformat(),
+        "Start date": format_date(revision.start_date),
+        "End date": format_date(revision.end_date),
         "Currency": currency,
         "Total budget": format_money(revision.total_budget_minor, currency),
         "Target reach": _goal(revision.target_reach),

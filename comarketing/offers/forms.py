@@ -22,6 +22,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from comarketing.accounts.calendars import country_choices, zone_choices
 from comarketing.campaigns.models import CHANNEL_CHOICES
 from comarketing.dates_allowed import DateField
 from comarketing.errors import ValidationFailed
@@ -239,3 +240,21 @@ class ReviewDaysForm(AppForm):
         "joint campaign's reach) is shown only when every count behind it reaches this; the "
         "highest setting of the companies involved applies. At least 50.",
     )
+    # Checked by the service (accounts.calendars), which names the field in its error.
+    time_zone = SelectField(
+        "Our time zone",
+        choices=lambda: [SelectChoice(z) for z in zone_choices()],
+        validate_choice=False,
+        description="Our deadlines end at midnight here; times are shown in it to our people "
+        "who have not chosen their own.",
+    )
+    country = SelectField(
+        "Our country (for public holidays)",
+        choices=lambda: [
+            SelectChoice("", "None: weekends only"),
+            *(SelectChoice(code, name) for code, name in country_choices()),
+        ],
+        validate_choice=False,
+        description="Its national public holidays do not count as business days.",
+    )
+

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from comarketing import audit, signals
 from comarketing.context import Actor
+from comarketing.dates_format import format_deadline
 from comarketing.db import utcnow
 from comarketing.errors import Conflict, Forbidden, NotFound, ValidationFailed
 from comarketing.extensions import db
@@ -149,10 +150,12 @@ def _ask_own_approvers(offer: Offer, revision: OfferRevision, actor: Actor, kind
         offer,
         kind=kind,
         title=f"{me}'s approval needed: {revision.title}",
-        text=f"{actor.user.name} proposed revision {revision.number} of "
-        f"\u201c{revision.title}\u201d on behalf of {me}. It counts as {me}'s approval only "
-        f"once an approver of {me} approves it{second}; please review by "
-        f"{revision.review_due_at:%A %d %B %Y, %H:%M} UTC.",
+        text=lambda tz: (
+            f"{actor.user.name} proposed revision {revision.number} of "
+            f"\u201c{revision.title}\u201d on behalf of {me}. It counts as {me}'s approval only "
+            f"once an approver of {me} approves it{second}; please review by "
+            f"{format_deadline(revision.review_due_at, tz)}."
+        ),
         organization_ids=[actor.organization_id],
         roles=DECIDERS,
         exclude_user_id=actor.user_id,
@@ -194,8 +197,11 @@ def send(actor: Actor, offer_id: int, *, expected_version: int | None = None) ->
         offer,
         kind="offer_received",
         title=f"{proposer} proposes: {revision.title}",
-        text=f"{actor.user.name} of {proposer} sent a joint offer, \u201c{revision.title}\u201d, "
-        f"for your review by {revision.review_due_at:%A %d %B %Y, %H:%M} UTC.",
+        text=lambda tz: (
+            f"{actor.user.name} of {proposer} sent a joint offer, "
+            f"\u201c{revision.title}\u201d, for your review by "
+            f"{format_deadline(revision.review_due_at, tz)}."
+        ),
         organization_ids=others,
         roles=EVERYONE,
         exclude_user_id=actor.user_id,
@@ -283,9 +289,11 @@ def revise(
         offer,
         kind="offer_revised",
         title=f"Revision {revision.number} of \u201c{revision.title}\u201d",
-        text=f"{actor.user.name} of {author} proposed revision {revision.number} of "
-        f"\u201c{revision.title}\u201d. Earlier decisions no longer count; please review "
-        f"by {revision.review_due_at:%A %d %B %Y, %H:%M} UTC.",
+        text=lambda tz: (
+            f"{actor.user.name} of {author} proposed revision {revision.number} of "
+            f"\u201c{revision.title}\u201d. Earlier decisions no longer count; please review "
+            f"by {format_deadline(revision.review_due_at, tz)}."
+        ),
         organization_ids=others,
         roles=EVERYONE,
         exclude_user_id=actor.user_id,

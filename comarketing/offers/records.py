@@ -16,13 +16,14 @@ import sqlalchemy as sa
 from sqlalchemy.orm.exc import StaleDataError
 
 from comarketing import notifications
-from comarketing.accounts.models import User
+from comarketing.accounts.models import User, reading_zone
 from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.errors import Conflict
 from comarketing.extensions import db
 from comarketing.links import absolute_url
-from comarketing.notifications import About, Recipient
+from comarketing.mail_text import framed
+from comarketing.notifications import About, Body, Recipient
 from comarketing.offers import workflow
 from comarketing.offers.models import Offer, OfferEvent, OfferRevision
 from comarketing.policy import ROLE_PERMISSIONS, Action, Role
@@ -90,13 +91,13 @@ def _people(
     organization_ids: Sequence[int], roles: Sequence[Role], exclude_user_id: int | None = None
 ) -> list[Recipient]:
     rows = db.session.execute(
-        sa.select(User.id, User.email).where(
+        sa.select(User.id, User.email, reading_zone()).where(
             User.organization_id.in_(organization_ids),
             User.active,
             User.role.in_([r.value for r in roles]),
         )
     )
-    return [Recipient(uid, email) for uid, email in rows if uid != exclude_user_id]
+    return [Recipient(uid, email, tz) for uid, email, tz in rows if uid != exclude_user_id]
 
 
 def notify(
@@ -104,7 +105,7 @@ def notify(
     *,
     kind: str,
     title: str,
-    text: str,
+    text: Body,
     organization_ids: Sequence[int],
     roles: Sequence[Role],
     exclude_user_id: int | None,
@@ -121,7 +122,7 @@ def notify(
         _people(organization_ids, roles, exclude_user_id),
         kind=kind,
         title=title,
-        body=f"Hello,\n\n{text}\n\n{link}\n",
+        body=framed(text, link),
         link=f"/offers/{offer.id}",
         about=About("offer", offer.id, offer_title or ""),
     )

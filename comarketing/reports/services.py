@@ -14,6 +14,7 @@ from typing import Any
 import pandas as pd
 
 from comarketing.context import Actor
+from comarketing.dates_format import format_date
 from comarketing.errors import ValidationFailed
 from comarketing.policy import Action, authorize
 from comarketing.reports import frames, people, queries
@@ -45,7 +46,13 @@ class Period:
 
     @property
     def label(self) -> str:
+        """ISO dates, for exported files."""
         return f"{self.start.isoformat()} to {self.end.isoformat()}"
+
+    @property
+    def shown(self) -> str:
+        """In the one date format, for pages."""
+        return f"{format_date(self.start)} to {format_date(self.end)}"
 
 
 # The rule the page states next to the period controls.
@@ -87,7 +94,7 @@ def preset_labels(today: date | None = None) -> dict[str, str]:
     """Each preset's name with its dates on ``today`` (for the Period select)."""
     today = today or date.today()
     return {
-        key: label if key == "custom" else f"{label} ({preset_period(key, today).label})"
+        key: label if key == "custom" else f"{label} ({preset_period(key, today).shown})"
         for key, label in PRESETS.items()
     }
 

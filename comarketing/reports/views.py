@@ -24,6 +24,7 @@ from comarketing.reports import (
     workbooks,
 )
 from comarketing.reports.exports import Table
+from comarketing.timezones import company_today
 from comarketing.web import abort_for, current_actor
 
 bp = Blueprint("reports", __name__)
@@ -60,7 +61,7 @@ def _request() -> tuple[services.Period, services.Filters]:
     # From/To edited mean Custom (services.period_for), whether or not the select was switched.
     if preset != "custom" and (start, end) == (_shown("shown_start"), _shown("shown_end")):
         start = end = None
-    period = services.period_for(preset, start, end)
+    period = services.period_for(preset, start, end, today=_today())
     channel = request.args.get("channel") or None
     filters = services.Filters(
         partner_id=_int("partner"),
@@ -68,6 +69,11 @@ def _request() -> tuple[services.Period, services.Filters]:
         campaign_id=_int("campaign"),
     )
     return period, filters
+
+
+def _today() -> date:
+    """Presets count back from the company's today, in its time zone."""
+    return company_today(current_actor().user.organization)
 
 
 def _board() -> tuple[services.Dashboard | None, str | None]:
@@ -85,7 +91,7 @@ def dashboard() -> ResponseReturnValue:
         board, error = _board()
         if board is None:
             board = services.dashboard(
-                current_actor(), services.period_for(services.DEFAULT_PRESET)
+                current_actor(), services.period_for(services.DEFAULT_PRESET, today=_today())
             )
     except DomainError as exc:
         abort_for(exc)
@@ -101,7 +107,7 @@ def dashboard() -> ResponseReturnValue:
         display=tables.display,
         note=tables.note,
         chart_data=services.chart_data(board),
-        presets=services.preset_labels(),
+        presets=services.preset_labels(_today()),
         period_rule=services.PERIOD_RULE,
         people_explained=people.EXPLAINED,
         channels=list(Channel),

@@ -37,7 +37,7 @@ def test_a_future_day_is_refused_by_the_api_and_nothing_is_stored(app, world, ap
     assert [(e["field"], e["message"]) for e in error["errors"]] == [
         (
             "days.1.day",
-            "2027-03-05 is in the future: no day after 2027-03-04 has begun anywhere yet",
+            "2027-03-05 is in the future: today is 4 Mar 2027 where your company works",
         )
     ]
     with app.app_context():

@@ -109,8 +109,10 @@ def test_me_names_the_user_the_organization_and_the_scope(world, api_as):
             "email": world.b.email(ANALYST),
             "name": body["user"]["name"],
             "role": "analyst",
+            "time_zone": None,
+            "reads_in": "UTC",
         },
-        "organization": {"id": world.b.id, "name": world.b.name},
+        "organization": {"id": world.b.id, "name": world.b.name, "time_zone": "UTC", "country": ""},
         "token": {"scope": "read"},
     }
     assert write.get_json()["token"] == {"scope": "write"}

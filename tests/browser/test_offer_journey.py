@@ -17,7 +17,8 @@ import pytest
 import sqlalchemy as sa
 from playwright.sync_api import Locator, Page, expect
 
-from comarketing.business_days import add_business_days
+from comarketing.business_days import WorkCalendar
+from comarketing.dates_format import format_deadline
 from comarketing.extensions import db
 from comarketing.offers.models import OfferRevision
 from comarketing.policy import Role
@@ -101,8 +102,8 @@ def stored_revision(live_server, offer_id: int, number: int) -> OfferRevision:
 
 
 def shown_as(moment: datetime) -> str:
-    """How the pages print a moment (the ``datetime`` template filter)."""
-    return moment.strftime("%d %b %Y, %H:%M UTC")
+    """How the pages print a due moment to readers in UTC (the ``deadline`` template filter)."""
+    return format_deadline(moment)
 
 
 def fill_party(form: Locator, party: str, *, budget: str, revenue: str, products: list[str]):
@@ -228,7 +229,7 @@ def test_three_companies_negotiate_a_revision_and_get_one_joint_campaign(live_se
     # 2. Goldcrest's approver finds it with its due date: two business days after sending.
     first = stored_revision(live_server, offer_id, 1)
     assert first.sent_at is not None and first.review_due_at is not None
-    assert first.review_due_at == add_business_days(first.sent_at, 2)
+    assert first.review_due_at == WorkCalendar().deadline(first.sent_at, 2)
     gwen.reload()
     awaiting = gwen.get_by_test_id("waiting-offer_decision")
     expect(awaiting).to_contain_text(TITLE)

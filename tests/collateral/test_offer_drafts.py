@@ -19,7 +19,7 @@ from freezegun import freeze_time
 
 import comarketing
 from comarketing.accounts.models import User
-from comarketing.business_days import add_business_days
+from comarketing.business_days import WorkCalendar
 from comarketing.campaigns.models import Campaign
 from comarketing.collateral import access, assets, drafts, reports, reviews
 from comarketing.collateral.models import (
@@ -161,7 +161,7 @@ def test_a_draft_follows_its_offer_from_unsent_to_the_campaign_library(app, worl
         offer = db.session.get(Offer, offer_id)
         assert offer.sent_at is not None
         version = access.asset_version(db.session.get(CollateralAsset, asset_id))
-        assert version.review_due_at == add_business_days(offer.sent_at, 2)
+        assert version.review_due_at == WorkCalendar().deadline(offer.sent_at, 2)
         revision = db.session.scalar(
             sa.select(OfferRevision).where(OfferRevision.offer_id == offer_id)
         )
@@ -301,10 +301,10 @@ def test_review_deadlines_cover_drafts_and_skip_those_of_closed_offers(app, worl
             ids.append(drafts.create_offer_asset(a_pm, offer_id, data, first).id)
             proposals.send(a_pm, offer_id)
         version = access.asset_version(db.session.get(CollateralAsset, ids[0]))
-        assert version.review_due_at == datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+        assert version.review_due_at == datetime(2026, 12, 3, 0, 0, tzinfo=UTC)
         proposals.withdraw(a_pm, closing, reason="Too late in the year")
         db.session.remove()
-    with freeze_time("2026-12-02 10:00:00"):
+    with freeze_time("2026-12-03 10:00:00"):
         result = runner.invoke(args=["send-reminders"])
     assert result.exit_code == 0, result.output
     assert "Collateral: reminded 0, flagged overdue 1." in result.output

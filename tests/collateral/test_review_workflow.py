@@ -42,7 +42,7 @@ def test_changes_requested_then_a_new_version_then_approval_makes_it_ready(ctx, 
         asset = upload_image(world, ab_campaign)
         version = access.asset_version(asset)
         # Two business days, the same rule as offers.
-        assert version.review_due_at == datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
+        assert version.review_due_at == datetime(2026, 12, 3, 0, 0, tzinfo=UTC)
     assert asset.status == "in_review"
     b_approver = actor(world.b.email(APPROVER))
     with pytest.raises(ValidationFailed):
@@ -52,7 +52,7 @@ def test_changes_requested_then_a_new_version_then_approval_makes_it_ready(ctx, 
     )
     assert db.session.get(CollateralAsset, asset.id).status == "changes_requested"
 
-    with freeze_time("2026-12-04 16:00:00"):  # a Friday: due the next Tuesday
+    with freeze_time("2026-12-04 16:00:00"):  # a Friday: due at the end of the next Tuesday
         version = assets.add_version(
             actor(world.a.email(PM)),
             asset.id,
@@ -60,7 +60,7 @@ def test_changes_requested_then_a_new_version_then_approval_makes_it_ready(ctx, 
                 stream=io.BytesIO(samples.png("green")), filename="v2.png", note="Logo"
             ),
         )
-    assert version.review_due_at == datetime(2026, 12, 8, 16, 0, tzinfo=UTC)
+    assert version.review_due_at == datetime(2026, 12, 9, 0, 0, tzinfo=UTC)
     # A decision on the old version no longer counts, nor can it be made now.
     with pytest.raises(Conflict):
         reviews.review(b_approver, asset.id, version_number=1, decision="approved")
@@ -99,7 +99,7 @@ def run_cron(runner, at: str) -> str:
 
 def test_send_reminders_reminds_once_then_flags_overdue_once(app, world, runner, ab_campaign):
     with app.app_context(), freeze_time("2026-11-30 10:00:00"):
-        asset_id = upload_image(world, ab_campaign).id  # due Wednesday 10:00
+        asset_id = upload_image(world, ab_campaign).id  # due at the end of Wednesday
         db.session.remove()
     quiet = "Reminded 0, flagged overdue 0, expired 0."
     assert run_cron(runner, "2026-11-30 11:00:00") == quiet
@@ -109,10 +109,10 @@ def test_send_reminders_reminds_once_then_flags_overdue_once(app, world, runner,
     )
     assert run_cron(runner, "2026-12-01 12:00:00") == quiet
     assert (
-        run_cron(runner, "2026-12-02 10:00:00")
+        run_cron(runner, "2026-12-03 10:00:00")
         == quiet + "\nCollateral: reminded 0, flagged overdue 1."
     )
-    assert run_cron(runner, "2026-12-03 10:00:00") == quiet
+    assert run_cron(runner, "2026-12-04 10:00:00") == quiet
     with app.app_context():
         kinds = list(
             db.session.scalars(
@@ -135,7 +135,7 @@ def test_the_overdue_flag_shows_on_the_pages(app, client, login_as, world, ab_ca
         page = client.get(f"/collateral/assets/{asset_id}").get_data(as_text=True)
         assert 'data-testid="review-overdue"' not in page
         assert "Not for customer use" in page
-    with freeze_time("2026-12-02 10:00:01"):
+    with freeze_time("2026-12-03 00:00:01"):
         login_as(world.b.email(APPROVER))
         page = client.get(f"/campaigns/{ab_campaign}/collateral").get_data(as_text=True)
         assert 'data-testid="review-overdue"' in page

@@ -200,15 +200,15 @@ def test_a_claim_form_posts_and_the_page_shows_it(app, world, joint):
     assert response.headers["Location"].endswith(f"/campaigns/{joint.id}#claims")
     page = client.get(f"/campaigns/{joint.id}").get_data(as_text=True)
     ledger = table_rows(page, "ledger")
-    assert ledger[1][:5] == ["2026-11-04", "expense", "Alpha Flour", "Alpha newsletter", "€234.50"]
+    assert ledger[1][:5] == ["4 Nov 2026", "expense", "Alpha Flour", "Alpha newsletter", "€234.50"]
     assert "Print run" in ledger[1][5]
     assert "Expense claimed." in text(page)
     [claim] = table_rows(page, "claims")[1:]
     assert claim[1:6] == [
         "Alpha Flour",
         "Alpha newsletter",
-        "2027-03-01 \u2013 2027-03-31",
-        "2026-11-04",
+        "1 Mar 2027 \u2013 31 Mar 2027",
+        "4 Nov 2026",
         "€234.50",
     ]
     assert claim[6].startswith("pending")
@@ -499,7 +499,7 @@ def test_placements_are_added_and_edited_by_their_owner_only(app, world, joint):
         "Fair stand",
         "event",
         "Beta Shortening",
-        "2027-03-20 \u2013 2027-03-21",
+        "20 Mar 2027 \u2013 21 Mar 2027",
         "€1,250.50",
         "4,000",
         "—",  # no flight reach reported
@@ -692,6 +692,6 @@ def test_a_service_period_outside_the_campaign_is_refused_next_to_the_date(app, 
     assert response.status_code == 422
     [message] = field_errors(response.get_data(as_text=True), "service_from")
     assert message == (
-        "The service period lies within the campaign's dates (01 Mar 2027 to 30 Apr 2027)."
+        "The service period lies within the campaign's dates (1 Mar 2027 to 30 Apr 2027)."
     )
     assert ledger_snapshot(app) == before

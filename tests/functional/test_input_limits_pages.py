@@ -36,7 +36,7 @@ VALID = {
 def test_dates_out_of_range_and_campaigns_over_five_years_get_field_errors(app, world):
     client = signed_in(app, world.a.email(PM))
     for change, name, message in (
-        ({"start_date": "1999-12-31"}, "start_date", "between 01 Jan 2000 and 31 Dec 2100"),
+        ({"start_date": "1999-12-31"}, "start_date", "between 1 Jan 2000 and 31 Dec 2100"),
         ({"end_date": "2101-01-01"}, "end_date", "between"),
         ({"start_date": "9999-12-30", "end_date": "9999-12-31"}, "start_date", "between"),
         ({"end_date": "2032-03-01"}, "end_date", "at most 5 years"),

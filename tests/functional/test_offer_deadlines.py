@@ -59,22 +59,24 @@ def writers(company: Any) -> list[str]:
 def test_one_reminder_the_business_day_before_and_one_overdue_notice_after(app, world, runner):
     # A's admin sends, approving for A by it: only B decides (a partner manager's proposal
     # would wait for A's approvers too, see tests/unit/test_offer_approvers.py).
-    sent_at(app, "2026-11-30 10:00:00", world.a.email(ADMIN), [world.a.id, world.b.id])  # due Wed
+    # Due at the end of Wednesday.
+    sent_at(app, "2026-11-30 10:00:00", world.a.email(ADMIN), [world.a.id, world.b.id])
 
     assert run_cron(runner, "2026-11-30 15:00:00") == NOTHING
-    assert run_cron(runner, "2026-12-01 09:59:00") == NOTHING  # more than a business day left
+    assert run_cron(runner, "2026-11-30 23:59:00") == NOTHING  # more than a business day left
 
-    assert run_cron(runner, "2026-12-01 10:00:00") == "Reminded 1, flagged overdue 0, expired 0."
+    # From Tuesday on, the review is due by the end of the next business day.
+    assert run_cron(runner, "2026-12-01 00:00:00") == "Reminded 1, flagged overdue 0, expired 0."
     # Only B decides: its admin and approver are reminded, by mail and under the bell.
     assert people(app, "review_reminder") == sorted(deciders(world.b))
     assert mailed(app, "review_reminder") == sorted(deciders(world.b))
     assert run_cron(runner, "2026-12-01 16:00:00") == NOTHING
-    assert run_cron(runner, "2026-12-02 09:59:59") == NOTHING
+    assert run_cron(runner, "2026-12-02 23:59:59") == NOTHING
 
-    assert run_cron(runner, "2026-12-02 10:00:00") == "Reminded 0, flagged overdue 1, expired 0."
+    assert run_cron(runner, "2026-12-03 00:00:00") == "Reminded 0, flagged overdue 1, expired 0."
     # Overdue is flagged to every party.
     assert people(app, "review_overdue") == sorted(writers(world.a) + writers(world.b))
-    assert run_cron(runner, "2026-12-02 10:05:00") == NOTHING
+    assert run_cron(runner, "2026-12-03 00:05:00") == NOTHING
     assert run_cron(runner, "2026-12-07 10:00:00") == NOTHING
     assert len(people(app, "review_reminder")) == 2
     with app.app_context():
@@ -125,10 +127,10 @@ def test_a_new_revision_gets_its_own_reminder(app, world, runner):
     a, b = world.a.id, world.b.id
     offer_id = sent_at(app, "2026-11-30 10:00:00", world.a.email(ADMIN), [a, b])
     assert run_cron(runner, "2026-12-01 10:00:00") == "Reminded 1, flagged overdue 0, expired 0."
-    with freeze_time("2026-12-01 12:00:00"), app.app_context():  # B counters: due Thursday
+    with freeze_time("2026-12-01 12:00:00"), app.app_context():  # B counters: due end of Thu
         proposals.revise(actor(world.b.email(ADMIN)), offer_id, terms=make_terms([a, b], title="B"))
-    assert run_cron(runner, "2026-12-02 10:00:00") == NOTHING  # revision 1 no longer counts
-    assert run_cron(runner, "2026-12-02 12:00:00") == "Reminded 1, flagged overdue 0, expired 0."
+    assert run_cron(runner, "2026-12-01 23:59:00") == NOTHING  # revision 1 no longer counts
+    assert run_cron(runner, "2026-12-02 00:00:00") == "Reminded 1, flagged overdue 0, expired 0."
     assert people(app, "review_reminder") == sorted(deciders(world.a) + deciders(world.b))
 
 

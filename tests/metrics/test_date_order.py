@@ -59,14 +59,14 @@ def test_the_issues_file_asks_and_once_answered_stores_the_right_days(app, clien
         ]
         assert preview.problems == [
             "The dates could be day first or month first and nothing in the file tells which "
-            "(row 2: 01/03/2027 \u2192 1 March 2027 (day first) or January 3, 2027 (month "
-            "first); row 3: 02/03/2027 \u2192 2 March 2027 (day first) or February 3, 2027 "
+            "(row 2: 01/03/2027 \u2192 1 Mar 2027 (day first) or 3 Jan 2027 (month "
+            "first); row 3: 02/03/2027 \u2192 2 Mar 2027 (day first) or 3 Feb 2027 "
             "(month first)). Choose how dates are written."
         ]
         assert preview.stored_rows == []  # nothing is read with an order nobody chose
     page = client.get(f"/metrics/imports/{import_id}").get_data(as_text=True)
     assert 'data-testid="date-order-samples"' in page
-    assert "<td><code>01/03/2027</code></td><td>1 March 2027</td><td>January 3, 2027</td>" in page
+    assert "<td><code>01/03/2027</code></td><td>1 Mar 2027</td><td>3 Jan 2027</td>" in page
     assert 'data-testid="confirm-import" disabled' in page
 
     # Confirmed anyway (a stale page, a script): refused by the service, nothing queued.

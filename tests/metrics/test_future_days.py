@@ -1,5 +1,5 @@
-"""A day after today (today where it is already latest, UTC+14) is a row error "is in the
-future" by file, by the grid and by the service the API uses; nothing is stored.
+"""A day after the company's today (in its time zone) is a row error "is in the future" by
+file, by the grid and by the service the API uses; nothing is stored.
 
 The scene's campaign runs 2027-03-01..04-30; each test pins "today" with METRICS_LATEST_DAY
 or freezes the clock, so nothing depends on when the suite runs."""
@@ -8,11 +8,13 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 import sqlalchemy as sa
 from freezegun import freeze_time
 
+from comarketing.accounts.models import Organization
 from comarketing.extensions import db
 from comarketing.metrics import dates, entry
 from comarketing.metrics.models import DailyMetric, MetricImport
@@ -34,13 +36,16 @@ def _counts(app) -> tuple[int, int]:
         )
 
 
-def test_today_is_the_date_in_utc_plus_14(app):
+def test_today_is_the_companys_date(app):
     app.config["METRICS_LATEST_DAY"] = None
+    berlin = SimpleNamespace(time_zone="Europe/Berlin")
+    los_angeles = SimpleNamespace(time_zone="America/Los_Angeles")
     with app.app_context():
-        with freeze_time("2027-03-04 09:59:59"):  # 23:59:59 on the 4th in UTC+14
-            assert dates.latest_day() == date(2027, 3, 4)
-        with freeze_time("2027-03-04 10:00:00"):  # midnight: the 5th has begun in Kiribati
-            assert dates.latest_day() == date(2027, 3, 5)
+        with freeze_time("2027-03-04 22:59:59"):  # 23:59:59 on the 4th in Berlin
+            assert dates.latest_day(berlin) == date(2027, 3, 4)
+        with freeze_time("2027-03-04 23:00:00"):  # midnight in Berlin; 15:00 in Los Angeles
+            assert dates.latest_day(berlin) == date(2027, 3, 5)
+            assert dates.latest_day(los_angeles) == date(2027, 3, 4)
 
 
 def test_a_future_day_in_a_file_is_a_row_error_and_nothing_is_stored(app, client, login_as, scene):
@@ -101,15 +106,19 @@ def test_the_service_the_api_uses_refuses_a_future_day(app, scene):
         )
     assert [(e["row"], e["column"]) for e in refused.value.errors] == [(1, "day")]
     assert refused.value.errors[0]["reason"] == (
-        "is in the future: no day after 2027-03-04 has begun anywhere yet"
+        "is in the future: today is 4 Mar 2027 where your company works"
     )
     assert _counts(app) == (0, 0)
 
 
-def test_with_the_real_clock_tomorrow_in_kiribati_is_accepted_and_the_day_after_refused(app, scene):
+def test_with_the_real_clock_the_companys_today_is_accepted_and_tomorrow_refused(app, scene):
     app.config["METRICS_LATEST_DAY"] = None
     pm = scene.world.a.email(PM)
-    with app.app_context(), freeze_time("2027-03-04 12:00:00"):  # 02:00 on the 5th in UTC+14
+    with app.app_context():
+        company = db.session.get(Organization, scene.world.a.id)
+        company.time_zone = "Pacific/Kiritimati"  # UTC+14
+        db.session.commit()
+    with app.app_context(), freeze_time("2027-03-04 12:00:00"):  # 02:00 on the 5th there
         with pytest.raises(entry.RowsInvalid) as refused:
             entry.upsert_days(actor(pm), scene.a_placement, [{"day": "2027-03-06", "clicks": "1"}])
         assert refused.value.errors[0]["reason"].startswith("is in the future")

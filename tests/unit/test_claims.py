@@ -19,6 +19,7 @@ from comarketing.budgets.models import AppendOnlyViolation, ClaimResponse, Claim
 from comarketing.budgets.posting import check_money_date
 from comarketing.errors import Conflict, Forbidden, InvalidTransition, NotFound, ValidationFailed
 from comarketing.extensions import db
+from comarketing.outbox import OutboxMessage
 from tests.campaign_helpers import (
     ANALYST,
     APPROVER,
@@ -142,8 +143,8 @@ def test_the_window_passing_confirms_a_claim_nobody_disputed(app, ctx, world):
     campaign = joint_campaign(world)
     with freeze_time("2026-12-07 09:00:00"):  # a Monday
         made = claim(world, campaign)
-    # Five business days (B's default): due the next Monday.
-    assert made.version.confirm_due_at == datetime(2026, 12, 14, 9, 0, tzinfo=UTC)
+    # Five business days (B's default): due at the end of the next Monday (B works in UTC).
+    assert made.version.confirm_due_at == datetime(2026, 12, 15, 0, 0, tzinfo=UTC)
     day_before = datetime(2026, 12, 13, 9, tzinfo=UTC)
     assert claim_responses.run_claim_deadlines(day_before).auto_confirmed == 0
     run = claim_responses.run_claim_deadlines(made.version.confirm_due_at)
@@ -163,7 +164,34 @@ def test_the_longest_window_of_the_other_parties_applies(ctx, world):
     campaign = joint_campaign(world)
     with freeze_time("2026-12-07 09:00:00"):
         made = claim(world, campaign)
-    assert made.version.confirm_due_at.date() == date(2026, 12, 21)
+    assert made.version.confirm_due_at == datetime(2026, 12, 22, 0, 0, tzinfo=UTC)  # end of 21st
+
+
+def test_the_window_runs_in_the_confirming_companys_calendar_and_mail_shows_its_end(ctx, world):
+    b = db.session.get(Organization, world.b.id)
+    b.time_zone, b.country, b.claim_confirmation_business_days = "Europe/Berlin", "DE", 2
+    db.session.commit()
+    campaign = joint_campaign(world)
+    with freeze_time("2026-12-23 09:00:00"):  # Wednesday; 25 and 26 Dec are German holidays
+        made = claim(world, campaign)
+    # The end of Monday 28 Dec in Berlin: 24 Dec counts, Christmas and the weekend do not.
+    assert made.version.confirm_due_at == datetime(2026, 12, 28, 23, 0, tzinfo=UTC)
+    [body] = db.session.scalars(
+        sa.select(OutboxMessage.body).where(
+            OutboxMessage.recipient == world.b.email(APPROVER),
+            OutboxMessage.kind == "claim_to_confirm",
+        )
+    ).all()
+    assert "dispute it by end of Mon, 28 Dec 2026 (CET);" in body
+    assert "for 1 Mar 2027 to 1 Mar 2027 in" in body
+    # Silence counts as confirmation at that instant, not before.
+    assert (
+        claim_responses.run_claim_deadlines(
+            datetime(2026, 12, 28, 22, 59, tzinfo=UTC)
+        ).auto_confirmed
+        == 0
+    )
+    assert claim_responses.run_claim_deadlines(made.version.confirm_due_at).auto_confirmed == 1
 
 
 def test_a_solo_campaigns_claim_is_confirmed_at_once(ctx, world):

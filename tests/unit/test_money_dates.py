@@ -5,6 +5,7 @@ refused date names its field and writes nothing."""
 from __future__ import annotations
 
 from datetime import date
+from types import SimpleNamespace
 
 import pytest
 from freezegun import freeze_time
@@ -30,7 +31,7 @@ def test_dates_outside_2000_to_2100_are_refused_naming_the_field(day):
     with pytest.raises(ValidationFailed) as refused:
         check_money_date(day, "paid_on")
     assert refused.value.field == "paid_on"
-    assert "between 01 January 2000 and 31 December 2100" in refused.value.message
+    assert "between 1 Jan 2000 and 31 Dec 2100" in refused.value.message
 
 
 def test_the_edges_of_the_range_and_no_date_pass():
@@ -97,9 +98,23 @@ def test_a_service_period_outside_the_campaigns_dates_is_refused(app, ctx, world
             with pytest.raises(ValidationFailed) as refused:
                 _claim(world, campaign, **dates)
             assert refused.value.field == field
-            assert "01 Mar 2027 to 30 Apr 2027" in refused.value.message
+            assert "1 Mar 2027 to 30 Apr 2027" in refused.value.message
         assert ledger_rows(campaign.id) == before
         # Paid after the campaign ended, for a service within it: booked.
         assert _claim(world, campaign, paid_on=date(2027, 5, 20))
     # A commitment may be dated before the campaign starts (budgets are agreed ahead).
     assert commit(world.a.email(PM), campaign.id, 1_000, occurred_on=date(2027, 2, 1))
+
+
+def test_a_companys_today_is_read_in_its_time_zone():
+    # 23:30 UTC on 15 March: already the 16th in Berlin, still the 15th in New York.
+    berlin = SimpleNamespace(time_zone="Europe/Berlin")
+    new_york = SimpleNamespace(time_zone="America/New_York")
+    with freeze_time("2027-03-15 23:30:00"):
+        check_money_date(date(2027, 3, 16), "paid_on", berlin)
+        with pytest.raises(ValidationFailed) as refused:
+            check_money_date(date(2027, 3, 16), "paid_on", new_york)
+    assert refused.value.field == "paid_on"
+    assert refused.value.message == (
+        "16 Mar 2027 has not happened yet: money can be booked up to 15 Mar 2027."
+    )

@@ -260,7 +260,7 @@ def test_the_proposer_companys_approvers_get_the_due_date_notice_and_reminder(ct
         offer_id = send(a, PM, [a.id, b.id])
     revision = db.session.scalar(sa.select(OfferRevision).where(OfferRevision.offer_id == offer_id))
     assert revision is not None
-    assert revision.review_due_at == datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+    assert revision.review_due_at == datetime(2026, 12, 5, 0, 0, tzinfo=UTC)
     # Told at sending: B's writers as before, and A's own approvers and admins.
     assert notified("offer_received") == sorted([*deciders(a), *deciders(b), b.email(PM)])
 

@@ -177,11 +177,11 @@ def test_a_discarded_draft_is_closed_as_withdrawn_and_stays_private(ctx, world):
 @pytest.mark.parametrize(
     ("sent_at", "due_at"),
     [
-        # Monday morning: two business days later, same time of day.
-        ("2026-11-30 10:00:00", datetime(2026, 12, 2, 10, 0, tzinfo=UTC)),
-        # Friday morning: the weekend does not count.
-        ("2026-12-04 10:00:00", datetime(2026, 12, 8, 10, 0, tzinfo=UTC)),
-        # Saturday: counts as sent at the start of Monday.
+        # Monday morning: the end of Wednesday (the sending day does not count).
+        ("2026-11-30 10:00:00", datetime(2026, 12, 3, 0, 0, tzinfo=UTC)),
+        # Friday morning: the weekend does not count; the end of Tuesday.
+        ("2026-12-04 10:00:00", datetime(2026, 12, 9, 0, 0, tzinfo=UTC)),
+        # Saturday: the end of Tuesday too.
         ("2026-12-05 10:00:00", datetime(2026, 12, 9, 0, 0, tzinfo=UTC)),
     ],
     ids=["monday", "friday", "saturday"],
@@ -204,7 +204,7 @@ def test_the_longest_review_window_of_the_deciding_parties_sets_the_due_date(ctx
     set_review_days(world.b, 10)  # B's admin proposes, approving by it: B's setting does not count
     with freeze_time("2026-11-30 10:00:00"):  # Monday
         offer_id = three_party(world, proposer=ADMIN)
-    assert revision(offer_id, 1).review_due_at == datetime(2026, 12, 4, 10, 0, tzinfo=UTC)
+    assert revision(offer_id, 1).review_due_at == datetime(2026, 12, 5, 0, 0, tzinfo=UTC)
 
     # A's partner manager counters on Wednesday: now A (4 days, its own approvers), B (10 days)
     # and C (3 days) decide.
@@ -214,7 +214,7 @@ def test_the_longest_review_window_of_the_deciding_parties_sets_the_due_date(ctx
             offer_id,
             terms=make_terms([world.a.id, world.b.id, world.c.id], title="Longer window"),
         )
-    assert revision(offer_id, 2).review_due_at == datetime(2026, 12, 16, 9, 0, tzinfo=UTC)
+    assert revision(offer_id, 2).review_due_at == datetime(2026, 12, 17, 0, 0, tzinfo=UTC)
 
 
 def test_review_days_are_an_admin_setting_between_1_and_20(ctx, world):

@@ -54,8 +54,8 @@ def test_last_12_months_covers_twelve_whole_months_plus_this_one():
 
 def test_preset_labels_carry_their_dates():
     labels = services.preset_labels(date(2026, 12, 6))
-    assert labels["last_12_months"] == "Last 12 months (2025-12-01 to 2026-12-06)"
-    assert labels["last_month"] == "Last month (2026-11-01 to 2026-11-30)"
+    assert labels["last_12_months"] == "Last 12 months (1 Dec 2025 to 6 Dec 2026)"
+    assert labels["last_month"] == "Last month (1 Nov 2026 to 30 Nov 2026)"
     assert labels["custom"] == "Custom"
 
 
