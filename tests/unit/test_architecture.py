@@ -37,6 +37,7 @@ DOMAIN_ORDER = [
     "reports",
     "dashboard",
     "api",
+    "ops",  # readiness, metrics and logs: counts the others' backlogs, changes nothing
 ]
 COMPOSERS = {"cli", "demo", ""}  # "" is the package itself: create_app
 # Modules of domain packages that belong to the web layer although they declare no route:
@@ -48,6 +49,7 @@ WEB_LAYER = {
     "comarketing.api.blueprint",
     "comarketing.api.errors",
     "comarketing.api.idempotency",
+    "comarketing.ops.prometheus",  # request hooks: the latency of each endpoint
 }
 ROUTE_DECORATORS = {"route", "get", "post", "put", "patch", "delete"}
 
