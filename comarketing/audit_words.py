@@ -41,8 +41,8 @@ _ROLE_WORDS = {role.value: label.lower() for role, label in ROLE_LABELS.items()}
 
 _t = sa.table
 _c = sa.column
+_USERS = _t("users", _c("id"), _c("name"), _c("organization_id"))
 _NAMED = {
-    "users": _t("users", _c("id"), _c("name")),
     "organizations": _t("organizations", _c("id"), _c("name")),
     "placements": _t("placements", _c("id"), _c("name")),
     "products": _t("products", _c("id"), _c("name")),
@@ -63,7 +63,11 @@ _PARTNERSHIPS = _t(
     _c("inviter_organization_id"),
     _c("invitee_organization_id"),
     _c("invitee_email"),
+    _c("status"),
 )
+# An inviter learns which company an address belongs to only once it accepted (issue 17: an
+# invitation tells nothing about other companies); until then the address names it.
+_KNOWN_TO_INVITER = ("active", "ended")
 _ORGANIZATIONS = _NAMED["organizations"]
 
 Names = dict[tuple[str, int], tuple[str, str | None]]
@@ -71,13 +75,17 @@ Names = dict[tuple[str, int], tuple[str, str | None]]
 
 def describe(events: Sequence[AuditEvent], viewer_organization_id: int) -> list[AuditLine]:
     """Each event with its sentence, names read in one query (none for an empty page)."""
-    names = _names(_wanted(events), viewer_organization_id)
-    return [AuditLine(event, sentence(event, names)) for event in events]
+    if not events:
+        return []
+    wanted = _wanted(events)
+    wanted["organizations"].add(viewer_organization_id)
+    names = _names(wanted, viewer_organization_id)
+    return [AuditLine(event, sentence(event, names, viewer_organization_id)) for event in events]
 
 
-def sentence(event: AuditEvent, names: Names) -> str:
+def sentence(event: AuditEvent, names: Names, viewer_organization_id: int | None = None) -> str:
     """The event in words; a generic sentence when its phrase is unknown or cannot be filled."""
-    values = _values(event, names)
+    values = _values(event, names, viewer_organization_id)
     phrase = PHRASES.get(event.action)
     if phrase is not None:
         try:
@@ -135,6 +143,15 @@ def _names(wanted: Mapping[str, set[int]], viewer_organization_id: int) -> Names
                     sa.cast(sa.null(), sa.String).label("extra"),
                 ).where(table.c.id.in_(sorted(ids)))
             )
+        elif table_name == "users":
+            parts.append(
+                sa.select(
+                    label,
+                    _USERS.c.id,
+                    sa.cast(_USERS.c.name, sa.String),
+                    sa.cast(_USERS.c.organization_id, sa.String),
+                ).where(_USERS.c.id.in_(sorted(ids)))
+            )
         elif table_name == "campaigns":
             parts.append(
                 sa.select(
@@ -162,25 +179,21 @@ def _names(wanted: Mapping[str, set[int]], viewer_organization_id: int) -> Names
                 .where(_OFFERS.c.id.in_(sorted(ids)))
             )
         elif table_name == "partnerships":
+            p = _PARTNERSHIPS.c
+            invited_by_viewer = p.inviter_organization_id == viewer_organization_id
             other = sa.case(
-                (
-                    _PARTNERSHIPS.c.inviter_organization_id == viewer_organization_id,
-                    _PARTNERSHIPS.c.invitee_organization_id,
-                ),
-                else_=_PARTNERSHIPS.c.inviter_organization_id,
+                (invited_by_viewer, p.invitee_organization_id), else_=p.inviter_organization_id
             )
+            named = sa.or_(sa.not_(invited_by_viewer), p.status.in_(_KNOWN_TO_INVITER))
             parts.append(
                 sa.select(
                     label,
-                    _PARTNERSHIPS.c.id,
-                    sa.cast(
-                        sa.func.coalesce(_ORGANIZATIONS.c.name, _PARTNERSHIPS.c.invitee_email),
-                        sa.String,
-                    ),
+                    p.id,
+                    sa.cast(sa.func.coalesce(_ORGANIZATIONS.c.name, p.invitee_email), sa.String),
                     sa.cast(sa.null(), sa.String),
                 )
-                .outerjoin(_ORGANIZATIONS, _ORGANIZATIONS.c.id == other)
-                .where(_PARTNERSHIPS.c.id.in_(sorted(ids)))
+                .outerjoin(_ORGANIZATIONS, sa.and_(_ORGANIZATIONS.c.id == other, named))
+                .where(p.id.in_(sorted(ids)))
             )
     if not parts:
         return {}
@@ -188,7 +201,7 @@ def _names(wanted: Mapping[str, set[int]], viewer_organization_id: int) -> Names
     return {(row[0], row[1]): (row[2], row[3]) for row in rows}
 
 
-def _values(event: AuditEvent, names: Names) -> dict[str, Any]:
+def _values(event: AuditEvent, names: Names, viewer: int | None) -> dict[str, Any]:
     details = dict(event.details or {})
     values: dict[str, Any] = {key: value for key, value in details.items() if value is not None}
 
@@ -218,7 +231,7 @@ def _values(event: AuditEvent, names: Names) -> dict[str, Any]:
         elif event.target_id is not None:
             values["target_kind"] = f"{word or event.target_type} #{event.target_id}"
         if event.target_type == "partnerships":
-            values["partner"] = target or details.get("email") or "a company"
+            values["partner"] = _partner(event, names, viewer, target or details.get("email"))
     campaign_id = (
         event.target_id if event.target_type == "campaigns" else _int(details.get("campaign_id"))
     )
@@ -239,6 +252,17 @@ def _values(event: AuditEvent, names: Names) -> dict[str, Any]:
     if "enabled" in details:
         values["on_off"] = "on" if details["enabled"] else "off"
     return values
+
+
+def _partner(event: AuditEvent, names: Names, viewer: int | None, other: str | None) -> str:
+    """The company on the other side of a partnership from the one who acted: the other party
+    as the reader may know it when the reader's company acted, else the reader's company."""
+    acting = names.get(("users", event.actor_user_id)) if event.actor_user_id else None
+    if viewer is not None and acting is not None and acting[1] != str(viewer):
+        own = names.get(("organizations", viewer))
+        if own is not None:
+            return own[0]
+    return other or "a company"
 
 
 def _in_words(code: str) -> str:

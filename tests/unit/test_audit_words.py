@@ -51,7 +51,7 @@ def test_money_events_name_the_campaign_the_party_and_the_amount_in_its_currency
     ) in said
 
 
-def test_a_partnership_is_named_by_the_other_company_in_each_log(world, ctx):
+def test_a_partnership_is_named_from_the_side_of_whoever_acted_in_each_log(world, ctx):
     partnership = db.session.get(Partnership, world.partnership_ab)
     audit.record(
         "partnership.ended",
@@ -65,7 +65,7 @@ def test_a_partnership_is_named_by_the_other_company_in_each_log(world, ctx):
         "Partner Manager A ended the partnership with Beta Shortening"
     )
     assert sentences(world.b.email(ADMIN))[0] == (
-        "Partner Manager A ended the partnership with Alpha Flour"
+        "Partner Manager A ended the partnership with Beta Shortening"
     )
 
 
@@ -126,3 +126,20 @@ def test_every_phrase_fills_from_its_documented_placeholders(action):
 def test_sentence_of_an_event_without_any_name_known_still_reads(world, ctx):
     event = audit.AuditEvent(action="placement.created", actor_email=None, details={})
     assert sentence(event, {}) == "Someone — placement: created"
+
+
+def test_an_invitation_names_the_invited_company_only_once_it_accepted(world, ctx):
+    """Issue 17: inviting an address tells nothing about the company it belongs to."""
+    from comarketing.partners import invitations, services
+
+    invitation = invitations.invite_partner(actor(world.a.email(PM)), email=world.c.email(ADMIN))
+    pending = sentences(world.a.email(ADMIN))[0]
+
+    services.transition(actor(world.c.email(PM)), invitation.id, "accept")
+
+    assert pending == f"Partner Manager A invited {world.c.email(ADMIN)} to become a partner"
+    assert world.canary not in pending
+    assert sentences(world.a.email(ADMIN))[:2] == [
+        f"Partner Manager {world.c.key} {world.canary} accepted the partnership with Alpha Flour",
+        f"Partner Manager A invited {world.c.name} to become a partner",
+    ]
