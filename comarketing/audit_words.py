@@ -125,7 +125,8 @@ def _wanted(events: Iterable[AuditEvent]) -> dict[str, set[int]]:
 
 
 def _names(wanted: Mapping[str, set[int]], viewer_organization_id: int) -> Names:
-    """(table, id) -> (name, currency for campaigns), in one UNION ALL query."""
+    """(table, id) -> (name, extra), in one UNION ALL query; extra is a campaign's currency,
+    a person's company id (as text), else None."""
     kind = sa.String(40)
     parts: list[sa.Select[Any]] = []
     for table_name, ids in wanted.items():
