@@ -9,6 +9,7 @@ from comarketing import audit
 from comarketing.accounts.models import Organization, User
 from comarketing.accounts.validation import parse_role
 from comarketing.audit import AuditEvent
+from comarketing.audit_words import AuditLine, describe
 from comarketing.context import Actor
 from comarketing.errors import Conflict, NotFound
 from comarketing.extensions import db
@@ -110,3 +111,9 @@ def audit_log(actor: Actor, *, page: int, per_page: int) -> tuple[list[AuditEven
         )
     )
     return rows[:per_page], len(rows) > per_page
+
+
+def audit_log_in_words(actor: Actor, *, page: int, per_page: int) -> tuple[list[AuditLine], bool]:
+    """The same page with each event as a sentence; the names are read in one more query."""
+    events, has_more = audit_log(actor, page=page, per_page=per_page)
+    return describe(events, actor.organization_id), has_more

@@ -402,9 +402,9 @@ def audit_log() -> ResponseReturnValue:
     page = request.args.get("page", 1, type=int) or 1
     page = max(page, 1)
     try:
-        events, has_more = members.audit_log(
+        lines, has_more = members.audit_log_in_words(
             current_actor(), page=page, per_page=current_app.config["PER_PAGE"]
         )
     except DomainError as exc:
         abort_for(exc)
-    return render_template("accounts/audit_log.html", events=events, page=page, has_more=has_more)
+    return render_template("accounts/audit_log.html", lines=lines, page=page, has_more=has_more)

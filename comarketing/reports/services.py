@@ -143,6 +143,8 @@ class Dashboard:
     campaigns: pd.DataFrame  # campaign_id, kind, name, currency ... (for the filter choices)
     partners: pd.DataFrame  # partner_id, partner (every partner of a scoped joint campaign)
     cells: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
+    # campaign_id, partner_id, partner: which joint campaigns each partner is in (chart links).
+    campaign_partners: pd.DataFrame = field(repr=False, default_factory=pd.DataFrame)
 
     @property
     def currencies(self) -> list[str]:
@@ -203,6 +205,7 @@ def dashboard(actor: Actor, period: Period, filters: Filters | None = None) -> D
         campaigns=campaigns,
         partners=partners[["partner_id", "partner"]].drop_duplicates().sort_values("partner"),
         cells=cells,
+        campaign_partners=partners,
     )
 
 
@@ -222,6 +225,7 @@ def chart_data(board: Dashboard) -> dict[str, Any]:
                 "months": _bars(month, "month"),
                 "partners": {
                     "labels": partner["partner"].tolist(),
+                    "partner_ids": [int(v) for v in partner["partner_id"]],
                     "reach": [int(v) for v in partner["reach"]],
                     "spend_minor": [int(v) for v in partner["spend_minor"]],
                 },

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, Response, abort, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
@@ -15,6 +15,7 @@ from comarketing.reports import (
     campaign_charts,
     campaign_service,
     campaign_tables,
+    chart_links,
     dedup,
     exports,
     headline,
@@ -106,7 +107,13 @@ def dashboard() -> ResponseReturnValue:
         titles=tables.TABLES,
         display=tables.display,
         note=tables.note,
-        chart_data=services.chart_data(board),
+        chart_data=chart_links.with_campaigns(
+            services.chart_data(board),
+            board.cells,
+            board.campaigns,
+            board.campaign_partners,
+            lambda campaign_id: url_for("reports.campaign_report", campaign_id=campaign_id),
+        ),
         presets=services.preset_labels(_today()),
         period_rule=services.PERIOD_RULE,
         people_explained=people.EXPLAINED,

@@ -49,9 +49,51 @@
       config = { type: "bar", data: { labels: c.partners.labels, datasets: [
         { label: "Daily reach, summed, of joint campaigns", data: c.partners.reach, backgroundColor: colours.joint } ] } };
     }
+    const behind = campaignsBehind(c, kind);
+    const drill = document.querySelector('[data-drill-for="' + kind + "-" + c.currency + '"]');
     config.options = { animation: false, plugins: { legend: { position: "bottom" } },
-                       scales: { y: { beginAtZero: true } } };
+                       scales: { y: { beginAtZero: true } },
+                       onClick: function (event, elements) {
+                         if (elements.length) {
+                           openCampaigns(behind(elements[0].datasetIndex, elements[0].index),
+                                         config.data.labels[elements[0].index], drill);
+                         }
+                       },
+                       onHover: function (event, elements) {
+                         canvas.classList.toggle("chart-pointer", elements.length > 0);
+                       } };
     canvas.setAttribute("data-drawn", "true");
     new window.Chart(canvas, config);
   });
+
+  // The campaigns behind one bar or point: {ids, total} (reports/chart_links.py).
+  function campaignsBehind(c, kind) {
+    return function (datasetIndex, index) {
+      const series = c[kind].campaigns;
+      if (kind === "partners") { return series[index]; }
+      return series[datasetIndex === 0 ? "joint" : "solo"][index];
+    };
+  }
+
+  // One campaign: open it. Several: list them under the chart, as links.
+  function openCampaigns(point, label, drill) {
+    if (!point || !point.total) { return; }
+    if (point.total === 1) {
+      window.location.assign(data.campaigns[String(point.ids[0])].url);
+      return;
+    }
+    if (!drill) { return; }
+    drill.textContent = label + ": ";
+    point.ids.forEach(function (id, i) {
+      const link = document.createElement("a");
+      link.href = data.campaigns[String(id)].url;
+      link.textContent = data.campaigns[String(id)].name;
+      drill.appendChild(link);
+      if (i < point.ids.length - 1) { drill.appendChild(document.createTextNode(", ")); }
+    });
+    if (point.total > point.ids.length) {
+      drill.appendChild(document.createTextNode(" and " + (point.total - point.ids.length) + " more"));
+    }
+    drill.querySelector("a").focus();
+  }
 })();

@@ -27,6 +27,7 @@ from comarketing.money import format_money
 from comarketing.offers import reviews
 from comarketing.policy import Role
 from tests import factories
+from tests.browser.nav import go_to
 from tests.offer_helpers import actor, make_terms, placement, propose_and_send
 
 pytestmark = pytest.mark.browser
@@ -217,7 +218,7 @@ def test_two_partners_spend_a_joint_budget_settle_up_and_see_a_channel_clash(liv
     # 1. Millstone's partner manager finds the joint campaign, adds its newsletter, starts it.
     ada = browsing.new_page()
     sign_in(ada, FLOUR_MANAGER)
-    ada.get_by_role("link", name="Campaigns", exact=True).click()
+    go_to(ada, "Campaigns")
     ada.get_by_test_id("campaigns-table").get_by_role("link", name=TITLE).click()
     expect(ada).to_have_url(campaign_url)
     expect(ada.get_by_test_id("campaign-status")).to_have_text("planned")
@@ -356,7 +357,7 @@ def test_two_partners_spend_a_joint_budget_settle_up_and_see_a_channel_clash(liv
     expect(sam.get_by_test_id("notifications")).to_contain_text(f"Budget 80% spent: {TITLE}")
 
     # 5. Millstone's calendar flags its two email placements over the same days.
-    ada.get_by_role("link", name="Calendar", exact=True).click()
+    go_to(ada, "Calendar")
     expect(ada.get_by_role("heading", level=1)).to_have_text(today.strftime("%B %Y"))
     clashes = ada.get_by_test_id("clashes")
     expect(clashes.get_by_role("listitem")).to_have_text(
@@ -384,7 +385,7 @@ def test_two_partners_spend_a_joint_budget_settle_up_and_see_a_channel_clash(liv
     ada.screenshot(path=f"{SCREENSHOTS}/campaign_calendar.png", full_page=True)
 
     # Goldcrest's calendar shows the joint campaign only: flour's solo campaign is private.
-    sam.get_by_role("link", name="Calendar", exact=True).click()
+    go_to(sam, "Calendar")
     expect(sam.get_by_test_id("calendar")).to_contain_text(TITLE)
     expect(sam.get_by_text(SOLO_TITLE)).to_have_count(0)
     expect(sam.get_by_test_id("clashes")).to_have_count(0)

@@ -23,6 +23,7 @@ from comarketing.extensions import db
 from comarketing.offers.models import OfferRevision
 from comarketing.policy import Role
 from tests import factories
+from tests.browser.nav import go_to
 
 pytestmark = pytest.mark.browser
 
@@ -155,7 +156,7 @@ def test_three_companies_negotiate_a_revision_and_get_one_joint_campaign(live_se
     # 1. Millstone's partner manager proposes an offer to both partners.
     ada = browsing.new_page()
     sign_in(ada, cast.flour_manager)
-    ada.get_by_role("link", name="Offers", exact=True).click()
+    go_to(ada, "Offers")
     ada.get_by_role("link", name="Propose an offer").click()
     ada.get_by_label(SHORTENING).check()
     ada.get_by_label(CHOCOLATE).check()

@@ -15,6 +15,7 @@ from playwright.sync_api import expect
 
 from comarketing.campaigns import placements
 from comarketing.extensions import db
+from tests.browser.nav import go_to
 from tests.browser.test_campaign_journey import (
     FLOUR,
     FLOUR_APPROVER,
@@ -127,7 +128,7 @@ def test_a_claim_with_proof_is_confirmed_paid_and_squared(live_server, browsing)
         expect(page.get_by_test_id("transfers").get_by_role("listitem")).to_have_text(
             ["Everyone is square."]
         )
-        page.get_by_role("link", name="Partners", exact=True).click()
+        go_to(page, "Partners")
         page.get_by_test_id("active-partners").get_by_test_id("statement-link").click()
         expect(page.get_by_test_id("statement-title")).to_have_text(f"Statement with {partner}")
         expect(page.get_by_test_id("statement-square")).to_have_text("Everyone is square.")
