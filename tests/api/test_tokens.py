@@ -296,7 +296,12 @@ def test_revoked_expired_and_deactivated_tokens_get_401_at_once(app, world, api_
 def test_a_token_acts_with_its_users_current_role_and_organization(app, world, api_as):
     api = api_as(world.c.email(ANALYST))
     body = api.get("/api/v1/me").get_json()
-    assert body["organization"] == {"id": world.c.id, "name": world.c.name}
+    assert body["organization"] == {
+        "id": world.c.id,
+        "name": world.c.name,
+        "time_zone": "UTC",
+        "country": "",
+    }
     assert body["user"]["role"] == "analyst"
     with app.app_context():
         db.session.execute(
