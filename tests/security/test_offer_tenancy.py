@@ -695,6 +695,9 @@ def test_the_offer_list_inbox_and_dashboard_run_as_many_queries_for_12_offers_as
     many = {url: count_queries(app, query_counter, email, url) for url in pages}
 
     assert many == few
-    assert max(few.values()) <= 12, few
+    # The lists stay small; the home page (issue 18) reads one or two queries per kind of item
+    # and part, a fixed number (tests/functional/test_home_page.py counts it at two sizes).
+    assert max(few["/offers"], few["/offers/inbox"]) <= 12, few
+    assert few["/dashboard"] <= 35, few
     inbox = client_as(app, email).get("/offers/inbox").get_data(as_text=True)
     assert len(linked_ids(OFFER_LINK, inbox)) == 12  # the rows really are there
