@@ -118,6 +118,7 @@ def _metric_query(scope: Scope) -> Query:
         values.update(month_first=months[0], month_last=months[1])
     for number, (first, last) in enumerate(edges):
         values.update({f"edge{number}_first": first, f"edge{number}_last": last})
+        values.update({f"edge{number}_from": _month_start(first), f"edge{number}_to": last})
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     statement = _metric_statement(_Filters.of(scope), months is not None, len(edges), postgresql)
     return statement, values
@@ -161,8 +162,17 @@ def _metric_statement(
         )
     month = month_text(DailyMetric.day)
     # One SELECT per edge: with the two ranges OR-ed in one, SQLite stops searching
-    # (campaign_id, day) per campaign of the organization and skip-scans every campaign.
+    # (campaign_id, day) per campaign of the organization and skip-scans every campaign. Each
+    # searches only the campaigns with days in the edge's months, as the rollup lists them (a
+    # tenth of the organization's, say): the rollup holds a row for every placement and month
+    # with days, so no other campaign has any.
     for number in range(edges):
+        with_days = sa.select(MetricRollup.campaign_id).where(
+            among(MetricRollup.campaign_id, scoped, postgresql),
+            MetricRollup.month.between(
+                sa.bindparam(f"edge{number}_from"), sa.bindparam(f"edge{number}_to")
+            ),
+        )
         parts.append(
             sa.select(  # type: ignore[arg-type]  # a TypeVarTuple mypy cannot widen
                 DailyMetric.campaign_id,
@@ -176,7 +186,7 @@ def _metric_statement(
                 ),
             )
             .where(
-                DailyMetric.campaign_id.in_(scoped),
+                among(DailyMetric.campaign_id, with_days, postgresql),
                 DailyMetric.day.between(
                     sa.bindparam(f"edge{number}_first"), sa.bindparam(f"edge{number}_last")
                 ),
