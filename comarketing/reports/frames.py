@@ -322,13 +322,32 @@ def by_partner_of(placements: Columns, partners: pd.DataFrame) -> pd.DataFrame:
 
 
 def partners_of(campaigns: pd.DataFrame, parties: pd.DataFrame, org: int) -> pd.DataFrame:
-    """campaign_id, partner_id, partner: the other parties of each joint campaign."""
-    joint_ids = campaigns.loc[campaigns["kind"] == "joint", "campaign_id"]
-    others = parties[(parties["campaign_id"].isin(joint_ids)) & (parties["organization_id"] != org)]
-    return (
-        others.rename(columns={"organization_id": "partner_id", "name": "partner"})[
-            ["campaign_id", "partner_id", "partner"]
-        ]
-        .sort_values(["partner", "campaign_id"])
-        .reset_index(drop=True)
+    """campaign_id, partner_id, partner: the other parties of each joint campaign, by partner
+    name and campaign."""
+    joint_ids = campaigns["campaign_id"].to_numpy()[campaigns["kind"].to_numpy() == "joint"]
+    campaign = parties["campaign_id"].to_numpy()
+    organization = parties["organization_id"].to_numpy()
+    name = parties["name"].to_numpy()
+    others = np.flatnonzero(np.isin(campaign, joint_ids) & (organization != org))
+    # Sorted as ``sort_values(["partner", "campaign_id"])``: by the names' sorted codes.
+    name_codes = pd.factorize(name[others], sort=True, use_na_sentinel=False)[0]
+    rows = others[np.lexsort((campaign[others], name_codes))]
+    return pd.DataFrame(
+        {
+            "campaign_id": campaign[rows],
+            "partner_id": organization[rows],
+            "partner": parties["name"].iloc[rows].reset_index(drop=True),  # its dtype kept
+        }
     )
+
+
+def partner_choices(partners: pd.DataFrame) -> pd.DataFrame:
+    """partner_id, partner: each partner of :func:`partners_of` once, by name (the filter's
+    choices), labelled by its first row there."""
+    ids = partners["partner_id"].to_numpy()
+    _, first = np.unique(ids, return_index=True)
+    first = np.sort(first)  # rows of ``partners``: already by name
+    return pd.DataFrame(
+        {"partner_id": ids[first], "partner": partners["partner"].iloc[first].to_numpy()},
+        index=pd.Index(first),
+    ).astype({"partner": partners["partner"].dtype})

@@ -209,7 +209,7 @@ def dashboard(actor: Actor, period: Period, filters: Filters | None = None) -> D
         by_partner=by_partner,
         by_month=by_month,
         campaigns=campaigns,
-        partners=partners[["partner_id", "partner"]].drop_duplicates().sort_values("partner"),
+        partners=frames.partner_choices(partners),
         cells=cells,
     )
 
