@@ -72,7 +72,7 @@ def fetch(*queries: Query) -> list[Rows]:
     with driver.pipeline():
         for statement, values in queries:
             compiled = _compiled(statement, connection.dialect)
-            cursor = driver.cursor()
+            cursor = driver.cursor(binary=True)
             cursor.execute(str(compiled), compiled.construct_params(values))
             cursors.append(cursor)
     return [cursor.fetchall() for cursor in cursors]
