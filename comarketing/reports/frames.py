@@ -50,9 +50,10 @@ class _Split:
     whatever the size."""
 
     def __init__(self, parties: pd.DataFrame, campaign: np.ndarray, org: int) -> None:
-        ordered = parties.sort_values(["campaign_id", "organization_id"])
-        party_campaign = ordered["campaign_id"].to_numpy(dtype="int64")
-        self.parties = ordered
+        organization = parties["organization_id"].to_numpy(dtype="int64")
+        self.ordered = ordered = np.lexsort((organization, parties["campaign_id"].to_numpy()))
+        party_campaign = parties["campaign_id"].to_numpy(dtype="int64")[ordered]
+        self.parties = parties
         self.org = org
         self.cells = cells = len(campaign)
         # A campaign's parties are adjacent.
@@ -62,7 +63,7 @@ class _Split:
         self.party = np.repeat(first - (np.cumsum(count) - count), count) + np.arange(
             int(count.sum())
         )
-        self.others = others = ordered["organization_id"].to_numpy(dtype="int64")[self.party]
+        self.others = others = organization[ordered][self.party]
         self.mine_at = mine = others == org
         self.is_party = np.zeros(cells, dtype=bool)
         self.is_party[cell[mine]] = True
@@ -70,7 +71,7 @@ class _Split:
     def mine(self, value: np.ndarray, share_column: str) -> np.ndarray:
         """The organization's part of ``value`` (one per cell) by ``share_column``."""
         cell, mine, cells = self.cell, self.mine_at, self.cells
-        share = self.parties[share_column].to_numpy(dtype="int64")[self.party]
+        share = self.parties[share_column].to_numpy(dtype="int64")[self.ordered][self.party]
         exact = value[cell] * share
         part = exact // SHARE_TOTAL
         remainder = exact % SHARE_TOTAL
