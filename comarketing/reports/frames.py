@@ -318,8 +318,11 @@ def by_partner_of(placements: Columns, partners: pd.DataFrame) -> pd.DataFrame:
     long = {name: placements[name][rows] for name in names}
     long["partner_id"] = partners["partner_id"].to_numpy()[partner_rows]
     long["partner"] = partners["partner"].to_numpy()[partner_rows]
-    table = grouping.to_frame(coverage.group_columns(long, ["currency", "partner_id", "partner"]))
-    return table.sort_values(["currency", "partner"]).reset_index(drop=True)
+    # Grouped in the order ``sort_values(["currency", "partner"])`` gives: by name, then (for
+    # the same name, were there two) by id, as that stable sort keeps them.
+    table = coverage.group_columns(long, ["currency", "partner", "partner_id"])
+    by = ["currency", "partner_id", "partner"]
+    return grouping.to_frame(table, [*by, *(c for c in table if c not in by)])
 
 
 def partners_of(campaigns: pd.DataFrame, parties: pd.DataFrame, org: int) -> pd.DataFrame:

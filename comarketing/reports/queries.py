@@ -23,7 +23,16 @@ from comarketing.budgets.models import Claim, ClaimVersion
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
 from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS, DailyMetric, MetricRollup
-from comarketing.reports.sql import Query, Rows, among, fetch, frame_of, month_text, sum64
+from comarketing.reports.sql import (
+    Query,
+    Rows,
+    among,
+    arrays_of,
+    fetch,
+    frame_of,
+    month_text,
+    sum64,
+)
 
 
 @dataclass(frozen=True)
@@ -322,13 +331,15 @@ def _parties_query(scope: Scope) -> Query:
 def _campaigns_and_parties(rows: Rows) -> tuple[pd.DataFrame, pd.DataFrame]:
     campaign_columns = ["campaign_id", "kind", "name", "currency", "status"]
     party_columns = ["campaign_id", "organization_id", "budget_share_bp", "revenue_share_bp"]
-    both = frame_of(rows, [*campaign_columns, *party_columns[1:], "party"])
+    names = [*campaign_columns, *party_columns[1:], "party"]
+    if not rows:
+        both = frame_of(rows, names)
+        return both[campaign_columns], both[party_columns].assign(name=both["party"])
+    arrays = arrays_of(rows, names)
     # A campaign's columns from its first party's row.
-    first = np.unique(both["campaign_id"].to_numpy(), return_index=True)[1]
-    campaigns = pd.DataFrame({c: both[c].to_numpy()[first] for c in campaign_columns})
-    parties = pd.DataFrame(
-        {c: both[c].to_numpy() for c in party_columns} | {"name": both["party"].to_numpy()}
-    )
+    first = np.unique(arrays["campaign_id"], return_index=True)[1]
+    campaigns = pd.DataFrame({c: arrays[c][first] for c in campaign_columns})
+    parties = pd.DataFrame({c: arrays[c] for c in party_columns} | {"name": arrays["party"]})
     return campaigns, parties
 
 

@@ -119,7 +119,12 @@ def frame_of(rows: Rows, columns: list[str]) -> pd.DataFrame:
     costs several times the query itself."""
     if not rows:
         return pd.DataFrame([], columns=columns)
-    data: dict[str, Any] = {}
+    return pd.DataFrame(arrays_of(rows, columns), copy=False)
+
+
+def arrays_of(rows: Rows, columns: list[str]) -> dict[str, np.ndarray]:
+    """The columns of ``rows`` (at least one) as arrays, as :func:`frame_of` types them."""
+    data: dict[str, np.ndarray] = {}
     for name, column_values in zip(columns, zip(*rows, strict=True), strict=True):
         # A column holds one SQL type: whole numbers (ids, counts, sums) become 64-bit
         # integers, exactly; text, dates, and numbers some rows lack (None) stay as they came.
@@ -128,7 +133,7 @@ def frame_of(rows: Rows, columns: list[str]) -> pd.DataFrame:
             with contextlib.suppress(TypeError, OverflowError):
                 column = np.array(column_values, dtype=np.int64)
         data[name] = np.array(column_values, dtype=object) if column is None else column
-    return pd.DataFrame(data, copy=False)
+    return data
 
 
 def sum64(column: Any) -> sa.ColumnElement[int]:
