@@ -171,12 +171,14 @@ def _metric_statement(
         )
     month = month_text(DailyMetric.day)
     # One SELECT per edge: with the two ranges OR-ed in one, SQLite stops searching
-    # (campaign_id, day) per campaign of the organization and skip-scans every campaign. Each
-    # searches only the campaigns with days in the edge's months, as the rollup lists them (a
-    # tenth of the organization's, say): the rollup holds a row for every placement and month
-    # with days, so no other campaign has any.
+    # (placement_id, day) per placement and skip-scans. Each searches only the placements with
+    # days in the edge's months, as the rollup lists them (a tenth of the organization's, say:
+    # the rollup holds a row for every placement and month with days), by the primary key
+    # (placement_id, day): searching (campaign_id, day) per campaign of the organization reads
+    # five times the rows, and PostgreSQL may pick the campaign_id index and read every day of
+    # those campaigns.
     for number in range(edges):
-        with_days = sa.select(MetricRollup.campaign_id).where(
+        with_days = sa.select(MetricRollup.placement_id).where(
             among(MetricRollup.campaign_id, scoped, postgresql),
             MetricRollup.month.between(
                 sa.bindparam(f"edge{number}_from"), sa.bindparam(f"edge{number}_to")
@@ -195,7 +197,7 @@ def _metric_statement(
                 ),
             )
             .where(
-                among(DailyMetric.campaign_id, with_days, postgresql),
+                among(DailyMetric.placement_id, with_days, postgresql),
                 DailyMetric.day.between(
                     sa.bindparam(f"edge{number}_first"), sa.bindparam(f"edge{number}_last")
                 ),
