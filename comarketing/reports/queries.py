@@ -355,7 +355,8 @@ def campaigns_and_parties(scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _parties_query(scope: Scope) -> Query:
-    return _parties_statement(_Filters.of(scope)), _values(scope)
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    return _parties_statement(_Filters.of(scope), postgresql), _values(scope)
 
 
 def _campaigns_and_parties(rows: Rows) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -426,7 +427,7 @@ def _flights_statement(filters: _Filters) -> sa.Select[int, date, date, int | No
 
 @cache
 def _parties_statement(
-    filters: _Filters,
+    filters: _Filters, postgresql: bool
 ) -> sa.Select[int, str, str, str, str, int, int, int, str]:
     return (
         sa.select(
@@ -442,5 +443,5 @@ def _parties_statement(
         )
         .join(Campaign, Campaign.id == CampaignParty.campaign_id)
         .join(Organization, Organization.id == CampaignParty.organization_id)
-        .where(CampaignParty.campaign_id.in_(_scoped(filters)))
+        .where(among(CampaignParty.campaign_id, _scoped(filters), postgresql))
     )

@@ -32,7 +32,9 @@ def _month_text_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
 
 @compiles(month_text, "postgresql")
 def _month_text_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
-    return f"to_char({compiler.process(element.clauses, **kw)}, 'YYYY-MM')"
+    # As a timestamp without time zone: a date would be cast to one with the session's zone
+    # first (the same month either way, with more work per row).
+    return f"to_char(CAST({compiler.process(element.clauses, **kw)} AS TIMESTAMP), 'YYYY-MM')"
 
 
 class id_array(FunctionElement[Any]):
