@@ -89,7 +89,8 @@ def _compiled(statement: sa.Select[Any], dialect: sa.Dialect) -> sa.Compiled:
 def _rows(connection: sa.Connection, statement: sa.Select[Any], values: dict[str, Any]) -> Rows:
     """One statement's rows on SQLite: from the driver's cursor (tuples already, without
     SQLAlchemy's Row objects: a tenth of the dashboard's time there) when no column needs
-    converting, as dates do (SQLite keeps them as text); else through SQLAlchemy."""
+    converting, as dates do (SQLite keeps them as text); else through SQLAlchemy. Both run
+    through the connection, so its events (and the tests' statement counts) see them."""
     compiled = _compiled(statement, connection.dialect)
     order = _plain_positions(compiled, connection.dialect)
     if order is None:
@@ -97,8 +98,11 @@ def _rows(connection: sa.Connection, statement: sa.Select[Any], values: dict[str
     params = compiled.construct_params(values)
     binders = compiled._bind_processors
     ordered = [binders[name](params[name]) if name in binders else params[name] for name in order]
-    driver: Any = connection.connection.driver_connection
-    rows: Rows = driver.execute(str(compiled), ordered).fetchall()
+    result = connection.exec_driver_sql(str(compiled), tuple(ordered))
+    try:
+        rows: Rows = result.cursor.fetchall()
+    finally:
+        result.close()
     return rows
 
 
