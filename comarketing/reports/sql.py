@@ -91,7 +91,7 @@ def _rows(connection: sa.Connection, statement: sa.Select[Any], values: dict[str
     SQLAlchemy's Row objects: a tenth of the dashboard's time there) when no column needs
     converting, as dates do (SQLite keeps them as text); else through SQLAlchemy. Both run
     through the connection, so its events (and the tests' statement counts) see them."""
-    compiled = _compiled(statement, connection.dialect)
+    compiled: Any = _compiled(statement, connection.dialect)  # a SQLCompiler
     order = _plain_positions(compiled, connection.dialect)
     if order is None:
         return [tuple(row) for row in connection.execute(statement, values).all()]
@@ -99,8 +99,9 @@ def _rows(connection: sa.Connection, statement: sa.Select[Any], values: dict[str
     binders = compiled._bind_processors
     ordered = [binders[name](params[name]) if name in binders else params[name] for name in order]
     result = connection.exec_driver_sql(str(compiled), tuple(ordered))
+    cursor: Any = result.cursor
     try:
-        rows: Rows = result.cursor.fetchall()
+        rows: Rows = cursor.fetchall()
     finally:
         result.close()
     return rows
