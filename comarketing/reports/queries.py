@@ -120,9 +120,13 @@ def metric_cells(scope: Scope) -> pd.DataFrame:
 
 
 def _metric_queries(scope: Scope) -> list[Query]:
-    """The metric sums and the scope's placements' channels (joined here, by id: joined in SQL,
-    the database looks each cell's placement up, a third of the statement's time)."""
+    """The metric sums with their placements' channels. On PostgreSQL the channels come in a
+    statement of their own, joined here by id: joined in SQL, the server looks each cell's
+    placement up, a third of the statement's time. SQLite looks rows up by id cheaply and
+    runs statements one at a time: there the join stays in SQL."""
     postgresql = db.session.get_bind().dialect.name == "postgresql"
+    if not postgresql:
+        return [_metric_query(scope)]
     channels = _channels_statement(_Filters.of(scope), postgresql), _values(scope)
     return [_metric_query(scope), channels]
 
@@ -151,10 +155,11 @@ def _metric_query(scope: Scope) -> Query:
     return statement, values
 
 
-def _metricframe_of(rows: Rows, channels: Rows) -> pd.DataFrame:
-    """The metric rows with their placements' channels; a row whose placement is not among
-    ``channels`` (another channel than the filter's) is left out, as an inner join would."""
-    if not rows:
+def _metricframe_of(rows: Rows, channels: Rows | None = None) -> pd.DataFrame:
+    """The metric rows with their placements' channels (in the rows, or in ``channels``: then
+    a row whose placement is not among them, of another channel than the filter's, is left
+    out, as an inner join would)."""
+    if not rows or channels is None:
         frame = frame_of(rows, METRIC_COLUMNS)
     else:
         arrays = arrays_of(rows, [c for c in METRIC_COLUMNS if c != "channel"])
@@ -186,7 +191,7 @@ def _metric_statement(
     filters: _Filters, rollup: bool, edges: int, postgresql: bool
 ) -> sa.Select[Any]:
     """The rollup's rows for the whole months (``rollup``) and the sums of the daily rows of
-    each of the ``edges`` partial months (the channels come apart: ``_channels_statement``)."""
+    each of the ``edges`` partial months, with each placement's channel on SQLite."""
     scoped = _scoped(filters)
     parts: list[sa.Select[Any]] = []
     if rollup:
@@ -238,14 +243,26 @@ def _metric_statement(
             )
             .group_by(DailyMetric.campaign_id, DailyMetric.placement_id, month)
         )
-    # The parts cover different months, so each (placement, month) comes from one. The
-    # placements' channels are read apart (``_channels_statement``) and joined by id.
-    if len(parts) == 1:
+    # The parts cover different months, so each (placement, month) comes from one. On
+    # PostgreSQL the placements' channels are read apart (``_metric_queries``); on SQLite the
+    # placements are joined once, to the parts' few rows.
+    if postgresql and len(parts) == 1:
         return parts[0]
-    sums = sa.union_all(*parts).subquery("cells")
-    return sa.select(
-        sums.c.campaign_id, sums.c.placement_id, sums.c.month, *(sums.c[n] for n in METRIC_SUMS)
-    )
+    sums = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("cells")
+    if postgresql:
+        return sa.select(
+            sums.c.campaign_id, sums.c.placement_id, sums.c.month, *(sums.c[n] for n in METRIC_SUMS)
+        )
+    statement = sa.select(
+        sums.c.campaign_id,
+        sums.c.placement_id,
+        Placement.channel,
+        sums.c.month,
+        *(sums.c[name] for name in METRIC_SUMS),
+    ).join(Placement, Placement.id == sums.c.placement_id)
+    if filters.channel:
+        statement = statement.where(Placement.channel == sa.bindparam("channel"))
+    return statement
 
 
 def _edge_days(start: date, end: date, months: tuple[date, date] | None) -> list[tuple[date, date]]:
@@ -386,17 +403,15 @@ class ReportFrames:
 def report_frames(scope: Scope) -> ReportFrames:
     """:func:`campaigns_and_parties`, :func:`metric_cells` and :func:`spend_cells` of one
     scope, their statements sent together (one round trip on PostgreSQL)."""
-    parties, metrics, channels, whole, crossing, flights = fetch(
-        _parties_query(scope),
-        *_metric_queries(scope),
-        *_spend_queries(scope),
-        _flights_query(scope),
+    metric_queries = _metric_queries(scope)
+    parties, *metrics, whole, crossing, flights = fetch(
+        _parties_query(scope), *metric_queries, *_spend_queries(scope), _flights_query(scope)
     )
     campaigns, party_frame = _campaigns_and_parties(parties)
     return ReportFrames(
         campaigns=campaigns,
         parties=party_frame,
-        metrics=_metricframe_of(metrics, channels),
+        metrics=_metricframe_of(*metrics),
         spend=_spendframe_of(scope, whole, crossing),
         flights=frame_of(flights, FLIGHT_COLUMNS),
     )
