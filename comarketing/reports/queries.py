@@ -150,6 +150,7 @@ def _metric_query(scope: Scope) -> Query:
     for number, (first, last) in enumerate(edges):
         values.update({f"edge{number}_first": first, f"edge{number}_last": last})
         values.update({f"edge{number}_from": _month_start(first), f"edge{number}_to": last})
+        values[f"edge{number}_month"] = first.strftime("%Y-%m")
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     statement = _metric_statement(_Filters.of(scope), months is not None, len(edges), postgresql)
     return statement, values
@@ -217,6 +218,11 @@ def _metric_statement(
     # five times the rows, and PostgreSQL may pick the campaign_id index and read every day of
     # those campaigns.
     for number in range(edges):
+        # Beside whole months (``rollup``) an edge lies within one month: its month is a
+        # constant, not worked out and grouped by per day.
+        edge_month: Any = (
+            sa.bindparam(f"edge{number}_month", type_=sa.String()) if rollup else month
+        )
         with_days = sa.select(MetricRollup.placement_id).where(
             among(MetricRollup.campaign_id, scoped, postgresql),
             MetricRollup.month.between(
@@ -224,10 +230,10 @@ def _metric_statement(
             ),
         )
         parts.append(
-            sa.select(  # type: ignore[arg-type]  # a TypeVarTuple mypy cannot widen
+            sa.select(
                 DailyMetric.campaign_id,
                 DailyMetric.placement_id,
-                month.label("month"),
+                edge_month.label("month"),
                 sa.func.count().label("days"),
                 *(sum64(getattr(DailyMetric, f)).label(f) for f in VALUE_FIELDS),
                 *(
@@ -241,7 +247,9 @@ def _metric_statement(
                     sa.bindparam(f"edge{number}_first"), sa.bindparam(f"edge{number}_last")
                 ),
             )
-            .group_by(DailyMetric.campaign_id, DailyMetric.placement_id, month)
+            .group_by(
+                DailyMetric.campaign_id, DailyMetric.placement_id, *([] if rollup else [month])
+            )
         )
     # The parts cover different months, so each (placement, month) comes from one. On
     # PostgreSQL the placements' channels are read apart (``_metric_queries``); on SQLite the
