@@ -300,7 +300,9 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
 
 def _spend_queries(scope: Scope) -> list[Query]:
     values = _values(scope)
-    return [(statement, values) for statement in _spend_statements(_Filters.of(scope))]
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    statements = _spend_statements(_Filters.of(scope), postgresql)
+    return [(statement, values) for statement in statements]
 
 
 def _spendframe_of(scope: Scope, whole: Rows, crossing: Rows) -> pd.DataFrame:
@@ -327,7 +329,7 @@ def _spendframe_of(scope: Scope, whole: Rows, crossing: Rows) -> pd.DataFrame:
 
 
 @cache
-def _spend_statements(filters: _Filters) -> tuple[sa.Select[Any], sa.Select[Any]]:
+def _spend_statements(filters: _Filters, postgresql: bool) -> tuple[sa.Select[Any], sa.Select[Any]]:
     """The claims lying within one month of the period, summed per placement and month; and
     the claims crossing a month or the period's edge, one row each."""
     start, end = sa.bindparam("start", type_=sa.Date()), sa.bindparam("end", type_=sa.Date())
@@ -337,7 +339,9 @@ def _spend_statements(filters: _Filters) -> tuple[sa.Select[Any], sa.Select[Any]
         .join(Claim, Claim.id == ClaimVersion.claim_id)
         .join(Placement, Placement.id == Claim.placement_id)
         .where(
-            Claim.campaign_id.in_(_scoped(filters)),
+            # ANY(ARRAY(...)) on PostgreSQL: from the organization's campaigns to their claims
+            # by index; with IN it scans every claim version of the period.
+            among(Claim.campaign_id, _scoped(filters), postgresql),
             ClaimVersion.service_from <= end,
             ClaimVersion.service_to >= start,
             spend.counts_as_spend(),
