@@ -62,9 +62,14 @@ def codes_of(columns: Columns, by: Sequence[str]) -> np.ndarray:
     """One int64 per row, equal for equal keys and ordered as the keys are sorted (each key
     column factorized in sorted order, missing values last, as pandas groups them)."""
     code = np.zeros(length(columns), dtype="int64")
+    size = 1  # how many codes there can be so far
     for name in by:
         column_codes, uniques = pd.factorize(columns[name], sort=True, use_na_sentinel=False)
+        if size * len(uniques) >= 2**62:  # renumber densely first (the order stays)
+            code = pd.factorize(code, sort=True)[0].astype("int64")
+            size = int(code.max()) + 1 if len(code) else 1
         code = code * len(uniques) + column_codes
+        size *= max(len(uniques), 1)
     return code
 
 
