@@ -9,19 +9,23 @@ each side and a 90 % campaign-level bootstrap interval (issue 16). Pure: no data
   aggregated rows, never daily rows.
 - :func:`compare` gives, for one currency, the exact point estimates (fractions of integer
   sums) and the intervals: each side's campaigns are resampled with replacement, ``RESAMPLES``
-  times with a fixed seed (the page is stable), as one index matrix per side; the interval is
+  times with a fixed seed (the page is stable), as one matrix of draws per side; the interval is
   the 5th and 95th percentile resamples (inverted CDF), recomputed exactly. With fewer than
   ``MIN_CAMPAIGNS`` campaigns on a side there is no interval but a warning.
 """
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
 from fractions import Fraction
 from math import ceil
 
 import numpy as np
 import pandas as pd
+
+from comarketing.reports import grouping
 
 RESAMPLES = 2_000
 SEED = 16
@@ -45,24 +49,36 @@ def campaign_rows(placements: pd.DataFrame) -> pd.DataFrame:
     ``people_known`` (``people.with_people``)."""
     if placements.empty:
         return pd.DataFrame(columns=[*KEYS, *ROW_PARTS])
-    known = placements["people_known"].to_numpy(dtype=bool)
-
-    def where_known(column: str) -> np.ndarray:
-        return np.where(known, placements[column].to_numpy(dtype="int64"), 0)
-
-    spend = placements["roi__a"].to_numpy(dtype="int64")
-    parts = pd.DataFrame(
+    columns = grouping.columns_of(placements)
+    groups, summed = _campaign_sums(columns)
+    return pd.DataFrame(
         {
-            **{key: placements[key].to_numpy() for key in KEYS},
-            "people": where_known("people"),
-            "people_spend_minor": where_known("spend_minor"),
-            "people_campaign_spend_minor": where_known("campaign_spend_minor"),
-            "roi_spend": spend,
-            "roi_gain": placements["roi__b"].to_numpy(dtype="int64") - spend,
-            "people_known": known.astype("int64"),
+            **grouping.keys(columns, groups, KEYS),
+            **dict(zip(ROW_PARTS, summed.T, strict=True)),
         }
     )
-    return parts.groupby(KEYS, sort=True)[ROW_PARTS].sum().reset_index()
+
+
+def _campaign_sums(placements: grouping.Columns) -> tuple[grouping.Groups, np.ndarray]:
+    """The campaigns (groups by ``KEYS``, sorted) and their sums of ``ROW_PARTS``."""
+    known = placements["people_known"].astype(bool)
+
+    def where_known(column: str) -> np.ndarray:
+        return np.where(known, placements[column].astype("int64"), 0)
+
+    spend = placements["roi__a"].astype("int64")
+    parts = np.column_stack(
+        [
+            where_known("people"),
+            where_known("spend_minor"),
+            where_known("campaign_spend_minor"),
+            spend,
+            placements["roi__b"].astype("int64") - spend,
+            known.astype("int64"),
+        ]
+    )
+    groups = grouping.groups(placements, KEYS)
+    return groups, np.add.reduceat(parts[groups.order], groups.starts, axis=0)
 
 
 @dataclass(frozen=True)
@@ -150,22 +166,60 @@ def resample_index(n: int, seed: list[int]) -> np.ndarray:
 # Resamples counted at a time: a block's counts stay in the CPU cache (three times faster at
 # a thousand campaigns than counting all 2,000 resamples at once).
 BLOCK = 50
+# The draws depend only on the number of campaigns and the seed, so their counts are kept for
+# the next page (most recently used first) while they take at most this much memory together.
+CACHE_BYTES = 64 * 1024 * 1024
+_counts_cache: OrderedDict[tuple[int, tuple[int, ...]], np.ndarray] = OrderedDict()
+_counts_lock = threading.Lock()
 
 
-def resampled_sums(index: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """Per resample (row of ``index``), the sums of ``values``' columns over its campaigns, as
-    floats (to order the resamples; the chosen ones are recomputed exactly)."""
-    resamples, n = index.shape
+def resample_counts(n: int, seed: list[int]) -> np.ndarray:
+    """How often each of n campaigns is drawn in each resample of :func:`resample_index`:
+    RESAMPLES x n, as floats (exact: small whole numbers) ready to multiply. Read-only: the
+    same array is handed to every page with the same n and seed (``CACHE_BYTES``)."""
+    key = (n, tuple(seed))
+    with _counts_lock:
+        counts = _counts_cache.get(key)
+        if counts is not None:
+            _counts_cache.move_to_end(key, last=False)
+            return counts
+    index = resample_index(n, seed)
+    counts = np.empty((RESAMPLES, n))
+    offsets = (np.arange(BLOCK, dtype="int32") * n)[:, None]
+    for first in range(0, RESAMPLES, BLOCK):
+        block = index[first : first + BLOCK]
+        rows = len(block)
+        drawn = np.bincount((block + offsets[:rows]).ravel(), minlength=rows * n)
+        counts[first : first + rows] = drawn.reshape(rows, n)
+    counts.flags.writeable = False
+    if counts.nbytes <= CACHE_BYTES:
+        with _counts_lock:
+            _counts_cache[key] = counts
+            _counts_cache.move_to_end(key, last=False)
+            while sum(kept.nbytes for kept in _counts_cache.values()) > CACHE_BYTES:
+                _counts_cache.popitem(last=True)
+    return counts
+
+
+# OpenBLAS multiplies on every core above about 2**18 multiply-adds; on a busy web server the
+# wait for the other cores costs several times the product itself, so the product goes in
+# slices below that.
+SINGLE_THREAD_PRODUCT = 2**18
+
+
+def resampled_sums(counts: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Per resample (row of :func:`resample_counts`), the sums of ``values``' columns over its
+    campaigns, as floats (to order the resamples; the chosen ones are recomputed exactly).
+    Exact too while every sum stays under 2**53 (9e15 minor units), so the order of the
+    additions never matters."""
+    resamples, n = counts.shape
     out = np.zeros((resamples, values.shape[1]))
     if not n:
         return out
     columns = values.astype("float64")
-    offsets = (np.arange(BLOCK, dtype="int32") * n)[:, None]
-    for first in range(0, resamples, BLOCK):
-        block = index[first : first + BLOCK]
-        rows = len(block)
-        counts = np.bincount((block + offsets[:rows]).ravel(), minlength=rows * n)
-        out[first : first + rows] = counts.reshape(rows, n) @ columns
+    step = max(1, SINGLE_THREAD_PRODUCT // (n * max(values.shape[1], 1)))
+    for first in range(0, resamples, step):
+        out[first : first + step] = counts[first : first + step] @ columns
     return out
 
 
@@ -177,18 +231,24 @@ def _ranks(count: int) -> tuple[int, int]:
 
 def compare(rows: pd.DataFrame) -> Measured:
     """Joint vs solo for the campaign rows (:func:`campaign_rows`) of ONE currency."""
-    values = {
-        kind: rows.loc[rows["kind"] == kind, ROW_PARTS].to_numpy(dtype="int64")
-        for kind in ("joint", "solo")
-    }
-    # One index matrix per side, shared by the three figures: a resample is a set of the side's
+    return _measure(
+        {
+            kind: rows.loc[rows["kind"] == kind, ROW_PARTS].to_numpy(dtype="int64")
+            for kind in ("joint", "solo")
+        }
+    )
+
+
+def _measure(values: dict[str, np.ndarray]) -> Measured:
+    """:func:`compare` of each side's campaign rows (``ROW_PARTS`` as columns), joint first."""
+    # One matrix of draws per side, shared by the three figures: a resample is a set of the side's
     # campaigns; those not standing behind a figure (no reach known, say) add 0 to its sums.
     # Not drawn at all when a side has too few campaigns for any interval.
-    index: dict[str, np.ndarray] = {}
+    counts: dict[str, np.ndarray] = {}
     sums: dict[str, np.ndarray] = {}
     if min(len(v) for v in values.values()) >= MIN_CAMPAIGNS:
-        index = {k: resample_index(len(v), [SEED, i]) for i, (k, v) in enumerate(values.items())}
-        sums = {k: resampled_sums(index[k], v) for k, v in values.items()}
+        counts = {k: resample_counts(len(v), [SEED, i]) for i, (k, v) in enumerate(values.items())}
+        sums = {k: resampled_sums(counts[k], v) for k, v in values.items()}
     out = {}
     for spec in SPECS:
         columns = [ROW_PARTS.index(spec.numerator), ROW_PARTS.index(spec.denominator)]
@@ -198,7 +258,7 @@ def compare(rows: pd.DataFrame) -> Measured:
         campaigns = (int(stand["joint"].sum()), int(stand["solo"].sum()))
         interval = None
         if min(campaigns) >= MIN_CAMPAIGNS:
-            interval = _interval(spec, columns, values, index, sums)
+            interval = _interval(spec, columns, values, counts, sums)
         out[spec.name] = Compared(_compare(spec, joint, solo), joint, solo, campaigns, interval)
     known = ROW_PARTS.index("people_known")
     joint_people, solo_people = (
@@ -211,7 +271,7 @@ def _interval(
     spec: Spec,
     columns: list[int],
     values: dict[str, np.ndarray],
-    index: dict[str, np.ndarray],
+    counts: dict[str, np.ndarray],
     sums: dict[str, np.ndarray],
 ) -> tuple[Fraction, Fraction] | None:
     stat = _stat(spec, sums["joint"][:, columns], sums["solo"][:, columns])
@@ -223,7 +283,7 @@ def _interval(
     for rank in _ranks(len(ordered)):
         b = ordered[rank]
         # The chosen resample's figure again, exactly, from its integer sums.
-        drawn = {k: np.bincount(index[k][b], minlength=len(v)) for k, v in values.items()}
+        drawn = {k: counts[k][b].astype("int64") for k in values}
         rates = (_rate(*(int(x) for x in drawn[k] @ values[k][:, columns])) for k in values)
         ends.append(_compare(spec, *rates))
     low, high = ends
@@ -232,5 +292,18 @@ def _interval(
 
 def by_currency(placements: pd.DataFrame) -> dict[str, Measured]:
     """:func:`compare` per currency of ``placements`` (``frames.placements_of``)."""
-    rows = campaign_rows(placements)
-    return {str(c): compare(group) for c, group in rows.groupby("currency", sort=True)}
+    if placements.empty:
+        return {}
+    return by_currency_of(grouping.columns_of(placements))
+
+
+def by_currency_of(placements: grouping.Columns) -> dict[str, Measured]:
+    """:func:`by_currency` of placements as :data:`grouping.Columns` (at least one row): the
+    rows of :func:`campaign_rows` (campaigns in id order), without building them as a frame."""
+    groups, summed = _campaign_sums(placements)
+    currency = placements["currency"][groups.first]
+    kind = placements["kind"][groups.first]
+    return {
+        str(c): _measure({k: summed[(currency == c) & (kind == k)] for k in ("joint", "solo")})
+        for c in sorted(set(currency.tolist()))
+    }

@@ -26,6 +26,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from comarketing.reports import grouping
+from comarketing.reports.grouping import Columns
+
 if TYPE_CHECKING:
     from comarketing.reports.people import PeopleReached
 
@@ -281,19 +284,25 @@ def with_coverage_parts(cells: pd.DataFrame) -> pd.DataFrame:
     """``cells`` plus, per ratio R, ``R__a`` and ``R__b`` (its parts where both are reported),
     ``campaign_spend_minor`` where missing (= ``spend_minor``), and per metric part P the
     integer flags ``notfull__P`` and ``some__P`` that :func:`totals` adds up."""
-    full = {part: cells[f"full__{part}"].to_numpy(dtype=bool) for part in METRIC_PARTS}
-    full["spend_minor"] = np.ones(len(cells), dtype=bool)  # the ledger: always known
-    new: dict[str, np.ndarray] = {}
+    new = coverage_parts(grouping.columns_of(cells))
+    return pd.concat([cells, pd.DataFrame(new, index=cells.index)], axis=1)
+
+
+def coverage_parts(cells: Columns) -> Columns:
+    """The columns :func:`with_coverage_parts` adds, of cells as :data:`grouping.Columns`."""
+    full = {part: cells[f"full__{part}"].astype(bool) for part in METRIC_PARTS}
+    full["spend_minor"] = np.ones(grouping.length(cells), dtype=bool)  # the ledger: always known
+    new: Columns = {}
     if "campaign_spend_minor" not in cells:  # cells whose spend is already the whole (a campaign)
-        new["campaign_spend_minor"] = cells["spend_minor"].to_numpy(dtype="int64")
+        new["campaign_spend_minor"] = cells["spend_minor"].astype("int64")
     for spec in RATIOS:
         both = full[spec.a] & full[spec.b]
-        new[f"{spec.name}__a"] = np.where(both, cells[spec.a].to_numpy(dtype="int64"), 0)
-        new[f"{spec.name}__b"] = np.where(both, cells[spec.b].to_numpy(dtype="int64"), 0)
+        new[f"{spec.name}__a"] = np.where(both, cells[spec.a].astype("int64"), 0)
+        new[f"{spec.name}__b"] = np.where(both, cells[spec.b].astype("int64"), 0)
     for part in METRIC_PARTS:
         new[f"notfull__{part}"] = (~full[part]).astype("int64")
-        new[f"some__{part}"] = cells[f"any__{part}"].to_numpy(dtype=bool).astype("int64")
-    return pd.concat([cells, pd.DataFrame(new, index=cells.index)], axis=1)
+        new[f"some__{part}"] = cells[f"any__{part}"].astype(bool).astype("int64")
+    return new
 
 
 # The joint campaigns' whole spend (all parties' shares) rides along: the multiplier on whole
@@ -305,6 +314,10 @@ SUMMED = [
 ]
 COUNTED = [f"{kind}__{part}" for part in METRIC_PARTS for kind in ("notfull", "some")]
 PER_PART = [f"{kind}__{p}" for p in METRIC_PARTS for kind in ("reported", "missing")]
+# COUNTED's flags as a placement's: any day not reported in any cell, it misses the figure.
+FLAG_OF_COUNTED = {
+    c: c.replace("notfull__", "missing__").replace("some__", "reported__") for c in COUNTED
+}
 
 
 def per_placement(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -312,31 +325,60 @@ def per_placement(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     per metric part ``reported__P`` (some day reported it) and ``missing__P`` (some day did
     not): a placement reports a figure when it did in each of its cells. A placement belongs
     to one campaign, so grouping by both makes no more groups."""
-    keys = [*by, *(k for k in ("campaign_id", "placement_id") if k not in by)]
+    keys = _placement_keys(by)
     if cells.empty:
         return pd.DataFrame(columns=[*keys, *SUMMED, *PER_PART])
+    if grouping.integer_columns(cells, [*SUMMED, *COUNTED]):
+        return grouping.to_frame(placement_columns(grouping.columns_of(cells), by))
     placements = (
         cells.groupby(keys, sort=False, dropna=False)[[*SUMMED, *COUNTED]].sum().reset_index()
     )
     return _placement_rows(placements, keys)
 
 
+PLACEMENT_FIXED = frozenset(("currency", "kind", "channel", "campaign_id"))
+
+
+def _placement_keys(by: list[str]) -> list[str]:
+    return [*by, *(k for k in ("campaign_id", "placement_id") if k not in by)]
+
+
+def placement_columns(cells: Columns, by: list[str]) -> Columns:
+    """:func:`per_placement` of cells as :data:`grouping.Columns` (at least one row): the same
+    rows, summed in NumPy (``grouping``)."""
+    keys = _placement_keys(by)
+    # A placement has one campaign (of one kind and currency) and one channel: grouping by its
+    # id alone makes the same groups, in the same order (of their first rows), sooner.
+    grouped = grouping.groups(cells, [k for k in keys if k not in PLACEMENT_FIXED], sort=False)
+    counted = grouping.sums(cells, grouped, COUNTED)
+    return {
+        **grouping.keys(cells, grouped, keys),
+        **grouping.sums(cells, grouped, SUMMED),
+        **{flag: (counted[c] > 0).astype("int64") for c, flag in FLAG_OF_COUNTED.items()},
+    }
+
+
 def cells_as_placements(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     """:func:`per_placement` of cells that are one per placement and group of ``by`` already
     (placement-months by month): the same rows without summing groups of one."""
-    keys = [*by, *(k for k in ("campaign_id", "placement_id") if k not in by)]
+    keys = _placement_keys(by)
     if cells.empty:
         return pd.DataFrame(columns=[*keys, *SUMMED, *PER_PART])
     return _placement_rows(cells.reset_index(drop=True), keys)
 
 
+def cell_placement_columns(cells: Columns, by: list[str]) -> Columns:
+    """:func:`cells_as_placements` of cells as :data:`grouping.Columns`."""
+    return {
+        **{name: cells[name] for name in (*_placement_keys(by), *SUMMED)},
+        **{flag: (cells[c] > 0).astype("int64") for c, flag in FLAG_OF_COUNTED.items()},
+    }
+
+
 def _placement_rows(placements: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
     # Any day not reported in any cell: the placement misses the figure (COUNTED's order).
     flags = pd.DataFrame(
-        (placements[COUNTED].to_numpy() > 0).astype("int64"),
-        columns=[
-            c.replace("notfull__", "missing__").replace("some__", "reported__") for c in COUNTED
-        ],
+        (placements[COUNTED].to_numpy() > 0).astype("int64"), columns=list(FLAG_OF_COUNTED.values())
     )
     return pd.concat([placements[[*keys, *SUMMED]], flags], axis=1)
 
@@ -349,11 +391,31 @@ def group(placements: pd.DataFrame, by: list[str]) -> pd.DataFrame:
     columns = [*by, "campaigns", "placements", *SUMMED, *PER_PART]
     if placements.empty:
         return pd.DataFrame(columns=columns)
+    if grouping.integer_columns(placements, [*SUMMED, *PER_PART, "campaign_id"]):
+        return grouping.to_frame(group_columns(grouping.columns_of(placements), by))
     grouped = placements.groupby(by, dropna=False)
     out = grouped[[*SUMMED, *PER_PART]].sum()
     out["campaigns"] = grouped["campaign_id"].nunique()
     out["placements"] = grouped["campaign_id"].size()
     return out.reset_index()[columns]
+
+
+def group_columns(placements: Columns, by: list[str]) -> Columns:
+    """:func:`group` of placements as :data:`grouping.Columns` (at least one row), in NumPy:
+    the same rows, sorted by ``by``."""
+    groups = grouping.groups(placements, by)
+    return {
+        **grouping.keys(placements, groups, by),
+        "campaigns": grouping.distinct(placements["campaign_id"], groups),
+        "placements": np.bincount(groups.of_row, minlength=groups.count),
+        **grouping.sums(placements, groups, [*SUMMED, *PER_PART]),
+    }
+
+
+def rows_of(columns: Columns) -> list[dict[str, Any]]:
+    """Every row of ``columns`` as a dict (to read figures from: cheaper than pandas rows)."""
+    names = list(columns)
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns.values(), strict=True)]
 
 
 def totals(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:

@@ -18,8 +18,9 @@ import pandas as pd
 
 from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS
 from comarketing.money import SHARE_TOTAL
-from comarketing.reports import bootstrap, coverage
+from comarketing.reports import bootstrap, coverage, grouping
 from comarketing.reports.coverage import Figures, figures_from, ratio
+from comarketing.reports.grouping import Columns
 
 __all__ = ["Figures", "figures_from", "ratio"]
 
@@ -49,9 +50,10 @@ class _Split:
     whatever the size."""
 
     def __init__(self, parties: pd.DataFrame, campaign: np.ndarray, org: int) -> None:
-        ordered = parties.sort_values(["campaign_id", "organization_id"])
-        party_campaign = ordered["campaign_id"].to_numpy(dtype="int64")
-        self.parties = ordered
+        organization = parties["organization_id"].to_numpy(dtype="int64")
+        self.ordered = ordered = np.lexsort((organization, parties["campaign_id"].to_numpy()))
+        party_campaign = parties["campaign_id"].to_numpy(dtype="int64")[ordered]
+        self.parties = parties
         self.org = org
         self.cells = cells = len(campaign)
         # A campaign's parties are adjacent.
@@ -61,7 +63,7 @@ class _Split:
         self.party = np.repeat(first - (np.cumsum(count) - count), count) + np.arange(
             int(count.sum())
         )
-        self.others = others = ordered["organization_id"].to_numpy(dtype="int64")[self.party]
+        self.others = others = organization[ordered][self.party]
         self.mine_at = mine = others == org
         self.is_party = np.zeros(cells, dtype=bool)
         self.is_party[cell[mine]] = True
@@ -69,7 +71,7 @@ class _Split:
     def mine(self, value: np.ndarray, share_column: str) -> np.ndarray:
         """The organization's part of ``value`` (one per cell) by ``share_column``."""
         cell, mine, cells = self.cell, self.mine_at, self.cells
-        share = self.parties[share_column].to_numpy(dtype="int64")[self.party]
+        share = self.parties[share_column].to_numpy(dtype="int64")[self.ordered][self.party]
         exact = value[cell] * share
         part = exact // SHARE_TOTAL
         remainder = exact % SHARE_TOTAL
@@ -120,43 +122,51 @@ def own_cells(
     """One row per placement and month with the placement's figures, what it reported
     (``full__*`` / ``any__*`` flags) and the organization's own spend and revenue (its shares
     of the joint money; all of its solo), with the ratios' covered parts."""
-    cells = _joined(metrics, spend)
+    return grouping.to_frame(own_cell_columns(metrics, spend, campaigns, parties, org))
+
+
+def own_cell_columns(
+    metrics: pd.DataFrame,
+    spend: pd.DataFrame,
+    campaigns: pd.DataFrame,
+    parties: pd.DataFrame,
+    org: int,
+) -> Columns:
+    """:func:`own_cells` as :data:`grouping.Columns`, the form the dashboard's steps read."""
+    cells = grouping.columns_of(_joined(metrics, spend))
     # Each cell's campaign's kind and currency, looked up by id (the cells' campaigns are
     # among ``campaigns``; a cell of another is dropped, as an inner merge would).
     ids = campaigns["campaign_id"].to_numpy(dtype="int64")
     order = np.argsort(ids, kind="stable")
-    campaign = cells["campaign_id"].to_numpy(dtype="int64")
+    campaign = cells["campaign_id"].astype("int64")
     at = np.minimum(np.searchsorted(ids[order], campaign), max(len(ids) - 1, 0))
-    known = (ids[order][at] == campaign) if len(ids) else np.zeros(len(cells), dtype=bool)
+    known = (ids[order][at] == campaign) if len(ids) else np.zeros(len(campaign), dtype=bool)
     if not known.all():
-        cells, campaign, at = cells[known].reset_index(drop=True), campaign[known], at[known]
+        cells = {name: values[known] for name, values in cells.items()}
+        campaign, at = campaign[known], at[known]
     row = order[at]
-    new: dict[str, np.ndarray] = {
+    revenue = cells.pop("revenue_minor").astype("int64")
+    new: Columns = {
         "kind": campaigns["kind"].to_numpy()[row],
         "currency": campaigns["currency"].to_numpy()[row],
     }
-    days = cells["days"].to_numpy()
+    days = cells["days"]
     for name in METRICS:
-        reported_days = cells[DAYS_FIELDS[name]].to_numpy()
+        reported_days = cells[DAYS_FIELDS[name]]
         new[f"full__{name}"] = (days > 0) & (reported_days == days)
         new[f"any__{name}"] = reported_days > 0
     split = _Split(parties, campaign, org)
-    new["spend_minor"] = split.mine(
-        cells["campaign_spend_minor"].to_numpy(dtype="int64"), "budget_share_bp"
-    )
+    budget = "budget_share_bp"
+    new["spend_minor"] = split.mine(cells["campaign_spend_minor"].astype("int64"), budget)
     # What the platforms reported it cost, by the same share: shown beside spend, never in it.
-    new["reported_cost_minor"] = split.mine(
-        cells["cost_minor"].to_numpy(dtype="int64"), "budget_share_bp"
-    )
+    new["reported_cost_minor"] = split.mine(cells["cost_minor"].astype("int64"), budget)
     new["full__reported_cost_minor"] = new["full__cost_minor"]
     new["any__reported_cost_minor"] = new["any__cost_minor"]
-    revenue = cells["revenue_minor"].to_numpy(dtype="int64")
     new["campaign_revenue_minor"] = revenue
     new["revenue_minor"] = split.mine(revenue, "revenue_share_bp")
-    cells = pd.concat(
-        [cells.drop(columns="revenue_minor"), pd.DataFrame(new, index=cells.index)], axis=1
-    )
-    return coverage.with_coverage_parts(cells)
+    cells.update(new)
+    cells.update(coverage.coverage_parts(cells))
+    return cells
 
 
 def totals(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -226,10 +236,17 @@ def comparisons(placements: pd.DataFrame) -> list[Comparison]:
     """Joint vs solo per currency (``placements``: :func:`placements_of`): figures are never
     summed across currencies. The multipliers and their bootstrap are measured here, from the
     same placements (``bootstrap.by_currency``)."""
-    by_kind = coverage.group(placements, ["currency", "kind"])
-    measured = bootstrap.by_currency(placements)
+    if placements.empty:
+        return []
+    return comparisons_of(grouping.columns_of(placements))
+
+
+def comparisons_of(placements: Columns) -> list[Comparison]:
+    """:func:`comparisons` of placements as :data:`grouping.Columns` (at least one row)."""
+    by_kind = coverage.group_columns(placements, ["currency", "kind"])
+    measured = bootstrap.by_currency_of(placements)
     # Plain dicts: reading a figure from a pandas row costs more than working it out.
-    rows = {(row["currency"], row["kind"]): row for row in by_kind.to_dict("records")}
+    rows = {(row["currency"], row["kind"]): row for row in coverage.rows_of(by_kind)}
     return [
         Comparison(
             currency=str(currency),
@@ -245,6 +262,8 @@ def breakdown(cells: pd.DataFrame, by: str) -> pd.DataFrame:
     """A table by ``by`` with joint and solo side by side, per currency: ``cells`` by month;
     :func:`placements_of` by channel."""
     keys = ["currency", by, "kind"]
+    if not cells.empty and grouping.integer_columns(cells, coverage.SUMMED):
+        return breakdown_of(grouping.columns_of(cells), by)
     if by in PLACEMENT_KEYS:
         rows = cells
     elif by == "month":  # the cells are placement-months: each is its placement in its month
@@ -253,6 +272,19 @@ def breakdown(cells: pd.DataFrame, by: str) -> pd.DataFrame:
         rows = coverage.per_placement(cells, keys)
     table = coverage.group(rows, keys)
     return table.sort_values(["currency", by, "kind"]).reset_index(drop=True)
+
+
+def breakdown_of(cells: Columns, by: str) -> pd.DataFrame:
+    """:func:`breakdown` of cells (or placements) as :data:`grouping.Columns` (at least one
+    row): the groups come sorted by their keys."""
+    keys = ["currency", by, "kind"]
+    if by in PLACEMENT_KEYS:
+        rows = cells
+    elif by == "month":
+        rows = coverage.cell_placement_columns(cells, keys)
+    else:
+        rows = coverage.placement_columns(cells, keys)
+    return grouping.to_frame(coverage.group_columns(rows, keys))
 
 
 def by_partner(placements: pd.DataFrame, partners: pd.DataFrame) -> pd.DataFrame:
@@ -267,14 +299,59 @@ def by_partner(placements: pd.DataFrame, partners: pd.DataFrame) -> pd.DataFrame
     return coverage.group(long, by).sort_values(["currency", "partner"]).reset_index(drop=True)
 
 
+def by_partner_of(placements: Columns, partners: pd.DataFrame) -> pd.DataFrame:
+    """:func:`by_partner` of placements as :data:`grouping.Columns`: each joint placement
+    paired with every partner of its campaign in NumPy rather than by a merge."""
+    joint = np.flatnonzero(placements["kind"] == "joint")
+    partner_campaign = partners["campaign_id"].to_numpy(dtype="int64")
+    order = np.argsort(partner_campaign, kind="stable")
+    campaign = placements["campaign_id"][joint]
+    first = np.searchsorted(partner_campaign[order], campaign, side="left")
+    count = np.searchsorted(partner_campaign[order], campaign, side="right") - first
+    if not count.sum():
+        return by_partner(grouping.to_frame(placements), partners)
+    rows = np.repeat(joint, count)
+    partner_rows = order[
+        np.repeat(first - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
+    ]
+    names = ["currency", "campaign_id", *coverage.SUMMED, *coverage.PER_PART]
+    long = {name: placements[name][rows] for name in names}
+    long["partner_id"] = partners["partner_id"].to_numpy()[partner_rows]
+    long["partner"] = partners["partner"].to_numpy()[partner_rows]
+    # Grouped in the order ``sort_values(["currency", "partner"])`` gives: by name, then (for
+    # the same name, were there two) by id, as that stable sort keeps them.
+    table = coverage.group_columns(long, ["currency", "partner", "partner_id"])
+    by = ["currency", "partner_id", "partner"]
+    return grouping.to_frame(table, [*by, *(c for c in table if c not in by)])
+
+
 def partners_of(campaigns: pd.DataFrame, parties: pd.DataFrame, org: int) -> pd.DataFrame:
-    """campaign_id, partner_id, partner: the other parties of each joint campaign."""
-    joint_ids = campaigns.loc[campaigns["kind"] == "joint", "campaign_id"]
-    others = parties[(parties["campaign_id"].isin(joint_ids)) & (parties["organization_id"] != org)]
-    return (
-        others.rename(columns={"organization_id": "partner_id", "name": "partner"})[
-            ["campaign_id", "partner_id", "partner"]
-        ]
-        .sort_values(["partner", "campaign_id"])
-        .reset_index(drop=True)
+    """campaign_id, partner_id, partner: the other parties of each joint campaign, by partner
+    name and campaign."""
+    joint_ids = campaigns["campaign_id"].to_numpy()[campaigns["kind"].to_numpy() == "joint"]
+    campaign = parties["campaign_id"].to_numpy()
+    organization = parties["organization_id"].to_numpy()
+    name = parties["name"].to_numpy()
+    others = np.flatnonzero(np.isin(campaign, joint_ids) & (organization != org))
+    # Sorted as ``sort_values(["partner", "campaign_id"])``: by the names' sorted codes.
+    name_codes = pd.factorize(name[others], sort=True, use_na_sentinel=False)[0]
+    rows = others[np.lexsort((campaign[others], name_codes))]
+    return pd.DataFrame(
+        {
+            "campaign_id": campaign[rows],
+            "partner_id": organization[rows],
+            "partner": parties["name"].iloc[rows].reset_index(drop=True),  # its dtype kept
+        }
     )
+
+
+def partner_choices(partners: pd.DataFrame) -> pd.DataFrame:
+    """partner_id, partner: each partner of :func:`partners_of` once, by name (the filter's
+    choices), labelled by its first row there."""
+    ids = partners["partner_id"].to_numpy()
+    _, first = np.unique(ids, return_index=True)
+    first = np.sort(first)  # rows of ``partners``: already by name
+    return pd.DataFrame(
+        {"partner_id": ids[first], "partner": partners["partner"].iloc[first].to_numpy()},
+        index=pd.Index(first),
+    ).astype({"partner": partners["partner"].dtype})

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 import pandas as pd
 
+from comarketing.reports import grouping
 from comarketing.reports.coverage import percent_text
 
 if TYPE_CHECKING:
@@ -72,24 +73,36 @@ def with_people(
             people_kind=pd.Series(dtype=object),
         )
     out = placements.copy()
-    use_flight = np.zeros(len(out), dtype=bool)
-    flight = np.zeros(len(out), dtype="int64")
+    for name, values in people_columns(grouping.columns_of(placements), period, flights).items():
+        out[name] = values
+    out["people_kind"] = out["people_kind"].astype(object)
+    return out
+
+
+def people_columns(
+    placements: grouping.Columns, period: Period, flights: pd.DataFrame | None = None
+) -> grouping.Columns:
+    """:func:`with_people`'s three columns for placements as :data:`grouping.Columns` (at
+    least one row)."""
+    ids = placements["placement_id"]
+    use_flight = np.zeros(len(ids), dtype=bool)
+    flight = np.zeros(len(ids), dtype="int64")
     if flights is not None and not flights.empty:
         covered = flights[
             flights["start_date"].map(lambda day: day >= period.start)
             & flights["end_date"].map(lambda day: day <= period.end)
         ]
         reach = dict(zip(covered["placement_id"], covered["flight_reach"], strict=True))
-        ids = out["placement_id"].to_numpy()
         use_flight = np.fromiter((pid in reach for pid in ids), dtype=bool, count=len(ids))
         flight = np.fromiter((reach.get(pid, 0) for pid in ids), dtype="int64", count=len(ids))
-    reported = out["reported__reach"].to_numpy(dtype="int64") > 0
-    complete = reported & (out["missing__reach"].to_numpy(dtype="int64") == 0)
-    out["people"] = np.where(use_flight, flight, out["reach"].to_numpy(dtype="int64"))
-    out["people_known"] = (use_flight | complete).astype("int64")
-    out["people_kind"] = np.where(use_flight, "flight", np.where(reported, "daily", "none"))
-    out["people_kind"] = out["people_kind"].astype(object)
-    return out
+    reported = placements["reported__reach"].astype("int64") > 0
+    complete = reported & (placements["missing__reach"].astype("int64") == 0)
+    kind = np.where(use_flight, "flight", np.where(reported, "daily", "none")).astype(object)
+    return {
+        "people": np.where(use_flight, flight, placements["reach"].astype("int64")),
+        "people_known": (use_flight | complete).astype("int64"),
+        "people_kind": kind,
+    }
 
 
 @dataclass(frozen=True)
@@ -155,15 +168,22 @@ def by_side(placements: pd.DataFrame) -> dict[tuple[str, str], PeopleReached]:
     :func:`with_people`), from one grouping."""
     if placements.empty:
         return {}
-    sums = (
-        placements.assign(count=1)
-        .groupby(["currency", "kind", "people_kind"])[["people", "spend_minor", "count"]]
-        .sum()
-    )
+    return sides_of(grouping.columns_of(placements))
+
+
+def sides_of(placements: grouping.Columns) -> dict[tuple[str, str], PeopleReached]:
+    """:func:`by_side` of placements as :data:`grouping.Columns` (at least one row)."""
+    by = ["currency", "kind", "people_kind"]
+    groups = grouping.groups(placements, by)
+    keys = grouping.keys(placements, groups, by)
+    sums = grouping.sums(placements, groups, ["people", "spend_minor"])
+    count = np.bincount(groups.of_row, minlength=groups.count)
     sides: dict[tuple[str, str], dict[str, tuple[int, int, int]]] = {}
-    for (currency, kind, people_kind), row in zip(sums.index, sums.to_numpy(), strict=True):
+    for currency, kind, people_kind, people, spend, placements_of_kind in zip(
+        *keys.values(), sums["people"], sums["spend_minor"], count, strict=True
+    ):
         side = sides.setdefault((str(currency), str(kind)), {})
-        side[str(people_kind)] = (int(row[0]), int(row[1]), int(row[2]))
+        side[str(people_kind)] = (int(people), int(spend), int(placements_of_kind))
     return {key: _reached(kinds) for key, kinds in sides.items()}
 
 
@@ -188,7 +208,13 @@ def reached(placements: pd.DataFrame) -> PeopleReached:
 def attach(comparisons: list[Comparison], placements: pd.DataFrame) -> list[Comparison]:
     """Each comparison with its sides' :class:`PeopleReached` (``placements``: rows of
     :func:`with_people`); a side without placements keeps none."""
-    sides = by_side(placements)
+    return attach_sides(comparisons, by_side(placements))
+
+
+def attach_sides(
+    comparisons: list[Comparison], sides: Mapping[tuple[str, str], PeopleReached]
+) -> list[Comparison]:
+    """:func:`attach` of the sides' figures (:func:`by_side`)."""
     out = []
     for comparison in comparisons:
         figures = {

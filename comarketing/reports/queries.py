@@ -23,7 +23,16 @@ from comarketing.budgets.models import Claim, ClaimVersion
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
 from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS, DailyMetric, MetricRollup
-from comarketing.reports.sql import Query, Rows, among, fetch, frame_of, month_text, sum64
+from comarketing.reports.sql import (
+    Query,
+    Rows,
+    among,
+    arrays_of,
+    fetch,
+    frame_of,
+    month_text,
+    sum64,
+)
 
 
 @dataclass(frozen=True)
@@ -107,7 +116,29 @@ def metric_cells(scope: Scope) -> pd.DataFrame:
     """Per placement and month of the period: the number of daily rows (``days``), the sums of
     the reported values of every figure and, per figure, the days that reported it
     (``DAYS_FIELDS``): coverage is judged per placement-month (``reports.coverage``)."""
-    return _metricframe_of(fetch(_metric_query(scope))[0])
+    return _metricframe_of(*fetch(*_metric_queries(scope)))
+
+
+def _metric_queries(scope: Scope) -> list[Query]:
+    """The metric sums with their placements' channels. On PostgreSQL the channels come in a
+    statement of their own, joined here by id: joined in SQL, the server looks each cell's
+    placement up, a third of the statement's time. SQLite looks rows up by id cheaply and
+    runs statements one at a time: there the join stays in SQL."""
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    if not postgresql:
+        return [_metric_query(scope)]
+    channels = _channels_statement(_Filters.of(scope), postgresql), _values(scope)
+    return [_metric_query(scope), channels]
+
+
+@cache
+def _channels_statement(filters: _Filters, postgresql: bool) -> sa.Select[int, str]:
+    statement = sa.select(Placement.id, Placement.channel).where(
+        among(Placement.campaign_id, _scoped(filters), postgresql)
+    )
+    if filters.channel:
+        statement = statement.where(Placement.channel == sa.bindparam("channel"))
+    return statement
 
 
 def _metric_query(scope: Scope) -> Query:
@@ -118,13 +149,32 @@ def _metric_query(scope: Scope) -> Query:
         values.update(month_first=months[0], month_last=months[1])
     for number, (first, last) in enumerate(edges):
         values.update({f"edge{number}_first": first, f"edge{number}_last": last})
+        values.update({f"edge{number}_from": _month_start(first), f"edge{number}_to": last})
+        values[f"edge{number}_month"] = first.strftime("%Y-%m")
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     statement = _metric_statement(_Filters.of(scope), months is not None, len(edges), postgresql)
     return statement, values
 
 
-def _metricframe_of(rows: Rows) -> pd.DataFrame:
-    frame = frame_of(rows, METRIC_COLUMNS)
+def _metricframe_of(rows: Rows, channels: Rows | None = None) -> pd.DataFrame:
+    """The metric rows with their placements' channels (in the rows, or in ``channels``: then
+    a row whose placement is not among them, of another channel than the filter's, is left
+    out, as an inner join would)."""
+    if not rows or channels is None:
+        frame = frame_of(rows, METRIC_COLUMNS)
+    else:
+        arrays = arrays_of(rows, [c for c in METRIC_COLUMNS if c != "channel"])
+        ids = np.array([row[0] for row in channels], dtype=np.int64)
+        names = np.array([row[1] for row in channels], dtype=object)
+        order = np.argsort(ids, kind="stable")
+        placement = arrays["placement_id"].astype(np.int64)
+        at = np.minimum(np.searchsorted(ids[order], placement), max(len(ids) - 1, 0))
+        known = ids[order][at] == placement if len(ids) else np.zeros(len(placement), bool)
+        if not known.all():
+            arrays = {name: values[known] for name, values in arrays.items()}
+            at = at[known]
+        arrays["channel"] = names[order][at]
+        frame = pd.DataFrame({name: arrays[name] for name in METRIC_COLUMNS}, copy=False)
     for name in METRIC_SUMS:
         if frame[name].dtype != "int64":  # some value missing (None), or no rows
             frame[name] = frame[name].fillna(0).astype("int64")
@@ -142,7 +192,7 @@ def _metric_statement(
     filters: _Filters, rollup: bool, edges: int, postgresql: bool
 ) -> sa.Select[Any]:
     """The rollup's rows for the whole months (``rollup``) and the sums of the daily rows of
-    each of the ``edges`` partial months, with each placement's channel."""
+    each of the ``edges`` partial months, with each placement's channel on SQLite."""
     scoped = _scoped(filters)
     parts: list[sa.Select[Any]] = []
     if rollup:
@@ -161,13 +211,29 @@ def _metric_statement(
         )
     month = month_text(DailyMetric.day)
     # One SELECT per edge: with the two ranges OR-ed in one, SQLite stops searching
-    # (campaign_id, day) per campaign of the organization and skip-scans every campaign.
+    # (placement_id, day) per placement and skip-scans. Each searches only the placements with
+    # days in the edge's months, as the rollup lists them (a tenth of the organization's, say:
+    # the rollup holds a row for every placement and month with days), by the primary key
+    # (placement_id, day): searching (campaign_id, day) per campaign of the organization reads
+    # five times the rows, and PostgreSQL may pick the campaign_id index and read every day of
+    # those campaigns.
     for number in range(edges):
+        # Beside whole months (``rollup``) an edge lies within one month: its month is a
+        # constant, not worked out and grouped by per day.
+        edge_month: Any = (
+            sa.bindparam(f"edge{number}_month", type_=sa.String()) if rollup else month
+        )
+        with_days = sa.select(MetricRollup.placement_id).where(
+            among(MetricRollup.campaign_id, scoped, postgresql),
+            MetricRollup.month.between(
+                sa.bindparam(f"edge{number}_from"), sa.bindparam(f"edge{number}_to")
+            ),
+        )
         parts.append(
-            sa.select(  # type: ignore[arg-type]  # a TypeVarTuple mypy cannot widen
+            sa.select(
                 DailyMetric.campaign_id,
                 DailyMetric.placement_id,
-                month.label("month"),
+                edge_month.label("month"),
                 sa.func.count().label("days"),
                 *(sum64(getattr(DailyMetric, f)).label(f) for f in VALUE_FIELDS),
                 *(
@@ -176,17 +242,25 @@ def _metric_statement(
                 ),
             )
             .where(
-                DailyMetric.campaign_id.in_(scoped),
+                among(DailyMetric.placement_id, with_days, postgresql),
                 DailyMetric.day.between(
                     sa.bindparam(f"edge{number}_first"), sa.bindparam(f"edge{number}_last")
                 ),
             )
-            .group_by(DailyMetric.campaign_id, DailyMetric.placement_id, month)
+            .group_by(
+                DailyMetric.campaign_id, DailyMetric.placement_id, *([] if rollup else [month])
+            )
         )
-    # The parts cover different months, so each (placement, month) comes from one. The
-    # placements are joined once, to the parts' few rows: joined in each part, PostgreSQL
-    # hashes every placement of every company once per part.
+    # The parts cover different months, so each (placement, month) comes from one. On
+    # PostgreSQL the placements' channels are read apart (``_metric_queries``); on SQLite the
+    # placements are joined once, to the parts' few rows.
+    if postgresql and len(parts) == 1:
+        return parts[0]
     sums = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("cells")
+    if postgresql:
+        return sa.select(
+            sums.c.campaign_id, sums.c.placement_id, sums.c.month, *(sums.c[n] for n in METRIC_SUMS)
+        )
     statement = sa.select(
         sums.c.campaign_id,
         sums.c.placement_id,
@@ -226,7 +300,9 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
 
 def _spend_queries(scope: Scope) -> list[Query]:
     values = _values(scope)
-    return [(statement, values) for statement in _spend_statements(_Filters.of(scope))]
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    statements = _spend_statements(_Filters.of(scope), postgresql)
+    return [(statement, values) for statement in statements]
 
 
 def _spendframe_of(scope: Scope, whole: Rows, crossing: Rows) -> pd.DataFrame:
@@ -253,7 +329,7 @@ def _spendframe_of(scope: Scope, whole: Rows, crossing: Rows) -> pd.DataFrame:
 
 
 @cache
-def _spend_statements(filters: _Filters) -> tuple[sa.Select[Any], sa.Select[Any]]:
+def _spend_statements(filters: _Filters, postgresql: bool) -> tuple[sa.Select[Any], sa.Select[Any]]:
     """The claims lying within one month of the period, summed per placement and month; and
     the claims crossing a month or the period's edge, one row each."""
     start, end = sa.bindparam("start", type_=sa.Date()), sa.bindparam("end", type_=sa.Date())
@@ -263,7 +339,9 @@ def _spend_statements(filters: _Filters) -> tuple[sa.Select[Any], sa.Select[Any]
         .join(Claim, Claim.id == ClaimVersion.claim_id)
         .join(Placement, Placement.id == Claim.placement_id)
         .where(
-            Claim.campaign_id.in_(_scoped(filters)),
+            # ANY(ARRAY(...)) on PostgreSQL: from the organization's campaigns to their claims
+            # by index; with IN it scans every claim version of the period.
+            among(Claim.campaign_id, _scoped(filters), postgresql),
             ClaimVersion.service_from <= end,
             ClaimVersion.service_to >= start,
             spend.counts_as_spend(),
@@ -306,19 +384,22 @@ def campaigns_and_parties(scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def _parties_query(scope: Scope) -> Query:
-    return _parties_statement(_Filters.of(scope)), _values(scope)
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    return _parties_statement(_Filters.of(scope), postgresql), _values(scope)
 
 
 def _campaigns_and_parties(rows: Rows) -> tuple[pd.DataFrame, pd.DataFrame]:
     campaign_columns = ["campaign_id", "kind", "name", "currency", "status"]
     party_columns = ["campaign_id", "organization_id", "budget_share_bp", "revenue_share_bp"]
-    both = frame_of(rows, [*campaign_columns, *party_columns[1:], "party"])
+    names = [*campaign_columns, *party_columns[1:], "party"]
+    if not rows:
+        both = frame_of(rows, names)
+        return both[campaign_columns], both[party_columns].assign(name=both["party"])
+    arrays = arrays_of(rows, names)
     # A campaign's columns from its first party's row.
-    first = np.unique(both["campaign_id"].to_numpy(), return_index=True)[1]
-    campaigns = pd.DataFrame({c: both[c].to_numpy()[first] for c in campaign_columns})
-    parties = pd.DataFrame(
-        {c: both[c].to_numpy() for c in party_columns} | {"name": both["party"].to_numpy()}
-    )
+    first = np.unique(arrays["campaign_id"], return_index=True)[1]
+    campaigns = pd.DataFrame({c: arrays[c][first] for c in campaign_columns})
+    parties = pd.DataFrame({c: arrays[c] for c in party_columns} | {"name": arrays["party"]})
     return campaigns, parties
 
 
@@ -334,14 +415,15 @@ class ReportFrames:
 def report_frames(scope: Scope) -> ReportFrames:
     """:func:`campaigns_and_parties`, :func:`metric_cells` and :func:`spend_cells` of one
     scope, their statements sent together (one round trip on PostgreSQL)."""
-    parties, metrics, whole, crossing, flights = fetch(
-        _parties_query(scope), _metric_query(scope), *_spend_queries(scope), _flights_query(scope)
+    metric_queries = _metric_queries(scope)
+    parties, *metrics, whole, crossing, flights = fetch(
+        _parties_query(scope), *metric_queries, *_spend_queries(scope), _flights_query(scope)
     )
     campaigns, party_frame = _campaigns_and_parties(parties)
     return ReportFrames(
         campaigns=campaigns,
         parties=party_frame,
-        metrics=_metricframe_of(metrics),
+        metrics=_metricframe_of(*metrics),
         spend=_spendframe_of(scope, whole, crossing),
         flights=frame_of(flights, FLIGHT_COLUMNS),
     )
@@ -372,7 +454,7 @@ def _flights_statement(filters: _Filters) -> sa.Select[int, date, date, int | No
 
 @cache
 def _parties_statement(
-    filters: _Filters,
+    filters: _Filters, postgresql: bool
 ) -> sa.Select[int, str, str, str, str, int, int, int, str]:
     return (
         sa.select(
@@ -388,5 +470,5 @@ def _parties_statement(
         )
         .join(Campaign, Campaign.id == CampaignParty.campaign_id)
         .join(Organization, Organization.id == CampaignParty.organization_id)
-        .where(CampaignParty.campaign_id.in_(_scoped(filters)))
+        .where(among(CampaignParty.campaign_id, _scoped(filters), postgresql))
     )

@@ -17,7 +17,7 @@ from comarketing.context import Actor
 from comarketing.dates_format import format_date
 from comarketing.errors import ValidationFailed
 from comarketing.policy import Action, authorize
-from comarketing.reports import frames, people, queries
+from comarketing.reports import coverage, frames, grouping, people, queries
 from comarketing.reports.queries import Scope
 
 PRESETS = {
@@ -191,19 +191,34 @@ def dashboard(actor: Actor, period: Period, filters: Filters | None = None) -> D
     # Campaigns and parties, metric cells, spend cells: one round trip (queries.report_frames).
     fetched = queries.report_frames(scope)
     campaigns, parties = fetched.campaigns, fetched.parties
-    cells = frames.own_cells(fetched.metrics, fetched.spend, campaigns, parties, org)
-    placements = people.with_people(frames.placements_of(cells), period, fetched.flights)
     partners = frames.partners_of(campaigns, parties, org)
+    columns = frames.own_cell_columns(fetched.metrics, fetched.spend, campaigns, parties, org)
+    cells = grouping.to_frame(columns)
+    if cells.empty:
+        placements = people.with_people(frames.placements_of(cells), period, fetched.flights)
+        comparisons = people.attach(frames.comparisons(placements), placements)
+        by_channel = frames.breakdown(placements, "channel")
+        by_partner = frames.by_partner(placements, partners)
+        by_month = frames.breakdown(cells, "month")
+    else:
+        # The same steps on the columns as NumPy arrays (``grouping``): a few thousand rows,
+        # where each pandas step would cost more in its fixed overhead than in its work.
+        placed = coverage.placement_columns(columns, frames.PLACEMENT_KEYS)
+        placed.update(people.people_columns(placed, period, fetched.flights))
+        comparisons = people.attach_sides(frames.comparisons_of(placed), people.sides_of(placed))
+        by_channel = frames.breakdown_of(placed, "channel")
+        by_partner = frames.by_partner_of(placed, partners)
+        by_month = frames.breakdown_of(columns, "month")
     return Dashboard(
         organization_id=org,
         period=period,
         filters=filters,
-        comparisons=people.attach(frames.comparisons(placements), placements),
-        by_channel=frames.breakdown(placements, "channel"),
-        by_partner=frames.by_partner(placements, partners),
-        by_month=frames.breakdown(cells, "month"),
+        comparisons=comparisons,
+        by_channel=by_channel,
+        by_partner=by_partner,
+        by_month=by_month,
         campaigns=campaigns,
-        partners=partners[["partner_id", "partner"]].drop_duplicates().sort_values("partner"),
+        partners=frames.partner_choices(partners),
         cells=cells,
         campaign_partners=partners,
     )
