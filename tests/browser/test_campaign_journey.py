@@ -22,6 +22,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from comarketing.campaigns import lifecycle, placements
 from comarketing.campaigns.models import Campaign
+from comarketing.dates_format import format_date
 from comarketing.extensions import db
 from comarketing.money import format_money
 from comarketing.offers import reviews
@@ -213,7 +214,9 @@ def test_two_partners_spend_a_joint_budget_settle_up_and_see_a_channel_clash(liv
     seeded = seed(live_server, today)
     campaign_url = f"{live_server.url}/campaigns/{seeded.joint_id}"
     # The pages print date ranges with an en dash.
-    newsletter_dates = f"{seeded.newsletter_start} \u2013 {seeded.newsletter_end}"
+    newsletter_dates = (
+        f"{format_date(seeded.newsletter_start)} \u2013 {format_date(seeded.newsletter_end)}"
+    )
 
     # 1. Millstone's partner manager finds the joint campaign, adds its newsletter, starts it.
     ada = browsing.new_page()

@@ -19,6 +19,7 @@ from playwright.sync_api import Page, expect
 from comarketing.accounts.models import User
 from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor
+from comarketing.dates_format import format_date
 from comarketing.demo import seed
 from comarketing.demo.companies import DEMO_PASSWORD
 from comarketing.extensions import db
@@ -160,7 +161,7 @@ def test_read_joint_vs_solo_change_the_period_and_download_the_figures(
     show(page)
     expect(page.locator("#preset")).to_have_value("custom")
     expect(page).to_have_url(re.compile(rf"start={usd_start.isoformat()}&end={usd_end}"))
-    expect(page.get_by_text(f"{usd_start.isoformat()} to {usd_end.isoformat()}")).to_be_visible()
+    expect(page.get_by_text(f"{format_date(usd_start)} to {format_date(usd_end)}")).to_be_visible()
     expect(page.get_by_test_id("comparison-USD")).to_be_visible()
     expect_charts_drawn(page, currencies=2)
     shown = headline(page)
