@@ -257,4 +257,3 @@ class ReviewDaysForm(AppForm):
         validate_choice=False,
         description="Its national public holidays do not count as business days.",
     )
-
