@@ -7,8 +7,10 @@ throwaway database on the PostgreSQL server of ``--database-url`` / ``DATABASE_U
 here and dropped afterwards) holding 200 organizations, 10,000 campaigns (half joint, with two
 parties and their budget and revenue shares; half solo; a tenth in USD), two placements per
 campaign on 8 channels, ``--rows`` daily metric rows spread over two years, the ledger (a
-commitment per party, an expense per placement and month, 1 % of them reversed) and the
-monthly rollup of the days.
+commitment per party, an expense per placement and month, 1 % of them reversed) with a claim
+per expense (spend comes from claims since issue 14: one version paying for the placement's
+days in that month, confirmed by the other party of a joint campaign; the reversed 1 %
+withdrawn) and the monthly rollup of the days.
 
 The rows go in by bulk insert (executemany on SQLite, COPY on PostgreSQL), not through the
 per-write services, and the rollup is filled by one INSERT ... SELECT ... GROUP BY over the days
@@ -29,7 +31,9 @@ untimed warm-up round:
   impressions, reach, clicks, leads, conversions and revenue per currency and kind of the
   organization's campaigns in the period);
 
-checks that both give the same figures, and prints their medians and ``ratio: N`` (dashboard /
+checks that both give the same figures and that the dashboard is a real page (spend on both
+sides, both multipliers and the ROI comparison with their intervals: it stops otherwise, so
+it cannot time a page without spend again), and prints their medians and ``ratio: N`` (dashboard /
 bare). Targets (issue 16): ratio at most 1.5 on PostgreSQL at 1,000,000 rows; at most 1.0 on
 SQLite at 1,000,000 and 10,000,000 rows.
 """
