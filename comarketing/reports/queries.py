@@ -316,14 +316,15 @@ def _spendframe_of(scope: Scope, rows: Rows, channels: Rows | None = None) -> pd
     out, as an inner join would."""
     whole: Rows = []
     crossing: Rows = []
-    if channels is not None:
-        names: dict[int, str] = dict(channels)
-        rows = [
-            (campaign_id, placement_id, names[placement_id], *rest)
-            for campaign_id, placement_id, *rest in rows
-            if placement_id in names
-        ]
-    for campaign_id, placement_id, channel, month, amount, start, end, _version in rows:
+    names: dict[int, str] | None = None if channels is None else dict(channels)
+    for row in rows:
+        if names is None:
+            campaign_id, placement_id, channel, month, amount, start, end, _version = row
+        else:
+            campaign_id, placement_id, month, amount, start, end, _version = row
+            channel = names.get(placement_id)
+            if channel is None:  # not among the placements: of another channel
+                continue
         if start is None:  # within one month of the period: summed in SQL
             whole.append((campaign_id, placement_id, channel, month, amount))
         else:
