@@ -327,6 +327,9 @@ def _spendframe_of(scope: Scope, rows: Rows, channels: Rows | None = None) -> pd
                 continue
         if start is None:  # within one month of the period: summed in SQL
             whole.append((campaign_id, placement_id, channel, month, amount))
+        elif isinstance(start, str):  # SQLite's text
+            start, end = date.fromisoformat(start), date.fromisoformat(end)
+            crossing.append((campaign_id, placement_id, channel, amount, start, end))
         else:
             crossing.append((campaign_id, placement_id, channel, amount, start, end))
     for campaign_id, placement_id, channel, amount, start, end in crossing:
@@ -366,7 +369,13 @@ def _spend_statement(filters: _Filters, postgresql: bool) -> sa.Select[Any]:
     )
 
     def crossing_only(column: Any, name: str) -> sa.Label[Any]:
-        return sa.case((inside, sa.null()), else_=column).label(name)
+        case = sa.case((inside, sa.null()), else_=column)
+        if not postgresql and isinstance(column.type, sa.Date):
+            # SQLite's dates as their stored text ('YYYY-MM-DD'), read as dates for the few
+            # crossing claims only: a column to convert would send every row of the statement
+            # through SQLAlchemy's Row objects (``sql.fetch``).
+            return sa.type_coerce(case, sa.String()).label(name)
+        return case.label(name)
 
     counted = (
         sa.select(
