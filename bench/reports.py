@@ -7,8 +7,10 @@ throwaway database on the PostgreSQL server of ``--database-url`` / ``DATABASE_U
 here and dropped afterwards) holding 200 organizations, 10,000 campaigns (half joint, with two
 parties and their budget and revenue shares; half solo; a tenth in USD), two placements per
 campaign on 8 channels, ``--rows`` daily metric rows spread over two years, the ledger (a
-commitment per party, an expense per placement and month, 1 % of them reversed) and the
-monthly rollup of the days.
+commitment per party, an expense per placement and month, 1 % of them reversed) with a claim
+per expense (spend comes from claims since issue 14: one version paying for the placement's
+days in that month, confirmed by the other party of a joint campaign; the reversed 1 %
+withdrawn) and the monthly rollup of the days.
 
 The rows go in by bulk insert (executemany on SQLite, COPY on PostgreSQL), not through the
 per-write services, and the rollup is filled by one INSERT ... SELECT ... GROUP BY over the days
@@ -29,7 +31,9 @@ untimed warm-up round:
   impressions, reach, clicks, leads, conversions and revenue per currency and kind of the
   organization's campaigns in the period);
 
-checks that both give the same figures, and prints their medians and ``ratio: N`` (dashboard /
+checks that both give the same figures and that the dashboard is a real page (spend on both
+sides, both multipliers and the ROI comparison with their intervals: it stops otherwise, so
+it cannot time a page without spend again), and prints their medians and ``ratio: N`` (dashboard /
 bare). Targets (issue 16): ratio at most 1.5 on PostgreSQL at 1,000,000 rows; at most 1.0 on
 SQLite at 1,000,000 and 10,000,000 rows.
 """
@@ -367,14 +371,19 @@ def write_days(writer: Writer, data: DataSet, seed: int = 7) -> None:
         first_placement = last
 
 
-def write_ledger(writer: Writer, data: DataSet, seed: int = 8) -> int:
-    """A commitment per party, an expense per placement and month it ran, 1 % of them reversed.
-    Returns the number of entries."""
+def write_ledger(writer: Writer, data: DataSet, seed: int = 8) -> tuple[int, int]:
+    """A commitment per party; an expense per placement and month it ran, each with its claim
+    (spend comes from claims, issue 14): one version paying for the placement's days in that
+    month, confirmed by the other party of a joint campaign; 1 % of the expenses reversed
+    (their claims withdrawn: no spend). Returns the numbers of entries and of claims."""
     rng = np.random.default_rng(seed)
     days = day_strings()
     stamp = writer.timestamp(FIRST_DAY)
     month_of = [(FIRST_DAY + timedelta(days=n)).strftime("%Y-%m") for n in range(DAYS)]
     entries: list[tuple[Any, ...]] = []
+    claims: list[tuple[Any, ...]] = []
+    versions: list[tuple[Any, ...]] = []
+    responses: list[tuple[Any, ...]] = []
 
     def entry(campaign: int, org: int, kind: str, amount: int, placement: int | None,
               reverses: int | None, day: int) -> int:  # fmt: skip
@@ -385,6 +394,21 @@ def write_ledger(writer: Writer, data: DataSet, seed: int = 8) -> int:
              days[day], None, None, stamp, "manual")
         )  # fmt: skip
         return number
+
+    def claim(campaign: int, org: int, placement: int, amount: int, expense: int,
+              first: int, last: int) -> None:  # fmt: skip
+        number = len(claims) + 1
+        joint = bool(data.joint[campaign - 1])
+        claims.append((number, campaign, org, placement, "manual", None, stamp))
+        due = writer.timestamp(FIRST_DAY + timedelta(days=3)) if joint else None
+        versions.append(
+            (number, number, 1, amount, "USD" if data.usd[campaign - 1] else "EUR", days[first],
+             days[last], days[first], "", expense, None, due, None, stamp)
+        )  # fmt: skip
+        if joint:
+            other = data.partner if org == data.owner[campaign - 1] else data.owner
+            party = int(other[campaign - 1])
+            responses.append((len(responses) + 1, number, party, party, "confirmed", "", stamp))
 
     for c in range(CAMPAIGNS):
         budget, first = int(data.budget_minor[c]), int(data.first[c])
@@ -399,16 +423,18 @@ def write_ledger(writer: Writer, data: DataSet, seed: int = 8) -> int:
     for p in range(data.placements):
         campaign = int(data.placement_campaign[p])
         first = int(data.first[campaign - 1])
-        seen: set[str] = set()
-        for day in range(first, first + int(data.placement_days[p])):
-            if month_of[day] in seen:
-                continue
-            seen.add(month_of[day])
+        ran = range(first, first + int(data.placement_days[p]))
+        # The placement's days in each month it ran: (first, last) by month.
+        months: dict[str, list[int]] = {}
+        for day in ran:
+            months.setdefault(month_of[day], [day, day])[1] = day
+        for start, end in months.values():
             amount = int(amounts[drawn % len(amounts)])
             org = int(data.placement_owner[p])
-            expense = entry(campaign, org, "expense", amount, p + 1, None, day)
+            expense = entry(campaign, org, "expense", amount, p + 1, None, start)
+            claim(campaign, org, p + 1, amount, expense, start, end)
             if reversed_[drawn % len(reversed_)]:
-                entry(campaign, org, "reversal", amount, p + 1, expense, day)
+                entry(campaign, org, "reversal", amount, p + 1, expense, start)
             drawn += 1
     writer.insert(
         "ledger_entries",
@@ -417,7 +443,25 @@ def write_ledger(writer: Writer, data: DataSet, seed: int = 8) -> int:
          "created_by_id", "created_at", "source"),
         entries,
     )  # fmt: skip
-    return len(entries)
+    writer.insert(
+        "claims",
+        ("id", "campaign_id", "organization_id", "placement_id", "source", "created_by_id",
+         "created_at"),
+        claims,
+    )  # fmt: skip
+    writer.insert(
+        "claim_versions",
+        ("id", "claim_id", "number", "amount_minor", "currency", "service_from", "service_to",
+         "paid_on", "note", "ledger_entry_id", "metric_import_id", "confirm_due_at",
+         "created_by_id", "created_at"),
+        versions,
+    )  # fmt: skip
+    writer.insert(
+        "claim_responses",
+        ("id", "claim_version_id", "organization_id", "user_id", "kind", "reason", "created_at"),
+        responses,
+    )
+    return len(entries), len(claims)
 
 
 def fill_rollup(writer: Writer) -> None:
@@ -451,7 +495,7 @@ def build(database_url: str, data: DataSet) -> dict[str, float]:
         writer.commit()
         took["days"] = time.perf_counter() - started
         started = time.perf_counter()
-        took["entries"] = write_ledger(writer, data)
+        took["entries"], took["claims"] = write_ledger(writer, data)
         writer.commit()
         took["ledger"] = time.perf_counter() - started
         started = time.perf_counter()
@@ -460,7 +504,9 @@ def build(database_url: str, data: DataSet) -> dict[str, float]:
         took["rollup"] = time.perf_counter() - started
         if writer.postgres:
             # The ids were given: move the sequences past them, as the app would find them.
-            for table in ("organizations", "users", "campaigns", "placements", "ledger_entries"):
+            tables = ("organizations", "users", "campaigns", "placements", "ledger_entries",
+                      "claims", "claim_versions", "claim_responses")  # fmt: skip
+            for table in tables:
                 writer.execute(
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"(SELECT max(id) FROM {table}))"
@@ -516,6 +562,24 @@ def headline_of_dashboard(board: Any) -> dict[tuple[str, str], tuple[int, ...]]:
         (str(currency), str(kind)): tuple(int(v) for v in row)
         for (currency, kind), row in zip(sums.index, sums.to_numpy().tolist(), strict=True)
     }
+
+
+def emptiness(board: Any) -> list[str]:
+    """What the measured dashboard lacks of a real page: spend on both sides, both multipliers
+    and their intervals in every currency (empty when nothing is). Without claims the page is
+    a page without spend: no multiplier, no bootstrap -- the bench must not time that."""
+    gaps = [] if board.comparisons else ["no currency compared"]
+    for comparison in board.comparisons:
+        currency = comparison.currency
+        for side in ("joint", "solo"):
+            if getattr(comparison, side).spend_minor <= 0:
+                gaps.append(f"{currency}: no {side} spend")
+        measured = comparison.measured
+        for name in ("on_your_spend", "on_whole_spend", "roi"):
+            compared = getattr(measured, name)
+            if compared.value is None or compared.interval is None:
+                gaps.append(f"{currency}: {name} has no value or no interval")
+    return gaps
 
 
 def query_plan(conn: sa.Connection, params: dict[str, Any]) -> list[str]:
@@ -577,6 +641,9 @@ def measure(database_url: str, org: int, repeat: int) -> list[Result]:
                 db.session.remove()
                 if round_:
                     bare_times.append(took)
+            gaps = emptiness(board)
+            if gaps:  # not an assert: it must hold under python -O too
+                raise SystemExit(f"bench: the measured dashboard is not a real page: {gaps}")
             ours = headline_of_dashboard(board)
             theirs = {(str(r[0]), str(r[1])): tuple(int(v) for v in r[2:]) for r in rows}
             difference = "" if ours == theirs else f"dashboard {ours} / bare {theirs}"
@@ -645,7 +712,8 @@ def main(argv: list[str] | None = None) -> int:
             f"({int(data.joint.sum()):,} joint), {data.placements:,} placements on "
             f"{len(CHANNELS)} channels, {ORGANIZATIONS} organizations, "
             f"{FIRST_DAY} to {FIRST_DAY + timedelta(days=DAYS - 1)}, "
-            f"{int(took['entries']):,} ledger entries; {backend}, median of {args.repeat}"
+            f"{int(took['entries']):,} ledger entries, {int(took['claims']):,} claims; "
+            f"{backend}, median of {args.repeat}"
         )
         print(
             f"build {total:.1f} s (days {took['days']:.1f} s, ledger {took['ledger']:.1f} s, "

@@ -23,6 +23,7 @@ from comarketing.budgets.models import Claim, ClaimVersion
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
 from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS, DailyMetric, MetricRollup
+from comarketing.reports import grouping
 from comarketing.reports.sql import (
     Query,
     Rows,
@@ -294,50 +295,101 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
     a claim counts pro rata by day over the days it pays for (``budgets.spend``), so one for
     1-31 March counts in March whenever it was entered, and a reversed (revised, withdrawn)
     or disputed version counts nowhere. Claims lying within one month of the period are
-    summed in SQL; the few crossing a month or the period's edge are split exactly here."""
-    return _spendframe_of(scope, *fetch(*_spend_queries(scope)))
-
-
-def _spend_queries(scope: Scope) -> list[Query]:
-    values = _values(scope)
+    summed in SQL; the few crossing a month or the period's edge, one row each of the same
+    statement, are split exactly here."""
     postgresql = db.session.get_bind().dialect.name == "postgresql"
-    statements = _spend_statements(_Filters.of(scope), postgresql)
-    return [(statement, values) for statement in statements]
+    queries = [_spend_query(scope)]
+    if postgresql:
+        queries.append((_channels_statement(_Filters.of(scope), postgresql), _values(scope)))
+    return _spendframe_of(scope, *fetch(*queries))
 
 
-def _spendframe_of(scope: Scope, whole: Rows, crossing: Rows) -> pd.DataFrame:
-    """The claims within a month as summed, and those crossing one split by month."""
-    rows = list(whole)
+def _spend_query(scope: Scope) -> Query:
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    return _spend_statement(_Filters.of(scope), postgresql), _values(scope)
+
+
+def _spendframe_of(scope: Scope, rows: Rows, channels: Rows | None = None) -> pd.DataFrame:
+    """The claims within a month as summed, and those crossing one split by month. Without
+    a channel in the rows (PostgreSQL) it comes from ``channels``, the scope's placements:
+    a row whose placement is not among them, of another channel than the filter's, is left
+    out, as an inner join would."""
+    whole: Rows = []
+    crossing: Rows = []
+    names: dict[int, str] | None = None if channels is None else dict(channels)
+    for row in rows:
+        if names is None:
+            campaign_id, placement_id, channel, month, amount, start, end, _version = row
+        else:
+            campaign_id, placement_id, month, amount, start, end, _version = row
+            channel = names.get(placement_id)
+            if channel is None:  # not among the placements: of another channel
+                continue
+        if start is None:  # within one month of the period: summed in SQL
+            whole.append((campaign_id, placement_id, channel, month, amount))
+        elif isinstance(start, str):  # SQLite's text
+            start, end = date.fromisoformat(start), date.fromisoformat(end)
+            crossing.append((campaign_id, placement_id, channel, amount, start, end))
+        else:
+            crossing.append((campaign_id, placement_id, channel, amount, start, end))
     for campaign_id, placement_id, channel, amount, start, end in crossing:
         first = max(start, scope.start)
         last = min(end, scope.end)
         while first <= last:
             share = spend.portion(int(amount), start, end, first, min(_month_end(first), last))
-            rows.append((campaign_id, placement_id, channel, first.strftime("%Y-%m"), share))
+            whole.append((campaign_id, placement_id, channel, first.strftime("%Y-%m"), share))
             first = _next_month(first)
     columns = ["campaign_id", "placement_id", "channel", "month", "campaign_spend_minor"]
-    if not rows:  # no claim in the period
+    if not whole:  # no claim in the period
         return pd.DataFrame(
             {c: np.zeros(0, dtype=object) for c in columns[:4]}
             | {columns[4]: np.zeros(0, dtype="int64")}
         )
-    frame = pd.DataFrame(rows, columns=columns)
-    frame["campaign_spend_minor"] = frame["campaign_spend_minor"].fillna(0).astype("int64")
-    if not crossing:  # no claim crossed a month: one row per cell already
-        return frame
-    return frame.groupby(columns[:4], as_index=False, sort=False)["campaign_spend_minor"].sum()
+    arrays = arrays_of(whole, columns)
+    if crossing:  # a cell may have several rows: summed, cells in the order of their first
+        grouped = grouping.groups(arrays, columns[:4], sort=False)
+        arrays = grouping.keys(arrays, grouped, columns[:4]) | grouping.sums(
+            arrays, grouped, columns[4:]
+        )
+    return pd.DataFrame(arrays, copy=False)
 
 
 @cache
-def _spend_statements(filters: _Filters, postgresql: bool) -> tuple[sa.Select[Any], sa.Select[Any]]:
-    """The claims lying within one month of the period, summed per placement and month; and
-    the claims crossing a month or the period's edge, one row each."""
+def _spend_statement(filters: _Filters, postgresql: bool) -> sa.Select[Any]:
+    """One statement, one search of the claims: those lying within one month of the period
+    summed per placement and month (their period columns empty), and those crossing a month
+    or the period's edge one row each (their service period and version id given, so equal
+    claims are not summed: each is split on its own). The placements' channels are joined
+    on SQLite; on PostgreSQL they come apart (``_spendframe_of``), as for the metrics."""
     start, end = sa.bindparam("start", type_=sa.Date()), sa.bindparam("end", type_=sa.Date())
-    base = (
-        sa.select()
+    inside = sa.and_(
+        ClaimVersion.service_from >= start,
+        ClaimVersion.service_to <= end,
+        month_text(ClaimVersion.service_from) == month_text(ClaimVersion.service_to),
+    )
+
+    def crossing_only(column: Any, name: str) -> sa.Label[Any]:
+        case = sa.case((inside, sa.null()), else_=column)
+        if not postgresql and isinstance(column.type, sa.Date):
+            # SQLite's dates as their stored text ('YYYY-MM-DD'), read as dates for the few
+            # crossing claims only: a column to convert would send every row of the statement
+            # through SQLAlchemy's Row objects (``sql.fetch``).
+            return sa.type_coerce(case, sa.String()).label(name)
+        return case.label(name)
+
+    counted = (
+        sa.select(
+            Claim.campaign_id,
+            Claim.placement_id,
+            *([] if postgresql else [Placement.channel]),
+            month_text(ClaimVersion.service_from).label("month"),
+            ClaimVersion.amount_minor,
+            crossing_only(ClaimVersion.service_from, "service_from"),
+            crossing_only(ClaimVersion.service_to, "service_to"),
+            crossing_only(ClaimVersion.id, "version_id"),
+        )
         .select_from(ClaimVersion)
         .join(Claim, Claim.id == ClaimVersion.claim_id)
-        .join(Placement, Placement.id == Claim.placement_id)
         .where(
             # ANY(ARRAY(...)) on PostgreSQL: from the organization's campaigns to their claims
             # by index; with IN it scans every claim version of the period.
@@ -347,34 +399,15 @@ def _spend_statements(filters: _Filters, postgresql: bool) -> tuple[sa.Select[An
             spend.counts_as_spend(),
         )
     )
-    if filters.channel:
-        base = base.where(Placement.channel == sa.bindparam("channel"))
-    inside = sa.and_(
-        ClaimVersion.service_from >= start,
-        ClaimVersion.service_to <= end,
-        month_text(ClaimVersion.service_from) == month_text(ClaimVersion.service_to),
-    )
-    month = month_text(ClaimVersion.service_from)
-    whole = (
-        base.add_columns(
-            Claim.campaign_id,
-            Claim.placement_id,
-            Placement.channel,
-            month.label("month"),
-            sum64(ClaimVersion.amount_minor),
-        )
-        .where(inside)
-        .group_by(Claim.campaign_id, Claim.placement_id, Placement.channel, month)
-    )
-    crossing = base.add_columns(
-        Claim.campaign_id,
-        Claim.placement_id,
-        Placement.channel,
-        ClaimVersion.amount_minor,
-        ClaimVersion.service_from,
-        ClaimVersion.service_to,
-    ).where(~inside)
-    return whole, crossing
+    if not postgresql:
+        counted = counted.join(Placement, Placement.id == Claim.placement_id)
+        if filters.channel:
+            counted = counted.where(Placement.channel == sa.bindparam("channel"))
+    claims = counted.subquery("counted")
+    keys = [c for c in claims.c if c.name != "amount_minor"]
+    return sa.select(
+        *keys[: len(keys) - 3], sum64(claims.c.amount_minor), *keys[len(keys) - 3 :]
+    ).group_by(*keys)
 
 
 def campaigns_and_parties(scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -416,15 +449,17 @@ def report_frames(scope: Scope) -> ReportFrames:
     """:func:`campaigns_and_parties`, :func:`metric_cells` and :func:`spend_cells` of one
     scope, their statements sent together (one round trip on PostgreSQL)."""
     metric_queries = _metric_queries(scope)
-    parties, *metrics, whole, crossing, flights = fetch(
-        _parties_query(scope), *metric_queries, *_spend_queries(scope), _flights_query(scope)
+    parties, *metrics, spent, flights = fetch(
+        _parties_query(scope), *metric_queries, _spend_query(scope), _flights_query(scope)
     )
     campaigns, party_frame = _campaigns_and_parties(parties)
+    # On PostgreSQL the placements' channels, read once for the metrics and the spend.
+    channels = metrics[1] if len(metrics) > 1 else None
     return ReportFrames(
         campaigns=campaigns,
         parties=party_frame,
         metrics=_metricframe_of(*metrics),
-        spend=_spendframe_of(scope, whole, crossing),
+        spend=_spendframe_of(scope, spent, channels),
         flights=frame_of(flights, FLIGHT_COLUMNS),
     )
 
