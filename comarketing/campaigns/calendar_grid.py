@@ -47,6 +47,11 @@ class Week(Generic[T]):
     hidden: list[int] = field(default_factory=lambda: [0] * 7)  # per day: items not drawn
 
     @property
+    def items(self) -> list[T]:
+        """What the week draws, lane by lane."""
+        return [cell.segment.item for lane in self.lanes for cell in lane if cell.segment]
+
+    @property
     def has_hidden(self) -> bool:
         return any(self.hidden)
 

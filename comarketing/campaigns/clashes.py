@@ -172,3 +172,9 @@ def find(organization_id: int, start: date, end: date) -> list[Clash]:
 def involving(found: list[Clash], kind: str, item_id: int) -> list[Clash]:
     """The clashes one placement or milestone takes part in."""
     return [c for c in found if any(r.kind == kind and r.id == item_id for r in c.refs)]
+
+
+def of_placement(organization_id: int, placement: Placement) -> list[Clash]:
+    """The clashes one placement takes part in, as the organization sees them (two queries)."""
+    found = find(organization_id, placement.start_date, placement.end_date)
+    return involving(found, "placement", placement.id)
