@@ -115,7 +115,8 @@ def render(
                 m.due_on,
                 m.due_on,
                 _lines(
-                    f"Milestone{owner} of {mentry.campaign_name}"
+                    f"Milestone of {mentry.campaign_name}"
+                    + (f", owned by {mentry.owner_name}" if mentry.owner_name else "")
                     if not blackout
                     else f"Blackout{owner}: no placements of {mentry.campaign_name} on this day",
                     f"Done {m.done_at.astimezone(tz):%d %b %Y, %H:%M %Z}" if m.done_at else "",

@@ -6,11 +6,14 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from freezegun import freeze_time
 
-from comarketing.campaigns import calendar_grid, clashes, lifecycle, milestones, schedule
+from comarketing.accounts.models import User
+from comarketing.campaigns import calendar_grid, clashes, feeds, lifecycle, milestones, schedule
 from comarketing.campaigns.clashes import Clash, Ref
 from comarketing.campaigns.models import MilestoneKind
-from tests.campaign_helpers import PM, add_placement, joint_campaign, solo_campaign
+from comarketing.extensions import db
+from tests.campaign_helpers import ANALYST, PM, add_placement, joint_campaign, solo_campaign
 from tests.offer_helpers import actor
 
 MARCH = (date(2027, 3, 1), date(2027, 3, 31))
@@ -97,9 +100,14 @@ def test_two_of_my_placements_on_one_channel_at_the_same_time_clash(ctx, world):
 
 
 def test_each_overlapping_pair_of_placements_is_its_own_clash(ctx, world):
-    x, y, px, py = two_solos(world)
+    _, y, px, py = two_solos(world)
     early = add_placement(
-        world.a.email(PM), y, world.a.id, name="Early", start=date(2027, 3, 10), end=date(2027, 3, 12)
+        world.a.email(PM),
+        y,
+        world.a.id,
+        name="Early",
+        start=date(2027, 3, 10),
+        end=date(2027, 3, 12),
     )
     found = clashes.find(world.a.id, *MARCH)
     assert [(c.first.id, c.second.id, c.start, c.end) for c in found] == [
@@ -216,9 +224,7 @@ def test_the_month_shows_campaign_bands_placements_and_milestones_with_clashes(c
         if cell.segment and cell.segment.item.kind == "campaign" and cell.segment.item.id == x
     ]  # fmt: skip
     assert [(s.column, s.span) for s in x_bands] == [(0, 7)] * 4 + [(0, 3)]
-    flagged = {
-        (item.kind, item.id) for week in view.weeks for item in week.items if item.clashes
-    }
+    flagged = {(item.kind, item.id) for week in view.weeks for item in week.items if item.clashes}
     assert flagged == {("placement", px), ("placement", py)}
     assert sorted(view.clash_days) == [date(2027, 3, d) for d in range(15, 21)]
     assert view.counts == {"campaign": 2, "placement": 2, "milestone": 1}
@@ -229,7 +235,7 @@ def test_the_month_shows_campaign_bands_placements_and_milestones_with_clashes(c
 
 
 def test_the_week_view_shows_one_week_and_steps_by_seven_days(ctx, world):
-    x, y, px, py = two_solos(world)
+    x, y, px, _ = two_solos(world)
     view = build(world, mode=schedule.WEEK, anchor=date(2027, 3, 11))
     assert [len(view.weeks), view.first, view.last] == [1, date(2027, 3, 8), date(2027, 3, 14)]
     assert (view.previous, view.next) == (date(2027, 3, 1), date(2027, 3, 15))
@@ -240,7 +246,7 @@ def test_a_month_caps_its_lanes_and_the_week_shows_everything(ctx, world):
     pm_a = world.a.email(PM)
     x = solo_campaign(pm_a, "Busy", start=MARCH[0], end=MARCH[1])
     channels = ["email", "social", "search", "display", "packaging", "retail", "event", "webinar"]
-    for channel in channels + ["content", "other"]:
+    for channel in [*channels, "content", "other"]:
         add_placement(pm_a, x, world.a.id, channel=channel, name=channel)
     month = build(world)
     assert len(month.weeks[0].lanes) == schedule.MONTH_LANES
@@ -314,3 +320,53 @@ def test_a_partners_solo_campaign_and_placements_never_show(ctx, world):
     # whatever B's own clashes are, A never learns of them.
     assert all(c.first.id != b_private for c in clashes.find(world.a.id, *MARCH))
     assert ("campaign", joint.id) in shown(build(world, who=world.b))
+
+
+# ---------------------------------------------------------------------------------------------
+# The iCalendar feed: placements and milestones too, in the reader's zone
+
+
+def unfold(text: str) -> list[str]:
+    return text.replace("\r\n ", "").split("\r\n")
+
+
+def test_the_feed_carries_placements_milestones_and_clashes_in_the_readers_zone(ctx, world):
+    joint = joint_campaign(world)
+    embargo = blackout(world, joint.id, world.b, date(2027, 3, 10))
+    review = blackout(world, joint.id, world.a, date(2027, 3, 12), kind="review")
+    with freeze_time("2027-03-12 12:30:00"):
+        milestones.complete_milestone(actor(world.a.email(PM)), joint.id, review)
+    pm_b = world.b.email(PM)
+    b_solo = solo_campaign(pm_b, "Beta private plan", start=MARCH[0], end=MARCH[1])
+    add_placement(pm_b, b_solo, world.b.id, name="Beta private mail")
+    reader = db.session.get(User, world.a.user_ids[ANALYST])
+    reader.time_zone = "Europe/Berlin"
+    db.session.commit()
+
+    with freeze_time("2027-03-15 09:00:00"):
+        text = feeds.calendar_feed(feeds.create_calendar_feed(actor(world.a.email(ANALYST))))
+    lines = unfold(text)
+    assert "X-WR-TIMEZONE:Europe/Berlin" in lines
+    a_name, b_name = world.a.name, world.b.name
+    assert f"UID:placement-{joint.a_placement}@comarketing" in lines
+    assert "SUMMARY:Alpha newsletter — Email · Spring baking week" in lines
+    assert "CATEGORIES:Email" in lines and "CATEGORIES:Social" in lines
+    # The placement's days are all-day dates (the same days for every reader).
+    assert "DTSTART;VALUE=DATE:20270301" in lines and "DTEND;VALUE=DATE:20270501" in lines
+    assert (
+        f"DESCRIPTION:Email placement of {a_name} in Spring baking week\\nClash: Alpha newsletter "
+        "(Spring baking week) runs on the blackout Press embargo\\, 2027-03-10"
+    ) in lines
+    assert f"UID:milestone-{embargo}@comarketing" in lines
+    assert any(
+        line.startswith(f"DESCRIPTION:Blackout of {b_name}: no placements of Spring baking week")
+        and "Clash: Alpha newsletter" in line
+        for line in lines
+    )
+    # Done at 12:30 UTC: 13:30 in Berlin, with the zone's abbreviation.
+    assert (
+        f"DESCRIPTION:Milestone of Spring baking week\\, owned by {a_name}"
+        "\\nDone 12 Mar 2027\\, 13:30 CET"
+    ) in lines
+    # B's solo campaign and its placement stay B's.
+    assert "Beta private" not in text
