@@ -9,6 +9,7 @@ milestones, the two clash queries and the filter choices.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
@@ -191,18 +192,18 @@ def build(
         .order_by(Milestone.due_on, Milestone.id)
     ).all()
 
-    found = clashes.find(me, first, last)
-    shown_placements = {p.id for p, *_ in placements}
-    shown_milestones = {m.id for m, *_ in milestones}
-    kept = [
-        c
-        for c in found
-        if any(
-            (r.kind == "placement" and r.id in shown_placements)
-            or (r.kind == "milestone" and r.id in shown_milestones)
-            for r in c.refs
-        )
-    ]
+    # Clashes touching an item shown (the other side may be filtered out: it is still named).
+    shown = {("placement", p.id) for p, *_ in placements} | {
+        ("milestone", m.id) for m, *_ in milestones
+    }
+    kept: list[Clash] = []
+    by_item: dict[tuple[str, int], list[Clash]] = defaultdict(list)
+    for clash in clashes.find(me, first, last):
+        refs = [(r.kind, r.id) for r in clash.refs]
+        if any(ref in shown for ref in refs):
+            kept.append(clash)
+            for ref in refs:
+                by_item[ref].append(clash)
     items: list[tuple[Item, date, date]] = []
     for c in campaigns:
         band = Item("campaign", c.id, c.name, c.start_date, c.end_date, c.id, c.name, c.kind)
@@ -212,7 +213,7 @@ def build(
             "placement", p.id, p.name, p.start_date, p.end_date, p.campaign_id, campaign_name,
             campaign_kind, channel=p.channel, owner_name=owner_name,
             mine=p.owner_organization_id == me,
-            clashes=tuple(clashes.involving(kept, "placement", p.id)),
+            clashes=tuple(by_item[("placement", p.id)]),
         )  # fmt: skip
         items.append((item, p.start_date, p.end_date))
     for m, campaign_name, campaign_kind, owner_name in milestones:
@@ -220,7 +221,7 @@ def build(
             "milestone", m.id, m.title, m.due_on, m.due_on, m.campaign_id, campaign_name,
             campaign_kind, owner_name=owner_name, mine=m.owner_organization_id == me,
             milestone_kind=m.kind, done=m.done_at is not None,
-            clashes=tuple(clashes.involving(kept, "milestone", m.id)),
+            clashes=tuple(by_item[("milestone", m.id)]),
         )  # fmt: skip
         items.append((item, m.due_on, m.due_on))
 

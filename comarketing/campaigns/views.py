@@ -218,9 +218,9 @@ def _calendar_page(feed_url: str | None) -> ResponseReturnValue:
     errors: dict[str, str] = {}
     week_text = (request.args.get("week") or "").strip()
     month_text = (request.args.get("month") or "").strip()
-    if week_text or request.args.get("view") == schedule.WEEK:
+    if week_text:
         mode = schedule.WEEK
-        anchor = dates_allowed.parse_day(week_text) if week_text else today
+        anchor = dates_allowed.parse_day(week_text)
         if anchor is None:
             errors["week"] = f"Give the week as a day (YYYY-MM-DD). {dates_allowed.OUT_OF_RANGE}"
     else:
