@@ -1,6 +1,7 @@
 """The private calendar feed: one secret URL token per user (only its hash is stored), and
-the feed's content — the user's organization's campaigns and milestones, rendered by
-:mod:`comarketing.campaigns.ical`."""
+the feed's content — the campaigns the user's organization is a party to, with their placements
+(a partner's solo ones never: they sit in campaigns the reader is no party to) and milestones,
+clashes noted, rendered by :mod:`comarketing.campaigns.ical` in the reader's zone."""
 
 from __future__ import annotations
 
@@ -8,11 +9,16 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from comarketing import audit
-from comarketing.accounts.models import User
-from comarketing.campaigns import ical
-from comarketing.campaigns.access import visible_campaigns
-from comarketing.campaigns.models import CalendarFeed, Campaign, CampaignStatus, Milestone
+from comarketing import audit, dates_allowed, timezones
+from comarketing.accounts.models import Organization, User
+from comarketing.campaigns import clashes, ical
+from comarketing.campaigns.models import (
+    CalendarFeed,
+    Campaign,
+    CampaignParty,
+    Milestone,
+    Placement,
+)
 from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.errors import NotFound
@@ -74,17 +80,72 @@ def calendar_feed(token: str) -> str:
     if user is None or not user.active or not can(user, Action.VIEW_CAMPAIGNS):
         raise NotFound()
     me = user.organization_id
-    horizon = utcnow().date() - timedelta(days=365)
+    zone = timezones.reader_zone(user)
+    # A year back from the reader's today, and everything ahead.
+    horizon = timezones.local(utcnow(), zone).date() - timedelta(days=365)
+    running = clashes.running_campaign_ids(me)
     campaigns = list(
         db.session.scalars(
-            visible_campaigns(me).where(
-                Campaign.end_date >= horizon, Campaign.status != CampaignStatus.CANCELLED.value
+            sa.select(Campaign)
+            .where(Campaign.id.in_(running), Campaign.end_date >= horizon)
+            .order_by(Campaign.start_date, Campaign.id)
+        )
+    )
+    ids = [c.id for c in campaigns]
+    names = {c.id: c.name for c in campaigns}
+    owner_names = _party_names(ids)
+    found = clashes.find(me, horizon, dates_allowed.LATEST)
+    placements = [
+        ical.PlacementEntry(
+            p,
+            names[p.campaign_id],
+            owner_names.get(p.owner_organization_id, ""),
+            [_clash_line(c) for c in clashes.involving(found, "placement", p.id)],
+        )
+        for p in db.session.scalars(
+            sa.select(Placement)
+            .where(Placement.campaign_id.in_(ids), Placement.end_date >= horizon)
+            .order_by(Placement.start_date, Placement.id)
+        )
+    ]
+    milestones = [
+        ical.MilestoneEntry(
+            m,
+            names[m.campaign_id],
+            owner_names.get(m.owner_organization_id, ""),
+            [_clash_line(c) for c in clashes.involving(found, "milestone", m.id)],
+        )
+        for m in db.session.scalars(
+            sa.select(Milestone)
+            .where(Milestone.campaign_id.in_(ids))
+            .order_by(Milestone.due_on, Milestone.id)
+        )
+    ]
+    return ical.render(campaigns, milestones, placements, zone)
+
+
+def _party_names(campaign_ids: list[int]) -> dict[int, str]:
+    """Organization id -> name, for the parties of these campaigns (owners of their items)."""
+    rows = db.session.execute(
+        sa.select(Organization.id, Organization.name).where(
+            Organization.id.in_(
+                sa.select(CampaignParty.organization_id).where(
+                    CampaignParty.campaign_id.in_(campaign_ids)
+                )
             )
         )
     )
-    milestones = db.session.execute(
-        sa.select(Milestone, Campaign.name)
-        .join(Campaign, Campaign.id == Milestone.campaign_id)
-        .where(Milestone.campaign_id.in_([c.id for c in campaigns]))
-    ).all()
-    return ical.render(campaigns, [(m, name) for m, name in milestones])
+    return {org_id: name for org_id, name in rows}
+
+
+def _clash_line(clash: clashes.Clash) -> str:
+    if clash.kind == clashes.CHANNEL:
+        return (
+            f"{ical.channel_label(clash.channel)}: {clash.first.name} "
+            f"({clash.first.campaign_name}) and {clash.second.name} "
+            f"({clash.second.campaign_name}), {clash.start.isoformat()} to {clash.end.isoformat()}"
+        )
+    return (
+        f"{clash.first.name} ({clash.first.campaign_name}) runs on the blackout "
+        f"{clash.second.name}, {clash.start.isoformat()}"
+    )

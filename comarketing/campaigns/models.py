@@ -138,10 +138,15 @@ class MilestoneKind(StrEnum):
     GO_LIVE = "go_live"
     WRAP_UP = "wrap_up"
     REVIEW = "review"
+    # A day no placement of the campaign may run (an embargo, a recall, a partner's quiet day):
+    # another party's placement on it is a clash (campaigns.clashes). Marking it done lifts it.
+    BLACKOUT = "blackout"
     OTHER = "other"
 
     @property
     def label(self) -> str:
+        if self is MilestoneKind.BLACKOUT:
+            return "Blackout (no placements)"
         return self.value.replace("_", " ").capitalize()
 
 

@@ -25,7 +25,7 @@ from comarketing.campaigns import (
     placements,
     schedule,
 )
-from comarketing.campaigns.models import CampaignKind, CampaignStatus
+from comarketing.campaigns.models import CHANNEL_CHOICES, CampaignKind, CampaignStatus
 from comarketing.errors import DomainError
 from comarketing.links import absolute_url
 from comarketing.money import to_decimal_string
@@ -207,17 +207,35 @@ def complete_milestone(campaign_id: int, milestone_id: int) -> ResponseReturnVal
 @bp.route("/calendar")
 @login_required
 def calendar() -> ResponseReturnValue:
-    today = date.today()
-    first = dates_allowed.parse_month(request.args.get("month")) or today
-    year, number = first.year, first.month
+    return _calendar_page(feed_url=None)
+
+
+def _calendar_page(feed_url: str | None) -> ResponseReturnValue:
+    """The month (``?month=YYYY-MM``) or the week (``?week=YYYY-MM-DD``, any day of it) with the
+    filters in the query string; an unreadable period falls back to today's, with a message."""
     actor = current_actor()
+    today = schedule.reader_today(actor.user)
+    errors: dict[str, str] = {}
+    week_text = (request.args.get("week") or "").strip()
+    month_text = (request.args.get("month") or "").strip()
+    if week_text:
+        mode = schedule.WEEK
+        anchor = dates_allowed.parse_day(week_text)
+        if anchor is None:
+            errors["week"] = f"Give the week as a day (YYYY-MM-DD). {dates_allowed.OUT_OF_RANGE}"
+    else:
+        mode = schedule.MONTH
+        anchor = dates_allowed.parse_month(month_text) if month_text else today
+        if anchor is None:
+            errors["month"] = f"Give the month as YYYY-MM. {dates_allowed.OUT_OF_RANGE}"
+    view = schedule.build(actor, mode, anchor or today, request.args, today, errors)
     return render_template(
         "campaigns/calendar.html",
-        view=schedule.month_view(actor, year, number),
-        today=today,
+        view=view,
+        channel_labels=dict(CHANNEL_CHOICES),
         has_feed=feeds.has_calendar_feed(actor),
         action_form=ConfirmForm(),
-        feed_url=None,
+        feed_url=feed_url,
     )
 
 
@@ -226,18 +244,9 @@ def calendar() -> ResponseReturnValue:
 def create_feed() -> ResponseReturnValue:
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    actor = current_actor()
-    token = feeds.create_calendar_feed(actor)
-    today = date.today()
+    token = feeds.create_calendar_feed(current_actor())
     # Shown once, on this response only; the page never shows it again.
-    return render_template(
-        "campaigns/calendar.html",
-        view=schedule.month_view(actor, today.year, today.month),
-        today=today,
-        has_feed=True,
-        action_form=ConfirmForm(),
-        feed_url=absolute_url("campaigns.feed", token=token),
-    )
+    return _calendar_page(feed_url=absolute_url("campaigns.feed", token=token))
 
 
 @bp.route("/calendar/feed/revoke", methods=["POST"])

@@ -26,8 +26,9 @@ from comarketing.metrics.models import ImportSource
 
 
 def run_campaigns(offer_id: int, flour: Organization, shortening: Organization) -> Iterator[str]:
-    """Spend on the joint campaign by both parties, a milestone, and a solo campaign of the
-    flour company that clashes with the joint one on its social channel."""
+    """Spend on the joint campaign by both parties, a milestone, the shortening company's
+    blackout day, and a solo campaign of the flour company that clashes with the joint one on
+    its social channel."""
     flour_manager = Actor(user_by_email("partners@millstone.example"))
     shortening_manager = Actor(user_by_email("partners@goldcrest.example"))
     joint = db.session.scalar(sa.select(Campaign).where(Campaign.offer_id == offer_id))
@@ -46,8 +47,21 @@ def run_campaigns(offer_id: int, flour: Organization, shortening: Organization) 
         owner_organization_id=flour.id,
         due_on=joint.end_date,
     )
+    # The shortening company's stock count: no placements of the joint campaign that day, so
+    # the flour company's placements running then clash with it on the calendar.
+    milestones.add_milestone(
+        shortening_manager,
+        joint.id,
+        kind="blackout",
+        title="Goldcrest stock count",
+        owner_organization_id=shortening.id,
+        due_on=min(max(today + timedelta(days=3), joint.start_date), joint.end_date),
+    )
     _add_clashing_solo_campaign(flour, flour_manager, today)
-    yield "created: spend on the joint campaign, and a solo campaign that clashes on social"
+    yield (
+        "created: spend on the joint campaign, a partner's blackout day, and a solo campaign "
+        "that clashes on social"
+    )
 
 
 def _post_joint_expenses(

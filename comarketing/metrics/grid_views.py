@@ -17,7 +17,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from comarketing.accounts.forms import ConfirmForm
-from comarketing.campaigns import platform_names
+from comarketing.campaigns import clashes, platform_names
 from comarketing.errors import DomainError
 from comarketing.metrics import (
     columns,
@@ -158,6 +158,7 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
         previous=previous if previous >= first.replace(day=1) else None,
         following=following if following <= last else None,
         platform_names=platform_names.names_of([placement_id]).get(placement_id, []),
+        clashes=clashes.of_placement(actor.organization_id, view.placement),
         name_form=PlatformNameForm(),
         action_form=ConfirmForm(),
     ), status

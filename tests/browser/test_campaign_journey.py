@@ -359,14 +359,20 @@ def test_two_partners_spend_a_joint_budget_settle_up_and_see_a_channel_clash(liv
     sam.get_by_test_id("bell").click()
     expect(sam.get_by_test_id("notifications")).to_contain_text(f"Budget 80% spent: {TITLE}")
 
-    # 5. Millstone's calendar flags its two email placements over the same days.
+    # 5. Millstone's calendar flags its two email placements over the same days (the issue 18
+    # calendar has its own journey: tests/browser/test_calendar_journey.py).
     go_to(ada, "Calendar")
     expect(ada.get_by_role("heading", level=1)).to_have_text(today.strftime("%B %Y"))
     clashes = ada.get_by_test_id("clashes")
+    # Placement by placement: the solo campaign's newsletter (seeded first) and the joint one's.
+    start, end = seeded.newsletter_start, seeded.newsletter_end
     expect(clashes.get_by_role("listitem")).to_have_text(
-        [f"email: {TITLE} and {SOLO_TITLE}, {newsletter_dates}"]
+        [
+            f"Email: Millstone monthly newsletter ({SOLO_TITLE}) and {NEWSLETTER} ({TITLE}), "
+            f"{format_date(start)} \u2013 {format_date(end)}"
+        ]
     )
-    expect(clashes.get_by_role("link", name=SOLO_TITLE)).to_be_visible()
+    expect(clashes.get_by_role("link", name="Millstone monthly newsletter")).to_be_visible()
     grid = calendar.Calendar().monthdatescalendar(today.year, today.month)
     clash_days = [
         (seeded.newsletter_start + timedelta(days=n)).isoformat()

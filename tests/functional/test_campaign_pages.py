@@ -584,15 +584,18 @@ def test_the_calendar_highlights_a_clash_between_two_of_my_campaigns(app, world)
     clash_days = re.findall(r'data-clash="true" data-day="([\d-]+)"', html)
     assert clash_days == [f"2027-03-{d}" for d in range(15, 21)]
     clashes = re.search(r'data-testid="clashes">(.*?)</div>', html, re.DOTALL)
-    assert clashes and "email: Solo X and Solo Y , 2027-03-15 \u2013 2027-03-20" in text(
-        clashes.group(1)
+    assert clashes and (
+        "Email: Newsletter (Solo X) and Newsletter (Solo Y), 15 Mar 2027 \u2013 20 Mar 2027"
+        in text(clashes.group(1))
     )
     # B has no clash and never sees A's solo campaigns.
     partner = signed_in(app, world.b.email(PM)).get("/calendar?month=2027-03")
     partner_html = partner.get_data(as_text=True)
     assert 'data-clash="true"' not in partner_html and "Solo X" not in partner_html
-    # A month that does not exist falls back to the current one.
-    assert signed_in(app, world.a.email(PM)).get("/calendar?month=2027-13").status_code == 200
+    # A month that does not exist falls back to the current one, saying so.
+    unreadable = signed_in(app, world.a.email(PM)).get("/calendar?month=2027-13")
+    assert unreadable.status_code == 200
+    assert 'data-testid="period-error"' in unreadable.get_data(as_text=True)
 
 
 def test_the_feed_address_is_shown_once_and_works_without_a_session(app, world):

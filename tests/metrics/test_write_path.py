@@ -208,8 +208,9 @@ def test_the_placement_page_runs_the_same_queries_for_one_day_or_sixty(
             )
         assert response.status_code == 200
         counts.append(len(statements))
-    # Bounded whatever the days: the owner's page adds one query (its audience uploads).
-    assert max(counts) <= 12 and abs(counts[0] - counts[1]) <= 1, counts
+    # Bounded whatever the days: the owner's page adds one query (its audience uploads); the
+    # placement's clashes (issue 18) are two more, whatever the number of placements.
+    assert max(counts) <= 14 and abs(counts[0] - counts[1]) <= 1, counts
 
 
 # ---------------------------------------------------------------------------------------------

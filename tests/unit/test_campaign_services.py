@@ -1,5 +1,6 @@
 """Campaigns through their services: solo campaigns and their privacy, the status table,
-placements, milestones, the filtered list, clashes, the month view and the iCalendar feed."""
+placements, milestones, the filtered list and the iCalendar feed (the calendar's views and
+clashes: tests/unit/test_calendar.py)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,6 @@ from comarketing.campaigns.lifecycle import CampaignInput
 from comarketing.campaigns.listing import CampaignFilters
 from comarketing.campaigns.models import Campaign, CampaignParty, Milestone, Placement
 from comarketing.campaigns.placements import PlacementInput
-from comarketing.campaigns.schedule import Clash
 from comarketing.errors import Forbidden, InvalidTransition, NotFound, ValidationFailed
 from comarketing.extensions import db
 from tests.campaign_helpers import (
@@ -187,8 +187,9 @@ def test_a_solo_campaign_is_invisible_to_partners_in_every_form(ctx, world):
         add_placement(world.b.email(PM), solo, world.b.id)
     with pytest.raises(NotFound):
         lifecycle.update_campaign(b_pm, solo, VALID)
-    month = schedule.month_view(b_pm, 2027, 3)
-    assert solo not in {c.id for week in month.weeks for cell in week for c in cell.campaigns}
+    month = schedule.build(b_pm, schedule.MONTH, date(2027, 3, 1), {}, date(2027, 3, 1))
+    shown = {item.campaign_id for week in month.weeks for item in week.items}
+    assert solo not in shown
     assert db.session.get(Campaign, solo).status == "planned"
 
 
@@ -558,136 +559,6 @@ def test_the_campaign_list_is_paginated(listed, world):
 
 
 # ---------------------------------------------------------------------------------------------
-# Clashes and the month view
-
-
-MARCH = (date(2027, 3, 1), date(2027, 3, 31))
-
-
-def two_solos(world, *, second_channel: str = "email") -> tuple[int, int]:
-    """A's solo X (1-31 March, email 1-20 March) and Y (10 March - 10 April, email or another
-    channel 15-31 March): they overlap on 15-20 March."""
-    pm_a = world.a.email(PM)
-    x = solo_campaign(pm_a, "Solo X", start=date(2027, 3, 1), end=date(2027, 3, 31))
-    y = solo_campaign(pm_a, "Solo Y", start=date(2027, 3, 10), end=date(2027, 4, 10))
-    add_placement(pm_a, x, world.a.id, start=date(2027, 3, 1), end=date(2027, 3, 20))
-    add_placement(
-        pm_a, y, world.a.id, channel=second_channel, start=date(2027, 3, 15), end=date(2027, 3, 31)
-    )
-    return x, y
-
-
-def test_two_campaigns_on_the_same_own_channel_at_the_same_time_clash(ctx, world):
-    x, y = two_solos(world)
-    assert schedule.clashes(world.a.id, *MARCH) == [
-        Clash("email", (x, "Solo X"), (y, "Solo Y"), date(2027, 3, 15), date(2027, 3, 20))
-    ]
-    # Outside the window asked about: nothing. B never sees A's clash.
-    assert schedule.clashes(world.a.id, date(2027, 3, 21), date(2027, 4, 30)) == []
-    assert schedule.clashes(world.b.id, *MARCH) == []
-
-
-def test_a_second_overlapping_placement_pair_reports_each_clash_period(ctx, world):
-    x, y = two_solos(world)
-    # Another email placement of Y, early in March: it overlaps X's on 10-12 March too.
-    add_placement(
-        world.a.email(PM),
-        y,
-        world.a.id,
-        name="Early",
-        start=date(2027, 3, 10),
-        end=date(2027, 3, 12),
-    )
-    # Two separate overlaps, each its own clash (one span "15 to 12 March" would say nothing).
-    assert schedule.clashes(world.a.id, *MARCH) == [
-        Clash("email", (x, "Solo X"), (y, "Solo Y"), date(2027, 3, 10), date(2027, 3, 12)),
-        Clash("email", (x, "Solo X"), (y, "Solo Y"), date(2027, 3, 15), date(2027, 3, 20)),
-    ]
-    clash_days = {
-        cell.day
-        for week in schedule.month_view(actor(world.a.email(PM)), 2027, 3).weeks
-        for cell in week
-        if cell.clash
-    }
-    expected = {date(2027, 3, d) for d in (10, 11, 12, 15, 16, 17, 18, 19, 20)}
-    assert clash_days == expected
-
-
-def test_no_clash_on_different_channels(ctx, world):
-    two_solos(world, second_channel="social")
-    assert schedule.clashes(world.a.id, *MARCH) == []
-
-
-def test_no_clash_with_a_partners_placement(ctx, world):
-    # The joint campaign's social placement belongs to B: it is B's channel, not A's.
-    joint_campaign(world)
-    pm_a = world.a.email(PM)
-    solo = solo_campaign(pm_a, "Solo social", start=date(2027, 3, 1), end=date(2027, 3, 31))
-    add_placement(pm_a, solo, world.a.id, channel="social")
-    assert schedule.clashes(world.a.id, *MARCH) == []
-    assert schedule.clashes(world.b.id, *MARCH) == []
-
-
-def test_an_own_placement_in_a_joint_campaign_clashes_with_a_solo_one(ctx, world):
-    joint = joint_campaign(world)  # A's email newsletter runs all of March and April
-    solo = solo_campaign(
-        world.a.email(PM), "Solo mail", start=date(2027, 3, 1), end=date(2027, 3, 31)
-    )
-    add_placement(world.a.email(PM), solo, world.a.id, start=date(2027, 3, 5), end=date(2027, 3, 6))
-    assert schedule.clashes(world.a.id, *MARCH) == [
-        Clash(
-            "email",
-            (joint.id, "Spring baking week"),
-            (solo, "Solo mail"),
-            date(2027, 3, 5),
-            date(2027, 3, 6),
-        )
-    ]
-
-
-def test_a_cancelled_campaign_clashes_with_nothing(ctx, world):
-    x, _ = two_solos(world)
-    lifecycle.change_status(actor(world.a.email(PM)), x, "cancel")
-    assert schedule.clashes(world.a.id, *MARCH) == []
-
-
-def test_the_month_view_places_campaigns_milestones_and_clash_days(ctx, world):
-    x, y = two_solos(world)
-    pm_a = actor(world.a.email(PM))
-    milestone = milestones.add_milestone(
-        pm_a,
-        y,
-        kind="launch",
-        title="Y launch",
-        owner_organization_id=world.a.id,
-        due_on=date(2027, 3, 18),
-    )
-    cancelled = solo_campaign(
-        world.a.email(PM), "Called off", start=date(2027, 3, 1), end=date(2027, 3, 31)
-    )
-    lifecycle.change_status(pm_a, cancelled, "cancel")
-    solo_campaign(world.b.email(PM), "Beta solo", start=date(2027, 3, 1), end=date(2027, 3, 31))
-
-    view = schedule.month_view(pm_a, 2027, 3)
-    cells = {cell.day: cell for week in view.weeks for cell in week}
-    assert all(len(week) == 7 and week[0].day.weekday() == 0 for week in view.weeks)
-    assert min(cells) == date(2027, 3, 1) and max(cells) == date(2027, 4, 4)
-    assert not cells[date(2027, 4, 1)].in_month and cells[date(2027, 3, 31)].in_month
-    assert [c.id for c in cells[date(2027, 3, 5)].campaigns] == [x]
-    assert [c.id for c in cells[date(2027, 3, 12)].campaigns] == [x, y]
-    assert [c.id for c in cells[date(2027, 4, 2)].campaigns] == [y]
-    assert [(m.id, name) for m, name in cells[date(2027, 3, 18)].milestones] == [
-        (milestone.id, "Solo Y")
-    ]
-    clash_days = sorted(day for day, cell in cells.items() if cell.clash)
-    assert clash_days == [date(2027, 3, d) for d in range(15, 21)]
-    assert len(view.clashes) == 1
-    assert (view.previous, view.next) == (date(2027, 2, 1), date(2027, 4, 1))
-    december = schedule.month_view(pm_a, 2027, 12)
-    assert (december.previous, december.next) == (date(2027, 11, 1), date(2028, 1, 1))
-
-
-# ---------------------------------------------------------------------------------------------
 # The iCalendar feed
 
 
@@ -714,7 +585,10 @@ def test_the_feed_lists_the_companys_campaigns_and_milestones(ctx, world):
     text = feeds.calendar_feed(token)
     lines = unfold(text)
     assert text.startswith("BEGIN:VCALENDAR\r\n") and text.endswith("END:VCALENDAR\r\n")
-    assert lines.count("BEGIN:VEVENT") == 3
+    # Two campaigns, the joint campaign's two placements (A's and B's), one milestone.
+    assert lines.count("BEGIN:VEVENT") == 5
+    assert "SUMMARY:Alpha newsletter — Email · Spring baking week" in lines
+    assert "SUMMARY:Beta social post — Social · Spring baking week" in lines
     assert f"UID:campaign-{joint.id}@comarketing" in lines
     assert f"UID:campaign-{solo}@comarketing" in lines
     assert "SUMMARY:Spring baking week (joint)" in lines
