@@ -18,9 +18,11 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from comarketing.campaigns import lifecycle, placements
+from comarketing.dates_format import format_date
 from comarketing.extensions import db
 from comarketing.policy import Role
 from tests import factories
+from tests.browser.nav import go_to
 from tests.offer_helpers import actor
 
 pytestmark = pytest.mark.browser
@@ -136,10 +138,10 @@ def test_a_partners_blackout_and_my_double_booked_channel_show_on_the_calendar(
     ada = browsing.new_page()
     ada.set_viewport_size({"width": 1280, "height": 900})
     sign_in(ada, ADA)
-    ada.get_by_role("link", name="Calendar", exact=True).click()
+    go_to(ada, "Calendar")
     expect(ada.get_by_test_id("calendar-title")).to_have_text(today.strftime("%B %Y"))
     clashes = ada.get_by_test_id("clashes").get_by_role("listitem")
-    day = f"{today:%d %b %Y}"
+    day = format_date(today)  # the one date format (issue 18)
     expect(clashes).to_have_text(
         [
             f"{NEWSLETTER} ({JOINT}) runs on the blackout Recall day, {day}",
@@ -219,7 +221,7 @@ def test_a_partners_blackout_and_my_double_booked_channel_show_on_the_calendar(
     expect(flags.nth(1)).to_contain_text(f"Your email placement {SOLO_MAIL} ({SOLO})")
 
     # Goldcrest sees the blackout clash of the joint campaign, never Millstone's solo work.
-    sam.get_by_role("link", name="Calendar", exact=True).click()
+    go_to(sam, "Calendar")
     expect(sam.get_by_test_id("clashes").get_by_role("listitem")).to_have_count(1)
     expect(sam.get_by_text(SOLO)).to_have_count(0)
     expect(sam.get_by_text(SOLO_MAIL)).to_have_count(0)
