@@ -19,14 +19,12 @@ from comarketing.campaigns.models import Campaign
 from comarketing.extensions import db
 from comarketing.offers import proposals
 from comarketing.policy import Role
-from tests import factories
+from tests.browser.bakeries import FLOUR, SHORTENING, partnered_bakeries
 from tests.browser.test_offer_journey import decide, sign_in
 from tests.offer_helpers import actor, make_terms
 
 pytestmark = pytest.mark.browser
 
-FLOUR = "Millstone Flour Co."
-SHORTENING = "Goldcrest Shortening"
 TITLE = "Spring scone swap"
 MANAGER, FLOUR_APPROVER = "ada@millstone.example", "mia@millstone.example"
 SHORTENING_APPROVER = "gwen@goldcrest.example"
@@ -35,18 +33,13 @@ SHORTENING_APPROVER = "gwen@goldcrest.example"
 def seed(live_server) -> tuple[int, int, int]:
     """The two companies, their people, and Ada's draft; returns (draft id, flour, shortening)."""
     with live_server.app.app_context():
-        flour = factories.OrganizationFactory(name=FLOUR, slug="millstone")
-        shortening = factories.OrganizationFactory(name=SHORTENING, slug="goldcrest")
-        for org, email, name, role in (
-            (flour, MANAGER, "Ada Miller", Role.PARTNER_MANAGER),
-            (flour, FLOUR_APPROVER, "Mia Miller", Role.APPROVER),
-            (shortening, SHORTENING_APPROVER, "Gwen Gold", Role.APPROVER),
-        ):
-            factories.UserFactory(organization=org, email=email, name=name, role=role.value)
-        factories.PartnershipFactory(
-            inviter_organization_id=flour.id, invitee_organization_id=shortening.id
+        flour, shortening = partnered_bakeries(
+            [
+                ("flour", MANAGER, "Ada Miller", Role.PARTNER_MANAGER),
+                ("flour", FLOUR_APPROVER, "Mia Miller", Role.APPROVER),
+                ("shortening", SHORTENING_APPROVER, "Gwen Gold", Role.APPROVER),
+            ]
         )
-        db.session.commit()
         draft = proposals.create_draft(
             actor(MANAGER),
             partner_ids=[shortening.id],

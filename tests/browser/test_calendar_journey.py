@@ -22,12 +22,12 @@ from comarketing.dates_format import format_date
 from comarketing.extensions import db
 from comarketing.policy import Role
 from tests import factories
+from tests.browser.bakeries import SHORTENING, partnered_bakeries
 from tests.browser.nav import go_to
 from tests.offer_helpers import actor
 
 pytestmark = pytest.mark.browser
 
-FLOUR, SHORTENING = "Millstone Flour Co.", "Goldcrest Shortening"
 ADA, SAM = "ada@millstone.example", "sam@goldcrest.example"
 JOINT, SOLO = "Winter pie-crust bundle", "Millstone bread-flour week"
 NEWSLETTER, REELS, SOLO_MAIL = "Millstone baking newsletter", "Goldcrest reels", "Bread mail"
@@ -52,18 +52,12 @@ def _placement(campaign_id: int, owner_id: int, email: str, channel: str, name: 
 
 def seed(live_server, today: date) -> dict[str, int]:
     with live_server.app.app_context():
-        flour = factories.OrganizationFactory(name=FLOUR, slug="millstone")
-        shortening = factories.OrganizationFactory(name=SHORTENING, slug="goldcrest")
-        factories.UserFactory(
-            organization=flour, email=ADA, name="Ada Miller", role=Role.PARTNER_MANAGER.value
+        flour, shortening = partnered_bakeries(
+            [
+                ("flour", ADA, "Ada Miller", Role.PARTNER_MANAGER),
+                ("shortening", SAM, "Sam Gold", Role.PARTNER_MANAGER),
+            ]
         )
-        factories.UserFactory(
-            organization=shortening, email=SAM, name="Sam Gold", role=Role.PARTNER_MANAGER.value
-        )
-        factories.PartnershipFactory(
-            inviter_organization_id=flour.id, invitee_organization_id=shortening.id
-        )
-        db.session.commit()
         joint = lifecycle.create_joint_campaign(
             offer_id=None,
             proposer_organization_id=flour.id,

@@ -28,14 +28,13 @@ from comarketing.money import format_money
 from comarketing.offers import reviews
 from comarketing.policy import Role
 from tests import factories
+from tests.browser.bakeries import FLOUR, SHORTENING, partnered_bakeries
 from tests.browser.nav import go_to
 from tests.offer_helpers import actor, make_terms, placement, propose_and_send
 
 pytestmark = pytest.mark.browser
 
 # Alphabetical order is the order the campaign page lists parties in.
-SHORTENING = "Goldcrest Shortening"
-FLOUR = "Millstone Flour Co."
 FLOUR_MANAGER = "ada@millstone.example"
 SHORTENING_MANAGER = "sam@goldcrest.example"
 SHORTENING_APPROVER = "gwen@goldcrest.example"
@@ -67,19 +66,14 @@ def seed(live_server, today: date) -> Seeded:
     """
     start, end = today - timedelta(days=14), today + timedelta(days=30)
     with live_server.app.app_context():
-        flour = factories.OrganizationFactory(name=FLOUR, slug="millstone")
-        shortening = factories.OrganizationFactory(name=SHORTENING, slug="goldcrest")
-        for org, email, name, role in (
-            (flour, FLOUR_MANAGER, "Ada Miller", Role.PARTNER_MANAGER),
-            (flour, FLOUR_APPROVER, "Mia Miller", Role.APPROVER),
-            (shortening, SHORTENING_MANAGER, "Sam Gold", Role.PARTNER_MANAGER),
-            (shortening, SHORTENING_APPROVER, "Gwen Gold", Role.APPROVER),
-        ):
-            factories.UserFactory(organization=org, email=email, name=name, role=role.value)
-        factories.PartnershipFactory(
-            inviter_organization_id=flour.id, invitee_organization_id=shortening.id
+        flour, shortening = partnered_bakeries(
+            [
+                ("flour", FLOUR_MANAGER, "Ada Miller", Role.PARTNER_MANAGER),
+                ("flour", FLOUR_APPROVER, "Mia Miller", Role.APPROVER),
+                ("shortening", SHORTENING_MANAGER, "Sam Gold", Role.PARTNER_MANAGER),
+                ("shortening", SHORTENING_APPROVER, "Gwen Gold", Role.APPROVER),
+            ]
         )
-        db.session.commit()
 
         parties = [flour.id, shortening.id]
         terms = make_terms(

@@ -12,13 +12,12 @@ from playwright.sync_api import expect
 from comarketing.extensions import db
 from comarketing.offers import discussion, proposals, reviews
 from comarketing.policy import Role
-from tests import factories
+from tests.browser.bakeries import FLOUR, SHORTENING, partnered_bakeries
 from tests.browser.test_offer_journey import sign_in
 from tests.offer_helpers import actor, make_terms, placement
 
 pytestmark = pytest.mark.browser
 
-FLOUR, SHORTENING = "Millstone Flour Co.", "Goldcrest Shortening"
 MANAGER, FLOUR_APPROVER = "ada@millstone.example", "mia@millstone.example"
 SHORTENING_MANAGER, SHORTENING_APPROVER = "sam@goldcrest.example", "gwen@goldcrest.example"
 PHONE = {"width": 390, "height": 844}
@@ -28,19 +27,14 @@ SCREENSHOTS = "/tmp"
 def seed(live_server) -> int:
     """A sent offer with a history: a change request, a second revision, a discussion."""
     with live_server.app.app_context():
-        flour = factories.OrganizationFactory(name=FLOUR, slug="millstone")
-        shortening = factories.OrganizationFactory(name=SHORTENING, slug="goldcrest")
-        for org, email, name, role in (
-            (flour, MANAGER, "Ada Miller", Role.PARTNER_MANAGER),
-            (flour, FLOUR_APPROVER, "Mia Miller", Role.APPROVER),
-            (shortening, SHORTENING_MANAGER, "Sam Gold", Role.PARTNER_MANAGER),
-            (shortening, SHORTENING_APPROVER, "Gwen Gold", Role.APPROVER),
-        ):
-            factories.UserFactory(organization=org, email=email, name=name, role=role.value)
-        factories.PartnershipFactory(
-            inviter_organization_id=flour.id, invitee_organization_id=shortening.id
+        flour, shortening = partnered_bakeries(
+            [
+                ("flour", MANAGER, "Ada Miller", Role.PARTNER_MANAGER),
+                ("flour", FLOUR_APPROVER, "Mia Miller", Role.APPROVER),
+                ("shortening", SHORTENING_MANAGER, "Sam Gold", Role.PARTNER_MANAGER),
+                ("shortening", SHORTENING_APPROVER, "Gwen Gold", Role.APPROVER),
+            ]
         )
-        db.session.commit()
         parties = [flour.id, shortening.id]
         spots = [
             placement(flour.id, 10_000, channel="packaging", name="Recipe on the flour bag"),

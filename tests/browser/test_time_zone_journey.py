@@ -22,13 +22,12 @@ from comarketing.extensions import db
 from comarketing.offers.models import OfferRevision
 from comarketing.outbox import OutboxMessage
 from comarketing.policy import Role
-from tests import factories
+from tests.browser.bakeries import partnered_bakeries
 from tests.browser.test_offer_journey import sign_in
 from tests.offer_helpers import make_terms, propose_and_send
 
 pytestmark = pytest.mark.browser
 
-FLOUR, SHORTENING = "Millstone Flour Co.", "Goldcrest Shortening"
 FLOUR_ADMIN, FLOUR_APPROVER = "alex@millstone.example", "mia@millstone.example"
 SHORTENING_ADMIN = "gale@goldcrest.example"
 TITLE = "Christmas cookie swap"
@@ -37,20 +36,15 @@ DUE = datetime(2026, 12, 28, 23, 0, tzinfo=UTC)
 
 def seed(live_server) -> tuple[int, int]:
     with live_server.app.app_context():
-        flour = factories.OrganizationFactory(name=FLOUR, slug="millstone")
-        shortening = factories.OrganizationFactory(
-            name=SHORTENING, slug="goldcrest", time_zone="Europe/London", country="GB"
+        flour, shortening = partnered_bakeries(
+            [
+                ("flour", FLOUR_ADMIN, "Alex Miller", Role.ADMIN),
+                ("flour", FLOUR_APPROVER, "Mia Miller", Role.APPROVER),
+                ("shortening", SHORTENING_ADMIN, "Gale Gold", Role.ADMIN),
+            ],
+            time_zone="Europe/London",
+            country="GB",
         )
-        for org, email, name, role in (
-            (flour, FLOUR_ADMIN, "Alex Miller", Role.ADMIN),
-            (flour, FLOUR_APPROVER, "Mia Miller", Role.APPROVER),
-            (shortening, SHORTENING_ADMIN, "Gale Gold", Role.ADMIN),
-        ):
-            factories.UserFactory(organization=org, email=email, name=name, role=role.value)
-        factories.PartnershipFactory(
-            inviter_organization_id=flour.id, invitee_organization_id=shortening.id
-        )
-        db.session.commit()
         return flour.id, shortening.id
 
 
