@@ -27,6 +27,7 @@ from comarketing.campaigns.models import CHANNEL_CHOICES
 from comarketing.dates_allowed import DateField
 from comarketing.errors import ValidationFailed
 from comarketing.form_base import AppForm
+from comarketing.submissions import CreateForm
 from comarketing.money import CURRENCY_CHOICES, parse_amount, parse_share
 from comarketing.offers.models import Decision
 from comarketing.offers.placement_terms import MAX_PLACEMENTS
@@ -208,7 +209,7 @@ class DecisionForm(AppForm):
     )
 
 
-class CommentForm(AppForm):
+class CommentForm(CreateForm):
     body = TextAreaField("Add to the discussion", validators=[DataRequired(), Length(max=5000)])
 
 

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from comarketing import submissions
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.errors import DomainError
 from comarketing.money import format_share, to_decimal_string
@@ -369,15 +370,21 @@ def decide(offer_id: int) -> ResponseReturnValue:
 def comment(offer_id: int) -> ResponseReturnValue:
     actor = current_actor()
     form = forms.CommentForm()
+    discussion_url = url_for("offers.detail", offer_id=offer_id) + "#discussion"
+    if (first := submissions.earlier(form, actor.user_id)) is not None:
+        return first
     if form.validate_on_submit():
         try:
+            submissions.record(form, actor.user_id, discussion_url)
             discussion.add_comment(actor, offer_id, form.body.data or "")
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 abort_for(exc)
             attach_error(form, exc)
         else:
-            return redirect(url_for("offers.detail", offer_id=offer_id) + "#discussion")
+            return redirect(discussion_url)
     try:
         view = offer_page.offer_view(actor, offer_id)
     except DomainError as exc:
