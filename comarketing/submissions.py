@@ -12,8 +12,8 @@ A concurrent second post with the same token waits on the unique index until the
 commits, then hits the constraint and answers the first result (:class:`AlreadySubmitted`).
 
 Only the token's SHA-256 is stored, bound to the user and the endpoint: another user's token
-counts as a new submission. A post without a token (a page rendered before this existed) works as before.
-Rows older than :data:`LIFETIME` are purged whenever the same user records a new one.
+counts as a new submission. A post without a token (a page rendered before this existed) works
+as before. Rows older than :data:`LIFETIME` are purged whenever the same user records a new one.
 """
 
 from __future__ import annotations

@@ -11,12 +11,12 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.datastructures import FileStorage
 
+from comarketing import submissions
 from comarketing.budgets import claim_responses, claims, payments, proofs
 from comarketing.budgets.forms import ClaimForm, PaymentForm, ReasonForm, ReviseForm
 from comarketing.budgets.views import amount_of, done, refused, render_campaign, result_url
 from comarketing.campaigns.views import bp
 from comarketing.errors import DomainError
-from comarketing import submissions
 from comarketing.web import abort_for, current_actor
 
 FILE_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"

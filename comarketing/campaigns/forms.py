@@ -19,8 +19,8 @@ from comarketing.campaigns.models import CHANNEL_CHOICES, MilestoneKind
 from comarketing.campaigns.placements import PlacementInput
 from comarketing.dates_allowed import DateField
 from comarketing.form_base import AppForm
-from comarketing.submissions import CreateForm
 from comarketing.money import CURRENCY_CHOICES, parse_amount
+from comarketing.submissions import CreateForm
 
 CHANNEL_OPTIONS = [SelectChoice(value, label) for value, label in CHANNEL_CHOICES]
 

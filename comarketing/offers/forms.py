@@ -27,11 +27,11 @@ from comarketing.campaigns.models import CHANNEL_CHOICES
 from comarketing.dates_allowed import DateField
 from comarketing.errors import ValidationFailed
 from comarketing.form_base import AppForm
-from comarketing.submissions import CreateForm
 from comarketing.money import CURRENCY_CHOICES, parse_amount, parse_share
 from comarketing.offers.models import Decision
 from comarketing.offers.placement_terms import MAX_PLACEMENTS
 from comarketing.offers.terms import PartyTermsInput, PlacementInput, TermsInput
+from comarketing.submissions import CreateForm
 
 
 class MultiCheckboxField(SelectMultipleField):
