@@ -80,7 +80,7 @@ class CampaignForm(AppForm):
         )
 
 
-class PlacementForm(AppForm):
+class PlacementForm(CreateForm):
     channel = SelectField("Channel", choices=CHANNEL_OPTIONS)
     owner_organization_id = SelectField("Owning party", coerce=int, validate_choice=False)
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])

@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from freezegun import freeze_time
 
 from comarketing.budgets.models import Claim, EntryKind, LedgerEntry, Payment
+from comarketing.campaigns.models import Placement
 from comarketing.db import utcnow
 from comarketing.extensions import db
 from comarketing.offers.models import OfferComment
@@ -24,6 +25,7 @@ from tests.concurrency import at_once
 from tests.conftest import login
 from tests.offer_helpers import propose_and_send
 
+TOKEN = r'name="submission_token" type="hidden" value="([^"]+)"'
 CLAIM_DATES = {"service_from": "2027-03-01", "service_to": "2027-03-02", "paid_on": "2026-11-30"}
 
 
@@ -48,7 +50,7 @@ def tokens(page: str, testid: str) -> list[str]:
     """The submission tokens inside the block marked ``testid`` on a page."""
     start = page.index(f'data-testid="{testid}"')
     block = page[start : page.index("</form>", start)]
-    return re.findall(r'name="submission_token" type="hidden" value="([^"]+)"', block)
+    return re.findall(TOKEN, block)
 
 
 def _check_twice(client: FlaskClient, url: str, data: dict[str, object]) -> str:
@@ -129,7 +131,7 @@ def test_an_offer_comment_posted_twice_is_posted_once(app, world):
         db.session.remove()
     client = signed_in(app, world.a.email(PM))
     page = client.get(f"/offers/{offer_id}").get_data(as_text=True)
-    [token] = re.findall(r'name="submission_token" type="hidden" value="([^"]+)"', page)
+    [token] = re.findall(TOKEN, page)
     data = {"body": "Can we move the start a week?", "submission_token": token}
     location = _check_twice(client, f"/offers/{offer_id}/comments", data)
     assert location.endswith(f"/offers/{offer_id}#discussion")
@@ -201,3 +203,22 @@ def test_two_posts_of_one_token_at_the_same_moment_create_one_record(app, world,
     assert answers == [302, 303], outcomes
     assert len({o.headers["Location"] for o in outcomes}) == 1  # type: ignore[union-attr]
     assert commitments(app) == before + 1
+
+
+def test_a_placement_posted_twice_is_added_once(app, world, joint):
+    client = signed_in(app, world.a.email(PM))
+    url = f"/campaigns/{joint.id}/placements/new"
+    [token] = re.findall(TOKEN, client.get(url).get_data(as_text=True))
+    before = rows(app, Placement)
+    data = {
+        "channel": "event",
+        "owner_organization_id": world.a.id,
+        "name": "Fair stand",
+        "start_date": "2027-03-20",
+        "end_date": "2027-03-21",
+        "planned_cost": "250.00",
+        "submission_token": token,
+    }
+    location = _check_twice(client, url, data)
+    assert location.endswith("#placements")
+    assert rows(app, Placement) == before + 1
