@@ -78,7 +78,7 @@ class PlacementForm(Form):
         )
 
 
-class OfferTermsForm(AppForm):
+class OfferTermsForm(CreateForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     value_proposition = TextAreaField(
         "Value proposition",

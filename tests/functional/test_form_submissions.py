@@ -18,12 +18,12 @@ from comarketing.budgets.models import Claim, EntryKind, LedgerEntry, Payment
 from comarketing.campaigns.models import Placement
 from comarketing.db import utcnow
 from comarketing.extensions import db
-from comarketing.offers.models import OfferComment
+from comarketing.offers.models import Offer, OfferComment
 from comarketing.submissions import ALREADY_SAVED, FormSubmission
 from tests.campaign_helpers import ADMIN, PM, joint_campaign
 from tests.concurrency import at_once
 from tests.conftest import login
-from tests.offer_helpers import propose_and_send
+from tests.offer_helpers import propose_and_send, terms_form_data
 
 TOKEN = r'name="submission_token" type="hidden" value="([^"]+)"'
 CLAIM_DATES = {"service_from": "2027-03-01", "service_to": "2027-03-02", "paid_on": "2026-11-30"}
@@ -222,3 +222,15 @@ def test_a_placement_posted_twice_is_added_once(app, world, joint):
     location = _check_twice(client, url, data)
     assert location.endswith("#placements")
     assert rows(app, Placement) == before + 1
+
+
+def test_an_offer_draft_posted_twice_is_saved_once_and_the_repeat_opens_it(app, world):
+    client = signed_in(app, world.a.email(PM))
+    url = f"/offers/new/terms?partner={world.b.id}"
+    [token] = re.findall(TOKEN, client.get(url).get_data(as_text=True))
+    data = terms_form_data([world.a.id, world.b.id], submission_token=token)
+    location = _check_twice(client, url, data)
+    with app.app_context():
+        [offer_id] = db.session.scalars(sa.select(Offer.id)).all()
+        db.session.remove()
+    assert location == f"/offers/{offer_id}"
