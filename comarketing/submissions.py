@@ -108,7 +108,7 @@ def replay(result_url: str) -> ResponseReturnValue:
 
 def earlier(form: AppForm, user_id: int) -> ResponseReturnValue | None:
     """The first result, when this user's token already created something; else None."""
-    token = _token(form)
+    token = _token(form) if request.method == "POST" else None
     if token is None:
         return None
     found = _find(user_id, _hash(token))
