@@ -11,9 +11,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 from werkzeug.datastructures import FileStorage
 
+from comarketing import submissions
 from comarketing.budgets import claim_responses, claims, payments, proofs
 from comarketing.budgets.forms import ClaimForm, PaymentForm, ReasonForm, ReviseForm
-from comarketing.budgets.views import amount_of, done, refused, render_campaign
+from comarketing.budgets.views import amount_of, done, refused, render_campaign, result_url
 from comarketing.campaigns.views import bp
 from comarketing.errors import DomainError
 from comarketing.web import abort_for, current_actor
@@ -39,9 +40,12 @@ def _uploads(field: Any) -> list[proofs.ProofUpload]:
 @login_required
 def claim(campaign_id: int) -> ResponseReturnValue:
     form = ClaimForm()
+    if (first := submissions.earlier(form, current_actor().user_id)) is not None:
+        return first
     if form.validate_on_submit():
         try:
             assert form.service_from.data and form.service_to.data and form.paid_on.data
+            submissions.record(form, current_actor().user_id, result_url(campaign_id, "claims"))
             claims.create_claim(
                 current_actor(),
                 campaign_id,
@@ -57,6 +61,8 @@ def claim(campaign_id: int) -> ResponseReturnValue:
                 proofs=_uploads(form.proof),
                 override_reason=form.override_reason.data or None,
             )
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             refused(form, exc)
         else:
@@ -168,9 +174,12 @@ def claim_proof(campaign_id: int, proof_id: int) -> ResponseReturnValue:
 @login_required
 def payment(campaign_id: int) -> ResponseReturnValue:
     form = PaymentForm()
+    if (first := submissions.earlier(form, current_actor().user_id)) is not None:
+        return first
     if form.validate_on_submit():
         try:
             assert form.paid_on.data
+            submissions.record(form, current_actor().user_id, result_url(campaign_id, "payments"))
             files = _uploads(form.proof)
             payments.record_payment(
                 current_actor(),
@@ -181,6 +190,8 @@ def payment(campaign_id: int) -> ResponseReturnValue:
                 reference=form.reference.data or "",
                 proof=files[0] if files else None,
             )
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             refused(form, exc)
         else:

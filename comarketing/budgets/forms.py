@@ -10,11 +10,12 @@ from wtforms.validators import DataRequired, Length, Optional
 from comarketing.budgets.proofs import ACCEPTED_DESCRIPTION
 from comarketing.dates_allowed import DateField
 from comarketing.form_base import AppForm
+from comarketing.submissions import CreateForm
 
 PROOF_HELP = f"Invoice or receipt: {ACCEPTED_DESCRIPTION}; recognised by content."
 
 
-class ClaimForm(AppForm):
+class ClaimForm(CreateForm):
     organization_id = SelectField(
         "Paid by", coerce=int, validate_choice=False, id="claim-organization_id"
     )
@@ -54,7 +55,7 @@ class ReasonForm(AppForm):
     override_reason = StringField("Admin override reason", validators=[Length(max=500)])
 
 
-class PaymentForm(AppForm):
+class PaymentForm(CreateForm):
     to_organization_id = SelectField(
         "Paid to", coerce=int, validate_choice=False, id="payment-to_organization_id"
     )

@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from comarketing import chart_steps
+from comarketing import chart_steps, submissions
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.budgets import balances, claim_states, commitments, reversals
 from comarketing.budgets import forms as budget_forms
@@ -126,9 +126,13 @@ def amount_of(form: Any, campaign_id: int) -> int:
     return parse_amount(form.amount.data or "", campaign.currency, field="amount", allow_zero=False)
 
 
+def result_url(campaign_id: int, anchor: str = "budget") -> str:
+    return url_for("campaigns.detail", campaign_id=campaign_id) + f"#{anchor}"
+
+
 def done(campaign_id: int, message: str, anchor: str = "budget") -> ResponseReturnValue:
     flash(message, "success")
-    return redirect(url_for("campaigns.detail", campaign_id=campaign_id) + f"#{anchor}")
+    return redirect(result_url(campaign_id, anchor))
 
 
 def refused(form: Any, exc: DomainError) -> None:
@@ -142,8 +146,11 @@ def refused(form: Any, exc: DomainError) -> None:
 def commit(campaign_id: int) -> ResponseReturnValue:
     form = campaign_forms.CommitmentForm()
     form.organization_id.choices = []
+    if (first := submissions.earlier(form, current_actor().user_id)) is not None:
+        return first
     if form.validate_on_submit():
         try:
+            submissions.record(form, current_actor().user_id, result_url(campaign_id))
             commitments.commit_budget(
                 current_actor(),
                 campaign_id,
@@ -153,6 +160,8 @@ def commit(campaign_id: int) -> ResponseReturnValue:
                 occurred_on=form.occurred_on.data,
                 override_reason=form.override_reason.data or None,
             )
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             refused(form, exc)
         else:

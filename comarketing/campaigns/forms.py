@@ -20,6 +20,7 @@ from comarketing.campaigns.placements import PlacementInput
 from comarketing.dates_allowed import DateField
 from comarketing.form_base import AppForm
 from comarketing.money import CURRENCY_CHOICES, parse_amount
+from comarketing.submissions import CreateForm
 
 CHANNEL_OPTIONS = [SelectChoice(value, label) for value, label in CHANNEL_CHOICES]
 
@@ -79,7 +80,7 @@ class CampaignForm(AppForm):
         )
 
 
-class PlacementForm(AppForm):
+class PlacementForm(CreateForm):
     channel = SelectField("Channel", choices=CHANNEL_OPTIONS)
     owner_organization_id = SelectField("Owning party", coerce=int, validate_choice=False)
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
@@ -126,7 +127,7 @@ class MilestoneForm(AppForm):
 
 # The commitment and expense forms share the campaign page and most field names: explicit ids
 # keep each label tied to its own form's input (same names, so the posted data is unchanged).
-class CommitmentForm(AppForm):
+class CommitmentForm(CreateForm):
     organization_id = SelectField(
         "For", coerce=int, validate_choice=False, id="commitment-organization_id"
     )

@@ -13,7 +13,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from comarketing import dates_allowed
+from comarketing import dates_allowed, submissions
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.campaigns import (
     access,
@@ -149,13 +149,19 @@ def _placement_page(campaign_id: int, placement_id: int | None) -> ResponseRetur
     campaign = view.campaign
     if request.method == "GET" and placement is not None:
         form.planned_cost.data = to_decimal_string(placement.planned_cost_minor, campaign.currency)
+    result = url_for("campaigns.detail", campaign_id=campaign_id) + "#placements"
+    if placement is None and (first := submissions.earlier(form, actor.user_id)) is not None:
+        return first
     if form.validate_on_submit():
         try:
             data = form.to_input(campaign.currency)
             if placement is None:
+                submissions.record(form, actor.user_id, result)
                 saved = placements.add_placement(actor, campaign_id, data)
             else:
                 saved = placements.update_placement(actor, campaign_id, placement.id, data)
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 abort_for(exc)
@@ -168,7 +174,7 @@ def _placement_page(campaign_id: int, placement_id: int | None) -> ResponseRetur
                     "Enter the platform's reach for the new flight once it is reported.",
                     "warning",
                 )
-            return redirect(url_for("campaigns.detail", campaign_id=campaign_id) + "#placements")
+            return redirect(result)
     return render_template(
         "campaigns/placement_form.html", form=form, view=view, placement=placement
     )

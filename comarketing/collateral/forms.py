@@ -18,6 +18,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from comarketing.collateral.files import ALLOWED_DESCRIPTION
 from comarketing.collateral.models import Audience, ReviewDecision
 from comarketing.form_base import AppForm
+from comarketing.submissions import CreateForm
 
 FILE_HELP = f"{ALLOWED_DESCRIPTION}; recognised by content, not by the name."
 
@@ -27,7 +28,7 @@ class PartiesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class AssetForm(AppForm):
+class AssetForm(CreateForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Length(max=5000)])
     audience = SelectField(
@@ -45,7 +46,7 @@ class AssetForm(AppForm):
     note = TextAreaField("Note for the reviewers", validators=[Length(max=5000)])
 
 
-class VersionForm(AppForm):
+class VersionForm(CreateForm):
     file = FileField("File", description=FILE_HELP)
     link = StringField("Link", validators=[Optional(), Length(max=1000)])
     note = TextAreaField("What changed", validators=[Length(max=5000)])

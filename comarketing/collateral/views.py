@@ -13,6 +13,7 @@ from flask_login import login_required
 from flask_wtf import FlaskForm
 from wtforms import SelectChoice
 
+from comarketing import submissions
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.accounts.models import Organization
 from comarketing.collateral import (
@@ -110,13 +111,22 @@ def _create_on_post(
         return None
     if not may_manage:
         abort(403)
+    user_id = current_actor().user_id
+    if (first := submissions.earlier(form, user_id)) is not None:
+        return first
     if form.validate_on_submit():
         try:
+            # The asset's page is known once it exists: until then a repeat goes to the library.
+            submissions.record(form, user_id, request.path)
             asset = create()
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             _refuse_or_attach(form, exc)
         else:
-            return redirect(url_for("collateral.asset", asset_id=asset.id), 303)
+            result = url_for("collateral.asset", asset_id=asset.id)
+            submissions.set_result(form, user_id, result)
+            return redirect(result, 303)
     return None
 
 
@@ -214,13 +224,19 @@ def _asset_page(
 def new_version(asset_id: int) -> ResponseReturnValue:
     actor = current_actor()
     form = VersionForm()
+    result = url_for("collateral.asset", asset_id=asset_id)
+    if (first := submissions.earlier(form, actor.user_id)) is not None:
+        return first
     if form.validate_on_submit():
         try:
+            submissions.record(form, actor.user_id, result)
             assets.add_version(actor, asset_id, _version_input(form))
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             _refuse_or_attach(form, exc)
         else:
-            return redirect(url_for("collateral.asset", asset_id=asset_id), 303)
+            return redirect(result, 303)
     return _asset_page(asset_id, version_form=form, status=422)
 
 

@@ -31,6 +31,7 @@ from comarketing.money import CURRENCY_CHOICES, parse_amount, parse_share
 from comarketing.offers.models import Decision
 from comarketing.offers.placement_terms import MAX_PLACEMENTS
 from comarketing.offers.terms import PartyTermsInput, PlacementInput, TermsInput
+from comarketing.submissions import CreateForm
 
 
 class MultiCheckboxField(SelectMultipleField):
@@ -77,7 +78,7 @@ class PlacementForm(Form):
         )
 
 
-class OfferTermsForm(AppForm):
+class OfferTermsForm(CreateForm):
     title = StringField("Title", validators=[DataRequired(), Length(max=200)])
     value_proposition = TextAreaField(
         "Value proposition",
@@ -208,7 +209,7 @@ class DecisionForm(AppForm):
     )
 
 
-class CommentForm(AppForm):
+class CommentForm(CreateForm):
     body = TextAreaField("Add to the discussion", validators=[DataRequired(), Length(max=5000)])
 
 

@@ -9,6 +9,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
+from comarketing import submissions
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.errors import DomainError
 from comarketing.money import format_share, to_decimal_string
@@ -171,16 +172,24 @@ def new_terms() -> ResponseReturnValue:
         actor.organization_id: actor.user.organization.name
     }
     form = _terms_form(actor.organization_id, party_ids, choices, names)
+    if (first := submissions.earlier(form, actor.user_id)) is not None:
+        return first
     if not _adding_placement() and form.validate_on_submit():
         try:
+            # The draft's page is known once it exists: until then a repeat goes to the list.
+            submissions.record(form, actor.user_id, url_for("offers.index"))
             offer = proposals.create_draft(
                 actor, partner_ids=partner_ids, terms=form.to_terms(), expires_at=form.expires_at()
             )
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             _refuse_or_show(form, exc)
         else:
+            result = url_for("offers.detail", offer_id=offer.id)
+            submissions.set_result(form, actor.user_id, result)
             flash("Draft saved. Only your company sees it until you send it.", "success")
-            return redirect(url_for("offers.detail", offer_id=offer.id))
+            return redirect(result)
     return render_template("offers/terms_form.html", form=form, mode="new", offer=None, names=names)
 
 
@@ -369,15 +378,21 @@ def decide(offer_id: int) -> ResponseReturnValue:
 def comment(offer_id: int) -> ResponseReturnValue:
     actor = current_actor()
     form = forms.CommentForm()
+    discussion_url = url_for("offers.detail", offer_id=offer_id) + "#discussion"
+    if (first := submissions.earlier(form, actor.user_id)) is not None:
+        return first
     if form.validate_on_submit():
         try:
+            submissions.record(form, actor.user_id, discussion_url)
             discussion.add_comment(actor, offer_id, form.body.data or "")
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 abort_for(exc)
             attach_error(form, exc)
         else:
-            return redirect(url_for("offers.detail", offer_id=offer_id) + "#discussion")
+            return redirect(discussion_url)
     try:
         view = offer_page.offer_view(actor, offer_id)
     except DomainError as exc:
