@@ -28,7 +28,7 @@ from tests.security.conftest import A_ROLES, Scene, client_as, load_matrix
 
 GET_ROWS = [row for row in load_matrix()["routes"] if row["method"] == "GET"]
 A_PLACEHOLDER = re.compile(r"\{a_(\w+)\}")
-CALENDAR_MONTH = re.compile(r"/calendar\?(.*&)?month=")
+CALENDAR_PERIOD = re.compile(r"/calendar\?(.*&)?(month|week)=")
 
 
 class _Hrefs(HTMLParser):
@@ -126,9 +126,9 @@ def crawl(app: Flask, scene: Scene, email: str | None, *, a_user: bool = False) 
         followups = list(same_site_links(body, url)) if "html" in response.mimetype else []
         if response.location:
             followups.append(urlsplit(urljoin(f"http://localhost{url}", response.location)).path)
-        # The calendar links each month to the next one, without end: visit only the months
-        # the matrix names.
-        queue.extend((link, {}) for link in followups if not CALENDAR_MONTH.match(link))
+        # The calendar links each month and week to the next one, without end: visit only the
+        # periods the matrix names.
+        queue.extend((link, {}) for link in followups if not CALENDAR_PERIOD.match(link))
     return result
 
 
