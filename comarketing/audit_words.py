@@ -55,6 +55,7 @@ _NAMED = {
     "user_invitations": _t("user_invitations", _c("id"), _c("email")),
 }
 _CAMPAIGNS = _t("campaigns", _c("id"), _c("name"), _c("currency"))
+_SIMPLE = {**_NAMED, "users": _USERS, "campaigns": _CAMPAIGNS}
 _OFFERS = _t("offers", _c("id"), _c("current_revision_number"))
 _REVISIONS = _t("offer_revisions", _c("offer_id"), _c("number"), _c("title"))
 _PARTNERSHIPS = _t(
@@ -133,34 +134,17 @@ def _names(wanted: Mapping[str, set[int]], viewer_organization_id: int) -> Names
         if not ids:
             continue
         label = sa.cast(sa.literal(table_name), kind).label("kind")
-        if table_name in _NAMED:
-            table = _NAMED[table_name]
-            name_column = next(c for c in table.c if c.name != "id")
+        if table_name in _SIMPLE:
+            # Columns (id, name[, extra]): a person's company id, a campaign's currency.
+            table = _SIMPLE[table_name]
+            _id, name_column, *extra = table.c
             parts.append(
                 sa.select(
                     label,
-                    table.c.id,
+                    _id,
                     sa.cast(name_column, sa.String).label("name"),
-                    sa.cast(sa.null(), sa.String).label("extra"),
-                ).where(table.c.id.in_(sorted(ids)))
-            )
-        elif table_name == "users":
-            parts.append(
-                sa.select(
-                    label,
-                    _USERS.c.id,
-                    sa.cast(_USERS.c.name, sa.String),
-                    sa.cast(_USERS.c.organization_id, sa.String),
-                ).where(_USERS.c.id.in_(sorted(ids)))
-            )
-        elif table_name == "campaigns":
-            parts.append(
-                sa.select(
-                    label,
-                    _CAMPAIGNS.c.id,
-                    sa.cast(_CAMPAIGNS.c.name, sa.String),
-                    sa.cast(_CAMPAIGNS.c.currency, sa.String),
-                ).where(_CAMPAIGNS.c.id.in_(sorted(ids)))
+                    sa.cast(extra[0] if extra else sa.null(), sa.String).label("extra"),
+                ).where(_id.in_(sorted(ids)))
             )
         elif table_name == "offers":
             parts.append(
