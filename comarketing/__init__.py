@@ -48,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_commands(app)
     register_template_helpers(app)
     register_mail_delivery(app)
+    register_jobs(app)
     security.install(app)
     input_guard.install(app)
     return app
@@ -148,6 +149,27 @@ def register_mail_delivery(app: Flask) -> None:
         # `flask send-outbox`.
         if outbox.has_queued():
             outbox.deliver_pending()
+        return response
+
+
+# Modules that register background job handlers (comarketing/jobs/registry.py), one line each.
+JOB_HANDLER_MODULES: tuple[str, ...] = ()
+
+
+def register_jobs(app: Flask) -> None:
+    import importlib
+
+    from flask import Response
+
+    from comarketing.jobs import dispatch
+
+    for module in JOB_HANDLER_MODULES:
+        importlib.import_module(module)
+
+    @app.after_request
+    def hand_over_queued_jobs(response: Response) -> Response:
+        # The action's transaction has committed by now.
+        dispatch.after_request()
         return response
 
 

@@ -93,6 +93,8 @@ DEFAULTS: dict[str, Any] = {
     # True runs a confirmed import inside the request (tests, the CLI); otherwise a background
     # thread runs it and the page shows its progress.
     "METRICS_IMPORT_INLINE": False,
+    # "inline": background jobs run in the web process after the request that queued them.
+    "JOBS_BACKEND": "inline",
     # Rows read, checked and written at a time: memory stays flat whatever the file's size.
     "METRICS_IMPORT_CHUNK_ROWS": 50_000,
     # Audience identifier files (issue 7): streamed and sketched, never stored.

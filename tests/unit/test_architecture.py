@@ -26,6 +26,7 @@ from comarketing import PROJECT_ROOT
 PACKAGE = PROJECT_ROOT / "comarketing"
 
 DOMAIN_ORDER = [
+    "jobs",  # the background queue: runs what the others register, imports none of them
     "accounts",
     "partners",
     "campaigns",
