@@ -14,7 +14,7 @@ import os
 import random
 import socket
 import traceback
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
@@ -35,6 +35,21 @@ def backoff(attempts: int) -> timedelta:
     """Full-jitter exponential backoff after the n-th failed attempt."""
     ceiling = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2 ** max(attempts - 1, 0))
     return timedelta(seconds=random.uniform(ceiling / 2, ceiling))
+
+
+class Retry(Exception):
+    """Raised by a handler to be run again after ``delay`` (a receiver's Retry-After, its own
+    schedule). What the handler added to the session is kept: it commits with the requeue (an
+    attempt's log row, say). The handler decides when to stop retrying (raise :class:`GiveUp`)."""
+
+    def __init__(self, delay: timedelta, reason: str) -> None:
+        super().__init__(reason)
+        self.delay = delay
+
+
+class GiveUp(Exception):
+    """Raised by a handler when retrying cannot help: the job fails at once, its session's
+    changes kept (like :class:`Retry`)."""
 
 
 def claim(job_id: int) -> bool:
@@ -79,6 +94,10 @@ def run(job_id: int) -> str | None:
     assert job is not None
     try:
         result = lookup(job.kind)(dict(job.payload))
+    except Retry as retry:
+        return _settle(job, JobStatus.QUEUED, str(retry), run_after=utcnow() + retry.delay)
+    except GiveUp as give_up:
+        return _settle(job, JobStatus.FAILED, str(give_up))
     except Exception as exc:
         db.session.rollback()
         return _failed(job_id, exc)
@@ -88,6 +107,17 @@ def run(job_id: int) -> str | None:
     job.finished_at = utcnow()
     db.session.commit()
     return JobStatus.DONE
+
+
+def _settle(job: Job, status: JobStatus, error: str, run_after: datetime | None = None) -> str:
+    job.status = status
+    job.error = error[:2000]
+    if run_after is not None:
+        job.run_after = run_after
+    else:
+        job.finished_at = utcnow()
+    db.session.commit()
+    return status
 
 
 def _failed(job_id: int, exc: Exception) -> str:

@@ -17,6 +17,14 @@ from comarketing.jobs import Job, JobStatus, enqueue, handler, runner
 CALLS: list[dict[str, Any]] = []
 
 
+@handler("test.later")
+def _later(payload: dict[str, Any]) -> None:
+    CALLS.append(payload)  # kept though the job is not done: it commits with the requeue
+    if payload.get("give_up"):
+        raise runner.GiveUp("the endpoint is gone")
+    raise runner.Retry(timedelta(minutes=5), "asked to come back")
+
+
 @handler("test.record")
 def _record(payload: dict[str, Any]) -> dict[str, Any]:
     if payload.get("fail"):
@@ -89,3 +97,16 @@ def test_backoff_grows_and_is_capped(attempts: int) -> None:
     delay = runner.backoff(attempts).total_seconds()
     ceiling = min(runner.BACKOFF_CAP_SECONDS, runner.BACKOFF_BASE_SECONDS * 2 ** (attempts - 1))
     assert ceiling / 2 <= delay <= ceiling
+
+
+def test_a_handler_can_ask_to_run_later_or_give_up(ctx: Flask) -> None:
+    later = enqueue("test.later", {"n": 5})
+    gone = enqueue("test.later", {"n": 6, "give_up": True})
+    db.session.commit()
+    assert runner.run(later.id) == JobStatus.QUEUED
+    assert runner.run(gone.id) == JobStatus.FAILED
+    db.session.refresh(later)
+    assert later.run_after > utcnow() + timedelta(minutes=4)
+    assert later.error == "asked to come back"
+    db.session.refresh(gone)
+    assert gone.error == "the endpoint is gone"
