@@ -44,6 +44,53 @@ def _api_fields() -> Iterator[None]:
         raise
 
 
+# Where a new offer's id leads next (OpenAPI links: clients and Schemathesis follow them).
+OFFER_LINKS = {
+    "getOffer": {"operationId": "getOffer", "parameters": {"offer_id": "$response.body#/id"}},
+    "sendOffer": {"operationId": "sendOffer", "parameters": {"offer_id": "$response.body#/id"}},
+    "listOfferComments": {
+        "operationId": "listOfferComments",
+        "parameters": {"offer_id": "$response.body#/id"},
+    },
+}
+DRAFT_EXAMPLE = {
+    "partner_ids": [2],
+    "title": "Spring baking week",
+    "value_proposition": "Flour and shortening, one recipe card.",
+    "audience": "Home bakers",
+    "start_date": "2027-03-01",
+    "end_date": "2027-04-30",
+    "currency": "EUR",
+    "total_budget_minor": 2500000,
+    "target_reach": 50000,
+    "target_leads": 800,
+    "target_revenue_minor": None,
+    "parties": [
+        {
+            "organization_id": 1,
+            "product_ids": [1],
+            "budget_share_bp": 6000,
+            "revenue_share_bp": 5000,
+        },
+        {
+            "organization_id": 2,
+            "product_ids": [],
+            "budget_share_bp": 4000,
+            "revenue_share_bp": 5000,
+        },
+    ],
+    "placements": [
+        {
+            "channel": "email",
+            "owner_organization_id": 1,
+            "name": "Newsletter",
+            "planned_cost_minor": 500000,
+        }
+    ],
+    "expires_on": None,
+}
+
+
 def _terms(body: dict[str, Any]) -> TermsInput:
     return TermsInput(
         title=body["title"],
@@ -116,8 +163,8 @@ def get_offer(offer_id: int, path: dict[str, int]) -> dict[str, Any]:
 @bp.auth_required(auth)
 @require_write
 @idempotent
-@bp.input(s.OfferDraftIn, location="json", arg_name="body")
-@bp.output(s.OfferDetail, status_code=201)
+@bp.input(s.OfferDraftIn, location="json", arg_name="body", example=DRAFT_EXAMPLE)
+@bp.output(s.OfferDetail, status_code=201, links=OFFER_LINKS)
 @bp.doc(operation_id="createOfferDraft", responses=WRITE_ERRORS)
 def create_draft(body: dict[str, Any]) -> Any:
     """Draft an offer
@@ -207,7 +254,7 @@ def discard_draft(offer_id: int, path: dict[str, int]) -> Any:
 @require_write
 @idempotent
 @bp.input(s.OfferPath, location="path", arg_name="path")
-@bp.output(s.OfferDetail, status_code=201)
+@bp.output(s.OfferDetail, status_code=201, links=OFFER_LINKS)
 @bp.doc(operation_id="cloneOffer", responses=ERRORS)
 def clone_offer(offer_id: int, path: dict[str, int]) -> Any:
     """Clone a closed offer

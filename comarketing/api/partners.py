@@ -94,7 +94,16 @@ def _product(product: Product) -> dict[str, Any]:
 @require_write
 @idempotent
 @bp.input(ps.InviteIn, location="json", arg_name="body")
-@bp.output(ps.PartnershipOut, status_code=201)
+@bp.output(
+    ps.PartnershipOut,
+    status_code=201,
+    links={
+        "getPartnership": {
+            "operationId": "getPartnership",
+            "parameters": {"partnership_id": "$response.body#/id"},
+        }
+    },
+)
 @bp.doc(operation_id="invitePartner", responses=sorted({*ERRORS, 415, 429}))
 def invite_partner(body: dict[str, str]) -> Any:
     """Invite a partner company
@@ -220,7 +229,16 @@ def end_partnership(partnership_id: int, path: dict[str, int]) -> Any:
 @require_write
 @idempotent
 @bp.input(ps.ProductIn, location="json", arg_name="body")
-@bp.output(ps.ProductOut, status_code=201)
+@bp.output(
+    ps.ProductOut,
+    status_code=201,
+    links={
+        "updateProduct": {
+            "operationId": "updateProduct",
+            "parameters": {"product_id": "$response.body#/id"},
+        }
+    },
+)
 @bp.doc(operation_id="createProduct", responses=sorted({*ERRORS, 415}))
 def create_product(body: dict[str, str]) -> Any:
     """Add a product

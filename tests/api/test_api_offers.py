@@ -434,3 +434,44 @@ def test_a_retried_write_with_the_same_key_writes_once(app, world, api_as):
     # A refusal is the answer to that request too.
     replay = a_pm.post(f"/api/v1/offers/{offer_id}/send", json={}, headers=sent)
     assert replay.status_code == 409 and replay.headers["Idempotent-Replayed"] == "true"
+
+
+def test_the_draft_example_in_the_document_is_valid_terms(world):
+    from comarketing.api import offer_schemas
+    from comarketing.api.offers import DRAFT_EXAMPLE
+
+    loaded = offer_schemas.OfferDraftIn().load(DRAFT_EXAMPLE)
+    shares = [p["budget_share_bp"] for p in loaded["parties"]]
+    assert sum(shares) == 10_000
+    assert loaded["placements"][0]["planned_cost_minor"] <= loaded["total_budget_minor"]
+
+
+@pytest.mark.pg_only
+def test_two_deciders_of_one_company_at_once_record_one_decision(app, world, api_as):
+    """Row locks: B's approver and B's admin answer the same revision at the same moment."""
+    from tests.concurrency import at_once
+
+    with app.app_context():
+        offer_id = propose_and_send(world.a.email(ADMIN), [world.a.id, world.b.id])
+    clients = [api_as(world.b.email(role), "write") for role in (APPROVER, ADMIN)]
+    url = f"/api/v1/offers/{offer_id}/decide"
+    bodies = [
+        {"revision_number": 1, "decision": "approved"},
+        {"revision_number": 1, "decision": "rejected", "comment": "No"},
+    ]
+
+    answers = at_once(
+        app,
+        [
+            lambda c=client, b=body: c.post(url, json=b).status_code
+            for client, body in zip(clients, bodies, strict=True)
+        ],
+    )
+
+    assert sorted(answers) == [200, 409], answers  # type: ignore[type-var]
+    final = clients[0].get(f"/api/v1/offers/{offer_id}").get_json()
+    b_side = next(
+        a for a in final["revisions"][0]["approvals"] if a["organization"]["id"] == world.b.id
+    )
+    assert len(b_side["decisions"]) == 1
+    assert final["status"] == ("approved" if answers[0] == 200 else "rejected")
