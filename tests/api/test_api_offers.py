@@ -475,3 +475,31 @@ def test_two_deciders_of_one_company_at_once_record_one_decision(app, world, api
     )
     assert len(b_side["decisions"]) == 1
     assert final["status"] == ("approved" if answers[0] == 200 else "rejected")
+
+
+def test_lists_and_the_offer_cost_a_fixed_number_of_queries(app, world, api_as):
+    """One offer or many on a page, one revision or several: the same statements."""
+    from tests.conftest import count_queries
+
+    a_pm = api_as(world.a.email(PM), "write")
+    with app.app_context():
+        first = propose_and_send(world.a.email(ADMIN), [world.a.id, world.b.id])
+
+    def counted(path: str) -> int:
+        with count_queries(app) as statements:
+            assert a_pm.get(path).status_code == 200
+        return len(statements)
+
+    counted("/api/v1/me")  # the token's first use records its last use: not counted below
+    one = (counted("/api/v1/offers"), counted(f"/api/v1/offers/{first}"))
+    with app.app_context():
+        for _ in range(4):
+            propose_and_send(world.a.email(ADMIN), [world.a.id, world.b.id])
+    for budget in (110_000, 120_000, 130_000):
+        a_pm.post(
+            f"/api/v1/offers/{first}/revise",
+            json=terms_body([world.a.id, world.b.id], total_budget_minor=budget),
+        )
+        a_pm.post(f"/api/v1/offers/{first}/comments", json={"body": f"Budget {budget}"})
+    many = (counted("/api/v1/offers"), counted(f"/api/v1/offers/{first}"))
+    assert many == one, (one, many)
