@@ -1,5 +1,6 @@
-"""The offers API's answers, from what the offer services read (``offers.lists``,
-``offers.offer_page``, ``offers.discussion``): the same facts as the offer pages, as JSON."""
+"""The offers API's answers (the schemas of ``offer_answers``), filled from what the offer
+services read (``offers.lists``, ``offers.offer_page``, ``offers.discussion``): the same facts as
+the offer pages, as JSON."""
 
 from __future__ import annotations
 

@@ -1,28 +1,36 @@
-"""Schemas of the offers API: the terms a proposer sends, the answers, and the offer as read.
+"""What the offers API takes: paths, filters, and the terms a proposer sends.
 
 Terms come in as the offer form's values, exact: money in minor units of the offer's currency
 (``total_budget_minor``), shares in basis points (``budget_share_bp``: 10000 = 100 %), one
-entry per party (the proposer too) and the planned placements. What the offer page shows comes
-out: each revision's terms with the shares in money, what changed since the one before, each
-party's approval and who gave it, and the timeline.
+entry per party (the proposer too) and the planned placements. ``terms_input`` hands them to
+the services as the form does; ``api_fields`` renames the form's field names in the services'
+refusals to the API's. The answers are ``offer_answers``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from apiflask import Schema
-from apiflask.fields import Boolean, DateTime, Integer, List, Nested, String
+from apiflask.fields import Boolean, Integer, List, Nested, String
 from apiflask.validators import Length, OneOf, Range
 
 from comarketing.api import schemas
 from comarketing.campaigns.models import Channel
 from comarketing.dates_allowed import Date
+from comarketing.errors import DomainError
 from comarketing.money import CURRENCY_CHOICES, MAX_MINOR, SHARE_TOTAL
 from comarketing.offers.models import Decision, OfferStatus
 from comarketing.offers.placement_terms import MAX_NAME, MAX_PLACEMENTS
 from comarketing.offers.proposals import MAX_PARTIES
-from comarketing.offers.terms import MAX_COMMENT
+from comarketing.offers.terms import (
+    MAX_COMMENT,
+    PartyTermsInput,
+    PlacementInput,
+    TermsInput,
+)
 
 STATUSES = [s.value for s in OfferStatus]
 DECISIONS = [d.value for d in Decision]
@@ -204,178 +212,81 @@ class OfferCommentIn(Schema):
 
 
 # ---------------------------------------------------------------------------------------------
-# Outputs
+# To the services
+
+# The services name the offer form's fields; the API names its own.
+API_FIELDS = {
+    "partners": "partner_ids",
+    "total_budget": "total_budget_minor",
+    "target_revenue": "target_revenue_minor",
+    "budget_shares": "parties",
+    "revenue_shares": "parties",
+    "products": "parties",
+}
 
 
-class OfferProduct(Schema):
-    id = Integer(strict=True, required=True)
-    name = String(required=True)
+@contextmanager
+def api_fields() -> Iterator[None]:
+    """A refusal of the services names the API's field (``partner_ids``, not ``partners``)."""
+    try:
+        yield
+    except DomainError as exc:
+        if exc.field in API_FIELDS:
+            exc.field = API_FIELDS[exc.field]
+        raise
 
 
-class OfferPartyTerms(Schema):
-    organization = Nested(schemas.OrganizationRef, required=True)
-    products = List(Nested(OfferProduct), required=True)
-    budget_share_bp = Integer(strict=True, required=True)
-    revenue_share_bp = Integer(strict=True, required=True)
-    budget_commitment = Nested(
-        schemas.Money,
-        required=True,
-        metadata={"description": "The party's share of the budget: what it commits on approval."},
+DRAFT_EXAMPLE = {
+    "partner_ids": [2],
+    "title": "Spring baking week",
+    "value_proposition": "Flour and shortening, one recipe card.",
+    "audience": "Home bakers",
+    "start_date": "2027-03-01",
+    "end_date": "2027-04-30",
+    "currency": "EUR",
+    "total_budget_minor": 2500000,
+    "target_reach": 50000,
+    "target_leads": 800,
+    "target_revenue_minor": None,
+    "parties": [
+        {
+            "organization_id": 1,
+            "product_ids": [1],
+            "budget_share_bp": 6000,
+            "revenue_share_bp": 5000,
+        },
+        {
+            "organization_id": 2,
+            "product_ids": [],
+            "budget_share_bp": 4000,
+            "revenue_share_bp": 5000,
+        },
+    ],
+    "placements": [
+        {
+            "channel": "email",
+            "owner_organization_id": 1,
+            "name": "Newsletter",
+            "planned_cost_minor": 500000,
+        }
+    ],
+    "expires_on": None,
+}
+
+
+def terms_input(body: dict[str, Any]) -> TermsInput:
+    return TermsInput(
+        title=body["title"],
+        value_proposition=body["value_proposition"],
+        audience=body["audience"],
+        start_date=body["start_date"],
+        end_date=body["end_date"],
+        currency=body["currency"],
+        total_budget_minor=body["total_budget_minor"],
+        target_reach=body["target_reach"],
+        target_leads=body["target_leads"],
+        target_revenue_minor=body["target_revenue_minor"],
+        parties=[PartyTermsInput(**party) for party in body["parties"]],
+        placements=[PlacementInput(**placement) for placement in body["placements"]],
+        change_note=body["change_note"],
     )
-    revenue_target_share = Nested(
-        schemas.Money,
-        required=True,
-        allow_none=True,
-        metadata={"description": "The party's share of the revenue target; null: no target."},
-    )
-
-
-class OfferPlannedPlacement(Schema):
-    key = String(required=True, allow_none=True)
-    name = String(required=True)
-    channel = String(required=True)
-    owner = Nested(schemas.OrganizationRef, required=True)
-    start_date = Date(required=True, allow_none=True, metadata={"description": "null: the offer's"})
-    end_date = Date(required=True, allow_none=True)
-    planned_cost = Nested(schemas.Money, required=True)
-
-
-class OfferTermsOut(Schema):
-    title = String(required=True)
-    value_proposition = String(required=True)
-    audience = String(required=True)
-    start_date = Date(required=True)
-    end_date = Date(required=True)
-    currency = String(required=True)
-    total_budget = Nested(schemas.Money, required=True)
-    targets = Nested(schemas.Targets, required=True)
-    parties = List(Nested(OfferPartyTerms), required=True)
-    placements = List(Nested(OfferPlannedPlacement), required=True)
-    planned_total = Nested(schemas.Money, required=True)
-
-
-class OfferChange(Schema):
-    field = String(required=True, metadata={"example": "Total budget"})
-    before = String(required=True)
-    after = String(required=True)
-    kind = String(required=True, validate=OneOf(["changed", "added", "removed"]))
-
-
-class OfferDecisionOut(Schema):
-    decision = String(required=True, validate=OneOf(DECISIONS))
-    implicit = Boolean(
-        required=True, metadata={"description": "True: approved by proposing the revision."}
-    )
-    by = String(required=True, allow_none=True, metadata={"description": "null: a former user"})
-    role = String(
-        required=True,
-        allow_none=True,
-        metadata={"description": "admin or approver when deciding; null: not recorded."},
-    )
-    comment = String(required=True)
-    at = DateTime(required=True)
-
-
-class OfferApproval(Schema):
-    organization = Nested(schemas.OrganizationRef, required=True)
-    outcome = String(
-        required=True,
-        allow_none=True,
-        validate=OneOf(DECISIONS),
-        metadata={"description": "The party's answer; null: still waiting."},
-    )
-    waiting_for_second = Boolean(
-        required=True, metadata={"description": "Approved by proposing; four eyes waits."}
-    )
-    decisions = List(Nested(OfferDecisionOut), required=True)
-
-
-class OfferRevisionOut(Schema):
-    number = Integer(strict=True, required=True)
-    author_organization = Nested(schemas.OrganizationRef, required=True)
-    author = String(required=True, allow_none=True)
-    change_note = String(required=True)
-    created_at = DateTime(required=True)
-    sent_at = DateTime(required=True, allow_none=True)
-    review_due_at = DateTime(required=True, allow_none=True)
-    four_eyes = Boolean(required=True)
-    terms = Nested(OfferTermsOut, required=True)
-    changes = List(
-        Nested(OfferChange),
-        required=True,
-        metadata={"description": "What changed since the revision before (empty for the first)."},
-    )
-    approvals = List(Nested(OfferApproval), required=True)
-
-
-class OfferTimelineItem(Schema):
-    at = DateTime(required=True)
-    kind = String(required=True, validate=OneOf(["event", "comment"]))
-    organization = String(required=True)
-    author = String(required=True)
-    text = String(required=True)
-
-
-class OfferSummary(Schema):
-    id = Integer(strict=True, required=True)
-    title = String(required=True)
-    status = String(required=True, validate=OneOf(STATUSES))
-    status_text = String(
-        required=True, metadata={"example": "waiting for Beta Shortening's approver"}
-    )
-    proposer = Nested(schemas.OrganizationRef, required=True)
-    parties = List(Nested(schemas.OrganizationRef), required=True)
-    current_revision = Integer(strict=True, required=True)
-    review_due_at = DateTime(required=True, allow_none=True)
-    overdue = Boolean(required=True)
-    awaiting_me = Boolean(
-        required=True, metadata={"description": "Sent and waiting for your company's answer."}
-    )
-    campaign_id = Integer(strict=True, required=True, allow_none=True)
-    updated_at = DateTime(required=True)
-
-
-class OfferPage(Schema):
-    items = List(Nested(OfferSummary), required=True)
-    page = Integer(strict=True, required=True)
-    per_page = Integer(strict=True, required=True)
-    total = Integer(strict=True, required=True)
-    has_more = Boolean(required=True)
-
-
-class OfferDetail(OfferSummary):
-    version = Integer(
-        strict=True, required=True, metadata={"description": "Send it back to detect changes."}
-    )
-    created_at = DateTime(required=True)
-    sent_at = DateTime(required=True, allow_none=True)
-    closed_at = DateTime(required=True, allow_none=True)
-    expires_at = DateTime(required=True, allow_none=True)
-    cloned_from_id = Integer(strict=True, required=True, allow_none=True)
-    can_decide = Boolean(
-        required=True, metadata={"description": "You may record your company's decision now."}
-    )
-    awaiting = List(
-        Nested(schemas.OrganizationRef),
-        required=True,
-        metadata={"description": "Parties that have not approved the current revision."},
-    )
-    revisions = List(Nested(OfferRevisionOut), required=True)
-    timeline = List(Nested(OfferTimelineItem), required=True)
-
-
-class OfferComment(Schema):
-    id = Integer(strict=True, required=True)
-    offer_id = Integer(strict=True, required=True)
-    organization = Nested(schemas.OrganizationRef, required=True)
-    author = String(required=True, allow_none=True)
-    body = String(required=True)
-    created_at = DateTime(required=True)
-
-
-class OfferCommentPage(Schema):
-    items = List(Nested(OfferComment), required=True)
-    page = Integer(strict=True, required=True)
-    per_page = Integer(strict=True, required=True)
-    total = Integer(strict=True, required=True)
-    has_more = Boolean(required=True)

@@ -7,42 +7,18 @@ answers 404 like a missing one; a step the offer's state does not allow answers 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
 from typing import Any
 
+from comarketing.api import offer_answers as a
 from comarketing.api import offer_out, schemas
 from comarketing.api import offer_schemas as s
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.idempotency import idempotent
-from comarketing.errors import DomainError
 from comarketing.offers import discussion, lists, offer_page, proposals, reviews
-from comarketing.offers.terms import PartyTermsInput, PlacementInput, TermsInput, expiry_at
+from comarketing.offers.terms import expiry_at
 
 WRITE_ERRORS = sorted({*ERRORS, 415})
-
-# The services name the offer form's fields; the API names its own.
-API_FIELDS = {
-    "partners": "partner_ids",
-    "total_budget": "total_budget_minor",
-    "target_revenue": "target_revenue_minor",
-    "budget_shares": "parties",
-    "revenue_shares": "parties",
-    "products": "parties",
-}
-
-
-@contextmanager
-def _api_fields() -> Iterator[None]:
-    """A refusal of the services names the API's field (``partner_ids``, not ``partners``)."""
-    try:
-        yield
-    except DomainError as exc:
-        if exc.field in API_FIELDS:
-            exc.field = API_FIELDS[exc.field]
-        raise
-
 
 # Where a new offer's id leads next (OpenAPI links: clients and Schemathesis follow them).
 OFFER_LINKS = {
@@ -53,60 +29,6 @@ OFFER_LINKS = {
         "parameters": {"offer_id": "$response.body#/id"},
     },
 }
-DRAFT_EXAMPLE = {
-    "partner_ids": [2],
-    "title": "Spring baking week",
-    "value_proposition": "Flour and shortening, one recipe card.",
-    "audience": "Home bakers",
-    "start_date": "2027-03-01",
-    "end_date": "2027-04-30",
-    "currency": "EUR",
-    "total_budget_minor": 2500000,
-    "target_reach": 50000,
-    "target_leads": 800,
-    "target_revenue_minor": None,
-    "parties": [
-        {
-            "organization_id": 1,
-            "product_ids": [1],
-            "budget_share_bp": 6000,
-            "revenue_share_bp": 5000,
-        },
-        {
-            "organization_id": 2,
-            "product_ids": [],
-            "budget_share_bp": 4000,
-            "revenue_share_bp": 5000,
-        },
-    ],
-    "placements": [
-        {
-            "channel": "email",
-            "owner_organization_id": 1,
-            "name": "Newsletter",
-            "planned_cost_minor": 500000,
-        }
-    ],
-    "expires_on": None,
-}
-
-
-def _terms(body: dict[str, Any]) -> TermsInput:
-    return TermsInput(
-        title=body["title"],
-        value_proposition=body["value_proposition"],
-        audience=body["audience"],
-        start_date=body["start_date"],
-        end_date=body["end_date"],
-        currency=body["currency"],
-        total_budget_minor=body["total_budget_minor"],
-        target_reach=body["target_reach"],
-        target_leads=body["target_leads"],
-        target_revenue_minor=body["target_revenue_minor"],
-        parties=[PartyTermsInput(**party) for party in body["parties"]],
-        placements=[PlacementInput(**placement) for placement in body["placements"]],
-        change_note=body["change_note"],
-    )
 
 
 def _detail(offer_id: int) -> dict[str, Any]:
@@ -120,7 +42,7 @@ def _detail(offer_id: int) -> dict[str, Any]:
 @bp.get("/offers")
 @bp.auth_required(auth)
 @bp.input(s.OfferListQuery, location="query", arg_name="query")
-@bp.output(s.OfferPage)
+@bp.output(a.OfferPage)
 @bp.doc(operation_id="listOffers", responses=ERRORS)
 def list_offers(query: dict[str, Any]) -> dict[str, Any]:
     """List offers
@@ -143,7 +65,7 @@ def list_offers(query: dict[str, Any]) -> dict[str, Any]:
 @bp.get("/offers/<int:offer_id>")
 @bp.auth_required(auth)
 @bp.input(s.OfferPath, location="path", arg_name="path")
-@bp.output(s.OfferDetail)
+@bp.output(a.OfferDetail)
 @bp.doc(operation_id="getOffer", responses=ERRORS)
 def get_offer(offer_id: int, path: dict[str, int]) -> dict[str, Any]:
     """Get an offer
@@ -163,8 +85,8 @@ def get_offer(offer_id: int, path: dict[str, int]) -> dict[str, Any]:
 @bp.auth_required(auth)
 @require_write
 @idempotent
-@bp.input(s.OfferDraftIn, location="json", arg_name="body", example=DRAFT_EXAMPLE)
-@bp.output(s.OfferDetail, status_code=201, links=OFFER_LINKS)
+@bp.input(s.OfferDraftIn, location="json", arg_name="body", example=s.DRAFT_EXAMPLE)
+@bp.output(a.OfferDetail, status_code=201, links=OFFER_LINKS)
 @bp.doc(operation_id="createOfferDraft", responses=WRITE_ERRORS)
 def create_draft(body: dict[str, Any]) -> Any:
     """Draft an offer
@@ -175,11 +97,11 @@ def create_draft(body: dict[str, Any]) -> Any:
     """
     actor = current_actor()
     expires = body["expires_on"]
-    with _api_fields():
+    with s.api_fields():
         offer = proposals.create_draft(
             actor,
             partner_ids=body["partner_ids"],
-            terms=_terms(body),
+            terms=s.terms_input(body),
             expires_at=expiry_at(expires) if expires else None,
         )
     return _detail(offer.id), 201
@@ -191,7 +113,7 @@ def create_draft(body: dict[str, Any]) -> Any:
 @idempotent
 @bp.input(s.OfferPath, location="path", arg_name="path")
 @bp.input(s.OfferDraftUpdateIn, location="json", arg_name="body")
-@bp.output(s.OfferDetail)
+@bp.output(a.OfferDetail)
 @bp.doc(operation_id="updateOfferDraft", responses=WRITE_ERRORS)
 def update_draft(offer_id: int, path: dict[str, int], body: dict[str, Any]) -> Any:
     """Change a draft
@@ -201,12 +123,12 @@ def update_draft(offer_id: int, path: dict[str, int], body: dict[str, Any]) -> A
     if someone changed it since you read it.
     """
     expires = body["expires_on"]
-    with _api_fields():
+    with s.api_fields():
         proposals.update_draft(
             current_actor(),
             offer_id,
             partner_ids=body["partner_ids"],
-            terms=_terms(body),
+            terms=s.terms_input(body),
             expires_at=expiry_at(expires) if expires else None,
             expected_version=body["version"],
         )
@@ -219,7 +141,7 @@ def update_draft(offer_id: int, path: dict[str, int], body: dict[str, Any]) -> A
 @idempotent
 @bp.input(s.OfferPath, location="path", arg_name="path")
 @bp.input(s.OfferSendIn, location="json", arg_name="body")
-@bp.output(s.OfferDetail)
+@bp.output(a.OfferDetail)
 @bp.doc(operation_id="sendOffer", responses=WRITE_ERRORS)
 def send_offer(offer_id: int, path: dict[str, int], body: dict[str, Any]) -> Any:
     """Send a draft
@@ -228,7 +150,7 @@ def send_offer(offer_id: int, path: dict[str, int], body: dict[str, Any]) -> Any
     window of the deciding companies). An approver or admin who sends approves for their
     company by proposing (four eyes aside). Every partner must still be an active partner.
     """
-    with _api_fields():
+    with s.api_fields():
         proposals.send(current_actor(), offer_id, expected_version=body["version"])
     return _detail(offer_id)
 
@@ -238,7 +160,7 @@ def send_offer(offer_id: int, path: dict[str, int], body: dict[str, Any]) -> Any
 @require_write
 @idempotent
 @bp.input(s.OfferPath, location="path", arg_name="path")
-@bp.output(s.OfferDetail)
+@bp.output(a.OfferDetail)
 @bp.doc(operation_id="discardOfferDraft", responses=ERRORS)
 def discard_draft(offer_id: int, path: dict[str, int]) -> Any:
     """Discard a draft
@@ -254,7 +176,7 @@ def discard_draft(offer_id: int, path: dict[str, int]) -> Any:
 @require_write
 @idempotent
 @bp.input(s.OfferPath, location="path", arg_name="path")
-@bp.output(s.OfferDetail, status_code=201, links=OFFER_LINKS)
+@bp.output(a.OfferDetail, status_code=201, links=OFFER_LINKS)
 @bp.doc(operation_id="cloneOffer", responses=ERRORS)
 def clone_offer(offer_id: int, path: dict[str, int]) -> Any:
     """Clone a closed offer
@@ -276,7 +198,7 @@ def clone_offer(offer_id: int, path: dict[str, int]) -> Any:
 @idempotent
 @bp.input(s.OfferPath, location="path", arg_name="path")
 @bp.input(s.OfferReviseIn, location="json", arg_name="body")
-@bp.output(s.OfferDetail)
+@bp.output(a.OfferDetail)
 @bp.doc(operation_id="reviseOffer", responses=WRITE_ERRORS)
 def revise_offer(offer_id: int, path: dict[str, int], body: dict[str, Any]) -> Any:
     """Counter-propose
@@ -286,9 +208,9 @@ def revise_offer(offer_id: int, path: dict[str, int], body: dict[str, Any]) -> A
     current ones are refused (422). Keep each placement's `key` to keep its identity in the
     diff. A party that is not your partner can name only the products it named in this offer.
     """
-    with _api_fields():
+    with s.api_fields():
         proposals.revise(
-            current_actor(), offer_id, terms=_terms(body), expected_version=body["version"]
+            current_actor(), offer_id, terms=s.terms_input(body), expected_version=body["version"]
         )
     return _detail(offer_id)
 
@@ -299,7 +221,7 @@ def revise_offer(offer_id: int, path: dict[str, int], body: dict[str, Any]) -> A
 @idempotent
 @bp.input(s.OfferPath, location="path", arg_name="path")
 @bp.input(s.OfferDecideIn, location="json", arg_name="body")
-@bp.output(s.OfferDetail)
+@bp.output(a.OfferDetail)
 @bp.doc(operation_id="decideOffer", responses=WRITE_ERRORS)
 def decide_offer(offer_id: int, path: dict[str, int], body: dict[str, Any]) -> Any:
     """Decide on the current revision
@@ -325,7 +247,7 @@ def decide_offer(offer_id: int, path: dict[str, int], body: dict[str, Any]) -> A
 @idempotent
 @bp.input(s.OfferPath, location="path", arg_name="path")
 @bp.input(s.OfferWithdrawIn, location="json", arg_name="body")
-@bp.output(s.OfferDetail)
+@bp.output(a.OfferDetail)
 @bp.doc(operation_id="withdrawOffer", responses=WRITE_ERRORS)
 def withdraw_offer(offer_id: int, path: dict[str, int], body: dict[str, Any]) -> Any:
     """Withdraw a sent offer
@@ -348,7 +270,7 @@ def withdraw_offer(offer_id: int, path: dict[str, int], body: dict[str, Any]) ->
 @idempotent
 @bp.input(s.OfferPath, location="path", arg_name="path")
 @bp.input(s.OfferCommentIn, location="json", arg_name="body")
-@bp.output(s.OfferComment, status_code=201)
+@bp.output(a.OfferComment, status_code=201)
 @bp.doc(operation_id="addOfferComment", responses=WRITE_ERRORS)
 def add_comment(offer_id: int, path: dict[str, int], body: dict[str, str]) -> Any:
     """Comment on an offer
@@ -367,7 +289,7 @@ def add_comment(offer_id: int, path: dict[str, int], body: dict[str, str]) -> An
 @bp.auth_required(auth)
 @bp.input(s.OfferPath, location="path", arg_name="path")
 @bp.input(schemas.PageQuery, location="query", arg_name="query")
-@bp.output(s.OfferCommentPage)
+@bp.output(a.OfferCommentPage)
 @bp.doc(operation_id="listOfferComments", responses=ERRORS)
 def list_comments(offer_id: int, path: dict[str, int], query: dict[str, int]) -> Any:
     """List an offer's comments

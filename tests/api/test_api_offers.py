@@ -438,7 +438,7 @@ def test_a_retried_write_with_the_same_key_writes_once(app, world, api_as):
 
 def test_the_draft_example_in_the_document_is_valid_terms(world):
     from comarketing.api import offer_schemas
-    from comarketing.api.offers import DRAFT_EXAMPLE
+    from comarketing.api.offer_schemas import DRAFT_EXAMPLE
 
     loaded = offer_schemas.OfferDraftIn().load(DRAFT_EXAMPLE)
     shares = [p["budget_share_bp"] for p in loaded["parties"]]
