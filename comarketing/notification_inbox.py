@@ -200,3 +200,37 @@ def mark_all_read(user_id: int, *, kind: str | None = None, subject: Subject | N
     )
     db.session.commit()
     return int(getattr(result, "rowcount", 0) or 0)
+
+
+@dataclass
+class NotificationPage:
+    """One page of a person's notifications, newest first, one item each (the API's list)."""
+
+    items: list[Notification]
+    page: int
+    total: int
+    has_more: bool
+    unread: int  # all the person's unread notifications, whatever the filter
+
+
+def notifications_page(
+    user_id: int, filters: InboxFilter, *, page: int = 1, per_page: int = 25
+) -> NotificationPage:
+    where = filters.conditions(user_id)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(Notification).where(*where))
+    items = list(
+        db.session.scalars(
+            sa.select(Notification)
+            .where(*where)
+            .order_by(Notification.id.desc())
+            .limit(per_page)
+            .offset((page - 1) * per_page)
+        )
+    )
+    unread = db.session.scalar(
+        sa.select(sa.func.count())
+        .select_from(Notification)
+        .where(*InboxFilter(unread_only=True).conditions(user_id))
+    )
+    total = int(total or 0)
+    return NotificationPage(items, page, total, page * per_page < total, int(unread or 0))

@@ -24,6 +24,9 @@ from comarketing.api import audiences  # noqa: F401
 from comarketing.api import reports  # noqa: F401
 from comarketing.api import ledger
 from comarketing.api import statements  # noqa: F401
+from comarketing.api import partners  # noqa: F401
+from comarketing.api import offers  # noqa: F401
+from comarketing.api import notifications  # noqa: F401
 # isort: on
 
 

@@ -6,7 +6,12 @@ of a new comment. Comments and timeline events are shown together by ``offer_pag
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
+import sqlalchemy as sa
+
 from comarketing import audit
+from comarketing.accounts.models import Organization, User
 from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.extensions import db
@@ -48,3 +53,46 @@ def add_comment(actor: Actor, offer_id: int, body: str) -> OfferComment:
     with committing():
         pass
     return comment
+
+
+@dataclass(frozen=True)
+class CommentRow:
+    comment: OfferComment
+    organization: str
+    author: str  # "" when the author's account was removed
+
+
+@dataclass
+class CommentPage:
+    rows: list[CommentRow]
+    page: int
+    total: int
+    has_more: bool
+
+
+def comments_page(actor: Actor, offer_id: int, *, page: int = 1, per_page: int = 25) -> CommentPage:
+    """An offer's comments, oldest first (as the offer page's discussion), a page at a time."""
+    authorize(actor.user, Action.VIEW_OFFERS)
+    offer = load(actor, offer_id)
+    where = OfferComment.offer_id == offer.id
+    total = db.session.scalar(sa.select(sa.func.count()).where(where)) or 0
+    rows = db.session.execute(
+        sa.select(OfferComment, Organization.name, User.name, User.organization_id)
+        .join(Organization, Organization.id == OfferComment.organization_id)
+        .outerjoin(User, User.id == OfferComment.author_id)
+        .where(where)
+        .order_by(OfferComment.created_at, OfferComment.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    ).all()
+    parties = offer_party_ids(offer.id)
+    return CommentPage(
+        [
+            # A person's name only while they work at a party (as the offer page shows it).
+            CommentRow(c, org, author if author and author_org in parties else "")
+            for c, org, author, author_org in rows
+        ],
+        page,
+        total,
+        page * per_page < total,
+    )

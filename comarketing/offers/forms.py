@@ -3,7 +3,7 @@ hand the service plain inputs; the service checks the rules that need the databa
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, time
+from datetime import datetime
 
 from wtforms import (
     BooleanField,
@@ -30,7 +30,7 @@ from comarketing.form_base import AppForm
 from comarketing.money import CURRENCY_CHOICES, parse_amount, parse_share
 from comarketing.offers.models import Decision
 from comarketing.offers.placement_terms import MAX_PLACEMENTS
-from comarketing.offers.terms import PartyTermsInput, PlacementInput, TermsInput
+from comarketing.offers.terms import PartyTermsInput, PlacementInput, TermsInput, expiry_at
 from comarketing.submissions import CreateForm
 
 
@@ -192,7 +192,7 @@ class OfferTermsForm(CreateForm):
     def expires_at(self) -> datetime | None:
         if not self.expires_on.data:
             return None
-        return datetime.combine(self.expires_on.data, time(23, 59, 59), tzinfo=UTC)
+        return expiry_at(self.expires_on.data)
 
 
 class DecisionForm(AppForm):

@@ -6,7 +6,7 @@ One row per offer with its current title, parties and due date, in a fixed numbe
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -39,6 +39,9 @@ class OfferRow:
     awaiting_me: bool
     overdue: bool
     words: StatusWords
+    # The parties by id (names as in ``parties``) and the joint campaign once approved.
+    party_names: dict[int, str] = field(default_factory=dict)
+    campaign_id: int | None = None
 
 
 def _rows(actor: Actor, query: sa.Select[Offer]) -> list[OfferRow]:
@@ -110,16 +113,18 @@ def _rows(actor: Actor, query: sa.Select[Offer]) -> list[OfferRow]:
                     and revision.review_due_at < now
                 ),
                 status_words(offer.status, parties, states, campaigns.get(offer.id)),
+                dict(parties),
+                campaigns.get(offer.id),
             )
         )
     return rows
 
 
-def list_offers(
-    actor: Actor, *, status: str | None = None, partner_id: int | None = None
-) -> list[OfferRow]:
-    authorize(actor.user, Action.VIEW_OFFERS)
-    query = visible(actor.organization_id)
+def _filtered(
+    actor: Actor, status: str | None, partner_id: int | None, waiting_for_me: bool = False
+) -> sa.Select[Offer]:
+    me = actor.organization_id
+    query = visible(me)
     if status:
         query = query.where(Offer.status == status)
     if partner_id:
@@ -128,7 +133,50 @@ def list_offers(
                 sa.select(OfferParty.offer_id).where(OfferParty.organization_id == partner_id)
             )
         )
+    if waiting_for_me:
+        # The inbox's rule: sent, and the current revision still waits for my company.
+        current = sa.select(OfferRevision.offer_id).where(
+            OfferRevision.offer_id == Offer.id,
+            OfferRevision.number == Offer.current_revision_number,
+            waiting_for(me),
+        )
+        query = query.where(Offer.status == OfferStatus.SENT.value, current.exists())
+    return query
+
+
+def list_offers(
+    actor: Actor, *, status: str | None = None, partner_id: int | None = None
+) -> list[OfferRow]:
+    authorize(actor.user, Action.VIEW_OFFERS)
+    query = _filtered(actor, status, partner_id)
     return _rows(actor, query.order_by(Offer.updated_at.desc()).limit(200))
+
+
+@dataclass
+class OfferPage:
+    rows: list[OfferRow]
+    page: int
+    total: int
+    has_more: bool
+
+
+def offers_page(
+    actor: Actor,
+    *,
+    status: str | None = None,
+    partner_id: int | None = None,
+    waiting_for_me: bool = False,
+    page: int = 1,
+    per_page: int = 25,
+) -> OfferPage:
+    """The offers list a page at a time (the API), with the inbox as a filter: sent offers
+    whose current revision waits for my company's answer. Latest change first."""
+    authorize(actor.user, Action.VIEW_OFFERS)
+    query = _filtered(actor, status, partner_id, waiting_for_me)
+    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
+    ordered = query.order_by(Offer.updated_at.desc(), Offer.id.desc())
+    rows = _rows(actor, ordered.limit(per_page).offset((page - 1) * per_page))
+    return OfferPage(rows, page, total, page * per_page < total)
 
 
 def inbox(actor: Actor) -> list[OfferRow]:

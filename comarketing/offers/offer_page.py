@@ -102,6 +102,13 @@ class OfferView:
     def my_decision(self) -> PartyApproval | None:
         return self.current.decisions.get(self.my_organization_id)
 
+    @property
+    def awaiting_me(self) -> bool:
+        """Sent, and my company has not answered the current revision (the lists' rule)."""
+        mine = self.my_decision
+        sent = self.offer.status == OfferStatus.SENT.value
+        return sent and (mine is None or mine.outcome is None)
+
 
 def offer_status(actor: Actor, offer_id: int) -> str:
     authorize(actor.user, Action.VIEW_OFFERS)

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime, time
 
 import sqlalchemy as sa
 
@@ -105,6 +105,11 @@ def form_choices(
     ):
         products.setdefault(product.organization_id, []).append(product)
     return FormChoices([o for o in organizations if o.id != me], products)
+
+
+def expiry_at(day: date) -> datetime:
+    """An offer's expiry from the day chosen: the end of that day (23:59:59 UTC)."""
+    return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)
 
 
 def clean_text(

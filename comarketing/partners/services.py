@@ -334,11 +334,21 @@ def create_product(
 
 
 def update_product(
-    actor: Actor, product_id: int, *, name: str, category: str, description: str
+    actor: Actor,
+    product_id: int,
+    *,
+    name: str | None = None,
+    category: str | None = None,
+    description: str | None = None,
 ) -> Product:
+    """Change a product's fields; a field given as None keeps its value (the API's PATCH)."""
     product = get_own_product(actor, product_id)
     authorize(actor.user, Action.MANAGE_PRODUCTS)
-    name, category, description = _clean_product_fields(name, category, description)
+    name, category, description = _clean_product_fields(
+        product.name if name is None else name,
+        product.category if category is None else category,
+        product.description if description is None else description,
+    )
     _refuse_duplicate_product(actor.organization_id, name, product.id)
     product.name, product.category, product.description = name, category, description
     audit.record("product.updated", actor=actor, target=product)

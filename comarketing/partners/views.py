@@ -41,12 +41,13 @@ def _company_key() -> str:
 
 @bp.route("/partners", methods=["GET", "POST"])
 @login_required
-@limiter.limit(
+# Shared with the API's invitations (api/partners.py): one allowance per company.
+@limiter.shared_limit(
     lambda: current_app.config["PARTNER_INVITATION_LIMIT_PER_COMPANY"],
+    scope="partner-invitation-company",
     key_func=_company_key,
     methods=["POST"],
     deduct_when=form_went_through,
-    scope="partner-invitation-company",
 )
 def directory() -> ResponseReturnValue:
     actor = current_actor()

@@ -24,13 +24,15 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from comarketing import notifications
 from comarketing.budgets import payments
 from comarketing.db import utcnow
 from comarketing.extensions import db
 from comarketing.metrics import entry, uploads
+from comarketing.offers import discussion
 from tests import factories
 from tests.campaign_helpers import add_placement, commit, joint_campaign, solo_campaign, spend
-from tests.offer_helpers import actor
+from tests.offer_helpers import actor, propose, propose_and_send
 
 MAX_EXAMPLES = 40
 CHECKS = [
@@ -74,6 +76,20 @@ def bearer(app: Flask, world: factories.World, make_token: Callable[..., str]) -
             "r.csv",
             campaign_id=joint.id,
         )
+        # An A-B offer A sent and a draft, a comment and a notification of A's partner manager
+        # (ids 1 and 2, for the offers and notifications operations to find).
+        pm_email = world.a.email("partner_manager")
+        offer_id = propose_and_send(pm_email, [world.a.id, world.b.id])
+        propose(pm_email, [world.a.id, world.b.id])
+        discussion.add_comment(actor(world.b.email("approver")), offer_id, "Looks good")
+        notifications.notify(
+            [notifications.Recipient(world.a.user_ids["partner_manager"], pm_email)],
+            kind="offer_comment",
+            title="A comment",
+            body="A comment",
+            link=f"/offers/{offer_id}",
+        )
+        db.session.commit()
         db.session.remove()
     # A write token: the metrics upsert is exercised too, not only refused as read-only.
     return make_token(world.a.email("partner_manager"), "write")
@@ -97,13 +113,21 @@ def test_every_operation_keeps_to_the_openapi_document(
         "GET /api/v1/claims/{claim_id}",
         "GET /api/v1/imports/{import_id}",
         "GET /api/v1/me",
+        "GET /api/v1/notifications",
+        "GET /api/v1/offers",
+        "GET /api/v1/offers/{offer_id}",
+        "GET /api/v1/offers/{offer_id}/comments",
         "GET /api/v1/partners/{organization_id}/statement",
+        "GET /api/v1/partnerships",
+        "GET /api/v1/partnerships/{partnership_id}",
         "GET /api/v1/placements/{placement_id}/metrics",
+        "GET /api/v1/products",
         "GET /api/v1/reports/campaigns/{campaign_id}",
         "GET /api/v1/reports/dashboard",
         "GET /api/v1/reports/dedup",
         "PATCH /api/v1/imports/{import_id}",
         "PATCH /api/v1/placements/{placement_id}/metrics",
+        "PATCH /api/v1/products/{product_id}",
         "POST /api/v1/campaigns/{campaign_id}/claims",
         "POST /api/v1/campaigns/{campaign_id}/payments",
         "POST /api/v1/claims/{claim_id}/confirm",
@@ -112,12 +136,31 @@ def test_every_operation_keeps_to_the_openapi_document(
         "POST /api/v1/claims/{claim_id}/withdraw",
         "POST /api/v1/imports",
         "POST /api/v1/imports/{import_id}/confirm",
+        "POST /api/v1/notifications/read-all",
+        "POST /api/v1/notifications/{notification_id}/read",
+        "POST /api/v1/offers",
+        "POST /api/v1/offers/{offer_id}/clone",
+        "POST /api/v1/offers/{offer_id}/comments",
+        "POST /api/v1/offers/{offer_id}/decide",
+        "POST /api/v1/offers/{offer_id}/discard",
+        "POST /api/v1/offers/{offer_id}/revise",
+        "POST /api/v1/offers/{offer_id}/send",
+        "POST /api/v1/offers/{offer_id}/withdraw",
+        "POST /api/v1/partnerships",
+        "POST /api/v1/partnerships/{partnership_id}/accept",
+        "POST /api/v1/partnerships/{partnership_id}/cancel",
+        "POST /api/v1/partnerships/{partnership_id}/decline",
+        "POST /api/v1/partnerships/{partnership_id}/end",
         "POST /api/v1/payments/{payment_id}/confirm",
         "POST /api/v1/payments/{payment_id}/reject",
         "POST /api/v1/placements/{placement_id}/audience",
         "POST /api/v1/placements/{placement_id}/audience/file",
         "POST /api/v1/placements/{placement_id}/metrics",
         "POST /api/v1/placements/{placement_id}/names",
+        "POST /api/v1/products",
+        "POST /api/v1/products/{product_id}/archive",
+        "POST /api/v1/products/{product_id}/restore",
+        "PUT /api/v1/offers/{offer_id}",
         "PUT /api/v1/placements/{placement_id}/flight-reach",
     ]
     statuses: set[int] = set()
