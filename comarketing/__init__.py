@@ -155,9 +155,7 @@ def register_mail_delivery(app: Flask) -> None:
 
 
 # Modules that register background job handlers (comarketing/jobs/registry.py), one line each.
-JOB_HANDLER_MODULES: tuple[str, ...] = (
-    "comarketing.webhooks.delivery",
-)
+JOB_HANDLER_MODULES: tuple[str, ...] = ("comarketing.webhooks.delivery",)
 
 
 def register_jobs(app: Flask) -> None:

@@ -9,8 +9,9 @@ it). Every type and its fields are listed in :mod:`comarketing.events.catalogue`
 that does not match its entry is a programming error, refused at once.
 """
 
+from comarketing.events import payloads
 from comarketing.events.catalogue import TYPES
 from comarketing.events.models import Event
 from comarketing.events.raising import campaign_parties, envelope, raise_, raise_each
 
-__all__ = ["TYPES", "Event", "campaign_parties", "envelope", "raise_", "raise_each"]
+__all__ = ["TYPES", "Event", "campaign_parties", "envelope", "payloads", "raise_", "raise_each"]

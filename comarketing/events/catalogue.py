@@ -216,7 +216,7 @@ TYPES: dict[str, EventType] = {
         "Your company stored daily results (a file, the grid or the API).",
         {
             "import_id": _int("The import."),
-            "source": _str("file, grid or api."),
+            "source": _enum("A file, the form grid or the API.", ["file", "form", "api"]),
             "campaign_id": _int("The campaign a file was uploaded for.", nullable=True),
             "rows_read": _int("Rows read."),
             "rows_written": _int("Days newly stored."),

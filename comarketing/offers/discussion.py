@@ -6,7 +6,7 @@ of a new comment. Comments and timeline events are shown together by ``offer_pag
 
 from __future__ import annotations
 
-from comarketing import audit
+from comarketing import audit, events
 from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.extensions import db
@@ -35,6 +35,15 @@ def add_comment(actor: Actor, offer_id: int, body: str) -> OfferComment:
     parties = offer_party_ids(offer.id)
     revision = current_revision(offer)
     audit.record("offer.commented", actor=actor, target=offer)
+    db.session.flush()  # the comment's id, for the event
+    events.raise_(
+        "offer.comment_added",
+        parties if offer.status != OfferStatus.DRAFT.value else [offer.proposer_organization_id],
+        offer_id=offer.id,
+        comment_id=comment.id,
+        organization_id=actor.organization_id,
+        body=body,
+    )
     if offer.status != OfferStatus.DRAFT.value:
         notify(
             offer,

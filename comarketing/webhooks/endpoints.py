@@ -243,9 +243,11 @@ def recent_events(actor: Actor, endpoint: WebhookEndpoint) -> list[EventRow]:
         .order_by(WebhookAttempt.id)
     ):
         by_event.setdefault(attempt.event_id or 0, []).append(attempt)
-    return [
-        EventRow(e, len(by_event.get(e.id, [])), (by_event.get(e.id) or [None])[-1]) for e in events
-    ]
+    rows = []
+    for event in events:
+        tried = by_event.get(event.id, [])
+        rows.append(EventRow(event, len(tried), tried[-1] if tried else None))
+    return rows
 
 
 def delivery_log(actor: Actor, endpoint: WebhookEndpoint) -> list[WebhookAttempt]:
