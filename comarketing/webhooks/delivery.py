@@ -82,7 +82,7 @@ def deliver(payload: dict[str, Any]) -> dict[str, Any] | None:
     if not endpoint.enabled and event is not None:  # a test event checks a fix first
         raise GiveUp("the endpoint is disabled")
     answer = _send(endpoint, message_id, body_object)
-    failures = len(earlier) + (0 if answer.ok else 1)
+    number = len(earlier) + 1
     attempt = WebhookAttempt(
         organization_id=endpoint.organization_id,
         endpoint_id=endpoint.id,
@@ -93,31 +93,33 @@ def deliver(payload: dict[str, Any]) -> dict[str, Any] | None:
         error=answer.error[:300],
         latency_ms=answer.latency_ms,
         response_excerpt=answer.excerpt.decode("utf-8", "replace"),
-        details={"attempt": len(earlier) + 1, "redelivery": since is not None},
+        details={"attempt": number, "redelivery": since is not None},
     )
-    db.session.add(attempt)
     if answer.ok:
         attempt.outcome = AttemptOutcome.DELIVERED
+        db.session.add(attempt)
         if event is not None:
             note_success(endpoint)
-        return {"status": answer.status, "attempt": len(earlier) + 1}
+        return {"status": answer.status, "attempt": number}
     reason = answer.error or f"HTTP {answer.status}"
     if event is not None:
-        note_failure(endpoint)
+        note_failure(endpoint)  # may disable the endpoint (days of failure)
     more = (
         event is not None
         and endpoint.enabled
         and retryable(answer.status)
         and not answer.refused
-        and failures <= len(SCHEDULE)
+        and number <= len(SCHEDULE)
     )
     if not more:
         attempt.outcome = AttemptOutcome.FAILED
-        raise GiveUp(f"attempt {len(earlier) + 1}: {reason}")
+        db.session.add(attempt)
+        raise GiveUp(f"attempt {number}: {reason}")
+    delay = retry_delay(number, answer.retry_after)
     attempt.outcome = AttemptOutcome.RETRYING
-    delay = retry_delay(failures, answer.retry_after)
     attempt.details = {**attempt.details, "next_attempt_at": iso_time(utcnow() + delay)}
-    raise Retry(delay, f"attempt {len(earlier) + 1}: {reason}")
+    db.session.add(attempt)
+    raise Retry(delay, f"attempt {number}: {reason}")
 
 
 def _earlier_attempts(endpoint_id: int, message_id: str, since: datetime | None) -> list[str]:
