@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from wtforms import SelectMultipleField, StringField
+from wtforms import SelectChoice, SelectMultipleField, StringField
 from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
@@ -27,6 +27,6 @@ class EndpointForm(AppForm):
     # Named like the service's field, so its errors land here.
     event_types = EventTypesField(
         "Events",
-        choices=[(name, name) for name in TYPES],
+        choices=[SelectChoice(name, name) for name in TYPES],
         validate_choice=False,  # the service checks them and names the bad one
     )

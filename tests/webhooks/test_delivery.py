@@ -149,9 +149,7 @@ def test_other_client_errors_are_not_retried(
     assert [(a.status_code, a.outcome) for a in attempts(endpoint_id)] == [(status, "failed")]
 
 
-def test_a_redirect_is_not_followed(
-    ctx: Flask, world: factories.World, receiver: Receiver
-) -> None:
+def test_a_redirect_is_not_followed(ctx: Flask, world: factories.World, receiver: Receiver) -> None:
     receiver.answer(Reply(307, {"Location": receiver.url + "/elsewhere"}))
     endpoint_id, _ = register(world.a.email(ADMIN), receiver.url)
     solo_campaign(world.a.email(PM))
