@@ -3,7 +3,6 @@ delete; send a test event, redeliver an event; the delivery log. Admins only (po
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -16,6 +15,7 @@ from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.errors import NotFound, ValidationFailed
 from comarketing.events import TYPES, Event
+from comarketing.events.feed import CURSOR
 from comarketing.events.raising import DELIVER, iso_time, new_public_id
 from comarketing.extensions import db
 from comarketing.jobs import enqueue
@@ -24,7 +24,6 @@ from comarketing.unit_of_work import transactional
 from comarketing.webhooks import signing, transport
 from comarketing.webhooks.models import WebhookAttempt, WebhookEndpoint
 
-EVENT_ID = re.compile(r"evt_[A-Za-z0-9_-]{1,36}")
 MAX_ENDPOINTS = 10
 MAX_URL = 2000
 LOG_DAYS = 30
@@ -189,7 +188,7 @@ def send_test(actor: Actor, endpoint_id: int) -> str:
 def redeliver(actor: Actor, endpoint_id: int, event_id: str) -> Event:
     """Send one of the company's events to the endpoint again (its retries start afresh)."""
     endpoint = get_endpoint(actor, endpoint_id)
-    if not EVENT_ID.fullmatch(event_id or ""):
+    if not CURSOR.fullmatch(event_id or ""):
         raise NotFound()
     if not endpoint.enabled:
         raise ValidationFailed("Enable the endpoint before redelivering.", field="event")

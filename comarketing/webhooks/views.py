@@ -19,9 +19,7 @@ from comarketing.webhooks.models import WebhookEndpoint
 bp = Blueprint("webhooks", __name__, url_prefix="/settings/webhooks")
 
 
-def _render_list(
-    form: EndpointForm, *, secret: str | None = None, created: int | None = None
-) -> str:
+def _render_list(form: EndpointForm, *, secret: str | None = None) -> str:
     try:
         items = endpoints.list_endpoints(current_actor())
     except DomainError as exc:
@@ -32,7 +30,6 @@ def _render_list(
         form=form,
         types=TYPES,
         new_secret=secret,
-        created_id=created,
     )
 
 
@@ -44,7 +41,7 @@ def index() -> ResponseReturnValue:
         form.event_types.data = list(TYPES)
     if form.validate_on_submit():
         try:
-            endpoint, secret = endpoints.create_endpoint(
+            _, secret = endpoints.create_endpoint(
                 current_actor(),
                 url=form.url.data or "",
                 description=form.description.data or "",
@@ -58,7 +55,7 @@ def index() -> ResponseReturnValue:
             # Shown on this response only: no page shows the secret again.
             fresh = EndpointForm(formdata=None)
             fresh.event_types.data = list(TYPES)
-            return _render_list(fresh, secret=secret, created=endpoint.id)
+            return _render_list(fresh, secret=secret)
     return _render_list(form)
 
 

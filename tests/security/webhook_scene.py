@@ -1,4 +1,4 @@
-"""The scene's webhook records (issue 20): an endpoint of A and one of C, made through the
+"""The scene's webhook records (issue 20): an endpoint of A, of B and of C, made through the
 service at the end of the scene (so no delivery is queued for the scene's own events), and
 one event id of each."""
 
@@ -15,7 +15,8 @@ from tests.security.conftest import actor_for
 
 def build_webhooks(world: factories.World) -> dict[str, object]:
     out: dict[str, object] = {}
-    for company, address in ((world.a, "192.0.2.10"), (world.c, "192.0.2.30")):
+    addresses = ((world.a, "192.0.2.10"), (world.b, "192.0.2.20"), (world.c, "192.0.2.30"))
+    for company, address in addresses:
         key = company.key.lower()
         endpoint, _ = endpoints.create_endpoint(
             actor_for(company.email("admin")),
