@@ -7,7 +7,7 @@ from wtforms.validators import Length
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from comarketing.events import TYPES
-from comarketing.form_base import AppForm
+from comarketing.submissions import CreateForm
 
 
 class EventTypesField(SelectMultipleField):
@@ -15,7 +15,10 @@ class EventTypesField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class EndpointForm(AppForm):
+class EndpointForm(CreateForm):
+    """Creating (a one-time submission token: a repeated post makes no second endpoint) and
+    changing an endpoint; the token is unused on the change form."""
+
     url = StringField(
         "URL",
         validators=[Length(max=2000)],

@@ -7,6 +7,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
+from comarketing import submissions
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.db import utcnow
 from comarketing.errors import DomainError, ValidationFailed
@@ -39,19 +40,28 @@ def index() -> ResponseReturnValue:
     form = EndpointForm()
     if request.method == "GET":
         form.event_types.data = list(TYPES)
+    user_id = current_actor().user_id
+    if (first := submissions.earlier(form, user_id)) is not None:
+        return first  # a repeated post: the endpoint it made, its secret not shown again
     if form.validate_on_submit():
         try:
-            _, secret = endpoints.create_endpoint(
+            submissions.record(form, user_id, url_for("webhooks.index"))
+            endpoint, secret = endpoints.create_endpoint(
                 current_actor(),
                 url=form.url.data or "",
                 description=form.description.data or "",
                 event_types=form.event_types.data or [],
             )
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             if not isinstance(exc, ValidationFailed):
                 abort_for(exc)
             attach_error(form, exc)
         else:
+            submissions.set_result(
+                form, user_id, url_for("webhooks.detail", endpoint_id=endpoint.id)
+            )
             # Shown on this response only: no page shows the secret again.
             fresh = EndpointForm(formdata=None)
             fresh.event_types.data = list(TYPES)

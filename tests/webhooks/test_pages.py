@@ -140,3 +140,22 @@ def test_only_admins_and_only_their_own_company(
     ):
         method = client.get if url.endswith(str(endpoint_id)) else client.post
         assert method(url).status_code == 404, url
+
+
+def test_the_same_form_posted_twice_makes_one_endpoint(
+    app: Flask, client: FlaskClient, login_as, world: factories.World
+) -> None:
+    login_as(world.a.email("admin"))
+    page = client.get("/settings/webhooks").get_data(as_text=True)
+    [token] = re.findall(r'name="submission_token"[^>]*value="([^"]+)"', page)
+    data = {
+        "url": "https://hooks.example/crm",
+        "event_types": ["offer.sent"],
+        "submission_token": token,
+    }
+    first = client.post("/settings/webhooks", data=data)
+    assert first.status_code == 200 and SECRET.search(first.get_data(as_text=True))
+    again = client.post("/settings/webhooks", data=data)
+    [endpoint_id] = _endpoint_ids(app)
+    assert again.status_code == 303
+    assert again.headers["Location"] == f"/settings/webhooks/{endpoint_id}"
