@@ -37,6 +37,7 @@ SCHEDULE = [30, 120, 600, 1800, 3600, 7200, 14400, 28800, 28800, 28800]
 JITTER = 0.2
 RETRIED_STATUSES = {408, 409, 425, 429}
 MAX_RETRY_AFTER = timedelta(days=1)
+LOG_DAYS = 30
 
 __all__ = ["DELIVER", "deliver", "retry_delay"]
 
@@ -83,6 +84,7 @@ def deliver(payload: dict[str, Any]) -> dict[str, Any] | None:
         raise GiveUp("the endpoint is disabled")
     answer = _send(endpoint, message_id, body_object)
     number = len(earlier) + 1
+    _forget_old_attempts(endpoint.id)
     attempt = WebhookAttempt(
         organization_id=endpoint.organization_id,
         endpoint_id=endpoint.id,
@@ -120,6 +122,16 @@ def deliver(payload: dict[str, Any]) -> dict[str, Any] | None:
     attempt.details = {**attempt.details, "next_attempt_at": iso_time(utcnow() + delay)}
     db.session.add(attempt)
     raise Retry(delay, f"attempt {number}: {reason}")
+
+
+def _forget_old_attempts(endpoint_id: int) -> None:
+    """The log keeps :data:`LOG_DAYS` days: each new attempt removes the endpoint's older ones."""
+    db.session.execute(
+        sa.delete(WebhookAttempt).where(
+            WebhookAttempt.endpoint_id == endpoint_id,
+            WebhookAttempt.attempted_at < utcnow() - timedelta(days=LOG_DAYS),
+        )
+    )
 
 
 def _earlier_attempts(endpoint_id: int, message_id: str, since: datetime | None) -> list[str]:

@@ -21,12 +21,12 @@ from comarketing.extensions import db
 from comarketing.jobs import enqueue
 from comarketing.policy import Action, authorize
 from comarketing.unit_of_work import transactional
-from comarketing.webhooks import signing, transport
+from comarketing.webhooks import delivery, signing, transport
 from comarketing.webhooks.models import WebhookAttempt, WebhookEndpoint
 
 MAX_ENDPOINTS = 10
 MAX_URL = 2000
-LOG_DAYS = 30
+LOG_DAYS = delivery.LOG_DAYS
 LOG_ROWS = 200
 
 

@@ -277,3 +277,19 @@ def test_a_test_event_is_sent_and_logged_but_is_no_event(
     assert body["data"] == {"endpoint_id": endpoint_id}
     assert db.session.scalar(sa.select(sa.func.count()).select_from(Event)) == 0
     assert [a.event_type for a in attempts(endpoint_id)] == ["webhook.test"]
+
+
+def test_the_log_keeps_thirty_days(ctx: Flask, world: factories.World, receiver: Receiver) -> None:
+    with freeze_time(T0) as clock:
+        endpoint_id, _ = register(world.a.email(ADMIN), receiver.url)
+        solo_campaign(world.a.email(PM), "Old")
+        runner.drain()
+        clock.tick(timedelta(days=29))
+        solo_campaign(world.a.email(PM), "Recent")
+        runner.drain()
+        assert len(attempts(endpoint_id)) == 2
+        clock.tick(timedelta(days=2))
+        solo_campaign(world.a.email(PM), "New")
+        runner.drain()
+    kept = [a.attempted_at for a in attempts(endpoint_id)]
+    assert kept == [T0 + timedelta(days=29), T0 + timedelta(days=31)]
