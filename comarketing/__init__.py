@@ -110,6 +110,7 @@ def register_blueprints(app: Flask) -> None:
     from comarketing.partners.views import bp as partners_bp
     from comarketing.reports import statement_views  # noqa: F401 - the partner statement
     from comarketing.reports.views import bp as reports_bp
+    from comarketing.webhooks.views import bp as webhooks_bp
 
     app.register_blueprint(accounts_bp)
     app.register_blueprint(partners_bp)
@@ -120,6 +121,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports_bp)
     app.register_blueprint(audiences_bp)
     app.register_blueprint(collateral_bp)
+    app.register_blueprint(webhooks_bp)
     api_registry.install(app)
 
 
@@ -153,7 +155,7 @@ def register_mail_delivery(app: Flask) -> None:
 
 
 # Modules that register background job handlers (comarketing/jobs/registry.py), one line each.
-JOB_HANDLER_MODULES: tuple[str, ...] = ()
+JOB_HANDLER_MODULES: tuple[str, ...] = ("comarketing.webhooks.delivery",)
 
 
 def register_jobs(app: Flask) -> None:

@@ -95,6 +95,17 @@ DEFAULTS: dict[str, Any] = {
     "METRICS_IMPORT_INLINE": False,
     # "inline": background jobs run in the web process after the request that queued them.
     "JOBS_BACKEND": "inline",
+    # Webhooks (issue 20). Plain http:// to a loopback host (and loopback addresses) allowed:
+    # development and tests only; production sends to public https:// addresses alone.
+    "WEBHOOKS_ALLOW_HTTP_LOOPBACK": False,
+    "WEBHOOKS_TIMEOUT_SECONDS": 10,
+    # After rotating an endpoint's secret, the old one signs too for this long.
+    "WEBHOOKS_ROTATION_OVERLAP_HOURS": 24,
+    # An endpoint whose deliveries all failed for this many days is disabled.
+    "WEBHOOKS_DISABLE_AFTER_DAYS": 3,
+    # The changes feed lists events older than this, so that an event of a transaction still
+    # committing (its id taken, not yet visible) cannot be skipped by a poller's cursor.
+    "EVENTS_FEED_SETTLE_SECONDS": 2,
     # Rows read, checked and written at a time: memory stays flat whatever the file's size.
     "METRICS_IMPORT_CHUNK_ROWS": 50_000,
     # Audience identifier files (issue 7): streamed and sketched, never stored.

@@ -50,6 +50,7 @@ KINDS: dict[str, str] = {
     "collateral_review": "A material is sent for review, decided on, or ready",
     "collateral_request": "A request for a new material is filed, taken or delivered",
     "goal_reached": "A campaign reaches its reach, leads or revenue goal",
+    "webhook_disabled": "A webhook endpoint of my company is disabled after failing for days",
 }
 
 

@@ -63,6 +63,7 @@ class Action(StrEnum):
     MANAGE_COLLATERAL = "collateral.manage"
     REVIEW_COLLATERAL = "collateral.review"
     REQUEST_COLLATERAL = "collateral.request"
+    MANAGE_WEBHOOKS = "webhooks.manage"
 
 
 _EVERYONE = frozenset(Role)
@@ -103,6 +104,8 @@ ROLE_PERMISSIONS: dict[Action, frozenset[Role]] = {
     Action.MANAGE_COLLATERAL: frozenset({Role.ADMIN, Role.PARTNER_MANAGER}),
     Action.REVIEW_COLLATERAL: frozenset({Role.ADMIN, Role.APPROVER}),
     Action.REQUEST_COLLATERAL: _EVERYONE,
+    # Webhook endpoints send the company's events to other systems: admins only.
+    Action.MANAGE_WEBHOOKS: frozenset({Role.ADMIN}),
 }
 
 
@@ -175,6 +178,7 @@ NOTIFICATION_AUDIENCE: dict[str, frozenset[Role]] = {
     # Whoever asked for a material hears of it, whatever their role.
     "collateral_request": ROLE_PERMISSIONS[Action.REQUEST_COLLATERAL],
     "goal_reached": ROLE_PERMISSIONS[Action.MANAGE_CAMPAIGNS] | frozenset({Role.ANALYST}),
+    "webhook_disabled": ROLE_PERMISSIONS[Action.MANAGE_WEBHOOKS],
 }
 
 

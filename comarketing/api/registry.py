@@ -27,6 +27,7 @@ from comarketing.api import statements  # noqa: F401
 from comarketing.api import partners  # noqa: F401
 from comarketing.api import offers  # noqa: F401
 from comarketing.api import notifications  # noqa: F401
+from comarketing.api import events
 # isort: on
 
 
@@ -47,6 +48,9 @@ def install(app: Flask) -> None:
     )
     app.title = "Comarketing API"  # type: ignore[attr-defined]
     app.version = "1"  # type: ignore[attr-defined]
-    app.spec_processor(ledger.document_uploads)  # type: ignore[attr-defined]
+    # APIFlask keeps one spec processor: each step of the document's shaping is listed here.
+    app.spec_processor(  # type: ignore[attr-defined]
+        lambda spec: events.document_webhooks(ledger.document_uploads(spec))
+    )
     app.register_blueprint(bp)
     app.register_blueprint(pages_bp)

@@ -15,7 +15,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from comarketing import audit
+from comarketing import audit, events
 from comarketing.accounts import company_settings
 from comarketing.accounts.models import Organization
 from comarketing.budgets import claim_notices
@@ -100,8 +100,20 @@ def _answer(
         version=status.version.number,
         reason=reason or None,
     )
+    subject = {"claim_id": claim_id, "campaign_id": campaign.id, "version": status.version.number}
     if kind == "disputed":
+        events.raise_(
+            "claim.disputed", party_ids(campaign.id), **subject, organization_id=me, reason=reason
+        )
         claim_notices.claim_disputed(campaign, status.claim, status.version, reason)
+    else:
+        events.raise_(
+            "claim.confirmed",
+            party_ids(campaign.id),
+            **subject,
+            confirmed_by_organization_ids=[me],
+            automatic=False,
+        )
     db.session.commit()
     found = claim_status(campaign.id, claim_id)
     assert found is not None
@@ -168,6 +180,15 @@ def run_claim_deadlines(now: datetime | None = None) -> ClaimRun:
             parties=silent,
         )
         claim_notices.claim_auto_confirmed(campaign, status.claim, status.version, silent)
+        events.raise_(
+            "claim.confirmed",
+            party_ids(campaign_id),
+            claim_id=claim_id,
+            campaign_id=campaign_id,
+            version=status.version.number,
+            confirmed_by_organization_ids=silent,
+            automatic=True,
+        )
         result.auto_confirmed += 1
         db.session.commit()
     db.session.commit()

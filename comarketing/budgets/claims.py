@@ -16,6 +16,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from comarketing import events
 from comarketing.accounts import work_days
 from comarketing.budgets import claim_notices
 from comarketing.budgets.alerts import announce_spend_level
@@ -176,6 +177,14 @@ def withdraw_claim(
     append_reversal(
         actor, campaign, _entry(status.version), note=why, override_reason=posted_reason
     )
+    events.raise_(
+        "claim.withdrawn",
+        party_ids(campaign.id),
+        claim_id=claim_id,
+        campaign_id=campaign.id,
+        version=status.version.number,
+        organization_id=status.claim.organization_id,
+    )
     db.session.commit()
     return _status(campaign, status.claim, status.version)
 
@@ -295,6 +304,9 @@ def _post_version(
             size=p.size,
         )
         for p in stored
+    )
+    events.raise_(
+        "claim.submitted", party_ids(campaign.id), **events.payloads.claim_version(claim, version)
     )
     others = [p for p in party_ids(campaign.id) if p != claim.organization_id]
     if others:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from comarketing import audit
+from comarketing import audit, events
 from comarketing.budgets import claim_notices
 from comarketing.budgets.claim_states import PaymentStatus, payment_statuses
 from comarketing.budgets.claim_workflow import next_payment_state
@@ -81,6 +81,7 @@ def record_payment(
         amount_minor=amount_minor,
         to=to_organization_id,
     )
+    events.raise_("payment.recorded", parties, **events.payloads.payment(payment))
     claim_notices.payment_to_confirm(campaign, payment)
     db.session.commit()
     return _status(campaign.id, payment.id)
@@ -130,6 +131,14 @@ def _answer(
         campaign_id=campaign.id,
         reason=reason or None,
     )
+    if kind == "confirmed":
+        events.raise_(
+            "payment.confirmed",
+            party_ids(campaign.id),
+            payment_id=payment_id,
+            campaign_id=campaign.id,
+            to_organization_id=status.payment.to_organization_id,
+        )
     claim_notices.payment_answered(campaign, status.payment, kind, reason)
     db.session.commit()
     return _status(campaign.id, payment_id)

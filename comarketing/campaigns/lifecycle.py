@@ -17,7 +17,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from comarketing import audit, dates_allowed
+from comarketing import audit, dates_allowed, events
 from comarketing.accounts.validation import clean_name
 from comarketing.campaigns.access import get_visible_campaign, party_ids
 from comarketing.campaigns.models import (
@@ -119,6 +119,11 @@ def create_joint_campaign(
             )
         )
     db.session.flush()
+    events.raise_(
+        "campaign.created",
+        [p.organization_id for p in parties],
+        **events.payloads.campaign(campaign),
+    )
     return campaign
 
 
@@ -192,6 +197,7 @@ def create_solo_campaign(actor: Actor, data: CampaignInput) -> Campaign:
         )
     )
     audit.record("campaign.created", actor=actor, target=campaign, kind="solo")
+    events.raise_("campaign.created", [actor.organization_id], **events.payloads.campaign(campaign))
     db.session.commit()
     return campaign
 
@@ -264,6 +270,13 @@ def change_status(actor: Actor, campaign_id: int, step: str) -> Campaign:
         organization_ids=party_ids(campaign.id),
         old=old,
         new=target.value,
+    )
+    events.raise_(
+        f"campaign.{STEP_WORDS[step]}",
+        party_ids(campaign.id),
+        campaign_id=campaign.id,
+        kind=campaign.kind,
+        status=campaign.status,
     )
     db.session.commit()
     return campaign

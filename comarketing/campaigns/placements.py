@@ -9,6 +9,7 @@ from typing import cast
 
 import sqlalchemy as sa
 
+from comarketing import events
 from comarketing.accounts.validation import clean_name
 from comarketing.campaigns import flight_reach
 from comarketing.campaigns.access import audit_for_parties, get_visible_campaign, party_ids
@@ -94,6 +95,11 @@ def add_placement(actor: Actor, campaign_id: int, data: PlacementInput) -> Place
     db.session.add(placement)
     db.session.flush()
     audit_for_parties("placement.created", actor, campaign.id, placement)
+    events.raise_(
+        "placement.created",
+        party_ids(campaign.id),
+        **events.payloads.placement(placement, campaign.currency),
+    )
     db.session.commit()
     return placement
 
@@ -130,6 +136,11 @@ def update_placement(
     for key, value in values.items():
         setattr(placement, key, value)
     audit_for_parties("placement.updated", actor, campaign.id, placement, **details)
+    events.raise_(
+        "placement.changed",
+        party_ids(campaign.id),
+        **events.payloads.placement(placement, campaign.currency),
+    )
     db.session.commit()
     return placement
 

@@ -11,7 +11,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from comarketing import audit
+from comarketing import audit, events
 from comarketing.accounts import work_days
 from comarketing.collateral import workflow
 from comarketing.collateral.access import (
@@ -78,11 +78,22 @@ def send_for_review(
         )
     )
     reviewers = [p for p in asset_party_ids(asset.id) if p != version.author_organization_id]
+    version.review_due_at = _review_due(now, reviewers) if reviewers else None
+    events.raise_(
+        "collateral.submitted",
+        asset_party_ids(asset.id),
+        asset_id=asset.id,
+        version=version.number,
+        title=asset.title,
+        campaign_id=asset.campaign_id,
+        offer_id=asset.offer_id,
+        author_organization_id=version.author_organization_id,
+        review_due_at=version.review_due_at,
+    )
     if not reviewers:
         asset.status = workflow.next_status(asset.status, "all_approved").value
         asset.ready_at = now
         return
-    version.review_due_at = _review_due(now, reviewers)
     notify_asset(
         asset,
         people(reviewers, DECIDERS, actor.user_id),
@@ -145,6 +156,15 @@ def review(
         organization_ids=home_party_ids(asset, offer),
         target=asset,
         version=version.number,
+    )
+    said = {"ready": step == "all_approved"} if step != "request_changes" else {"comment": comment}
+    events.raise_(
+        f"collateral.{choice.value}",
+        home_party_ids(asset, offer),
+        asset_id=asset.id,
+        version=version.number,
+        organization_id=actor.organization_id,
+        **said,
     )
     with committing():
         pass

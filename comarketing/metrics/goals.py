@@ -16,7 +16,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from comarketing import notifications
+from comarketing import events, notifications
 from comarketing.accounts.models import User
 from comarketing.campaigns.models import Campaign, CampaignParty
 from comarketing.db import utcnow
@@ -117,6 +117,13 @@ def _announce(
     target: int,
     recipients: list[Recipient],
 ) -> None:
+    events.raise_(
+        "goal.reached",
+        events.campaign_parties(campaign_id),
+        campaign_id=campaign_id,
+        goal=goal.value,
+        target=target,
+    )
     label = LABELS[goal]
     goal_text = format_money(target, currency) if goal is GoalKind.REVENUE else f"{target:,}"
     notifications.notify(

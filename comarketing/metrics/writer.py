@@ -14,6 +14,7 @@ from typing import Any, cast
 import pandas as pd
 import sqlalchemy as sa
 
+from comarketing import events
 from comarketing.budgets import imported_costs
 from comarketing.campaigns.models import Campaign, Placement
 from comarketing.context import Actor
@@ -322,3 +323,8 @@ def finish_import(metric_import: MetricImport, stats: WriteStats, rows_read: int
     metric_import.rows_unchanged = stats.unchanged
     metric_import.costs_posted_minor = stats.cost_delta
     metric_import.finished_at = utcnow()
+    events.raise_(
+        "results.imported",
+        [metric_import.organization_id],
+        **events.payloads.metric_import(metric_import),
+    )

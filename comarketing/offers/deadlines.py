@@ -15,7 +15,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from comarketing import audit
+from comarketing import audit, events
 from comarketing.accounts import company_settings, work_days
 from comarketing.accounts.models import Organization
 from comarketing.context import Actor
@@ -139,6 +139,14 @@ def _flag_overdue(
     revision.overdue_notice_sent_at = now
     revision.reminder_sent_at = revision.reminder_sent_at or now
     add_event(offer, None, "overdue", "Review overdue", revision.number)
+    events.raise_(
+        "review.overdue",
+        parties,
+        offer_id=offer.id,
+        revision=revision.number,
+        review_due_at=due,
+        waiting_for_organization_ids=_waiting_for(revision, parties),
+    )
     notify(
         offer,
         kind="review_overdue",

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from comarketing import audit
+from comarketing import audit, events
 from comarketing.accounts.models import Organization, User
 from comarketing.context import Actor
 from comarketing.db import utcnow
@@ -40,6 +40,15 @@ def add_comment(actor: Actor, offer_id: int, body: str) -> OfferComment:
     parties = offer_party_ids(offer.id)
     revision = current_revision(offer)
     audit.record("offer.commented", actor=actor, target=offer)
+    db.session.flush()  # the comment's id, for the event
+    events.raise_(
+        "offer.comment_added",
+        parties if offer.status != OfferStatus.DRAFT.value else [offer.proposer_organization_id],
+        offer_id=offer.id,
+        comment_id=comment.id,
+        organization_id=actor.organization_id,
+        body=body,
+    )
     if offer.status != OfferStatus.DRAFT.value:
         notify(
             offer,

@@ -16,7 +16,7 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from comarketing import audit, signals
+from comarketing import audit, events, signals
 from comarketing.context import Actor
 from comarketing.dates_format import format_deadline
 from comarketing.db import utcnow
@@ -192,6 +192,16 @@ def send(actor: Actor, offer_id: int, *, expected_version: int | None = None) ->
     audit.record(
         "offer.sent", actor=actor, organization_ids=parties, target=offer, revision=revision.number
     )
+    events.raise_(
+        "offer.sent",
+        parties,
+        offer_id=offer.id,
+        revision=revision.number,
+        title=revision.title,
+        proposer_organization_id=offer.proposer_organization_id,
+        party_organization_ids=parties,
+        review_due_at=revision.review_due_at,
+    )
     proposer = actor.user.organization.name
     notify(
         offer,
@@ -283,6 +293,15 @@ def revise(
         organization_ids=parties,
         target=offer,
         revision=revision.number,
+    )
+    events.raise_(
+        "offer.revised",
+        parties,
+        offer_id=offer.id,
+        revision=revision.number,
+        title=revision.title,
+        author_organization_id=actor.organization_id,
+        review_due_at=revision.review_due_at,
     )
     author = actor.user.organization.name
     notify(

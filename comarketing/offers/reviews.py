@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import date
 
-from comarketing import audit, signals
+from comarketing import audit, events, signals
 from comarketing.budgets.commitments import record_commitments
 from comarketing.campaigns.lifecycle import PartyShare, PlannedPlacement, create_joint_campaign
 from comarketing.campaigns.models import Campaign
@@ -137,6 +137,15 @@ def _announce_decision(
         target=offer,
         revision=revision.number,
     )
+    events.raise_(
+        "offer.decided",
+        parties,
+        offer_id=offer.id,
+        revision=revision.number,
+        organization_id=actor.organization_id,
+        decision=choice.value,
+        comment=comment,
+    )
     # The author's own company hears of its approvers' answer too (its proposal awaited it).
     told = [
         p for p in parties if p != actor.organization_id or p == revision.author_organization_id
@@ -189,6 +198,13 @@ def _approve(offer: Offer, revision: OfferRevision, parties: Sequence[int], acto
         actor=actor,
         organization_ids=parties,
         target=offer,
+        campaign_id=campaign.id,
+    )
+    events.raise_(
+        "offer.approved",
+        parties,
+        offer_id=offer.id,
+        revision=revision.number,
         campaign_id=campaign.id,
     )
     notify(

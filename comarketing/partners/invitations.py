@@ -20,7 +20,7 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from comarketing import audit, outbox
+from comarketing import audit, events, outbox
 from comarketing.accounts import registration, validation
 from comarketing.accounts.models import Organization, User
 from comarketing.context import Actor, Origin
@@ -143,6 +143,7 @@ def invite_partner(actor: Actor, *, email: str, message: str = "") -> Partnershi
         target=partnership,
         email=email,
     )
+    events.raise_each("partnership.invited", events.payloads.partnership_invited(partnership))
     db.session.commit()
     return partnership
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 
 import sqlalchemy as sa
 
-from comarketing import audit, outbox
+from comarketing import audit, events, outbox
 from comarketing.accounts.models import Organization, User
 from comarketing.accounts.validation import clean_name
 from comarketing.context import Actor
@@ -247,6 +247,10 @@ def transition(actor: Actor, partnership_id: int, step: str) -> Partnership:
         target=partnership,
     )
     if other and known_to_other:
+        events.raise_each(
+            f"partnership.{STEP_PAST[step]}",
+            events.payloads.partnership_between(partnership, ended=step == "end"),
+        )
         organization_name = actor.user.organization.name
         for recipient in sorted(responders(other)):
             outbox.enqueue(

@@ -461,6 +461,7 @@ def test_the_openapi_document_describes_the_api_only(client):
         "/api/v1/claims/{claim_id}/dispute",
         "/api/v1/claims/{claim_id}/revise",
         "/api/v1/claims/{claim_id}/withdraw",
+        "/api/v1/events",
         "/api/v1/imports",
         "/api/v1/imports/{import_id}",
         "/api/v1/imports/{import_id}/confirm",

@@ -111,6 +111,7 @@ def test_every_operation_keeps_to_the_openapi_document(
         "GET /api/v1/campaigns/{campaign_id}/placements",
         "GET /api/v1/campaigns/{campaign_id}/settlement",
         "GET /api/v1/claims/{claim_id}",
+        "GET /api/v1/events",
         "GET /api/v1/imports/{import_id}",
         "GET /api/v1/me",
         "GET /api/v1/notifications",

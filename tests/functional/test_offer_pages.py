@@ -374,9 +374,10 @@ def test_preferences_choose_a_channel_per_kind_and_keep_the_bell(app, world):
     client = signed_in(app, world.b.email(PM))
     form = page(client.get("/settings/notifications"))
     # Every kind is offered; what a partner manager acts on comes by mail unless they choose,
-    # the rest (reminders to decide: approvers decide) is off until they opt in.
-    assert form.count('<option selected value="mail">') == len(notifications.KINDS) - 1
-    assert form.count('<option selected value="off">') == 1
+    # the rest (reminders to decide: approvers decide; a disabled webhook endpoint: admins
+    # act on it) is off until they opt in.
+    assert form.count('<option selected value="mail">') == len(notifications.KINDS) - 2
+    assert form.count('<option selected value="off">') == 2
 
     choices = {kind: "app" for kind in notifications.KINDS} | {"offer_approved": "mail"}
     response = client.post("/settings/notifications", data=choices)

@@ -631,6 +631,9 @@ def build_scene() -> Scene:
     )
     offer_placeholders.update(_build_offer_drafts(world, offer_placeholders))
     offer_placeholders.update(_build_invitations_to_c(world))
+    from tests.security.webhook_scene import build_webhooks
+
+    offer_placeholders.update(build_webhooks(world))
 
     placeholders: dict[str, Any] = {
         "password": factories.TEST_PASSWORD,

@@ -27,6 +27,7 @@ PACKAGE = PROJECT_ROOT / "comarketing"
 
 DOMAIN_ORDER = [
     "jobs",  # the background queue: runs what the others register, imports none of them
+    "events",  # raised by every service below; queues webhook deliveries, imports none of them
     "accounts",
     "partners",
     "campaigns",
@@ -37,6 +38,7 @@ DOMAIN_ORDER = [
     "audiences",
     "reports",
     "dashboard",
+    "webhooks",  # endpoints, signed delivery and their pages: reads events, raises none
     "api",
     "ops",  # readiness, metrics and logs: counts the others' backlogs, changes nothing
 ]

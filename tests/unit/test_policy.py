@@ -39,6 +39,7 @@ EXPECTED: dict[str, set[str]] = {
         "collateral.manage",
         "collateral.review",
         "collateral.request",
+        "webhooks.manage",
     },
     "partner_manager": {
         "products.view",
@@ -104,6 +105,7 @@ ALL_ACTIONS = [
     "collateral.manage",
     "collateral.review",
     "collateral.request",
+    "webhooks.manage",
 ]
 TABLE = [
     pytest.param(role, action, action in allowed, id=f"{role}-{action}")
