@@ -56,6 +56,12 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_KEY_PREFIX": "comarketing",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_SWALLOW_ERRORS": False,
+    # Redis unreachable (README "Running in production: outages"): every limit is counted in
+    # this process's memory until Redis answers again — neither open (a Redis outage would
+    # be a window for unlimited password guessing) nor closed (nobody could sign in).
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    # Seconds a rate-limit check waits for Redis before counting in memory instead.
+    "REDIS_TIMEOUT": 0.5,
     "LOGIN_LIMIT_PER_IP": "5 per minute",
     # Failed sign-ins to one account from one address; then a much higher ceiling per account,
     # past which only addresses without recent failures may try (accounts/login_limits.py).
@@ -149,6 +155,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "REDIS_URL": ("REDIS_URL", str),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "RATELIMIT_KEY_PREFIX": ("RATELIMIT_KEY_PREFIX", str),
+    "REDIS_TIMEOUT": ("REDIS_TIMEOUT", float),
     "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
     "MAIL_SERVER": ("MAIL_SERVER", str),
     "MAIL_PORT": ("MAIL_PORT", int),
@@ -187,6 +194,13 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         config["SQLALCHEMY_BINDS"] = binds
     production = config["ENV_NAME"] == "production" and not config.get("TESTING")
     config["RATELIMIT_STORAGE_URI"] = _rate_limit_storage(config, production)
+    if str(config["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://")):
+        # A stopped or frozen Redis must not hold a page: a check waits this long at most.
+        timeout = float(config["REDIS_TIMEOUT"])
+        options = dict(config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+        options.setdefault("socket_timeout", timeout)
+        options.setdefault("socket_connect_timeout", timeout)
+        config["RATELIMIT_STORAGE_OPTIONS"] = options
 
     def default(key: str, value: Any) -> None:
         if config.get(key) is None:
