@@ -43,6 +43,9 @@ log = logging.getLogger("comarketing.db")
 # How often the thread looks at the waits, and probes while the server is unreachable.
 LOOK_EVERY_SECONDS = 0.25
 PROBE_EVERY_SECONDS = 1.0
+# A thread with nothing to watch for this long ends (a process serving nothing, an app of a
+# test that is done); the next wait starts another.
+IDLE_EXIT_SECONDS = 10.0
 
 
 class Unreachable(psycopg.OperationalError):
@@ -107,7 +110,9 @@ class Watchdog:
         with self._lock:
             self._waits[key] = (connection, time.monotonic())
             self._connections.add(connection)
-        self._start()
+            running = self._thread is not None and self._thread.is_alive()
+        if not running:
+            self._start()
         return key
 
     def ended(self, key: int) -> None:
@@ -121,8 +126,6 @@ class Watchdog:
             self._reset()
 
     def _start(self) -> None:
-        if self._thread is not None and self._thread.is_alive():
-            return
         with self._lock:
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(
@@ -131,12 +134,21 @@ class Watchdog:
                 self._thread.start()
 
     def _watch(self) -> None:
+        idle_since = time.monotonic()
         while True:
             time.sleep(PROBE_EVERY_SECONDS if self.unreachable else LOOK_EVERY_SECONDS)
             try:
                 self._look()
             except Exception:  # the thread must outlive any surprise
                 log.exception("database watchdog")
+            with self._lock:
+                if self._waits or self.unreachable:
+                    idle_since = time.monotonic()
+                elif time.monotonic() - idle_since > IDLE_EXIT_SECONDS:
+                    # Nothing to watch for a while: end; the next wait starts a new thread
+                    # (under the same lock, so none is left unwatched).
+                    self._thread = None
+                    return
 
     def _look(self) -> None:
         if self.unreachable:
