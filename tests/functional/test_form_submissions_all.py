@@ -19,11 +19,12 @@ import pytest
 import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
+from freezegun import freeze_time
 
 from comarketing.accounts.models import UserInvitation
 from comarketing.api.models import ApiToken
 from comarketing.audiences.models import AudienceImport, AudienceList
-from comarketing.budgets.models import LedgerEntry
+from comarketing.budgets.models import Claim, ClaimVersion, LedgerEntry
 from comarketing.campaigns.models import Campaign, Milestone, Placement
 from comarketing.collateral import requests as collateral_requests
 from comarketing.collateral.models import CollateralRequest
@@ -52,11 +53,12 @@ def count(app: Flask, model: type) -> int:
         return int(found or 0)
 
 
-def form_tokens(page: str, field: str) -> list[str]:
-    """The submission tokens of the forms on ``page`` that have an input named ``field``."""
+def form_tokens(page: str, field: str, action: str | None = None) -> list[str]:
+    """The submission tokens of the forms on ``page`` that have an input named ``field`` (and
+    post to ``action``, when given)."""
     found = []
     for block in re.findall(r"<form\b.*?</form>", page, flags=re.S):
-        if f'name="{field}"' in block:
+        if f'name="{field}"' in block and (action is None or f'action="{action}"' in block):
             found += re.findall(TOKEN, block)
     return found
 
@@ -75,13 +77,16 @@ class Case:
     # A form whose first answer is a page rather than a redirect (a new API token is shown
     # once, on that answer): a repeat is sent to the form's page.
     shown_at_once: int = 302
+    # When forms of other kinds share ``field`` (the claim form and a revision both have
+    # service dates): the form posting here.
+    form_action: str | None = None
 
 
 def _post_three_times(app: Flask, case: Case) -> None:
     client = signed_in(app, case.email)
     page = client.get(case.page)
     assert page.status_code == 200
-    tokens = form_tokens(page.get_data(as_text=True), case.field)
+    tokens = form_tokens(page.get_data(as_text=True), case.field, case.form_action)
     assert tokens, f"no submission token in the form of {case.page}"
     token = {f"{case.prefix}submission_token": tokens[0]}
     before = count(app, case.model)
@@ -358,3 +363,35 @@ def test_a_collateral_request_is_delivered_once(app, world, joint):
         delivered = db.session.get(CollateralRequest, request_id)
         assert delivered is not None and delivered.asset_id == asset_id
         db.session.remove()
+
+
+@freeze_time("2027-03-15 12:00:00")  # expenses are booked once spent, within the campaign
+def test_a_claim_revision_is_made_once(app, world, joint):
+    client = signed_in(app, world.a.email(PM))
+    claimed = client.post(
+        f"/campaigns/{joint.id}/claims",
+        data={
+            "organization_id": world.a.id,
+            "placement_id": joint.a_placement,
+            "amount": "100.00",
+            "service_from": "2027-03-01",
+            "service_to": "2027-03-02",
+            "paid_on": "2026-11-30",
+        },
+    )
+    assert claimed.status_code == 302, claimed.get_data(as_text=True)[:500]
+    with app.app_context():
+        claim_id = db.session.scalar(sa.select(Claim.id))
+        db.session.remove()
+    _post_three_times(
+        app,
+        Case(
+            email=world.a.email(PM),
+            page=f"/campaigns/{joint.id}",
+            url=f"/campaigns/{joint.id}/claims/{claim_id}/revise",
+            data=lambda: {"amount": "90.00", "note": "Discount applied"},
+            model=ClaimVersion,
+            field="service_from",
+            form_action=f"/campaigns/{joint.id}/claims/{claim_id}/revise",
+        ),
+    )
