@@ -26,6 +26,23 @@ DEFAULTS: dict[str, Any] = {
     "SQLALCHEMY_ENGINE_OPTIONS": {"pool_pre_ping": True},
     "SQLALCHEMY_RECORD_QUERIES": False,
     "DB_CONNECT_TIMEOUT": 3,
+    # Outages answered in seconds (issue 19; README "Running in production"). Server-side, in
+    # seconds, set on every PostgreSQL connection (0 turns one off): a statement running longer
+    # is cancelled; a lock waited for longer fails the statement; a session idle inside a
+    # transaction longer is ended, releasing its locks (a client cut off mid-transaction can
+    # then never commit it later). Long work raises them for its own transaction
+    # (comarketing.db_timeouts.long_transaction).
+    "DB_STATEMENT_TIMEOUT": 60,
+    "DB_LOCK_TIMEOUT": 5,
+    "DB_IDLE_IN_TRANSACTION_TIMEOUT": 15,
+    # Client-side (comarketing/db_watchdog.py): a wait for the server longer than this makes
+    # the process probe the server (a new connection and SELECT 1 within DB_PROBE_TIMEOUT);
+    # no answer cuts its connections, so the request ends in a 503. 0 turns the watchdog off.
+    "DB_ANSWER_TIMEOUT": 1.5,
+    "DB_PROBE_TIMEOUT": 1.5,
+    # Optional: report queries (reports, dashboard report tiles, API reports) read from this
+    # database, e.g. a streaming replica; writes never go there.
+    "REPORTS_DATABASE_URL": None,
     "SECRET_KEY": None,
     "PUBLIC_URL": "http://127.0.0.1:5000",
     "SIGNUP_ENABLED": True,
@@ -39,6 +56,12 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_KEY_PREFIX": "comarketing",
     "RATELIMIT_HEADERS_ENABLED": True,
     "RATELIMIT_SWALLOW_ERRORS": False,
+    # Redis unreachable (README "Running in production: outages"): every limit is counted in
+    # this process's memory until Redis answers again — neither open (a Redis outage would
+    # be a window for unlimited password guessing) nor closed (nobody could sign in).
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
+    # Seconds a rate-limit check waits for Redis before counting in memory instead.
+    "REDIS_TIMEOUT": 0.5,
     "LOGIN_LIMIT_PER_IP": "5 per minute",
     # Failed sign-ins to one account from one address; then a much higher ceiling per account,
     # past which only addresses without recent failures may try (accounts/login_limits.py).
@@ -130,12 +153,20 @@ DEFAULTS: dict[str, Any] = {
 ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "COMARKETING_ENV": ("ENV_NAME", str),
     "DATABASE_URL": ("SQLALCHEMY_DATABASE_URI", str),
+    "REPORTS_DATABASE_URL": ("REPORTS_DATABASE_URL", str),
+    "DB_CONNECT_TIMEOUT": ("DB_CONNECT_TIMEOUT", int),
+    "DB_STATEMENT_TIMEOUT": ("DB_STATEMENT_TIMEOUT", float),
+    "DB_LOCK_TIMEOUT": ("DB_LOCK_TIMEOUT", float),
+    "DB_IDLE_IN_TRANSACTION_TIMEOUT": ("DB_IDLE_IN_TRANSACTION_TIMEOUT", float),
+    "DB_ANSWER_TIMEOUT": ("DB_ANSWER_TIMEOUT", float),
+    "DB_PROBE_TIMEOUT": ("DB_PROBE_TIMEOUT", float),
     "SECRET_KEY": ("SECRET_KEY", str),
     "PUBLIC_URL": ("PUBLIC_URL", str),
     "SIGNUP_ENABLED": ("SIGNUP_ENABLED", lambda v: v.lower() in {"1", "true", "yes", "on"}),
     "REDIS_URL": ("REDIS_URL", str),
     "RATELIMIT_STORAGE_URI": ("RATELIMIT_STORAGE_URI", str),
     "RATELIMIT_KEY_PREFIX": ("RATELIMIT_KEY_PREFIX", str),
+    "REDIS_TIMEOUT": ("REDIS_TIMEOUT", float),
     "PROXY_FIX_X_FOR": ("PROXY_FIX_X_FOR", int),
     "MAIL_SERVER": ("MAIL_SERVER", str),
     "MAIL_PORT": ("MAIL_PORT", int),
@@ -165,8 +196,22 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         )
     config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
     config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(config)
+    if config.get("REPORTS_DATABASE_URL"):
+        reports_url = _normalise_database_url(str(config["REPORTS_DATABASE_URL"]))
+        config["REPORTS_DATABASE_URL"] = reports_url
+        # A Flask-SQLAlchemy bind no model names: only the report queries are sent to it.
+        binds = dict(config.get("SQLALCHEMY_BINDS") or {})
+        binds["reports"] = {"url": reports_url, **_engine_options(config, reports_url)}
+        config["SQLALCHEMY_BINDS"] = binds
     production = config["ENV_NAME"] == "production" and not config.get("TESTING")
     config["RATELIMIT_STORAGE_URI"] = _rate_limit_storage(config, production)
+    if str(config["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://")):
+        # A stopped or frozen Redis must not hold a page: a check waits this long at most.
+        timeout = float(config["REDIS_TIMEOUT"])
+        options = dict(config.get("RATELIMIT_STORAGE_OPTIONS") or {})
+        options.setdefault("socket_timeout", timeout)
+        options.setdefault("socket_connect_timeout", timeout)
+        config["RATELIMIT_STORAGE_OPTIONS"] = options
 
     def default(key: str, value: Any) -> None:
         if config.get(key) is None:
@@ -221,19 +266,34 @@ def _normalise_database_url(url: str) -> str:
     return url
 
 
-def _engine_options(config: Any) -> dict[str, Any]:
+def _server_options(config: Any) -> str:
+    """The ``options`` of every PostgreSQL connection: JIT off (it compiles the reports'
+    aggregates for longer than they take to run: bench/reports.py measured the dashboard
+    15-35 % slower with it on), and the server-side timeouts in milliseconds."""
+    settings = {
+        "jit": "off",
+        "statement_timeout": config["DB_STATEMENT_TIMEOUT"],
+        "lock_timeout": config["DB_LOCK_TIMEOUT"],
+        "idle_in_transaction_session_timeout": config["DB_IDLE_IN_TRANSACTION_TIMEOUT"],
+    }
+    return " ".join(
+        f"-c {name}={value if name == 'jit' else int(float(value or 0) * 1000)}"
+        for name, value in settings.items()
+    )
+
+
+def _engine_options(config: Any, url: str | None = None) -> dict[str, Any]:
     options = dict(config["SQLALCHEMY_ENGINE_OPTIONS"])
     options.setdefault("pool_pre_ping", True)
-    if config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+    url = url or config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("postgresql"):
         # Fail fast when the database is down, so pages answer 503 within seconds, not minutes.
         connect_args = dict(options.get("connect_args", {}))
         connect_args.setdefault("connect_timeout", config["DB_CONNECT_TIMEOUT"])
-        # JIT compiles the reports' aggregates for longer than they take to run (measured by
-        # bench/reports.py: the dashboard 15-35 % slower with it on).
-        connect_args.setdefault("options", "-c jit=off")
+        connect_args.setdefault("options", _server_options(config))
         options["connect_args"] = connect_args
         options.setdefault("pool_timeout", config["DB_CONNECT_TIMEOUT"])
-    elif config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+    elif url.startswith("sqlite"):
         connect_args = dict(options.get("connect_args", {}))
         connect_args.setdefault("timeout", 15)
         options["connect_args"] = connect_args

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, current_app, g, render_template, request
+from flask import Flask, Response, current_app, g, render_template, request
 from flask.typing import ResponseReturnValue
 from flask_login import current_user
 from flask_wtf.csrf import CSRFError
@@ -84,6 +84,8 @@ def _render(status: int, message: str | None = None, *, plain: bool = False) -> 
 
 
 def install(app: Flask) -> None:
+    install_session_cleanup(app)
+
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
         _security_event("csrf_failed", 400, load_user=True)
@@ -123,3 +125,30 @@ def install(app: Flask) -> None:
     def unexpected(error: Exception) -> tuple[str, int]:
         log.exception("unhandled error")
         return _render(500, plain=True)
+
+
+def install_session_cleanup(app: Flask) -> None:
+    """End the request's database session inside the request, so that a connection dying
+    during that cleanup (its ROLLBACK) answers the app's 503, not the server's bare 500.
+
+    Registered before the other after-request hooks, so it runs after them all (Flask runs
+    them in reverse): the mail and job hand-overs that still use the session come first.
+    """
+
+    @app.after_request
+    def end_database_session(response: Response) -> Response:
+        try:
+            db.session.remove()
+        except DBAPIError as error:
+            log.error("database session cleanup failed: %s", type(error.orig).__name__)
+            return current_app.make_response(current_app.handle_user_exception(error))
+        return response
+
+    @app.teardown_appcontext
+    def end_database_session_quietly(error: BaseException | None) -> None:
+        # What the after-request hook did not reach (a request that raised past the error
+        # handlers, a CLI command): the answer is already decided; a failure only gets logged.
+        try:
+            db.session.remove()
+        except DBAPIError as failure:
+            log.error("database session cleanup failed: %s", type(failure.orig).__name__)

@@ -10,8 +10,10 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 
 from comarketing.db import Base
+from comarketing.read_replica import ReplicaAwareSession
 
-db = SQLAlchemy(model_class=Base)
+# The session sends report queries to REPORTS_DATABASE_URL when set (read_replica.py).
+db = SQLAlchemy(model_class=Base, session_options={"class_": ReplicaAwareSession})
 migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()

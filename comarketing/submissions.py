@@ -50,8 +50,9 @@ class FormSubmission(Model):
     result_url: Mapped[str] = mapped_column(sa.String(500))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
 
-    # By endpoint too: a page re-rendered after a refused post binds every form on it to the
-    # posted data, so its other forms carry the same token; each endpoint counts it apart.
+    # By endpoint (and the ids in its URL) too: a page re-rendered after a refused post binds
+    # every form on it to the posted data, so its other forms carry the same token; each
+    # endpoint counts it apart.
     __table_args__ = (sa.UniqueConstraint("user_id", "endpoint", "token_hash"),)
 
 
@@ -87,7 +88,11 @@ def _token(form: AppForm) -> str | None:
 
 
 def _endpoint() -> str:
-    return (request.endpoint or "")[:200]
+    """The endpoint with the record its URL names: a page that lists one form per row (reverse
+    this entry, replace that list) renders them all with one token, and each row's post is a
+    submission of its own."""
+    args = ",".join(f"{k}={v}" for k, v in sorted((request.view_args or {}).items()))
+    return f"{request.endpoint or ''}:{args}"[:200] if args else (request.endpoint or "")[:200]
 
 
 def _find(user_id: int, token_hash: str) -> FormSubmission | None:
@@ -144,6 +149,23 @@ def record(form: AppForm, user_id: int, result_url: str) -> None:
         if found is None:
             raise
         raise AlreadySubmitted(found.result_url) from None
+
+
+def forget(form: AppForm, user_id: int) -> None:
+    """Free the token again after a refusal a service recorded and committed (an audience file
+    refused is kept in the history): the corrected form may be sent with it."""
+    token = _token(form)
+    if token is None:
+        return
+    db.session.rollback()
+    db.session.execute(
+        sa.delete(FormSubmission).where(
+            FormSubmission.user_id == user_id,
+            FormSubmission.endpoint == _endpoint(),
+            FormSubmission.token_hash == _hash(token),
+        )
+    )
+    db.session.commit()
 
 
 def set_result(form: AppForm, user_id: int, result_url: str) -> None:

@@ -103,6 +103,13 @@ def run_migrations_online():
     connectable = get_engine()
 
     with connectable.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            # A migration may rewrite a large table: the request-sized server timeouts the
+            # app sets on its connections (config DB_*_TIMEOUT) do not apply to it.
+            lifted = ("statement_timeout", "lock_timeout", "idle_in_transaction_session_timeout")
+            for setting in lifted:
+                connection.exec_driver_sql(f"SET {setting} = 0")
+            connection.commit()
         context.configure(connection=connection, target_metadata=get_metadata(), **conf_args)
 
         with context.begin_transaction():

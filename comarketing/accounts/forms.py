@@ -17,6 +17,7 @@ from comarketing.accounts.calendars import zone_choices
 from comarketing.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from comarketing.form_base import AppForm
 from comarketing.policy import Role
+from comarketing.submissions import CreateForm
 
 ROLE_CHOICES = [(role.value, role.label) for role in Role]  # (value, label) for templates
 # WTForms 3.3 deprecates (value, label) tuples as SelectField choices (removed in 3.4).
@@ -97,7 +98,7 @@ class ResetPasswordForm(AppForm):
     )
 
 
-class InviteUserForm(AppForm):
+class InviteUserForm(CreateForm):
     email = EmailField("Email", validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField("Role", choices=ROLE_OPTIONS, default=Role.ANALYST.value)
 

@@ -14,20 +14,45 @@ worker process sees them):
   guess.
 
 Only failures count: a correct password costs nothing.
+
+When the storage does not answer (Redis stopped), these counts go on in this process's memory,
+like the route limits (Flask-Limiter's in-memory fallback): each worker process then admits the
+configured attempts on its own, until Redis is back.
 """
 
 from __future__ import annotations
 
+import logging
 import time
+from collections.abc import Callable
+from typing import Any
 
 from flask import current_app
 from limits import RateLimitItem, parse
+from limits.storage import MemoryStorage
+from limits.strategies import RateLimiter
 from werkzeug.exceptions import TooManyRequests
 
 from comarketing.extensions import limiter
 
+log = logging.getLogger(__name__)
+
 _PAIR = "login-account-address"
 _ACCOUNT = "login-account"
+_fallbacks: dict[type[RateLimiter], RateLimiter] = {}
+
+
+def _counted(call: Callable[[RateLimiter], Any]) -> Any:
+    """``call`` on the shared storage; on this process's memory when that does not answer."""
+    strategy = limiter.limiter
+    try:
+        return call(strategy)
+    except Exception:  # the storage's own errors (redis' differ from memcached's): not ours
+        log.warning("sign-in limits: rate-limit storage unreachable; counting in memory")
+        kind = type(strategy)
+        if kind not in _fallbacks:
+            _fallbacks[kind] = kind(MemoryStorage())
+        return call(_fallbacks[kind])
 
 
 def account_key(email: str) -> str:
@@ -53,20 +78,20 @@ def check(email: str, address: str) -> None:
     """Raise 429 (with Retry-After) when this address may not try this account now."""
     pair, ceiling = _items()
     pair_key, account_keys = _keys(email, address)
-    strategy = limiter.limiter
-    pair_stats = strategy.get_window_stats(pair, *pair_key)
+    pair_stats = _counted(lambda strategy: strategy.get_window_stats(pair, *pair_key))
     if pair_stats.remaining <= 0:
         raise _refusal(pair_stats.reset_time)
     failed_here = pair_stats.remaining < pair.amount
-    if failed_here and not strategy.test(ceiling, *account_keys):
-        raise _refusal(strategy.get_window_stats(ceiling, *account_keys).reset_time)
+    if failed_here and not _counted(lambda strategy: strategy.test(ceiling, *account_keys)):
+        reset = _counted(lambda strategy: strategy.get_window_stats(ceiling, *account_keys))
+        raise _refusal(reset.reset_time)
 
 
 def record_failure(email: str, address: str) -> None:
     pair, ceiling = _items()
     pair_key, account_keys = _keys(email, address)
-    limiter.limiter.hit(pair, *pair_key)
-    limiter.limiter.hit(ceiling, *account_keys)
+    _counted(lambda strategy: strategy.hit(pair, *pair_key))
+    _counted(lambda strategy: strategy.hit(ceiling, *account_keys))
 
 
 def _refusal(reset_time: float) -> TooManyRequests:

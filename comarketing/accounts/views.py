@@ -18,6 +18,7 @@ from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 from werkzeug.wrappers import Response
 
+from comarketing import submissions
 from comarketing.accounts import (
     calendars,
     credentials,
@@ -319,9 +320,14 @@ def join() -> ResponseReturnValue:
 def users() -> ResponseReturnValue:
     actor = current_actor()
     form = forms.InviteUserForm()
+    if (first := submissions.earlier(form, actor.user_id)) is not None:
+        return first
     if form.validate_on_submit():
         try:
+            submissions.record(form, actor.user_id, url_for("accounts.users"))
             invitations.invite_user(actor, email=form.email.data or "", role=form.role.data or "")
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             if exc.status_code in (403, 404):
                 abort_for(exc)

@@ -6,10 +6,10 @@ from wtforms import SelectChoice, SelectField, StringField
 from wtforms.validators import DataRequired, Length
 
 from comarketing.api.services import EXPIRY_CHOICES
-from comarketing.form_base import AppForm
+from comarketing.submissions import CreateForm
 
 
-class TokenForm(AppForm):
+class TokenForm(CreateForm):
     name = StringField(
         "Name",
         validators=[DataRequired("Name the token."), Length(max=100)],

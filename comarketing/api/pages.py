@@ -9,6 +9,7 @@ from flask import Blueprint, abort, current_app, flash, redirect, render_templat
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
+from comarketing import submissions
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.api import services
 from comarketing.api.forms import TokenForm
@@ -35,14 +36,20 @@ def _render_tokens(form: TokenForm, new_token: str | None = None) -> str:
 @login_required
 def tokens() -> ResponseReturnValue:
     form = TokenForm()
+    user_id = current_actor().user_id
+    if (first := submissions.earlier(form, user_id)) is not None:
+        return first  # the token itself is shown once only: the list shows it was created
     if form.validate_on_submit():
         try:
+            submissions.record(form, user_id, url_for("api_pages.tokens"))
             _, plaintext = services.create_token(
                 current_actor(),
                 name=form.name.data or "",
                 scope=form.scope.data or "",
                 days=int(form.expires.data or 0),
             )
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             attach_error(form, exc)
         else:

@@ -9,9 +9,10 @@ from wtforms.validators import DataRequired, Length, NumberRange, Optional
 from comarketing.audiences.normalize import Kind
 from comarketing.audiences.services import Options
 from comarketing.form_base import AppForm
+from comarketing.submissions import CreateForm
 
 
-class AudienceUploadForm(AppForm):
+class AudienceUploadForm(CreateForm):
     file = FileField(
         "Identifiers file",
         validators=[FileRequired("Choose a file.")],

@@ -16,7 +16,7 @@ from typing import IO, Any
 import sqlalchemy as sa
 from flask import current_app
 
-from comarketing import audit
+from comarketing import audit, db_timeouts
 from comarketing.accounts.company_settings import audience_minimums
 from comarketing.accounts.models import User
 from comarketing.accounts.validation import clean_name
@@ -59,6 +59,8 @@ class Options:
 
 def _load(stream: IO[bytes], options: Options) -> loading.Loaded:
     config = current_app.config
+    # Sketching a large file takes longer than a request-sized idle-in-transaction timeout.
+    db_timeouts.long_transaction()
     try:
         return loading.load(
             stream,

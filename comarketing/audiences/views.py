@@ -13,6 +13,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
+from comarketing import submissions
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.audiences import figures, services
 from comarketing.audiences.forms import AudienceUploadForm, NewListForm, UniverseForm
@@ -68,16 +69,22 @@ def placement_upload(placement_id: int) -> ResponseReturnValue:
     back = url_for("metrics.placement", campaign_id=view.campaign.id, placement_id=placement_id)
     if not view.can_write:
         abort(403)
+    if (first := submissions.earlier(form, actor.user_id)) is not None:
+        return first
     if not form.validate_on_submit():
         for errors in form.errors.values():
             flash(" ".join(str(e) for e in errors), "danger")
         return redirect(back + "#audience")
     upload = form.file.data
     try:
+        submissions.record(form, actor.user_id, back + "#audience")
         row = services.upload_for_placement(
             actor, placement_id, upload.stream, upload.filename, form.options()
         )
+    except submissions.AlreadySubmitted as exc:
+        return submissions.replay(exc.result_url)
     except DomainError as exc:
+        submissions.forget(form, actor.user_id)
         _refusal(form, exc)
         flash(" ".join(form.file.errors or form.column.errors or [exc.message]), "danger")
         return redirect(back + "#audience")
@@ -94,13 +101,19 @@ def lists() -> ResponseReturnValue:
     if request.method == "POST":
         if not may_write:
             abort(403)
+        if (first := submissions.earlier(form, actor.user_id)) is not None:
+            return first
         if form.validate_on_submit():
             upload = form.file.data
             try:
+                submissions.record(form, actor.user_id, url_for("audiences.lists"))
                 row = services.create_list(
                     actor, form.name.data or "", upload.stream, upload.filename, form.options()
                 )
+            except submissions.AlreadySubmitted as exc:
+                return submissions.replay(exc.result_url)
             except DomainError as exc:
+                submissions.forget(form, actor.user_id)
                 if exc.field == "name":
                     form.name.errors = [exc.message]
                 else:
@@ -133,13 +146,19 @@ def replace_list(list_id: int) -> ResponseReturnValue:
         services.get_list(actor, list_id)
     except DomainError as exc:
         abort_for(exc)
+    if (first := submissions.earlier(form, actor.user_id)) is not None:
+        return first
     if not form.validate_on_submit():
         flash("Choose a file.", "danger")
         return redirect(url_for("audiences.lists"))
     upload = form.file.data
     try:
+        submissions.record(form, actor.user_id, url_for("audiences.lists"))
         row = services.replace_list(actor, list_id, upload.stream, upload.filename, form.options())
+    except submissions.AlreadySubmitted as exc:
+        return submissions.replay(exc.result_url)
     except DomainError as exc:
+        submissions.forget(form, actor.user_id)
         _refusal(form, exc)
         flash(" ".join(form.file.errors or form.column.errors or [exc.message]), "danger")
     else:

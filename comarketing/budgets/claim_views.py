@@ -74,8 +74,11 @@ def claim(campaign_id: int) -> ResponseReturnValue:
 @login_required
 def revise_claim(campaign_id: int, claim_id: int) -> ResponseReturnValue:
     form = ReviseForm()
+    if (first := submissions.earlier(form, current_actor().user_id)) is not None:
+        return first
     if form.validate_on_submit():
         try:
+            submissions.record(form, current_actor().user_id, result_url(campaign_id, "claims"))
             claims.revise_claim(
                 current_actor(),
                 campaign_id,
@@ -88,6 +91,8 @@ def revise_claim(campaign_id: int, claim_id: int) -> ResponseReturnValue:
                 proofs=_uploads(form.proof),
                 override_reason=form.override_reason.data or None,
             )
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             refused(form, exc)
         else:

@@ -36,7 +36,7 @@ class ClaimForm(CreateForm):
     )
 
 
-class ReviseForm(AppForm):
+class ReviseForm(CreateForm):
     amount = StringField("Amount", validators=[Optional()], id="revise-amount")
     service_from = DateField("Service from", validators=[Optional()], id="revise-service_from")
     service_to = DateField("Service to", validators=[Optional()], id="revise-service_to")

@@ -173,8 +173,11 @@ def commit(campaign_id: int) -> ResponseReturnValue:
 @login_required
 def reverse(campaign_id: int, entry_id: int) -> ResponseReturnValue:
     form = campaign_forms.ReversalForm()
+    if (first := submissions.earlier(form, current_actor().user_id)) is not None:
+        return first
     if form.validate_on_submit():
         try:
+            submissions.record(form, current_actor().user_id, result_url(campaign_id, "ledger"))
             reversals.reverse_entry(
                 current_actor(),
                 campaign_id,
@@ -182,6 +185,8 @@ def reverse(campaign_id: int, entry_id: int) -> ResponseReturnValue:
                 reason=form.reason.data or "",
                 override_reason=form.override_reason.data or None,
             )
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             refused(form, exc)
         else:
@@ -195,8 +200,11 @@ def add_milestone(campaign_id: int) -> ResponseReturnValue:
     if not can(current_user, Action.MANAGE_CAMPAIGNS):
         abort(403)
     form = campaign_forms.MilestoneForm()
+    if (first := submissions.earlier(form, current_actor().user_id)) is not None:
+        return first
     if form.validate_on_submit():
         try:
+            submissions.record(form, current_actor().user_id, result_url(campaign_id, "milestones"))
             milestones.add_milestone(
                 current_actor(),
                 campaign_id,
@@ -205,6 +213,8 @@ def add_milestone(campaign_id: int) -> ResponseReturnValue:
                 owner_organization_id=form.owner_organization_id.data,
                 due_on=form.due_on.data,
             )
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             refused(form, exc)
         else:

@@ -18,7 +18,6 @@ from comarketing.campaigns.lifecycle import CampaignInput
 from comarketing.campaigns.models import CHANNEL_CHOICES, MilestoneKind
 from comarketing.campaigns.placements import PlacementInput
 from comarketing.dates_allowed import DateField
-from comarketing.form_base import AppForm
 from comarketing.money import CURRENCY_CHOICES, parse_amount
 from comarketing.submissions import CreateForm
 
@@ -48,7 +47,7 @@ def _people(text: str | None) -> int | None:
     return int(digits)
 
 
-class CampaignForm(AppForm):
+class CampaignForm(CreateForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=200)])
     description = TextAreaField("Description", validators=[Length(max=5000)])
     start_date = DateField("Start date", validators=[InputRequired()])
@@ -118,7 +117,7 @@ class PlacementForm(CreateForm):
         )
 
 
-class MilestoneForm(AppForm):
+class MilestoneForm(CreateForm):
     kind = SelectField("Kind", choices=[SelectChoice(k.value, k.label) for k in MilestoneKind])
     title = StringField("Title (optional)", validators=[Length(max=200)])
     owner_organization_id = SelectField("Owner", coerce=int, validate_choice=False)
@@ -142,6 +141,6 @@ class CommitmentForm(CreateForm):
     )
 
 
-class ReversalForm(AppForm):
+class ReversalForm(CreateForm):
     reason = StringField("Why", validators=[DataRequired(), Length(max=500)])
     override_reason = StringField("Admin override reason", validators=[Length(max=500)])

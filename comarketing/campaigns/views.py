@@ -67,14 +67,23 @@ def new() -> ResponseReturnValue:
     if not can(current_user, Action.MANAGE_CAMPAIGNS):
         abort(403)
     form = forms.CampaignForm()
+    user_id = current_actor().user_id
+    if (first := submissions.earlier(form, user_id)) is not None:
+        return first
     if form.validate_on_submit():
         try:
+            # The new campaign's page is known once it exists (set below).
+            submissions.record(form, user_id, url_for("campaigns.index"))
             campaign = lifecycle.create_solo_campaign(current_actor(), form.to_input())
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             attach_error(form, exc)
         else:
             flash("Solo campaign created. Only your company sees it.", "success")
-            return redirect(url_for("campaigns.detail", campaign_id=campaign.id))
+            result = url_for("campaigns.detail", campaign_id=campaign.id)
+            submissions.set_result(form, user_id, result)
+            return redirect(result)
     return render_template("campaigns/campaign_form.html", form=form, campaign=None)
 
 

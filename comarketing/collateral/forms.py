@@ -70,7 +70,7 @@ class FetchForm(AppForm):
     version = HiddenField()
 
 
-class RequestForm(AppForm):
+class RequestForm(CreateForm):
     title = StringField(
         "What do you need?",
         validators=[DataRequired(), Length(max=200)],
@@ -79,5 +79,5 @@ class RequestForm(AppForm):
     description = TextAreaField("Details", validators=[Length(max=5000)])
 
 
-class DeliverForm(AppForm):
+class DeliverForm(CreateForm):
     asset_id = SelectField("Answered by", coerce=int, validate_choice=False)

@@ -312,17 +312,23 @@ def open_asset(asset_id: int) -> ResponseReturnValue:
 def new_request(campaign_id: int) -> ResponseReturnValue:
     actor = current_actor()
     form = RequestForm()
+    result = url_for("collateral.library", campaign_id=campaign_id) + "#requests"
+    if (first := submissions.earlier(form, actor.user_id)) is not None:
+        return first
     if form.validate_on_submit():
         try:
+            submissions.record(form, actor.user_id, result)
             requests.create_request(
                 actor,
                 campaign_id,
                 title=form.title.data or "",
                 description=form.description.data or "",
             )
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             abort_for(exc)
-        return redirect(url_for("collateral.library", campaign_id=campaign_id) + "#requests", 303)
+        return redirect(result, 303)
     try:
         access.visible_campaign(actor, campaign_id)
     except DomainError as exc:
@@ -361,13 +367,22 @@ def take(request_id: int) -> ResponseReturnValue:
 def deliver(request_id: int) -> ResponseReturnValue:
     actor = current_actor()
     form = DeliverForm()
+    if (first := submissions.earlier(form, actor.user_id)) is not None:
+        return first
     if not form.validate_on_submit() or not form.asset_id.data:
         abort(422, description="Choose the asset that answers the request.")
     try:
+        # The request's campaign is known once it is delivered: until then a repeat is sent
+        # to the company's collateral report.
+        submissions.record(form, actor.user_id, url_for("collateral.organization_report"))
         found = requests.deliver_request(actor, request_id, form.asset_id.data)
+    except submissions.AlreadySubmitted as exc:
+        return submissions.replay(exc.result_url)
     except DomainError as exc:
         abort_for(exc)
-    return redirect(url_for("collateral.library", campaign_id=found.campaign_id) + "#requests", 303)
+    result = url_for("collateral.library", campaign_id=found.campaign_id) + "#requests"
+    submissions.set_result(form, actor.user_id, result)
+    return redirect(result, 303)
 
 
 # ---------------------------------------------------------------------------------------------

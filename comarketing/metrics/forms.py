@@ -9,9 +9,10 @@ from wtforms.validators import InputRequired
 from comarketing.form_base import AppForm
 from comarketing.metrics.dates import DATE_ORDERS
 from comarketing.metrics.numbers import DECIMAL_MARKS
+from comarketing.submissions import CreateForm
 
 
-class UploadForm(AppForm):
+class UploadForm(CreateForm):
     # Choices: the campaigns the company owns placements in (set by the view).
     campaign_id = SelectField(
         "Campaign",
@@ -64,7 +65,7 @@ class ConfirmImportForm(AppForm):
     import_again = BooleanField("Import this file again (it was imported before)")
 
 
-class GridForm(AppForm):
+class GridForm(CreateForm):
     """The grid's cells are named ``<day>-<field>`` and read by the view; the box is the same
     choice as a file's and the API's (unticked by default)."""
 

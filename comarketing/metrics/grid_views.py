@@ -16,6 +16,7 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
+from comarketing import submissions
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.campaigns import clashes, platform_names
 from comarketing.errors import DomainError
@@ -103,11 +104,20 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
             abort(403)
         if not form.validate_on_submit():
             abort(400)
+        result = url_for(
+            "metrics.placement",
+            campaign_id=campaign_id,
+            placement_id=placement_id,
+            month=month.strftime("%Y-%m"),
+        )
+        if (repeat := submissions.earlier(form, actor.user_id)) is not None:
+            return repeat
         entered = _entered_days(days, values)
         if not entered:
             grid_error = "Enter at least one day's figures."
         else:
             try:
+                submissions.record(form, actor.user_id, result)
                 saved = entry.upsert_days(
                     actor,
                     placement_id,
@@ -120,6 +130,8 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
                     day_key = entered[item["row"]]["day"]
                     cell_errors[(day_key, item["column"])] = f"{item['value']} {item['reason']}"
                 grid_error = exc.message
+            except submissions.AlreadySubmitted as exc:
+                return submissions.replay(exc.result_url)
             except DomainError as exc:
                 if exc.status_code in (403, 404):
                     abort_for(exc)
@@ -130,14 +142,7 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
                     + ledger_change(saved.costs_posted_minor, view.campaign.currency),
                     "success",
                 )
-                return redirect(
-                    url_for(
-                        "metrics.placement",
-                        campaign_id=campaign_id,
-                        placement_id=placement_id,
-                        month=month.strftime("%Y-%m"),
-                    )
-                )
+                return redirect(result)
     previous = (month - timedelta(days=1)).replace(day=1)
     following = (month + timedelta(days=32)).replace(day=1)
     status = 422 if grid_error else 200

@@ -53,7 +53,14 @@ def set_progress(import_id: int, share: float, rows: int) -> None:
 def get_progress(import_id: int) -> dict[str, Any] | None:
     client = _redis()
     if client is not None:
-        raw = client.get(_key(import_id))
+        import redis
+
+        try:
+            raw = client.get(_key(import_id))
+        except redis.RedisError:
+            # Redis down: the page shows the import as running, without its share done.
+            log.warning("import progress: Redis unreachable")
+            return None
         return json.loads(raw) if raw else None
     return _memory.get(import_id)
 

@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import current_app
 
-from comarketing import audit
+from comarketing import audit, db_timeouts
 from comarketing.accounts.models import User
 from comarketing.campaigns import flight_reach
 from comarketing.context import Actor
@@ -124,6 +124,9 @@ def _write_file(
     layout, options, wanted = options_from_settings(
         actor, metric_import.settings, campaign_id=metric_import.campaign_id
     )
+    # One transaction for the whole file: reading and checking a chunk takes longer than the
+    # request-sized timeouts allow between two statements.
+    db_timeouts.long_transaction()
     writer = Writer(actor, metric_import, post_costs=post_costs)
     writer.lock([options.placement_id] if options.placement_id else options.placements)
     path = stored_path(metric_import.file_hash or "")

@@ -23,6 +23,7 @@ from flask_login import login_required
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import SelectChoice
 
+from comarketing import submissions
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.errors import DomainError
 from comarketing.metrics import (
@@ -102,13 +103,19 @@ def imports() -> ResponseReturnValue:
     if request.method == "POST":
         if not may_write:
             abort(403)
+        if (first := submissions.earlier(form, actor.user_id)) is not None:
+            return first
         chosen = _chosen_campaign(form) if form.validate_on_submit() else None
         if chosen is not None:
             upload = form.file.data
             try:
+                # The upload's own page is known once it is stored (set below).
+                submissions.record(form, actor.user_id, url_for("metrics.imports"))
                 metric_import = uploads.upload(
                     actor, upload.stream, upload.filename, campaign_id=chosen
                 )
+            except submissions.AlreadySubmitted as exc:
+                return submissions.replay(exc.result_url)
             except DomainError as exc:
                 if exc.status_code == 413:
                     return _too_large_page()
@@ -117,7 +124,9 @@ def imports() -> ResponseReturnValue:
                 wrong = form.campaign_id if exc.field == "campaign_id" else form.file
                 wrong.errors = [exc.message]
             else:
-                return redirect(url_for("metrics.show_import", import_id=metric_import.id))
+                result = url_for("metrics.show_import", import_id=metric_import.id)
+                submissions.set_result(form, actor.user_id, result)
+                return redirect(result)
     status = 422 if form.errors else 200
     return render_template(
         "metrics/imports.html",

@@ -5,9 +5,10 @@ from wtforms.validators import DataRequired, Email, Length
 
 from comarketing.accounts.passwords import MAX_LENGTH, MIN_LENGTH
 from comarketing.form_base import AppForm
+from comarketing.submissions import CreateForm
 
 
-class InvitePartnerForm(AppForm):
+class InvitePartnerForm(CreateForm):
     email = EmailField(
         "Email of your contact there",
         validators=[DataRequired(), Email(), Length(max=254)],
@@ -29,7 +30,7 @@ class JoinCompanyForm(AppForm):
     )
 
 
-class ProductForm(AppForm):
+class ProductForm(CreateForm):
     name = StringField("Name", validators=[DataRequired(), Length(max=120)])
     category = StringField(
         "Category", validators=[Length(max=80)], description="For example: baking ingredients"

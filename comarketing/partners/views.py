@@ -17,6 +17,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required, login_user
 from werkzeug.wrappers import Response
 
+from comarketing import submissions
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.errors import DomainError, NotFound
 from comarketing.extensions import limiter
@@ -55,11 +56,16 @@ def directory() -> ResponseReturnValue:
     if request.method == "POST":
         if not can(actor.user, Action.INVITE_PARTNER):
             abort(403)
+        if (first := submissions.earlier(form, actor.user_id)) is not None:
+            return first
         if form.validate_on_submit():
             try:
+                submissions.record(form, actor.user_id, url_for("partners.directory"))
                 invitations.invite_partner(
                     actor, email=form.email.data or "", message=form.message.data or ""
                 )
+            except submissions.AlreadySubmitted as exc:
+                return submissions.replay(exc.result_url)
             except DomainError as exc:
                 if exc.status_code in (403, 404):
                     abort_for(exc)
@@ -158,14 +164,19 @@ def new_product() -> ResponseReturnValue:
     if not can(current_user, Action.MANAGE_PRODUCTS):
         abort(403)
     form = forms.ProductForm()
+    if (first := submissions.earlier(form, current_actor().user_id)) is not None:
+        return first
     if form.validate_on_submit():
         try:
+            submissions.record(form, current_actor().user_id, url_for("partners.products"))
             services.create_product(
                 current_actor(),
                 name=form.name.data or "",
                 category=form.category.data or "",
                 description=form.description.data or "",
             )
+        except submissions.AlreadySubmitted as exc:
+            return submissions.replay(exc.result_url)
         except DomainError as exc:
             attach_error(form, exc)
         else:

@@ -13,11 +13,13 @@ from datetime import date
 from comarketing.budgets import balances
 from comarketing.campaigns.access import get_visible_campaign
 from comarketing.context import Actor
+from comarketing.read_replica import reads_reports
 from comarketing.reports import campaign_queries
 from comarketing.reports.campaign_frames import CampaignReport, burn_down, totals_to, weekly
 from comarketing.reports.campaign_pacing import Timeline, pacing
 
 
+@reads_reports
 def campaign_report(actor: Actor, campaign_id: int, today: date | None = None) -> CampaignReport:
     """The report of a campaign the actor's company is party to (others: NotFound)."""
     campaign = get_visible_campaign(actor, campaign_id)

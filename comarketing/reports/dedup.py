@@ -28,6 +28,7 @@ from comarketing.campaigns.models import Campaign, CampaignParty
 from comarketing.context import Actor
 from comarketing.extensions import db
 from comarketing.policy import Action, authorize
+from comarketing.read_replica import reads_reports
 from comarketing.reports import queries
 from comarketing.reports.exports import Column, Table
 from comarketing.reports.services import Dashboard
@@ -118,6 +119,7 @@ class DedupFigures:
         return bool(self.placements_with_audience or self.unsketched or self.lists)
 
 
+@reads_reports
 def dashboard_figures(actor: Actor, board: Dashboard) -> DedupFigures:
     """The deduplicated figures for the dashboard's organization, period and filters.
 

@@ -18,11 +18,13 @@ import sqlalchemy as sa
 from comarketing.campaigns.models import Campaign
 from comarketing.extensions import db
 from comarketing.metrics.models import CampaignGoalEvent, DailyMetric
+from comarketing.read_replica import reads_reports
 from comarketing.reports.campaign_pacing import GoalPacing, Reporting, Timeline, pacing
 
 PACED = ("reach", "leads", "revenue_minor")
 
 
+@reads_reports
 def pacing_of(campaigns: Sequence[Campaign], today: date) -> dict[int, list[GoalPacing]]:
     """Campaign id -> its goals' pacing on ``today``."""
     if not campaigns:

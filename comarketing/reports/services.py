@@ -17,6 +17,7 @@ from comarketing.context import Actor
 from comarketing.dates_format import format_date
 from comarketing.errors import ValidationFailed
 from comarketing.policy import Action, authorize
+from comarketing.read_replica import reads_reports
 from comarketing.reports import coverage, frames, grouping, people, queries
 from comarketing.reports.queries import Scope
 
@@ -176,6 +177,7 @@ class Dashboard:
         )
 
 
+@reads_reports
 def dashboard(actor: Actor, period: Period, filters: Filters | None = None) -> Dashboard:
     authorize(actor.user, Action.VIEW_CAMPAIGNS)
     filters = filters or Filters()

@@ -43,7 +43,14 @@ def test_a_new_material_posted_twice_is_stored_once(app, world, ab_campaign):
     client = app.test_client()
     login(client, world.a.email(PM))
     url = f"/campaigns/{ab_campaign}/collateral"
-    [token] = re.findall(TOKEN, client.get(url).get_data(as_text=True))
+    # The page's other creating forms (a request for material) carry tokens of their own.
+    page = client.get(url).get_data(as_text=True)
+    [token] = [
+        found
+        for form in re.findall(r"<form\b.*?</form>", page, flags=re.S)
+        if 'name="audience"' in form
+        for found in re.findall(TOKEN, form)
+    ]
     fields = {"title": "Banner", "audience": "customers", "submission_token": token}
     location = post_twice(client, url, fields)
     with app.app_context():
