@@ -33,7 +33,7 @@ def _campaign_summary(campaign: Campaign, partners: list[str]) -> dict[str, Any]
     }
 
 
-def _placement(
+def placement_out(
     placement: Placement,
     currency: str,
     names: dict[int, str],
@@ -56,6 +56,38 @@ def _placement(
             {"id": n.id, "platform": n.platform, "name": n.name}
             for n in platform.get(placement.id, [])
         ],
+    }
+
+
+def campaign_detail(view: listing.CampaignView) -> dict[str, Any]:
+    """A campaign as ``CampaignDetail`` (also the answer of the campaign writes)."""
+    campaign = view.campaign
+    currency = campaign.currency
+    return {
+        "id": campaign.id,
+        "kind": campaign.kind,
+        "name": campaign.name,
+        "description": campaign.description,
+        "status": campaign.status,
+        "start_date": campaign.start_date,
+        "end_date": campaign.end_date,
+        "currency": currency,
+        "total_budget": schemas.money(campaign.total_budget_minor, currency),
+        "targets": {
+            "reach": campaign.target_reach,
+            "leads": campaign.target_leads,
+            "revenue": schemas.money(campaign.target_revenue_minor, currency),
+        },
+        "parties": [
+            {
+                "organization": {"id": organization.id, "name": organization.name},
+                "budget_share_bp": party.budget_share_bp,
+                "revenue_share_bp": party.revenue_share_bp,
+            }
+            for organization, party in view.parties
+        ],
+        "offer_id": campaign.offer_id,
+        "created_at": campaign.created_at,
     }
 
 
@@ -90,35 +122,7 @@ def get_campaign(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
     One campaign with its parties and their shares. Another organization's campaign answers
     404, exactly like a missing one.
     """
-    view = listing.get_campaign(current_actor(), campaign_id)
-    campaign = view.campaign
-    currency = campaign.currency
-    return {
-        "id": campaign.id,
-        "kind": campaign.kind,
-        "name": campaign.name,
-        "description": campaign.description,
-        "status": campaign.status,
-        "start_date": campaign.start_date,
-        "end_date": campaign.end_date,
-        "currency": currency,
-        "total_budget": schemas.money(campaign.total_budget_minor, currency),
-        "targets": {
-            "reach": campaign.target_reach,
-            "leads": campaign.target_leads,
-            "revenue": schemas.money(campaign.target_revenue_minor, currency),
-        },
-        "parties": [
-            {
-                "organization": {"id": organization.id, "name": organization.name},
-                "budget_share_bp": party.budget_share_bp,
-                "revenue_share_bp": party.revenue_share_bp,
-            }
-            for organization, party in view.parties
-        ],
-        "offer_id": campaign.offer_id,
-        "created_at": campaign.created_at,
-    }
+    return campaign_detail(listing.get_campaign(current_actor(), campaign_id))
 
 
 @bp.get("/campaigns/<int:campaign_id>/placements")
@@ -135,7 +139,9 @@ def list_placements(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
     names = view.party_names
     platform = platform_names.names_of(p.id for p in view.placements)
     return {
-        "items": [_placement(p, view.campaign.currency, names, platform) for p in view.placements],
+        "items": [
+            placement_out(p, view.campaign.currency, names, platform) for p in view.placements
+        ],
     }
 
 
