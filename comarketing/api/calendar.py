@@ -27,6 +27,13 @@ from comarketing.campaigns.models import CampaignKind, Channel, MilestoneKind
 from comarketing.dates_allowed import Date
 
 FIELD_ORDER = ("week", "month", *calendar_filters.FIELDS)
+# The page's messages say it shows everything instead; the API refuses, and says only why.
+REFUSALS = {
+    "campaign": "No such campaign of yours.",
+    "partner": "No such partner of yours.",
+    "channel": "No such channel.",
+    "owner": "Choose mine or partners.",
+}
 
 
 class CalendarQuery(Schema):
@@ -193,7 +200,10 @@ def _refusal(errors: dict[str, str]) -> Any:
     return error_response(
         422,
         field=ordered[0][0],
-        errors=[{"location": "query", "field": name, "message": text} for name, text in ordered],
+        errors=[
+            {"location": "query", "field": name, "message": REFUSALS.get(name, text)}
+            for name, text in ordered
+        ],
     )
 
 
