@@ -76,6 +76,7 @@ LARGE_UPLOADS = {
     "api.create_import": "METRICS_UPLOAD_MAX_BYTES",
     "api.create_collateral_asset": "COLLATERAL_UPLOAD_MAX_BYTES",
     "api.create_collateral_version": "COLLATERAL_UPLOAD_MAX_BYTES",
+    "api.create_offer_collateral_asset": "COLLATERAL_UPLOAD_MAX_BYTES",
 }
 MULTIPART_OVERHEAD = 16 * 1024
 

@@ -20,15 +20,17 @@ from werkzeug.datastructures import FileStorage
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from comarketing import storage
+from comarketing.api import collateral_answers as answers
 from comarketing.api import collateral_schemas as shapes
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.errors import MESSAGES, error_response
 from comarketing.api.idempotency import idempotent
 from comarketing.api.schemas import CampaignPath
-from comarketing.collateral import assets, catalog, downloads, queries, reviews
-from comarketing.collateral.access import campaign_party_ids, visible_campaign
+from comarketing.collateral import assets, catalog, downloads, drafts, queries, reviews
+from comarketing.collateral.access import campaign_party_ids, visible_campaign, visible_offer
 from comarketing.metrics.uploads import size_label
+from comarketing.offers.access import offer_party_ids
 
 P = ParamSpec("P")
 UPLOAD_ERRORS = sorted({*ERRORS, 415})
@@ -100,7 +102,7 @@ def _version_input(body: dict[str, Any]) -> assets.VersionInput:
 
 
 def _detail(asset_id: int) -> dict[str, Any]:
-    return shapes.asset_detail(queries.asset_view(current_actor(), asset_id))
+    return answers.asset_detail(queries.asset_view(current_actor(), asset_id))
 
 
 @bp.get("/collateral")
@@ -112,18 +114,20 @@ def list_collateral(query: dict[str, Any]) -> dict[str, Any]:
     """List collateral
 
     The assets of every campaign your company takes part in and the drafts on the offers it
-    sees, the latest changed first; `campaign` narrows to one library (another company's
-    campaign answers 404), `status` to a review status.
+    sees, the latest changed first; `campaign` narrows to one library, `offer` to the
+    materials drafted on one offer (another company's campaign or offer answers 404),
+    `status` to a review status.
     """
     found = catalog.asset_page(
         current_actor(),
         page=query["page"],
         per_page=query["per_page"],
         campaign_id=query["campaign"],
+        offer_id=query["offer"],
         status=query["status"],
     )
     return {
-        "items": [shapes.asset_summary(card) for card in found.cards],
+        "items": [answers.asset_summary(card) for card in found.cards],
         "page": found.page,
         "per_page": found.per_page,
         "total": found.total,
@@ -175,6 +179,37 @@ def create_collateral_asset(campaign_id: int, path: dict[str, int], body: dict[s
         party_ids=list(parties),
     )
     asset = assets.create_asset(actor, campaign_id, data, _version_input(body))
+    return _detail(asset.id), 201
+
+
+@bp.post("/offers/<int:offer_id>/collateral")
+@bp.auth_required(auth)
+@require_write
+@_size_checked
+@idempotent
+@bp.input(shapes.OfferPath, location="path", arg_name="path")
+@bp.input(shapes.AssetIn, location="form_and_files", arg_name="body")
+@bp.output(shapes.AssetDetail, status_code=201)
+@bp.doc(operation_id="createOfferCollateralAsset", responses=UPLOAD_ERRORS)
+def create_offer_collateral_asset(offer_id: int, path: dict[str, int], body: dict[str, Any]) -> Any:
+    """Draft a material on an offer
+
+    As `createCollateralAsset`, on an open offer (`parties` default: every party of the
+    offer). While the offer is unsent only your company sees the draft and its review waits
+    for the offer to go out; once sent it goes for review at once; when the offer becomes a
+    campaign the draft joins its library. An approved or closed offer answers 409.
+    """
+    actor = current_actor()
+    parties = body["parties"]
+    if parties is None:
+        parties = offer_party_ids(visible_offer(actor, offer_id).id)
+    data = assets.AssetInput(
+        title=body["title"],
+        description=body["description"],
+        audience=body["audience"],
+        party_ids=list(parties),
+    )
+    asset = drafts.create_offer_asset(actor, offer_id, data, _version_input(body))
     return _detail(asset.id), 201
 
 

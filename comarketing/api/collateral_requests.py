@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from comarketing.api import collateral_answers as answers
 from comarketing.api import collateral_schemas as shapes
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
@@ -26,7 +27,7 @@ WRITE_ERRORS = sorted({*ERRORS, 415})
 
 def _answer(found: CollateralRequest) -> dict[str, Any]:
     rows = requests.request_rows(current_actor(), [found.campaign_id])
-    return shapes.request_out(next(row for row in rows if row.request.id == found.id))
+    return answers.request_out(next(row for row in rows if row.request.id == found.id))
 
 
 @bp.post("/campaigns/<int:campaign_id>/collateral/requests")
@@ -61,7 +62,7 @@ def list_collateral_requests(campaign_id: int, path: dict[str, int]) -> dict[str
     """
     actor = current_actor()
     campaign = visible_campaign(actor, campaign_id)
-    return {"items": [shapes.request_out(r) for r in requests.request_rows(actor, [campaign.id])]}
+    return {"items": [answers.request_out(r) for r in requests.request_rows(actor, [campaign.id])]}
 
 
 @bp.post("/collateral/requests/<int:request_id>/vote")
@@ -123,7 +124,7 @@ def campaign_collateral_report(campaign_id: int, path: dict[str, int]) -> dict[s
     Per asset: downloads and opens (in all, since it became ready, and per party), review
     time; ready assets nobody used since they became ready.
     """
-    return shapes.report_out(reports.campaign_report(current_actor(), campaign_id))
+    return answers.report_out(reports.campaign_report(current_actor(), campaign_id))
 
 
 @bp.get("/collateral/report")
@@ -136,4 +137,4 @@ def collateral_report() -> dict[str, Any]:
     The usage report over every campaign your company takes part in; partners' downloads of
     shared assets count.
     """
-    return shapes.report_out(reports.organization_report(current_actor()))
+    return answers.report_out(reports.organization_report(current_actor()))

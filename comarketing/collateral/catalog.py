@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from comarketing.collateral.access import visible_assets, visible_campaign
+from comarketing.collateral.access import visible_assets, visible_campaign, visible_offer
 from comarketing.collateral.models import CollateralAsset
 from comarketing.collateral.queries import AssetCard, asset_cards
 from comarketing.context import Actor
@@ -35,14 +35,18 @@ def asset_page(
     page: int,
     per_page: int,
     campaign_id: int | None = None,
+    offer_id: int | None = None,
     status: str | None = None,
 ) -> AssetPage:
     """One page of the assets the actor's company sees. ``campaign_id`` must be a campaign it
-    takes part in (NotFound otherwise, like a missing one)."""
+    takes part in and ``offer_id`` an offer it sees (NotFound otherwise, like a missing one):
+    a library, or the materials drafted on an offer (adopted ones included)."""
     authorize(actor.user, Action.VIEW_COLLATERAL)
     query = visible_assets(actor.organization_id)
     if campaign_id is not None:
         query = query.where(CollateralAsset.campaign_id == visible_campaign(actor, campaign_id).id)
+    if offer_id is not None:
+        query = query.where(CollateralAsset.offer_id == visible_offer(actor, offer_id).id)
     if status is not None:
         query = query.where(CollateralAsset.status == status)
     total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0

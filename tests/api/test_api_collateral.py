@@ -14,12 +14,14 @@ import sqlalchemy as sa
 from comarketing.collateral import assets
 from comarketing.collateral.models import CollateralAsset, CollateralUsage, CollateralVersion
 from comarketing.extensions import db
+from comarketing.offers import proposals
 from tests import factories
 from tests.api.conftest import ApiClient, error_of
 from tests.campaign_helpers import solo_campaign
 from tests.collateral import samples
 from tests.collateral.conftest import actor, joint_campaign, upload_image
 from tests.collateral.test_polyglots import POLYGLOTS
+from tests.offer_helpers import propose
 
 PM = "partner_manager"
 
@@ -269,3 +271,44 @@ def test_a_download_is_counted_served_safely_and_counted_once_per_key(app, world
     assert reader.post(f"{url}?version=2").status_code == 404
     assert reader.post(f"/api/v1/collateral/assets/{theirs}/download").status_code == 404
     assert _stored(app)[2] == before[2] + 2
+
+
+def test_a_draft_on_an_offer_is_seen_as_its_offer_is(app, world, api_as):
+    with app.app_context():
+        offer = propose(world.a.email(PM), [world.a.id, world.b.id])
+        db.session.remove()
+    writer = api_as(world.a.email(PM), "write")
+    created = writer.post(
+        f"/api/v1/offers/{offer}/collateral",
+        data={"title": "Draft card", "file": (io.BytesIO(samples.png()), "d.png")},
+        content_type="multipart/form-data",
+    )
+    assert created.status_code == 201, created.json
+    draft = created.json
+    assert (draft["offer_id"], draft["campaign_id"]) == (offer, None)
+    assert draft["offer_status"] == "draft"
+    assert draft["current_version"]["review_due_at"] is None  # waits for the offer to go out
+    assert sorted(draft["owners"]) == sorted([world.a.name, world.b.name])
+    assert [a["id"] for a in writer.get(f"/api/v1/collateral?offer={offer}").json["items"]] == [
+        draft["id"]
+    ]
+    # Unsent: B does not see the offer, so neither its drafts.
+    partner = api_as(world.b.email(PM), "write")
+    assert partner.get(f"/api/v1/collateral/assets/{draft['id']}").status_code == 404
+    assert partner.get(f"/api/v1/collateral?offer={offer}").status_code == 404
+    assert partner.get("/api/v1/collateral").json["items"] == []
+    with app.app_context():
+        proposals.send(actor(world.a.email(PM)), offer)
+        db.session.remove()
+    seen = partner.get(f"/api/v1/collateral/assets/{draft['id']}").json
+    assert seen["current_version"]["review_due_at"] and seen["may_review"] is False
+    assert (
+        api_as(world.c.email(PM), "write")
+        .post(
+            f"/api/v1/offers/{offer}/collateral",
+            data={"title": "x", "file": (io.BytesIO(samples.png()), "d.png")},
+            content_type="multipart/form-data",
+        )
+        .status_code
+        == 404
+    )

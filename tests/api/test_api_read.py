@@ -484,6 +484,7 @@ def test_the_openapi_document_describes_the_api_only(client):
         "/api/v1/imports/{import_id}",
         "/api/v1/imports/{import_id}/confirm",
         "/api/v1/me",
+        "/api/v1/offers/{offer_id}/collateral",
         "/api/v1/partners/{organization_id}/statement",
         "/api/v1/payments/{payment_id}/confirm",
         "/api/v1/payments/{payment_id}/reject",

@@ -136,6 +136,7 @@ def test_every_operation_keeps_to_the_openapi_document(
         "POST /api/v1/collateral/requests/{request_id}/vote",
         "POST /api/v1/imports",
         "POST /api/v1/imports/{import_id}/confirm",
+        "POST /api/v1/offers/{offer_id}/collateral",
         "POST /api/v1/payments/{payment_id}/confirm",
         "POST /api/v1/payments/{payment_id}/reject",
         "POST /api/v1/placements/{placement_id}/audience",
