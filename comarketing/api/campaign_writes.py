@@ -131,6 +131,20 @@ class SavedPlacement(schemas.Placement):
     """A placement as saved (the same fields as ``Placement``)."""
 
 
+# Stateful links of the OpenAPI document: what a client (or Schemathesis) may call next.
+_ID = "$response.body#/id"
+CAMPAIGN_LINKS = {
+    name: {"operationId": name, "parameters": {"campaign_id": _ID}}
+    for name in ("getCampaign", "updateCampaign", "startCampaign", "createPlacement")
+}
+PLACEMENT_LINKS = {
+    "updatePlacement": {
+        "operationId": "updatePlacement",
+        "parameters": {"campaign_id": "$response.body#/campaign_id", "placement_id": _ID},
+    }
+}
+
+
 def _detail(campaign_id: int) -> dict[str, Any]:
     return campaign_detail(listing.get_campaign(current_actor(), campaign_id))
 
@@ -140,7 +154,7 @@ def _detail(campaign_id: int) -> dict[str, Any]:
 @require_write
 @idempotent
 @bp.input(CampaignIn, location="json", arg_name="body")
-@bp.output(schemas.CampaignDetail, status_code=201)
+@bp.output(schemas.CampaignDetail, status_code=201, links=CAMPAIGN_LINKS)
 @bp.doc(operation_id="createCampaign", responses=WRITE_ERRORS)
 def create_campaign(body: dict[str, Any]) -> Any:
     """Create a solo campaign
@@ -249,7 +263,7 @@ def _placement_answer(campaign_id: int, placement_id: int) -> dict[str, Any]:
 @idempotent
 @bp.input(schemas.CampaignPath, location="path", arg_name="path")
 @bp.input(PlacementIn, location="json", arg_name="body")
-@bp.output(SavedPlacement, status_code=201)
+@bp.output(SavedPlacement, status_code=201, links=PLACEMENT_LINKS)
 @bp.doc(operation_id="createPlacement", responses=WRITE_ERRORS)
 def create_placement(campaign_id: int, path: dict[str, int], body: dict[str, Any]) -> Any:
     """Add a placement

@@ -59,6 +59,18 @@ DOWNLOAD_RESPONSES: dict[int, Any] = {
 }
 
 
+# Stateful links of the OpenAPI document: what a client (or Schemathesis) may call next.
+ASSET_LINKS = {
+    name: {"operationId": name, "parameters": {"asset_id": "$response.body#/id"}}
+    for name in (
+        "getCollateralAsset",
+        "createCollateralVersion",
+        "reviewCollateralAsset",
+        "downloadCollateralAsset",
+    )
+}
+
+
 def _too_large() -> Response:
     limit = size_label(int(current_app.config["COLLATERAL_UPLOAD_MAX_BYTES"]))
     message = f"The file is larger than allowed: a collateral file may be at most {limit}."
@@ -157,7 +169,7 @@ def get_collateral_asset(asset_id: int, path: dict[str, int]) -> dict[str, Any]:
 @idempotent
 @bp.input(CampaignPath, location="path", arg_name="path")
 @bp.input(shapes.AssetIn, location="form_and_files", arg_name="body")
-@bp.output(shapes.AssetDetail, status_code=201)
+@bp.output(shapes.AssetDetail, status_code=201, links=ASSET_LINKS)
 @bp.doc(operation_id="createCollateralAsset", responses=UPLOAD_ERRORS)
 def create_collateral_asset(campaign_id: int, path: dict[str, int], body: dict[str, Any]) -> Any:
     """Add an asset to a campaign's library
@@ -189,7 +201,7 @@ def create_collateral_asset(campaign_id: int, path: dict[str, int], body: dict[s
 @idempotent
 @bp.input(shapes.OfferPath, location="path", arg_name="path")
 @bp.input(shapes.AssetIn, location="form_and_files", arg_name="body")
-@bp.output(shapes.AssetDetail, status_code=201)
+@bp.output(shapes.AssetDetail, status_code=201, links=ASSET_LINKS)
 @bp.doc(operation_id="createOfferCollateralAsset", responses=UPLOAD_ERRORS)
 def create_offer_collateral_asset(offer_id: int, path: dict[str, int], body: dict[str, Any]) -> Any:
     """Draft a material on an offer
@@ -220,7 +232,7 @@ def create_offer_collateral_asset(offer_id: int, path: dict[str, int], body: dic
 @idempotent
 @bp.input(shapes.AssetPath, location="path", arg_name="path")
 @bp.input(shapes.VersionIn, location="form_and_files", arg_name="body")
-@bp.output(shapes.AssetDetail, status_code=201)
+@bp.output(shapes.AssetDetail, status_code=201, links=ASSET_LINKS)
 @bp.doc(operation_id="createCollateralVersion", responses=UPLOAD_ERRORS)
 def create_collateral_version(asset_id: int, path: dict[str, int], body: dict[str, Any]) -> Any:
     """Upload a new version

@@ -21,6 +21,12 @@ from comarketing.collateral.models import CollateralRequest
 WRITE_ERRORS = sorted({*ERRORS, 415})
 
 
+REQUEST_LINKS = {
+    name: {"operationId": name, "parameters": {"request_id": "$response.body#/id"}}
+    for name in ("voteCollateralRequest", "takeCollateralRequest", "deliverCollateralRequest")
+}
+
+
 # Creating comes before the list (same path): the first registration of ``RequestOut`` in the
 # OpenAPI document must be a direct one, not the list's nested one.
 
@@ -36,7 +42,7 @@ def _answer(found: CollateralRequest) -> dict[str, Any]:
 @idempotent
 @bp.input(CampaignPath, location="path", arg_name="path")
 @bp.input(shapes.RequestIn, location="json", arg_name="body")
-@bp.output(shapes.RequestOut, status_code=201)
+@bp.output(shapes.RequestOut, status_code=201, links=REQUEST_LINKS)
 @bp.doc(operation_id="createCollateralRequest", responses=WRITE_ERRORS)
 def create_collateral_request(campaign_id: int, path: dict[str, int], body: dict[str, Any]) -> Any:
     """Ask for a material

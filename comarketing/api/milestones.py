@@ -65,6 +65,17 @@ class MilestoneList(Schema):
     items = List(Nested(MilestoneOut), required=True)
 
 
+MILESTONE_LINKS = {
+    "completeMilestone": {
+        "operationId": "completeMilestone",
+        "parameters": {
+            "campaign_id": "$response.body#/campaign_id",
+            "milestone_id": "$response.body#/id",
+        },
+    }
+}
+
+
 def milestone_out(milestone: Milestone, names: dict[int, str]) -> dict[str, Any]:
     owner = milestone.owner_organization_id
     return {
@@ -95,7 +106,7 @@ def _answer(campaign_id: int, milestone: Milestone) -> dict[str, Any]:
 @idempotent
 @bp.input(schemas.CampaignPath, location="path", arg_name="path")
 @bp.input(MilestoneIn, location="json", arg_name="body")
-@bp.output(MilestoneOut, status_code=201)
+@bp.output(MilestoneOut, status_code=201, links=MILESTONE_LINKS)
 @bp.doc(operation_id="createMilestone", responses=sorted({*ERRORS, 415}))
 def create_milestone(campaign_id: int, path: dict[str, int], body: dict[str, Any]) -> Any:
     """Add a milestone

@@ -237,3 +237,33 @@ def test_refused_placements_name_the_field_and_store_nothing(app, world, api_as)
     assert _counts(app) == before
     with app.app_context():
         assert db.session.get(Placement, joint.a_placement).end_date == date(2027, 4, 30)
+
+
+def test_the_document_links_each_new_record_to_the_operations_that_take_it(client):
+    """Stateful links (for clients and Schemathesis): every link names an operation of the
+    document and fills exactly its path parameters from the answer's body."""
+    spec = client.get("/api/v1/openapi.json").get_json()
+    operations = {op["operationId"]: op for item in spec["paths"].values() for op in item.values()}
+    links = {
+        (source["operationId"], name): link
+        for source in operations.values()
+        for answer in source["responses"].values()
+        for name, link in answer.get("links", {}).items()
+    }
+    assert {
+        ("createCampaign", "startCampaign"),
+        ("createPlacement", "updatePlacement"),
+        ("createMilestone", "completeMilestone"),
+        ("createCollateralAsset", "reviewCollateralAsset"),
+        ("createOfferCollateralAsset", "downloadCollateralAsset"),
+        ("createCollateralRequest", "deliverCollateralRequest"),
+    } <= set(links)
+    mine = {"createCampaign", "createPlacement", "createMilestone", "createCollateralAsset",
+            "createOfferCollateralAsset", "createCollateralRequest"}  # fmt: skip
+    for (source, _), link in links.items():
+        if source not in mine:
+            continue
+        target = operations[link["operationId"]]
+        path_params = {p["name"] for p in target.get("parameters", []) if p["in"] == "path"}
+        assert set(link["parameters"]) == path_params, link
+        assert all(v.startswith("$response.body#/") for v in link["parameters"].values())
