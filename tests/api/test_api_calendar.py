@@ -166,3 +166,28 @@ def test_without_a_period_it_is_this_month(app, world, api_as, plan):
     body = api_as(world.a.email(ANALYST)).get("/api/v1/calendar").json
     assert body["mode"] == "month"
     assert body["anchor"] == date.fromisoformat(body["today"]).replace(day=1).isoformat()
+
+
+def test_the_json_runs_a_fixed_number_of_queries(app, world, api_as, plan, query_counter):
+    reader = api_as(world.a.email(ANALYST))
+    reader.get("/api/v1/me")  # the token's first use records it: not the list's work
+
+    def count() -> int:
+        with query_counter() as statements:
+            assert reader.get("/api/v1/calendar?month=2027-03").status_code == 200
+        return len(statements)
+
+    few = count()
+    with app.app_context():
+        pm = world.a.email(PM)
+        for n in range(6):
+            campaign = solo_campaign(pm, f"More {n}", start=date(2027, 3, 1), end=date(2027, 3, 31))
+            add_placement(pm, campaign, world.a.id, name=f"Blast {n}", start=date(2027, 3, 16))
+            milestones.add_milestone(
+                actor(pm), campaign, kind="blackout", title="", owner_organization_id=world.a.id,
+                due_on=date(2027, 3, 18),
+            )  # fmt: skip
+        db.session.remove()
+    body = reader.get("/api/v1/calendar?month=2027-03").json
+    assert body["counts"] == {"campaign": 8, "placement": 9, "milestone": 7}
+    assert count() == few

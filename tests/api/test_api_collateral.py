@@ -312,3 +312,21 @@ def test_a_draft_on_an_offer_is_seen_as_its_offer_is(app, world, api_as):
         .status_code
         == 404
     )
+
+
+def test_the_list_runs_a_fixed_number_of_queries(app, world, api_as, query_counter):
+    campaign, _, _ = _scene(app, world)
+    writer = api_as(world.a.email(PM), "write")
+    reader = api_as(world.b.email("analyst"))
+    reader.get("/api/v1/me")  # the token's first use records it: not the list's work
+
+    def count() -> int:
+        with query_counter() as statements:
+            assert reader.get("/api/v1/collateral?per_page=100").status_code == 200
+        return len(statements)
+
+    few = count()
+    for n in range(5):
+        assert _post_asset(writer, campaign, samples.png(), title=f"Card {n}").status_code == 201
+    assert _post_asset(writer, campaign, None, link="https://example.com/l").status_code == 201
+    assert count() == few
