@@ -7,8 +7,11 @@ counted once for a retry with the same Idempotency-Key."""
 from __future__ import annotations
 
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
 import sqlalchemy as sa
 
 from comarketing.collateral import assets
@@ -330,3 +333,26 @@ def test_the_list_runs_a_fixed_number_of_queries(app, world, api_as, query_count
         assert _post_asset(writer, campaign, samples.png(), title=f"Card {n}").status_code == 201
     assert _post_asset(writer, campaign, None, link="https://example.com/l").status_code == 201
     assert count() == few
+
+
+@pytest.mark.pg_only
+def test_a_download_and_its_retry_racing_count_once(app, world, api_as):
+    _, asset, _ = _scene(app, world)
+    reader = api_as(world.b.email("analyst"))
+    url = f"/api/v1/collateral/assets/{asset}/download"
+    before = _stored(app)[2]
+    gate = threading.Barrier(2)
+
+    def send(key: str) -> Any:
+        gate.wait(5)
+        response = reader.post(url, headers={"Idempotency-Key": key})
+        response.close()
+        return response
+
+    for attempt in range(3):
+        with ThreadPoolExecutor(2) as pool:
+            first, second = pool.map(send, [f"race-{attempt}"] * 2)
+        statuses = sorted([first.status_code, second.status_code])
+        # The loser saw the key in progress (409) or, arriving late, was served the same file.
+        assert statuses in ([200, 200], [200, 409]), statuses
+    assert _stored(app)[2] == before + 3

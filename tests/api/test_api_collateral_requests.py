@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 
+import pytest
 import sqlalchemy as sa
 
 from comarketing.collateral import assets, requests
@@ -17,6 +18,7 @@ from tests.api.conftest import error_of
 from tests.campaign_helpers import solo_campaign
 from tests.collateral import samples
 from tests.collateral.conftest import actor, joint_campaign, upload_image
+from tests.concurrency import at_once
 
 PM = "partner_manager"
 
@@ -128,3 +130,16 @@ def test_the_usage_reports_count_each_partys_downloads(app, world, api_as):
     assert [r["asset_id"] for r in company["rows"]] == [scene["asset"]]
     assert world.canary not in reader.get("/api/v1/collateral/report").get_data(as_text=True)
     assert reader.get(f"/api/v1/campaigns/{scene['gamma']}/collateral/report").status_code == 404
+
+
+@pytest.mark.pg_only
+def test_two_companies_taking_one_request_at_once_one_wins(app, world, api_as):
+    scene = _scene(app, world)
+    url = f"/api/v1/campaigns/{scene['campaign']}/collateral/requests"
+    created = api_as(world.a.email("analyst"), "write").post(url, json={"title": "Poster"}).json
+    takers = [api_as(world.a.email(PM), "write"), api_as(world.b.email(PM), "write")]
+    outcomes = at_once(
+        app,
+        [lambda t=t: t.post(f"/api/v1/collateral/requests/{created['id']}/take") for t in takers],
+    )
+    assert sorted(r.status_code for r in outcomes) == [200, 409]  # type: ignore[attr-defined]
