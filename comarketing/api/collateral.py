@@ -6,7 +6,9 @@ review, and download a version (counted, like the page's Download button).
 The same services as the collateral pages (``collateral.catalog``, ``queries``, ``assets``,
 ``reviews``, ``downloads``): another company's asset answers 404 like a missing one; a step
 the review workflow does not allow answers 409. Writes need a write token and honour
-``Idempotency-Key`` — a retried download is served again but counted once."""
+``Idempotency-Key``. A download takes any token (it reads the file; the count records that
+read, as the page's button does) and honours the key too: a retry is served the same version
+again but counted once."""
 
 from __future__ import annotations
 
@@ -290,7 +292,8 @@ def download_collateral_asset(asset_id: int, path: dict[str, int], query: dict[s
     Counted (who, which company, which version) in the usage report, like the page's
     Download button — hence a POST. The current version by default, or `version`. A file
     comes back as an attachment with its media type; a link asset answers JSON with its
-    address (not followed). Every company the asset is shared with may download it.
+    address (not followed). Every company the asset is shared with may download it, with
+    a read token too. A retry with the same `Idempotency-Key` is served again, counted once.
     """
     counted = current_app.make_response(_count_download(asset_id, query["version"]))
     if counted.status_code != 200:
