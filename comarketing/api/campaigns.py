@@ -8,14 +8,20 @@ from typing import Any
 
 from apiflask import Schema
 from apiflask.fields import Integer, String
-from apiflask.validators import Length, Range
+from apiflask.validators import Length, OneOf, Range
 
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.idempotency import idempotent
 from comarketing.campaigns import flight_reach, listing, placements, platform_names
-from comarketing.campaigns.models import Campaign, Placement, PlacementName
+from comarketing.campaigns.models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    Placement,
+    PlacementName,
+)
 from comarketing.dates_allowed import Date
 
 
@@ -91,17 +97,47 @@ def campaign_detail(view: listing.CampaignView) -> dict[str, Any]:
     }
 
 
+class CampaignListQuery(schemas.PageQuery):
+    """The campaign list page's filters."""
+
+    kind = String(load_default=None, validate=OneOf([k.value for k in CampaignKind]))
+    status = String(load_default=None, validate=OneOf([s.value for s in CampaignStatus]))
+    partner = schemas.QueryInteger(
+        load_default=None,
+        validate=Range(min=1, max=schemas.MAX_ID),
+        metadata={"description": "Only joint campaigns with this partner company."},
+    )
+    # ``from`` is a Python keyword: the field is named in data_key.
+    runs_from = Date(
+        load_default=None, data_key="from", metadata={"description": "Running on or after."}
+    )
+    runs_to = Date(
+        load_default=None, data_key="to", metadata={"description": "Running on or before."}
+    )
+
+
 @bp.get("/campaigns")
 @bp.auth_required(auth)
-@bp.input(schemas.PageQuery, location="query", arg_name="query")
+@bp.input(CampaignListQuery, location="query", arg_name="query")
 @bp.output(schemas.CampaignPage)
 @bp.doc(operation_id="listCampaigns", responses=ERRORS)
-def list_campaigns(query: dict[str, int]) -> dict[str, Any]:
+def list_campaigns(query: dict[str, Any]) -> dict[str, Any]:
     """List campaigns
 
-    Campaigns the organization is a party to (joint and solo), newest start first.
+    Campaigns the organization is a party to (joint and solo), newest start first, filtered
+    as the campaign list page filters them: `kind`, `status`, `partner`, and the days they
+    run (`from`, `to`).
     """
-    page = listing.list_campaigns(current_actor(), page=query["page"], per_page=query["per_page"])
+    filters = listing.CampaignFilters(
+        kind=query["kind"],
+        status=query["status"],
+        partner_id=query["partner"],
+        starts_after=query["runs_from"],
+        ends_before=query["runs_to"],
+    )
+    page = listing.list_campaigns(
+        current_actor(), filters, page=query["page"], per_page=query["per_page"]
+    )
     return {
         "items": [_campaign_summary(c, page.partners.get(c.id, [])) for c in page.campaigns],
         "page": page.page,

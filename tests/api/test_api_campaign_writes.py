@@ -267,3 +267,32 @@ def test_the_document_links_each_new_record_to_the_operations_that_take_it(clien
         path_params = {p["name"] for p in target.get("parameters", []) if p["in"] == "path"}
         assert set(link["parameters"]) == path_params, link
         assert all(v.startswith("$response.body#/") for v in link["parameters"].values())
+
+
+def test_the_list_filters_as_the_campaign_list_page_does(app, world, api_as):
+    joint = _joint(app, world)  # A+B, 2027-03-01 to 2027-04-30
+    writer = api_as(world.a.email(PM), "write")
+    solo = writer.post("/api/v1/campaigns", json=SOLO).json["id"]  # 2030-09-01 to 2030-10-31
+    writer.post(f"/api/v1/campaigns/{joint.id}/start")
+
+    def ids(query: str) -> list[int]:
+        response = writer.get(f"/api/v1/campaigns?{query}")
+        assert response.status_code == 200, (query, response.json)
+        return [c["id"] for c in response.json["items"]]
+
+    assert ids("") == [solo, joint.id]
+    assert ids("kind=solo") == [solo]
+    assert ids("status=active") == [joint.id]
+    assert ids(f"partner={world.b.id}") == [joint.id]
+    assert ids(f"partner={world.c.id}") == []
+    assert ids("from=2030-01-01") == [solo]
+    assert ids("to=2027-03-01") == [joint.id]
+    assert ids("from=2027-04-30&to=2030-09-01") == [solo, joint.id]
+    for query, field in (
+        ("kind=duo", "kind"),
+        ("status=paused", "status"),
+        ("from=2027-02-30", "from"),
+    ):
+        response = writer.get(f"/api/v1/campaigns?{query}")
+        assert response.status_code == 422
+        assert error_of(response)["field"] == field
