@@ -74,6 +74,9 @@ LARGE_UPLOADS = {
     "audiences.replace_list": "AUDIENCE_UPLOAD_MAX_BYTES",
     "api.upload_audience_file": "AUDIENCE_UPLOAD_MAX_BYTES",
     "api.create_import": "METRICS_UPLOAD_MAX_BYTES",
+    "api.create_collateral_asset": "COLLATERAL_UPLOAD_MAX_BYTES",
+    "api.create_collateral_version": "COLLATERAL_UPLOAD_MAX_BYTES",
+    "api.create_offer_collateral_asset": "COLLATERAL_UPLOAD_MAX_BYTES",
 }
 MULTIPART_OVERHEAD = 16 * 1024
 

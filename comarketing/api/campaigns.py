@@ -8,14 +8,20 @@ from typing import Any
 
 from apiflask import Schema
 from apiflask.fields import Integer, String
-from apiflask.validators import Length, Range
+from apiflask.validators import Length, OneOf, Range
 
 from comarketing.api import schemas
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.idempotency import idempotent
 from comarketing.campaigns import flight_reach, listing, placements, platform_names
-from comarketing.campaigns.models import Campaign, Placement, PlacementName
+from comarketing.campaigns.models import (
+    Campaign,
+    CampaignKind,
+    CampaignStatus,
+    Placement,
+    PlacementName,
+)
 from comarketing.dates_allowed import Date
 
 
@@ -33,7 +39,7 @@ def _campaign_summary(campaign: Campaign, partners: list[str]) -> dict[str, Any]
     }
 
 
-def _placement(
+def placement_out(
     placement: Placement,
     currency: str,
     names: dict[int, str],
@@ -59,38 +65,8 @@ def _placement(
     }
 
 
-@bp.get("/campaigns")
-@bp.auth_required(auth)
-@bp.input(schemas.PageQuery, location="query", arg_name="query")
-@bp.output(schemas.CampaignPage)
-@bp.doc(operation_id="listCampaigns", responses=ERRORS)
-def list_campaigns(query: dict[str, int]) -> dict[str, Any]:
-    """List campaigns
-
-    Campaigns the organization is a party to (joint and solo), newest start first.
-    """
-    page = listing.list_campaigns(current_actor(), page=query["page"], per_page=query["per_page"])
-    return {
-        "items": [_campaign_summary(c, page.partners.get(c.id, [])) for c in page.campaigns],
-        "page": page.page,
-        "per_page": query["per_page"],
-        "total": page.total,
-        "has_more": page.has_more,
-    }
-
-
-@bp.get("/campaigns/<int:campaign_id>")
-@bp.auth_required(auth)
-@bp.input(schemas.CampaignPath, location="path", arg_name="path")
-@bp.output(schemas.CampaignDetail)
-@bp.doc(operation_id="getCampaign", responses=ERRORS)
-def get_campaign(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
-    """Get a campaign
-
-    One campaign with its parties and their shares. Another organization's campaign answers
-    404, exactly like a missing one.
-    """
-    view = listing.get_campaign(current_actor(), campaign_id)
+def campaign_detail(view: listing.CampaignView) -> dict[str, Any]:
+    """A campaign as ``CampaignDetail`` (also the answer of the campaign writes)."""
     campaign = view.campaign
     currency = campaign.currency
     return {
@@ -121,6 +97,70 @@ def get_campaign(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
     }
 
 
+class CampaignListQuery(schemas.PageQuery):
+    """The campaign list page's filters."""
+
+    kind = String(load_default=None, validate=OneOf([k.value for k in CampaignKind]))
+    status = String(load_default=None, validate=OneOf([s.value for s in CampaignStatus]))
+    partner = schemas.QueryInteger(
+        load_default=None,
+        validate=Range(min=1, max=schemas.MAX_ID),
+        metadata={"description": "Only joint campaigns with this partner company."},
+    )
+    # ``from`` is a Python keyword: the field is named in data_key.
+    runs_from = Date(
+        load_default=None, data_key="from", metadata={"description": "Running on or after."}
+    )
+    runs_to = Date(
+        load_default=None, data_key="to", metadata={"description": "Running on or before."}
+    )
+
+
+@bp.get("/campaigns")
+@bp.auth_required(auth)
+@bp.input(CampaignListQuery, location="query", arg_name="query")
+@bp.output(schemas.CampaignPage)
+@bp.doc(operation_id="listCampaigns", responses=ERRORS)
+def list_campaigns(query: dict[str, Any]) -> dict[str, Any]:
+    """List campaigns
+
+    Campaigns the organization is a party to (joint and solo), newest start first, filtered
+    as the campaign list page filters them: `kind`, `status`, `partner`, and the days they
+    run (`from`, `to`).
+    """
+    filters = listing.CampaignFilters(
+        kind=query["kind"],
+        status=query["status"],
+        partner_id=query["partner"],
+        starts_after=query["runs_from"],
+        ends_before=query["runs_to"],
+    )
+    page = listing.list_campaigns(
+        current_actor(), filters, page=query["page"], per_page=query["per_page"]
+    )
+    return {
+        "items": [_campaign_summary(c, page.partners.get(c.id, [])) for c in page.campaigns],
+        "page": page.page,
+        "per_page": query["per_page"],
+        "total": page.total,
+        "has_more": page.has_more,
+    }
+
+
+@bp.get("/campaigns/<int:campaign_id>")
+@bp.auth_required(auth)
+@bp.input(schemas.CampaignPath, location="path", arg_name="path")
+@bp.output(schemas.CampaignDetail)
+@bp.doc(operation_id="getCampaign", responses=ERRORS)
+def get_campaign(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
+    """Get a campaign
+
+    One campaign with its parties and their shares. Another organization's campaign answers
+    404, exactly like a missing one.
+    """
+    return campaign_detail(listing.get_campaign(current_actor(), campaign_id))
+
+
 @bp.get("/campaigns/<int:campaign_id>/placements")
 @bp.auth_required(auth)
 @bp.input(schemas.CampaignPath, location="path", arg_name="path")
@@ -135,7 +175,9 @@ def list_placements(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
     names = view.party_names
     platform = platform_names.names_of(p.id for p in view.placements)
     return {
-        "items": [_placement(p, view.campaign.currency, names, platform) for p in view.placements],
+        "items": [
+            placement_out(p, view.campaign.currency, names, platform) for p in view.placements
+        ],
     }
 
 

@@ -17,6 +17,11 @@ from comarketing.api.pages import bp as pages_bp
 # isort: off
 from comarketing.api import me  # noqa: F401
 from comarketing.api import campaigns  # noqa: F401
+from comarketing.api import campaign_writes  # noqa: F401
+from comarketing.api import milestones  # noqa: F401
+from comarketing.api import calendar  # noqa: F401
+from comarketing.api import collateral  # noqa: F401
+from comarketing.api import collateral_requests  # noqa: F401
 from comarketing.api import dashboard  # noqa: F401
 from comarketing.api import metrics  # noqa: F401
 from comarketing.api import imports  # noqa: F401

@@ -80,6 +80,9 @@ class CalendarView:
     choices: FilterChoices
     errors: dict[str, str] = field(default_factory=dict)  # filter field -> message
     counts: dict[str, int] = field(default_factory=dict)  # items shown, by kind
+    # Every item shown, in order (campaigns, placements, milestones), before the layout caps a
+    # month's bands: what the API answers.
+    items: list[Item] = field(default_factory=list)
 
     @property
     def first(self) -> date:
@@ -248,4 +251,5 @@ def build(
             "placement": len(placements),
             "milestone": len(milestones),
         },
+        items=[item for item, _, _ in items],
     )

@@ -9,7 +9,7 @@ from pathlib import Path
 from comarketing import storage
 from comarketing.collateral import files
 from comarketing.collateral.access import asset_version, load_asset
-from comarketing.collateral.models import CollateralUsage, UsageAction
+from comarketing.collateral.models import CollateralUsage, CollateralVersion, UsageAction
 from comarketing.context import Actor
 from comarketing.errors import NotFound
 from comarketing.extensions import db
@@ -25,6 +25,7 @@ class Served:
     download_name: str
     inline: bool
     link: str | None = None
+    version: int = 0  # the version's number
 
 
 @transactional
@@ -47,8 +48,19 @@ def fetch(actor: Actor, asset_id: int, *, action: str, version_number: int | Non
         )
     )
     db.session.commit()
+    return _served(version, inline=usage_action is UsageAction.OPEN)
+
+
+def again(actor: Actor, asset_id: int, version_number: int) -> Served:
+    """What a download already counted sent (the API's replay of a retried download): the
+    same version again, counted once."""
+    asset = load_asset(actor, asset_id)
+    return _served(asset_version(asset, version_number), inline=False)
+
+
+def _served(version: CollateralVersion, *, inline: bool) -> Served:
     if version.link_url:
-        return Served(None, None, "", inline=False, link=version.link_url)
+        return Served(None, None, "", inline=False, link=version.link_url, version=version.number)
     file_type = files.KNOWN_TYPES.get(version.media_type or "")
     if file_type is None or not version.file_hash:  # pragma: no cover - stored ones are known
         raise NotFound()
@@ -60,7 +72,6 @@ def fetch(actor: Actor, asset_id: int, *, action: str, version_number: int | Non
         file_type=file_type,
         download_name=files.download_name(version.filename, file_type),
         # A file stored before polyglots were refused at upload is never opened in the page.
-        inline=usage_action is UsageAction.OPEN
-        and file_type.previews_inline
-        and not storage.contains_markup(path),
+        inline=inline and file_type.previews_inline and not storage.contains_markup(path),
+        version=version.number,
     )

@@ -1,7 +1,7 @@
 """What the collateral pages show: the company overview, a campaign's library, the drafts on
 an offer and one asset with its versions, reviews and recent use.
 
-Read-only, and in a fixed number of queries per page whatever the number of assets (``_cards``
+Read-only, and in a fixed number of queries per page whatever the number of assets (``asset_cards``
 loads current versions, owners, use counts and draft offers for many assets at once)."""
 
 from __future__ import annotations
@@ -124,7 +124,7 @@ def _draft_offers(assets: Sequence[CollateralAsset]) -> dict[int, tuple[str, str
     return {offer_id: (status, title) for offer_id, status, title in rows}
 
 
-def _cards(assets: Sequence[CollateralAsset]) -> list[AssetCard]:
+def asset_cards(assets: Sequence[CollateralAsset]) -> list[AssetCard]:
     """Current version, party names and use counts of many assets in three queries (and one
     more for the offers of drafts among them)."""
     if not assets:
@@ -192,7 +192,7 @@ def library(actor: Actor, campaign_id: int) -> Library:
         CampaignParty.organization_id, CampaignParty.campaign_id == campaign.id
     )
     assets = _assets_where(CollateralAsset.campaign_id == campaign.id)
-    return Library(campaign, parties, _cards(assets), request_rows(actor, [campaign.id]))
+    return Library(campaign, parties, asset_cards(assets), request_rows(actor, [campaign.id]))
 
 
 def _organizations(
@@ -238,7 +238,7 @@ def overview(actor: Actor) -> Overview:
         .order_by(CollateralAsset.updated_at.desc(), CollateralAsset.id.desc())
         .limit(200)
     ).all()
-    cards = _cards([asset for asset, _ in rows])
+    cards = asset_cards([asset for asset, _ in rows])
     campaign_names = {asset.id: name or "" for asset, name in rows}
     campaign_ids = list(db.session.scalars(campaign_ids_of(actor.organization_id)))
     names = dict(
@@ -291,7 +291,7 @@ def asset_view(actor: Actor, asset_id: int) -> AssetView:
     if asset.campaign_id is not None:
         campaign = db.session.get(Campaign, asset.campaign_id)
         assert campaign is not None
-    card = _cards([asset])[0]
+    card = asset_cards([asset])[0]
     versions = list(
         db.session.scalars(
             sa.select(CollateralVersion)
@@ -400,4 +400,4 @@ def offer_drafts(actor: Actor, offer_id: int) -> OfferDrafts:
     campaign_id = None
     if offer.status == OfferStatus.APPROVED.value:
         campaign_id = db.session.scalar(sa.select(Campaign.id).where(Campaign.offer_id == offer.id))
-    return OfferDrafts(offer, title or "", parties, _cards(assets), campaign_id)
+    return OfferDrafts(offer, title or "", parties, asset_cards(assets), campaign_id)
