@@ -10,8 +10,10 @@ of them to do so is the person mailed files are imported as (:mod:`intake_receiv
 from __future__ import annotations
 
 import base64
+import re
 import secrets
 from dataclasses import dataclass
+from email.utils import parseaddr
 from typing import Any
 
 import sqlalchemy as sa
@@ -138,15 +140,21 @@ def new_address(actor: Actor, campaign_id: int) -> IntakeAddress:
 
 
 def parse_senders(text: str) -> list[str]:
-    """Addresses typed one a line (or separated by commas or spaces), checked and lower-cased;
-    ValidationFailed on ``senders`` naming the first that is not an address."""
+    """Addresses typed one a line (or separated by commas), as ``ads@x.com`` or as a From line
+    shows them (``Google Ads <ads@x.com>``), checked and lower-cased; ValidationFailed on
+    ``senders`` naming the first that is not an address."""
     found: list[str] = []
-    for item in (text or "").replace(",", " ").split():
+    for item in re.split(r"[\r\n,;]+", text or ""):
+        item = item.strip()
+        if not item:
+            continue
         try:
-            address = validate_email(item, check_deliverability=False).normalized.lower()
+            address = validate_email(
+                parseaddr(item)[1] or item, check_deliverability=False
+            ).normalized.lower()
         except EmailNotValidError as exc:
             raise ValidationFailed(
-                f"{item[:80]} is not a mail address: {exc}", field="senders"
+                f"“{item[:80]}” is not a mail address: {exc}", field="senders"
             ) from exc
         if address not in found:
             found.append(address)

@@ -111,6 +111,8 @@ def controller(app: Flask, host: str, port: int, *, lmtp: bool = False) -> Intak
         port=port,
         data_size_limit=limit,
         ident="Comarketing results intake",
+        # The name in the greeting; without it aiosmtpd asks DNS for this machine's (getfqdn).
+        server_hostname=app.config.get("INTAKE_DOMAIN") or "localhost",
     )
 
 

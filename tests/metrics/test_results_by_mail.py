@@ -501,6 +501,30 @@ def test_a_token_of_company_a_never_imports_into_company_b(setup: Setup):
     }
 
 
+def test_one_message_to_a_and_b_makes_one_import_for_each(setup: Setup):
+    """A relay may hand one message over for several recipients: each address imports for its
+    own company only."""
+    world = setup.world
+    b_pm = world.b.email(PM)
+    with setup.app.app_context():
+        joint = ch.joint_campaign(world)
+        addresses = []
+        for email in (setup.pm, b_pm):
+            row = intake.new_address(actor(email), joint.id)
+            intake.set_senders(actor(email), joint.id, SENDER)
+            addresses.append(intake.address_text(row.token, DOMAIN))
+        db.session.remove()
+    content = (CLEAN_HEADER + "2027-03-02,Alpha newsletter,100,80,4,1,1,10.00,5.00\r\n").encode()
+    raw = message([("joint.csv", content, CSV)], to=", ".join(addresses))
+    with smtplib.SMTP("127.0.0.1", setup.port, timeout=60) as client:
+        assert client.sendmail(SENDER, addresses, raw) == {}
+    made = imports_of(setup)
+    assert sorted((m.organization_id, m.campaign_id) for m in made) == [
+        (world.a.id, joint.id),
+        (world.b.id, joint.id),
+    ]
+
+
 @pytest.fixture
 def lmtp_setup(make_app: Any, tmp_path: Path) -> Iterator[Setup]:
     yield from _start(make_app, tmp_path, lmtp=True)
@@ -532,3 +556,68 @@ def test_intake_addresses_are_unguessable_and_case_proof(ctx):
     assert intake.token_of(f"results+{token}@elsewhere.example") is None
     assert intake.token_of(f"results-{token}@{DOMAIN}") is None
     assert db.session.scalar(sa.select(sa.func.count()).select_from(IntakeAddress)) == 0
+
+
+@pytest.mark.slow
+def test_flask_intake_serve_answers_from_the_database(app: Flask, world, tmp_path: Path):
+    """The command itself, as an operator starts it: a process on a free port reading the
+    addresses from the database; refusals as in-process."""
+    import os
+    import secrets
+    import socket
+    import subprocess
+    import time
+
+    from comarketing import PROJECT_ROOT
+
+    pm = world.a.email(PM)
+    with app.app_context():
+        campaign_id = ch.solo_campaign(pm, "Spring Bake")
+        ch.add_placement(pm, campaign_id, world.a.id, name="Spring Bake Search")
+        app.config["INTAKE_DOMAIN"] = DOMAIN
+        row = intake.new_address(actor(pm), campaign_id)
+        intake.set_senders(actor(pm), campaign_id, SENDER)
+        address = intake.address_text(row.token, DOMAIN)
+        db.session.remove()
+    port = free_port()
+    env = {
+        **os.environ,
+        "FLASK_APP": "comarketing",
+        "DATABASE_URL": app.config["SQLALCHEMY_DATABASE_URI"],
+        "COMARKETING_ENV": "development",
+        "SECRET_KEY": secrets.token_urlsafe(48),
+        "INTAKE_DOMAIN": DOMAIN,
+        "INTAKE_MAX_BYTES": str(64 * 1024),
+    }
+    log_path = tmp_path / "intake.log"
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(
+            [str(PROJECT_ROOT / ".venv" / "bin" / "flask"), "intake", "serve", "--port", str(port)],
+            cwd=PROJECT_ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            assert process.poll() is None, log_path.read_text()
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, log_path.read_text()
+                time.sleep(0.2)
+        setup = Setup(
+            app, SmtpServer(), port, tmp_path / "none", world, campaign_id, {}, address, pm
+        )
+        assert send(setup, b"", to=f"results+{intake.new_token()}@{DOMAIN}").code == 550
+        answer = send(setup, message([], to=address))
+        assert (answer.code, "No CSV or XLSX attachment" in answer.text) == (550, True)
+        big = message([("big.csv", b"x" * (80 * 1024), CSV)], to=address)
+        assert send(setup, big).code == 552
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(MetricImport)) == 0
