@@ -28,6 +28,7 @@ from comarketing.errors import DomainError
 from comarketing.extensions import db
 from comarketing.metrics import imports, intake, intake_replies, reading, uploads
 from comarketing.metrics.models import ImportStatus, MetricImport
+from comarketing.unit_of_work import transactional
 
 log = logging.getLogger("comarketing.intake")
 
@@ -170,9 +171,11 @@ def receive(
                     sender=sender,
                 )
             )
-    except DomainError as exc:
+    except BaseException as exc:
         for metric_import in made:  # all of the message or none of it
             imports.discard(actor, metric_import.id)
+        if not isinstance(exc, DomainError):
+            raise
         if exc.status_code in (403, 404):  # no longer a party, or no longer allowed
             return Outcome(NOT_ACCEPTED)
         return Outcome(f"550 5.6.0 {exc.message} Nothing was stored")
@@ -184,6 +187,7 @@ def receive(
     return Outcome(f"250 2.0.0 Received {len(ids)} results {files}", ids)
 
 
+@transactional
 def start(actor: Actor, import_id: int) -> str:
     """Run the import with the remembered mapping, or leave it at its preview for a person.
 

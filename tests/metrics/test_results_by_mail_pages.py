@@ -106,6 +106,11 @@ def test_the_results_page_links_each_campaign_to_its_address(intake_app):
     login(client, world.a.email(PM))
     page = client.get("/metrics/imports").get_data(as_text=True)
     assert f'href="/metrics/campaigns/{campaign_id}/by-mail"' in page
+    page = client.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
+    assert f'href="/metrics/campaigns/{campaign_id}/by-mail"' in page
+    analyst = app.test_client()
+    login(analyst, world.a.email("analyst"))
+    assert "/by-mail" not in analyst.get(f"/campaigns/{campaign_id}").get_data(as_text=True)
 
 
 def test_without_an_intake_domain_the_page_says_so(app, world):
