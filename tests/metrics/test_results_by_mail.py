@@ -558,6 +558,12 @@ def test_intake_addresses_are_unguessable_and_case_proof(ctx):
     assert db.session.scalar(sa.select(sa.func.count()).select_from(IntakeAddress)) == 0
 
 
+def test_flask_intake_serve_needs_an_intake_domain(runner):
+    result = runner.invoke(args=["intake", "serve", "--port", str(free_port())])
+    assert result.exit_code == 1
+    assert "Set INTAKE_DOMAIN first" in result.output
+
+
 @pytest.mark.slow
 def test_flask_intake_serve_answers_from_the_database(app: Flask, world, tmp_path: Path):
     """The command itself, as an operator starts it: a process on a free port reading the
