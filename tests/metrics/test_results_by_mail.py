@@ -10,6 +10,7 @@ reply lists the errors. A's address only ever imports into A's placements, B's i
 
 from __future__ import annotations
 
+import io
 import smtplib
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,9 +20,12 @@ import pytest
 import sqlalchemy as sa
 
 from comarketing.extensions import db
-from comarketing.metrics import choices, intake, runs
+from comarketing.jobs import Job
+from comarketing.jobs.runner import drain
+from comarketing.metrics import choices, intake, intake_replies, runs, uploads
 from comarketing.metrics import imports as metric_imports
 from comarketing.metrics.models import DailyMetric, MetricImport
+from comarketing.outbox import OutboxMessage
 from tests import campaign_helpers as ch
 from tests import factories
 from tests.fixtures.ad_exports.expected import EXPECTED
@@ -256,3 +260,38 @@ def test_lmtp_speaks_for_each_recipient(lmtp_setup: Setup):
                 SENDER, [f"results+{intake.new_token()}@{DOMAIN}"], b"Subject: x\r\n\r\nx"
             )
     assert [m.source for m in imports_of(setup)] == ["mail"]
+
+
+def test_the_reply_waits_for_a_slow_import_and_is_sent_once(setup: Setup):
+    """The reply job re-queues itself while the import is queued or running (as when it runs
+    on a background thread), then mails once; running the jobs again sends nothing more."""
+    remember_clean_layout(setup)
+    with setup.app.app_context():
+        who = actor(setup.pm)
+        made = uploads.upload(
+            who,
+            io.BytesIO(clean_csv(range(4, 6))),
+            "slow.csv",
+            campaign_id=setup.campaign_id,
+            sender=SENDER,
+        )
+        intake_replies.expect_result(made)
+        metric_imports.confirm(who, made.id, post_costs=False)  # queued, not run yet
+        drain()
+        job = db.session.scalar(sa.select(Job).where(Job.kind == intake_replies.REPLY_KIND))
+        assert job is not None and (job.status, job.error) == (
+            "queued",
+            "the import has not finished yet",
+        )
+        sent = sa.select(sa.func.count()).where(OutboxMessage.kind == "results_mail_result")
+        assert db.session.scalar(sent) == 0
+
+        assert runs.run_import(made.id).status == "succeeded"
+        job.run_after = job.created_at  # due now (instead of in half a minute)
+        db.session.commit()
+        drain()
+        drain()
+        db.session.refresh(job)
+        assert job.status == "done"
+        assert db.session.scalar(sent) == 2  # A's admin and partner manager, once each
+        db.session.remove()
