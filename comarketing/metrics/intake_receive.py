@@ -93,8 +93,9 @@ def parse(content: bytes) -> EmailMessage:
 
 
 def results_files(message: EmailMessage) -> list[Attachment]:
-    """The CSV/TSV/XLSX files attached: by the file name's ending, or by type when attached
-    without a name. Anything else (the text, a logo, a ZIP) is not a results file."""
+    """The CSV/TSV/XLSX files of a message: by the file name's ending, or by type (a part of
+    type text/csv without a name, even a message that is nothing else). Anything else (the
+    text, a logo, a ZIP) is not a results file."""
     found = []
     for part in message.walk():
         if part.is_multipart():
@@ -104,11 +105,7 @@ def results_files(message: EmailMessage) -> list[Attachment]:
         except (ValueError, TypeError, IndexError):
             filename = ""
         named = filename.lower().endswith(RESULT_SUFFIXES)
-        typed = part.get_content_type() in RESULT_TYPES and part.get_content_disposition() in (
-            "attachment",
-            "inline",
-        )
-        if not (named or typed):
+        if not (named or part.get_content_type() in RESULT_TYPES):
             continue
         payload = part.get_payload(decode=True)
         content = payload if isinstance(payload, bytes) else b""

@@ -13,6 +13,8 @@ from __future__ import annotations
 import io
 import smtplib
 from collections.abc import Iterator
+from email.message import EmailMessage
+from email.policy import SMTP as SMTP_POLICY
 from pathlib import Path
 from typing import Any
 
@@ -295,3 +297,13 @@ def test_the_reply_waits_for_a_slow_import_and_is_sent_once(setup: Setup):
         assert job.status == "done"
         assert db.session.scalar(sent) == 2  # A's admin and partner manager, once each
         db.session.remove()
+
+
+def test_a_csv_that_is_the_whole_message_is_read_as_a_file(setup: Setup):
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = SENDER, setup.address, "report"
+    mail.set_content(clean_csv(range(4, 6)), maintype="text", subtype="csv")
+    answer = send(setup, mail.as_bytes(policy=SMTP_POLICY))
+    assert answer.code == 250
+    [made] = imports_of(setup)
+    assert (made.filename, made.status) == ("results.csv", "preview")
