@@ -31,6 +31,14 @@ TEMPORARY_FAILURE = "451 4.3.0 Temporary failure, try again later"
 DRAIN_EVERY_SECONDS = 30.0
 
 
+def safe_reply(reply: str) -> str:
+    """One line of printable ASCII (a file name or a reason may carry anything), at most 400
+    characters: what every relay understands."""
+    text = " ".join(reply.split())
+    text = "".join(ch if " " <= ch <= "~" else "?" for ch in text)
+    return text[:400]
+
+
 class IntakeHandler:
     """aiosmtpd handler: RCPT and DATA decided by :mod:`intake_receive`."""
 
@@ -83,6 +91,7 @@ class IntakeHandler:
         peer = session.peer[0] if isinstance(session.peer, tuple) else None
         loop = asyncio.get_running_loop()
         replies = await loop.run_in_executor(None, self._in_app, self._receive_all, envelope, peer)
+        replies = [safe_reply(reply) for reply in replies]
         if self.lmtp:  # LMTP answers once per recipient
             return "\r\n".join(replies)
         refused = [reply for reply in replies if not reply.startswith("250")]

@@ -18,6 +18,7 @@ from comarketing.accounts.models import User
 from comarketing.extensions import db
 from comarketing.metrics import intake
 from comarketing.metrics.intake_models import IntakeAddress
+from comarketing.metrics.intake_server import safe_reply
 from comarketing.metrics.models import MetricImport
 from tests import campaign_helpers as ch
 from tests.functional.conftest import SmtpServer, free_port
@@ -231,3 +232,9 @@ def test_flask_intake_serve_answers_from_the_database(app: Flask, world, tmp_pat
         process.wait(timeout=10)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(MetricImport)) == 0
+
+
+def test_replies_are_one_line_of_ascii():
+    reply = safe_reply("550 5.6.0 Spring “Café”.csv:\r\nbad\tline " + "x" * 500)
+    assert reply.startswith("550 5.6.0 Spring ?Caf??.csv: bad line x")
+    assert len(reply) == 400 and reply.isascii() and "\n" not in reply
