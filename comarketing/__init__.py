@@ -105,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     from comarketing.dashboard.views import bp as dashboard_bp
     from comarketing.metrics import (
         grid_views,  # noqa: F401 - a placement's results grid
+        intake_views,  # noqa: F401 - results by mail: a campaign's intake address
         name_views,  # noqa: F401 - platform names of placements
     )
     from comarketing.metrics.views import bp as metrics_bp
@@ -157,7 +158,10 @@ def register_mail_delivery(app: Flask) -> None:
 
 
 # Modules that register background job handlers (comarketing/jobs/registry.py), one line each.
-JOB_HANDLER_MODULES: tuple[str, ...] = ("comarketing.webhooks.delivery",)
+JOB_HANDLER_MODULES: tuple[str, ...] = (
+    "comarketing.webhooks.delivery",  # signed webhook deliveries
+    "comarketing.metrics.intake_replies",  # results by mail: the reply once an import ends
+)
 
 
 def register_jobs(app: Flask) -> None:

@@ -14,6 +14,7 @@ from comarketing import outbox
 from comarketing.accounts import registration
 from comarketing.dates_format import format_datetime
 from comarketing.errors import DomainError
+from comarketing.metrics import intake_server
 from comarketing.policy import Role
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -216,3 +217,4 @@ def install(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(send_reminders)
     app.cli.add_command(send_digests)
+    app.cli.add_command(intake_server.intake_cli)

@@ -147,6 +147,11 @@ DEFAULTS: dict[str, Any] = {
     "LOG_FORMAT": "text",
     # The bearer token /metrics asks for; None: /metrics answers 404 (not exposed).
     "METRICS_TOKEN": None,
+    # Results by mail (issue 19): campaigns' intake addresses are results+<token>@INTAKE_DOMAIN
+    # (None: the feature is off and no address is shown); `flask intake serve` refuses a
+    # message larger than INTAKE_MAX_BYTES with 552 (attachments grow a third in base64).
+    "INTAKE_DOMAIN": None,
+    "INTAKE_MAX_BYTES": 70 * 1024 * 1024,
 }
 
 # Environment variables read directly (name -> config key, converter).
@@ -177,6 +182,8 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "MAIL_DEFAULT_SENDER": ("MAIL_DEFAULT_SENDER", str),
     "LOG_FORMAT": ("LOG_FORMAT", str),
     "METRICS_TOKEN": ("METRICS_TOKEN", str),
+    "INTAKE_DOMAIN": ("INTAKE_DOMAIN", str),
+    "INTAKE_MAX_BYTES": ("INTAKE_MAX_BYTES", int),
 }
 
 

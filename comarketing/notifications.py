@@ -51,6 +51,8 @@ KINDS: dict[str, str] = {
     "collateral_request": "A request for a new material is filed, taken or delivered",
     "goal_reached": "A campaign reaches its reach, leads or revenue goal",
     "webhook_disabled": "A webhook endpoint of my company is disabled after failing for days",
+    "results_mail_waiting": "A results file that came by mail waits for a choice",
+    "results_mail_result": "A results file that came by mail is imported or refused",
 }
 
 

@@ -179,6 +179,9 @@ NOTIFICATION_AUDIENCE: dict[str, frozenset[Role]] = {
     "collateral_request": ROLE_PERMISSIONS[Action.REQUEST_COLLATERAL],
     "goal_reached": ROLE_PERMISSIONS[Action.MANAGE_CAMPAIGNS] | frozenset({Role.ANALYST}),
     "webhook_disabled": ROLE_PERMISSIONS[Action.MANAGE_WEBHOOKS],
+    # Results by mail: those who write results (and set up the intake address) act on them.
+    "results_mail_waiting": ROLE_PERMISSIONS[Action.WRITE_METRICS],
+    "results_mail_result": ROLE_PERMISSIONS[Action.WRITE_METRICS],
 }
 
 

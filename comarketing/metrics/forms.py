@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flask_wtf.file import FileField, FileRequired
-from wtforms import BooleanField, SelectChoice, SelectField, StringField
+from wtforms import BooleanField, SelectChoice, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired
 
 from comarketing.form_base import AppForm
@@ -83,3 +83,14 @@ class RememberNameForm(PlatformNameForm):
     """From the preview: a name of the file, remembered on the placement the user picks."""
 
     placement_id = SelectField("Placement", coerce=str, validate_choice=False)
+
+
+class IntakeSendersForm(AppForm):
+    """The addresses a campaign's intake address accepts results from."""
+
+    senders = TextAreaField(
+        "Allowed senders",
+        description="One address a line, as the platform's report mail shows it in From "
+        "(Google Ads: ads-noreply@google.com). Mail from anyone else is refused.",
+        render_kw={"rows": 4},
+    )

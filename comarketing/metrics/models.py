@@ -111,6 +111,7 @@ class ImportSource(StrEnum):
     FORM = "form"
     FILE = "file"
     API = "api"
+    MAIL = "mail"  # an attachment mailed to the campaign's intake address (metrics.intake)
 
 
 class ImportStatus(StrEnum):
@@ -169,12 +170,14 @@ class MetricImport(Model):
     errors: Mapped[list[dict[str, Any]]] = mapped_column(sa.JSON, default=list)
     message: Mapped[str] = mapped_column(sa.String(500), default="")
     costs_posted_minor: Mapped[int] = mapped_column(sa.BigInteger, default=0)
+    # For a file that came by mail: the sender address it was accepted from.
+    sender: Mapped[str | None] = mapped_column(sa.String(254))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     __table_args__ = (
-        sa.CheckConstraint("source IN ('form', 'file', 'api')", name="source_known"),
+        sa.CheckConstraint("source IN ('form', 'file', 'api', 'mail')", name="source_known"),
         sa.CheckConstraint(
             "status IN ('preview', 'queued', 'running', 'succeeded', 'failed', 'duplicate', "
             "'discarded')",

@@ -133,12 +133,14 @@ def upload(
     *,
     campaign_id: int,
     changes: Mapping[str, Any] | None = None,
+    sender: str | None = None,
 ) -> MetricImport:
     """Store a file uploaded for one campaign and work out how to read it; nothing is imported
     yet. Its rows will match that campaign's placements only. A campaign the actor's company
     is not party to is NotFound, like one that does not exist. ``changes``: settings given
     with the file (the API), applied to the detected ones and checked before anything is
-    recorded (see :mod:`comarketing.metrics.import_settings`)."""
+    recorded (see :mod:`comarketing.metrics.import_settings`). ``sender``: the address a file
+    that came by mail was accepted from (:mod:`comarketing.metrics.intake`)."""
     authorize(actor.user, Action.WRITE_METRICS)
     campaign = get_visible_campaign(actor, campaign_id)
     placements = owned_placements(actor.organization_id, campaign_id=campaign.id)
@@ -150,7 +152,7 @@ def upload(
     limit = int(current_app.config["METRICS_UPLOAD_MAX_BYTES"])
     file_hash, size = _store(stream, limit)
     try:
-        return _open_import(actor, campaign, placements, file_hash, size, filename, changes)
+        return _open_import(actor, campaign, placements, file_hash, size, filename, changes, sender)
     except BaseException:
         # Refused (unreadable, settings that do not fit): the file goes at once.
         db.session.rollback()
@@ -166,6 +168,7 @@ def _open_import(
     size: int,
     filename: str | None,
     changes: Mapping[str, Any] | None,
+    sender: str | None = None,
 ) -> MetricImport:
     path = stored_path(file_hash)
     try:
@@ -182,7 +185,8 @@ def _open_import(
         organization_id=actor.organization_id,
         campaign_id=campaign.id,
         created_by_id=actor.user_id,
-        source=ImportSource.FILE.value,
+        source=(ImportSource.MAIL if sender else ImportSource.FILE).value,
+        sender=sender,
         status=ImportStatus.PREVIEW.value,
         filename=display_name(filename),
         file_hash=file_hash,
@@ -192,6 +196,7 @@ def _open_import(
     )
     db.session.add(metric_import)
     db.session.flush()
+    by_mail: dict[str, Any] = {"sender": sender} if sender else {}
     audit.record(
         "metrics.upload",
         actor=actor,
@@ -200,6 +205,7 @@ def _open_import(
         file_hash=file_hash,
         size=size,
         campaign_id=campaign.id,
+        **by_mail,
     )
     db.session.commit()
     return metric_import

@@ -2,7 +2,7 @@
 endpoints and the log of delivery attempts
 
 Revision ID: 0027_webhooks
-Revises: 0024_jobs
+Revises: 0026_intake
 Create Date: 2026-12-06 16:00:00
 """
 
