@@ -11,7 +11,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0027_webhooks"
-down_revision = "0024_jobs"
+down_revision = "0026_intake"
 branch_labels = None
 depends_on = None
 
