@@ -463,6 +463,22 @@ def measure_in_process(
     return out
 
 
+def profile(pages: list[Page], who: dict[str, Visitor], requests: int) -> None:
+    """Where each page's time goes (cumulative, the 40 costliest calls)."""
+    import cProfile
+    import pstats
+
+    for page in pages:
+        get(who[page.user], page.path)
+        profiler = cProfile.Profile()
+        profiler.enable()
+        for _ in range(requests):
+            get(who[page.user], page.path)
+        profiler.disable()
+        print(f"==== {page.name} {page.path}")
+        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+
+
 # ---------------------------------------------------------------------------------------------
 # Over HTTP
 
@@ -592,6 +608,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=5, help="wrk run length")
     parser.add_argument("--rounds", type=int, default=3, help="wrk runs per page and bare")
     parser.add_argument("--only", default="", help="measure only pages whose name has this")
+    parser.add_argument("--profile", action="store_true", help="cProfile each page instead")
     args = parser.parse_args(argv)
     if not 1 <= args.scale <= 10:
         parser.error("--scale is 1 to 10")
@@ -616,6 +633,9 @@ def main(argv: list[str] | None = None) -> int:
             seed_demo(app, args.scale)
             seed_long_campaign(app, LONG_DAYS_PER_SCALE * args.scale)
             print(f"scaled x{args.scale} in {time.perf_counter() - started:.0f} s", flush=True)
+        if args.profile:
+            profile(pages, who, args.requests)
+            return 0
         results = measure_in_process(clock, pages, who, args.requests)
         grew = []
         for result in results:

@@ -143,8 +143,31 @@ class EntryRow:
     author: str | None
 
 
-def ledger(campaign_id: int, limit: int = 500) -> list[EntryRow]:
-    """The latest entries with their names, in two queries."""
+def ledger_size(campaign_id: int) -> int:
+    """How many entries the campaign's ledger holds (for its pages)."""
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count(LedgerEntry.id)).where(LedgerEntry.campaign_id == campaign_id)
+        )
+        or 0
+    )
+
+
+def entries_after(campaign_id: int, entry_id: int) -> int:
+    """How many of the campaign's entries are newer than ``entry_id`` (its 0-based place in
+    the newest-first list)."""
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count(LedgerEntry.id)).where(
+                LedgerEntry.campaign_id == campaign_id, LedgerEntry.id > entry_id
+            )
+        )
+        or 0
+    )
+
+
+def ledger(campaign_id: int, limit: int = 500, offset: int = 0) -> list[EntryRow]:
+    """The latest entries (after skipping ``offset``) with their names, in one query."""
     reversed_ids = sa.select(LedgerEntry.reverses_id).where(
         LedgerEntry.campaign_id == campaign_id, LedgerEntry.reverses_id.is_not(None)
     )
@@ -161,6 +184,7 @@ def ledger(campaign_id: int, limit: int = 500) -> list[EntryRow]:
         .outerjoin(User, User.id == LedgerEntry.created_by_id)
         .where(LedgerEntry.campaign_id == campaign_id)
         .order_by(LedgerEntry.id.desc())
+        .offset(offset)
         .limit(limit)
     ).all()
     return [

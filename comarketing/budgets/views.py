@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -22,6 +22,7 @@ from comarketing.campaigns import forms as campaign_forms
 from comarketing.campaigns.views import bp
 from comarketing.errors import DomainError
 from comarketing.money import exponent, parse_amount
+from comarketing.paging import Pager, page_number
 from comarketing.policy import Action, can
 from comarketing.timezones import company_today
 from comarketing.web import abort_for, attach_error, current_actor
@@ -48,6 +49,29 @@ def _burn_chart(view: listing.CampaignView, committed: int) -> dict[str, Any]:
         "divisor": 10 ** exponent(campaign.currency),
         "currency": campaign.currency,
     }
+
+
+PER_PAGE = 50  # claims and ledger entries shown at a time, newest first
+
+
+def _pagers(
+    campaign_id: int, claims: list[claim_states.ClaimStatus], forms: dict[str, Any]
+) -> tuple[Pager, Pager]:
+    """The pages of claims and ledger entries to show: the ones asked for, or the ones holding
+    the claim or entry a refused form was about (its message is shown next to it)."""
+    refused_claim = forms.get("refused_claim")
+    claim_ids = [s.claim.id for s in claims]
+    if refused_claim in claim_ids:
+        claims_pager = Pager.showing(claim_ids.index(refused_claim), len(claims), PER_PAGE)
+    else:
+        claims_pager = Pager(page_number(request.args.get("claims_page")), len(claims), PER_PAGE)
+    entries = balances.ledger_size(campaign_id)
+    if forms.get("reversal_entry") is not None:
+        place = balances.entries_after(campaign_id, forms["reversal_entry"])
+        ledger_pager = Pager.showing(min(place, max(entries - 1, 0)), entries, PER_PAGE)
+    else:
+        ledger_pager = Pager(page_number(request.args.get("ledger_page")), entries, PER_PAGE)
+    return claims_pager, ledger_pager
 
 
 def render_campaign(campaign_id: int, status: int = 200, **forms: Any) -> ResponseReturnValue:
@@ -83,13 +107,17 @@ def render_campaign(campaign_id: int, status: int = 200, **forms: Any) -> Respon
     claims = claim_states.claim_statuses(campaign_id)
     party_balances = balances.balances(campaign_id, claims)
     totals = balances.totals_of(party_balances)
+    claims_pager, ledger_pager = _pagers(campaign_id, claims, forms)
     body = render_template(
         "campaigns/detail.html",
         view=view,
         balances=party_balances,
         totals=totals,
         settlement=balances.settlement(campaign_id, party_balances),
-        claims=claims,
+        claims=claims_pager.slice(claims),
+        claims_pager=claims_pager,
+        # Entries of current claim versions are reversed by revising or withdrawing the claim.
+        claimed_entries={s.version.ledger_entry_id for s in claims},
         placement_names={p.id: p.name for p in view.placements},
         payments=claim_states.payment_statuses(campaign_id),
         claim_form=claim,
@@ -99,7 +127,8 @@ def render_campaign(campaign_id: int, status: int = 200, **forms: Any) -> Respon
         refused_claim=forms.get("refused_claim"),
         refused_payment=forms.get("refused_payment"),
         refused_messages=forms.get("refused_messages", []),
-        ledger=balances.ledger(campaign_id),
+        ledger=balances.ledger(campaign_id, PER_PAGE, ledger_pager.offset),
+        ledger_pager=ledger_pager,
         today=company_today(current_user.organization),
         overdue={m.id for m in view.milestones if milestones.is_overdue(m)},
         burn=_burn_chart(view, totals.committed_minor),
