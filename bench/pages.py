@@ -47,7 +47,7 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
 from datetime import timedelta
 from pathlib import Path
@@ -55,9 +55,10 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from lib.database import database  # bench/ is the script's folder
-
 BENCH = Path(__file__).resolve().parent
+
+from lib.database import database  # noqa: E402 - bench/ is the script's folder
+
 LONG_CAMPAIGN = "Year-round baking club"
 LONG_DAYS_PER_SCALE = 180
 PASSWORD = "bake-together-2026"
@@ -170,7 +171,7 @@ def seed_demo(app: Any, copies: int) -> None:
                 for copy in range(2, copies + 1):
                     for plan in history.HISTORY:
                         # The demo's own campaign writer, for the copies (bench only).
-                        results._seed_campaign(  # noqa: SLF001
+                        results._seed_campaign(
                             replace(plan, name=f"{plan.name} #{copy}"), companies, today
                         )
         db.session.remove()
@@ -360,9 +361,7 @@ def visitors(app: Any, emails: set[str]) -> dict[str, Visitor]:
         client = app.test_client()
         response = client.post("/login", data={"email": email, "password": PASSWORD})
         assert response.status_code == 302, f"sign-in as {email}: {response.status_code}"
-        cookie = "; ".join(
-            f"{c.key}={c.value}" for c in client._cookies.values()  # noqa: SLF001
-        )
+        cookie = "; ".join(f"{c.key}={c.value}" for c in client._cookies.values())
         with app.app_context():
             _, token = api_services.create_token_as_operator(
                 email=email, name="bench", scope="read", days=30
@@ -565,14 +564,17 @@ def measure_http(
                 headers = [f"Authorization: Bearer {visitor.token}"]
             bare_rates, page_rates, p99s = [], [], []
             for _ in range(rounds):
-                bare_rates.append(wrk(base, "/bench/bare", [f"Cookie: {bare_who.cookie}"], seconds)[0])
+                bare_headers = [f"Cookie: {bare_who.cookie}"]
+                bare_rates.append(wrk(base, "/bench/bare", bare_headers, seconds)[0])
                 rate, p99 = wrk(base, result.page.path, headers, seconds)
                 page_rates.append(rate)
                 p99s.append(p99)
             result.http = {
                 "bare_rps": statistics.median(bare_rates),
                 "page_rps": statistics.median(page_rates),
-                "ratio": statistics.median(p / b for p, b in zip(page_rates, bare_rates)),
+                "ratio": statistics.median(
+                    p / b for p, b in zip(page_rates, bare_rates, strict=True)
+                ),
                 "p99_ms": statistics.median(p99s),
             }
             print(line(result), flush=True)

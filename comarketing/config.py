@@ -113,6 +113,11 @@ DEFAULTS: dict[str, Any] = {
     "LOG_FORMAT": "text",
     # The bearer token /metrics asks for; None: /metrics answers 404 (not exposed).
     "METRICS_TOKEN": None,
+    # Computed report figures (reports/cache.py), keyed by the company's data version: "redis"
+    # (REDIS_URL, shared by the workers), "memory" (this process) or "off". None: "redis" when
+    # REDIS_URL is set, else "memory". How long Redis keeps an entry nobody reads again.
+    "REPORT_CACHE": None,
+    "REPORT_CACHE_SECONDS": 86_400,
 }
 
 # Environment variables read directly (name -> config key, converter).
@@ -135,6 +140,7 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "MAIL_DEFAULT_SENDER": ("MAIL_DEFAULT_SENDER", str),
     "LOG_FORMAT": ("LOG_FORMAT", str),
     "METRICS_TOKEN": ("METRICS_TOKEN", str),
+    "REPORT_CACHE": ("REPORT_CACHE", str),
 }
 
 
