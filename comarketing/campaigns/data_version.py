@@ -147,6 +147,8 @@ def _organizations(session: Any) -> set[int]:
 
 
 def _raise_versions(session: Any) -> None:
+    # The commit flushes only after this hook: flush now so the last changes are collected.
+    session.flush()
     if not any(session.info.get(key) for key in _KEYS):
         return
     companies = sorted(_organizations(session))
