@@ -9,11 +9,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+from comarketing.campaigns.access import get_visible_campaign
 from comarketing.context import Actor
 from comarketing.policy import Action, authorize
-from comarketing.reports import cache, chart_links, dedup, headline, services, tables
+from comarketing.reports import (
+    cache,
+    campaign_charts,
+    campaign_service,
+    campaign_tables,
+    chart_links,
+    dedup,
+    headline,
+    services,
+    tables,
+)
+from comarketing.reports.campaign_frames import CampaignReport
 from comarketing.reports.exports import Table
 
 
@@ -72,3 +85,27 @@ def board_headlines(actor: Actor, period: services.Period) -> BoardHeadlines:
         return BoardHeadlines(board, headline.for_board(board))
 
     return cache.figures(actor.organization_id, "reports.headlines", period, compute)
+
+
+@dataclass(frozen=True)
+class CampaignFigures:
+    report: CampaignReport
+    tables: dict[str, Table]
+    chart_data: dict[str, Any]
+
+
+def campaign_figures(actor: Actor, campaign_id: int) -> CampaignFigures:
+    """A campaign's report with its tables and charts. The campaign must be one of the actor's
+    company's (else NotFound), checked before anything is read from the cache."""
+    get_visible_campaign(actor, campaign_id)
+    today = date.today()
+
+    def compute() -> CampaignFigures:
+        report = campaign_service.campaign_report(actor, campaign_id, today)
+        return CampaignFigures(
+            report=report,
+            tables=campaign_tables.page_tables(report),
+            chart_data=campaign_charts.chart_data(report),
+        )
+
+    return cache.figures(actor.organization_id, "reports.campaign", (campaign_id, today), compute)

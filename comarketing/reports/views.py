@@ -12,7 +12,6 @@ from comarketing import dates_allowed
 from comarketing.campaigns.models import Channel
 from comarketing.errors import DomainError, ValidationFailed
 from comarketing.reports import (
-    campaign_charts,
     campaign_service,
     campaign_tables,
     dedup,
@@ -199,17 +198,17 @@ CAMPAIGN_TABLES = ", ".join(f'"{key}"' for key in campaign_tables.BUILDERS)
 @login_required
 def campaign_report(campaign_id: int) -> ResponseReturnValue:
     try:
-        report = campaign_service.campaign_report(current_actor(), campaign_id)
+        figures = page_figures.campaign_figures(current_actor(), campaign_id)
     except DomainError as exc:
         abort_for(exc)
     return render_template(
         "reports/campaign.html",
-        report=report,
-        tables=campaign_tables.page_tables(report),
+        report=figures.report,
+        tables=figures.tables,
         titles=campaign_tables.TABLES,
         display=campaign_tables.display,
         note=tables.note,
-        chart_data=campaign_charts.chart_data(report),
+        chart_data=figures.chart_data,
     )
 
 
