@@ -46,6 +46,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field, replace
@@ -491,6 +492,7 @@ def free_port() -> int:
 @contextlib.contextmanager
 def gunicorn(database_url: str, secret_key: str) -> Iterator[str]:
     port = free_port()
+    base = f"http://127.0.0.1:{port}"
     env = {
         **os.environ,
         "BENCH_DATABASE_URL": database_url,
@@ -510,15 +512,17 @@ def gunicorn(database_url: str, secret_key: str) -> Iterator[str]:
         "pages:http_app()",
     ]
     process = subprocess.Popen(command, env=env, start_new_session=True)
-    base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), 1):
-                break
-            time.sleep(0.2)
-        else:
-            raise RuntimeError("gunicorn did not start")
+        # Up when the bare route answers (the workers import the app after the port is bound).
+        deadline, answered = time.monotonic() + 120, 0
+        while answered < 4:
+            if time.monotonic() > deadline:
+                raise RuntimeError("gunicorn did not start")
+            with contextlib.suppress(OSError):
+                with urllib.request.urlopen(base + "/healthz", timeout=10) as reply:
+                    answered += reply.status == 200
+                continue
+            time.sleep(0.3)
         yield base
     finally:
         os.killpg(process.pid, signal.SIGTERM)
@@ -536,7 +540,7 @@ def wrk(base: str, path: str, headers: list[str], seconds: int) -> tuple[float, 
     output = subprocess.run(
         [*command, base + path], capture_output=True, text=True, check=True
     ).stdout
-    if "Non-2xx" in output:
+    if "Non-2xx" in output or "Requests/sec:" not in output or " 0 requests in" in output:
         raise RuntimeError(f"{path}: answers other than 2xx under load\n{output}")
     rate = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))  # type: ignore[union-attr]
     p99 = re.search(r"99%\s+([\d.]+)(us|ms|s)", output)
@@ -556,7 +560,8 @@ def measure_http(
         raise SystemExit("--http needs wrk (apt-get install -y wrk)")
     bare_who = next(iter(who.values()))
     with gunicorn(database_url, secret_key) as base:
-        wrk(base, "/bench/bare", [f"Cookie: {bare_who.cookie}"], 2)  # warm both workers
+        with contextlib.suppress(RuntimeError):  # warm both workers
+            wrk(base, "/bench/bare", [f"Cookie: {bare_who.cookie}"], 3)
         for result in results:
             visitor = who[result.page.user]
             headers = [f"Cookie: {visitor.cookie}"]
