@@ -424,9 +424,13 @@ def query_counts(app: Any, clock: SqlClock, pages: list[Page], who: dict[str, Vi
     counts = {}
     for page in pages:
         get(who[page.user], page.path)  # warm
-        clock.reset()
-        get(who[page.user], page.path)
-        counts[page.name] = clock.count
+        seen = []
+        for _ in range(3):
+            clock.reset()
+            get(who[page.user], page.path)
+            seen.append(clock.count)
+        # The fewest: an API token's last use is written once a minute, in whichever request.
+        counts[page.name] = min(seen)
     return counts
 
 
@@ -453,7 +457,7 @@ def measure_in_process(
         out.append(
             Measured(
                 page=page,
-                queries=max(counts),
+                queries=min(counts),
                 page_ms=statistics.median(page_times) * 1000,
                 sql_ms=statistics.median(sql_times) * 1000,
                 bare_ms=statistics.median(bare_times) * 1000,

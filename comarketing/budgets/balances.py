@@ -73,10 +73,14 @@ def effective_sums() -> tuple[sa.ColumnElement[int], sa.ColumnElement[int], Any]
 
 
 def balances(
-    campaign_id: int, statuses: list[ClaimStatus] | None = None
+    campaign_id: int,
+    statuses: list[ClaimStatus] | None = None,
+    *,
+    sums: dict[int, ClaimSums] | None = None,
 ) -> dict[int, PartyBalance]:
     """Committed, confirmed, pending and disputed per party: one SQL aggregate over the
-    ledger, and the claims' states (``statuses`` when the caller has them already)."""
+    ledger, and the claims' states (``statuses`` when the caller has them already, or their
+    ``sums`` per claimant: ``claim_states.claim_sums_in_sql``)."""
     committed, spent, original = effective_sums()
     rows = db.session.execute(
         sa.select(LedgerEntry.organization_id, committed, spent)
@@ -84,7 +88,8 @@ def balances(
         .where(LedgerEntry.campaign_id == campaign_id)
         .group_by(LedgerEntry.organization_id)
     ).all()
-    sums = claim_sums(claim_statuses(campaign_id) if statuses is None else statuses)
+    if sums is None:
+        sums = claim_sums(claim_statuses(campaign_id) if statuses is None else statuses)
     result = {}
     for org, committed_minor, live_expenses in rows:
         claimed = sums.get(org, ClaimSums())

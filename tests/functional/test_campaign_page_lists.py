@@ -7,11 +7,13 @@ from __future__ import annotations
 import re
 
 import pytest
+import sqlalchemy as sa
 
 from comarketing.budgets.views import PER_PAGE
 from comarketing.extensions import db
 from tests.campaign_helpers import PM, commit, joint_campaign, spend
 from tests.conftest import login
+from tests.offer_helpers import actor
 
 MORE = PER_PAGE + 12
 
@@ -114,3 +116,71 @@ def test_the_page_runs_the_same_statements_whatever_the_history(app, world, quer
         assert response.status_code == 200
         counts[campaign.id] = len(statements)
     assert counts[small.id] == counts[large.id], counts
+
+
+def _claim_id(entry_id: int) -> int:
+    from comarketing.budgets.models import ClaimVersion
+
+    return db.session.scalar(
+        sa.select(ClaimVersion.claim_id).where(ClaimVersion.ledger_entry_id == entry_id)
+    )
+
+
+def test_the_claims_states_summed_in_sql_match_the_claim_rule(app, world):
+    """Pending, confirmed (by B, and by the window passing), disputed, withdrawn, revised after
+    a dispute and revised after a confirmation, by both parties: the one aggregate the page
+    uses gives the sums claim by claim (``claim_workflow.claim_state``) gives."""
+    from comarketing.budgets import balances, claim_responses, claim_states, claims
+
+    a_pm, b_pm = world.a.email(PM), world.b.email(PM)
+    with app.app_context():
+        joint = joint_campaign(world)
+        made = {
+            name: _claim_id(spend(pm, joint.id, placement, amount).id)
+            for name, pm, placement, amount in (
+                ("pending", a_pm, joint.a_placement, 101),
+                ("confirmed", a_pm, joint.a_placement, 202),
+                ("disputed", a_pm, joint.a_placement, 303),
+                ("withdrawn", a_pm, joint.a_placement, 404),
+                ("revised", a_pm, joint.a_placement, 505),
+                ("revised_confirmed", a_pm, joint.a_placement, 606),
+                ("b_confirmed", b_pm, joint.b_placement, 707),
+                ("b_disputed", b_pm, joint.b_placement, 808),
+            )
+        }
+        for name in ("confirmed", "revised_confirmed"):
+            claim_responses.confirm_claim(actor(b_pm), joint.id, made[name])
+        claim_responses.confirm_claim(actor(a_pm), joint.id, made["b_confirmed"])
+        for name, who in (("disputed", b_pm), ("revised", b_pm), ("b_disputed", a_pm)):
+            claim_responses.dispute_claim(actor(who), joint.id, made[name], reason="Why?")
+        claims.withdraw_claim(actor(a_pm), joint.id, made["withdrawn"], reason="Twice")
+        claims.revise_claim(actor(a_pm), joint.id, made["revised"], amount_minor=550)
+        claims.revise_claim(actor(a_pm), joint.id, made["revised_confirmed"], amount_minor=660)
+        statuses = claim_states.claim_statuses(joint.id)
+        assert {s.state.value for s in statuses} == {
+            "pending",
+            "confirmed",
+            "disputed",
+            "withdrawn",
+        }
+        assert claim_states.claim_sums_in_sql(joint.id) == claim_states.claim_sums(statuses)
+        assert balances.balances(
+            joint.id, sums=claim_states.claim_sums_in_sql(joint.id)
+        ) == balances.balances(joint.id)
+        db.session.remove()
+
+
+def test_a_solo_campaigns_claims_are_confirmed_in_sql_too(app, world):
+    from comarketing.budgets import claim_states
+    from tests.campaign_helpers import add_placement, solo_campaign
+
+    pm = world.a.email(PM)
+    with app.app_context():
+        campaign = solo_campaign(pm)
+        commit(pm, campaign, 100_000)
+        placement = add_placement(pm, campaign, world.a.id)
+        spend(pm, campaign, placement, 1_234)
+        sums = claim_states.claim_sums_in_sql(campaign)
+        assert sums == claim_states.claim_sums(claim_states.claim_statuses(campaign))
+        assert sums[world.a.id].confirmed_minor == 1_234
+        db.session.remove()
