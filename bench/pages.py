@@ -104,7 +104,8 @@ def app_config(database_url: str, secret_key: str) -> dict[str, Any]:
         "RATELIMIT_STORAGE_URI": "memory://",
         "RATELIMIT_KEY_PREFIX": f"bench-{uuid.uuid4().hex}",
         "MAIL_SERVER": None,
-        "REPORT_CACHE_URL": os.environ.get("BENCH_REDIS_URL") or None,
+        # --redis-url: the report cache in Redis, shared by gunicorn's workers (else memory).
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL") or None,
     }
 
 
@@ -620,10 +621,13 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3, help="wrk runs per page and bare")
     parser.add_argument("--only", default="", help="measure only pages whose name has this")
     parser.add_argument("--profile", action="store_true", help="cProfile each page instead")
+    parser.add_argument("--redis-url", default="", help="report cache in this Redis")
     args = parser.parse_args(argv)
     if not 1 <= args.scale <= 10:
         parser.error("--scale is 1 to 10")
     secret_key = secrets.token_urlsafe(48)
+    if args.redis_url:
+        os.environ["BENCH_REDIS_URL"] = args.redis_url
     with tempfile.TemporaryDirectory() as folder, database(args.database_url, Path(folder)) as url:
         from comarketing.extensions import db
 
