@@ -102,7 +102,10 @@ def app_config(database_url: str, secret_key: str) -> dict[str, Any]:
         "WTF_CSRF_ENABLED": False,
         "PUBLIC_URL": "http://localhost",
         "RATELIMIT_STORAGE_URI": "memory://",
-        "RATELIMIT_KEY_PREFIX": f"bench-{uuid.uuid4().hex}",
+        # One prefix for the run (gunicorn's workers share it: their report cache too).
+        "RATELIMIT_KEY_PREFIX": os.environ.setdefault(
+            "BENCH_KEY_PREFIX", f"bench-{uuid.uuid4().hex}"
+        ),
         "MAIL_SERVER": None,
         # --redis-url: the report cache in Redis, shared by gunicorn's workers (else memory).
         "REDIS_URL": os.environ.get("BENCH_REDIS_URL") or None,
