@@ -90,6 +90,10 @@ def register_extensions(app: Flask) -> None:
     csrf.init_app(app)
     limiter.init_app(app)
     from comarketing.accounts.sessions import configure_login
+    from comarketing.campaigns import data_version
+
+    # Every write to what reports show raises its companies' data version (reports.cache).
+    data_version.install()
 
     configure_login(app, login_manager)
 

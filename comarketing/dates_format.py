@@ -36,11 +36,23 @@ def _parse_locale(name: str) -> Locale:
     return Locale.parse(name)
 
 
-def locale() -> Locale:
-    name = DEFAULT_LOCALE
+def _locale_name() -> str:
     if has_app_context():
-        name = current_app.config.get("DATE_LOCALE") or DEFAULT_LOCALE
-    return _parse_locale(name)
+        return str(current_app.config.get("DATE_LOCALE") or DEFAULT_LOCALE)
+    return DEFAULT_LOCALE
+
+
+def locale() -> Locale:
+    return _parse_locale(_locale_name())
+
+
+@lru_cache(maxsize=8192)
+def _written(pattern: str, value: date, name: str) -> str:
+    """A calendar day in one of Babel's patterns ("medium") or skeletons: a page writes the
+    same few hundred days over and over, and Babel takes tens of microseconds for each."""
+    if pattern == "medium":
+        return str(babel_date(value, "medium", locale=_parse_locale(name)))
+    return str(format_skeleton(pattern, value, locale=_parse_locale(name)))
 
 
 def _in_zone(moment: datetime, tz: ZoneInfo | None) -> datetime:
@@ -55,22 +67,22 @@ def format_date(value: date | datetime | None, tz: ZoneInfo | None = None) -> st
         return ""
     if isinstance(value, datetime):
         value = _in_zone(value, tz).date()
-    return babel_date(value, "medium", locale=locale())
+    return _written("medium", value, _locale_name())
 
 
 def format_day(value: date) -> str:
     """A date with its weekday, for deadlines and day rows: "Tue, 8 Dec 2026"."""
-    return format_skeleton("yMMMEd", value, locale=locale())
+    return _written("yMMMEd", value, _locale_name())
 
 
 def format_short_day(value: date) -> str:
     """A day within a month shown around it: "Tue 8 Dec"."""
-    return format_skeleton("MMMEd", value, locale=locale())
+    return _written("MMMEd", value, _locale_name())
 
 
 def format_month(value: date) -> str:
     """A month: "December 2026"."""
-    return format_skeleton("yMMMM", value, locale=locale())
+    return _written("yMMMM", value, _locale_name())
 
 
 def _join(day_text: str, local: datetime) -> str:
@@ -84,7 +96,7 @@ def format_datetime(value: datetime | None, tz: ZoneInfo | None = None) -> str:
     if value is None:
         return ""
     local = _in_zone(value, tz)
-    return _join(babel_date(local.date(), "medium", locale=locale()), local)
+    return _join(_written("medium", local.date(), _locale_name()), local)
 
 
 def format_deadline(value: datetime | None, tz: ZoneInfo | None = None) -> str:

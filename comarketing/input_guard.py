@@ -52,7 +52,7 @@ ID_PARAMS = frozenset(
         "claim_id",
     }
 )
-PAGE_PARAMS = frozenset({"page", "per_page"})
+PAGE_PARAMS = frozenset({"page", "per_page", "claims_page", "ledger_page"})
 _INTEGER = re.compile(r"[+-]?\d+")
 _JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*"', re.DOTALL)
 _BRACKETS = re.compile(rb"[\[\]{}]")

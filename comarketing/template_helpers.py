@@ -29,13 +29,20 @@ def page_zone() -> ZoneInfo:
     return zone
 
 
+def request_permissions() -> frozenset[Action]:
+    """What the signed-in user may do, worked out once a request (templates ask per row)."""
+    if "permissions" not in g:
+        signed_in = current_user and current_user.is_authenticated
+        g.permissions = allowed_actions(current_user) if signed_in else frozenset()
+    permissions: frozenset[Action] = g.permissions
+    return permissions
+
+
 def install(app: Flask) -> None:
     @app.context_processor
     def permissions() -> dict[str, Any]:
         def can_do(action: str) -> bool:
-            if not current_user or not current_user.is_authenticated:
-                return False
-            return Action(action) in allowed_actions(current_user)
+            return Action(action) in request_permissions()
 
         def unread() -> int:
             if not current_user or not current_user.is_authenticated:
@@ -43,6 +50,9 @@ def install(app: Flask) -> None:
             return notifications.unread_count(current_user.id)
 
         return {
+            # The signed-in user itself, not flask-login's proxy: a page reads it hundreds of
+            # times, and each read through the proxy looks the user up again.
+            "current_user": current_user._get_current_object(),
             "can": can_do,
             "signup_enabled": app.config["SIGNUP_ENABLED"],
             "unread_notifications": unread,

@@ -73,10 +73,14 @@ def effective_sums() -> tuple[sa.ColumnElement[int], sa.ColumnElement[int], Any]
 
 
 def balances(
-    campaign_id: int, statuses: list[ClaimStatus] | None = None
+    campaign_id: int,
+    statuses: list[ClaimStatus] | None = None,
+    *,
+    sums: dict[int, ClaimSums] | None = None,
 ) -> dict[int, PartyBalance]:
     """Committed, confirmed, pending and disputed per party: one SQL aggregate over the
-    ledger, and the claims' states (``statuses`` when the caller has them already)."""
+    ledger, and the claims' states (``statuses`` when the caller has them already, or their
+    ``sums`` per claimant: ``claim_states.claim_sums_in_sql``)."""
     committed, spent, original = effective_sums()
     rows = db.session.execute(
         sa.select(LedgerEntry.organization_id, committed, spent)
@@ -84,7 +88,8 @@ def balances(
         .where(LedgerEntry.campaign_id == campaign_id)
         .group_by(LedgerEntry.organization_id)
     ).all()
-    sums = claim_sums(claim_statuses(campaign_id) if statuses is None else statuses)
+    if sums is None:
+        sums = claim_sums(claim_statuses(campaign_id) if statuses is None else statuses)
     result = {}
     for org, committed_minor, live_expenses in rows:
         claimed = sums.get(org, ClaimSums())
@@ -143,8 +148,31 @@ class EntryRow:
     author: str | None
 
 
-def ledger(campaign_id: int, limit: int = 500) -> list[EntryRow]:
-    """The latest entries with their names, in two queries."""
+def ledger_size(campaign_id: int) -> int:
+    """How many entries the campaign's ledger holds (for its pages)."""
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count(LedgerEntry.id)).where(LedgerEntry.campaign_id == campaign_id)
+        )
+        or 0
+    )
+
+
+def entries_after(campaign_id: int, entry_id: int) -> int:
+    """How many of the campaign's entries are newer than ``entry_id`` (its 0-based place in
+    the newest-first list)."""
+    return int(
+        db.session.scalar(
+            sa.select(sa.func.count(LedgerEntry.id)).where(
+                LedgerEntry.campaign_id == campaign_id, LedgerEntry.id > entry_id
+            )
+        )
+        or 0
+    )
+
+
+def ledger(campaign_id: int, limit: int = 500, offset: int = 0) -> list[EntryRow]:
+    """The latest entries (after skipping ``offset``) with their names, in one query."""
     reversed_ids = sa.select(LedgerEntry.reverses_id).where(
         LedgerEntry.campaign_id == campaign_id, LedgerEntry.reverses_id.is_not(None)
     )
@@ -161,6 +189,7 @@ def ledger(campaign_id: int, limit: int = 500) -> list[EntryRow]:
         .outerjoin(User, User.id == LedgerEntry.created_by_id)
         .where(LedgerEntry.campaign_id == campaign_id)
         .order_by(LedgerEntry.id.desc())
+        .offset(offset)
         .limit(limit)
     ).all()
     return [

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
@@ -22,6 +22,7 @@ from comarketing.campaigns import forms as campaign_forms
 from comarketing.campaigns.views import bp
 from comarketing.errors import DomainError
 from comarketing.money import exponent, parse_amount
+from comarketing.paging import Pager, page_number
 from comarketing.policy import Action, can
 from comarketing.timezones import company_today
 from comarketing.web import abort_for, attach_error, current_actor
@@ -48,6 +49,27 @@ def _burn_chart(view: listing.CampaignView, committed: int) -> dict[str, Any]:
         "divisor": 10 ** exponent(campaign.currency),
         "currency": campaign.currency,
     }
+
+
+PER_PAGE = 50  # claims and ledger entries shown at a time, newest first
+
+
+def _pagers(campaign_id: int, forms: dict[str, Any]) -> tuple[Pager, Pager]:
+    """The pages of claims and ledger entries to show: the ones asked for, or the ones holding
+    the claim or entry a refused form was about (its message is shown next to it)."""
+    claims = claim_states.claim_count(campaign_id)
+    if forms.get("refused_claim") is not None:
+        place = claim_states.claim_count(campaign_id, newer_than=forms["refused_claim"])
+        claims_pager = Pager.showing(min(place, max(claims - 1, 0)), claims, PER_PAGE)
+    else:
+        claims_pager = Pager(page_number(request.args.get("claims_page")), claims, PER_PAGE)
+    entries = balances.ledger_size(campaign_id)
+    if forms.get("reversal_entry") is not None:
+        place = balances.entries_after(campaign_id, forms["reversal_entry"])
+        ledger_pager = Pager.showing(min(place, max(entries - 1, 0)), entries, PER_PAGE)
+    else:
+        ledger_pager = Pager(page_number(request.args.get("ledger_page")), entries, PER_PAGE)
+    return claims_pager, ledger_pager
 
 
 def render_campaign(campaign_id: int, status: int = 200, **forms: Any) -> ResponseReturnValue:
@@ -80,16 +102,24 @@ def render_campaign(campaign_id: int, status: int = 200, **forms: Any) -> Respon
     milestone.owner_organization_id.choices = [
         SelectChoice(org.id, org.name) for org, _ in view.parties
     ]
-    claims = claim_states.claim_statuses(campaign_id)
-    party_balances = balances.balances(campaign_id, claims)
+    # The balances from one aggregate of every claim's state; the claims themselves a page
+    # at a time: the page's cost does not grow with the campaign's history.
+    party_balances = balances.balances(
+        campaign_id, sums=claim_states.claim_sums_in_sql(campaign_id)
+    )
     totals = balances.totals_of(party_balances)
+    claims_pager, ledger_pager = _pagers(campaign_id, forms)
+    ledger = balances.ledger(campaign_id, PER_PAGE, ledger_pager.offset)
     body = render_template(
         "campaigns/detail.html",
         view=view,
         balances=party_balances,
         totals=totals,
         settlement=balances.settlement(campaign_id, party_balances),
-        claims=claims,
+        claims=claim_states.claim_page(campaign_id, claims_pager.offset, PER_PAGE),
+        claims_pager=claims_pager,
+        # Entries of claims are reversed by revising or withdrawing the claim.
+        claimed_entries=claim_states.claimed_entries(row.entry.id for row in ledger),
         placement_names={p.id: p.name for p in view.placements},
         payments=claim_states.payment_statuses(campaign_id),
         claim_form=claim,
@@ -99,7 +129,8 @@ def render_campaign(campaign_id: int, status: int = 200, **forms: Any) -> Respon
         refused_claim=forms.get("refused_claim"),
         refused_payment=forms.get("refused_payment"),
         refused_messages=forms.get("refused_messages", []),
-        ledger=balances.ledger(campaign_id),
+        ledger=ledger,
+        ledger_pager=ledger_pager,
         today=company_today(current_user.organization),
         overdue={m.id for m in view.milestones if milestones.is_overdue(m)},
         burn=_burn_chart(view, totals.committed_minor),

@@ -204,3 +204,16 @@ class PlacementName(Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     __table_args__ = (sa.UniqueConstraint("campaign_id", "folded"),)
+
+
+class DataVersion(Model):
+    """A counter per company that every write to its campaigns, placements, results, ledger,
+    claims or audiences raises in the same transaction (``campaigns.data_version``): cached
+    report figures are keyed by it, so a cached figure is never older than the data."""
+
+    __tablename__ = "data_versions"
+
+    organization_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    version: Mapped[int] = mapped_column(sa.BigInteger, default=0)

@@ -24,7 +24,7 @@ from comarketing.dashboard.waiting_for_others import Waiting, waiting_for_others
 from comarketing.dashboard.waiting_for_you import Item, waiting_for_you
 from comarketing.db import utcnow
 from comarketing.policy import Action, can
-from comarketing.reports import headline, services
+from comarketing.reports import headline, page_figures, services
 from comarketing.timezones import company_today
 
 
@@ -52,6 +52,9 @@ class LastQuarter:
         return f"Q{(start.month - 1) // 3 + 1} {start.year}"
 
 
+SHOWN = 25
+
+
 @dataclass(frozen=True)
 class HomePage:
     waiting_for_you: list[Item]
@@ -63,6 +66,24 @@ class HomePage:
     def overdue(self) -> int:
         return sum(1 for item in self.waiting_for_you if item.overdue)
 
+    # The lists show their first SHOWN items (soonest due first) and say how many more there
+    # are: a page's cost does not grow with a long campaign's pile of claims to confirm.
+    @property
+    def shown_for_you(self) -> list[Item]:
+        return self.waiting_for_you[:SHOWN]
+
+    @property
+    def more_for_you(self) -> int:
+        return max(len(self.waiting_for_you) - SHOWN, 0)
+
+    @property
+    def shown_for_others(self) -> list[Waiting]:
+        return self.waiting_for_others[:SHOWN]
+
+    @property
+    def more_for_others(self) -> int:
+        return max(len(self.waiting_for_others) - SHOWN, 0)
+
 
 def home_page(actor: Actor, now: datetime | None = None) -> HomePage:
     now = now or utcnow()
@@ -71,8 +92,9 @@ def home_page(actor: Actor, now: datetime | None = None) -> HomePage:
     quarter = None
     if can(actor.user, Action.VIEW_CAMPAIGNS):
         campaigns = campaigns_now(actor, today)
-        board = services.dashboard(actor, last_whole_quarter(today))
-        quarter = LastQuarter(board, headline.for_board(board))
+        # Cached per company, quarter and data version (reports.page_figures).
+        figures = page_figures.board_headlines(actor, last_whole_quarter(today))
+        quarter = LastQuarter(figures.board, figures.headlines)
     return HomePage(
         waiting_for_you=waiting_for_you(actor, now, today),
         waiting_for_others=waiting_for_others(actor, now, today),

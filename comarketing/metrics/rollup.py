@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 
+from comarketing.campaigns import data_version
 from comarketing.extensions import db
 from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS, MetricRollup
 
@@ -40,6 +41,7 @@ def apply(changes: pd.DataFrame) -> None:
     """
     if changes.empty:
         return
+    data_version.touch_campaigns(changes["campaign_id"].unique().tolist())
     frame = changes.copy()
     frame["month"] = pd.to_datetime(frame["day"]).dt.to_period("M").dt.start_time.dt.date
     grouped = frame.groupby(["placement_id", "campaign_id", "month"], as_index=False)[

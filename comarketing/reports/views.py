@@ -12,13 +12,11 @@ from comarketing import dates_allowed
 from comarketing.campaigns.models import Channel
 from comarketing.errors import DomainError, ValidationFailed
 from comarketing.reports import (
-    campaign_charts,
     campaign_service,
     campaign_tables,
-    chart_links,
     dedup,
     exports,
-    headline,
+    page_figures,
     people,
     services,
     tables,
@@ -88,38 +86,37 @@ def _board() -> tuple[services.Dashboard | None, str | None]:
 @bp.route("/reports")
 @login_required
 def dashboard() -> ResponseReturnValue:
+    actor = current_actor()
+
+    def link(campaign_id: int) -> str:
+        return url_for("reports.campaign_report", campaign_id=campaign_id)
+
     try:
-        board, error = _board()
-        if board is None:
-            board = services.dashboard(
-                current_actor(), services.period_for(services.DEFAULT_PRESET, today=_today())
-            )
+        try:
+            period, filters = _request()
+            figures, error = page_figures.dashboard_figures(actor, period, filters, link), None
+        except ValidationFailed as exc:
+            period = services.period_for(services.DEFAULT_PRESET, today=_today())
+            figures = page_figures.dashboard_figures(actor, period, services.Filters(), link)
+            error = exc.message
     except DomainError as exc:
         abort_for(exc)
-    deduplicated = dedup.dashboard_figures(current_actor(), board)
-    incremental = deduplicated.incremental if deduplicated.placements_with_audience else None
     return render_template(
         "reports/dashboard.html",
-        board=board,
-        headlines=headline.for_board(board, incremental),
+        board=figures.board,
+        headlines=figures.headlines,
         error=error,
-        tables=tables.all_tables(board),
+        tables=figures.tables,
         titles=tables.TABLES,
         display=tables.display,
         note=tables.note,
-        chart_data=chart_links.with_campaigns(
-            services.chart_data(board),
-            board.cells,
-            board.campaigns,
-            board.campaign_partners,
-            lambda campaign_id: url_for("reports.campaign_report", campaign_id=campaign_id),
-        ),
+        chart_data=figures.chart_data,
         presets=services.preset_labels(_today()),
         period_rule=services.PERIOD_RULE,
         people_explained=people.EXPLAINED,
         channels=list(Channel),
         query=request.query_string.decode("ascii", "ignore"),
-        dedup=deduplicated,
+        dedup=figures.dedup,
     ), (422 if error else 200)
 
 
@@ -201,17 +198,17 @@ CAMPAIGN_TABLES = ", ".join(f'"{key}"' for key in campaign_tables.BUILDERS)
 @login_required
 def campaign_report(campaign_id: int) -> ResponseReturnValue:
     try:
-        report = campaign_service.campaign_report(current_actor(), campaign_id)
+        figures = page_figures.campaign_figures(current_actor(), campaign_id)
     except DomainError as exc:
         abort_for(exc)
     return render_template(
         "reports/campaign.html",
-        report=report,
-        tables=campaign_tables.page_tables(report),
+        report=figures.report,
+        tables=figures.tables,
         titles=campaign_tables.TABLES,
         display=campaign_tables.display,
         note=tables.note,
-        chart_data=campaign_charts.chart_data(report),
+        chart_data=figures.chart_data,
     )
 
 

@@ -1,0 +1,139 @@
+"""Computed report figures kept between requests, never stale.
+
+An entry's key holds the company, its **data version** (``campaigns.data_version``: raised in
+the same transaction as every write to its campaigns, results, ledger, claims or audiences),
+what was computed and its arguments (period, filters). A write changes the version, so the next
+page computes afresh and the old entries are never read again (Redis lets them expire; the
+in-process store forgets the least recently used). One company's figures are only ever read
+under its own id: the key starts with the company of the person asking.
+
+Where (``REPORT_CACHE``): Redis at ``REDIS_URL`` (shared by the workers), else this process's
+memory, or "off". Entries are pickled and signed with an HMAC of the app's secret key: an entry
+that does not verify (written by anything else with access to Redis) is ignored, never
+unpickled. Redis unreachable: the figures are computed as if nothing were cached (logged once
+a minute), so an outage slows pages down but breaks none.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import pickle
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Any, TypeVar
+
+from flask import current_app
+
+from comarketing.campaigns import data_version
+
+T = TypeVar("T")
+log = logging.getLogger("comarketing")
+MEMORY_ENTRIES = 256
+_REDIS_ERROR_EVERY = 60.0
+
+
+class _Memory:
+    """A small least-recently-used store for one process (threads share it)."""
+
+    def __init__(self, size: int = MEMORY_ENTRIES) -> None:
+        self.size = size
+        self.entries: OrderedDict[str, bytes] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> bytes | None:
+        with self.lock:
+            found = self.entries.get(key)
+            if found is not None:
+                self.entries.move_to_end(key)
+            return found
+
+    def set(self, key: str, value: bytes, _seconds: int) -> None:
+        with self.lock:
+            self.entries[key] = value
+            self.entries.move_to_end(key)
+            while len(self.entries) > self.size:
+                self.entries.popitem(last=False)
+
+
+class _Redis:
+    def __init__(self, url: str) -> None:
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=0.5, socket_connect_timeout=0.5)
+        self.failed_at = 0.0
+
+    def _failed(self, exc: Exception) -> None:
+        now = time.monotonic()
+        if now - self.failed_at > _REDIS_ERROR_EVERY:
+            log.warning("report cache: Redis unavailable, computing figures afresh (%s)", exc)
+        self.failed_at = now
+
+    def get(self, key: str) -> bytes | None:
+        import redis
+
+        try:
+            found = self.client.get(key)
+        except redis.RedisError as exc:
+            self._failed(exc)
+            return None
+        return found if isinstance(found, bytes) else None
+
+    def set(self, key: str, value: bytes, seconds: int) -> None:
+        import redis
+
+        try:
+            self.client.set(key, value, ex=seconds)
+        except redis.RedisError as exc:
+            self._failed(exc)
+
+
+_STORES: dict[tuple[str, str], Any] = {}
+_STORES_LOCK = threading.Lock()
+
+
+def _store() -> Any:
+    """The app's store, made once per process and setting."""
+    config = current_app.config
+    kind = config.get("REPORT_CACHE") or ("redis" if config.get("REDIS_URL") else "memory")
+    if kind == "off":
+        return None
+    where = (kind, str(config.get("REDIS_URL") or "") if kind == "redis" else current_app.name)
+    with _STORES_LOCK:
+        if where not in _STORES:
+            _STORES[where] = _Redis(where[1]) if kind == "redis" else _Memory()
+        return _STORES[where]
+
+
+def _signature(payload: bytes) -> bytes:
+    secret = str(current_app.config["SECRET_KEY"]).encode()
+    return hmac.new(secret, payload, hashlib.sha256).digest()
+
+
+def _key(organization_id: int, version: int, name: str, arguments: Hashable) -> str:
+    argument_hash = hashlib.sha256(repr(arguments).encode()).hexdigest()[:32]
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX") or "comarketing"
+    return f"{prefix}:report-cache:{organization_id}:{version}:{name}:{argument_hash}"
+
+
+def figures(organization_id: int, name: str, arguments: Hashable, compute: Callable[[], T]) -> T:
+    """``compute()``'s result for the company at its current data version: from the cache when
+    it holds it, else computed and kept. ``arguments`` (period, filters ...) must be everything
+    the result depends on besides the company and its data; callers authorize first."""
+    store = _store()
+    if store is None:
+        return compute()
+    key = _key(organization_id, data_version.current(organization_id), name, arguments)
+    found = store.get(key)
+    if found is not None and len(found) > 32:
+        signature, payload = found[:32], found[32:]
+        if hmac.compare_digest(signature, _signature(payload)):
+            value: T = pickle.loads(payload)  # noqa: S301 - signed with our secret key
+            return value
+    value = compute()
+    payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
+    store.set(key, _signature(payload) + payload, int(current_app.config["REPORT_CACHE_SECONDS"]))
+    return value

@@ -1,0 +1,188 @@
+"""Report figures cached under each company's data version (issue 21): every write to what the
+reports show raises the version of each party in the same transaction, so a cached page is
+never stale; one company's figures never serve another."""
+
+from __future__ import annotations
+
+import itertools
+import pickle
+import re
+import uuid
+from datetime import date
+
+import pytest
+import redis
+import sqlalchemy as sa
+
+from comarketing.budgets import claim_responses
+from comarketing.campaigns import data_version
+from comarketing.campaigns.models import Campaign
+from comarketing.extensions import db
+from comarketing.metrics import entry
+from tests import campaign_helpers as ch
+from tests.conftest import count_queries, login
+from tests.offer_helpers import actor
+from tests.reports.test_dashboard_figures import PM, _results
+
+PERIOD = "?preset=custom&start=2027-03-01&end=2027-04-30"
+HOME_AT = "2027-07-15 12:00:00"
+
+
+def _versions(world) -> dict[str, int]:
+    return {key: data_version.current(getattr(world, key).id) for key in ("a", "b", "c")}
+
+
+def _joint_with_results(app, world) -> ch.JointCampaign:
+    with app.app_context():
+        joint = ch.joint_campaign(world, budget_minor=2_000_000)
+        _results(world.a.email(PM), joint.a_placement, 1)
+        _results(world.b.email(PM), joint.b_placement, 2)
+        db.session.remove()
+    return joint
+
+
+def _one_more_day(email: str, placement: int) -> None:
+    entry.upsert_days(
+        actor(email),
+        placement,
+        [{"day": "2027-04-30", "impressions": "987654", "reach": "876543", "clicks": "4321"}],
+    )
+
+
+def test_every_write_raises_each_partys_version_and_no_one_elses(app, world):
+    with app.app_context():
+        joint = ch.joint_campaign(world)
+        before = _versions(world)
+        _one_more_day(world.a.email(PM), joint.a_placement)  # results (rollup: SQL statements)
+        after_results = _versions(world)
+        claim = ch.spend(world.a.email(PM), joint.id, joint.a_placement, 1_000)  # ledger, claim
+        after_claim = _versions(world)
+        status = db.session.scalar(sa.text("SELECT id FROM claims ORDER BY id DESC LIMIT 1"))
+        claim_responses.dispute_claim(actor(world.b.email(PM)), joint.id, status, reason="No")
+        after_answer = _versions(world)
+        db.session.get(Campaign, joint.id).name = "Renamed"  # the campaign itself
+        db.session.commit()
+        after_rename = _versions(world)
+        assert claim is not None
+    steps = [before, after_results, after_claim, after_answer, after_rename]
+    for earlier, later in itertools.pairwise(steps):
+        assert later["a"] > earlier["a"] and later["b"] > earlier["b"], steps
+        assert later["c"] == earlier["c"], steps
+
+
+def test_a_rolled_back_write_raises_nothing(app, world):
+    with app.app_context():
+        joint = ch.joint_campaign(world)
+        before = _versions(world)
+        db.session.get(Campaign, joint.id).name = "Never kept"
+        db.session.flush()
+        db.session.rollback()
+        assert _versions(world) == before
+
+
+def _dashboard(client) -> tuple[str, int]:
+    with count_queries(client.application) as statements:
+        response = client.get("/reports" + PERIOD)
+    assert response.status_code == 200
+    return response.get_data(as_text=True), len(statements)
+
+
+def _fresh(make_app, email: str) -> str:
+    """The page as an app without any cache computes it now."""
+    uncached = make_app(REPORT_CACHE="off")
+    client = uncached.test_client()
+    login(client, email)
+    return client.get("/reports" + PERIOD).get_data(as_text=True)
+
+
+def _without_nonces(html: str) -> str:
+    # Only the request's own tokens (CSRF, signed with the time) may differ between two
+    # renderings of the same figures.
+    return re.sub(r'value="[A-Za-z0-9._-]{40,}"', "", html)
+
+
+@pytest.mark.parametrize("where", ["memory", "redis"])
+def test_a_cached_page_is_never_stale(make_app, world, where):
+    prefix = f"test-cache-{uuid.uuid4().hex}"
+    config = {"REPORT_CACHE": where, "RATELIMIT_KEY_PREFIX": prefix}
+    if where == "redis":
+        config["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+    app = make_app(**config)
+    joint = _joint_with_results(app, world)
+    analyst = world.a.email("analyst")
+    client = app.test_client()
+    login(client, analyst)
+    first, computed = _dashboard(client)
+    again, from_cache = _dashboard(client)
+    assert _without_nonces(again) == _without_nonces(first)
+    assert from_cache < computed, (from_cache, computed)  # the figures' statements were skipped
+    if where == "redis":
+        keys = redis.Redis.from_url(config["REDIS_URL"]).keys(f"{prefix}:report-cache:*")
+        assert keys, "the figures are kept in Redis"
+
+    with app.app_context():
+        _one_more_day(world.a.email(PM), joint.a_placement)
+        db.session.remove()
+    after, _ = _dashboard(client)
+    assert after != first
+    assert _without_nonces(after) == _without_nonces(_fresh(make_app, analyst))
+    if where == "redis":
+        redis.Redis.from_url(config["REDIS_URL"]).delete(
+            *redis.Redis.from_url(config["REDIS_URL"]).keys(f"{prefix}:*")
+        )
+
+
+def test_a_forged_redis_entry_is_never_unpickled(make_app, world):
+    prefix = f"test-cache-{uuid.uuid4().hex}"
+    url = "redis://127.0.0.1:6379/0"
+    app = make_app(REPORT_CACHE="redis", REDIS_URL=url, RATELIMIT_KEY_PREFIX=prefix)
+    _joint_with_results(app, world)
+    client = app.test_client()
+    login(client, world.a.email("analyst"))
+    real, _ = _dashboard(client)
+    server = redis.Redis.from_url(url)
+    keys = server.keys(f"{prefix}:report-cache:*")
+    assert keys
+    forged = pickle.dumps({"not": "figures"})
+    for key in keys:
+        server.set(key, b"x" * 32 + forged)  # a wrong signature
+    again, _ = _dashboard(client)
+    assert _without_nonces(again) == _without_nonces(real)
+    server.delete(*server.keys(f"{prefix}:*"))
+
+
+def test_one_companys_cached_figures_never_serve_another(app, world):
+    _joint_with_results(app, world)
+    a, b = app.test_client(), app.test_client()
+    login(a, world.a.email("analyst"))
+    login(b, world.b.email("analyst"))
+    page_a, _ = _dashboard(a)
+    page_b, _ = _dashboard(b)
+    assert page_a != page_b
+    assert world.a.name in page_b or world.b.name in page_a
+
+
+def test_the_home_pages_quarter_tiles_follow_a_write(app, world):
+    from freezegun import freeze_time
+
+    joint = _joint_with_results(app, world)
+    client = app.test_client()
+    with freeze_time(HOME_AT):
+        login(client, world.a.email("analyst"))
+        before = client.get("/dashboard").get_data(as_text=True)
+        assert client.get("/dashboard").get_data(as_text=True).count("Q2 2027") == before.count(
+            "Q2 2027"
+        )
+        with app.app_context():
+            ch.spend(
+                world.a.email(PM),
+                joint.id,
+                joint.a_placement,
+                500_000,
+                occurred_on=date(2027, 4, 20),
+                service=(date(2027, 4, 1), date(2027, 4, 30)),
+            )
+            db.session.remove()
+        after = client.get("/dashboard").get_data(as_text=True)
+    assert "Q2 2027" in before
+    assert _without_nonces(after) != _without_nonces(before)
