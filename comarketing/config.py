@@ -90,11 +90,23 @@ DEFAULTS: dict[str, Any] = {
     # Result files: stored under this folder by content hash (None: instance/uploads).
     "METRICS_UPLOAD_DIR": None,
     "METRICS_UPLOAD_MAX_BYTES": 50 * 1024 * 1024,
-    # True runs a confirmed import inside the request (tests, the CLI); otherwise a background
-    # thread runs it and the page shows its progress.
-    "METRICS_IMPORT_INLINE": False,
-    # "inline": background jobs run in the web process after the request that queued them.
-    "JOBS_BACKEND": "inline",
+    # How long an imported results file is kept for the daily purge (30d, 12h, 90m).
+    "METRICS_UPLOAD_RETENTION": "30d",
+    # Background jobs (issue 19). "celery": a worker (`flask worker`) runs them and one
+    # scheduler (`flask scheduler`) sends the periodic rounds and the sweeper; "inline": they
+    # run in the web process after the request that queued them (tests). None: "inline" when
+    # TESTING, else "celery".
+    "JOBS_BACKEND": None,
+    # The broker; None: REDIS_URL, else an SQLite file in instance/ (the embedded demo).
+    "CELERY_BROKER_URL": None,
+    "JOBS_QUEUE_NAME": "comarketing-jobs",
+    # A running job whose heartbeat is older than this is taken to have lost its worker.
+    "JOBS_STALE_AFTER_SECONDS": 60,
+    # How often the sweeper re-sends jobs the broker never delivered or whose worker died.
+    "JOBS_SWEEP_SECONDS": 30,
+    # Redis: a message not acknowledged within this long is delivered again (a worker killed
+    # whole); longer jobs are safe (the claim refuses the second delivery while they beat).
+    "JOBS_VISIBILITY_TIMEOUT": 900,
     # Rows read, checked and written at a time: memory stays flat whatever the file's size.
     "METRICS_IMPORT_CHUNK_ROWS": 50_000,
     # Audience identifier files (issue 7): streamed and sketched, never stored.
@@ -135,6 +147,10 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "MAIL_DEFAULT_SENDER": ("MAIL_DEFAULT_SENDER", str),
     "LOG_FORMAT": ("LOG_FORMAT", str),
     "METRICS_TOKEN": ("METRICS_TOKEN", str),
+    "JOBS_BACKEND": ("JOBS_BACKEND", str),
+    "CELERY_BROKER_URL": ("CELERY_BROKER_URL", str),
+    "JOBS_STALE_AFTER_SECONDS": ("JOBS_STALE_AFTER_SECONDS", float),
+    "JOBS_SWEEP_SECONDS": ("JOBS_SWEEP_SECONDS", float),
 }
 
 
@@ -155,6 +171,10 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     config["SQLALCHEMY_DATABASE_URI"] = _normalise_database_url(config["SQLALCHEMY_DATABASE_URI"])
     config["SQLALCHEMY_ENGINE_OPTIONS"] = _engine_options(config)
     production = config["ENV_NAME"] == "production" and not config.get("TESTING")
+    if config["JOBS_BACKEND"] is None:
+        config["JOBS_BACKEND"] = "inline" if config.get("TESTING") else "celery"
+    if config["JOBS_BACKEND"] not in ("inline", "celery"):
+        raise RuntimeError('JOBS_BACKEND must be "inline" or "celery".')
     config["RATELIMIT_STORAGE_URI"] = _rate_limit_storage(config, production)
 
     def default(key: str, value: Any) -> None:

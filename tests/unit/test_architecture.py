@@ -40,7 +40,7 @@ DOMAIN_ORDER = [
     "api",
     "ops",  # readiness, metrics and logs: counts the others' backlogs, changes nothing
 ]
-COMPOSERS = {"cli", "demo", ""}  # "" is the package itself: create_app
+COMPOSERS = {"cli", "demo", "worker", ""}  # "" is the package itself: create_app
 # Modules of domain packages that belong to the web layer although they declare no route:
 # form classes, the session loader, the API's blueprint (its rate-limit key reads the request),
 # authentication, error and idempotency wrappers.
