@@ -158,13 +158,14 @@ metrics_cli = AppGroup("metrics", help="Results imports.")
 
 @metrics_cli.command("run-pending")
 def run_pending_imports() -> None:
-    """Run here, now, the confirmed imports still waiting (a worker runs them by itself; this
-    is for a machine without one)."""
-    from comarketing.metrics import runs
+    """Give a job to confirmed imports left without one (confirmed before imports were jobs)
+    and run the due jobs here, now (a worker runs them by itself: this is for upgrades and a
+    machine without one)."""
+    from comarketing.metrics import jobs as import_jobs
 
-    waiting = runs.queued_imports()
+    queued = import_jobs.queue_orphans()
     ran = _run_due_jobs()
-    click.echo(f"{len(waiting)} import(s) were waiting; ran {ran} due job(s).")
+    click.echo(f"Queued {queued} import(s) that had no job; ran {ran} due job(s).")
 
 
 jobs_cli = AppGroup("jobs", help="Background jobs.")

@@ -173,7 +173,7 @@ def _check_fence(session: Session) -> None:
     with session.no_autoflush:  # "done" is flushed after this check, in the same commit
         still_ours = session.execute(
             sa.update(Job)
-            .where(Job.id == job_id, Job.attempts == attempt, Job.status == JobStatus.RUNNING)
+            .where(Job.id == job_id, Job.attempts == attempt)
             .values(heartbeat_at=utcnow())
             .execution_options(synchronize_session=False)
         )
@@ -197,9 +197,10 @@ def run(job_id: int) -> str | None:
             try:
                 result = lookup(kind)(payload)
                 # The handler's own work and "done" commit together.
+                if "progress" in state:
+                    job.progress = state["progress"]
                 job.status = JobStatus.DONE
                 job.result = result
-                job.progress = state.get("progress", job.progress)
                 job.finished_at = utcnow()
                 db.session.commit()
                 return JobStatus.DONE

@@ -17,9 +17,9 @@ import sqlalchemy as sa
 
 from comarketing.db import utcnow
 from comarketing.extensions import db
-from comarketing.jobs import Job, JobStatus, handler, runner
+from comarketing.jobs import Job, JobStatus, enqueue, handler, runner
 from comarketing.metrics import runs
-from comarketing.metrics.imports import IMPORT_JOB, import_job_key
+from comarketing.metrics.imports import IMPORT_JOB, IMPORT_JOB_ATTEMPTS, import_job_key
 from comarketing.metrics.models import ImportStatus, MetricImport
 
 
@@ -50,6 +50,29 @@ def run_queued_import(payload: dict[str, Any]) -> dict[str, Any]:
     finished = runs.run_import(import_id, progress=progress)
     runner.report_progress({"progress": 1.0, "rows": finished.rows_read})
     return {"status": finished.status, "rows": finished.rows_read}
+
+
+def queue_orphans() -> int:
+    """Give a job to each confirmed import left without one (confirmed before imports were
+    jobs: queued, or "running" on a thread that died); returns how many were queued."""
+    orphans = db.session.scalars(
+        sa.select(MetricImport).where(
+            MetricImport.status.in_((ImportStatus.QUEUED.value, ImportStatus.RUNNING.value)),
+            ~sa.exists().where(
+                Job.key == sa.literal("metrics-import:") + sa.cast(MetricImport.id, sa.String)
+            ),
+        )
+    ).all()
+    for metric_import in orphans:
+        enqueue(
+            IMPORT_JOB,
+            {"import_id": metric_import.id},
+            key=import_job_key(metric_import.id),
+            organization_id=metric_import.organization_id,
+            max_attempts=IMPORT_JOB_ATTEMPTS,
+        )
+    db.session.commit()
+    return len(orphans)
 
 
 def get_progress(import_id: int) -> dict[str, Any] | None:
