@@ -1,4 +1,5 @@
-"""Configuration: defaults here, then ``instance/config.py``, then the environment.
+"""Configuration: defaults here, then ``instance/config.py``, then the file named by
+``COMARKETING_SETTINGS`` (if set), then the environment.
 
 Tests pass a mapping to ``create_app`` which is applied last.
 """
@@ -157,6 +158,9 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
+    # A settings file named by the environment (Flask's from_envvar): the worker machines and
+    # the web servers of one deployment read the same file.
+    app.config.from_envvar("COMARKETING_SETTINGS", silent=True)
     for env_name, (key, convert) in ENVIRONMENT.items():
         if os.environ.get(env_name):
             app.config[key] = convert(os.environ[env_name])

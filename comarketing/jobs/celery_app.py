@@ -33,11 +33,19 @@ def broker_url(app: Flask) -> str:
 
 def settings(app: Flask) -> dict[str, Any]:
     config = app.config
-    transport: dict[str, Any] = {"visibility_timeout": int(config["JOBS_VISIBILITY_TIMEOUT"])}
     url = broker_url(app)
+    transport: dict[str, Any] = {}
     if url.startswith(("redis://", "rediss://", "unix://")):
-        # A request hands its job over in milliseconds or gives up: the sweeper re-sends.
-        transport.update(socket_timeout=2, socket_connect_timeout=2, max_retries=1)
+        transport = {
+            "visibility_timeout": int(config["JOBS_VISIBILITY_TIMEOUT"]),
+            # A request hands its job over in milliseconds or gives up: the sweeper re-sends.
+            "socket_timeout": 2,
+            "socket_connect_timeout": 2,
+            "max_retries": 1,
+        }
+    elif url.startswith("sqla+sqlite"):
+        # The SQLAlchemy transport passes these to create_engine: wait for SQLite's lock.
+        transport = {"connect_args": {"timeout": 15}}
     return {
         "broker_url": url,
         "broker_transport_options": transport,
