@@ -41,7 +41,7 @@ def settings(app: Flask) -> dict[str, Any]:
             # A request hands its job over in milliseconds or gives up: the sweeper re-sends.
             "socket_timeout": 2,
             "socket_connect_timeout": 2,
-            "max_retries": 1,
+            "max_retries": 0,
         }
     elif url.startswith("sqla+sqlite"):
         # The SQLAlchemy transport passes these to create_engine: wait for SQLite's lock.

@@ -11,6 +11,7 @@ and never fails the request.
 from __future__ import annotations
 
 import logging
+import time
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -28,6 +29,10 @@ _TO_SEND = "jobs_to_send"
 # A message waiting longer than this in the broker risks its visibility timeout: later jobs
 # are left to the sweeper, which sends them when they are due.
 MAX_COUNTDOWN = timedelta(minutes=10)
+# After a failed hand-over this process stops trying for a moment: with the broker down a
+# request would otherwise wait on every job it queued.
+BROKER_PAUSE_SECONDS = 5.0
+_broker_down_until = 0.0
 
 
 def after_request() -> None:
@@ -42,15 +47,22 @@ def after_request() -> None:
 def send(job_id: int, run_after: datetime | None = None) -> bool:
     """Tell the workers job ``job_id`` is ready (at ``run_after``); False if the broker could
     not be reached (the sweeper sends it later)."""
+    global _broker_down_until
     delay = (run_after - utcnow()).total_seconds() if run_after else 0.0
     if delay > MAX_COUNTDOWN.total_seconds():
         return True
+    if time.monotonic() < _broker_down_until:
+        return False  # it failed a moment ago: no request waits for it again
     try:
         current_app.extensions["celery"].send_task(
             "comarketing.run_job", (job_id,), countdown=max(delay, 0.0) or None, retry=False
         )
     except Exception as exc:  # any broker failure: the row stays queued for the sweeper
-        log.warning("job %s not sent to the broker (the sweeper will): %s", job_id, exc)
+        _broker_down_until = time.monotonic() + BROKER_PAUSE_SECONDS
+        log.warning(
+            "job %s not sent to the broker; the sweeper will send it (no further attempt "
+            "from this process for %s s): %s", job_id, BROKER_PAUSE_SECONDS, exc
+        )
         return False
     return True
 

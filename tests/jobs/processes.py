@@ -52,25 +52,25 @@ class PrivateRedis:
         return f"redis://127.0.0.1:{self.port}/0"
 
     def start(self) -> None:
-        log = (self.folder / f"redis-{self.port}.log").open("ab")
         try:
-            self.process = subprocess.Popen(
-                [
-                    "redis-server",
-                    "--port",
-                    str(self.port),
-                    "--bind",
-                    "127.0.0.1",
-                    "--save",
-                    "",
-                    "--appendonly",
-                    "no",
-                    "--dir",
-                    str(self.folder),
-                ],
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
+            with (self.folder / f"redis-{self.port}.log").open("ab") as log:
+                self.process = subprocess.Popen(
+                    [
+                        "redis-server",
+                        "--port",
+                        str(self.port),
+                        "--bind",
+                        "127.0.0.1",
+                        "--save",
+                        "",
+                        "--appendonly",
+                        "no",
+                        "--dir",
+                        str(self.folder),
+                    ],
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                )
         except FileNotFoundError as exc:  # a missing prerequisite fails, never skips
             raise AssertionError("redis-server is required for the job queue tests") from exc
         client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
