@@ -66,11 +66,13 @@ def register_proxy_fix(app: Flask) -> None:
 def register_operations(app: Flask) -> None:
     """Log lines in the configured format; request latency measured from the first hook."""
     from comarketing.ops import logs, prometheus
+    from comarketing.ops.job_views import bp as jobs_admin_bp
     from comarketing.ops.views import bp as ops_bp
 
     logs.configure(app)
     prometheus.install(app)
     app.register_blueprint(ops_bp)
+    app.register_blueprint(jobs_admin_bp)
 
 
 def register_url_converters(app: Flask) -> None:

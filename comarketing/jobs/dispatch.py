@@ -61,7 +61,10 @@ def send(job_id: int, run_after: datetime | None = None) -> bool:
         _broker_down_until = time.monotonic() + BROKER_PAUSE_SECONDS
         log.warning(
             "job %s not sent to the broker; the sweeper will send it (no further attempt "
-            "from this process for %s s): %s", job_id, BROKER_PAUSE_SECONDS, exc
+            "from this process for %s s): %s",
+            job_id,
+            BROKER_PAUSE_SECONDS,
+            exc,
         )
         return False
     return True
