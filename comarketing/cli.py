@@ -1,6 +1,6 @@
 """Operator commands: ``flask worker`` and ``flask scheduler`` (the background job processes),
 ``flask seed-demo``, ``flask users ...``, ``flask tokens ...``, ``flask jobs run-due``,
-``flask metrics run-pending``, ``flask uploads purge``, ``flask send-outbox``,
+``flask uploads purge``, ``flask send-outbox``,
 ``flask send-digests``, ``flask send-reminders`` (the last ones run by hand what the
 scheduler runs by itself)."""
 
@@ -156,18 +156,6 @@ def send_reminders() -> None:
 metrics_cli = AppGroup("metrics", help="Results imports.")
 
 
-@metrics_cli.command("run-pending")
-def run_pending_imports() -> None:
-    """Give a job to confirmed imports left without one (confirmed before imports were jobs)
-    and run the due jobs here, now (a worker runs them by itself: this is for upgrades and a
-    machine without one)."""
-    from comarketing.metrics import jobs as import_jobs
-
-    queued = import_jobs.queue_orphans()
-    ran = _run_due_jobs()
-    click.echo(f"Queued {queued} import(s) that had no job; ran {ran} due job(s).")
-
-
 jobs_cli = AppGroup("jobs", help="Background jobs.")
 
 
@@ -179,8 +167,12 @@ def _run_due_jobs() -> int:
 
 @jobs_cli.command("run-due")
 def run_due_jobs() -> None:
-    """Run every due job in this process, now (a worker does this by itself)."""
-    click.echo(f"Ran {_run_due_jobs()} job(s).")
+    """Run every due job in this process, now (a worker does this by itself). Also gives a job
+    to results imports confirmed before imports were jobs (run it once after upgrading)."""
+    from comarketing.metrics import jobs as import_jobs
+
+    adopted = import_jobs.queue_orphans()
+    click.echo(f"Queued {adopted} import(s) that had no job; ran {_run_due_jobs()} job(s).")
 
 
 def _celery() -> Any:

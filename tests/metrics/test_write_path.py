@@ -646,13 +646,13 @@ def test_the_operator_command_runs_imports_confirmed_before_imports_were_jobs(
             record.status = status
             record.started_at = utcnow() - timedelta(hours=2)
         db.session.commit()
-    result = runner.invoke(args=["metrics", "run-pending"])
+    result = runner.invoke(args=["jobs", "run-due"])
     assert result.exit_code == 0, result.output
-    assert "Queued 2 import(s) that had no job; ran 2 due job(s)." in result.output
+    assert "Queued 2 import(s) that had no job; ran 2 job(s)." in result.output
     with app.app_context():
         assert db.session.get(MetricImport, waiting).status == "succeeded"
         # Left "running" by a thread that died: nothing of it was stored, so it runs whole.
         assert db.session.get(MetricImport, stalled).status == "succeeded"
     assert sorted(row[1] for row in stored(app)) == ["2027-03-01", "2027-03-02"]
-    again = runner.invoke(args=["metrics", "run-pending"])
-    assert "Queued 0 import(s) that had no job; ran 0 due job(s)." in again.output
+    again = runner.invoke(args=["jobs", "run-due"])
+    assert "Queued 0 import(s) that had no job; ran 0 job(s)." in again.output
