@@ -38,7 +38,7 @@ DOMAIN_ORDER = [
     "reports",
     "dashboard",
     "api",
-    "ops",  # readiness, metrics and logs: counts the others' backlogs, changes nothing
+    "ops",  # readiness, metrics, logs, the jobs page, the periodic rounds (calls the others)
 ]
 COMPOSERS = {"cli", "demo", "worker", ""}  # "" is the package itself: create_app
 # Modules of domain packages that belong to the web layer although they declare no route:
