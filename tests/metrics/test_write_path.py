@@ -656,3 +656,42 @@ def test_the_operator_command_runs_imports_confirmed_before_imports_were_jobs(
     assert sorted(row[1] for row in stored(app)) == ["2027-03-01", "2027-03-02"]
     again = runner.invoke(args=["jobs", "run-due"])
     assert "Queued 0 import(s) that had no job; ran 0 job(s)." in again.output
+
+
+def test_an_import_whose_worker_died_on_each_attempt_is_marked_interrupted(
+    app, client, login_as, scene
+):
+    from datetime import timedelta
+
+    from comarketing.db import utcnow
+    from comarketing.jobs import Job, runner
+
+    login_as(scene.world.a.email(PM))
+    import_id = import_id_from(
+        upload(client, (HEADER + "2027-03-01,Alpha newsletter,1,1,0,0,0,0,0\n").encode())
+    )
+    with app.app_context():
+        record = db.session.get(MetricImport, import_id)
+        record.status = "running"
+        db.session.add(
+            Job(
+                kind="metrics.import",
+                payload={"import_id": import_id},
+                key=f"metrics-import:{import_id}",
+                organization_id=record.organization_id,
+                status="running",
+                attempts=3,
+                max_attempts=3,
+                run_after=utcnow() - timedelta(minutes=5),
+                heartbeat_at=utcnow() - timedelta(minutes=5),
+            )
+        )
+        db.session.commit()
+        assert runner.due_ids() == []  # not claimed a fourth time
+        assert runner.abandon_exhausted() == 1
+        job = db.session.scalar(sa.select(Job))
+        assert job.status == "failed" and "stopped answering" in job.error
+        record = db.session.get(MetricImport, import_id)
+        assert record.status == "failed"
+        assert record.message.startswith("The import was interrupted; nothing was stored.")
+    assert stored(app) == []
