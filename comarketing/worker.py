@@ -11,5 +11,6 @@ import os
 from comarketing import create_app
 
 os.environ.setdefault("JOBS_BACKEND", "celery")
-app = create_app()
-celery = app.extensions["celery"]
+flask_app = create_app()
+# Celery looks for ``app`` (then ``celery``) in the module named by -A.
+app = celery = flask_app.extensions["celery"]

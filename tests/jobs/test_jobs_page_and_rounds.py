@@ -115,3 +115,28 @@ def test_readiness_asks_the_queues_broker(make_app: Any, tmp_path: Path) -> None
 def test_an_unknown_backend_refuses_to_start(make_app: Any, name: str) -> None:
     with pytest.raises(RuntimeError, match="JOBS_BACKEND"):
         make_app(JOBS_BACKEND=name)
+
+
+@pytest.mark.slow
+def test_celerys_own_command_finds_the_app(tmp_path: Path) -> None:
+    import subprocess
+
+    from tests.jobs.processes import BIN, process_env, settings_file
+
+    broker = f"sqla+sqlite:///{tmp_path / 'broker.sqlite'}"
+    settings = settings_file(
+        tmp_path,
+        {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'db.sqlite'}"},
+        CELERY_BROKER_URL=broker,
+    )
+    report = subprocess.run(
+        [str(BIN / "celery"), "-A", "comarketing.worker", "report"],
+        env=process_env(settings),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert report.returncode == 0, report.stderr
+    assert "broker_url: 'sqla+sqlite:///" in report.stdout
+    assert "task_acks_late: True" in report.stdout
