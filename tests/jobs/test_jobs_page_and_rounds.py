@@ -140,3 +140,23 @@ def test_celerys_own_command_finds_the_app(tmp_path: Path) -> None:
     assert report.returncode == 0, report.stderr
     assert "broker_url: 'sqla+sqlite:///" in report.stdout
     assert "task_acks_late: True" in report.stdout
+
+
+def test_metrics_show_the_queue_from_the_database(make_app: Any) -> None:
+    app = make_app(METRICS_TOKEN="jobs-metrics-token-5521")
+    with app.app_context():
+        enqueue("periodic.mail_retry", key="metrics-test-done")
+        db.session.commit()
+        assert runner.drain() == 1
+        enqueue("periodic.mail_retry", key="metrics-test-due")
+        db.session.commit()
+    body = (
+        app.test_client()
+        .get("/metrics", headers={"Authorization": "Bearer jobs-metrics-token-5521"})
+        .get_data(as_text=True)
+    )
+    assert 'comarketing_jobs{kind="periodic.mail_retry",status="done"} 1.0' in body
+    assert 'comarketing_jobs{kind="periodic.mail_retry",status="queued"} 1.0' in body
+    assert 'comarketing_jobs_due{kind="periodic.mail_retry"} 1.0' in body
+    assert 'comarketing_jobs_done_last_hour{kind="periodic.mail_retry"} 1.0' in body
+    assert "comarketing_job_duration_last_hour_max_seconds" in body
