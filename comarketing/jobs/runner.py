@@ -133,6 +133,10 @@ class _Beat:
         self.job_id = job_id
         self.state = state
         self.engine = db.engine
+        if self.engine.dialect.name == "sqlite":
+            # The job's own transaction may hold SQLite's only write lock for minutes: a beat
+            # waits a second, not the app's 15, so stopping the thread never lingers.
+            self.engine = sa.create_engine(self.engine.url, connect_args={"timeout": 1})
         self.interval = max(stale_after().total_seconds() / 3, 0.2)
         self.stop = threading.Event()
         self.thread = threading.Thread(target=self._loop, name=f"job-{job_id}-beat", daemon=True)
@@ -162,6 +166,8 @@ class _Beat:
     def __exit__(self, *exc: object) -> None:
         self.stop.set()
         self.thread.join(timeout=10)
+        if self.engine is not db.engine:
+            self.engine.dispose()
 
 
 @sa.event.listens_for(Session, "before_commit")
