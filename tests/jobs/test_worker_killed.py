@@ -30,8 +30,8 @@ from tests.offer_helpers import actor
 pytestmark = [pytest.mark.slow, pytest.mark.pg_only]
 
 PM = "partner_manager"
-PLACEMENTS = 125  # campaigns last at most five years: 1,600 days of 125 placements
-ROWS = 200_000
+PLACEMENTS = 75  # campaigns last at most five years: 1,600 days of 75 placements
+ROWS = 120_000
 START = date(2020, 1, 1)
 
 
