@@ -20,7 +20,6 @@ import logging
 import os
 import random
 import socket
-import threading
 import time
 import traceback
 from datetime import datetime, timedelta
@@ -32,6 +31,7 @@ from sqlalchemy.orm import Session
 
 from comarketing.db import utcnow
 from comarketing.extensions import db
+from comarketing.jobs.beat import Beat
 from comarketing.jobs.models import Job, JobStatus
 from comarketing.jobs.registry import failure_hook, lookup
 
@@ -126,50 +126,6 @@ def report_progress(progress: dict[str, Any]) -> None:
         fence[2]["progress"] = dict(progress)
 
 
-class _Beat:
-    """A thread beating one job's heartbeat every third of the stale limit until stopped."""
-
-    def __init__(self, job_id: int, state: dict[str, Any]) -> None:
-        self.job_id = job_id
-        self.state = state
-        self.engine = db.engine
-        if self.engine.dialect.name == "sqlite":
-            # The job's own transaction may hold SQLite's only write lock for minutes: a beat
-            # waits a second, not the app's 15, so stopping the thread never lingers.
-            self.engine = sa.create_engine(self.engine.url, connect_args={"timeout": 1})
-        self.interval = max(stale_after().total_seconds() / 3, 0.2)
-        self.stop = threading.Event()
-        self.thread = threading.Thread(target=self._loop, name=f"job-{job_id}-beat", daemon=True)
-
-    def _loop(self) -> None:
-        written: Any = None
-        while not self.stop.wait(self.interval):
-            progress = self.state.get("progress")
-            values: dict[str, Any] = {"heartbeat_at": utcnow()}
-            if progress is not None and progress != written:
-                values["progress"] = progress
-            try:
-                with self.engine.begin() as connection:
-                    connection.execute(
-                        sa.update(Job)
-                        .where(Job.id == self.job_id, Job.status == JobStatus.RUNNING)
-                        .values(**values)
-                    )
-                written = progress
-            except sa.exc.SQLAlchemyError as exc:  # SQLite busy, a database blip: beat again
-                log.info("job %s heartbeat not written: %s", self.job_id, exc.__class__.__name__)
-
-    def __enter__(self) -> _Beat:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self.stop.set()
-        self.thread.join(timeout=10)
-        if self.engine is not db.engine:
-            self.engine.dispose()
-
-
 @sa.event.listens_for(Session, "before_commit")
 def _check_fence(session: Session) -> None:
     fence = session.info.get(_FENCE)
@@ -199,7 +155,7 @@ def run(job_id: int) -> str | None:
     started = time.perf_counter()
     db.session.info[_FENCE] = (job_id, attempt, state)
     try:
-        with _Beat(job_id, state):
+        with Beat(job_id, state, stale_after()):
             try:
                 result = lookup(kind)(payload)
                 # The handler's own work and "done" commit together.
