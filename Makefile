@@ -15,11 +15,15 @@ $(VENV)/.installed: pyproject.toml
 
 install: $(VENV)/.installed
 
-## Start the app with demo data on SQLite in instance/ at http://127.0.0.1:5000
+DEMO_PORT ?= 5000
+
+## Start the app with demo data on SQLite in instance/ at http://127.0.0.1:5000, and beside it
+## a job worker with the scheduler (Procfile, run by honcho; the jobs' broker is an SQLite file
+## in instance/ too). Ctrl-C stops both.
 demo: install
 	COMARKETING_ENV=development $(VENV)/bin/flask db upgrade
 	COMARKETING_ENV=development $(VENV)/bin/flask seed-demo
-	COMARKETING_ENV=development $(VENV)/bin/flask run --host 127.0.0.1 --port 5000
+	COMARKETING_ENV=development PATH="$(CURDIR)/$(VENV)/bin:$$PATH" $(VENV)/bin/honcho start -f Procfile -p $(DEMO_PORT)
 
 ## Run the whole suite: SQLite (with the browser journeys) and, if TEST_DATABASE_URL is set,
 ## PostgreSQL, side by side (one pass per core); each pass prints its report when it ends.

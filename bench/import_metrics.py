@@ -69,7 +69,6 @@ def app_config(database_url: str, upload_dir: str) -> dict[str, Any]:
         "RATELIMIT_KEY_PREFIX": f"bench-{uuid.uuid4().hex}",
         "MAIL_SERVER": None,
         "METRICS_UPLOAD_DIR": upload_dir,
-        "METRICS_IMPORT_INLINE": True,
         # The synthetic days run from 2000 for rows / 20 placements days (past today at a
         # million rows): the future-day check is pinned beyond them.
         "METRICS_LATEST_DAY": "2199-12-31",

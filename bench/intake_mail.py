@@ -110,7 +110,7 @@ def run(url: str, folder: Path, rows: int, messages: int) -> None:
             "MAIL_SERVER": "127.0.0.1",
             "MAIL_PORT": sink_port,
             "METRICS_UPLOAD_DIR": str(folder / "uploads"),
-            "METRICS_IMPORT_INLINE": True,
+            "JOBS_BACKEND": "inline",
             "METRICS_LATEST_DAY": "2199-12-31",
             "INTAKE_DOMAIN": DOMAIN,
             "PASSWORD_HASH_TIME_COST": 1,

@@ -47,7 +47,6 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
-    register_mail_delivery(app)
     register_jobs(app)
     security.install(app)
     input_guard.install(app)
@@ -67,11 +66,13 @@ def register_proxy_fix(app: Flask) -> None:
 def register_operations(app: Flask) -> None:
     """Log lines in the configured format; request latency measured from the first hook."""
     from comarketing.ops import logs, prometheus
+    from comarketing.ops.job_views import bp as jobs_admin_bp
     from comarketing.ops.views import bp as ops_bp
 
     logs.configure(app)
     prometheus.install(app)
     app.register_blueprint(ops_bp)
+    app.register_blueprint(jobs_admin_bp)
 
 
 def register_url_converters(app: Flask) -> None:
@@ -147,28 +148,20 @@ def register_commands(app: Flask) -> None:
     install(app)
 
 
-def register_mail_delivery(app: Flask) -> None:
-    from flask import Response
-
-    from comarketing import outbox
-
-    @app.after_request
-    def deliver_queued_mail(response: Response) -> Response:
-        # The action's transaction has committed by now; what fails stays queued for
-        # `flask send-outbox`.
-        if outbox.has_queued():
-            outbox.deliver_pending()
-        return response
-
-
 # Modules that register background job handlers (comarketing/jobs/registry.py), one line each.
 JOB_HANDLER_MODULES: tuple[str, ...] = (
     "comarketing.webhooks.delivery",  # signed webhook deliveries
     "comarketing.metrics.intake_replies",  # results by mail: the reply once an import ends
+    "comarketing.jobs.mail",  # one delivery job per outbox message; forgotten mail
+    "comarketing.metrics.jobs",  # confirmed results imports
+    "comarketing.ops.periodic",  # reminders, digests, upload purges
 )
 
 
 def register_jobs(app: Flask) -> None:
+    """Job handlers, the hand-over of committed jobs after each request (the inline backend
+    runs them there), and the Celery app when ``JOBS_BACKEND = "celery"``. Mail is a job too:
+    no request waits for SMTP."""
     import importlib
 
     from flask import Response
@@ -177,6 +170,10 @@ def register_jobs(app: Flask) -> None:
 
     for module in JOB_HANDLER_MODULES:
         importlib.import_module(module)
+    if app.config["JOBS_BACKEND"] == "celery":
+        from comarketing.jobs import celery_app
+
+        celery_app.init_app(app)
 
     @app.after_request
     def hand_over_queued_jobs(response: Response) -> Response:

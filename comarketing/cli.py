@@ -1,10 +1,13 @@
-"""Operator commands: ``flask seed-demo``, ``flask users ...``, ``flask tokens ...``,
-``flask metrics run-pending``, ``flask uploads purge``, ``flask send-outbox``,
-``flask send-digests``."""
+"""Operator commands: ``flask worker`` and ``flask scheduler`` (the background job processes),
+``flask seed-demo``, ``flask users ...``, ``flask tokens ...``, ``flask jobs run-due``,
+``flask uploads purge``, ``flask send-outbox``,
+``flask send-digests``, ``flask send-reminders`` (the last ones run by hand what the
+scheduler runs by itself)."""
 
 from __future__ import annotations
 
 import sys
+from typing import Any
 
 import click
 from flask import Flask
@@ -154,21 +157,68 @@ def send_reminders() -> None:
 metrics_cli = AppGroup("metrics", help="Results imports.")
 
 
-@metrics_cli.command("run-pending")
-@click.option(
-    "--stalled-after",
-    type=click.IntRange(1),
-    default=60,
-    show_default=True,
-    help="Minutes after which a running import whose worker died is marked failed.",
-)
-def run_pending_imports(stalled_after: int) -> None:
-    """Run confirmed imports still waiting (e.g. after a restart) and close interrupted ones."""
-    from comarketing.metrics import runs
+jobs_cli = AppGroup("jobs", help="Background jobs.")
 
-    interrupted = runs.fail_interrupted(older_than_minutes=stalled_after)
-    ran = [runs.run_import(import_id).status for import_id in runs.queued_imports()]
-    click.echo(f"Ran {len(ran)} queued import(s); marked {interrupted} interrupted one(s) failed.")
+
+def _run_due_jobs() -> int:
+    from comarketing.jobs import runner
+
+    return runner.drain()
+
+
+@jobs_cli.command("run-due")
+def run_due_jobs() -> None:
+    """Run every due job in this process, now (a worker does this by itself). Also gives a job
+    to results imports confirmed before imports were jobs (run it once after upgrading)."""
+    from comarketing.metrics import jobs as import_jobs
+
+    adopted = import_jobs.queue_orphans()
+    click.echo(f"Queued {adopted} import(s) that had no job; ran {_run_due_jobs()} job(s).")
+
+
+def _celery() -> Any:
+    from flask import current_app
+
+    celery = current_app.extensions.get("celery")
+    if celery is None:
+        raise click.ClickException(
+            'JOBS_BACKEND is "inline": jobs run inside the web process; set it to "celery".'
+        )
+    from comarketing.extensions import db
+
+    db.engine.dispose()  # the worker's processes open their own connections
+    return celery
+
+
+@click.command(
+    "worker", context_settings={"ignore_unknown_options": True, "allow_extra_args": True}
+)
+@click.option("--concurrency", type=click.IntRange(1), default=None, help="Processes (cores).")
+@click.option(
+    "--beat", is_flag=True, help="Also run the scheduler in this process (a single machine)."
+)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@with_appcontext
+def worker(concurrency: int | None, beat: bool, celery_args: tuple[str, ...]) -> None:
+    """Run a job worker (Celery); start one or more on any number of machines. Extra
+    arguments go to `celery worker`."""
+    argv = ["worker", "--loglevel=INFO"]
+    if concurrency:
+        argv.append(f"--concurrency={concurrency}")
+    if beat:
+        argv.append("--beat")
+    _celery().worker_main([*argv, *celery_args])
+
+
+@click.command(
+    "scheduler", context_settings={"ignore_unknown_options": True, "allow_extra_args": True}
+)
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@with_appcontext
+def scheduler(celery_args: tuple[str, ...]) -> None:
+    """Run the scheduler (Celery beat): the sweeper and the periodic rounds. Exactly one per
+    deployment."""
+    _celery().start(["beat", "--loglevel=INFO", *celery_args])
 
 
 uploads_cli = AppGroup("uploads", help="Stored results files.")
@@ -212,6 +262,9 @@ def install(app: Flask) -> None:
     app.cli.add_command(users_cli)
     app.cli.add_command(tokens_cli)
     app.cli.add_command(metrics_cli)
+    app.cli.add_command(jobs_cli)
+    app.cli.add_command(worker)
+    app.cli.add_command(scheduler)
     app.cli.add_command(uploads_cli)
     app.cli.add_command(send_outbox)
     app.cli.add_command(seed_demo)

@@ -1,4 +1,5 @@
-"""Configuration: defaults here, then ``instance/config.py``, then the environment.
+"""Configuration: defaults here, then ``instance/config.py``, then the file named by
+``COMARKETING_SETTINGS`` (if set), then the environment.
 
 Tests pass a mapping to ``create_app`` which is applied last.
 """
@@ -113,11 +114,6 @@ DEFAULTS: dict[str, Any] = {
     # Result files: stored under this folder by content hash (None: instance/uploads).
     "METRICS_UPLOAD_DIR": None,
     "METRICS_UPLOAD_MAX_BYTES": 50 * 1024 * 1024,
-    # True runs a confirmed import inside the request (tests, the CLI); otherwise a background
-    # thread runs it and the page shows its progress.
-    "METRICS_IMPORT_INLINE": False,
-    # "inline": background jobs run in the web process after the request that queued them.
-    "JOBS_BACKEND": "inline",
     # Webhooks (issue 20). Plain http:// to a loopback host (and loopback addresses) allowed:
     # development and tests only; production sends to public https:// addresses alone.
     "WEBHOOKS_ALLOW_HTTP_LOOPBACK": False,
@@ -129,6 +125,23 @@ DEFAULTS: dict[str, Any] = {
     # The changes feed lists events older than this, so that an event of a transaction still
     # committing (its id taken, not yet visible) cannot be skipped by a poller's cursor.
     "EVENTS_FEED_SETTLE_SECONDS": 2,
+    # How long an imported results file is kept for the daily purge (30d, 12h, 90m).
+    "METRICS_UPLOAD_RETENTION": "30d",
+    # Background jobs (issue 19). "celery": a worker (`flask worker`) runs them and one
+    # scheduler (`flask scheduler`) sends the periodic rounds and the sweeper; "inline": they
+    # run in the web process after the request that queued them (tests). None: "inline" when
+    # TESTING, else "celery".
+    "JOBS_BACKEND": None,
+    # The broker; None: REDIS_URL, else an SQLite file in instance/ (the embedded demo).
+    "CELERY_BROKER_URL": None,
+    "JOBS_QUEUE_NAME": "comarketing-jobs",
+    # A running job whose heartbeat is older than this is taken to have lost its worker.
+    "JOBS_STALE_AFTER_SECONDS": 60,
+    # How often the sweeper re-sends jobs the broker never delivered or whose worker died.
+    "JOBS_SWEEP_SECONDS": 30,
+    # Redis: a message not acknowledged within this long is delivered again (a worker killed
+    # whole); longer jobs are safe (the claim refuses the second delivery while they beat).
+    "JOBS_VISIBILITY_TIMEOUT": 900,
     # Rows read, checked and written at a time: memory stays flat whatever the file's size.
     "METRICS_IMPORT_CHUNK_ROWS": 50_000,
     # Audience identifier files (issue 7): streamed and sketched, never stored.
@@ -190,12 +203,19 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "INTAKE_DOMAIN": ("INTAKE_DOMAIN", str),
     "INTAKE_MAX_BYTES": ("INTAKE_MAX_BYTES", int),
     "REPORT_CACHE": ("REPORT_CACHE", str),
+    "JOBS_BACKEND": ("JOBS_BACKEND", str),
+    "CELERY_BROKER_URL": ("CELERY_BROKER_URL", str),
+    "JOBS_STALE_AFTER_SECONDS": ("JOBS_STALE_AFTER_SECONDS", float),
+    "JOBS_SWEEP_SECONDS": ("JOBS_SWEEP_SECONDS", float),
 }
 
 
 def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     app.config.from_mapping(DEFAULTS)
     app.config.from_pyfile("config.py", silent=True)
+    # A settings file named by the environment (Flask's from_envvar): the worker machines and
+    # the web servers of one deployment read the same file.
+    app.config.from_envvar("COMARKETING_SETTINGS", silent=True)
     for env_name, (key, convert) in ENVIRONMENT.items():
         if os.environ.get(env_name):
             app.config[key] = convert(os.environ[env_name])
@@ -217,6 +237,10 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
         binds["reports"] = {"url": reports_url, **_engine_options(config, reports_url)}
         config["SQLALCHEMY_BINDS"] = binds
     production = config["ENV_NAME"] == "production" and not config.get("TESTING")
+    if config["JOBS_BACKEND"] is None:
+        config["JOBS_BACKEND"] = "inline" if config.get("TESTING") else "celery"
+    if config["JOBS_BACKEND"] not in ("inline", "celery"):
+        raise RuntimeError('JOBS_BACKEND must be "inline" or "celery".')
     config["RATELIMIT_STORAGE_URI"] = _rate_limit_storage(config, production)
     if str(config["RATELIMIT_STORAGE_URI"]).startswith(("redis://", "rediss://")):
         # A stopped or frozen Redis must not hold a page: a check waits this long at most.

@@ -1,9 +1,11 @@
 """Outgoing mail through an outbox table.
 
 A service adds a message in the same transaction as the action it reports, so no mail is
-sent for a rolled-back action and no committed action loses its mail. Delivery happens after
-commit (the web layer calls :func:`deliver_pending` at the end of a request that queued mail)
-or from ``flask send-outbox`` for anything that failed.
+sent for a rolled-back action and no committed action loses its mail. Each message gets a
+delivery job in that same transaction (``comarketing/jobs/mail.py``): a worker sends it with
+:func:`send_one` after the commit, retrying with backoff while the SMTP server fails; the
+request never waits for SMTP. ``flask send-outbox`` (:func:`deliver_pending`) is the manual
+tool that sends whatever is still unsent.
 """
 
 from __future__ import annotations
@@ -60,6 +62,18 @@ def _build(message: OutboxMessage) -> EmailMessage:
     email["Message-ID"] = f"<outbox-{message.id}@{current_app.config['MAIL_MESSAGE_ID_DOMAIN']}>"
     email.set_content(message.body)
     return email
+
+
+def send_one(message: OutboxMessage) -> str | None:
+    """Send one message now (the caller commits); returns the error when it was not sent
+    (its ``attempts`` and ``last_error`` then say so)."""
+    try:
+        _send([message])
+    except (OSError, smtplib.SMTPException) as exc:
+        message.attempts += 1
+        message.last_error = f"SMTP unavailable: {exc}"[:300]
+        log.warning("mail server unavailable: %s", exc)
+    return None if message.sent_at is not None else (message.last_error or "not sent")
 
 
 def _send(messages: list[OutboxMessage]) -> None:

@@ -95,7 +95,6 @@ def base_config(database_url: str) -> dict[str, Any]:
         "METRICS_UPLOAD_DIR": _UPLOADS,
         "COLLATERAL_UPLOAD_DIR": _UPLOADS,
         "CLAIM_PROOF_DIR": _UPLOADS,
-        "METRICS_IMPORT_INLINE": True,
         # "Today" for the future-day check of results: the scenes' campaigns run in 2027-2030,
         # so the suite pins it at the last day any date may have; the future-day tests pin
         # their own (or freeze the clock).

@@ -30,7 +30,6 @@ from comarketing.api.errors import error_response
 from comarketing.api.idempotency import idempotent
 from comarketing.metrics import history, jobs, uploads
 from comarketing.metrics import imports as metric_imports
-from comarketing.metrics.models import ImportStatus
 
 P = ParamSpec("P")
 UPLOAD_ERRORS = sorted({*ERRORS, 415})
@@ -144,11 +143,9 @@ def confirm_import(import_id: int, path: dict[str, int], body: dict[str, Any]) -
     post_costs = body["post_costs"]
     if post_costs is None:
         post_costs = bool(history.get_import(actor, import_id).settings.get("post_costs"))
-    metric_import = metric_imports.confirm(
+    metric_imports.confirm(
         actor, import_id, post_costs=post_costs, import_again=body["import_again"]
     )
-    if metric_import.status == ImportStatus.QUEUED.value:
-        jobs.submit(metric_import.id)
     return shapes.import_out(
         history.get_import(actor, import_id), jobs.get_progress(import_id)
     ), 202

@@ -44,3 +44,6 @@ class Job(Model):
     worker: Mapped[str | None] = mapped_column(sa.String(120))
     error: Mapped[str | None] = mapped_column(sa.Text)
     result: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)
+    # How far a running job has got ({"progress": 0..1, "rows": n} for an import), written by
+    # its worker's heartbeat so any process can show it.
+    progress: Mapped[dict[str, Any] | None] = mapped_column(sa.JSON)

@@ -42,6 +42,11 @@ def enqueue(
     return job
 
 
+def mark_queued(session: Any) -> None:
+    """Note that ``session`` queued a job (the inline backend runs them after the request)."""
+    session.info[_QUEUED_FLAG] = True
+
+
 def has_queued() -> bool:
     return bool(db.session.info.get(_QUEUED_FLAG))
 

@@ -2,9 +2,16 @@
 
 Claiming is one conditional UPDATE, so two workers handed the same job (a redelivery, the
 sweeper) never both run it: a job is claimable while queued and due, or while "running" with a
-heartbeat older than :data:`STALE_AFTER` (its worker died). A failure is retried with
-exponential backoff and jitter until ``max_attempts``, then stays failed with its error for an
-admin to retry.
+heartbeat older than the stale limit (its worker died). While the handler runs, a thread of the
+worker beats the job's heartbeat (and writes its progress) in a connection of its own; a worker
+killed with ``kill -9`` stops beating and the sweeper hands the job to another.
+
+Every commit made while a job runs — the handler's own ones included — first checks that this
+attempt still owns the job (its attempt number is the fencing token): a worker that lost the
+job to another after a long pause cannot commit its work twice.
+
+A failure is retried with exponential backoff and jitter until ``max_attempts``, then stays
+failed with its error for an admin to retry.
 """
 
 from __future__ import annotations
@@ -13,15 +20,20 @@ import logging
 import os
 import random
 import socket
+import time
 import traceback
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
+from flask import current_app, has_app_context
+from sqlalchemy.orm import Session
 
 from comarketing.db import utcnow
 from comarketing.extensions import db
+from comarketing.jobs.beat import Beat
 from comarketing.jobs.models import Job, JobStatus
-from comarketing.jobs.registry import lookup
+from comarketing.jobs.registry import failure_hook, lookup
 
 log = logging.getLogger("comarketing.jobs")
 
@@ -29,6 +41,17 @@ STALE_AFTER = timedelta(seconds=60)
 BACKOFF_BASE_SECONDS = 10
 BACKOFF_CAP_SECONDS = 3600
 WORKER_NAME = f"{socket.gethostname()}:{os.getpid()}"[:120]
+_FENCE = "job_fence"  # session.info key: (job id, attempt) of the job this session runs
+_PROGRESS = "job_progress"  # session.info key: the running job's latest progress
+
+
+class LostClaim(Exception):
+    """This attempt no longer owns its job (another worker took it over): nothing commits."""
+
+
+def stale_after() -> timedelta:
+    seconds = current_app.config.get("JOBS_STALE_AFTER_SECONDS") if has_app_context() else None
+    return timedelta(seconds=float(seconds)) if seconds else STALE_AFTER
 
 
 def backoff(attempts: int) -> timedelta:
@@ -52,16 +75,23 @@ class GiveUp(Exception):
     changes kept (like :class:`Retry`)."""
 
 
+def _claimable(now: datetime) -> sa.ColumnElement[bool]:
+    return sa.or_(
+        sa.and_(Job.status == JobStatus.QUEUED, Job.run_after <= now),
+        sa.and_(
+            Job.status == JobStatus.RUNNING,
+            Job.heartbeat_at < now - stale_after(),
+            Job.attempts < Job.max_attempts,
+        ),
+    )
+
+
 def claim(job_id: int) -> bool:
     """Take the job for this worker; False when another has it, it is done, or not yet due."""
     now = utcnow()
-    claimable = sa.or_(
-        sa.and_(Job.status == JobStatus.QUEUED, Job.run_after <= now),
-        sa.and_(Job.status == JobStatus.RUNNING, Job.heartbeat_at < now - STALE_AFTER),
-    )
     result = db.session.execute(
         sa.update(Job)
-        .where(Job.id == job_id, claimable)
+        .where(Job.id == job_id, _claimable(now))
         .values(
             status=JobStatus.RUNNING,
             attempts=Job.attempts + 1,
@@ -69,44 +99,94 @@ def claim(job_id: int) -> bool:
             heartbeat_at=now,
             worker=WORKER_NAME,
             error=None,
+            progress=None,
         )
     )
     db.session.commit()
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def heartbeat(job_id: int) -> None:
-    """Tell the sweeper this job's worker is alive (long jobs call it as they progress), in a
-    connection of its own so the job's open transaction is untouched."""
+def heartbeat(job_id: int, progress: dict[str, Any] | None = None) -> None:
+    """Tell the sweeper this job's worker is alive (and how far it has got), in a connection
+    of its own so the job's open transaction is untouched."""
+    values: dict[str, Any] = {"heartbeat_at": utcnow()}
+    if progress is not None:
+        values["progress"] = progress
     with db.engine.begin() as connection:
         connection.execute(
-            sa.update(Job)
-            .where(Job.id == job_id, Job.status == JobStatus.RUNNING)
-            .values(heartbeat_at=utcnow())
+            sa.update(Job).where(Job.id == job_id, Job.status == JobStatus.RUNNING).values(**values)
         )
 
 
+def report_progress(progress: dict[str, Any]) -> None:
+    """Called by a running handler: the heartbeat thread writes it (never blocking the work,
+    which on SQLite holds the only write lock until it commits)."""
+    fence = db.session.info.get(_FENCE)
+    if fence is not None:
+        fence[2]["progress"] = dict(progress)
+
+
+@sa.event.listens_for(Session, "before_commit")
+def _check_fence(session: Session) -> None:
+    fence = session.info.get(_FENCE)
+    if fence is None:
+        return
+    job_id, attempt, _state = fence
+    with session.no_autoflush:  # "done" is flushed after this check, in the same commit
+        still_ours = session.execute(
+            sa.update(Job)
+            .where(Job.id == job_id, Job.attempts == attempt)
+            .values(heartbeat_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+    if not still_ours.rowcount:  # type: ignore[attr-defined]
+        raise LostClaim(f"job {job_id} attempt {attempt} was taken over by another worker")
+
+
 def run(job_id: int) -> str | None:
-    """Run one job if it can be claimed; returns its status afterwards, None if not claimed."""
+    """Run one job if it can be claimed; returns its status afterwards, None if not claimed
+    (or lost to another worker while it ran)."""
     if not claim(job_id):
         return None
     job = db.session.get(Job, job_id)
     assert job is not None
+    kind, payload, attempt = job.kind, dict(job.payload), job.attempts
+    state: dict[str, Any] = {}
+    started = time.perf_counter()
+    db.session.info[_FENCE] = (job_id, attempt, state)
     try:
-        result = lookup(job.kind)(dict(job.payload))
-    except Retry as retry:
-        return _settle(job, JobStatus.QUEUED, str(retry), run_after=utcnow() + retry.delay)
-    except GiveUp as give_up:
-        return _settle(job, JobStatus.FAILED, str(give_up))
+        with Beat(job_id, state, stale_after()):
+            try:
+                result = lookup(kind)(payload)
+                # The handler's own work and "done" commit together.
+                if "progress" in state:
+                    job.progress = state["progress"]
+                job.status = JobStatus.DONE
+                job.result = result
+                job.finished_at = utcnow()
+                db.session.commit()
+                return JobStatus.DONE
+            except Retry as retry:
+                return _settle(job, JobStatus.QUEUED, str(retry), utcnow() + retry.delay)
+            except GiveUp as give_up:
+                return _settle(job, JobStatus.FAILED, str(give_up))
+    except LostClaim as lost:
+        db.session.rollback()
+        log.warning("%s; its work was rolled back", lost)
+        return None
     except Exception as exc:
         db.session.rollback()
-        return _failed(job_id, exc)
-    # The handler's own work and "done" commit together.
-    job.status = JobStatus.DONE
-    job.result = result
-    job.finished_at = utcnow()
-    db.session.commit()
-    return JobStatus.DONE
+        db.session.info.pop(_FENCE, None)
+        return _failed(job_id, attempt, exc)
+    finally:
+        db.session.info.pop(_FENCE, None)
+        log.info(
+            "job %s (%s) attempt %s took %.3f s",
+            job_id,
+            kind,
+            attempt,
+            time.perf_counter() - started,
+        )
 
 
 def _settle(job: Job, status: JobStatus, error: str, run_after: datetime | None = None) -> str:
@@ -117,12 +197,17 @@ def _settle(job: Job, status: JobStatus, error: str, run_after: datetime | None 
     else:
         job.finished_at = utcnow()
     db.session.commit()
+    db.session.info.pop(_FENCE, None)
+    if status == JobStatus.FAILED:
+        _call_failure_hook(job)
     return status
 
 
-def _failed(job_id: int, exc: Exception) -> str:
+def _failed(job_id: int, attempt: int, exc: Exception) -> str | None:
     job = db.session.get(Job, job_id)
     assert job is not None
+    if job.attempts != attempt or job.status != JobStatus.RUNNING:
+        return None  # taken over meanwhile: the new owner records the outcome
     detail = "".join(traceback.format_exception_only(exc)).strip()[:2000]
     log.warning("job %s (%s) failed, attempt %s: %s", job.id, job.kind, job.attempts, detail)
     job.error = detail
@@ -133,19 +218,64 @@ def _failed(job_id: int, exc: Exception) -> str:
         job.status = JobStatus.QUEUED
         job.run_after = utcnow() + backoff(job.attempts)
     db.session.commit()
+    if job.status == JobStatus.FAILED:
+        _call_failure_hook(job)
     return job.status
 
 
-def due_ids(limit: int = 100) -> list[int]:
-    """Jobs a worker could claim now, oldest first."""
+def _call_failure_hook(job: Job) -> None:
+    """Tell the job's domain it will not run again (an import still "running" says so)."""
+    hook = failure_hook(job.kind)
+    if hook is None:
+        return
+    try:
+        hook(dict(job.payload), job.error or "")
+        db.session.commit()
+    except Exception:
+        db.session.rollback()
+        log.exception("job %s (%s): its failure hook failed", job.id, job.kind)
+
+
+def abandon_exhausted() -> int:
+    """Jobs whose worker died on their last attempt: failed for good (else a job that kills
+    its worker every time would be claimed forever)."""
     now = utcnow()
+    ids = list(
+        db.session.scalars(
+            sa.select(Job.id).where(
+                Job.status == JobStatus.RUNNING,
+                Job.heartbeat_at < now - stale_after(),
+                Job.attempts >= Job.max_attempts,
+            )
+        )
+    )
+    for job_id in ids:
+        job = db.session.get(Job, job_id)
+        assert job is not None
+        job.status = JobStatus.FAILED
+        job.finished_at = now
+        job.error = f"The worker running attempt {job.attempts} stopped answering (it died)."
+        db.session.commit()
+        _call_failure_hook(job)
+    return len(ids)
+
+
+def due_ids(limit: int = 100, *, grace: timedelta | None = None) -> list[int]:
+    """Jobs a worker could claim now, oldest first; with ``grace``, only queued ones due for
+    at least that long (the sweeper leaves the broker time to deliver fresh ones)."""
+    now = utcnow()
+    queued_before = now - grace if grace else now
     return list(
         db.session.scalars(
             sa.select(Job.id)
             .where(
                 sa.or_(
-                    sa.and_(Job.status == JobStatus.QUEUED, Job.run_after <= now),
-                    sa.and_(Job.status == JobStatus.RUNNING, Job.heartbeat_at < now - STALE_AFTER),
+                    sa.and_(Job.status == JobStatus.QUEUED, Job.run_after <= queued_before),
+                    sa.and_(
+                        Job.status == JobStatus.RUNNING,
+                        Job.heartbeat_at < now - stale_after(),
+                        Job.attempts < Job.max_attempts,
+                    ),
                 )
             )
             .order_by(Job.run_after, Job.id)
@@ -157,6 +287,7 @@ def due_ids(limit: int = 100) -> list[int]:
 def drain(limit: int = 1000) -> int:
     """Run every due job in this process (inline mode, the CLI, tests); returns how many ran."""
     ran = 0
+    abandon_exhausted()
     while ran < limit and (ids := due_ids()):
         ran_now = sum(run(job_id) is not None for job_id in ids)
         if not ran_now:

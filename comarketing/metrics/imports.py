@@ -18,6 +18,7 @@ from comarketing.dates_format import format_datetime
 from comarketing.db import utcnow
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
+from comarketing.jobs import enqueue
 from comarketing.metrics import (
     choices,
     cleaning,
@@ -41,6 +42,10 @@ from comarketing.policy import Action, authorize
 from comarketing.unit_of_work import transactional
 
 MAX_STORED_ERRORS = 1000
+IMPORT_JOB = "metrics.import"
+# A worker killed mid-import, or a database blip, is retried; an import that kills its worker
+# three times is marked failed ("interrupted") for a person to look at.
+IMPORT_JOB_ATTEMPTS = 3
 PREVIEW_ROWS = 20
 PREVIEW_CHECK_ROWS = 5000
 
@@ -384,8 +389,20 @@ def confirm(
         return metric_import
     _remember_mapping(actor, settings)
     metric_import.status = ImportStatus.QUEUED.value
+    # The run is a background job, queued in this transaction (comarketing/metrics/jobs.py).
+    enqueue(
+        IMPORT_JOB,
+        {"import_id": metric_import.id},
+        key=import_job_key(metric_import.id),
+        organization_id=actor.organization_id,
+        max_attempts=IMPORT_JOB_ATTEMPTS,
+    )
     db.session.commit()
     return metric_import
+
+
+def import_job_key(import_id: int) -> str:
+    return f"metrics-import:{import_id}"
 
 
 def _remember_mapping(actor: Actor, settings: dict[str, Any]) -> None:

@@ -215,6 +215,4 @@ def start(actor: Actor, import_id: int) -> str:
         status = ImportStatus.QUEUED.value
     else:
         status = imports.confirm(actor, import_id, post_costs=False).status
-    if status == ImportStatus.QUEUED.value:
-        intake_replies.run(import_id)
     return status

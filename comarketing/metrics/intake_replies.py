@@ -14,14 +14,14 @@ from datetime import timedelta
 import sqlalchemy as sa
 from flask import current_app
 
-from comarketing import notifications, outbox
+from comarketing import notifications
 from comarketing.accounts.models import User, reading_zone
 from comarketing.campaigns.models import Campaign
 from comarketing.db import utcnow
 from comarketing.extensions import db
 from comarketing.jobs import enqueue, handler, runner
 from comarketing.links import absolute_url
-from comarketing.metrics import jobs as metric_jobs
+from comarketing.metrics.imports import IMPORT_JOB, IMPORT_JOB_ATTEMPTS, import_job_key
 from comarketing.metrics.models import ImportStatus, MetricImport
 from comarketing.notifications import About, Recipient
 from comarketing.policy import ROLE_PERMISSIONS, Action
@@ -93,21 +93,23 @@ def queue_to_refuse(metric_import: MetricImport) -> None:
     row, lists every error and stores nothing (what a stale page's confirmation gets)."""
     metric_import.settings = {**metric_import.settings, "post_costs": False}
     metric_import.status = ImportStatus.QUEUED.value
+    # Its run is a background job, queued with it as a confirmed upload's is.
+    enqueue(
+        IMPORT_JOB,
+        {"import_id": metric_import.id},
+        key=import_job_key(metric_import.id),
+        organization_id=metric_import.organization_id,
+        max_attempts=IMPORT_JOB_ATTEMPTS,
+    )
     db.session.commit()
 
 
-def run(import_id: int) -> None:
-    """Start a queued import the way a confirmed upload is started."""
-    metric_jobs.submit(import_id)
-
-
 def hand_over() -> None:
-    """After a message: run due jobs when they run in this process (``JOBS_BACKEND`` inline,
-    as in a request), then send the mail they and the message queued."""
+    """After a message: with ``JOBS_BACKEND`` inline (tests, one process) run the due jobs
+    here, as a request would — the import, the reply and their mail. With a queue, the commits
+    already handed them to the workers."""
     if current_app.config.get("JOBS_BACKEND", "inline") == "inline":
         runner.drain()
-    if outbox.has_queued():
-        outbox.deliver_pending()
 
 
 def _errors_text(metric_import: MetricImport) -> str:

@@ -1,96 +1,100 @@
-"""Running confirmed file imports in the background, and their progress.
+"""Confirmed file imports as background jobs (issue 19), and their progress.
 
-A confirmed import runs on a worker thread of the web process (one at a time per process), so
-the page can show a progress bar instead of hanging. Progress lives outside the import's own
-transaction — in Redis when REDIS_URL is set (every worker process sees it), else in this
-process's memory — because the rows being written are invisible to other connections until
-the single commit at the end.
+Confirming an import queues a ``metrics.import`` job in the same transaction
+(:func:`comarketing.metrics.imports.confirm`); a worker runs it with :func:`run_queued_import`.
+The import's rows and its "succeeded" commit together, so a worker killed half way leaves
+nothing of its attempt: the next attempt finds the import still "running", puts it back to
+"queued" and runs it whole. Progress is written to the job's row by the worker's heartbeat,
+so the page on any web server reads the same; a job whose heartbeat has stopped (its worker
+died) is shown as interrupted and waiting for its retry, not as a frozen progress bar.
 """
 
 from __future__ import annotations
 
-import json
-import logging
-import threading
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-from flask import Flask, current_app
+import sqlalchemy as sa
 
+from comarketing.db import utcnow
 from comarketing.extensions import db
-
-log = logging.getLogger(__name__)
-
-_executor: ThreadPoolExecutor | None = None
-_executor_lock = threading.Lock()
-_memory: dict[int, dict[str, Any]] = {}
-PROGRESS_TTL_SECONDS = 24 * 3600
+from comarketing.jobs import Job, JobStatus, enqueue, handler, runner
+from comarketing.metrics import runs
+from comarketing.metrics.imports import IMPORT_JOB, IMPORT_JOB_ATTEMPTS, import_job_key
+from comarketing.metrics.models import ImportStatus, MetricImport
 
 
-def _redis() -> Any:
-    url = current_app.config.get("REDIS_URL")
-    if not url:
-        return None
-    import redis
-
-    return redis.Redis.from_url(url, socket_timeout=2)
+def _give_up(payload: dict[str, Any], error: str) -> None:
+    """The job failed for good: an import it left queued or running says so."""
+    metric_import = db.session.get(MetricImport, payload["import_id"])
+    if metric_import is not None and not ImportStatus(metric_import.status).finished:
+        runs.mark_interrupted(metric_import.id)
 
 
-def _key(import_id: int) -> str:
-    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "comarketing")
-    return f"{prefix}:metrics-import:{import_id}"
+@handler(IMPORT_JOB, on_failure=_give_up)
+def run_queued_import(payload: dict[str, Any]) -> dict[str, Any]:
+    import_id = int(payload["import_id"])
+    metric_import = db.session.get(MetricImport, import_id)
+    if metric_import is None:
+        return {"status": "gone"}
+    if metric_import.status == ImportStatus.RUNNING.value:
+        # An earlier attempt's worker died: its transaction went with its connection, so
+        # nothing of it is stored. Run the import again, whole.
+        metric_import.status = ImportStatus.QUEUED.value
+        db.session.commit()
+    elif metric_import.status != ImportStatus.QUEUED.value:
+        return {"status": metric_import.status}  # done already (a second delivery)
+
+    def progress(share: float, rows: int) -> None:
+        runner.report_progress({"progress": round(share, 4), "rows": rows})
+
+    finished = runs.run_import(import_id, progress=progress)
+    runner.report_progress({"progress": 1.0, "rows": finished.rows_read})
+    return {"status": finished.status, "rows": finished.rows_read}
 
 
-def set_progress(import_id: int, share: float, rows: int) -> None:
-    state = {"progress": round(share, 4), "rows": rows}
-    client = _redis()
-    if client is not None:
-        client.set(_key(import_id), json.dumps(state), ex=PROGRESS_TTL_SECONDS)
-    else:
-        _memory[import_id] = state
+def queue_orphans() -> int:
+    """Give a job to each confirmed import left without one (confirmed before imports were
+    jobs: queued, or "running" on a thread that died); returns how many were queued."""
+    orphans = db.session.scalars(
+        sa.select(MetricImport).where(
+            MetricImport.status.in_((ImportStatus.QUEUED.value, ImportStatus.RUNNING.value)),
+            ~sa.exists().where(
+                Job.key == sa.literal("metrics-import:") + sa.cast(MetricImport.id, sa.String)
+            ),
+        )
+    ).all()
+    for metric_import in orphans:
+        enqueue(
+            IMPORT_JOB,
+            {"import_id": metric_import.id},
+            key=import_job_key(metric_import.id),
+            organization_id=metric_import.organization_id,
+            max_attempts=IMPORT_JOB_ATTEMPTS,
+        )
+    db.session.commit()
+    return len(orphans)
 
 
 def get_progress(import_id: int) -> dict[str, Any] | None:
-    client = _redis()
-    if client is not None:
-        import redis
-
-        try:
-            raw = client.get(_key(import_id))
-        except redis.RedisError:
-            # Redis down: the page shows the import as running, without its share done.
-            log.warning("import progress: Redis unreachable")
-            return None
-        return json.loads(raw) if raw else None
-    return _memory.get(import_id)
-
-
-def _run(app: Flask, import_id: int) -> None:
-    from comarketing.metrics import runs
-
-    with app.app_context():
-        try:
-            set_progress(import_id, 0.0, 0)
-            runs.run_import(
-                import_id, progress=lambda share, rows: set_progress(import_id, share, rows)
-            )
-        except Exception:
-            log.exception("metrics import %s failed", import_id)
-        finally:
-            db.session.remove()
-
-
-def submit(import_id: int) -> None:
-    """Start a confirmed import: inside this request when METRICS_IMPORT_INLINE is set
-    (tests, CLI), else on the background worker."""
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
-    if app.config["METRICS_IMPORT_INLINE"]:
-        from comarketing.metrics import runs
-
-        runs.run_import(import_id)
-        return
-    global _executor
-    with _executor_lock:
-        if _executor is None:
-            _executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="metrics-import")
-    _executor.submit(_run, app, import_id)
+    """``{"progress", "rows", "state"}`` of the import's job, read from the database (any
+    process sees it); ``state`` is "waiting", "running", "interrupted" (its worker stopped
+    answering; it will be run again), "retrying" (it failed and waits for its next attempt),
+    "failed" or "done". None when the import has no job."""
+    job = db.session.scalar(sa.select(Job).where(Job.key == import_job_key(import_id)))
+    if job is None:
+        return None
+    progress = dict(job.progress or {})
+    now = utcnow()
+    if job.status == JobStatus.RUNNING:
+        stale = job.heartbeat_at is None or job.heartbeat_at < now - runner.stale_after()
+        state = "interrupted" if stale else "running"
+    elif job.status == JobStatus.QUEUED:
+        state = "retrying" if job.attempts else "waiting"
+    else:
+        state = str(job.status)
+    return {
+        "progress": float(progress.get("progress", 0.0)),
+        "rows": int(progress.get("rows", 0)),
+        "state": state,
+        "attempts": job.attempts,
+    }

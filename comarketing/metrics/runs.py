@@ -185,8 +185,13 @@ def fail_interrupted(*, older_than_minutes: int) -> int:
         )
     )
     for import_id in stalled:
-        _fail(import_id, [], 0, "The import was interrupted; nothing was stored. Upload again.")
+        mark_interrupted(import_id)
     return len(stalled)
+
+
+def mark_interrupted(import_id: int) -> MetricImport:
+    """An import whose run will not be tried again (its worker died each time)."""
+    return _fail(import_id, [], 0, "The import was interrupted; nothing was stored. Upload again.")
 
 
 def _fail(

@@ -216,6 +216,7 @@ def import_progress(import_id: int) -> ResponseReturnValue:
         finished=ImportStatus(metric_import.status).finished,
         progress=progress.get("progress", 1.0 if metric_import.finished_at else 0.0),
         rows=progress.get("rows", metric_import.rows_read),
+        state=progress.get("state"),
     )
 
 
@@ -281,7 +282,7 @@ def confirm_import(import_id: int) -> ResponseReturnValue:
     if not form.validate_on_submit():
         abort(400)
     try:
-        metric_import = metric_imports.confirm(
+        metric_imports.confirm(
             actor,
             import_id,
             post_costs=bool(form.post_costs.data),
@@ -292,8 +293,6 @@ def confirm_import(import_id: int) -> ResponseReturnValue:
             abort_for(exc)
         flash(exc.message, "danger")
         return redirect(url_for("metrics.show_import", import_id=import_id))
-    if metric_import.status == ImportStatus.QUEUED.value:
-        jobs.submit(metric_import.id)
     return redirect(url_for("metrics.show_import", import_id=import_id))
 
 

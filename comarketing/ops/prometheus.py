@@ -44,6 +44,48 @@ class BacklogCollector(Collector):
             yield GaugeMetricFamily(f"comarketing_{name}", help_text, value=value)
 
 
+class JobsCollector(Collector):
+    """The job queue, read from the jobs table (the truth every process shares)."""
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        jobs = GaugeMetricFamily(
+            "comarketing_jobs",
+            "Background jobs kept, by kind and status.",
+            labels=["kind", "status"],
+        )
+        for kind, status, count in backlog.jobs_by_kind_and_status():
+            jobs.add_metric([kind, status], count)
+        yield jobs
+        due = GaugeMetricFamily(
+            "comarketing_jobs_due",
+            "Queue depth: jobs queued and due now, waiting for a worker, by kind.",
+            labels=["kind"],
+        )
+        for kind, depth in backlog.jobs_due_by_kind():
+            due.add_metric([kind], depth)
+        yield due
+        done = GaugeMetricFamily(
+            "comarketing_jobs_done_last_hour",
+            "Jobs that succeeded in the last hour.",
+            labels=["kind"],
+        )
+        mean = GaugeMetricFamily(
+            "comarketing_job_duration_last_hour_mean_seconds",
+            "Mean duration of the succeeding attempt of the jobs done in the last hour.",
+            labels=["kind"],
+        )
+        top = GaugeMetricFamily(
+            "comarketing_job_duration_last_hour_max_seconds",
+            "Longest succeeding attempt among the jobs done in the last hour.",
+            labels=["kind"],
+        )
+        for kind, n, mean_s, max_s in backlog.job_durations_last_hour():
+            done.add_metric([kind], n)
+            mean.add_metric([kind], mean_s)
+            top.add_metric([kind], max_s)
+        yield from (done, mean, top)
+
+
 def token_matches(header: str | None) -> bool:
     expected = current_app.config.get("METRICS_TOKEN")
     if not expected or not header or not header.startswith("Bearer "):
@@ -60,6 +102,7 @@ def exposition() -> Response:
         body = generate_latest(REGISTRY)
     backlog_registry = CollectorRegistry()
     backlog_registry.register(BacklogCollector())
+    backlog_registry.register(JobsCollector())
     body += generate_latest(backlog_registry)
     return Response(body, mimetype=CONTENT_TYPE_LATEST)
 

@@ -1,4 +1,5 @@
-"""Whether this process can serve: the database answers, and Redis when one is configured.
+"""Whether this process can serve: the database answers, Redis when one is configured, and the
+job queue's broker when jobs go through one.
 
 Each check has its own short timeout and never raises: a load balancer gets a 503 with the
 names of the failing parts (never the driver's error text, which may name hosts).
@@ -16,7 +17,7 @@ from comarketing.extensions import db
 
 log = logging.getLogger(__name__)
 
-FINE = frozenset({"ok", "not configured"})
+FINE = frozenset({"ok", "not configured", "inline"})
 REDIS_TIMEOUT_SECONDS = 1.0
 
 
@@ -50,5 +51,20 @@ def redis() -> str:
     return "ok"
 
 
+def queue() -> str:
+    """The broker answers (a request could hand it a job); "inline" when jobs run in-process."""
+    if current_app.config["JOBS_BACKEND"] != "celery":
+        return "inline"
+    celery = current_app.extensions["celery"]
+    try:
+        with celery.connection_for_write() as connection:
+            connection.ensure_connection(max_retries=1, interval_start=0, timeout=2)
+            connection.default_channel  # noqa: B018 - opening a channel talks to the broker
+    except Exception:  # any transport's error: the broker is not reachable
+        log.warning("readiness: the job queue's broker does not answer", exc_info=True)
+        return "failed"
+    return "ok"
+
+
 def run() -> dict[str, str]:
-    return {"database": database(), "redis": redis()}
+    return {"database": database(), "redis": redis(), "queue": queue()}

@@ -2,7 +2,7 @@
 and imports whose file came by mail
 
 Revision ID: 0026_intake
-Revises: 0024_jobs
+Revises: 0025_queue
 Create Date: 2026-12-06 16:20:00
 
 Adds intake_addresses (one per campaign and company: token, allowed senders, the person whose
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0026_intake'
-down_revision = '0024_jobs'
+down_revision = '0025_queue'
 branch_labels = None
 depends_on = None
 

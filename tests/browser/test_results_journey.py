@@ -44,8 +44,7 @@ def seed(live_server) -> dict[str, int]:
 
 
 def test_upload_a_google_ads_export_fix_the_mapping_and_see_the_results(live_server, browsing):
-    # The real background worker and progress page, not the inline run the other tests use.
-    live_server.app.config["METRICS_IMPORT_INLINE"] = False
+    # The import is a job: the inline backend runs it after the confirming request.
     ids = seed(live_server)
     rows = [r for r in EXPECTED[EXPORT]["rows"] if r["placement"] == "Spring Bake Search"]
 

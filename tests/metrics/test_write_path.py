@@ -595,13 +595,14 @@ def test_files_above_the_form_limit_but_within_the_upload_limit_are_accepted(mak
     assert client.post("/metrics/imports/1/settings", data={"x": "y" * 5000}).status_code == 413
 
 
-def test_a_background_import_reports_progress_until_it_has_finished(make_app, world):
-    import time
-
+def test_a_confirmed_import_is_a_job_of_its_company_and_its_progress_is_in_the_database(
+    make_app, world
+):
+    from comarketing.jobs import Job
     from tests import campaign_helpers as ch
     from tests.conftest import login
 
-    app = make_app(METRICS_IMPORT_INLINE=False, METRICS_IMPORT_CHUNK_ROWS=10)
+    app = make_app(METRICS_IMPORT_CHUNK_ROWS=10)
     with app.app_context():
         joint = ch.joint_campaign(world)
         db.session.remove()
@@ -611,22 +612,21 @@ def test_a_background_import_reports_progress_until_it_has_finished(make_app, wo
     lines += [f"2027-03-{d:02d},{joint.a_placement},10,5,1,0,0,0,1.00" for d in range(1, 31)]
     import_id = import_id_from(upload(client, ("\n".join(lines) + "\n").encode()))
     client.post(f"/metrics/imports/{import_id}/confirm", data={})
-    seen = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        state = client.get(f"/metrics/imports/{import_id}/progress").get_json()
-        seen.append(state)
-        if state["finished"]:
-            break
-        time.sleep(0.05)
-    assert seen[-1]["finished"] and seen[-1]["status"] == "succeeded", seen[-1]
-    assert seen[-1]["progress"] == 1.0 and seen[-1]["rows"] == 30
+    # The inline backend ran the job after the request committed.
+    state = client.get(f"/metrics/imports/{import_id}/progress").get_json()
+    assert state["finished"] and state["status"] == "succeeded", state
+    assert (state["progress"], state["rows"], state["state"]) == (1.0, 30, "done")
+    with app.app_context():
+        job = db.session.scalar(sa.select(Job).where(Job.key == f"metrics-import:{import_id}"))
+        assert (job.kind, job.status, job.attempts) == ("metrics.import", "done", 1)
+        assert job.organization_id == db.session.get(MetricImport, import_id).organization_id
+        assert job.progress == {"progress": 1.0, "rows": 30}
     assert len(stored(app)) == 30
     page = client.get(f"/metrics/imports/{import_id}").get_data(as_text=True)
     assert 'data-testid="import-succeeded"' in page
 
 
-def test_the_operator_command_runs_waiting_imports_and_closes_interrupted_ones(
+def test_the_operator_command_runs_imports_confirmed_before_imports_were_jobs(
     app, client, login_as, scene, runner
 ):
     from datetime import timedelta
@@ -646,10 +646,52 @@ def test_the_operator_command_runs_waiting_imports_and_closes_interrupted_ones(
             record.status = status
             record.started_at = utcnow() - timedelta(hours=2)
         db.session.commit()
-    result = runner.invoke(args=["metrics", "run-pending"])
+    result = runner.invoke(args=["jobs", "run-due"])
     assert result.exit_code == 0, result.output
-    assert "Ran 1 queued import(s); marked 1 interrupted one(s) failed." in result.output
+    assert "Queued 2 import(s) that had no job; ran 2 job(s)." in result.output
     with app.app_context():
         assert db.session.get(MetricImport, waiting).status == "succeeded"
-        assert db.session.get(MetricImport, stalled).status == "failed"
-    assert [row[1] for row in stored(app)] == ["2027-03-01"]
+        # Left "running" by a thread that died: nothing of it was stored, so it runs whole.
+        assert db.session.get(MetricImport, stalled).status == "succeeded"
+    assert sorted(row[1] for row in stored(app)) == ["2027-03-01", "2027-03-02"]
+    again = runner.invoke(args=["jobs", "run-due"])
+    assert "Queued 0 import(s) that had no job; ran 0 job(s)." in again.output
+
+
+def test_an_import_whose_worker_died_on_each_attempt_is_marked_interrupted(
+    app, client, login_as, scene
+):
+    from datetime import timedelta
+
+    from comarketing.db import utcnow
+    from comarketing.jobs import Job, runner
+
+    login_as(scene.world.a.email(PM))
+    import_id = import_id_from(
+        upload(client, (HEADER + "2027-03-01,Alpha newsletter,1,1,0,0,0,0,0\n").encode())
+    )
+    with app.app_context():
+        record = db.session.get(MetricImport, import_id)
+        record.status = "running"
+        db.session.add(
+            Job(
+                kind="metrics.import",
+                payload={"import_id": import_id},
+                key=f"metrics-import:{import_id}",
+                organization_id=record.organization_id,
+                status="running",
+                attempts=3,
+                max_attempts=3,
+                run_after=utcnow() - timedelta(minutes=5),
+                heartbeat_at=utcnow() - timedelta(minutes=5),
+            )
+        )
+        db.session.commit()
+        assert runner.due_ids() == []  # not claimed a fourth time
+        assert runner.abandon_exhausted() == 1
+        job = db.session.scalar(sa.select(Job))
+        assert job.status == "failed" and "stopped answering" in job.error
+        record = db.session.get(MetricImport, import_id)
+        assert record.status == "failed"
+        assert record.message.startswith("The import was interrupted; nothing was stored.")
+    assert stored(app) == []

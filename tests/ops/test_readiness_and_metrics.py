@@ -31,7 +31,10 @@ def closed_port() -> int:
 def test_ready_when_the_database_and_redis_answer(make_app: Any) -> None:
     response = make_app(REDIS_URL=REDIS_URL).test_client().get("/readyz")
     assert response.status_code == 200
-    assert response.json == {"status": "ready", "checks": {"database": "ok", "redis": "ok"}}
+    assert response.json == {
+        "status": "ready",
+        "checks": {"database": "ok", "redis": "ok", "queue": "inline"},
+    }
     assert response.headers["Cache-Control"] == "no-store"
 
 
@@ -50,7 +53,7 @@ def test_not_ready_when_redis_is_down_names_the_part_only(app: Flask, make_app: 
     assert response.status_code == 503
     assert response.json == {
         "status": "unavailable",
-        "checks": {"database": "ok", "redis": "failed"},
+        "checks": {"database": "ok", "redis": "failed", "queue": "inline"},
     }
     assert "127.0.0.1" not in response.get_data(as_text=True)
 

@@ -32,6 +32,7 @@ from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor, Origin
 from comarketing.db import utcnow
 from comarketing.extensions import db
+from comarketing.jobs import Job
 from comarketing.metrics import entry, uploads
 from comarketing.metrics.models import ImportSource
 from comarketing.money import SHARE_TOTAL
@@ -86,6 +87,31 @@ def _open_token_for_partnership(inviter_id: int, email: str) -> tuple[int, str]:
         join_token_hash=token_hash,
     )
     return partnership.id, token
+
+
+def _build_jobs(a_id: int, c_id: int) -> dict[str, int]:
+    """A failed and a finished job of A, a failed one of C (the Background jobs page)."""
+    ids = {}
+    for key, org, status in (
+        ("a_failed_job", a_id, "failed"),
+        ("a_done_job", a_id, "done"),
+        ("c_failed_job", c_id, "failed"),
+    ):
+        job = Job(
+            kind="mail.send",
+            payload={"message_id": 0},
+            organization_id=org,
+            status=status,
+            attempts=1,
+            max_attempts=1,
+            run_after=utcnow(),
+            error="SMTP unavailable" if status == "failed" else None,
+        )
+        db.session.add(job)
+        db.session.flush()
+        ids[key] = job.id
+    db.session.commit()
+    return ids
 
 
 def _user_invitation(organization_id: int, email: str) -> tuple[int, str]:
@@ -623,6 +649,7 @@ def build_scene() -> Scene:
         )
     )
     db.session.commit()
+    job_placeholders = _build_jobs(a.id, c.id)
     offer_placeholders = _build_offers(world)
     offer_placeholders.update(
         _build_campaigns(
@@ -663,6 +690,7 @@ def build_scene() -> Scene:
         "b_org": b.id,
         "c_org": c.id,
         **offer_placeholders,
+        **job_placeholders,
     }
     for company in world.companies:
         key = company.key.lower()

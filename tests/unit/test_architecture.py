@@ -40,9 +40,9 @@ DOMAIN_ORDER = [
     "dashboard",
     "webhooks",  # endpoints, signed delivery and their pages: reads events, raises none
     "api",
-    "ops",  # readiness, metrics and logs: counts the others' backlogs, changes nothing
+    "ops",  # readiness, metrics, logs, the jobs page, the periodic rounds (calls the others)
 ]
-COMPOSERS = {"cli", "demo", ""}  # "" is the package itself: create_app
+COMPOSERS = {"cli", "demo", "worker", ""}  # "" is the package itself: create_app
 # Modules of domain packages that belong to the web layer although they declare no route:
 # form classes, the session loader, the API's blueprint (its rate-limit key reads the request),
 # authentication, error and idempotency wrappers.
