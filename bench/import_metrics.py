@@ -44,7 +44,8 @@ from typing import Any
 import numpy as np
 import sqlalchemy as sa
 
-PLACEMENTS = 20
+PLACEMENTS = 20  # at least; more when the days would run past a campaign's five years
+MAX_DAYS = 1800  # a campaign lasts at most five years (comarketing.dates_allowed)
 START = date(2000, 1, 1)
 BASELINE_TABLE = "bench_baseline"
 HEADER = "date,placement,impressions,reach,clicks,leads,conversions,revenue,cost"
@@ -82,9 +83,16 @@ def app_config(database_url: str, upload_dir: str) -> dict[str, Any]:
     }
 
 
-def build_schema(database_url: str, upload_dir: str, days: int) -> None:
+def shape(rows: int) -> tuple[int, int]:
+    """(placements, days) of a file of ``rows`` rows: PLACEMENTS placements, or more when
+    their days would run past MAX_DAYS (1,000,000 rows: 556 placements over 1,799 days)."""
+    placements = max(PLACEMENTS, -(-rows // MAX_DAYS))
+    return placements, -(-rows // placements)
+
+
+def build_schema(database_url: str, upload_dir: str, placements_count: int, days: int) -> None:
     """Migrations to head, then a company, its partner manager, a solo campaign and
-    PLACEMENTS placements running ``days`` days from START."""
+    ``placements_count`` placements running ``days`` days from START."""
     from flask_migrate import upgrade
 
     from comarketing import create_app
@@ -123,14 +131,14 @@ def build_schema(database_url: str, upload_dir: str, days: int) -> None:
                 currency="EUR",
             ),
         )
-        for number in range(1, PLACEMENTS + 1):
+        for number in range(1, placements_count + 1):
             placements.add_placement(
                 actor,
                 campaign.id,
                 placements.PlacementInput(
                     channel="email",
                     owner_organization_id=org.id,
-                    name=f"Placement {number:02d}",
+                    name=placement_name(number),
                     url="",
                     start_date=None,
                     end_date=None,
@@ -181,18 +189,22 @@ def reset_tables(database_url: str, tables: list[str]) -> None:
 # The file
 
 
-def write_csv(path: Path, rows: int, seed: int = 5) -> None:
+def placement_name(number: int) -> str:
+    return f"Placement {number:03d}"
+
+
+def write_csv(path: Path, rows: int, placements: int, seed: int = 5) -> None:
     """Our own format, date-major like the platforms' daily reports: every placement on day 1,
     then day 2, ...; each (placement, day) once."""
     rng = np.random.default_rng(seed)
     block = 100_000
-    names = np.array([f"Placement {n:02d}" for n in range(1, PLACEMENTS + 1)], dtype=object)
+    names = np.array([placement_name(n) for n in range(1, placements + 1)], dtype=object)
     with path.open("w", encoding="utf-8", newline="") as out:
         out.write(HEADER + "\n")
         for first in range(0, rows, block):
             index = np.arange(first, min(first + block, rows))
             n = len(index)
-            offsets = index // PLACEMENTS
+            offsets = index // placements
             names_of_days = [
                 (START + timedelta(days=d)).isoformat()
                 for d in range(int(offsets[0]), int(offsets[-1]) + 1)
@@ -210,7 +222,7 @@ def write_csv(path: Path, rows: int, seed: int = 5) -> None:
                 f"{co // 100}.{co % 100:02d}\n"
                 for d, p, i, r, c, le, cv, rv, co in zip(
                     days,
-                    names[index % PLACEMENTS],
+                    names[index % placements],
                     impressions.tolist(),
                     reach.tolist(),
                     clicks.tolist(),
@@ -374,17 +386,18 @@ def main(argv: list[str] | None = None) -> int:
         quarter_rows = args.rows // 4
         full, quarter = folder / "results.csv", folder / "results-quarter.csv"
         started = time.perf_counter()
-        write_csv(full, args.rows)
+        placements, days = shape(args.rows)
+        write_csv(full, args.rows, placements)
         with full.open("rb") as source, quarter.open("wb") as out:
             out.writelines(itertools.islice(source, quarter_rows + 1))  # header + first rows
         size = full.stat().st_size
         with database(args.database_url, folder) as url:
-            build_schema(url, str(uploads), days=-(-args.rows // PLACEMENTS))
+            build_schema(url, str(uploads), placements, days)
             tables = import_tables()
             backend = sa.make_url(url).get_backend_name()
             print(
                 f"import_metrics: {args.rows:,} rows ({size / 1e6:.1f} MB CSV, "
-                f"{PLACEMENTS} placements), {backend}, median of {args.repeat} "
+                f"{placements} placements, {days:,} days), {backend}, median of {args.repeat} "
                 f"(setup {time.perf_counter() - started:.1f} s)"
             )
             imports, baselines = [], []

@@ -72,7 +72,33 @@ class Errors:
 
 
 def strip(values: pd.Series) -> pd.Series:
-    return values.astype(str).str.strip()
+    text = values.astype(str)
+    if tidy(text):  # nothing to strip (most exports): no per-cell pass
+        return text
+    return text.str.strip()
+
+
+# A cell starting or ending with whitespace, in cells joined by line breaks.
+_UNTIDY = re.compile(r"^[^\S\n]|[^\S\n]$", flags=re.MULTILINE)
+
+
+def joined_cells(text: pd.Series) -> str | None:
+    """The cells joined by line breaks, or None when a cell holds a line break itself (or is
+    not text): one string to search with a multi-line pattern instead of a pass per cell."""
+    values = text.tolist()
+    try:
+        joined = "\n".join(values)
+    except TypeError:
+        return None
+    if joined.count("\n") != max(len(values) - 1, 0):
+        return None
+    return joined
+
+
+def tidy(text: pd.Series) -> bool:
+    """True when no cell starts or ends with whitespace (str.strip would change none)."""
+    joined = joined_cells(text)
+    return joined is not None and _UNTIDY.search(joined) is None
 
 
 def is_empty(values: pd.Series) -> pd.Series:

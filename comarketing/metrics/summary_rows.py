@@ -10,30 +10,50 @@ from collections.abc import Mapping
 
 import pandas as pd
 
+from comarketing.metrics.cells import joined_cells, strip
+
 # "Total: Account" (Google), "Total of 14 results" (TikTok), "Grand total" (pivoted sheets).
 _SUMMARY_START = re.compile(
     r"^\s*(total|totals|grand total|gesamt|summe|©|\(c\)|copyright)", re.IGNORECASE
 )
 
 
+# The same start at any line of cells joined by line breaks: a chunk where it is nowhere has
+# no such row (a hit only means "look cell by cell").
+_SUMMARY_LINE = re.compile(_SUMMARY_START.pattern, re.IGNORECASE | re.MULTILINE)
+
+
 def _strip(values: pd.Series) -> pd.Series:
-    return values.astype(str).str.strip()
+    return strip(values)
+
+
+def _starts_like_total(first: pd.Series) -> pd.Series:
+    joined = joined_cells(first)
+    if joined is not None and _SUMMARY_LINE.search(joined) is None:
+        return pd.Series(False, index=first.index)
+    return first.str.match(_SUMMARY_START).fillna(False).astype(bool)
 
 
 def is_summary_row(frame: pd.DataFrame, day_position: int | None) -> pd.Series:
     """Totals rows ("Total: Account", "Totals"), footers ("©2026 Microsoft Corporation...") and
     blank lines: skipped and counted, never stored or refused."""
-    text = frame.astype(str).apply(lambda column: column.str.strip())
-    filled = (text != "").sum(axis=1)
+    text = {position: strip(frame[position]) for position in frame.columns}
+    empty = {position: cells == "" for position, cells in text.items()}
+    filled = pd.Series(0, index=frame.index)
+    for position in frame.columns:
+        filled += ~empty[position]
     # The first non-empty cell of each row, column by column: bfill(axis=1) works row by row
     # on text and took most of a large import's time.
-    first = pd.Series("", index=text.index, dtype=object)
-    for position in reversed(text.columns):
-        first = text[position].where(text[position] != "", first)
-    starts_like_total = first.str.match(_SUMMARY_START)
+    first = pd.Series("", index=frame.index, dtype=object)
+    for position in reversed(frame.columns):
+        if not empty[position].any():
+            first = text[position]
+        else:
+            first = text[position].where(~empty[position], first)
+    starts_like_total = _starts_like_total(first)
     lone_cell = filled == 1
     if day_position is not None:
-        lone_cell &= text[day_position] == ""
+        lone_cell &= empty[day_position]
     return (filled == 0) | lone_cell | starts_like_total
 
 
