@@ -3,6 +3,7 @@ placement, the errors found so far, and the plain text operations on a column of
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
@@ -78,8 +79,10 @@ def strip(values: pd.Series) -> pd.Series:
     return text.str.strip()
 
 
-# A cell starting or ending with whitespace, in cells joined by line breaks.
-_UNTIDY = re.compile(r"^[^\S\n]|[^\S\n]$", flags=re.MULTILINE)
+# Whitespace right after a line break: in cells joined by line breaks, a cell starting with
+# it; in the joined text reversed, a cell ending with it. (A literal first character lets the
+# search skip ahead: a pattern anchored at every line's start or end tried every position.)
+_SPACE_AFTER_BREAK = re.compile(r"\n[^\S\n]")
 
 
 def joined_cells(text: pd.Series) -> str | None:
@@ -98,7 +101,13 @@ def joined_cells(text: pd.Series) -> str | None:
 def tidy(text: pd.Series) -> bool:
     """True when no cell starts or ends with whitespace (str.strip would change none)."""
     joined = joined_cells(text)
-    return joined is not None and _UNTIDY.search(joined) is None
+    if joined is None:
+        return False
+    if joined[:1].isspace() or joined[-1:].isspace():
+        return False
+    return _SPACE_AFTER_BREAK.search(joined) is None and (
+        _SPACE_AFTER_BREAK.search(joined[::-1]) is None
+    )
 
 
 def is_empty(values: pd.Series) -> pd.Series:
@@ -119,6 +128,14 @@ def plain_cells(raw: pd.Series, cell: str) -> list[str] | None:
         return None
     if not values or joined.count("\n") != len(values) - 1:  # a cell holding a line break
         return None
-    if len(re.findall(rf"^{cell}$", joined, flags=re.MULTILINE)) != len(values):
+    # One anchored match of the whole text (cells cannot hold a line break): a search for
+    # every line's match tried the pattern at every position.
+    if _whole(cell).fullmatch(joined) is None:
         return None
     return values
+
+
+@functools.lru_cache(maxsize=32)
+def _whole(cell: str) -> re.Pattern[str]:
+    """Every line of the text fully matches ``cell``."""
+    return re.compile(rf"(?:{cell})(?:\n(?:{cell}))*")

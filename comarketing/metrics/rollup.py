@@ -9,6 +9,7 @@ month that reported it, moved by differences too (NULL -> value +1, value -> NUL
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pandas as pd
@@ -41,7 +42,8 @@ def apply(changes: pd.DataFrame) -> None:
     if changes.empty:
         return
     frame = changes.copy()
-    frame["month"] = pd.to_datetime(frame["day"]).dt.to_period("M").dt.start_time.dt.date
+    # Each distinct day's month once (a chunk holds a few hundred days at most).
+    frame["month"] = frame["day"].map({d: date(d.year, d.month, 1) for d in frame["day"].unique()})
     grouped = frame.groupby(["placement_id", "campaign_id", "month"], as_index=False)[
         list(SUMMED)
     ].sum()
