@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from comarketing.extensions import db
+from comarketing.metrics import bulk
 from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS, MetricRollup
 
 SUMMED = ("days", *VALUE_FIELDS, *DAYS_FIELDS.values())
@@ -24,8 +25,9 @@ def _upsert_increment() -> Any:
     from sqlalchemy.dialects import postgresql, sqlite
 
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement: Any = dialect.insert(MetricRollup)
-    table = MetricRollup.__table__
+    # The Core table, not the mapped class: an ORM bulk insert builds a command per row.
+    table: Any = MetricRollup.__table__
+    statement: Any = dialect.insert(table)
     return statement.on_conflict_do_update(
         index_elements=["placement_id", "month"],
         set_={name: table.c[name] + statement.excluded[name] for name in SUMMED},
@@ -48,8 +50,4 @@ def apply(changes: pd.DataFrame) -> None:
         list(SUMMED)
     ].sum()
     names = ["placement_id", "campaign_id", "month", *SUMMED]
-    records = [
-        dict(zip(names, values, strict=True))
-        for values in zip(*(grouped[n].tolist() for n in names), strict=True)
-    ]
-    db.session.execute(_upsert_increment(), records)
+    bulk.execute_many(_upsert_increment(), grouped[names])

@@ -62,8 +62,14 @@ def _tables(import_ids: list[int]) -> dict[str, Any]:
     """Everything the imports stored, their ids replaced by their place in the sequence."""
     place = {import_id: n for n, import_id in enumerate(import_ids)}
     days = [
-        (d.placement_id, d.day, *(getattr(d, f) for f in VALUE_FIELDS), d.currency)
-        + (place.get(d.import_id), d.campaign_id)
+        (
+            d.placement_id,
+            d.day,
+            *(getattr(d, f) for f in VALUE_FIELDS),
+            d.currency,
+            place.get(d.import_id),
+            d.campaign_id,
+        )
         for d in db.session.scalars(
             sa.select(DailyMetric).order_by(DailyMetric.placement_id, DailyMetric.day)
         )
@@ -75,8 +81,14 @@ def _tables(import_ids: list[int]) -> dict[str, Any]:
         )
     ]
     replaced = [
-        (place[r.import_id], r.placement_id, r.day, *(getattr(r, f) for f in VALUE_FIELDS))
-        + (r.currency, place.get(r.previous_import_id))
+        (
+            place[r.import_id],
+            r.placement_id,
+            r.day,
+            *(getattr(r, f) for f in VALUE_FIELDS),
+            r.currency,
+            place.get(r.previous_import_id),
+        )
         for r in db.session.scalars(sa.select(ReplacedDay).order_by(ReplacedDay.id))
     ]
     counts = [
