@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from comarketing.metrics.columns import FIELD_LABELS
@@ -101,9 +102,14 @@ def joined_cells(text: pd.Series) -> str | None:
 def tidy(text: pd.Series) -> bool:
     """True when no cell starts or ends with whitespace (str.strip would change none)."""
     joined = joined_cells(text)
-    if joined is None:
-        return False
-    if joined[:1].isspace() or joined[-1:].isspace():
+    return joined is not None and tidy_text(joined)
+
+
+def tidy_text(joined: str) -> bool:
+    """True when no line of the text starts or ends with whitespace (other than the breaks)."""
+    if (joined[:1].isspace() and joined[:1] != "\n") or (
+        joined[-1:].isspace() and joined[-1:] != "\n"
+    ):
         return False
     return _SPACE_AFTER_BREAK.search(joined) is None and (
         _SPACE_AFTER_BREAK.search(joined[::-1]) is None
@@ -121,18 +127,28 @@ def remove_grouping(values: pd.Series, decimal: str) -> pd.Series:
 
 def plain_cells(raw: pd.Series, cell: str) -> list[str] | None:
     """The cells, if every one fully matches ``cell``: one pass over the joined column."""
-    values = raw.tolist()
-    try:
-        joined = "\n".join(values)
-    except TypeError:  # a cell that is not text
+    joined = plain_text(raw, cell)
+    return None if joined is None else joined.split("\n")
+
+
+def plain_text(raw: pd.Series, cell: str) -> str | None:
+    """The cells joined by line breaks, if every one fully matches ``cell`` (a pattern that
+    matches no line break); else None."""
+    if raw.empty:
         return None
-    if not values or joined.count("\n") != len(values) - 1:  # a cell holding a line break
+    joined = joined_cells(raw)
+    # One anchored match of the whole text: a search for every line's match tried the
+    # pattern at every position.
+    if joined is None or _whole(cell).fullmatch(joined) is None:
         return None
-    # One anchored match of the whole text (cells cannot hold a line break): a search for
-    # every line's match tried the pattern at every position.
-    if _whole(cell).fullmatch(joined) is None:
-        return None
-    return values
+    return joined
+
+
+def integers(joined: str, count: int) -> np.ndarray | None:
+    """``count`` unsigned decimal integers (at most 18 digits each) written one a line, as
+    int64, parsed in C; None if the text does not hold exactly that many."""
+    values = np.fromstring(joined, dtype=np.int64, sep="\n")
+    return values if len(values) == count else None
 
 
 @functools.lru_cache(maxsize=32)
