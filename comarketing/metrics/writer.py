@@ -141,12 +141,11 @@ class Writer:
         clean = _reported(clean)
         placement_ids = {int(p) for p in clean["placement_id"].unique()}
         self._lock(placement_ids)
-        merged = clean.merge(
-            _stored_days(clean, placement_ids),
-            on=["placement_id", "day"],
-            how="left",
-            suffixes=("", "_old"),
-        )
+        stored = _stored_days(clean, placement_ids)
+        if stored.empty:  # all new days (a first load): nothing to compare, keep or refuse
+            self._write_new(clean)
+            return []
+        merged = clean.merge(stored, on=["placement_id", "day"], how="left", suffixes=("", "_old"))
         had = merged["import_id"].notna()
         refused = self._repeated_rows(merged, had)
         if refused:
@@ -165,10 +164,25 @@ class Writer:
         self.stats.written += len(changed)
         self.stats.replaced += int(replaced.sum())
         self.stats.unchanged += int(same.sum())
-        campaign_ids = {int(c) for c in clean["campaign_id"].unique()}
-        self.stats.campaigns |= campaign_ids
-        self._sync_costs(clean)
+        self._wrote(clean)
         return []
+
+    def _write_new(self, clean: pd.DataFrame) -> None:
+        """Days none of which is stored: what ``write`` does when every merged old value is
+        missing, without the merge (every row written, each a new day of its month)."""
+        bulk.upsert_days(clean, import_id=self.metric_import.id, updated_at=utcnow())
+        delta = clean[["placement_id", "campaign_id", "day"]].copy()
+        delta["days"] = 1
+        for name in VALUE_FIELDS:
+            delta[name] = clean[name].fillna(0).astype("int64")
+            delta[DAYS_FIELDS[name]] = clean[name].notna().astype("int64")
+        rollup.apply(delta)
+        self.stats.written += len(clean)
+        self._wrote(clean)
+
+    def _wrote(self, clean: pd.DataFrame) -> None:
+        self.stats.campaigns |= {int(c) for c in clean["campaign_id"].unique()}
+        self._sync_costs(clean)
 
     def _repeated_rows(self, merged: pd.DataFrame, had: pd.Series) -> list[dict[str, Any]]:
         """Rows whose placement and day this import already wrote in an earlier chunk."""
