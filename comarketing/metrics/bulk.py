@@ -100,8 +100,10 @@ def execute_many(statement: Any, frame: pd.DataFrame, **constants: Any) -> None:
         process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
         if process is None:
             return values
-        done: dict[Any, Any] = {}
-        return [done[v] if v in done else done.setdefault(v, process(v)) for v in values]
+        # Each distinct value converted once (a chunk has a few hundred days), then looked up
+        # in C: a Python-level step per row cost more than the conversions themselves.
+        done = {v: process(v) for v in set(values)}
+        return list(map(done.__getitem__, values))
 
     columns = [converted(n, driver_values(frame[n])) for n in frame.columns]
     columns += [converted(n, [value]) * len(frame) for n, value in constants.items()]

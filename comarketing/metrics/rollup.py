@@ -44,10 +44,14 @@ def apply(changes: pd.DataFrame) -> None:
     if changes.empty:
         return
     frame = changes.copy()
-    # Each distinct day's month once (a chunk holds a few hundred days at most).
-    frame["month"] = frame["day"].map({d: date(d.year, d.month, 1) for d in frame["day"].unique()})
+    # Each distinct day's month once (a chunk holds a few hundred days at most), as a number
+    # (year * 100 + month): grouping on three integer keys, not on date objects.
+    frame["month"] = frame["day"].map({d: d.year * 100 + d.month for d in frame["day"].unique()})
     grouped = frame.groupby(["placement_id", "campaign_id", "month"], as_index=False)[
         list(SUMMED)
     ].sum()
+    grouped["month"] = grouped["month"].map(
+        {key: date(key // 100, key % 100, 1) for key in grouped["month"].unique().tolist()}
+    )
     names = ["placement_id", "campaign_id", "month", *SUMMED]
     bulk.execute_many(_upsert_increment(), grouped[names])
