@@ -264,8 +264,22 @@ def _live_metric_claims(costs: list[DailyCost]) -> dict[tuple[int, date], LiveCl
     """(placement id, day) -> the live version of its imported-cost claim (its entry not
     reversed: not withdrawn, not revised away), over the placements and days these costs
     cover. Disputed claims are live too: posting the day again revises them."""
-    placement_ids = sorted({c.placement_id for c in costs})
-    first, last = min(c.day for c in costs), max(c.day for c in costs)
+    return _live_claims(
+        {c.placement_id for c in costs}, min(c.day for c in costs), max(c.day for c in costs)
+    )
+
+
+def posted_days(placement_ids: set[int], first: date, last: date) -> set[tuple[int, date]]:
+    """The (placement id, day) pairs among these placements, from ``first`` to ``last``,
+    whose imported cost has a live claim: the days a load keeps in step even when costs are
+    not posted (a large import asks this once per chunk instead of building every day's cost
+    only to drop it)."""
+    return set(_live_claims(placement_ids, first, last))
+
+
+def _live_claims(
+    placement_ids: set[int], first: date, last: date
+) -> dict[tuple[int, date], LiveClaim]:
     reversal = aliased(LedgerEntry)
     rows = db.session.execute(
         sa.select(
@@ -279,7 +293,7 @@ def _live_metric_claims(costs: list[DailyCost]) -> dict[tuple[int, date], LiveCl
         .join(ClaimVersion, ClaimVersion.claim_id == Claim.id)
         .where(
             Claim.source == "metrics",
-            Claim.placement_id.in_(placement_ids),
+            Claim.placement_id.in_(sorted(placement_ids)),
             ClaimVersion.service_from.between(first, last),
             ~sa.exists().where(reversal.reverses_id == ClaimVersion.ledger_entry_id),
         )

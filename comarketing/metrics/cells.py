@@ -3,11 +3,13 @@ placement, the errors found so far, and the plain text operations on a column of
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from comarketing.metrics.columns import FIELD_LABELS
@@ -72,7 +74,46 @@ class Errors:
 
 
 def strip(values: pd.Series) -> pd.Series:
-    return values.astype(str).str.strip()
+    text = values.astype(str)
+    if tidy(text):  # nothing to strip (most exports): no per-cell pass
+        return text
+    return text.str.strip()
+
+
+# Whitespace right after a line break: in cells joined by line breaks, a cell starting with
+# it; in the joined text reversed, a cell ending with it. (A literal first character lets the
+# search skip ahead: a pattern anchored at every line's start or end tried every position.)
+_SPACE_AFTER_BREAK = re.compile(r"\n[^\S\n]")
+
+
+def joined_cells(text: pd.Series) -> str | None:
+    """The cells joined by line breaks, or None when a cell holds a line break itself (or is
+    not text): one string to search with a multi-line pattern instead of a pass per cell."""
+    values = text.tolist()
+    try:
+        joined = "\n".join(values)
+    except TypeError:
+        return None
+    if joined.count("\n") != max(len(values) - 1, 0):
+        return None
+    return joined
+
+
+def tidy(text: pd.Series) -> bool:
+    """True when no cell starts or ends with whitespace (str.strip would change none)."""
+    joined = joined_cells(text)
+    return joined is not None and tidy_text(joined)
+
+
+def tidy_text(joined: str) -> bool:
+    """True when no line of the text starts or ends with whitespace (other than the breaks)."""
+    if (joined[:1].isspace() and joined[:1] != "\n") or (
+        joined[-1:].isspace() and joined[-1:] != "\n"
+    ):
+        return False
+    return _SPACE_AFTER_BREAK.search(joined) is None and (
+        _SPACE_AFTER_BREAK.search(joined[::-1]) is None
+    )
 
 
 def is_empty(values: pd.Series) -> pd.Series:
@@ -86,13 +127,31 @@ def remove_grouping(values: pd.Series, decimal: str) -> pd.Series:
 
 def plain_cells(raw: pd.Series, cell: str) -> list[str] | None:
     """The cells, if every one fully matches ``cell``: one pass over the joined column."""
-    values = raw.tolist()
-    try:
-        joined = "\n".join(values)
-    except TypeError:  # a cell that is not text
+    joined = plain_text(raw, cell)
+    return None if joined is None else joined.split("\n")
+
+
+def plain_text(raw: pd.Series, cell: str) -> str | None:
+    """The cells joined by line breaks, if every one fully matches ``cell`` (a pattern that
+    matches no line break); else None."""
+    if raw.empty:
         return None
-    if not values or joined.count("\n") != len(values) - 1:  # a cell holding a line break
+    joined = joined_cells(raw)
+    # One anchored match of the whole text: a search for every line's match tried the
+    # pattern at every position.
+    if joined is None or _whole(cell).fullmatch(joined) is None:
         return None
-    if len(re.findall(rf"^{cell}$", joined, flags=re.MULTILINE)) != len(values):
-        return None
-    return values
+    return joined
+
+
+def integers(joined: str, count: int) -> np.ndarray | None:
+    """``count`` unsigned decimal integers (at most 18 digits each) written one a line, as
+    int64, parsed in C; None if the text does not hold exactly that many."""
+    values = np.fromstring(joined, dtype=np.int64, sep="\n")
+    return values if len(values) == count else None
+
+
+@functools.lru_cache(maxsize=32)
+def _whole(cell: str) -> re.Pattern[str]:
+    """Every line of the text fully matches ``cell``."""
+    return re.compile(rf"(?:{cell})(?:\n(?:{cell}))*")

@@ -146,16 +146,31 @@ class _Placements:
     known: pd.Series
     infos: dict[int, PlacementInfo]
 
+    def __post_init__(self) -> None:
+        # Each distinct id once (a chunk names a few hundred placements at most): an
+        # attribute is looked up per placement, then spread over the rows.
+        codes, uniques = pd.factorize(self.ids)
+        self._codes = codes
+        self._distinct = pd.Series(uniques)
+
+    def _spread(self, per_placement: pd.Series) -> pd.Series:
+        return per_placement.take(self._codes).set_axis(self.ids.index)
+
     def attribute(self, name: str, default: Any) -> pd.Series:
         values = {pid: getattr(info, name) for pid, info in self.infos.items()}
-        return self.ids.map(values).where(self.known, default)
+        return self._spread(self._distinct.map(values)).where(self.known, default)
+
+    def dates(self, name: str) -> pd.Series:
+        """A date attribute as datetime64 (NaT where the placement is not known)."""
+        values = {pid: getattr(info, name) for pid, info in self.infos.items()}
+        return self._spread(pd.to_datetime(self._distinct.map(values))).where(self.known)
 
 
 def _check_placement_dates(
     out: pd.DataFrame, days: pd.Series, cells: _Cells, placements: _Placements, errors: Errors
 ) -> None:
-    starts = pd.to_datetime(placements.attribute("start_date", pd.NaT))
-    ends = pd.to_datetime(placements.attribute("end_date", pd.NaT))
+    starts = placements.dates("start_date")
+    ends = placements.dates("end_date")
     outside = placements.known & days.notna() & ((days < starts) | (days > ends))
     if outside.any():
         for index in out.index[outside]:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import unicodedata
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
 from comarketing.campaigns.platform_names import fold_name
@@ -69,9 +70,17 @@ def resolve_placements(raw: pd.Series, options: Options, errors: Errors) -> pd.S
     """Placement cell -> placement id (float, NaN when unmatched); refusals go to ``errors``."""
     text = strip(raw)
     matcher = Matcher(options)
-    found = {value: matcher.match(value) for value in text.unique() if value != ""}
-    ids = text.map({k: m.placement_id for k, m in found.items()}).astype("float64")
-    ambiguous = text.map({k: m.ambiguous for k, m in found.items()}).fillna(False).astype(bool)
+    # Each distinct cell matched once, then spread over the rows by its code.
+    codes, distinct = pd.factorize(text, use_na_sentinel=False)
+    found = [matcher.match(value) if value != "" else Match(None) for value in distinct]
+    ids = pd.Series(
+        np.array([np.nan if m.placement_id is None else m.placement_id for m in found])[codes],
+        index=text.index,
+        dtype="float64",
+    )
+    ambiguous = pd.Series(
+        np.array([m.ambiguous for m in found], dtype=bool)[codes], index=text.index
+    )
     errors.add(text == "", "placement", text, "the placement is missing")
     errors.add(ambiguous & ids.isna(), "placement", text, AMBIGUOUS)
     errors.add((text != "") & ~ambiguous & ids.isna(), "placement", text, UNMATCHED)

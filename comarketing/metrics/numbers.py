@@ -4,13 +4,23 @@ results are pandas' nullable Int64."""
 
 from __future__ import annotations
 
+import functools
 import re
 
 import numpy as np
 import pandas as pd
 
 from comarketing.metrics import currency_marks, micros
-from comarketing.metrics.cells import Errors, Options, is_empty, plain_cells, remove_grouping, strip
+from comarketing.metrics.cells import (
+    Errors,
+    Options,
+    integers,
+    is_empty,
+    plain_cells,
+    plain_text,
+    remove_grouping,
+    strip,
+)
 
 DECIMAL_MARKS = {".": "1,234.56 (point)", ",": "1.234,56 (comma)"}
 MAX_COUNT_DIGITS = 15  # below 2**53 and far below BIGINT: nothing real is larger
@@ -27,21 +37,34 @@ _PLAIN_AMOUNT = r"[0-9]{1,15}(?:\.[0-9]+)?"
 
 
 def _plain_counts(raw: pd.Series) -> pd.Series | None:
-    if plain_cells(raw, _PLAIN_COUNT) is None:
-        return None
-    return raw.astype("int64")
+    joined = plain_text(raw, _PLAIN_COUNT)
+    values = None if joined is None else integers(joined, len(raw))
+    return None if values is None else pd.Series(values, index=raw.index)
+
+
+@functools.lru_cache(maxsize=8)
+def _amount_with(decimals: int) -> str:
+    """An amount written with exactly ``decimals`` decimals ("1234.50" for 2)."""
+    return rf"[0-9]{{1,15}}\.[0-9]{{{decimals}}}"
 
 
 def _plain_money(raw: pd.Series, exponents: pd.Series, options: Options) -> pd.Series | None:
     if not (options.strict or options.decimal == ".") or not exponents.index.equals(raw.index):
         return None
+    exponent = exponents.to_numpy(dtype=np.int64)
+    if len(exponent) and exponent[0] > 0 and (exponent == exponent[0]).all():
+        # Every cell with exactly the currency's decimals (our own export, most tools'):
+        # without the point, the minor units themselves.
+        joined = plain_text(raw, _amount_with(int(exponent[0])))
+        minor = None if joined is None else integers(joined.replace(".", ""), len(raw))
+        if minor is not None and not (minor >= 2**53).any():
+            return pd.Series(minor, index=raw.index, dtype="Int64")
     values = plain_cells(raw, _PLAIN_AMOUNT)
     if values is None:
         return None
     whole, _point, fraction = np.strings.partition(np.array(values, dtype=str), ".")
     kept = np.strings.rstrip(fraction, "0")
     significant = np.strings.str_len(kept)
-    exponent = exponents.to_numpy(dtype=np.int64)
     if (significant > exponent).any():  # more decimals than the currency has: refused below
         return None
     cents = np.where(significant > 0, kept, "0").astype(np.int64)

@@ -9,12 +9,14 @@ month that reported it, moved by differences too (NULL -> value +1, value -> NUL
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 import pandas as pd
 
 from comarketing.campaigns import data_version
 from comarketing.extensions import db
+from comarketing.metrics import bulk
 from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS, MetricRollup
 
 SUMMED = ("days", *VALUE_FIELDS, *DAYS_FIELDS.values())
@@ -24,8 +26,9 @@ def _upsert_increment() -> Any:
     from sqlalchemy.dialects import postgresql, sqlite
 
     dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement: Any = dialect.insert(MetricRollup)
-    table = MetricRollup.__table__
+    # The Core table, not the mapped class: an ORM bulk insert builds a command per row.
+    table: Any = MetricRollup.__table__
+    statement: Any = dialect.insert(table)
     return statement.on_conflict_do_update(
         index_elements=["placement_id", "month"],
         set_={name: table.c[name] + statement.excluded[name] for name in SUMMED},
@@ -43,13 +46,14 @@ def apply(changes: pd.DataFrame) -> None:
         return
     data_version.touch_campaigns(changes["campaign_id"].unique().tolist())
     frame = changes.copy()
-    frame["month"] = pd.to_datetime(frame["day"]).dt.to_period("M").dt.start_time.dt.date
+    # Each distinct day's month once (a chunk holds a few hundred days at most), as a number
+    # (year * 100 + month): grouping on three integer keys, not on date objects.
+    frame["month"] = frame["day"].map({d: d.year * 100 + d.month for d in frame["day"].unique()})
     grouped = frame.groupby(["placement_id", "campaign_id", "month"], as_index=False)[
         list(SUMMED)
     ].sum()
+    grouped["month"] = grouped["month"].map(
+        {key: date(key // 100, key % 100, 1) for key in grouped["month"].unique().tolist()}
+    )
     names = ["placement_id", "campaign_id", "month", *SUMMED]
-    records = [
-        dict(zip(names, values, strict=True))
-        for values in zip(*(grouped[n].tolist() for n in names), strict=True)
-    ]
-    db.session.execute(_upsert_increment(), records)
+    bulk.execute_many(_upsert_increment(), grouped[names])

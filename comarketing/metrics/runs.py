@@ -22,7 +22,7 @@ from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.errors import NotFound, ValidationFailed
 from comarketing.extensions import db
-from comarketing.metrics import cleaning, flight_rows, reading
+from comarketing.metrics import bulk, cleaning, flight_rows, reading
 from comarketing.metrics.cells import Options
 from comarketing.metrics.imports import MAX_STORED_ERRORS, options_from_settings
 from comarketing.metrics.models import ImportStatus, MetricImport
@@ -133,11 +133,12 @@ def _write_file(
     if not path.exists():
         raise reading.UnreadableFile("The uploaded file is no longer kept; upload it again.")
     chunk_rows = int(current_app.config["METRICS_IMPORT_CHUNK_ROWS"])
-    for chunk in reading.read_chunks(path, layout, wanted, chunk_rows):
-        cleaned = cleaning.clean_chunk(chunk.frame, chunk.rows, options)
-        tally.add(len(chunk.frame), cleaned, writer, options)
-        if progress:
-            progress(chunk.progress, tally.rows_read)
+    with bulk.large_transaction():
+        for chunk in reading.read_chunks(path, layout, wanted, chunk_rows):
+            cleaned = cleaning.clean_chunk(chunk.frame, chunk.rows, options)
+            tally.add(len(chunk.frame), cleaned, writer, options)
+            if progress:
+                progress(chunk.progress, tally.rows_read)
     if tally.rows_read == 0 and not tally.error_count:
         raise reading.UnreadableFile("The file has a header but no rows below it.")
     if not tally.error_count:

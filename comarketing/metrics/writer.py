@@ -20,7 +20,7 @@ from comarketing.campaigns.models import Campaign, Placement
 from comarketing.context import Actor
 from comarketing.db import utcnow
 from comarketing.extensions import db
-from comarketing.metrics import goals, rollup
+from comarketing.metrics import bulk, goals, rollup
 from comarketing.metrics.models import (
     DAYS_FIELDS,
     VALUE_FIELDS,
@@ -44,32 +44,10 @@ class WriteStats:
     cost_campaigns: set[int] = field(default_factory=set)  # whose ledger the costs changed
 
 
-def _upsert_statement() -> Any:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    # The Core table, not the mapped class: an ORM bulk insert builds a command per row.
-    statement: Any = dialect.insert(DailyMetric.__table__)
-    updated = (*VALUE_FIELDS, "campaign_id", "currency", "import_id", "updated_at")
-    return statement.on_conflict_do_update(
-        index_elements=["placement_id", "day"],
-        set_={name: statement.excluded[name] for name in updated},
-    )
-
-
-def _values(column: pd.Series) -> list[Any]:
-    """The column as Python values for a driver: ints and dates (tolist() converts numpy
-    scalars), None for a figure not reported (pandas' NA)."""
-    values = column.tolist()
-    if column.hasnans:
-        return [None if pd.isna(v) else v for v in values]
-    return values
-
-
 def _records(frame: pd.DataFrame, names: Sequence[str]) -> list[dict[str, Any]]:
     return [
         dict(zip(names, values, strict=True))
-        for values in zip(*(_values(frame[n]) for n in names), strict=True)
+        for values in zip(*(bulk.driver_values(frame[n]) for n in names), strict=True)
     ]
 
 
@@ -87,34 +65,6 @@ def _same(new: pd.Series, old: pd.Series) -> pd.Series:
     """Equal values, with NULL = NULL (not reported both times is unchanged)."""
     both_missing = new.isna() & old.isna()
     return (new == old).fillna(False).astype(bool) | both_missing
-
-
-def _execute_many(statement: Any, frame: pd.DataFrame, **constants: Any) -> None:
-    """One executemany of the frame's rows (plus ``constants`` on every row) straight on the
-    driver, each value converted by its column's type once per distinct value: SQLAlchemy's
-    per-row parameter handling cost several times the database's own work on a large file."""
-    connection = db.session.connection()
-    dialect = connection.dialect
-    table = statement.table
-    names = [*frame.columns, *constants]
-    compiled = statement.compile(dialect=dialect, column_keys=names)
-
-    def converted(name: str, values: list[Any]) -> list[Any]:
-        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
-        if process is None:
-            return values
-        done: dict[Any, Any] = {}
-        return [done[v] if v in done else done.setdefault(v, process(v)) for v in values]
-
-    columns = [converted(n, _values(frame[n])) for n in frame.columns]
-    columns += [converted(n, [value]) * len(frame) for n, value in constants.items()]
-    if compiled.positional:
-        order = [names.index(n) for n in compiled.positiontup]
-        params: list[Any] = list(zip(*(columns[i] for i in order), strict=True))
-    else:
-        keys = [compiled.escaped_bind_names.get(n, n) for n in names]
-        params = [dict(zip(keys, row, strict=True)) for row in zip(*columns, strict=True)]
-    connection.exec_driver_sql(compiled.string, params)
 
 
 def _differences(changed: pd.DataFrame) -> pd.DataFrame:
@@ -153,7 +103,6 @@ class Writer:
         self.post_costs = post_costs
         self.locked: set[int] = set()
         self.stats = WriteStats()
-        self.upsert = _upsert_statement()
 
     def lock(self, placement_ids: Iterable[int]) -> None:
         """Lock, before any day is read, every placement the import may write and, first,
@@ -193,12 +142,11 @@ class Writer:
         clean = _reported(clean)
         placement_ids = {int(p) for p in clean["placement_id"].unique()}
         self._lock(placement_ids)
-        merged = clean.merge(
-            _stored_days(clean, placement_ids),
-            on=["placement_id", "day"],
-            how="left",
-            suffixes=("", "_old"),
-        )
+        stored = _stored_days(clean, placement_ids)
+        if stored.empty:  # all new days (a first load): nothing to compare, keep or refuse
+            self._write_new(clean)
+            return []
+        merged = clean.merge(stored, on=["placement_id", "day"], how="left", suffixes=("", "_old"))
         had = merged["import_id"].notna()
         refused = self._repeated_rows(merged, had)
         if refused:
@@ -212,16 +160,30 @@ class Writer:
         if replaced.any():
             self._keep_replaced(merged[replaced])
         if not changed.empty:
-            rows = changed[["placement_id", "day", "campaign_id", *VALUE_FIELDS, "currency"]]
-            _execute_many(self.upsert, rows, import_id=self.metric_import.id, updated_at=now)
+            bulk.upsert_days(changed, import_id=self.metric_import.id, updated_at=now)
             rollup.apply(_differences(changed))
         self.stats.written += len(changed)
         self.stats.replaced += int(replaced.sum())
         self.stats.unchanged += int(same.sum())
-        campaign_ids = {int(c) for c in clean["campaign_id"].unique()}
-        self.stats.campaigns |= campaign_ids
-        self._sync_costs(clean)
+        self._wrote(clean)
         return []
+
+    def _write_new(self, clean: pd.DataFrame) -> None:
+        """Days none of which is stored: what ``write`` does when every merged old value is
+        missing, without the merge (every row written, each a new day of its month)."""
+        bulk.upsert_days(clean, import_id=self.metric_import.id, updated_at=utcnow())
+        delta = clean[["placement_id", "campaign_id", "day"]].copy()
+        delta["days"] = 1
+        for name in VALUE_FIELDS:
+            delta[name] = clean[name].fillna(0).astype("int64")
+            delta[DAYS_FIELDS[name]] = clean[name].notna().astype("int64")
+        rollup.apply(delta)
+        self.stats.written += len(clean)
+        self._wrote(clean)
+
+    def _wrote(self, clean: pd.DataFrame) -> None:
+        self.stats.campaigns |= {int(c) for c in clean["campaign_id"].unique()}
+        self._sync_costs(clean)
 
     def _repeated_rows(self, merged: pd.DataFrame, had: pd.Series) -> list[dict[str, Any]]:
         """Rows whose placement and day this import already wrote in an earlier chunk."""
@@ -258,6 +220,8 @@ class Writer:
     def _sync_costs(self, clean: pd.DataFrame) -> None:
         """Each day's cost to the ledger when costs are posted; otherwise only the days whose
         cost was posted before, so the ledger never drifts from the results."""
+        if not self.post_costs:
+            clean = _posted_before(clean)
         synced = imported_costs.sync_costs(
             self.actor,
             daily_costs(self.actor, clean),
@@ -274,6 +238,23 @@ class Writer:
         goals.announce_reached_goals(self.stats.campaigns)
 
 
+def _posted_before(clean: pd.DataFrame) -> pd.DataFrame:
+    """The rows whose day's cost was posted before (the only ones synced when costs are not
+    posted): usually none, found with one query instead of a cost object per row."""
+    reported = clean[clean["cost_minor"].notna()]
+    if reported.empty:
+        return reported
+    posted = imported_costs.posted_days(
+        {int(p) for p in reported["placement_id"].unique()},
+        min(reported["day"]),
+        max(reported["day"]),
+    )
+    if not posted:
+        return reported.iloc[:0]
+    keys = zip(reported["placement_id"].tolist(), reported["day"].tolist(), strict=True)
+    return reported[[key in posted for key in keys]]
+
+
 def daily_costs(actor: Actor, clean: pd.DataFrame) -> list[imported_costs.DailyCost]:
     """The checked rows' daily costs as the ledger takes them: paid by the actor's company,
     which owns the placements it writes. A day whose cost is not reported is left out: the
@@ -281,11 +262,12 @@ def daily_costs(actor: Actor, clean: pd.DataFrame) -> list[imported_costs.DailyC
     clean = clean[clean["cost_minor"].notna()]
     if clean.empty:
         return []
+    organization_id = actor.organization_id
     return [
         imported_costs.DailyCost(
             campaign_id=int(c),
             placement_id=int(p),
-            organization_id=actor.organization_id,
+            organization_id=organization_id,
             day=d,
             cost_minor=int(cost),
         )
