@@ -3,7 +3,8 @@ told), or it runs and the result — days stored, or every error — goes back t
 partner managers (a notification, by mail through the outbox unless they chose otherwise).
 
 The result is sent by a job of its own (``intake.reply``), queued in the transaction that
-confirms the import: it waits until the import has finished (re-queued every half minute), and
+confirms the import: it waits until the import has finished (woken by the import's job as it
+ends, and checking every half minute besides), and
 its notification commits together with the job's "done", so a retry never mails twice.
 """
 
@@ -19,7 +20,7 @@ from comarketing.accounts.models import User, reading_zone
 from comarketing.campaigns.models import Campaign
 from comarketing.db import utcnow
 from comarketing.extensions import db
-from comarketing.jobs import enqueue, handler, runner
+from comarketing.jobs import Job, JobStatus, enqueue, handler, runner
 from comarketing.links import absolute_url
 from comarketing.metrics.imports import IMPORT_JOB, IMPORT_JOB_ATTEMPTS, import_job_key
 from comarketing.metrics.models import ImportStatus, MetricImport
@@ -86,6 +87,16 @@ def expect_result(metric_import: MetricImport) -> None:
         key=f"intake-reply:{metric_import.id}",
         organization_id=metric_import.organization_id,
     )
+
+
+def wake(import_id: int) -> None:
+    """The import has just finished (its job's transaction): a reply waiting for it runs now,
+    not at its next half-minute check."""
+    job = db.session.scalar(
+        sa.select(Job).where(Job.key == f"intake-reply:{import_id}", Job.status == JobStatus.QUEUED)
+    )
+    if job is not None:
+        job.run_after = utcnow()
 
 
 def queue_to_refuse(metric_import: MetricImport) -> None:

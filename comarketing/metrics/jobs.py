@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from comarketing.db import utcnow
 from comarketing.extensions import db
 from comarketing.jobs import Job, JobStatus, enqueue, handler, runner
-from comarketing.metrics import runs
+from comarketing.metrics import intake_replies, runs
 from comarketing.metrics.imports import IMPORT_JOB, IMPORT_JOB_ATTEMPTS, import_job_key
 from comarketing.metrics.models import ImportStatus, MetricImport
 
@@ -49,6 +49,7 @@ def run_queued_import(payload: dict[str, Any]) -> dict[str, Any]:
 
     finished = runs.run_import(import_id, progress=progress)
     runner.report_progress({"progress": 1.0, "rows": finished.rows_read})
+    intake_replies.wake(import_id)  # a mailed file's reply, if one waits for this import
     return {"status": finished.status, "rows": finished.rows_read}
 
 
