@@ -121,7 +121,9 @@ def _first_nul() -> tuple[str, str] | None:
             request.get_data(cache=True, parse_form_data=False)
         declared = frozenset() if request.blueprint == "api" else form_base.declared_names()
         for name, value in request.form.items(multi=True):
-            if "\x00" in name or ("\x00" in value and name not in declared):
+            # A multipart part whose name cannot be read has none (None), not a 500.
+            name = name or ""
+            if "\x00" in name or ("\x00" in (value or "") and name not in declared):
                 return "form", name
         for name, upload in request.files.items(multi=True):
             if "\x00" in (upload.filename or ""):

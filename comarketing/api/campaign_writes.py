@@ -54,7 +54,9 @@ class CampaignIn(Schema):
         validate=Range(min=0, max=MAX_MINOR),
         metadata={"description": "The planned budget. " + _MINOR},
     )
-    target_reach = _count("People; null: no target.", load_default=None)
+    target_reach = _count(
+        "Reach goal (the summed daily reach the goal counts); null: no target.", load_default=None
+    )
     target_leads = _count("Leads; null: no target.", load_default=None)
     target_revenue_minor = _count("Null: no target. " + _MINOR, load_default=None)
 
@@ -68,7 +70,7 @@ class CampaignChangeIn(Schema):
     end_date = Date()
     currency = String(validate=OneOf(CURRENCY_CHOICES))
     total_budget_minor = Integer(strict=True, validate=Range(min=0, max=MAX_MINOR))
-    target_reach = _count("People; null: no target.")
+    target_reach = _count("Reach goal (the summed daily reach the goal counts); null: no target.")
     target_leads = _count("Leads; null: no target.")
     target_revenue_minor = _count("Null: no target. " + _MINOR)
 
@@ -96,7 +98,9 @@ class PlacementIn(Schema):
         validate=Range(min=0, max=MAX_MINOR),
         metadata={"description": _MINOR},
     )
-    audience_size = _count("People, if known.", load_default=None)
+    audience_size = _count(
+        "The size of the audience the placement is planned to address, if known.", load_default=None
+    )
     flight_reach = Integer(
         strict=True,
         load_default=None,
@@ -117,7 +121,9 @@ class PlacementChangeIn(Schema):
     start_date = Date()
     end_date = Date()
     planned_cost_minor = Integer(strict=True, validate=Range(min=0, max=MAX_MINOR))
-    audience_size = _count("People, if known.")
+    audience_size = _count(
+        "The size of the audience the placement is planned to address, if known."
+    )
     flight_reach = Integer(
         strict=True, allow_none=True, validate=Range(min=0, max=flight_reach.MAX_FLIGHT_REACH)
     )

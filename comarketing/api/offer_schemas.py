@@ -151,7 +151,7 @@ class OfferTermsIn(Schema):
         validate=Range(min=1, max=MAX_MINOR),
         metadata={"description": "Minor units of `currency` (2500000 = 25,000.00 EUR)."},
     )
-    target_reach = _count("People; null: no goal.")
+    target_reach = _count("Reach goal (the summed daily reach the goal counts); null: no goal.")
     target_leads = _count("Leads; null: no goal.")
     target_revenue_minor = _count("Minor units of `currency`; null: no goal.")
     parties = List(
