@@ -12,29 +12,25 @@ again but counted once."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, ParamSpec
+from typing import Any
 
-from flask import Response, current_app, jsonify, request, send_file
+from flask import current_app, jsonify, send_file
 from flask.typing import ResponseReturnValue
 from werkzeug.datastructures import FileStorage
-from werkzeug.exceptions import RequestEntityTooLarge
 
 from comarketing import storage
 from comarketing.api import collateral_answers as answers
 from comarketing.api import collateral_schemas as shapes
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
-from comarketing.api.errors import MESSAGES, error_response
+from comarketing.api.errors import MESSAGES
 from comarketing.api.idempotency import idempotent
 from comarketing.api.schemas import CampaignPath
+from comarketing.api.upload_limits import size_checked
 from comarketing.collateral import assets, catalog, downloads, drafts, queries, reviews
 from comarketing.collateral.access import campaign_party_ids, visible_campaign, visible_offer
-from comarketing.metrics.uploads import size_label
 from comarketing.offers.access import offer_party_ids
 
-P = ParamSpec("P")
 UPLOAD_ERRORS = sorted({*ERRORS, 415})
 # A stored file is someone else's content: it may not run script, load anything or be framed.
 FILE_CSP = "default-src 'none'; sandbox; frame-ancestors 'none'"
@@ -73,35 +69,7 @@ ASSET_LINKS = {
 }
 
 
-def _too_large() -> Response:
-    limit = size_label(int(current_app.config["COLLATERAL_UPLOAD_MAX_BYTES"]))
-    message = f"The file is larger than allowed: a collateral file may be at most {limit}."
-    return error_response(
-        413,
-        message,
-        field="file",
-        errors=[{"location": "files", "field": "file", "message": message}],
-    )
-
-
-def _size_checked(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
-    """A body over the collateral limit answers 413 naming the limit and the field ``file``,
-    whether Werkzeug refuses it while reading or the service while storing it."""
-
-    @wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
-        limit = request.max_content_length
-        if limit is not None and (request.content_length or 0) > limit:
-            return _too_large()
-        try:
-            response = current_app.make_response(view(*args, **kwargs))
-        except RequestEntityTooLarge:
-            return _too_large()
-        if response.status_code == 413:
-            return _too_large()
-        return response
-
-    return wrapper
+_size_checked = size_checked("COLLATERAL_UPLOAD_MAX_BYTES", "a collateral file")
 
 
 def _version_input(body: dict[str, Any]) -> assets.VersionInput:

@@ -15,55 +15,20 @@ token (partner manager or admin); POSTs honour ``Idempotency-Key``.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any, ParamSpec
-
-from flask import current_app, request
-from flask.typing import ResponseReturnValue
-from werkzeug.exceptions import RequestEntityTooLarge
+from typing import Any
 
 from comarketing.api import import_schemas as shapes
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
-from comarketing.api.errors import error_response
 from comarketing.api.idempotency import idempotent
+from comarketing.api.upload_limits import size_checked
 from comarketing.metrics import history, jobs, uploads
 from comarketing.metrics import imports as metric_imports
 
-P = ParamSpec("P")
 UPLOAD_ERRORS = sorted({*ERRORS, 415})
 
 
-def _too_large() -> ResponseReturnValue:
-    limit = uploads.size_label(int(current_app.config["METRICS_UPLOAD_MAX_BYTES"]))
-    message = f"The file is larger than allowed: a results file may be at most {limit}."
-    return error_response(
-        413,
-        message,
-        field="file",
-        errors=[{"location": "files", "field": "file", "message": message}],
-    )
-
-
-def _size_checked(view: Callable[P, ResponseReturnValue]) -> Callable[P, ResponseReturnValue]:
-    """A body over the upload limit answers 413 naming the limit and the field ``file``,
-    whether Werkzeug refuses it while reading or the service while storing it."""
-
-    @wraps(view)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> ResponseReturnValue:
-        limit = request.max_content_length
-        if limit is not None and (request.content_length or 0) > limit:
-            return _too_large()
-        try:
-            response = current_app.make_response(view(*args, **kwargs))
-        except RequestEntityTooLarge:
-            return _too_large()
-        if response.status_code == 413:
-            return _too_large()
-        return response
-
-    return wrapper
+_size_checked = size_checked("METRICS_UPLOAD_MAX_BYTES", "a results file")
 
 
 def _changes(body: dict[str, Any]) -> dict[str, Any]:

@@ -52,6 +52,7 @@ WEB_LAYER = {
     "comarketing.api.blueprint",
     "comarketing.api.errors",
     "comarketing.api.idempotency",
+    "comarketing.api.upload_limits",  # an upload over its limit answers 413 naming it
     "comarketing.ops.prometheus",  # request hooks: the latency of each endpoint
 }
 ROUTE_DECORATORS = {"route", "get", "post", "put", "patch", "delete"}
