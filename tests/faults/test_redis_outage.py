@@ -7,8 +7,6 @@ A private ``redis-server`` on a free port stands in for the shared one, which is
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 import time
 import uuid
 from collections.abc import Iterator
@@ -21,7 +19,8 @@ from comarketing.api import services as api_tokens
 from comarketing.extensions import db
 from tests.api.conftest import actor_for
 from tests.conftest import login
-from tests.faults.proxy import free_port
+from tests.jobs.processes import PrivateRedis
+from tests.jobs.processes import private_redis as running_redis
 
 pytestmark = pytest.mark.slow
 
@@ -29,60 +28,10 @@ OUTAGE_SECONDS = 10
 ANSWER_WITHIN = 2.0
 
 
-class PrivateRedis:
-    def __init__(self, folder: Path) -> None:
-        binary = shutil.which("redis-server")
-        if binary is None:  # a missing prerequisite fails the test, never skips it
-            pytest.fail("redis-server is required for this test (apt-get install redis-server)")
-        self.binary = binary
-        self.folder = folder
-        self.port = free_port()
-        self.url = f"redis://127.0.0.1:{self.port}/0"
-        self.process: subprocess.Popen[bytes] | None = None
-
-    def start(self) -> None:
-        self.process = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--dir",
-                str(self.folder),
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        client = redis.Redis.from_url(self.url, socket_connect_timeout=0.5)
-        deadline = time.monotonic() + 10
-        while True:
-            try:
-                client.ping()
-                break
-            except redis.RedisError:
-                if time.monotonic() > deadline:
-                    pytest.fail("the private redis-server did not start")
-                time.sleep(0.05)
-        client.close()
-
-    def stop(self) -> None:
-        if self.process is not None:
-            self.process.terminate()
-            self.process.wait(timeout=10)
-            self.process = None
-
-
 @pytest.fixture
 def private_redis(tmp_path: Path) -> Iterator[PrivateRedis]:
-    server = PrivateRedis(tmp_path)
-    server.start()
-    yield server
-    server.stop()
+    with running_redis(tmp_path) as server:
+        yield server
 
 
 def _timed(call):
