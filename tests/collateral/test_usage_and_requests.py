@@ -117,10 +117,12 @@ def test_a_request_is_voted_once_per_user_taken_and_delivered_to_the_requester(
     assert delivered.status == "delivered" and delivered.asset_id == asset.id
     told = list(
         db.session.scalars(
-            sa.select(Notification.title).where(
+            sa.select(Notification.title)
+            .where(
                 Notification.user_id == world.b.user_ids[ANALYST],
                 Notification.kind == "collateral_request",
             )
+            .order_by(Notification.id)
         )
     )
     assert told == [
