@@ -175,6 +175,10 @@ def register_jobs(app: Flask) -> None:
 
         celery_app.init_app(app)
 
+    @app.before_request
+    def forget_jobs_queued_before() -> None:
+        dispatch.before_request()
+
     @app.after_request
     def hand_over_queued_jobs(response: Response) -> Response:
         # The action's transaction has committed by now.

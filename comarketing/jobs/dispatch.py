@@ -20,12 +20,14 @@ from flask import current_app, has_app_context
 from sqlalchemy.orm import Session
 
 from comarketing.db import utcnow
+from comarketing.extensions import db
 from comarketing.jobs import queue, runner
 from comarketing.jobs.models import Job, JobStatus
 
 log = logging.getLogger("comarketing.jobs")
 
 _TO_SEND = "jobs_to_send"
+_FIRST_QUEUED = "jobs_first_queued"
 # A message waiting longer than this in the broker risks its visibility timeout: later jobs
 # are left to the sweeper, which sends them when they are due.
 MAX_COUNTDOWN = timedelta(minutes=10)
@@ -35,13 +37,22 @@ BROKER_PAUSE_SECONDS = 5.0
 _broker_down_until = 0.0
 
 
+def before_request() -> None:
+    """Forget jobs queued before this request in a session it shares (tests, the CLI)."""
+    queue.clear_queued_flag()
+    db.session.info.pop(_FIRST_QUEUED, None)
+
+
 def after_request() -> None:
-    """Called once the request's transaction has committed."""
+    """Called once the request's transaction has committed. The inline backend runs the jobs
+    this request queued and those they queue in turn (ids from the first of them on) — not
+    jobs queued earlier by someone else, which a worker or ``flask jobs run-due`` runs."""
     if not queue.has_queued():
         return
     queue.clear_queued_flag()
+    first = db.session.info.pop(_FIRST_QUEUED, None)
     if current_app.config["JOBS_BACKEND"] == "inline":
-        runner.drain()
+        runner.drain(first_id=first)
 
 
 def send(job_id: int, run_after: datetime | None = None) -> bool:
@@ -76,11 +87,15 @@ def _celery() -> bool:
 
 @sa.event.listens_for(Session, "after_flush")
 def _note_queued(session: Session, _context: Any) -> None:
-    if not _celery():
+    if not has_app_context():
         return
+    celery = _celery()
     for instance in (*session.new, *session.dirty):
         if isinstance(instance, Job) and instance.status == JobStatus.QUEUED:
-            session.info.setdefault(_TO_SEND, {})[instance.id] = instance.run_after
+            if celery:
+                session.info.setdefault(_TO_SEND, {})[instance.id] = instance.run_after
+            first = session.info.get(_FIRST_QUEUED)
+            session.info[_FIRST_QUEUED] = instance.id if first is None else min(first, instance.id)
 
 
 @sa.event.listens_for(Session, "after_commit")

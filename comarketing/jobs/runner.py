@@ -260,14 +260,18 @@ def abandon_exhausted() -> int:
     return len(ids)
 
 
-def due_ids(limit: int = 100, *, grace: timedelta | None = None) -> list[int]:
+def due_ids(
+    limit: int = 100, *, grace: timedelta | None = None, first_id: int | None = None
+) -> list[int]:
     """Jobs a worker could claim now, oldest first; with ``grace``, only queued ones due for
-    at least that long (the sweeper leaves the broker time to deliver fresh ones)."""
+    at least that long (the sweeper leaves the broker time to deliver fresh ones); with
+    ``first_id``, only jobs from that id on."""
     now = utcnow()
     queued_before = now - grace if grace else now
     return list(
         db.session.scalars(
             sa.select(Job.id)
+            .where(Job.id >= (first_id or 0))
             .where(
                 sa.or_(
                     sa.and_(Job.status == JobStatus.QUEUED, Job.run_after <= queued_before),
@@ -284,11 +288,12 @@ def due_ids(limit: int = 100, *, grace: timedelta | None = None) -> list[int]:
     )
 
 
-def drain(limit: int = 1000) -> int:
-    """Run every due job in this process (inline mode, the CLI, tests); returns how many ran."""
+def drain(limit: int = 1000, *, first_id: int | None = None) -> int:
+    """Run every due job (from ``first_id`` on) in this process (inline mode, the CLI, tests);
+    returns how many ran."""
     ran = 0
     abandon_exhausted()
-    while ran < limit and (ids := due_ids()):
+    while ran < limit and (ids := due_ids(first_id=first_id)):
         ran_now = sum(run(job_id) is not None for job_id in ids)
         if not ran_now:
             break  # all taken by other workers meanwhile

@@ -110,3 +110,22 @@ def test_a_handler_can_ask_to_run_later_or_give_up(ctx: Flask) -> None:
     assert later.error == "asked to come back"
     db.session.refresh(gone)
     assert gone.error == "the endpoint is gone"
+
+
+def test_the_inline_backend_runs_what_the_request_queued_not_what_waited_before(
+    ctx: Flask,
+) -> None:
+    from comarketing.jobs import dispatch
+
+    waiting = enqueue("test.record", {"n": 1})  # queued before the request (a test's setup)
+    db.session.commit()
+    dispatch.before_request()
+    mine = enqueue("test.record", {"n": 2})
+    db.session.commit()
+    dispatch.after_request()
+    db.session.refresh(waiting)
+    db.session.refresh(mine)
+    assert (mine.status, waiting.status) == (JobStatus.DONE, JobStatus.QUEUED)
+    assert CALLS == [{"n": 2}]
+    assert runner.drain() == 1  # a worker (or `flask jobs run-due`) still runs the other
+    assert CALLS == [{"n": 2}, {"n": 1}]
