@@ -484,7 +484,10 @@ def profile(pages: list[Page], who: dict[str, Visitor], requests: int) -> None:
             get(who[page.user], page.path)
         profiler.disable()
         print(f"==== {page.name} {page.path}")
-        pstats.Stats(profiler).sort_stats("cumulative").print_stats(40)
+        stats = pstats.Stats(profiler).sort_stats("cumulative")
+        stats.print_stats(70)
+        if os.environ.get("BENCH_CALLERS"):
+            stats.print_callers(os.environ["BENCH_CALLERS"])
 
 
 # ---------------------------------------------------------------------------------------------

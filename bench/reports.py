@@ -10,12 +10,15 @@ campaign on 8 channels, ``--rows`` daily metric rows spread over two years, the 
 commitment per party, an expense per placement and month, 1 % of them reversed) with a claim
 per expense (spend comes from claims since issue 14: one version paying for the placement's
 days in that month, confirmed by the other party of a joint campaign; the reversed 1 %
-withdrawn) and the monthly rollup of the days.
+withdrawn) and the monthly rollup of the days, and the claim versions counting as spend.
 
 The rows go in by bulk insert (executemany on SQLite, COPY on PostgreSQL), not through the
 per-write services, and the rollup is filled by one INSERT ... SELECT ... GROUP BY over the days
 (as migration 0006 backfills it), not by the services' per-write upkeep: it holds the same sums,
-and the property test in tests/metrics/test_rollup.py proves the upkeep keeps it so.
+and the property test in tests/metrics/test_rollup.py proves the upkeep keeps it so; the claim
+versions counting as spend (``counted_spend``) likewise by one INSERT ... SELECT of the
+condition (as migration 0033 fills it; tests/unit/test_counted_spend.py holds the
+upkeep to it).
 
 Then, for the organization with the most campaigns and two periods (twelve whole months; twelve
 months cutting a month at both ends), it times in the same process, alternating, after one
@@ -480,6 +483,17 @@ def fill_rollup(writer: Writer) -> None:
     )
 
 
+def fill_counted_spend(writer: Writer, engine: sa.Engine) -> None:
+    """The claim versions counting as spend (table ``counted_spend``), from the condition by
+    one INSERT ... SELECT (as migration 0033 fills it), not by the services' upkeep."""
+    from comarketing.budgets.counted import fill_statement
+
+    compiled = fill_statement().compile(
+        dialect=engine.dialect, compile_kwargs={"literal_binds": True}
+    )
+    writer.execute(str(compiled))
+
+
 def build(database_url: str, data: DataSet) -> dict[str, float]:
     """Fill the migrated database; returns the seconds each step took and the entry count."""
     engine = sa.create_engine(database_url)
@@ -500,6 +514,7 @@ def build(database_url: str, data: DataSet) -> dict[str, float]:
         took["ledger"] = time.perf_counter() - started
         started = time.perf_counter()
         fill_rollup(writer)
+        fill_counted_spend(writer, engine)
         writer.commit()
         took["rollup"] = time.perf_counter() - started
         if writer.postgres:

@@ -95,6 +95,10 @@ def register_extensions(app: Flask) -> None:
 
     # Every write to what reports show raises its companies' data version (reports.cache).
     data_version.install()
+    from comarketing.budgets import counted
+
+    # The claim versions counting as spend, kept beside every money write (reports read it).
+    counted.install()
 
     configure_login(app, login_manager)
 

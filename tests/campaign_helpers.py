@@ -20,9 +20,9 @@ from flask import Flask
 from freezegun import freeze_time
 
 from comarketing.budgets import balances as budget_balances
-from comarketing.budgets import claim_responses, claims, commitments
+from comarketing.budgets import claim_responses, claims, commitments, counted
 from comarketing.budgets.claim_states import claim_statuses, confirmed_payments
-from comarketing.budgets.models import ClaimVersion, EntryKind, LedgerEntry
+from comarketing.budgets.models import Claim, ClaimVersion, CountedSpend, EntryKind, LedgerEntry
 from comarketing.budgets.settlement import settle
 from comarketing.campaigns import lifecycle
 from comarketing.campaigns import placements as campaign_placements
@@ -299,6 +299,24 @@ def sums_from_rows(entries: list[LedgerEntry]) -> tuple[Sums, dict[int, Sums]]:
     return Sums(sum(committed.values()), sum(spent.values())), per_party
 
 
+def assert_counted_spend_in_step(campaign_id: int | None = None) -> None:
+    """``counted_spend`` (what reports read) holds exactly the claim versions the condition
+    ``spend.counts_as_spend`` counts, with their claims' campaign and placement."""
+    truth = counted.counted_versions()
+    kept = sa.select(
+        CountedSpend.claim_version_id,
+        CountedSpend.campaign_id,
+        CountedSpend.placement_id,
+        CountedSpend.service_from,
+        CountedSpend.service_to,
+        CountedSpend.amount_minor,
+    )
+    if campaign_id is not None:
+        truth = truth.where(Claim.campaign_id == campaign_id)
+        kept = kept.where(CountedSpend.campaign_id == campaign_id)
+    assert sorted(db.session.execute(kept).all()) == sorted(db.session.execute(truth).all())
+
+
 def assert_ledger_consistent(app: Flask, campaign_ids: Collection[int] | None = None) -> None:
     """Check every campaign's ledger (or those of ``campaign_ids``) against sums computed here
     from its raw rows.
@@ -362,6 +380,7 @@ def assert_ledger_consistent(app: Flask, campaign_ids: Collection[int] | None = 
                 for b in balances.values()
             )
             _assert_claims_counted_once(campaign_id, rows)
+            assert_counted_spend_in_step(campaign_id)
             assert sum(b.committed_minor for b in balances.values()) == totals.committed_minor
             assert sum(b.spent_minor for b in balances.values()) == totals.spent_minor
             if not any(e.override_reason for e in rows):

@@ -265,3 +265,35 @@ def _refuse_change(mapper: object, connection: object, target: object) -> None:
 for _model in APPEND_ONLY_MODELS:
     sa.event.listen(_model, "before_update", _refuse_change)
     sa.event.listen(_model, "before_delete", _refuse_change)
+
+
+class CountedSpend(Model):
+    """Derived, never the truth: one row per claim version that counts as spend now
+    (``spend.counts_as_spend``: its entry not reversed, no party disputed it), with its
+    campaign, placement, service period and amount -- so a report reads spend from one index
+    instead of joining claims, versions, reversals and answers. Written in the transaction of
+    the write that changes it (``budgets.counted``); a test holds it equal to the condition."""
+
+    __tablename__ = "counted_spend"
+
+    claim_version_id: Mapped[int] = mapped_column(
+        sa.ForeignKey("claim_versions.id", ondelete="CASCADE"), primary_key=True
+    )
+    campaign_id: Mapped[int] = mapped_column(sa.ForeignKey("campaigns.id", ondelete="CASCADE"))
+    placement_id: Mapped[int] = mapped_column(sa.ForeignKey("placements.id", ondelete="CASCADE"))
+    service_from: Mapped[date] = mapped_column(sa.Date)
+    service_to: Mapped[date] = mapped_column(sa.Date)
+    amount_minor: Mapped[int] = mapped_column(sa.BigInteger)
+
+    __table_args__ = (
+        # Every column a report reads, so the search never visits the table.
+        sa.Index(
+            "ix_counted_spend_campaign_period",
+            "campaign_id",
+            "service_from",
+            "service_to",
+            "placement_id",
+            "amount_minor",
+            "claim_version_id",
+        ),
+    )

@@ -25,7 +25,7 @@ import sqlalchemy as sa
 
 from comarketing.accounts.models import Organization
 from comarketing.budgets import spend
-from comarketing.budgets.models import Claim, ClaimVersion
+from comarketing.budgets.models import CountedSpend
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
 from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS, DailyMetric, MetricRollup
@@ -38,6 +38,7 @@ from comarketing.reports.sql import (
     fetch,
     frame_of,
     month_text,
+    same_month,
     sum64,
 )
 
@@ -368,14 +369,43 @@ def _spend_statement(filters: _Filters, postgresql: bool) -> sa.Select[Any]:
     claims are not summed: each is split on its own). The placements' channels are joined
     on SQLite; on PostgreSQL they come apart (``_spendframe_of``), as for the metrics."""
     start, end = sa.bindparam("start", type_=sa.Date()), sa.bindparam("end", type_=sa.Date())
+    spent = CountedSpend  # the versions counting as spend now (``budgets.counted``)
+    # Within one month of the period: summed per placement and month. Worked out once per
+    # row in the inner statement, read three times by the outer one.
     inside = sa.and_(
-        ClaimVersion.service_from >= start,
-        ClaimVersion.service_to <= end,
-        month_text(ClaimVersion.service_from) == month_text(ClaimVersion.service_to),
+        spent.service_from >= start,
+        spent.service_to <= end,
+        same_month(spent.service_from, spent.service_to),
+    ).label("inside")
+    rows = (
+        sa.select(
+            spent.campaign_id,
+            spent.placement_id,
+            *([] if postgresql else [Placement.channel]),
+            month_text(spent.service_from).label("month"),
+            spent.amount_minor,
+            spent.service_from,
+            spent.service_to,
+            spent.claim_version_id,
+            inside,
+        )
+        .select_from(spent)
+        .where(
+            # ANY(ARRAY(...)) on PostgreSQL: from the organization's campaigns to their claims
+            # by index; with IN it scans every counted version of the period.
+            among(spent.campaign_id, _scoped(filters), postgresql),
+            spent.service_from <= end,
+            spent.service_to >= start,
+        )
     )
+    if not postgresql:
+        rows = rows.join(Placement, Placement.id == spent.placement_id)
+        if filters.channel:
+            rows = rows.where(Placement.channel == sa.bindparam("channel"))
+    row = rows.subquery("spent")
 
     def crossing_only(column: Any, name: str) -> sa.Label[Any]:
-        case = sa.case((inside, sa.null()), else_=column)
+        case = sa.case((row.c.inside, sa.null()), else_=column)
         if not postgresql and isinstance(column.type, sa.Date):
             # SQLite's dates as their stored text ('YYYY-MM-DD'), read as dates for the few
             # crossing claims only: a column to convert would send every row of the statement
@@ -383,32 +413,16 @@ def _spend_statement(filters: _Filters, postgresql: bool) -> sa.Select[Any]:
             return sa.type_coerce(case, sa.String()).label(name)
         return case.label(name)
 
-    counted = (
-        sa.select(
-            Claim.campaign_id,
-            Claim.placement_id,
-            *([] if postgresql else [Placement.channel]),
-            month_text(ClaimVersion.service_from).label("month"),
-            ClaimVersion.amount_minor,
-            crossing_only(ClaimVersion.service_from, "service_from"),
-            crossing_only(ClaimVersion.service_to, "service_to"),
-            crossing_only(ClaimVersion.id, "version_id"),
-        )
-        .select_from(ClaimVersion)
-        .join(Claim, Claim.id == ClaimVersion.claim_id)
-        .where(
-            # ANY(ARRAY(...)) on PostgreSQL: from the organization's campaigns to their claims
-            # by index; with IN it scans every claim version of the period.
-            among(Claim.campaign_id, _scoped(filters), postgresql),
-            ClaimVersion.service_from <= end,
-            ClaimVersion.service_to >= start,
-            spend.counts_as_spend(),
-        )
+    counted = sa.select(
+        row.c.campaign_id,
+        row.c.placement_id,
+        *([] if postgresql else [row.c.channel]),
+        row.c.month,
+        row.c.amount_minor,
+        crossing_only(row.c.service_from, "service_from"),
+        crossing_only(row.c.service_to, "service_to"),
+        crossing_only(row.c.claim_version_id, "version_id"),
     )
-    if not postgresql:
-        counted = counted.join(Placement, Placement.id == Claim.placement_id)
-        if filters.channel:
-            counted = counted.where(Placement.channel == sa.bindparam("channel"))
     claims = counted.subquery("counted")
     keys = [c for c in claims.c if c.name != "amount_minor"]
     return sa.select(
