@@ -95,21 +95,32 @@ class _Split:
 CELL_COUNTS = ("days", *METRICS, *DAYS_FIELDS.values())
 
 
-def _joined(metrics: pd.DataFrame, spend: pd.DataFrame) -> pd.DataFrame:
-    """The metric and spend cells side by side (one row per key of either), 0 where one side
-    has no cell."""
+def _joined(metrics: pd.DataFrame, spend: pd.DataFrame) -> Columns:
+    """The metric and spend cells side by side (one row per key of either, sorted by key as
+    an outer merge gives them), 0 where one side has no cell. Each side has at most one row
+    per key (a placement and month), so the join is a grouping of both sides' keys, in NumPy:
+    a pandas merge of a few thousand rows costs more than everything else done here."""
     if spend.empty or metrics.empty:
-        # Nothing to match: the other side's columns are all 0 (no merge, no sort).
-        cells = (spend if metrics.empty else metrics).reset_index(drop=True)
-    else:
-        cells = metrics.merge(spend, on=KEYS, how="outer")
-    zero = np.zeros(len(cells), dtype="int64")
-    missing = {
-        name: zero if name not in cells else cells[name].fillna(0).astype("int64")
-        for name in (*CELL_COUNTS, "campaign_spend_minor")
-        if name not in cells or cells[name].dtype != "int64"
-    }
-    return cells.assign(**missing) if missing else cells
+        # Nothing to match: the other side's columns are all 0.
+        cells = grouping.columns_of((spend if metrics.empty else metrics).reset_index(drop=True))
+        size = grouping.length(cells)
+        for name in (*CELL_COUNTS, "campaign_spend_minor"):
+            if name not in cells:
+                cells[name] = np.zeros(size, dtype="int64")
+            elif cells[name].dtype != "int64":  # the columns of a side without rows
+                cells[name] = cells[name].astype("int64")
+        return cells
+    sides = grouping.columns_of(metrics), grouping.columns_of(spend)
+    both = {key: np.concatenate([side[key] for side in sides]) for key in KEYS}
+    grouped = grouping.groups(both, KEYS)
+    at_metric, at_spend = grouped.of_row[: len(metrics)], grouped.of_row[len(metrics) :]
+    cells = grouping.keys(both, grouped, KEYS)
+    for name in CELL_COUNTS:
+        cells[name] = np.zeros(grouped.count, dtype="int64")
+        cells[name][at_metric] = sides[0][name]
+    cells["campaign_spend_minor"] = np.zeros(grouped.count, dtype="int64")
+    cells["campaign_spend_minor"][at_spend] = sides[1]["campaign_spend_minor"]
+    return cells
 
 
 def own_cells(
@@ -133,7 +144,7 @@ def own_cell_columns(
     org: int,
 ) -> Columns:
     """:func:`own_cells` as :data:`grouping.Columns`, the form the dashboard's steps read."""
-    cells = grouping.columns_of(_joined(metrics, spend))
+    cells = _joined(metrics, spend)
     # Each cell's campaign's kind and currency, looked up by id (the cells' campaigns are
     # among ``campaigns``; a cell of another is dropped, as an inner merge would).
     ids = campaigns["campaign_id"].to_numpy(dtype="int64")
