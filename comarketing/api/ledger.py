@@ -24,7 +24,7 @@ from comarketing.api import ledger_schemas as out
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.idempotency import idempotent
-from comarketing.api.schemas import CampaignPath
+from comarketing.api.schemas import CampaignPath, PageQuery
 from comarketing.budgets import claim_responses, claims, ledger_view, payments
 from comarketing.budgets.proofs import MAX_FILES, ProofUpload
 
@@ -73,10 +73,12 @@ def _payment(payment_id: int) -> dict[str, Any]:
 def campaign_ledger(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
     """Get a campaign's ledger
 
-    The ledger entries (commitments, expenses, reversals; newest first, at most 1,000 —
-    `entries_truncated` says when there are more), every claim with all its versions, answers
-    and proof, every payment with its answer, and the totals: committed, confirmed, pending,
-    disputed, and *spent* (confirmed + pending). Every party reads it.
+    The totals — committed, confirmed, pending, disputed, and *spent* (confirmed + pending) —
+    and the newest 100 of each list: ledger entries (commitments, expenses, reversals),
+    claims (each with all its versions, answers and proof) and payments with their answers.
+    `entries_truncated`, `claims_truncated` and `payments_truncated` say when a list has more:
+    `listLedgerEntries`, `listClaims` and `listPayments` page through each. Every party reads
+    it.
     """
     view = ledger_view.campaign_ledger(current_actor(), campaign_id)
     money = view.money
@@ -88,8 +90,71 @@ def campaign_ledger(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
         "entries": [out.entry(money, row) for row in view.entries],
         "entries_truncated": view.entries_truncated,
         "claims": [out.claim(money, record) for record in view.claims],
+        "claims_truncated": view.claims_truncated,
         "payments": [out.payment(money, status) for status in view.payments],
+        "payments_truncated": view.payments_truncated,
     }
+
+
+def _page(page: ledger_view.Page[Any], query: dict[str, int], item: Any) -> dict[str, Any]:
+    return {
+        "campaign_id": page.names.campaign.id,
+        "items": [item(page.names, row) for row in page.items],
+        "page": query["page"],
+        "per_page": query["per_page"],
+        "total": page.total,
+        "has_more": query["page"] * query["per_page"] < page.total,
+    }
+
+
+@bp.get("/campaigns/<int:campaign_id>/ledger/entries")
+@bp.auth_required(auth)
+@bp.input(CampaignPath, location="path", arg_name="path")
+@bp.input(PageQuery, location="query", arg_name="query")
+@bp.output(out.EntryPage)
+@bp.doc(operation_id="listLedgerEntries", responses=ERRORS)
+def list_ledger_entries(
+    campaign_id: int, path: dict[str, int], query: dict[str, int]
+) -> dict[str, Any]:
+    """List a campaign's ledger entries
+
+    Commitments, expenses and reversals, newest first, a page at a time (`page` from 1,
+    `per_page` up to 100). Every party reads them.
+    """
+    page = ledger_view.entry_page(current_actor(), campaign_id, query["page"], query["per_page"])
+    return _page(page, query, out.entry)
+
+
+@bp.get("/campaigns/<int:campaign_id>/claims")
+@bp.auth_required(auth)
+@bp.input(CampaignPath, location="path", arg_name="path")
+@bp.input(PageQuery, location="query", arg_name="query")
+@bp.output(out.ClaimPage)
+@bp.doc(operation_id="listClaims", responses=ERRORS)
+def list_claims(campaign_id: int, path: dict[str, int], query: dict[str, int]) -> dict[str, Any]:
+    """List a campaign's claims
+
+    Expense claims, newest first, a page at a time (`page` from 1, `per_page` up to 100), each
+    with its state and all its versions, answers and proof. Every party reads them.
+    """
+    page = ledger_view.claim_page(current_actor(), campaign_id, query["page"], query["per_page"])
+    return _page(page, query, out.claim)
+
+
+@bp.get("/campaigns/<int:campaign_id>/payments")
+@bp.auth_required(auth)
+@bp.input(CampaignPath, location="path", arg_name="path")
+@bp.input(PageQuery, location="query", arg_name="query")
+@bp.output(out.PaymentPage)
+@bp.doc(operation_id="listPayments", responses=ERRORS)
+def list_payments(campaign_id: int, path: dict[str, int], query: dict[str, int]) -> dict[str, Any]:
+    """List a campaign's payments
+
+    Payments between the parties, newest first, a page at a time (`page` from 1, `per_page`
+    up to 100), each with its state and answer. Every party reads them.
+    """
+    page = ledger_view.payment_page(current_actor(), campaign_id, query["page"], query["per_page"])
+    return _page(page, query, out.payment)
 
 
 @bp.get("/campaigns/<int:campaign_id>/settlement")

@@ -18,7 +18,7 @@ from comarketing.api import schemas
 from comarketing.budgets.balances import EntryRow
 from comarketing.budgets.claim_states import PaymentStatus
 from comarketing.budgets.claim_workflow import ClaimState, PaymentState
-from comarketing.budgets.ledger_view import ClaimRecord, Money, VersionRecord
+from comarketing.budgets.ledger_view import ClaimRecord, Money, Names, VersionRecord
 from comarketing.budgets.models import ClaimResponse, EntryKind
 from comarketing.budgets.posting import MAX_NOTE
 from comarketing.budgets.proofs import MAX_FILES
@@ -283,29 +283,68 @@ class CampaignSettlement(Schema):
     square = Boolean(required=True, metadata={"description": "Every balance is zero."})
 
 
+_LATEST = "Newest first, at most 100: "
+
+
 class CampaignLedger(Schema):
     campaign_id = Integer(strict=True, required=True)
     currency = String(required=True)
     totals = Nested(LedgerTotals, required=True)
-    entries = List(Nested(LedgerEntryOut), required=True, metadata={"description": "Newest first."})
-    entries_truncated = Boolean(required=True)
-    claims = List(Nested(ClaimOut), required=True, metadata={"description": "Newest first."})
-    payments = List(Nested(PaymentOut), required=True, metadata={"description": "Newest first."})
+    entries = List(
+        Nested(LedgerEntryOut),
+        required=True,
+        metadata={"description": _LATEST + "`listLedgerEntries` pages through them all."},
+    )
+    entries_truncated = Boolean(required=True, metadata={"description": "More entries exist."})
+    claims = List(
+        Nested(ClaimOut),
+        required=True,
+        metadata={"description": _LATEST + "`listClaims` pages through them all."},
+    )
+    claims_truncated = Boolean(required=True, metadata={"description": "More claims exist."})
+    payments = List(
+        Nested(PaymentOut),
+        required=True,
+        metadata={"description": _LATEST + "`listPayments` pages through them all."},
+    )
+    payments_truncated = Boolean(required=True, metadata={"description": "More payments exist."})
+
+
+class _Page(Schema):
+    page = Integer(strict=True, required=True)
+    per_page = Integer(strict=True, required=True)
+    total = Integer(strict=True, required=True)
+    has_more = Boolean(required=True)
+
+
+class EntryPage(_Page):
+    campaign_id = Integer(strict=True, required=True)
+    items = List(Nested(LedgerEntryOut), required=True, metadata={"description": "Newest first."})
+
+
+class ClaimPage(_Page):
+    campaign_id = Integer(strict=True, required=True)
+    items = List(Nested(ClaimOut), required=True, metadata={"description": "Newest first."})
+
+
+class PaymentPage(_Page):
+    campaign_id = Integer(strict=True, required=True)
+    items = List(Nested(PaymentOut), required=True, metadata={"description": "Newest first."})
 
 
 # ---------------------------------------------------------------------------------------------
 # Serialisers
 
 
-def _ref(money: Money, organization_id: int) -> dict[str, Any]:
+def _ref(money: Names, organization_id: int) -> dict[str, Any]:
     return {"id": organization_id, "name": money.party_names.get(organization_id, "")}
 
 
-def _placement(money: Money, placement_id: int) -> dict[str, Any]:
+def _placement(money: Names, placement_id: int) -> dict[str, Any]:
     return {"id": placement_id, "name": money.placement_names.get(placement_id, "")}
 
 
-def _answer(money: Money, response: ClaimResponse) -> dict[str, Any]:
+def _answer(money: Names, response: ClaimResponse) -> dict[str, Any]:
     return {
         "organization": _ref(money, response.organization_id),
         "kind": response.kind,
@@ -314,7 +353,7 @@ def _answer(money: Money, response: ClaimResponse) -> dict[str, Any]:
     }
 
 
-def _version(money: Money, record: VersionRecord) -> dict[str, Any]:
+def _version(money: Names, record: VersionRecord) -> dict[str, Any]:
     version = record.version
     return {
         "number": version.number,
@@ -341,7 +380,7 @@ def _version(money: Money, record: VersionRecord) -> dict[str, Any]:
     }
 
 
-def claim(money: Money, record: ClaimRecord) -> dict[str, Any]:
+def claim(money: Names, record: ClaimRecord) -> dict[str, Any]:
     status = record.status
     current = status.version
     return {
@@ -364,7 +403,7 @@ def claim(money: Money, record: ClaimRecord) -> dict[str, Any]:
     }
 
 
-def payment(money: Money, status: PaymentStatus) -> dict[str, Any]:
+def payment(money: Names, status: PaymentStatus) -> dict[str, Any]:
     p = status.payment
     return {
         "id": p.id,
@@ -382,7 +421,7 @@ def payment(money: Money, status: PaymentStatus) -> dict[str, Any]:
     }
 
 
-def entry(money: Money, row: EntryRow) -> dict[str, Any]:
+def entry(money: Names, row: EntryRow) -> dict[str, Any]:
     e = row.entry
     return {
         "id": e.id,

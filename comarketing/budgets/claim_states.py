@@ -149,13 +149,20 @@ class PaymentStatus:
 
 
 def payment_statuses(
-    campaign_id: int, payment_ids: Iterable[int] | None = None
+    campaign_id: int,
+    payment_ids: Iterable[int] | None = None,
+    *,
+    limit: int | None = None,
+    offset: int = 0,
 ) -> list[PaymentStatus]:
+    """The campaign's payments (or the given ones) with their states, newest first."""
     query = (
         sa.select(Payment, PaymentResponse)
         .outerjoin(PaymentResponse, PaymentResponse.payment_id == Payment.id)
         .where(Payment.campaign_id == campaign_id)
         .order_by(Payment.id.desc())
+        .offset(offset)
+        .limit(limit)
     )
     if payment_ids is not None:
         query = query.where(Payment.id.in_(list(payment_ids)))

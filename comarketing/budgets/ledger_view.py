@@ -1,6 +1,8 @@
-"""A campaign's money as one read for the API: its ledger entries, every claim with all its
-versions (terms, answers, proof), its payments, the balances and the settlement; and the
-lookups that find the campaign of a claim or payment named by id alone.
+"""A campaign's money as one read for the API: its latest ledger entries, claims (each with all
+its versions: terms, answers, proof) and payments, the balances and the settlement; the same
+lists page by page (``entry_page``, ``claim_page``, ``payment_page``), so no answer grows with
+the campaign's history; and the lookups that find the campaign of a claim or payment named by
+id alone.
 
 Every read starts from the actor's visible campaigns (``campaigns.access``), so another
 company's campaign, claim or payment is "not found", exactly like a missing one. Read-only:
@@ -11,11 +13,13 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from typing import Generic, TypeVar
 
 import sqlalchemy as sa
 
 from comarketing.accounts.models import Organization
 from comarketing.budgets import balances as budget_balances
+from comarketing.budgets import claim_states
 from comarketing.budgets.balances import EntryRow, PartyBalance, Totals
 from comarketing.budgets.claim_states import (
     ClaimStatus,
@@ -40,7 +44,10 @@ from comarketing.errors import NotFound
 from comarketing.extensions import db
 from comarketing.policy import Action, authorize
 
-MAX_ENTRIES = 1000
+T = TypeVar("T")
+
+# How many of each list the whole-ledger read holds (newest first); the pages hold the rest.
+LIST_LIMIT = 100
 
 
 @dataclass
@@ -60,13 +67,19 @@ class ClaimRecord:
 
 
 @dataclass
-class Money:
-    """What every view of a campaign's money needs: the campaign, its parties' names,
-    the balances per party, their totals and the settlement."""
+class Names:
+    """What every list of a campaign's money needs: the campaign, its parties' and
+    placements' names."""
 
     campaign: Campaign
     party_names: dict[int, str]
     placement_names: dict[int, str]
+
+
+@dataclass
+class Money(Names):
+    """A campaign's names with the balances per party, their totals and the settlement."""
+
     balances: dict[int, PartyBalance]
     totals: Totals
     settlement: Settlement
@@ -79,7 +92,18 @@ class LedgerView:
     entries: list[EntryRow]
     entries_truncated: bool
     claims: list[ClaimRecord]
+    claims_truncated: bool
     payments: list[PaymentStatus]
+    payments_truncated: bool
+
+
+@dataclass
+class Page(Generic[T]):
+    """One page of a list (newest first) and how many the whole list holds."""
+
+    names: Names
+    items: list[T]
+    total: int
 
 
 def _visible_campaign_ids(actor: Actor) -> sa.Select[int]:
@@ -113,8 +137,9 @@ def payment_campaign_id(actor: Actor, payment_id: int) -> int:
     return int(found)
 
 
-def campaign_money(actor: Actor, campaign_id: int) -> Money:
-    """Balances and settlement of a campaign the actor's company is a party to (else 404)."""
+def campaign_names(actor: Actor, campaign_id: int) -> Names:
+    """The names a campaign's money lists show (a campaign the actor's company is a party to,
+    else 404)."""
     campaign = get_visible_campaign(actor, campaign_id)
     parties = party_ids(campaign.id)
     names = dict(
@@ -127,12 +152,19 @@ def campaign_money(actor: Actor, campaign_id: int) -> Money:
             sa.select(Placement.id, Placement.name).where(Placement.campaign_id == campaign.id)
         ).all()
     )
+    return Names(campaign=campaign, party_names=names, placement_names=placements)
+
+
+def campaign_money(actor: Actor, campaign_id: int) -> Money:
+    """Balances and settlement of a campaign the actor's company is a party to (else 404)."""
+    names = campaign_names(actor, campaign_id)
+    campaign = names.campaign
     statuses = claim_statuses(campaign.id)
     party_balances = budget_balances.balances(campaign.id, statuses)
     return Money(
         campaign=campaign,
-        party_names=names,
-        placement_names=placements,
+        party_names=names.party_names,
+        placement_names=names.placement_names,
         balances=party_balances,
         totals=budget_balances.totals_of(party_balances),
         settlement=budget_balances.settlement(campaign.id, party_balances),
@@ -141,16 +173,49 @@ def campaign_money(actor: Actor, campaign_id: int) -> Money:
 
 
 def campaign_ledger(actor: Actor, campaign_id: int) -> LedgerView:
-    """The whole money picture of one campaign (entries newest first, at most MAX_ENTRIES)."""
+    """The money picture of one campaign: totals, and the newest LIST_LIMIT of its entries,
+    claims and payments (each list says whether it holds them all)."""
     money = campaign_money(actor, campaign_id)
-    entries = budget_balances.ledger(money.campaign.id, limit=MAX_ENTRIES + 1)
+    campaign_id = money.campaign.id
+    entries = budget_balances.ledger(campaign_id, limit=LIST_LIMIT + 1)
+    payments = payment_statuses(campaign_id, limit=LIST_LIMIT + 1)
     return LedgerView(
         money=money,
-        entries=entries[:MAX_ENTRIES],
-        entries_truncated=len(entries) > MAX_ENTRIES,
-        claims=_records(money.campaign.id, money.statuses),
-        payments=payment_statuses(money.campaign.id),
+        entries=entries[:LIST_LIMIT],
+        entries_truncated=len(entries) > LIST_LIMIT,
+        claims=_records(campaign_id, money.statuses[:LIST_LIMIT]),
+        claims_truncated=len(money.statuses) > LIST_LIMIT,
+        payments=payments[:LIST_LIMIT],
+        payments_truncated=len(payments) > LIST_LIMIT,
     )
+
+
+def entry_page(actor: Actor, campaign_id: int, page: int, per_page: int) -> Page[EntryRow]:
+    """One page of the campaign's ledger entries, newest first."""
+    names = campaign_names(actor, campaign_id)
+    campaign_id = names.campaign.id
+    rows = budget_balances.ledger(campaign_id, limit=per_page, offset=(page - 1) * per_page)
+    return Page(names, rows, budget_balances.ledger_size(campaign_id))
+
+
+def claim_page(actor: Actor, campaign_id: int, page: int, per_page: int) -> Page[ClaimRecord]:
+    """One page of the campaign's claims, newest first, each with all its versions."""
+    names = campaign_names(actor, campaign_id)
+    campaign_id = names.campaign.id
+    statuses = claim_states.claim_page(campaign_id, (page - 1) * per_page, per_page)
+    total = claim_states.claim_count(campaign_id)
+    return Page(names, _records(campaign_id, statuses), total)
+
+
+def payment_page(actor: Actor, campaign_id: int, page: int, per_page: int) -> Page[PaymentStatus]:
+    """One page of the payments between the campaign's parties, newest first."""
+    names = campaign_names(actor, campaign_id)
+    campaign_id = names.campaign.id
+    payments = payment_statuses(campaign_id, limit=per_page, offset=(page - 1) * per_page)
+    total = db.session.scalar(
+        sa.select(sa.func.count(Payment.id)).where(Payment.campaign_id == campaign_id)
+    )
+    return Page(names, payments, int(total or 0))
 
 
 def claim_record(actor: Actor, claim_id: int) -> tuple[Money, ClaimRecord]:

@@ -308,18 +308,23 @@ def all_tables(report: CampaignReport) -> dict[str, Table]:
 
 
 def page_tables(report: CampaignReport) -> dict[str, Table]:
-    """:func:`all_tables` as the page shows them: a long campaign's daily table holds its last
-    ``chart_steps.DAILY_UP_TO`` days (its files keep every day; the weekly table covers every
-    week), so the page's size does not grow with the campaign's length."""
+    """:func:`all_tables` as the page shows them: a long campaign's daily and burn-down tables
+    hold their last ``chart_steps.DAILY_UP_TO`` days (the files keep every day; the weekly
+    table covers every week, the burn-down chart the whole run), so the page's size does not
+    grow with the campaign's length."""
     out = all_tables(report)
-    daily = out["daily"]
-    if len(daily.rows) > DAILY_UP_TO:
-        out["daily"] = replace(
-            daily,
-            rows=daily.rows[-DAILY_UP_TO:],
-            sums_note=(
-                f"The last {DAILY_UP_TO} of {len(daily.rows):,} days with results: the CSV and "
-                "Excel files hold every day, and the weekly table covers every week."
-            ),
-        )
+    cuts = {
+        "daily": "days with results: the CSV and Excel files hold every day, and the weekly "
+        "table covers every week.",
+        "burndown": "days: the CSV and Excel files hold every day, and the chart above covers "
+        "the whole run.",
+    }
+    for key, rest in cuts.items():
+        table = out[key]
+        if len(table.rows) > DAILY_UP_TO:
+            out[key] = replace(
+                table,
+                rows=table.rows[-DAILY_UP_TO:],
+                sums_note=f"The last {DAILY_UP_TO} of {len(table.rows):,} {rest}",
+            )
     return out

@@ -7,14 +7,14 @@ from __future__ import annotations
 
 import io
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from werkzeug.test import encode_multipart
 
-from comarketing.budgets import commitments, payments
+from comarketing.budgets import commitments, imported_costs, payments
 from comarketing.budgets.models import Claim, ClaimVersion, LedgerEntry, Payment
 from comarketing.campaigns import lifecycle
 from comarketing.db import utcnow
@@ -368,6 +368,10 @@ def test_another_companys_campaign_claim_and_payment_are_not_found(app, world, s
             "/api/v1/campaigns/999999/settlement",
             None,
         ),
+        *(
+            ("GET", f"/api/v1/campaigns/{scene.bc}/{lst}", f"/api/v1/campaigns/999999/{lst}", None)
+            for lst in ("ledger/entries", "claims", "payments")
+        ),
         (
             "POST",
             f"/api/v1/claims/{scene.bc_claim}/confirm",
@@ -426,13 +430,85 @@ def test_another_companys_campaign_claim_and_payment_are_not_found(app, world, s
 def test_a_partys_reads_never_carry_another_partnerships_records(app, world, scene, api_as):
     a_pm = api_as(world.a.email(PM), "write")
     a_pm.post(f"/api/v1/campaigns/{scene.ab}/claims", json=_claim_body(scene))
-    for url in (f"/api/v1/campaigns/{scene.ab}/ledger", f"/api/v1/campaigns/{scene.ab}/settlement"):
+    lists = ("ledger", "settlement", "ledger/entries", "claims", "payments")
+    for url in (f"/api/v1/campaigns/{scene.ab}/{name}" for name in lists):
         response = a_pm.get(url)
         assert response.status_code == 200
         assert world.canary not in response.get_data(as_text=True)
     # The B-C parties do see theirs.
     theirs = api_as(world.c.email(ANALYST)).get(f"/api/v1/claims/{scene.bc_claim}")
     assert theirs.status_code == 200 and world.canary in theirs.get_data(as_text=True)
+
+
+def test_the_ledger_holds_the_newest_100_of_each_list_and_the_pages_hold_them_all(
+    app, world, scene, api_as
+):
+    """An answer's size does not grow with the campaign's history (issue 21): 130 daily costs
+    (a claim and an expense entry each) and 3 payments."""
+    with app.app_context():
+        costs = [
+            imported_costs.DailyCost(
+                campaign_id=scene.ab,
+                placement_id=scene.a_placement,
+                organization_id=world.a.id,
+                day=date(2027, 3, 1) + timedelta(days=i),
+                cost_minor=100 + i,
+            )
+            for i in range(130)
+        ]
+        imported_costs.sync_metric_costs(actor(world.a.email(PM)), costs, note="results")
+        for amount in (1_000, 2_000, 3_000):
+            payments.record_payment(
+                actor(world.b.email(PM)),
+                scene.ab,
+                to_organization_id=world.a.id,
+                amount_minor=amount,
+                paid_on=utcnow().date(),
+                reference=f"Transfer {amount}",
+            )
+        db.session.commit()
+        entries = int(
+            db.session.scalar(
+                sa.select(sa.func.count(LedgerEntry.id)).where(LedgerEntry.campaign_id == scene.ab)
+            )
+            or 0
+        )
+    reader = api_as(world.b.email(ANALYST))
+    book = reader.get(f"/api/v1/campaigns/{scene.ab}/ledger").get_json()
+    assert (len(book["claims"]), book["claims_truncated"]) == (100, True)
+    assert (len(book["entries"]), book["entries_truncated"]) == (100, True)
+    assert (len(book["payments"]), book["payments_truncated"]) == (3, False)
+    assert book["claims"][0]["amount"] == _money(229)  # the newest: the last day's cost
+
+    def every(path: str) -> list[dict[str, Any]]:
+        items: list[dict[str, Any]] = []
+        for number in range(1, 10):
+            page = reader.get(f"/api/v1/campaigns/{scene.ab}/{path}?page={number}&per_page=40")
+            assert page.status_code == 200, page.get_json()
+            body = page.get_json()
+            assert (body["page"], body["per_page"], body["campaign_id"]) == (number, 40, scene.ab)
+            items += body["items"]
+            if not body["has_more"]:
+                assert body["total"] == len(items)
+                return items
+        raise AssertionError("more than 9 pages")
+
+    claims = every("claims")
+    assert len(claims) == 130
+    assert [c["id"] for c in claims] == sorted((c["id"] for c in claims), reverse=True)
+    assert claims[:100] == book["claims"]
+    assert sorted(c["amount"]["minor"] for c in claims) == list(range(100, 230))
+    listed = every("ledger/entries")
+    assert len(listed) == entries and listed[:100] == book["entries"]
+    assert [p["reference"] for p in every("payments")] == [
+        "Transfer 3000",
+        "Transfer 2000",
+        "Transfer 1000",
+    ]
+    past_the_end = reader.get(f"/api/v1/campaigns/{scene.ab}/claims?page=9&per_page=100")
+    assert past_the_end.get_json()["items"] == [] and past_the_end.get_json()["has_more"] is False
+    too_many = reader.get(f"/api/v1/campaigns/{scene.ab}/claims?per_page=101")
+    assert too_many.status_code == 422 and error_of(too_many)["field"] == "per_page"
 
 
 # ---------------------------------------------------------------------------------------------
@@ -610,10 +686,13 @@ def test_the_document_describes_the_ledger_operations(client):
         (method.upper(), path): operation
         for path, item in spec["paths"].items()
         for method, operation in item.items()
-        if "/claims" in path or "/payments" in path or path.endswith(("/ledger", "/settlement"))
+        if "/claims" in path or "/payments" in path or "/ledger" in path or "/settlement" in path
     }
     assert {op["operationId"] for op in operations.values()} == {
         "getCampaignLedger",
+        "listLedgerEntries",
+        "listClaims",
+        "listPayments",
         "getCampaignSettlement",
         "getClaim",
         "createClaim",

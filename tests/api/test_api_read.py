@@ -459,6 +459,7 @@ def test_the_openapi_document_describes_the_api_only(client):
         "/api/v1/campaigns/{campaign_id}/collateral/requests",
         "/api/v1/campaigns/{campaign_id}/complete",
         "/api/v1/campaigns/{campaign_id}/ledger",
+        "/api/v1/campaigns/{campaign_id}/ledger/entries",
         "/api/v1/campaigns/{campaign_id}/milestones",
         "/api/v1/campaigns/{campaign_id}/milestones/{milestone_id}/done",
         "/api/v1/campaigns/{campaign_id}/payments",

@@ -179,3 +179,24 @@ def test_a_long_campaigns_report_page_shows_its_last_days_and_its_files_every_da
     assert data["daily"]["labels"][-1] == (first + timedelta(days=DAILY_UP_TO + 29)).isoformat()
     rows = client.get(f"/campaigns/{campaign_id}/report/daily.csv").get_data(as_text=True)
     assert len(rows.strip().splitlines()) == 1 + DAILY_UP_TO + 30
+
+
+def test_a_long_running_campaigns_burn_down_table_shows_its_last_days(app, world):
+    """The burn-down has a row per day from the start: past DAILY_UP_TO days the page's table
+    shows the last of them and says so; its files keep every day."""
+    today = date.today()
+    with app.app_context():
+        campaign_id = solo_campaign(
+            world.a.email(PM),
+            "Long burn",
+            start=today - timedelta(days=DAILY_UP_TO + 49),
+            end=today + timedelta(days=10),
+        )
+        db.session.commit()
+    days = DAILY_UP_TO + 50  # from the start to today
+    client = signed_in(app, world.a.email("analyst"))
+    html = client.get(f"/campaigns/{campaign_id}/report").get_data(as_text=True)
+    assert f"Burn-down by day ({DAILY_UP_TO})" in html
+    assert f"The last {DAILY_UP_TO} of {days:,} days: the CSV and Excel files" in html
+    rows = client.get(f"/campaigns/{campaign_id}/report/burndown.csv").get_data(as_text=True)
+    assert len(rows.strip().splitlines()) == 1 + days
