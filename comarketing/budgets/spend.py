@@ -22,7 +22,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
 
-from comarketing.budgets.models import Claim, ClaimResponse, ClaimVersion, LedgerEntry
+from comarketing.budgets.models import ClaimResponse, ClaimVersion, CountedSpend, LedgerEntry
 from comarketing.extensions import db
 
 
@@ -58,17 +58,17 @@ def counts_as_spend() -> sa.ColumnElement[bool]:
 
 def spend_by_day(campaign_id: int) -> list[tuple[date, int]]:
     """The campaign's spend per service day, in date order; days with none left out. One
-    query: the counted versions grouped by period and amount (equal claims split alike)."""
+    query of the versions counting now (``counted_spend``, kept equal to
+    :func:`counts_as_spend`) grouped by period and amount (equal claims split alike)."""
     rows = db.session.execute(
         sa.select(
-            ClaimVersion.service_from,
-            ClaimVersion.service_to,
-            ClaimVersion.amount_minor,
+            CountedSpend.service_from,
+            CountedSpend.service_to,
+            CountedSpend.amount_minor,
             sa.func.count(),
         )
-        .join(Claim, Claim.id == ClaimVersion.claim_id)
-        .where(Claim.campaign_id == campaign_id, counts_as_spend())
-        .group_by(ClaimVersion.service_from, ClaimVersion.service_to, ClaimVersion.amount_minor)
+        .where(CountedSpend.campaign_id == campaign_id)
+        .group_by(CountedSpend.service_from, CountedSpend.service_to, CountedSpend.amount_minor)
     ).all()
     days: dict[date, int] = defaultdict(int)
     for start, end, amount, count in rows:
@@ -82,11 +82,10 @@ def spend_by_placement(campaign_id: int) -> sa.Subquery:
     service periods."""
     return (
         sa.select(
-            Claim.placement_id.label("placement_id"),
-            sa.func.sum(ClaimVersion.amount_minor).label("spend_minor"),
+            CountedSpend.placement_id.label("placement_id"),
+            sa.func.sum(CountedSpend.amount_minor).label("spend_minor"),
         )
-        .join(Claim, Claim.id == ClaimVersion.claim_id)
-        .where(Claim.campaign_id == campaign_id, counts_as_spend())
-        .group_by(Claim.placement_id)
+        .where(CountedSpend.campaign_id == campaign_id)
+        .group_by(CountedSpend.placement_id)
         .subquery()
     )
