@@ -16,8 +16,14 @@ from typing import Any
 import sqlalchemy as sa
 
 from comarketing.accounts.models import Organization
-from comarketing.budgets.models import Claim, ClaimResponse, ClaimVersion, Payment, PaymentResponse
-from comarketing.budgets.spend import counts_as_spend
+from comarketing.budgets.models import (
+    Claim,
+    ClaimResponse,
+    ClaimVersion,
+    CountedSpend,
+    Payment,
+    PaymentResponse,
+)
 from comarketing.campaigns.models import Campaign, CampaignParty
 from comarketing.context import Actor
 from comarketing.extensions import db
@@ -53,13 +59,15 @@ def _answered_by(organization_id: int | sa.SQLColumnExpression[int]) -> sa.Colum
 
 def _pending_claims(organization_id: int, *columns: Any) -> sa.Select[Any]:
     """Live claim versions (the current one of each claim, not withdrawn) on the organization's
-    campaigns that nobody disputed: ``spend.counts_as_spend``."""
+    campaigns that nobody disputed: ``spend.counts_as_spend``, read from the versions counting
+    now (``counted_spend``, one index by campaign) rather than worked out per version."""
     return (
         sa.select(*columns)
-        .select_from(Claim)
-        .join(ClaimVersion, ClaimVersion.claim_id == Claim.id)
-        .join(Campaign, Campaign.id == Claim.campaign_id)
-        .where(Claim.campaign_id.in_(_mine(organization_id)), counts_as_spend())
+        .select_from(CountedSpend)
+        .join(ClaimVersion, ClaimVersion.id == CountedSpend.claim_version_id)
+        .join(Claim, Claim.id == ClaimVersion.claim_id)
+        .join(Campaign, Campaign.id == CountedSpend.campaign_id)
+        .where(CountedSpend.campaign_id.in_(_mine(organization_id)))
     )
 
 
