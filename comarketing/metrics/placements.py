@@ -13,8 +13,7 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from comarketing.budgets import spend
-from comarketing.budgets.models import Claim, ClaimVersion
+from comarketing.budgets.models import CountedSpend
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.context import Actor
 from comarketing.errors import NotFound
@@ -154,9 +153,10 @@ def placement_spend(placement_id: int) -> int:
     unless disputed), over every service period -- what spend means everywhere (budgets.spend)."""
     return int(
         db.session.scalar(
-            sa.select(sa.func.coalesce(sa.func.sum(ClaimVersion.amount_minor), 0))
-            .join(Claim, Claim.id == ClaimVersion.claim_id)
-            .where(Claim.placement_id == placement_id, spend.counts_as_spend())
+            # The versions counting now (``counted_spend``, kept equal to counts_as_spend).
+            sa.select(sa.func.coalesce(sa.func.sum(CountedSpend.amount_minor), 0)).where(
+                CountedSpend.placement_id == placement_id
+            )
         )
         or 0
     )

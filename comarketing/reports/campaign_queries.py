@@ -16,7 +16,7 @@ from sqlalchemy.orm import aliased
 
 from comarketing.accounts.models import Organization
 from comarketing.budgets import spend
-from comarketing.budgets.models import Claim, ClaimVersion, EntryKind, LedgerEntry
+from comarketing.budgets.models import CountedSpend, EntryKind, LedgerEntry
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
 from comarketing.metrics.models import (
@@ -108,23 +108,23 @@ def placement_figures(campaign_id: int) -> list[PlacementFigures]:
 
 
 def _spend_by_placement_month(campaign_id: int) -> pd.DataFrame:
-    """placement_id, month (its first day), spend_minor: each counted claim version split by
-    day over its service period (``budgets.spend``), summed per month."""
+    """placement_id, month (its first day), spend_minor: each counted claim version (table
+    ``counted_spend``) split by day over its service period (``budgets.spend``), summed per
+    month."""
     rows = db.session.execute(
         sa.select(
-            Claim.placement_id,
-            ClaimVersion.service_from,
-            ClaimVersion.service_to,
-            ClaimVersion.amount_minor,
+            CountedSpend.placement_id,
+            CountedSpend.service_from,
+            CountedSpend.service_to,
+            CountedSpend.amount_minor,
             sa.func.count(),
         )
-        .join(Claim, Claim.id == ClaimVersion.claim_id)
-        .where(Claim.campaign_id == campaign_id, spend.counts_as_spend())
+        .where(CountedSpend.campaign_id == campaign_id)
         .group_by(
-            Claim.placement_id,
-            ClaimVersion.service_from,
-            ClaimVersion.service_to,
-            ClaimVersion.amount_minor,
+            CountedSpend.placement_id,
+            CountedSpend.service_from,
+            CountedSpend.service_to,
+            CountedSpend.amount_minor,
         )
     ).all()
     out: dict[tuple[int, date], int] = {}
