@@ -77,20 +77,27 @@ def _keep_in_step(session: Any, _context: Any) -> None:
     if not (written or reversed_entries or disputed):
         return
     connection = session.connection()
-    if written:  # the condition is read in SQL, so a version reversed in this flush is left out
-        connection.execute(fill_statement(ClaimVersion.id.in_(written)))
-    stopped = CountedSpend.claim_version_id.in_(
-        sa.select(ClaimVersion.id).where(ClaimVersion.ledger_entry_id.in_(reversed_entries))
-    )
-    if reversed_entries:
-        connection.execute(sa.delete(CountedSpend).where(stopped))
-    if disputed:
+    # In batches: an import posting a cost per day may write tens of thousands at once, more
+    # than a statement may carry parameters.
+    for ids in _batches(written):  # the condition is read in SQL: a version reversed or
+        connection.execute(fill_statement(ClaimVersion.id.in_(ids)))  # disputed now stays out
+    for ids in _batches(reversed_entries):
+        stopped = sa.select(ClaimVersion.id).where(ClaimVersion.ledger_entry_id.in_(ids))
         connection.execute(
-            sa.delete(CountedSpend).where(CountedSpend.claim_version_id.in_(disputed))
+            sa.delete(CountedSpend).where(CountedSpend.claim_version_id.in_(stopped))
         )
+    for ids in _batches(disputed):
+        connection.execute(sa.delete(CountedSpend).where(CountedSpend.claim_version_id.in_(ids)))
+
+
+BATCH = 10_000
+
+
+def _batches(ids: list[int]) -> list[list[int]]:
+    return [ids[i : i + BATCH] for i in range(0, len(ids), BATCH)]
 
 
 def install() -> None:
-    """Listen on the app's sessions (called once, from ``budgets``' import)."""
+    """Listen on every session of the app (once per process, from ``create_app``)."""
     if not sa.event.contains(Session, "after_flush", _keep_in_step):
         sa.event.listen(Session, "after_flush", _keep_in_step)

@@ -5,13 +5,14 @@ state machine and the ledger tests) checks the same equality after every step it
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import sqlalchemy as sa
 from flask_migrate import downgrade, upgrade
 
 from comarketing import create_app
 from comarketing.budgets import claim_responses, claims, imported_costs
+from comarketing.budgets import counted as counted_module
 from comarketing.budgets.models import ClaimVersion, CountedSpend
 from comarketing.extensions import db
 from tests import factories
@@ -144,3 +145,30 @@ def test_migration_0033_fills_the_table_from_the_claims_already_written(backend,
             assert_counted_spend_in_step()
             db.session.remove()
             db.engine.dispose()
+
+
+def test_many_writes_in_one_flush_are_kept_in_batches(ctx, world, monkeypatch):
+    monkeypatch.setattr(counted_module, "BATCH", 2)  # 5 days: batches of 2, 2 and 1
+    campaign = joint_campaign(world)
+
+    def sync(cost_minor: int) -> None:
+        costs = [
+            imported_costs.DailyCost(
+                campaign_id=campaign.id,
+                placement_id=campaign.a_placement,
+                organization_id=world.a.id,
+                day=START + timedelta(days=i),
+                cost_minor=cost_minor + i if cost_minor else 0,
+            )
+            for i in range(5)
+        ]
+        imported_costs.sync_metric_costs(actor(world.a.email(PM)), costs, note="results")
+        db.session.commit()
+
+    sync(1_000)
+    assert counted(campaign.id) == [(1, 1_000 + i) for i in range(5)]
+    sync(2_000)  # five reversals and five new versions in one flush
+    assert counted(campaign.id) == [(2, 2_000 + i) for i in range(5)]
+    sync(0)
+    assert counted(campaign.id) == []
+    assert_counted_spend_in_step()
