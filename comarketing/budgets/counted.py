@@ -25,12 +25,11 @@ from comarketing.budgets.models import (
     LedgerEntry,
     ResponseKind,
 )
+from comarketing.budgets.spend import counts_as_spend
 
 
 def counted_versions() -> sa.Select[int, int, int, date, date, int]:
     """What the table holds, from the condition: each counted version's row."""
-    from comarketing.budgets.spend import counts_as_spend  # spend reads this table's model
-
     return (
         sa.select(
             ClaimVersion.id,
