@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import Annotated, Any
 
 import sqlalchemy as sa
-from sqlalchemy.orm import DeclarativeBase, mapped_column
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import DeclarativeBase, Session, mapped_column, scoped_session
 
 # Named constraints make migrations reproducible and let SQLite batch mode drop them by name.
 NAMING_CONVENTION = {
@@ -21,6 +22,14 @@ NAMING_CONVENTION = {
 def utcnow() -> datetime:
     """Called per row: a default computed at import time would stamp every row alike."""
     return datetime.now(UTC)
+
+
+def upsert_insert(session: Session | scoped_session[Any], target: Any) -> Any:
+    """An INSERT of ``target`` (a table or mapped class) for the session's backend, which can
+    take ``on_conflict_do_update`` / ``on_conflict_do_nothing``: both backends we run share
+    that form, so a row two writers create at once is written once, never refused."""
+    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(target)
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

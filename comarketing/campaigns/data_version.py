@@ -28,9 +28,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from flask_sqlalchemy.session import Session
-from sqlalchemy.dialects import postgresql, sqlite
 
 from comarketing.campaigns.models import CampaignParty, DataVersion
+from comarketing.db import upsert_insert
 from comarketing.extensions import db
 
 _CAMPAIGNS = "data_version.campaigns"
@@ -155,10 +155,9 @@ def _raise_versions(session: Any) -> None:
     _forget(session)
     if not companies:
         return
-    dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     # A company's first version starts anywhere in 2**62: a database emptied or rebuilt (tests,
     # a fresh install next to an old cache) does not count through the same versions again.
-    statement = dialect.insert(DataVersion).values(
+    statement = upsert_insert(session, DataVersion).values(
         [{"organization_id": org, "version": secrets.randbits(62)} for org in companies]
     )
     session.execute(

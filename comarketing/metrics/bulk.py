@@ -25,6 +25,7 @@ from typing import Any
 import pandas as pd
 import sqlalchemy as sa
 
+from comarketing.db import upsert_insert
 from comarketing.extensions import db
 from comarketing.metrics.models import VALUE_FIELDS, DailyMetric
 
@@ -66,11 +67,8 @@ def in_key_order(frame: pd.DataFrame) -> pd.DataFrame:
 
 def upsert_statement() -> Any:
     """The plain upsert of daily rows (one statement, executed for many rows)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     # The Core table, not the mapped class: an ORM bulk insert builds a command per row.
-    statement: Any = dialect.insert(DailyMetric.__table__)
+    statement: Any = upsert_insert(db.session, DailyMetric.__table__)
     return statement.on_conflict_do_update(
         index_elements=["placement_id", "day"],
         set_={name: statement.excluded[name] for name in UPDATED},

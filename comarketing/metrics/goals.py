@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from comarketing import events, notifications
 from comarketing.accounts.models import User
 from comarketing.campaigns.models import Campaign, CampaignParty
-from comarketing.db import utcnow
+from comarketing.db import upsert_insert, utcnow
 from comarketing.extensions import db
 from comarketing.links import absolute_url
 from comarketing.metrics.models import CampaignGoalEvent, GoalKind, MetricRollup
@@ -37,10 +37,7 @@ LABELS = {GoalKind.REACH: "reach", GoalKind.LEADS: "leads", GoalKind.REVENUE: "r
 
 def _insert_new(events: list[dict[str, Any]]) -> set[tuple[int, str]]:
     """Insert the events, skipping those already recorded; returns the ones inserted."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
-    statement: Any = dialect.insert(CampaignGoalEvent).values(events)
+    statement: Any = upsert_insert(db.session, CampaignGoalEvent).values(events)
     statement = statement.on_conflict_do_nothing(index_elements=["campaign_id", "goal"])
     rows = db.session.execute(
         statement.returning(CampaignGoalEvent.campaign_id, CampaignGoalEvent.goal)

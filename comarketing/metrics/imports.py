@@ -15,7 +15,7 @@ from comarketing.campaigns import platform_names
 from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor
 from comarketing.dates_format import format_datetime
-from comarketing.db import utcnow
+from comarketing.db import upsert_insert, utcnow
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
 from comarketing.jobs import enqueue
@@ -410,18 +410,24 @@ def _remember_mapping(actor: Actor, settings: dict[str, Any]) -> None:
     signature = layout_signature(layout)
     remembered = {key: settings.get(key) for key in ("mapping", "decimal", "placement_id")}
     remembered.update(choices.remembered_choices(settings))
-    saved = db.session.scalar(
-        sa.select(ColumnMapping).where(
-            ColumnMapping.organization_id == actor.organization_id,
-            ColumnMapping.signature == signature,
+    # One statement: two files of a new layout confirmed at once (two web workers) both
+    # write the mapping; the later one wins instead of one of them failing on the unique key.
+    statement = upsert_insert(db.session, ColumnMapping).values(
+        organization_id=actor.organization_id,
+        signature=signature,
+        mapping=remembered,
+        updated_by_id=actor.user_id,
+        updated_at=utcnow(),
+    )
+    db.session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["organization_id", "signature"],
+            set_={
+                name: statement.excluded[name]
+                for name in ("mapping", "updated_by_id", "updated_at")
+            },
         )
     )
-    if saved is None:
-        saved = ColumnMapping(organization_id=actor.organization_id, signature=signature)
-        db.session.add(saved)
-    saved.mapping = remembered
-    saved.updated_by_id = actor.user_id
-    saved.updated_at = utcnow()
 
 
 @transactional

@@ -15,6 +15,7 @@ from typing import Any
 import pandas as pd
 
 from comarketing.campaigns import data_version
+from comarketing.db import upsert_insert
 from comarketing.extensions import db
 from comarketing.metrics import bulk
 from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS, MetricRollup
@@ -23,12 +24,9 @@ SUMMED = ("days", *VALUE_FIELDS, *DAYS_FIELDS.values())
 
 
 def _upsert_increment() -> Any:
-    from sqlalchemy.dialects import postgresql, sqlite
-
-    dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
     # The Core table, not the mapped class: an ORM bulk insert builds a command per row.
     table: Any = MetricRollup.__table__
-    statement: Any = dialect.insert(table)
+    statement: Any = upsert_insert(db.session, table)
     return statement.on_conflict_do_update(
         index_elements=["placement_id", "month"],
         set_={name: table.c[name] + statement.excluded[name] for name in SUMMED},

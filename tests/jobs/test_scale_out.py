@@ -180,7 +180,10 @@ def test_two_web_workers_and_a_job_worker_store_each_import_and_send_each_mail_o
                     mails = [
                         pool.submit(queue_mail, app, MAILS // 4, f"Batch {b}") for b in range(4)
                     ]
-                    import_ids = [f.result(timeout=120) for f in imports]
+                    try:
+                        import_ids = [f.result(timeout=120) for f in imports]
+                    except AssertionError as failed:  # a 5xx: its traceback is in the log
+                        raise AssertionError(f"{failed}\n{web_log.read_text()[-8000:]}") from None
                     mail_ids = [i for f in mails for i in f.result(timeout=120)]
 
                 wait_for(
