@@ -35,8 +35,11 @@ from comarketing.reports.sql import (
     Rows,
     among,
     arrays_of,
+    days_between,
+    earlier_of,
     fetch,
     frame_of,
+    later_of,
     month_text,
     same_month,
     sum64,
@@ -301,9 +304,10 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
     """Spend (confirmed + pending claims) per placement and month, by service period:
     a claim counts pro rata by day over the days it pays for (``budgets.spend``), so one for
     1-31 March counts in March whenever it was entered, and a reversed (revised, withdrawn)
-    or disputed version counts nowhere. Claims lying within one month of the period are
-    summed in SQL; the few crossing a month or the period's edge, one row each of the same
-    statement, are split exactly here."""
+    or disputed version counts nowhere. Claims whose days in the period lie within one
+    month are summed in SQL (their share of those days, when the period's edge cuts them);
+    the few whose days in the period cross a month, one row each of the same statement, are
+    split exactly here."""
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     queries = [_spend_query(scope)]
     if postgresql:
@@ -363,27 +367,32 @@ def _spendframe_of(scope: Scope, rows: Rows, channels: Rows | None = None) -> pd
 
 @cache
 def _spend_statement(filters: _Filters, postgresql: bool) -> sa.Select[Any]:
-    """One statement, one search of the claims: those lying within one month of the period
-    summed per placement and month (their period columns empty), and those crossing a month
-    or the period's edge one row each (their service period and version id given, so equal
-    claims are not summed: each is split on its own). The placements' channels are joined
-    on SQLite; on PostgreSQL they come apart (``_spendframe_of``), as for the metrics."""
+    """One statement, one search of the claims: those whose days in the period lie within
+    one month summed per placement and month (their period columns empty; a claim the
+    period's edge cuts counts its share of the days inside, as ``budgets.spend.portion``),
+    and those whose days in the period cross a month one row each (their service period and
+    version id given, so equal claims are not summed: each is split on its own). The
+    placements' channels are joined on SQLite; on PostgreSQL they come apart
+    (``_spendframe_of``), as for the metrics."""
     start, end = sa.bindparam("start", type_=sa.Date()), sa.bindparam("end", type_=sa.Date())
     spent = CountedSpend  # the versions counting as spend now (``budgets.counted``)
-    # Within one month of the period: summed per placement and month. Worked out once per
-    # row in the inner statement, read three times by the outer one.
-    inside = sa.and_(
-        spent.service_from >= start,
-        spent.service_to <= end,
-        same_month(spent.service_from, spent.service_to),
-    ).label("inside")
+    # The days of its service period the period holds: within one month, the claim is
+    # summed per placement and month (its share of those days, when the period cuts it).
+    # Worked out once per row in the inner statement, read three times by the outer one.
+    first, last = later_of(spent.service_from, start), earlier_of(spent.service_to, end)
+    one_month = same_month(first, last)
+    inside = one_month.label("inside")
+    cut = sa.or_(spent.service_from < start, spent.service_to > end)
     rows = (
         sa.select(
             spent.campaign_id,
             spent.placement_id,
             *([] if postgresql else [Placement.channel]),
-            month_text(spent.service_from).label("month"),
-            spent.amount_minor,
+            month_text(first).label("month"),
+            sa.case(
+                (sa.and_(cut, one_month), _portion(spent, first, last)),
+                else_=spent.amount_minor,
+            ).label("amount_minor"),
             spent.service_from,
             spent.service_to,
             spent.claim_version_id,
@@ -428,6 +437,18 @@ def _spend_statement(filters: _Filters, postgresql: bool) -> sa.Select[Any]:
     return sa.select(
         *keys[: len(keys) - 3], sum64(claims.c.amount_minor), *keys[len(keys) - 3 :]
     ).group_by(*keys)
+
+
+def _portion(spent: Any, first: Any, last: Any) -> sa.ColumnElement[int]:
+    """``budgets.spend.portion`` in SQL: the part of the claim's amount, spread over its
+    service days with the remainder one unit each on the first days, that falls on
+    ``first``..``last`` (days within its service period). Amounts are positive, so integer
+    division truncating towards zero is Python's floor division."""
+    days = days_between(spent.service_to, spent.service_from) + 1
+    base, remainder = spent.amount_minor // days, spent.amount_minor % days
+    low = days_between(first, spent.service_from)
+    high = days_between(last, spent.service_from)
+    return base * (high - low + 1) + later_of(0, earlier_of(remainder, high + 1) - low)
 
 
 def campaigns_and_parties(scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:

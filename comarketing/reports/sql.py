@@ -60,6 +60,51 @@ def _same_month_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
     )
 
 
+class days_between(FunctionElement[int]):
+    """Whole days from the second date column to the first (``later - earlier``)."""
+
+    type = sa.Integer()
+    inherit_cache = True
+
+
+@compiles(days_between)
+def _days_between_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
+
+
+@compiles(days_between, "postgresql")
+def _days_between_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
+    return f"({later} - {earlier})"
+
+
+class later_of(FunctionElement[Any]):
+    """The greater of two values of one type (PostgreSQL's GREATEST, SQLite's scalar max)."""
+
+    inherit_cache = True
+
+
+class earlier_of(FunctionElement[Any]):
+    """The smaller of two values of one type (PostgreSQL's LEAST, SQLite's scalar min)."""
+
+    inherit_cache = True
+
+
+@compiles(later_of)
+@compiles(earlier_of)
+def _extreme_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    name = "max" if isinstance(element, later_of) else "min"
+    return f"{name}({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(later_of, "postgresql")
+@compiles(earlier_of, "postgresql")
+def _extreme_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    name = "GREATEST" if isinstance(element, later_of) else "LEAST"
+    return f"{name}({compiler.process(element.clauses, **kw)})"
+
+
 class id_array(FunctionElement[Any]):
     """``ARRAY(subquery)`` (PostgreSQL): the ids of a subquery as one array."""
 

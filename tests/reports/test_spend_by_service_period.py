@@ -103,3 +103,39 @@ def test_a_revised_claim_counts_its_new_version_only_in_its_new_period(ctx, worl
         p.placement_id: p.spend_minor for p in campaign_queries.placement_figures(campaign.id)
     }
     assert figures[campaign.b_placement] == 3_000
+
+
+def test_a_period_cutting_claims_counts_the_share_of_their_days_inside_it(ctx, world):
+    """Claims the period's edge cuts within one month are summed in SQL, those whose days in
+    the period cross a month split in Python: both give ``portion`` of the days inside, to
+    the unit, on every backend."""
+    campaign = ch.joint_campaign(world)  # 2027-03-01 .. 2027-04-30
+    pm = world.a.email(PM)
+    claimed = [
+        (1_003, date(2027, 3, 3), date(2027, 3, 20)),
+        (31_007, date(2027, 3, 25), date(2027, 4, 9)),
+        (997, date(2027, 4, 2), APR30),
+        (3_101, MAR1, MAR31),
+        (7, date(2027, 4, 10), date(2027, 4, 28)),  # fewer units than days
+    ]
+    for amount, first, last in claimed:
+        ch.spend(pm, campaign.id, campaign.a_placement, amount, service=(first, last))
+    periods = [
+        (date(2027, 3, 10), date(2027, 4, 5)),
+        (MAR1, date(2027, 3, 15)),
+        (date(2027, 3, 16), APR30),
+        (date(2027, 4, 3), date(2027, 4, 3)),
+        (date(2027, 4, 12), date(2027, 4, 20)),
+    ]
+    for start, end in periods:
+        expected: dict[str, int] = {}
+        for month_start, month_end in ((MAR1, MAR31), (APR1, APR30)):
+            low, high = max(start, month_start), min(end, month_end)
+            if low > high:
+                continue
+            share = sum(portion(a, f, t, low, high) for a, f, t in claimed)
+            if share:
+                expected[month_start.strftime("%Y-%m")] = share
+        cells = queries.spend_cells(queries.Scope(world.a.id, start, end, campaign_id=campaign.id))
+        got = dict(cells.groupby("month")["campaign_spend_minor"].sum().items())
+        assert got == expected, (start, end)
