@@ -12,9 +12,11 @@ database open ``with app.app_context():`` themselves (or use the ``ctx`` fixture
 
 from __future__ import annotations
 
+import atexit
 import contextlib
 import os
 import secrets
+import shutil
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -33,6 +35,7 @@ from tests.databases import throwaway_postgresql
 TEST_PASSWORD = factories.TEST_PASSWORD
 # Uploaded result files go to a folder of this run, not the project's instance/.
 _UPLOADS = tempfile.mkdtemp(prefix="comarketing-uploads-")
+atexit.register(shutil.rmtree, _UPLOADS, ignore_errors=True)
 
 # argon2id with small parameters: same algorithm and format, a fraction of the time.
 FAST_HASHING = {
