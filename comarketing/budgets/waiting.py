@@ -2,8 +2,11 @@
 company has not answered, payments it received and has not confirmed, and its own claims and
 payments the other parties still answer.
 
-One query each, whatever the number of campaigns or claims. A claim waits on a party while its
-current version is pending (not withdrawn, nobody disputed it) and that party has not answered.
+Two queries each, whatever the number of campaigns or claims: the first ``limit`` waits,
+soonest due first and then the oldest (the home page shows no more), and how many wait in all
+and how many of them are overdue. A long campaign's pile of claims costs the page its count,
+not its rows. A claim waits on a party while its current version is pending (not withdrawn,
+nobody disputed it) and that party has not answered.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.orm import aliased
 
 from comarketing.accounts.models import Organization
 from comarketing.budgets.models import (
@@ -42,6 +46,28 @@ class MoneyWait:
     since: datetime
     on: date  # paid on
     companies: tuple[str, ...]  # who claimed / paid, or who has not answered yet
+
+
+@dataclass(frozen=True)
+class Pile:
+    """The first waits of a kind (soonest due first, then the oldest), how many wait in all
+    and how many of them are past their due time."""
+
+    waits: list[MoneyWait]
+    total: int
+    overdue: int
+
+
+NOTHING = Pile([], 0, 0)
+
+
+def _counts(query: sa.Select[Any], now: datetime) -> tuple[int, int]:
+    """How many rows ``query`` has, and how many of them are due before ``now`` (its sixth
+    column is the due time)."""
+    due = query.selected_columns[5]
+    overdue = sa.func.coalesce(sa.func.sum(sa.case((due < now, 1), else_=0)), 0)
+    total, late = db.session.execute(query.with_only_columns(sa.func.count(), overdue)).one()
+    return int(total), int(late)
 
 
 def _mine(organization_id: int) -> sa.Select[int]:
@@ -82,6 +108,14 @@ _CLAIM = (
     ClaimVersion.paid_on,
     Organization.name,
 )
+# Soonest due first, then the oldest (``dashboard.waiting_for_you.sort_key``): a version with
+# no due time after those with one, on both backends (where NULLs sort apart).
+_CLAIM_ORDER = (
+    ClaimVersion.confirm_due_at.is_(None),
+    ClaimVersion.confirm_due_at,
+    ClaimVersion.created_at,
+    Claim.id,
+)
 _PAYMENT = (
     Payment.id,
     Payment.campaign_id,
@@ -107,22 +141,33 @@ def _waits(kind: str, rows: Iterable[Any]) -> list[MoneyWait]:
     return list(found.values())
 
 
-def claims_to_confirm(actor: Actor) -> list[MoneyWait]:
+def claims_to_confirm(actor: Actor, now: datetime, limit: int) -> Pile:
     """Partners' pending claims the actor's company has not answered, for those who confirm."""
     if not can(actor.user, Action.CONFIRM_MONEY):
-        return []
+        return NOTHING
     me = actor.organization_id
-    rows = db.session.execute(
+    query = (
         _pending_claims(me, *_CLAIM)
         .join(Organization, Organization.id == Claim.organization_id)
         .where(Claim.organization_id != me, ~_answered_by(me))
-    ).all()
-    return _waits("claim", rows)
+    )
+    rows = db.session.execute(query.order_by(*_CLAIM_ORDER).limit(limit)).all()
+    return Pile(_waits("claim", rows), *_counts(query, now))
 
 
-def claims_awaiting_partners(actor: Actor) -> list[MoneyWait]:
+def claims_awaiting_partners(actor: Actor, now: datetime, limit: int) -> Pile:
     """The company's pending claims, with the parties that have not answered yet."""
     me = actor.organization_id
+    party = aliased(CampaignParty, name="waited_on")
+    waiting_on_someone = sa.exists().where(
+        party.campaign_id == Claim.campaign_id,
+        party.organization_id != me,
+        ~_answered_by(party.organization_id),
+    )
+    claims = _pending_claims(me, *_CLAIM[:-1], sa.null()).where(
+        Claim.organization_id == me, waiting_on_someone
+    )
+    first = claims.with_only_columns(Claim.id).order_by(*_CLAIM_ORDER).limit(limit)
     rows = db.session.execute(
         _pending_claims(me, *_CLAIM)
         .join(
@@ -133,39 +178,43 @@ def claims_awaiting_partners(actor: Actor) -> list[MoneyWait]:
             ),
         )
         .join(Organization, Organization.id == CampaignParty.organization_id)
-        .where(Claim.organization_id == me, ~_answered_by(CampaignParty.organization_id))
-        .order_by(Claim.id, Organization.name)
+        .where(Claim.id.in_(first), ~_answered_by(CampaignParty.organization_id))
+        .order_by(*_CLAIM_ORDER, Organization.name)
     ).all()
-    return _waits("claim", rows)
+    return Pile(_waits("claim", rows), *_counts(claims, now))
 
 
-def _open_payments(where: sa.ColumnElement[bool], company: Any) -> list[MoneyWait]:
+def _open_payments(where: sa.ColumnElement[bool], company: Any, limit: int) -> Pile:
+    """Payments (which have no due time, so none is overdue), the oldest first."""
     answered = sa.exists().where(PaymentResponse.payment_id == Payment.id)
-    rows = db.session.execute(
+    query = (
         sa.select(*_PAYMENT)
         .join(Campaign, Campaign.id == Payment.campaign_id)
         .join(Organization, Organization.id == company)
         .where(where, ~answered)
-        .order_by(Payment.id)
-    ).all()
-    return _waits("payment", rows)
+    )
+    rows = db.session.execute(query.order_by(Payment.created_at, Payment.id).limit(limit)).all()
+    total = db.session.scalar(query.with_only_columns(sa.func.count()))
+    return Pile(_waits("payment", rows), int(total or 0), 0)
 
 
-def payments_to_confirm(actor: Actor) -> list[MoneyWait]:
+def payments_to_confirm(actor: Actor, limit: int) -> Pile:
     """Payments to the actor's company that it has not confirmed or rejected."""
     if not can(actor.user, Action.CONFIRM_MONEY):
-        return []
+        return NOTHING
     me = actor.organization_id
     return _open_payments(
         sa.and_(Payment.to_organization_id == me, Payment.campaign_id.in_(_mine(me))),
         Payment.from_organization_id,
+        limit,
     )
 
 
-def payments_awaiting_partners(actor: Actor) -> list[MoneyWait]:
+def payments_awaiting_partners(actor: Actor, limit: int) -> Pile:
     """Payments the company recorded that their receivers have not answered yet."""
     me = actor.organization_id
     return _open_payments(
         sa.and_(Payment.from_organization_id == me, Payment.campaign_id.in_(_mine(me))),
         Payment.to_organization_id,
+        limit,
     )

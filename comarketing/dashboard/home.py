@@ -21,7 +21,7 @@ from datetime import date, datetime
 from comarketing.context import Actor
 from comarketing.dashboard.campaigns_now import CampaignsNow, campaigns_now
 from comarketing.dashboard.waiting_for_others import Waiting, waiting_for_others
-from comarketing.dashboard.waiting_for_you import Item, waiting_for_you
+from comarketing.dashboard.waiting_for_you import Item, Listing, waiting_for_you
 from comarketing.db import utcnow
 from comarketing.policy import Action, can
 from comarketing.reports import headline, page_figures, services
@@ -52,37 +52,14 @@ class LastQuarter:
         return f"Q{(start.month - 1) // 3 + 1} {start.year}"
 
 
-SHOWN = 25
-
-
 @dataclass(frozen=True)
 class HomePage:
-    waiting_for_you: list[Item]
-    waiting_for_others: list[Waiting]
+    # Each list shows its first SHOWN items (soonest due first) and says how many more there
+    # are: a page's cost does not grow with a long campaign's pile of claims to confirm.
+    waiting_for_you: Listing[Item]
+    waiting_for_others: Listing[Waiting]
     campaigns: CampaignsNow | None
     last_quarter: LastQuarter | None
-
-    @property
-    def overdue(self) -> int:
-        return sum(1 for item in self.waiting_for_you if item.overdue)
-
-    # The lists show their first SHOWN items (soonest due first) and say how many more there
-    # are: a page's cost does not grow with a long campaign's pile of claims to confirm.
-    @property
-    def shown_for_you(self) -> list[Item]:
-        return self.waiting_for_you[:SHOWN]
-
-    @property
-    def more_for_you(self) -> int:
-        return max(len(self.waiting_for_you) - SHOWN, 0)
-
-    @property
-    def shown_for_others(self) -> list[Waiting]:
-        return self.waiting_for_others[:SHOWN]
-
-    @property
-    def more_for_others(self) -> int:
-        return max(len(self.waiting_for_others) - SHOWN, 0)
 
 
 def home_page(actor: Actor, now: datetime | None = None) -> HomePage:

@@ -15,7 +15,7 @@ from comarketing.budgets import waiting as money
 from comarketing.campaigns import waiting as campaign_work
 from comarketing.collateral import waiting as collateral
 from comarketing.context import Actor
-from comarketing.dashboard.waiting_for_you import Link, sort_key
+from comarketing.dashboard.waiting_for_you import SHOWN, Link, Listing, sort_key
 from comarketing.money import format_money
 from comarketing.offers import waiting as offers
 from comarketing.partners import waiting as invitations
@@ -38,7 +38,27 @@ def _names(companies: tuple[str, ...]) -> str:
     return ", ".join(companies)
 
 
-def waiting_for_others(actor: Actor, now: datetime, today: date) -> list[Waiting]:
+def _money(actor: Actor, now: datetime) -> tuple[list[Waiting], int, int]:
+    """The first ``SHOWN`` of the company's claims and payments partners have not answered,
+    how many in all, how many overdue."""
+    piles = (
+        money.claims_awaiting_partners(actor, now, SHOWN),
+        money.payments_awaiting_partners(actor, SHOWN),
+    )
+    items = [
+        Waiting("Expense claim" if m.kind == "claim" else "Payment",
+                f"{format_money(m.amount_minor, m.currency)} · {m.campaign}",
+                Link("campaigns.detail", {"campaign_id": m.campaign_id}, f"{m.kind}-{m.id}"),
+                _names(m.companies),
+                "their confirmation" if m.kind == "claim" else "confirmation of receipt",
+                m.due_at, overdue=bool(m.due_at and m.due_at < now), since=m.since)
+        for pile in piles for m in pile.waits
+    ]  # fmt: skip
+    return items, sum(p.total for p in piles), sum(p.overdue for p in piles)
+
+
+def waiting_for_others(actor: Actor, now: datetime, today: date) -> Listing[Waiting]:
+    """Soonest due first; money as in ``waiting_for_you`` (its first ``SHOWN`` and counts)."""
     items = [
         Waiting("Offer sent", o.title, Link("offers.detail", {"offer_id": o.offer_id}),
                 _names(o.companies), "their decision", o.due_at,
@@ -51,15 +71,6 @@ def waiting_for_others(actor: Actor, now: datetime, today: date) -> list[Waiting
                 "their review", r.due_at, overdue=bool(r.due_at and r.due_at < now),
                 since=r.since)
         for r in collateral.reviews_awaiting_partners(actor)
-    ]  # fmt: skip
-    items += [
-        Waiting("Expense claim" if m.kind == "claim" else "Payment",
-                f"{format_money(m.amount_minor, m.currency)} · {m.campaign}",
-                Link("campaigns.detail", {"campaign_id": m.campaign_id}, f"{m.kind}-{m.id}"),
-                _names(m.companies),
-                "their confirmation" if m.kind == "claim" else "confirmation of receipt",
-                m.due_at, overdue=bool(m.due_at and m.due_at < now), since=m.since)
-        for m in [*money.claims_awaiting_partners(actor), *money.payments_awaiting_partners(actor)]
     ]  # fmt: skip
     items += [
         Waiting("Partner invitation", i.email, Link("partners.directory"), i.email,
@@ -80,4 +91,9 @@ def waiting_for_others(actor: Actor, now: datetime, today: date) -> list[Waiting
                 since=r.since)
         for r in collateral.my_open_requests(actor)
     ]  # fmt: skip
-    return sorted(items, key=lambda item: sort_key(item, actor))
+    first_money, money_total, money_overdue = _money(actor, now)
+    return Listing(
+        sorted([*items, *first_money], key=lambda item: sort_key(item, actor)),
+        total=len(items) + money_total,
+        overdue=sum(1 for item in items if item.overdue) + money_overdue,
+    )

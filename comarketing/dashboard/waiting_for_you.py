@@ -5,13 +5,18 @@ on it (an approver gets offers to decide and creative reviews; a partner manager
 requests, imports and milestones; both confirm money). One query per kind, whatever the number
 of items. Items without a due time (payments, requests, imports) follow the dated ones, oldest
 first. A link is an endpoint, its arguments and an anchor: the template builds the URL.
+
+Money piles up with a campaign's history (a claim per placement and month, for years): its
+kinds give their first ``SHOWN`` items and their counts (``budgets.waiting``), so the page reads
+the same number of rows whatever the pile. The first ``SHOWN`` of the merged list are the same
+as if every item had been read: no item of a kind can come before that kind's own first ones.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol, TypeVar
 
 from comarketing.budgets import waiting as money
 from comarketing.campaigns import waiting as campaign_work
@@ -36,6 +41,29 @@ KIND_LABELS = {
     "import": "Import waiting for a choice",
     "milestone": "Milestone due",
 }
+
+
+# The items a list shows; it says how many more there are.
+SHOWN = 25
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Listing(Generic[T]):
+    """Soonest due first: every item of the few kinds, the first ``SHOWN`` of the long ones
+    (money); how many wait in all, and how many of them are overdue."""
+
+    items: list[T]
+    total: int
+    overdue: int
+
+    @property
+    def shown(self) -> list[T]:
+        return self.items[:SHOWN]
+
+    @property
+    def more(self) -> int:
+        return max(self.total - SHOWN, 0)
 
 
 @dataclass(frozen=True)
@@ -126,14 +154,17 @@ def _collateral(actor: Actor, now: datetime) -> list[Item]:
     return items
 
 
-def _money(actor: Actor, now: datetime) -> list[Item]:
-    return [
+def _money(actor: Actor, now: datetime) -> tuple[list[Item], int, int]:
+    """The first ``SHOWN`` claims and payments to confirm, how many in all, how many overdue."""
+    piles = money.claims_to_confirm(actor, now, SHOWN), money.payments_to_confirm(actor, SHOWN)
+    items = [
         Item(m.kind, f"{format_money(m.amount_minor, m.currency)} from {m.companies[0]}",
              Link("campaigns.detail", {"campaign_id": m.campaign_id}, f"{m.kind}-{m.id}"),
              detail=m.campaign, paid_on=m.on,
              due_at=m.due_at, overdue=bool(m.due_at and m.due_at < now), since=m.since)
-        for m in [*money.claims_to_confirm(actor), *money.payments_to_confirm(actor)]
+        for pile in piles for m in pile.waits
     ]  # fmt: skip
+    return items, sum(p.total for p in piles), sum(p.overdue for p in piles)
 
 
 def _the_rest(actor: Actor, today: date) -> list[Item]:
@@ -158,11 +189,11 @@ def _the_rest(actor: Actor, today: date) -> list[Item]:
     return items
 
 
-def waiting_for_you(actor: Actor, now: datetime, today: date) -> list[Item]:
-    items = [
-        *_offers(actor, now),
-        *_collateral(actor, now),
-        *_money(actor, now),
-        *_the_rest(actor, today),
-    ]
-    return sorted(items, key=lambda item: sort_key(item, actor))
+def waiting_for_you(actor: Actor, now: datetime, today: date) -> Listing[Item]:
+    few = [*_offers(actor, now), *_collateral(actor, now), *_the_rest(actor, today)]
+    first_money, money_total, money_overdue = _money(actor, now)
+    return Listing(
+        sorted([*few, *first_money], key=lambda item: sort_key(item, actor)),
+        total=len(few) + money_total,
+        overdue=sum(1 for item in few if item.overdue) + money_overdue,
+    )

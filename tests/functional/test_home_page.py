@@ -55,7 +55,7 @@ def at(key: str, *roles: str) -> set[str]:
 def waiting(email: str) -> list:
     who = actor(email)
     now = utcnow()
-    return waiting_for_you(who, now, company_today(who.user.organization, now))
+    return waiting_for_you(who, now, company_today(who.user.organization, now)).items
 
 
 def who_sees(kind: str) -> set[str]:
@@ -152,7 +152,7 @@ def test_an_invitation_waits_for_the_invited_companys_responders(ctx, world):
     db.session.commit()
     assert who_sees("invitation") == at("c", PM, ADMIN)
     # The inviter waits on the typed address, not on a company name.
-    others = waiting_for_others(actor(world.a.email(ANALYST)), utcnow(), date.today())
+    others = waiting_for_others(actor(world.a.email(ANALYST)), utcnow(), date.today()).items
     assert [(w.label, w.waiting_on) for w in others] == [("Partner invitation", world.c.email(PM))]
 
     partner_services.transition(actor(world.c.email(PM)), invitation.id, "accept")
@@ -164,13 +164,13 @@ def test_a_request_waits_to_be_taken_then_for_its_taker_to_deliver(ctx, world):
     asset = upload_image(world, campaign.id)
     request = requests.create_request(actor(world.b.email(ANALYST)), campaign.id, title="Card")
     assert who_sees("collateral_request") == at("a", PM, ADMIN) | at("b", PM, ADMIN)
-    asked = waiting_for_others(actor(world.b.email(ANALYST)), utcnow(), date.today())
+    asked = waiting_for_others(actor(world.b.email(ANALYST)), utcnow(), date.today()).items
     assert [w.waiting_on for w in asked] == ["the campaign's marketing teams"]
 
     requests.take_request(actor(world.a.email(PM)), request.id)
     assert who_sees("collateral_request") == set()
     assert who_sees("collateral_delivery") == at("a", PM)
-    asked = waiting_for_others(actor(world.b.email(ANALYST)), utcnow(), date.today())
+    asked = waiting_for_others(actor(world.b.email(ANALYST)), utcnow(), date.today()).items
     assert [w.waiting_on for w in asked] == [world.a.name]
 
     requests.deliver_request(actor(world.a.email(PM)), request.id, asset.id)
@@ -214,7 +214,7 @@ def test_a_milestone_due_soon_waits_for_its_owners_campaign_runners(ctx, world):
     [item] = [i for i in waiting(world.a.email(PM)) if i.kind == "milestone"]
     assert item.title == "Print files" and item.overdue
     # B waits on A for it.
-    [other] = waiting_for_others(actor(world.b.email(PM)), utcnow(), today)
+    [other] = waiting_for_others(actor(world.b.email(PM)), utcnow(), today).items
     assert (other.label, other.waiting_on, other.overdue) == (
         "Partner's milestone",
         world.a.name,
@@ -263,7 +263,7 @@ def test_waiting_for_others_names_who_the_company_waits_on(ctx, world):
     propose_and_send(world.a.email(PM), [world.a.id, world.b.id])
     ch.spend(world.a.email(PM), campaign.id, campaign.a_placement, 10_000)
     upload_image(world, campaign.id)
-    others = waiting_for_others(actor(world.a.email(ANALYST)), utcnow(), date.today())
+    others = waiting_for_others(actor(world.a.email(ANALYST)), utcnow(), date.today()).items
     # A partner manager's proposal also waits for A's own approvers: others, for an analyst.
     assert {(w.label, w.waiting_on) for w in others} == {
         ("Offer sent", f"{world.a.name}'s approvers, {world.b.name}"),
@@ -271,9 +271,9 @@ def test_waiting_for_others_names_who_the_company_waits_on(ctx, world):
         ("Creative review", world.b.name),
     }
     # A's approver has the offer to decide: for her it waits on B only.
-    mine = waiting_for_others(actor(world.a.email(APPROVER)), utcnow(), date.today())
+    mine = waiting_for_others(actor(world.a.email(APPROVER)), utcnow(), date.today()).items
     assert ("Offer sent", world.b.name) in {(w.label, w.waiting_on) for w in mine}
-    assert waiting_for_others(actor(world.c.email(ADMIN)), utcnow(), date.today()) == []
+    assert waiting_for_others(actor(world.c.email(ADMIN)), utcnow(), date.today()).items == []
 
 
 # ------------------------------------------------------------------------------------------
