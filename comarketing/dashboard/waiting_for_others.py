@@ -2,8 +2,8 @@
 
 Offers its company proposed that partners have not answered, creative versions partners have
 not reviewed, its claims and payments partners have not confirmed, invitations not answered,
-partners' milestones due soon and the materials this person asked for. One query per kind,
-soonest due first, then the oldest.
+partners' milestones due soon and the materials this person asked for. One query per kind
+(two for money), soonest due first, then the oldest.
 """
 
 from __future__ import annotations

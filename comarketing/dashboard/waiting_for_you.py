@@ -2,9 +2,10 @@
 
 Each kind comes from its own package, which asks the policy whether this person's role may act
 on it (an approver gets offers to decide and creative reviews; a partner manager invitations,
-requests, imports and milestones; both confirm money). One query per kind, whatever the number
-of items. Items without a due time (payments, requests, imports) follow the dated ones, oldest
-first. A link is an endpoint, its arguments and an anchor: the template builds the URL.
+requests, imports and milestones; both confirm money). One query per kind (two for money),
+whatever the number of items. Items without a due time (payments, requests, imports) follow the
+dated ones, oldest first. A link is an endpoint, its arguments and an anchor: the template
+builds the URL.
 
 Money piles up with a campaign's history (a claim per placement and month, for years): its
 kinds give their first ``SHOWN`` items and their counts (``budgets.waiting``), so the page reads
