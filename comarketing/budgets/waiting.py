@@ -77,9 +77,15 @@ def _mine(organization_id: int) -> sa.Select[int]:
 
 
 def _answered_by(organization_id: int | sa.SQLColumnExpression[int]) -> sa.ColumnElement[bool]:
-    return sa.exists().where(
-        ClaimResponse.claim_version_id == ClaimVersion.id,
-        ClaimResponse.organization_id == organization_id,
+    # The version of the enclosing statement, however deep this sits in it (only the answers
+    # are this subquery's own).
+    return (
+        sa.exists()
+        .where(
+            ClaimResponse.claim_version_id == ClaimVersion.id,
+            ClaimResponse.organization_id == organization_id,
+        )
+        .correlate_except(ClaimResponse)
     )
 
 

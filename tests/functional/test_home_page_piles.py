@@ -26,14 +26,19 @@ EVERY = 10_000  # rows "every item": more than any pile here
 
 def pile_up(world, claims: int) -> int:
     """``claims`` claims by B and by A, each posted on its own day from FIRST (so each has its
-    own due time) in a shuffled order (ids do not follow due times), and three payments from B
-    to A; returns the joint campaign's id."""
+    own due time) in a shuffled order (ids do not follow due times), one more each that the
+    other company confirmed (an answer to some version must not hide the others), and three
+    payments from B to A; returns the joint campaign's id."""
     assert claims % 7
     campaign = ch.joint_campaign(world)
     for day in ((7 * n) % claims for n in range(claims)):
         with freeze_time(FIRST + timedelta(days=day)):
             ch.spend(world.b.email(PM), campaign.id, campaign.b_placement, 1_000 + day)
             ch.spend(world.a.email(PM), campaign.id, campaign.a_placement, 900 + day)
+    answered_by_a = ch.spend(world.b.email(PM), campaign.id, campaign.b_placement, 700)
+    ch.confirm_entry(world.a.email(APPROVER), campaign.id, answered_by_a.id)
+    answered_by_b = ch.spend(world.a.email(PM), campaign.id, campaign.a_placement, 600)
+    ch.confirm_entry(world.b.email(APPROVER), campaign.id, answered_by_b.id)
     for _ in range(3):
         payments.record_payment(
             actor(world.b.email(PM)),
