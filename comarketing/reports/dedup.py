@@ -29,7 +29,7 @@ from comarketing.context import Actor
 from comarketing.extensions import db
 from comarketing.policy import Action, authorize
 from comarketing.read_replica import reads_reports
-from comarketing.reports import queries
+from comarketing.reports import scope as report_scope
 from comarketing.reports.exports import Column, Table
 from comarketing.reports.services import Dashboard
 from comarketing.reports.tables import half_up
@@ -130,7 +130,7 @@ def dashboard_figures(actor: Actor, board: Dashboard) -> DedupFigures:
     authorize(actor.user, Action.VIEW_CAMPAIGNS)
     org = actor.organization_id
     period, filters = board.period, board.filters
-    scope = queries.Scope(
+    scope = report_scope.Scope(
         organization_id=org,
         start=period.start,
         end=period.end,
@@ -142,7 +142,7 @@ def dashboard_figures(actor: Actor, board: Dashboard) -> DedupFigures:
     kind_of = {} if campaigns is None else campaigns["kind"].to_dict()
     currency_of = {} if campaigns is None else campaigns["currency"].to_dict()
     active = active_placements(board.cells)
-    every = audience_figures.current_sketches(queries.scoped_campaigns(scope))
+    every = audience_figures.current_sketches(report_scope.scoped_campaigns(scope))
     with_audience = {int(r[1]) for r in every}
     rows = [
         r

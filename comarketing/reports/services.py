@@ -19,7 +19,7 @@ from comarketing.errors import ValidationFailed
 from comarketing.policy import Action, authorize
 from comarketing.read_replica import reads_reports
 from comarketing.reports import coverage, frames, grouping, people, queries
-from comarketing.reports.queries import Scope
+from comarketing.reports.scope import Scope
 
 PRESETS = {
     "last_30_days": "Last 30 days",

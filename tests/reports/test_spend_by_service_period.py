@@ -11,7 +11,8 @@ from comarketing.budgets import balances, claim_responses, claims
 from comarketing.budgets.models import ClaimVersion, LedgerEntry
 from comarketing.budgets.spend import per_day, portion
 from comarketing.extensions import db
-from comarketing.reports import campaign_queries, queries
+from comarketing.reports import campaign_queries, spend_cells
+from comarketing.reports.scope import Scope
 from tests import campaign_helpers as ch
 from tests.offer_helpers import actor
 
@@ -26,7 +27,7 @@ def _claim_of(expense: LedgerEntry) -> int:
 
 
 def _months(org: int, campaign_id: int) -> dict[str, int]:
-    cells = queries.spend_cells(queries.Scope(org, MAR1, APR30, campaign_id=campaign_id))
+    cells = spend_cells.spend_cells(Scope(org, MAR1, APR30, campaign_id=campaign_id))
     return dict(cells.groupby("month")["campaign_spend_minor"].sum().items())
 
 
@@ -136,6 +137,6 @@ def test_a_period_cutting_claims_counts_the_share_of_their_days_inside_it(ctx, w
             share = sum(portion(a, f, t, low, high) for a, f, t in claimed)
             if share:
                 expected[month_start.strftime("%Y-%m")] = share
-        cells = queries.spend_cells(queries.Scope(world.a.id, start, end, campaign_id=campaign.id))
+        cells = spend_cells.spend_cells(Scope(world.a.id, start, end, campaign_id=campaign.id))
         got = dict(cells.groupby("month")["campaign_spend_minor"].sum().items())
         assert got == expected, (start, end)
