@@ -158,7 +158,10 @@ def _metric_statement(
         )
         parts.append(
             sa.select(
-                DailyMetric.campaign_id,
+                # A placement's days are of its campaign: grouped by the placement alone, in
+                # the order the primary key gives them, with no sort (SQLite sorted them
+                # through a temporary B-tree, PostgreSQL sorted them too).
+                sa.func.min(DailyMetric.campaign_id).label("campaign_id"),
                 DailyMetric.placement_id,
                 edge_month.label("month"),
                 sa.func.count().label("days"),
@@ -174,9 +177,7 @@ def _metric_statement(
                     sa.bindparam(f"edge{number}_first"), sa.bindparam(f"edge{number}_last")
                 ),
             )
-            .group_by(
-                DailyMetric.campaign_id, DailyMetric.placement_id, *([] if rollup else [month])
-            )
+            .group_by(DailyMetric.placement_id, *([] if rollup else [month]))
         )
     # The parts cover different months, so each (placement, month) comes from one. On
     # PostgreSQL the placements' channels are read apart (``_metric_queries``); on SQLite the

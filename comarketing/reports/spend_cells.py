@@ -71,21 +71,22 @@ def spendframe_of(scope: Scope, rows: Rows, channels: Rows | None = None) -> pd.
     whole: Rows = []
     crossing: Rows = []
     names: dict[int, str] | None = None if channels is None else dict(channels)
-    for row in rows:
-        if names is None:
-            campaign_id, placement_id, channel, month, amount, start, end, _version = row
-        else:
-            campaign_id, placement_id, month, amount, start, end, _version = row
+    if names is None:  # SQLite: a row per claim, its channel in it and whether it is inside
+        for campaign_id, placement_id, channel, month, amount, start, end, _, inside in rows:
+            if inside:
+                whole.append((campaign_id, placement_id, channel, month, amount))
+            else:  # the dates as their text
+                start, end = date.fromisoformat(start), date.fromisoformat(end)
+                crossing.append((campaign_id, placement_id, channel, amount, start, end))
+    else:
+        for campaign_id, placement_id, month, amount, start, end, _version in rows:
             channel = names.get(placement_id)
             if channel is None:  # not among the placements: of another channel
                 continue
-        if start is None:  # within one month of the period: summed in SQL
-            whole.append((campaign_id, placement_id, channel, month, amount))
-        elif isinstance(start, str):  # SQLite's text
-            start, end = date.fromisoformat(start), date.fromisoformat(end)
-            crossing.append((campaign_id, placement_id, channel, amount, start, end))
-        else:
-            crossing.append((campaign_id, placement_id, channel, amount, start, end))
+            if start is None:  # within one month of the period: summed in SQL
+                whole.append((campaign_id, placement_id, channel, month, amount))
+            else:
+                crossing.append((campaign_id, placement_id, channel, amount, start, end))
     for campaign_id, placement_id, channel, amount, start, end in crossing:
         first = max(start, scope.start)
         last = min(end, scope.end)
@@ -116,9 +117,9 @@ def _spend_statement(filters: Filters, postgresql: bool) -> sa.Select[Any]:
     one month summed per placement and month (their period columns empty; a claim the
     period's edge cuts counts its share of the days inside, as ``budgets.spend.portion``),
     and those whose days in the period cross a month one row each (their service period and
-    version id given, so equal claims are not summed: each is split on its own). The
-    placements' channels are joined on SQLite; on PostgreSQL they come apart
-    (``spendframe_of``), as for the metrics."""
+    version id given, so equal claims are not summed: each is split on its own). On SQLite a
+    row per claim with its channel and whether it lies within one month (``spendframe_of``
+    sums them); on PostgreSQL the channels come apart, as for the metrics."""
     start, end = sa.bindparam("start", type_=sa.Date()), sa.bindparam("end", type_=sa.Date())
     spent = CountedSpend  # the versions counting as spend now (``budgets.counted``)
     # The days of its service period the period holds: within one month, the claim is
@@ -156,31 +157,35 @@ def _spend_statement(filters: Filters, postgresql: bool) -> sa.Select[Any]:
         rows = rows.join(Placement, Placement.id == spent.placement_id)
         if filters.channel:
             rows = rows.where(Placement.channel == sa.bindparam("channel"))
+        # SQLite: every claim a row of its own with its ``inside`` flag, its service period
+        # as the stored text ('YYYY-MM-DD', read as dates for the few crossing claims only: a
+        # column to convert would send every row through SQLAlchemy's Row objects,
+        # ``sql.fetch``). Nothing is grouped (SQLite would sort every row through a temporary
+        # B-tree, twice the cost of the search itself): ``spendframe_of`` sums the cells in
+        # NumPy. Nor emptied per row by ``inside`` as below: SQLite would work ``inside`` out
+        # again for each of those columns.
+        return rows.with_only_columns(
+            *(
+                sa.type_coerce(column, sa.String()).label(column.name)
+                if column.name in ("service_from", "service_to")
+                else column
+                for column in rows.selected_columns
+            )
+        )
     row = rows.subquery("spent")
 
     def crossing_only(column: Any, name: str) -> sa.Label[Any]:
-        case = sa.case((row.c.inside, sa.null()), else_=column)
-        if not postgresql and isinstance(column.type, sa.Date):
-            # SQLite's dates as their stored text ('YYYY-MM-DD'), read as dates for the few
-            # crossing claims only: a column to convert would send every row of the statement
-            # through SQLAlchemy's Row objects (``sql.fetch``).
-            return sa.type_coerce(case, sa.String()).label(name)
-        return case.label(name)
+        return sa.case((row.c.inside, sa.null()), else_=column).label(name)
 
     counted = sa.select(
         row.c.campaign_id,
         row.c.placement_id,
-        *([] if postgresql else [row.c.channel]),
         row.c.month,
         row.c.amount_minor,
         crossing_only(row.c.service_from, "service_from"),
         crossing_only(row.c.service_to, "service_to"),
         crossing_only(row.c.claim_version_id, "version_id"),
     )
-    if not postgresql:
-        # SQLite would sort every row through a temporary B-tree for the GROUP BY, twice the
-        # cost of the search itself: ``spendframe_of`` sums the cells in NumPy instead.
-        return counted
     claims = counted.subquery("counted")
     keys = [c for c in claims.c if c.name != "amount_minor"]
     return sa.select(
