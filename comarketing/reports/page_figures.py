@@ -21,6 +21,7 @@ from comarketing.reports import (
     campaign_service,
     campaign_tables,
     chart_links,
+    collector,
     dedup,
     headline,
     services,
@@ -49,6 +50,7 @@ def dashboard_figures(
     gives a campaign report's address (the same for everyone: part of the cached charts)."""
     authorize(actor.user, Action.VIEW_CAMPAIGNS)
 
+    @collector.paused  # the tables and charts too (``reports.collector``)
     def compute() -> DashboardFigures:
         board = services.dashboard(actor, period, filters)
         deduplicated = dedup.dashboard_figures(actor, board)

@@ -43,8 +43,11 @@ from comarketing.reports.sql import (
     among,
     arrays_of,
     fetch,
+    first_day_key,
     frame_of,
-    month_text,
+    month_key,
+    month_key_value,
+    month_texts,
     sum64,
 )
 
@@ -72,13 +75,13 @@ def _metric_query(scope: Scope) -> Query:
     months = whole_months(scope.start, scope.end)
     edges = _edge_days(scope.start, scope.end, months)
     values = scope_values(scope)
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
     if months is not None:
         values.update(month_first=months[0], month_last=months[1])
     for number, (first, last) in enumerate(edges):
         values.update({f"edge{number}_first": first, f"edge{number}_last": last})
         values.update({f"edge{number}_from": month_start(first), f"edge{number}_to": last})
-        values[f"edge{number}_month"] = first.strftime("%Y-%m")
-    postgresql = db.session.get_bind().dialect.name == "postgresql"
+        values[f"edge{number}_month"] = month_key_value(first, postgresql)
     statement = _metric_statement(Filters.of(scope), months is not None, len(edges), postgresql)
     return statement, values
 
@@ -88,7 +91,7 @@ def _metricframe_of(rows: Rows, channels: Rows | None = None) -> pd.DataFrame:
     a row whose placement is not among them, of another channel than the filter's, is left
     out, as an inner join would)."""
     if not rows or channels is None:
-        frame = frame_of(rows, METRIC_COLUMNS)
+        frame = frame_of(rows, METRIC_COLUMNS)  # SQLite's months: their text already
     else:
         arrays = arrays_of(rows, [c for c in METRIC_COLUMNS if c != "channel"])
         ids = np.array([row[0] for row in channels], dtype=np.int64)
@@ -101,6 +104,7 @@ def _metricframe_of(rows: Rows, channels: Rows | None = None) -> pd.DataFrame:
             arrays = {name: values[known] for name, values in arrays.items()}
             at = at[known]
         arrays["channel"] = names[order][at]
+        arrays["month"] = month_texts(arrays["month"])
         frame = pd.DataFrame({name: arrays[name] for name in METRIC_COLUMNS}, copy=False)
     for name in METRIC_SUMS:
         if frame[name].dtype != "int64":  # some value missing (None), or no rows
@@ -127,7 +131,7 @@ def _metric_statement(
             sa.select(
                 MetricRollup.campaign_id,
                 MetricRollup.placement_id,
-                month_text(MetricRollup.month).label("month"),
+                first_day_key(MetricRollup.month).label("month"),
                 MetricRollup.days,
                 *(getattr(MetricRollup, f) for f in VALUE_FIELDS),
                 *(getattr(MetricRollup, c) for c in METRIC_COUNTS),
@@ -136,7 +140,8 @@ def _metric_statement(
                 MetricRollup.month.between(sa.bindparam("month_first"), sa.bindparam("month_last")),
             )
         )
-    month = month_text(DailyMetric.day)
+    month = month_key(DailyMetric.day)
+    month_type = sa.Integer() if postgresql else sa.String()
     # One SELECT per edge: with the two ranges OR-ed in one, SQLite stops searching
     # (placement_id, day) per placement and skip-scans. Each searches only the placements with
     # days in the edge's months, as the rollup lists them (a tenth of the organization's, say:
@@ -147,9 +152,7 @@ def _metric_statement(
     for number in range(edges):
         # Beside whole months (``rollup``) an edge lies within one month: its month is a
         # constant, not worked out and grouped by per day.
-        edge_month: Any = (
-            sa.bindparam(f"edge{number}_month", type_=sa.String()) if rollup else month
-        )
+        edge_month: Any = sa.bindparam(f"edge{number}_month", type_=month_type) if rollup else month
         with_days = sa.select(MetricRollup.placement_id).where(
             among(MetricRollup.campaign_id, scoped, postgresql),
             MetricRollup.month.between(

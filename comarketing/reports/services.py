@@ -18,7 +18,7 @@ from comarketing.dates_format import format_date
 from comarketing.errors import ValidationFailed
 from comarketing.policy import Action, authorize
 from comarketing.read_replica import reads_reports
-from comarketing.reports import coverage, frames, grouping, people, queries
+from comarketing.reports import collector, coverage, frames, grouping, people, queries
 from comarketing.reports.scope import Scope
 
 PRESETS = {
@@ -178,6 +178,7 @@ class Dashboard:
 
 
 @reads_reports
+@collector.paused
 def dashboard(actor: Actor, period: Period, filters: Filters | None = None) -> Dashboard:
     authorize(actor.user, Action.VIEW_CAMPAIGNS)
     filters = filters or Filters()

@@ -36,7 +36,8 @@ from comarketing.reports.sql import (
     earlier_of,
     fetch,
     later_of,
-    month_text,
+    month_key,
+    month_key_text,
     same_month,
     sum64,
 )
@@ -78,12 +79,14 @@ def spendframe_of(scope: Scope, rows: Rows, channels: Rows | None = None) -> pd.
             else:  # the dates as their text
                 start, end = date.fromisoformat(start), date.fromisoformat(end)
                 crossing.append((campaign_id, placement_id, channel, amount, start, end))
-    else:
-        for campaign_id, placement_id, month, amount, start, end, _version in rows:
+    else:  # PostgreSQL: the months as day numbers (``sql.month_key``)
+        texts: dict[int, str] = {}
+        for campaign_id, placement_id, key, amount, start, end, _version in rows:
             channel = names.get(placement_id)
             if channel is None:  # not among the placements: of another channel
                 continue
             if start is None:  # within one month of the period: summed in SQL
+                month = texts.get(key) or texts.setdefault(key, month_key_text(key))
                 whole.append((campaign_id, placement_id, channel, month, amount))
             else:
                 crossing.append((campaign_id, placement_id, channel, amount, start, end))
@@ -134,7 +137,7 @@ def _spend_statement(filters: Filters, postgresql: bool) -> sa.Select[Any]:
             spent.campaign_id,
             spent.placement_id,
             *([] if postgresql else [Placement.channel]),
-            month_text(first).label("month"),
+            month_key(first).label("month"),
             sa.case(
                 (sa.and_(cut, one_month), _portion(spent, first, last)),
                 else_=spent.amount_minor,
@@ -172,7 +175,9 @@ def _spend_statement(filters: Filters, postgresql: bool) -> sa.Select[Any]:
                 for column in rows.selected_columns
             )
         )
-    row = rows.subquery("spent")
+    # OFFSET 0: PostgreSQL works each row's columns out once, here, instead of pulling the
+    # subquery up and working ``inside`` out again for each column below that reads it.
+    row = rows.offset(0).subquery("spent")
 
     def crossing_only(column: Any, name: str) -> sa.Label[Any]:
         return sa.case((row.c.inside, sa.null()), else_=column).label(name)
