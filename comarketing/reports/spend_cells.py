@@ -1,7 +1,8 @@
 """Spend per placement and month for the reports, by service period (issue 14): confirmed and
 pending claims counted pro rata by day, from the versions counting as spend now
-(``counted_spend``), summed in SQL wherever a claim's days in the period lie within one month
-and split exactly in Python for the few that cross one."""
+(``counted_spend``): a claim's share of the period worked out in SQL wherever its days in the
+period lie within one month, split exactly in Python for the few that cross one, and the
+cells summed in NumPy."""
 
 from __future__ import annotations
 
@@ -39,7 +40,6 @@ from comarketing.reports.sql import (
     month_key,
     month_key_text,
     same_month,
-    sum64,
 )
 
 
@@ -48,9 +48,8 @@ def spend_cells(scope: Scope) -> pd.DataFrame:
     a claim counts pro rata by day over the days it pays for (``budgets.spend``), so one for
     1-31 March counts in March whenever it was entered, and a reversed (revised, withdrawn)
     or disputed version counts nowhere. Claims whose days in the period lie within one
-    month are summed in SQL (their share of those days, when the period's edge cuts them);
-    the few whose days in the period cross a month, one row each of the same statement, are
-    split exactly here."""
+    month come with their share of those days worked out in SQL (when the period's edge
+    cuts them); the few whose days in the period cross a month are split exactly here."""
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     queries = [spend_query(scope)]
     if postgresql:
@@ -64,28 +63,27 @@ def spend_query(scope: Scope) -> Query:
 
 
 def spendframe_of(scope: Scope, rows: Rows, channels: Rows | None = None) -> pd.DataFrame:
-    """The claims within a month summed per cell (by the statement on PostgreSQL, here on
-    SQLite), and those crossing one split by month. Without
-    a channel in the rows (PostgreSQL) it comes from ``channels``, the scope's placements:
-    a row whose placement is not among them, of another channel than the filter's, is left
-    out, as an inner join would."""
+    """The claims within a month summed per cell, and those crossing one split by month and
+    summed likewise. Without a channel in the rows (PostgreSQL) it comes from ``channels``,
+    the scope's placements: a row whose placement is not among them, of another channel than
+    the filter's, is left out, as an inner join would."""
     whole: Rows = []
     crossing: Rows = []
     names: dict[int, str] | None = None if channels is None else dict(channels)
-    if names is None:  # SQLite: a row per claim, its channel in it and whether it is inside
+    if names is None:  # SQLite: its channel in the row, the dates as their text
         for campaign_id, placement_id, channel, month, amount, start, end, _, inside in rows:
             if inside:
                 whole.append((campaign_id, placement_id, channel, month, amount))
-            else:  # the dates as their text
+            else:
                 start, end = date.fromisoformat(start), date.fromisoformat(end)
                 crossing.append((campaign_id, placement_id, channel, amount, start, end))
     else:  # PostgreSQL: the months as day numbers (``sql.month_key``)
         texts: dict[int, str] = {}
-        for campaign_id, placement_id, key, amount, start, end, _version in rows:
+        for campaign_id, placement_id, key, amount, start, end, _, inside in rows:
             channel = names.get(placement_id)
             if channel is None:  # not among the placements: of another channel
                 continue
-            if start is None:  # within one month of the period: summed in SQL
+            if inside:
                 month = texts.get(key) or texts.setdefault(key, month_key_text(key))
                 whole.append((campaign_id, placement_id, channel, month, amount))
             else:
@@ -104,30 +102,25 @@ def spendframe_of(scope: Scope, rows: Rows, channels: Rows | None = None) -> pd.
             | {columns[4]: np.zeros(0, dtype="int64")}
         )
     arrays = arrays_of(whole, columns)
-    if crossing or names is None:
-        # A cell may have several rows (split claims; on SQLite every claim of the cell, the
-        # statement not summing them): summed, cells in the order of their first.
-        grouped = grouping.groups(arrays, columns[:4], sort=False)
-        arrays = grouping.keys(arrays, grouped, columns[:4]) | grouping.sums(
-            arrays, grouped, columns[4:]
-        )
-    return pd.DataFrame(arrays, copy=False)
+    # A cell may have several rows (its claims, and the months of split ones): summed, cells
+    # in the order of their first.
+    grouped = grouping.groups(arrays, columns[:4], sort=False)
+    keys = grouping.keys(arrays, grouped, columns[:4])
+    return pd.DataFrame(keys | grouping.sums(arrays, grouped, columns[4:]), copy=False)
 
 
 @cache
 def _spend_statement(filters: Filters, postgresql: bool) -> sa.Select[Any]:
-    """One statement, one search of the claims: those whose days in the period lie within
-    one month summed per placement and month (their period columns empty; a claim the
-    period's edge cuts counts its share of the days inside, as ``budgets.spend.portion``),
-    and those whose days in the period cross a month one row each (their service period and
-    version id given, so equal claims are not summed: each is split on its own). On SQLite a
-    row per claim with its channel and whether it lies within one month (``spendframe_of``
-    sums them); on PostgreSQL the channels come apart, as for the metrics."""
+    """One statement, one search of the claims: a row per claim counting as spend in the
+    period, with its placement and month, its amount (a claim the period's edge cuts within
+    one month: its share of the days inside, as ``budgets.spend.portion``), its service
+    period and whether its days in the period lie within one month (``inside``; the others
+    are split by month in ``spendframe_of``). The placements' channels are joined on SQLite;
+    on PostgreSQL they come apart, as for the metrics."""
     start, end = sa.bindparam("start", type_=sa.Date()), sa.bindparam("end", type_=sa.Date())
     spent = CountedSpend  # the versions counting as spend now (``budgets.counted``)
     # The days of its service period the period holds: within one month, the claim is
     # summed per placement and month (its share of those days, when the period cuts it).
-    # Worked out once per row in the inner statement, read three times by the outer one.
     first, last = later_of(spent.service_from, start), earlier_of(spent.service_to, end)
     one_month = same_month(first, last)
     inside = one_month.label("inside")
@@ -160,42 +153,20 @@ def _spend_statement(filters: Filters, postgresql: bool) -> sa.Select[Any]:
         rows = rows.join(Placement, Placement.id == spent.placement_id)
         if filters.channel:
             rows = rows.where(Placement.channel == sa.bindparam("channel"))
-        # SQLite: every claim a row of its own with its ``inside`` flag, its service period
-        # as the stored text ('YYYY-MM-DD', read as dates for the few crossing claims only: a
-        # column to convert would send every row through SQLAlchemy's Row objects,
-        # ``sql.fetch``). Nothing is grouped (SQLite would sort every row through a temporary
-        # B-tree, twice the cost of the search itself): ``spendframe_of`` sums the cells in
-        # NumPy. Nor emptied per row by ``inside`` as below: SQLite would work ``inside`` out
-        # again for each of those columns.
-        return rows.with_only_columns(
-            *(
-                sa.type_coerce(column, sa.String()).label(column.name)
-                if column.name in ("service_from", "service_to")
-                else column
-                for column in rows.selected_columns
-            )
+    # Every claim a row of its own with its ``inside`` flag: nothing grouped by the server
+    # (most cells have one claim; SQLite sorted every row through a temporary B-tree for the
+    # GROUP BY, PostgreSQL sorted them too, each costing more than the search itself):
+    # ``spendframe_of`` sums the cells in NumPy. SQLite's dates come as their stored text
+    # ('YYYY-MM-DD', read as dates for the few crossing claims only: a column to convert
+    # would send every row through SQLAlchemy's Row objects, ``sql.fetch``).
+    return rows.with_only_columns(
+        *(
+            sa.type_coerce(column, sa.String()).label(column.name)
+            if not postgresql and column.name in ("service_from", "service_to")
+            else column
+            for column in rows.selected_columns
         )
-    # OFFSET 0: PostgreSQL works each row's columns out once, here, instead of pulling the
-    # subquery up and working ``inside`` out again for each column below that reads it.
-    row = rows.offset(0).subquery("spent")
-
-    def crossing_only(column: Any, name: str) -> sa.Label[Any]:
-        return sa.case((row.c.inside, sa.null()), else_=column).label(name)
-
-    counted = sa.select(
-        row.c.campaign_id,
-        row.c.placement_id,
-        row.c.month,
-        row.c.amount_minor,
-        crossing_only(row.c.service_from, "service_from"),
-        crossing_only(row.c.service_to, "service_to"),
-        crossing_only(row.c.claim_version_id, "version_id"),
     )
-    claims = counted.subquery("counted")
-    keys = [c for c in claims.c if c.name != "amount_minor"]
-    return sa.select(
-        *keys[: len(keys) - 3], sum64(claims.c.amount_minor), *keys[len(keys) - 3 :]
-    ).group_by(*keys)
 
 
 def _portion(spent: Any, first: Any, last: Any) -> sa.ColumnElement[int]:
