@@ -48,6 +48,7 @@ from comarketing.reports.sql import (
     month_key,
     month_key_value,
     month_texts,
+    sent,
     sum64,
 )
 
@@ -253,20 +254,30 @@ class ReportFrames:
 
 def report_frames(scope: Scope) -> ReportFrames:
     """:func:`campaigns_and_parties`, :func:`metric_cells` and :func:`spend_cells` of one
-    scope, their statements sent together (one round trip on PostgreSQL)."""
-    metric_queries = _metric_queries(scope)
-    parties, *metrics, spent, flights = fetch(
-        _parties_query(scope), *metric_queries, spend_query(scope), _flights_query(scope)
-    )
-    campaigns, party_frame = _campaigns_and_parties(parties)
-    # On PostgreSQL the placements' channels, read once for the metrics and the spend.
-    channels = metrics[1] if len(metrics) > 1 else None
+    scope, their statements sent together (one round trip on PostgreSQL). The metric
+    statement, the server's longest, goes last: the parties, the spend and the flights are
+    read and turned into frames while the server still works on it (``sql.sent``)."""
+    metric, *channel_query = _metric_queries(scope)
+    with sent(
+        *channel_query,
+        _parties_query(scope),
+        spend_query(scope),
+        _flights_query(scope),
+        metric,
+    ) as results:
+        # On PostgreSQL the placements' channels, read once for the metrics and the spend.
+        channels = results[0]() if channel_query else None
+        parties, spent, flights, metric_rows = results[-4:]
+        campaigns, party_frame = _campaigns_and_parties(parties())
+        spend = spendframe_of(scope, spent(), channels)
+        flight_frame = frame_of(flights(), FLIGHT_COLUMNS)
+        metrics = _metricframe_of(metric_rows(), channels)
     return ReportFrames(
         campaigns=campaigns,
         parties=party_frame,
-        metrics=_metricframe_of(*metrics),
-        spend=spendframe_of(scope, spent, channels),
-        flights=frame_of(flights, FLIGHT_COLUMNS),
+        metrics=metrics,
+        spend=spend,
+        flights=flight_frame,
     )
 
 

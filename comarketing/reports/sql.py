@@ -4,8 +4,9 @@ running several statements at once into plain rows and DataFrames."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable, Iterator
 from datetime import date, timedelta
-from functools import cache
+from functools import cache, partial
 from typing import Any
 
 import numpy as np
@@ -165,22 +166,43 @@ Query = tuple[Any, dict[str, Any]]  # a statement (sa.Select) and its bound valu
 
 
 def fetch(*queries: Query) -> list[Rows]:
-    """The rows of each query (a statement and its bound values), as plain tuples. On
-    PostgreSQL in one round trip (psycopg's pipeline mode): the server runs each statement
-    while the rows of the one before travel, and the rows skip SQLAlchemy's Row objects (no
-    column of these statements needs a result processor there)."""
+    """The rows of each query (a statement and its bound values), as plain tuples: all of
+    them, read at once (:func:`sent`)."""
+    with sent(*queries) as results:
+        return [rows() for rows in results]
+
+
+@contextlib.contextmanager
+def sent(*queries: Query) -> Iterator[list[Callable[[], Rows]]]:
+    """The queries sent together; each one's rows (plain tuples) read by calling its result.
+    On SQLite each runs when read. On PostgreSQL in one pipeline (psycopg's pipeline mode),
+    the rows skipping SQLAlchemy's Row objects (no column of these statements needs a result
+    processor there): all but the last are sent at once and their results taken in, then
+    the last is sent, so the server runs it while the caller turns the others' results into
+    rows and works on them. (Sent all at once, the first result could only be read once the
+    last was ready: psycopg takes in every result it can wait for. It makes rows only when
+    they are read.) Put the statement the server takes longest over last."""
     connection = db.session.connection()
     if connection.dialect.name != "postgresql":
-        return [_rows(connection, statement, values) for statement, values in queries]
+        yield [partial(_rows, connection, statement, values) for statement, values in queries]
+        return
     driver: Any = connection.connection.driver_connection
-    cursors = []
+
+    def execute(statement: sa.Select[Any], values: dict[str, Any]) -> Any:
+        compiled = _compiled(statement, connection.dialect)
+        cursor = driver.cursor(binary=True)
+        cursor.execute(str(compiled), compiled.construct_params(values))
+        return cursor
+
+    *first, last = queries
     with driver.pipeline():
-        for statement, values in queries:
-            compiled = _compiled(statement, connection.dialect)
-            cursor = driver.cursor(binary=True)
-            cursor.execute(str(compiled), compiled.construct_params(values))
-            cursors.append(cursor)
-    return [cursor.fetchall() for cursor in cursors]
+        cursors = [execute(*query) for query in first]
+        results: list[Callable[[], Rows]] = [cursor.fetchall for cursor in cursors]
+        if cursors:  # reading the first one's rows takes every result sent so far in
+            read = cursors[0].fetchall()
+            results[0] = partial(list, read)
+        cursors.append(execute(*last))
+        yield [*results, cursors[-1].fetchall]
 
 
 @cache
