@@ -73,72 +73,23 @@ def month_key_text(days: int) -> str:
     return (EPOCH + timedelta(days=days)).strftime("%Y-%m")
 
 
-class same_month(FunctionElement[bool]):
-    """Whether two date columns fall in the same calendar month, on every backend."""
-
-    type = sa.Boolean()
-    inherit_cache = True
-
-
-@compiles(same_month)
-def _same_month_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
-    first, second = (compiler.process(c, **kw) for c in element.clauses)
-    return f"substr({first}, 1, 7) = substr({second}, 1, 7)"
-
-
-@compiles(same_month, "postgresql")
-def _same_month_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
-    # date_trunc on timestamps without time zone: a tenth of to_char's cost per row.
-    first, second = (compiler.process(c, **kw) for c in element.clauses)
-    return (
-        f"date_trunc('month', CAST({first} AS TIMESTAMP)) = "
-        f"date_trunc('month', CAST({second} AS TIMESTAMP))"
-    )
-
-
-class days_between(FunctionElement[int]):
-    """Whole days from the second date column to the first (``later - earlier``)."""
-
-    type = sa.Integer()
-    inherit_cache = True
-
-
-@compiles(days_between)
-def _days_between_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
-    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
-    return f"CAST(julianday({later}) - julianday({earlier}) AS INTEGER)"
-
-
-@compiles(days_between, "postgresql")
-def _days_between_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
-    later, earlier = (compiler.process(c, **kw) for c in element.clauses)
-    return f"({later} - {earlier})"
-
-
-class later_of(FunctionElement[Any]):
-    """The greater of two values of one type (PostgreSQL's GREATEST, SQLite's scalar max)."""
+class day_number(FunctionElement[Any]):
+    """A date column as the reports' statements send it to be worked on in NumPy: on
+    PostgreSQL the days from 1970-01-01 (an integer, the cheapest value to send and read); on
+    SQLite its stored 'YYYY-MM-DD' text as it is (no function per row: NumPy reads it as a
+    ``datetime64[D]``, and the row skips SQLAlchemy's date conversion, ``fetch``)."""
 
     inherit_cache = True
 
 
-class earlier_of(FunctionElement[Any]):
-    """The smaller of two values of one type (PostgreSQL's LEAST, SQLite's scalar min)."""
-
-    inherit_cache = True
-
-
-@compiles(later_of)
-@compiles(earlier_of)
-def _extreme_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
-    name = "max" if isinstance(element, later_of) else "min"
-    return f"{name}({compiler.process(element.clauses, **kw)})"
+@compiles(day_number)
+def _day_number_sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+    return str(compiler.process(element.clauses, **kw))
 
 
-@compiles(later_of, "postgresql")
-@compiles(earlier_of, "postgresql")
-def _extreme_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
-    name = "GREATEST" if isinstance(element, later_of) else "LEAST"
-    return f"{name}({compiler.process(element.clauses, **kw)})"
+@compiles(day_number, "postgresql")
+def _day_number_postgresql(element: Any, compiler: Any, **kw: Any) -> str:
+    return f"({compiler.process(element.clauses, **kw)} - DATE '1970-01-01')"
 
 
 class id_array(FunctionElement[Any]):
