@@ -36,7 +36,7 @@ from comarketing.reports.scope import (
     scoped_ids,
     whole_months,
 )
-from comarketing.reports.spend_cells import spend_query, spendframe_of
+from comarketing.reports.spend_cells import spend_query, spendframe_of, with_channels
 from comarketing.reports.sql import (
     Query,
     Rows,
@@ -94,17 +94,8 @@ def _metricframe_of(rows: Rows, channels: Rows | None = None) -> pd.DataFrame:
     if not rows or channels is None:
         frame = frame_of(rows, METRIC_COLUMNS)  # SQLite's months: their text already
     else:
-        arrays = arrays_of(rows, [c for c in METRIC_COLUMNS if c != "channel"])
-        ids = np.array([row[0] for row in channels], dtype=np.int64)
-        names = np.array([row[1] for row in channels], dtype=object)
-        order = np.argsort(ids, kind="stable")
-        placement = arrays["placement_id"].astype(np.int64)
-        at = np.minimum(np.searchsorted(ids[order], placement), max(len(ids) - 1, 0))
-        known = ids[order][at] == placement if len(ids) else np.zeros(len(placement), bool)
-        if not known.all():
-            arrays = {name: values[known] for name, values in arrays.items()}
-            at = at[known]
-        arrays["channel"] = names[order][at]
+        columns = [c for c in METRIC_COLUMNS if c != "channel"]
+        arrays = with_channels(arrays_of(rows, columns), channels)
         arrays["month"] = month_texts(arrays["month"])
         frame = pd.DataFrame({name: arrays[name] for name in METRIC_COLUMNS}, copy=False)
     for name in METRIC_SUMS:

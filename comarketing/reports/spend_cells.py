@@ -56,7 +56,7 @@ def spendframe_of(scope: Scope, rows: Rows, channels: Rows | None = None) -> pd.
         names.insert(2, "channel")
     claims = arrays_of(rows, names) if rows else {}
     if claims and channels is not None:
-        claims = _with_channels(claims, channels)
+        claims = with_channels(claims, channels)
     if not claims or not len(claims["placement_id"]):  # no claim in the period
         return pd.DataFrame(
             {c: np.zeros(0, dtype=object) for c in columns[:4]}
@@ -74,16 +74,21 @@ def spendframe_of(scope: Scope, rows: Rows, channels: Rows | None = None) -> pd.
     return pd.DataFrame({c: cells[c] for c in columns}, copy=False)
 
 
-def _with_channels(claims: grouping.Columns, channels: Rows) -> grouping.Columns:
-    """``claims`` with their placements' channels, those of other placements left out."""
+def with_channels(columns: grouping.Columns, channels: Rows) -> grouping.Columns:
+    """``columns`` (with a ``placement_id``) with their placements' channels from
+    ``channels`` (placement id, channel: the scope's placements); rows of other placements,
+    of another channel than the filter's, left out, as an inner join would."""
     ids = np.array([row[0] for row in channels], dtype=np.int64)
     names = np.array([row[1] for row in channels], dtype=object)
     order = np.argsort(ids, kind="stable")
-    placement = claims["placement_id"]
+    placement = columns["placement_id"].astype(np.int64, copy=False)
     at = np.minimum(np.searchsorted(ids[order], placement), max(len(ids) - 1, 0))
     known = ids[order][at] == placement if len(ids) else np.zeros(len(placement), bool)
-    kept = {name: values[known] for name, values in claims.items()}
-    kept["channel"] = names[order][at[known]]
+    kept = dict(columns)
+    if not known.all():
+        kept = {name: values[known] for name, values in columns.items()}
+        at = at[known]
+    kept["channel"] = names[order][at]
     return kept
 
 
