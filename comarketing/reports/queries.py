@@ -26,6 +26,7 @@ from comarketing.accounts.models import Organization
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.extensions import db
 from comarketing.metrics.models import DAYS_FIELDS, VALUE_FIELDS, DailyMetric, MetricRollup
+from comarketing.reports.grouping import Columns
 from comarketing.reports.scope import (
     Filters,
     Scope,
@@ -52,29 +53,22 @@ from comarketing.reports.sql import (
     sum64,
 )
 
-
-def metric_cells(scope: Scope) -> pd.DataFrame:
-    """Per placement and month of the period: the number of daily rows (``days``), the sums of
-    the reported values of every figure and, per figure, the days that reported it
-    (``DAYS_FIELDS``): coverage is judged per placement-month (``reports.coverage``)."""
-    return _metricframe_of(*fetch(*_metric_queries(scope)))
+# Which rows of the period a metric statement reads: the rollup's for the months the period
+# covers whole, the daily rows' for the partial months at its edges, or both.
+ROLLUP, EDGES = 1, 2
 
 
-def _metric_queries(scope: Scope) -> list[Query]:
-    """The metric sums with their placements' channels. On PostgreSQL the channels come in a
-    statement of their own, joined here by id: joined in SQL, the server looks each cell's
-    placement up, a third of the statement's time. SQLite looks rows up by id cheaply and
-    runs statements one at a time: there the join stays in SQL."""
-    postgresql = db.session.get_bind().dialect.name == "postgresql"
-    if not postgresql:
-        return [_metric_query(scope)]
-    channels = channels_statement(Filters.of(scope), postgresql), scope_values(scope)
-    return [_metric_query(scope), channels]
-
-
-def _metric_query(scope: Scope) -> Query:
+def _metric_query(scope: Scope, parts: int) -> Query | None:
+    """The statement reading ``parts`` of the period's metric cells (None when the period has
+    none of them: no whole month, or no partial one)."""
     months = whole_months(scope.start, scope.end)
     edges = _edge_days(scope.start, scope.end, months)
+    if months is None:
+        parts &= ~ROLLUP
+    if not edges:
+        parts &= ~EDGES
+    if not parts:
+        return None
     values = scope_values(scope)
     postgresql = db.session.get_bind().dialect.name == "postgresql"
     if months is not None:
@@ -83,7 +77,9 @@ def _metric_query(scope: Scope) -> Query:
         values.update({f"edge{number}_first": first, f"edge{number}_last": last})
         values.update({f"edge{number}_from": month_start(first), f"edge{number}_to": last})
         values[f"edge{number}_month"] = month_key_value(first, postgresql)
-    statement = _metric_statement(Filters.of(scope), months is not None, len(edges), postgresql)
+    statement = _metric_statement(
+        Filters.of(scope), months is not None, len(edges), postgresql, parts
+    )
     return statement, values
 
 
@@ -91,13 +87,34 @@ def _metricframe_of(rows: Rows, channels: Rows | None = None) -> pd.DataFrame:
     """The metric rows with their placements' channels (in the rows, or in ``channels``: then
     a row whose placement is not among them, of another channel than the filter's, is left
     out, as an inner join would)."""
-    if not rows or channels is None:
-        frame = frame_of(rows, METRIC_COLUMNS)  # SQLite's months: their text already
-    else:
-        columns = [c for c in METRIC_COLUMNS if c != "channel"]
-        arrays = with_channels(arrays_of(rows, columns), channels)
-        arrays["month"] = month_texts(arrays["month"])
-        frame = pd.DataFrame({name: arrays[name] for name in METRIC_COLUMNS}, copy=False)
+    if channels is None:
+        return _metric_frame(frame_of(rows, METRIC_COLUMNS))  # SQLite's months: text already
+    return _metricframe_of_parts([_metric_arrays(rows)], channels)
+
+
+def _metric_arrays(rows: Rows) -> Columns | None:
+    """A PostgreSQL metric statement's rows as arrays (None without rows)."""
+    return arrays_of(rows, _SENT_COLUMNS) if rows else None
+
+
+def _metricframe_of_parts(parts: list[Columns | None], channels: Rows) -> pd.DataFrame:
+    """:func:`_metricframe_of` of the rows of several metric statements (PostgreSQL's rollup
+    and edge months, each as :func:`_metric_arrays`), their placements' channels from
+    ``channels``."""
+    given = [part for part in parts if part is not None]
+    if not given:
+        return _metric_frame(frame_of([], METRIC_COLUMNS))
+    arrays = (
+        given[0]
+        if len(given) == 1
+        else {name: np.concatenate([part[name] for part in given]) for name in _SENT_COLUMNS}
+    )
+    arrays = with_channels(arrays, channels)
+    arrays["month"] = month_texts(arrays["month"])
+    return _metric_frame(pd.DataFrame({name: arrays[name] for name in METRIC_COLUMNS}, copy=False))
+
+
+def _metric_frame(frame: pd.DataFrame) -> pd.DataFrame:
     for name in METRIC_SUMS:
         if frame[name].dtype != "int64":  # some value missing (None), or no rows
             frame[name] = frame[name].fillna(0).astype("int64")
@@ -108,18 +125,21 @@ METRIC_COUNTS = [DAYS_FIELDS[f] for f in VALUE_FIELDS]
 # The whole numbers of a metric cell: its days, the sums and, per figure, the days reporting it.
 METRIC_SUMS = ["days", *VALUE_FIELDS, *METRIC_COUNTS]
 METRIC_COLUMNS = ["campaign_id", "placement_id", "channel", "month", *METRIC_SUMS]
+# The columns of the metric statements' rows on PostgreSQL (the channel read apart).
+_SENT_COLUMNS = [c for c in METRIC_COLUMNS if c != "channel"]
 
 
 @cache
 def _metric_statement(
-    filters: Filters, rollup: bool, edges: int, postgresql: bool
+    filters: Filters, months: bool, edges: int, postgresql: bool, parts: int
 ) -> sa.Select[Any]:
-    """The rollup's rows for the whole months (``rollup``) and the sums of the daily rows of
-    each of the ``edges`` partial months, with each placement's channel on SQLite."""
+    """The ``parts`` of the period's metric cells: the rollup's rows for the whole months (when
+    there are ``months``; ``ROLLUP``) and the sums of the daily rows of each of the ``edges``
+    partial months (``EDGES``), with each placement's channel on SQLite."""
     scoped = scoped_ids(filters)
-    parts: list[sa.Select[Any]] = []
-    if rollup:
-        parts.append(
+    selects: list[sa.Select[Any]] = []
+    if parts & ROLLUP:
+        selects.append(
             sa.select(
                 MetricRollup.campaign_id,
                 MetricRollup.placement_id,
@@ -132,54 +152,14 @@ def _metric_statement(
                 MetricRollup.month.between(sa.bindparam("month_first"), sa.bindparam("month_last")),
             )
         )
-    month = month_key(DailyMetric.day)
-    month_type = sa.Integer() if postgresql else sa.String()
-    # One SELECT per edge: with the two ranges OR-ed in one, SQLite stops searching
-    # (placement_id, day) per placement and skip-scans. Each searches only the placements with
-    # days in the edge's months, as the rollup lists them (a tenth of the organization's, say:
-    # the rollup holds a row for every placement and month with days), by the primary key
-    # (placement_id, day): searching (campaign_id, day) per campaign of the organization reads
-    # five times the rows, and PostgreSQL may pick the campaign_id index and read every day of
-    # those campaigns.
-    for number in range(edges):
-        # Beside whole months (``rollup``) an edge lies within one month: its month is a
-        # constant, not worked out and grouped by per day.
-        edge_month: Any = sa.bindparam(f"edge{number}_month", type_=month_type) if rollup else month
-        with_days = sa.select(MetricRollup.placement_id).where(
-            among(MetricRollup.campaign_id, scoped, postgresql),
-            MetricRollup.month.between(
-                sa.bindparam(f"edge{number}_from"), sa.bindparam(f"edge{number}_to")
-            ),
-        )
-        parts.append(
-            sa.select(
-                # A placement's days are of its campaign: grouped by the placement alone, in
-                # the order the primary key gives them, with no sort (SQLite sorted them
-                # through a temporary B-tree, PostgreSQL sorted them too).
-                sa.func.min(DailyMetric.campaign_id).label("campaign_id"),
-                DailyMetric.placement_id,
-                edge_month.label("month"),
-                sa.func.count().label("days"),
-                *(sum64(getattr(DailyMetric, f)).label(f) for f in VALUE_FIELDS),
-                *(
-                    sa.func.count(getattr(DailyMetric, f)).label(DAYS_FIELDS[f])
-                    for f in VALUE_FIELDS
-                ),
-            )
-            .where(
-                among(DailyMetric.placement_id, with_days, postgresql),
-                DailyMetric.day.between(
-                    sa.bindparam(f"edge{number}_first"), sa.bindparam(f"edge{number}_last")
-                ),
-            )
-            .group_by(DailyMetric.placement_id, *([] if rollup else [month]))
-        )
+    if parts & EDGES:
+        selects.extend(_edge_select(scoped, number, months, postgresql) for number in range(edges))
     # The parts cover different months, so each (placement, month) comes from one. On
-    # PostgreSQL the placements' channels are read apart (``_metric_queries``); on SQLite the
+    # PostgreSQL the placements' channels are read apart (``report_frames``); on SQLite the
     # placements are joined once, to the parts' few rows.
-    if postgresql and len(parts) == 1:
-        return parts[0]
-    sums = (sa.union_all(*parts) if len(parts) > 1 else parts[0]).subquery("cells")
+    if postgresql and len(selects) == 1:
+        return selects[0]
+    sums = (sa.union_all(*selects) if len(selects) > 1 else selects[0]).subquery("cells")
     if postgresql:
         return sa.select(
             sums.c.campaign_id, sums.c.placement_id, sums.c.month, *(sums.c[n] for n in METRIC_SUMS)
@@ -196,6 +176,50 @@ def _metric_statement(
     return statement
 
 
+def _edge_select(
+    scoped: sa.Select[int], number: int, months: bool, postgresql: bool
+) -> sa.Select[Any]:
+    """The sums of the daily rows of partial month ``number`` per placement (and month)."""
+    month = month_key(DailyMetric.day)
+    month_type = sa.Integer() if postgresql else sa.String()
+    # One SELECT per edge: with the two ranges OR-ed in one, SQLite stops searching
+    # (placement_id, day) per placement and skip-scans. Each searches only the placements with
+    # days in the edge's months, as the rollup lists them (a tenth of the organization's, say:
+    # the rollup holds a row for every placement and month with days), by the primary key
+    # (placement_id, day): searching (campaign_id, day) per campaign of the organization reads
+    # five times the rows, and PostgreSQL may pick the campaign_id index and read every day of
+    # those campaigns.
+    # Beside whole months (``months``) an edge lies within one month: its month is a
+    # constant, not worked out and grouped by per day.
+    edge_month: Any = sa.bindparam(f"edge{number}_month", type_=month_type) if months else month
+    with_days = sa.select(MetricRollup.placement_id).where(
+        among(MetricRollup.campaign_id, scoped, postgresql),
+        MetricRollup.month.between(
+            sa.bindparam(f"edge{number}_from"), sa.bindparam(f"edge{number}_to")
+        ),
+    )
+    return (
+        sa.select(
+            # A placement's days are of its campaign: grouped by the placement alone, in
+            # the order the primary key gives them, with no sort (SQLite sorted them
+            # through a temporary B-tree, PostgreSQL sorted them too).
+            sa.func.min(DailyMetric.campaign_id).label("campaign_id"),
+            DailyMetric.placement_id,
+            edge_month.label("month"),
+            sa.func.count().label("days"),
+            *(sum64(getattr(DailyMetric, f)).label(f) for f in VALUE_FIELDS),
+            *(sa.func.count(getattr(DailyMetric, f)).label(DAYS_FIELDS[f]) for f in VALUE_FIELDS),
+        )
+        .where(
+            among(DailyMetric.placement_id, with_days, postgresql),
+            DailyMetric.day.between(
+                sa.bindparam(f"edge{number}_first"), sa.bindparam(f"edge{number}_last")
+            ),
+        )
+        .group_by(DailyMetric.placement_id, *([] if months else [month]))
+    )
+
+
 def _edge_days(start: date, end: date, months: tuple[date, date] | None) -> list[tuple[date, date]]:
     if months is None:
         return [(start, end)]
@@ -208,10 +232,9 @@ def _edge_days(start: date, end: date, months: tuple[date, date] | None) -> list
     return edges
 
 
-def campaigns_and_parties(scope: Scope) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The scoped campaigns, and every party of them with its shares and name: one statement,
-    a row per party carrying its campaign's columns."""
-    return _campaigns_and_parties(*fetch(_parties_query(scope)))
+def _campaigns_query(scope: Scope) -> Query:
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    return _campaigns_statement(Filters.of(scope), postgresql), scope_values(scope)
 
 
 def _parties_query(scope: Scope) -> Query:
@@ -219,19 +242,8 @@ def _parties_query(scope: Scope) -> Query:
     return _parties_statement(Filters.of(scope), postgresql), scope_values(scope)
 
 
-def _campaigns_and_parties(rows: Rows) -> tuple[pd.DataFrame, pd.DataFrame]:
-    campaign_columns = ["campaign_id", "kind", "name", "currency", "status"]
-    party_columns = ["campaign_id", "organization_id", "budget_share_bp", "revenue_share_bp"]
-    names = [*campaign_columns, *party_columns[1:], "party"]
-    if not rows:
-        both = frame_of(rows, names)
-        return both[campaign_columns], both[party_columns].assign(name=both["party"])
-    arrays = arrays_of(rows, names)
-    # A campaign's columns from its first party's row.
-    first = np.unique(arrays["campaign_id"], return_index=True)[1]
-    campaigns = pd.DataFrame({c: arrays[c][first] for c in campaign_columns})
-    parties = pd.DataFrame({c: arrays[c] for c in party_columns} | {"name": arrays["party"]})
-    return campaigns, parties
+CAMPAIGN_COLUMNS = ["campaign_id", "kind", "name", "currency", "status"]
+PARTY_COLUMNS = ["campaign_id", "organization_id", "budget_share_bp", "revenue_share_bp", "name"]
 
 
 @dataclass(frozen=True)
@@ -244,30 +256,45 @@ class ReportFrames:
 
 
 def report_frames(scope: Scope) -> ReportFrames:
-    """:func:`campaigns_and_parties`, :func:`metric_cells` and :func:`spend_cells` of one
-    scope, their statements sent together (one round trip on PostgreSQL). The metric
-    statement, the server's longest, goes last: the parties, the spend and the flights are
-    read and turned into frames while the server still works on it (``sql.sent``)."""
-    metric, *channel_query = _metric_queries(scope)
-    with sent(
-        *channel_query,
-        _parties_query(scope),
-        spend_query(scope),
-        _flights_query(scope),
-        metric,
-    ) as results:
-        # On PostgreSQL the placements' channels, read once for the metrics and the spend.
-        channels = results[0]() if channel_query else None
-        parties, spent, flights, metric_rows = results[-4:]
-        campaigns, party_frame = _campaigns_and_parties(parties())
-        spend = spendframe_of(scope, spent(), channels)
-        flight_frame = frame_of(flights(), FLIGHT_COLUMNS)
-        metrics = _metricframe_of(metric_rows(), channels)
+    """The scope's campaigns, their parties, metric cells, spend cells (``spend_cells``) and
+    flights: their statements sent together (one pipeline on PostgreSQL, ``sql.sent``).
+
+    On PostgreSQL in three waves, so that the server runs each while the rows of the one
+    before are turned into arrays: the placements' channels, the spend claims (whose cells
+    take the longest to work out) and the campaigns; then the parties, the flights and the
+    rollup's rows of the whole months; then the edge months' daily rows."""
+    campaigns, parties = _campaigns_query(scope), _parties_query(scope)
+    spend, flights = spend_query(scope), _flights_query(scope)
+    postgresql = db.session.get_bind().dialect.name == "postgresql"
+    if not postgresql:
+        both = _metric_query(scope, ROLLUP | EDGES)
+        waves = [[campaigns, spend, parties, flights, *([both] if both else [])]]
+    else:
+        channels = channels_statement(Filters.of(scope), True), scope_values(scope)
+        rollup, edges = _metric_query(scope, ROLLUP), _metric_query(scope, EDGES)
+        waves = [
+            [channels, campaigns, spend],
+            [parties, flights, *([rollup] if rollup else [])],
+            [edges] if edges else [],
+        ]
+    with sent(*waves) as results:
+        # On PostgreSQL first the placements' channels, read once for the metrics and spend.
+        placements = results.pop(0)() if postgresql else None
+        campaign_rows, spent, party_rows, flight_rows, *metric_rows = results
+        campaign_frame = frame_of(campaign_rows(), CAMPAIGN_COLUMNS)
+        spend_frame = spendframe_of(scope, spent(), placements)
+        party_frame = frame_of(party_rows(), PARTY_COLUMNS)
+        flight_frame = frame_of(flight_rows(), FLIGHT_COLUMNS)
+        if placements is None:  # SQLite: the channels in the rows
+            metrics = _metricframe_of([row for read in metric_rows for row in read()])
+        else:
+            parts = [_metric_arrays(read()) for read in metric_rows]
+            metrics = _metricframe_of_parts(parts, placements)
     return ReportFrames(
-        campaigns=campaigns,
+        campaigns=campaign_frame,
         parties=party_frame,
         metrics=metrics,
-        spend=spend,
+        spend=spend_frame,
         flights=flight_frame,
     )
 
@@ -296,22 +323,26 @@ def _flights_statement(filters: Filters) -> sa.Select[int, date, date, int | Non
 
 
 @cache
-def _parties_statement(
-    filters: Filters, postgresql: bool
-) -> sa.Select[int, str, str, str, str, int, int, int, str]:
+def _campaigns_statement(filters: Filters, postgresql: bool) -> sa.Select[int, str, str, str, str]:
+    return (
+        sa.select(Campaign.id, Campaign.kind, Campaign.name, Campaign.currency, Campaign.status)
+        .where(among(Campaign.id, scoped_ids(filters), postgresql))
+        .order_by(Campaign.id)
+    )
+
+
+@cache
+def _parties_statement(filters: Filters, postgresql: bool) -> sa.Select[int, int, int, int, str]:
+    """Every party of the scoped campaigns, with its shares and name (read apart from the
+    campaigns: joined, PostgreSQL looks a campaign up for each of its parties)."""
     return (
         sa.select(
             CampaignParty.campaign_id,
-            Campaign.kind,
-            Campaign.name,
-            Campaign.currency,
-            Campaign.status,
             CampaignParty.organization_id,
             CampaignParty.budget_share_bp,
             CampaignParty.revenue_share_bp,
             Organization.name,
         )
-        .join(Campaign, Campaign.id == CampaignParty.campaign_id)
         .join(Organization, Organization.id == CampaignParty.organization_id)
         .where(among(CampaignParty.campaign_id, scoped_ids(filters), postgresql))
     )

@@ -4,7 +4,7 @@ running several statements at once into plain rows and DataFrames."""
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from datetime import date, timedelta
 from functools import cache, partial
 from typing import Any
@@ -118,42 +118,69 @@ Query = tuple[Any, dict[str, Any]]  # a statement (sa.Select) and its bound valu
 
 def fetch(*queries: Query) -> list[Rows]:
     """The rows of each query (a statement and its bound values), as plain tuples: all of
-    them, read at once (:func:`sent`)."""
-    with sent(*queries) as results:
+    them, sent together and read at once (:func:`sent`)."""
+    with sent(queries) as results:
         return [rows() for rows in results]
 
 
 @contextlib.contextmanager
-def sent(*queries: Query) -> Iterator[list[Callable[[], Rows]]]:
-    """The queries sent together; each one's rows (plain tuples) read by calling its result.
-    On SQLite each runs when read. On PostgreSQL in one pipeline (psycopg's pipeline mode),
-    the rows skipping SQLAlchemy's Row objects (no column of these statements needs a result
-    processor there): all but the last are sent at once and their results taken in, then
-    the last is sent, so the server runs it while the caller turns the others' results into
-    rows and works on them. (Sent all at once, the first result could only be read once the
-    last was ready: psycopg takes in every result it can wait for. It makes rows only when
-    they are read.) Put the statement the server takes longest over last."""
+def sent(*waves: Sequence[Query]) -> Iterator[list[Callable[[], Rows]]]:
+    """The queries of ``waves`` (each a sequence of queries) sent wave after wave; each
+    query's rows (plain tuples) read by calling its result, in the order given.
+
+    On SQLite each statement runs when its rows are read. On PostgreSQL in one pipeline
+    (psycopg's pipeline mode), the rows skipping SQLAlchemy's Row objects (no column of these
+    statements needs a result processor there): the first wave is sent at once; reading a
+    result of a wave takes that wave's results in and sends the next wave, so the server runs
+    it while the caller turns the rows read into arrays and works on them. (Sent all at once,
+    the first result could only be read once the last was ready: psycopg takes in every
+    result it can wait for. It makes rows only when they are read.) So a wave of statements
+    the server takes long over goes after a wave the caller takes long over."""
     connection = db.session.connection()
+    queries = [query for wave in waves for query in wave]
     if connection.dialect.name != "postgresql":
         yield [partial(_rows, connection, statement, values) for statement, values in queries]
         return
+    yield from _pipelined(connection, [list(wave) for wave in waves if wave])
+
+
+def _pipelined(
+    connection: sa.Connection, waves: list[list[Query]]
+) -> Iterator[list[Callable[[], Rows]]]:
     driver: Any = connection.connection.driver_connection
+    cursors: list[list[Any]] = []
+    taken: dict[tuple[int, int], Rows] = {}  # the rows read to take a wave's results in
 
-    def execute(statement: sa.Select[Any], values: dict[str, Any]) -> Any:
-        compiled = _compiled(statement, connection.dialect)
-        cursor = driver.cursor(binary=True)
-        cursor.execute(str(compiled), compiled.construct_params(values))
-        return cursor
+    def send(number: int) -> None:
+        wave = []
+        for statement, values in waves[number]:
+            compiled = _compiled(statement, connection.dialect)
+            cursor = driver.cursor(binary=True)
+            cursor.execute(str(compiled), compiled.construct_params(values))
+            wave.append(cursor)
+        cursors.append(wave)
 
-    *first, last = queries
+    def read(number: int, index: int) -> Rows:
+        # Every wave up to this one taken in, and the one after it sent. Reading the first
+        # statement of a wave takes in the results of every statement sent so far: its wave's.
+        while len(taken_in) <= number:
+            current = len(taken_in)
+            taken[(current, 0)] = cursors[current][0].fetchall()
+            taken_in.append(current)
+            if current + 1 < len(waves):
+                send(current + 1)
+        rows = taken.pop((number, index), None)
+        return rows if rows is not None else cursors[number][index].fetchall()
+
+    taken_in: list[int] = []
     with driver.pipeline():
-        cursors = [execute(*query) for query in first]
-        results: list[Callable[[], Rows]] = [cursor.fetchall for cursor in cursors]
-        if cursors:  # reading the first one's rows takes every result sent so far in
-            read = cursors[0].fetchall()
-            results[0] = partial(list, read)
-        cursors.append(execute(*last))
-        yield [*results, cursors[-1].fetchall]
+        if waves:
+            send(0)
+        yield [
+            partial(read, number, index)
+            for number, wave in enumerate(waves)
+            for index in range(len(wave))
+        ]
 
 
 @cache
