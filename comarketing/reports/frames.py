@@ -112,7 +112,9 @@ def _joined(metrics: pd.DataFrame, spend: pd.DataFrame) -> Columns:
         return cells
     sides = grouping.columns_of(metrics), grouping.columns_of(spend)
     both = {key: np.concatenate([side[key] for side in sides]) for key in KEYS}
-    grouped = grouping.groups(both, KEYS)
+    # A placement is of one campaign and one channel: its id and the month make the cell, in
+    # the order of all four keys.
+    grouped = grouping.groups(both, ["campaign_id", "placement_id", "month"])
     at_metric, at_spend = grouped.of_row[: len(metrics)], grouped.of_row[len(metrics) :]
     cells = grouping.keys(both, grouped, KEYS)
     for name in CELL_COUNTS:
@@ -153,13 +155,13 @@ def own_cell_columns(
     at = np.minimum(np.searchsorted(ids[order], campaign), max(len(ids) - 1, 0))
     known = (ids[order][at] == campaign) if len(ids) else np.zeros(len(campaign), dtype=bool)
     if not known.all():
-        cells = {name: values[known] for name, values in cells.items()}
+        kept = np.flatnonzero(known)
+        cells = {name: grouping.take(values, kept) for name, values in cells.items()}
         campaign, at = campaign[known], at[known]
     row = order[at]
     revenue = cells.pop("revenue_minor").astype("int64")
     new: Columns = {
-        "kind": campaigns["kind"].to_numpy()[row],
-        "currency": campaigns["currency"].to_numpy()[row],
+        name: _looked_up(campaigns[name].to_numpy(), row) for name in ("kind", "currency")
     }
     days = cells["days"]
     for name in METRICS:
@@ -178,6 +180,14 @@ def own_cell_columns(
     cells.update(new)
     cells.update(coverage.coverage_parts(cells))
     return cells
+
+
+def _looked_up(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]`` with its sort codes (``grouping.coded``), worked out on ``values``: a
+    campaign's text for each of its cells, coded once per campaign rather than per cell."""
+    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=False)
+    picked = codes[rows].astype("int64")
+    return grouping.coded(np.asarray(uniques, dtype=object)[picked], picked)
 
 
 def totals(cells: pd.DataFrame, by: list[str]) -> pd.DataFrame:
@@ -326,7 +336,7 @@ def by_partner_of(placements: Columns, partners: pd.DataFrame) -> pd.DataFrame:
         np.repeat(first - (np.cumsum(count) - count), count) + np.arange(int(count.sum()))
     ]
     names = ["currency", "campaign_id", *coverage.SUMMED, *coverage.PER_PART]
-    long = {name: placements[name][rows] for name in names}
+    long = {name: grouping.take(placements[name], rows) for name in names}
     long["partner_id"] = partners["partner_id"].to_numpy()[partner_rows]
     long["partner"] = partners["partner"].to_numpy()[partner_rows]
     # Grouped in the order ``sort_values(["currency", "partner"])`` gives: by name, then (for

@@ -13,8 +13,10 @@ Pure: no database.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import pandas as pd
@@ -58,18 +60,68 @@ class Groups:
         return len(self.first)
 
 
+# Sort codes known for arrays (by ``id``, while the array lives): a text column's codes are
+# worked out once, by the first grouping by it or where it is made (``coded``), and ride along
+# when rows are picked from it (``take``, ``keys``): a dashboard groups the same few text
+# columns (currency, kind, channel, month) a dozen times, and hashing every row's text was the
+# costliest step of each grouping.
+_CODES: dict[int, tuple[weakref.ref[np.ndarray], np.ndarray]] = {}
+
+
+def coded(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
+    """``values``, remembered with ``codes``: one int64 >= 0 per row, equal for equal values
+    and ordered as the values sort (missing values last), as :func:`codes_of` makes them."""
+    key = id(values)
+    _CODES[key] = (weakref.ref(values, partial(_forget, key)), codes)
+    return values
+
+
+def _forget(key: int, _: object) -> None:
+    _CODES.pop(key, None)
+
+
+def known_codes(values: np.ndarray) -> np.ndarray | None:
+    entry = _CODES.get(id(values))
+    return entry[1] if entry is not None and entry[0]() is values else None
+
+
+def take(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
+    """``values[rows]``, with its codes when ``values``' are known."""
+    picked = values[rows]
+    codes = known_codes(values)
+    return picked if codes is None else coded(picked, codes[rows])
+
+
+def _column_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
+    """Codes of one column (as :func:`codes_of`'s) and a bound above them."""
+    codes = known_codes(values)
+    if codes is not None:
+        return codes, int(codes.max()) + 1 if len(codes) else 1
+    if values.dtype.kind in "iu" and len(values):
+        # Whole numbers (ids, months): their offsets from the smallest are codes already, in
+        # their order, without hashing (``codes_of`` renumbers when the keys' product grows).
+        low, high = int(values.min()), int(values.max())
+        if high - low < 2**32:
+            return values.astype("int64") - low, high - low + 1
+    codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=False)
+    codes = codes.astype("int64", copy=False)
+    if values.dtype == object:
+        coded(values, codes)
+    return codes, len(uniques)
+
+
 def codes_of(columns: Columns, by: Sequence[str]) -> np.ndarray:
     """One int64 per row, equal for equal keys and ordered as the keys are sorted (each key
     column factorized in sorted order, missing values last, as pandas groups them)."""
     code = np.zeros(length(columns), dtype="int64")
     size = 1  # how many codes there can be so far
     for name in by:
-        column_codes, uniques = pd.factorize(columns[name], sort=True, use_na_sentinel=False)
-        if size * len(uniques) >= 2**62:  # renumber densely first (the order stays)
+        column_codes, count = _column_codes(columns[name])
+        if size * count >= 2**62:  # renumber densely first (the order stays)
             code = pd.factorize(code, sort=True)[0].astype("int64")
             size = int(code.max()) + 1 if len(code) else 1
-        code = code * len(uniques) + column_codes
-        size *= max(len(uniques), 1)
+        code = code * count + column_codes
+        size *= max(count, 1)
     return code
 
 
@@ -108,11 +160,11 @@ def distinct(values: np.ndarray, grouped: Groups) -> np.ndarray:
     """Per group, how many different ``values`` (one per row, none missing) it holds."""
     if not grouped.count:
         return np.zeros(0, dtype="int64")
-    value_codes, uniques = pd.factorize(values)
-    pairs = np.unique(grouped.of_row * len(uniques) + value_codes)
-    return np.bincount(pairs // len(uniques), minlength=grouped.count)
+    value_codes, count = _column_codes(values)
+    pairs = np.unique(grouped.of_row * count + value_codes)
+    return np.bincount(pairs // count, minlength=grouped.count)
 
 
 def keys(columns: Columns, grouped: Groups, by: Sequence[str]) -> Columns:
     """Each group's keys (from its first row)."""
-    return {name: columns[name][grouped.first] for name in by}
+    return {name: take(columns[name], grouped.first) for name in by}

@@ -70,3 +70,49 @@ def test_the_kept_draws_are_the_counts_of_the_drawn_campaigns():
     assert not counts.flags.writeable
     values = np.arange(17 * 3, dtype="int64").reshape(17, 3)
     assert np.array_equal(bootstrap.resampled_sums(counts, values), expected @ values)
+
+
+@pytest.mark.parametrize("low, high", [(0, 50), (-(2**40), 2**40), (2**62, 2**62 + 9)])
+def test_whole_number_keys_of_any_range_group_as_pandas(low, high):
+    rng = np.random.default_rng(5)
+    frame = pd.DataFrame(
+        {"id": rng.integers(low, high, 500), "month": rng.integers(0, 3, 500), "n": 1}
+    )
+    expected = frame.groupby(["id", "month"])["n"].sum().reset_index()
+    columns = grouping.columns_of(frame)
+    groups = grouping.groups(columns, ["id", "month"])
+    got = grouping.to_frame(
+        {**grouping.keys(columns, groups, ["id", "month"]), **grouping.sums(columns, groups, ["n"])}
+    )
+    pd.testing.assert_frame_equal(got, expected)
+
+
+def test_a_text_columns_codes_ride_along_with_the_rows_taken_from_it():
+    columns = grouping.columns_of(_frame(6))
+    groups = grouping.groups(columns, ["currency", "month"])
+    currency = grouping.keys(columns, groups, ["currency"])["currency"]
+    codes = grouping.known_codes(currency)
+    assert codes is not None
+    # Equal for equal text and ordered as the text sorts (None last).
+    assert len({(c, v) for c, v in zip(codes.tolist(), currency.tolist(), strict=True)}) == len(
+        set(currency.tolist())
+    )
+    picked = grouping.take(currency, np.array([2, 0]))
+    assert grouping.known_codes(picked).tolist() == [codes[2], codes[0]]
+
+
+def test_known_codes_are_what_a_grouping_reads():
+    values = np.array(["b", "a", "b", "c"], dtype=object)
+    # Codes ordering "c" first: a grouping follows them rather than the alphabet.
+    grouping.coded(values, np.array([1, 2, 1, 0]))
+    groups = grouping.groups({"k": values}, ["k"])
+    assert grouping.keys({"k": values}, groups, ["k"])["k"].tolist() == ["c", "b", "a"]
+
+
+def test_the_codes_of_an_array_no_longer_used_are_forgotten():
+    values = np.array(["x", "y"], dtype=object)
+    key = id(values)
+    grouping.coded(values, np.array([0, 1]))
+    assert key in grouping._CODES
+    del values
+    assert key not in grouping._CODES
