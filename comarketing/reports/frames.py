@@ -370,9 +370,5 @@ def partner_choices(partners: pd.DataFrame) -> pd.DataFrame:
     """partner_id, partner: each partner of :func:`partners_of` once, by name (the filter's
     choices), labelled by its first row there."""
     ids = partners["partner_id"].to_numpy()
-    _, first = np.unique(ids, return_index=True)
-    first = np.sort(first)  # rows of ``partners``: already by name
-    return pd.DataFrame(
-        {"partner_id": ids[first], "partner": partners["partner"].iloc[first].to_numpy()},
-        index=pd.Index(first),
-    ).astype({"partner": partners["partner"].dtype})
+    first = np.sort(np.unique(ids, return_index=True)[1])  # rows of ``partners``: by name
+    return partners.iloc[first, partners.columns.get_indexer(["partner_id", "partner"])]
