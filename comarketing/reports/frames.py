@@ -95,14 +95,22 @@ class _Split:
 CELL_COUNTS = ("days", *METRICS, *DAYS_FIELDS.values())
 
 
-def _joined(metrics: pd.DataFrame, spend: pd.DataFrame) -> Columns:
+def _columns(side: pd.DataFrame | Columns) -> Columns:
+    if isinstance(side, pd.DataFrame):
+        return grouping.columns_of(side.reset_index(drop=True))
+    return side
+
+
+def _joined(metrics: pd.DataFrame | Columns, spend: pd.DataFrame | Columns) -> Columns:
     """The metric and spend cells side by side (one row per key of either, sorted by key as
     an outer merge gives them), 0 where one side has no cell. Each side has at most one row
     per key (a placement and month), so the join is a grouping of both sides' keys, in NumPy:
     a pandas merge of a few thousand rows costs more than everything else done here."""
-    if spend.empty or metrics.empty:
+    sides = _columns(metrics), _columns(spend)
+    metric_rows = grouping.length(sides[0])
+    if not metric_rows or not grouping.length(sides[1]):
         # Nothing to match: the other side's columns are all 0.
-        cells = grouping.columns_of((spend if metrics.empty else metrics).reset_index(drop=True))
+        cells = dict(sides[0] if metric_rows else sides[1])
         size = grouping.length(cells)
         for name in (*CELL_COUNTS, "campaign_spend_minor"):
             if name not in cells:
@@ -110,12 +118,11 @@ def _joined(metrics: pd.DataFrame, spend: pd.DataFrame) -> Columns:
             elif cells[name].dtype != "int64":  # the columns of a side without rows
                 cells[name] = cells[name].astype("int64")
         return cells
-    sides = grouping.columns_of(metrics), grouping.columns_of(spend)
-    both = {key: np.concatenate([side[key] for side in sides]) for key in KEYS}
+    both = {key: grouping.concatenate([side[key] for side in sides]) for key in KEYS}
     # A placement is of one campaign and one channel: its id and the month make the cell, in
     # the order of all four keys.
     grouped = grouping.groups(both, ["campaign_id", "placement_id", "month"])
-    at_metric, at_spend = grouped.of_row[: len(metrics)], grouped.of_row[len(metrics) :]
+    at_metric, at_spend = grouped.of_row[:metric_rows], grouped.of_row[metric_rows:]
     cells = grouping.keys(both, grouped, KEYS)
     for name in CELL_COUNTS:
         cells[name] = np.zeros(grouped.count, dtype="int64")
@@ -139,8 +146,8 @@ def own_cells(
 
 
 def own_cell_columns(
-    metrics: pd.DataFrame,
-    spend: pd.DataFrame,
+    metrics: pd.DataFrame | Columns,
+    spend: pd.DataFrame | Columns,
     campaigns: pd.DataFrame,
     parties: pd.DataFrame,
     org: int,

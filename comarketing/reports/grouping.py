@@ -69,8 +69,8 @@ _CODES: dict[int, tuple[weakref.ref[np.ndarray], np.ndarray]] = {}
 
 
 def coded(values: np.ndarray, codes: np.ndarray) -> np.ndarray:
-    """``values``, remembered with ``codes``: one int64 >= 0 per row, equal for equal values
-    and ordered as the values sort (missing values last), as :func:`codes_of` makes them."""
+    """``values``, remembered with ``codes``: one whole number per row, equal for equal values
+    and ordered as the values sort (missing values last)."""
     key = id(values)
     _CODES[key] = (weakref.ref(values, partial(_forget, key)), codes)
     return values
@@ -92,17 +92,29 @@ def take(values: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return picked if codes is None else coded(picked, codes[rows])
 
 
+def concatenate(parts: Sequence[np.ndarray]) -> np.ndarray:
+    """The parts one after the other, with their codes when every part's are known (the
+    caller vouches that they number the same values alike: months, say)."""
+    joined = np.concatenate(parts)
+    codes = [known_codes(part) for part in parts]
+    if any(c is None for c in codes):
+        return joined
+    return coded(joined, np.concatenate([c for c in codes if c is not None]))
+
+
 def _column_codes(values: np.ndarray) -> tuple[np.ndarray, int]:
     """Codes of one column (as :func:`codes_of`'s) and a bound above them."""
-    codes = known_codes(values)
-    if codes is not None:
-        return codes, int(codes.max()) + 1 if len(codes) else 1
+    known = known_codes(values)
+    if known is not None:
+        values = known
     if values.dtype.kind in "iu" and len(values):
         # Whole numbers (ids, months): their offsets from the smallest are codes already, in
         # their order, without hashing (``codes_of`` renumbers when the keys' product grows).
         low, high = int(values.min()), int(values.max())
         if high - low < 2**32:
             return values.astype("int64") - low, high - low + 1
+    if known is not None:  # no rows, or codes too far apart
+        return pd.factorize(known, sort=True)[0].astype("int64"), len(known)
     codes, uniques = pd.factorize(values, sort=True, use_na_sentinel=False)
     codes = codes.astype("int64", copy=False)
     if values.dtype == object:

@@ -37,7 +37,7 @@ from comarketing.reports.scope import (
     scoped_ids,
     whole_months,
 )
-from comarketing.reports.spend_cells import spend_query, spendframe_of, with_channels
+from comarketing.reports.spend_cells import spend_columns, spend_query, with_channels
 from comarketing.reports.sql import (
     Query,
     Rows,
@@ -83,13 +83,10 @@ def _metric_query(scope: Scope, parts: int) -> Query | None:
     return statement, values
 
 
-def _metricframe_of(rows: Rows, channels: Rows | None = None) -> pd.DataFrame:
-    """The metric rows with their placements' channels (in the rows, or in ``channels``: then
-    a row whose placement is not among them, of another channel than the filter's, is left
-    out, as an inner join would)."""
-    if channels is None:
-        return _metric_frame(frame_of(rows, METRIC_COLUMNS))  # SQLite's months: text already
-    return _metricframe_of_parts([_metric_arrays(rows)], channels)
+def _metric_columns(rows: Rows) -> Columns:
+    """SQLite's metric rows (the placement's channel and the month's text in them) as
+    columns."""
+    return _whole(arrays_of(rows, METRIC_COLUMNS) if rows else _no_cells())
 
 
 def _metric_arrays(rows: Rows) -> Columns | None:
@@ -97,13 +94,14 @@ def _metric_arrays(rows: Rows) -> Columns | None:
     return arrays_of(rows, _SENT_COLUMNS) if rows else None
 
 
-def _metricframe_of_parts(parts: list[Columns | None], channels: Rows) -> pd.DataFrame:
-    """:func:`_metricframe_of` of the rows of several metric statements (PostgreSQL's rollup
-    and edge months, each as :func:`_metric_arrays`), their placements' channels from
-    ``channels``."""
+def _metric_columns_of_parts(parts: list[Columns | None], channels: Rows) -> Columns:
+    """The rows of PostgreSQL's metric statements (the rollup's and the edge months', each as
+    :func:`_metric_arrays`) as one set of columns, with their placements' channels from
+    ``channels`` (the scope's placements: a row whose placement is not among them, of
+    another channel than the filter's, is left out, as an inner join would)."""
     given = [part for part in parts if part is not None]
     if not given:
-        return _metric_frame(frame_of([], METRIC_COLUMNS))
+        return _no_cells()
     arrays = (
         given[0]
         if len(given) == 1
@@ -111,14 +109,24 @@ def _metricframe_of_parts(parts: list[Columns | None], channels: Rows) -> pd.Dat
     )
     arrays = with_channels(arrays, channels)
     arrays["month"] = month_texts(arrays["month"])
-    return _metric_frame(pd.DataFrame({name: arrays[name] for name in METRIC_COLUMNS}, copy=False))
+    return _whole({name: arrays[name] for name in METRIC_COLUMNS})
 
 
-def _metric_frame(frame: pd.DataFrame) -> pd.DataFrame:
+def _no_cells() -> Columns:
+    return {
+        name: np.zeros(0, dtype=object if name in ("channel", "month") else np.int64)
+        for name in METRIC_COLUMNS
+    }
+
+
+def _whole(columns: Columns) -> Columns:
+    """The sums and counts with a value missing (None: no day of the cell reported it) as 0:
+    a figure nobody reported adds nothing."""
     for name in METRIC_SUMS:
-        if frame[name].dtype != "int64":  # some value missing (None), or no rows
-            frame[name] = frame[name].fillna(0).astype("int64")
-    return frame
+        values = columns[name]
+        if values.dtype != np.int64:
+            columns[name] = np.where(values == None, 0, values).astype(np.int64)  # noqa: E711
+    return columns
 
 
 METRIC_COUNTS = [DAYS_FIELDS[f] for f in VALUE_FIELDS]
@@ -250,8 +258,8 @@ PARTY_COLUMNS = ["campaign_id", "organization_id", "budget_share_bp", "revenue_s
 class ReportFrames:
     campaigns: pd.DataFrame
     parties: pd.DataFrame
-    metrics: pd.DataFrame
-    spend: pd.DataFrame
+    metrics: Columns  # METRIC_COLUMNS: per placement and month
+    spend: Columns  # spend_cells.SPEND_COLUMNS: per placement and month
     flights: pd.DataFrame  # FLIGHT_COLUMNS: the placements with a flight reach
 
 
@@ -282,14 +290,14 @@ def report_frames(scope: Scope) -> ReportFrames:
         placements = results.pop(0)() if postgresql else None
         campaign_rows, spent, party_rows, flight_rows, *metric_rows = results
         campaign_frame = frame_of(campaign_rows(), CAMPAIGN_COLUMNS)
-        spend_frame = spendframe_of(scope, spent(), placements)
+        spend_frame = spend_columns(scope, spent(), placements)
         party_frame = frame_of(party_rows(), PARTY_COLUMNS)
         flight_frame = frame_of(flight_rows(), FLIGHT_COLUMNS)
         if placements is None:  # SQLite: the channels in the rows
-            metrics = _metricframe_of([row for read in metric_rows for row in read()])
+            metrics = _metric_columns([row for read in metric_rows for row in read()])
         else:
             parts = [_metric_arrays(read()) for read in metric_rows]
-            metrics = _metricframe_of_parts(parts, placements)
+            metrics = _metric_columns_of_parts(parts, placements)
     return ReportFrames(
         campaigns=campaign_frame,
         parties=party_frame,

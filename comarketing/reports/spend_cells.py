@@ -24,7 +24,16 @@ from comarketing.reports.scope import (
     scope_values,
     scoped_ids,
 )
-from comarketing.reports.sql import EPOCH, Query, Rows, among, arrays_of, day_number, fetch
+from comarketing.reports.sql import (
+    EPOCH,
+    Query,
+    Rows,
+    among,
+    arrays_of,
+    day_number,
+    fetch,
+    month_texts_of,
+)
 
 
 def spend_cells(scope: Scope) -> pd.DataFrame:
@@ -45,12 +54,19 @@ def spend_query(scope: Scope) -> Query:
     return _spend_statement(Filters.of(scope), postgresql), scope_values(scope)
 
 
+SPEND_COLUMNS = ["campaign_id", "placement_id", "channel", "month", "campaign_spend_minor"]
+
+
 def spendframe_of(scope: Scope, rows: Rows, channels: Rows | None = None) -> pd.DataFrame:
+    """:func:`spend_columns` as a DataFrame."""
+    return pd.DataFrame(spend_columns(scope, rows, channels), copy=False)
+
+
+def spend_columns(scope: Scope, rows: Rows, channels: Rows | None = None) -> grouping.Columns:
     """The claims' shares of the period's months summed per cell (placement and month). Without
     a channel in the rows (PostgreSQL) it comes from ``channels``, the scope's placements: a
     row whose placement is not among them, of another channel than the filter's, is left
     out, as an inner join would."""
-    columns = ["campaign_id", "placement_id", "channel", "month", "campaign_spend_minor"]
     names = ["campaign_id", "placement_id", "service_from", "service_to", "amount_minor"]
     if channels is None:  # SQLite: the channel in the row
         names.insert(2, "channel")
@@ -58,20 +74,18 @@ def spendframe_of(scope: Scope, rows: Rows, channels: Rows | None = None) -> pd.
     if claims and channels is not None:
         claims = with_channels(claims, channels)
     if not claims or not len(claims["placement_id"]):  # no claim in the period
-        return pd.DataFrame(
-            {c: np.zeros(0, dtype=object) for c in columns[:4]}
-            | {columns[4]: np.zeros(0, dtype="int64")}
-        )
+        return {c: np.zeros(0, dtype=object) for c in SPEND_COLUMNS[:4]} | {
+            SPEND_COLUMNS[4]: np.zeros(0, dtype="int64")
+        }
     pieces = _month_pieces(claims, scope)
     # A cell may have several pieces (its claims, and the months of those crossing one):
     # summed, cells in the order of their first piece. A placement is of one campaign and
     # one channel: the placement and month make the cell.
     grouped = grouping.groups(pieces, ["placement_id", "month_number"], sort=False)
     cells = grouping.keys(pieces, grouped, ["campaign_id", "placement_id", "channel"])
-    months = pieces["month_number"][grouped.first]
-    cells["month"] = np.datetime_as_string(months.astype("datetime64[M]"), unit="M").astype(object)
+    cells["month"] = month_texts_of(pieces["month_number"][grouped.first])
     cells |= grouping.sums(pieces, grouped, ["campaign_spend_minor"])
-    return pd.DataFrame({c: cells[c] for c in columns}, copy=False)
+    return {c: cells[c] for c in SPEND_COLUMNS}
 
 
 def with_channels(columns: grouping.Columns, channels: Rows) -> grouping.Columns:

@@ -16,6 +16,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.expression import FunctionElement
 
 from comarketing.extensions import db
+from comarketing.reports import grouping
 
 
 class month_key(FunctionElement[Any]):
@@ -61,12 +62,19 @@ def month_key_value(month: date, postgresql: bool) -> int | str:
 
 def month_texts(keys: np.ndarray) -> np.ndarray:
     """'YYYY-MM' of each :class:`month_key` (PostgreSQL's day numbers; SQLite's text as it
-    is), worked out once per month."""
+    is): :func:`month_texts_of` their months."""
     if keys.dtype != np.int64:
         return keys
-    months, of_row = np.unique(keys, return_inverse=True)
-    texts = [month_key_text(int(days)) for days in months]
-    return np.array(texts, dtype=object)[of_row]
+    return month_texts_of(keys.astype("datetime64[D]").astype("datetime64[M]").astype(np.int64))
+
+
+def month_texts_of(months: np.ndarray) -> np.ndarray:
+    """'YYYY-MM' of each month (counted from 1970-01), worked out once per month, with the
+    months as their sort codes (``grouping.coded``: text of months from any statement groups
+    together without hashing the text)."""
+    distinct, of_row = np.unique(months, return_inverse=True)
+    texts = np.datetime_as_string(distinct.astype("datetime64[M]"), unit="M").astype(object)
+    return grouping.coded(texts[of_row], months.astype(np.int64))
 
 
 def month_key_text(days: int) -> str:

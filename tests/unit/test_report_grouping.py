@@ -116,3 +116,17 @@ def test_the_codes_of_an_array_no_longer_used_are_forgotten():
     assert key in grouping._CODES
     del values
     assert key not in grouping._CODES
+
+
+def test_parts_joined_keep_their_codes_only_when_every_part_has_them():
+    from comarketing.reports.sql import month_texts_of
+
+    # Months from two statements, coded as months: joined, they group without hashing.
+    first, second = month_texts_of(np.array([672, 671])), month_texts_of(np.array([671, 673]))
+    joined = grouping.concatenate([first, second])
+    assert joined.tolist() == ["2026-01", "2025-12", "2025-12", "2026-02"]
+    assert grouping.known_codes(joined).tolist() == [672, 671, 671, 673]
+    groups = grouping.groups({"month": joined}, ["month"])
+    assert groups.of_row.tolist() == [1, 0, 0, 2]
+    plain = grouping.concatenate([first, np.array(["2025-12"], dtype=object)])
+    assert grouping.known_codes(plain) is None
