@@ -7,8 +7,9 @@ reads at most two months of daily rows, whatever the data size.
 
 What a report covers (the organization's campaigns, the period's months) is
 ``reports.scope``; spend per placement and month, from the claims, is
-``reports.spend_cells``; this module reads the metric cells, the campaigns with their parties
-and the placements' flights, and sends them together with the spend (``report_frames``).
+``reports.spend_cells``; this module reads the metric cells, the campaigns, their parties
+and the placements' flights, and sends them together with the spend (``report_frames``; on
+PostgreSQL in three waves, each wave's rows worked on while the server runs the next).
 """
 
 from __future__ import annotations
