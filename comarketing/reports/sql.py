@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable, Iterator, Sequence
-from datetime import date, timedelta
+from datetime import date
 from functools import cache, partial
 from typing import Any
 
@@ -75,10 +75,6 @@ def month_texts_of(months: np.ndarray) -> np.ndarray:
     distinct, of_row = np.unique(months, return_inverse=True)
     texts = np.datetime_as_string(distinct.astype("datetime64[M]"), unit="M").astype(object)
     return grouping.coded(texts[of_row], months.astype(np.int64))
-
-
-def month_key_text(days: int) -> str:
-    return (EPOCH + timedelta(days=days)).strftime("%Y-%m")
 
 
 class day_number(FunctionElement[Any]):
@@ -181,6 +177,7 @@ def _pipelined(
     driver: Any = connection.connection.driver_connection
     cursors: list[list[Any]] = []
     taken: dict[tuple[int, int], Rows] = {}  # the rows read to take a wave's results in
+    taken_in = 0  # how many waves have been taken in
 
     def send(number: int) -> None:
         wave = []
@@ -194,16 +191,15 @@ def _pipelined(
     def read(number: int, index: int) -> Rows:
         # Every wave up to this one taken in, and the one after it sent. Reading the first
         # statement of a wave takes in the results of every statement sent so far: its wave's.
-        while len(taken_in) <= number:
-            current = len(taken_in)
-            taken[(current, 0)] = cursors[current][0].fetchall()
-            taken_in.append(current)
-            if current + 1 < len(waves):
-                send(current + 1)
+        nonlocal taken_in
+        while taken_in <= number:
+            taken[(taken_in, 0)] = cursors[taken_in][0].fetchall()
+            taken_in += 1
+            if taken_in < len(waves):
+                send(taken_in)
         rows = taken.pop((number, index), None)
         return rows if rows is not None else cursors[number][index].fetchall()
 
-    taken_in: list[int] = []
     with driver.pipeline():
         if waves:
             send(0)
