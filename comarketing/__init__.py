@@ -82,11 +82,14 @@ def register_url_converters(app: Flask) -> None:
 
 
 def register_extensions(app: Flask) -> None:
-    from comarketing import db_watchdog
+    from comarketing import db_watchdog, read_only_end
     from comarketing.extensions import csrf, db, limiter, login_manager, migrate
 
     db.init_app(app)
     db_watchdog.install_app(app)
+    with app.app_context():
+        for engine in db.engines.values():
+            read_only_end.install(engine)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
     limiter.init_app(app)

@@ -11,6 +11,7 @@ from flask_wtf.csrf import CSRFError
 from sqlalchemy.exc import DBAPIError, OperationalError
 from werkzeug.exceptions import HTTPException
 
+from comarketing import read_only_end
 from comarketing.extensions import db
 
 security_log = logging.getLogger("comarketing.security")
@@ -129,7 +130,7 @@ def install(app: Flask) -> None:
 
 def install_session_cleanup(app: Flask) -> None:
     """End the request's database session inside the request, so that a connection dying
-    during that cleanup (its ROLLBACK) answers the app's 503, not the server's bare 500.
+    during that cleanup (its COMMIT or ROLLBACK) answers the app's 503, not the server's bare 500.
 
     Registered before the other after-request hooks, so it runs after them all (Flask runs
     them in reverse): the mail and job hand-overs that still use the session come first.
@@ -138,7 +139,8 @@ def install_session_cleanup(app: Flask) -> None:
     @app.after_request
     def end_database_session(response: Response) -> Response:
         try:
-            db.session.remove()
+            # Committed when it only read: PostgreSQL keeps the prepared statements.
+            read_only_end.end(db.session)
         except DBAPIError as error:
             log.error("database session cleanup failed: %s", type(error.orig).__name__)
             return current_app.make_response(current_app.handle_user_exception(error))
