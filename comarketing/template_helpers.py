@@ -6,7 +6,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask, g
+from flask import Flask, g, request
 from flask_login import current_user
 
 from comarketing import dates_format, notifications
@@ -38,6 +38,17 @@ def request_permissions() -> frozenset[Action]:
     return permissions
 
 
+def remember_unread(user_id: int, count: int) -> None:
+    """The session's user's unread count, read with the user (``accounts.sessions``)."""
+    g.unread_when_loaded = (user_id, count)
+
+
+def unread_when_loaded(user_id: int) -> int | None:
+    """The unread count read with the session's user this request (None when it was not)."""
+    loaded = g.get("unread_when_loaded")
+    return loaded[1] if loaded is not None and loaded[0] == user_id else None
+
+
 def install(app: Flask) -> None:
     @app.context_processor
     def permissions() -> dict[str, Any]:
@@ -47,6 +58,12 @@ def install(app: Flask) -> None:
         def unread() -> int:
             if not current_user or not current_user.is_authenticated:
                 return 0
+            # Read with the user when the request began; a request that may have written
+            # (not GET) counts again.
+            if request.method in ("GET", "HEAD"):
+                loaded = unread_when_loaded(current_user.id)
+                if loaded is not None:
+                    return loaded
             return notifications.unread_count(current_user.id)
 
         return {

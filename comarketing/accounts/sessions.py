@@ -16,6 +16,7 @@ from datetime import timedelta
 from flask import Flask, current_app
 from flask_login import LoginManager
 
+from comarketing import template_helpers
 from comarketing.accounts import signin
 from comarketing.accounts.models import User
 
@@ -37,7 +38,12 @@ def configure_login(app: Flask, login_manager: LoginManager) -> None:
     @login_manager.user_loader
     def load_user(sign_in_id: str) -> User | None:
         token = live_session_token(sign_in_id, now=time.time())
-        return signin.load_session_user(token) if token else None
+        found = signin.load_session_user_and_unread(token) if token else None
+        if found is None:
+            return None
+        user, unread = found
+        template_helpers.remember_unread(user.id, unread)
+        return user
 
 
 def sign_in_lifetime() -> float:

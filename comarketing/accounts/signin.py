@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from comarketing import audit
+from comarketing import audit, notifications
 from comarketing.accounts import passwords
 from comarketing.accounts.models import User
 from comarketing.accounts.validation import normalise_email
@@ -56,9 +56,20 @@ def sign_out(actor: Actor) -> None:
 
 
 def load_session_user(session_token: str) -> User | None:
+    found = load_session_user_and_unread(session_token)
+    return found[0] if found else None
+
+
+def load_session_user_and_unread(session_token: str) -> tuple[User, int] | None:
+    """The active user of a session token and their unread notifications, in one statement
+    (every page shows the count in its top bar)."""
     if not session_token:
         return None
-    user = db.session.scalar(sa.select(User).where(User.session_token == session_token))
-    if user is None or not user.active:
+    found = db.session.execute(
+        sa.select(User, notifications.unread_count_of(User.id)).where(
+            User.session_token == session_token
+        )
+    ).first()
+    if found is None or not found[0].active:
         return None
-    return user
+    return found[0], int(found[1] or 0)

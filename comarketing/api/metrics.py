@@ -10,6 +10,7 @@ figure of every day; PATCH keeps the stored value of a figure it does not name.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from decimal import Decimal
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from apiflask import Schema
 from apiflask.fields import Boolean, Integer, List, Nested, String
 from apiflask.validators import Length, Range, Regexp
+from flask import jsonify
 from marshmallow import ValidationError
 from marshmallow import fields as ma_fields
 
@@ -179,19 +181,30 @@ def list_metrics(placement_id: int, path: dict[str, int], query: dict[str, date]
     Every party of the placement's campaign may read them.
     """
     actor = current_actor()
-    view = placements.get_placement(actor, placement_id)
-    days = placements.placement_days(actor, placement_id, query.get("start"), query.get("end"))
-    currency = view.campaign.currency
+    view, days = placements.placement_day_rows(
+        actor, placement_id, query.get("start"), query.get("end")
+    )
+    # Built as DaysOut's dump would be (tests/api/test_metrics_read.py compares the two): the
+    # schema's field-by-field dump of every day cost more than the rest of the request.
+    return jsonify(days_out(placement_id, view.campaign.currency, days))
+
+
+def days_out(placement_id: int, currency: str, days: Iterable[Any]) -> dict[str, Any]:
+    """A placement's days as the API answers them (``DaysOut``), JSON-ready."""
+    money = schemas.money
     return {
         "placement_id": placement_id,
         "currency": currency,
         "items": [
             {
-                "day": d.day,
-                **{name: getattr(d, name) for name in COUNTS},
+                "day": d.day.isoformat(),
+                "impressions": d.impressions,
+                "reach": d.reach,
+                "clicks": d.clicks,
+                "leads": d.leads,
                 "conversions": hundredths.to_text(d.conversions_hundredths) or None,
-                "revenue": schemas.money(d.revenue_minor, currency),
-                "cost": schemas.money(d.cost_minor, currency),
+                "revenue": money(d.revenue_minor, currency),
+                "cost": money(d.cost_minor, currency),
             }
             for d in days
         ],

@@ -170,13 +170,16 @@ def authenticate(plaintext: str) -> tuple[User, str] | None:
     if not plaintext.startswith(TOKEN_PREFIX) or len(plaintext) > MAX_TOKEN_LENGTH:
         return None
     now = utcnow()
-    token = db.session.scalar(
-        sa.select(ApiToken).where(ApiToken.token_hash == hash_api_token(plaintext))
-    )
-    if token is None or token.status(now) != "active":
+    # The token and its user in one statement: every API request begins here.
+    found = db.session.execute(
+        sa.select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == hash_api_token(plaintext))
+    ).first()
+    if found is None:
         return None
-    user = db.session.get(User, token.user_id)
-    if user is None or not user.active:
+    token, user = found
+    if token.status(now) != "active" or not user.active:
         return None
     scope = token.scope
     if token.last_used_at is None or token.last_used_at <= now - LAST_USED_RESOLUTION:

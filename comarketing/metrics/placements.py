@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -128,12 +129,31 @@ def placement_days(
     actor: Actor, placement_id: int, start: date | None = None, end: date | None = None
 ) -> list[DailyMetric]:
     get_placement(actor, placement_id)
-    query = sa.select(DailyMetric).where(DailyMetric.placement_id == placement_id)
+    return list(db.session.scalars(_days(sa.select(DailyMetric), placement_id, start, end)))
+
+
+DAY_COLUMNS = ("day", *VALUE_FIELDS)
+
+
+def placement_day_rows(
+    actor: Actor, placement_id: int, start: date | None = None, end: date | None = None
+) -> tuple[PlacementView, list[sa.Row[Any]]]:
+    """The placement and its days' figures (``DAY_COLUMNS``) as plain rows, oldest first: for
+    answers that only read them (no objects built for every day)."""
+    view = get_placement(actor, placement_id)
+    columns = [getattr(DailyMetric, name) for name in DAY_COLUMNS]
+    return view, list(db.session.execute(_days(sa.select(*columns), placement_id, start, end)))
+
+
+def _days(
+    query: sa.Select[Any], placement_id: int, start: date | None, end: date | None
+) -> sa.Select[Any]:
+    query = query.where(DailyMetric.placement_id == placement_id)
     if start:
         query = query.where(DailyMetric.day >= start)
     if end:
         query = query.where(DailyMetric.day <= end)
-    return list(db.session.scalars(query.order_by(DailyMetric.day)))
+    return query.order_by(DailyMetric.day)
 
 
 @dataclass(frozen=True)

@@ -169,3 +169,60 @@ def test_a_retried_batch_with_its_idempotency_key_is_written_once(app, world, ap
     changed = writer.post(url, json={"days": [_day("2027-03-02")]}, headers=headers)
     assert changed.status_code == 422
     assert error_of(changed)["field"] == "Idempotency-Key"
+
+
+def test_the_days_answer_is_what_the_documented_schema_dumps(app, world, api_as):
+    """The list is built without the schema's field-by-field dump (it cost more than the rest
+    of the request): the answer must be exactly DaysOut's dump of the stored days."""
+    from comarketing.api.metrics import COUNTS, DaysOut
+    from comarketing.api.schemas import money
+    from comarketing.hundredths import to_text
+    from comarketing.metrics import placements
+    from comarketing.metrics.models import DailyMetric
+
+    joint = _scene(app, world)
+    writer = api_as(world.a.email(PM), "write")
+    url = f"/api/v1/placements/{joint.a_placement}/metrics"
+    days = [
+        _day("2027-03-01", conversions=2.47, revenue="1234.05"),
+        _day("2027-03-02", reach=None, clicks=None, conversions=None, revenue=None, cost=None),
+        _day("2027-03-03", impressions=None, leads=7, cost="0.01"),
+    ]
+    assert writer.post(url, json={"days": days}).status_code == 200
+    answer = api_as(world.b.email("analyst")).get(url).get_json()
+    with app.app_context():
+        stored = db.session.scalars(
+            sa.select(DailyMetric)
+            .where(DailyMetric.placement_id == joint.a_placement)
+            .order_by(DailyMetric.day)
+        ).all()
+        currency = placements.get_placement(
+            _actor_of(world.a.email(PM)), joint.a_placement
+        ).campaign.currency
+        dumped = DaysOut().dump(
+            {
+                "placement_id": joint.a_placement,
+                "currency": currency,
+                "items": [
+                    {
+                        "day": d.day,
+                        **{name: getattr(d, name) for name in COUNTS},
+                        "conversions": to_text(d.conversions_hundredths) or None,
+                        "revenue": money(d.revenue_minor, currency),
+                        "cost": money(d.cost_minor, currency),
+                    }
+                    for d in stored
+                ],
+            }
+        )
+    assert len(answer["items"]) == 3
+    assert answer == dumped
+    assert answer["items"][1]["reach"] is None and answer["items"][1]["cost"] is None
+
+
+def _actor_of(email: str):
+    from comarketing.accounts.models import User
+    from comarketing.context import Actor, Origin
+
+    user = db.session.scalar(sa.select(User).where(User.email == email))
+    return Actor(user, Origin(ip="127.0.0.1", request_id="test"))
