@@ -20,19 +20,25 @@ import hashlib
 import hmac
 import logging
 import pickle
+import secrets
 import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
 from typing import Any, TypeVar
 
-from flask import current_app
+from flask import current_app, g
+from markupsafe import Markup
 
 from comarketing.campaigns import data_version
 
 T = TypeVar("T")
 log = logging.getLogger("comarketing")
 MEMORY_ENTRIES = 256
+_READ = "report_cache_read"
+# This process's start: rendered HTML is kept per process, so a release (a template or code
+# change) renders afresh.
+_PROCESS = secrets.token_hex(8)
 _REDIS_ERROR_EVERY = 60.0
 
 
@@ -126,7 +132,13 @@ def figures(organization_id: int, name: str, arguments: Hashable, compute: Calla
     store = _store()
     if store is None:
         return compute()
-    key = _key(organization_id, data_version.current(organization_id), name, arguments)
+    version = data_version.current(organization_id)
+    # What the page's fragments are kept under (``fragments``): these figures, at this version.
+    g.setdefault(_READ, {})[organization_id] = (version, name, arguments)
+    return _kept(store, _key(organization_id, version, name, arguments), compute)
+
+
+def _kept(store: Any, key: str, compute: Callable[[], T]) -> T:
     found = store.get(key)
     if found is not None and len(found) > 32:
         signature, payload = found[:32], found[32:]
@@ -137,3 +149,28 @@ def figures(organization_id: int, name: str, arguments: Hashable, compute: Calla
     payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     store.set(key, _signature(payload) + payload, int(current_app.config["REPORT_CACHE_SECONDS"]))
     return value
+
+
+def fragments(organization_id: int, scope: Hashable) -> Callable[..., Markup]:
+    """A template's ``cached`` (``{% call cached("name") %}...{% endcall %}``): the block's HTML,
+    rendered once and kept like the figures it shows.
+
+    Kept under the figures the page read last this request (their version, name and arguments:
+    a block is never kept under other figures than those it was rendered from; with none read,
+    the company's current version), ``scope`` (what else the block shows: the query string of
+    its links ...), the block's name and this process's start (a release renders afresh).
+    A report's tables are most of its page's time, the same for everyone of the company until
+    its data changes.
+    """
+    store = _store()
+    if store is None:
+        return lambda name, caller: caller()
+    read = g.get(_READ, {}).get(organization_id)
+    version, basis = (read[0], read[1:]) if read else (data_version.current(organization_id), None)
+
+    def cached(name: str, caller: Callable[[], Markup]) -> Markup:
+        key = _key(organization_id, version, f"fragment:{name}", (basis, scope, _PROCESS))
+        # Kept as the Markup the template rendered (escaped there), signed like any entry.
+        return _kept(store, key, caller)
+
+    return cached

@@ -10,9 +10,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 from typing import Any
 
 from comarketing.campaigns.access import get_visible_campaign
+from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor
 from comarketing.policy import Action, authorize
 from comarketing.reports import (
@@ -99,15 +101,52 @@ class CampaignFigures:
 def campaign_figures(actor: Actor, campaign_id: int) -> CampaignFigures:
     """A campaign's report with its tables and charts. The campaign must be one of the actor's
     company's (else NotFound), checked before anything is read from the cache."""
-    get_visible_campaign(actor, campaign_id)
-    today = date.today()
+    return campaign_page(actor, campaign_id).figures
 
-    def compute() -> CampaignFigures:
-        report = campaign_service.campaign_report(actor, campaign_id, today)
-        return CampaignFigures(
-            report=report,
-            tables=campaign_tables.page_tables(report),
-            chart_data=campaign_charts.chart_data(report),
+
+class CampaignPage:
+    """A campaign report page's figures, read as far as the page needs them: its charts' data
+    (small) at once; the report and its tables (most of what is kept) only when a block of the
+    page that shows them is not in the cache (``cache.fragments``)."""
+
+    def __init__(self, actor: Actor, campaign: Campaign) -> None:
+        self.campaign = campaign
+        self._actor = actor
+        self._arguments = (campaign.id, date.today())
+
+    @cached_property
+    def figures(self) -> CampaignFigures:
+        actor, (campaign_id, today) = self._actor, self._arguments
+
+        def compute() -> CampaignFigures:
+            report = campaign_service.campaign_report(actor, campaign_id, today)
+            return CampaignFigures(
+                report=report,
+                tables=campaign_tables.page_tables(report),
+                chart_data=campaign_charts.chart_data(report),
+            )
+
+        return cache.figures(actor.organization_id, "reports.campaign", self._arguments, compute)
+
+    @cached_property
+    def chart_data(self) -> dict[str, Any]:
+        return cache.figures(
+            self._actor.organization_id,
+            "reports.campaign-charts",
+            self._arguments,
+            lambda: self.figures.chart_data,
         )
 
-    return cache.figures(actor.organization_id, "reports.campaign", (campaign_id, today), compute)
+    @property
+    def report(self) -> CampaignReport:
+        return self.figures.report
+
+    @property
+    def tables(self) -> dict[str, Table]:
+        return self.figures.tables
+
+
+def campaign_page(actor: Actor, campaign_id: int) -> CampaignPage:
+    """The campaign report page of one of the actor's company's campaigns (else NotFound,
+    checked before anything is read from the cache)."""
+    return CampaignPage(actor, get_visible_campaign(actor, campaign_id))

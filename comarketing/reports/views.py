@@ -12,6 +12,7 @@ from comarketing import dates_allowed
 from comarketing.campaigns.models import Channel
 from comarketing.errors import DomainError, ValidationFailed
 from comarketing.reports import (
+    cache,
     campaign_service,
     campaign_tables,
     dedup,
@@ -23,6 +24,7 @@ from comarketing.reports import (
     workbooks,
 )
 from comarketing.reports.exports import Table
+from comarketing.template_helpers import page_zone
 from comarketing.timezones import company_today
 from comarketing.web import abort_for, current_actor
 
@@ -101,6 +103,7 @@ def dashboard() -> ResponseReturnValue:
             error = exc.message
     except DomainError as exc:
         abort_for(exc)
+    query = request.query_string.decode("ascii", "ignore")
     return render_template(
         "reports/dashboard.html",
         board=figures.board,
@@ -115,8 +118,9 @@ def dashboard() -> ResponseReturnValue:
         period_rule=services.PERIOD_RULE,
         people_explained=people.EXPLAINED,
         channels=list(Channel),
-        query=request.query_string.decode("ascii", "ignore"),
+        query=query,
         dedup=figures.dedup,
+        cached=cache.fragments(actor.organization_id, (query, page_zone().key)),
     ), (422 if error else 200)
 
 
@@ -197,18 +201,22 @@ CAMPAIGN_TABLES = ", ".join(f'"{key}"' for key in campaign_tables.BUILDERS)
 @bp.route("/campaigns/<int:campaign_id>/report")
 @login_required
 def campaign_report(campaign_id: int) -> ResponseReturnValue:
+    actor = current_actor()
     try:
-        figures = page_figures.campaign_figures(current_actor(), campaign_id)
+        page = page_figures.campaign_page(actor, campaign_id)
+        chart_data = page.chart_data
     except DomainError as exc:
         abort_for(exc)
+    # The report and its tables are read only by the blocks not in the cache (``page``).
     return render_template(
         "reports/campaign.html",
-        report=figures.report,
-        tables=figures.tables,
+        campaign=page.campaign,
+        page=page,
         titles=campaign_tables.TABLES,
         display=campaign_tables.display,
         note=tables.note,
-        chart_data=figures.chart_data,
+        chart_data=chart_data,
+        cached=cache.fragments(actor.organization_id, (campaign_id, page_zone().key)),
     )
 
 

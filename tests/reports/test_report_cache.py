@@ -186,3 +186,56 @@ def test_the_home_pages_quarter_tiles_follow_a_write(app, world):
         after = client.get("/dashboard").get_data(as_text=True)
     assert "Q2 2027" in before
     assert _without_nonces(after) != _without_nonces(before)
+
+
+def _page(client, path: str) -> tuple[str, int]:
+    with count_queries(client.application) as statements:
+        response = client.get(path)
+    assert response.status_code == 200
+    return response.get_data(as_text=True), len(statements)
+
+
+def _fresh_page(make_app, email: str, path: str) -> str:
+    uncached = make_app(REPORT_CACHE="off")
+    client = uncached.test_client()
+    login(client, email)
+    return client.get(path).get_data(as_text=True)
+
+
+def test_a_campaign_reports_kept_blocks_are_never_stale_and_follow_the_readers_zone(
+    make_app, world
+):
+    """The campaign report's blocks drawn from the report (its head and its tables) are kept
+    as HTML: the page from the kept blocks is the page computed afresh, before and after a
+    write, and for a reader in another time zone (the blocks are kept per zone)."""
+    from comarketing.accounts.models import User
+
+    app = make_app(REPORT_CACHE="memory", RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}")
+    joint = _joint_with_results(app, world)
+    path = f"/campaigns/{joint.id}/report"
+    analyst, manager = world.a.email("analyst"), world.a.email(PM)
+    with app.app_context():
+        db.session.execute(
+            sa.update(User).where(User.email == manager).values(time_zone="Pacific/Auckland")
+        )
+        db.session.commit()
+    client = app.test_client()
+    login(client, analyst)
+    first, computed = _page(client, path)
+    again, kept = _page(client, path)
+    assert _without_nonces(again) == _without_nonces(first)
+    assert _without_nonces(first) == _without_nonces(_fresh_page(make_app, analyst, path))
+    assert kept < computed, (kept, computed)
+    assert 'data-testid="table-pacing"' in again and 'data-testid="report-title"' in again
+
+    other = app.test_client()
+    login(other, manager)
+    theirs, _ = _page(other, path)
+    assert _without_nonces(theirs) == _without_nonces(_fresh_page(make_app, manager, path))
+
+    with app.app_context():
+        _one_more_day(world.a.email(PM), joint.a_placement)
+        db.session.remove()
+    after, _ = _page(client, path)
+    assert after != first
+    assert _without_nonces(after) == _without_nonces(_fresh_page(make_app, analyst, path))
