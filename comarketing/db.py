@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
@@ -30,6 +31,29 @@ def upsert_insert(session: Session | scoped_session[Any], target: Any) -> Any:
     that form, so a row two writers create at once is written once, never refused."""
     dialect: Any = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
     return dialect.insert(target)
+
+
+def page_and_total(
+    session: Session | scoped_session[Any],
+    query: sa.Select[Any],
+    order_by: Sequence[Any],
+    *,
+    page: int,
+    per_page: int,
+) -> tuple[list[Any], int]:
+    """One page of an ORM query's entities and how many match in all, in one statement: the
+    count is a window over the matches, worked out before the page is cut. A page past the end
+    has no row to carry it: it is counted apart."""
+    found = session.execute(
+        query.add_columns(sa.func.count().over())
+        .order_by(*order_by)
+        .offset((max(page, 1) - 1) * per_page)
+        .limit(per_page)
+    ).all()
+    if found:
+        return [row[0] for row in found], int(found[0][-1])
+    total = session.scalar(sa.select(sa.func.count()).select_from(query.subquery()))
+    return [], int(total or 0)
 
 
 class UTCDateTime(sa.types.TypeDecorator[datetime]):

@@ -19,6 +19,7 @@ from comarketing.campaigns.models import (
     Placement,
 )
 from comarketing.context import Actor
+from comarketing.db import page_and_total
 from comarketing.extensions import db
 from comarketing.policy import Action, authorize
 
@@ -90,14 +91,13 @@ def list_campaigns(
     authorize(actor.user, Action.VIEW_CAMPAIGNS)
     me = actor.organization_id
     query = _filtered(visible_campaigns(me), filters or CampaignFilters())
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
     page = max(page, 1)
-    rows = list(
-        db.session.scalars(
-            query.order_by(Campaign.start_date.desc(), Campaign.id.desc())
-            .offset((page - 1) * per_page)
-            .limit(per_page)
-        )
+    rows, total = page_and_total(
+        db.session,
+        query,
+        (Campaign.start_date.desc(), Campaign.id.desc()),
+        page=page,
+        per_page=per_page,
     )
     names = _other_party_names([c.id for c in rows], me)
     return CampaignPage(rows, names, page, page * per_page < total, total)

@@ -7,12 +7,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
 from comarketing.collateral.access import visible_assets, visible_campaign, visible_offer
 from comarketing.collateral.models import CollateralAsset
 from comarketing.collateral.queries import AssetCard, asset_cards
 from comarketing.context import Actor
+from comarketing.db import page_and_total
 from comarketing.extensions import db
 from comarketing.policy import Action, authorize
 
@@ -49,12 +48,11 @@ def asset_page(
         query = query.where(CollateralAsset.offer_id == visible_offer(actor, offer_id).id)
     if status is not None:
         query = query.where(CollateralAsset.status == status)
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    assets = list(
-        db.session.scalars(
-            query.order_by(CollateralAsset.updated_at.desc(), CollateralAsset.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
+    assets, total = page_and_total(
+        db.session,
+        query,
+        (CollateralAsset.updated_at.desc(), CollateralAsset.id.desc()),
+        page=page,
+        per_page=per_page,
     )
     return AssetPage(asset_cards(assets), page, per_page, int(total))

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from comarketing.accounts.models import Organization
 from comarketing.context import Actor
-from comarketing.db import utcnow
+from comarketing.db import page_and_total, utcnow
 from comarketing.errors import ValidationFailed
 from comarketing.extensions import db
 from comarketing.partners.models import Partnership, PartnershipStatus, Product
@@ -104,13 +104,12 @@ def partnerships_page(
     query = _visible_partnerships(me)
     if group is not None:
         query = query.where(_in_group(group, me))
-    total = db.session.scalar(sa.select(sa.func.count()).select_from(query.subquery())) or 0
-    rows = list(
-        db.session.scalars(
-            query.order_by(Partnership.created_at.desc(), Partnership.id.desc())
-            .limit(per_page)
-            .offset((page - 1) * per_page)
-        )
+    rows, total = page_and_total(
+        db.session,
+        query,
+        (Partnership.created_at.desc(), Partnership.id.desc()),
+        page=page,
+        per_page=per_page,
     )
     return PartnershipPage(_views(actor, rows), page, total, page * per_page < total)
 
