@@ -77,5 +77,8 @@ def only_read(session: scoped_session[Any]) -> bool:
 def end(session: scoped_session[Any]) -> None:
     """End the request's session: commit a transaction that only read, then remove it."""
     if only_read(session):
-        session.commit()
+        try:
+            session.commit()
+        except sa.exc.InvalidRequestError:
+            pass  # a transaction SQLAlchemy holds failed (a flush that raised): rolled back below
     session.remove()

@@ -106,3 +106,22 @@ def test_only_selects_count_as_reads() -> None:
         "SELECTED",
     ):
         assert not reads(statement, None), statement
+
+
+def test_a_request_whose_read_failed_and_was_handled_still_ends_cleanly(make_app: Any) -> None:
+    """A SELECT that failed (PostgreSQL aborts the transaction) and that the view answered
+    for: the end of the request must not turn into a server error."""
+    app, organization_id = _app_with_routes(make_app)
+
+    def failed_read() -> str:
+        try:
+            db.session.execute(sa.text("SELECT * FROM no_such_table"))
+        except sa.exc.DBAPIError:
+            return "handled"
+        return "no error"
+
+    app.add_url_rule("/t/failed-read", "/t/failed-read", failed_read)
+    client = app.test_client()
+    response = client.get("/t/failed-read")
+    assert (response.status_code, response.get_data(as_text=True)) == (200, "handled")
+    assert client.get("/t/read").status_code == 200
