@@ -17,6 +17,7 @@ not a SELECT), pending objects, an error — still rolls back.
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 import sqlalchemy as sa
@@ -77,8 +78,7 @@ def only_read(session: scoped_session[Any]) -> bool:
 def end(session: scoped_session[Any]) -> None:
     """End the request's session: commit a transaction that only read, then remove it."""
     if only_read(session):
-        try:
+        # A transaction SQLAlchemy holds failed (a flush that raised): rolled back below.
+        with contextlib.suppress(sa.exc.InvalidRequestError):
             session.commit()
-        except sa.exc.InvalidRequestError:
-            pass  # a transaction SQLAlchemy holds failed (a flush that raised): rolled back below
     session.remove()

@@ -111,7 +111,7 @@ def test_only_selects_count_as_reads() -> None:
 def test_a_request_whose_read_failed_and_was_handled_still_ends_cleanly(make_app: Any) -> None:
     """A SELECT that failed (PostgreSQL aborts the transaction) and that the view answered
     for: the end of the request must not turn into a server error."""
-    app, organization_id = _app_with_routes(make_app)
+    app, _ = _app_with_routes(make_app)
 
     def failed_read() -> str:
         try:
