@@ -170,7 +170,7 @@ def campaign_settlement(campaign_id: int, path: dict[str, int]) -> dict[str, Any
     received, and its balance; the transfers that square the balances; `square` only when
     every balance is zero. Pending and disputed claims count for nobody's balance.
     """
-    return out.settlement(ledger_view.campaign_money(current_actor(), campaign_id))
+    return out.settlement(ledger_view.campaign_money(current_actor(), campaign_id, newest=0))
 
 
 @bp.get("/claims/<int:claim_id>")
