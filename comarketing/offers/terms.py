@@ -107,6 +107,12 @@ def form_choices(
     return FormChoices([o for o in organizations if o.id != me], products)
 
 
+def partner_choices(actor: Actor) -> list[Organization]:
+    """The partners an offers list can be narrowed to: the company's active partners."""
+    authorize(actor.user, Action.VIEW_OFFERS)
+    return partners.active_partners(actor.organization_id)
+
+
 def expiry_at(day: date) -> datetime:
     """An offer's expiry from the day chosen: the end of that day (23:59:59 UTC)."""
     return datetime.combine(day, time(23, 59, 59), tzinfo=UTC)

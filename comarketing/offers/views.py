@@ -38,14 +38,13 @@ def index() -> ResponseReturnValue:
     partner = request.args.get("partner", type=int)
     actor = current_actor()
     rows = lists.list_offers(actor, status=status, partner_id=partner)
-    choices = terms.form_choices(actor)
     return render_template(
         "offers/index.html",
         rows=rows,
         status=status,
         partner=partner,
         statuses=[s.value for s in OfferStatus],
-        partners=choices.partners,
+        partners=terms.partner_choices(actor),
     )
 
 

@@ -170,6 +170,29 @@ def active_partner_ids(organization_id: int) -> set[int]:
     return {a if b == organization_id else b for a, b in rows if a is not None and b is not None}
 
 
+def active_partners(organization_id: int) -> list[Organization]:
+    """The organization's active partners by name, in one statement."""
+    me = organization_id
+    other = sa.case(
+        (Partnership.inviter_organization_id == me, Partnership.invitee_organization_id),
+        else_=Partnership.inviter_organization_id,
+    )
+    partner_ids = sa.select(other).where(
+        Partnership.status == S.ACTIVE,
+        sa.or_(
+            Partnership.inviter_organization_id == me,
+            Partnership.invitee_organization_id == me,
+        ),
+    )
+    return list(
+        db.session.scalars(
+            sa.select(Organization)
+            .where(Organization.id.in_(partner_ids), Organization.id != me)
+            .order_by(Organization.name)
+        )
+    )
+
+
 def require_active_partners(
     organization_id: int, partner_ids: Iterable[int], *, field_name: str = "partners"
 ) -> None:

@@ -555,3 +555,19 @@ def test_list_products_shows_only_own_products(world, ctx):
     assert all(
         p.organization_id == world.b.id for p in services.list_products(actor("admin@b.example"))
     )
+
+
+def test_active_partners_are_the_organizations_of_active_partner_ids_by_name(world, ctx):
+    """One statement for the offers list's partner filter: the same companies as
+    ``active_partner_ids`` (either side of an active partnership; a pending one is none)."""
+    invitations.invite_partner(actor("partner_manager@a.example"), email="analyst@c.example")
+    for company in (world.a, world.b, world.c):
+        expected = sorted(
+            db.session.scalars(
+                sa.select(Organization.name).where(
+                    Organization.id.in_(services.active_partner_ids(company.id))
+                )
+            )
+        )
+        assert [o.name for o in services.active_partners(company.id)] == expected
+    assert world.c.id not in {o.id for o in services.active_partners(world.a.id)}
