@@ -17,9 +17,13 @@ def to_decimal(hundredths: int | None) -> Decimal | None:
 
 
 def to_text(hundredths: int | None) -> str:
-    """247 -> "2.47", 500 -> "5.00" (plain, for exports and forms); None -> ""."""
-    value = to_decimal(hundredths)
-    return "" if value is None else f"{value:.2f}"
+    """247 -> "2.47", 500 -> "5.00" (plain, for exports, forms and the API); None -> "".
+    Whole-number arithmetic: the API writes it for every day it lists."""
+    if hundredths is None:
+        return ""
+    number = int(hundredths)
+    whole, fraction = divmod(abs(number), 100)
+    return f"{'-' if number < 0 else ''}{whole}.{fraction:02d}"
 
 
 def from_decimal(value: Decimal) -> int:
