@@ -133,9 +133,12 @@ def figures(organization_id: int, name: str, arguments: Hashable, compute: Calla
     if store is None:
         return compute()
     version = data_version.current(organization_id)
+    value = _kept(store, _key(organization_id, version, name, arguments), compute)
     # What the page's fragments are kept under (``fragments``): these figures, at this version.
+    # Recorded once computed, so figures computed from others (read inside ``compute``) are
+    # the ones recorded, whether or not this read found them kept.
     g.setdefault(_READ, {})[organization_id] = (version, name, arguments)
-    return _kept(store, _key(organization_id, version, name, arguments), compute)
+    return value
 
 
 def _kept(store: Any, key: str, compute: Callable[[], T]) -> T:

@@ -239,3 +239,31 @@ def test_a_campaign_reports_kept_blocks_are_never_stale_and_follow_the_readers_z
     after, _ = _page(client, path)
     assert after != first
     assert _without_nonces(after) == _without_nonces(_fresh_page(make_app, analyst, path))
+
+
+def test_a_campaign_reports_blocks_are_rendered_once_per_data_version(make_app, world):
+    """The first view renders the blocks; later views find them kept (no block is kept twice
+    under figures read a different way), and a write renders them once more."""
+    prefix = f"test-cache-{uuid.uuid4().hex}"
+    url = "redis://127.0.0.1:6379/0"
+    app = make_app(REPORT_CACHE="redis", REDIS_URL=url, RATELIMIT_KEY_PREFIX=prefix)
+    joint = _joint_with_results(app, world)
+    client = app.test_client()
+    login(client, world.a.email("analyst"))
+    server = redis.Redis.from_url(url)
+
+    def blocks() -> int:
+        return len(server.keys(f"{prefix}:report-cache:*:fragment:*"))
+
+    counts = []
+    for _ in range(3):
+        _page(client, f"/campaigns/{joint.id}/report")
+        counts.append(blocks())
+    with app.app_context():
+        _one_more_day(world.a.email(PM), joint.a_placement)
+        db.session.remove()
+    for _ in range(2):
+        _page(client, f"/campaigns/{joint.id}/report")
+        counts.append(blocks())
+    assert counts == [2, 2, 2, 4, 4], counts
+    server.delete(*server.keys(f"{prefix}:*"))
