@@ -6,6 +6,8 @@ before theirs — each waits for an advisory lock another connection releases on
 
 from __future__ import annotations
 
+import time
+
 import psycopg
 import pytest
 import sqlalchemy as sa
@@ -27,12 +29,18 @@ def test_each_statement_gives_its_own_rows_in_the_order_sent(ctx):
     assert sql.fetch(queries[0]) == [[(10,)]]  # one statement alone
 
 
-def _waiting(other: psycopg.Connection) -> int:
-    """How many statements wait for an advisory lock."""
-    row = other.execute(
-        "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
-    ).fetchone()
-    return int(row[0]) if row else 0
+def _waiting(other: psycopg.Connection, *, at_least: int = 1, seconds: float = 5.0) -> int:
+    """How many statements wait for an advisory lock, once at least ``at_least`` do (a wave
+    just sent reaches the server a moment later; on a loaded machine, after the first look)."""
+    deadline = time.monotonic() + seconds
+    while True:
+        row = other.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND NOT granted"
+        ).fetchone()
+        count = int(row[0]) if row else 0
+        if count >= at_least or time.monotonic() > deadline:
+            return count
+        time.sleep(0.01)
 
 
 @pytest.mark.pg_only
