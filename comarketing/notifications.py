@@ -264,7 +264,7 @@ def unread_count_of(
     user_id: int | sa.ColumnElement[int] | InstrumentedAttribute[int],
 ) -> sa.ScalarSelect[int]:
     """The person's unread count as a value of a statement: the signed-in user is loaded with
-    it (``accounts.signin.load_session_user``), one round trip for both."""
+    it (``accounts.signin.load_session_user_and_unread``), one round trip for both."""
     return (
         sa.select(sa.func.count())
         .select_from(Notification)

@@ -34,7 +34,6 @@ from comarketing.metrics.models import ImportSource
 
 MAX_COUNT = 10**15
 MAX_CONVERSIONS = 10**13  # stored as hundredths: below MAX_COUNT
-COUNTS = ("impressions", "reach", "clicks", "leads")
 AMOUNT = r"^[0-9]{1,15}(\.[0-9]{1,3})?$"
 
 
@@ -184,7 +183,7 @@ def list_metrics(placement_id: int, path: dict[str, int], query: dict[str, date]
     view, days = placements.placement_day_rows(
         actor, placement_id, query.get("start"), query.get("end")
     )
-    # Built as DaysOut's dump would be (tests/api/test_metrics_read.py compares the two): the
+    # Built as DaysOut's dump would be (tests/api/test_api_metrics.py compares the two): the
     # schema's field-by-field dump of every day cost more than the rest of the request.
     return jsonify(days_out(placement_id, view.campaign.currency, days))
 

@@ -174,11 +174,11 @@ def test_a_retried_batch_with_its_idempotency_key_is_written_once(app, world, ap
 def test_the_days_answer_is_what_the_documented_schema_dumps(app, world, api_as):
     """The list is built without the schema's field-by-field dump (it cost more than the rest
     of the request): the answer must be exactly DaysOut's dump of the stored days."""
-    from comarketing.api.metrics import COUNTS, DaysOut
+    from comarketing.api.metrics import DaysOut
     from comarketing.api.schemas import money
     from comarketing.hundredths import to_text
     from comarketing.metrics import placements
-    from comarketing.metrics.models import DailyMetric
+    from comarketing.metrics.models import COUNT_FIELDS, DailyMetric
 
     joint = _scene(app, world)
     writer = api_as(world.a.email(PM), "write")
@@ -206,7 +206,7 @@ def test_the_days_answer_is_what_the_documented_schema_dumps(app, world, api_as)
                 "items": [
                     {
                         "day": d.day,
-                        **{name: getattr(d, name) for name in COUNTS},
+                        **{name: getattr(d, name) for name in COUNT_FIELDS},
                         "conversions": to_text(d.conversions_hundredths) or None,
                         "revenue": money(d.revenue_minor, currency),
                         "cost": money(d.cost_minor, currency),
