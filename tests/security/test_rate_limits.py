@@ -170,6 +170,21 @@ def test_spoofed_x_forwarded_for_does_not_reset_the_ip_limit(app: Flask) -> None
     )
 
 
+def test_an_app_counts_in_its_own_storage_after_another_lost_redis(make_app: Any) -> None:
+    """Flask-Limiter keeps "the storage is unreachable" on the shared ``Limiter`` object: an app
+    built after another app's Redis went away counted in the fallback memory first and then,
+    at the next backend check (2 s later here), in its own storage from zero — the third
+    attempt of a "2 per hour" limit went through (the drills' flaky sign-up test)."""
+    unreachable = make_app(RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{free_port()}/0")
+    for _ in range(2):  # the first marks the storage dead, the second checks it again
+        assert failed_sign_in(unreachable, "nobody@a.example").status_code == 200
+    app = make_app(LOGIN_LIMIT_PER_IP="2 per hour")
+    for _ in range(2):
+        assert failed_sign_in(app, "guess@a.example").status_code == 200
+    time.sleep(2.2)
+    assert_rate_limited(failed_sign_in(app, "guess@a.example"))
+
+
 # ---------------------------------------------------------------------------------------------
 # gunicorn -w 2 with Redis
 
