@@ -8,8 +8,10 @@ joined by an f-string from values escaped the same way: the key escaped, the val
 its double quotes (only a ``Markup`` value can still hold one) written ``&quot;``, a ``True``
 value as the bare key, a ``False`` value left out, the keys sorted.
 
-``install`` puts it where WTForms' widgets look it up (their module's global); a test holds the
-two functions equal on generated attributes and the app's widgets to this one.
+``install`` puts it where WTForms' widgets look it up: their module's global, the package's
+re-export (labels) and the ``html_params`` class attribute of the input and button widgets
+(a ``staticmethod`` of the original, bound when WTForms was imported). A test holds the two
+functions equal on generated attributes and every one of those places to this one.
 """
 
 from __future__ import annotations
@@ -36,7 +38,18 @@ def html_params(**kwargs: Any) -> Markup:
     return Markup(" ".join(params))  # noqa: S704
 
 
+def widget_classes() -> list[type]:
+    """WTForms' widgets that carry their own ``html_params`` (Input and its kind, buttons)."""
+    return [
+        value
+        for value in vars(core).values()
+        if isinstance(value, type) and "html_params" in vars(value)
+    ]
+
+
 def install() -> None:
-    """Idempotent: the widgets' module global (and the package's re-export) become this."""
+    """Idempotent: every place WTForms' widgets look ``html_params`` up becomes this one."""
     core.html_params = html_params
     wtforms.widgets.html_params = html_params
+    for widget in widget_classes():
+        widget.html_params = staticmethod(html_params)  # type: ignore[attr-defined]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import wtforms.widgets
 from flask import Flask
 from hypothesis import given
 from hypothesis import strategies as st
@@ -49,11 +50,18 @@ class Sample(Form):
 
 
 def test_the_apps_widgets_use_it(app: Flask) -> None:
-    assert core.html_params is html_attributes.html_params
+    assert core.html_params is wtforms.widgets.html_params is html_attributes.html_params
+    classes = html_attributes.widget_classes()
+    assert {core.Input, core.Button} <= set(classes)
+    for widget in (*classes, core.TextInput, core.SubmitInput, core.HiddenInput):
+        assert widget.html_params is html_attributes.html_params
     form = Sample(data={"title": "x", "kind": "b"})
-    rendered = [str(field()) for field in form]
-    core.html_params = html_attributes.WTFORMS_HTML_PARAMS
+    rendered = [str(field()) + str(field.label) for field in form]
+    original = staticmethod(html_attributes.WTFORMS_HTML_PARAMS)
+    core.html_params = wtforms.widgets.html_params = html_attributes.WTFORMS_HTML_PARAMS
+    for widget in classes:
+        widget.html_params = original
     try:
-        assert [str(field()) for field in form] == rendered
+        assert [str(field()) + str(field.label) for field in form] == rendered
     finally:
         html_attributes.install()
