@@ -17,16 +17,18 @@ from typing import Any
 
 from apiflask import HTTPError, Schema
 from apiflask.schema_adapters.marshmallow import parser
-from flask import request
+from flask import Response, request
 from werkzeug.datastructures import FileStorage
 
 from comarketing.api import ledger_schemas as out
+from comarketing.api import plain_json
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.idempotency import idempotent
 from comarketing.api.schemas import CampaignPath, PageQuery
 from comarketing.budgets import claim_responses, claims, ledger_view, payments
 from comarketing.budgets.proofs import MAX_FILES, ProofUpload
+from comarketing.context import Actor
 
 MULTIPART = "multipart/form-data"
 # The write operations also answer 415 for a body that is neither JSON nor multipart.
@@ -70,7 +72,7 @@ def _payment(payment_id: int) -> dict[str, Any]:
 @bp.input(CampaignPath, location="path", arg_name="path")
 @bp.output(out.CampaignLedger)
 @bp.doc(operation_id="getCampaignLedger", responses=ERRORS)
-def campaign_ledger(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
+def campaign_ledger(campaign_id: int, path: dict[str, int]) -> Response:
     """Get a campaign's ledger
 
     The totals — committed, confirmed, pending, disputed, and *spent* (confirmed + pending) —
@@ -80,7 +82,12 @@ def campaign_ledger(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
     `listLedgerEntries`, `listClaims` and `listPayments` page through each. Every party reads
     it.
     """
-    view = ledger_view.campaign_ledger(current_actor(), campaign_id)
+    return plain_json.answer(ledger_body(current_actor(), campaign_id))
+
+
+def ledger_body(actor: Actor, campaign_id: int) -> dict[str, Any]:
+    """``getCampaignLedger``'s answer, before dates become text."""
+    view = ledger_view.campaign_ledger(actor, campaign_id)
     money = view.money
     currency = money.campaign.currency
     return {
@@ -96,7 +103,8 @@ def campaign_ledger(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def _page(page: ledger_view.Page[Any], query: dict[str, int], item: Any) -> dict[str, Any]:
+def page_body(page: ledger_view.Page[Any], query: dict[str, int], item: Any) -> dict[str, Any]:
+    """A list operation's answer, before dates become text."""
     return {
         "campaign_id": page.names.campaign.id,
         "items": [item(page.names, row) for row in page.items],
@@ -113,16 +121,14 @@ def _page(page: ledger_view.Page[Any], query: dict[str, int], item: Any) -> dict
 @bp.input(PageQuery, location="query", arg_name="query")
 @bp.output(out.EntryPage)
 @bp.doc(operation_id="listLedgerEntries", responses=ERRORS)
-def list_ledger_entries(
-    campaign_id: int, path: dict[str, int], query: dict[str, int]
-) -> dict[str, Any]:
+def list_ledger_entries(campaign_id: int, path: dict[str, int], query: dict[str, int]) -> Response:
     """List a campaign's ledger entries
 
     Commitments, expenses and reversals, newest first, a page at a time (`page` from 1,
     `per_page` up to 100). Every party reads them.
     """
     page = ledger_view.entry_page(current_actor(), campaign_id, query["page"], query["per_page"])
-    return _page(page, query, out.entry)
+    return plain_json.answer(page_body(page, query, out.entry))
 
 
 @bp.get("/campaigns/<int:campaign_id>/claims")
@@ -131,14 +137,14 @@ def list_ledger_entries(
 @bp.input(PageQuery, location="query", arg_name="query")
 @bp.output(out.ClaimPage)
 @bp.doc(operation_id="listClaims", responses=ERRORS)
-def list_claims(campaign_id: int, path: dict[str, int], query: dict[str, int]) -> dict[str, Any]:
+def list_claims(campaign_id: int, path: dict[str, int], query: dict[str, int]) -> Response:
     """List a campaign's claims
 
     Expense claims, newest first, a page at a time (`page` from 1, `per_page` up to 100), each
     with its state and all its versions, answers and proof. Every party reads them.
     """
     page = ledger_view.claim_page(current_actor(), campaign_id, query["page"], query["per_page"])
-    return _page(page, query, out.claim)
+    return plain_json.answer(page_body(page, query, out.claim))
 
 
 @bp.get("/campaigns/<int:campaign_id>/payments")
@@ -147,14 +153,14 @@ def list_claims(campaign_id: int, path: dict[str, int], query: dict[str, int]) -
 @bp.input(PageQuery, location="query", arg_name="query")
 @bp.output(out.PaymentPage)
 @bp.doc(operation_id="listPayments", responses=ERRORS)
-def list_payments(campaign_id: int, path: dict[str, int], query: dict[str, int]) -> dict[str, Any]:
+def list_payments(campaign_id: int, path: dict[str, int], query: dict[str, int]) -> Response:
     """List a campaign's payments
 
     Payments between the parties, newest first, a page at a time (`page` from 1, `per_page`
     up to 100), each with its state and answer. Every party reads them.
     """
     page = ledger_view.payment_page(current_actor(), campaign_id, query["page"], query["per_page"])
-    return _page(page, query, out.payment)
+    return plain_json.answer(page_body(page, query, out.payment))
 
 
 @bp.get("/campaigns/<int:campaign_id>/settlement")

@@ -25,6 +25,7 @@ from tests.collateral import samples
 from tests.offer_helpers import actor
 
 PM, APPROVER, ADMIN, ANALYST = "partner_manager", "approver", "admin", "analyst"
+MULTIPART = "multipart/form-data"
 
 
 @dataclass(frozen=True)
@@ -674,6 +675,81 @@ def test_paying_yourself_and_rejecting_without_reason(app, world, scene, api_as)
     assert rejected.get_json()["state"] == "rejected"
     assert rejected.get_json()["reason"] == "Not on our statement"
     assert a_admin.post(f"/api/v1/payments/{payment['id']}/confirm").status_code == 409
+
+
+# ---------------------------------------------------------------------------------------------
+# The large answers are built without the schema's dump (api/plain_json.py)
+
+
+def _rich_ledger(world: Any, scene: Scene, api_as: Any) -> None:
+    """Claims confirmed (with proof), disputed then revised, withdrawn and pending; payments
+    confirmed (with proof), rejected and pending."""
+    a_pm, b_admin = api_as(world.a.email(PM), "write"), api_as(world.b.email(ADMIN), "write")
+    b_pm, a_admin = api_as(world.b.email(PM), "write"), api_as(world.a.email(ADMIN), "write")
+    claims = f"/api/v1/campaigns/{scene.ab}/claims"
+    form = {k: str(v) for k, v in _claim_body(scene).items()}
+    proof = [(io.BytesIO(samples.pdf("Invoice 1")), "invoice.pdf")]
+    first = a_pm.post(claims, data={**form, "proof": proof}, content_type=MULTIPART).get_json()
+    assert b_admin.post(f"/api/v1/claims/{first['id']}/confirm", json={}).status_code == 200
+    second = a_pm.post(claims, json=_claim_body(scene, note='Said "twice" <b>')).get_json()
+    url = f"/api/v1/claims/{second['id']}"
+    assert b_admin.post(url + "/dispute", json={"reason": "No invoice"}).status_code == 200
+    assert a_pm.post(url + "/revise", json={"amount_minor": 25_000}).status_code == 200
+    third = a_pm.post(claims, json=_claim_body(scene, amount_minor=100)).get_json()
+    withdrawn = a_pm.post(f"/api/v1/claims/{third['id']}/withdraw", json={"reason": "Twice"})
+    assert withdrawn.status_code == 200
+    assert a_pm.post(claims, json=_claim_body(scene, amount_minor=700)).status_code == 201
+    payments_url = f"/api/v1/campaigns/{scene.ab}/payments"
+    today = utcnow().date().isoformat()
+    made = []
+    for amount, reference in ((500, "SEPA 1"), (600, "SEPA 2"), (700, "")):
+        body = {"to_organization_id": str(world.a.id), "amount_minor": str(amount)}
+        body |= {"paid_on": today, "reference": reference}
+        files = {"proof": (io.BytesIO(samples.pdf("Transfer")), "t.pdf")} if amount == 500 else {}
+        paid = b_pm.post(payments_url, data={**body, **files}, content_type=MULTIPART)
+        assert paid.status_code == 201, paid.get_json()
+        made.append(paid.get_json()["id"])
+    assert a_admin.post(f"/api/v1/payments/{made[0]}/confirm").status_code == 200
+    rejected = a_admin.post(f"/api/v1/payments/{made[1]}/reject", json={"reason": "Not seen"})
+    assert rejected.status_code == 200
+
+
+def test_the_ledger_and_its_lists_answer_what_their_schemas_dump(app, world, scene, api_as):
+    from comarketing.api import ledger
+    from comarketing.api import ledger_schemas as out
+    from comarketing.budgets import ledger_view
+
+    _rich_ledger(world, scene, api_as)
+    reader = world.b.email(ANALYST)
+    client = api_as(reader)
+    base = f"/api/v1/campaigns/{scene.ab}"
+    query = {"page": 1, "per_page": 100}
+    with app.app_context():
+        who = actor(reader)
+        expected = {
+            base + "/ledger": out.CampaignLedger().dump(ledger.ledger_body(who, scene.ab)),
+            base + "/ledger/entries?per_page=100": out.EntryPage().dump(
+                ledger.page_body(ledger_view.entry_page(who, scene.ab, 1, 100), query, out.entry)
+            ),
+            base + "/claims?per_page=100": out.ClaimPage().dump(
+                ledger.page_body(ledger_view.claim_page(who, scene.ab, 1, 100), query, out.claim)
+            ),
+            base + "/payments?per_page=100": out.PaymentPage().dump(
+                ledger.page_body(
+                    ledger_view.payment_page(who, scene.ab, 1, 100), query, out.payment
+                )
+            ),
+        }
+        dumped = {url: app.json.loads(app.json.dumps(body)) for url, body in expected.items()}
+        db.session.remove()
+    book = dumped[base + "/ledger"]
+    assert {c["state"] for c in book["claims"]} == {"confirmed", "pending", "withdrawn"}
+    assert {p["state"] for p in book["payments"]} == {"confirmed", "rejected", "pending"}
+    assert any(v["proofs"] for c in book["claims"] for v in c["versions"])
+    for url, body in dumped.items():
+        answered = client.get(url)
+        assert answered.status_code == 200, url
+        assert answered.get_json() == body, url
 
 
 # ---------------------------------------------------------------------------------------------
