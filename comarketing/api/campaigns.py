@@ -9,8 +9,9 @@ from typing import Any
 from apiflask import Schema
 from apiflask.fields import Integer, String
 from apiflask.validators import Length, OneOf, Range
+from flask import Response
 
-from comarketing.api import schemas
+from comarketing.api import plain_json, schemas
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.idempotency import idempotent
@@ -22,6 +23,7 @@ from comarketing.campaigns.models import (
     Placement,
     PlacementName,
 )
+from comarketing.context import Actor
 from comarketing.dates_allowed import Date
 
 
@@ -121,13 +123,18 @@ class CampaignListQuery(schemas.PageQuery):
 @bp.input(CampaignListQuery, location="query", arg_name="query")
 @bp.output(schemas.CampaignPage)
 @bp.doc(operation_id="listCampaigns", responses=ERRORS)
-def list_campaigns(query: dict[str, Any]) -> dict[str, Any]:
+def list_campaigns(query: dict[str, Any]) -> Response:
     """List campaigns
 
     Campaigns the organization is a party to (joint and solo), newest start first, filtered
     as the campaign list page filters them: `kind`, `status`, `partner`, and the days they
     run (`from`, `to`).
     """
+    return plain_json.answer(campaign_page(current_actor(), query))
+
+
+def campaign_page(actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
+    """``listCampaigns``' answer, before dates become text."""
     filters = listing.CampaignFilters(
         kind=query["kind"],
         status=query["status"],
@@ -135,9 +142,7 @@ def list_campaigns(query: dict[str, Any]) -> dict[str, Any]:
         starts_after=query["runs_from"],
         ends_before=query["runs_to"],
     )
-    page = listing.list_campaigns(
-        current_actor(), filters, page=query["page"], per_page=query["per_page"]
-    )
+    page = listing.list_campaigns(actor, filters, page=query["page"], per_page=query["per_page"])
     return {
         "items": [_campaign_summary(c, page.partners.get(c.id, [])) for c in page.campaigns],
         "page": page.page,
@@ -166,12 +171,17 @@ def get_campaign(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
 @bp.input(schemas.CampaignPath, location="path", arg_name="path")
 @bp.output(schemas.PlacementList)
 @bp.doc(operation_id="listPlacements", responses=ERRORS)
-def list_placements(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
+def list_placements(campaign_id: int, path: dict[str, int]) -> Response:
     """List a campaign's placements
 
     Every placement of the campaign, whichever party owns it, by start date.
     """
-    view = listing.get_campaign(current_actor(), campaign_id)
+    return plain_json.answer(placement_list(current_actor(), campaign_id))
+
+
+def placement_list(actor: Actor, campaign_id: int) -> dict[str, Any]:
+    """``listPlacements``' answer, before dates become text."""
+    view = listing.get_campaign(actor, campaign_id)
     names = view.party_names
     platform = platform_names.names_of(p.id for p in view.placements)
     return {

@@ -248,6 +248,43 @@ def test_placements_of_a_campaign(world, scene, api_as):
     }
 
 
+def test_the_campaign_and_placement_lists_answer_what_their_schemas_dump(app, world, scene, api_as):
+    """Both are built without the schema's dump (api/plain_json.py)."""
+    from comarketing.api import campaigns, schemas
+    from comarketing.extensions import db
+    from tests.offer_helpers import actor
+
+    a_pm = api_as(world.a.email(PM), "write")
+    named = a_pm.post(
+        f"/api/v1/placements/{scene.a_solo_placement}/names",
+        json={"name": 'Search "brand" <EU>', "platform": "Google Ads"},
+    )
+    assert named.status_code == 201, named.get_json()
+    query = {"page": 1, "per_page": 20, "kind": None, "status": None, "partner": None}
+    query |= {"runs_from": None, "runs_to": None}
+    with app.app_context():
+        who = actor(world.a.email(PM))
+        expected = {
+            "/api/v1/campaigns?per_page=20": schemas.CampaignPage().dump(
+                campaigns.campaign_page(who, query)
+            ),
+            f"/api/v1/campaigns/{scene.a_solo}/placements": schemas.PlacementList().dump(
+                campaigns.placement_list(who, scene.a_solo)
+            ),
+            f"/api/v1/campaigns/{scene.ab}/placements": schemas.PlacementList().dump(
+                campaigns.placement_list(who, scene.ab)
+            ),
+        }
+        dumped = {url: app.json.loads(app.json.dumps(body)) for url, body in expected.items()}
+        db.session.remove()
+    assert len(dumped["/api/v1/campaigns?per_page=20"]["items"]) == 7
+    assert dumped[f"/api/v1/campaigns/{scene.a_solo}/placements"]["items"][0]["platform_names"]
+    for url, body in dumped.items():
+        answered = a_pm.get(url)
+        assert answered.status_code == 200, url
+        assert answered.get_json() == body, url
+
+
 @pytest.mark.parametrize("suffix", ["", "/placements"])
 def test_another_organizations_campaign_answers_exactly_like_a_missing_one(
     world, scene, api_as, suffix
