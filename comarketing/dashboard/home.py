@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from functools import cached_property
 
 from comarketing.context import Actor
 from comarketing.dashboard.campaigns_now import CampaignsNow, campaigns_now
@@ -37,14 +38,26 @@ def last_whole_quarter(today: date) -> services.Period:
     return services.Period(start, last, "custom")
 
 
-@dataclass(frozen=True)
 class LastQuarter:
-    board: services.Dashboard
-    headlines: list[headline.Headline]
+    """The last whole quarter's joint vs solo headline. Its figures are read only when the
+    page's block showing them is not kept (``cache.fragments``; the home page's view)."""
+
+    def __init__(self, actor: Actor, period: services.Period) -> None:
+        self.period = period
+        self._actor = actor
+
+    @cached_property
+    def _figures(self) -> page_figures.BoardHeadlines:
+        # Cached per company, quarter and data version (reports.page_figures).
+        return page_figures.board_headlines(self._actor, self.period)
 
     @property
-    def period(self) -> services.Period:
-        return self.board.period
+    def board(self) -> services.Dashboard:
+        return self._figures.board
+
+    @property
+    def headlines(self) -> list[headline.Headline]:
+        return self._figures.headlines
 
     @property
     def label(self) -> str:
@@ -69,9 +82,7 @@ def home_page(actor: Actor, now: datetime | None = None) -> HomePage:
     quarter = None
     if can(actor.user, Action.VIEW_CAMPAIGNS):
         campaigns = campaigns_now(actor, today)
-        # Cached per company, quarter and data version (reports.page_figures).
-        figures = page_figures.board_headlines(actor, last_whole_quarter(today))
-        quarter = LastQuarter(figures.board, figures.headlines)
+        quarter = LastQuarter(actor, last_whole_quarter(today))
     return HomePage(
         waiting_for_you=waiting_for_you(actor, now, today),
         waiting_for_others=waiting_for_others(actor, now, today),

@@ -26,6 +26,8 @@ from comarketing.offers import approvals as offer_approvals
 from comarketing.offers import deadlines as offer_deadlines
 from comarketing.offers.forms import ReviewDaysForm
 from comarketing.policy import Action, can
+from comarketing.reports import cache
+from comarketing.template_helpers import page_zone
 from comarketing.web import abort_for, attach_error, current_actor, safe_next_url
 
 bp = Blueprint("dashboard", __name__)
@@ -41,8 +43,17 @@ def home() -> Response:
 @bp.route("/dashboard")
 @login_required
 def index() -> ResponseReturnValue:
+    actor = current_actor()
+    home = home_page(actor)
+    # The last quarter's block, kept like the report pages' tables (the same for every reader
+    # of the company in one time zone until its data changes).
+    quarter = home.last_quarter
+    scope = ("home.last-quarter", quarter.period if quarter else None, page_zone().key)
     return render_template(
-        "dashboard/index.html", home=home_page(current_actor()), action_form=ConfirmForm()
+        "dashboard/index.html",
+        home=home,
+        action_form=ConfirmForm(),
+        cached=cache.fragments(actor.organization_id, scope),
     )
 
 

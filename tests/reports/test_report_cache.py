@@ -188,6 +188,57 @@ def test_the_home_pages_quarter_tiles_follow_a_write(app, world):
     assert _without_nonces(after) != _without_nonces(before)
 
 
+def test_the_home_pages_kept_quarter_block_is_never_stale_and_follows_the_readers_zone(
+    make_app, world
+):
+    """The home page's last-quarter block is kept as HTML (dashboard.views): the page from the
+    kept block is the page computed afresh with the cache off, for a second reader in another
+    time zone, and after a write to the quarter's figures."""
+    from freezegun import freeze_time
+
+    from comarketing.accounts.models import User
+
+    app = make_app(REPORT_CACHE="memory", RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}")
+    joint = _joint_with_results(app, world)
+    analyst, manager = world.a.email("analyst"), world.a.email(PM)
+    with app.app_context():
+        db.session.execute(
+            sa.update(User).where(User.email == manager).values(time_zone="Pacific/Auckland")
+        )
+        db.session.commit()
+    with freeze_time(HOME_AT):
+        client = app.test_client()
+        login(client, analyst)
+        first, _ = _page(client, "/dashboard")
+        again, _ = _page(client, "/dashboard")
+        assert 'data-testid="tiles-EUR"' in again and "Q2 2027" in again
+        assert _without_nonces(again) == _without_nonces(first)
+        assert _without_nonces(first) == _without_nonces(
+            _fresh_page(make_app, analyst, "/dashboard")
+        )
+        other = app.test_client()
+        login(other, manager)
+        theirs, _ = _page(other, "/dashboard")
+        assert _without_nonces(theirs) == _without_nonces(
+            _fresh_page(make_app, manager, "/dashboard")
+        )
+        with app.app_context():
+            ch.spend(
+                manager,
+                joint.id,
+                joint.a_placement,
+                500_000,
+                occurred_on=date(2027, 4, 20),
+                service=(date(2027, 4, 1), date(2027, 4, 30)),
+            )
+            db.session.remove()
+        after, _ = _page(client, "/dashboard")
+        assert _without_nonces(after) != _without_nonces(first)
+        assert _without_nonces(after) == _without_nonces(
+            _fresh_page(make_app, analyst, "/dashboard")
+        )
+
+
 def _page(client, path: str) -> tuple[str, int]:
     with count_queries(client.application) as statements:
         response = client.get(path)
