@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 import sqlalchemy as sa
 
 from comarketing import audit, notifications
@@ -60,16 +62,21 @@ def load_session_user(session_token: str) -> User | None:
     return found[0] if found else None
 
 
+@functools.cache
+def _user_and_unread() -> sa.Select[User, int]:
+    # Built once: SQLAlchemy builds a statement and its cache key anew each time the code that
+    # writes it runs (≈ 0.2 ms here, on every page); a built one keeps its key.
+    return sa.select(User, notifications.unread_count_of(User.id)).where(
+        User.session_token == sa.bindparam("token")
+    )
+
+
 def load_session_user_and_unread(session_token: str) -> tuple[User, int] | None:
     """The active user of a session token and their unread notifications, in one statement
     (every page shows the count in its top bar)."""
     if not session_token:
         return None
-    found = db.session.execute(
-        sa.select(User, notifications.unread_count_of(User.id)).where(
-            User.session_token == session_token
-        )
-    ).first()
+    found = db.session.execute(_user_and_unread(), {"token": session_token}).first()
     if found is None or not found[0].active:
         return None
     return found[0], int(found[1] or 0)

@@ -7,6 +7,7 @@ and role decide what it may see and do, its scope only narrows that to reading.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import UTC, date, datetime, time, timedelta
@@ -164,6 +165,16 @@ def revoke_token(actor: Actor, token_id: int) -> ApiToken:
 
 
 @transactional
+@functools.cache
+def _token_and_user() -> sa.Select[ApiToken, User]:
+    # Built once (its cache key with it), not on every API request.
+    return (
+        sa.select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.token_hash == sa.bindparam("hash"))
+    )
+
+
 def authenticate(plaintext: str) -> tuple[User, str] | None:
     """The user and scope of a valid token; None for an unknown, revoked or expired token or a
     deactivated user (the caller cannot tell which)."""
@@ -171,11 +182,7 @@ def authenticate(plaintext: str) -> tuple[User, str] | None:
         return None
     now = utcnow()
     # The token and its user in one statement: every API request begins here.
-    found = db.session.execute(
-        sa.select(ApiToken, User)
-        .join(User, User.id == ApiToken.user_id)
-        .where(ApiToken.token_hash == hash_api_token(plaintext))
-    ).first()
+    found = db.session.execute(_token_and_user(), {"hash": hash_api_token(plaintext)}).first()
     if found is None:
         return None
     token, user = found
