@@ -8,6 +8,7 @@ inviter the address they typed, never the invited company, until that company ac
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
@@ -45,7 +46,7 @@ STEP_PAST = {"accept": "accepted", "decline": "declined", "cancel": "cancelled",
 # Reading
 
 
-def _visible_partnerships(organization_id: int) -> sa.Select[Partnership]:
+def _visible_partnerships(organization_id: int | sa.BindParameter[int]) -> sa.Select[Partnership]:
     return sa.select(Partnership).where(
         sa.or_(
             Partnership.inviter_organization_id == organization_id,
@@ -97,25 +98,35 @@ class Directory:
     past: list[PartnerView]
 
 
+@functools.cache
+def _directory_reads() -> tuple[
+    sa.Select[Partnership], sa.Select[Organization], sa.Select[Product]
+]:
+    """The directory's statements, built once: SQLAlchemy builds a statement and its cache key
+    anew each time the code writing it runs (≈ 0.2 ms each per request)."""
+    ids: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+    return (
+        _visible_partnerships(sa.bindparam("me")).order_by(Partnership.created_at.desc()),
+        sa.select(Organization).where(Organization.id.in_(ids)),
+        sa.select(Product)
+        .where(Product.organization_id.in_(ids), Product.archived_at.is_(None))
+        .order_by(Product.name),
+    )
+
+
 def directory(actor: Actor) -> Directory:
     """Everything the partner directory page shows, in a fixed number of queries."""
     authorize(actor.user, Action.VIEW_PARTNERSHIPS)
     me = actor.organization_id
-    partnerships = list(
-        db.session.scalars(_visible_partnerships(me).order_by(Partnership.created_at.desc()))
-    )
+    partnerships_of, organizations_in, products_of = _directory_reads()
+    partnerships = list(db.session.scalars(partnerships_of, {"me": me}))
     other_ids = {p.other_party_id(me) for p in partnerships if _partner_known(p, me)} - {None}
     organizations = {
-        o.id: o
-        for o in db.session.scalars(sa.select(Organization).where(Organization.id.in_(other_ids)))
+        o.id: o for o in db.session.scalars(organizations_in, {"ids": list(other_ids)})
     }
     active_ids = [p.other_party_id(me) for p in partnerships if p.status == S.ACTIVE]
     products_by_org: dict[int, list[Product]] = {}
-    for product in db.session.scalars(
-        sa.select(Product)
-        .where(Product.organization_id.in_(active_ids), Product.archived_at.is_(None))
-        .order_by(Product.name)
-    ):
+    for product in db.session.scalars(products_of, {"ids": active_ids}):
         products_by_org.setdefault(product.organization_id, []).append(product)
 
     inviter_emails = _inviter_emails(p for p in partnerships if p.invitee_organization_id == me)
