@@ -3,6 +3,7 @@ filtered, paged list of the organization's campaigns."""
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -39,31 +40,36 @@ class CampaignView:
         return any(org.id == organization_id for org, _ in self.parties)
 
 
+@functools.cache
+def _campaign_reads() -> tuple[
+    sa.Select[Organization, CampaignParty], sa.Select[Placement], sa.Select[Milestone]
+]:
+    """A campaign's parties, placements and milestones: built once per process (SQLAlchemy
+    builds a statement and its cache key anew each time the code writing it runs)."""
+    campaign: sa.BindParameter[int] = sa.bindparam("campaign")
+    return (
+        sa.select(Organization, CampaignParty)
+        .join(CampaignParty, CampaignParty.organization_id == Organization.id)
+        .where(CampaignParty.campaign_id == campaign)
+        .order_by(Organization.name),
+        sa.select(Placement)
+        .where(Placement.campaign_id == campaign)
+        .order_by(Placement.start_date, Placement.id),
+        sa.select(Milestone)
+        .where(Milestone.campaign_id == campaign)
+        .order_by(Milestone.due_on, Milestone.id),
+    )
+
+
 def get_campaign(actor: Actor, campaign_id: int) -> CampaignView:
     campaign = get_visible_campaign(actor, campaign_id)
+    parties_of, placements_of, milestones_of = _campaign_reads()
+    this = {"campaign": campaign.id}
     parties = [
-        (organization, party)
-        for organization, party in db.session.execute(
-            sa.select(Organization, CampaignParty)
-            .join(CampaignParty, CampaignParty.organization_id == Organization.id)
-            .where(CampaignParty.campaign_id == campaign.id)
-            .order_by(Organization.name)
-        )
+        (organization, party) for organization, party in db.session.execute(parties_of, this)
     ]
-    placements = list(
-        db.session.scalars(
-            sa.select(Placement)
-            .where(Placement.campaign_id == campaign.id)
-            .order_by(Placement.start_date, Placement.id)
-        )
-    )
-    milestones = list(
-        db.session.scalars(
-            sa.select(Milestone)
-            .where(Milestone.campaign_id == campaign.id)
-            .order_by(Milestone.due_on, Milestone.id)
-        )
-    )
+    placements = list(db.session.scalars(placements_of, this))
+    milestones = list(db.session.scalars(milestones_of, this))
     return CampaignView(campaign, parties, placements, milestones)
 
 
@@ -125,16 +131,25 @@ def _filtered(query: sa.Select[Campaign], filters: CampaignFilters) -> sa.Select
     return query
 
 
+@functools.cache
+def _other_parties() -> sa.Select[int, str]:
+    return (
+        sa.select(CampaignParty.campaign_id, Organization.name)
+        .join(Organization, Organization.id == CampaignParty.organization_id)
+        .where(
+            CampaignParty.campaign_id.in_(sa.bindparam("ids", expanding=True)),
+            CampaignParty.organization_id != sa.bindparam("me"),
+        )
+        .order_by(Organization.name)
+    )
+
+
 def _other_party_names(campaign_ids: list[int], me: int) -> dict[int, list[str]]:
     """Campaign id -> the names of its parties other than this organization, by name."""
     names: dict[int, list[str]] = {}
     if campaign_ids:
-        for campaign_id, name in db.session.execute(
-            sa.select(CampaignParty.campaign_id, Organization.name)
-            .join(Organization, Organization.id == CampaignParty.organization_id)
-            .where(CampaignParty.campaign_id.in_(campaign_ids), CampaignParty.organization_id != me)
-            .order_by(Organization.name)
-        ):
+        rows = db.session.execute(_other_parties(), {"ids": campaign_ids, "me": me})
+        for campaign_id, name in rows:
             names.setdefault(campaign_id, []).append(name)
     return names
 
