@@ -168,40 +168,45 @@ def pending_received(actor: Actor) -> list[PartnerView]:
     ]
 
 
+def _active_of(organization_id: int | sa.BindParameter[int]) -> sa.ColumnElement[bool]:
+    """The organization's active partnerships, either side."""
+    return sa.and_(
+        Partnership.status == S.ACTIVE,
+        sa.or_(
+            Partnership.inviter_organization_id == organization_id,
+            Partnership.invitee_organization_id == organization_id,
+        ),
+    )
+
+
 def active_partner_ids(organization_id: int) -> set[int]:
     rows = db.session.execute(
         sa.select(Partnership.inviter_organization_id, Partnership.invitee_organization_id).where(
-            Partnership.status == S.ACTIVE,
-            sa.or_(
-                Partnership.inviter_organization_id == organization_id,
-                Partnership.invitee_organization_id == organization_id,
-            ),
+            _active_of(organization_id)
         )
     ).all()
     return {a if b == organization_id else b for a, b in rows if a is not None and b is not None}
 
 
-def active_partners(organization_id: int) -> list[Organization]:
-    """The organization's active partners by name, in one statement."""
-    me = organization_id
+@functools.cache
+def _active_partners() -> sa.Select[Organization]:
+    # Built once per process (the offers list's partner filter runs it on every view).
+    me: sa.BindParameter[int] = sa.bindparam("me")
     other = sa.case(
         (Partnership.inviter_organization_id == me, Partnership.invitee_organization_id),
         else_=Partnership.inviter_organization_id,
     )
-    partner_ids = sa.select(other).where(
-        Partnership.status == S.ACTIVE,
-        sa.or_(
-            Partnership.inviter_organization_id == me,
-            Partnership.invitee_organization_id == me,
-        ),
+    partner_ids = sa.select(other).where(_active_of(me))
+    return (
+        sa.select(Organization)
+        .where(Organization.id.in_(partner_ids), Organization.id != me)
+        .order_by(Organization.name)
     )
-    return list(
-        db.session.scalars(
-            sa.select(Organization)
-            .where(Organization.id.in_(partner_ids), Organization.id != me)
-            .order_by(Organization.name)
-        )
-    )
+
+
+def active_partners(organization_id: int) -> list[Organization]:
+    """The organization's active partners by name, in one statement."""
+    return list(db.session.scalars(_active_partners(), {"me": organization_id}))
 
 
 def require_active_partners(
