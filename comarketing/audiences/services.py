@@ -214,7 +214,12 @@ class PlacementAudience:
 def placement_audience(actor: Actor, placement_id: int) -> PlacementAudience:
     """The placement's current audience figures for any party of its campaign; its upload
     history for its owner only."""
-    view = placements.get_placement(actor, placement_id)
+    return audience_of(actor, placements.get_placement(actor, placement_id))
+
+
+def audience_of(actor: Actor, view: placements.PlacementView) -> PlacementAudience:
+    """``placement_audience`` of a placement the actor was shown (``get_placement``)."""
+    placement_id = view.placement.id
     owned = view.placement.owner_organization_id == actor.organization_id
     current = db.session.scalar(
         sa.select(AudienceImport).where(

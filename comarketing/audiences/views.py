@@ -38,10 +38,10 @@ def _refusal(form: Any, exc: DomainError) -> None:
 
 @bp.app_context_processor
 def helpers() -> dict[str, Any]:
-    def audience_panel(placement_id: int) -> dict[str, Any]:
-        actor = current_actor()
+    def audience_panel(view: placements.PlacementView) -> dict[str, Any]:
+        # The placement page's view: the placement was read (and its access checked) there.
         return {
-            "audience": services.placement_audience(actor, placement_id),
+            "audience": services.audience_of(current_actor(), view),
             "audience_form": AudienceUploadForm(prefix="audience"),
         }
 

@@ -97,7 +97,7 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
     form = GridForm()
     cell_errors: dict[tuple[str, str], str] = {}
     grid_error = None
-    stored = placements.placement_days(actor, placement_id, days[0], days[-1]) if days else []
+    stored = placements.days_of(view, days[0], days[-1]) if days else []
     values = _grid_values(stored, view.campaign.currency)
     if request.method == "POST":
         if not view.can_write:

@@ -128,8 +128,15 @@ def get_placement(actor: Actor, placement_id: int) -> PlacementView:
 def placement_days(
     actor: Actor, placement_id: int, start: date | None = None, end: date | None = None
 ) -> list[DailyMetric]:
-    get_placement(actor, placement_id)
-    return list(db.session.scalars(_days(sa.select(DailyMetric), placement_id, start, end)))
+    return days_of(get_placement(actor, placement_id), start, end)
+
+
+def days_of(
+    view: PlacementView, start: date | None = None, end: date | None = None
+) -> list[DailyMetric]:
+    """``placement_days`` of a placement already read for the actor (``get_placement``)."""
+    query = _days(sa.select(DailyMetric), view.placement.id, start, end)
+    return list(db.session.scalars(query))
 
 
 DAY_COLUMNS = ("day", *VALUE_FIELDS)
