@@ -99,7 +99,6 @@ class Inbox:
     groups: list[Group]
     page: int
     pages: int
-    subjects: list[tuple[str, str]]  # (key, label) for the filter
 
 
 def subjects(user_id: int) -> list[tuple[str, str]]:
@@ -147,7 +146,7 @@ def inbox(user_id: int, filters: InboxFilter, page: int = 1) -> Inbox:
     }
     for item in _latest_items(where, list(groups)):
         groups[(item.subject_type, item.subject_id or 0, item.kind)].items.append(item)
-    return Inbox(list(groups.values()), page, pages, subjects(user_id))
+    return Inbox(list(groups.values()), page, pages)
 
 
 def _latest_items(

@@ -271,7 +271,7 @@ def test_the_inbox_groups_by_subject_and_kind_filters_and_pages(ctx, world):
         user_id, InboxFilter(kind="goal_reached", subject=Subject("campaign", 1))
     )
     assert [(g.subject.id, g.kind, g.total) for g in goals_of_1.groups] == [(1, "goal_reached", 7)]
-    assert ("campaign:1", "Campaign \u00b7 Campaign 1") in first.subjects
+    assert ("campaign:1", "Campaign \u00b7 Campaign 1") in notification_inbox.subjects(user_id)
 
     # Mark one group read: only that group; then "unread only" leaves it out.
     marked = notification_inbox.mark_all_read(
