@@ -124,15 +124,20 @@ def spend_by_day(campaign_id: int) -> list[tuple[date, int]]:
 
 
 def settlement(
-    campaign_id: int, party_balances: dict[int, PartyBalance] | None = None
+    campaign_id: int,
+    party_balances: dict[int, PartyBalance] | None = None,
+    *,
+    shares: dict[int, int] | None = None,
 ) -> Settlement:
-    shares = dict(
-        db.session.execute(
-            sa.select(CampaignParty.organization_id, CampaignParty.budget_share_bp).where(
-                CampaignParty.campaign_id == campaign_id
-            )
-        ).all()
-    )
+    """``shares``: each party's budget share (basis points), when the caller has read them."""
+    if shares is None:
+        shares = dict(
+            db.session.execute(
+                sa.select(CampaignParty.organization_id, CampaignParty.budget_share_bp).where(
+                    CampaignParty.campaign_id == campaign_id
+                )
+            ).all()
+        )
     if party_balances is None:
         party_balances = balances(campaign_id)
     paid = {org: b.confirmed_minor for org, b in party_balances.items()}

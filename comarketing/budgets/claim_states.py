@@ -49,9 +49,14 @@ class ClaimStatus:
         return self.state in (ClaimState.PENDING, ClaimState.CONFIRMED)
 
 
-def claim_statuses(campaign_id: int, claim_ids: Iterable[int] | None = None) -> list[ClaimStatus]:
+def claim_statuses(
+    campaign_id: int,
+    claim_ids: Iterable[int] | None = None,
+    *,
+    parties: Iterable[int] | None = None,
+) -> list[ClaimStatus]:
     """Every claim of the campaign (or the given ones) with its current version and state,
-    newest first."""
+    newest first. ``parties``: the campaign's parties, when the caller has read them."""
     latest = (
         sa.select(ClaimVersion.claim_id, sa.func.max(ClaimVersion.number).label("number"))
         .join(Claim, Claim.id == ClaimVersion.claim_id)
@@ -85,7 +90,7 @@ def claim_statuses(campaign_id: int, claim_ids: Iterable[int] | None = None) -> 
     ):
         answers[response.claim_version_id][response.organization_id] = response
     proofs = proofs_by_version(version_ids)
-    parties = party_ids(campaign_id)
+    parties = sorted(parties) if parties is not None else party_ids(campaign_id)
     result = []
     for claim in claims:
         version = versions[claim.id]
@@ -254,8 +259,11 @@ def claim_sums_in_sql(campaign_id: int) -> dict[int, ClaimSums]:
     }
 
 
-def claim_page(campaign_id: int, offset: int, limit: int) -> list[ClaimStatus]:
-    """One page of the campaign's claims, newest first, with their states."""
+def claim_page(
+    campaign_id: int, offset: int, limit: int, *, parties: Iterable[int] | None = None
+) -> list[ClaimStatus]:
+    """One page of the campaign's claims, newest first, with their states (``parties`` as
+    for ``claim_statuses``)."""
     ids = db.session.scalars(
         sa.select(Claim.id)
         .where(Claim.campaign_id == campaign_id)
@@ -263,7 +271,7 @@ def claim_page(campaign_id: int, offset: int, limit: int) -> list[ClaimStatus]:
         .offset(offset)
         .limit(limit)
     ).all()
-    return claim_statuses(campaign_id, ids) if ids else []
+    return claim_statuses(campaign_id, ids, parties=parties) if ids else []
 
 
 def claim_count(campaign_id: int, newer_than: int | None = None) -> int:

@@ -37,7 +37,7 @@ from comarketing.budgets.models import (
     Payment,
 )
 from comarketing.budgets.settlement import Settlement
-from comarketing.campaigns.access import get_visible_campaign, party_ids
+from comarketing.campaigns.access import get_visible_campaign
 from comarketing.campaigns.models import Campaign, CampaignParty, Placement
 from comarketing.context import Actor
 from comarketing.errors import NotFound
@@ -74,6 +74,8 @@ class Names:
     campaign: Campaign
     party_names: dict[int, str]
     placement_names: dict[int, str]
+    # Each party's budget share (basis points), read with its name.
+    shares: dict[int, int]
 
 
 @dataclass
@@ -141,18 +143,19 @@ def campaign_names(actor: Actor, campaign_id: int) -> Names:
     """The names a campaign's money lists show (a campaign the actor's company is a party to,
     else 404)."""
     campaign = get_visible_campaign(actor, campaign_id)
-    parties = party_ids(campaign.id)
-    names = dict(
-        db.session.execute(
-            sa.select(Organization.id, Organization.name).where(Organization.id.in_(parties))
-        ).all()
-    )
+    names, shares = {}, {}
+    for org, name, share in db.session.execute(
+        sa.select(Organization.id, Organization.name, CampaignParty.budget_share_bp)
+        .join(CampaignParty, CampaignParty.organization_id == Organization.id)
+        .where(CampaignParty.campaign_id == campaign.id)
+    ):
+        names[org], shares[org] = name, share
     placements = dict(
         db.session.execute(
             sa.select(Placement.id, Placement.name).where(Placement.campaign_id == campaign.id)
         ).all()
     )
-    return Names(campaign=campaign, party_names=names, placement_names=placements)
+    return Names(campaign=campaign, party_names=names, placement_names=placements, shares=shares)
 
 
 def campaign_money(actor: Actor, campaign_id: int, *, newest: int | None = None) -> Money:
@@ -162,11 +165,14 @@ def campaign_money(actor: Actor, campaign_id: int, *, newest: int | None = None)
     page's), not from loading every claim."""
     names = campaign_names(actor, campaign_id)
     campaign = names.campaign
+    parties = list(names.shares)
     if newest is None:
-        statuses = claim_statuses(campaign.id)
+        statuses = claim_statuses(campaign.id, parties=parties)
         party_balances = budget_balances.balances(campaign.id, statuses)
     else:
-        statuses = claim_states.claim_page(campaign.id, 0, newest) if newest > 0 else []
+        statuses = (
+            claim_states.claim_page(campaign.id, 0, newest, parties=parties) if newest > 0 else []
+        )
         party_balances = budget_balances.balances(
             campaign.id, sums=claim_states.claim_sums_in_sql(campaign.id)
         )
@@ -174,9 +180,10 @@ def campaign_money(actor: Actor, campaign_id: int, *, newest: int | None = None)
         campaign=campaign,
         party_names=names.party_names,
         placement_names=names.placement_names,
+        shares=names.shares,
         balances=party_balances,
         totals=budget_balances.totals_of(party_balances),
-        settlement=budget_balances.settlement(campaign.id, party_balances),
+        settlement=budget_balances.settlement(campaign.id, party_balances, shares=names.shares),
         statuses=statuses,
     )
 
@@ -211,7 +218,8 @@ def claim_page(actor: Actor, campaign_id: int, page: int, per_page: int) -> Page
     """One page of the campaign's claims, newest first, each with all its versions."""
     names = campaign_names(actor, campaign_id)
     campaign_id = names.campaign.id
-    statuses = claim_states.claim_page(campaign_id, (page - 1) * per_page, per_page)
+    offset = (page - 1) * per_page
+    statuses = claim_states.claim_page(campaign_id, offset, per_page, parties=list(names.shares))
     total = claim_states.claim_count(campaign_id)
     return Page(names, _records(campaign_id, statuses), total)
 
@@ -230,7 +238,7 @@ def payment_page(actor: Actor, campaign_id: int, page: int, per_page: int) -> Pa
 def claim_record(actor: Actor, claim_id: int) -> tuple[Money, ClaimRecord]:
     """One claim with every version, and its campaign's money (for names and currency)."""
     money = campaign_money(actor, claim_campaign_id(actor, claim_id), newest=0)
-    status = claim_statuses(money.campaign.id, [claim_id])[0]
+    status = claim_statuses(money.campaign.id, [claim_id], parties=list(money.shares))[0]
     return money, _records(money.campaign.id, [status])[0]
 
 

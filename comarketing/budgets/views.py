@@ -108,6 +108,8 @@ def render_campaign(campaign_id: int, status: int = 200, **forms: Any) -> Respon
         campaign_id, sums=claim_states.claim_sums_in_sql(campaign_id)
     )
     totals = balances.totals_of(party_balances)
+    # The parties as the campaign's view read them (not read again by the lists below).
+    shares = {org.id: party.budget_share_bp for org, party in view.parties}
     claims_pager, ledger_pager = _pagers(campaign_id, forms)
     ledger = balances.ledger(campaign_id, PER_PAGE, ledger_pager.offset)
     body = render_template(
@@ -115,8 +117,10 @@ def render_campaign(campaign_id: int, status: int = 200, **forms: Any) -> Respon
         view=view,
         balances=party_balances,
         totals=totals,
-        settlement=balances.settlement(campaign_id, party_balances),
-        claims=claim_states.claim_page(campaign_id, claims_pager.offset, PER_PAGE),
+        settlement=balances.settlement(campaign_id, party_balances, shares=shares),
+        claims=claim_states.claim_page(
+            campaign_id, claims_pager.offset, PER_PAGE, parties=list(shares)
+        ),
         claims_pager=claims_pager,
         # Entries of claims are reversed by revising or withdrawing the claim.
         claimed_entries=claim_states.claimed_entries(row.entry.id for row in ledger),

@@ -22,6 +22,7 @@ from comarketing.extensions import db
 from tests.api.conftest import error_of
 from tests.campaign_helpers import joint_campaign, spend
 from tests.collateral import samples
+from tests.conftest import count_queries
 from tests.offer_helpers import actor
 
 PM, APPROVER, ADMIN, ANALYST = "partner_manager", "approver", "admin", "analyst"
@@ -747,9 +748,12 @@ def test_the_ledger_and_its_lists_answer_what_their_schemas_dump(app, world, sce
     assert {p["state"] for p in book["payments"]} == {"confirmed", "rejected", "pending"}
     assert any(v["proofs"] for c in book["claims"] for v in c["versions"])
     for url, body in dumped.items():
-        answered = client.get(url)
+        with count_queries(app) as statements:
+            answered = client.get(url)
         assert answered.status_code == 200, url
         assert answered.get_json() == body, url
+        # The parties are read once, with their names and shares (budgets.ledger_view).
+        assert not [s for s in statements if s.startswith("SELECT campaign_parties.")], url
 
 
 # ---------------------------------------------------------------------------------------------
