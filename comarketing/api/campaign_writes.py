@@ -152,7 +152,7 @@ PLACEMENT_LINKS = {
 
 
 def _detail(campaign_id: int) -> dict[str, Any]:
-    return campaign_detail(listing.get_campaign(current_actor(), campaign_id))
+    return campaign_detail(listing.get_campaign(current_actor(), campaign_id, milestones=False))
 
 
 @bp.post("/campaigns")
@@ -188,7 +188,7 @@ def update_campaign(campaign_id: int, path: dict[str, int], body: dict[str, Any]
     (422, `start_date`); the currency stays once money was posted (422, `currency`).
     """
     actor = current_actor()
-    campaign = listing.get_campaign(actor, campaign_id).campaign
+    campaign = listing.get_campaign(actor, campaign_id, milestones=False).campaign
     current = lifecycle.CampaignInput(
         name=campaign.name,
         description=campaign.description,
@@ -257,7 +257,7 @@ def cancel_campaign(campaign_id: int, path: dict[str, int]) -> Any:
 
 
 def _placement_answer(campaign_id: int, placement_id: int) -> dict[str, Any]:
-    view = listing.get_campaign(current_actor(), campaign_id)
+    view = listing.get_campaign(current_actor(), campaign_id, milestones=False)
     found = next(p for p in view.placements if p.id == placement_id)
     names = platform_names.names_of([placement_id])
     return placement_out(found, view.campaign.currency, view.party_names, names)

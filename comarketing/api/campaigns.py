@@ -163,7 +163,7 @@ def get_campaign(campaign_id: int, path: dict[str, int]) -> dict[str, Any]:
     One campaign with its parties and their shares. Another organization's campaign answers
     404, exactly like a missing one.
     """
-    return campaign_detail(listing.get_campaign(current_actor(), campaign_id))
+    return campaign_detail(listing.get_campaign(current_actor(), campaign_id, milestones=False))
 
 
 @bp.get("/campaigns/<int:campaign_id>/placements")
@@ -181,7 +181,7 @@ def list_placements(campaign_id: int, path: dict[str, int]) -> Response:
 
 def placement_list(actor: Actor, campaign_id: int) -> dict[str, Any]:
     """``listPlacements``' answer, before dates become text."""
-    view = listing.get_campaign(actor, campaign_id)
+    view = listing.get_campaign(actor, campaign_id, milestones=False)
     names = view.party_names
     platform = platform_names.names_of(p.id for p in view.placements)
     return {

@@ -61,7 +61,10 @@ def _campaign_reads() -> tuple[
     )
 
 
-def get_campaign(actor: Actor, campaign_id: int) -> CampaignView:
+def get_campaign(actor: Actor, campaign_id: int, *, milestones: bool = True) -> CampaignView:
+    """A campaign the actor's company is party to, with its parties and placements and, unless
+    the caller shows none (``milestones=False``: the API's campaign and placement answers), its
+    milestones."""
     campaign = get_visible_campaign(actor, campaign_id)
     parties_of, placements_of, milestones_of = _campaign_reads()
     this = {"campaign": campaign.id}
@@ -69,8 +72,8 @@ def get_campaign(actor: Actor, campaign_id: int) -> CampaignView:
         (organization, party) for organization, party in db.session.execute(parties_of, this)
     ]
     placements = list(db.session.scalars(placements_of, this))
-    milestones = list(db.session.scalars(milestones_of, this))
-    return CampaignView(campaign, parties, placements, milestones)
+    due = list(db.session.scalars(milestones_of, this)) if milestones else []
+    return CampaignView(campaign, parties, placements, due)
 
 
 @dataclass
