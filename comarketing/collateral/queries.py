@@ -240,12 +240,15 @@ def overview(actor: Actor) -> Overview:
     ).all()
     cards = asset_cards([asset for asset, _ in rows])
     campaign_names = {asset.id: name or "" for asset, name in rows}
-    campaign_ids = list(db.session.scalars(campaign_ids_of(actor.organization_id)))
-    names = dict(
+    # The company's campaigns with their names, in one statement.
+    names: dict[int, str] = dict(
         db.session.execute(
-            sa.select(Campaign.id, Campaign.name).where(Campaign.id.in_(campaign_ids))
+            sa.select(Campaign.id, Campaign.name).where(
+                Campaign.id.in_(campaign_ids_of(actor.organization_id))
+            )
         ).all()
     )
+    campaign_ids = list(names)
     requests = [
         (row, names.get(row.request.campaign_id, ""))
         for row in request_rows(actor, campaign_ids)
