@@ -6,6 +6,7 @@ One row per offer with its current title, parties and due date, in a fixed numbe
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -44,53 +45,47 @@ class OfferRow:
     campaign_id: int | None = None
 
 
+@functools.cache
+def _row_reads() -> tuple[
+    sa.Select[OfferRevision],
+    sa.Select[int, int, str],
+    sa.Select[OfferDecision],
+    sa.Select[int | None, int],
+]:
+    """What a list's offers need besides themselves, built once per process (SQLAlchemy builds
+    a statement and its cache key anew each time the code writing it runs)."""
+    ids: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+    is_current = sa.and_(
+        Offer.id == OfferRevision.offer_id,
+        Offer.current_revision_number == OfferRevision.number,
+    )
+    return (
+        sa.select(OfferRevision).join(Offer, is_current).where(Offer.id.in_(ids)),
+        sa.select(OfferParty.offer_id, Organization.id, Organization.name)
+        .join(Organization, Organization.id == OfferParty.organization_id)
+        .where(OfferParty.offer_id.in_(ids))
+        .order_by(Organization.name),
+        # Every party's decisions on the current revisions: the status in words needs them all.
+        sa.select(OfferDecision)
+        .join(OfferRevision, OfferRevision.id == OfferDecision.revision_id)
+        .join(Offer, is_current)
+        .where(OfferDecision.offer_id.in_(ids)),
+        sa.select(Campaign.offer_id, Campaign.id).where(Campaign.offer_id.in_(ids)),
+    )
+
+
 def _rows(actor: Actor, query: sa.Select[Offer]) -> list[OfferRow]:
     offers = list(db.session.scalars(query))
     if not offers:
         return []
-    ids = [o.id for o in offers]
-    current = {
-        (r.offer_id): r
-        for r in db.session.scalars(
-            sa.select(OfferRevision)
-            .join(
-                Offer,
-                sa.and_(
-                    Offer.id == OfferRevision.offer_id,
-                    Offer.current_revision_number == OfferRevision.number,
-                ),
-            )
-            .where(Offer.id.in_(ids))
-        )
-    }
+    these = {"ids": [o.id for o in offers]}
+    revisions_of, parties_of, decisions_of, campaigns_of = _row_reads()
+    current = {r.offer_id: r for r in db.session.scalars(revisions_of, these)}
     names: dict[int, dict[int, str]] = {}
-    for offer_id, org_id, name in db.session.execute(
-        sa.select(OfferParty.offer_id, Organization.id, Organization.name)
-        .join(Organization, Organization.id == OfferParty.organization_id)
-        .where(OfferParty.offer_id.in_(ids))
-        .order_by(Organization.name)
-    ):
+    for offer_id, org_id, name in db.session.execute(parties_of, these):
         names.setdefault(offer_id, {})[org_id] = name
-    # Every party's decisions on the current revisions: the status in words needs them all.
-    decided = list(
-        db.session.scalars(
-            sa.select(OfferDecision)
-            .join(OfferRevision, OfferRevision.id == OfferDecision.revision_id)
-            .join(
-                Offer,
-                sa.and_(
-                    Offer.id == OfferRevision.offer_id,
-                    Offer.current_revision_number == OfferRevision.number,
-                ),
-            )
-            .where(OfferDecision.offer_id.in_(ids))
-        )
-    )
-    campaigns = dict(
-        db.session.execute(
-            sa.select(Campaign.offer_id, Campaign.id).where(Campaign.offer_id.in_(ids))
-        ).all()
-    )
+    decided = list(db.session.scalars(decisions_of, these))
+    campaigns = dict(db.session.execute(campaigns_of, these).all())
     now = utcnow()
     rows = []
     for offer in offers:
