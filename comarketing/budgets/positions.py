@@ -8,6 +8,7 @@ from the same pure ``settlement.settle``; only the reading is batched.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -39,33 +40,33 @@ class CampaignMoney:
         return totals_of(self.balances)
 
 
-def _ledger(ids: Sequence[int]) -> dict[int, dict[int, tuple[int, int]]]:
-    """Campaign -> party -> (committed, live expenses), net of reversals."""
+# The statements, built once per process (SQLAlchemy builds a statement and its cache key
+# anew each time the code writing it runs); ``ids`` are the campaigns asked about.
+_IDS: sa.BindParameter[list[int]] = sa.bindparam("ids", expanding=True)
+
+
+@functools.cache
+def _ledger_sums() -> sa.Select[int, int, int, int]:
     committed, spent, original = effective_sums()
-    out: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
-    for campaign_id, org, c, s in db.session.execute(
+    return (
         sa.select(LedgerEntry.campaign_id, LedgerEntry.organization_id, committed, spent)
         .outerjoin(original, original.id == LedgerEntry.reverses_id)
-        .where(LedgerEntry.campaign_id.in_(ids))
+        .where(LedgerEntry.campaign_id.in_(_IDS))
         .group_by(LedgerEntry.campaign_id, LedgerEntry.organization_id)
-    ):
-        out[int(campaign_id)][int(org)] = (int(c), int(s))
-    return out
+    )
 
 
-def _claim_sums(
-    ids: Sequence[int], parties: dict[int, dict[int, int]]
-) -> dict[tuple[int, int], tuple[int, int]]:
-    """(campaign, claimant) -> (confirmed, disputed) of the claims' current versions."""
+@functools.cache
+def _current_versions() -> sa.Select[int, int, int, int, bool]:
     latest = (
         sa.select(ClaimVersion.claim_id, sa.func.max(ClaimVersion.number).label("number"))
         .join(Claim, Claim.id == ClaimVersion.claim_id)
-        .where(Claim.campaign_id.in_(ids))
+        .where(Claim.campaign_id.in_(_IDS))
         .group_by(ClaimVersion.claim_id)
         .subquery()
     )
     withdrawn = sa.exists().where(LedgerEntry.reverses_id == ClaimVersion.ledger_entry_id)
-    versions = db.session.execute(
+    return (
         sa.select(
             Claim.campaign_id, Claim.organization_id, ClaimVersion.id, ClaimVersion.amount_minor,
             withdrawn,
@@ -75,12 +76,54 @@ def _claim_sums(
             ClaimVersion,
             sa.and_(ClaimVersion.claim_id == Claim.id, ClaimVersion.number == latest.c.number),
         )
-    ).all()  # fmt: skip
+    )  # fmt: skip
+
+
+@functools.cache
+def _answers() -> sa.Select[int, int, str]:
+    return sa.select(
+        ClaimResponse.claim_version_id, ClaimResponse.organization_id, ClaimResponse.kind
+    ).where(ClaimResponse.claim_version_id.in_(sa.bindparam("versions", expanding=True)))
+
+
+@functools.cache
+def _parties() -> sa.Select[int, int, int]:
+    return sa.select(
+        CampaignParty.campaign_id, CampaignParty.organization_id, CampaignParty.budget_share_bp
+    ).where(CampaignParty.campaign_id.in_(_IDS))
+
+
+@functools.cache
+def _confirmed_payments() -> sa.Select[int, int, int, int]:
+    return (
+        sa.select(
+            Payment.campaign_id,
+            Payment.from_organization_id,
+            Payment.to_organization_id,
+            Payment.amount_minor,
+        )
+        .join(PaymentResponse, PaymentResponse.payment_id == Payment.id)
+        .where(Payment.campaign_id.in_(_IDS), PaymentResponse.kind == "confirmed")
+        .order_by(Payment.id)
+    )
+
+
+def _ledger(ids: Sequence[int]) -> dict[int, dict[int, tuple[int, int]]]:
+    """Campaign -> party -> (committed, live expenses), net of reversals."""
+    out: dict[int, dict[int, tuple[int, int]]] = defaultdict(dict)
+    for campaign_id, org, c, s in db.session.execute(_ledger_sums(), {"ids": list(ids)}):
+        out[int(campaign_id)][int(org)] = (int(c), int(s))
+    return out
+
+
+def _claim_sums(
+    ids: Sequence[int], parties: dict[int, dict[int, int]]
+) -> dict[tuple[int, int], tuple[int, int]]:
+    """(campaign, claimant) -> (confirmed, disputed) of the claims' current versions."""
+    versions = db.session.execute(_current_versions(), {"ids": list(ids)}).all()
     answers: dict[int, dict[int, str]] = defaultdict(dict)
     for version_id, org, kind in db.session.execute(
-        sa.select(
-            ClaimResponse.claim_version_id, ClaimResponse.organization_id, ClaimResponse.kind
-        ).where(ClaimResponse.claim_version_id.in_([v[2] for v in versions]))
+        _answers(), {"versions": [v[2] for v in versions]}
     ):
         answers[int(version_id)][int(org)] = str(kind)
     sums: dict[tuple[int, int], list[int]] = defaultdict(lambda: [0, 0])
@@ -101,25 +144,13 @@ def positions(campaign_ids: Sequence[int]) -> dict[int, CampaignMoney]:
     if not ids:
         return {}
     parties: dict[int, dict[int, int]] = defaultdict(dict)
-    for campaign_id, org, share in db.session.execute(
-        sa.select(
-            CampaignParty.campaign_id, CampaignParty.organization_id, CampaignParty.budget_share_bp
-        ).where(CampaignParty.campaign_id.in_(ids))
-    ):
+    for campaign_id, org, share in db.session.execute(_parties(), {"ids": ids}):
         parties[int(campaign_id)][int(org)] = int(share)
     ledger = _ledger(ids)
     claimed = _claim_sums(ids, parties)
     payments: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for campaign_id, payer, payee, amount in db.session.execute(
-        sa.select(
-            Payment.campaign_id,
-            Payment.from_organization_id,
-            Payment.to_organization_id,
-            Payment.amount_minor,
-        )
-        .join(PaymentResponse, PaymentResponse.payment_id == Payment.id)
-        .where(Payment.campaign_id.in_(ids), PaymentResponse.kind == "confirmed")
-        .order_by(Payment.id)
+        _confirmed_payments(), {"ids": ids}
     ):
         payments[int(campaign_id)].append((int(payer), int(payee), int(amount)))
     out = {}
