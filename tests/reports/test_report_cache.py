@@ -162,6 +162,31 @@ def test_one_companys_cached_figures_never_serve_another(app, world):
     assert world.a.name in page_b or world.b.name in page_a
 
 
+def _april_spend(app, email: str, joint: ch.JointCampaign) -> None:
+    """EUR 5,000 spent in April 2027 (the home page's last quarter at HOME_AT)."""
+    with app.app_context():
+        ch.spend(
+            email,
+            joint.id,
+            joint.a_placement,
+            500_000,
+            occurred_on=date(2027, 4, 20),
+            service=(date(2027, 4, 1), date(2027, 4, 30)),
+        )
+        db.session.remove()
+
+
+def _in_auckland(app, email: str) -> None:
+    """The person reads times in Pacific/Auckland (the blocks are kept per reader's zone)."""
+    from comarketing.accounts.models import User
+
+    with app.app_context():
+        db.session.execute(
+            sa.update(User).where(User.email == email).values(time_zone="Pacific/Auckland")
+        )
+        db.session.commit()
+
+
 def test_the_home_pages_quarter_tiles_follow_a_write(app, world):
     from freezegun import freeze_time
 
@@ -173,16 +198,7 @@ def test_the_home_pages_quarter_tiles_follow_a_write(app, world):
         assert client.get("/dashboard").get_data(as_text=True).count("Q2 2027") == before.count(
             "Q2 2027"
         )
-        with app.app_context():
-            ch.spend(
-                world.a.email(PM),
-                joint.id,
-                joint.a_placement,
-                500_000,
-                occurred_on=date(2027, 4, 20),
-                service=(date(2027, 4, 1), date(2027, 4, 30)),
-            )
-            db.session.remove()
+        _april_spend(app, world.a.email(PM), joint)
         after = client.get("/dashboard").get_data(as_text=True)
     assert "Q2 2027" in before
     assert _without_nonces(after) != _without_nonces(before)
@@ -196,16 +212,10 @@ def test_the_home_pages_kept_quarter_block_is_never_stale_and_follows_the_reader
     time zone, and after a write to the quarter's figures."""
     from freezegun import freeze_time
 
-    from comarketing.accounts.models import User
-
     app = make_app(REPORT_CACHE="memory", RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}")
     joint = _joint_with_results(app, world)
     analyst, manager = world.a.email("analyst"), world.a.email(PM)
-    with app.app_context():
-        db.session.execute(
-            sa.update(User).where(User.email == manager).values(time_zone="Pacific/Auckland")
-        )
-        db.session.commit()
+    _in_auckland(app, manager)
     with freeze_time(HOME_AT):
         client = app.test_client()
         login(client, analyst)
@@ -222,16 +232,7 @@ def test_the_home_pages_kept_quarter_block_is_never_stale_and_follows_the_reader
         assert _without_nonces(theirs) == _without_nonces(
             _fresh_page(make_app, manager, "/dashboard")
         )
-        with app.app_context():
-            ch.spend(
-                manager,
-                joint.id,
-                joint.a_placement,
-                500_000,
-                occurred_on=date(2027, 4, 20),
-                service=(date(2027, 4, 1), date(2027, 4, 30)),
-            )
-            db.session.remove()
+        _april_spend(app, manager, joint)
         after, _ = _page(client, "/dashboard")
         assert _without_nonces(after) != _without_nonces(first)
         assert _without_nonces(after) == _without_nonces(
@@ -259,17 +260,12 @@ def test_a_campaign_reports_kept_blocks_are_never_stale_and_follow_the_readers_z
     """The campaign report's blocks drawn from the report (its head and its tables) are kept
     as HTML: the page from the kept blocks is the page computed afresh, before and after a
     write, and for a reader in another time zone (the blocks are kept per zone)."""
-    from comarketing.accounts.models import User
 
     app = make_app(REPORT_CACHE="memory", RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}")
     joint = _joint_with_results(app, world)
     path = f"/campaigns/{joint.id}/report"
     analyst, manager = world.a.email("analyst"), world.a.email(PM)
-    with app.app_context():
-        db.session.execute(
-            sa.update(User).where(User.email == manager).values(time_zone="Pacific/Auckland")
-        )
-        db.session.commit()
+    _in_auckland(app, manager)
     client = app.test_client()
     login(client, analyst)
     first, computed = _page(client, path)
