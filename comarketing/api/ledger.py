@@ -28,6 +28,7 @@ from comarketing.api.idempotency import idempotent
 from comarketing.api.schemas import CampaignPath, PageQuery
 from comarketing.budgets import claim_responses, claims, ledger_view, payments
 from comarketing.budgets.proofs import MAX_FILES, ProofUpload
+from comarketing.campaigns.access import get_visible_campaign
 from comarketing.context import Actor
 
 MULTIPART = "multipart/form-data"
@@ -82,7 +83,13 @@ def campaign_ledger(campaign_id: int, path: dict[str, int]) -> Response:
     `listLedgerEntries`, `listClaims` and `listPayments` page through each. Every party reads
     it.
     """
-    return plain_json.answer(ledger_body(current_actor(), campaign_id))
+    actor = current_actor()
+    get_visible_campaign(actor, campaign_id)  # 404 for another company's, kept or not
+    # Everything it shows (the campaign, its parties' names, placements, entries, claims and
+    # payments) raises the parties' data version when it changes.
+    return plain_json.kept_answer(
+        actor.organization_id, "ledger", campaign_id, lambda: ledger_body(actor, campaign_id)
+    )
 
 
 def ledger_body(actor: Actor, campaign_id: int) -> dict[str, Any]:

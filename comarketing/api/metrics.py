@@ -18,12 +18,11 @@ from typing import Any
 from apiflask import Schema
 from apiflask.fields import Boolean, Integer, List, Nested, String
 from apiflask.validators import Length, Range, Regexp
-from flask import jsonify
 from marshmallow import ValidationError
 from marshmallow import fields as ma_fields
 
 from comarketing import hundredths
-from comarketing.api import schemas
+from comarketing.api import plain_json, schemas
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.errors import _flatten, error_response
@@ -180,12 +179,19 @@ def list_metrics(placement_id: int, path: dict[str, int], query: dict[str, date]
     Every party of the placement's campaign may read them.
     """
     actor = current_actor()
-    view, days = placements.placement_day_rows(
-        actor, placement_id, query.get("start"), query.get("end")
+    start, end = query.get("start"), query.get("end")
+    view = placements.get_placement(actor, placement_id)  # 404 for another company's
+
+    def build() -> dict[str, Any]:
+        days = placements.day_rows(view, start, end)
+        # Built as DaysOut's dump would be (tests/api/test_api_metrics.py compares the two):
+        # the schema's field-by-field dump of every day cost more than the rest of the request.
+        return days_out(placement_id, view.campaign.currency, days)
+
+    # The days (and the campaign's currency) raise the parties' data version when they change.
+    return plain_json.kept_answer(
+        actor.organization_id, "placement-days", (placement_id, start, end), build
     )
-    # Built as DaysOut's dump would be (tests/api/test_api_metrics.py compares the two): the
-    # schema's field-by-field dump of every day cost more than the rest of the request.
-    return jsonify(days_out(placement_id, view.campaign.currency, days))
 
 
 def days_out(placement_id: int, currency: str, days: Iterable[Any]) -> dict[str, Any]:

@@ -142,14 +142,14 @@ def days_of(
 DAY_COLUMNS = ("day", *VALUE_FIELDS)
 
 
-def placement_day_rows(
-    actor: Actor, placement_id: int, start: date | None = None, end: date | None = None
-) -> tuple[PlacementView, list[sa.Row[Any]]]:
-    """The placement and its days' figures (``DAY_COLUMNS``) as plain rows, oldest first: for
-    answers that only read them (no objects built for every day)."""
-    view = get_placement(actor, placement_id)
+def day_rows(
+    view: PlacementView, start: date | None = None, end: date | None = None
+) -> list[sa.Row[Any]]:
+    """The days' figures (``DAY_COLUMNS``) of a placement already read for the actor
+    (``get_placement``) as plain rows, oldest first: for answers that only read them (no
+    objects built for every day)."""
     columns = [getattr(DailyMetric, name) for name in DAY_COLUMNS]
-    return view, list(db.session.execute(_days(sa.select(*columns), placement_id, start, end)))
+    return list(db.session.execute(_days(sa.select(*columns), view.placement.id, start, end)))
 
 
 def _days(

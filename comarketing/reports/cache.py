@@ -36,9 +36,9 @@ T = TypeVar("T")
 log = logging.getLogger("comarketing")
 MEMORY_ENTRIES = 256
 _READ = "report_cache_read"
-# This process's start: rendered HTML is kept per process, so a release (a template or code
-# change) renders afresh.
-_PROCESS = secrets.token_hex(8)
+# This process's start: rendered HTML (and the API's written answers) is kept per process, so
+# a release (a template or code change) renders afresh.
+PROCESS = secrets.token_hex(8)
 _REDIS_ERROR_EVERY = 60.0
 
 
@@ -172,7 +172,7 @@ def fragments(organization_id: int, scope: Hashable) -> Callable[..., Markup]:
     version, basis = (read[0], read[1:]) if read else (data_version.current(organization_id), None)
 
     def cached(name: str, caller: Callable[[], Markup]) -> Markup:
-        key = _key(organization_id, version, f"fragment:{name}", (basis, scope, _PROCESS))
+        key = _key(organization_id, version, f"fragment:{name}", (basis, scope, PROCESS))
         # Kept as the Markup the template rendered (escaped there), signed like any entry.
         return _kept(store, key, caller)
 
