@@ -97,7 +97,7 @@ def register_extensions(app: Flask) -> None:
     from comarketing.accounts.sessions import configure_login
     from comarketing.campaigns import data_version
 
-    # Every write to what reports show raises its companies' data version (reports.cache).
+    # Every write to what reports show raises its companies' data version (campaigns.cache).
     data_version.install()
     from comarketing.budgets import counted
 

@@ -165,7 +165,7 @@ DEFAULTS: dict[str, Any] = {
     # message larger than INTAKE_MAX_BYTES with 552 (attachments grow a third in base64).
     "INTAKE_DOMAIN": None,
     "INTAKE_MAX_BYTES": 70 * 1024 * 1024,
-    # Computed report figures (reports/cache.py), keyed by the company's data version: "redis"
+    # Computed report figures (campaigns/cache.py), keyed by the company's data version: "redis"
     # (REDIS_URL, shared by the workers), "memory" (this process) or "off". None: "redis" when
     # REDIS_URL is set, else "memory". How long Redis keeps an entry nobody reads again.
     "REPORT_CACHE": None,

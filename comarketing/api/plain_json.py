@@ -12,7 +12,7 @@ and test_api_read.py hold each answer equal to the schema's dump of the same dic
 
 :func:`kept_answer` keeps a written answer that shows only data the company's data version
 covers (``campaigns.data_version``: a campaign's ledger, a placement's days) like the report
-pages' figures (``reports.cache``): the same text until that data changes, written once.
+pages' figures (``campaigns.cache``): the same text until that data changes, written once.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from typing import Any
 from flask import Response, current_app
 from flask.json.provider import DefaultJSONProvider
 
-from comarketing.reports import cache
+from comarketing.campaigns import cache
 
 
 def _iso_dates(value: Any) -> Any:

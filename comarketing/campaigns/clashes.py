@@ -18,8 +18,10 @@ Each clash names both items, so the calendar and the placement page can flag bot
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import aliased
@@ -63,7 +65,9 @@ class Clash:
         return self.first, self.second
 
 
-def running_campaign_ids(organization_id: int) -> sa.Select[tuple[int]]:
+def running_campaign_ids(
+    organization_id: int | sa.BindParameter[int],
+) -> sa.Select[tuple[int]]:
     return (
         visible_campaigns(organization_id)
         .where(Campaign.status != CampaignStatus.CANCELLED.value)
@@ -71,15 +75,19 @@ def running_campaign_ids(organization_id: int) -> sa.Select[tuple[int]]:
     )
 
 
-def channel_clashes(organization_id: int, start: date, end: date) -> list[Clash]:
-    """Pairs of the organization's own placements on one channel over the same days, in
-    different campaigns, overlapping within ``start`` .. ``end``. One query."""
+# Both statements are built once per process with bind parameters (``org``, ``start``,
+# ``end``): four aliased tables and their conditions cost more to build than to run.
+_ORG, _START, _END = sa.bindparam("org"), sa.bindparam("start"), sa.bindparam("end")
+
+
+@functools.cache
+def _channel_statement() -> sa.Select[Any]:
     p1, p2 = aliased(Placement), aliased(Placement)
     c1, c2 = aliased(Campaign), aliased(Campaign)
-    running = running_campaign_ids(organization_id)
+    running = running_campaign_ids(_ORG)
     overlap_start = sa.case((p1.start_date > p2.start_date, p1.start_date), else_=p2.start_date)
     overlap_end = sa.case((p1.end_date < p2.end_date, p1.end_date), else_=p2.end_date)
-    rows = db.session.execute(
+    return (
         sa.select(p1.id, p1.name, c1.id, c1.name, p2.id, p2.name, c2.id, c2.name)
         .add_columns(p1.channel, overlap_start, overlap_end)
         .join(
@@ -88,7 +96,7 @@ def channel_clashes(organization_id: int, start: date, end: date) -> list[Clash]
                 p2.channel == p1.channel,
                 p2.id > p1.id,
                 p2.campaign_id != p1.campaign_id,
-                p2.owner_organization_id == organization_id,
+                p2.owner_organization_id == _ORG,
                 p2.start_date <= p1.end_date,
                 p2.end_date >= p1.start_date,
             ),
@@ -96,13 +104,21 @@ def channel_clashes(organization_id: int, start: date, end: date) -> list[Clash]
         .join(c1, c1.id == p1.campaign_id)
         .join(c2, c2.id == p2.campaign_id)
         .where(
-            p1.owner_organization_id == organization_id,
+            p1.owner_organization_id == _ORG,
             p1.campaign_id.in_(running),
             p2.campaign_id.in_(running),
-            overlap_start <= end,
-            overlap_end >= start,
+            overlap_start <= _END,
+            overlap_end >= _START,
         )
         .order_by(overlap_start, p1.id, p2.id)
+    )
+
+
+def channel_clashes(organization_id: int, start: date, end: date) -> list[Clash]:
+    """Pairs of the organization's own placements on one channel over the same days, in
+    different campaigns, overlapping within ``start`` .. ``end``. One query."""
+    rows = db.session.execute(
+        _channel_statement(), {"org": organization_id, "start": start, "end": end}
     ).all()
     return [
         Clash(
@@ -117,10 +133,9 @@ def channel_clashes(organization_id: int, start: date, end: date) -> list[Clash]
     ]
 
 
-def blocked_clashes(organization_id: int, start: date, end: date) -> list[Clash]:
-    """Placements on a day another party's open blackout milestone of the same campaign
-    blocks, where the organization owns one of the two, due within ``start`` .. ``end``."""
-    rows = db.session.execute(
+@functools.cache
+def _blocked_statement() -> sa.Select[Any]:
+    return (
         sa.select(
             Placement.id,
             Placement.name,
@@ -134,18 +149,26 @@ def blocked_clashes(organization_id: int, start: date, end: date) -> list[Clash]
         .join(Milestone, Milestone.campaign_id == Placement.campaign_id)
         .join(Campaign, Campaign.id == Placement.campaign_id)
         .where(
-            Placement.campaign_id.in_(running_campaign_ids(organization_id)),
+            Placement.campaign_id.in_(running_campaign_ids(_ORG)),
             Milestone.kind == MilestoneKind.BLACKOUT.value,
             Milestone.done_at.is_(None),
             Milestone.owner_organization_id != Placement.owner_organization_id,
             sa.or_(
-                Placement.owner_organization_id == organization_id,
-                Milestone.owner_organization_id == organization_id,
+                Placement.owner_organization_id == _ORG,
+                Milestone.owner_organization_id == _ORG,
             ),
             Milestone.due_on.between(Placement.start_date, Placement.end_date),
-            Milestone.due_on.between(start, end),
+            Milestone.due_on.between(_START, _END),
         )
         .order_by(Milestone.due_on, Placement.id, Milestone.id)
+    )
+
+
+def blocked_clashes(organization_id: int, start: date, end: date) -> list[Clash]:
+    """Placements on a day another party's open blackout milestone of the same campaign
+    blocks, where the organization owns one of the two, due within ``start`` .. ``end``."""
+    rows = db.session.execute(
+        _blocked_statement(), {"org": organization_id, "start": start, "end": end}
     ).all()
     return [
         Clash(

@@ -19,7 +19,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 
 from comarketing import timezones
 from comarketing.accounts.models import Organization
-from comarketing.campaigns import calendar_filters, calendar_grid, clashes
+from comarketing.campaigns import cache, calendar_filters, calendar_grid, clashes
 from comarketing.campaigns.calendar_filters import CalendarFilters, FilterChoices
 from comarketing.campaigns.clashes import Clash
 from comarketing.campaigns.models import (
@@ -152,8 +152,30 @@ def build(
 ) -> CalendarView:
     """The calendar of ``mode`` (a month or a week) around ``anchor``, filtered by the query
     parameters in ``raw_filters`` (see :mod:`calendar_filters`); ``errors`` carries messages
-    the caller already has (an unreadable month, say)."""
+    the caller already has (an unreadable month, say).
+
+    Kept for the company at its data version (``campaigns.cache``): what it shows (campaigns,
+    placements, milestones, the parties' names) raises the version of every party when it
+    changes; the reader's day and the filters asked for are part of the key."""
     authorize(actor.user, Action.VIEW_CAMPAIGNS)
+    wanted = tuple((name, raw_filters.get(name) or "") for name in calendar_filters.FIELDS)
+    arguments = (mode, anchor, wanted, today, tuple(sorted((errors or {}).items())))
+    return cache.figures(
+        actor.organization_id,
+        "campaigns.calendar",
+        arguments,
+        lambda: _build(actor, mode, anchor, dict(wanted), today, errors),
+    )
+
+
+def _build(
+    actor: Actor,
+    mode: str,
+    anchor: date,
+    raw_filters: Mapping[str, str],
+    today: date,
+    errors: dict[str, str] | None,
+) -> CalendarView:
     me = actor.organization_id
     if mode == WEEK:
         weeks = [calendar_grid.week_of(anchor)]

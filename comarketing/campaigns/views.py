@@ -13,10 +13,11 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from wtforms import SelectChoice
 
-from comarketing import dates_allowed, submissions
+from comarketing import dates_allowed, dates_format, submissions
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.campaigns import (
     access,
+    cache,
     feeds,
     forms,
     lifecycle,
@@ -247,6 +248,9 @@ def _calendar_page(feed_url: str | None) -> ResponseReturnValue:
     return render_template(
         "campaigns/calendar.html",
         view=view,
+        # The clashes and the grid: HTML kept with the calendar they show (its version and
+        # arguments), written in the app's date locale.
+        cached=cache.fragments(actor.organization_id, ("calendar", str(dates_format.locale()))),
         channel_labels=dict(CHANNEL_CHOICES),
         has_feed=feeds.has_calendar_feed(actor),
         action_form=ConfirmForm(),

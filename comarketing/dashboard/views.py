@@ -14,6 +14,7 @@ from comarketing import notification_inbox, notifications
 from comarketing.accounts import calendars, company_settings
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.budgets import claim_responses
+from comarketing.campaigns import cache
 from comarketing.dashboard.forms import (
     MarkReadForm,
     NotificationFilterForm,
@@ -26,7 +27,6 @@ from comarketing.offers import approvals as offer_approvals
 from comarketing.offers import deadlines as offer_deadlines
 from comarketing.offers.forms import ReviewDaysForm
 from comarketing.policy import Action, can
-from comarketing.reports import cache
 from comarketing.template_helpers import page_zone
 from comarketing.web import abort_for, attach_error, current_actor, safe_next_url
 

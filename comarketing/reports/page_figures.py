@@ -1,5 +1,5 @@
 """What the Reach & ROI page and the home page's "last quarter" tiles show, computed once per
-company, period, filters and data version (``reports.cache``), whoever of the company asks.
+company, period, filters and data version (``campaigns.cache``), whoever of the company asks.
 
 Authorization comes first, every time: a cached figure is only ever handed to someone the
 policy lets read reports, and only their own company's.
@@ -13,12 +13,12 @@ from datetime import date
 from functools import cached_property
 from typing import Any
 
+from comarketing.campaigns import cache
 from comarketing.campaigns.access import get_visible_campaign
 from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor
 from comarketing.policy import Action, authorize
 from comarketing.reports import (
-    cache,
     campaign_charts,
     campaign_service,
     campaign_tables,

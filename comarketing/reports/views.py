@@ -9,10 +9,10 @@ from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
 from comarketing import dates_allowed
+from comarketing.campaigns import cache
 from comarketing.campaigns.models import Channel
 from comarketing.errors import DomainError, ValidationFailed
 from comarketing.reports import (
-    cache,
     campaign_service,
     campaign_tables,
     dedup,

@@ -1,20 +1,29 @@
 """The calendar through the test client: month and week pages, filters in the query string
 (bad ones answered next to their field, never with a 5xx), links to each item, channel colours
-as classes (no inline style), clashes flagged on both items and on the placement page, and a
-fixed number of queries whatever the data size."""
+as classes (no inline style), clashes flagged on both items and on the placement page, a
+fixed number of queries whatever the data size, and the calendar kept under the company's data
+version (issue 21): the page drawn from a kept calendar and grid is the page an app without
+any cache draws, after every write it shows."""
 
 from __future__ import annotations
 
 import html as html_lib
 import re
+import uuid
+from collections.abc import Callable
 from datetime import date
+from typing import Any
 
 import pytest
 
+from comarketing.accounts.models import Organization
 from comarketing.campaigns import milestones
+from comarketing.campaigns.models import Placement
+from comarketing.extensions import db
 from tests.campaign_helpers import ANALYST, PM, add_placement, joint_campaign, solo_campaign
-from tests.conftest import login
+from tests.conftest import count_queries, login
 from tests.offer_helpers import actor
+from tests.reports.test_report_cache import _without_nonces
 
 
 def signed_in(app, email: str):
@@ -210,3 +219,78 @@ def test_the_calendar_runs_the_same_number_of_queries_for_few_or_many_items(
         counts[query] = len(statements)
     assert len(set(counts.values())) == 1, counts
     assert counts["month=2027-03"] <= 15, counts
+
+
+# ---------------------------------------------------------------------------------------------
+# Kept under the data version
+
+PAGES = ("/calendar?month=2027-03", "/calendar?week=2027-03-08&owner=mine")
+
+
+def _moved(placement_id: int) -> None:
+    placement = db.session.get(Placement, placement_id)
+    placement.start_date, placement.end_date = date(2027, 3, 8), date(2027, 3, 12)
+
+
+def _renamed(organization_id: int) -> None:
+    db.session.get(Organization, organization_id).name = "Beta Renamed Ltd"
+
+
+@pytest.mark.parametrize("where", ["memory", "redis"])
+def test_a_kept_calendar_is_the_fresh_one_after_every_write(app, make_app, world, plan, where):
+    config: dict[str, Any] = {
+        "REPORT_CACHE": where,
+        "RATELIMIT_KEY_PREFIX": f"test-kept-{uuid.uuid4().hex}",
+    }
+    if where == "redis":
+        config["REDIS_URL"] = "redis://127.0.0.1:6379/0"
+    kept = make_app(**config)
+    reader = world.a.email(PM)
+    client, fresh = signed_in(kept, reader), signed_in(make_app(REPORT_CACHE="off"), reader)
+
+    def page(path: str) -> tuple[str, int]:
+        with count_queries(kept) as statements:
+            response = client.get(path)
+        assert response.status_code == 200
+        return _without_nonces(response.get_data(as_text=True)), len(statements)
+
+    for path in PAGES:
+        first, computed = page(path)
+        again, from_store = page(path)
+        assert again == first
+        assert from_store < computed, (path, from_store, computed)
+
+    b_pm = world.b.email(PM)
+    joint = plan["joint"]
+    writes: list[tuple[str, Callable[[], Any]]] = [
+        (
+            "a partner's new blackout",
+            lambda: milestones.add_milestone(
+                actor(b_pm),
+                joint.id,
+                kind="blackout",
+                title="Recall day",
+                owner_organization_id=world.b.id,
+                due_on=date(2027, 3, 11),
+            ),
+        ),
+        (
+            "the embargo lifted",
+            lambda: milestones.complete_milestone(actor(b_pm), joint.id, plan["embargo"]),
+        ),
+        ("a placement moved", lambda: _moved(plan["mail"])),
+        ("the partner renamed", lambda: _renamed(world.b.id)),
+    ]
+    month = page(PAGES[0])[0]
+    for what, write in writes:
+        with app.app_context():
+            write()
+            db.session.commit()
+            db.session.remove()
+        for path in PAGES:
+            now, _ = page(path)
+            assert now == _without_nonces(fresh.get(path).get_data(as_text=True)), (what, path)
+        changed = page(PAGES[0])[0]
+        assert changed != month, what  # every write shows in the month
+        month = changed
+    assert "Recall day" in month and "Beta Renamed Ltd" in month

@@ -406,7 +406,7 @@ def test_dashboard_and_directory_queries_do_not_grow_with_partners(app, query_co
 
     add_partners(app, home_id, 2, start=0)
     # Partnerships are not report data: the quarter's tiles, computed once here, stay cached
-    # (reports/cache.py) for both counts below, so both count the same kind of load.
+    # (campaigns/cache.py) for both counts below, so both count the same kind of load.
     client.get("/dashboard")
     few_dashboard, html = queries_for(client, query_counter, "/dashboard")
     assert html.count("invites Home Co") == 2

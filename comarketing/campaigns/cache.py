@@ -1,7 +1,10 @@
-"""Computed report figures kept between requests, never stale.
+"""Computed figures kept between requests, never stale: the report pages', the home page's
+quarter, the calendar's, the API's ledger and days. Here, beside the data version it keys
+them by, so every package that shows what the version covers may keep what it computed.
 
 An entry's key holds the company, its **data version** (``campaigns.data_version``: raised in
-the same transaction as every write to its campaigns, results, ledger, claims or audiences),
+the same transaction as every write to its campaigns, milestones, results, ledger, claims or
+audiences),
 what was computed and its arguments (period, filters). A write changes the version, so the next
 page computes afresh and the old entries are never read again (Redis lets them expire; the
 in-process store forgets the least recently used). One company's figures are only ever read
