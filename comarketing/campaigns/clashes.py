@@ -77,7 +77,9 @@ def running_campaign_ids(
 
 # Both statements are built once per process with bind parameters (``org``, ``start``,
 # ``end``): four aliased tables and their conditions cost more to build than to run.
-_ORG, _START, _END = sa.bindparam("org"), sa.bindparam("start"), sa.bindparam("end")
+_ORG: sa.BindParameter[int] = sa.bindparam("org")
+_START: sa.BindParameter[date] = sa.bindparam("start")
+_END: sa.BindParameter[date] = sa.bindparam("end")
 
 
 @functools.cache
@@ -134,7 +136,7 @@ def channel_clashes(organization_id: int, start: date, end: date) -> list[Clash]
 
 
 @functools.cache
-def _blocked_statement() -> sa.Select[Any]:
+def _blocked_statement() -> sa.Select[int, str, str, int, str, date, int, str]:
     return (
         sa.select(
             Placement.id,
