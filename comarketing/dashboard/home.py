@@ -20,7 +20,7 @@ from datetime import date, datetime
 from functools import cached_property
 
 from comarketing.context import Actor
-from comarketing.dashboard.campaigns_now import CampaignsNow, campaigns_now
+from comarketing.dashboard.campaigns_now import CampaignLine, CampaignsNow, campaigns_now
 from comarketing.dashboard.waiting_for_others import Waiting, waiting_for_others
 from comarketing.dashboard.waiting_for_you import Item, Listing, waiting_for_you
 from comarketing.db import utcnow
@@ -65,13 +65,35 @@ class LastQuarter:
         return f"Q{(start.month - 1) // 3 + 1} {start.year}"
 
 
+class CampaignsToday:
+    """The "Campaigns now" panel, read only when the page's block showing it is not kept
+    (``campaigns.cache``: it shows campaigns, their money and results, all under the data
+    version, as of the company's day)."""
+
+    def __init__(self, actor: Actor, today: date) -> None:
+        self.today = today
+        self._actor = actor
+
+    @cached_property
+    def _now(self) -> CampaignsNow:
+        return campaigns_now(self._actor, self.today)
+
+    @property
+    def lines(self) -> list[CampaignLine]:
+        return self._now.lines
+
+    @property
+    def total(self) -> int:
+        return self._now.total
+
+
 @dataclass(frozen=True)
 class HomePage:
     # Each list shows its first SHOWN items (soonest due first) and says how many more there
     # are: a page's cost does not grow with a long campaign's pile of claims to confirm.
     waiting_for_you: Listing[Item]
     waiting_for_others: Listing[Waiting]
-    campaigns: CampaignsNow | None
+    campaigns: CampaignsToday | None
     last_quarter: LastQuarter | None
 
 
@@ -81,7 +103,7 @@ def home_page(actor: Actor, now: datetime | None = None) -> HomePage:
     campaigns = None
     quarter = None
     if can(actor.user, Action.VIEW_CAMPAIGNS):
-        campaigns = campaigns_now(actor, today)
+        campaigns = CampaignsToday(actor, today)
         quarter = LastQuarter(actor, last_whole_quarter(today))
     return HomePage(
         waiting_for_you=waiting_for_you(actor, now, today),

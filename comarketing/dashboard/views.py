@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
 from werkzeug.wrappers import Response
 
-from comarketing import notification_inbox, notifications
+from comarketing import dates_format, notification_inbox, notifications
 from comarketing.accounts import calendars, company_settings
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.budgets import claim_responses
@@ -45,10 +45,17 @@ def home() -> Response:
 def index() -> ResponseReturnValue:
     actor = current_actor()
     home = home_page(actor)
-    # The last quarter's block, kept like the report pages' tables (the same for every reader
-    # of the company in one time zone until its data changes).
-    quarter = home.last_quarter
-    scope = ("home.last-quarter", quarter.period if quarter else None, page_zone().key)
+    # The campaigns running now and the last quarter's block, kept like the report pages'
+    # tables: the same for every reader of the company in one time zone on one day until its
+    # data changes.
+    quarter, campaigns = home.last_quarter, home.campaigns
+    scope = (
+        "home",
+        quarter.period if quarter else None,
+        campaigns.today if campaigns else None,
+        page_zone().key,
+        str(dates_format.locale()),
+    )
     return render_template(
         "dashboard/index.html",
         home=home,

@@ -14,6 +14,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 
+from comarketing.accounts.models import Organization
 from comarketing.budgets import claim_responses
 from comarketing.campaigns import data_version
 from comarketing.campaigns.models import Campaign
@@ -314,3 +315,67 @@ def test_a_campaign_reports_blocks_are_rendered_once_per_data_version(make_app, 
         counts.append(blocks())
     assert counts == [2, 2, 2, 4, 4], counts
     server.delete(*server.keys(f"{prefix}:*"))
+
+
+def test_the_home_pages_kept_campaigns_now_follow_every_write_and_the_day(make_app, world):
+    """The home page's "Campaigns now" block is kept as HTML too: its spend, pacing, what is
+    owed and the partners' names follow each write, and its timeline the company's day."""
+    from freezegun import freeze_time
+
+    app = make_app(REPORT_CACHE="memory", RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}")
+    with app.app_context():
+        joint = ch.joint_campaign(world)  # 2027-03-01..04-30, with a reach goal
+        db.session.remove()
+    analyst, a_pm, b_pm = world.a.email("analyst"), world.a.email(PM), world.b.email(PM)
+
+    def results() -> None:
+        entry.upsert_days(
+            actor(a_pm),
+            joint.a_placement,
+            [{"day": "2027-03-10", "impressions": "50000", "reach": "40000", "clicks": "900"}],
+        )
+
+    def renamed() -> None:
+        db.session.get(Organization, world.b.id).name = "Beta Renamed Ltd"
+        db.session.commit()
+
+    claimed: list[int] = []
+    writes = [
+        (
+            "A's claim",
+            lambda: claimed.append(ch.spend(a_pm, joint.id, joint.a_placement, 10_000).id),
+        ),
+        (
+            "B confirms it",
+            lambda: ch.confirm_entry(world.b.email("approver"), joint.id, claimed[0]),
+        ),
+        ("B's claim", lambda: ch.spend(b_pm, joint.id, joint.b_placement, 2_500)),
+        ("a day of results", results),
+        ("the partner renamed", renamed),
+    ]
+    with freeze_time("2027-03-15 12:00:00"):
+        client = app.test_client()
+        login(client, analyst)
+        shown, computed = _page(client, "/dashboard")
+        again, kept = _page(client, "/dashboard")
+        assert 'data-testid="campaign-now"' in shown
+        assert _without_nonces(again) == _without_nonces(shown)
+        assert kept < computed, (kept, computed)  # the panel's reads were skipped
+        for what, write in writes:
+            with app.app_context():
+                write()
+                db.session.remove()
+            now, _ = _page(client, "/dashboard")
+            assert _without_nonces(now) != _without_nonces(shown), what
+            assert _without_nonces(now) == _without_nonces(
+                _fresh_page(make_app, analyst, "/dashboard")
+            ), what
+            shown = now
+    assert "Beta Renamed Ltd" in shown and "owes you" in shown
+    with freeze_time("2027-03-16 12:00:00"):
+        login(client, analyst)  # a day later: signed out for idleness
+        next_day, _ = _page(client, "/dashboard")
+        assert _without_nonces(next_day) != _without_nonces(shown)
+        assert _without_nonces(next_day) == _without_nonces(
+            _fresh_page(make_app, analyst, "/dashboard")
+        )
