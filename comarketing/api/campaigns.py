@@ -15,7 +15,7 @@ from comarketing.api import plain_json, schemas
 from comarketing.api.auth import auth, current_actor, require_write
 from comarketing.api.blueprint import ERRORS, bp
 from comarketing.api.idempotency import idempotent
-from comarketing.campaigns import flight_reach, listing, placements, platform_names
+from comarketing.campaigns import access, flight_reach, listing, placements, platform_names
 from comarketing.campaigns.models import (
     Campaign,
     CampaignKind,
@@ -25,6 +25,7 @@ from comarketing.campaigns.models import (
 )
 from comarketing.context import Actor
 from comarketing.dates_allowed import Date
+from comarketing.policy import Action, authorize
 
 
 def _campaign_summary(campaign: Campaign, partners: list[str]) -> dict[str, Any]:
@@ -130,7 +131,15 @@ def list_campaigns(query: dict[str, Any]) -> Response:
     as the campaign list page filters them: `kind`, `status`, `partner`, and the days they
     run (`from`, `to`).
     """
-    return plain_json.answer(campaign_page(current_actor(), query))
+    actor = current_actor()
+    authorize(actor.user, Action.VIEW_CAMPAIGNS)  # before a kept answer, every time
+    # The campaigns and their partners' names raise the company's data version.
+    return plain_json.kept_answer(
+        actor.organization_id,
+        "campaigns",
+        tuple(sorted(query.items())),
+        lambda: campaign_page(actor, query),
+    )
 
 
 def campaign_page(actor: Actor, query: dict[str, Any]) -> dict[str, Any]:
@@ -176,7 +185,12 @@ def list_placements(campaign_id: int, path: dict[str, int]) -> Response:
 
     Every placement of the campaign, whichever party owns it, by start date.
     """
-    return plain_json.answer(placement_list(current_actor(), campaign_id))
+    actor = current_actor()
+    access.get_visible_campaign(actor, campaign_id)  # 404 for another company's, kept or not
+    # The placements, their owners' names and platform names raise the parties' data version.
+    return plain_json.kept_answer(
+        actor.organization_id, "placements", campaign_id, lambda: placement_list(actor, campaign_id)
+    )
 
 
 def placement_list(actor: Actor, campaign_id: int) -> dict[str, Any]:

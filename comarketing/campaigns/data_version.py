@@ -5,9 +5,10 @@ what its reports, calendar or money show, so figures cached under a version
 What raises it, for every party of the campaign concerned (a joint campaign's write changes
 each partner's reports too):
 
-- any ORM insert, update or delete of a campaign, its parties, placements or milestones, a
-  ledger entry, claim, claim version, answer to a claim, payment, daily result, monthly
-  rollup, audience list or import (collected after each flush, ``_collect``);
+- any ORM insert, update or delete of a campaign, its parties, placements (and their
+  platform names) or milestones, a ledger entry, claim, claim version, answer to a claim,
+  payment, daily result, monthly rollup, audience list or import (collected after each
+  flush, ``_collect``);
 - the writes done with SQL statements rather than objects (the results writer, removed days):
   their services call :func:`touch_campaigns` (one line each);
 - a company's own record (its name shows in its partners' reports): it and every company it
@@ -44,6 +45,7 @@ TRACKED = frozenset(
         "campaigns",
         "campaign_parties",
         "placements",
+        "placement_names",
         "milestones",
         "ledger_entries",
         "claims",

@@ -15,12 +15,19 @@ import sqlalchemy as sa
 from comarketing.accounts.models import Organization
 from comarketing.budgets import claim_responses, payments
 from comarketing.budgets.models import Claim
+from comarketing.campaigns import lifecycle, platform_names
 from comarketing.campaigns.models import Placement
 from comarketing.db import utcnow
 from comarketing.extensions import db
 from comarketing.metrics import entry
 from tests.api.conftest import ApiClient
-from tests.campaign_helpers import JointCampaign, joint_campaign, spend
+from tests.campaign_helpers import (
+    JointCampaign,
+    add_placement,
+    joint_campaign,
+    solo_campaign,
+    spend,
+)
 from tests.conftest import count_queries
 from tests.offer_helpers import actor
 
@@ -163,3 +170,75 @@ def test_a_kept_placements_days_follow_a_new_day_and_each_range_is_its_own(
             assert cached.get(url).data == uncached.get(url).data, (when, reach, url)
     assert [d["reach"] for d in cached.get(april).get_json()["items"]] == [900]
     assert [d["reach"] for d in cached.get(path).get_json()["items"]] == [650, 900]
+
+
+def _follows(app, kept, fresh, paths: list[str], writes) -> list[bytes]:
+    """After each write, every path's kept answer is the uncached app's and the first path's
+    changed; the first path's answers in turn."""
+    seen = [kept.get(paths[0]).data]
+    for what, write in writes:
+        _in(app, write)
+        for path in paths:
+            answer = kept.get(path)
+            assert answer.status_code == 200, (what, path)
+            assert answer.data == fresh.get(path).data, (what, path)
+        assert seen[-1] != kept.get(paths[0]).data, what
+        seen.append(kept.get(paths[0]).data)
+    return seen
+
+
+def test_a_kept_placement_list_follows_names_renames_and_new_placements(
+    app, world, joint, kept, make_app, make_token
+):
+    a_pm = world.a.email(PM)
+    paths = [f"/api/v1/campaigns/{joint.id}/placements"]
+    reader = world.b.email("analyst")
+    cached, fresh = (_reader(a, make_token, reader) for a in (kept, make_app(REPORT_CACHE="off")))
+    status, _, computed = _get(kept, cached, paths[0])
+    assert status == 200 and _get(kept, cached, paths[0])[2] < computed
+    seen = _follows(
+        app,
+        cached,
+        fresh,
+        paths,
+        [
+            (
+                "a platform name",
+                lambda: platform_names.add_name(
+                    actor(a_pm), joint.id, joint.a_placement, "Meta 123", "Meta"
+                ),
+            ),
+            ("a placement renamed", lambda: _rename(Placement, joint.b_placement, "B renamed")),
+            ("a party renamed", lambda: _rename(Organization, world.a.id, "Alpha Renamed Ltd")),
+            ("a placement added", lambda: add_placement(a_pm, joint.id, world.a.id, name="Extra")),
+        ],
+    )
+    assert all(word in seen[-1] for word in (b"Meta 123", b"B renamed", b"Alpha Renamed", b"Extra"))
+    outsider = _reader(kept, make_token, world.c.email(PM))
+    assert outsider.get(paths[0]).status_code == 404
+
+
+def test_a_kept_campaign_list_follows_new_campaigns_and_status_and_each_filter_is_its_own(
+    app, world, joint, kept, make_app, make_token
+):
+    a_pm = world.a.email(PM)
+    paths = ["/api/v1/campaigns", "/api/v1/campaigns?status=active", "/api/v1/campaigns?kind=solo"]
+    cached, fresh = (_reader(a, make_token, a_pm) for a in (kept, make_app(REPORT_CACHE="off")))
+    for path in paths:
+        assert cached.get(path).data == fresh.get(path).data
+    seen = _follows(
+        app,
+        cached,
+        fresh,
+        paths,
+        [
+            ("a new solo campaign", lambda: solo_campaign(a_pm, "Solo autumn")),
+            (
+                "the joint one started",
+                lambda: lifecycle.change_status(actor(a_pm), joint.id, "activate"),
+            ),
+            ("a partner renamed", lambda: _rename(Organization, world.b.id, "Beta Renamed Ltd")),
+        ],
+    )
+    assert b"Solo autumn" in seen[-1] and b"Beta Renamed Ltd" in seen[-1]
+    assert cached.get(paths[1]).get_json()["total"] == 1  # the joint one, now active
