@@ -28,7 +28,8 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable
-from typing import Any, TypeVar
+from functools import cached_property
+from typing import Any, Generic, TypeVar
 
 from flask import current_app, g
 from markupsafe import Markup
@@ -43,6 +44,9 @@ _READ = "report_cache_read"
 # a release (a template or code change) renders afresh.
 PROCESS = secrets.token_hex(8)
 _REDIS_ERROR_EVERY = 60.0
+# The version of a company nothing was ever written for: the same in every database (a
+# rebuilt one, the next test's), so nothing is kept under it.
+NEVER_WRITTEN = 0
 
 
 class _Memory:
@@ -136,7 +140,10 @@ def figures(organization_id: int, name: str, arguments: Hashable, compute: Calla
     if store is None:
         return compute()
     version = data_version.current(organization_id)
-    value = _kept(store, _key(organization_id, version, name, arguments), compute)
+    if version == NEVER_WRITTEN:
+        value = compute()
+    else:
+        value = _kept(store, _key(organization_id, version, name, arguments), compute)
     # What the page's fragments are kept under (``fragments``): these figures, at this version.
     # Recorded once computed, so figures computed from others (read inside ``compute``) are
     # the ones recorded, whether or not this read found them kept.
@@ -173,6 +180,8 @@ def fragments(organization_id: int, scope: Hashable) -> Callable[..., Markup]:
         return lambda name, caller: caller()
     read = g.get(_READ, {}).get(organization_id)
     version, basis = (read[0], read[1:]) if read else (data_version.current(organization_id), None)
+    if version == NEVER_WRITTEN:
+        return lambda name, caller: caller()
 
     def cached(name: str, caller: Callable[[], Markup]) -> Markup:
         key = _key(organization_id, version, f"fragment:{name}", (basis, scope, PROCESS))
@@ -180,3 +189,16 @@ def fragments(organization_id: int, scope: Hashable) -> Callable[..., Markup]:
         return _kept(store, key, caller)
 
     return cached
+
+
+class Later(Generic[T]):
+    """A value computed the first time it is read: what only the blocks a page does not find
+    kept (``fragments``) show, so a page whose blocks are all kept never reads it. Whoever
+    makes one checks access first: a kept block is never a reason to skip that."""
+
+    def __init__(self, compute: Callable[[], T]) -> None:
+        self._compute = compute
+
+    @cached_property
+    def value(self) -> T:
+        return self._compute()

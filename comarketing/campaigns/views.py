@@ -51,12 +51,20 @@ def index() -> ResponseReturnValue:
         starts_after=_date_arg("from"),
         ends_before=_date_arg("to"),
     )
-    page = listing.list_campaigns(actor, filters, page=request.args.get("page", 1, type=int))
+    if not can(current_user, Action.VIEW_CAMPAIGNS):
+        abort(403)
+    number = request.args.get("page", 1, type=int)
     return render_template(
         "campaigns/index.html",
-        page=page,
+        # Read only when their blocks are not kept: the campaigns and their partners' names
+        # raise the company's data version; the blocks are kept per filters and query string.
+        listing=cache.Later(lambda: listing.list_campaigns(actor, filters, page=number)),
+        partners=cache.Later(lambda: listing.partner_choices(actor)),
+        cached=cache.fragments(
+            actor.organization_id,
+            ("campaigns", filters, request.query_string, str(dates_format.locale())),
+        ),
         filters=filters,
-        partners=listing.partner_choices(actor),
         kinds=[k.value for k in CampaignKind],
         statuses=[s.value for s in CampaignStatus],
     )

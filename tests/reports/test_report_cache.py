@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from comarketing.accounts.models import Organization
 from comarketing.budgets import claim_responses
-from comarketing.campaigns import data_version
+from comarketing.campaigns import data_version, lifecycle
 from comarketing.campaigns.models import Campaign
 from comarketing.extensions import db
 from comarketing.metrics import entry
@@ -379,3 +379,68 @@ def test_the_home_pages_kept_campaigns_now_follow_every_write_and_the_day(make_a
         assert _without_nonces(next_day) == _without_nonces(
             _fresh_page(make_app, analyst, "/dashboard")
         )
+
+
+def test_the_campaign_lists_kept_blocks_follow_every_write_and_each_query(make_app, world):
+    """/campaigns keeps its partner choices and its table as HTML: the page is the uncached
+    app's after a new campaign, a status change and a partner renamed, for each query."""
+    app = make_app(REPORT_CACHE="memory", RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}")
+    with app.app_context():
+        joint = ch.joint_campaign(world)
+        db.session.remove()
+    a_pm = world.a.email(PM)
+    paths = ["/campaigns", "/campaigns?status=active", f"/campaigns?partner={world.b.id}&page=1"]
+    client = app.test_client()
+    login(client, a_pm)
+    first, computed = _page(client, paths[0])
+    again, kept = _page(client, paths[0])
+    assert _without_nonces(again) == _without_nonces(first) and kept < computed
+
+    def renamed() -> None:
+        db.session.get(Organization, world.b.id).name = "Beta Renamed Ltd"
+        db.session.commit()
+
+    writes = [
+        ("a new solo campaign", lambda: ch.solo_campaign(a_pm, "Solo autumn")),
+        (
+            "the joint one started",
+            lambda: lifecycle.change_status(actor(a_pm), joint.id, "activate"),
+        ),
+        ("the partner renamed", renamed),
+    ]
+    shown = first
+    for what, write in writes:
+        with app.app_context():
+            write()
+            db.session.remove()
+        for path in paths:
+            page, _ = _page(client, path)
+            fresh = _fresh_page(make_app, a_pm, path)
+            assert _without_nonces(page) == _without_nonces(fresh), (what, path)
+        now, _ = _page(client, paths[0])
+        assert now != shown, what
+        shown = now
+    assert "Solo autumn" in shown and "Beta Renamed Ltd" in shown
+
+
+def test_nothing_is_kept_for_a_company_nothing_was_ever_written_for(make_app, world):
+    """Version 0 is every database's before any write (a rebuilt one, the next test's): a page
+    kept under it could be another database's."""
+    app = make_app(REPORT_CACHE="memory", RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}")
+    client = app.test_client()
+    login(client, world.c.email(PM))
+    with app.app_context():  # as a company created before versions existed
+        db.session.execute(
+            sa.text("DELETE FROM data_versions WHERE organization_id = :c"), {"c": world.c.id}
+        )
+        db.session.commit()
+        assert data_version.current(world.c.id) == 0
+    _, computed = _page(client, "/campaigns")
+    _, read_again = _page(client, "/campaigns")
+    assert read_again == computed  # computed again: nothing was kept
+    with app.app_context():
+        ch.solo_campaign(world.c.email(PM), "Gamma solo")
+        db.session.remove()
+    _page(client, "/campaigns")
+    _, kept = _page(client, "/campaigns")
+    assert kept < computed
