@@ -191,6 +191,11 @@ def fragments(organization_id: int, scope: Hashable) -> Callable[..., Markup]:
     return cached
 
 
+def unkept(name: str, caller: Callable[[], Markup]) -> Markup:
+    """A template's ``cached`` that keeps nothing: for a page showing what a request typed."""
+    return caller()
+
+
 class Later(Generic[T]):
     """A value computed the first time it is read: what only the blocks a page does not find
     kept (``fragments``) show, so a page whose blocks are all kept never reads it. Whoever

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
 
@@ -16,9 +17,10 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
 
-from comarketing import submissions
+from comarketing import dates_format, submissions
 from comarketing.accounts.forms import ConfirmForm
-from comarketing.campaigns import clashes, platform_names
+from comarketing.campaigns import cache, clashes, platform_names
+from comarketing.context import Actor
 from comarketing.errors import DomainError
 from comarketing.metrics import (
     columns,
@@ -97,13 +99,15 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
     form = GridForm()
     cell_errors: dict[tuple[str, str], str] = {}
     grid_error = None
-    stored = placements.days_of(view, days[0], days[-1]) if days else []
-    values = _grid_values(stored, view.campaign.currency)
+    typed: tuple[list[Any], dict[str, dict[str, str]]] | None = None
     if request.method == "POST":
         if not view.can_write:
             abort(403)
         if not form.validate_on_submit():
             abort(400)
+        stored = placements.days_of(view, days[0], days[-1]) if days else []
+        values = _grid_values(stored, view.campaign.currency)
+        typed = stored, values  # shown again with what was typed, should it be refused
         result = url_for(
             "metrics.placement",
             campaign_id=campaign_id,
@@ -146,27 +150,57 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
     previous = (month - timedelta(days=1)).replace(day=1)
     following = (month + timedelta(days=32)).replace(day=1)
     status = 422 if grid_error else 200
+    # Read only when their blocks are not kept: the placement's days, totals, spend and
+    # clashes raise the parties' data version. A refused grid shows what was typed: not kept.
+    shown = cache.Later(lambda: _shown(actor, view, days, typed))
+    scope = ("placement", placement_id, month, view.can_write, str(dates_format.locale()))
     return render_template(
         "metrics/placement.html",
         view=view,
-        totals=placements.placement_totals(placement_id),
-        spend_minor=placements.placement_spend(placement_id),
+        shown=shown,
+        cached=cache.fragments(actor.organization_id, scope) if typed is None else cache.unkept,
         month=month,
         days=days,
-        values=values,
         fields=GRID_FIELDS,
         labels=columns.FIELD_LABELS,
         form=form,
-        stored_days={d.day.isoformat() for d in stored},
         cell_errors=cell_errors,
         grid_error=grid_error,
         previous=previous if previous >= first.replace(day=1) else None,
         following=following if following <= last else None,
         platform_names=platform_names.names_of([placement_id]).get(placement_id, []),
-        clashes=clashes.of_placement(actor.organization_id, view.placement),
         name_form=PlatformNameForm(),
         action_form=ConfirmForm(),
     ), status
+
+
+@dataclass(frozen=True)
+class _Shown:
+    values: dict[str, dict[str, str]]  # day -> field -> the text its cell shows
+    stored_days: set[str]
+    totals: placements.Totals
+    spend_minor: int
+    clashes: list[clashes.Clash]
+
+
+def _shown(
+    actor: Actor,
+    view: placements.PlacementView,
+    days: list[date],
+    typed: tuple[list[Any], dict[str, dict[str, str]]] | None,
+) -> _Shown:
+    if typed is None:
+        stored = placements.days_of(view, days[0], days[-1]) if days else []
+        typed = stored, _grid_values(stored, view.campaign.currency)
+    stored, values = typed
+    placement_id = view.placement.id
+    return _Shown(
+        values=values,
+        stored_days={d.day.isoformat() for d in stored},
+        totals=placements.placement_totals(placement_id),
+        spend_minor=placements.placement_spend(placement_id),
+        clashes=clashes.of_placement(actor.organization_id, view.placement),
+    )
 
 
 def _entered_days(days: list[date], values: dict[str, dict[str, str]]) -> list[dict[str, str]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import re
+import uuid
 import zipfile
 from datetime import date
 from pathlib import Path
@@ -20,7 +21,9 @@ from comarketing.errors import Forbidden, NotFound
 from comarketing.extensions import db
 from comarketing.metrics import entry, placements, uploads
 from comarketing.metrics.models import ColumnMapping, DailyMetric, MetricImport, ReplacedDay
+from tests import campaign_helpers as ch
 from tests.campaign_helpers import assert_ledger_consistent
+from tests.conftest import count_queries, login
 from tests.metrics.conftest import PM, import_id_from, queue_unchecked, upload
 from tests.offer_helpers import actor
 
@@ -699,3 +702,66 @@ def test_an_import_whose_worker_died_on_each_attempt_is_marked_interrupted(
         assert record.status == "failed"
         assert record.message.startswith("The import was interrupted; nothing was stored.")
     assert stored(app) == []
+
+
+def _same_page(html: str) -> str:
+    """The page without what each rendering draws afresh: the CSRF and submission tokens."""
+    html = re.sub(r'(submission_token"[^>]* value=")[A-Za-z0-9_-]{32}"', r"\1", html)
+    return re.sub(r'value="[A-Za-z0-9._-]{40,}"', "", html)
+
+
+@pytest.mark.parametrize("role", ["writer", "reader"])
+def test_a_kept_placement_page_is_the_fresh_one_after_every_write(make_app, scene, role):
+    """The placement page keeps its clashes, totals and grid as HTML under the data version:
+    the page is an uncached app's after a day entered, a claim on it, a clashing placement of
+    the owner and a refused grid in between — for its owner (inputs) and a partner (text)."""
+    world, pm = scene.world, scene.world.a.email(PM)
+    email = pm if role == "writer" else world.b.email(PM)
+    kept = make_app(REPORT_CACHE="memory", RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}")
+    fresh = make_app(REPORT_CACHE="off")
+    url = f"/campaigns/{scene.campaign_id}/placements/{scene.a_placement}?month=2027-03"
+    client, uncached = kept.test_client(), fresh.test_client()
+    for each in (client, uncached):
+        login(each, email)
+
+    def page() -> tuple[str, int]:
+        with count_queries(kept) as statements:
+            response = client.get(url)
+        assert response.status_code == 200
+        return _same_page(response.get_data(as_text=True)), len(statements)
+
+    first, computed = page()
+    again, from_store = page()
+    assert again == first and from_store < computed, (from_store, computed)
+
+    def clashing() -> None:
+        solo = ch.solo_campaign(pm, "Solo mail", start=date(2027, 3, 1), end=date(2027, 3, 31))
+        ch.add_placement(pm, solo, world.a.id, name="Solo blast", start=date(2027, 3, 15))
+
+    writes = [
+        ("a day", lambda: entry.upsert_days(actor(pm), scene.a_placement, [day("2027-03-04")])),
+        ("a claim", lambda: ch.spend(pm, scene.campaign_id, scene.a_placement, 4_200)),
+        ("a clash", clashing),
+    ]
+    shown = first
+    for what, write in writes:
+        with kept.app_context():
+            write()
+            db.session.remove()
+        now, _ = page()
+        assert now == _same_page(uncached.get(url).get_data(as_text=True)), what
+        # (A clash between the owner's placements is the owner's own business.)
+        assert now != shown or (role, what) == ("reader", "a clash"), what
+        shown = now
+    assert ('data-testid="placement-clashes"' in shown) == (role == "writer")
+    if role == "writer":  # a refused grid shows what was typed, then the kept page again
+        refused = client.post(url, data={"month": "2027-03", "2027-03-05-cost": "abc"})
+        assert refused.status_code == 422 and 'value="abc"' in refused.get_data(as_text=True)
+        assert page()[0] == shown
+        # A colleague who may not write: the same company's kept blocks, without the inputs.
+        analyst, analyst_fresh = kept.test_client(), fresh.test_client()
+        for each in (analyst, analyst_fresh):
+            login(each, world.a.email("analyst"))
+        theirs = _same_page(analyst.get(url).get_data(as_text=True))
+        assert theirs == _same_page(analyst_fresh.get(url).get_data(as_text=True))
+        assert 'name="2027-03-04-impressions"' not in theirs
