@@ -5,35 +5,39 @@ whose data the page shows."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from wtforms import SelectChoice
 
-from comarketing import chart_steps, submissions
+from comarketing import chart_steps, dates_format, submissions
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.budgets import balances, claim_states, commitments, reversals
 from comarketing.budgets import forms as budget_forms
-from comarketing.campaigns import access, listing, milestones
+from comarketing.budgets.balances import Totals
+from comarketing.campaigns import access, cache, listing, milestones
 from comarketing.campaigns import forms as campaign_forms
 from comarketing.campaigns.views import bp
+from comarketing.context import Actor
 from comarketing.errors import DomainError
 from comarketing.money import exponent, parse_amount
 from comarketing.paging import Pager, page_number
 from comarketing.policy import Action, can
+from comarketing.template_helpers import page_zone, request_permissions
 from comarketing.timezones import company_today
 from comarketing.web import abort_for, attach_error, current_actor
 
 
-def _burn_chart(view: listing.CampaignView, committed: int) -> dict[str, Any]:
+def _burn_chart(view: listing.CampaignView, committed: int, today: date) -> dict[str, Any]:
     """Cumulative spend per day against an even burn of the commitments over the dates."""
     campaign = view.campaign
     spent = dict(balances.spend_by_day(campaign.id))
     days = (campaign.end_date - campaign.start_date).days + 1
-    today = company_today(current_user.organization)
     labels, actual, plan, running = [], [], [], 0
     before = sum(amount for day, amount in spent.items() if day < campaign.start_date)
     running = before
@@ -72,6 +76,74 @@ def _pagers(campaign_id: int, forms: dict[str, Any]) -> tuple[Pager, Pager]:
     return claims_pager, ledger_pager
 
 
+@dataclass(frozen=True)
+class _Shown:
+    """What the page's kept blocks show: the money, a page of claims and of the ledger, the
+    payments."""
+
+    balances: dict[int, Any]
+    totals: Totals
+    settlement: Any
+    burn: dict[str, Any]
+    claims_pager: Pager
+    claims: list[Any]
+    ledger_pager: Pager
+    ledger: list[Any]
+    claimed_entries: set[int]
+    payments: list[Any]
+
+
+def _shown(view: listing.CampaignView, forms: dict[str, Any], today: date) -> _Shown:
+    campaign_id = view.campaign.id
+    # The balances from one aggregate of every claim's state; the claims themselves a page
+    # at a time: the page's cost does not grow with the campaign's history.
+    party_balances = balances.balances(
+        campaign_id, sums=claim_states.claim_sums_in_sql(campaign_id)
+    )
+    totals = balances.totals_of(party_balances)
+    # The parties as the campaign's view read them (not read again by the lists below).
+    shares = {org.id: party.budget_share_bp for org, party in view.parties}
+    claims_pager, ledger_pager = _pagers(campaign_id, forms)
+    ledger = balances.ledger(campaign_id, PER_PAGE, ledger_pager.offset)
+    return _Shown(
+        balances=party_balances,
+        totals=totals,
+        settlement=balances.settlement(campaign_id, party_balances, shares=shares),
+        burn=_burn_chart(view, totals.committed_minor, today),
+        claims_pager=claims_pager,
+        claims=claim_states.claim_page(
+            campaign_id, claims_pager.offset, PER_PAGE, parties=list(shares)
+        ),
+        ledger_pager=ledger_pager,
+        ledger=ledger,
+        # Entries of claims are reversed by revising or withdrawing the claim.
+        claimed_entries=claim_states.claimed_entries(row.entry.id for row in ledger),
+        payments=claim_states.payment_statuses(campaign_id),
+    )
+
+
+def _blocks(
+    actor: Actor, campaign_id: int, today: date, forms: dict[str, Any], *kept_forms: Any
+) -> Any:
+    """The page's ``cached``: its money, claims, payments and ledger blocks kept per reader's
+    permissions, day, zone, locale and query string (the lists' pages); their forms' tokens
+    put back as this request's. A page showing a refused form keeps nothing."""
+    if forms:
+        return cache.unkept
+    permissions = tuple(sorted(str(action) for action in request_permissions()))
+    scope = (
+        "campaign",
+        campaign_id,
+        today,
+        page_zone().key,
+        str(dates_format.locale()),
+        permissions,
+        request.query_string,
+    )
+    tokens = [generate_csrf(), *(form.submission_token.data for form in kept_forms)]
+    return cache.fragments(actor.organization_id, scope, secrets=tokens)
+
+
 def render_campaign(campaign_id: int, status: int = 200, **forms: Any) -> ResponseReturnValue:
     """The campaign page; ``forms`` carries a refused form back with its errors."""
     actor = current_actor()
@@ -102,45 +174,30 @@ def render_campaign(campaign_id: int, status: int = 200, **forms: Any) -> Respon
     milestone.owner_organization_id.choices = [
         SelectChoice(org.id, org.name) for org, _ in view.parties
     ]
-    # The balances from one aggregate of every claim's state; the claims themselves a page
-    # at a time: the page's cost does not grow with the campaign's history.
-    party_balances = balances.balances(
-        campaign_id, sums=claim_states.claim_sums_in_sql(campaign_id)
-    )
-    totals = balances.totals_of(party_balances)
-    # The parties as the campaign's view read them (not read again by the lists below).
-    shares = {org.id: party.budget_share_bp for org, party in view.parties}
-    claims_pager, ledger_pager = _pagers(campaign_id, forms)
-    ledger = balances.ledger(campaign_id, PER_PAGE, ledger_pager.offset)
+    revise = budget_forms.ReviseForm()
+    reversal = forms.get("reversal") or campaign_forms.ReversalForm()
+    # Read only when the page's blocks showing them are not kept (campaigns.cache): the
+    # campaign's money, claims, payments and ledger raise its parties' data version.
+    today = company_today(current_user.organization)
+    shown = cache.Later(lambda: _shown(view, forms, today))
     body = render_template(
         "campaigns/detail.html",
         view=view,
-        balances=party_balances,
-        totals=totals,
-        settlement=balances.settlement(campaign_id, party_balances, shares=shares),
-        claims=claim_states.claim_page(
-            campaign_id, claims_pager.offset, PER_PAGE, parties=list(shares)
-        ),
-        claims_pager=claims_pager,
-        # Entries of claims are reversed by revising or withdrawing the claim.
-        claimed_entries=claim_states.claimed_entries(row.entry.id for row in ledger),
+        shown=shown,
+        cached=_blocks(actor, campaign_id, today, forms, revise, reversal),
         placement_names={p.id: p.name for p in view.placements},
-        payments=claim_states.payment_statuses(campaign_id),
         claim_form=claim,
         payment_form=payment,
-        revise_form=budget_forms.ReviseForm(),
+        revise_form=revise,
         reason_form=budget_forms.ReasonForm(),
         refused_claim=forms.get("refused_claim"),
         refused_payment=forms.get("refused_payment"),
         refused_messages=forms.get("refused_messages", []),
-        ledger=ledger,
-        ledger_pager=ledger_pager,
-        today=company_today(current_user.organization),
+        today=today,
         overdue={m.id for m in view.milestones if milestones.is_overdue(m)},
-        burn=_burn_chart(view, totals.committed_minor),
         commitment_form=commitment,
         milestone_form=milestone,
-        reversal_form=forms.get("reversal") or campaign_forms.ReversalForm(),
+        reversal_form=reversal,
         reversal_entry=forms.get("reversal_entry"),
         action_form=ConfirmForm(),
         can_post=can(actor.user, Action.POST_LEDGER_ENTRIES) and view.is_party(me),

@@ -27,7 +27,7 @@ import secrets
 import threading
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
@@ -164,7 +164,9 @@ def _kept(store: Any, key: str, compute: Callable[[], T]) -> T:
     return value
 
 
-def fragments(organization_id: int, scope: Hashable) -> Callable[..., Markup]:
+def fragments(
+    organization_id: int, scope: Hashable, secrets: Sequence[str] = ()
+) -> Callable[..., Markup]:
     """A template's ``cached`` (``{% call cached("name") %}...{% endcall %}``): the block's HTML,
     rendered once and kept like the figures it shows.
 
@@ -174,6 +176,10 @@ def fragments(organization_id: int, scope: Hashable) -> Callable[..., Markup]:
     its links ...), the block's name and this process's start (a release renders afresh).
     A report's tables are most of its page's time, the same for everyone of the company until
     its data changes.
+
+    ``secrets`` are this request's own values a block may hold (its forms' CSRF and one-time
+    submission tokens, each at least 16 random characters), given in the same order on every
+    request: kept with a mark in their place, each put back as this request's on the way out.
     """
     store = _store()
     if store is None:
@@ -182,11 +188,26 @@ def fragments(organization_id: int, scope: Hashable) -> Callable[..., Markup]:
     version, basis = (read[0], read[1:]) if read else (data_version.current(organization_id), None)
     if version == NEVER_WRITTEN:
         return lambda name, caller: caller()
+    marks = [(secret, f"\x00kept-secret-{n}\x00") for n, secret in enumerate(secrets)]
+    if any(len(secret) < 16 for secret, _ in marks):
+        raise ValueError("a secret to put back must be at least 16 characters")
+
+    def render(caller: Callable[[], Markup]) -> Callable[[], str]:
+        def kept_text() -> str:
+            text = str(caller())
+            for secret, mark in marks:
+                text = text.replace(secret, mark)
+            return text
+
+        return kept_text
 
     def cached(name: str, caller: Callable[[], Markup]) -> Markup:
         key = _key(organization_id, version, f"fragment:{name}", (basis, scope, PROCESS))
-        # Kept as the Markup the template rendered (escaped there), signed like any entry.
-        return _kept(store, key, caller)
+        # Kept as the text the template rendered (escaped there), signed like any entry.
+        text = _kept(store, key, render(caller))
+        for secret, mark in marks:
+            text = text.replace(mark, secret)
+        return Markup(text)  # noqa: S704 - the template's own escaped output, kept as it was
 
     return cached
 

@@ -15,7 +15,10 @@ each partner's reports too):
   shares a campaign with.
 
 A company's first version is a random number (a rebuilt database does not count through the
-same versions again); each write adds one. The raise is one ``INSERT ... ON CONFLICT DO
+same versions again); each write adds a random step of 1 to 2**30 (a database restored from a
+backup, or a test's restored snapshot, does not walk again through the versions its later
+writes reached before, with other data: what was kept under them is never read). The raise is
+one ``INSERT ... ON CONFLICT DO
 UPDATE`` just before the transaction commits, for the companies in id order: it holds the
 counters' row locks only for the commit, and two writers always take them in the same order.
 A rolled-back transaction raises nothing.
@@ -167,7 +170,7 @@ def _raise_versions(session: Any) -> None:
     session.execute(
         statement.on_conflict_do_update(
             index_elements=["organization_id"],
-            set_={"version": DataVersion.version + 1},
+            set_={"version": DataVersion.version + secrets.randbits(30) + 1},
         )
     )
 

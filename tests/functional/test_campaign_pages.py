@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import html as html_lib
 import re
+import uuid
 from datetime import date
 
 import pytest
@@ -18,8 +19,9 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
+from comarketing.accounts.models import Organization
 from comarketing.audit import AuditEvent
-from comarketing.budgets import balances
+from comarketing.budgets import balances, payments
 from comarketing.budgets.models import LedgerEntry
 from comarketing.campaigns import lifecycle, milestones
 from comarketing.campaigns.models import Campaign, Milestone, Placement
@@ -38,7 +40,8 @@ from tests.campaign_helpers import (
     solo_campaign,
     spend,
 )
-from tests.conftest import login
+from tests.conftest import count_queries, login
+from tests.factories import UserFactory
 from tests.offer_helpers import actor
 
 
@@ -648,7 +651,9 @@ def test_the_campaign_page_runs_the_same_number_of_queries_for_2_or_20_entries(
                 )
             spend(world.b.email(PM), campaign.id, campaign.b_placement, 50)
     client = signed_in(app, world.a.email(PM))
-    client.get(f"/campaigns/{small.id}")  # warm up whatever is loaded once per process
+    # Warm up whatever is loaded once per process (another query string: the pages counted
+    # below are computed, not kept).
+    client.get(f"/campaigns/{small.id}?warm=1")
     counts = {}
     for campaign in (small, large):
         with query_counter() as statements:
@@ -660,7 +665,10 @@ def test_the_campaign_page_runs_the_same_number_of_queries_for_2_or_20_entries(
         assert sum("campaign_parties.budget_share_bp" in s for s in statements) == 1
         assert not [s for s in statements if s.startswith("SELECT campaign_parties.")]
     assert counts[small.id] == counts[large.id], counts
-    assert counts[small.id] <= 18, counts
+    assert counts[small.id] <= 19, counts  # with the data version the blocks are kept under
+    with query_counter() as statements:
+        client.get(f"/campaigns/{large.id}")
+    assert len(statements) <= 7, statements  # kept: the view, its parties, the version
 
 
 @freeze_time("2027-03-15 12:00:00")
@@ -702,3 +710,127 @@ def test_a_service_period_outside_the_campaign_is_refused_next_to_the_date(app, 
         "The service period lies within the campaign's dates (1 Mar 2027 to 30 Apr 2027)."
     )
     assert ledger_snapshot(app) == before
+
+
+# ---------------------------------------------------------------------------------------------
+# Kept under the data version (issue 21)
+
+TOKEN_VALUE = re.compile(r'(name="[\w-]*(?:csrf_token|submission_token)"[^>]* value=")([^"]+)"')
+
+
+def _tokens(html: str, kind: str = "") -> set[str]:
+    return {m.group(2) for m in TOKEN_VALUE.finditer(html) if kind in m.group(1)}
+
+
+def _same_page(html: str) -> str:
+    """The page without the values each rendering draws afresh: its forms' tokens."""
+    return TOKEN_VALUE.sub(r'\1"', html)
+
+
+def test_a_kept_campaign_page_is_the_fresh_one_and_its_forms_carry_this_requests_tokens(
+    make_app, world
+):
+    """The money, claims, payments and ledger blocks are kept as HTML under the data version,
+    per reader's permissions: each reader's kept page is an uncached app's after each write,
+    and the forms inside kept blocks carry this request's CSRF and submission tokens — a
+    reversal posted from a kept page is saved."""
+    from tests.security.test_auth_security import csrf_login
+
+    prefix = f"test-{uuid.uuid4().hex}"
+    kept = make_app(REPORT_CACHE="memory", WTF_CSRF_ENABLED=True, RATELIMIT_KEY_PREFIX=prefix)
+    fresh = make_app(REPORT_CACHE="off", WTF_CSRF_ENABLED=True)
+    with kept.app_context():
+        joint = joint_campaign(world)
+        first_claim = spend(world.a.email(PM), joint.id, joint.a_placement, 10_000)
+        db.session.remove()
+    readers = [world.a.email(PM), world.a.email(ANALYST), world.b.email(APPROVER)]
+    clients = {}
+    for email in readers:
+        clients[email] = kept.test_client(), fresh.test_client()
+        for each in clients[email]:
+            csrf_login(each, email)
+    url = f"/campaigns/{joint.id}"
+
+    def kept_page(email: str) -> tuple[str, int]:
+        with count_queries(kept) as statements:
+            response = clients[email][0].get(url)
+        assert response.status_code == 200
+        return response.get_data(as_text=True), len(statements)
+
+    for email in readers:
+        first, computed = kept_page(email)
+        again, from_store = kept_page(email)
+        assert from_store < computed, (email, from_store, computed)
+        assert _same_page(again) == _same_page(first), email
+        # The one-time submission tokens are this request's (a CSRF token signed within the
+        # same second is the same).
+        if email == world.a.email(PM):  # (who may post: the reversal and revise forms)
+            mine = _tokens(again, "submission")
+            assert mine and not mine & _tokens(first, "submission")
+
+    def pay() -> None:
+        payments.record_payment(
+            actor(world.b.email(PM)),
+            joint.id,
+            to_organization_id=world.a.id,
+            amount_minor=1_500,
+            paid_on=date.today(),
+        )
+
+    writes = [
+        (
+            "B confirms A's claim",
+            lambda: confirm_entry(world.b.email(APPROVER), joint.id, first_claim.id),
+        ),
+        ("B's claim", lambda: spend(world.b.email(PM), joint.id, joint.b_placement, 2_500)),
+        ("B's payment", pay),
+        ("A commits more", lambda: commit(world.a.email(PM), joint.id, 5_000)),
+    ]
+    shown = {email: _same_page(kept_page(email)[0]) for email in readers}
+    for what, write in writes:
+        with kept.app_context():
+            write()
+            db.session.remove()
+        for email in readers:
+            now = _same_page(kept_page(email)[0])
+            assert now == _same_page(clients[email][1].get(url).get_data(as_text=True)), (
+                what,
+                email,
+            )
+            assert now != shown[email], (what, email)
+            shown[email] = now
+
+    # A colleague with the same permissions gets the blocks kept for the first: with their
+    # own session's CSRF token and fresh submission tokens put back, never the first's — a
+    # reversal posted from that kept page is saved.
+    with kept.app_context():
+        organization = db.session.get(Organization, world.a.id)
+        UserFactory(organization=organization, email="second-pm@a.example", role=PM)
+        db.session.commit()
+        db.session.remove()
+    second = "second-pm@a.example"
+    clients[second] = kept.test_client(), fresh.test_client()
+    csrf_login(clients[second][0], second)
+    theirs_before, _ = kept_page(world.a.email(PM))
+    page, from_store = kept_page(second)
+    assert from_store < computed
+    assert not _tokens(page) & _tokens(theirs_before)
+    form = re.search(
+        r'<form method="post" action="(/campaigns/\d+/entries/(\d+)/reverse)"(.*?)</form>',
+        page,
+        re.S,
+    )
+    assert form, "a reversal form on the kept page"
+    fields = dict(
+        re.findall(r'name="((?:csrf|submission)_token)"[^>]* value="([^"]+)"', form.group(3))
+    )
+    assert set(fields) == {"csrf_token", "submission_token"}
+    posted = clients[second][0].post(form.group(1), data={**fields, "reason": "Booked twice"})
+    assert posted.status_code == 302, posted.get_data(as_text=True)[:500]
+    with kept.app_context():
+        entry = db.session.get(LedgerEntry, int(form.group(2)))
+        assert entry is not None
+        assert (
+            db.session.scalar(sa.select(sa.func.count()).where(LedgerEntry.reverses_id == entry.id))
+            == 1
+        )
