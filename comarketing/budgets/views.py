@@ -24,6 +24,7 @@ from comarketing.campaigns import access, cache, listing, milestones
 from comarketing.campaigns import forms as campaign_forms
 from comarketing.campaigns.views import bp
 from comarketing.context import Actor
+from comarketing.db import utcnow
 from comarketing.errors import DomainError
 from comarketing.money import exponent, parse_amount
 from comarketing.paging import Pager, page_number
@@ -125,9 +126,10 @@ def _shown(view: listing.CampaignView, forms: dict[str, Any], today: date) -> _S
 def _blocks(
     actor: Actor, campaign_id: int, today: date, forms: dict[str, Any], *kept_forms: Any
 ) -> Any:
-    """The page's ``cached``: its money, claims, payments and ledger blocks kept per reader's
-    permissions, day, zone, locale and query string (the lists' pages); their forms' tokens
-    put back as this request's. A page showing a refused form keeps nothing."""
+    """The page's ``cached``: its money, claims, payments, ledger, milestones and forms kept per
+    reader's permissions, day, zone, locale and query string (the lists' pages); the forms'
+    tokens (``kept_forms``: every form with a submission token) put back as this request's.
+    A page showing a refused form keeps nothing."""
     if forms:
         return cache.unkept
     permissions = tuple(sorted(str(action) for action in request_permissions()))
@@ -135,6 +137,7 @@ def _blocks(
         "campaign",
         campaign_id,
         today,
+        utcnow().date(),  # a milestone is overdue from the UTC day after it (milestones)
         page_zone().key,
         str(dates_format.locale()),
         permissions,
@@ -184,7 +187,18 @@ def render_campaign(campaign_id: int, status: int = 200, **forms: Any) -> Respon
         "campaigns/detail.html",
         view=view,
         shown=shown,
-        cached=_blocks(actor, campaign_id, today, forms, revise, reversal),
+        cached=_blocks(
+            actor,
+            campaign_id,
+            today,
+            forms,
+            revise,
+            reversal,
+            claim,
+            payment,
+            milestone,
+            commitment,
+        ),
         placement_names={p.id: p.name for p in view.placements},
         claim_form=claim,
         payment_form=payment,

@@ -785,6 +785,17 @@ def test_a_kept_campaign_page_is_the_fresh_one_and_its_forms_carry_this_requests
         ("B's claim", lambda: spend(world.b.email(PM), joint.id, joint.b_placement, 2_500)),
         ("B's payment", pay),
         ("A commits more", lambda: commit(world.a.email(PM), joint.id, 5_000)),
+        (
+            "a milestone",
+            lambda: milestones.add_milestone(
+                actor(world.b.email(PM)),
+                joint.id,
+                kind="review",
+                title="Mid-flight review",
+                owner_organization_id=world.b.id,
+                due_on=START,
+            ),
+        ),
     ]
     shown = {email: _same_page(kept_page(email)[0]) for email in readers}
     for what, write in writes:
