@@ -26,6 +26,7 @@ A rolled-back transaction raises nothing.
 
 from __future__ import annotations
 
+import functools
 import secrets
 from collections.abc import Iterable
 from itertools import chain
@@ -84,11 +85,17 @@ _VIA: dict[str, Any] = {
 _KEYS = (_CAMPAIGNS, _ORGANIZATIONS, _NEIGHBOURS, *(f"data_version.{c}" for c in _VIA))
 
 
+@functools.cache
+def _current() -> sa.Select[int]:
+    # Read by every page that keeps anything: built once per process.
+    return sa.select(DataVersion.version).where(
+        DataVersion.organization_id == sa.bindparam("org")
+    )
+
+
 def current(organization_id: int) -> int:
     """The company's data version now (0 before its first write)."""
-    version = db.session.scalar(
-        sa.select(DataVersion.version).where(DataVersion.organization_id == organization_id)
-    )
+    version = db.session.scalar(_current(), {"org": organization_id})
     return int(version or 0)
 
 

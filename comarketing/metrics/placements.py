@@ -7,6 +7,7 @@ someone else's campaign is NotFound, never Forbidden.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
@@ -29,7 +30,7 @@ def _exponent(currency: str) -> int:
     return currency_exponent(currency)
 
 
-def _party_campaigns(organization_id: int) -> sa.Select[int]:
+def _party_campaigns(organization_id: int | sa.BindParameter[int]) -> sa.Select[int]:
     return sa.select(CampaignParty.campaign_id).where(
         CampaignParty.organization_id == organization_id
     )
@@ -99,19 +100,27 @@ class PlacementView:
     can_write: bool
 
 
-def get_placement(actor: Actor, placement_id: int) -> PlacementView:
-    """A placement of a campaign the actor's company is party to (others: NotFound)."""
-    authorize(actor.user, Action.VIEW_CAMPAIGNS)
+@functools.cache
+def _visible_placement() -> sa.Select[Placement, Campaign, str]:
+    # Every placement page and API call reads it: built once per process.
     from comarketing.accounts.models import Organization
 
-    row = db.session.execute(
+    return (
         sa.select(Placement, Campaign, Organization.name)
         .join(Campaign, Campaign.id == Placement.campaign_id)
         .join(Organization, Organization.id == Placement.owner_organization_id)
         .where(
-            Placement.id == placement_id,
-            Placement.campaign_id.in_(_party_campaigns(actor.organization_id)),
+            Placement.id == sa.bindparam("placement"),
+            Placement.campaign_id.in_(_party_campaigns(sa.bindparam("org"))),
         )
+    )
+
+
+def get_placement(actor: Actor, placement_id: int) -> PlacementView:
+    """A placement of a campaign the actor's company is party to (others: NotFound)."""
+    authorize(actor.user, Action.VIEW_CAMPAIGNS)
+    row = db.session.execute(
+        _visible_placement(), {"placement": placement_id, "org": actor.organization_id}
     ).one_or_none()
     if row is None:
         raise NotFound()
