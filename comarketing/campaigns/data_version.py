@@ -88,9 +88,7 @@ _KEYS = (_CAMPAIGNS, _ORGANIZATIONS, _NEIGHBOURS, *(f"data_version.{c}" for c in
 @functools.cache
 def _current() -> sa.Select[int]:
     # Read by every page that keeps anything: built once per process.
-    return sa.select(DataVersion.version).where(
-        DataVersion.organization_id == sa.bindparam("org")
-    )
+    return sa.select(DataVersion.version).where(DataVersion.organization_id == sa.bindparam("org"))
 
 
 def current(organization_id: int) -> int:
