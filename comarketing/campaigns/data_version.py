@@ -11,8 +11,8 @@ each partner's reports too):
   flush, ``_collect``);
 - the writes done with SQL statements rather than objects (the results writer, removed days):
   their services call :func:`touch_campaigns` (one line each);
-- a company's own record (its name shows in its partners' reports): it and every company it
-  shares a campaign with.
+- a company's own record (its name shows in its partners' reports), or a new name of one of
+  its people (the author of ledger entries): it and every company it shares a campaign with.
 
 A company's first version is a random number (a rebuilt database does not count through the
 same versions again); each write adds a random step of 1 to 2**30 (a database restored from a
@@ -118,6 +118,11 @@ def _collect(session: Any, _context: Any) -> None:
         table = getattr(obj, "__tablename__", None)
         if table == "organizations":
             _pending(session, _NEIGHBOURS).add(obj.id)
+        elif table == "users":
+            # A person's name shows as the author of ledger entries: a new name (not a sign-in,
+            # which writes the same row) changes what their company and its partners see.
+            if obj in session.deleted or sa.inspect(obj).attrs.name.history.has_changes():
+                _pending(session, _NEIGHBOURS).add(obj.organization_id)
         elif table == "campaigns":
             _pending(session, _CAMPAIGNS).add(obj.id)
         elif table not in TRACKED:

@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from flask.testing import FlaskClient
 from freezegun import freeze_time
 
-from comarketing.accounts.models import Organization
+from comarketing.accounts.models import Organization, User
 from comarketing.audit import AuditEvent
 from comarketing.budgets import balances, payments
 from comarketing.budgets.models import LedgerEntry
@@ -797,6 +797,12 @@ def test_a_kept_campaign_page_is_the_fresh_one_and_its_forms_carry_this_requests
             ),
         ),
     ]
+
+    def author_renamed() -> None:  # the author of A's entries, shown in the ledger
+        db.session.scalar(sa.select(User).where(User.email == world.a.email(PM))).name = "Pat New"
+        db.session.commit()
+
+    writes.append(("the author renamed", author_renamed))
     shown = {email: _same_page(kept_page(email)[0]) for email in readers}
     for what, write in writes:
         with kept.app_context():

@@ -14,7 +14,7 @@ import pytest
 import redis
 import sqlalchemy as sa
 
-from comarketing.accounts.models import Organization
+from comarketing.accounts.models import Organization, User
 from comarketing.budgets import claim_responses
 from comarketing.campaigns import data_version, lifecycle
 from comarketing.campaigns.models import Campaign
@@ -444,3 +444,22 @@ def test_nothing_is_kept_for_a_company_nothing_was_ever_written_for(make_app, wo
     _page(client, "/campaigns")
     _, kept = _page(client, "/campaigns")
     assert kept < computed
+
+
+def test_a_sign_in_raises_no_version_and_a_new_name_raises_the_neighbours(app, world):
+    """A person's row is written at each sign-in: only a new name (shown as the author of
+    ledger entries) raises their company's and its partners' versions."""
+    with app.app_context():
+        ch.joint_campaign(world)
+        db.session.remove()
+        before = _versions(world)
+    login(app.test_client(), world.a.email(PM))
+    with app.app_context():
+        assert _versions(world) == before
+        person = db.session.scalar(
+            sa.text("SELECT id FROM users WHERE email = :e"), {"e": world.a.email(PM)}
+        )
+        db.session.get(User, person).name = "Pat New"
+        db.session.commit()
+        after = _versions(world)
+    assert after["a"] > before["a"] and after["b"] > before["b"] and after["c"] == before["c"]
