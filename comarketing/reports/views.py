@@ -12,6 +12,7 @@ from comarketing import dates_allowed
 from comarketing.campaigns import cache
 from comarketing.campaigns.models import Channel
 from comarketing.errors import DomainError, ValidationFailed
+from comarketing.policy import Action, authorize
 from comarketing.reports import (
     campaign_service,
     campaign_tables,
@@ -94,33 +95,34 @@ def dashboard() -> ResponseReturnValue:
         return url_for("reports.campaign_report", campaign_id=campaign_id)
 
     try:
+        authorize(actor.user, Action.VIEW_CAMPAIGNS)  # before anything kept is shown
         try:
             period, filters = _request()
-            figures, error = page_figures.dashboard_figures(actor, period, filters, link), None
+            error = None
         except ValidationFailed as exc:
             period = services.period_for(services.DEFAULT_PRESET, today=_today())
-            figures = page_figures.dashboard_figures(actor, period, services.Filters(), link)
-            error = exc.message
+            filters, error = services.Filters(), exc.message
     except DomainError as exc:
         abort_for(exc)
     query = request.query_string.decode("ascii", "ignore")
+    # The figures are read only when the page's block is not kept: under the company's data
+    # version, the query (its links), the reader's zone, today (the presets' labels) and the
+    # period and filters shown.
+    figures = cache.Later(lambda: page_figures.dashboard_figures(actor, period, filters, link))
+    scope = ("reports.dashboard", query, page_zone().key, _today(), period, filters, error)
     return render_template(
         "reports/dashboard.html",
-        board=figures.board,
-        headlines=figures.headlines,
+        figures=figures,
         error=error,
-        tables=figures.tables,
         titles=tables.TABLES,
         display=tables.display,
         note=tables.note,
-        chart_data=figures.chart_data,
         presets=services.preset_labels(_today()),
         period_rule=services.PERIOD_RULE,
         people_explained=people.EXPLAINED,
         channels=list(Channel),
         query=query,
-        dedup=figures.dedup,
-        cached=cache.fragments(actor.organization_id, (query, page_zone().key)),
+        cached=cache.fragments(actor.organization_id, scope),
     ), (422 if error else 200)
 
 
