@@ -490,7 +490,8 @@ def profile(pages: list[Page], who: dict[str, Visitor], requests: int) -> None:
         stats = pstats.Stats(profiler).sort_stats("cumulative")
         stats.print_stats(70)
         if os.environ.get("BENCH_DUMP"):
-            profiler.dump_stats(f"{os.environ['BENCH_DUMP']}-{page.name.replace(' ', '_')}.prof")
+            name = re.sub(r"[^\w()-]+", "_", page.name)  # "/reports" too
+            profiler.dump_stats(f"{os.environ['BENCH_DUMP']}-{name}.prof")
         if os.environ.get("BENCH_CALLERS"):
             stats.print_callers(os.environ["BENCH_CALLERS"])
 
