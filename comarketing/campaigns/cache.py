@@ -38,7 +38,9 @@ from comarketing.campaigns import data_version
 
 T = TypeVar("T")
 log = logging.getLogger("comarketing")
-MEMORY_ENTRIES = 256
+# Without Redis, what one process keeps: the least recently read go first past this size (a
+# report's figures are 100+ KB, a page's block a few KB to a few hundred).
+MEMORY_BYTES = 64 * 1024 * 1024
 _READ = "report_cache_read"
 # This process's start: rendered HTML (and the API's written answers) is kept per process, so
 # a release (a template or code change) renders afresh.
@@ -50,10 +52,11 @@ NEVER_WRITTEN = 0
 
 
 class _Memory:
-    """A small least-recently-used store for one process (threads share it)."""
+    """A least-recently-used store for one process, bounded in bytes (threads share it)."""
 
-    def __init__(self, size: int = MEMORY_ENTRIES) -> None:
+    def __init__(self, size: int = MEMORY_BYTES) -> None:
         self.size = size
+        self.used = 0
         self.entries: OrderedDict[str, bytes] = OrderedDict()
         self.lock = threading.Lock()
 
@@ -66,10 +69,11 @@ class _Memory:
 
     def set(self, key: str, value: bytes, _seconds: int) -> None:
         with self.lock:
+            self.used += len(value) - len(self.entries.pop(key, b""))
             self.entries[key] = value
-            self.entries.move_to_end(key)
-            while len(self.entries) > self.size:
-                self.entries.popitem(last=False)
+            while self.used > self.size and len(self.entries) > 1:
+                _, dropped = self.entries.popitem(last=False)
+                self.used -= len(dropped)
 
 
 class _Redis:

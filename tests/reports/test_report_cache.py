@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from comarketing.accounts.models import Organization, User
 from comarketing.budgets import claim_responses
-from comarketing.campaigns import data_version, lifecycle
+from comarketing.campaigns import cache, data_version, lifecycle
 from comarketing.campaigns.models import Campaign
 from comarketing.extensions import db
 from comarketing.metrics import entry
@@ -463,3 +463,15 @@ def test_a_sign_in_raises_no_version_and_a_new_name_raises_the_neighbours(app, w
         db.session.commit()
         after = _versions(world)
     assert after["a"] > before["a"] and after["b"] > before["b"] and after["c"] == before["c"]
+
+
+def test_the_memory_store_forgets_the_least_recently_read_past_its_size_in_bytes():
+    store = cache._Memory(size=1_000)
+    for key in "abc":
+        store.set(key, bytes(300), 0)
+    assert store.get("a") is not None  # read: now the most recent
+    store.set("d", bytes(300), 0)  # 1,200 bytes: the least recently read goes
+    assert [k for k in "abcd" if store.get(k) is not None] == ["a", "c", "d"]
+    store.set("c", bytes(900), 0)  # replacing counts the new size only
+    assert [k for k in "abcd" if store.get(k) is not None] == ["c"]
+    assert store.used == 900
