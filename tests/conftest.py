@@ -19,7 +19,7 @@ import secrets
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -270,6 +270,15 @@ def count_queries(app: Flask) -> Iterator[list[str]]:
         yield statements
     finally:
         sa.event.remove(engine, "before_cursor_execute", before)
+
+
+def write_in(app: Flask, write: Callable[[], Any]) -> None:
+    """Run ``write`` (a service call, an edit) in its own app context and commit it, as a
+    request would: the tests of kept pages write between two readings of a page."""
+    with app.app_context():
+        write()
+        db.session.commit()
+        db.session.remove()
 
 
 @pytest.fixture

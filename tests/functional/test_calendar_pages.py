@@ -21,7 +21,7 @@ from comarketing.campaigns import milestones
 from comarketing.campaigns.models import Placement
 from comarketing.extensions import db
 from tests.campaign_helpers import ANALYST, PM, add_placement, joint_campaign, solo_campaign
-from tests.conftest import count_queries, login
+from tests.conftest import count_queries, login, write_in
 from tests.offer_helpers import actor
 from tests.reports.test_report_cache import _without_nonces
 
@@ -283,10 +283,7 @@ def test_a_kept_calendar_is_the_fresh_one_after_every_write(app, make_app, world
     ]
     month = page(PAGES[0])[0]
     for what, write in writes:
-        with app.app_context():
-            write()
-            db.session.commit()
-            db.session.remove()
+        write_in(app, write)
         for path in PAGES:
             now, _ = page(path)
             assert now == _without_nonces(fresh.get(path).get_data(as_text=True)), (what, path)

@@ -40,7 +40,7 @@ from tests.campaign_helpers import (
     solo_campaign,
     spend,
 )
-from tests.conftest import count_queries, login
+from tests.conftest import count_queries, login, write_in
 from tests.factories import UserFactory
 from tests.offer_helpers import actor
 
@@ -805,9 +805,7 @@ def test_a_kept_campaign_page_is_the_fresh_one_and_its_forms_carry_this_requests
     writes.append(("the author renamed", author_renamed))
     shown = {email: _same_page(kept_page(email)[0]) for email in readers}
     for what, write in writes:
-        with kept.app_context():
-            write()
-            db.session.remove()
+        write_in(kept, write)
         for email in readers:
             now = _same_page(kept_page(email)[0])
             assert now == _same_page(clients[email][1].get(url).get_data(as_text=True)), (

@@ -23,7 +23,7 @@ from comarketing.metrics import entry, placements, uploads
 from comarketing.metrics.models import ColumnMapping, DailyMetric, MetricImport, ReplacedDay
 from tests import campaign_helpers as ch
 from tests.campaign_helpers import assert_ledger_consistent
-from tests.conftest import count_queries, login
+from tests.conftest import count_queries, login, write_in
 from tests.metrics.conftest import PM, import_id_from, queue_unchecked, upload
 from tests.offer_helpers import actor
 
@@ -745,9 +745,7 @@ def test_a_kept_placement_page_is_the_fresh_one_after_every_write(make_app, scen
     ]
     shown = first
     for what, write in writes:
-        with kept.app_context():
-            write()
-            db.session.remove()
+        write_in(kept, write)
         now, _ = page()
         assert now == _same_page(uncached.get(url).get_data(as_text=True)), what
         # (A clash between the owner's placements is the owner's own business.)

@@ -21,7 +21,7 @@ from comarketing.campaigns.models import Campaign
 from comarketing.extensions import db
 from comarketing.metrics import entry
 from tests import campaign_helpers as ch
-from tests.conftest import count_queries, login
+from tests.conftest import count_queries, login, write_in
 from tests.offer_helpers import actor
 from tests.reports.test_dashboard_figures import PM, _results
 
@@ -362,9 +362,7 @@ def test_the_home_pages_kept_campaigns_now_follow_every_write_and_the_day(make_a
         assert _without_nonces(again) == _without_nonces(shown)
         assert kept < computed, (kept, computed)  # the panel's reads were skipped
         for what, write in writes:
-            with app.app_context():
-                write()
-                db.session.remove()
+            write_in(app, write)
             now, _ = _page(client, "/dashboard")
             assert _without_nonces(now) != _without_nonces(shown), what
             assert _without_nonces(now) == _without_nonces(
@@ -410,9 +408,7 @@ def test_the_campaign_lists_kept_blocks_follow_every_write_and_each_query(make_a
     ]
     shown = first
     for what, write in writes:
-        with app.app_context():
-            write()
-            db.session.remove()
+        write_in(app, write)
         for path in paths:
             page, _ = _page(client, path)
             fresh = _fresh_page(make_app, a_pm, path)
