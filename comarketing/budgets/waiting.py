@@ -51,24 +51,32 @@ class MoneyWait:
 
 @dataclass(frozen=True)
 class Pile:
-    """The first waits of a kind (soonest due first, then the oldest), how many wait in all
-    and how many of them are past their due time."""
+    """The first waits of a kind (soonest due first, then the oldest), how many wait in all,
+    how many of them are past their due time and the first due time still to come (when
+    the count of overdue ones changes next, by the clock alone)."""
 
     waits: list[MoneyWait]
     total: int
     overdue: int
+    next_due: datetime | None = None
 
 
 NOTHING = Pile([], 0, 0)
 
 
-def _counts(query: sa.Select[Any], now: datetime) -> tuple[int, int]:
-    """How many rows ``query`` has, and how many of them are due before ``now`` (its sixth
-    column is the due time)."""
-    due = query.selected_columns[5]
-    overdue = sa.func.coalesce(sa.func.sum(sa.case((due < now, 1), else_=0)), 0)
-    total, late = db.session.execute(query.with_only_columns(sa.func.count(), overdue)).one()
-    return int(total), int(late)
+def _late_and_next(due: Any, now: datetime) -> tuple[Any, Any]:
+    """Aggregates of a due-time column: how many are before ``now``, the first from ``now``."""
+    return sa.func.sum(sa.case((due < now, 1), else_=0)), sa.func.min(sa.case((due >= now, due)))
+
+
+def _counts(query: sa.Select[Any], now: datetime) -> tuple[int, int, datetime | None]:
+    """How many rows ``query`` has, how many of them are due before ``now`` and the first
+    due time from ``now`` (its sixth column is the due time)."""
+    late, next_due = _late_and_next(query.selected_columns[5], now)
+    total, overdue, first = db.session.execute(
+        query.with_only_columns(sa.func.count(), sa.func.coalesce(late, 0), next_due)
+    ).one()
+    return int(total), int(overdue), first
 
 
 def _mine(organization_id: int) -> sa.Select[int]:
@@ -164,16 +172,16 @@ def claims_to_confirm(actor: Actor, now: datetime, limit: int) -> Pile:
 def _first_and_counts(
     kind: str, query: Any, order: tuple[Any, ...], limit: int, now: datetime
 ) -> Pile:
-    """``query``'s first ``limit`` rows in ``order`` with, on each, how many rows it has in all
-    and how many are due before ``now`` (its sixth column is the due time): one statement,
-    the pile read once by the server."""
-    due = query.selected_columns[5]
-    total = sa.func.count().over()
-    late = sa.func.sum(sa.case((due < now, 1), else_=0)).over()
-    rows = db.session.execute(query.add_columns(total, late).order_by(*order).limit(limit)).all()
+    """``query``'s first ``limit`` rows in ``order`` with, on each, how many rows it has in all,
+    how many are due before ``now`` and the first due time from ``now`` (its sixth column is
+    the due time): one statement, the pile read once by the server."""
+    late, next_due = _late_and_next(query.selected_columns[5], now)
+    counts = (sa.func.count().over(), late.over(), next_due.over())
+    rows = db.session.execute(query.add_columns(*counts).order_by(*order).limit(limit)).all()
     if not rows:
         return NOTHING
-    return Pile(_waits(kind, (row[:-2] for row in rows)), int(rows[0][-2]), int(rows[0][-1]))
+    total, overdue, first = rows[0][-3:]
+    return Pile(_waits(kind, (row[:-3] for row in rows)), int(total), int(overdue), first)
 
 
 def claims_awaiting_partners(actor: Actor, now: datetime, limit: int) -> Pile:

@@ -136,10 +136,18 @@ def _key(organization_id: int, version: int, name: str, arguments: Hashable) -> 
     return f"{prefix}:report-cache:{organization_id}:{version}:{name}:{argument_hash}"
 
 
-def figures(organization_id: int, name: str, arguments: Hashable, compute: Callable[[], T]) -> T:
+def figures(
+    organization_id: int,
+    name: str,
+    arguments: Hashable,
+    compute: Callable[[], T],
+    still_good: Callable[[T], bool] | None = None,
+) -> T:
     """``compute()``'s result for the company at its current data version: from the cache when
     it holds it, else computed and kept. ``arguments`` (period, filters ...) must be everything
-    the result depends on besides the company and its data; callers authorize first."""
+    the result depends on besides the company and its data; callers authorize first.
+    ``still_good``: for figures the clock changes too (what is overdue), whether a kept value
+    still holds now; one that does not is computed afresh and kept in its place."""
     store = _store()
     if store is None:
         return compute()
@@ -147,7 +155,8 @@ def figures(organization_id: int, name: str, arguments: Hashable, compute: Calla
     if version == NEVER_WRITTEN:
         value = compute()
     else:
-        value = _kept(store, _key(organization_id, version, name, arguments), compute)
+        key = _key(organization_id, version, name, arguments)
+        value = _kept(store, key, compute, still_good)
     # What the page's fragments are kept under (``fragments``): these figures, at this version.
     # Recorded once computed, so figures computed from others (read inside ``compute``) are
     # the ones recorded, whether or not this read found them kept.
@@ -155,13 +164,16 @@ def figures(organization_id: int, name: str, arguments: Hashable, compute: Calla
     return value
 
 
-def _kept(store: Any, key: str, compute: Callable[[], T]) -> T:
+def _kept(
+    store: Any, key: str, compute: Callable[[], T], still_good: Callable[[T], bool] | None = None
+) -> T:
     found = store.get(key)
     if found is not None and len(found) > 32:
         signature, payload = found[:32], found[32:]
         if hmac.compare_digest(signature, _signature(payload)):
             value: T = pickle.loads(payload)  # noqa: S301 - signed with our secret key
-            return value
+            if still_good is None or still_good(value):
+                return value
     value = compute()
     payload = pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
     store.set(key, _signature(payload) + payload, int(current_app.config["REPORT_CACHE_SECONDS"]))

@@ -2,17 +2,25 @@
 what its reports, calendar or money show, so figures cached under a version
 (``campaigns.cache``) are never stale.
 
-What raises it, for every party of the campaign concerned (a joint campaign's write changes
-each partner's reports too):
+What raises it, for every company that can see what was written (a joint campaign's write
+changes each partner's reports too; an offer's, each party's inbox and home page):
 
 - any ORM insert, update or delete of a campaign, its parties, placements (and their
   platform names) or milestones, a ledger entry, claim, claim version, answer to a claim,
-  payment, daily result, monthly rollup, audience list or import (collected after each
-  flush, ``_collect``);
-- the writes done with SQL statements rather than objects (the results writer, removed days):
-  their services call :func:`touch_campaigns` (one line each);
-- a company's own record (its name shows in its partners' reports), or a new name of one of
-  its people (the author of ledger entries): it and every company it shares a campaign with.
+  payment, daily result, monthly rollup, audience list or import: every party of the
+  campaign (collected after each flush, ``_collect``);
+- of an offer, its parties, revisions, decisions, comments or events: every party of the
+  offer and its proposer; of a material (collateral asset), its owners, versions, reviews or
+  uses: its owners, its creator and every party of its campaign or offer; of a material
+  request or a vote on one: every party of the campaign; of a partnership (an invitation):
+  both companies; of a results import: its company and the campaign's parties;
+- the writes done with SQL statements rather than objects (the results writer, removed days,
+  a draft's parties replaced): their services call :func:`touch_campaigns` or
+  :func:`touch_organizations` (one line each);
+- a company's own record or its products (its name shows in its partners' reports, offers
+  and invitations), or a new name or address of one of its people (the author of ledger
+  entries, offers and comments, the sender of an invitation): it and every company it shares
+  a campaign, an offer or a partnership with.
 
 A company's first version is a random number (a rebuilt database does not count through the
 same versions again); each write adds a random step of 1 to 2**30 (a database restored from a
@@ -61,7 +69,33 @@ TRACKED = frozenset(
         "metric_rollups",
         "audience_lists",
         "audience_imports",
+        "metric_imports",
+        "offers",
+        "offer_parties",
+        "offer_revisions",
+        "offer_decisions",
+        "offer_comments",
+        "offer_events",
+        "collateral_assets",
+        "collateral_asset_parties",
+        "collateral_versions",
+        "collateral_reviews",
+        "collateral_usage",
+        "collateral_requests",
+        "collateral_request_votes",
+        "partnerships",
     }
+)
+# Rows whose id is what others name (an offer, a material): their own id counts as that.
+_OWN_ID = {"offers": "offer_id", "collateral_assets": "asset_id"}
+# Every company a row names directly (its writer, both sides of an invitation ...).
+_COMPANY_COLUMNS = (
+    "organization_id",
+    "inviter_organization_id",
+    "invitee_organization_id",
+    "proposer_organization_id",
+    "author_organization_id",
+    "taken_by_organization_id",
 )
 
 # How a row that names no campaign finds it: (its column, a statement from those ids to
@@ -70,6 +104,24 @@ _claims = sa.table("claims", sa.column("id"), sa.column("campaign_id"))
 _versions = sa.table("claim_versions", sa.column("id"), sa.column("claim_id"))
 _payments = sa.table("payments", sa.column("id"), sa.column("campaign_id"))
 _placements = sa.table("placements", sa.column("id"), sa.column("campaign_id"))
+_requests = sa.table("collateral_requests", sa.column("id"), sa.column("campaign_id"))
+_offers = sa.table("offers", sa.column("id"), sa.column("proposer_organization_id"))
+_offer_parties = sa.table("offer_parties", sa.column("offer_id"), sa.column("organization_id"))
+_assets = sa.table(
+    "collateral_assets",
+    sa.column("id"),
+    sa.column("campaign_id"),
+    sa.column("offer_id"),
+    sa.column("organization_id"),
+)
+_asset_parties = sa.table(
+    "collateral_asset_parties", sa.column("asset_id"), sa.column("organization_id")
+)
+_partnerships = sa.table(
+    "partnerships",
+    sa.column("inviter_organization_id"),
+    sa.column("invitee_organization_id"),
+)
 _VIA: dict[str, Any] = {
     "placement_id": lambda ids: sa.select(_placements.c.campaign_id).where(
         _placements.c.id.in_(ids)
@@ -81,8 +133,57 @@ _VIA: dict[str, Any] = {
         .where(_versions.c.id.in_(ids))
     ),
     "payment_id": lambda ids: sa.select(_payments.c.campaign_id).where(_payments.c.id.in_(ids)),
+    "request_id": lambda ids: sa.select(_requests.c.campaign_id).where(_requests.c.id.in_(ids)),
+    "asset_id": lambda ids: sa.select(_assets.c.campaign_id).where(
+        _assets.c.id.in_(ids), _assets.c.campaign_id.is_not(None)
+    ),
 }
-_KEYS = (_CAMPAIGNS, _ORGANIZATIONS, _NEIGHBOURS, *(f"data_version.{c}" for c in _VIA))
+
+
+def _offer_companies(ids: Any) -> tuple[sa.Select[Any], ...]:
+    """Every party of these offers, and their proposers (selects to unite)."""
+    return (
+        sa.select(_offer_parties.c.organization_id).where(_offer_parties.c.offer_id.in_(ids)),
+        sa.select(_offers.c.proposer_organization_id).where(_offers.c.id.in_(ids)),
+    )
+
+
+def _asset_companies(ids: list[int]) -> sa.CompoundSelect:
+    """The owners and creator of these materials, and every party of the offer one was drafted
+    on (its campaign's parties come through ``_VIA``)."""
+    drafted_on = sa.select(_assets.c.offer_id).where(
+        _assets.c.id.in_(ids), _assets.c.offer_id.is_not(None)
+    )
+    return sa.union(
+        sa.select(_asset_parties.c.organization_id).where(_asset_parties.c.asset_id.in_(ids)),
+        sa.select(_assets.c.organization_id).where(_assets.c.id.in_(ids)),
+        *_offer_companies(drafted_on),
+    )
+
+
+def _neighbours(ids: list[int]) -> sa.CompoundSelect:
+    """The companies that share an offer or a partnership (an invitation, either way) with
+    these: what they see names them (shared campaigns come through their parties)."""
+    shared_offers = sa.select(_offer_parties.c.offer_id).where(
+        _offer_parties.c.organization_id.in_(ids)
+    )
+    return sa.union(
+        *_offer_companies(shared_offers),
+        sa.select(_partnerships.c.inviter_organization_id).where(
+            _partnerships.c.invitee_organization_id.in_(ids)
+        ),
+        sa.select(_partnerships.c.invitee_organization_id).where(
+            _partnerships.c.inviter_organization_id.in_(ids)
+        ),
+    )
+
+
+_KEYS = (
+    _CAMPAIGNS,
+    _ORGANIZATIONS,
+    _NEIGHBOURS,
+    *(f"data_version.{c}" for c in {*_VIA, "offer_id", "asset_id"}),
+)
 
 
 @functools.cache
@@ -116,23 +217,39 @@ def _collect(session: Any, _context: Any) -> None:
     """After a flush: what the flushed objects belong to (their ids are known by now)."""
     for obj in chain(session.new, session.dirty, session.deleted):
         table = getattr(obj, "__tablename__", None)
-        if table == "organizations":
-            _pending(session, _NEIGHBOURS).add(obj.id)
+        if table in ("organizations", "products"):
+            _pending(session, _NEIGHBOURS).add(
+                obj.id if table == "organizations" else obj.organization_id
+            )
         elif table == "users":
-            # A person's name shows as the author of ledger entries: a new name (not a sign-in,
-            # which writes the same row) changes what their company and its partners see.
-            if obj in session.deleted or sa.inspect(obj).attrs.name.history.has_changes():
+            # A person's name shows as the author of ledger entries and offers, their address
+            # on invitations: a new one (not a sign-in, which writes the same row) changes what
+            # their company and its partners see.
+            state = sa.inspect(obj)
+            if obj in session.deleted or any(
+                state.attrs[name].history.has_changes() for name in ("name", "email")
+            ):
                 _pending(session, _NEIGHBOURS).add(obj.organization_id)
-        elif table == "campaigns":
-            _pending(session, _CAMPAIGNS).add(obj.id)
-        elif table not in TRACKED:
-            continue
-        elif getattr(obj, "campaign_id", None) is not None:
-            _pending(session, _CAMPAIGNS).add(obj.campaign_id)
-        elif column := next((c for c in _VIA if getattr(obj, c, None) is not None), None):
-            _pending(session, f"data_version.{column}").add(getattr(obj, column))
-        elif getattr(obj, "organization_id", None) is not None:
-            _pending(session, _ORGANIZATIONS).add(obj.organization_id)
+        elif table in TRACKED:
+            _collect_row(session, table, obj)
+
+
+def _collect_row(session: Any, table: str, obj: Any) -> None:
+    """Everything a tracked row names: its campaign, its company columns, and what it hangs
+    from (an offer, a material, a placement, a claim ...). More than needed only raises a
+    version more often; less would keep something stale."""
+    if table == "campaigns":
+        _pending(session, _CAMPAIGNS).add(obj.id)
+    if own := _OWN_ID.get(table):
+        _pending(session, f"data_version.{own}").add(obj.id)
+    if (campaign := getattr(obj, "campaign_id", None)) is not None:
+        _pending(session, _CAMPAIGNS).add(campaign)
+    for column in _COMPANY_COLUMNS:
+        if (company := getattr(obj, column, None)) is not None:
+            _pending(session, _ORGANIZATIONS).add(company)
+    for column in (*_VIA, "offer_id"):
+        if (found := getattr(obj, column, None)) is not None:
+            _pending(session, f"data_version.{column}").add(found)
 
 
 def _organizations(session: Any) -> set[int]:
@@ -143,8 +260,12 @@ def _organizations(session: Any) -> set[int]:
         if ids := info.get(f"data_version.{column}"):
             campaigns |= set(session.scalars(lookup(sorted(ids))))
     companies = set(info.get(_ORGANIZATIONS, ()))
+    if ids := info.get("data_version.offer_id"):
+        companies |= set(session.scalars(sa.union(*_offer_companies(sorted(ids)))))
+    if ids := info.get("data_version.asset_id"):
+        companies |= set(session.scalars(_asset_companies(sorted(ids))))
     if neighbours := info.get(_NEIGHBOURS):
-        companies |= neighbours
+        companies |= neighbours | set(session.scalars(_neighbours(sorted(neighbours))))
         campaigns |= set(
             session.scalars(
                 sa.select(CampaignParty.campaign_id).where(
@@ -160,6 +281,7 @@ def _organizations(session: Any) -> set[int]:
                 .distinct()
             )
         )
+    companies.discard(None)  # an invitation to an address, before anyone answered it
     return companies
 
 

@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from comarketing import audit, signals
+from comarketing.campaigns import data_version
 from comarketing.collateral import assets, files, reviews
 from comarketing.collateral.access import (
     IS_CURRENT_VERSION,
@@ -99,13 +100,15 @@ def _send_drafts_for_review(sender: Actor, /, *, offer_id: int, sent_at: datetim
         return
     # Owners were chosen while the offer was a private draft, whose partners may have changed
     # since: a company no longer party to the offer owns none of its drafts.
+    gone = sa.and_(
+        CollateralAssetParty.asset_id.in_([asset.id for asset, _ in rows]),
+        CollateralAssetParty.organization_id.not_in(offer_access.offer_party_ids(offer_id)),
+    )
+    data_version.touch_organizations(
+        db.session.scalars(sa.select(CollateralAssetParty.organization_id).where(gone))
+    )
     db.session.execute(
-        sa.delete(CollateralAssetParty)
-        .where(
-            CollateralAssetParty.asset_id.in_([asset.id for asset, _ in rows]),
-            CollateralAssetParty.organization_id.not_in(offer_access.offer_party_ids(offer_id)),
-        )
-        .execution_options(synchronize_session=False)
+        sa.delete(CollateralAssetParty).where(gone).execution_options(synchronize_session=False)
     )
     for asset, version in rows:
         reviews.send_for_review(sender, asset, version, now=sent_at)
@@ -116,6 +119,7 @@ def _adopt_drafts(sender: Actor, /, *, offer_id: int, campaign_id: int) -> None:
     """The offer became a campaign: its drafts join the campaign's library, and their earlier
     downloads count for the campaign. ``offer_id`` stays on them as their provenance."""
     drafts = sa.select(CollateralAsset.id).where(CollateralAsset.offer_id == offer_id)
+    data_version.touch_campaigns([campaign_id])  # its library changes by statements
     db.session.execute(
         sa.update(CollateralUsage)
         .where(CollateralUsage.asset_id.in_(drafts), CollateralUsage.campaign_id.is_(None))

@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from werkzeug.wrappers import Response
 
 from comarketing import dates_format, notification_inbox, notifications
@@ -45,12 +46,15 @@ def home() -> Response:
 def index() -> ResponseReturnValue:
     actor = current_actor()
     home = home_page(actor)
-    # The campaigns running now and the last quarter's block, kept like the report pages'
-    # tables: the same for every reader of the company in one time zone on one day until its
-    # data changes.
+    # Every block kept like the report pages' tables, until the company's data changes: the
+    # lists per person until the clock changes them too, the campaigns running now and the
+    # last quarter per company day; each in the reader's time zone and language.
     quarter, campaigns = home.last_quarter, home.campaigns
     scope = (
         "home",
+        actor.user_id,
+        actor.user.role,
+        home.changes_at,
         quarter.period if quarter else None,
         campaigns.today if campaigns else None,
         page_zone().key,
@@ -60,7 +64,7 @@ def index() -> ResponseReturnValue:
         "dashboard/index.html",
         home=home,
         action_form=ConfirmForm(),
-        cached=cache.fragments(actor.organization_id, scope),
+        cached=cache.fragments(actor.organization_id, scope, secrets=[generate_csrf()]),
     )
 
 

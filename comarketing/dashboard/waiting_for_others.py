@@ -15,7 +15,7 @@ from comarketing.budgets import waiting as money
 from comarketing.campaigns import waiting as campaign_work
 from comarketing.collateral import waiting as collateral
 from comarketing.context import Actor
-from comarketing.dashboard.waiting_for_you import SHOWN, Link, Listing, sort_key
+from comarketing.dashboard.waiting_for_you import SHOWN, Link, Listing, first_change, sort_key
 from comarketing.money import format_money
 from comarketing.offers import waiting as offers
 from comarketing.partners import waiting as invitations
@@ -38,9 +38,9 @@ def _names(companies: tuple[str, ...]) -> str:
     return ", ".join(companies)
 
 
-def _money(actor: Actor, now: datetime) -> tuple[list[Waiting], int, int]:
+def _money(actor: Actor, now: datetime) -> tuple[list[Waiting], int, int, datetime | None]:
     """The first ``SHOWN`` of the company's claims and payments partners have not answered,
-    how many in all, how many overdue."""
+    how many in all, how many overdue, the first due time to come."""
     piles = (
         money.claims_awaiting_partners(actor, now, SHOWN),
         money.payments_awaiting_partners(actor, SHOWN),
@@ -54,7 +54,8 @@ def _money(actor: Actor, now: datetime) -> tuple[list[Waiting], int, int]:
                 m.due_at, overdue=bool(m.due_at and m.due_at < now), since=m.since)
         for pile in piles for m in pile.waits
     ]  # fmt: skip
-    return items, sum(p.total for p in piles), sum(p.overdue for p in piles)
+    changes = first_change(now, *(p.next_due for p in piles))
+    return items, sum(p.total for p in piles), sum(p.overdue for p in piles), changes
 
 
 def waiting_for_others(actor: Actor, now: datetime, today: date) -> Listing[Waiting]:
@@ -91,9 +92,10 @@ def waiting_for_others(actor: Actor, now: datetime, today: date) -> Listing[Wait
                 since=r.since)
         for r in collateral.my_open_requests(actor)
     ]  # fmt: skip
-    first_money, money_total, money_overdue = _money(actor, now)
+    first_money, money_total, money_overdue, money_changes = _money(actor, now)
     return Listing(
         sorted([*items, *first_money], key=lambda item: sort_key(item, actor)),
         total=len(items) + money_total,
         overdue=sum(1 for item in items if item.overdue) + money_overdue,
+        changes_at=first_change(now, money_changes, *(item.due_at for item in items)),
     )

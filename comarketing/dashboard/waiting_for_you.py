@@ -52,11 +52,14 @@ T = TypeVar("T")
 @dataclass(frozen=True)
 class Listing(Generic[T]):
     """Soonest due first: every item of the few kinds, the first ``SHOWN`` of the long ones
-    (money); how many wait in all, and how many of them are overdue."""
+    (money); how many wait in all, and how many of them are overdue. ``changes_at``: the
+    first instant after which the clock alone changes it (an item falls due, an invitation
+    expires), None when none will; a new day changes what milestones show too."""
 
     items: list[T]
     total: int
     overdue: int
+    changes_at: datetime | None = None
 
     @property
     def shown(self) -> list[T]:
@@ -75,6 +78,15 @@ class Link:
 
 
 @dataclass(frozen=True)
+class Invitation:
+    """An invitation to answer from the home page: plain values, kept between requests."""
+
+    partnership_id: int
+    partner_name: str
+    inviter_email: str | None
+
+
+@dataclass(frozen=True)
 class Item:
     kind: str
     title: str
@@ -85,7 +97,7 @@ class Item:
     overdue: bool = False
     since: datetime | None = None
     paid_on: date | None = None  # claims and payments: when the money was paid
-    invitation: PartnerView | None = None  # for the accept / decline buttons
+    invitation: Invitation | None = None  # for the accept / decline buttons
 
     @property
     def label(self) -> str:
@@ -112,6 +124,12 @@ class Dated(Protocol):
 
 
 EARLIEST = datetime.min.replace(tzinfo=UTC_ZONE)
+
+
+def first_change(now: datetime, *instants: datetime | None) -> datetime | None:
+    """The first of these instants from ``now`` on: when a list read at ``now`` changes by the
+    clock alone (what falls due at that instant is overdue right after it)."""
+    return min((at for at in instants if at is not None and at >= now), default=None)
 
 
 def sort_key(item: Dated, actor: Actor) -> tuple[bool, datetime, datetime]:
@@ -155,8 +173,9 @@ def _collateral(actor: Actor, now: datetime) -> list[Item]:
     return items
 
 
-def _money(actor: Actor, now: datetime) -> tuple[list[Item], int, int]:
-    """The first ``SHOWN`` claims and payments to confirm, how many in all, how many overdue."""
+def _money(actor: Actor, now: datetime) -> tuple[list[Item], int, int, datetime | None]:
+    """The first ``SHOWN`` claims and payments to confirm, how many in all, how many overdue,
+    the first due time to come."""
     piles = money.claims_to_confirm(actor, now, SHOWN), money.payments_to_confirm(actor, SHOWN)
     items = [
         Item(m.kind, f"{format_money(m.amount_minor, m.currency)} from {m.companies[0]}",
@@ -165,14 +184,20 @@ def _money(actor: Actor, now: datetime) -> tuple[list[Item], int, int]:
              due_at=m.due_at, overdue=bool(m.due_at and m.due_at < now), since=m.since)
         for pile in piles for m in pile.waits
     ]  # fmt: skip
-    return items, sum(p.total for p in piles), sum(p.overdue for p in piles)
+    changes = first_change(now, *(p.next_due for p in piles))
+    return items, sum(p.total for p in piles), sum(p.overdue for p in piles), changes
+
+
+def _invitation(view: PartnerView) -> Invitation:
+    name = view.partner.name if view.partner else ""
+    return Invitation(view.partnership.id, name, view.inviter_email)
 
 
 def _the_rest(actor: Actor, today: date) -> list[Item]:
     items = [
         Item("invitation", f"{v.partner.name if v.partner else ''} invites you to co-market",
              Link("partners.directory"), due_at=v.partnership.expires_at,
-             since=v.partnership.created_at, invitation=v)
+             since=v.partnership.created_at, invitation=_invitation(v))
         for v in invitations.to_answer(actor)
     ]  # fmt: skip
     items += [
@@ -192,9 +217,10 @@ def _the_rest(actor: Actor, today: date) -> list[Item]:
 
 def waiting_for_you(actor: Actor, now: datetime, today: date) -> Listing[Item]:
     few = [*_offers(actor, now), *_collateral(actor, now), *_the_rest(actor, today)]
-    first_money, money_total, money_overdue = _money(actor, now)
+    first_money, money_total, money_overdue, money_changes = _money(actor, now)
     return Listing(
         sorted([*few, *first_money], key=lambda item: sort_key(item, actor)),
         total=len(few) + money_total,
         overdue=sum(1 for item in few if item.overdue) + money_overdue,
+        changes_at=first_change(now, money_changes, *(item.due_at for item in few)),
     )

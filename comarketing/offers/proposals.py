@@ -17,6 +17,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from comarketing import audit, events, signals
+from comarketing.campaigns import data_version
 from comarketing.context import Actor
 from comarketing.dates_format import format_deadline
 from comarketing.db import utcnow
@@ -129,6 +130,8 @@ def update_draft(
     values = validated_terms(terms, parties)
     _check_expiry(expires_at)
     offer.expires_at = expires_at
+    # Replaced by a statement: the companies it drops see the offer no more.
+    data_version.touch_organizations(offer_party_ids(offer.id))
     db.session.execute(sa.delete(OfferParty).where(OfferParty.offer_id == offer.id))
     db.session.add_all(OfferParty(offer_id=offer.id, organization_id=o) for o in parties)
     revision = current_revision(offer)

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from comarketing.accounts.models import Organization
 from comarketing.budgets import balances, claim_responses, payments
+from comarketing.budgets import waiting as money
 from comarketing.budgets.positions import positions
 from comarketing.budgets.settlement import settle
 from comarketing.campaigns import milestones
@@ -122,6 +123,15 @@ def test_a_claim_waits_for_the_other_partys_confirmers_until_confirmed(ctx, worl
     assert who_sees("claim") == at("b", PM, APPROVER, ADMIN)
     [item] = [i for i in waiting(world.b.email(APPROVER)) if i.kind == "claim"]
     assert item.due_at is not None and item.link.anchor.startswith("claim-")
+    # When the lists change by the clock alone (kept until then: dashboard.home.waits).
+    now = utcnow()
+    assert money.claims_to_confirm(actor(world.b.email(APPROVER)), now, 5).next_due == item.due_at
+    assert money.claims_awaiting_partners(actor(world.a.email(PM)), now, 5).next_due == item.due_at
+    assert money.claims_to_confirm(actor(world.b.email(APPROVER)), item.due_at, 5).next_due == (
+        item.due_at
+    )
+    after = item.due_at + timedelta(seconds=1)
+    assert money.claims_awaiting_partners(actor(world.a.email(PM)), after, 5).next_due is None
 
     ch.confirm_entry(world.b.email(APPROVER), campaign.id, entry.id)
     assert who_sees("claim") == set()

@@ -4,11 +4,12 @@ never stale; one company's figures never serve another."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import pickle
 import re
 import uuid
-from datetime import date
+from datetime import UTC, date, datetime
 
 import pytest
 import redis
@@ -471,3 +472,145 @@ def test_the_memory_store_forgets_the_least_recently_read_past_its_size_in_bytes
     store.set("c", bytes(900), 0)  # replacing counts the new size only
     assert [k for k in "abcd" if store.get(k) is not None] == ["c"]
     assert store.used == 900
+
+
+def test_the_home_pages_kept_lists_follow_every_write_and_the_clock(make_app, world):
+    """ "Waiting for you / for others" are kept per person until the company's data changes
+    (offers, materials, invitations, claims ... raise its version) or the clock does (an item
+    falls due): the page is the uncached app's after each write, for two people of the
+    company, and once the items fall due."""
+    from freezegun import freeze_time
+
+    from comarketing.collateral.assets import AssetInput, VersionInput, create_asset
+    from comarketing.offers import reviews
+    from tests.collateral import samples
+    from tests.factories import OrganizationFactory, PartnershipFactory
+    from tests.offer_helpers import propose_and_send
+
+    app = make_app(REPORT_CACHE="memory", RATELIMIT_KEY_PREFIX=f"test-{uuid.uuid4().hex}")
+    a_pm, b_admin, b_pm = world.a.email(PM), world.b.email("admin"), world.b.email(PM)
+    offers: list[int] = []
+
+    def material() -> None:
+        joint = ch.joint_campaign(world)
+        data = AssetInput(
+            title="Shelf banner", audience="customers", party_ids=[world.a.id, world.b.id]
+        )
+        image = VersionInput(stream=io.BytesIO(samples.png()), filename="banner.png")
+        create_asset(actor(a_pm), joint.id, data, image)
+        ch.spend(a_pm, joint.id, joint.a_placement, 10_000)
+
+    def invitation() -> None:
+        PartnershipFactory(
+            inviter_organization_id=OrganizationFactory(name="Delta Invites Ltd").id,
+            invitee_organization_id=world.b.id,
+            invitee_email=b_pm,
+            status="pending",
+            expires_at=datetime(2027, 3, 15, 15, 0, tzinfo=UTC),  # this afternoon
+        )
+        db.session.commit()
+
+    def renamed() -> None:
+        db.session.get(Organization, world.a.id).name = "Alpha Renamed Ltd"
+        db.session.commit()
+
+    writes = [
+        (
+            "A sends an offer",
+            lambda: offers.append(propose_and_send(a_pm, [world.a.id, world.b.id])),
+        ),
+        ("A's material and claim", material),
+        ("an invitation to B", invitation),
+        ("the proposer renamed", renamed),
+        (
+            "B decides",
+            lambda: reviews.decide(
+                actor(b_admin), offers[0], revision_number=1, decision="approved"
+            ),
+        ),
+    ]
+    readers = [b_admin, b_pm]
+    with freeze_time("2027-03-15 12:00:00"):
+        clients = {email: app.test_client() for email in readers}
+        for email, client in clients.items():
+            login(client, email)
+        shown, computed = _page(clients[b_admin], "/dashboard")
+        again, kept = _page(clients[b_admin], "/dashboard")
+        assert _without_nonces(again) == _without_nonces(shown)
+        assert kept < computed, (kept, computed)  # the lists' reads were skipped
+        for what, write in writes:
+            write_in(app, write)
+            for email, client in clients.items():
+                now, _ = _page(client, "/dashboard")
+                fresh = _fresh_page(make_app, email, "/dashboard")
+                assert _without_nonces(now) == _without_nonces(fresh), (what, email)
+                if email == b_admin:
+                    assert now != shown, what
+                    shown = now
+        assert "Alpha Renamed Ltd" in shown and "Delta Invites Ltd" in shown
+        assert 'data-testid="overdue-count"' not in shown
+    with freeze_time("2027-03-15 16:00:00"):  # the same day, once the invitation expired
+        expired, _ = _page(clients[b_admin], "/dashboard")
+        assert "Delta Invites Ltd" not in expired
+        assert _without_nonces(expired) == _without_nonces(
+            _fresh_page(make_app, b_admin, "/dashboard")
+        )
+    with freeze_time("2027-04-30 12:00:00"):  # the claim's confirmation is past due now
+        for email, client in clients.items():
+            login(client, email)  # signed out for idleness
+            late, _ = _page(client, "/dashboard")
+            fresh = _fresh_page(make_app, email, "/dashboard")
+            assert _without_nonces(late) == _without_nonces(fresh), email
+        assert 'data-testid="overdue-count"' in late
+
+
+def test_offer_material_and_invitation_writes_raise_each_partys_version(app, world):
+    """Offers, their comments and decisions, materials and invitations show on the parties'
+    home pages and offer pages: each write raises every party's version, no one else's."""
+    from comarketing.collateral.assets import AssetInput, VersionInput, create_asset
+    from comarketing.offers import discussion, reviews
+    from comarketing.partners import services as partner_services
+    from tests.collateral import samples
+    from tests.factories import PartnershipFactory
+    from tests.offer_helpers import propose_and_send
+
+    a_pm = world.a.email(PM)
+    with app.app_context():
+        joint = ch.joint_campaign(world)
+        offer: list[int] = []
+        writes = [
+            lambda: offer.append(propose_and_send(a_pm, [world.a.id, world.b.id])),
+            lambda: discussion.add_comment(actor(world.b.email(PM)), offer[0], "Looks good"),
+            lambda: reviews.decide(
+                actor(world.b.email("approver")), offer[0], revision_number=1, decision="approved"
+            ),
+            lambda: create_asset(
+                actor(a_pm),
+                joint.id,
+                AssetInput(title="Card", audience="customers", party_ids=[world.a.id, world.b.id]),
+                VersionInput(stream=io.BytesIO(samples.png()), filename="card.png"),
+            ),
+        ]
+        steps = [_versions(world)]
+        for write in writes:
+            write()
+            db.session.remove()
+            steps.append(_versions(world))
+        for earlier, later in itertools.pairwise(steps):
+            assert later["a"] > earlier["a"] and later["b"] > earlier["b"], steps
+            assert later["c"] == earlier["c"], steps
+
+        invitation = PartnershipFactory(
+            inviter_organization_id=world.c.id,
+            invitee_organization_id=world.a.id,
+            invitee_email=a_pm,
+            status="pending",
+        )
+        db.session.commit()
+        invited = _versions(world)
+        partner_services.transition(actor(world.a.email("admin")), invitation.id, "decline")
+        db.session.remove()
+        declined = _versions(world)
+        for earlier, later in itertools.pairwise([steps[-1], invited, declined]):
+            assert later["a"] > earlier["a"] and later["c"] > earlier["c"]
+            assert later["b"] == earlier["b"]
