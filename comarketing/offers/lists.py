@@ -13,6 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from comarketing.accounts.models import Organization
+from comarketing.campaigns import cache
 from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor
 from comarketing.db import utcnow
@@ -43,6 +44,40 @@ class OfferRow:
     # The parties by id (names as in ``parties``) and the joint campaign once approved.
     party_names: dict[int, str] = field(default_factory=dict)
     campaign_id: int | None = None
+
+    @property
+    def offer_id(self) -> int:
+        return self.offer.id
+
+    @property
+    def status(self) -> str:
+        return self.offer.status
+
+
+@dataclass(frozen=True)
+class OfferLine:
+    """An offers page's row as shown: plain values, kept between requests."""
+
+    offer_id: int
+    status: str
+    title: str
+    parties: list[str]
+    review_due_at: datetime | None
+    awaiting_me: bool
+    overdue: bool
+    words: StatusWords
+
+
+@dataclass(frozen=True)
+class OffersShown:
+    """The offers page's rows, and the first instant the clock alone changes them (a sent
+    offer's review falls due; None: never)."""
+
+    lines: list[OfferLine]
+    changes_at: datetime | None
+
+    def hold_at(self, now: datetime) -> bool:
+        return self.changes_at is None or now < self.changes_at
 
 
 @functools.cache
@@ -145,6 +180,34 @@ def list_offers(
     authorize(actor.user, Action.VIEW_OFFERS)
     query = _filtered(actor, status, partner_id)
     return _rows(actor, query.order_by(Offer.updated_at.desc()).limit(200))
+
+
+def offers_shown(
+    actor: Actor, *, status: str | None = None, partner_id: int | None = None
+) -> OffersShown:
+    """``list_offers`` as the page shows it: kept per company, filters and data version
+    (every write to an offer raises its parties' versions) until a shown offer falls due."""
+    authorize(actor.user, Action.VIEW_OFFERS)
+    now = utcnow()
+
+    def read() -> OffersShown:
+        # Read from ``now`` on: a review falling due in between only makes it held shorter.
+        rows = list_offers(actor, status=status, partner_id=partner_id)
+        lines = [
+            OfferLine(r.offer_id, r.status, r.title, r.parties, r.review_due_at, r.awaiting_me,
+                      r.overdue, r.words)
+            for r in rows
+        ]  # fmt: skip
+        dues = [r.review_due_at for r in rows if r.status == OfferStatus.SENT.value]
+        return OffersShown(lines, min((d for d in dues if d and d >= now), default=None))
+
+    return cache.figures(
+        actor.organization_id,
+        "offers-list",
+        (status, partner_id),
+        read,
+        still_good=lambda kept: kept.hold_at(now),
+    )
 
 
 @dataclass

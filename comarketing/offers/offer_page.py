@@ -15,6 +15,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from comarketing.accounts.models import Organization, User
+from comarketing.campaigns import cache
 from comarketing.campaigns.models import Campaign
 from comarketing.context import Actor
 from comarketing.db import utcnow
@@ -108,6 +109,40 @@ class OfferView:
         mine = self.my_decision
         sent = self.offer.status == OfferStatus.SENT.value
         return sent and (mine is None or mine.outcome is None)
+
+
+@dataclass(frozen=True)
+class OfferHead:
+    """What the offer page needs before its kept block: the current revision's title and
+    review due time (kept per offer under the parties' data version)."""
+
+    title: str
+    review_due_at: datetime | None
+    current_revision_number: int  # the offer's: what a decision answers
+
+
+def offer_head(actor: Actor, offer_id: int, now: datetime) -> tuple[OfferHead, datetime | None]:
+    """The offer's head, once the actor may see the offer, and the first instant from ``now``
+    the clock alone changes the page (a sent offer's review falls due; None: never)."""
+    authorize(actor.user, Action.VIEW_OFFERS)
+    offer = load(actor, offer_id)
+    number = offer.current_revision_number
+    draft = offer.status == OfferStatus.DRAFT.value
+
+    def read() -> OfferHead:
+        # A draft shows its last revision (``offer_view``), a sent offer its current one.
+        current = sa.select(OfferRevision).where(OfferRevision.offer_id == offer.id)
+        if draft:
+            current = current.order_by(OfferRevision.number.desc()).limit(1)
+        else:
+            current = current.where(OfferRevision.number == number)
+        revision = db.session.scalars(current).one()
+        return OfferHead(revision.title, revision.review_due_at, number)
+
+    head = cache.figures(actor.organization_id, "offer-head", (offer.id, draft, number), read)
+    due = head.review_due_at
+    sent = offer.status == OfferStatus.SENT.value
+    return head, due if sent and due is not None and due >= now else None
 
 
 def offer_status(actor: Actor, offer_id: int) -> str:

@@ -3,20 +3,26 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask.typing import ResponseReturnValue
 from flask_login import current_user, login_required
+from flask_wtf.csrf import generate_csrf
 from wtforms import SelectChoice
 
 from comarketing import submissions
 from comarketing.accounts.forms import ConfirmForm
+from comarketing.campaigns import cache
+from comarketing.dates_format import locale
+from comarketing.db import utcnow
 from comarketing.errors import DomainError
 from comarketing.money import format_share, to_decimal_string
 from comarketing.offers import discussion, forms, lists, offer_page, proposals, reviews, terms
 from comarketing.offers.models import OfferStatus
 from comarketing.offers.placement_terms import MAX_PLACEMENTS
 from comarketing.policy import Action, can
+from comarketing.template_helpers import page_zone
 from comarketing.web import abort_for, attach_error, current_actor
 
 bp = Blueprint("offers", __name__, url_prefix="/offers")
@@ -37,14 +43,21 @@ def index() -> ResponseReturnValue:
         status = None
     partner = request.args.get("partner", type=int)
     actor = current_actor()
-    rows = lists.list_offers(actor, status=status, partner_id=partner)
+    try:
+        shown = lists.offers_shown(actor, status=status, partner_id=partner)
+    except DomainError as exc:
+        abort_for(exc)
+    # The table and the partner choices are kept as HTML until the company's data changes
+    # (or a shown offer falls due), per filters, reader's zone and language.
+    scope = ("offers", status, partner, shown.changes_at, page_zone().key, str(locale()))
     return render_template(
         "offers/index.html",
-        rows=rows,
+        rows=shown.lines,
         status=status,
         partner=partner,
         statuses=[s.value for s in OfferStatus],
-        partners=terms.partner_choices(actor),
+        partners=cache.Later(lambda: terms.partner_choices(actor)),
+        cached=cache.fragments(actor.organization_id, scope),
     )
 
 
@@ -195,19 +208,46 @@ def new_terms() -> ResponseReturnValue:
 @bp.route("/<int:offer_id>")
 @login_required
 def detail(offer_id: int) -> ResponseReturnValue:
+    return _render_offer(offer_id)
+
+
+def _render_offer(offer_id: int, status: int = 200, **refused: Any) -> ResponseReturnValue:
+    """The offer page; ``refused`` carries a refused decision or comment back with its errors
+    (a page showing one keeps nothing)."""
+    actor = current_actor()
     try:
-        view = offer_page.offer_view(current_actor(), offer_id)
+        head, changes_at = offer_page.offer_head(actor, offer_id, utcnow())
     except DomainError as exc:
         abort_for(exc)
-    decision_form = forms.DecisionForm(revision_number=str(view.offer.current_revision_number))
+    number = str(head.current_revision_number)
+    decision_form = refused.get("decision") or forms.DecisionForm(revision_number=number)
+    comment_form = refused.get("comment") or forms.CommentForm()
+    # Read only when the page's block is not kept: every write to the offer raises its
+    # parties' data versions; kept per person (their role and four eyes decide the forms),
+    # until the review falls due, in the reader's zone and language.
+    scope = (
+        "offer",
+        offer_id,
+        actor.user_id,
+        actor.user.role,
+        changes_at,
+        page_zone().key,
+        str(locale()),
+    )
+    tokens = [generate_csrf(), str(comment_form.submission_token.data)]
+    cached = (
+        cache.unkept if refused else cache.fragments(actor.organization_id, scope, secrets=tokens)
+    )
     return render_template(
         "offers/detail.html",
-        view=view,
+        head=head,
+        offer_view=cache.Later(lambda: offer_page.offer_view(actor, offer_id)),
         decision_form=decision_form,
-        comment_form=forms.CommentForm(),
+        comment_form=comment_form,
         withdraw_form=forms.WithdrawForm(),
         action_form=ConfirmForm(),
-    )
+        cached=cached,
+    ), status
 
 
 @bp.route("/<int:offer_id>/edit", methods=["GET", "POST"])
@@ -358,18 +398,7 @@ def decide(offer_id: int) -> ResponseReturnValue:
             else:
                 flash("Your decision was recorded and every party was told.", "success")
             return redirect(url_for("offers.detail", offer_id=offer_id))
-    try:
-        view = offer_page.offer_view(actor, offer_id)
-    except DomainError as exc:
-        abort_for(exc)
-    return render_template(
-        "offers/detail.html",
-        view=view,
-        decision_form=form,
-        comment_form=forms.CommentForm(),
-        withdraw_form=forms.WithdrawForm(),
-        action_form=ConfirmForm(),
-    ), 422
+    return _render_offer(offer_id, 422, decision=form)
 
 
 @bp.route("/<int:offer_id>/comments", methods=["POST"])
@@ -392,15 +421,4 @@ def comment(offer_id: int) -> ResponseReturnValue:
             attach_error(form, exc)
         else:
             return redirect(discussion_url)
-    try:
-        view = offer_page.offer_view(actor, offer_id)
-    except DomainError as exc:
-        abort_for(exc)
-    return render_template(
-        "offers/detail.html",
-        view=view,
-        comment_form=form,
-        decision_form=forms.DecisionForm(revision_number=str(view.offer.current_revision_number)),
-        withdraw_form=forms.WithdrawForm(),
-        action_form=ConfirmForm(),
-    ), 422
+    return _render_offer(offer_id, 422, comment=form)
