@@ -7,7 +7,7 @@ One row per offer with its current title, parties and due date, in a fixed numbe
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime
 
 import sqlalchemy as sa
@@ -33,30 +33,8 @@ from comarketing.policy import Action, authorize
 
 
 @dataclass
-class OfferRow:
-    offer: Offer
-    title: str
-    parties: list[str]
-    review_due_at: datetime | None
-    awaiting_me: bool
-    overdue: bool
-    words: StatusWords
-    # The parties by id (names as in ``parties``) and the joint campaign once approved.
-    party_names: dict[int, str] = field(default_factory=dict)
-    campaign_id: int | None = None
-
-    @property
-    def offer_id(self) -> int:
-        return self.offer.id
-
-    @property
-    def status(self) -> str:
-        return self.offer.status
-
-
-@dataclass(frozen=True)
 class OfferLine:
-    """An offers page's row as shown: plain values, kept between requests."""
+    """An offers list's row as shown: plain values (the offers page keeps them)."""
 
     offer_id: int
     status: str
@@ -66,6 +44,14 @@ class OfferLine:
     awaiting_me: bool
     overdue: bool
     words: StatusWords
+
+
+@dataclass
+class OfferRow(OfferLine):
+    offer: Offer
+    # The parties by id (names as in ``parties``) and the joint campaign once approved.
+    party_names: dict[int, str] = field(default_factory=dict)
+    campaign_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -132,7 +118,8 @@ def _rows(actor: Actor, query: sa.Select[Offer]) -> list[OfferRow]:
         )
         rows.append(
             OfferRow(
-                offer,
+                offer.id,
+                offer.status,
                 revision.title,
                 list(parties.values()),
                 revision.review_due_at,
@@ -143,6 +130,7 @@ def _rows(actor: Actor, query: sa.Select[Offer]) -> list[OfferRow]:
                     and revision.review_due_at < now
                 ),
                 status_words(offer.status, parties, states, campaigns.get(offer.id)),
+                offer,
                 dict(parties),
                 campaigns.get(offer.id),
             )
@@ -193,11 +181,7 @@ def offers_shown(
     def read() -> OffersShown:
         # Read from ``now`` on: a review falling due in between only makes it held shorter.
         rows = list_offers(actor, status=status, partner_id=partner_id)
-        lines = [
-            OfferLine(r.offer_id, r.status, r.title, r.parties, r.review_due_at, r.awaiting_me,
-                      r.overdue, r.words)
-            for r in rows
-        ]  # fmt: skip
+        lines = [OfferLine(**{f.name: getattr(r, f.name) for f in fields(OfferLine)}) for r in rows]
         dues = [r.review_due_at for r in rows if r.status == OfferStatus.SENT.value]
         return OffersShown(lines, min((d for d in dues if d and d >= now), default=None))
 
