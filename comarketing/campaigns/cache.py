@@ -28,6 +28,8 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from functools import cached_property
 from typing import Any, Generic, TypeVar
 
@@ -162,6 +164,39 @@ def figures(
     # the ones recorded, whether or not this read found them kept.
     g.setdefault(_READ, {})[organization_id] = (version, name, arguments)
     return value
+
+
+@dataclass(frozen=True)
+class Until(Generic[T]):
+    """A value, and the first instant from which the clock alone changes it (a review falls
+    due, an invitation expires); None: never."""
+
+    value: T
+    changes_at: datetime | None
+
+
+def first_from(now: datetime, *instants: datetime | None) -> datetime | None:
+    """The first of these instants from ``now`` on: when what was read at ``now`` changes by
+    the clock alone (what falls due at that instant is overdue right after it)."""
+    return min((at for at in instants if at is not None and at >= now), default=None)
+
+
+def until(
+    organization_id: int,
+    name: str,
+    arguments: Hashable,
+    compute: Callable[[], Until[T]],
+    now: datetime,
+) -> Until[T]:
+    """``figures`` for what the clock changes too: kept until its ``changes_at``, then
+    computed afresh and kept in its place."""
+    return figures(
+        organization_id,
+        name,
+        arguments,
+        compute,
+        still_good=lambda kept: kept.changes_at is None or now < kept.changes_at,
+    )
 
 
 def _kept(

@@ -13,6 +13,8 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from comarketing.accounts.models import Organization, User
+from comarketing.campaigns import cache
+from comarketing.campaigns.cache import Later
 from comarketing.campaigns.models import Campaign, CampaignParty
 from comarketing.collateral import files, workflow
 from comarketing.collateral.access import (
@@ -260,6 +262,25 @@ def overview(actor: Actor) -> Overview:
         requests=requests,
         to_review=[c for c in cards if c.asset.id in waiting and not c.frozen],
     )
+
+
+def overview_shown(actor: Actor, now: datetime) -> tuple[Later[Overview], datetime | None]:
+    """The collateral page's overview, read only when its kept block is not (every write to
+    a material, its reviews, uses or requests raises the parties' data versions), and the
+    first instant the clock alone changes it (a review in progress falls due)."""
+    authorize(actor.user, Action.VIEW_COLLATERAL)
+    shown = Later(lambda: overview(actor))
+
+    def read() -> cache.Until[None]:
+        dues = [
+            card.version.review_due_at
+            for card, _ in shown.value.cards
+            if card.asset.status == ReviewStatus.IN_REVIEW.value and not card.frozen
+        ]
+        return cache.Until(None, cache.first_from(now, *dues))
+
+    clock = cache.until(actor.organization_id, "collateral-overview", (), read, now)
+    return shown, clock.changes_at
 
 
 def _waiting_for(organization_id: int, asset_ids: Sequence[int]) -> set[int]:

@@ -16,6 +16,7 @@ from wtforms import SelectChoice
 from comarketing import submissions
 from comarketing.accounts.forms import ConfirmForm
 from comarketing.accounts.models import Organization
+from comarketing.campaigns import cache
 from comarketing.collateral import (
     access,
     assets,
@@ -35,8 +36,11 @@ from comarketing.collateral.forms import (
     VersionForm,
 )
 from comarketing.collateral.models import CollateralAsset
+from comarketing.dates_format import locale
+from comarketing.db import utcnow
 from comarketing.errors import DomainError
 from comarketing.policy import Action, can
+from comarketing.template_helpers import page_zone
 from comarketing.web import abort_for, attach_error, current_actor
 
 bp = Blueprint("collateral", __name__)
@@ -79,10 +83,17 @@ def _refuse_or_attach(form: FlaskForm, exc: DomainError) -> None:
 def index() -> ResponseReturnValue:
     actor = current_actor()
     try:
-        overview = queries.overview(actor)
+        overview, changes_at = queries.overview_shown(actor, utcnow())
     except DomainError as exc:
         abort_for(exc)
-    return render_template("collateral/index.html", overview=overview)
+    # Kept as HTML for the company until its data changes or a review falls due, in the
+    # reader's zone and language.
+    scope = ("collateral", changes_at, page_zone().key, str(locale()))
+    return render_template(
+        "collateral/index.html",
+        shown=overview,
+        cached=cache.fragments(actor.organization_id, scope),
+    )
 
 
 def _asset_form(parties: Sequence[Organization]) -> AssetForm:

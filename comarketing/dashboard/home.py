@@ -23,7 +23,7 @@ from comarketing.campaigns import cache
 from comarketing.context import Actor
 from comarketing.dashboard.campaigns_now import CampaignLine, CampaignsNow, campaigns_now
 from comarketing.dashboard.waiting_for_others import Waiting, waiting_for_others
-from comarketing.dashboard.waiting_for_you import Item, Listing, first_change, waiting_for_you
+from comarketing.dashboard.waiting_for_you import Item, Listing, waiting_for_you
 from comarketing.db import utcnow
 from comarketing.policy import Action, can
 from comarketing.reports import headline, page_figures, services
@@ -88,36 +88,26 @@ class CampaignsToday:
         return self._now.total
 
 
-@dataclass(frozen=True)
-class Waits:
-    """Both lists as read at one instant, and the first instant the clock alone changes them
-    (None: never) -- their data changes raise the company's data version."""
-
-    for_you: Listing[Item]
-    for_others: Listing[Waiting]
-    changes_at: datetime | None
-
-    def hold_at(self, now: datetime) -> bool:
-        return self.changes_at is None or now < self.changes_at
+Waits = tuple[Listing[Item], Listing[Waiting]]
 
 
-def _read_waits(actor: Actor, now: datetime, today: date) -> Waits:
+def _read_waits(actor: Actor, now: datetime, today: date) -> cache.Until[Waits]:
     mine = waiting_for_you(actor, now, today)
     theirs = waiting_for_others(actor, now, today)
-    return Waits(mine, theirs, first_change(now, mine.changes_at, theirs.changes_at))
+    return cache.Until((mine, theirs), cache.first_from(now, mine.changes_at, theirs.changes_at))
 
 
-def waits(actor: Actor, now: datetime, today: date) -> Waits:
+def waits(actor: Actor, now: datetime, today: date) -> cache.Until[Waits]:
     """What waits for this person and on their company's partners: kept per person (their
     role and four-eyes make it theirs), company day and data version (offers, materials,
     invitations, imports, claims and payments, milestones all raise it), until the clock
     changes it."""
-    return cache.figures(
+    return cache.until(
         actor.organization_id,
         "home-waiting",
         (actor.user_id, actor.user.role, today),
         lambda: _read_waits(actor, now, today),
-        still_good=lambda kept: kept.hold_at(now),
+        now,
     )
 
 
@@ -142,8 +132,8 @@ def home_page(actor: Actor, now: datetime | None = None) -> HomePage:
         quarter = LastQuarter(actor, last_whole_quarter(today))
     found = waits(actor, now, today)
     return HomePage(
-        waiting_for_you=found.for_you,
-        waiting_for_others=found.for_others,
+        waiting_for_you=found.value[0],
+        waiting_for_others=found.value[1],
         campaigns=campaigns,
         last_quarter=quarter,
         changes_at=found.changes_at,

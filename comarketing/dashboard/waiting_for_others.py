@@ -13,9 +13,10 @@ from datetime import date, datetime
 
 from comarketing.budgets import waiting as money
 from comarketing.campaigns import waiting as campaign_work
+from comarketing.campaigns.cache import first_from
 from comarketing.collateral import waiting as collateral
 from comarketing.context import Actor
-from comarketing.dashboard.waiting_for_you import SHOWN, Link, Listing, first_change, sort_key
+from comarketing.dashboard.waiting_for_you import SHOWN, Link, Listing, sort_key
 from comarketing.money import format_money
 from comarketing.offers import waiting as offers
 from comarketing.partners import waiting as invitations
@@ -54,7 +55,7 @@ def _money(actor: Actor, now: datetime) -> tuple[list[Waiting], int, int, dateti
                 m.due_at, overdue=bool(m.due_at and m.due_at < now), since=m.since)
         for pile in piles for m in pile.waits
     ]  # fmt: skip
-    changes = first_change(now, *(p.next_due for p in piles))
+    changes = first_from(now, *(p.next_due for p in piles))
     return items, sum(p.total for p in piles), sum(p.overdue for p in piles), changes
 
 
@@ -97,5 +98,5 @@ def waiting_for_others(actor: Actor, now: datetime, today: date) -> Listing[Wait
         sorted([*items, *first_money], key=lambda item: sort_key(item, actor)),
         total=len(items) + money_total,
         overdue=sum(1 for item in items if item.overdue) + money_overdue,
-        changes_at=first_change(now, money_changes, *(item.due_at for item in items)),
+        changes_at=first_from(now, money_changes, *(item.due_at for item in items)),
     )

@@ -21,6 +21,7 @@ from typing import Any, Generic, Protocol, TypeVar
 
 from comarketing.budgets import waiting as money
 from comarketing.campaigns import waiting as campaign_work
+from comarketing.campaigns.cache import first_from
 from comarketing.collateral import waiting as collateral
 from comarketing.context import Actor
 from comarketing.metrics import waiting as imports
@@ -126,12 +127,6 @@ class Dated(Protocol):
 EARLIEST = datetime.min.replace(tzinfo=UTC_ZONE)
 
 
-def first_change(now: datetime, *instants: datetime | None) -> datetime | None:
-    """The first of these instants from ``now`` on: when a list read at ``now`` changes by the
-    clock alone (what falls due at that instant is overdue right after it)."""
-    return min((at for at in instants if at is not None and at >= now), default=None)
-
-
 def sort_key(item: Dated, actor: Actor) -> tuple[bool, datetime, datetime]:
     """Soonest due first (a day is due at its end in the company's zone); then the undated,
     oldest first."""
@@ -184,7 +179,7 @@ def _money(actor: Actor, now: datetime) -> tuple[list[Item], int, int, datetime 
              due_at=m.due_at, overdue=bool(m.due_at and m.due_at < now), since=m.since)
         for pile in piles for m in pile.waits
     ]  # fmt: skip
-    changes = first_change(now, *(p.next_due for p in piles))
+    changes = first_from(now, *(p.next_due for p in piles))
     return items, sum(p.total for p in piles), sum(p.overdue for p in piles), changes
 
 
@@ -222,5 +217,5 @@ def waiting_for_you(actor: Actor, now: datetime, today: date) -> Listing[Item]:
         sorted([*few, *first_money], key=lambda item: sort_key(item, actor)),
         total=len(few) + money_total,
         overdue=sum(1 for item in few if item.overdue) + money_overdue,
-        changes_at=first_change(now, money_changes, *(item.due_at for item in few)),
+        changes_at=first_from(now, money_changes, *(item.due_at for item in few)),
     )

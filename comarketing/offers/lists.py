@@ -6,7 +6,6 @@ One row per offer with its current title, parties and due date, in a fixed numbe
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 
@@ -54,19 +53,6 @@ class OfferRow(OfferLine):
     campaign_id: int | None = None
 
 
-@dataclass(frozen=True)
-class OffersShown:
-    """The offers page's rows, and the first instant the clock alone changes them (a sent
-    offer's review falls due; None: never)."""
-
-    lines: list[OfferLine]
-    changes_at: datetime | None
-
-    def hold_at(self, now: datetime) -> bool:
-        return self.changes_at is None or now < self.changes_at
-
-
-@functools.cache
 def _row_reads() -> tuple[
     sa.Select[OfferRevision],
     sa.Select[int, int, str],
@@ -172,26 +158,20 @@ def list_offers(
 
 def offers_shown(
     actor: Actor, *, status: str | None = None, partner_id: int | None = None
-) -> OffersShown:
+) -> cache.Until[list[OfferLine]]:
     """``list_offers`` as the page shows it: kept per company, filters and data version
     (every write to an offer raises its parties' versions) until a shown offer falls due."""
     authorize(actor.user, Action.VIEW_OFFERS)
     now = utcnow()
 
-    def read() -> OffersShown:
+    def read() -> cache.Until[list[OfferLine]]:
         # Read from ``now`` on: a review falling due in between only makes it held shorter.
         rows = list_offers(actor, status=status, partner_id=partner_id)
         lines = [OfferLine(**{f.name: getattr(r, f.name) for f in fields(OfferLine)}) for r in rows]
         dues = [r.review_due_at for r in rows if r.status == OfferStatus.SENT.value]
-        return OffersShown(lines, min((d for d in dues if d and d >= now), default=None))
+        return cache.Until(lines, cache.first_from(now, *dues))
 
-    return cache.figures(
-        actor.organization_id,
-        "offers-list",
-        (status, partner_id),
-        read,
-        still_good=lambda kept: kept.hold_at(now),
-    )
+    return cache.until(actor.organization_id, "offers-list", (status, partner_id), read, now)
 
 
 @dataclass

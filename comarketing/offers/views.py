@@ -52,7 +52,7 @@ def index() -> ResponseReturnValue:
     scope = ("offers", status, partner, shown.changes_at, page_zone().key, str(locale()))
     return render_template(
         "offers/index.html",
-        rows=shown.lines,
+        rows=shown.value,
         status=status,
         partner=partner,
         statuses=[s.value for s in OfferStatus],
