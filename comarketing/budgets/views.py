@@ -124,12 +124,11 @@ def _shown(view: listing.CampaignView, forms: dict[str, Any], today: date) -> _S
 
 
 def _blocks(
-    actor: Actor, campaign_id: int, today: date, forms: dict[str, Any], *kept_forms: Any
+    actor: Actor, campaign_id: int, today: date, forms: dict[str, Any], tokens: dict[str, str]
 ) -> Any:
-    """The page's ``cached``: its money, claims, payments, ledger, milestones and forms kept per
-    reader's permissions, day, zone, locale and query string (the lists' pages); the forms'
-    tokens (``kept_forms``: every form with a submission token) put back as this request's.
-    A page showing a refused form keeps nothing."""
+    """The page's ``cached``: kept per reader's permissions, day, zone, locale and query string
+    (the lists' pages); the forms' one-time tokens put back as this request's. A page showing
+    a refused form keeps nothing."""
     if forms:
         return cache.unkept
     permissions = tuple(sorted(str(action) for action in request_permissions()))
@@ -143,26 +142,33 @@ def _blocks(
         permissions,
         request.query_string,
     )
-    tokens = [generate_csrf(), *(form.submission_token.data for form in kept_forms)]
-    return cache.fragments(actor.organization_id, scope, secrets=tokens)
+    secrets = [generate_csrf(), *(tokens[name] for name in _CREATING)]
+    return cache.fragments(actor.organization_id, scope, secrets=secrets)
 
 
-def render_campaign(campaign_id: int, status: int = 200, **forms: Any) -> ResponseReturnValue:
-    """The campaign page; ``forms`` carries a refused form back with its errors."""
-    actor = current_actor()
-    try:
-        view = listing.get_campaign(actor, campaign_id)
-    except DomainError as exc:
-        abort_for(exc)
+# The page's forms that create something: their one-time tokens are made before the page,
+# so a kept page puts back this request's (``campaigns.cache.fragments``).
+_CREATING = ("revise", "reversal", "claim", "payment", "milestone", "commitment")
+
+
+def _page_forms(
+    actor: Actor, view: listing.CampaignView, forms: dict[str, Any], tokens: dict[str, str]
+) -> dict[str, Any]:
+    """The page's forms, a refused one with its errors, the others fresh with their choices."""
     me = actor.organization_id
     admin = can(actor.user, Action.OVERRIDE_BUDGET)
     party_options = [
         SelectChoice(org.id, org.name) for org, _ in view.parties if admin or org.id == me
     ]
-    commitment = forms.get("commitment") or campaign_forms.CommitmentForm(organization_id=me)
-    claim = forms.get("claim") or budget_forms.ClaimForm(organization_id=me)
-    payment = forms.get("payment") or budget_forms.PaymentForm()
-    milestone = forms.get("milestone") or campaign_forms.MilestoneForm(owner_organization_id=me)
+    token = {name: {"submission_token": tokens[name]} for name in _CREATING}
+    commitment = forms.get("commitment") or campaign_forms.CommitmentForm(
+        organization_id=me, **token["commitment"]
+    )
+    claim = forms.get("claim") or budget_forms.ClaimForm(organization_id=me, **token["claim"])
+    payment = forms.get("payment") or budget_forms.PaymentForm(**token["payment"])
+    milestone = forms.get("milestone") or campaign_forms.MilestoneForm(
+        owner_organization_id=me, **token["milestone"]
+    )
     commitment.organization_id.choices = party_options
     claim.organization_id.choices = party_options
     payment.to_organization_id.choices = [
@@ -177,48 +183,71 @@ def render_campaign(campaign_id: int, status: int = 200, **forms: Any) -> Respon
     milestone.owner_organization_id.choices = [
         SelectChoice(org.id, org.name) for org, _ in view.parties
     ]
-    revise = budget_forms.ReviseForm()
-    reversal = forms.get("reversal") or campaign_forms.ReversalForm()
-    # Read only when the page's blocks showing them are not kept (campaigns.cache): the
-    # campaign's money, claims, payments and ledger raise its parties' data version.
+    return {
+        "commitment_form": commitment,
+        "claim_form": claim,
+        "payment_form": payment,
+        "milestone_form": milestone,
+        "revise_form": budget_forms.ReviseForm(**token["revise"]),
+        "reversal_form": forms.get("reversal") or campaign_forms.ReversalForm(**token["reversal"]),
+        "reason_form": budget_forms.ReasonForm(),
+    }
+
+
+def render_campaign(campaign_id: int, status: int = 200, **forms: Any) -> ResponseReturnValue:
+    """The campaign page; ``forms`` carries a refused form back with its errors.
+
+    Kept whole as HTML (``_blocks``): the campaign's parties, placements, milestones, money
+    and the forms' choices are read only when it is not (``cache.Later``), once the campaign
+    is known to be the reader's company's (``get_visible_campaign``: a party's)."""
+    actor = current_actor()
+    try:
+        campaign = access.get_visible_campaign(actor, campaign_id)
+    except DomainError as exc:
+        abort_for(exc)
+    view = cache.Later(lambda: listing.campaign_view(campaign))
+    tokens = {name: submissions.new_token() for name in _CREATING}
+    page_forms = cache.Later(lambda: _page_forms(actor, view.value, forms, tokens))
     today = company_today(current_user.organization)
-    shown = cache.Later(lambda: _shown(view, forms, today))
+    shown = cache.Later(lambda: _shown(view.value, forms, today))
     body = render_template(
         "campaigns/detail.html",
+        campaign=campaign,
         view=view,
         shown=shown,
-        cached=_blocks(
-            actor,
-            campaign_id,
-            today,
-            forms,
-            revise,
-            reversal,
-            claim,
-            payment,
-            milestone,
-            commitment,
-        ),
-        placement_names={p.id: p.name for p in view.placements},
-        claim_form=claim,
-        payment_form=payment,
-        revise_form=revise,
-        reason_form=budget_forms.ReasonForm(),
+        cached=_blocks(actor, campaign_id, today, forms, tokens),
+        placement_names=cache.Later(lambda: {p.id: p.name for p in view.value.placements}),
         refused_claim=forms.get("refused_claim"),
         refused_payment=forms.get("refused_payment"),
         refused_messages=forms.get("refused_messages", []),
         today=today,
-        overdue={m.id for m in view.milestones if milestones.is_overdue(m)},
-        commitment_form=commitment,
-        milestone_form=milestone,
-        reversal_form=reversal,
+        overdue=cache.Later(
+            lambda: {m.id for m in view.value.milestones if milestones.is_overdue(m)}
+        ),
+        **{name: _one(page_forms, name) for name in _FORM_NAMES},
         reversal_entry=forms.get("reversal_entry"),
         action_form=ConfirmForm(),
-        can_post=can(actor.user, Action.POST_LEDGER_ENTRIES) and view.is_party(me),
-        can_confirm=can(actor.user, Action.CONFIRM_MONEY) and view.is_party(me),
+        # Only a party sees the campaign (``get_visible_campaign``).
+        can_post=can(actor.user, Action.POST_LEDGER_ENTRIES),
+        can_confirm=can(actor.user, Action.CONFIRM_MONEY),
         can_manage=can(actor.user, Action.MANAGE_CAMPAIGNS),
     )
     return body, status
+
+
+def _one(forms: cache.Later[dict[str, Any]], name: str) -> cache.Later[Any]:
+    return cache.Later(lambda: forms.value[name])
+
+
+_FORM_NAMES = (
+    "commitment_form",
+    "claim_form",
+    "payment_form",
+    "milestone_form",
+    "revise_form",
+    "reversal_form",
+    "reason_form",
+)
 
 
 @bp.route("/campaigns/<int:campaign_id>")

@@ -271,7 +271,10 @@ def unkept(name: str, caller: Callable[[], Markup]) -> Markup:
 class Later(Generic[T]):
     """A value computed the first time it is read: what only the blocks a page does not find
     kept (``fragments``) show, so a page whose blocks are all kept never reads it. Whoever
-    makes one checks access first: a kept block is never a reason to skip that."""
+    makes one checks access first: a kept block is never a reason to skip that.
+
+    A template may also use it as the value itself: its attributes, items, iteration, length
+    and truth are the value's (read then)."""
 
     def __init__(self, compute: Callable[[], T]) -> None:
         self._compute = compute
@@ -279,3 +282,20 @@ class Later(Generic[T]):
     @cached_property
     def value(self) -> T:
         return self._compute()
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("__") or name in ("_compute", "value"):
+            raise AttributeError(name)
+        return getattr(self.value, name)
+
+    def __getitem__(self, key: Any) -> Any:
+        return self.value[key]  # type: ignore[index]
+
+    def __iter__(self) -> Any:
+        return iter(self.value)  # type: ignore[call-overload]
+
+    def __len__(self) -> int:
+        return len(self.value)  # type: ignore[arg-type]
+
+    def __bool__(self) -> bool:
+        return bool(self.value)

@@ -65,7 +65,11 @@ def get_campaign(actor: Actor, campaign_id: int, *, milestones: bool = True) -> 
     """A campaign the actor's company is party to, with its parties and placements and, unless
     the caller shows none (``milestones=False``: the API's campaign and placement answers), its
     milestones."""
-    campaign = get_visible_campaign(actor, campaign_id)
+    return campaign_view(get_visible_campaign(actor, campaign_id), milestones=milestones)
+
+
+def campaign_view(campaign: Campaign, *, milestones: bool = True) -> CampaignView:
+    """``get_campaign`` of a campaign the caller already checked the actor may see."""
     parties_of, placements_of, milestones_of = _campaign_reads()
     this = {"campaign": campaign.id}
     parties = [
