@@ -38,11 +38,12 @@ def _refusal(form: Any, exc: DomainError) -> None:
 
 @bp.app_context_processor
 def helpers() -> dict[str, Any]:
-    def audience_panel(view: placements.PlacementView) -> dict[str, Any]:
-        # The placement page's view: the placement was read (and its access checked) there.
+    def audience_panel(view: placements.PlacementView, token: str) -> dict[str, Any]:
+        # The placement page's view: the placement was read (and its access checked) there;
+        # the upload form's one-time token too (the page may be kept: it puts it back).
         return {
             "audience": services.audience_of(current_actor(), view),
-            "audience_form": AudienceUploadForm(prefix="audience"),
+            "audience_form": AudienceUploadForm(prefix="audience", submission_token=token),
         }
 
     def campaign_audience(campaign_id: int) -> dict[str, Any]:

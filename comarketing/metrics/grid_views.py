@@ -16,6 +16,7 @@ from flask import (
 )
 from flask.typing import ResponseReturnValue
 from flask_login import login_required
+from flask_wtf.csrf import generate_csrf
 
 from comarketing import dates_format, submissions
 from comarketing.accounts.forms import ConfirmForm
@@ -35,6 +36,7 @@ from comarketing.metrics.forms import (
 from comarketing.metrics.models import ImportSource
 from comarketing.metrics.views import bp, csv_response
 from comarketing.money import format_money
+from comarketing.template_helpers import page_zone, request_permissions
 from comarketing.timezones import company_today
 from comarketing.web import abort_for, current_actor
 
@@ -150,15 +152,30 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
     previous = (month - timedelta(days=1)).replace(day=1)
     following = (month + timedelta(days=32)).replace(day=1)
     status = 422 if grid_error else 200
-    # Read only when their blocks are not kept: the placement's days, totals, spend and
-    # clashes raise the parties' data version. A refused grid shows what was typed: not kept.
+    # The page is kept whole: its days, totals, spend, clashes, platform names and audience
+    # are read only when it is not (they raise the parties' data version); the forms'
+    # one-time tokens are put back as this request's. A refused grid shows what was typed:
+    # not kept.
     shown = cache.Later(lambda: _shown(actor, view, days, typed))
-    scope = ("placement", placement_id, month, view.can_write, str(dates_format.locale()))
+    scope = (
+        "placement",
+        placement_id,
+        month,
+        view.can_write,
+        tuple(sorted(str(action) for action in request_permissions())),  # the audience panel's
+        page_zone().key,  # the audience's upload times
+        str(dates_format.locale()),
+    )
+    audience_token = submissions.new_token()
+    secrets = [generate_csrf(), str(form.submission_token.data), audience_token]
     return render_template(
         "metrics/placement.html",
         view=view,
         shown=shown,
-        cached=cache.fragments(actor.organization_id, scope) if typed is None else cache.unkept,
+        cached=cache.fragments(actor.organization_id, scope, secrets=secrets)
+        if typed is None
+        else cache.unkept,
+        audience_token=audience_token,
         month=month,
         days=days,
         fields=GRID_FIELDS,
@@ -168,7 +185,9 @@ def placement(campaign_id: int, placement_id: int) -> ResponseReturnValue:
         grid_error=grid_error,
         previous=previous if previous >= first.replace(day=1) else None,
         following=following if following <= last else None,
-        platform_names=platform_names.names_of([placement_id]).get(placement_id, []),
+        platform_names=cache.Later(
+            lambda: platform_names.names_of([placement_id]).get(placement_id, [])
+        ),
         name_form=PlatformNameForm(),
         action_form=ConfirmForm(),
     ), status

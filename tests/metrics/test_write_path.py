@@ -16,7 +16,9 @@ import pytest
 import sqlalchemy as sa
 
 from comarketing import hundredths
+from comarketing.audiences import services as audience_services
 from comarketing.budgets.models import LedgerEntry
+from comarketing.campaigns import platform_names
 from comarketing.errors import Forbidden, NotFound
 from comarketing.extensions import db
 from comarketing.metrics import entry, placements, uploads
@@ -738,10 +740,23 @@ def test_a_kept_placement_page_is_the_fresh_one_after_every_write(make_app, scen
         solo = ch.solo_campaign(pm, "Solo mail", start=date(2027, 3, 1), end=date(2027, 3, 31))
         ch.add_placement(pm, solo, world.a.id, name="Solo blast", start=date(2027, 3, 15))
 
+    def audience() -> None:
+        people = io.BytesIO("".join(f"p{n}@example.com\n" for n in range(500)).encode())
+        audience_services.upload_for_placement(
+            actor(pm), scene.a_placement, people, "crm.txt", audience_services.Options()
+        )
+
     writes = [
         ("a day", lambda: entry.upsert_days(actor(pm), scene.a_placement, [day("2027-03-04")])),
         ("a claim", lambda: ch.spend(pm, scene.campaign_id, scene.a_placement, 4_200)),
         ("a clash", clashing),
+        (
+            "a platform name",
+            lambda: platform_names.add_name(
+                actor(pm), scene.campaign_id, scene.a_placement, "ALPHA_NL_0327", "Meta"
+            ),
+        ),
+        ("an audience", audience),
     ]
     shown = first
     for what, write in writes:
@@ -763,3 +778,7 @@ def test_a_kept_placement_page_is_the_fresh_one_after_every_write(make_app, scen
         theirs = _same_page(analyst.get(url).get_data(as_text=True))
         assert theirs == _same_page(analyst_fresh.get(url).get_data(as_text=True))
         assert 'name="2027-03-04-impressions"' not in theirs
+        # Each rendering of the kept page carries its own one-time tokens (grid, audience).
+        token = r'submission_token"[^>]* value="([A-Za-z0-9_-]{32})"'
+        tokens = [re.findall(token, client.get(url).get_data(as_text=True)) for _ in range(2)]
+        assert len(tokens[0]) == 2 and not set(tokens[0]) & set(tokens[1]), tokens
