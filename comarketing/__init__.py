@@ -23,7 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from apiflask import APIFlask
 
     from comarketing import config as app_config
-    from comarketing import input_guard, security
+    from comarketing import input_guard, security, template_helpers
 
     app = APIFlask(
         __name__,
@@ -47,6 +47,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     register_errorhandlers(app)
     register_commands(app)
     register_template_helpers(app)
+    if app.config["PRECOMPILE_TEMPLATES"]:
+        template_helpers.precompile(app.jinja_env)
     register_jobs(app)
     security.install(app)
     input_guard.install(app)

@@ -169,6 +169,9 @@ DEFAULTS: dict[str, Any] = {
     # (REDIS_URL, shared by the workers), "memory" (this process) or "off". None: "redis" when
     # REDIS_URL is set, else "memory". How long Redis keeps an entry nobody reads again.
     "REPORT_CACHE": None,
+    # Compile every template when the app starts (None: in production), not at each worker's
+    # first request of each page.
+    "PRECOMPILE_TEMPLATES": None,
     "REPORT_CACHE_SECONDS": 86_400,
 }
 
@@ -203,6 +206,10 @@ ENVIRONMENT: dict[str, tuple[str, Any]] = {
     "INTAKE_DOMAIN": ("INTAKE_DOMAIN", str),
     "INTAKE_MAX_BYTES": ("INTAKE_MAX_BYTES", int),
     "REPORT_CACHE": ("REPORT_CACHE", str),
+    "PRECOMPILE_TEMPLATES": (
+        "PRECOMPILE_TEMPLATES",
+        lambda v: v.lower() in {"1", "true", "yes", "on"},
+    ),
     "JOBS_BACKEND": ("JOBS_BACKEND", str),
     "CELERY_BROKER_URL": ("CELERY_BROKER_URL", str),
     "JOBS_STALE_AFTER_SECONDS": ("JOBS_STALE_AFTER_SECONDS", float),
@@ -253,6 +260,8 @@ def load(app: Flask, test_config: dict[str, Any] | None) -> None:
     def default(key: str, value: Any) -> None:
         if config.get(key) is None:
             config[key] = value
+
+    default("PRECOMPILE_TEMPLATES", production)
 
     # Outside development the session cookie only travels over HTTPS, and the __Host- prefix
     # pins it to this exact host and path.

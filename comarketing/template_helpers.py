@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, g, request
 from flask_login import current_user
+from jinja2 import Environment
 
 from comarketing import dates_format, notifications
 from comarketing.hundredths import NOT_REPORTED, format_count, format_hundredths
@@ -101,3 +102,11 @@ def install(app: Flask) -> None:
     @app.template_filter("day")
     def format_day(value: date | None) -> str:
         return dates_format.format_short_day(value) if value else ""
+
+
+def precompile(env: Environment) -> None:
+    """Compile every template once, when the app starts (production): each worker would
+    otherwise compile a page's templates at its first request of that page (the campaign
+    page's take ≈ 75 ms, all of them ≈ 1 s), in front of the requests queued behind it."""
+    for name in env.list_templates(extensions=["html"]):
+        env.get_template(name)
