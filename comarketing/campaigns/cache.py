@@ -181,6 +181,12 @@ def first_from(now: datetime, *instants: datetime | None) -> datetime | None:
     return min((at for at in instants if at is not None and at >= now), default=None)
 
 
+def instant(at: datetime | None) -> str | None:
+    """An instant as a key's part: its ISO text (a ``repr`` names the value's class, which a
+    driver or a clock library may choose differently for the same instant)."""
+    return None if at is None else at.isoformat()
+
+
 def until(
     organization_id: int,
     name: str,

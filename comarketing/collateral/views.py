@@ -88,7 +88,7 @@ def index() -> ResponseReturnValue:
         abort_for(exc)
     # Kept as HTML for the company until its data changes or a review falls due, in the
     # reader's zone and language.
-    scope = ("collateral", changes_at, page_zone().key, str(locale()))
+    scope = ("collateral", cache.instant(changes_at), page_zone().key, str(locale()))
     return render_template(
         "collateral/index.html",
         shown=overview,

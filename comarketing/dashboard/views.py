@@ -54,7 +54,7 @@ def index() -> ResponseReturnValue:
         "home",
         actor.user_id,
         actor.user.role,
-        home.changes_at,
+        cache.instant(home.changes_at),
         quarter.period if quarter else None,
         campaigns.today if campaigns else None,
         page_zone().key,

@@ -49,7 +49,14 @@ def index() -> ResponseReturnValue:
         abort_for(exc)
     # The table and the partner choices are kept as HTML until the company's data changes
     # (or a shown offer falls due), per filters, reader's zone and language.
-    scope = ("offers", status, partner, shown.changes_at, page_zone().key, str(locale()))
+    scope = (
+        "offers",
+        status,
+        partner,
+        cache.instant(shown.changes_at),
+        page_zone().key,
+        str(locale()),
+    )
     return render_template(
         "offers/index.html",
         rows=shown.value,
@@ -230,7 +237,7 @@ def _render_offer(offer_id: int, status: int = 200, **refused: Any) -> ResponseR
         offer_id,
         actor.user_id,
         actor.user.role,
-        changes_at,
+        cache.instant(changes_at),
         page_zone().key,
         str(locale()),
     )
