@@ -1,14 +1,16 @@
-"""Computed figures kept between requests, never stale: the report pages', the home page's
-quarter, the calendar's, the API's ledger and days. Here, beside the data version it keys
-them by, so every package that shows what the version covers may keep what it computed.
+"""Computed figures and rendered pages kept between requests, never stale: the report pages,
+the home page, the calendar, the campaign, placement, offer and collateral pages, the API's
+ledger and days. Here, beside the data version it keys them by, so every package that shows
+what the version covers may keep what it computed.
 
 An entry's key holds the company, its **data version** (``campaigns.data_version``: raised in
-the same transaction as every write to its campaigns, milestones, results, ledger, claims or
-audiences), what was computed and its arguments (period, filters). A write changes the
-version, so the next page computes afresh and the old entries are never read again (Redis
-lets them expire; the in-process store forgets the least recently used). One company's
-figures are only ever read under its own id: the key starts with the company of the person
-asking.
+the same transaction as every write to its campaigns, milestones, results, ledger, claims,
+audiences, offers, materials or invitations), what was computed and its arguments (period,
+filters). A write changes the version, so the next page computes afresh and the old entries
+are never read again (Redis lets them expire; the in-process store forgets the least
+recently used). One company's figures are only ever read under its own id: the key starts
+with the company of the person asking. What the clock changes too (what is overdue) is kept
+with the first instant it changes (:class:`Until`) and computed afresh from then on.
 
 Where (``REPORT_CACHE``): Redis at ``REDIS_URL`` (shared by the workers), else this process's
 memory, or "off". Entries are pickled and signed with an HMAC of the app's secret key: an entry
